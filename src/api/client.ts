@@ -1,0 +1,499 @@
+// The ConTree HTTP client: one class over `fetch` with auth headers, retries, typed errors,
+// debug logging with redaction, and the API's endpoints as typed methods.
+//
+// Deno's fetch inflates `Content-Encoding: gzip` bodies itself, incrementally (each
+// sync-flushed frame is readable as soon as it arrives) and reports a truncated gzip body as a
+// TypeError while reading. So this layer never inflates a second time; raw `.tar.gz` payloads
+// without the header are the callers' business (DecompressionStream).
+
+import type { Clock } from "../context.ts";
+import { ContreeError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { AuthType } from "../config/profiles.ts";
+import { ApiError, DeadlineError, errorDetail, NetworkError, reasonPhrase } from "./errors.ts";
+import type {
+  DirectoryList,
+  FileRecord,
+  FileResponse,
+  Image,
+  ImageImportRequest,
+  InstanceSpawnRequest,
+  Operation,
+  WhoAmI,
+} from "./models.ts";
+import { encodeQuery, pathSegment, type Query } from "./query.ts";
+import {
+  DEFAULT_MAX_RETRIES,
+  isIdempotent,
+  isRetryableStatus,
+  ladderDelayMs,
+  parseRetryAfter,
+} from "./retry.ts";
+
+export interface Credentials {
+  /** Base URL as configured (the client appends `/v1`). */
+  url: string;
+  token?: string;
+  project?: string;
+  type: AuthType;
+}
+
+export interface ClientDeps {
+  fetch: typeof fetch;
+  clock: Clock;
+  log: Logger;
+  userAgent: string;
+  /** Aborts every request (SIGINT/SIGTERM). */
+  signal?: AbortSignal;
+  /** Default per-request timeout; none when undefined (the reference blocks forever). */
+  timeoutMs?: number;
+  /** Retries after the first attempt; DEFAULT_MAX_RETRIES when undefined. */
+  maxRetries?: number;
+}
+
+export type BodySource = BodyInit | (() => BodyInit | Promise<BodyInit>);
+
+export interface RequestOptions {
+  query?: Query;
+  /** A JSON body (sent with Content-Type: application/json). */
+  json?: unknown;
+  /** A raw body, or a factory producing a fresh body per attempt (makes it replayable). */
+  body?: BodySource;
+  contentType?: string;
+  headers?: Record<string, string>;
+  /** Retries after the first attempt for this request. */
+  maxRetries?: number;
+  /** Abort an attempt that has not produced a response (and, for buffered reads, its body). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Statuses returned to the caller instead of raised (e.g. 404 on an existence probe, 302). */
+  accept?: readonly number[];
+}
+
+const REDACTED_HEADERS = new Set([
+  "authorization",
+  "proxy-authorization",
+  "cookie",
+  "set-cookie",
+  "x-api-key",
+  "x-auth-token",
+]);
+
+/** Header lines for debug logs, with credentials replaced by `<redacted>`. */
+export function redactHeaders(headers: Headers | Record<string, string>): string {
+  const entries = headers instanceof Headers ? [...headers.entries()] : Object.entries(headers);
+  return entries
+    .map(([name, value]) =>
+      `${name}: ${REDACTED_HEADERS.has(name.toLowerCase()) ? "<redacted>" : value}`
+    )
+    .join(", ");
+}
+
+/** Validates and normalises a base URL: http(s) only, bare hosts become https. */
+export function normaliseBaseUrl(raw: string): URL {
+  let text = raw.trim();
+  if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(text)) text = `https://${text}`;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ContreeError(`Invalid URL '${raw}': expected http(s)://host[:port][/prefix]`);
+  }
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || !url.hostname) {
+    throw new ContreeError(`Invalid URL '${raw}': only http:// and https:// URLs are supported`);
+  }
+  url.pathname = url.pathname.replace(/\/+$/, "");
+  url.search = "";
+  url.hash = "";
+  return url;
+}
+
+function describeNetworkError(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? error.cause.message : "";
+    const text = error.message || error.name;
+    return cause && !text.includes(cause) ? `${text} (${cause})` : text;
+  }
+  return String(error);
+}
+
+interface Attempt {
+  signal: AbortSignal;
+  timedOut(): boolean;
+  /** Stops the timeout (a stream's body may then take as long as it needs). */
+  clearTimer(): void;
+  /** Stops the timeout and detaches from the caller's and the process's signals. */
+  dispose(): void;
+}
+
+export class ContreeClient {
+  readonly base: URL;
+
+  constructor(readonly credentials: Credentials, private readonly deps: ClientDeps) {
+    this.base = normaliseBaseUrl(credentials.url);
+  }
+
+  get log(): Logger {
+    return this.deps.log;
+  }
+
+  get clock(): Clock {
+    return this.deps.clock;
+  }
+
+  /** The abort signal of the process (interrupts), if any. */
+  get signal(): AbortSignal | undefined {
+    return this.deps.signal;
+  }
+
+  /** Absolute URL of an API path such as `/operations`. */
+  url(path: string, query?: Query): string {
+    const qs = encodeQuery(query);
+    return `${this.base.origin}${this.base.pathname}/v1${path}${qs ? `?${qs}` : ""}`;
+  }
+
+  private authHeaders(): Record<string, string> {
+    const { token, project, type } = this.credentials;
+    if (!token) {
+      throw new ApiError(0, "Unauthorized", "No token configured. Run `contree auth` first.");
+    }
+    const headers: Record<string, string> = { Authorization: `Bearer ${token}` };
+    if (type === "iam") {
+      if (!project) {
+        throw new ApiError(0, "No project", "No project configured. Run `contree auth` first.");
+      }
+      headers["Project"] = project;
+    } else if (project) {
+      headers["Project"] = project;
+    }
+    return headers;
+  }
+
+  private startAttempt(options: RequestOptions): Attempt {
+    const controller = new AbortController();
+    const signals = [this.deps.signal, options.signal].filter((s): s is AbortSignal => !!s);
+    const forward = (signal: AbortSignal) => () => controller.abort(signal.reason);
+    const listeners = signals.map((signal) => {
+      const listener = forward(signal);
+      if (signal.aborted) listener();
+      else signal.addEventListener("abort", listener, { once: true });
+      return [signal, listener] as const;
+    });
+    let timedOut = false;
+    const timeoutMs = options.timeoutMs ?? this.deps.timeoutMs;
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+      timedOut = true;
+      controller.abort(new DOMException("request timed out", "TimeoutError"));
+    }, timeoutMs);
+    const clearTimer = () => {
+      if (timer !== undefined) clearTimeout(timer);
+    };
+    return {
+      signal: controller.signal,
+      timedOut: () => timedOut,
+      clearTimer,
+      dispose() {
+        clearTimer();
+        for (const [signal, listener] of listeners) signal.removeEventListener("abort", listener);
+      },
+    };
+  }
+
+  /** The interrupt reason when the caller's or the process's signal aborted. */
+  private abortReason(options: RequestOptions): unknown {
+    for (const signal of [this.deps.signal, options.signal]) {
+      if (signal?.aborted) return signal.reason;
+    }
+    return undefined;
+  }
+
+  /**
+   * Sends a request with the retry contract and returns the response. With `consume`, the body
+   * is read inside the attempt, so a broken body on an idempotent request is retried too.
+   */
+  async send<T = Response>(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+    consume?: (response: Response) => Promise<T>,
+  ): Promise<T> {
+    const url = this.url(path, options.query);
+    const maxRetries = options.maxRetries ?? this.deps.maxRetries ?? DEFAULT_MAX_RETRIES;
+    const { log, clock } = this.deps;
+    for (let retry = 0;; retry++) {
+      const headers: Record<string, string> = {
+        "User-Agent": this.deps.userAgent,
+        "Accept-Encoding": "gzip",
+        ...this.authHeaders(),
+        ...options.headers,
+      };
+      let body: BodyInit | undefined;
+      if (options.json !== undefined) {
+        body = JSON.stringify(options.json);
+        headers["Content-Type"] = "application/json";
+      } else if (options.body !== undefined) {
+        body = typeof options.body === "function" ? await options.body() : options.body;
+        headers["Content-Type"] = options.contentType ?? "application/octet-stream";
+      }
+      const replayable = body === undefined || !(body instanceof ReadableStream);
+      const canRetry = (statusOrNetwork: number | "network") =>
+        retry < maxRetries && replayable &&
+        (statusOrNetwork === "network"
+          ? isIdempotent(method)
+          : isRetryableStatus(statusOrNetwork, method));
+
+      if (log.enabled("debug")) log.debug(`→ ${method} ${url} [${redactHeaders(headers)}]`);
+      const attempt = this.startAttempt(options);
+      const started = clock.monotonic();
+      let response: Response;
+      try {
+        response = await this.deps.fetch(url, {
+          method,
+          headers,
+          body,
+          redirect: "manual",
+          signal: attempt.signal,
+        });
+      } catch (error) {
+        attempt.dispose();
+        const interrupted = this.abortReason(options);
+        if (interrupted !== undefined) throw interrupted;
+        if (attempt.timedOut()) throw new DeadlineError(`Request timed out: ${method} ${path}`);
+        if (!canRetry("network")) {
+          throw new NetworkError(describeNetworkError(error), { cause: error });
+        }
+        const delay = ladderDelayMs(retry);
+        log.warning(
+          `Network error (${describeNetworkError(error)}), retrying in ${delay / 1000}s…`,
+        );
+        await clock.sleep(delay, this.deps.signal);
+        continue;
+      }
+      if (log.enabled("debug")) {
+        log.debug(
+          `← ${response.status} ${response.statusText || reasonPhrase(response.status)} ` +
+            `${method} ${path} (${Math.round(clock.monotonic() - started)} ms) [${
+              redactHeaders(response.headers)
+            }]`,
+        );
+      }
+
+      const accepted = response.ok || options.accept?.includes(response.status);
+      if (accepted) {
+        if (!consume) {
+          // The caller reads the body: keep it abortable by the signals, but untimed.
+          attempt.clearTimer();
+          return response as T;
+        }
+        try {
+          return await consume(response);
+        } catch (error) {
+          const interrupted = this.abortReason(options);
+          if (interrupted !== undefined) throw interrupted;
+          if (attempt.timedOut()) throw new DeadlineError(`Request timed out: ${method} ${path}`);
+          if (!(error instanceof TypeError) || !canRetry("network")) {
+            if (error instanceof TypeError) {
+              throw new NetworkError(describeNetworkError(error), { cause: error });
+            }
+            throw error;
+          }
+          const delay = ladderDelayMs(retry);
+          log.warning(
+            `Network error (${describeNetworkError(error)}), retrying in ${delay / 1000}s…`,
+          );
+          await clock.sleep(delay, this.deps.signal);
+          continue;
+        } finally {
+          attempt.dispose();
+        }
+      }
+
+      let text = "";
+      try {
+        text = await response.text();
+      } catch {
+        // A truncated error body still tells us the status.
+      } finally {
+        attempt.dispose();
+      }
+      const retryAfterSeconds = parseRetryAfter(response.headers.get("retry-after"), clock.now());
+      const error = new ApiError(
+        response.status,
+        response.statusText || reasonPhrase(response.status),
+        errorDetail(text),
+        retryAfterSeconds === undefined ? undefined : Math.trunc(retryAfterSeconds),
+      );
+      if (!canRetry(response.status)) throw error;
+      const delay = retryAfterSeconds !== undefined
+        ? retryAfterSeconds * 1000
+        : ladderDelayMs(retry);
+      log.warning(`Server answered ${response.status}, retrying in ${Math.round(delay) / 1000}s…`);
+      await clock.sleep(delay, this.deps.signal);
+    }
+  }
+
+  /** Sends a request and parses the JSON answer (retrying broken bodies of idempotent requests). */
+  json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    return this.send(method, path, options, async (response) => {
+      const text = await response.text();
+      if (this.deps.log.enabled("debug")) {
+        const shown = text.length > 4096
+          ? `${text.slice(0, 4096)}... <truncated, ${text.length}B total>`
+          : text;
+        this.deps.log.debug(`  body: ${shown}`);
+      }
+      if (text.trim() === "") return undefined as T;
+      try {
+        return JSON.parse(text) as T;
+      } catch {
+        throw new ContreeError(`Invalid JSON from ${method} ${path}: ${text.slice(0, 200)}`);
+      }
+    });
+  }
+
+  /** Sends a request whose answer has no body we need (drains it). */
+  async call(method: string, path: string, options: RequestOptions = {}): Promise<number> {
+    return await this.send(method, path, options, async (response) => {
+      await response.body?.cancel();
+      return response.status;
+    });
+  }
+
+  // ---- endpoints (API spec §2) ----
+
+  whoami(options: RequestOptions = {}): Promise<WhoAmI> {
+    return this.json("GET", "/whoami", options);
+  }
+
+  async listImages(query: Query): Promise<Image[]> {
+    const answer = await this.json<{ images?: Image[] } | Image[]>("GET", "/images", { query });
+    return Array.isArray(answer) ? answer : answer?.images ?? [];
+  }
+
+  importImage(request: ImageImportRequest): Promise<{ uuid: string }> {
+    return this.json("POST", "/images/import", { json: request });
+  }
+
+  tagImage(imageUuid: string, tag: string): Promise<Image> {
+    return this.json("PATCH", `/images/${pathSegment(imageUuid)}/tag`, { json: { tag } });
+  }
+
+  async untagImage(imageUuid: string, tag: string): Promise<void> {
+    await this.call("DELETE", `/images/${pathSegment(imageUuid)}/tag`, { query: { tag } });
+  }
+
+  /** Uploads raw bytes; pass a factory to make the upload replayable. */
+  uploadFile(body: BodySource): Promise<FileResponse> {
+    return this.json("POST", "/files", { body, contentType: "application/octet-stream" });
+  }
+
+  /** The file with this sha256, or undefined when the server does not have it. */
+  async getFile(sha256: string): Promise<FileRecord | undefined> {
+    return await this.send(
+      "GET",
+      `/files/${pathSegment(sha256)}`,
+      { accept: [404] },
+      async (response) => {
+        if (response.status === 404) {
+          await response.body?.cancel();
+          return undefined;
+        }
+        return await response.json() as FileRecord;
+      },
+    );
+  }
+
+  async listFiles(query: Query): Promise<FileRecord[]> {
+    const answer = await this.json<{ files?: FileRecord[] }>("GET", "/files", { query });
+    return answer?.files ?? [];
+  }
+
+  spawn(request: InstanceSpawnRequest): Promise<Operation> {
+    return this.json("POST", "/instances", { json: request });
+  }
+
+  async listOperations(query: Query): Promise<Operation[]> {
+    const answer = await this.json<Operation[] | { operations?: Operation[] }>(
+      "GET",
+      "/operations",
+      { query },
+    );
+    return Array.isArray(answer) ? answer : answer?.operations ?? [];
+  }
+
+  getOperation(uuid: string, options: RequestOptions = {}): Promise<Operation> {
+    return this.json("GET", `/operations/${pathSegment(uuid)}`, options);
+  }
+
+  async cancelOperation(uuid: string): Promise<void> {
+    await this.call("DELETE", `/operations/${pathSegment(uuid)}`);
+  }
+
+  /**
+   * Opens the event stream of an operation; the body is returned unread. No retries here: the
+   * follower (src/sse) owns reconnection and backoff for this route.
+   */
+  openEvents(
+    uuid: string,
+    options: { lastEventId?: number; follow?: boolean; signal?: AbortSignal; timeoutMs?: number } =
+      {},
+  ): Promise<Response> {
+    const headers: Record<string, string> = { Accept: "text/event-stream" };
+    if (options.lastEventId !== undefined && options.lastEventId >= 0) {
+      headers["Last-Event-Id"] = String(options.lastEventId);
+    }
+    return this.send("GET", `/operations/${pathSegment(uuid)}/events`, {
+      query: { follow: options.follow ?? true },
+      headers,
+      maxRetries: 0,
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+    });
+  }
+
+  /** Image UUID for a tag via the inspect redirect (`302 Location: <uuid>/`). */
+  async lookupTag(tag: string): Promise<string> {
+    const response = await this.send("GET", "/inspect/", {
+      query: { tag },
+      accept: [301, 302, 303, 307, 308],
+    });
+    const location = response.headers.get("location") ?? response.url;
+    await response.body?.cancel();
+    const uuid = location.split("?")[0].split("/").filter((s) => s !== "").pop();
+    if (!uuid) throw new ApiError(404, "Not Found", `No image with tag '${tag}'`);
+    return uuid;
+  }
+
+  inspectImage(imageUuid: string): Promise<Image> {
+    return this.json("GET", `/inspect/${pathSegment(imageUuid)}/`);
+  }
+
+  listDirectory(imageUuid: string, path: string): Promise<DirectoryList> {
+    return this.json("GET", `/inspect/${pathSegment(imageUuid)}/list`, { query: { path } });
+  }
+
+  async listDirectoryText(imageUuid: string, path: string): Promise<string> {
+    return await this.send(
+      "GET",
+      `/inspect/${pathSegment(imageUuid)}/list`,
+      { query: { path, text: true } },
+      (response) => response.text(),
+    );
+  }
+
+  /** A file's bytes as a stream (the body is returned unread). */
+  download(imageUuid: string, path: string, options: RequestOptions = {}): Promise<Response> {
+    return this.send("GET", `/inspect/${pathSegment(imageUuid)}/download`, {
+      ...options,
+      query: { path },
+    });
+  }
+
+  /** A tar of a subtree as a stream (the body is returned unread). */
+  archive(imageUuid: string, path: string, options: RequestOptions = {}): Promise<Response> {
+    return this.send("GET", `/inspect/${pathSegment(imageUuid)}/archive`, {
+      ...options,
+      query: { path },
+    });
+  }
+}

@@ -1,0 +1,54 @@
+// The ascii/base64 rule for binary-safe text (API spec §1.5), shared by client and server.
+
+import type { StreamRepr } from "./models.ts";
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+function isPlainAscii(bytes: Uint8Array): boolean {
+  for (const byte of bytes) {
+    if (byte === 0x09 || byte === 0x0a || byte === 0x0d) continue;
+    if (byte < 0x20 || byte > 0x7e) return false;
+  }
+  return true;
+}
+
+/** Encodes bytes: as-is with "ascii" when every byte is printable ASCII or TAB/LF/CR, else base64. */
+export function encodeStreamRepr(bytes: Uint8Array): StreamRepr {
+  if (isPlainAscii(bytes)) return { value: decoder.decode(bytes), encoding: "ascii" };
+  return { value: bytesToBase64(bytes), encoding: "base64" };
+}
+
+/**
+ * Decodes one chunk to raw bytes. Missing, non-string or undecodable values are empty
+ * (clients treat bad base64 as empty).
+ */
+export function decodeStreamRepr(repr: unknown): Uint8Array {
+  if (!repr || typeof repr !== "object") return new Uint8Array();
+  const { value, encoding } = repr as { value?: unknown; encoding?: unknown };
+  if (typeof value !== "string" || value === "") return new Uint8Array();
+  if (encoding === "base64") {
+    try {
+      return base64ToBytes(value);
+    } catch {
+      return new Uint8Array();
+    }
+  }
+  return encoder.encode(value);
+}
+
+export function bytesToBase64(bytes: Uint8Array): string {
+  let binary = "";
+  const step = 0x8000;
+  for (let i = 0; i < bytes.length; i += step) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + step));
+  }
+  return btoa(binary);
+}
+
+export function base64ToBytes(text: string): Uint8Array {
+  const binary = atob(text.replace(/\s+/g, ""));
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}

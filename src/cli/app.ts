@@ -1,0 +1,162 @@
+// Per-invocation state behind every command: the global options, the resolved profile, and
+// lazily created services (API client, formatter). Commands receive an App; library code
+// receives the narrower pieces it needs.
+
+import { ContreeClient } from "../api/client.ts";
+import { concurrencyFrom } from "../api/paginate.ts";
+import {
+  ConfigPaths,
+  configPaths,
+  type Profile,
+  profileFromEnv,
+  ProfileStore,
+} from "../config/profiles.ts";
+import type { Context } from "../context.ts";
+import { AuthError, ContreeError } from "../errors.ts";
+import type { LogLevel } from "../log.ts";
+import {
+  type ColumnOrder,
+  createFormatter,
+  type FormatName,
+  type Formatter,
+} from "../output/mod.ts";
+import { streamMode } from "../style.ts";
+import { userAgent } from "../version.ts";
+
+/** The global options (CLI spec §2.1), after `[cli]` defaults were applied. */
+export interface GlobalOptions {
+  profile?: string;
+  token?: string;
+  url?: string;
+  project?: string;
+  config?: string;
+  logLevel: LogLevel;
+  format: FormatName;
+  session?: string;
+}
+
+export class App {
+  #client?: ContreeClient;
+  #formatter?: Formatter;
+  readonly #closers: (() => void | Promise<void>)[] = [];
+
+  constructor(
+    readonly ctx: Context,
+    readonly globals: GlobalOptions,
+    readonly config: ProfileStore,
+  ) {}
+
+  /** Loads the config files named by the global options (auth.ini may move with -c). */
+  static async create(
+    ctx: Context,
+    globals: GlobalOptions,
+    preloaded?: ProfileStore,
+  ): Promise<App> {
+    const paths = configPaths(ctx.env, ctx.home, globals.config);
+    const config = preloaded && preloaded.paths.authFile === paths.authFile
+      ? preloaded
+      : await ProfileStore.load(paths);
+    return new App(ctx, globals, config);
+  }
+
+  get log() {
+    return this.ctx.log;
+  }
+
+  get paths(): ConfigPaths {
+    return this.config.paths;
+  }
+
+  /** -p > CONTREE_PROFILE > `[cli] profile` > `[DEFAULT] profile` > "default". */
+  profileName(): string {
+    return this.globals.profile || this.ctx.env.get("CONTREE_PROFILE") ||
+      this.config.cliDefaults().get("profile") || this.config.activeName();
+  }
+
+  /**
+   * The profile this invocation talks to, with --token/--url/--project applied. A profile
+   * that is not configured falls back to CONTREE_URL + CONTREE_TOKEN (+ CONTREE_PROJECT) from
+   * the environment, so the binary works as a container entrypoint without `contree auth`.
+   */
+  profile(): Profile {
+    const name = this.profileName();
+    const base = this.config.get(name) ?? profileFromEnv(name, this.ctx.env);
+    if (!base) {
+      throw new AuthError(
+        `Profile '${name}' does not exist. Run \`contree auth\` first (or \`contree server start\` for a local server).`,
+      );
+    }
+    const profile: Profile = { ...base };
+    if (this.globals.token) profile.token = this.globals.token;
+    if (this.globals.url) profile.url = this.globals.url.replace(/\/+$/, "");
+    if (this.globals.project) profile.project = this.globals.project;
+    if (!profile.url) {
+      throw new ContreeError(
+        `No URL configured for JWT profile '${name}'. Run \`contree auth\` or pass --url.`,
+      );
+    }
+    return profile;
+  }
+
+  /** The API client for the active profile (created once). */
+  client(): ContreeClient {
+    this.#client ??= this.clientFor(this.profile());
+    return this.#client;
+  }
+
+  /** A client for any profile (used by `auth` to verify candidates). */
+  clientFor(
+    profile: Profile,
+    options: { timeoutMs?: number; maxRetries?: number } = {},
+  ): ContreeClient {
+    return new ContreeClient(profile, {
+      fetch: this.ctx.fetch,
+      clock: this.ctx.clock,
+      log: this.ctx.log,
+      userAgent: userAgent(),
+      signal: this.ctx.signal,
+      ...options,
+    });
+  }
+
+  /** CONTREE_CONCURRENCY (default 8): parallel page fetches and uploads. */
+  concurrency(): number {
+    return concurrencyFrom(this.ctx.env.get("CONTREE_CONCURRENCY"));
+  }
+
+  /** How stdout should be treated (TTY behaviour and colours). */
+  stdoutMode(): { tty: boolean; color: boolean } {
+    return streamMode(this.ctx.stdout.isTerminal, this.ctx.env);
+  }
+
+  /** The formatter of this process (one per process), with pinned columns. */
+  output(order: ColumnOrder = {}, format: FormatName = this.globals.format): Formatter {
+    if (!this.#formatter) {
+      const mode = this.stdoutMode();
+      this.#formatter = createFormatter(format, {
+        stdout: this.ctx.stdout,
+        log: this.ctx.log,
+        tty: mode.tty,
+        color: mode.color,
+        columns: () => this.ctx.stdout.columns(),
+        timeZone: this.ctx.env.get("TZ") || undefined,
+      });
+    }
+    this.#formatter.columns(order);
+    return this.#formatter;
+  }
+
+  /** Registers cleanup run by `close` (last registered, first run). */
+  onClose(closer: () => void | Promise<void>): void {
+    this.#closers.push(closer);
+  }
+
+  /** Closes the formatter (writing trailers) and registered resources. */
+  async close(): Promise<void> {
+    try {
+      await this.#formatter?.close();
+    } finally {
+      for (const closer of this.#closers.reverse()) await closer();
+    }
+  }
+}

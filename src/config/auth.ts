@@ -1,0 +1,198 @@
+// `contree auth …`: register, list, switch and remove profiles (CLI spec §8.10).
+//
+// Deviations from the reference: a saved profile becomes the active one (the reference keeps
+// pointing at a possibly non-existent `default`), and `contree -p foo auth` registers `foo`.
+
+import { ApiError } from "../api/errors.ts";
+import type { WhoAmI } from "../api/models.ts";
+import type { App } from "../cli/app.ts";
+import { confirm, prompt } from "../cli/prompt.ts";
+import { ContreeError, Exit, UsageError } from "../errors.ts";
+import { type AuthType, DEFAULT_IAM_URL, type Profile } from "./profiles.ts";
+
+export interface AuthOptions {
+  profile: string;
+  type: AuthType;
+  token?: string;
+  url?: string;
+  project?: string;
+  force: boolean;
+}
+
+function firstEnv(app: App, names: string[]): { name: string; value: string } | undefined {
+  for (const name of names) {
+    const value = app.ctx.env.get(name);
+    if (value) return { name, value };
+  }
+  return undefined;
+}
+
+async function ask(app: App, question: string, hidden = false): Promise<string> {
+  const answer = await prompt(app.ctx, question, { hidden });
+  if (answer === undefined) {
+    throw new UsageError(`No answer to '${question.trim()}' (stdin closed)`);
+  }
+  return answer;
+}
+
+/** Registers or updates a profile after verifying its token, and makes it active. */
+export async function authLogin(app: App, options: AuthOptions): Promise<number> {
+  const { profile: name, type } = options;
+  const exists = app.config.has(name);
+  app.log.info(`${exists ? "Updating" : "Setting"} token for profile '${name}' (type: ${type})`);
+  if (
+    exists && !options.force &&
+    !(await confirm(app.ctx, `Profile '${name}' already exists. Overwrite? [y/N] `))
+  ) {
+    await app.ctx.stdout.write("Aborted.\n");
+    return 1;
+  }
+
+  let token = options.token;
+  if (!token) {
+    const fromEnv = firstEnv(app, ["CONTREE_TOKEN", "NEBIUS_API_KEY"]);
+    if (fromEnv) app.log.info(`Using token from ${fromEnv.name}`);
+    token = fromEnv?.value ?? await ask(app, "Token: ", true);
+  }
+  if (!token) throw new ContreeError("A token is required");
+
+  let url = options.url ?? app.ctx.env.get("CONTREE_URL") ??
+    (type === "iam" ? DEFAULT_IAM_URL : undefined);
+  if (!url) url = await ask(app, "URL: ");
+  if (!url) throw new ContreeError("URL is required for JWT auth");
+
+  let project = options.project;
+  if (type === "iam" && !project) {
+    project = firstEnv(app, ["CONTREE_PROJECT", "NEBIUS_AI_PROJECT"])?.value ??
+      await ask(app, "Project ID: ");
+  }
+
+  const profile: Profile = {
+    name,
+    type,
+    url: url.replace(/\/+$/, ""),
+    token,
+    project: project || undefined,
+  };
+  let whoami: WhoAmI;
+  try {
+    whoami = await app.clientFor(profile, { maxRetries: 2 }).whoami();
+  } catch (error) {
+    if (error instanceof ContreeError) {
+      throw new ContreeError(
+        `Token verification failed: ${error.message}. Profile not changed.`,
+        error.exitCode,
+      );
+    }
+    throw error;
+  }
+  if (!whoami || typeof whoami !== "object" || whoami.permissions?.list !== true) {
+    app.log.warning(
+      `Warning: token is valid but sandboxes are disabled on ${
+        profile.project ?? profile.url
+      } (no 'list' permission). ` +
+        "The profile will be saved but no commands will work until the service is enabled.",
+    );
+  }
+  app.config.set(profile);
+  app.config.setActive(name);
+  await app.config.save();
+  app.log.info(`auth accepted, profile '${name}' saved to -> ${app.paths.authFile}`);
+  return 0;
+}
+
+export type ProbeStatus =
+  | "ok"
+  | "inactive"
+  | "timeout"
+  | "error"
+  | "no url"
+  | "no token"
+  | "offline mode";
+
+/** Verifies one profile with a short timeout. */
+export async function probeProfile(
+  app: App,
+  profile: Profile,
+  timeoutMs: number,
+): Promise<ProbeStatus> {
+  if (!profile.url) return "no url";
+  if (!profile.token) return "no token";
+  try {
+    const whoami = await app.clientFor(profile, { timeoutMs, maxRetries: 0 }).whoami();
+    return whoami?.permissions?.list === true ? "ok" : "inactive";
+  } catch (error) {
+    if (error instanceof ApiError) return "error";
+    if (error instanceof ContreeError && /timed out/.test(error.message)) return "timeout";
+    return "error";
+  }
+}
+
+async function tokenDigest(token: string | undefined): Promise<string> {
+  if (!token) return "<no token>";
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("").slice(
+    0,
+    16,
+  );
+}
+
+/** Lists profiles, probing each in parallel (2 s each) unless offline. */
+export async function authList(
+  app: App,
+  options: { offline: boolean; timeoutMs?: number },
+): Promise<number> {
+  const names = app.config.names();
+  if (names.length === 0) {
+    await app.ctx.stdout.write("No profiles configured.\n");
+    return 0;
+  }
+  const active = app.profileName();
+  const profiles = names.map((name) => app.config.get(name)!);
+  const statuses = await Promise.all(
+    profiles.map((p) =>
+      options.offline ? "offline mode" : probeProfile(app, p, options.timeoutMs ?? 2000)
+    ),
+  );
+  app.log.info("Configured profiles (active = true marks the active one)");
+  const out = app.output();
+  for (const [i, profile] of profiles.entries()) {
+    await out.write({
+      name: profile.name,
+      type: profile.type,
+      url: profile.url,
+      project: profile.project ?? "",
+      token_sha256: await tokenDigest(profile.token),
+      active: profile.name === active,
+      status: statuses[i],
+    });
+  }
+  await out.flush();
+  return 0;
+}
+
+export async function authUse(app: App, name: string): Promise<number> {
+  if (!app.config.has(name)) throw new ContreeError(`profile '${name}' does not exist`);
+  app.config.setActive(name);
+  await app.config.save();
+  app.log.info(`Active profile: '${name}'`);
+  return 0;
+}
+
+/** Removes a profile and its session database. */
+export async function authRemove(app: App, name: string, force: boolean): Promise<number> {
+  if (!app.config.has(name)) throw new ContreeError(`profile '${name}' does not exist`);
+  if (!force && !(await confirm(app.ctx, `Remove profile '${name}'? [y/N] `))) {
+    await app.ctx.stdout.write("Aborted.\n");
+    throw new Exit(1);
+  }
+  app.config.remove(name);
+  await app.config.save();
+  for (const suffix of ["", "-wal", "-shm"]) {
+    await Deno.remove(`${app.paths.sessionsDir}/${name}.db${suffix}`).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+  }
+  app.log.info(`Removed profile '${name}'`);
+  return 0;
+}

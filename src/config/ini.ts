@@ -1,0 +1,81 @@
+// A reader/writer for the INI dialect of Python's configparser, which the reference CLI uses
+// for auth.ini and cli.ini. Hand-written because the npm `ini` package nests sections on
+// dots (`[profile:a.b]`) and does not know configparser's DEFAULT section.
+//
+// Dialect: `[section]` headers (case-sensitive), `key = value` or `key: value` (keys are
+// lower-cased, both sides trimmed), full-line comments starting with `#` or `;`, indented
+// continuation lines appended with "\n", and `[DEFAULT]` values visible in every section.
+// Interpolation is not applied (tokens and URLs never contain `%(…)s`).
+
+export class IniFile {
+  /** Keys of `[DEFAULT]`, inherited by every section. */
+  readonly defaults = new Map<string, string>();
+  /** Sections in file order, each with its own keys in file order. */
+  readonly sections = new Map<string, Map<string, string>>();
+
+  static parse(text: string, source = "<ini>"): IniFile {
+    const ini = new IniFile();
+    let current: Map<string, string> | undefined;
+    let lastKey: string | undefined;
+    const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
+    lines.forEach((raw, index) => {
+      const trimmed = raw.trim();
+      if (trimmed === "" || trimmed.startsWith("#") || trimmed.startsWith(";")) {
+        if (trimmed === "") lastKey = undefined;
+        return;
+      }
+      if (/^\s/.test(raw) && current && lastKey !== undefined) {
+        current.set(lastKey, `${current.get(lastKey)}\n${trimmed}`);
+        return;
+      }
+      const header = /^\[([^\]]+)\]$/.exec(trimmed);
+      if (header) {
+        const name = header[1];
+        if (name === "DEFAULT") current = ini.defaults;
+        else {
+          current = ini.sections.get(name) ?? new Map();
+          ini.sections.set(name, current);
+        }
+        lastKey = undefined;
+        return;
+      }
+      const delimiter = /[=:]/.exec(trimmed);
+      if (!current || !delimiter) {
+        throw new SyntaxError(`${source}, line ${index + 1}: cannot parse ${JSON.stringify(raw)}`);
+      }
+      const key = trimmed.slice(0, delimiter.index).trim().toLowerCase();
+      current.set(key, trimmed.slice(delimiter.index + 1).trim());
+      lastKey = key;
+    });
+    return ini;
+  }
+
+  /** A key of a section, falling back to `[DEFAULT]` as configparser does. */
+  get(section: string, key: string): string | undefined {
+    return this.sections.get(section)?.get(key) ?? this.defaults.get(key);
+  }
+
+  section(name: string): Map<string, string> {
+    let section = this.sections.get(name);
+    if (!section) {
+      section = new Map();
+      this.sections.set(name, section);
+    }
+    return section;
+  }
+
+  /** Serialises like configparser.write: `key = value`, a blank line after each section. */
+  toString(): string {
+    const parts: string[] = [];
+    const emit = (name: string, entries: Map<string, string>) => {
+      parts.push(`[${name}]\n`);
+      for (const [key, value] of entries) {
+        parts.push(`${key} = ${value.replaceAll("\n", "\n\t")}\n`);
+      }
+      parts.push("\n");
+    };
+    if (this.defaults.size > 0) emit("DEFAULT", this.defaults);
+    for (const [name, entries] of this.sections) emit(name, entries);
+    return parts.join("");
+  }
+}

@@ -1,0 +1,187 @@
+// Profiles in auth.ini / cli.ini (CLI spec §2.2–2.5), read and written so that files written
+// by the reference CLI are read here and the other way round.
+
+import type { Env } from "../context.ts";
+import { ContreeError } from "../errors.ts";
+import { IniFile } from "./ini.ts";
+
+export const DEFAULT_IAM_URL = "https://api.tokenfactory.nebius.com/sandboxes";
+export const PROFILE_PREFIX = "profile:";
+
+export type AuthType = "jwt" | "iam";
+
+export interface Profile {
+  name: string;
+  type: AuthType;
+  /** Base URL without trailing slash; "" when a JWT profile has none. */
+  url: string;
+  token?: string;
+  project?: string;
+}
+
+/** Where contree keeps its files. */
+export interface ConfigPaths {
+  home: string;
+  authFile: string;
+  cliFile: string;
+  sessionsDir: string;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function expandHome(path: string, home: string | undefined): string {
+  if (home && (path === "~" || path.startsWith("~/"))) return home + path.slice(1);
+  return path;
+}
+
+/** `$CONTREE_HOME`, else `$XDG_CONFIG_HOME/contree`, else `~/.config/contree`. */
+export function contreeHome(env: Env, home: string | undefined): string {
+  const explicit = nonEmpty(env.get("CONTREE_HOME"));
+  if (explicit) return expandHome(explicit, home);
+  const xdg = nonEmpty(env.get("XDG_CONFIG_HOME"));
+  if (xdg) return `${expandHome(xdg, home)}/contree`;
+  if (!home) throw new ContreeError("Cannot locate the config directory: set CONTREE_HOME or HOME");
+  return `${home}/.config/contree`;
+}
+
+export function configPaths(env: Env, home: string | undefined, authFile?: string): ConfigPaths {
+  const root = contreeHome(env, home);
+  return {
+    home: root,
+    authFile: authFile ? expandHome(authFile, home) : `${root}/auth.ini`,
+    cliFile: `${root}/cli.ini`,
+    sessionsDir: `${root}/cli/sessions`,
+  };
+}
+
+async function readIni(path: string): Promise<IniFile | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw new ContreeError(`Cannot read ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return IniFile.parse(text, path);
+  } catch (error) {
+    throw new ContreeError(`Malformed config file ${path}: ${(error as Error).message}`);
+  }
+}
+
+function profileFrom(name: string, values: (key: string) => string | undefined): Profile {
+  const type: AuthType = values("type") === "iam" ? "iam" : "jwt";
+  const url = (values("url") ?? (type === "iam" ? DEFAULT_IAM_URL : "")).replace(/\/+$/, "");
+  return {
+    name,
+    type,
+    url,
+    token: nonEmpty(values("token")),
+    project: nonEmpty(values("project")),
+  };
+}
+
+/** auth.ini overlaid on cli.ini, plus the editable auth.ini itself. */
+export class ProfileStore {
+  private constructor(
+    readonly paths: ConfigPaths,
+    private readonly auth: IniFile,
+    private readonly cli: IniFile,
+  ) {}
+
+  static async load(paths: ConfigPaths): Promise<ProfileStore> {
+    const [cli, auth] = await Promise.all([readIni(paths.cliFile), readIni(paths.authFile)]);
+    return new ProfileStore(paths, auth ?? new IniFile(), cli ?? new IniFile());
+  }
+
+  /** Configured profile names (from either file), in file order. */
+  names(): string[] {
+    const names = new Set<string>();
+    for (const ini of [this.cli, this.auth]) {
+      for (const section of ini.sections.keys()) {
+        if (section.startsWith(PROFILE_PREFIX)) names.add(section.slice(PROFILE_PREFIX.length));
+      }
+    }
+    return [...names];
+  }
+
+  has(name: string): boolean {
+    return this.names().includes(name);
+  }
+
+  get(name: string): Profile | undefined {
+    if (!this.has(name)) return undefined;
+    const section = PROFILE_PREFIX + name;
+    // Explicit keys only: configparser's DEFAULT fallback would leak `profile` into profiles.
+    return profileFrom(
+      name,
+      (key) =>
+        this.auth.sections.get(section)?.get(key) ?? this.cli.sections.get(section)?.get(key),
+    );
+  }
+
+  /** The active profile recorded in auth.ini (`[DEFAULT] profile`), else "default". */
+  activeName(): string {
+    return nonEmpty(this.auth.defaults.get("profile")) ??
+      nonEmpty(this.cli.defaults.get("profile")) ?? "default";
+  }
+
+  /** The `[cli]` section: defaults for global options (auth.ini wins over cli.ini). */
+  cliDefaults(): Map<string, string> {
+    return new Map([
+      ...(this.cli.sections.get("cli") ?? []),
+      ...(this.auth.sections.get("cli") ?? []),
+    ]);
+  }
+
+  set(profile: Profile): void {
+    const section = this.auth.section(PROFILE_PREFIX + profile.name);
+    section.clear();
+    if (profile.token) section.set("token", profile.token);
+    section.set("url", profile.url.replace(/\/+$/, ""));
+    section.set("type", profile.type);
+    if (profile.project) section.set("project", profile.project);
+  }
+
+  setActive(name: string): void {
+    this.auth.defaults.set("profile", name);
+  }
+
+  /** Removes the profile; when it was active, the first remaining one (or "default") is. */
+  remove(name: string): void {
+    this.auth.sections.delete(PROFILE_PREFIX + name);
+    this.cli.sections.delete(PROFILE_PREFIX + name);
+    if (this.activeName() === name) this.setActive(this.names()[0] ?? "default");
+  }
+
+  /** Writes auth.ini atomically with mode 0600 (cli.ini is never written). */
+  async save(): Promise<void> {
+    await writePrivateFile(this.paths.authFile, this.auth.toString());
+  }
+}
+
+/** Writes `text` to `path` via a 0600 temp file and a rename, so a crash never leaves half a file. */
+export async function writePrivateFile(path: string, text: string): Promise<void> {
+  const dir = path.slice(0, Math.max(path.lastIndexOf("/"), 0)) || ".";
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  const temp = `${path}.${Deno.pid}.tmp`;
+  try {
+    await Deno.writeTextFile(temp, text, { mode: 0o600 });
+    if (Deno.build.os !== "windows") await Deno.chmod(temp, 0o600);
+    await Deno.rename(temp, path);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw new ContreeError(`Cannot write ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** Credentials from the environment (CONTREE_URL + CONTREE_TOKEN [+ CONTREE_PROJECT]). */
+export function profileFromEnv(name: string, env: Env): Profile | undefined {
+  const url = nonEmpty(env.get("CONTREE_URL"));
+  const token = nonEmpty(env.get("CONTREE_TOKEN"));
+  if (!url || !token) return undefined;
+  const project = nonEmpty(env.get("CONTREE_PROJECT"));
+  return { name, type: project ? "iam" : "jwt", url: url.replace(/\/+$/, ""), token, project };
+}

@@ -1,0 +1,120 @@
+// The injected context every piece of logic receives: IO, environment, clock, logger,
+// fetch and the interrupt signal. `main` builds the real one; tests build fakes.
+
+import { Interrupted } from "./errors.ts";
+import { processStdio, type Sink, type Source } from "./io.ts";
+import { Logger } from "./log.ts";
+import { streamMode } from "./style.ts";
+
+export interface Env {
+  get(name: string): string | undefined;
+  toObject(): Record<string, string>;
+}
+
+export interface Clock {
+  /** Wall clock, epoch milliseconds. */
+  now(): number;
+  /** Monotonic milliseconds, for deadlines. */
+  monotonic(): number;
+  /** Resolves after `ms`; rejects with the signal's reason when `signal` aborts first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  /** Path of the terminal on stdin (e.g. /dev/pts/3), when stdin is a terminal. */
+  ttyName(): string | undefined;
+}
+
+export interface Context {
+  stdout: Sink;
+  stderr: Sink;
+  stdin: Source;
+  env: Env;
+  clock: Clock;
+  log: Logger;
+  cwd: string;
+  home: string | undefined;
+  process: ProcessInfo;
+  fetch: typeof fetch;
+  /** Aborted with an `Interrupted` reason on SIGINT/SIGTERM. */
+  signal: AbortSignal;
+}
+
+export function envFromRecord(record: Record<string, string>): Env {
+  return {
+    get: (name) => record[name],
+    toObject: () => ({ ...record }),
+  };
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  monotonic: () => performance.now(),
+  sleep(ms, signal) {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const timer = setTimeout(() => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      }, Math.max(0, ms));
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal!.reason);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  },
+};
+
+function readTtyName(): string | undefined {
+  if (!Deno.stdin.isTerminal()) return undefined;
+  try {
+    return Deno.readLinkSync("/proc/self/fd/0");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The real context. Signal listeners turn SIGINT/SIGTERM into an abort of `signal`; a second
+ * SIGINT while the first is being handled exits at once (the user insists).
+ */
+export function createProcessContext(): Context {
+  const stdio = processStdio();
+  const env: Env = {
+    get: (name) => Deno.env.get(name),
+    toObject: () => Deno.env.toObject(),
+  };
+  const controller = new AbortController();
+  const onSignal = (signal: "SIGINT" | "SIGTERM") => () => {
+    if (controller.signal.aborted) Deno.exit(signal === "SIGINT" ? 130 : 143);
+    controller.abort(new Interrupted(signal));
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    try {
+      Deno.addSignalListener(signal, onSignal(signal));
+    } catch {
+      // Windows supports only SIGINT (and SIGBREAK); ignore what the platform lacks.
+    }
+  }
+  const stderrMode = streamMode(stdio.stderr.isTerminal, env);
+  let cwd = "/";
+  try {
+    cwd = Deno.cwd();
+  } catch {
+    // A deleted working directory must not stop commands that do not need it.
+  }
+  return {
+    ...stdio,
+    env,
+    clock: systemClock,
+    log: new Logger(stdio.stderr, "info", stderrMode.color),
+    cwd,
+    home: Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE"),
+    process: { pid: Deno.pid, ppid: Deno.ppid, ttyName: readTtyName },
+    fetch: globalThis.fetch.bind(globalThis),
+    signal: controller.signal,
+  };
+}

@@ -1,0 +1,28 @@
+// Every third-party import lives here, with a full versioned npm: specifier, so that
+// `deno run https://…/main.ts` resolves without our deno.json.
+//
+// Only the command-line parser is loaded eagerly (every invocation needs it). Libraries that
+// a few commands need are loaded on first use, which keeps `contree -v` and `contree ps` fast.
+
+export {
+  Argument,
+  Command,
+  CommanderError,
+  Help,
+  InvalidArgumentError,
+  Option,
+} from "npm:@commander-js/extra-typings@15.1.0";
+
+export type { EventSourceMessage } from "npm:eventsource-parser@4.1.3";
+
+/** `EventSourceParserStream` from eventsource-parser. */
+export async function loadEventSourceParser(): Promise<
+  typeof import("npm:eventsource-parser@4.1.3/stream")
+> {
+  return await import("npm:eventsource-parser@4.1.3/stream");
+}
+
+/** The `yaml` package. */
+export async function loadYaml(): Promise<typeof import("npm:yaml@2.9.1")> {
+  return await import("npm:yaml@2.9.1");
+}

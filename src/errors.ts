@@ -1,0 +1,68 @@
+// Typed errors carrying the process exit code. Library code throws these; only `main`
+// prints them (one line on stderr) and exits.
+
+/** Exit codes documented in the README and in `contree help`. */
+export const ExitCode = {
+  OK: 0,
+  ERROR: 1,
+  USAGE: 2,
+  NOT_AUTHENTICATED: 4,
+  INTERRUPTED: 130,
+  BROKEN_PIPE: 141,
+  TERMINATED: 143,
+} as const;
+
+/** A failure the user should see as one `[ERROR] message` line. */
+export class ContreeError extends Error {
+  constructor(message: string, readonly exitCode: number = ExitCode.ERROR, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad command-line input: exit 2. */
+export class UsageError extends ContreeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, ExitCode.USAGE, options);
+  }
+}
+
+/** Missing or rejected credentials: exit 4. */
+export class AuthError extends ContreeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, ExitCode.NOT_AUTHENTICATED, options);
+  }
+}
+
+/**
+ * Ends the process with `exitCode` without printing anything more: the command already
+ * reported what happened (or passes a sandbox's own exit code through).
+ */
+export class Exit extends ContreeError {
+  constructor(exitCode: number) {
+    super(`exit ${exitCode}`, exitCode);
+  }
+}
+
+/** SIGINT (130) or SIGTERM (143) arrived. */
+export class Interrupted extends ContreeError {
+  constructor(readonly signal: "SIGINT" | "SIGTERM" = "SIGINT") {
+    super(
+      signal === "SIGINT" ? "User interrupted" : "Terminated",
+      signal === "SIGINT" ? ExitCode.INTERRUPTED : ExitCode.TERMINATED,
+    );
+  }
+}
+
+/** The reader of our stdout went away (e.g. `contree … | head`): exit 141, silently. */
+export class BrokenPipe extends ContreeError {
+  constructor(options?: ErrorOptions) {
+    super("Broken pipe", ExitCode.BROKEN_PIPE, options);
+  }
+}
+
+/** True when `error` means the other end of a pipe we write to has closed. */
+export function isBrokenPipe(error: unknown): boolean {
+  return error instanceof BrokenPipe || error instanceof Deno.errors.BrokenPipe ||
+    (error instanceof Error && "code" in error && error.code === "EPIPE");
+}

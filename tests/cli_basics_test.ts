@@ -1,0 +1,52 @@
+import { assert, assertEquals, assertMatch } from "./support/assert.ts";
+import { runCli, tempHome } from "./support/cli.ts";
+
+Deno.test("no arguments: help on stdout, exit 0", async () => {
+  const { home, cleanup } = await tempHome();
+  try {
+    const result = await runCli([], { env: { CONTREE_HOME: home } });
+    assertEquals(result.code, 0);
+    assertMatch(result.stdout, /^Usage: contree \[options\] <command> \[args\]/);
+    assertMatch(result.stdout, /Exit codes:/);
+    assertEquals(result.stderr, "");
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("-v prints contree/<version> Deno/<version> <os>-<arch>", async () => {
+  const { home, cleanup } = await tempHome();
+  try {
+    const result = await runCli(["-v"], { env: { CONTREE_HOME: home } });
+    assertEquals(result.code, 0);
+    assertMatch(result.stdout, /^contree\/(dev|\d+\.\d+\.\d+) Deno\/\d+\.\d+\.\d+ \w+-\w+\n$/);
+    assertEquals(result.stderr, "");
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("unknown command: usage and a suggestion on stderr, exit 2", async () => {
+  const { home, cleanup } = await tempHome();
+  try {
+    const result = await runCli(["autth"], { env: { CONTREE_HOME: home } });
+    assertEquals(result.code, 2);
+    assertEquals(result.stdout, "");
+    assertMatch(result.stderr, /^Usage: contree /);
+    assertMatch(result.stderr, /unknown command 'autth'/);
+    assertMatch(result.stderr, /Did you mean auth\?/);
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("bad option value: exit 2 with the allowed choices", async () => {
+  const { home, cleanup } = await tempHome();
+  try {
+    const result = await runCli(["-f", "yaml", "auth", "ls"], { env: { CONTREE_HOME: home } });
+    assertEquals(result.code, 2);
+    assert(result.stderr.includes("Allowed choices are default, plain, json"));
+  } finally {
+    await cleanup();
+  }
+});

@@ -1,0 +1,70 @@
+// Runs contree as a real subprocess (`deno run -A main.ts …`) with an isolated environment:
+// a temporary CONTREE_HOME, no inherited CONTREE_*/NEBIUS_* variables, no colours.
+
+export const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  stdoutBytes: Uint8Array;
+}
+
+export interface CliOptions {
+  env?: Record<string, string>;
+  stdin?: string | Uint8Array;
+  cwd?: string;
+}
+
+/** A temporary CONTREE_HOME, removed by `cleanup()`. */
+export async function tempHome(): Promise<{ home: string; cleanup: () => Promise<void> }> {
+  const home = await Deno.makeTempDir({ prefix: "contree-test-home-" });
+  return { home, cleanup: () => Deno.remove(home, { recursive: true }).catch(() => {}) };
+}
+
+/** The environment a test subprocess gets: PATH and HOME only, plus `extra`. */
+export function isolatedEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const base: Record<string, string> = {
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    HOME: Deno.env.get("HOME") ?? "/tmp",
+    NO_COLOR: "1",
+    CONTREE_NO_UPDATE_CHECK: "1",
+    TZ: "UTC",
+  };
+  const denoDir = Deno.env.get("DENO_DIR");
+  if (denoDir) base.DENO_DIR = denoDir;
+  const containersConf = Deno.env.get("CONTAINERS_CONF");
+  if (containersConf) base.CONTAINERS_CONF = containersConf;
+  return { ...base, ...extra };
+}
+
+export function spawnCli(args: string[], options: CliOptions = {}): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MAIN, ...args],
+    env: isolatedEnv(options.env),
+    clearEnv: true,
+    cwd: options.cwd,
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const child = spawnCli(args, options);
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(
+      typeof options.stdin === "string" ? new TextEncoder().encode(options.stdin) : options.stdin,
+    );
+    await writer.close();
+  }
+  const output = await child.output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+    stdoutBytes: output.stdout,
+  };
+}

@@ -26,3 +26,8 @@ export async function loadEventSourceParser(): Promise<
 export async function loadYaml(): Promise<typeof import("npm:yaml@2.9.1")> {
   return await import("npm:yaml@2.9.1");
 }
+
+/** `string-width`: terminal display width (East Asian wide = 2, ANSI ignored). */
+export async function loadStringWidth(): Promise<typeof import("npm:string-width@8.3.0")> {
+  return await import("npm:string-width@8.3.0");
+}

@@ -128,9 +128,12 @@ interface Attempt {
 
 export class ContreeClient {
   readonly base: URL;
+  /** `origin + path prefix` without a trailing slash; API paths are appended as `/v1/…`. */
+  readonly #root: string;
 
   constructor(readonly credentials: Credentials, private readonly deps: ClientDeps) {
     this.base = normaliseBaseUrl(credentials.url);
+    this.#root = this.base.origin + this.base.pathname.replace(/\/+$/, "");
   }
 
   get log(): Logger {
@@ -149,7 +152,7 @@ export class ContreeClient {
   /** Absolute URL of an API path such as `/operations`. */
   url(path: string, query?: Query): string {
     const qs = encodeQuery(query);
-    return `${this.base.origin}${this.base.pathname}/v1${path}${qs ? `?${qs}` : ""}`;
+    return `${this.#root}/v1${path}${qs ? `?${qs}` : ""}`;
   }
 
   private authHeaders(): Record<string, string> {

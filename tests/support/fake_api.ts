@@ -247,12 +247,14 @@ export class FakeApi {
     }
     if (reply.truncateGzip) body = body.slice(0, Math.max(body.length - 8, 1));
     if (reply.dropBody) {
+      // Promise more bytes than we send: the client sees the connection end mid-body.
       const half = body.slice(0, Math.max(1, body.length >> 1));
+      headers.set("content-length", String(body.length + 1));
       return new Response(
         new ReadableStream({
           start(controller) {
             controller.enqueue(half);
-            controller.error(new Error("connection dropped by the fake"));
+            controller.close();
           },
         }),
         { status, headers },

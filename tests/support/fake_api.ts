@@ -230,6 +230,9 @@ export class FakeApi {
       headers.set("content-type", "text/event-stream");
       headers.set("cache-control", "no-cache");
       if (gzip) headers.set("content-encoding", "gzip");
+      // A drop closes the body early while a Content-Length promised more: the client sees a
+      // connection that broke mid-body (an errored stream would do the same, noisily).
+      if (reply.events.some((step) => "drop" in step)) headers.set("content-length", "1000000000");
       return new Response(this.#eventBody(reply.events, gzip), { status, headers });
     }
     let body: Uint8Array | undefined;
@@ -312,7 +315,7 @@ export class FakeApi {
             else if ("signal" in step) step.signal();
             else if ("drop" in step) {
               await new Promise((resolve) => setTimeout(resolve, 5));
-              controller.error(new Error("connection dropped by the fake"));
+              controller.close();
               return;
             } else if ("truncateGzip" in step) {
               // Close the HTTP body without finishing the gzip member: no trailer arrives.

@@ -15,11 +15,11 @@ export {
 
 export type { EventSourceMessage } from "npm:eventsource-parser@4.1.3";
 
-/** `EventSourceParserStream` from eventsource-parser. */
+/** eventsource-parser (`createParser`, `EventSourceParserStream`). */
 export async function loadEventSourceParser(): Promise<
-  typeof import("npm:eventsource-parser@4.1.3/stream")
+  typeof import("npm:eventsource-parser@4.1.3")
 > {
-  return await import("npm:eventsource-parser@4.1.3/stream");
+  return await import("npm:eventsource-parser@4.1.3");
 }
 
 /** The `yaml` package. */

@@ -69,7 +69,7 @@ export class TableFormatter extends RowFormatter {
   readonly #styler: Styler;
   #buffer: NormalRow[] = [];
   #layout?: Layout;
-  /** A cell was cut since the last warning check; the warning is logged once per process. */
+  /** Some cell was cut; the warning is logged once per process. */
   #truncated = false;
   #warned = false;
 
@@ -123,12 +123,12 @@ export class TableFormatter extends RowFormatter {
   }
 
   #widths(text: TextWidth, header: string[], cells: string[][]): number[] {
-    const natural = header.map((title, c) =>
-      Math.max(
-        text.width(title),
-        ...cells.flatMap((row) => textLines(row[c]).map((line) => text.width(line))),
-      )
-    );
+    const natural = header.map((title) => text.width(title));
+    for (const row of cells) {
+      row.forEach((cell, c) => {
+        for (const line of textLines(cell)) natural[c] = Math.max(natural[c], text.width(line));
+      });
+    }
     if (!this.deps.tty) return natural;
     const columns = this.deps.columns();
     return fitWidths(natural, columns && columns > 0 ? columns : FALLBACK_TERMINAL_WIDTH);

@@ -6,6 +6,8 @@ import { LOG_LEVELS } from "../log.ts";
 import { FORMAT_NAMES } from "../output/formatter.ts";
 import type { App } from "./app.ts";
 import { registerAuth } from "./auth.ts";
+import { registerProject } from "./project.ts";
+import { registerTask } from "./task.ts";
 
 /** Runs a command body with the App of this invocation; the number returned is the exit code. */
 export type Handler = (app: App) => Promise<number | void>;
@@ -70,5 +72,7 @@ function createRoot(cliDefaults: Map<string, string>) {
 export function buildProgram(config: ProfileStore, run: Runner): RootCommand {
   const program = createRoot(config.cliDefaults());
   registerAuth(program, run);
+  registerProject(program, run);
+  registerTask(program, run);
   return program;
 }

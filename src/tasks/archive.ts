@@ -4,7 +4,6 @@
 //     logs/       a copy of the task's logs/ (when it had one)
 // The timestamp leads because IDs and names are reused after deletion; a clash gets `_1`, `_2`, …
 
-import { cp } from "node:fs/promises";
 import { ContreeError } from "../errors.ts";
 import type { MetaDict } from "./meta.ts";
 import { archiveRoot, assertPathSafe, type TaskRoots } from "./paths.ts";
@@ -73,7 +72,10 @@ export async function archiveTask(
   } catch {
     // no logs captured: nothing to copy
   }
-  if (hasLogs) await cp(logs, `${entry}/logs`, { recursive: true });
+  if (hasLogs) {
+    const { cp } = await import("node:fs/promises");
+    await cp(logs, `${entry}/logs`, { recursive: true });
+  }
   return entry;
 }
 

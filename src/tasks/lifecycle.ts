@@ -26,6 +26,7 @@ import {
   WORKSPACE_DIR,
 } from "./paths.ts";
 import {
+  DEFAULT_WAIT_TIMEOUT_SECONDS,
   describePodmanFailure,
   PODMAN_TIMEOUTS,
   type PodmanResult,
@@ -140,7 +141,8 @@ export interface RunResult {
   restarted: boolean;
 }
 
-function runModeCommand(project: ProjectConfig, override?: string): string[] {
+/** The argv `--mode run` runs: `override` or the project's run.command. */
+export function runModeCommand(project: ProjectConfig, override?: string): string[] {
   const command = override ?? project.command;
   if (command === undefined) {
     throw new ContreeError(
@@ -194,6 +196,9 @@ function podmanError(prefix: string, args: string[], result: PodmanResult): Cont
   return new ContreeError(`${prefix}: ${describePodmanFailure(args, result)}`);
 }
 
+/** States of a container whose process has already ended (podman says `stopped` until cleanup). */
+const FINISHED_STATES = new Set(["exited", "stopped", "stopping"]);
+
 /**
  * Starts a task's container in `mode`: records the mode first (so an interrupted launch is
  * still swept by delete), then creates the container — or starts the existing one again,
@@ -227,34 +232,31 @@ export async function taskRun(
     );
   }
   const directory = taskDirectoryOf(project, taskId, meta);
-  const command = before === null
-    ? mode === "run" ? runModeCommand(project, options.command) : [
-      project.shell,
-      "-c",
-      IDLE_SCRIPT,
-    ]
-    : [];
-  await writeTaskMeta(dossierPath(metas, taskId), {
-    ...meta,
-    mode,
-    exit_code: null,
-  });
-
-  let args: string[];
-  let result: PodmanResult;
+  // Built before anything is written, so a project without a run command changes nothing.
+  const args = before === null
+    ? containerRunArgs(
+      ctx,
+      project,
+      taskId,
+      directory,
+      mode,
+      mode === "run"
+        ? runModeCommand(project, options.command)
+        : [project.shell, "-c", IDLE_SCRIPT],
+    )
+    : ["start", name];
+  await writeTaskMeta(dossierPath(metas, taskId), { ...meta, mode, exit_code: null });
   if (before === null) {
     await Deno.mkdir(`${directory}/${WORKSPACE_DIR}`, { recursive: true, mode: 0o700 });
     await Deno.mkdir(`${directory}/${AGENT_CONFIG_DIR}`, { recursive: true });
-    args = containerRunArgs(ctx, project, taskId, directory, mode, command);
-    result = await ctx.podman.run(args, { timeoutMs: PODMAN_TIMEOUTS.createMs });
-  } else {
-    args = ["start", name];
-    result = await ctx.podman.run(args, { timeoutMs: PODMAN_TIMEOUTS.startMs });
   }
+  const result = await ctx.podman.run(args, {
+    timeoutMs: before === null ? PODMAN_TIMEOUTS.createMs : PODMAN_TIMEOUTS.startMs,
+  });
   if (result.code !== 0) throw podmanError(`Cannot start task ${taskId}`, args, result);
 
   const state = await probeState(ctx.podman, name) ?? "not found";
-  if (state !== "running" && !(mode === "run" && state === "exited")) {
+  if (state !== "running" && !(mode === "run" && FINISHED_STATES.has(state))) {
     throw new ContreeError(
       `Container ${name} failed to start (state: ${state}). Check logs with: contree task logs ${project.name} ${taskId}`,
     );
@@ -419,8 +421,6 @@ export class WaitTimeout extends ContreeError {
     );
   }
 }
-
-export const DEFAULT_WAIT_TIMEOUT_SECONDS = 7200;
 
 /**
  * Waits for the task's container to exit and records its exit code — the container's real

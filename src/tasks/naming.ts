@@ -1,7 +1,6 @@
 // Task names (task-lifecycle spec §3.3–3.4): user input is sanitised to a slug; with no input a
 // random `<adjective>-<noun>` is drawn, nouns from word categories that are stable per project.
 
-import { createHash } from "node:crypto";
 import { UsageError } from "../errors.ts";
 
 export const MAX_NAME_LENGTH = 60;
@@ -302,19 +301,27 @@ const DEFAULT_CATEGORY_COUNT = 3;
 
 /**
  * The categories names are drawn from: the project's own list when set, else 3 categories
- * picked deterministically from the project name (stable per project, differs between projects),
+ * picked deterministically from a hash of the project name (stable per project, differs between projects),
  * else (no project) all of them.
  */
 export function categoriesFor(project?: string, configured?: readonly string[]): string[] {
   if (configured && configured.length > 0) return [...configured];
   if (!project) return [...CATEGORY_NAMES];
-  const digest = createHash("md5").update(project).digest();
   const pool = [...CATEGORY_NAMES];
   const picked: string[] = [];
   for (let i = 0; i < DEFAULT_CATEGORY_COUNT && pool.length > 0; i++) {
-    picked.push(pool.splice(digest.readUInt32BE(i * 4) % pool.length, 1)[0]);
+    picked.push(pool.splice(fnv1a(`${project}#${i}`) % pool.length, 1)[0]);
   }
   return picked;
+}
+
+/** 32-bit FNV-1a: a small, stable string hash (not for security). */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(text)) {
+    hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  }
+  return hash;
 }
 
 /** A random `<adjective>-<noun>` slug, e.g. `talented-toucan`. */

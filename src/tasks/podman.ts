@@ -2,8 +2,6 @@
 // non-interactive call, and podman's failures turned into one-line messages. `CommandPodmanRunner`
 // is the real thing; tests use the in-memory fake in tests/support/fake_podman.ts.
 
-import { spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
 import { ContreeError } from "../errors.ts";
 
 export interface PodmanResult {
@@ -56,6 +54,9 @@ export const PODMAN_TIMEOUTS = {
   /** Added to the stop grace period: podman's own teardown after the signal. */
   stopSlackMs: 75_000,
 } as const;
+
+/** How long `task wait` waits by default (seconds). */
+export const DEFAULT_WAIT_TIMEOUT_SECONDS = 7200;
 
 /**
  * One line describing a failed call: podman's last `Error:` line without the prefix, with the
@@ -234,6 +235,11 @@ export class CommandPodmanRunner implements PodmanRunner {
 
   /** Deno.Command cannot point a child's stdout/stderr at one file; node's spawn can. */
   async #runToFile(args: string[], file: string, timeoutMs: number): Promise<PodmanResult> {
+    // Loaded here: only log capture needs node's process API, and startup stays lean.
+    const [{ spawn }, { closeSync, openSync }] = await Promise.all([
+      import("node:child_process"),
+      import("node:fs"),
+    ]);
     const fd = openSync(file, "w");
     try {
       const child = spawn(this.binary, args, {

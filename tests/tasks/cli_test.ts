@@ -121,11 +121,18 @@ Deno.test("task new, list, rename, status without a container", async () => {
     assertStringIncludes(malformed.stderr, "Invalid task ID prefix 'zzz'");
     const pathy = await runCli(["task", "status", "demo/..", ""], { env });
     assertEquals(pathy.code, 2);
+    const extra = await runCli(["task", "status", `demo/${id}`, "more"], { env });
+    assertEquals([extra.code, extra.stderr], [2, "[ERROR] Unexpected argument 'more'\n"]);
     const never = await runCli(["task", "stop", "demo", id], { env });
     assertEquals(never.code, 1);
     assertStringIncludes(never.stderr, `Task ${id} has never been run (no mode set)`);
     const badMode = await runCli(["task", "run", "demo", "--mode", "toad"], { env });
     assertEquals(badMode.code, 2);
+    const noCommand = await runCli(["task", "run", "demo", "--mode", "run"], { env });
+    assertEquals(noCommand.code, 1);
+    assertStringIncludes(noCommand.stderr, "Project demo has no run.command");
+    const files = [...Deno.readDirSync(`${dir}/state/core/projects/demo/tasks`)];
+    assertEquals(files.length, 2, "still one task (a dossier and a meta file): none was created");
   });
 });
 

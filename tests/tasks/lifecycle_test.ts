@@ -196,6 +196,10 @@ Deno.test("run mode: project command, --command override, finished command is re
     const b = await taskNew(ctx, project);
     await taskRun(ctx, project, b.taskId, { mode: "run", command: "exit 124" });
     assertEquals(podman.argvOf("run")[1].slice(-3), ["/bin/sh", "-c", "exit 124"]);
+    // podman reports `stopped` between the process's exit and its cleanup.
+    podman.onCreate = (container) => void (container.state = "stopped");
+    const d = await taskNew(ctx, project);
+    assertEquals((await taskRun(ctx, project, d.taskId, { mode: "run" })).state, "stopped");
     const c = await taskNew(ctx, project);
     await assertRejects(
       () => taskRun(ctx, project, c.taskId, { command: "x" }),
@@ -216,6 +220,7 @@ Deno.test("run mode: list commands run as argv; no command at all is an error", 
       ContreeError,
       "Project proj has no run.command",
     );
+    assertEquals((await readTaskMeta(metaDir(ctx.roots, "proj"), other.taskId))?.mode, null);
   });
 });
 

@@ -92,6 +92,9 @@ podmanTest("lifecycle: new → run → running → logs → stop → stopped →
       "exited",
       null,
     ]);
+    // Following a stopped container prints what it wrote and ends.
+    const followed = await bench.cli(["task", "logs", project, id, "-f", "--tail", "1"]);
+    assertEquals([followed.code, followed.stdout], [0, "contree: task container ready\n"]);
 
     const waited = await bench.cli(["task", "wait", project, id]);
     assertEquals([waited.code, waited.stdout], [0, `Task ${id} exited with code 0\n`]);

@@ -44,6 +44,9 @@ export const WORK_STATUS_DISPLAY: Readonly<Record<string, DisplayEntry>> = {
   error: { emoji: "\u{1F6AB}", label: "Error" },
 };
 
+/** Shown for a task whose dossier (which holds the name) is gone. */
+const UNNAMED = "(no name)";
+
 export function modeDisplay(mode: string | null | undefined): DisplayEntry {
   return (mode && MODE_DISPLAY[mode as Mode]) || NO_MODE_DISPLAY;
 }
@@ -74,7 +77,7 @@ export function renderStatusBlock(task: TaskView, options: DisplayOptions): stri
   const mode = modeDisplay(task.mode);
   const lines = [
     `Task ${task.taskId}:`,
-    field("Name", task.name),
+    field("Name", task.name || UNNAMED),
     field(
       "Status",
       renderEmoji(status, options) + styler.apply(status.label, status.color ?? "yellow"),
@@ -116,7 +119,7 @@ export function renderListLine(task: TaskView, options: DisplayOptions): string 
   if (task.mode) extras.push(`mode=${task.mode}`);
   if (task.exitCode !== null) extras.push(`exit=${task.exitCode}`);
   if (task.workStatus) extras.push(`work=${task.workStatus}`);
-  return `- ${task.taskId}: ${task.name} ${renderEmoji(status, options)}${
+  return `- ${task.taskId}: ${task.name || UNNAMED} ${renderEmoji(status, options)}${
     styler.apply(status.label, status.color ?? "yellow")
   }${extras.length > 0 ? ` [${extras.join("; ")}]` : ""}`;
 }

@@ -103,9 +103,6 @@ export async function taskView(
   meta: MetaDict,
   containerState: string | null,
 ): Promise<TaskView> {
-  if (typeof meta.name !== "string" || meta.name === "") {
-    throw new ContreeError(`Task ${taskId} has no name in its metadata`);
-  }
   const mode = isMode(meta.mode) ? meta.mode : null;
   const directory = taskDirectoryOf(project, taskId, meta);
   const exitCode = typeof meta.exit_code === "number" && Number.isInteger(meta.exit_code)
@@ -115,7 +112,8 @@ export async function taskView(
   return withContainerState({
     taskId: stringOrNull(meta.task_id) ?? taskId,
     projectName: stringOrNull(meta.project_name) ?? project.name,
-    name: meta.name,
+    // The name lives in the dossier; a half-deleted task may have lost it.
+    name: typeof meta.name === "string" ? meta.name : "",
     mode,
     taskDir: directory,
     workspace: `${directory}/${WORKSPACE_DIR}`,

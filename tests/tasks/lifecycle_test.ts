@@ -457,7 +457,7 @@ Deno.test("list: live states from one query, filters, and a failed query is an e
 });
 
 Deno.test("status: work status from agent-config/work-status.yml", async () => {
-  await withBench(async ({ ctx, project }) => {
+  await withBench(async ({ ctx, project, podman }) => {
     const { taskId, taskDir } = await taskNew(ctx, project);
     const file = `${taskDir}/agent-config/work-status.yml`;
     await Deno.mkdir(`${taskDir}/agent-config`);
@@ -477,6 +477,7 @@ Deno.test("status: work status from agent-config/work-status.yml", async () => {
       const view = await getTask(ctx, project, taskId);
       assertEquals([view.workStatus, view.workMessage], expected, text);
     }
+    assertEquals(podman.calls, [], "a task without a mode is never probed");
   });
 });
 
@@ -554,6 +555,9 @@ Deno.test("delete: every failed step is a warning and the delete still completes
     assertMatch(w[3], /^Workspace removal failed: cannot remove /);
     assertMatch(w[4], /^Metadata removal failed for .*_meta\.yml: cannot remove/);
     assert(result.archive !== undefined, "the archive is still written");
+    // What is left says the delete did not finish.
+    assertEquals((await meta(bench, taskId))?.deleting, true);
+    assertEquals((await getTask(ctx, project, taskId)).status, "deleting");
     // The dossier went; the task is gone for listing purposes only if both are.
     assertEquals(await exists(`${metaDir(bench.roots, "proj")}/${taskId}_dossier.json`), false);
   });

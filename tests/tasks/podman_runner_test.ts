@@ -22,7 +22,7 @@ case "$1" in
   mixed) i=0; while [ $i -lt 200 ]; do echo "o$i"; echo "e$i" >&2; i=$((i+1)); done ;;
   slow) exec sleep 30 ;;
   inspect) echo "Running" ;;
-  ps) if [ "$STUB_PS" = bad ]; then echo 'not json'; else
+  ps) if [ "$STUB_PS" = bad ]; then echo 'not json'; elif [ "$STUB_PS" = empty ]; then :; else
         echo '[{"Names":["p-cli-k3v8h"],"State":"Exited"},{"Names":["p-run-k3v8h"],"State":"running"}]'
       fi ;;
 esac
@@ -123,6 +123,8 @@ Deno.test("probe and batch parsing: lowercased states, names from Names[0]", asy
     assertEquals(await probeState(runner, "x"), "running");
     const states = await batchStates(runner, "l=v");
     assertEquals([...states], [["p-cli-k3v8h", "exited"], ["p-run-k3v8h", "running"]]);
+    const none = new CommandPodmanRunner({ binary, env: { STUB_PS: "empty" } });
+    assertEquals((await batchStates(none, "l=v")).size, 0);
     const garbled = new CommandPodmanRunner({ binary, env: { STUB_PS: "bad" } });
     await assertRejects(() => batchStates(garbled, "l=v"), ContainerQueryFailed, "not JSON");
   });

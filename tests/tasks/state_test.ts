@@ -151,6 +151,13 @@ Deno.test("status block: running, exited with code, work status, colours", () =>
 Deno.test("list lines", () => {
   assertEquals(renderListLine(VIEW, { color: false, emoji: false }), "- k3v8h: fix-bug created");
   assertEquals(
+    renderListLine({ ...VIEW, name: "", deleting: true, status: "deleting" }, {
+      color: false,
+      emoji: false,
+    }),
+    "- k3v8h: (no name) deleting",
+  );
+  assertEquals(
     renderListLine(
       { ...VIEW, mode: "cli", exitCode: 124, workStatus: "done", status: "failed" },
       { color: false, emoji: true },

@@ -6,6 +6,11 @@ import { LOG_LEVELS } from "../log.ts";
 import { FORMAT_NAMES } from "../output/formatter.ts";
 import type { App } from "./app.ts";
 import { registerAuth } from "./auth.ts";
+import { registerCd } from "./cd.ts";
+import { registerEnv } from "./env.ts";
+import { registerFile } from "./file.ts";
+import { registerSession } from "./session.ts";
+import { registerUse } from "./use.ts";
 
 /** Runs a command body with the App of this invocation; the number returned is the exit code. */
 export type Handler = (app: App) => Promise<number | void>;
@@ -70,5 +75,10 @@ function createRoot(cliDefaults: Map<string, string>) {
 export function buildProgram(config: ProfileStore, run: Runner): RootCommand {
   const program = createRoot(config.cliDefaults());
   registerAuth(program, run);
+  registerUse(program, run);
+  registerSession(program, run);
+  registerEnv(program, run);
+  registerCd(program, run);
+  registerFile(program, run);
   return program;
 }

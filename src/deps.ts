@@ -15,14 +15,19 @@ export {
 
 export type { EventSourceMessage } from "npm:eventsource-parser@4.1.3";
 
-/** `EventSourceParserStream` from eventsource-parser. */
+/** eventsource-parser (`createParser`, `EventSourceParserStream`). */
 export async function loadEventSourceParser(): Promise<
-  typeof import("npm:eventsource-parser@4.1.3/stream")
+  typeof import("npm:eventsource-parser@4.1.3")
 > {
-  return await import("npm:eventsource-parser@4.1.3/stream");
+  return await import("npm:eventsource-parser@4.1.3");
 }
 
 /** The `yaml` package. */
 export async function loadYaml(): Promise<typeof import("npm:yaml@2.9.1")> {
   return await import("npm:yaml@2.9.1");
+}
+
+/** `string-width`: terminal display width (East Asian wide = 2, ANSI ignored). */
+export async function loadStringWidth(): Promise<typeof import("npm:string-width@8.3.0")> {
+  return await import("npm:string-width@8.3.0");
 }

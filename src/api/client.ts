@@ -68,6 +68,11 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Statuses returned to the caller instead of raised (e.g. 404 on an existence probe, 302). */
   accept?: readonly number[];
+  /**
+   * Not aborted by SIGINT/SIGTERM: for the cleanup a command does after an interrupt (cancelling
+   * the operation it started). Pair it with a timeout.
+   */
+  ignoreInterrupt?: boolean;
 }
 
 const REDACTED_HEADERS = new Set([
@@ -128,9 +133,12 @@ interface Attempt {
 
 export class ContreeClient {
   readonly base: URL;
+  /** `origin + path prefix` without a trailing slash; API paths are appended as `/v1/…`. */
+  readonly #root: string;
 
   constructor(readonly credentials: Credentials, private readonly deps: ClientDeps) {
     this.base = normaliseBaseUrl(credentials.url);
+    this.#root = this.base.origin + this.base.pathname.replace(/\/+$/, "");
   }
 
   get log(): Logger {
@@ -149,7 +157,7 @@ export class ContreeClient {
   /** Absolute URL of an API path such as `/operations`. */
   url(path: string, query?: Query): string {
     const qs = encodeQuery(query);
-    return `${this.base.origin}${this.base.pathname}/v1${path}${qs ? `?${qs}` : ""}`;
+    return `${this.#root}/v1${path}${qs ? `?${qs}` : ""}`;
   }
 
   private authHeaders(): Record<string, string> {
@@ -171,7 +179,8 @@ export class ContreeClient {
 
   private startAttempt(options: RequestOptions): Attempt {
     const controller = new AbortController();
-    const signals = [this.deps.signal, options.signal].filter((s): s is AbortSignal => !!s);
+    const signals = [options.ignoreInterrupt ? undefined : this.deps.signal, options.signal]
+      .filter((s): s is AbortSignal => !!s);
     const forward = (signal: AbortSignal) => () => controller.abort(signal.reason);
     const listeners = signals.map((signal) => {
       const listener = forward(signal);
@@ -201,7 +210,7 @@ export class ContreeClient {
 
   /** The interrupt reason when the caller's or the process's signal aborted. */
   private abortReason(options: RequestOptions): unknown {
-    for (const signal of [this.deps.signal, options.signal]) {
+    for (const signal of [options.ignoreInterrupt ? undefined : this.deps.signal, options.signal]) {
       if (signal?.aborted) return signal.reason;
     }
     return undefined;
@@ -267,7 +276,7 @@ export class ContreeClient {
         log.warning(
           `Network error (${describeNetworkError(error)}), retrying in ${delay / 1000}s…`,
         );
-        await clock.sleep(delay, this.deps.signal);
+        await clock.sleep(delay, options.ignoreInterrupt ? undefined : this.deps.signal);
         continue;
       }
       if (log.enabled("debug")) {
@@ -302,7 +311,7 @@ export class ContreeClient {
           log.warning(
             `Network error (${describeNetworkError(error)}), retrying in ${delay / 1000}s…`,
           );
-          await clock.sleep(delay, this.deps.signal);
+          await clock.sleep(delay, options.ignoreInterrupt ? undefined : this.deps.signal);
           continue;
         } finally {
           attempt.dispose();
@@ -329,7 +338,7 @@ export class ContreeClient {
         ? retryAfterSeconds * 1000
         : ladderDelayMs(retry);
       log.warning(`Server answered ${response.status}, retrying in ${Math.round(delay) / 1000}s…`);
-      await clock.sleep(delay, this.deps.signal);
+      await clock.sleep(delay, options.ignoreInterrupt ? undefined : this.deps.signal);
     }
   }
 
@@ -426,8 +435,8 @@ export class ContreeClient {
     return this.json("GET", `/operations/${pathSegment(uuid)}`, options);
   }
 
-  async cancelOperation(uuid: string): Promise<void> {
-    await this.call("DELETE", `/operations/${pathSegment(uuid)}`);
+  async cancelOperation(uuid: string, options: RequestOptions = {}): Promise<void> {
+    await this.call("DELETE", `/operations/${pathSegment(uuid)}`, options);
   }
 
   /**

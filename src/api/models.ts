@@ -167,7 +167,7 @@ export interface OperationEvent<T = Record<string, unknown>> {
   data: T;
 }
 
-export interface ExitEventData {
+export type ExitEventData = {
   pid: number;
   code: number;
   signal: number;
@@ -175,21 +175,21 @@ export interface ExitEventData {
   timed_out: boolean;
   duration_ms: number;
   resources: Record<string, number>;
-}
+};
 
-export interface TruncatedEventData {
+export type TruncatedEventData = {
   stream: "stdout" | "stderr";
   bytes_emitted: number;
   bytes_dropped: number;
-}
+};
 
-export interface CompletionEventData {
+export type CompletionEventData = {
   status: TerminalStatus;
   result_image_uuid?: string | null;
   error?: string | null;
   duration_ms: number;
   image_size_bytes?: number;
-}
+};
 
 export type StdioEvent = OperationEvent<StreamRepr>;
 export type ExitEvent = OperationEvent<ExitEventData>;

@@ -37,7 +37,14 @@ export function decodeStreamRepr(repr: unknown): Uint8Array {
   return encoder.encode(value);
 }
 
+// Native base64 (V8 ships Uint8Array.fromBase64/toBase64) with a portable fallback.
+const native = Uint8Array as unknown as {
+  fromBase64?: (text: string) => Uint8Array;
+  prototype: { toBase64?: () => string };
+};
+
 export function bytesToBase64(bytes: Uint8Array): string {
+  if (native.prototype.toBase64) return (bytes as unknown as { toBase64(): string }).toBase64();
   let binary = "";
   const step = 0x8000;
   for (let i = 0; i < bytes.length; i += step) {
@@ -47,7 +54,9 @@ export function bytesToBase64(bytes: Uint8Array): string {
 }
 
 export function base64ToBytes(text: string): Uint8Array {
-  const binary = atob(text.replace(/\s+/g, ""));
+  const compact = text.replace(/\s+/g, "");
+  if (native.fromBase64) return native.fromBase64(compact);
+  const binary = atob(compact);
   const out = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
   return out;

@@ -1,21 +1,29 @@
-// Formatter factory. (Interim: every format writes JSON lines until the formatter module
-// lands; see issue 2.)
+// Formatter factory (CLI spec §7): one formatter per process, chosen by `-f/--format`.
 
-import type { FormatName, Formatter, FormatterDeps, Row } from "./formatter.ts";
+import { DelimitedFormatter } from "./delimited.ts";
+import type { FormatName, Formatter, FormatterDeps } from "./formatter.ts";
+import { JsonLinesFormatter, JsonPrettyFormatter } from "./json.ts";
+import { PlainFormatter } from "./plain.ts";
+import { TableFormatter } from "./table.ts";
+import { TomlFormatter } from "./toml.ts";
 
 export * from "./formatter.ts";
 
 export function createFormatter(name: FormatName, deps: FormatterDeps): Formatter {
-  return {
-    name,
-    columns() {},
-    async write(row: Row) {
-      const flat = Object.fromEntries(
-        Object.entries(row).filter(([, v]) => v === null || typeof v !== "object"),
-      );
-      await deps.stdout.write(JSON.stringify(flat) + "\n");
-    },
-    async flush() {},
-    async close() {},
-  };
+  switch (name) {
+    case "default":
+    case "table":
+      return new TableFormatter(name, deps);
+    case "plain":
+      return new PlainFormatter(deps);
+    case "json":
+      return new JsonLinesFormatter(name, deps);
+    case "json-pretty":
+      return new JsonPrettyFormatter(name, deps);
+    case "csv":
+    case "tsv":
+      return new DelimitedFormatter(name, deps);
+    case "toml":
+      return new TomlFormatter(name, deps);
+  }
 }

@@ -1,6 +1,8 @@
 // Runs contree as a real subprocess (`deno run -A main.ts …`) with an isolated environment:
 // a temporary CONTREE_HOME, no inherited CONTREE_*/NEBIUS_* variables, no colours.
 
+import { COMPILE_PERMISSIONS } from "../../scripts/permissions.ts";
+
 export const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
 export interface CliResult {
@@ -40,7 +42,8 @@ export function isolatedEnv(extra: Record<string, string> = {}): Record<string, 
 
 export function spawnCli(args: string[], options: CliOptions = {}): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, ...args],
+    // The compiled binary's permissions, not -A: every CLI test proves the set is enough.
+    args: ["run", ...COMPILE_PERMISSIONS, "--quiet", MAIN, ...args],
     env: isolatedEnv(options.env),
     clearEnv: true,
     cwd: options.cwd,

@@ -230,6 +230,9 @@ export class FakeApi {
       headers.set("content-type", "text/event-stream");
       headers.set("cache-control", "no-cache");
       if (gzip) headers.set("content-encoding", "gzip");
+      // A drop closes the body early while a Content-Length promised more: the client sees a
+      // connection that broke mid-body (an errored stream would do the same, noisily).
+      if (reply.events.some((step) => "drop" in step)) headers.set("content-length", "1000000000");
       return new Response(this.#eventBody(reply.events, gzip), { status, headers });
     }
     let body: Uint8Array | undefined;
@@ -247,12 +250,14 @@ export class FakeApi {
     }
     if (reply.truncateGzip) body = body.slice(0, Math.max(body.length - 8, 1));
     if (reply.dropBody) {
+      // Promise more bytes than we send: the client sees the connection end mid-body.
       const half = body.slice(0, Math.max(1, body.length >> 1));
+      headers.set("content-length", String(body.length + 1));
       return new Response(
         new ReadableStream({
           start(controller) {
             controller.enqueue(half);
-            controller.error(new Error("connection dropped by the fake"));
+            controller.close();
           },
         }),
         { status, headers },
@@ -310,7 +315,7 @@ export class FakeApi {
             else if ("signal" in step) step.signal();
             else if ("drop" in step) {
               await new Promise((resolve) => setTimeout(resolve, 5));
-              controller.error(new Error("connection dropped by the fake"));
+              controller.close();
               return;
             } else if ("truncateGzip" in step) {
               // Close the HTTP body without finishing the gzip member: no trailer arrives.

@@ -1,0 +1,368 @@
+// The operation namespace (seed 000, CLI spec §8.2): `op list|show|wait|cancel` and the
+// top-level `ps`, `show`, `kill`.
+
+import type { ContreeClient } from "../api/client.ts";
+import { ApiError } from "../api/errors.ts";
+import { ACTIVE_STATUSES, isTerminalStatus, type Operation } from "../api/models.ts";
+import { paginate } from "../api/paginate.ts";
+import { decodeStreamRepr } from "../api/stream_repr.ts";
+import type { Context } from "../context.ts";
+import { ContreeError, Exit } from "../errors.ts";
+import type { ColumnOrder, FormatName, Formatter, Row } from "../output/formatter.ts";
+
+/** Terminal operations cached in the session store (`(uuid, "operation")`). */
+export interface OperationCache {
+  /** A cached operation; only terminal ones are ever returned. */
+  get(uuid: string): Operation | undefined;
+  set(operation: Operation): void;
+}
+
+export interface NamespaceDeps {
+  ctx: Context;
+  client: ContreeClient;
+  format: FormatName;
+  output(order?: ColumnOrder): Formatter;
+  cache: OperationCache;
+  /** Resolves UUIDs and history references; one error lists every bad token. */
+  resolveRefs(tokens: readonly string[]): string[];
+  concurrency: number;
+}
+
+export const STATUS_LETTERS: Record<string, string> = {
+  P: "PENDING",
+  A: "ASSIGNED",
+  E: "EXECUTING",
+  S: "SUCCESS",
+  F: "FAILED",
+  C: "CANCELLED",
+};
+
+/** Scalar fields in server order, `error` last (nested values are the formatter's to drop). */
+export function operationRow(operation: Operation): Row {
+  const row: Row = {};
+  for (const [key, value] of Object.entries(operation)) {
+    if (key !== "error") row[key] = value;
+  }
+  row.error = operation.error ?? null;
+  return row;
+}
+
+/** The process exit code recorded on an operation (state first, then an older `result.exit_code`). */
+export function operationExitCode(operation: Operation): number | null {
+  const state = operation.metadata?.result?.state?.exit_code;
+  if (Number.isInteger(state)) return state as number;
+  const legacy = Number(operation.result?.exit_code);
+  return operation.result?.exit_code !== undefined && Number.isInteger(legacy) ? legacy : null;
+}
+
+/** 1 when any op is not SUCCESS, otherwise the largest non-zero exit code (so `wait A && next` works). */
+export function composeExitStatus(operations: readonly Operation[]): number {
+  let status = 0;
+  for (const op of operations) {
+    if (op.status !== "SUCCESS") status = Math.max(status, 1);
+    const code = operationExitCode(op);
+    if (code !== null && code !== 0) status = Math.max(status, code);
+  }
+  return status;
+}
+
+// ---- list ----
+
+export interface ListOptions {
+  quiet: boolean;
+  all: boolean;
+  status?: string;
+  kind?: string;
+  since?: string;
+  until?: string;
+  showMax: number;
+}
+
+export async function listOperations(deps: NamespaceDeps, options: ListOptions): Promise<number> {
+  const status = options.status
+    ? STATUS_LETTERS[options.status] ?? options.status
+    : options.all
+    ? undefined
+    : "EXECUTING";
+  const query = { status, kind: options.kind, since: options.since, until: options.until };
+  const out = options.quiet ? undefined : deps.output({ tail: ["error"] });
+  let shown = 0;
+  let more = false;
+  for await (
+    const page of paginate(
+      (offset, limit) => deps.client.listOperations({ ...query, offset, limit }),
+      { limit: options.showMax, concurrency: deps.concurrency },
+    )
+  ) {
+    for (const op of page) {
+      if (shown === options.showMax) {
+        more = true;
+        break;
+      }
+      shown++;
+      if (out) await out.write(operationRow(op));
+      else await deps.ctx.stdout.write(`${op.uuid}\n`);
+    }
+    await out?.flush();
+    if (more) break;
+  }
+  if (more) {
+    deps.ctx.log.warning(
+      `Output truncated at --show-max=${options.showMax} operations; more results are available. ` +
+        "Raise --show-max or filter with --status/--kind/--since/--until.",
+    );
+  }
+  return 0;
+}
+
+// ---- show ----
+
+/** A terminal cached operation, or the server's (cached when terminal). */
+export async function fetchOperation(deps: NamespaceDeps, uuid: string): Promise<Operation> {
+  const cached = deps.cache.get(uuid);
+  if (cached && isTerminalStatus(cached.status)) return cached;
+  const operation = await deps.client.getOperation(uuid);
+  if (isTerminalStatus(operation.status)) deps.cache.set(operation);
+  return operation;
+}
+
+function outputText(repr: unknown): string {
+  return new TextDecoder().decode(decodeStreamRepr(repr));
+}
+
+function withNewline(text: string): string {
+  return text === "" || text.endsWith("\n") ? text : `${text}\n`;
+}
+
+/**
+ * `show` / `op show`. JSON formats carry stdout/stderr as fields of the row (the reference
+ * appended raw text after the JSON, breaking it); the default format prints them after the row.
+ */
+export async function showOperations(
+  deps: NamespaceDeps,
+  refs: readonly string[],
+  raw: boolean,
+): Promise<number> {
+  const uuids = deps.resolveRefs(refs);
+  const json = deps.format === "json" || deps.format === "json-pretty";
+  const out = raw ? undefined : deps.output({ tail: ["error"] });
+  let failed = false;
+  for (const uuid of uuids) {
+    let operation: Operation;
+    try {
+      operation = await fetchOperation(deps, uuid);
+    } catch (error) {
+      if (!(error instanceof ContreeError)) throw error;
+      deps.ctx.log.error(`Failed to fetch ${uuid}: ${error.message}`);
+      failed = true;
+      continue;
+    }
+    if (!out) {
+      await deps.ctx.stdout.write(`${JSON.stringify(operation)}\n`);
+      continue;
+    }
+    const result = operation.metadata?.result;
+    const row: Row = { ...operationRow(operation) };
+    delete row.error;
+    row.exit_code = operationExitCode(operation);
+    row.image = operation.result?.image ?? operation.result_image_uuid ?? "";
+    row.tag = operation.result?.tag ?? "";
+    if (json) {
+      row.stdout = outputText(result?.stdout);
+      row.stderr = outputText(result?.stderr);
+    }
+    row.error = operation.error ?? null;
+    await out.write(row);
+    await out.flush();
+    if (deps.format === "default") {
+      const stdout = outputText(result?.stdout);
+      const stderr = outputText(result?.stderr);
+      if (stdout) await deps.ctx.stdout.write(withNewline(stdout));
+      if (stderr) await deps.ctx.stderr.write(withNewline(stderr));
+    }
+  }
+  if (failed) throw new Exit(1);
+  return 0;
+}
+
+// ---- cancel ----
+
+/** Every active operation (PENDING, ASSIGNED, EXECUTING), paging 100 at a time. */
+export async function activeOperations(deps: NamespaceDeps): Promise<string[]> {
+  const uuids: string[] = [];
+  for (const status of ACTIVE_STATUSES) {
+    for await (
+      const page of paginate(
+        (offset, limit) => deps.client.listOperations({ status, offset, limit }),
+        { pageSize: 100, concurrency: 1 },
+      )
+    ) {
+      for (const op of page) if (!uuids.includes(op.uuid)) uuids.push(op.uuid);
+    }
+  }
+  return uuids;
+}
+
+/** Resolves the selection of `cancel`/`wait`: `--all` wins over explicit references. */
+async function selectOperations(
+  deps: NamespaceDeps,
+  refs: readonly string[],
+  all: boolean,
+  verb: "cancelling" | "waiting for",
+): Promise<string[] | undefined> {
+  if (all) {
+    if (refs.length > 0) deps.ctx.log.warning(`--all overrides explicit UUIDs; ${verb} all active`);
+    return await activeOperations(deps);
+  }
+  if (refs.length === 0) return undefined;
+  return deps.resolveRefs(refs);
+}
+
+export async function cancelOperations(
+  deps: NamespaceDeps,
+  refs: readonly string[],
+  all: boolean,
+): Promise<number> {
+  const uuids = await selectOperations(deps, refs, all, "cancelling");
+  if (!uuids) throw new ContreeError("Provide at least one UUID, or use --all");
+  if (uuids.length === 0) {
+    deps.ctx.log.info("No active operations to cancel");
+    return 0;
+  }
+  let failed = false;
+  for (const uuid of uuids) {
+    try {
+      await deps.client.cancelOperation(uuid);
+      deps.ctx.log.info(`Cancelled operation ${uuid}`);
+    } catch (error) {
+      if (!(error instanceof ContreeError)) throw error;
+      deps.ctx.log.error(`Failed to cancel ${uuid}: ${error.message}`);
+      failed = true;
+    }
+  }
+  if (failed) throw new Exit(1);
+  return 0;
+}
+
+// ---- wait ----
+
+export const WAIT_HEAD = ["uuid", "status", "exit_code", "timed_out", "duration"] as const;
+
+/** Poll pacing: 0.5, 1, 2 s then every 2 s (bounded by the deadline). */
+const WAIT_DELAYS_MS = [500, 1000, 2000];
+/** With more pending operations than this, one listing of active ops replaces per-op GETs. */
+const PER_OPERATION_LIMIT = 8;
+
+export interface WaitOptions {
+  timeoutSeconds: number;
+}
+
+/** Runs `fn` over `items` with at most `width` in flight. */
+async function inParallel<T>(
+  items: readonly T[],
+  width: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(width, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  });
+  await Promise.all(workers);
+}
+
+function waitRow(operation: Operation, timedOut: boolean): Row {
+  const row = operationRow(operation);
+  row.exit_code = operationExitCode(operation);
+  row.timed_out = timedOut;
+  return row;
+}
+
+/**
+ * Waits for every operation at once. Few pending operations are polled one GET each per round;
+ * many are checked with one listing of active operations per round, and only those no longer
+ * active are fetched. A row is printed as each one finishes; terminal results are cached.
+ */
+export async function waitOperations(
+  deps: NamespaceDeps,
+  refs: readonly string[],
+  all: boolean,
+  options: WaitOptions,
+): Promise<number> {
+  const uuids = await selectOperations(deps, refs, all, "waiting for");
+  if (!uuids) throw new ContreeError("Provide at least one UUID, or use --all");
+  if (uuids.length === 0) {
+    deps.ctx.log.info("No active operations to wait for");
+    return 0;
+  }
+  const { clock } = deps.ctx;
+  const deadline = clock.monotonic() + options.timeoutSeconds * 1000;
+  const out = deps.output({ head: WAIT_HEAD, tail: ["error"] });
+  const finished: Operation[] = [];
+  const pending = new Set(uuids);
+  const lastSeen = new Map<string, Operation>();
+
+  const check = async (uuid: string) => {
+    let operation: Operation;
+    try {
+      operation = await fetchOperation(deps, uuid);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) {
+        pending.delete(uuid);
+        deps.ctx.log.error(`Failed to fetch ${uuid}: ${error.message}`);
+        finished.push({ uuid, status: "FAILED", error: error.message });
+        return;
+      }
+      if (!(error instanceof ContreeError)) throw error;
+      deps.ctx.log.debug(`Polling ${uuid} failed: ${error.message}`);
+      return;
+    }
+    lastSeen.set(uuid, operation);
+    if (!isTerminalStatus(operation.status) || !pending.has(uuid)) return;
+    pending.delete(uuid);
+    finished.push(operation);
+    await out.write(waitRow(operation, false));
+    await out.flush();
+  };
+
+  for (let round = 0; pending.size > 0; round++) {
+    let candidates = [...pending];
+    if (candidates.length > PER_OPERATION_LIMIT) {
+      try {
+        const active = new Set(await activeOperations(deps));
+        candidates = candidates.filter((uuid) => !active.has(uuid));
+      } catch (error) {
+        if (!(error instanceof ContreeError)) throw error;
+        deps.ctx.log.debug(`Listing active operations failed: ${error.message}`);
+      }
+    }
+    await inParallel(candidates, deps.concurrency, check);
+    if (pending.size === 0) break;
+    const remaining = deadline - clock.monotonic();
+    if (remaining <= 0) break;
+    await clock.sleep(
+      Math.min(WAIT_DELAYS_MS[Math.min(round, WAIT_DELAYS_MS.length - 1)], remaining),
+      deps.client.signal,
+    );
+  }
+
+  if (pending.size > 0) {
+    const late = [...pending];
+    await inParallel(late, deps.concurrency, async (uuid) => {
+      await check(uuid);
+    });
+    const unfinished = late.filter((uuid) => pending.has(uuid));
+    for (const uuid of unfinished) {
+      await out.write(waitRow(lastSeen.get(uuid) ?? { uuid, status: "UNKNOWN" }, true));
+    }
+    await out.flush();
+    if (unfinished.length > 0) {
+      deps.ctx.log.warning(
+        `Timeout: ${unfinished.length} operation(s) did not finish in ${options.timeoutSeconds}s`,
+      );
+      throw new Exit(Math.max(1, composeExitStatus(finished)));
+    }
+  }
+  const status = composeExitStatus(finished);
+  if (status !== 0) throw new Exit(status);
+  return 0;
+}

@@ -1,0 +1,104 @@
+// Turns an event-stream body into ordered items: events, id-only cursor advances and in-band
+// `sse_error`s. Frames are parsed by eventsource-parser's `createParser`; its stream wrapper
+// (EventSourceParserStream) is not used because it cannot report id-only frames in order with
+// the events around them, and the resume cursor must advance on those too (API spec §5.2).
+
+import { loadEventSourceParser } from "../deps.ts";
+import type { OperationEvent } from "../api/models.ts";
+
+/** Clients cap one pending line/frame at 4 MiB (API spec §5.2). */
+export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
+
+export type SseItem =
+  | { kind: "event"; event: OperationEvent }
+  | { kind: "id"; id: number }
+  | { kind: "error"; message: string }
+  | { kind: "invalid"; reason: string };
+
+function parseId(text: string | undefined): number | undefined {
+  if (text === undefined || !/^\d+$/.test(text.trim())) return undefined;
+  return Number(text.trim());
+}
+
+/** Decodes the JSON payload of one frame; the JSON `id`/`type` win over the SSE fields. */
+function toItem(message: { event?: string; data: string; id?: string }): SseItem {
+  if (message.event === "sse_error") return { kind: "error", message: message.data };
+  let payload: unknown;
+  try {
+    payload = JSON.parse(message.data);
+  } catch {
+    return { kind: "invalid", reason: `invalid JSON in event data: ${message.data.slice(0, 80)}` };
+  }
+  if (!payload || typeof payload !== "object" || Array.isArray(payload)) {
+    return { kind: "invalid", reason: "event data is not a JSON object" };
+  }
+  const event = payload as Record<string, unknown>;
+  const id = Number.isInteger(event.id) ? event.id as number : parseId(message.id);
+  if (id === undefined) return { kind: "invalid", reason: "event without an integer id" };
+  return {
+    kind: "event",
+    event: {
+      ...event,
+      id,
+      type: typeof event.type === "string" ? event.type : message.event ?? "message",
+      ts: typeof event.ts === "string" ? event.ts : "",
+      data: event.data && typeof event.data === "object"
+        ? event.data as Record<string, unknown>
+        : {},
+    } as OperationEvent,
+  };
+}
+
+/** Reads an event-stream body (already inflated by fetch) and yields items in stream order. */
+export async function* readSseItems(body: ReadableStream<Uint8Array>): AsyncGenerator<SseItem> {
+  const { createParser } = await loadEventSourceParser();
+  const pending: SseItem[] = [];
+  let pendingId: string | undefined;
+  const flushIdOnly = () => {
+    const id = parseId(pendingId);
+    if (id !== undefined) pending.push({ kind: "id", id });
+    pendingId = undefined;
+  };
+  const parser = createParser({
+    maxBufferSize: MAX_FRAME_BYTES,
+    onId(id) {
+      // onId precedes onEvent for frames with data; a second onId first means the previous
+      // frame had no data (an id-only frame).
+      if (pendingId !== undefined) flushIdOnly();
+      pendingId = id;
+    },
+    onEvent(message) {
+      pendingId = undefined;
+      pending.push(toItem(message));
+    },
+    onError(error) {
+      if (error.type === "max-buffer-size-exceeded") {
+        pending.push({
+          kind: "invalid",
+          reason: `event frame larger than ${MAX_FRAME_BYTES} bytes`,
+        });
+      }
+    },
+  });
+  const decoder = new TextDecoder();
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      parser.feed(decoder.decode(value, { stream: true }));
+      flushIdOnly();
+      while (pending.length > 0) {
+        const item = pending.shift()!;
+        yield item;
+        if (item.kind === "invalid") return;
+      }
+    }
+    // A frame at EOF without its blank line is still dispatched.
+    parser.feed(decoder.decode() + "\n\n");
+    flushIdOnly();
+    yield* pending.splice(0);
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}

@@ -1,0 +1,198 @@
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "./support/assert.ts";
+import { runCli, tempHome } from "./support/cli.ts";
+import { FakeApi } from "./support/fake_api.ts";
+
+async function withFake(fn: (fake: FakeApi, home: string) => Promise<void>): Promise<void> {
+  const fake = FakeApi.start();
+  const { home, cleanup } = await tempHome();
+  try {
+    await fn(fake, home);
+  } finally {
+    await fake.close();
+    await cleanup();
+  }
+}
+
+Deno.test("auth registers a verified profile, 0600, active, token never printed", () =>
+  withFake(async (fake, home) => {
+    const result = await runCli(
+      ["auth", "--type", "jwt", "--url", `${fake.url}/`, "--token", fake.token, "-p", "work"],
+      { env: { CONTREE_HOME: home } },
+    );
+    assertEquals(result.code, 0, result.stderr);
+    assertEquals(result.stdout, "");
+    assertStringIncludes(result.stderr, "[INFO] Setting token for profile 'work' (type: jwt)");
+    assertStringIncludes(
+      result.stderr,
+      `[INFO] auth accepted, profile 'work' saved to -> ${home}/auth.ini`,
+    );
+    assert(!result.stderr.includes(fake.token));
+    assertEquals(fake.calls("GET", "/v1/whoami").length, 1);
+    const text = await Deno.readTextFile(`${home}/auth.ini`);
+    assertEquals(
+      text,
+      `[DEFAULT]\nprofile = work\n\n[profile:work]\ntoken = ${fake.token}\nurl = ${fake.url}\ntype = jwt\n\n`,
+    );
+    assertEquals((await Deno.stat(`${home}/auth.ini`)).mode! & 0o777, 0o600);
+  }));
+
+Deno.test("auth with a rejected token changes nothing and exits 4", () =>
+  withFake(async (fake, home) => {
+    const result = await runCli(["auth", "--type", "jwt", "--url", fake.url, "--token", "wrong"], {
+      env: { CONTREE_HOME: home },
+    });
+    assertEquals(result.code, 4);
+    assertStringIncludes(
+      result.stderr,
+      "[ERROR] Token verification failed: API 401 Unauthorized: invalid token. Profile not changed.",
+    );
+    assertEquals(result.stderr.trim().split("\n").filter((l) => l.startsWith("[ERROR]")).length, 1);
+    await Deno.stat(`${home}/auth.ini`).then(
+      () => assert(false, "auth.ini must not be written"),
+      (error) => assert(error instanceof Deno.errors.NotFound),
+    );
+  }));
+
+Deno.test("auth takes the token and URL from the environment, CONTREE_TOKEN before NEBIUS_API_KEY", () =>
+  withFake(async (fake, home) => {
+    const result = await runCli(["-p", "envy", "auth", "--type", "jwt"], {
+      env: {
+        CONTREE_HOME: home,
+        CONTREE_URL: fake.url,
+        CONTREE_TOKEN: fake.token,
+        NEBIUS_API_KEY: "other",
+      },
+    });
+    assertEquals(result.code, 0, result.stderr);
+    assertStringIncludes(result.stderr, "[INFO] Using token from CONTREE_TOKEN");
+    assertStringIncludes(await Deno.readTextFile(`${home}/auth.ini`), "[profile:envy]");
+    assertEquals(fake.requests[0].headers.get("authorization"), `Bearer ${fake.token}`);
+  }));
+
+Deno.test("auth asks before overwriting; anything but y aborts with exit 1", () =>
+  withFake(async (fake, home) => {
+    const args = ["auth", "--type", "jwt", "--url", fake.url, "--token", fake.token];
+    assertEquals((await runCli(args, { env: { CONTREE_HOME: home } })).code, 0);
+    const before = await Deno.readTextFile(`${home}/auth.ini`);
+
+    const refused = await runCli(args, { env: { CONTREE_HOME: home }, stdin: "n\n" });
+    assertEquals(refused.code, 1);
+    assertEquals(refused.stdout, "Aborted.\n");
+    assertStringIncludes(refused.stderr, "Profile 'default' already exists. Overwrite? [y/N] ");
+    assertEquals(await Deno.readTextFile(`${home}/auth.ini`), before);
+
+    const accepted = await runCli([...args, "--url", `${fake.url}/`], {
+      env: { CONTREE_HOME: home },
+      stdin: "y\n",
+    });
+    assertEquals(accepted.code, 0, accepted.stderr);
+    assertStringIncludes(accepted.stderr, "[INFO] Updating token for profile 'default'");
+    assertEquals((await runCli([...args, "-y"], { env: { CONTREE_HOME: home } })).code, 0);
+  }));
+
+Deno.test("auth warns when the token lacks the list permission but saves the profile", () =>
+  withFake(async (fake, home) => {
+    fake.permissions = { list: false };
+    const result = await runCli(
+      ["auth", "--type", "jwt", "--url", fake.url, "--token", fake.token],
+      {
+        env: { CONTREE_HOME: home },
+      },
+    );
+    assertEquals(result.code, 0);
+    assertStringIncludes(
+      result.stderr,
+      "[WARNING] Warning: token is valid but sandboxes are disabled on",
+    );
+    assertStringIncludes(await Deno.readTextFile(`${home}/auth.ini`), "[profile:default]");
+  }));
+
+Deno.test("auth ls probes every profile in parallel and reports ok / inactive / error / timeout", () =>
+  withFake(async (fake, home) => {
+    const slow = FakeApi.start();
+    slow.on("GET", "/v1/whoami", () => ({ json: {}, delayMs: 2600 }));
+    try {
+      await Deno.writeTextFile(
+        `${home}/auth.ini`,
+        [
+          "[DEFAULT]",
+          "profile = good",
+          "[profile:good]",
+          `token = ${fake.token}`,
+          `url = ${fake.url}`,
+          "type = jwt",
+          "[profile:bad]",
+          "token = nope",
+          `url = ${fake.url}`,
+          "type = jwt",
+          "[profile:slow]",
+          `token = ${slow.token}`,
+          `url = ${slow.url}`,
+          "type = jwt",
+          "[profile:nourl]",
+          "token = x",
+          "",
+        ].join("\n"),
+      );
+      const result = await runCli(["-f", "json", "auth", "ls"], { env: { CONTREE_HOME: home } });
+      assertEquals(result.code, 0, result.stderr);
+      const rows = result.stdout.trim().split("\n").map((line) => JSON.parse(line));
+      assertEquals(
+        rows.map((r) => [r.name, r.active, r.status]),
+        [["good", true, "ok"], ["bad", false, "error"], ["slow", false, "timeout"], [
+          "nourl",
+          false,
+          "no url",
+        ]],
+      );
+      assertMatch(rows[0].token_sha256, /^[0-9a-f]{16}$/);
+      assert(!result.stdout.includes(fake.token));
+
+      const offline = await runCli(["-f", "json", "auth", "ls", "-O"], {
+        env: { CONTREE_HOME: home },
+      });
+      assert(
+        offline.stdout.trim().split("\n").every((line) =>
+          JSON.parse(line).status === "offline mode"
+        ),
+      );
+    } finally {
+      await slow.close();
+    }
+  }));
+
+Deno.test("auth use switches the active profile; unknown names exit 1", () =>
+  withFake(async (_fake, home) => {
+    await Deno.writeTextFile(
+      `${home}/auth.ini`,
+      "[DEFAULT]\nprofile = a\n\n[profile:a]\nurl = http://a\n\n[profile:b]\nurl = http://b\n",
+    );
+    const result = await runCli(["auth", "use", "b"], { env: { CONTREE_HOME: home } });
+    assertEquals(result.code, 0);
+    assertStringIncludes(await Deno.readTextFile(`${home}/auth.ini`), "profile = b");
+    const switched = await runCli(["auth", "switch", "a"], { env: { CONTREE_HOME: home } });
+    assertEquals(switched.code, 0);
+    const unknown = await runCli(["auth", "use", "zzz"], { env: { CONTREE_HOME: home } });
+    assertEquals(unknown.code, 1);
+    assertEquals(unknown.stderr, "[ERROR] profile 'zzz' does not exist\n");
+  }));
+
+Deno.test("auth rm removes the profile and its session database", () =>
+  withFake(async (_fake, home) => {
+    await Deno.writeTextFile(
+      `${home}/auth.ini`,
+      "[DEFAULT]\nprofile = a\n\n[profile:a]\nurl = http://a\n\n[profile:b]\nurl = http://b\n",
+    );
+    await Deno.mkdir(`${home}/cli/sessions`, { recursive: true });
+    for (const suffix of [".db", ".db-wal", ".db-shm"]) {
+      await Deno.writeTextFile(`${home}/cli/sessions/a${suffix}`, "");
+    }
+    await Deno.writeTextFile(`${home}/cli/sessions/b.db`, "");
+    const result = await runCli(["auth", "rm", "a", "-y"], { env: { CONTREE_HOME: home } });
+    assertEquals(result.code, 0, result.stderr);
+    const left = [...Deno.readDirSync(`${home}/cli/sessions`)].map((e) => e.name).sort();
+    assertEquals(left, ["b.db"]);
+    const text = await Deno.readTextFile(`${home}/auth.ini`);
+    assert(!text.includes("[profile:a]"));
+    assertStringIncludes(text, "profile = b");
+  }));

@@ -1,0 +1,175 @@
+import { IniFile } from "../src/config/ini.ts";
+import { configPaths, contreeHome, DEFAULT_IAM_URL, ProfileStore } from "../src/config/profiles.ts";
+import { envFromRecord } from "../src/context.ts";
+import { pagePlan, paginate } from "../src/api/paginate.ts";
+import { assert, assertEquals, assertThrows } from "./support/assert.ts";
+
+Deno.test("ini: configparser dialect — DEFAULT inheritance, comments, ':' delimiters, continuations", () => {
+  const ini = IniFile.parse(
+    [
+      "# comment",
+      "[DEFAULT]",
+      "profile = work",
+      "",
+      "[profile:work]",
+      "; another comment",
+      "Token = abc=def",
+      "url: https://h.example/sandboxes/",
+      "type = iam",
+      "notes = first",
+      "  second",
+      "[profile:my.dotted]",
+      "url = http://127.0.0.1:7680",
+    ].join("\n"),
+  );
+  assertEquals(ini.defaults.get("profile"), "work");
+  assertEquals(ini.get("profile:work", "token"), "abc=def");
+  assertEquals(ini.get("profile:work", "url"), "https://h.example/sandboxes/");
+  assertEquals(ini.get("profile:work", "notes"), "first\nsecond");
+  assertEquals(ini.get("profile:work", "profile"), "work", "DEFAULT keys are visible in sections");
+  assertEquals([...ini.sections.keys()], ["profile:work", "profile:my.dotted"]);
+  assertThrows(() => IniFile.parse("no section = here\n"), SyntaxError);
+});
+
+Deno.test("ini: serialises as configparser.write does", () => {
+  const ini = new IniFile();
+  ini.defaults.set("profile", "default");
+  const section = ini.section("profile:default");
+  section.set("token", "t");
+  section.set("url", "http://x");
+  assertEquals(
+    ini.toString(),
+    "[DEFAULT]\nprofile = default\n\n[profile:default]\ntoken = t\nurl = http://x\n\n",
+  );
+  assertEquals(IniFile.parse(ini.toString()).toString(), ini.toString());
+});
+
+Deno.test("CONTREE_HOME resolution: explicit, XDG, home; empty values count as unset", () => {
+  assertEquals(contreeHome(envFromRecord({ CONTREE_HOME: "~/c" }), "/home/u"), "/home/u/c");
+  assertEquals(
+    contreeHome(envFromRecord({ CONTREE_HOME: "", XDG_CONFIG_HOME: "/x" }), "/home/u"),
+    "/x/contree",
+  );
+  assertEquals(
+    contreeHome(envFromRecord({ XDG_CONFIG_HOME: "" }), "/home/u"),
+    "/home/u/.config/contree",
+  );
+  const paths = configPaths(envFromRecord({ CONTREE_HOME: "/c" }), "/h", "~/auth2.ini");
+  assertEquals(paths, {
+    home: "/c",
+    authFile: "/h/auth2.ini",
+    cliFile: "/c/cli.ini",
+    sessionsDir: "/c/cli/sessions",
+  });
+});
+
+Deno.test("profiles: auth.ini overlays cli.ini; types, default URLs, active profile", async () => {
+  const home = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${home}/cli.ini`,
+      "[cli]\noutput_format = json\nprofile = fromcli\n\n[profile:work]\nurl = https://from-cli\nproject = p1\n",
+    );
+    await Deno.writeTextFile(
+      `${home}/auth.ini`,
+      "[DEFAULT]\nprofile = work\n\n[profile:work]\ntoken = secret\ntype = iam\n\n[profile:iam2]\ntype = iam\ntoken = t\n\n[profile:jwt]\ntoken = j\n\n[cli]\nlog_level = debug\n",
+    );
+    const store = await ProfileStore.load(configPaths(envFromRecord({ CONTREE_HOME: home }), home));
+    assertEquals(store.names(), ["work", "iam2", "jwt"]);
+    assertEquals(store.get("work"), {
+      name: "work",
+      type: "iam",
+      url: "https://from-cli",
+      token: "secret",
+      project: "p1",
+    });
+    assertEquals(store.get("iam2")?.url, DEFAULT_IAM_URL);
+    assertEquals(store.get("jwt"), {
+      name: "jwt",
+      type: "jwt",
+      url: "",
+      token: "j",
+      project: undefined,
+    });
+    assertEquals(store.activeName(), "work");
+    assertEquals(Object.fromEntries(store.cliDefaults()), {
+      output_format: "json",
+      profile: "fromcli",
+      log_level: "debug",
+    });
+    assertEquals(store.get("missing"), undefined);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("profiles: saving writes auth.ini with mode 0600 and keeps unknown sections", async () => {
+  const home = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${home}/auth.ini`,
+      "[cli]\noutput_format = json\n\n[profile:a]\ntoken = 1\nurl = http://a\n",
+    );
+    const store = await ProfileStore.load(configPaths(envFromRecord({ CONTREE_HOME: home }), home));
+    store.set({ name: "b", type: "jwt", url: "http://b/", token: "2" });
+    store.setActive("b");
+    await store.save();
+    const stat = await Deno.stat(`${home}/auth.ini`);
+    assertEquals(stat.mode! & 0o777, 0o600);
+    const text = await Deno.readTextFile(`${home}/auth.ini`);
+    assertEquals(
+      text,
+      "[DEFAULT]\nprofile = b\n\n[cli]\noutput_format = json\n\n[profile:a]\ntoken = 1\nurl = http://a\n\n" +
+        "[profile:b]\ntoken = 2\nurl = http://b\ntype = jwt\n\n",
+    );
+    store.remove("b");
+    assertEquals(
+      store.activeName(),
+      "a",
+      "removing the active profile activates the first remaining one",
+    );
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("pagination: limit+1 page size, first page alone, stops at the first short page", async () => {
+  assertEquals(pagePlan({ limit: 5 }), { pageSize: 6, maxPages: 2 });
+  assertEquals(pagePlan({}), { pageSize: 1000, maxPages: 1000 });
+  assertEquals(pagePlan({ limit: 3000 }), { pageSize: 1000, maxPages: 5 });
+
+  const rows = Array.from({ length: 25 }, (_, i) => i);
+  const requested: number[] = [];
+  const fetchPage = (offset: number, limit: number) => {
+    requested.push(offset);
+    return Promise.resolve(rows.slice(offset, offset + limit));
+  };
+  const pages: number[][] = [];
+  for await (const page of paginate(fetchPage, { pageSize: 10, concurrency: 3 })) pages.push(page);
+  assertEquals(pages.flat(), rows);
+  assertEquals(pages.map((p) => p.length), [10, 10, 5]);
+  assertEquals(requested.slice(0, 1), [0]);
+
+  // A server that ignores offset: every page is the first page. Only pages up to the first
+  // short one are yielded — never duplicates from requests still in flight.
+  const ignoring = (_offset: number, limit: number) =>
+    Promise.resolve(rows.slice(0, Math.min(limit, 4)));
+  const seen: number[][] = [];
+  for await (const page of paginate(ignoring, { pageSize: 10, concurrency: 8 })) seen.push(page);
+  assertEquals(seen, [[0, 1, 2, 3]]);
+});
+
+Deno.test("pagination: breaking out stops further requests; errors of abandoned pages are ignored", async () => {
+  let calls = 0;
+  const fetchPage = (offset: number) => {
+    calls++;
+    return offset >= 20
+      ? Promise.reject(new Error("never observed"))
+      : Promise.resolve(Array(10).fill(offset));
+  };
+  for await (const page of paginate(fetchPage, { pageSize: 10, concurrency: 4 })) {
+    assert(page.length === 10);
+    break;
+  }
+  assertEquals(calls, 1);
+});

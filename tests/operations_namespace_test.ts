@@ -1,0 +1,286 @@
+import { ContreeClient } from "../src/api/client.ts";
+import type { Operation } from "../src/api/models.ts";
+import { Exit } from "../src/errors.ts";
+import { createFormatter, type FormatName } from "../src/output/mod.ts";
+import {
+  cancelOperations,
+  composeExitStatus,
+  listOperations,
+  type NamespaceDeps,
+  type OperationCache,
+  showOperations,
+  waitOperations,
+} from "../src/operations/namespace.ts";
+import { assert, assertEquals, assertStringIncludes } from "./support/assert.ts";
+import { FakeClock, type TestContext, testContext } from "./support/context.ts";
+import { FakeApi } from "./support/fake_api.ts";
+import { FakeOperations, finishedOperation } from "./support/fake_operations.ts";
+
+const A = "aaaaaaaa-0000-0000-0000-000000000001";
+const B = "bbbbbbbb-0000-0000-0000-000000000002";
+const C = "cccccccc-0000-0000-0000-000000000003";
+
+class MapCache implements OperationCache {
+  readonly map = new Map<string, Operation>();
+  get(uuid: string) {
+    return this.map.get(uuid);
+  }
+  set(op: Operation) {
+    this.map.set(op.uuid, op);
+  }
+}
+
+interface Harness {
+  fake: FakeApi;
+  ops: FakeOperations;
+  ctx: TestContext;
+  cache: MapCache;
+  clock: FakeClock;
+  deps(format?: FormatName): NamespaceDeps;
+  rows(): Record<string, unknown>[];
+  code(fn: () => Promise<number>): Promise<number>;
+}
+
+async function withOps(operations: Operation[], fn: (h: Harness) => Promise<void>) {
+  const fake = FakeApi.start();
+  const ops = new FakeOperations(fake, operations);
+  const clock = new FakeClock();
+  const ctx = testContext({ clock });
+  const cache = new MapCache();
+  const client = new ContreeClient({ url: fake.url, token: fake.token, type: "jwt" }, {
+    fetch,
+    clock,
+    log: ctx.log,
+    userAgent: "test",
+  });
+  const formatters: { close(): Promise<void> }[] = [];
+  const h: Harness = {
+    fake,
+    ops,
+    ctx,
+    cache,
+    clock,
+    deps(format = "json") {
+      const formatter = createFormatter(format, {
+        stdout: ctx.stdout,
+        log: ctx.log,
+        tty: false,
+        color: false,
+        columns: () => undefined,
+      });
+      formatters.push(formatter);
+      return {
+        ctx,
+        client,
+        format,
+        output: (order) => {
+          if (order) formatter.columns(order);
+          return formatter;
+        },
+        cache,
+        resolveRefs: (tokens) => tokens.flatMap((t) => t.split(/\s+/)).filter(Boolean),
+        concurrency: 4,
+      };
+    },
+    rows: () => ctx.stdout.text().trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)),
+    async code(fn) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (error instanceof Exit) return error.exitCode;
+        throw error;
+      } finally {
+        for (const f of formatters) await f.close();
+      }
+    },
+  };
+  try {
+    await fn(h);
+  } finally {
+    await fake.close();
+  }
+}
+
+const executing = (uuid: string): Operation => ({
+  uuid,
+  kind: "instance",
+  status: "EXECUTING",
+  error: null,
+  cost: 3,
+});
+
+Deno.test("ps: EXECUTING by default, -a all, letters expand, dynamic columns with error last", () =>
+  withOps(
+    [executing(A), finishedOperation(B, "FAILED", 2), { ...executing(C), status: "PENDING" }],
+    async (h) => {
+      assertEquals(
+        await h.code(() => listOperations(h.deps(), { quiet: false, all: false, showMax: 1000 })),
+        0,
+      );
+      assertEquals(h.fake.requests[0].query.get("status"), "EXECUTING");
+      const [row] = h.rows();
+      assertEquals(Object.keys(row), ["uuid", "kind", "status", "cost", "error"]);
+
+      h.ctx.stdout.chunks.length = 0;
+      await h.code(() =>
+        listOperations(h.deps(), { quiet: true, all: false, status: "F", showMax: 1000 })
+      );
+      assertEquals(h.ctx.stdout.text(), `${B}\n`);
+      assertEquals(h.fake.requests.at(-1)!.query.get("status"), "FAILED");
+
+      h.ctx.stdout.chunks.length = 0;
+      await h.code(() => listOperations(h.deps(), { quiet: true, all: true, showMax: 2 }));
+      assertEquals(h.fake.requests.at(-1)!.query.get("status"), null);
+      assertEquals(h.fake.requests.at(-1)!.query.get("limit"), "3");
+      assertEquals(h.ctx.stdout.text().trim().split("\n").length, 2);
+      assertStringIncludes(
+        h.ctx.stderr.text(),
+        "[WARNING] Output truncated at --show-max=2 operations",
+      );
+    },
+  ));
+
+Deno.test("show: multi-UUID, one failure reported, exit 1 at the end; terminal results cached", () =>
+  withOps([finishedOperation(A, "SUCCESS", 0, "out-a"), executing(B)], async (h) => {
+    const missing = "dddddddd-0000-0000-0000-000000000004";
+    const code = await h.code(() => showOperations(h.deps(), [`${A} ${missing}`, B], false));
+    assertEquals(code, 1);
+    const rows = h.rows();
+    assertEquals(rows.map((r) => r.uuid), [A, B]);
+    assertEquals([rows[0].exit_code, rows[0].stdout, rows[0].image], [0, "out-a", ""]);
+    assertStringIncludes(
+      h.ctx.stderr.text(),
+      `[ERROR] Failed to fetch ${missing}: API 404 Not Found: operation not found`,
+    );
+    assertEquals([...h.cache.map.keys()], [A], "only terminal operations are cached");
+  }));
+
+Deno.test("show --raw prints the server JSON as JSONL", () =>
+  withOps([finishedOperation(A, "SUCCESS", 0), finishedOperation(B, "FAILED", 1)], async (h) => {
+    await h.code(() => showOperations(h.deps(), [A, B], true));
+    const lines = h.ctx.stdout.text().trim().split("\n");
+    assertEquals(lines.map((l) => JSON.parse(l).uuid), [A, B]);
+    assertEquals(JSON.parse(lines[0]).metadata.result.state.exit_code, 0);
+  }));
+
+Deno.test("show (default format) prints the row, then stdout and stderr", () =>
+  withOps([finishedOperation(A, "SUCCESS", 0, "printed")], async (h) => {
+    await h.code(() => showOperations(h.deps("default"), [A], false));
+    assert(h.ctx.stdout.text().endsWith("printed\n"));
+  }));
+
+Deno.test("cancel: explicit, --all wins with a warning, failures exit 1", () =>
+  withOps([
+    executing(A),
+    { ...executing(B), status: "PENDING" },
+    finishedOperation(C, "SUCCESS", 0),
+  ], async (h) => {
+    assertEquals(await h.code(() => cancelOperations(h.deps(), [C], false)), 1);
+    assertStringIncludes(
+      h.ctx.stderr.text(),
+      `[ERROR] Failed to cancel ${C}: API 409 Conflict: operation is not cancellable`,
+    );
+    assertEquals(await h.code(() => cancelOperations(h.deps(), ["ignored-1"], true)), 0);
+    assertStringIncludes(
+      h.ctx.stderr.text(),
+      "[WARNING] --all overrides explicit UUIDs; cancelling all active",
+    );
+    assertEquals([h.ops.byUuid.get(A)!.status, h.ops.byUuid.get(B)!.status], [
+      "CANCELLED",
+      "CANCELLED",
+    ]);
+    assertEquals(await h.code(() => cancelOperations(h.deps(), [], true)), 0);
+    assertStringIncludes(h.ctx.stderr.text(), "[INFO] No active operations to cancel");
+    let error = "";
+    try {
+      await cancelOperations(h.deps(), [], false);
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    assertEquals(error, "Provide at least one UUID, or use --all");
+  }));
+
+Deno.test("wait: rows as operations finish, head columns, exit status composition", () =>
+  withOps([executing(A), executing(B)], async (h) => {
+    let polls = 0;
+    h.fake.on("GET", `/v1/operations/${A}`, () => ({
+      json: ++polls < 3 ? executing(A) : finishedOperation(A, "SUCCESS", 3),
+    }));
+    h.ops.set(B, finishedOperation(B, "SUCCESS", 0));
+    const code = await h.code(() =>
+      waitOperations(h.deps(), [A, B], false, { timeoutSeconds: 60 })
+    );
+    assertEquals(code, 3, "a SUCCESS op that exited 3 makes `wait A && next` stop");
+    const rows = h.rows();
+    assertEquals(rows.map((r) => r.uuid), [B, A]);
+    assertEquals(Object.keys(rows[0]).slice(0, 5), [
+      "uuid",
+      "status",
+      "exit_code",
+      "timed_out",
+      "duration",
+    ]);
+    assertEquals(rows.map((r) => r.timed_out), [false, false]);
+    assertEquals(h.clock.sleeps, [500, 1000]);
+    assert(h.cache.map.has(A) && h.cache.map.has(B));
+  }));
+
+Deno.test("wait --timeout: unfinished operations get a timed_out row, a warning and exit 1", () =>
+  withOps([executing(A), finishedOperation(B, "SUCCESS", 0)], async (h) => {
+    const code = await h.code(() => waitOperations(h.deps(), [A, B], false, { timeoutSeconds: 3 }));
+    assertEquals(code, 1);
+    const rows = h.rows();
+    assertEquals(rows.map((r) => [r.uuid, r.status, r.timed_out]), [[B, "SUCCESS", false], [
+      A,
+      "EXECUTING",
+      true,
+    ]]);
+    assertStringIncludes(
+      h.ctx.stderr.text(),
+      "[WARNING] Timeout: 1 operation(s) did not finish in 3s",
+    );
+    assertEquals(h.clock.sleeps.reduce((a, b) => a + b, 0), 3000);
+  }));
+
+Deno.test("wait on many operations uses one active listing per round, not a GET each", () => {
+  const many = Array.from(
+    { length: 40 },
+    (_, i) => executing(`eeeeeeee-0000-0000-0000-${String(i).padStart(12, "0")}`),
+  );
+  return withOps(many, async (h) => {
+    let round = 0;
+    h.fake.on("GET", "/v1/operations", (request) => {
+      const status = request.query.get("status");
+      // Round 1: all executing. Round 2: all done.
+      if (status === "EXECUTING" && round++ === 0) {
+        return { json: many.map((op) => ({ uuid: op.uuid, status: "EXECUTING" })) };
+      }
+      return { json: [] };
+    });
+    for (const op of many) {
+      h.ops.set(op.uuid, { status: "SUCCESS", metadata: { result: { state: { exit_code: 0 } } } });
+    }
+    const code = await h.code(() =>
+      waitOperations(h.deps(), many.map((o) => o.uuid), false, { timeoutSeconds: 60 })
+    );
+    assertEquals(code, 0);
+    assertEquals(h.rows().length, 40);
+    const gets = h.fake.requests.filter((r) =>
+      r.method === "GET" && r.path.startsWith("/v1/operations/")
+    );
+    assertEquals(gets.length, 40, "each operation is fetched once, when it left the active list");
+  });
+});
+
+Deno.test("exit status composition", () => {
+  assertEquals(composeExitStatus([finishedOperation(A, "SUCCESS", 0)]), 0);
+  assertEquals(
+    composeExitStatus([finishedOperation(A, "SUCCESS", 0), finishedOperation(B, "FAILED", 0)]),
+    1,
+  );
+  assertEquals(
+    composeExitStatus([finishedOperation(A, "SUCCESS", 5), finishedOperation(B, "FAILED", 0)]),
+    5,
+  );
+  assertEquals(composeExitStatus([{ uuid: A, status: "SUCCESS", result: { exit_code: 2 } }]), 2);
+});

@@ -1,0 +1,254 @@
+import { ContreeClient } from "../src/api/client.ts";
+import { ApiError, DeadlineError } from "../src/api/errors.ts";
+import type { OperationEvent } from "../src/api/models.ts";
+import { decodeStreamRepr } from "../src/api/stream_repr.ts";
+import { type Clock, systemClock } from "../src/context.ts";
+import { MemorySink } from "../src/io.ts";
+import { Logger } from "../src/log.ts";
+import { followOperation } from "../src/sse/follow.ts";
+import { readSseItems } from "../src/sse/frames.ts";
+import { assert, assertEquals, assertRejects } from "./support/assert.ts";
+import { FakeClock } from "./support/context.ts";
+import { FakeApi } from "./support/fake_api.ts";
+import { installEventLog, type Interruption, runEvents } from "./support/fake_events.ts";
+
+const OP = "87654321-9abc-baba-deda-0123456789ab";
+
+function clientFor(fake: FakeApi, clock: Clock = new FakeClock()): ContreeClient {
+  return new ContreeClient({ url: fake.url, token: fake.token, type: "jwt" }, {
+    fetch,
+    clock,
+    log: new Logger(new MemorySink(), "info"),
+    userAgent: "test",
+  });
+}
+
+/** Follows and collects the bytes of stdout/stderr and the ids of every delivered event. */
+async function collect(client: ContreeClient, options: { timeoutMs?: number } = {}) {
+  const ids: number[] = [];
+  const stdout: number[] = [];
+  const stderr: number[] = [];
+  const result = await followOperation(client, OP, {
+    ...options,
+    onEvent(event: OperationEvent) {
+      ids.push(event.id);
+      if (event.type === "stdout") stdout.push(...decodeStreamRepr(event.data));
+      if (event.type === "stderr") stderr.push(...decodeStreamRepr(event.data));
+    },
+  });
+  return { result, ids, stdout: new Uint8Array(stdout), stderr: new Uint8Array(stderr) };
+}
+
+// Output with multi-byte characters split across chunks, and bytes that force base64.
+const euro = new TextEncoder().encode("€uro ünïcödé ✓\n");
+const CHUNKS = [
+  { stream: "stdout" as const, bytes: "plain ascii line\n" },
+  { stream: "stdout" as const, bytes: euro.slice(0, 1) },
+  { stream: "stdout" as const, bytes: euro.slice(1, 7) },
+  { stream: "stderr" as const, bytes: "warning\n" },
+  { stream: "stdout" as const, bytes: euro.slice(7) },
+  { stream: "stdout" as const, bytes: new Uint8Array([0, 1, 2, 255, 10]) },
+];
+const EXPECTED_STDOUT = new Uint8Array([
+  ...new TextEncoder().encode("plain ascii line\n"),
+  ...euro,
+  0,
+  1,
+  2,
+  255,
+  10,
+]);
+
+async function withFake(fn: (fake: FakeApi) => Promise<void>) {
+  const fake = FakeApi.start();
+  try {
+    await fn(fake);
+  } finally {
+    await fake.close();
+  }
+}
+
+Deno.test("follow: one connection, events in order, completion ends it without a GET", () =>
+  withFake(async (fake) => {
+    const events = runEvents(CHUNKS, { code: 3 });
+    const log = installEventLog(fake, OP, events);
+    const { result, ids, stdout, stderr } = await collect(clientFor(fake));
+    assertEquals(ids, events.map((e) => e.id));
+    assertEquals(stdout, EXPECTED_STDOUT);
+    assertEquals(new TextDecoder().decode(stderr), "warning\n");
+    assertEquals(result.completion.data.status, "SUCCESS");
+    assertEquals(result.exit?.data.code, 3);
+    assertEquals(result.streamed, true);
+    assertEquals(log.connections, [{ lastEventId: null, follow: "1" }]);
+    assertEquals(fake.calls("GET", `/v1/operations/${OP}`).length, 0);
+    const request = fake.calls("GET", `/v1/operations/${OP}/events`)[0];
+    assertEquals(request.headers.get("accept"), "text/event-stream");
+    assertEquals(request.headers.get("accept-encoding"), "gzip");
+  }));
+
+for (const how of ["drop", "truncateGzip", "sseError", "close"] as Interruption[]) {
+  Deno.test(`follow: resumes after ${how} with Last-Event-Id; output byte-identical`, () =>
+    withFake(async (fake) => {
+      const events = runEvents(CHUNKS);
+      const log = installEventLog(fake, OP, events, {
+        interruptions: [{ after: 3, how }, { after: 2, how }, { after: 0, how }],
+      });
+      const clock = new FakeClock();
+      const { result, ids, stdout } = await collect(clientFor(fake, clock));
+      assertEquals(ids, events.map((e) => e.id), "no duplicate, no gap");
+      assertEquals(stdout, EXPECTED_STDOUT);
+      assertEquals(result.completion.data.status, "SUCCESS");
+      assertEquals(log.connections.map((c) => c.lastEventId), [null, "2", "4", "4"]);
+      // Progress reconnects at once; the cycle that delivered nothing waits the 0.5 s floor.
+      assertEquals(clock.sleeps, [500]);
+      assertEquals(
+        fake.calls("GET", `/v1/operations/${OP}`).length,
+        3,
+        "a status probe after every broken cycle",
+      );
+    }));
+}
+
+Deno.test("follow: 425 then 410 with Retry-After, then the stream", () =>
+  withFake(async (fake) => {
+    const events = runEvents([{ stream: "stdout", bytes: "hi\n" }]);
+    installEventLog(fake, OP, events);
+    fake.script(
+      "GET",
+      `/v1/operations/${OP}/events`,
+      { status: 425, json: { error: "too early", status: 425 } },
+      { status: 410, headers: { "retry-after": "2" }, json: { error: "gone", status: 410 } },
+    );
+    const clock = new FakeClock();
+    const { result, stdout } = await collect(clientFor(fake, clock));
+    assertEquals(new TextDecoder().decode(stdout), "hi\n");
+    assertEquals(result.completion.data.status, "SUCCESS");
+    assertEquals(clock.sleeps, [500, 2000]);
+  }));
+
+Deno.test("follow: events route 404 → polls the operation and synthesises the completion", () =>
+  withFake(async (fake) => {
+    let polls = 0;
+    fake.on(
+      "GET",
+      `/v1/operations/${OP}/events`,
+      () => ({ status: 404, json: { error: "no route", status: 404 } }),
+    );
+    fake.on("GET", `/v1/operations/${OP}`, () => ({
+      json: polls++ < 3 ? { uuid: OP, status: "EXECUTING" } : {
+        uuid: OP,
+        status: "FAILED",
+        error: "boom",
+        duration: 2.25,
+        result_image_uuid: null,
+        image_size: 9,
+      },
+    }));
+    const clock = new FakeClock();
+    const { result, ids } = await collect(clientFor(fake, clock));
+    assertEquals(result.streamed, false);
+    assertEquals(result.completion.data, {
+      status: "FAILED",
+      result_image_uuid: null,
+      error: "boom",
+      duration_ms: 2250,
+      image_size_bytes: 9,
+    });
+    assertEquals(result.completion.id, 0);
+    assertEquals(ids, [], "a synthesised completion from polling is not an event of the log");
+    assertEquals(result.operation?.error, "boom");
+    assertEquals(
+      fake.calls("GET", `/v1/operations/${OP}/events`).length,
+      1,
+      "the events route is not touched again",
+    );
+    assertEquals(clock.sleeps, [100, 200, 500]);
+  }));
+
+Deno.test("follow: 403 fails at once with a single request", () =>
+  withFake(async (fake) => {
+    fake.on(
+      "GET",
+      `/v1/operations/${OP}/events`,
+      () => ({ status: 403, json: { error: "forbidden", status: 403 } }),
+    );
+    await assertRejects(() => collect(clientFor(fake)), ApiError, "API 403 Forbidden: forbidden");
+    assertEquals(fake.requests.length, 1);
+  }));
+
+Deno.test("follow: a keepalive-only stream ends at the deadline", () =>
+  withFake(async (fake) => {
+    installEventLog(fake, OP, runEvents([]), {
+      interruptions: Array(50).fill({ after: 0, how: "keepalivesOnly" }),
+    });
+    const error = await assertRejects(
+      () => collect(clientFor(fake, systemClock), { timeoutMs: 300 }),
+      DeadlineError,
+      `operation ${OP} events did not complete within 0.3s`,
+    );
+    assert(error);
+  }));
+
+Deno.test("follow: id-only frames advance the resume cursor", () =>
+  withFake(async (fake) => {
+    const events = runEvents([{ stream: "stdout", bytes: "a" }]);
+    const completion = events[events.length - 1];
+    let connection = 0;
+    const lastIds: (string | null)[] = [];
+    fake.on("GET", `/v1/operations/${OP}/events`, (request) => {
+      lastIds.push(request.headers.get("last-event-id"));
+      return connection++ === 0
+        ? { events: [{ frame: events[0] }, { idOnly: 1 }, { idOnly: 2 }, { drop: true }] }
+        : {
+          events: events.filter((e) => e.id > Number(request.headers.get("last-event-id"))).map((
+            frame,
+          ) => ({ frame })),
+        };
+    });
+    fake.on("GET", `/v1/operations/${OP}`, () => ({ json: { uuid: OP, status: "EXECUTING" } }));
+    const { ids, result } = await collect(clientFor(fake));
+    assertEquals(lastIds, [null, "2"]);
+    assertEquals(ids, [0, ...events.filter((e) => e.id > 2).map((e) => e.id)]);
+    assertEquals(result.completion.id, completion.id);
+  }));
+
+Deno.test("follow: terminal probe after a clean close drains the retained log once, without follow", () =>
+  withFake(async (fake) => {
+    const events = runEvents(CHUNKS);
+    const log = installEventLog(fake, OP, events, {
+      interruptions: [{ after: 4, how: "close" }],
+      terminalAfterConnections: 1,
+    });
+    const { ids, stdout, result } = await collect(clientFor(fake));
+    assertEquals(ids, events.map((e) => e.id));
+    assertEquals(stdout, EXPECTED_STDOUT);
+    assertEquals(log.connections, [{ lastEventId: null, follow: "1" }, {
+      lastEventId: "3",
+      follow: null,
+    }]);
+    assertEquals(result.operation?.status, "SUCCESS");
+    assertEquals(result.streamed, true);
+  }));
+
+Deno.test("frames: comments skipped, multi-line data joined, JSON id wins, EOF frame dispatched", async () => {
+  const body = [
+    ": keepalive\n\n",
+    'id: 9\r\nevent: stdout\r\ndata: {"id": 4, "type": "stdout",\r\ndata:  "data": {"value": "x"}}\r\n\r\n',
+    "event: sse_error\ndata: upstream closed\n\n",
+    'id: 5\nevent: exit\ndata: {"type": "exit", "data": {"code": 1}}',
+  ].join("");
+  const stream = new Blob([body]).stream();
+  const items = [];
+  for await (const item of readSseItems(stream)) items.push(item);
+  assertEquals(items.map((i) => i.kind), ["event", "error", "event"]);
+  assert(items[0].kind === "event" && items[0].event.id === 4 && items[0].event.type === "stdout");
+  assertEquals(items[1], { kind: "error", message: "upstream closed" });
+  assert(items[2].kind === "event" && items[2].event.id === 5 && items[2].event.data.code === 1);
+});
+
+Deno.test("frames: invalid JSON ends the stream as invalid (the follower reconnects)", async () => {
+  const stream = new Blob(["id: 1\ndata: {not json\n\nid: 2\ndata: {}\n\n"]).stream();
+  const items = [];
+  for await (const item of readSseItems(stream)) items.push(item);
+  assertEquals(items.map((i) => i.kind), ["invalid"]);
+});

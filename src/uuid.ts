@@ -1,7 +1,6 @@
 // UUID helpers shared by the session key (§3.2), history references (§9) and the local upload
 // cache (§3.5): parsing in the forms Python's `uuid.UUID()` accepts, and name-based UUIDv5.
-
-import { createHash } from "node:crypto";
+// WebCrypto only, so importing this module costs nothing at startup.
 
 export const NAMESPACE_URL = "6ba7b811-9dad-11d1-80b4-00c04fd430c8";
 export const NAMESPACE_OID = "6ba7b812-9dad-11d1-80b4-00c04fd430c8";
@@ -40,9 +39,12 @@ function uuidBytes(uuid: string): Uint8Array {
 }
 
 /** Name-based UUID (version 5, SHA-1), identical to Python's `uuid.uuid5(namespace, name)`. */
-export function uuidv5(namespace: string, name: string): string {
-  const digest = createHash("sha1").update(uuidBytes(namespace)).update(name, "utf8").digest();
-  const bytes = new Uint8Array(digest.subarray(0, 16));
+export async function uuidv5(namespace: string, name: string): Promise<string> {
+  const nameBytes = new TextEncoder().encode(name);
+  const input = new Uint8Array(16 + nameBytes.length);
+  input.set(uuidBytes(namespace));
+  input.set(nameBytes, 16);
+  const bytes = new Uint8Array(await crypto.subtle.digest("SHA-1", input)).slice(0, 16);
   bytes[6] = (bytes[6] & 0x0f) | 0x50;
   bytes[8] = (bytes[8] & 0x3f) | 0x80;
   return hyphenate([...bytes].map((b) => b.toString(16).padStart(2, "0")).join(""));

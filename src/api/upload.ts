@@ -7,10 +7,8 @@
 //  2. Else sha256 of the file (streamed) → `GET /files/<sha>`: the server has it → reuse.
 //  3. Else `POST /files` with the file streamed from disk (a fresh stream per attempt).
 
-import { createHash } from "node:crypto";
-import { statSync } from "node:fs";
-import { resolve } from "node:path";
 import { ContreeError } from "../errors.ts";
+import { normalizeSandboxPath } from "../session/paths.ts";
 import type { SessionStore } from "../session/store.ts";
 import { NAMESPACE_URL, uuidv5 } from "../uuid.ts";
 import type { ContreeClient } from "./client.ts";
@@ -50,34 +48,44 @@ export interface LocalFileRecord {
 }
 
 /** The image_cache kind of a host file's fingerprint. */
-export function localFileCacheKind(
+export async function localFileCacheKind(
   absolutePath: string,
   stat: { ino: bigint | number; mtimeNs: bigint | number; size: bigint | number },
-): string {
+): Promise<string> {
   const fingerprint = `${absolutePath}:${stat.ino}:${stat.mtimeNs}:${stat.size}`;
-  return `${LOCAL_FILE_PREFIX}${uuidv5(NAMESPACE_URL, fingerprint)}`;
+  return `${LOCAL_FILE_PREFIX}${await uuidv5(NAMESPACE_URL, fingerprint)}`;
 }
 
 /** sha256 (lower-case hex) of a file, read as a stream. */
 export async function sha256File(path: string): Promise<string> {
+  // Loaded on use: WebCrypto cannot hash a stream, and node's layer costs startup time.
+  const { createHash } = await import("node:crypto");
   const hash = createHash("sha256");
   const file = await Deno.open(path, { read: true });
   for await (const chunk of file.readable) hash.update(chunk);
   return hash.digest("hex");
 }
 
-function statFile(absolutePath: string, shown: string) {
-  let stat;
+/** The fingerprint parts of a regular file. Deno reports mtime in milliseconds. */
+async function statFile(absolutePath: string, shown: string) {
+  let info: Deno.FileInfo;
   try {
-    stat = statSync(absolutePath, { bigint: true });
+    info = await Deno.stat(absolutePath);
   } catch (error) {
-    if ((error as { code?: string }).code === "ENOENT") {
-      throw new ContreeError(`File not found: ${shown}`);
-    }
+    if (error instanceof Deno.errors.NotFound) throw new ContreeError(`File not found: ${shown}`);
     throw new ContreeError(`Cannot read ${shown}: ${(error as Error).message}`);
   }
-  if (!stat.isFile()) throw new ContreeError(`Not a regular file: ${shown}`);
-  return stat;
+  if (!info.isFile) throw new ContreeError(`Not a regular file: ${shown}`);
+  return {
+    ino: info.ino ?? 0,
+    mtimeNs: BigInt(info.mtime?.getTime() ?? 0) * 1_000_000n,
+    size: info.size,
+  };
+}
+
+/** `path` made absolute against `cwd` and normalised (like Python's os.path.abspath). */
+export function absoluteHostPath(cwd: string, path: string): string {
+  return normalizeSandboxPath(path.startsWith("/") ? path : `${cwd}/${path}`);
 }
 
 /** Makes one host file available on the server; returns its file UUID. */
@@ -87,10 +95,10 @@ export async function ensureFile(
   path: string,
   options: EnsureOptions = {},
 ): Promise<EnsuredFile> {
-  const absolutePath = resolve(options.cwd ?? Deno.cwd(), path);
-  const stat = statFile(absolutePath, path);
+  const absolutePath = absoluteHostPath(options.cwd ?? Deno.cwd(), path);
+  const stat = await statFile(absolutePath, path);
   const useCache = (options.localCache ?? true) && store !== undefined;
-  const cacheKind = localFileCacheKind(absolutePath, stat);
+  const cacheKind = await localFileCacheKind(absolutePath, stat);
   const now = client.clock.now();
   if (useCache) {
     const cached = store.cacheGet<LocalFileRecord>("", cacheKind);

@@ -40,7 +40,7 @@ export interface GlobalOptions {
 export class App {
   #client?: ContreeClient;
   #formatter?: Formatter;
-  #sessionKey?: string;
+  #sessionKey?: Promise<string>;
   #store?: Promise<SessionStore>;
   readonly #closers: (() => void | Promise<void>)[] = [];
 
@@ -151,7 +151,7 @@ export class App {
   }
 
   /** -S > CONTREE_SESSION > `[cli] session_key` > derived from profile, parent pid and tty. */
-  sessionKey(): string {
+  sessionKey(): Promise<string> {
     this.#sessionKey ??= sessionKeyFrom({
       flag: this.globals.session,
       env: this.ctx.env.get("CONTREE_SESSION"),

@@ -27,7 +27,9 @@ export function registerSession(program: RootCommand, run: Runner): void {
     .command("session")
     .alias("s")
     .description("sessions: history, branches, rollback; without a subcommand, the current one")
-    .action(() => runSession(async (app) => showSession(app, await app.store(), app.sessionKey())));
+    .action(() =>
+      runSession(async (app) => showSession(app, await app.store(), await app.sessionKey()))
+    );
 
   session
     .command("list")

@@ -8,7 +8,7 @@ import { resolveSandboxPath } from "./paths.ts";
 
 export async function cdCommand(app: App, path?: string): Promise<number> {
   const store = await app.store();
-  const key = app.sessionKey();
+  const key = await app.sessionKey();
   const cwd = store.cwd(key);
   if (path === undefined) {
     await app.ctx.stdout.write(`${cwd}\n`);

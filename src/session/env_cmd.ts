@@ -18,7 +18,7 @@ export function parseAssignment(text: string): [string, string] | undefined {
 }
 
 export async function envCommand(app: App, options: EnvOptions): Promise<number> {
-  const key = app.sessionKey();
+  const key = await app.sessionKey();
   if (options.unset) {
     if (options.args.length === 0) throw new ContreeError("Specify keys to unset");
     const store = await app.store();

@@ -5,7 +5,6 @@
 // rides along with every run until a successful run (CLI spec §3.1). Unlike the reference, a
 // relative sandbox PATH/DEST is resolved against the session cwd (the API needs absolute paths).
 
-import { createHash } from "node:crypto";
 import { ApiError } from "../api/errors.ts";
 import type { FileRecord } from "../api/models.ts";
 import { paginate } from "../api/paginate.ts";
@@ -23,7 +22,7 @@ export async function fileCopy(app: App, source: string, dest: string): Promise<
     throw new ContreeError(`File not found: ${source}`);
   }
   const store = await app.store();
-  const key = app.sessionKey();
+  const key = await app.sessionKey();
   store.requireTip(key);
   const path = store.resolvePath(key, dest);
   const file = await ensureFile(app.client(), store, source, { cwd: app.ctx.cwd });
@@ -58,8 +57,9 @@ export function editorCommand(app: App, explicit?: string): string[] {
   return ["vi"];
 }
 
-function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
+async function sha256(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 async function download(app: App, image: string, path: string): Promise<Uint8Array> {
@@ -75,7 +75,7 @@ async function download(app: App, image: string, path: string): Promise<Uint8Arr
 /** `file edit PATH`: edit a sandbox file locally and stage the result when it changed. */
 export async function fileEdit(app: App, path: string, editor?: string): Promise<number> {
   const store = await app.store();
-  const key = app.sessionKey();
+  const key = await app.sessionKey();
   const tip = store.requireTip(key);
   const target = store.resolvePath(key, path);
   const before = await download(app, tip.image, target);
@@ -97,7 +97,7 @@ export async function fileEdit(app: App, path: string, editor?: string): Promise
     }
     if (!status.success) throw new ContreeError(`Editor exited with code ${status.code}`);
     const after = await Deno.readFile(local);
-    if (sha256(after) === sha256(before)) {
+    if ((await sha256(after)) === (await sha256(before))) {
       app.log.info("No changes detected, skipping upload");
       return 0;
     }

@@ -22,20 +22,20 @@ function basename(path: string): string {
 }
 
 /** `<basename(cwd) or "session">+<first 8 hex of uuid5(OID, "<profile>_<ppid>_<tty>")>`. */
-export function deriveSessionKey(
+export async function deriveSessionKey(
   profile: string,
   cwd: string,
   process: Pick<ProcessInfo, "ppid" | "ttyName">,
-): string {
+): Promise<string> {
   const tty = process.ttyName()?.replaceAll("/", "_") || "notty";
-  const hex = uuidv5(NAMESPACE_OID, `${profile}_${process.ppid}_${tty}`).slice(0, 8);
+  const hex = (await uuidv5(NAMESPACE_OID, `${profile}_${process.ppid}_${tty}`)).slice(0, 8);
   return `${basename(cwd) || "session"}+${hex}`;
 }
 
 /** The session key of this invocation. Empty values count as unset. */
-export function sessionKeyFrom(sources: KeySources): string {
+export async function sessionKeyFrom(sources: KeySources): Promise<string> {
   return sources.flag || sources.env || sources.config ||
-    deriveSessionKey(sources.profile, sources.cwd, sources.process);
+    await deriveSessionKey(sources.profile, sources.cwd, sources.process);
 }
 
 /** A fresh random key (`use -N`). */

@@ -5,7 +5,8 @@
 
 import { ContreeError } from "../errors.ts";
 import { parseUuid } from "../uuid.ts";
-import { type HistoryEntry, SessionError, type SessionStore } from "./store.ts";
+import { SessionError } from "./errors.ts";
+import type { HistoryEntry, SessionStore } from "./store.ts";
 
 export type HistoryRef =
   | { kind: "tip" }
@@ -97,19 +98,23 @@ export function splitRefTokens(args: readonly string[]): string[] {
   return args.flatMap((arg) => arg.split(/\s+/)).filter((token) => token !== "");
 }
 
-export type StoreSource = SessionStore | (() => SessionStore | Promise<SessionStore>);
+/** True when any token is a history reference (resolving it needs the session store). */
+export function hasHistoryRefs(args: readonly string[]): boolean {
+  return splitRefTokens(args).some((token) => parseHistoryRef(token) !== undefined);
+}
 
 /**
- * Resolves operation references to canonical UUIDs, in order. The store is only opened when a
- * history reference is present. Throws InvalidReferenceError listing every bad token.
+ * Resolves operation references to canonical UUIDs, in order. `store` may be a getter, called
+ * only when a history reference is present. Throws InvalidReferenceError listing every bad
+ * token.
  */
-export async function resolveOperationRefs(
-  store: StoreSource,
+export function resolveOperationRefs(
+  store: SessionStore | (() => SessionStore),
   key: string,
   args: readonly string[],
-): Promise<string[]> {
+): string[] {
   let opened: SessionStore | undefined;
-  const open = async () => opened ??= typeof store === "function" ? await store() : store;
+  const open = () => opened ??= typeof store === "function" ? store() : store;
   const uuids: string[] = [];
   const problems: { token: string; reason?: string }[] = [];
   for (const token of splitRefTokens(args)) {
@@ -121,7 +126,7 @@ export async function resolveOperationRefs(
       continue;
     }
     try {
-      uuids.push(entryOperation(evaluateHistoryRef(await open(), key, ref)));
+      uuids.push(entryOperation(evaluateHistoryRef(open(), key, ref)));
     } catch (error) {
       if (!(error instanceof SessionError)) throw error;
       problems.push({ token, reason: error.message });
@@ -132,12 +137,32 @@ export async function resolveOperationRefs(
 }
 
 /** One operation reference (see resolveOperationRefs). */
-export async function resolveOperationRef(
-  store: StoreSource,
+export function resolveOperationRef(
+  store: SessionStore | (() => SessionStore),
   key: string,
   token: string,
-): Promise<string> {
-  const [uuid] = await resolveOperationRefs(store, key, [token]);
+): string {
+  const [uuid] = resolveOperationRefs(store, key, [token]);
   if (uuid === undefined) throw new InvalidReferenceError([{ token }]);
   return uuid;
+}
+
+/**
+ * resolveOperationRefs with an asynchronous store opener (e.g. `() => app.store()`), awaited
+ * only when a history reference is present.
+ */
+export async function resolveOperationRefsLazily(
+  openStore: () => Promise<SessionStore>,
+  key: string,
+  args: readonly string[],
+): Promise<string[]> {
+  const store = hasHistoryRefs(args) ? await openStore() : undefined;
+  return resolveOperationRefs(
+    () => {
+      if (!store) throw new Error("unreachable: no history reference");
+      return store;
+    },
+    key,
+    args,
+  );
 }

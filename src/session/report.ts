@@ -6,7 +6,8 @@ import type { App } from "../cli/app.ts";
 import { Exit } from "../errors.ts";
 import type { Row } from "../output/formatter.ts";
 import { storeTimeToIso } from "./paths.ts";
-import { type HistoryEntry, SessionError, type SessionSummary } from "./store.ts";
+import { SessionError } from "./errors.ts";
+import type { HistoryEntry, SessionSummary } from "./store.ts";
 
 export async function withSessionErrors(
   app: App,

@@ -8,10 +8,12 @@ import { timeRange } from "../cli/time_filter.ts";
 import { ContreeError, UsageError } from "../errors.ts";
 import type { Row } from "../output/formatter.ts";
 import { storeTimeToIso, storeTimeToMs } from "./paths.ts";
-import { evaluateHistoryRef, parseHistoryRef, resolveOperationRefs } from "./refs.ts";
+import { evaluateHistoryRef, parseHistoryRef, resolveOperationRefsLazily } from "./refs.ts";
 import { confirmation, entryRow, notice } from "./report.ts";
-import { type HistoryEntry, SessionError, type SessionStore } from "./store.ts";
-import { operationExitCode, type OperationWaiter, pollOperation, waitExitStatus } from "./wait.ts";
+import { SessionError } from "./errors.ts";
+import type { HistoryEntry, SessionStore } from "./store.ts";
+import { type OperationWaiter, pollOperation } from "./wait.ts";
+import { composeExitStatus, operationExitCode } from "../operations/namespace.ts";
 
 /** `session list`: every session of the profile, most recently updated first. */
 export async function sessionList(app: App, options: { filter?: string }): Promise<number> {
@@ -21,7 +23,7 @@ export async function sessionList(app: App, options: { filter?: string }): Promi
     await notice(app, "No sessions found.");
     return 0;
   }
-  const current = app.sessionKey();
+  const current = await app.sessionKey();
   const out = app.output();
   for (const session of sessions) {
     await out.write({
@@ -42,7 +44,7 @@ export async function sessionUse(app: App, name: string): Promise<number> {
   const source = store.findSession(name);
   const tip = store.tip(source);
   if (!tip?.image) throw new SessionError(`Session '${source}' has no current image`);
-  store.setImage(app.sessionKey(), { image: tip.image, kind: "session use", title: source });
+  store.setImage(await app.sessionKey(), { image: tip.image, kind: "session use", title: source });
   const out = app.output();
   await out.write({ image: tip.image, from_session: source });
   await out.flush();
@@ -59,7 +61,7 @@ export interface BranchOptions {
 /** `session branch`: list, create (without switching), delete or prune branches. */
 export async function sessionBranch(app: App, options: BranchOptions): Promise<number> {
   const store = await app.store();
-  const key = app.sessionKey();
+  const key = await app.sessionKey();
   if (options.prune) {
     const pruned = store.pruneBranches(key);
     if (pruned.length === 0) await confirmation(app, "No disposable/detached branches to prune.");
@@ -99,7 +101,7 @@ export async function sessionBranch(app: App, options: BranchOptions): Promise<n
 /** `session checkout BRANCH`. */
 export async function sessionCheckout(app: App, branch: string): Promise<number> {
   const store = await app.store();
-  const tip = store.switchBranch(app.sessionKey(), branch);
+  const tip = store.switchBranch(await app.sessionKey(), branch);
   const out = app.output();
   await out.write({ branch, image: tip.image });
   await out.flush();
@@ -132,7 +134,7 @@ export function rollback(store: SessionStore, key: string, target: string): Hist
 /** `session rollback [TARGET]` (default -1) and `session forward [N]`. */
 export async function sessionRollback(app: App, target: string): Promise<number> {
   const store = await app.store();
-  const entry = rollback(store, app.sessionKey(), target);
+  const entry = rollback(store, await app.sessionKey(), target);
   const out = app.output();
   await out.write(entryRow(entry));
   await out.flush();
@@ -154,7 +156,7 @@ export const SHOW_DEFAULT_LAST = 20;
 export async function sessionShow(app: App, options: ShowOptions): Promise<number> {
   const range = timeRange(options, app.ctx.clock.now());
   const store = await app.store();
-  const key = options.name ? store.findSession(options.name) : app.sessionKey();
+  const key = options.name ? store.findSession(options.name) : (await app.sessionKey());
   let entries = store.history(key);
   if (options.kind) {
     const kind = options.kind;
@@ -224,10 +226,10 @@ export async function sessionWait(
   refs: readonly string[],
   waiter: OperationWaiter = pollOperation,
 ): Promise<number> {
-  const key = app.sessionKey();
+  const key = await app.sessionKey();
   let items: WaitItem[];
   if (refs.length > 0) {
-    const uuids = await resolveOperationRefs(() => app.store(), key, refs);
+    const uuids = await resolveOperationRefsLazily(() => app.store(), key, refs);
     items = uuids.map((op) => ({ op, title: "", disposable: false, pending: false }));
   } else {
     const store = await app.store();
@@ -261,7 +263,7 @@ export async function sessionWait(
       const store = await app.store();
       if (isTerminalStatus(op.status)) store.cacheSet(op.uuid ?? item.op, "operation", op);
       const code = operationExitCode(op);
-      const advances = op.status === "SUCCESS" && (code === undefined || code === 0) &&
+      const advances = op.status === "SUCCESS" && (code === null || code === 0) &&
         (op.kind ?? "instance") === "instance";
       if (advances && item.disposable) {
         store.createDisposableBranch(key, item.op, item.title);
@@ -278,7 +280,7 @@ export async function sessionWait(
     await out.write(waitRow(op, item.title || (typeof op.title === "string" ? op.title : "")));
     await out.flush();
   }
-  return waitExitStatus(finished);
+  return composeExitStatus(finished);
 }
 
 /** `session delete KEY…`: asks per session unless `force`; exit 1 when any was not deleted. */

@@ -13,6 +13,12 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { ContreeError } from "../errors.ts";
 import { decodeCacheValue, encodeCacheValue } from "./cache.ts";
+import {
+  NO_SESSION_MESSAGE,
+  NoActiveSession,
+  SessionDatabaseError,
+  SessionError,
+} from "./errors.ts";
 import { resolveSandboxPath, storeTimestamp } from "./paths.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
 
@@ -21,21 +27,7 @@ export const DEFAULT_DB_TIMEOUT_MS = 30_000;
 /** `shell_history` keeps this many lines per session. */
 export const SHELL_HISTORY_LIMIT = 10_000;
 
-export const NO_SESSION_MESSAGE = "No active session. Run `contree use IMAGE` to start one.\n" +
-  "Agents: read `contree agent` for workflow and set a session first.";
-
-/** A store rule refused the operation (unknown branch, bad navigation target, …): exit 1. */
-export class SessionError extends ContreeError {}
-
-/** The session has no current image. */
-export class NoActiveSession extends SessionError {
-  constructor(message = NO_SESSION_MESSAGE) {
-    super(message);
-  }
-}
-
-/** The database file cannot be opened, read or written. */
-export class SessionDatabaseError extends ContreeError {}
+export { NO_SESSION_MESSAGE, NoActiveSession, SessionDatabaseError, SessionError };
 
 export interface HistoryEntry {
   /** Global across sessions of the database; users see it in `session show` and `@N`. */
@@ -412,8 +404,13 @@ export class SessionStore {
 
   /** The session's working directory: the title of the nearest `cd` entry, else `/`. */
   cwd(key: string): string {
+    return this.recordedCwd(key) || "/";
+  }
+
+  /** The title of the nearest `cd` entry on the active branch; "" when there is none. */
+  recordedCwd(key: string): string {
     const tip = this.tip(key);
-    if (!tip) return "/";
+    if (!tip) return "";
     const row = this.#get(
       "WITH RECURSIVE chain(id, parent_id, kind, title, depth) AS (" +
         "SELECT id, parent_id, kind, title, 0 FROM session_history WHERE id = ? UNION ALL " +
@@ -422,7 +419,7 @@ export class SessionStore {
         "SELECT title FROM chain WHERE kind = 'cd' ORDER BY depth LIMIT 1",
       tip.id,
     );
-    return text(row?.title) || "/";
+    return text(row?.title);
   }
 
   /** `path` resolved against the session cwd (CLI spec §3.4 resolve_path). */

@@ -6,7 +6,8 @@ import type { App } from "../cli/app.ts";
 import { shellQuote } from "../shell_words.ts";
 import { newSessionKey } from "./key.ts";
 import { summaryRow } from "./report.ts";
-import { NoActiveSession, type SessionStore } from "./store.ts";
+import { NoActiveSession } from "./errors.ts";
+import type { SessionStore } from "./store.ts";
 
 export interface UseOptions {
   image?: string;
@@ -41,12 +42,12 @@ export async function useCommand(app: App, options: UseOptions): Promise<number>
     await app.ctx.stderr.write("--new requires an IMAGE argument.\n");
     return 1;
   }
-  if (!options.image) return await showSession(app, await app.store(), app.sessionKey());
+  if (!options.image) return await showSession(app, await app.store(), await app.sessionKey());
 
   const ref = options.image;
   // Resolve before opening the store: a failed lookup leaves no trace.
   const image = await resolveImageRef({ listImages: (q) => app.client().listImages(q) }, ref);
-  const key = options.new ? newSessionKey() : app.sessionKey();
+  const key = options.new ? newSessionKey() : (await app.sessionKey());
   const store = await app.store();
   store.setImage(key, { image, kind: "use", title: ref });
   const fish = isFish(app);

@@ -1,6 +1,6 @@
-// Waiting for operations by polling `GET /operations/{uuid}` (CLI spec §8.4 `session wait`),
-// and the exit status a waiting command returns. `pollOperation` is deliberately small so an
-// event-stream waiter can replace it (same signature).
+// Waiting for an operation by polling `GET /operations/{uuid}` (CLI spec §8.4 `session wait`).
+// Deliberately small so an event-stream waiter can replace it (same signature). The exit
+// status of waiting commands is composed by `composeExitStatus` (src/operations/namespace.ts).
 
 import type { ContreeClient } from "../api/client.ts";
 import { isTerminalStatus, type Operation } from "../api/models.ts";
@@ -22,29 +22,3 @@ export const pollOperation: OperationWaiter = async (client, uuid) => {
     await client.clock.sleep(delay, client.signal);
   }
 };
-
-function asInt(value: unknown): number | undefined {
-  if (typeof value === "number" && Number.isFinite(value)) return Math.trunc(value);
-  if (typeof value === "string" && /^\s*-?\d+\s*$/.test(value)) return Number.parseInt(value, 10);
-  return undefined;
-}
-
-/** The process exit code: `metadata.result.state.exit_code`, else `result.exit_code`. */
-export function operationExitCode(op: Operation): number | undefined {
-  return asInt(op.metadata?.result?.state?.exit_code) ?? asInt(op.result?.exit_code);
-}
-
-/**
- * Exit status of a command that waited for `ops`: the maximum over ops of 1 when the status is
- * not SUCCESS and of the non-zero exit code (a negative one counts as 1), so `wait X && next`
- * composes.
- */
-export function waitExitStatus(ops: readonly Operation[]): number {
-  let status = 0;
-  for (const op of ops) {
-    if (op.status !== "SUCCESS") status = Math.max(status, 1);
-    const code = operationExitCode(op);
-    if (code !== undefined && code !== 0) status = Math.max(status, code > 0 ? code : 1);
-  }
-  return status;
-}

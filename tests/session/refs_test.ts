@@ -6,6 +6,7 @@ import {
   parseHistoryRef,
   resolveOperationRef,
   resolveOperationRefs,
+  resolveOperationRefsLazily,
   splitRefTokens,
 } from "../../src/session/refs.ts";
 import { SessionError, type SessionStore } from "../../src/session/store.ts";
@@ -105,21 +106,21 @@ Deno.test("refs: evaluation against the active branch", () =>
   }));
 
 Deno.test("refs: operation references resolve to canonical UUIDs in order", () =>
-  withStore(async (store) => {
+  withStore((store) => {
     const { a, b, c } = seed(store);
     const hyphenless = OP[3].replaceAll("-", "").toUpperCase();
     assertEquals(
-      await resolveOperationRefs(store, K, [`@ HEAD~1 ${a.id}`, `{${hyphenless}}`, `@${b.id}`]),
+      resolveOperationRefs(store, K, [`@ HEAD~1 ${a.id}`, `{${hyphenless}}`, `@${b.id}`]),
       [OP[2], OP[1], OP[0], OP[3], OP[1]],
     );
-    assertEquals(await resolveOperationRef(store, K, `urn:uuid:${OP[0]}`), OP[0]);
+    assertEquals(resolveOperationRef(store, K, `urn:uuid:${OP[0]}`), OP[0]);
     assertEquals(c.operation, OP[2]);
   }));
 
 Deno.test("refs: every bad token is reported in one error", () =>
-  withStore(async (store) => {
+  withStore((store) => {
     const { use } = seed(store);
-    const error = await assertRejects(
+    const error = assertThrows(
       () =>
         resolveOperationRefs(store, K, [
           `${OP[0]} not-a-uuid @999`,
@@ -134,7 +135,7 @@ Deno.test("refs: every bad token is reported in one error", () =>
         "@0: History reference must be a non-zero number",
     );
     assertEquals((error as InvalidReferenceError).exitCode, 1);
-    await assertRejects(
+    assertThrows(
       () => resolveOperationRefs(store, K, ["nope"]),
       InvalidReferenceError,
       "Invalid operation reference: nope",
@@ -147,15 +148,23 @@ Deno.test("refs: the store is opened only for history references", async () => {
     opened++;
     throw new Error("must not open");
   };
-  assertEquals(await resolveOperationRefs(lazy, K, [OP[0], OP[1]]), [OP[0], OP[1]]);
+  assertEquals(resolveOperationRefs(lazy, K, [OP[0], OP[1]]), [OP[0], OP[1]]);
   assertEquals(opened, 0);
-  await assertRejects(() => resolveOperationRefs(lazy, K, ["@"]), Error, "must not open");
+  assertThrows(() => resolveOperationRefs(lazy, K, ["@"]), Error, "must not open");
   assertEquals(opened, 1);
+  const asyncOpen = () => {
+    opened++;
+    return Promise.reject(new Error("must not open"));
+  };
+  assertEquals(await resolveOperationRefsLazily(asyncOpen, K, [OP[2]]), [OP[2]]);
+  assertEquals(opened, 1);
+  await assertRejects(() => resolveOperationRefsLazily(asyncOpen, K, ["HEAD~"]), Error, "must not");
+  assertEquals(opened, 2);
 });
 
 Deno.test("refs: no session for a history reference", () =>
-  withStore(async (store) => {
-    await assertRejects(
+  withStore((store) => {
+    assertThrows(
       () => resolveOperationRefs(store, K, ["@-1"]),
       InvalidReferenceError,
       `Invalid operation reference: @-1: ${NO_SESSION_FOR_REF}`,

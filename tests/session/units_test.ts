@@ -7,24 +7,25 @@ import { decodeCacheValue, encodeCacheValue } from "../../src/session/cache.ts";
 import { deriveSessionKey, newSessionKey, sessionKeyFrom } from "../../src/session/key.ts";
 import { resolveSandboxPath, storeTimeToIso } from "../../src/session/paths.ts";
 import { dbTimeoutMs } from "../../src/session/store.ts";
-import {
-  operationExitCode,
-  POLL_DELAYS_MS,
-  pollOperation,
-  waitExitStatus,
-} from "../../src/session/wait.ts";
+import { POLL_DELAYS_MS, pollOperation } from "../../src/session/wait.ts";
 import { shellQuote, splitShellWords } from "../../src/shell_words.ts";
 import { NAMESPACE_OID, NAMESPACE_URL, parseUuid, uuidv5 } from "../../src/uuid.ts";
 import { UsageError } from "../../src/errors.ts";
 import { assert, assertEquals, assertMatch, assertThrows } from "../support/assert.ts";
 import { FakeClock } from "../support/context.ts";
 
-Deno.test("uuid: v5 matches Python's uuid.uuid5; parsing accepts Python's forms", () => {
+Deno.test("uuid: v5 matches Python's uuid.uuid5; parsing accepts Python's forms", async () => {
   // Values computed with Python 3: uuid.uuid5(uuid.NAMESPACE_OID, …) / NAMESPACE_URL.
-  assertEquals(uuidv5(NAMESPACE_OID, "default_4241_notty"), "fcf99840-5f72-523f-9d9d-87ccd79c5824");
-  assertEquals(uuidv5(NAMESPACE_OID, "prof_77__dev_pts_3"), "e8fdbac0-f156-58a6-b93f-440289957687");
   assertEquals(
-    uuidv5(NAMESPACE_URL, "/tmp/a.txt:12:1700000000123000000:5"),
+    await uuidv5(NAMESPACE_OID, "default_4241_notty"),
+    "fcf99840-5f72-523f-9d9d-87ccd79c5824",
+  );
+  assertEquals(
+    await uuidv5(NAMESPACE_OID, "prof_77__dev_pts_3"),
+    "e8fdbac0-f156-58a6-b93f-440289957687",
+  );
+  assertEquals(
+    await uuidv5(NAMESPACE_URL, "/tmp/a.txt:12:1700000000123000000:5"),
     "ac026b76-5e76-511c-9046-87fa608d82c0",
   );
   const canonical = "12345678-9abc-baba-deda-0123456789ab";
@@ -44,16 +45,16 @@ Deno.test("uuid: v5 matches Python's uuid.uuid5; parsing accepts Python's forms"
   }
 });
 
-Deno.test("session key: -S > CONTREE_SESSION > [cli] session_key > derived", () => {
+Deno.test("session key: -S > CONTREE_SESSION > [cli] session_key > derived", async () => {
   const process = { ppid: 4241, ttyName: () => undefined };
   const base = { profile: "default", cwd: "/home/me/project", process };
-  assertEquals(sessionKeyFrom({ ...base, flag: "f", env: "e", config: "c" }), "f");
-  assertEquals(sessionKeyFrom({ ...base, flag: "", env: "e", config: "c" }), "e");
-  assertEquals(sessionKeyFrom({ ...base, env: "", config: "c" }), "c");
-  assertEquals(sessionKeyFrom(base), "project+fcf99840");
-  assertEquals(deriveSessionKey("default", "/", process), "session+fcf99840");
+  assertEquals(await sessionKeyFrom({ ...base, flag: "f", env: "e", config: "c" }), "f");
+  assertEquals(await sessionKeyFrom({ ...base, flag: "", env: "e", config: "c" }), "e");
+  assertEquals(await sessionKeyFrom({ ...base, env: "", config: "c" }), "c");
+  assertEquals(await sessionKeyFrom(base), "project+fcf99840");
+  assertEquals(await deriveSessionKey("default", "/", process), "session+fcf99840");
   assertEquals(
-    deriveSessionKey("prof", "/srv/app/", { ppid: 77, ttyName: () => "/dev/pts/3" }),
+    await deriveSessionKey("prof", "/srv/app/", { ppid: 77, ttyName: () => "/dev/pts/3" }),
     "app+e8fdbac0",
   );
   assertMatch(
@@ -158,21 +159,4 @@ Deno.test("wait: polling backs off 0.5 → 5 s on the injected clock, no timeout
   assertEquals(calls, answers.length);
   assertEquals(clock.sleeps, [500, 1000, 2000, 4000, 5000, 5000, 5000]);
   assertEquals(POLL_DELAYS_MS.at(-1), 5000);
-});
-
-Deno.test("wait: exit code from state, then result; composed exit status", () => {
-  const state = (exit_code: unknown) => ({ result: { state: { exit_code } } }) as never;
-  assertEquals(operationExitCode(op("SUCCESS", { metadata: state(3) })), 3);
-  assertEquals(operationExitCode(op("SUCCESS", { result: { exit_code: "4" } })), 4);
-  assertEquals(operationExitCode(op("SUCCESS")), undefined);
-  assertEquals(waitExitStatus([]), 0);
-  assertEquals(waitExitStatus([op("SUCCESS"), op("SUCCESS", { metadata: state(0) })]), 0);
-  assertEquals(
-    waitExitStatus([op("SUCCESS", { metadata: state(7) })]),
-    7,
-    "SUCCESS keeps the code",
-  );
-  assertEquals(waitExitStatus([op("FAILED")]), 1);
-  assertEquals(waitExitStatus([op("CANCELLED"), op("SUCCESS", { metadata: state(2) })]), 2);
-  assertEquals(waitExitStatus([op("SUCCESS", { metadata: state(-1) })]), 1);
 });

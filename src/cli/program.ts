@@ -8,6 +8,11 @@ import type { App } from "./app.ts";
 import { registerAuth } from "./auth.ts";
 import { registerProject } from "./project.ts";
 import { registerTask } from "./task.ts";
+import { registerCd } from "./cd.ts";
+import { registerEnv } from "./env.ts";
+import { registerFile } from "./file.ts";
+import { registerSession } from "./session.ts";
+import { registerUse } from "./use.ts";
 
 /** Runs a command body with the App of this invocation; the number returned is the exit code. */
 export type Handler = (app: App) => Promise<number | void>;
@@ -74,5 +79,10 @@ export function buildProgram(config: ProfileStore, run: Runner): RootCommand {
   registerAuth(program, run);
   registerProject(program, run);
   registerTask(program, run);
+  registerUse(program, run);
+  registerSession(program, run);
+  registerEnv(program, run);
+  registerCd(program, run);
+  registerFile(program, run);
   return program;
 }

@@ -1,17 +1,9 @@
 // `contree file` (alias `f`): stage files for the next run; list uploaded files.
 
-import { InvalidArgumentError } from "../deps.ts";
+import { positiveInt } from "./parse.ts";
 import { fileCopy, fileEdit, fileList } from "../session/file_cmd.ts";
 import { withSessionErrors } from "../session/report.ts";
 import type { RootCommand, Runner } from "./program.ts";
-
-export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
-    throw new InvalidArgumentError("expected a positive integer");
-  }
-  return n;
-}
 
 export function registerFile(program: RootCommand, run: Runner): void {
   const file = program

@@ -6,6 +6,8 @@ import { LOG_LEVELS } from "../log.ts";
 import { FORMAT_NAMES } from "../output/formatter.ts";
 import type { App } from "./app.ts";
 import { registerAuth } from "./auth.ts";
+import { registerOperations } from "./operation.ts";
+import { registerRun } from "./run.ts";
 import { registerProject } from "./project.ts";
 import { registerTask } from "./task.ts";
 import { registerCd } from "./cd.ts";
@@ -77,6 +79,8 @@ function createRoot(cliDefaults: Map<string, string>) {
 export function buildProgram(config: ProfileStore, run: Runner): RootCommand {
   const program = createRoot(config.cliDefaults());
   registerAuth(program, run);
+  registerRun(program, run);
+  registerOperations(program, run);
   registerProject(program, run);
   registerTask(program, run);
   registerUse(program, run);

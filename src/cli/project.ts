@@ -1,24 +1,10 @@
 // `contree project`: the projects task containers belong to (project.yml under the config root).
 // The command bodies live in project_actions.ts and are loaded when a project command runs.
 
-import { InvalidArgumentError } from "../deps.ts";
+import { nonNegativeInt } from "./parse.ts";
 import type { RootCommand, Runner } from "./program.ts";
 
 const actions = () => import("./project_actions.ts");
-
-/** Commander parser for whole numbers ≥ 0 (a bad value is a usage error, exit 2). */
-export function nonNegativeInt(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("expected a whole number (0 or more)");
-  return Number(value);
-}
-
-/** Commander parser for whole numbers ≥ 1. */
-export function positiveInt(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) {
-    throw new InvalidArgumentError("expected a whole number (1 or more)");
-  }
-  return Number(value);
-}
 
 export function registerProject(program: RootCommand, run: Runner): void {
   const project = program

@@ -14,7 +14,7 @@ import {
 } from "../session/session_cmd.ts";
 import { showSession } from "../session/use_cmd.ts";
 import type { App } from "./app.ts";
-import { positiveInt } from "./file.ts";
+import { positiveInt } from "./parse.ts";
 import type { Handler, RootCommand, Runner } from "./program.ts";
 
 const REF_HELP = "operation UUIDs or history references (HEAD, HEAD~N, @, @N, @-N, @+N, :N, N)";

@@ -28,6 +28,17 @@ export function toBytes(data: Uint8Array | string): Uint8Array {
   return typeof data === "string" ? encoder.encode(data) : data;
 }
 
+/** Joins byte chunks into one array. */
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
 /** A Sink over a writer with partial-write semantics (Deno.stdout, Deno.stderr, files). */
 export class WriterSink implements Sink {
   #tail: Promise<void> = Promise.resolve();
@@ -80,13 +91,7 @@ export class MemorySink implements Sink {
   }
 
   bytes(): Uint8Array {
-    const out = new Uint8Array(this.chunks.reduce((n, c) => n + c.length, 0));
-    let at = 0;
-    for (const chunk of this.chunks) {
-      out.set(chunk, at);
-      at += chunk.length;
-    }
-    return out;
+    return concatBytes(this.chunks);
   }
 
   text(): string {

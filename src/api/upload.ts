@@ -12,6 +12,7 @@ import { normalizeSandboxPath } from "../session/paths.ts";
 import type { SessionStore } from "../session/store.ts";
 import { NAMESPACE_URL, uuidv5 } from "../uuid.ts";
 import type { ContreeClient } from "./client.ts";
+import { mapLimit } from "../parallel.ts";
 
 export const LOCAL_FILE_TTL_MS = 90 * 24 * 3600 * 1000;
 export const LOCAL_FILE_PREFIX = "local_file:";
@@ -140,21 +141,9 @@ export async function ensureFiles(
   paths: readonly string[],
   options: EnsureOptions & { concurrency?: number } = {},
 ): Promise<EnsuredFile[]> {
-  const results: EnsuredFile[] = new Array(paths.length);
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (next < paths.length && !failed) {
-      const index = next++;
-      try {
-        results[index] = await ensureFile(client, store, paths[index], options);
-      } catch (error) {
-        failed = true; // the other workers stop taking new files
-        throw error;
-      }
-    }
-  };
-  const workers = Math.max(1, Math.min(options.concurrency ?? 8, paths.length));
-  await Promise.all(Array.from({ length: workers }, worker));
-  return results;
+  return await mapLimit(
+    paths,
+    options.concurrency ?? 8,
+    (path) => ensureFile(client, store, path, options),
+  );
 }

@@ -8,6 +8,7 @@ import { paginate } from "../api/paginate.ts";
 import { decodeStreamRepr } from "../api/stream_repr.ts";
 import type { Context } from "../context.ts";
 import { ContreeError, Exit } from "../errors.ts";
+import { mapLimit } from "../parallel.ts";
 import type { ColumnOrder, FormatName, Formatter, Row } from "../output/formatter.ts";
 
 /** Terminal operations cached in the session store (`(uuid, "operation")`). */
@@ -259,19 +260,6 @@ export interface WaitOptions {
   timeoutSeconds: number;
 }
 
-/** Runs `fn` over `items` with at most `width` in flight. */
-async function inParallel<T>(
-  items: readonly T[],
-  width: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(width, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  });
-  await Promise.all(workers);
-}
-
 function waitRow(operation: Operation, timedOut: boolean): Row {
   const row = operationRow(operation);
   row.exit_code = operationExitCode(operation);
@@ -337,7 +325,7 @@ export async function waitOperations(
         deps.ctx.log.debug(`Listing active operations failed: ${error.message}`);
       }
     }
-    await inParallel(candidates, deps.concurrency, check);
+    await mapLimit(candidates, deps.concurrency, check);
     if (pending.size === 0) break;
     const remaining = deadline - clock.monotonic();
     if (remaining <= 0) break;
@@ -349,9 +337,7 @@ export async function waitOperations(
 
   if (pending.size > 0) {
     const late = [...pending];
-    await inParallel(late, deps.concurrency, async (uuid) => {
-      await check(uuid);
-    });
+    await mapLimit(late, deps.concurrency, check);
     const unfinished = late.filter((uuid) => pending.has(uuid));
     for (const uuid of unfinished) {
       await out.write(waitRow(lastSeen.get(uuid) ?? { uuid, status: "UNKNOWN" }, true));

@@ -10,6 +10,7 @@ import type { FileSpec, InstanceSpawnRequest, Operation, OperationEvent } from "
 import { decodeStreamRepr } from "../api/stream_repr.ts";
 import type { Context } from "../context.ts";
 import { BrokenPipe, ContreeError, Exit, ExitCode, Interrupted, isBrokenPipe } from "../errors.ts";
+import { concatBytes } from "../io.ts";
 import type { FormatName, Formatter, Row } from "../output/formatter.ts";
 import { followOperation, type FollowResult } from "../sse/follow.ts";
 import { expandFileSpecs, type MappedFile } from "./file_spec.ts";
@@ -95,18 +96,8 @@ class OutputSink {
   }
 
   static text(chunks: Uint8Array[]): string {
-    return new TextDecoder().decode(concat(chunks));
+    return new TextDecoder().decode(concatBytes(chunks));
   }
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
 }
 
 async function readScript(ctx: Context, path: string | undefined): Promise<Uint8Array> {

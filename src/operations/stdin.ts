@@ -2,7 +2,7 @@
 // with an idle, never-closed stdin pipe; waiting on it would hang the command (the reference
 // uses a zero-timeout select for the same reason).
 
-import type { Source } from "../io.ts";
+import { concatBytes, type Source } from "../io.ts";
 
 /** How long the first chunk may take to show up before stdin counts as idle. */
 export const STDIN_GRACE_MS = 100;
@@ -31,11 +31,5 @@ export async function readAvailableStdin(
     result = await reader.read();
   }
   reader.releaseLock();
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }

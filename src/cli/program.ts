@@ -6,6 +6,7 @@ import { LOG_LEVELS } from "../log.ts";
 import { FORMAT_NAMES } from "../output/formatter.ts";
 import type { App } from "./app.ts";
 import { registerAuth } from "./auth.ts";
+import { registerServer } from "./server.ts";
 
 /** Runs a command body with the App of this invocation; the number returned is the exit code. */
 export type Handler = (app: App) => Promise<number | void>;
@@ -70,5 +71,6 @@ function createRoot(cliDefaults: Map<string, string>) {
 export function buildProgram(config: ProfileStore, run: Runner): RootCommand {
   const program = createRoot(config.cliDefaults());
   registerAuth(program, run);
+  registerServer(program, run);
   return program;
 }

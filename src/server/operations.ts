@@ -213,6 +213,11 @@ export class OperationManager {
     const started = Date.parse(op.started_at ?? op.created_at);
     const durationMs = Math.max(0, now - started);
     const metadata = outcome.result ? { ...op.metadata, result: outcome.result } : op.metadata;
+    this.options.log.info(
+      `operation ${op.uuid} (${op.kind}) ${outcome.status}${
+        outcome.error ? `: ${outcome.error}` : ""
+      } in ${(durationMs / 1000).toFixed(3)}s`,
+    );
     this.store.transaction(() => {
       this.store.updateOperation(op.uuid, {
         status: outcome.status,

@@ -51,14 +51,14 @@ function readBootId(): string | undefined {
 
 /** Removes containers a previous run of this server left behind (after a crash). */
 async function removeLeftovers(podman: Podman, serverId: string, log: Logger): Promise<void> {
-  const listed = await podman.call([
+  const listed = await podman.ok([
     "ps",
     "--all",
     "--quiet",
     "--filter",
     `label=${LABEL_SERVER}=${serverId}`,
   ]);
-  const ids = listed.stdout.split("\n").filter(Boolean);
+  const ids = listed.split("\n").filter(Boolean);
   if (ids.length === 0) return;
   log.info(`removing ${ids.length} container(s) left by a previous run`);
   await podman.call(["rm", "--force", "--time", "0", ...ids]);
@@ -104,7 +104,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const recovered = manager.recover();
     if (recovered > 0) log.warning(`${recovered} operation(s) interrupted by a restart: FAILED`);
     await removeLeftovers(podman, serverId, log).catch((error) =>
-      log.warning(`cannot list leftover containers: ${(error as Error).message}`)
+      log.warning(`podman is not usable (${(error as Error).message}): runs and imports will fail`)
     );
 
     const handler = createApi({

@@ -62,11 +62,15 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
   const s = await startTestServer({ busybox: true, concurrency: 2 });
   try {
     await t.step("a run streams its output as events in order and ends SUCCESS", async () => {
-      const op = await run(s, {
+      const { uuid } = await s.client.spawn({
+        image: s.busybox,
         command: "echo out; echo err >&2; printf '\\377'; exit 7",
         shell: true,
         disposable: true,
       });
+      await waitForEvent(s, uuid, (e) => e.type === "completion");
+      // Read as soon as the completion frame arrived: the status is already terminal.
+      const op = await s.client.getOperation(uuid);
       assertEquals(op.status, "SUCCESS");
       assertEquals(op.metadata?.result?.state?.exit_code, 7);
       assertEquals(output(op, "stderr"), "err\n");

@@ -29,7 +29,7 @@ import type { OperationManager } from "./operations.ts";
 import { fileContent, iteratorStream } from "./tar.ts";
 import { parseFlag, parsePage, parseTimeRange } from "./params.ts";
 import { parseSpawnRequest } from "./spawn.ts";
-import type { ImageRow, OperationRow, Store } from "./store.ts";
+import type { FileRow, ImageRow, OperationRow, Store } from "./store.ts";
 
 export interface ApiDeps {
   store: Store;
@@ -71,6 +71,11 @@ export function operationJson(op: OperationRow): Record<string, unknown> {
     metadata: op.metadata,
     result: { image: op.result_image_uuid, tag: op.result_tag },
   };
+}
+
+/** The FileResponse shape (the upload answer). */
+function fileResponse(file: FileRow): Record<string, unknown> {
+  return { uuid: file.uuid, sha256: file.sha256, size: file.size };
 }
 
 async function jsonBody(req: RequestContext): Promise<unknown> {
@@ -165,7 +170,7 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
   router.on("POST", "/v1/files", async ({ request }) => {
     const { sha256, size } = await deps.blobs.put(request.body);
     const file = store.putFile(sha256, size, new Date(deps.now()).toISOString());
-    return { status: 201, json: { uuid: file.uuid, sha256: file.sha256, size: file.size } };
+    return { status: 201, json: fileResponse(file) };
   });
 
   router.on("GET", "/v1/files", ({ query }) => {
@@ -174,7 +179,7 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
       // Legacy form of GET /files/{sha256}.
       const file = store.fileBySha(sha256.toLowerCase());
       if (!file) throw notFound(`file not found: ${sha256}`);
-      return { json: { uuid: file.uuid, sha256: file.sha256, size: file.size } };
+      return { json: fileResponse(file) };
     }
     const rows = store.files(parseTimeRange(query, deps.now()), parsePage(query));
     return { json: { files: rows } };

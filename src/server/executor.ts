@@ -95,6 +95,23 @@ export function redactEnv(env: Record<string, string>): Record<string, string> {
   );
 }
 
+/** `podman run`/`create` options of a run (everything but the image and the command). */
+function containerOptions(
+  serverId: string,
+  opUuid: string,
+  spec: InstanceSpec,
+  envArgs: string[],
+): string[] {
+  return [
+    ...["--name", containerName(opUuid)],
+    ...["--label", `${LABEL_SERVER}=${serverId}`, "--label", `${LABEL_OPERATION}=${opUuid}`],
+    ...["--pull", "never", "--log-driver", "none"],
+    ...["--user", `${spec.uid}:${spec.gid}`, "--hostname", spec.hostname, "--workdir", spec.cwd],
+    ...(spec.networking.enabled ? [] : ["--network", "none"]),
+    ...envArgs,
+  ];
+}
+
 /** Output of one stream: emitted as events up to the cap, the rest counted as dropped. */
 class OutputCapture {
   readonly #chunks: Uint8Array[] = [];
@@ -230,27 +247,8 @@ export class InstanceExecutor {
     const cwdMissing = await this.#cwdMissing(image, spec.cwd);
     const members = this.#injection(spec, cwdMissing);
     const stdin = spec.stdin ? decodeStreamRepr(spec.stdin) : undefined;
-    const options = [
-      "--name",
-      name,
-      "--label",
-      `${LABEL_SERVER}=${images.serverId}`,
-      "--label",
-      `${LABEL_OPERATION}=${ctx.op.uuid}`,
-      "--pull",
-      "never",
-      "--log-driver",
-      "none",
-      "--user",
-      `${spec.uid}:${spec.gid}`,
-      "--hostname",
-      spec.hostname,
-      "--workdir",
-      spec.cwd,
-      ...(spec.networking.enabled ? [] : ["--network", "none"]),
-      ...(stdin ? ["--interactive"] : []),
-      ...environment.args,
-    ];
+    const options = containerOptions(images.serverId, ctx.op.uuid, spec, environment.args);
+    if (stdin) options.push("--interactive");
     const argv = commandLine(spec);
     if (ctx.signal.aborted) return stoppedOutcome(ctx.signal);
 

@@ -11,6 +11,7 @@ import {
   busyboxRootfsFile,
   removePodmanObjects,
   testClient,
+  waitForEvent,
   waitOperation,
 } from "../support/server.ts";
 
@@ -146,7 +147,7 @@ podmanTest(
         command: "sleep",
         args: ["30"],
       });
-      await waitExecuting(client, stopped.uuid);
+      await waitForEvent(client, stopped.uuid, (e) => e.type === "spawn");
       first.child.kill("SIGTERM");
       assertEquals((await first.child.status).code, 0);
       assertStringIncludes(await first.stderr(), "server stopped");
@@ -162,7 +163,7 @@ podmanTest(
         command: "sleep",
         args: ["30"],
       });
-      await waitExecuting(client, crashed.uuid);
+      await waitForEvent(client, crashed.uuid, (e) => e.type === "spawn");
       second.child.kill("SIGKILL");
       await second.child.status;
       await second.stderr();
@@ -192,27 +193,3 @@ podmanTest(
     }
   },
 );
-
-/** Follows the operation's events until its process has been spawned. */
-async function waitExecuting(client: ReturnType<typeof testClient>, uuid: string) {
-  for (;;) {
-    const response = await client.send("GET", `/operations/${uuid}/events`, {
-      query: { follow: true },
-      accept: [425],
-    });
-    if (response.status === 425) {
-      await response.body?.cancel();
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      continue;
-    }
-    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let text = "";
-    while (!text.includes("event: spawn")) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error("the log ended before the spawn event");
-      text += value;
-    }
-    await reader.cancel();
-    return;
-  }
-}

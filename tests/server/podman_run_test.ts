@@ -7,7 +7,13 @@ import type { InstanceSpawnRequest, Operation, OperationEvent } from "../../src/
 import { decodeStreamRepr } from "../../src/api/stream_repr.ts";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { podmanTest } from "../support/podman.ts";
-import { startTestServer, type TestServer, waitOperation } from "../support/server.ts";
+import {
+  parseEvents,
+  startTestServer,
+  type TestServer,
+  waitForEvent,
+  waitOperation,
+} from "../support/server.ts";
 
 const decoder = new TextDecoder();
 
@@ -20,42 +26,8 @@ function output(op: Operation, stream: "stdout" | "stderr" = "stdout"): string {
   return decoder.decode(decodeStreamRepr(op.metadata?.result?.[stream]));
 }
 
-function parseEvents(text: string): OperationEvent[] {
-  return text.split("\n").filter((line) => line.startsWith("data: ")).map((line) =>
-    JSON.parse(line.slice("data: ".length))
-  );
-}
-
 async function eventLog(s: TestServer, uuid: string): Promise<OperationEvent[]> {
   return parseEvents(await (await s.fetch(`/operations/${uuid}/events`)).text());
-}
-
-/** Waits (following the log) until the operation has an event matching `match`. */
-async function waitForEvent(
-  s: TestServer,
-  uuid: string,
-  match: (event: OperationEvent) => boolean,
-): Promise<OperationEvent> {
-  for (;;) {
-    const response = await s.fetch(`/operations/${uuid}/events?follow=1`);
-    if (response.status === 425) {
-      await response.body?.cancel();
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      continue;
-    }
-    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let text = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`log of ${uuid} ended without the awaited event`);
-      text += value;
-      const found = parseEvents(text.slice(0, text.lastIndexOf("\n\n") + 2)).find(match);
-      if (found) {
-        await reader.cancel();
-        return found;
-      }
-    }
-  }
 }
 
 podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming", async (t) => {
@@ -68,7 +40,7 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
         shell: true,
         disposable: true,
       });
-      await waitForEvent(s, uuid, (e) => e.type === "completion");
+      await waitForEvent(s.client, uuid, (e) => e.type === "completion");
       // Read as soon as the completion frame arrived: the status is already terminal.
       const op = await s.client.getOperation(uuid);
       assertEquals(op.status, "SUCCESS");
@@ -213,7 +185,7 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
         [1, 2].map(() => s.client.spawn({ image: s.busybox, command: "sleep", args: ["30"] })),
       );
       for (const { uuid } of sleepers) {
-        await waitForEvent(s, uuid, (e) => e.type === "spawn");
+        await waitForEvent(s.client, uuid, (e) => e.type === "spawn");
       }
       const queued = await s.client.spawn({ image: s.busybox, command: "true" });
       assertEquals((await s.client.getOperation(queued.uuid)).status, "PENDING");
@@ -244,7 +216,7 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
           shell: true,
           disposable: true,
         });
-        await waitForEvent(s, uuid, (e) => e.type === "spawn");
+        await waitForEvent(s.client, uuid, (e) => e.type === "spawn");
         // node:http does not inflate: the raw gzip bytes go through an incremental gunzip.
         const first = await new Promise<string>((resolve, reject) => {
           const req = request(`${s.url}/v1/operations/${uuid}/events?follow=1`, {
@@ -283,7 +255,7 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
         shell: true,
         disposable: true,
       });
-      const seen = await waitForEvent(s, uuid, (e) => e.type === "stdout");
+      const seen = await waitForEvent(s.client, uuid, (e) => e.type === "stdout");
       // The connection above was dropped after the first stdout frame; resume after it.
       const rest = parseEvents(
         await (await s.fetch(`/operations/${uuid}/events?follow=1`, {
@@ -306,7 +278,7 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
         shell: true,
         disposable: true,
       });
-      await waitForEvent(s, uuid, (e) => e.type === "init");
+      await waitForEvent(s.client, uuid, (e) => e.type === "init");
       const bodies = await Promise.all(
         Array.from(
           { length: 50 },

@@ -4,6 +4,7 @@
 // podman container and image labelled with its id.
 
 import { ContreeClient } from "../../src/api/client.ts";
+import type { Operation, OperationEvent } from "../../src/api/models.ts";
 import { systemClock } from "../../src/context.ts";
 import { MemorySink } from "../../src/io.ts";
 import { Logger } from "../../src/log.ts";
@@ -137,11 +138,23 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   return test;
 }
 
-/** Follows an operation's events to completion, then returns the operation. */
-export async function waitOperation(client: ContreeClient, uuid: string) {
+/** The event payloads in an SSE text (complete frames only). */
+export function parseEvents(text: string): OperationEvent[] {
+  return text.slice(0, text.lastIndexOf("\n\n") + 2).split("\n")
+    .filter((line) => line.startsWith("data: "))
+    .map((line) => JSON.parse(line.slice("data: ".length)));
+}
+
+/**
+ * Follows an operation's log until an event matches (waiting out 425 while it is queued) and
+ * returns that event; the connection is dropped right after it.
+ */
+export async function waitForEvent(
+  client: ContreeClient,
+  uuid: string,
+  match: (event: OperationEvent) => boolean,
+): Promise<OperationEvent> {
   for (;;) {
-    const op = await client.getOperation(uuid);
-    if (["SUCCESS", "FAILED", "CANCELLED"].includes(op.status as string)) return op;
     const response = await client.send("GET", `/operations/${uuid}/events`, {
       query: { follow: true },
       accept: [425],
@@ -152,6 +165,23 @@ export async function waitOperation(client: ContreeClient, uuid: string) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       continue;
     }
-    await response.text(); // ends after completion
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`the log of ${uuid} ended without the awaited event:\n${text}`);
+      text += value;
+      const found = parseEvents(text).find(match);
+      if (found) {
+        await reader.cancel();
+        return found;
+      }
+    }
   }
+}
+
+/** Follows an operation's events to completion, then returns the operation. */
+export async function waitOperation(client: ContreeClient, uuid: string): Promise<Operation> {
+  await waitForEvent(client, uuid, (event) => event.type === "completion");
+  return await client.getOperation(uuid);
 }

@@ -48,11 +48,14 @@ export class Podman {
     this.binary = options.binary ?? "podman";
   }
 
-  /** Starts podman with piped stdout/stderr; the caller owns the child. */
+  /**
+   * Starts podman with piped stdout/stderr; the caller owns the child. podman's own warnings are
+   * silenced (`--log-level=error`): on `podman run` its stderr is the sandbox's stderr.
+   */
   spawn(args: string[], stdin: "piped" | "null" = "null"): Deno.ChildProcess {
     try {
       return new Deno.Command(this.binary, {
-        args,
+        args: ["--log-level=error", ...args],
         env: this.options.env,
         stdin,
         stdout: "piped",

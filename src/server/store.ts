@@ -3,7 +3,12 @@
 // without an `await` in between is atomic with respect to other requests; `transaction` also
 // makes it atomic on disk.
 
-import { DatabaseSync, type SQLInputValue, type SQLOutputValue } from "node:sqlite";
+import {
+  DatabaseSync,
+  type SQLInputValue,
+  type SQLOutputValue,
+  type StatementSync,
+} from "node:sqlite";
 import type { OperationKind, OperationStatus } from "../api/models.ts";
 
 export interface ImageRow {
@@ -182,6 +187,8 @@ function where(clauses: string[]): string {
 
 export class Store {
   readonly #db: DatabaseSync;
+  /** Prepared statements by SQL text (events are written and read on hot paths). */
+  readonly #statements = new Map<string, StatementSync>();
 
   private constructor(db: DatabaseSync) {
     this.#db = db;
@@ -201,6 +208,36 @@ export class Store {
     if (this.#db.isOpen) this.#db.close();
   }
 
+  #sql(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** The one row `sql` selects for `value`, mapped; undefined when there is none. */
+  #one<T>(sql: string, value: SQLInputValue, map: (row: Row) => T): T | undefined {
+    const row = this.#sql(sql).get(value);
+    return row ? map(row) : undefined;
+  }
+
+  /** A page of `table`, newest first. */
+  #page<T>(
+    table: string,
+    clauses: string[],
+    params: SQLInputValue[],
+    page: Page,
+    map: (row: Row) => T,
+  ): T[] {
+    return this.#sql(
+      `SELECT * FROM ${table} ${
+        where(clauses)
+      } ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`,
+    ).all(...params, page.limit, page.offset).map(map);
+  }
+
   /** Runs `fn` in one transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T {
     if (this.#db.isTransaction) return fn();
@@ -218,18 +255,17 @@ export class Store {
   // ---- meta ----
 
   meta(key: string): string | undefined {
-    const row = this.#db.prepare("SELECT value FROM meta WHERE key = ?").get(key);
-    return row ? row.value as string : undefined;
+    return this.#one("SELECT value FROM meta WHERE key = ?", key, (row) => row.value as string);
   }
 
   setMeta(key: string, value: string): void {
-    this.#db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(key, value);
+    this.#sql("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(key, value);
   }
 
   // ---- images ----
 
   insertImage(image: ImageRow): void {
-    this.#db.prepare(
+    this.#sql(
       `INSERT INTO images (uuid, tag, created_at, operation_uuid, podman_id, size, env, config_env)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
@@ -245,13 +281,11 @@ export class Store {
   }
 
   image(uuid: string): ImageRow | undefined {
-    const row = this.#db.prepare("SELECT * FROM images WHERE uuid = ?").get(uuid);
-    return row ? imageFrom(row) : undefined;
+    return this.#one("SELECT * FROM images WHERE uuid = ?", uuid, imageFrom);
   }
 
   imageByTag(tag: string): ImageRow | undefined {
-    const row = this.#db.prepare("SELECT * FROM images WHERE tag = ?").get(tag);
-    return row ? imageFrom(row) : undefined;
+    return this.#one("SELECT * FROM images WHERE tag = ?", tag, imageFrom);
   }
 
   images(filter: ImageFilter, page: Page): ImageRow[] {
@@ -266,24 +300,20 @@ export class Store {
       clauses.push("uuid = ?");
       params.push(filter.uuid);
     }
-    return this.#db.prepare(
-      `SELECT * FROM images ${
-        where(clauses)
-      } ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`,
-    ).all(...params, page.limit, page.offset).map(imageFrom);
+    return this.#page("images", clauses, params, page, imageFrom);
   }
 
   /** Points `tag` at image `uuid`, moving it away from any other image. */
   setTag(uuid: string, tag: string): void {
     this.transaction(() => {
-      this.#db.prepare("UPDATE images SET tag = NULL WHERE tag = ? AND uuid <> ?").run(tag, uuid);
-      this.#db.prepare("UPDATE images SET tag = ? WHERE uuid = ?").run(tag, uuid);
+      this.#sql("UPDATE images SET tag = NULL WHERE tag = ? AND uuid <> ?").run(tag, uuid);
+      this.#sql("UPDATE images SET tag = ? WHERE uuid = ?").run(tag, uuid);
     });
   }
 
   /** Removes `tag` from image `uuid`; false when the image does not carry that tag. */
   removeTag(uuid: string, tag: string): boolean {
-    const result = this.#db.prepare("UPDATE images SET tag = NULL WHERE uuid = ? AND tag = ?")
+    const result = this.#sql("UPDATE images SET tag = NULL WHERE uuid = ? AND tag = ?")
       .run(uuid, tag);
     return Number(result.changes) > 0;
   }
@@ -295,7 +325,7 @@ export class Store {
     return this.transaction(() => {
       const existing = this.fileBySha(sha256);
       if (existing) {
-        this.#db.prepare("UPDATE files SET updated_at = ? WHERE uuid = ?").run(now, existing.uuid);
+        this.#sql("UPDATE files SET updated_at = ? WHERE uuid = ?").run(now, existing.uuid);
         return { ...existing, updated_at: now };
       }
       const row: FileRow = {
@@ -305,7 +335,7 @@ export class Store {
         created_at: now,
         updated_at: now,
       };
-      this.#db.prepare(
+      this.#sql(
         "INSERT INTO files (uuid, sha256, size, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
       ).run(row.uuid, row.sha256, row.size, row.created_at, row.updated_at);
       return row;
@@ -313,27 +343,23 @@ export class Store {
   }
 
   fileBySha(sha256: string): FileRow | undefined {
-    const row = this.#db.prepare("SELECT * FROM files WHERE sha256 = ?").get(sha256);
-    return row ? fileFrom(row) : undefined;
+    return this.#one("SELECT * FROM files WHERE sha256 = ?", sha256, fileFrom);
   }
 
   file(uuid: string): FileRow | undefined {
-    const row = this.#db.prepare("SELECT * FROM files WHERE uuid = ?").get(uuid);
-    return row ? fileFrom(row) : undefined;
+    return this.#one("SELECT * FROM files WHERE uuid = ?", uuid, fileFrom);
   }
 
   files(range: TimeRange, page: Page): FileRow[] {
     const params: SQLInputValue[] = [];
     const clauses = timeClauses(range, params);
-    return this.#db.prepare(
-      `SELECT * FROM files ${where(clauses)} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`,
-    ).all(...params, page.limit, page.offset).map(fileFrom);
+    return this.#page("files", clauses, params, page, fileFrom);
   }
 
   // ---- operations ----
 
   insertOperation(op: OperationRow): void {
-    this.#db.prepare(
+    this.#sql(
       `INSERT INTO operations (uuid, kind, status, error, created_at, started_at, finished_at,
          duration, image_uuid, result_image_uuid, result_tag, image_size, metadata)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -355,8 +381,7 @@ export class Store {
   }
 
   operation(uuid: string): OperationRow | undefined {
-    const row = this.#db.prepare("SELECT * FROM operations WHERE uuid = ?").get(uuid);
-    return row ? operationFrom(row) : undefined;
+    return this.#one("SELECT * FROM operations WHERE uuid = ?", uuid, operationFrom);
   }
 
   /** Updates the given columns of an operation. */
@@ -369,7 +394,7 @@ export class Store {
     const values = names.map((name) =>
       name === "metadata" ? JSON.stringify(changes.metadata) : changes[name] as SQLInputValue
     );
-    this.#db.prepare(
+    this.#sql(
       `UPDATE operations SET ${names.map((name) => `${name} = ?`).join(", ")} WHERE uuid = ?`,
     ).run(...values, uuid);
   }
@@ -385,16 +410,12 @@ export class Store {
       clauses.push("kind = ?");
       params.push(filter.kind);
     }
-    return this.#db.prepare(
-      `SELECT * FROM operations ${
-        where(clauses)
-      } ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`,
-    ).all(...params, page.limit, page.offset).map(operationFrom);
+    return this.#page("operations", clauses, params, page, operationFrom);
   }
 
   /** Operations in one of `statuses`, oldest first. */
   operationsWithStatus(statuses: readonly string[]): OperationRow[] {
-    return this.#db.prepare(
+    return this.#sql(
       `SELECT * FROM operations WHERE status IN (${statuses.map(() => "?").join(", ")})
        ORDER BY created_at, rowid`,
     ).all(...statuses).map(operationFrom);
@@ -404,7 +425,7 @@ export class Store {
   operationCounts(): Record<string, number> {
     const counts: Record<string, number> = {};
     for (
-      const row of this.#db.prepare("SELECT status, count(*) AS n FROM operations GROUP BY status")
+      const row of this.#sql("SELECT status, count(*) AS n FROM operations GROUP BY status")
         .all()
     ) {
       counts[row.status as string] = Number(row.n);
@@ -415,13 +436,13 @@ export class Store {
   // ---- events ----
 
   insertEvent(opUuid: string, event: EventRow): void {
-    this.#db.prepare("INSERT INTO events (op_uuid, id, spid, type, json) VALUES (?, ?, ?, ?, ?)")
+    this.#sql("INSERT INTO events (op_uuid, id, spid, type, json) VALUES (?, ?, ?, ?, ?)")
       .run(opUuid, event.id, event.spid, event.type, event.json);
   }
 
   /** Events with id > `afterId`, in id order, at most `limit`. */
   events(opUuid: string, afterId: number, limit: number): EventRow[] {
-    return this.#db.prepare(
+    return this.#sql(
       "SELECT id, spid, type, json FROM events WHERE op_uuid = ? AND id > ? ORDER BY id LIMIT ?",
     ).all(opUuid, afterId, limit).map((row) => ({
       id: Number(row.id),
@@ -433,7 +454,7 @@ export class Store {
 
   /** The highest event id of an operation, or -1 when its log is empty. */
   lastEventId(opUuid: string): number {
-    const row = this.#db.prepare("SELECT max(id) AS id FROM events WHERE op_uuid = ?").get(opUuid);
+    const row = this.#sql("SELECT max(id) AS id FROM events WHERE op_uuid = ?").get(opUuid);
     return row?.id === null || row?.id === undefined ? -1 : Number(row.id);
   }
 }

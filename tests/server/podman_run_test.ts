@@ -22,6 +22,11 @@ async function run(s: TestServer, body: Partial<InstanceSpawnRequest>): Promise<
   return await waitOperation(s.client, uuid);
 }
 
+/** Starts a disposable `sh -c` run of the busybox image (not awaited). */
+function spawnShell(s: TestServer, command: string): Promise<Operation> {
+  return s.client.spawn({ image: s.busybox, command, shell: true, disposable: true });
+}
+
 function output(op: Operation, stream: "stdout" | "stderr" = "stdout"): string {
   return decoder.decode(decodeStreamRepr(op.metadata?.result?.[stream]));
 }
@@ -34,12 +39,7 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
   const s = await startTestServer({ busybox: true, concurrency: 2 });
   try {
     await t.step("a run streams its output as events in order and ends SUCCESS", async () => {
-      const { uuid } = await s.client.spawn({
-        image: s.busybox,
-        command: "echo out; echo err >&2; printf '\\377'; exit 7",
-        shell: true,
-        disposable: true,
-      });
+      const { uuid } = await spawnShell(s, "echo out; echo err >&2; printf '\\377'; exit 7");
       await waitForEvent(s.client, uuid, (e) => e.type === "completion");
       // Read as soon as the completion frame arrived: the status is already terminal.
       const op = await s.client.getOperation(uuid);
@@ -210,12 +210,7 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
     await t.step(
       "a live frame is decodable from the gzip stream before the next is sent",
       async () => {
-        const { uuid } = await s.client.spawn({
-          image: s.busybox,
-          command: "echo first; sleep 30; echo second",
-          shell: true,
-          disposable: true,
-        });
+        const { uuid } = await spawnShell(s, "echo first; sleep 30; echo second");
         await waitForEvent(s.client, uuid, (e) => e.type === "spawn");
         // node:http does not inflate: the raw gzip bytes go through an incremental gunzip.
         const first = await new Promise<string>((resolve, reject) => {
@@ -249,12 +244,7 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
     );
 
     await t.step("a dropped follower resumes with Last-Event-Id: no gap, no repeat", async () => {
-      const { uuid } = await s.client.spawn({
-        image: s.busybox,
-        command: "for i in 1 2 3; do echo line $i; sleep 0.2; done",
-        shell: true,
-        disposable: true,
-      });
+      const { uuid } = await spawnShell(s, "for i in 1 2 3; do echo line $i; sleep 0.2; done");
       const seen = await waitForEvent(s.client, uuid, (e) => e.type === "stdout");
       // The connection above was dropped after the first stdout frame; resume after it.
       const rest = parseEvents(
@@ -272,12 +262,7 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
     });
 
     await t.step("fifty followers of one run receive identical bytes", async () => {
-      const { uuid } = await s.client.spawn({
-        image: s.busybox,
-        command: "for i in 1 2 3 4 5; do echo tick $i; sleep 0.1; done",
-        shell: true,
-        disposable: true,
-      });
+      const { uuid } = await spawnShell(s, "for i in 1 2 3 4 5; do echo tick $i; sleep 0.1; done");
       await waitForEvent(s.client, uuid, (e) => e.type === "init");
       const bodies = await Promise.all(
         Array.from(

@@ -10,8 +10,7 @@
 
 import type { ImageImportRequest } from "../api/models.ts";
 import { badRequest } from "./errors.ts";
-import type { ImageCatalog } from "./images.ts";
-import { validTag } from "./images.ts";
+import { type ImageCatalog, LABEL_OPERATION, LABEL_SERVER, validTag } from "./images.ts";
 import { type Outcome, type RunContext, type Runner, stoppedOutcome } from "./operations.ts";
 import { type Podman, PodmanError } from "./podman.ts";
 
@@ -61,6 +60,15 @@ export function parseImportRequest(body: unknown): { spec: ImportSpec; metadata:
     },
   };
   return { spec, metadata: masked };
+}
+
+/** The registry of an image reference, as Docker names it (docker.io for bare names). */
+export function registryHost(reference: string): string {
+  const first = reference.split("/")[0];
+  return reference.includes("/") &&
+      (first.includes(".") || first.includes(":") || first === "localhost")
+    ? first
+    : "docker.io";
 }
 
 type Source = { kind: "docker"; reference: string } | { kind: "file"; path: string };
@@ -142,6 +150,35 @@ export class Importer {
     }
   }
 
+  /**
+   * `podman pull`; credentials go through a temporary 0600 auth file, never the command line
+   * (where other local users could read them).
+   */
+  async #pull(
+    reference: string,
+    credentials: ImportSpec["registry"]["credentials"],
+    signal: AbortSignal,
+  ): Promise<void> {
+    let authFile: string | undefined;
+    try {
+      if (credentials?.username) {
+        authFile = await Deno.makeTempFile({ prefix: "contree-auth-", suffix: ".json" });
+        await Deno.chmod(authFile, 0o600);
+        const auth = btoa(`${credentials.username}:${credentials.password ?? ""}`);
+        await Deno.writeTextFile(
+          authFile,
+          JSON.stringify({ auths: { [registryHost(reference)]: { auth } } }),
+        );
+      }
+      await this.podman.ok(
+        ["pull", "--quiet", ...(authFile ? ["--authfile", authFile] : []), reference],
+        { timeoutMs: 3_600_000, signal },
+      );
+    } finally {
+      if (authFile) await Deno.remove(authFile).catch(() => {});
+    }
+  }
+
   async #importReference(
     reference: string,
     credentials: ImportSpec["registry"]["credentials"],
@@ -151,20 +188,16 @@ export class Importer {
     ctx: RunContext,
   ): Promise<void> {
     const present = await this.podman.call(["image", "exists", reference], { signal });
-    if (present.code !== 0) {
-      const creds = credentials?.username
-        ? ["--creds", `${credentials.username}:${credentials.password ?? ""}`]
-        : [];
-      await this.podman.ok(["pull", "--quiet", ...creds, reference], {
-        timeoutMs: 3_600_000,
-        signal,
-      });
-    }
+    if (present.code !== 0) await this.#pull(reference, credentials, signal);
     const container = `contree-import-${ctx.op.uuid}`;
-    await this.podman.ok(
-      ["create", "--name", container, "--pull", "never", reference, "/contree-export"],
-      { signal },
-    );
+    await this.podman.ok([
+      "create",
+      ...["--name", container, "--pull", "never"],
+      ...["--label", `${LABEL_SERVER}=${this.images.serverId}`],
+      ...["--label", `${LABEL_OPERATION}=${ctx.op.uuid}`],
+      reference,
+      "/contree-export",
+    ], { signal });
     try {
       const exporter = this.podman.spawn(["export", container]);
       const onAbort = () => {
@@ -175,7 +208,7 @@ export class Importer {
         }
       };
       signal.addEventListener("abort", onAbort, { once: true });
-      const stderr = new Response(exporter.stderr).text();
+      const stderr = new Response(exporter.stderr).text().catch(() => "");
       try {
         await this.podman.ok(["import", "--quiet", ...labels, "-", target], {
           stdin: exporter.stdout,

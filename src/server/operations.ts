@@ -144,11 +144,6 @@ export class OperationManager {
     return this.store.operation(uuid) ? "terminal" : "missing";
   }
 
-  /** Number of operations running in this process. */
-  get runningCount(): number {
-    return this.#running.size;
-  }
-
   /**
    * Stops everything: queued operations fail at once; running ones are aborted (their runners
    * kill the containers) and awaited for up to `graceMs`.
@@ -201,7 +196,10 @@ export class OperationManager {
           : { status: "FAILED", error: (error as Error).message };
       }
       this.#finish(op, outcome);
-    })().finally(() => {
+    })().catch((error) => {
+      // Only when the store went away under a run that outlived the shutdown grace period.
+      this.options.log.error(`operation ${op.uuid} not recorded: ${(error as Error).message}`);
+    }).finally(() => {
       this.#running.delete(op.uuid);
       this.#pump();
     });

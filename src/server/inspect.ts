@@ -144,7 +144,7 @@ export async function resolveInImage(
 ): Promise<ResolvedPath | undefined> {
   const pending = requestComponents(path);
   const current: string[] = [];
-  let info = await Deno.lstat(root);
+  let info: Deno.FileInfo | undefined;
   let links = 0;
   while (pending.length > 0) {
     const part = pending.shift()!;
@@ -167,8 +167,11 @@ export async function resolveInImage(
     current.push(part);
     info = next;
   }
-  if (current.length === 0) info = await Deno.stat(root);
-  return { host: [root, ...current].join("/"), path: `/${current.join("/")}`, info };
+  return {
+    host: [root, ...current].join("/"),
+    path: `/${current.join("/")}`,
+    info: current.length === 0 || !info ? await Deno.stat(root) : info,
+  };
 }
 
 // ---- owners ----

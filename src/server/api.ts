@@ -297,9 +297,7 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
       row.podman_id,
       (lease) => listDirectory(lease, inspectPath(query)),
     );
-    return parseFlag(query, "text") || query.get("text") === ""
-      ? { text: formatListing(list) }
-      : { json: list };
+    return parseFlag(query, "text") ? { text: formatListing(list) } : { json: list };
   });
 
   router.on("GET", "/v1/inspect/:uuid/download", async ({ params, query, request }) => {

@@ -64,6 +64,8 @@ podmanTest("server on podman: inspect and docker:// import", async (t) => {
       const text = await s.client.listDirectoryText(image, "/data");
       assertMatch(text, /^-rw------- 1 1234 99 +6 \d{4}-\d\d-\d\d \d\d:\d\d file\.txt$/m);
       assertStringIncludes(text, "abs-link -> /etc/passwd");
+      const bareFlag = await s.fetch(`/inspect/${image}/list?path=/data&text=`);
+      assertEquals(await bareFlag.text(), text);
       const followed = await s.client.listDirectory(image, "/data/dirlink");
       assertEquals([followed.path, followed.files.map((f) => f.path)], ["/data/sub", ["n.txt"]]);
       assertEquals((await get("list", "/data/file.txt")).status, 422);

@@ -77,8 +77,9 @@ async function withOps(operations: Operation[], fn: (h: Harness) => Promise<void
           if (order) formatter.columns(order);
           return formatter;
         },
-        cache,
-        resolveRefs: (tokens) => tokens.flatMap((t) => t.split(/\s+/)).filter(Boolean),
+        cache: () => Promise.resolve(cache),
+        resolveRefs: (tokens) =>
+          Promise.resolve(tokens.flatMap((t) => t.split(/\s+/)).filter(Boolean)),
         concurrency: 4,
       };
     },

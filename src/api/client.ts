@@ -244,7 +244,8 @@ export class ContreeClient {
         body = typeof options.body === "function" ? await options.body() : options.body;
         headers["Content-Type"] = options.contentType ?? "application/octet-stream";
       }
-      const replayable = body === undefined || !(body instanceof ReadableStream);
+      const replayable = body === undefined || typeof options.body === "function" ||
+        !(body instanceof ReadableStream);
       const canRetry = (statusOrNetwork: number | "network") =>
         retry < maxRetries && replayable &&
         (statusOrNetwork === "network"

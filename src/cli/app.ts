@@ -20,6 +20,8 @@ import {
   type FormatName,
   type Formatter,
 } from "../output/mod.ts";
+import { sessionKeyFrom } from "../session/key.ts";
+import type { SessionStore } from "../session/store.ts";
 import { streamMode } from "../style.ts";
 import { userAgent } from "../version.ts";
 
@@ -38,6 +40,8 @@ export interface GlobalOptions {
 export class App {
   #client?: ContreeClient;
   #formatter?: Formatter;
+  #sessionKey?: Promise<string>;
+  #store?: Promise<SessionStore>;
   readonly #closers: (() => void | Promise<void>)[] = [];
 
   constructor(
@@ -144,6 +148,37 @@ export class App {
     }
     this.#formatter.columns(order);
     return this.#formatter;
+  }
+
+  /** -S > CONTREE_SESSION > `[cli] session_key` > derived from profile, parent pid and tty. */
+  sessionKey(): Promise<string> {
+    this.#sessionKey ??= sessionKeyFrom({
+      flag: this.globals.session,
+      env: this.ctx.env.get("CONTREE_SESSION"),
+      config: this.config.cliDefaults().get("session_key"),
+      profile: this.profileName(),
+      cwd: this.ctx.cwd,
+      process: this.ctx.process,
+    });
+    return this.#sessionKey;
+  }
+
+  /** The session database: `$CONTREE_SESSION_DB`, else `cli/sessions/<profile>.db`. */
+  sessionDbPath(): string {
+    return this.ctx.env.get("CONTREE_SESSION_DB") ||
+      `${this.paths.sessionsDir}/${this.profileName()}.db`;
+  }
+
+  /** The session store of the active profile, opened on first use and closed with the App. */
+  store(): Promise<SessionStore> {
+    this.#store ??= (async () => {
+      // Loaded on demand: commands that never touch sessions skip SQLite entirely.
+      const { openSessionStore } = await import("../session/open.ts");
+      const store = await openSessionStore(this.sessionDbPath(), this.ctx);
+      this.onClose(() => store.close());
+      return store;
+    })();
+    return this.#store;
   }
 
   /** Registers cleanup run by `close` (last registered, first run). */

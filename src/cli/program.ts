@@ -6,6 +6,15 @@ import { LOG_LEVELS } from "../log.ts";
 import { FORMAT_NAMES } from "../output/formatter.ts";
 import type { App } from "./app.ts";
 import { registerAuth } from "./auth.ts";
+import { registerOperations } from "./operation.ts";
+import { registerRun } from "./run.ts";
+import { registerProject } from "./project.ts";
+import { registerTask } from "./task.ts";
+import { registerCd } from "./cd.ts";
+import { registerEnv } from "./env.ts";
+import { registerFile } from "./file.ts";
+import { registerSession } from "./session.ts";
+import { registerUse } from "./use.ts";
 import { registerServer } from "./server.ts";
 
 /** Runs a command body with the App of this invocation; the number returned is the exit code. */
@@ -71,6 +80,15 @@ function createRoot(cliDefaults: Map<string, string>) {
 export function buildProgram(config: ProfileStore, run: Runner): RootCommand {
   const program = createRoot(config.cliDefaults());
   registerAuth(program, run);
+  registerRun(program, run);
+  registerOperations(program, run);
+  registerProject(program, run);
+  registerTask(program, run);
+  registerUse(program, run);
+  registerSession(program, run);
+  registerEnv(program, run);
+  registerCd(program, run);
+  registerFile(program, run);
   registerServer(program, run);
   return program;
 }

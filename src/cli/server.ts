@@ -2,16 +2,16 @@
 
 import { InvalidArgumentError, Option } from "../deps.ts";
 import { DEFAULT_CONCURRENCY, DEFAULT_KEEPALIVE_MS, DEFAULT_PORT } from "../server/defaults.ts";
+import { nonNegativeInt, positiveInt } from "./parse.ts";
 import type { RootCommand, Runner } from "./program.ts";
 
-function integer(min: number, max: number) {
-  return (value: string): number => {
-    const number = Number(value);
-    if (!/^\d+$/.test(value) || number < min || number > max) {
-      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
-    }
-    return number;
-  };
+/** A TCP port: 0–65535 (0 = any free port). */
+function port(value: string): number {
+  const parsed = nonNegativeInt(value);
+  if (parsed > 65535) {
+    throw new InvalidArgumentError(`expected a port (0 to 65535), got '${value}'`);
+  }
+  return parsed;
 }
 
 /** The server code is loaded only by `contree server …` (keeps other commands' start-up fast). */
@@ -31,19 +31,19 @@ export function registerServer(program: RootCommand, run: Runner): void {
     )
     .addOption(
       new Option("--port <port>", "port on 127.0.0.1 (0 = any free port)")
-        .argParser(integer(0, 65535))
+        .argParser(port)
         .default(DEFAULT_PORT),
     )
     .option("--home <dir>", HOME_HELP)
     .option("-d, --detach", "run in the background; return once the server answers")
     .addOption(
       new Option("--concurrency <n>", "operations running at once (the rest wait in a queue)")
-        .argParser(integer(1, 256))
+        .argParser(positiveInt)
         .default(DEFAULT_CONCURRENCY),
     )
     .addOption(
       new Option("--keepalive <seconds>", "keepalive comment interval of idle event streams")
-        .argParser(integer(1, 3600))
+        .argParser(positiveInt)
         .default(DEFAULT_KEEPALIVE_MS / 1000),
     )
     .addOption(new Option("--log-file <path>").hideHelp())

@@ -22,9 +22,10 @@ export interface NamespaceDeps {
   client: ContreeClient;
   format: FormatName;
   output(order?: ColumnOrder): Formatter;
-  cache: OperationCache;
+  /** The terminal-operation cache (opens the session store on first use). */
+  cache(): Promise<OperationCache>;
   /** Resolves UUIDs and history references; one error lists every bad token. */
-  resolveRefs(tokens: readonly string[]): string[];
+  resolveRefs(tokens: readonly string[]): Promise<string[]>;
   concurrency: number;
 }
 
@@ -119,10 +120,11 @@ export async function listOperations(deps: NamespaceDeps, options: ListOptions):
 
 /** A terminal cached operation, or the server's (cached when terminal). */
 export async function fetchOperation(deps: NamespaceDeps, uuid: string): Promise<Operation> {
-  const cached = deps.cache.get(uuid);
+  const cache = await deps.cache();
+  const cached = cache.get(uuid);
   if (cached && isTerminalStatus(cached.status)) return cached;
   const operation = await deps.client.getOperation(uuid);
-  if (isTerminalStatus(operation.status)) deps.cache.set(operation);
+  if (isTerminalStatus(operation.status)) cache.set(operation);
   return operation;
 }
 
@@ -143,7 +145,7 @@ export async function showOperations(
   refs: readonly string[],
   raw: boolean,
 ): Promise<number> {
-  const uuids = deps.resolveRefs(refs);
+  const uuids = await deps.resolveRefs(refs);
   const json = deps.format === "json" || deps.format === "json-pretty";
   const out = raw ? undefined : deps.output({ tail: ["error"] });
   let failed = false;
@@ -215,7 +217,7 @@ async function selectOperations(
     return await activeOperations(deps);
   }
   if (refs.length === 0) return undefined;
-  return deps.resolveRefs(refs);
+  return await deps.resolveRefs(refs);
 }
 
 export async function cancelOperations(

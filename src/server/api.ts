@@ -15,7 +15,8 @@ import {
   Router,
   toResponse,
 } from "./http.ts";
-import { type ImageCatalog, imageJson, isUuid, validTag } from "./images.ts";
+import { isUuid } from "../uuid.ts";
+import { type ImageCatalog, imageJson, validTag } from "./images.ts";
 import { parseImportRequest } from "./importer.ts";
 import {
   archiveStream,

@@ -3,6 +3,7 @@
 // and the server that owns it. The store is authoritative for tags (tags move; labels cannot).
 
 import type { Image } from "../api/models.ts";
+import { isUuid } from "../uuid.ts";
 import { HttpError } from "./errors.ts";
 import type { Podman } from "./podman.ts";
 import type { ImageRow, Store } from "./store.ts";
@@ -13,12 +14,7 @@ export const LABEL_UUID = "contree.uuid";
 export const LABEL_OPERATION = "contree.op";
 export const LABEL_TAG = "contree.tag";
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TAG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._\-/:@+]{0,254}$/;
-
-export function isUuid(value: string): boolean {
-  return UUID_PATTERN.test(value);
-}
 
 export function validTag(tag: unknown): tag is string {
   return typeof tag === "string" && TAG_PATTERN.test(tag);

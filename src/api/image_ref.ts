@@ -1,0 +1,44 @@
+// Image references (CLI spec §6.5, API spec §3.7): `tag:NAME` → tag lookup; a UUID
+// (8-4-4-4-12 hex, any case) → used as is, without a request; anything else → tag lookup.
+//
+// Lookup lists `GET /images?tag=NAME` (as the reference CLI) and takes the image whose tag is
+// exactly NAME — the server filters by prefix, so the first hit may be another tag (the
+// reference takes it). A NAME without `:` also matches `NAME:latest`, as image tags usually
+// carry a version. Not found → ApiError 404 `No image with tag 'NAME'`.
+
+import { isUuid } from "../uuid.ts";
+import type { ContreeClient } from "./client.ts";
+import { ApiError } from "./errors.ts";
+import { paginate } from "./paginate.ts";
+
+export type ImageLookup = Pick<ContreeClient, "listImages">;
+
+/** The tag a reference names, or undefined when it is a UUID. */
+export function imageRefTag(ref: string): string | undefined {
+  if (ref.startsWith("tag:")) return ref.slice(4);
+  return isUuid(ref) ? undefined : ref;
+}
+
+/** The image UUID of a tag; ApiError 404 when no image carries it. */
+export async function lookupImageTag(client: ImageLookup, tag: string): Promise<string> {
+  const wanted = tag.includes(":") ? [tag] : [tag, `${tag}:latest`];
+  let fallback: string | undefined;
+  if (tag !== "") {
+    for await (
+      const page of paginate((offset, limit) => client.listImages({ tag, offset, limit }))
+    ) {
+      for (const image of page) {
+        if (image.tag === wanted[0] && image.uuid) return image.uuid;
+        if (image.tag === wanted[1] && image.uuid) fallback ??= image.uuid;
+      }
+    }
+  }
+  if (fallback) return fallback;
+  throw new ApiError(404, "Not Found", `No image with tag '${tag}'`);
+}
+
+/** Resolves an image reference to an image UUID (lower case). */
+export async function resolveImageRef(client: ImageLookup, ref: string): Promise<string> {
+  const tag = imageRefTag(ref);
+  return tag === undefined ? ref.toLowerCase() : await lookupImageTag(client, tag);
+}

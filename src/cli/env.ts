@@ -1,0 +1,23 @@
+// `contree env`: session environment variables sent with every run.
+
+import { Option } from "../deps.ts";
+import { envCommand } from "../session/env_cmd.ts";
+import { withSessionErrors } from "../session/report.ts";
+import type { RootCommand, Runner } from "./program.ts";
+
+export function registerEnv(program: RootCommand, run: Runner): void {
+  program
+    .command("env")
+    .description("show, set (K=V …) or unset (-U K …) the session's environment variables")
+    .argument("[args...]", "KEY=VALUE pairs to set, or with -U the keys to unset")
+    .option("-U, --delete", "unset the given keys")
+    .addOption(new Option("--rm", "same as --delete").hideHelp())
+    .action((args, options) =>
+      run((app) =>
+        withSessionErrors(
+          app,
+          () => envCommand(app, { args, unset: options.delete === true || options.rm === true }),
+        )
+      )
+    );
+}

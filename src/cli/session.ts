@@ -1,0 +1,137 @@
+// `contree session` (alias `s`): sessions, branches and history.
+
+import { Option } from "../deps.ts";
+import { withSessionErrors } from "../session/report.ts";
+import {
+  sessionBranch,
+  sessionCheckout,
+  sessionDelete,
+  sessionList,
+  sessionRollback,
+  sessionShow,
+  sessionUse,
+  sessionWait,
+} from "../session/session_cmd.ts";
+import { showSession } from "../session/use_cmd.ts";
+import type { App } from "./app.ts";
+import { positiveInt } from "./parse.ts";
+import type { Handler, RootCommand, Runner } from "./program.ts";
+
+const REF_HELP = "operation UUIDs or history references (HEAD, HEAD~N, @, @N, @-N, @+N, :N, N)";
+
+export function registerSession(program: RootCommand, run: Runner): void {
+  const runSession = (handler: Handler) =>
+    run((app: App) => withSessionErrors(app, async () => await handler(app)));
+
+  const session = program
+    .command("session")
+    .alias("s")
+    .description("sessions: history, branches, rollback; without a subcommand, the current one")
+    .action(() =>
+      runSession(async (app) => showSession(app, await app.store(), await app.sessionKey()))
+    );
+
+  session
+    .command("list")
+    .alias("ls")
+    .description("list sessions, most recently updated first")
+    .option("--filter <text>", "only keys containing TEXT")
+    .action((options) => runSession((app) => sessionList(app, { filter: options.filter })));
+
+  session
+    .command("use")
+    .description("continue this session from another session's current image")
+    .argument("<name>", "session key (or its unique suffix)")
+    .action((name) => runSession((app) => sessionUse(app, name)));
+
+  session
+    .command("branch")
+    .alias("br")
+    .description("list branches; create NAME (without switching); --delete NAME; --prune")
+    .argument("[name]", "branch to create or delete")
+    .option("--from <branch>", "create from this branch's tip (default: the active branch)")
+    .option("-U, --delete", "delete branch NAME")
+    .addOption(new Option("--rm", "same as --delete").hideHelp())
+    .option("--prune", "delete the detached-* and disposable-* branches")
+    .action((name, options) =>
+      runSession((app) =>
+        sessionBranch(app, {
+          name,
+          from: options.from,
+          delete: options.delete === true || options.rm === true,
+          prune: options.prune === true,
+        })
+      )
+    );
+
+  session
+    .command("checkout")
+    .alias("co")
+    .description("switch the active branch")
+    .argument("<branch>", "branch name")
+    .action((branch) => runSession((app) => sessionCheckout(app, branch)));
+
+  session
+    .command("rollback")
+    .alias("rb")
+    .description(
+      "move the active branch: -N back N (default -1), N to history entry N, +N forward N, " +
+        "or a reference such as HEAD~2",
+    )
+    .argument("[target]", "where to go", "-1")
+    .action((target) => runSession((app) => sessionRollback(app, target)));
+
+  session
+    .command("forward")
+    .alias("fw")
+    .description("move the active branch forward N entries (newest child each time)")
+    .argument("[n]", "steps", "1")
+    .action((n) => runSession((app) => sessionRollback(app, `+${n.replace(/^\+/, "")}`)));
+
+  session
+    .command("show")
+    .alias("history")
+    .description("history of this session (or NAME), oldest first; the last 20 unless --all")
+    .argument("[name]", "another session's key (or its unique suffix)")
+    .option("-a, --all", "every entry")
+    .option("-k, --kind <kind>", "only entries of this kind (KIND or KIND-*)")
+    .option("-l, --last <n>", "only the last N entries", positiveInt)
+    .option("--since <when>", "created after: a date, HH:MM, or an interval ago (1h30m, 2d)")
+    .option("--until <when>", "created before (same syntax as --since)")
+    .action((name, options) =>
+      runSession((app) =>
+        sessionShow(app, {
+          name,
+          all: options.all === true,
+          kind: options.kind,
+          last: options.last,
+          since: options.since,
+          until: options.until,
+        })
+      )
+    );
+
+  session
+    .command("wait")
+    .description(
+      "wait for operations (no timeout); without arguments, for this session's detached runs, " +
+        "advancing the session on success",
+    )
+    .argument("[refs...]", REF_HELP)
+    .action((refs) => runSession((app) => sessionWait(app, refs)));
+
+  session
+    .command("prune")
+    .description("delete the detached-* and disposable-* branches (same as branch --prune)")
+    .action(() => runSession((app) => sessionBranch(app, { delete: false, prune: true })));
+
+  session
+    .command("delete")
+    .aliases(["rm", "del"])
+    .description("delete sessions and their history")
+    .argument("<keys...>", "session keys (or unique suffixes)")
+    .option("-y, --force", "do not ask for confirmation")
+    .action((keys, options) =>
+      runSession((app) => sessionDelete(app, keys, options.force === true))
+    );
+}

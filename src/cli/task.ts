@@ -1,0 +1,154 @@
+// `contree task …`: the command tree. The command bodies live in task_actions.ts and are loaded
+// when a task command runs, so other commands do not pay for the task layer at startup.
+
+import { Option } from "../deps.ts";
+import { DEFAULT_WAIT_TIMEOUT_SECONDS } from "../tasks/podman.ts";
+import { MODES, STATUSES } from "../tasks/state.ts";
+import { nonNegativeInt, positiveInt } from "./parse.ts";
+import type { RootCommand, Runner } from "./program.ts";
+
+const actions = () => import("./task_actions.ts");
+
+export function registerTask(program: RootCommand, run: Runner): void {
+  const task = program
+    .command("task")
+    .description("long-lived podman task containers with persistent workspaces");
+  const targetHelp = "project name, or <project>/<task>";
+  const taskHelp = "task ID or unique prefix";
+
+  task
+    .command("new")
+    .description("create a task (workspace and metadata; no container yet)")
+    .argument("<project>", "project name")
+    .option("--name <name>", "task name (default: a random adjective-noun)")
+    .action((project, options) =>
+      run(async (app) => (await actions()).cmdNew(app, project, options))
+    );
+
+  task
+    .command("run")
+    .description("start a task's container (a new task when none is given)")
+    .argument("<project>", targetHelp)
+    .argument("[task]", taskHelp)
+    .addOption(
+      new Option(
+        "--mode <mode>",
+        "cli: idle container to log into; run: run the project's command " +
+          "(default: the task's recorded mode, else cli)",
+      ).choices(MODES),
+    )
+    .option("--name <name>", "name of the new task")
+    .option("--command <command>", "--mode run: shell command instead of the project's run.command")
+    .action((project, taskArg, options) =>
+      run(async (app) => (await actions()).cmdRun(app, [project, taskArg], options))
+    );
+
+  task
+    .command("list")
+    .alias("ls")
+    .description("list a project's tasks with their live status")
+    .argument("<project>", "project name")
+    .addOption(new Option("--status <status>", "only tasks with this status").choices(STATUSES))
+    .addOption(new Option("--mode <mode>", "only tasks run in this mode").choices(MODES))
+    .option("--no-emoji", "plain-text status labels")
+    .action((project, options) =>
+      run(async (app) => (await actions()).cmdList(app, project, options))
+    );
+
+  task
+    .command("status")
+    .description("show a task's live status")
+    .argument("<project>", targetHelp)
+    .argument("[task]", taskHelp)
+    .option("--no-emoji", "plain-text status labels")
+    .action((project, taskArg, options) =>
+      run(async (app) => (await actions()).cmdStatus(app, [project, taskArg], options))
+    );
+
+  task
+    .command("rename")
+    .description("rename a task")
+    .argument("<project>", targetHelp)
+    .argument("<task>", `${taskHelp} (or the new name with <project>/<task>)`)
+    .argument("[name]", "new name")
+    .action((project, taskArg, name) =>
+      run(async (app) => (await actions()).cmdRename(app, [project, taskArg, name]))
+    );
+
+  task
+    .command("stop")
+    .description("stop a task's container (kept for `task run` to start again)")
+    .argument("<project>", targetHelp)
+    .argument("[task]", taskHelp)
+    .option(
+      "--timeout <seconds>",
+      "seconds before SIGKILL (default: the project's run.shutdown_timeout)",
+      nonNegativeInt,
+    )
+    .action((project, taskArg, options) =>
+      run(async (app) => (await actions()).cmdStop(app, [project, taskArg], options))
+    );
+
+  task
+    .command("login")
+    .description("open a shell in a running task (tmux session 'main' when the image has tmux)")
+    .argument("<project>", targetHelp)
+    .argument("[task]", taskHelp)
+    .option("--print", "print the podman command instead of running it")
+    .action((project, taskArg, options) =>
+      run(async (app) => (await actions()).cmdLogin(app, [project, taskArg], options))
+    );
+
+  task
+    .command("logs")
+    .description("capture the container's logs to logs/container.log and print them")
+    .argument("<project>", targetHelp)
+    .argument("[task]", taskHelp)
+    .option("-f, --follow", "keep printing new output")
+    .option("--tail <lines>", "only the last N lines", nonNegativeInt)
+    .option("-t, --timestamps", "keep podman's timestamps")
+    .action((project, taskArg, options) =>
+      run(async (app) => (await actions()).cmdLogs(app, [project, taskArg], options))
+    );
+
+  task
+    .command("wait")
+    .description("wait for a task's container to exit; record and exit with its code")
+    .argument("<project>", targetHelp)
+    .argument("[task]", taskHelp)
+    .option(
+      "--timeout <seconds>",
+      `give up after N seconds (exit 1, nothing recorded; default ${DEFAULT_WAIT_TIMEOUT_SECONDS})`,
+      positiveInt,
+      DEFAULT_WAIT_TIMEOUT_SECONDS,
+    )
+    .action((project, taskArg, options) =>
+      run(async (app) => (await actions()).cmdWait(app, [project, taskArg], options))
+    );
+
+  task
+    .command("delete")
+    .aliases(["rm"])
+    .description("archive a task's metadata and logs, remove its containers, workspace, metadata")
+    .argument("<project>", targetHelp)
+    .argument("[task]", taskHelp)
+    .action((project, taskArg) =>
+      run(async (app) => (await actions()).cmdDelete(app, [project, taskArg]))
+    );
+
+  const archive = task.command("archive").description("what deleted tasks left behind");
+  archive
+    .command("list")
+    .alias("ls")
+    .description("list archived tasks, newest first")
+    .argument("<project>", "project name")
+    .action((project) => run(async (app) => (await actions()).cmdArchiveList(app, project)));
+  archive
+    .command("logs")
+    .description("print the logs of the newest archive whose name or task ID starts with PREFIX")
+    .argument("<project>", "project name")
+    .argument("<prefix>", "archive timestamp or task ID prefix")
+    .action((project, prefix) =>
+      run(async (app) => (await actions()).cmdArchiveLogs(app, project, prefix))
+    );
+}

@@ -1,0 +1,365 @@
+// The bodies of `contree task …` (registered in task.ts, loaded on first use): options in, the
+// work done in src/tasks/ against an injected TaskContext, results printed or emitted as rows.
+
+import { ContreeError, UsageError } from "../errors.ts";
+import { findArchive, listArchives } from "../tasks/archive.ts";
+import { type TaskContext, taskContextFrom } from "../tasks/context.ts";
+import {
+  type DisplayOptions,
+  renderListLine,
+  renderLog,
+  renderStatusBlock,
+} from "../tasks/display.ts";
+import { resolveTaskId } from "../tasks/identity.ts";
+import {
+  loginCommand,
+  runModeCommand,
+  taskDelete,
+  taskLogs,
+  taskNew,
+  taskRename,
+  taskRun,
+  taskStop,
+  taskWait,
+} from "../tasks/lifecycle.ts";
+import { metaDir } from "../tasks/paths.ts";
+import { loadProject, type ProjectConfig } from "../tasks/project.ts";
+import { getTask, listTasks, type TaskView } from "../tasks/query.ts";
+import type { Mode } from "../tasks/state.ts";
+import type { App } from "./app.ts";
+
+/** The positional arguments of a task command, as commander hands them over. */
+export type Positionals = (string | undefined)[];
+
+interface Target {
+  project: string;
+  task?: string;
+  /** Positional arguments after the project and task. */
+  rest: string[];
+}
+
+function checkSlashPart(kind: string, part: string | undefined): string {
+  if (!part || part === "." || part.startsWith("..")) {
+    throw new UsageError(`Invalid slash-form ${kind}: '${part ?? ""}'`);
+  }
+  return part;
+}
+
+/** `<project> [task] …` or `<project>/<task> …`. */
+export function parseTarget(args: Positionals): Target {
+  const [first, ...others] = args.filter((a): a is string => a !== undefined);
+  if (first.includes("/")) {
+    const parts = first.split("/");
+    if (parts.length !== 2) {
+      throw new UsageError(`Invalid slash-form task_id: '${parts.slice(1).join("/")}'`);
+    }
+    return {
+      project: checkSlashPart("project_name", parts[0]),
+      task: checkSlashPart("task_id", parts[1]),
+      rest: others,
+    };
+  }
+  return { project: first, task: others[0], rest: others.slice(1) };
+}
+
+interface Resolved {
+  ctx: TaskContext;
+  project: ProjectConfig;
+  taskId: string;
+}
+
+function requireTask(target: Target, verb: string): string {
+  if (target.task === undefined) {
+    throw new UsageError(
+      `Missing task ID — 'contree task ${verb}' needs <project> <task> or <project>/<task>`,
+    );
+  }
+  return target.task;
+}
+
+async function openProject(app: App, name: string) {
+  const ctx = taskContextFrom(app.ctx);
+  return { ctx, project: await loadProject(ctx.roots, name, app.ctx.home) };
+}
+
+function refuseExtra(args: string[]): void {
+  if (args.length > 0) throw new UsageError(`Unexpected argument '${args[0]}'`);
+}
+
+/** The project and the one task the target names; `extra` more positionals are allowed. */
+async function resolveTarget(
+  app: App,
+  target: Target,
+  verb: string,
+  extra = 0,
+): Promise<Resolved> {
+  const raw = requireTask(target, verb);
+  refuseExtra(target.rest.slice(extra));
+  const { ctx, project } = await openProject(app, target.project);
+  const taskId = await resolveTaskId(metaDir(ctx.roots, project.name), project.name, raw);
+  return { ctx, project, taskId };
+}
+
+function displayOptions(app: App, emoji: boolean): DisplayOptions {
+  return { color: app.stdoutMode().color, emoji };
+}
+
+function human(app: App): boolean {
+  return app.globals.format === "default";
+}
+
+async function say(app: App, line: string): Promise<void> {
+  await app.ctx.stdout.write(line + "\n");
+}
+
+/** The flat row of a task for `-f json` and the other formats. */
+function taskRow(task: TaskView): Record<string, unknown> {
+  return {
+    id: task.taskId,
+    name: task.name,
+    project: task.projectName,
+    status: task.status,
+    mode: task.mode,
+    container: task.container,
+    container_state: task.containerState,
+    exit_code: task.exitCode,
+    work_status: task.workStatus,
+    work_message: task.workMessage,
+    created_at: task.createdAt,
+    ready_at: task.readyAt,
+    workspace: task.workspace,
+  };
+}
+
+export async function cmdNew(app: App, projectName: string, options: { name?: string }) {
+  const { ctx, project } = await openProject(app, projectName);
+  const task = await taskNew(ctx, project, { name: options.name });
+  if (human(app)) await say(app, `Created task ${task.taskId} (${task.name}) in ${task.taskDir}`);
+  else {
+    await app.output().write({
+      id: task.taskId,
+      name: task.name,
+      project: project.name,
+      task_dir: task.taskDir,
+    });
+  }
+  return 0;
+}
+
+export async function cmdRun(
+  app: App,
+  positionals: Positionals,
+  options: { mode?: Mode; name?: string; command?: string },
+) {
+  const target = parseTarget(positionals);
+  refuseExtra(target.rest);
+  let ctx: TaskContext, project: ProjectConfig, taskId: string, name: string | undefined;
+  if (target.task === undefined) {
+    ({ ctx, project } = await openProject(app, target.project));
+    if (options.command !== undefined && (options.mode ?? "cli") !== "run") {
+      throw new UsageError("--command applies to --mode run only");
+    }
+    // A project without a command to run fails here, before a task is created for nothing.
+    if (options.mode === "run") runModeCommand(project, options.command);
+    const created = await taskNew(ctx, project, { name: options.name });
+    ({ taskId, name } = created);
+    app.log.info(`Created task ${taskId} (${name}) in ${created.taskDir}`);
+  } else {
+    if (options.name !== undefined) {
+      throw new UsageError("--name applies to a new task only (use `contree task rename`)");
+    }
+    ({ ctx, project, taskId } = await resolveTarget(app, target, "run"));
+  }
+  const result = await taskRun(ctx, project, taskId, {
+    mode: options.mode,
+    command: options.command,
+  });
+  const view = await getTask(ctx, project, taskId);
+  if (human(app)) {
+    await say(
+      app,
+      `${
+        result.restarted ? "Restarted" : "Started"
+      } task ${taskId} (${view.name}) in mode ${result.mode}: container ${result.container}`,
+    );
+    app.log.info(
+      result.mode === "cli"
+        ? `Log in with: contree task login ${project.name} ${taskId}`
+        : `Wait for its exit code with: contree task wait ${project.name} ${taskId}`,
+    );
+  } else {
+    await app.output().write(taskRow(view));
+  }
+  return 0;
+}
+
+export async function cmdList(
+  app: App,
+  projectName: string,
+  options: { status?: string; mode?: string; emoji: boolean },
+) {
+  const { ctx, project } = await openProject(app, projectName);
+  const tasks = await listTasks(ctx, project, { status: options.status, mode: options.mode });
+  if (tasks.length === 0) {
+    app.log.info("No tasks found");
+    return 0;
+  }
+  if (human(app)) {
+    const display = displayOptions(app, options.emoji);
+    await app.ctx.stdout.write(tasks.map((t) => renderListLine(t, display) + "\n").join(""));
+  } else {
+    const out = app.output({ head: ["id", "name", "status", "mode"] });
+    for (const task of tasks) await out.write(taskRow(task));
+  }
+  return 0;
+}
+
+export async function cmdStatus(app: App, positionals: Positionals, options: { emoji: boolean }) {
+  const target = parseTarget(positionals);
+  const { ctx, project, taskId } = await resolveTarget(app, target, "status");
+  const task = await getTask(ctx, project, taskId);
+  if (human(app)) {
+    const lines = renderStatusBlock(task, displayOptions(app, options.emoji));
+    await app.ctx.stdout.write(lines.join("\n") + "\n");
+  } else {
+    await app.output().write(taskRow(task));
+  }
+  return 0;
+}
+
+export async function cmdRename(app: App, positionals: Positionals) {
+  const target = parseTarget(positionals);
+  const newName = target.rest[0];
+  if (newName === undefined) {
+    throw new UsageError("Missing the new name: task rename <project> <task> <name>");
+  }
+  const { ctx, project, taskId } = await resolveTarget(app, target, "rename", 1);
+  const name = await taskRename(ctx, project, taskId, newName);
+  await say(app, `Renamed task ${taskId} to ${name}`);
+  return 0;
+}
+
+export async function cmdStop(app: App, positionals: Positionals, options: { timeout?: number }) {
+  const target = parseTarget(positionals);
+  const { ctx, project, taskId } = await resolveTarget(app, target, "stop");
+  const stopped = await taskStop(ctx, project, taskId, options.timeout);
+  await say(app, `Stopped task ${taskId}: ${stopped.name}`);
+  app.log.info(`Start it again with: contree task run ${project.name} ${taskId}`);
+  return 0;
+}
+
+/** Shell-quotes an argument for a command line a user can paste. */
+function quote(arg: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+export async function cmdLogin(app: App, positionals: Positionals, options: { print?: boolean }) {
+  const target = parseTarget(positionals);
+  const { ctx, project, taskId } = await resolveTarget(app, target, "login");
+  const args = await loginCommand(ctx, project, taskId);
+  if (options.print) {
+    await say(app, ["podman", ...args].map(quote).join(" "));
+    return 0;
+  }
+  if (!app.ctx.stdin.isTerminal) {
+    throw new ContreeError(
+      "task login needs a terminal (stdin is not a TTY); use --print to see the command",
+    );
+  }
+  await app.ctx.stdout.drain();
+  return await ctx.podman.interactive(args);
+}
+
+export async function cmdLogs(
+  app: App,
+  positionals: Positionals,
+  options: { follow?: boolean; tail?: number; timestamps?: boolean },
+) {
+  const target = parseTarget(positionals);
+  const { ctx, project, taskId } = await resolveTarget(app, target, "logs");
+  const logs = await taskLogs(ctx, project, taskId);
+  if (options.follow && logs.live) {
+    await app.ctx.stdout.drain();
+    const args = ["logs", "-f"];
+    if (options.timestamps) args.push("--timestamps");
+    if (options.tail !== undefined) args.push("--tail", String(options.tail));
+    return await ctx.podman.interactive([...args, logs.container]);
+  }
+  if (options.follow) app.log.info(`Container ${logs.container} is gone; showing the last capture`);
+  const text = await Deno.readTextFile(logs.path);
+  await app.ctx.stdout.write(
+    renderLog(text, { tail: options.tail, timestamps: options.timestamps }),
+  );
+  return 0;
+}
+
+export async function cmdWait(app: App, positionals: Positionals, options: { timeout: number }) {
+  const target = parseTarget(positionals);
+  const { ctx, project, taskId } = await resolveTarget(app, target, "wait");
+  const { exitCode } = await taskWait(ctx, project, taskId, options.timeout);
+  await say(app, `Task ${taskId} exited with code ${exitCode}`);
+  return exitCode;
+}
+
+export async function cmdDelete(app: App, positionals: Positionals) {
+  const target = parseTarget(positionals);
+  const { ctx, project, taskId } = await resolveTarget(app, target, "delete");
+  const result = await taskDelete(ctx, project, taskId);
+  for (const warning of result.warnings) app.log.warning(warning);
+  const archive = result.archive ? `Archive: ${result.archive}` : "No archive was written.";
+  await say(
+    app,
+    `Deleted task ${taskId}${result.warnings.length > 0 ? " (with warnings)" : ""}. ${archive}`,
+  );
+  return 0;
+}
+
+export async function cmdArchiveList(app: App, projectName: string) {
+  const { ctx, project } = await openProject(app, projectName);
+  const entries = await listArchives(ctx.roots, project.name);
+  if (entries.length === 0) {
+    app.log.info("No archived tasks found");
+    return 0;
+  }
+  for (const entry of entries) {
+    const meta = entry.meta;
+    if (human(app)) {
+      const extras: string[] = [];
+      if (meta.mode) extras.push(`mode=${meta.mode}`);
+      if (meta.exit_code !== undefined && meta.exit_code !== null) {
+        extras.push(`exit=${meta.exit_code}`);
+      }
+      await say(
+        app,
+        `- ${entry.archivedAt} #${meta.task_id ?? "?"}: ${meta.name ?? ""}${
+          extras.length > 0 ? ` [${extras.join("; ")}]` : ""
+        }`,
+      );
+    } else {
+      await app.output().write({
+        archived_at: entry.archivedAt,
+        id: meta.task_id ?? null,
+        name: meta.name ?? null,
+        mode: meta.mode ?? null,
+        exit_code: meta.exit_code ?? null,
+        path: entry.path,
+      });
+    }
+  }
+  return 0;
+}
+
+export async function cmdArchiveLogs(app: App, projectName: string, prefix: string) {
+  const { ctx, project } = await openProject(app, projectName);
+  const entry = await findArchive(ctx.roots, project.name, prefix);
+  const text = entry
+    ? await Deno.readTextFile(`${entry.path}/logs/container.log`).catch(() => undefined)
+    : undefined;
+  if (text === undefined) {
+    throw new ContreeError(
+      `No archived logs found for prefix '${prefix}'. Use 'contree task archive list ${project.name}' to see available archives.`,
+    );
+  }
+  await app.ctx.stdout.write(text);
+  return 0;
+}

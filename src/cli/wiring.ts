@@ -1,0 +1,58 @@
+// Builds the dependencies of the operation commands from the App: the session store seen
+// through the narrow ports `run` and the operation namespace declare.
+
+import { resolveImageRef } from "../api/image_ref.ts";
+import { ensureFiles } from "../api/upload.ts";
+import type { NamespaceDeps, OperationCache } from "../operations/namespace.ts";
+import type { RunDeps } from "../operations/run.ts";
+import { operationCache, runSession } from "../session/adapters.ts";
+import { resolveOperationRefsLazily } from "../session/refs.ts";
+import type { App } from "./app.ts";
+import { formatApiTime, parseTimeFilter } from "./time_filter.ts";
+
+export async function runDeps(app: App): Promise<RunDeps> {
+  const store = await app.store();
+  const client = app.client();
+  return {
+    ctx: app.ctx,
+    client,
+    session: runSession(store, await app.sessionKey()),
+    format: app.globals.format,
+    output: () => app.output(),
+    resolveImage: (ref) => resolveImageRef(client, ref),
+    async uploadFiles(files) {
+      const paths = files.map((file) => file.hostPath);
+      const ensured = await ensureFiles(client, store, paths, {
+        concurrency: app.concurrency(),
+        cwd: app.ctx.cwd,
+      });
+      return new Map(ensured.map((file, i) => [paths[i], file.uuid]));
+    },
+  };
+}
+
+/** Deps of the operation namespace; the session store opens only when refs or the cache need it. */
+export function namespaceDeps(app: App): NamespaceDeps {
+  let cache: Promise<OperationCache> | undefined;
+  return {
+    ctx: app.ctx,
+    client: app.client(),
+    format: app.globals.format,
+    output: (order) => app.output(order),
+    cache: () => cache ??= app.store().then(operationCache),
+    resolveRefs: async (tokens) =>
+      resolveOperationRefsLazily(() => app.store(), await app.sessionKey(), tokens),
+    concurrency: app.concurrency(),
+  };
+}
+
+/** A `--since`/`--until` value as the API expects it. */
+export function timeFilter(
+  app: App,
+  value: string | undefined,
+  option = "--since",
+): string | undefined {
+  return value === undefined
+    ? undefined
+    : formatApiTime(parseTimeFilter(value, app.ctx.clock.now(), option));
+}

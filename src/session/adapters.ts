@@ -1,0 +1,56 @@
+// The session store seen through the interfaces of other commands: `run` (RunSession) and the
+// operation namespace (OperationCache, reference resolution).
+
+import { isTerminalStatus, type Operation } from "../api/models.ts";
+import type { OperationCache } from "../operations/namespace.ts";
+import type { RunSession } from "../operations/run.ts";
+import { resolveOperationRefs } from "./refs.ts";
+import type { SessionStore } from "./store.ts";
+
+/** `run`'s view of session `key`. */
+export function runSession(store: SessionStore, key: string): RunSession {
+  return {
+    useImage: (image, title) => void store.setImage(key, { image, kind: "use", title }),
+    currentImage: () => store.requireTip(key).image,
+    cwd: () => store.recordedCwd(key),
+    env: () => store.env(key),
+    pendingFiles: () =>
+      Object.fromEntries(
+        store.pendingFiles(key).map((file) => [
+          file.path,
+          { uuid: file.fileUuid, uid: file.uid, gid: file.gid, mode: file.mode },
+        ]),
+      ),
+    preservedEnv: (image) => {
+      const env = store.cacheGet<unknown>(image, "preserved_env");
+      if (!env || typeof env !== "object" || Array.isArray(env)) return undefined;
+      return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
+    },
+    setPreservedEnv: (image, env) => store.cacheSet(image, "preserved_env", env),
+    advance: (image, title, operation) =>
+      void store.setImage(key, { image, kind: "run", title, operation }),
+    disposableBranch: (operation, title) =>
+      void store.createDisposableBranch(key, operation, title),
+    detachedBranch: (operation, title) => void store.createDetachedBranch(key, operation, title),
+    addPendingOperation: (entry) => store.addPendingOp(key, entry),
+  };
+}
+
+/** Terminal operations cached under `(uuid, "operation")`. */
+export function operationCache(store: SessionStore): OperationCache {
+  return {
+    get: (uuid) => {
+      const operation = store.cacheGet<Operation>(uuid, "operation");
+      return operation && isTerminalStatus(operation.status) ? operation : undefined;
+    },
+    set: (operation) => store.cacheSet(operation.uuid, "operation", operation),
+  };
+}
+
+/** `resolveRefs` of the operation namespace for session `key` (every bad token in one error). */
+export function refResolver(
+  store: SessionStore,
+  key: string,
+): (tokens: readonly string[]) => string[] {
+  return (tokens) => resolveOperationRefs(store, key, tokens);
+}

@@ -1,0 +1,38 @@
+// `contree cd [PATH]` (CLI spec §8.7): the session's working directory inside the image,
+// recorded as a `cd` history entry after checking that the directory exists.
+
+import { ApiError } from "../api/errors.ts";
+import type { App } from "../cli/app.ts";
+import { ContreeError } from "../errors.ts";
+import { resolveSandboxPath } from "./paths.ts";
+
+export async function cdCommand(app: App, path?: string): Promise<number> {
+  const store = await app.store();
+  const key = await app.sessionKey();
+  const cwd = store.cwd(key);
+  if (path === undefined) {
+    await app.ctx.stdout.write(`${cwd}\n`);
+    return 0;
+  }
+  const target = resolveSandboxPath(cwd, path);
+  const tip = store.tip(key);
+  if (!tip) {
+    app.log.warning(`cd: no active session, ${target} is not recorded`);
+    return 0;
+  }
+  let listing: unknown;
+  try {
+    listing = await app.client().listDirectory(tip.image, target);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) {
+      throw new ContreeError(`cd: ${path}: no such directory`);
+    }
+    if (error instanceof ApiError && (error.status === 400 || error.status === 422)) {
+      throw new ContreeError(`cd: ${path}: not a directory`);
+    }
+    throw error;
+  }
+  if (!listing) throw new ContreeError(`cd: ${path}: not a directory`);
+  store.changeDirectory(key, target);
+  return 0;
+}

@@ -1,0 +1,166 @@
+// `contree file` (CLI spec §8.9): stage host files or edited sandbox files for the next run,
+// and list the files uploaded to the server.
+//
+// Staging = a `file` history entry on the active branch plus its session_files row; the file
+// rides along with every run until a successful run (CLI spec §3.1). Unlike the reference, a
+// relative sandbox PATH/DEST is resolved against the session cwd (the API needs absolute paths).
+
+import { ApiError } from "../api/errors.ts";
+import type { FileRecord } from "../api/models.ts";
+import { paginate } from "../api/paginate.ts";
+import { ensureFile, LOCAL_FILE_PREFIX, type LocalFileRecord } from "../api/upload.ts";
+import type { App } from "../cli/app.ts";
+import { formatApiTime, timeRange } from "../cli/time_filter.ts";
+import { ContreeError } from "../errors.ts";
+import { splitShellWords } from "../shell_words.ts";
+
+/** `file cp SRC DEST`: upload a host file (deduplicated) and stage it at DEST. */
+export async function fileCopy(app: App, source: string, dest: string): Promise<number> {
+  try {
+    await Deno.stat(source.startsWith("/") ? source : `${app.ctx.cwd}/${source}`);
+  } catch {
+    throw new ContreeError(`File not found: ${source}`);
+  }
+  const store = await app.store();
+  const key = await app.sessionKey();
+  store.requireTip(key);
+  const path = store.resolvePath(key, dest);
+  const file = await ensureFile(app.client(), store, source, { cwd: app.ctx.cwd });
+  store.stageFile(key, { path, fileUuid: file.uuid });
+  app.log.info(`Staged ${source} -> ${path} (file ${file.uuid}) for the next run`);
+  return 0;
+}
+
+function onPath(name: string, pathVariable: string | undefined): boolean {
+  for (const dir of (pathVariable ?? "").split(":")) {
+    if (!dir) continue;
+    try {
+      const info = Deno.statSync(`${dir}/${name}`);
+      if (info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) return true;
+    } catch {
+      // not in this directory
+    }
+  }
+  return false;
+}
+
+/** The editor argv: --editor > $EDITOR > `[cli] editor` > vim > nano (on PATH) > vi. */
+export function editorCommand(app: App, explicit?: string): string[] {
+  const configured = explicit || app.ctx.env.get("EDITOR") ||
+    app.config.cliDefaults().get("editor");
+  if (configured) {
+    const argv = splitShellWords(configured);
+    if (argv.length > 0) return argv;
+  }
+  const path = app.ctx.env.get("PATH");
+  for (const candidate of ["vim", "nano"]) if (onPath(candidate, path)) return [candidate];
+  return ["vi"];
+}
+
+async function sha256(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function download(app: App, image: string, path: string): Promise<Uint8Array> {
+  try {
+    const response = await app.client().download(image, path);
+    return new Uint8Array(await response.arrayBuffer());
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return new Uint8Array();
+    throw error;
+  }
+}
+
+/** `file edit PATH`: edit a sandbox file locally and stage the result when it changed. */
+export async function fileEdit(app: App, path: string, editor?: string): Promise<number> {
+  const store = await app.store();
+  const key = await app.sessionKey();
+  const tip = store.requireTip(key);
+  const target = store.resolvePath(key, path);
+  const before = await download(app, tip.image, target);
+  const argv = editorCommand(app, editor);
+  const dir = await Deno.makeTempDir({ prefix: "contree-edit-" });
+  try {
+    const local = `${dir}/${target.slice(target.lastIndexOf("/") + 1) || "file"}`;
+    await Deno.writeFile(local, before, { mode: 0o600 });
+    let status: Deno.CommandStatus;
+    try {
+      status = await new Deno.Command(argv[0], {
+        args: [...argv.slice(1), local],
+        stdin: "inherit",
+        stdout: "inherit",
+        stderr: "inherit",
+      }).spawn().status;
+    } catch (error) {
+      throw new ContreeError(`Cannot run editor '${argv[0]}': ${(error as Error).message}`);
+    }
+    if (!status.success) throw new ContreeError(`Editor exited with code ${status.code}`);
+    const after = await Deno.readFile(local);
+    if ((await sha256(after)) === (await sha256(before))) {
+      app.log.info("No changes detected, skipping upload");
+      return 0;
+    }
+    const file = await ensureFile(app.client(), store, local, { localCache: false });
+    store.stageFile(key, { path: target, fileUuid: file.uuid });
+    app.log.info(`Staged ${target} (file ${file.uuid}) for the next run`);
+    return 0;
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+export interface FileListOptions {
+  since?: string;
+  until?: string;
+  limit: number;
+  quiet: boolean;
+}
+
+/** `file ls`: files on the server, each with its local source when this machine uploaded it. */
+export async function fileList(app: App, options: FileListOptions): Promise<number> {
+  const range = timeRange(options, app.ctx.clock.now());
+  const store = await app.store();
+  const sources = new Map<string, string>();
+  for (const { value } of store.cacheEntries("", LOCAL_FILE_PREFIX)) {
+    const record = value as Partial<LocalFileRecord> | null;
+    const source = record?.local_path ?? record?.url;
+    if (typeof record?.uuid === "string" && typeof source === "string") {
+      sources.set(record.uuid, source);
+    }
+  }
+  const client = app.client();
+  const query = {
+    since: range.since && formatApiTime(range.since),
+    until: range.until && formatApiTime(range.until),
+  };
+  const out = app.output({ tail: ["source"] });
+  let shown = 0;
+  let truncated = false;
+  const pages = paginate<FileRecord>(
+    (offset, limit) => client.listFiles({ ...query, offset, limit }),
+    { limit: options.limit, concurrency: app.concurrency() },
+  );
+  outer: for await (const page of pages) {
+    for (const file of page) {
+      if (shown >= options.limit) {
+        truncated = true;
+        break outer;
+      }
+      const source = sources.get(file.uuid) ?? "";
+      await out.write(
+        options.quiet ? { uuid: file.uuid, sha256: file.sha256, source } : { ...file, source },
+      );
+      shown++;
+    }
+    await out.flush();
+  }
+  await out.flush();
+  if (truncated) {
+    app.log.warning(
+      `Output truncated at --limit=${options.limit} files; more results are available. ` +
+        "Raise --limit or narrow with --since/--until.",
+    );
+  }
+  return 0;
+}

@@ -1,0 +1,313 @@
+// `contree session …` (CLI spec §8.4): list, switch between and delete sessions; branches,
+// checkout, rollback/forward, history, and waiting for detached runs.
+
+import { ACTIVE_STATUSES, isTerminalStatus, type Operation } from "../api/models.ts";
+import type { App } from "../cli/app.ts";
+import { confirm } from "../cli/prompt.ts";
+import { timeRange } from "../cli/time_filter.ts";
+import { ContreeError, UsageError } from "../errors.ts";
+import type { Row } from "../output/formatter.ts";
+import { storeTimeToIso, storeTimeToMs } from "./paths.ts";
+import { evaluateHistoryRef, parseHistoryRef, resolveOperationRefsLazily } from "./refs.ts";
+import { confirmation, entryRow, notice } from "./report.ts";
+import { SessionError } from "./errors.ts";
+import type { HistoryEntry, SessionStore } from "./store.ts";
+import { type OperationWaiter, pollOperation } from "./wait.ts";
+import { composeExitStatus, operationExitCode } from "../operations/namespace.ts";
+
+/** `session list`: every session of the profile, most recently updated first. */
+export async function sessionList(app: App, options: { filter?: string }): Promise<number> {
+  const store = await app.store();
+  const sessions = store.sessions(options.filter);
+  if (sessions.length === 0) {
+    await notice(app, "No sessions found.");
+    return 0;
+  }
+  const current = await app.sessionKey();
+  const out = app.output();
+  for (const session of sessions) {
+    await out.write({
+      active: session.sessionKey === current,
+      session_key: session.sessionKey,
+      active_branch: session.activeBranch,
+      current_image: session.currentImage,
+      updated_at: storeTimeToIso(session.updatedAt),
+    });
+  }
+  await out.flush();
+  return 0;
+}
+
+/** `session use NAME`: continue this session from another session's current image. */
+export async function sessionUse(app: App, name: string): Promise<number> {
+  const store = await app.store();
+  const source = store.findSession(name);
+  const tip = store.tip(source);
+  if (!tip?.image) throw new SessionError(`Session '${source}' has no current image`);
+  store.setImage(await app.sessionKey(), { image: tip.image, kind: "session use", title: source });
+  const out = app.output();
+  await out.write({ image: tip.image, from_session: source });
+  await out.flush();
+  return 0;
+}
+
+export interface BranchOptions {
+  name?: string;
+  from?: string;
+  delete: boolean;
+  prune: boolean;
+}
+
+/** `session branch`: list, create (without switching), delete or prune branches. */
+export async function sessionBranch(app: App, options: BranchOptions): Promise<number> {
+  const store = await app.store();
+  const key = await app.sessionKey();
+  if (options.prune) {
+    const pruned = store.pruneBranches(key);
+    if (pruned.length === 0) await confirmation(app, "No disposable/detached branches to prune.");
+    for (const name of pruned) await confirmation(app, `Pruned branch '${name}'`);
+    return 0;
+  }
+  if (options.delete) {
+    if (!options.name) throw new UsageError("session branch --delete requires a branch NAME");
+    store.deleteBranch(key, options.name);
+    await confirmation(app, `Deleted branch '${options.name}'`);
+    return 0;
+  }
+  if (options.name) {
+    store.createBranch(key, options.name, options.from);
+    await confirmation(app, `Created branch '${options.name}'`);
+    return 0;
+  }
+  if (options.from) throw new UsageError("session branch --from requires a branch NAME");
+  const branches = store.state(key) ? store.branches(key) : [];
+  if (branches.length === 0) {
+    await notice(app, "No branches (no active session).");
+    return 0;
+  }
+  const marked = app.globals.format === "default";
+  const out = app.output();
+  for (const branch of branches) {
+    await out.write(
+      marked
+        ? { marker: branch.active ? "* " : "  ", branch: branch.name }
+        : { branch: branch.name, active: branch.active },
+    );
+  }
+  await out.flush();
+  return 0;
+}
+
+/** `session checkout BRANCH`. */
+export async function sessionCheckout(app: App, branch: string): Promise<number> {
+  const store = await app.store();
+  const tip = store.switchBranch(await app.sessionKey(), branch);
+  const out = app.output();
+  await out.write({ branch, image: tip.image });
+  await out.flush();
+  return 0;
+}
+
+/**
+ * Moves the active branch for `session rollback TARGET`: `+N` forward N, `-N` back N, `N`
+ * to entry N, or any history reference (`HEAD~2`, `@-1`, `@5`, `@+1`, …).
+ */
+export function rollback(store: SessionStore, key: string, target: string): HistoryEntry {
+  const text = target.trim();
+  if (/^\+\d+$/.test(text)) return store.navigateForward(key, Number(text.slice(1)));
+  if (/^-?\d+$/.test(text)) return store.navigate(key, Number(text));
+  const ref = parseHistoryRef(text);
+  if (!ref) {
+    throw new ContreeError(
+      `Invalid rollback target '${target}': expected -N (back), N (history id), +N (forward) ` +
+        "or a history reference such as HEAD~N",
+    );
+  }
+  if (ref.kind === "relative") {
+    if (ref.steps === 0) throw new SessionError("Navigation target must not be 0");
+    return ref.steps < 0 ? store.navigate(key, ref.steps) : store.navigateForward(key, ref.steps);
+  }
+  if (ref.kind === "absolute") return store.navigate(key, ref.id);
+  return store.navigate(key, evaluateHistoryRef(store, key, ref).id);
+}
+
+/** `session rollback [TARGET]` (default -1) and `session forward [N]`. */
+export async function sessionRollback(app: App, target: string): Promise<number> {
+  const store = await app.store();
+  const entry = rollback(store, await app.sessionKey(), target);
+  const out = app.output();
+  await out.write(entryRow(entry));
+  await out.flush();
+  return 0;
+}
+
+export interface ShowOptions {
+  name?: string;
+  all: boolean;
+  kind?: string;
+  last?: number;
+  since?: string;
+  until?: string;
+}
+
+export const SHOW_DEFAULT_LAST = 20;
+
+/** `session show [NAME]`: the session's history, oldest first. */
+export async function sessionShow(app: App, options: ShowOptions): Promise<number> {
+  const range = timeRange(options, app.ctx.clock.now());
+  const store = await app.store();
+  const key = options.name ? store.findSession(options.name) : (await app.sessionKey());
+  let entries = store.history(key);
+  if (options.kind) {
+    const kind = options.kind;
+    entries = entries.filter((e) => e.kind === kind || e.kind.startsWith(`${kind}-`));
+  }
+  if (range.since || range.until) {
+    const since = range.since?.getTime() ?? -Infinity;
+    const until = range.until?.getTime() ?? Infinity;
+    entries = entries.filter((e) => {
+      const at = storeTimeToMs(e.createdAt);
+      return at >= since && at <= until;
+    });
+  }
+  if (options.last !== undefined) entries = entries.slice(-options.last);
+  else if (!options.all && entries.length > SHOW_DEFAULT_LAST) {
+    app.log.info(
+      `Showing last ${SHOW_DEFAULT_LAST} of ${entries.length} history entries. ` +
+        "Use `contree session show --all` for full history.",
+    );
+    entries = entries.slice(-SHOW_DEFAULT_LAST);
+  }
+  if (entries.length === 0) {
+    await notice(app, "No history.");
+    return 0;
+  }
+  const branchesAt = new Map<number, string[]>();
+  for (const branch of store.branches(key)) {
+    branchesAt.set(branch.historyId, [...(branchesAt.get(branch.historyId) ?? []), branch.name]);
+  }
+  const out = app.output();
+  for (const entry of entries) {
+    await out.write({
+      id: entry.id,
+      image: entry.image,
+      parent_id: entry.parentId,
+      kind: entry.kind,
+      title: entry.title,
+      operation: entry.operation,
+      created_at: storeTimeToIso(entry.createdAt),
+      branches: (branchesAt.get(entry.id) ?? []).join(","),
+    });
+  }
+  await out.flush();
+  return 0;
+}
+
+/** An operation to wait for; `pending` ones came from `run -d` and may advance the session. */
+interface WaitItem {
+  op: string;
+  title: string;
+  disposable: boolean;
+  pending: boolean;
+}
+
+function waitRow(op: Operation, title: string): Row {
+  return { ...op, uuid: op.uuid, exit_code: operationExitCode(op) ?? null, title };
+}
+
+/**
+ * `session wait [REFS…]`. With references: wait for each in turn, never touching the session.
+ * Without: wait for this session's detached runs (`run -d`), advancing the active branch for
+ * each successful non-disposable one; without any, for the active operations the server
+ * lists for this session key. The exit status composes like `op wait`.
+ */
+export async function sessionWait(
+  app: App,
+  refs: readonly string[],
+  waiter: OperationWaiter = pollOperation,
+): Promise<number> {
+  const key = await app.sessionKey();
+  let items: WaitItem[];
+  if (refs.length > 0) {
+    const uuids = await resolveOperationRefsLazily(() => app.store(), key, refs);
+    items = uuids.map((op) => ({ op, title: "", disposable: false, pending: false }));
+  } else {
+    const store = await app.store();
+    store.requireTip(key);
+    items = store.pendingOps(key).map((p) => ({ ...p, pending: true }));
+    if (items.length === 0) {
+      const listed = await app.client().listOperations({});
+      items = listed
+        .filter((op) =>
+          op.session_key === key && (ACTIVE_STATUSES as readonly unknown[]).includes(op.status)
+        )
+        .map((op) => ({
+          op: op.uuid,
+          title: typeof op.title === "string" ? op.title : "",
+          disposable: false,
+          pending: false,
+        }));
+    }
+    if (items.length === 0) {
+      await notice(app, "No active operations for this session.");
+      return 0;
+    }
+  }
+  const client = app.client();
+  const out = app.output({ head: ["uuid", "status", "exit_code"], tail: ["error"] });
+  const finished: Operation[] = [];
+  for (const item of items) {
+    const op = await waiter(client, item.op);
+    finished.push(op);
+    if (item.pending) {
+      const store = await app.store();
+      if (isTerminalStatus(op.status)) store.cacheSet(op.uuid ?? item.op, "operation", op);
+      const code = operationExitCode(op);
+      const advances = op.status === "SUCCESS" && (code === null || code === 0) &&
+        (op.kind ?? "instance") === "instance";
+      if (advances && item.disposable) {
+        store.createDisposableBranch(key, item.op, item.title);
+      } else if (advances && op.result?.image) {
+        store.setImage(key, {
+          image: op.result.image,
+          kind: "run",
+          title: item.title,
+          operation: item.op,
+        });
+      }
+      store.removePendingOp(key, item.op);
+    }
+    await out.write(waitRow(op, item.title || (typeof op.title === "string" ? op.title : "")));
+    await out.flush();
+  }
+  return composeExitStatus(finished);
+}
+
+/** `session delete KEY…`: asks per session unless `force`; exit 1 when any was not deleted. */
+export async function sessionDelete(
+  app: App,
+  names: readonly string[],
+  force: boolean,
+): Promise<number> {
+  const store = await app.store();
+  let failed = false;
+  for (const name of names) {
+    let key: string;
+    try {
+      key = store.findSession(name);
+    } catch (error) {
+      if (!(error instanceof SessionError)) throw error;
+      app.log.error(error.message);
+      failed = true;
+      continue;
+    }
+    if (!force && !(await confirm(app.ctx, `Delete session '${key}'? [y/N] `))) {
+      await confirmation(app, "Aborted.");
+      failed = true;
+      continue;
+    }
+    store.deleteSession(key);
+    app.log.info(`Deleted session '${key}'`);
+  }
+  return failed ? 1 : 0;
+}

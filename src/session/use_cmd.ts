@@ -1,0 +1,62 @@
+// `contree use [-N] [IMAGE]` (CLI spec §8.3): start or continue a session at an image and
+// print the line that exports its key; without IMAGE, show the session.
+
+import { resolveImageRef } from "../api/image_ref.ts";
+import type { App } from "../cli/app.ts";
+import { shellQuote } from "../shell_words.ts";
+import { newSessionKey } from "./key.ts";
+import { summaryRow } from "./report.ts";
+import { NoActiveSession } from "./errors.ts";
+import type { SessionStore } from "./store.ts";
+
+export interface UseOptions {
+  image?: string;
+  /** `-N/--new`: a fresh random session key. */
+  new: boolean;
+}
+
+function isFish(app: App): boolean {
+  const shell = app.ctx.env.get("SHELL") ?? "";
+  return shell.slice(shell.lastIndexOf("/") + 1) === "fish";
+}
+
+/** `export CONTREE_SESSION=<key>`, or the fish form. */
+export function exportLine(key: string, fish: boolean): string {
+  return fish
+    ? `set -gx CONTREE_SESSION ${shellQuote(key)}`
+    : `export CONTREE_SESSION=${shellQuote(key)}`;
+}
+
+/** The session's summary row; NoActiveSession when it has no image. */
+export async function showSession(app: App, store: SessionStore, key: string): Promise<number> {
+  const summary = store.summary(key);
+  if (!summary || !summary.currentImage) throw new NoActiveSession();
+  const out = app.output();
+  await out.write(summaryRow(summary));
+  await out.flush();
+  return 0;
+}
+
+export async function useCommand(app: App, options: UseOptions): Promise<number> {
+  if (options.new && !options.image) {
+    await app.ctx.stderr.write("--new requires an IMAGE argument.\n");
+    return 1;
+  }
+  if (!options.image) return await showSession(app, await app.store(), await app.sessionKey());
+
+  const ref = options.image;
+  // Resolve before opening the store: a failed lookup leaves no trace.
+  const image = await resolveImageRef({ listImages: (q) => app.client().listImages(q) }, ref);
+  const key = options.new ? newSessionKey() : (await app.sessionKey());
+  const store = await app.store();
+  store.setImage(key, { image, kind: "use", title: ref });
+  const fish = isFish(app);
+  await app.ctx.stdout.write(`${exportLine(key, fish)}\n`);
+  if (options.new && app.ctx.stdout.isTerminal) {
+    const evalHint = fish ? `eval (contree use -N ${ref})` : `eval $(contree use -N ${ref})`;
+    app.log.warning(
+      `Session is not active until exported. Either paste the line above, or use: ${evalHint}`,
+    );
+  }
+  return 0;
+}

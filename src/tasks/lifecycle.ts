@@ -1,0 +1,575 @@
+// Task mutations (task-lifecycle spec §2): new, rename, run, stop, login, logs, wait, delete.
+// Each takes the injected TaskContext and a loaded project, returns data, and throws typed
+// errors; nothing here prints. Delete is best-effort: it always completes and returns warnings.
+
+import { ContreeError } from "../errors.ts";
+import { archiveTask } from "./archive.ts";
+import type { TaskContext } from "./context.ts";
+import { generateTaskId } from "./identity.ts";
+import {
+  dossierPath,
+  listTaskIds,
+  type MetaDict,
+  metaYamlPath,
+  readTaskMeta,
+  updateTaskMeta,
+  writeTaskMeta,
+} from "./meta.ts";
+import { generateTaskName, validTaskName } from "./naming.ts";
+import {
+  AGENT_CONFIG_DIR,
+  CONTAINER_STATUS_DIR,
+  CONTAINER_WORKSPACE,
+  metaDir,
+  NEW_TASK_MARKER,
+  taskDir,
+  WORKSPACE_DIR,
+} from "./paths.ts";
+import {
+  DEFAULT_WAIT_TIMEOUT_SECONDS,
+  describePodmanFailure,
+  PODMAN_TIMEOUTS,
+  type PodmanResult,
+  PodmanTimeout,
+  probeState,
+} from "./podman.ts";
+import type { ProjectConfig } from "./project.ts";
+import { requireTaskMeta, taskDirectoryOf } from "./query.ts";
+import {
+  containerName,
+  isMode,
+  LABEL_MODE,
+  LABEL_PROJECT,
+  LABEL_TASK,
+  type Mode,
+  MODES,
+} from "./state.ts";
+
+/** ISO-8601 UTC with an explicit offset, as the spec stores times. */
+export function isoUtc(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace(/Z$/, "+00:00");
+}
+
+export const NEW_TASK_MARKER_TEXT = [
+  "# This workspace should be reset to the latest remote HEAD before work starts.",
+  "# `contree task new` creates this file; the container's init deletes it after the reset.",
+  "# Seeing it in an initialized workspace means something went wrong.",
+  "",
+].join("\n");
+
+const TASK_README = `# contree task directory
+
+\`${WORKSPACE_DIR}/\` is mounted read-write at ${CONTAINER_WORKSPACE} in the task's container:
+whatever runs there can write to it. Do not run git, builds or any other code in it from the
+host — a hostile or confused task could have planted hooks or scripts. Work on it through the
+container (\`contree task login\`) instead.
+
+\`logs/container.log\` holds the last captured container log; \`${AGENT_CONFIG_DIR}/\` is
+mounted at ${CONTAINER_STATUS_DIR} (a task reports progress in work-status.yml there).
+`;
+
+export interface NewTask {
+  taskId: string;
+  name: string;
+  taskDir: string;
+}
+
+/**
+ * Creates a task: name checked first (nothing is written for a bad one), a fresh ID, the task
+ * directory with a 0700 workspace holding `.new-task-marker`, a README, then the metadata.
+ * No podman call.
+ */
+export async function taskNew(
+  ctx: TaskContext,
+  project: ProjectConfig,
+  options: { name?: string } = {},
+): Promise<NewTask> {
+  const name = options.name !== undefined
+    ? validTaskName(options.name)
+    : generateTaskName(ctx.randomInt, project.name, project.nameCategories);
+  const metas = metaDir(ctx.roots, project.name);
+  await Deno.mkdir(project.tasksRoot, { recursive: true });
+  await Deno.mkdir(metas, { recursive: true });
+  const taskId = generateTaskId((await listTaskIds(metas)) ?? new Set(), ctx.randomInt);
+  const directory = taskDir(project.tasksRoot, taskId);
+  const workspace = `${directory}/${WORKSPACE_DIR}`;
+  await Deno.mkdir(workspace, { recursive: true, mode: 0o700 });
+  await Deno.chmod(workspace, 0o700);
+  await Deno.writeTextFile(`${workspace}/${NEW_TASK_MARKER}`, NEW_TASK_MARKER_TEXT);
+  await Deno.writeTextFile(`${directory}/README.md`, TASK_README);
+  await writeTaskMeta(dossierPath(metas, taskId), {
+    project_name: project.name,
+    task_id: taskId,
+    name,
+    mode: null,
+    workspace: directory,
+    created_at: isoUtc(ctx.clock.now()),
+  });
+  return { taskId, name, taskDir: directory };
+}
+
+/** Renames a task; returns the sanitised name. */
+export async function taskRename(
+  ctx: TaskContext,
+  project: ProjectConfig,
+  taskId: string,
+  newName: string,
+): Promise<string> {
+  const meta = await requireTaskMeta(ctx, project, taskId);
+  const name = validTaskName(newName);
+  await writeTaskMeta(dossierPath(metaDir(ctx.roots, project.name), taskId), { ...meta, name });
+  return name;
+}
+
+/** What a `cli` container runs: idle until stopped, ending cleanly (exit 0) on SIGTERM. */
+export const IDLE_SCRIPT =
+  "trap 'exit 0' TERM INT; echo 'contree: task container ready'; while :; do sleep 86400 & wait $!; done";
+
+export interface RunOptions {
+  /** Default: the recorded mode, else `cli`. */
+  mode?: Mode;
+  /** For `run` mode: a shell command replacing the project's `run.command`. */
+  command?: string;
+}
+
+export interface RunResult {
+  container: string;
+  mode: Mode;
+  /** The state podman reported after the start. */
+  state: string;
+  /** An existing container was started again instead of a new one created. */
+  restarted: boolean;
+}
+
+/** The argv `--mode run` runs: `override` or the project's run.command. */
+export function runModeCommand(project: ProjectConfig, override?: string): string[] {
+  const command = override ?? project.command;
+  if (command === undefined) {
+    throw new ContreeError(
+      `Project ${project.name} has no run.command; set it in ${project.file} or pass --command`,
+    );
+  }
+  return typeof command === "string" ? [project.shell, "-c", command] : [...command];
+}
+
+/** The `podman run` arguments of a task container. */
+export function containerRunArgs(
+  ctx: TaskContext,
+  project: ProjectConfig,
+  taskId: string,
+  directory: string,
+  mode: Mode,
+  command: string[],
+): string[] {
+  const name = containerName(project.name, mode, taskId);
+  const args = ["run", "-d", "--name", name];
+  // Hostnames are limited to 63 characters; long project names keep podman's default.
+  if (name.length <= 63) args.push("--hostname", name);
+  args.push(
+    "--label",
+    `${LABEL_PROJECT}=${project.name}`,
+    "--label",
+    `${LABEL_TASK}=${taskId}`,
+    "--label",
+    `${LABEL_MODE}=${mode}`,
+    "--annotation",
+    `contree.dossier=${dossierPath(metaDir(ctx.roots, project.name), taskId)}`,
+    "-v",
+    `${directory}/${WORKSPACE_DIR}:${CONTAINER_WORKSPACE}:Z`,
+    "-v",
+    `${directory}/${AGENT_CONFIG_DIR}:${CONTAINER_STATUS_DIR}:Z`,
+    "-w",
+    CONTAINER_WORKSPACE,
+    "-e",
+    `TASK_ID=${taskId}`,
+    "-e",
+    `PROJECT_NAME=${project.name}`,
+    "-e",
+    `CONTREE_TASK_STATUS_FILE=${CONTAINER_STATUS_DIR}/work-status.yml`,
+    project.image,
+    ...command,
+  );
+  return args;
+}
+
+function podmanError(prefix: string, args: string[], result: PodmanResult): ContreeError {
+  return new ContreeError(`${prefix}: ${describePodmanFailure(args, result)}`);
+}
+
+/** States of a container whose process has already ended (podman says `stopped` until cleanup). */
+const FINISHED_STATES = new Set(["exited", "stopped", "stopping"]);
+
+/**
+ * Starts a task's container in `mode`: records the mode first (so an interrupted launch is
+ * still swept by delete), then creates the container — or starts the existing one again,
+ * clearing the last exit code — and records `ready_at` once podman reports it running (for
+ * `run` mode, also when the command already finished).
+ */
+export async function taskRun(
+  ctx: TaskContext,
+  project: ProjectConfig,
+  taskId: string,
+  options: RunOptions,
+): Promise<RunResult> {
+  const metas = metaDir(ctx.roots, project.name);
+  const meta = await requireTaskMeta(ctx, project, taskId);
+  const recorded = meta.mode ?? null;
+  const mode = options.mode ?? (isMode(recorded) ? recorded : "cli");
+  if (recorded !== null && recorded !== mode) {
+    throw new ContreeError(`Task already ran in mode '${recorded}', cannot run in '${mode}'`);
+  }
+  if (options.command !== undefined && mode !== "run") {
+    throw new ContreeError("--command applies to --mode run only");
+  }
+  const name = containerName(project.name, mode, taskId);
+  const before = await probeState(ctx.podman, name);
+  if (before === "running" || before === "paused") {
+    throw new ContreeError(`Task ${taskId} is already running (container ${name}, ${before})`);
+  }
+  if (before !== null && options.command !== undefined) {
+    throw new ContreeError(
+      `Task ${taskId} already has a container (${name}); --command applies to a new container only`,
+    );
+  }
+  const directory = taskDirectoryOf(project, taskId, meta);
+  // Built before anything is written, so a project without a run command changes nothing.
+  const args = before === null
+    ? containerRunArgs(
+      ctx,
+      project,
+      taskId,
+      directory,
+      mode,
+      mode === "run"
+        ? runModeCommand(project, options.command)
+        : [project.shell, "-c", IDLE_SCRIPT],
+    )
+    : ["start", name];
+  await writeTaskMeta(dossierPath(metas, taskId), { ...meta, mode, exit_code: null });
+  if (before === null) {
+    await Deno.mkdir(`${directory}/${WORKSPACE_DIR}`, { recursive: true, mode: 0o700 });
+    await Deno.mkdir(`${directory}/${AGENT_CONFIG_DIR}`, { recursive: true });
+  }
+  const result = await ctx.podman.run(args, {
+    timeoutMs: before === null ? PODMAN_TIMEOUTS.createMs : PODMAN_TIMEOUTS.startMs,
+  });
+  if (result.code !== 0) throw podmanError(`Cannot start task ${taskId}`, args, result);
+
+  const state = await probeState(ctx.podman, name) ?? "not found";
+  if (state !== "running" && !(mode === "run" && FINISHED_STATES.has(state))) {
+    throw new ContreeError(
+      `Container ${name} failed to start (state: ${state}). Check logs with: contree task logs ${project.name} ${taskId}`,
+    );
+  }
+  await updateTaskMeta(metas, taskId, { ready_at: isoUtc(ctx.clock.now()) });
+  return { container: name, mode, state, restarted: before !== null };
+}
+
+function recordedMode(taskId: string, meta: MetaDict, hint: string): Mode {
+  if (!isMode(meta.mode)) {
+    throw new ContreeError(`Task ${taskId} has never been run (no mode set). ${hint}`);
+  }
+  return meta.mode;
+}
+
+/**
+ * `podman stop --time <timeout>` (default: the project's run.shutdown_timeout). The container
+ * is kept, so `task run` can start it again.
+ */
+export async function taskStop(
+  ctx: TaskContext,
+  project: ProjectConfig,
+  taskId: string,
+  timeoutSeconds?: number,
+): Promise<{ container: string; name: string }> {
+  const timeout = timeoutSeconds ?? project.shutdownTimeout;
+  const meta = await requireTaskMeta(ctx, project, taskId);
+  const mode = recordedMode(
+    taskId,
+    meta,
+    `Start it with: contree task run ${project.name} ${taskId}`,
+  );
+  const name = containerName(project.name, mode, taskId);
+  const state = await probeState(ctx.podman, name);
+  if (state === null) throw new ContreeError(`Task ${taskId} container does not exist`);
+  if (state !== "running" && state !== "paused") {
+    throw new ContreeError(`Task ${taskId} container is not stoppable (state: ${state})`);
+  }
+  const args = ["stop", "--time", String(timeout), name];
+  let result: PodmanResult;
+  try {
+    result = await ctx.podman.run(args, {
+      timeoutMs: timeout * 1000 + PODMAN_TIMEOUTS.stopSlackMs,
+    });
+  } catch (error) {
+    if (error instanceof PodmanTimeout) {
+      throw new ContreeError(`Failed to stop container: ${error.message}`);
+    }
+    throw error;
+  }
+  if (result.code !== 0) throw podmanError("Failed to stop container", args, result);
+  return { container: name, name: String(meta.name ?? "") };
+}
+
+/**
+ * The podman arguments that log into a running task: tmux (re-attaching session `main`) when
+ * the image has it, else bash, else the project's shell.
+ */
+export async function loginCommand(
+  ctx: TaskContext,
+  project: ProjectConfig,
+  taskId: string,
+): Promise<string[]> {
+  const meta = await requireTaskMeta(ctx, project, taskId);
+  const runHint = `contree task run ${project.name} ${taskId}`;
+  const mode = recordedMode(taskId, meta, `Start it with: ${runHint}`);
+  const name = containerName(project.name, mode, taskId);
+  const state = await probeState(ctx.podman, name);
+  if (state === null) {
+    throw new ContreeError(`Container ${name} does not exist. Run '${runHint}' first.`);
+  }
+  if (state !== "running") {
+    throw new ContreeError(
+      `Container ${name} is not running (state: ${state}). Run '${runHint}' first.`,
+    );
+  }
+  const has = async (binary: string, flag: string) =>
+    (await ctx.podman.run(["exec", name, binary, flag], { timeoutMs: PODMAN_TIMEOUTS.probeMs }))
+      .code === 0;
+  if (await has("tmux", "-V")) {
+    return ["exec", "-it", name, "tmux", "new-session", "-A", "-s", "main"];
+  }
+  if (await has("bash", "--version")) return ["exec", "-it", name, "bash"];
+  return ["exec", "-it", name, project.shell];
+}
+
+/**
+ * Snapshots `podman logs --timestamps` (stdout and stderr merged, in order) into
+ * `<task dir>/logs/container.log`, replacing the previous snapshot only on success.
+ */
+export async function captureTaskLogs(
+  ctx: TaskContext,
+  project: ProjectConfig,
+  taskId: string,
+  mode: Mode,
+  directory: string,
+): Promise<string> {
+  const name = containerName(project.name, mode, taskId);
+  const logs = `${directory}/logs`;
+  await Deno.mkdir(logs, { recursive: true });
+  const target = `${logs}/container.log`;
+  const partial = `${target}.${Deno.pid}.tmp`;
+  const args = ["logs", "--timestamps", name];
+  try {
+    const result = await ctx.podman.run(args, {
+      timeoutMs: PODMAN_TIMEOUTS.logsMs,
+      stdout: { file: partial },
+    });
+    if (result.code !== 0) {
+      // podman's complaint went into the file with the output.
+      const output = await Deno.readTextFile(partial).catch(() => "");
+      throw podmanError(`Cannot capture logs of ${name}`, args, { ...result, stderr: output });
+    }
+    await Deno.rename(partial, target);
+    return target;
+  } finally {
+    await Deno.remove(partial).catch(() => {});
+  }
+}
+
+export interface LogsResult {
+  /** The captured (or, for a removed container, the last captured) log file. */
+  path: string;
+  container: string;
+  /** The container still exists (so `--follow` can attach to it). */
+  live: boolean;
+}
+
+/** Captures the task's logs when its container exists, else finds the last capture. */
+export async function taskLogs(
+  ctx: TaskContext,
+  project: ProjectConfig,
+  taskId: string,
+): Promise<LogsResult> {
+  const meta = await requireTaskMeta(ctx, project, taskId);
+  const mode = recordedMode(taskId, meta, "There are no logs yet.");
+  const name = containerName(project.name, mode, taskId);
+  const directory = taskDirectoryOf(project, taskId, meta);
+  if (await probeState(ctx.podman, name) !== null) {
+    return {
+      path: await captureTaskLogs(ctx, project, taskId, mode, directory),
+      container: name,
+      live: true,
+    };
+  }
+  const path = `${directory}/logs/container.log`;
+  try {
+    await Deno.stat(path);
+  } catch {
+    throw new ContreeError(
+      `No logs for task ${taskId}: container ${name} does not exist and no logs were captured`,
+    );
+  }
+  return { path, container: name, live: false };
+}
+
+/** The watcher gave up: nothing was recorded (distinct from a container exiting 124). */
+export class WaitTimeout extends ContreeError {
+  constructor(taskId: string, container: string, seconds: number) {
+    super(
+      `Timed out after ${seconds}s waiting for task ${taskId} (container ${container}); no exit code recorded`,
+    );
+  }
+}
+
+/**
+ * Waits for the task's container to exit and records its exit code — the container's real
+ * code, 124 included. A watcher timeout throws WaitTimeout and records nothing; so does any
+ * podman failure (a failed `podman wait` is never passed off as an exit code).
+ */
+export async function taskWait(
+  ctx: TaskContext,
+  project: ProjectConfig,
+  taskId: string,
+  timeoutSeconds = DEFAULT_WAIT_TIMEOUT_SECONDS,
+): Promise<{ exitCode: number; container: string }> {
+  const meta = await requireTaskMeta(ctx, project, taskId);
+  const mode = recordedMode(
+    taskId,
+    meta,
+    `Start it with: contree task run ${project.name} ${taskId}`,
+  );
+  const name = containerName(project.name, mode, taskId);
+  const args = ["wait", name];
+  let result: PodmanResult;
+  try {
+    result = await ctx.podman.run(args, { timeoutMs: timeoutSeconds * 1000 });
+  } catch (error) {
+    if (error instanceof PodmanTimeout) throw new WaitTimeout(taskId, name, timeoutSeconds);
+    throw error;
+  }
+  if (result.code !== 0) {
+    throw new ContreeError(
+      `Cannot wait for task ${taskId} (${name}): ${describePodmanFailure(args, result)}`,
+    );
+  }
+  const output = result.stdout.trim();
+  if (!/^-?\d+$/.test(output)) {
+    throw new ContreeError(`podman wait ${name} printed no exit code: '${output}'`);
+  }
+  const exitCode = Number(output);
+  await updateTaskMeta(metaDir(ctx.roots, project.name), taskId, { exit_code: exitCode });
+  return { exitCode, container: name };
+}
+
+export interface DeleteResult {
+  taskId: string;
+  /** The archive entry, when one was written. */
+  archive?: string;
+  /** One line per cleanup step that did not complete. */
+  warnings: string[];
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Deletes a task, always to the end: marks it deleting, captures logs, archives metadata and
+ * logs, stops and removes its containers (every mode), removes the task directory and the
+ * metadata. Every step that fails adds a warning instead of stopping the others.
+ */
+export async function taskDelete(
+  ctx: TaskContext,
+  project: ProjectConfig,
+  taskId: string,
+): Promise<DeleteResult> {
+  const warnings: string[] = [];
+  const remove = ctx.remove ?? ((path, options) => Deno.remove(path, options));
+  const metas = metaDir(ctx.roots, project.name);
+  const result: DeleteResult = { taskId, warnings };
+
+  let meta: MetaDict = {};
+  try {
+    meta = await readTaskMeta(metas, taskId) ?? {};
+  } catch (error) {
+    warnings.push(`Metadata unreadable, deleting without an archive: ${message(error)}`);
+  }
+  const known = Object.keys(meta).length > 0;
+  if (known) {
+    // A delete that dies midway then shows as `deleting` rather than as a healthy task.
+    await updateTaskMeta(metas, taskId, { deleting: true }).catch((error) =>
+      ctx.log.debug(`Cannot mark task ${taskId} deleting: ${message(error)}`)
+    );
+  }
+  const mode = isMode(meta.mode) ? meta.mode : null;
+  const directory = taskDirectoryOf(project, taskId, meta);
+
+  if (mode && await probeState(ctx.podman, containerName(project.name, mode, taskId)) !== null) {
+    try {
+      await captureTaskLogs(ctx, project, taskId, mode, directory);
+    } catch (error) {
+      warnings.push(`Log capture failed: ${message(error)}`);
+    }
+  }
+
+  if (known) {
+    try {
+      result.archive = await archiveTask(
+        ctx.roots,
+        project.name,
+        taskId,
+        meta,
+        directory,
+        ctx.clock.now(),
+      );
+    } catch (error) {
+      warnings.push(`Archive failed: ${message(error)}`);
+    }
+  }
+
+  // Every mode, not just the recorded one: a launch that died before recording its mode
+  // still leaves its container behind.
+  const kept: string[] = [];
+  for (const each of MODES) {
+    const name = containerName(project.name, each, taskId);
+    const args = ["rm", "-f", "--time", String(project.shutdownTimeout), name];
+    try {
+      const removed = await ctx.podman.run(args, {
+        timeoutMs: PODMAN_TIMEOUTS.removeMs + project.shutdownTimeout * 1000,
+      });
+      const detail = describePodmanFailure(args, removed);
+      if (removed.code !== 0 && detail !== "no such container") {
+        kept.push(name);
+        warnings.push(`Container ${name}: ${detail}`);
+      }
+    } catch (error) {
+      kept.push(name);
+      warnings.push(`Container ${name}: ${message(error)}`);
+    }
+  }
+  if (kept.length > 0) {
+    warnings.push(
+      `Containers may still be running — remove them by hand: podman rm -f ${kept.join(" ")}`,
+    );
+  }
+
+  try {
+    await remove(directory, { recursive: true });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) {
+      warnings.push(`Workspace removal failed: ${message(error)}`);
+    }
+  }
+
+  for (const path of [dossierPath(metas, taskId), metaYamlPath(metas, taskId)]) {
+    try {
+      await remove(path);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) {
+        warnings.push(`Metadata removal failed for ${path}: ${message(error)}`);
+      }
+    }
+  }
+  return result;
+}

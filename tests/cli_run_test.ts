@@ -1,0 +1,207 @@
+import type { OperationEvent } from "../src/api/models.ts";
+import { assert, assertEquals, assertStringIncludes } from "./support/assert.ts";
+import { runCli, spawnCli, tempHome } from "./support/cli.ts";
+import { FakeApi } from "./support/fake_api.ts";
+import { installEventLog, runEvents } from "./support/fake_events.ts";
+import { FakeOperations, finishedOperation } from "./support/fake_operations.ts";
+
+const IMAGE = "11111111-2222-3333-4444-555555555555";
+const RESULT = "99999999-2222-3333-4444-555555555555";
+const OP = "87654321-9abc-baba-deda-0123456789ab";
+
+interface Env {
+  fake: FakeApi;
+  env: Record<string, string>;
+}
+
+async function withApi(fn: (e: Env) => Promise<void>) {
+  const fake = FakeApi.start();
+  const { home, cleanup } = await tempHome();
+  fake.on("POST", "/v1/instances", () => ({ status: 201, json: { uuid: OP, status: "PENDING" } }));
+  fake.on("DELETE", `/v1/operations/${OP}`, () => ({ status: 202 }));
+  const env = {
+    CONTREE_HOME: home,
+    CONTREE_URL: fake.url,
+    CONTREE_TOKEN: fake.token,
+    CONTREE_SESSION: "test-session",
+  };
+  try {
+    assertEquals((await runCli(["use", IMAGE], { env })).code, 0);
+    await fn({ fake, env });
+  } finally {
+    await fake.close();
+    await cleanup();
+  }
+}
+
+function withResult(events: OperationEvent[]): OperationEvent[] {
+  return events.map((e) =>
+    e.type === "completion" ? { ...e, data: { ...e.data, result_image_uuid: RESULT } } : e
+  );
+}
+
+async function readUntil(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  text: string,
+): Promise<string> {
+  let seen = "";
+  while (!seen.includes(text)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += new TextDecoder().decode(value);
+  }
+  return seen;
+}
+
+Deno.test("run: output reaches stdout while the server still holds the next frame", () =>
+  withApi(async ({ fake, env }) => {
+    const events = withResult(
+      runEvents([{ stream: "stdout", bytes: "first\n" }, { stream: "stdout", bytes: "second\n" }], {
+        code: 0,
+      }),
+    );
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let secondSent = false;
+    fake.on("GET", `/v1/operations/${OP}/events`, () => ({
+      events: [
+        ...events.slice(0, 3).map((frame) => ({ frame })),
+        { waitFor: released },
+        { signal: () => (secondSent = true) },
+        ...events.slice(3).map((frame) => ({ frame })),
+      ],
+    }));
+    const child = spawnCli(["run", "--", "sh", "-c", "echo first; sleep 1; echo second"], { env });
+    const reader = child.stdout.getReader();
+    assertEquals(await readUntil(reader, "first\n"), "first\n");
+    assert(!secondSent, "the first line was printed before the server sent the second");
+    release();
+    assertEquals(await readUntil(reader, "second\n"), "second\n");
+    reader.releaseLock();
+    const status = await child.status;
+    await child.stderr.cancel();
+    assertEquals(status.code, 0);
+
+    const history = await runCli(["-f", "json", "session", "show"], { env });
+    const rows = history.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assertEquals(rows.at(-1).image, RESULT, "the session advanced to the result image");
+    assertEquals(rows.at(-1).kind, "run");
+  }));
+
+Deno.test("run | head -c 10: the broken pipe cancels the operation and exits 141", () =>
+  withApi(async ({ fake, env }) => {
+    const big = "x".repeat(64 * 1024) + "\n";
+    const events = runEvents(
+      Array.from({ length: 60 }, () => ({ stream: "stdout" as const, bytes: big })),
+    );
+    // Serve the first frames, then hold the stream open: only the pipe can end this run.
+    fake.on("GET", `/v1/operations/${OP}/events`, () => ({
+      events: [...events.slice(0, 40).map((frame) => ({ frame })), { delayMs: 30_000 }],
+    }));
+    const child = spawnCli(["run", "--", "yes"], { env });
+    const reader = child.stdout.getReader();
+    const { value } = await reader.read();
+    assert(value && value.length > 0);
+    await reader.cancel(); // like `head -c 10` exiting after its bytes
+    const status = await child.status;
+    await child.stderr.cancel();
+    assertEquals(status.code, 141);
+    assertEquals(fake.calls("DELETE", `/v1/operations/${OP}`).length, 1);
+  }));
+
+Deno.test("run: SIGINT cancels the operation and exits 130; SIGTERM 143", async () => {
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    await withApi(async ({ fake, env }) => {
+      let sent!: () => void;
+      const firstSent = new Promise<void>((resolve) => (sent = resolve));
+      fake.on("GET", `/v1/operations/${OP}/events`, () => ({
+        events: [{ frame: runEvents([])[0] }, { signal: sent }, { delayMs: 30_000 }],
+      }));
+      const child = spawnCli(["run", "--", "sleep", "100"], { env });
+      await firstSent; // the operation runs and its stream is open
+      child.kill(signal);
+      const output = await child.output();
+      assertEquals(output.code, code);
+      assertEquals(fake.calls("DELETE", `/v1/operations/${OP}`).length, 1);
+      assertStringIncludes(
+        new TextDecoder().decode(output.stderr),
+        `[INFO] Cancelled operation ${OP}`,
+      );
+    });
+  }
+});
+
+Deno.test("run -f json: one JSONL row with the exit code passed through", () =>
+  withApi(async ({ fake, env }) => {
+    installEventLog(
+      fake,
+      OP,
+      withResult(runEvents([{ stream: "stdout", bytes: "hi\n" }], { code: 7 })),
+    );
+    const result = await runCli(["-f", "json", "run", "--", "sh", "-c", "echo hi; exit 7"], {
+      env,
+    });
+    assertEquals(result.code, 7);
+    const row = JSON.parse(result.stdout);
+    assertEquals([row.uuid, row.exit_code, row.stdout, row.image], [OP, 7, "hi\n", RESULT]);
+    assertEquals(result.stderr, "");
+  }));
+
+Deno.test("run without a session: the two-line notice, exit 1", async () => {
+  const fake = FakeApi.start();
+  const { home, cleanup } = await tempHome();
+  try {
+    const result = await runCli(["run", "true"], {
+      env: {
+        CONTREE_HOME: home,
+        CONTREE_URL: fake.url,
+        CONTREE_TOKEN: fake.token,
+        CONTREE_SESSION: "none",
+      },
+    });
+    assertEquals(result.code, 1);
+    assertStringIncludes(result.stderr, "No active session. Run `contree use IMAGE` to start one.");
+    assertEquals(fake.calls("POST", "/v1/instances").length, 0);
+  } finally {
+    await fake.close();
+    await cleanup();
+  }
+});
+
+Deno.test("op wait: exit status composition; show --raw is valid JSONL; refs resolve", () =>
+  withApi(async ({ fake, env }) => {
+    const A = "aaaaaaaa-0000-0000-0000-000000000001";
+    const B = "bbbbbbbb-0000-0000-0000-000000000002";
+    new FakeOperations(fake, [
+      finishedOperation(A, "SUCCESS", 0),
+      finishedOperation(B, "SUCCESS", 3),
+    ]);
+    assertEquals((await runCli(["op", "wait", A], { env })).code, 0);
+    const both = await runCli(["-f", "json", "op", "w", A, B], { env });
+    assertEquals(both.code, 3);
+    assertEquals(both.stdout.trim().split("\n").map((l) => JSON.parse(l).exit_code).sort(), [0, 3]);
+
+    const raw = await runCli(["show", "--raw", `${A} ${B}`], { env });
+    assertEquals(raw.code, 0);
+    assertEquals(raw.stdout.trim().split("\n").map((l) => JSON.parse(l).uuid), [A, B]);
+
+    const bad = await runCli(["op", "show", "@0", "garbage"], { env });
+    assertEquals(bad.code, 1);
+    assertStringIncludes(
+      bad.stderr,
+      "Invalid operation references: @0: History reference must be a non-zero number garbage",
+    );
+  }));
+
+Deno.test("ps: rows through the formatter; -q prints UUIDs only", () =>
+  withApi(async ({ fake, env }) => {
+    new FakeOperations(fake, [{ uuid: OP, kind: "instance", status: "EXECUTING", error: null }]);
+    const quiet = await runCli(["ps", "-q"], { env });
+    assertEquals(quiet.stdout, `${OP}\n`);
+    const table = await runCli(["ps"], { env });
+    assertStringIncludes(table.stdout, "UUID");
+    assertStringIncludes(table.stdout, "EXECUTING");
+    const since = await runCli(["ps", "--since", "1h"], { env });
+    assertEquals(since.code, 0);
+    assert(fake.requests.at(-1)!.query.get("since")!.endsWith("Z"));
+  }));

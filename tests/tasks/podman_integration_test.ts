@@ -1,0 +1,163 @@
+// The whole task lifecycle through the real CLI and real podman (busybox image, the repo's
+// containers.conf). Each test uses its own project name and removes its containers.
+
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../support/assert.ts";
+import { runCli } from "../support/cli.ts";
+import { ensureBusyboxImage, podmanEnv, podmanTest } from "../support/podman.ts";
+
+async function podman(args: string[]): Promise<Deno.CommandOutput> {
+  return await new Deno.Command("podman", {
+    args,
+    env: podmanEnv(),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+}
+
+interface Bench {
+  project: string;
+  env: Record<string, string>;
+  dir: string;
+  cli(args: string[]): ReturnType<typeof runCli>;
+}
+
+/** A temp config and state root and a fresh project on the busybox image. */
+async function withProject(fn: (bench: Bench) => Promise<void>, extra: string[] = []) {
+  const image = await ensureBusyboxImage();
+  const dir = await Deno.makeTempDir({ prefix: "contree-task-it-" });
+  const project = `it-${crypto.randomUUID().slice(0, 8)}`;
+  const env = {
+    CONTREE_HOME: `${dir}/home`,
+    CONTREE_TASKS_ROOT: `${dir}/state`,
+    ...podmanEnv(),
+  };
+  const bench: Bench = { project, env, dir, cli: (args) => runCli(args, { env }) };
+  try {
+    const created = await bench.cli(["project", "new", project, "--image", image, ...extra]);
+    assertEquals(created.code, 0, created.stderr);
+    await fn(bench);
+  } finally {
+    const listed = await podman(["ps", "-aq", "--filter", `label=contree.project=${project}`]);
+    const ids = new TextDecoder().decode(listed.stdout).split("\n").filter(Boolean);
+    if (ids.length > 0) await podman(["rm", "-f", "--time", "0", ...ids]);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+async function status(bench: Bench, id: string): Promise<Record<string, unknown>> {
+  const result = await bench.cli(["-f", "json", "task", "status", bench.project, id]);
+  assertEquals(result.code, 0, result.stderr);
+  return JSON.parse(result.stdout);
+}
+
+podmanTest("lifecycle: new → run → running → logs → stop → stopped → wait → delete", async () => {
+  await withProject(async (bench) => {
+    const { project } = bench;
+    const created = await bench.cli(["task", "new", project, "--name", "e2e"]);
+    assertEquals(created.code, 0, created.stderr);
+    const id = created.stdout.split(" ")[2];
+    const container = `${project}-cli-${id}`;
+
+    const started = await bench.cli(["task", "run", project, id]);
+    assertEquals(started.code, 0, started.stderr);
+    assertEquals(started.stdout, `Started task ${id} (e2e) in mode cli: container ${container}\n`);
+    const running = await status(bench, id);
+    assertEquals([running.status, running.container_state, running.mode], [
+      "running",
+      "running",
+      "cli",
+    ]);
+    assert(typeof running.ready_at === "string");
+
+    const list = await bench.cli(["task", "list", project, "--no-emoji"]);
+    assertEquals(list.stdout, `- ${id}: e2e running [mode=cli]\n`);
+
+    const logs = await bench.cli(["task", "logs", project, id]);
+    assertEquals([logs.code, logs.stdout], [0, "contree: task container ready\n"]);
+    const captured = `${bench.dir}/state/sandbox-live/tasks/${project}/${id}/logs/container.log`;
+    assertMatch(
+      await Deno.readTextFile(captured),
+      /^\d{4}-\d\d-\d\dT\S+ contree: task container ready\n$/,
+    );
+
+    // busybox has neither tmux nor bash: the login falls back to the shell.
+    const login = await bench.cli(["task", "login", project, id, "--print"]);
+    assertEquals(login.stdout, `podman exec -it ${container} /bin/sh\n`);
+
+    const stopped = await bench.cli(["task", "stop", project, id]);
+    assertEquals([stopped.code, stopped.stdout], [0, `Stopped task ${id}: e2e\n`]);
+    const after = await status(bench, id);
+    assertEquals([after.status, after.container_state, after.exit_code], [
+      "stopped",
+      "exited",
+      null,
+    ]);
+    // Following a stopped container prints what it wrote and ends.
+    const followed = await bench.cli(["task", "logs", project, id, "-f", "--tail", "1"]);
+    assertEquals([followed.code, followed.stdout], [0, "contree: task container ready\n"]);
+
+    const waited = await bench.cli(["task", "wait", project, id]);
+    assertEquals([waited.code, waited.stdout], [0, `Task ${id} exited with code 0\n`]);
+    assertEquals((await status(bench, id)).status, "completed");
+
+    const deleted = await bench.cli(["task", "delete", project, id]);
+    assertEquals(deleted.code, 0, deleted.stderr);
+    assertEquals(deleted.stderr, "");
+    const archive = deleted.stdout.match(/Archive: (.*)\n$/)?.[1] ?? "";
+    assertStringIncludes(archive, `${bench.dir}/state/archive/${project}/tasks/`);
+    const archived = JSON.parse(await Deno.readTextFile(`${archive}/task.json`));
+    assertEquals([archived.task_id, archived.name, archived.exit_code], [id, "e2e", 0]);
+    assertStringIncludes(
+      await Deno.readTextFile(`${archive}/logs/container.log`),
+      "contree: task container ready",
+    );
+    assertEquals((await podman(["container", "exists", container])).code, 1);
+    const gone = await bench.cli(["task", "list", project]);
+    assertEquals([gone.code, gone.stdout], [0, ""]);
+  });
+});
+
+podmanTest(
+  "run mode: exit 124 is the container's code; a watcher timeout records nothing",
+  async () => {
+    await withProject(async (bench) => {
+      const { project } = bench;
+      const run = await bench.cli([
+        "-f",
+        "json",
+        "task",
+        "run",
+        project,
+        "--mode",
+        "run",
+        "--name",
+        "times-out",
+        "--command",
+        "echo out; echo err >&2; exit 124",
+      ]);
+      assertEquals(run.code, 0, run.stderr);
+      const id = JSON.parse(run.stdout).id;
+      const waited = await bench.cli(["task", "wait", project, id]);
+      assertEquals([waited.code, waited.stdout], [124, `Task ${id} exited with code 124\n`]);
+      const recorded = await status(bench, id);
+      assertEquals([recorded.exit_code, recorded.status], [124, "failed"]);
+      const logs = await bench.cli(["task", "logs", project, id]);
+      assertEquals(logs.stdout, "out\nerr\n");
+
+      // A container that keeps running outlives a 1 s watcher: exit 1, nothing recorded.
+      const idle = await bench.cli(["-f", "json", "task", "run", project, "--name", "idle"]);
+      const idleId = JSON.parse(idle.stdout).id;
+      const timeout = await bench.cli(["task", "wait", project, idleId, "--timeout", "1"]);
+      assertEquals(timeout.code, 1);
+      assertStringIncludes(timeout.stderr, `Timed out after 1s waiting for task ${idleId}`);
+      assertEquals((await status(bench, idleId)).exit_code, null);
+
+      for (const each of [id, idleId]) {
+        const deleted = await bench.cli(["task", "delete", project, each]);
+        assertEquals([deleted.code, deleted.stderr], [0, ""]);
+      }
+      const left = await podman(["ps", "-aq", "--filter", `label=contree.project=${project}`]);
+      assertEquals(new TextDecoder().decode(left.stdout), "");
+    }, ["--shutdown-timeout", "2"]);
+  },
+);

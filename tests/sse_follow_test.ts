@@ -252,3 +252,25 @@ Deno.test("frames: invalid JSON ends the stream as invalid (the follower reconne
   for await (const item of readSseItems(stream)) items.push(item);
   assertEquals(items.map((i) => i.kind), ["invalid"]);
 });
+
+Deno.test("follow: a drain that breaks too keeps draining while it makes progress", () =>
+  withFake(async (fake) => {
+    const events = runEvents(CHUNKS);
+    const log = installEventLog(fake, OP, events, {
+      interruptions: [{ after: 2, how: "close" }, { after: 2, how: "drop" }, {
+        after: 1,
+        how: "truncateGzip",
+      }],
+      terminalAfterConnections: 1,
+    });
+    const { ids, stdout, result } = await collect(clientFor(fake));
+    assertEquals(ids, events.map((e) => e.id), "nothing lost, nothing twice");
+    assertEquals(stdout, EXPECTED_STDOUT);
+    assertEquals(result.completion.data.status, "SUCCESS");
+    assertEquals(log.connections.map((c) => [c.lastEventId, c.follow]), [
+      [null, "1"],
+      ["1", null],
+      ["3", null],
+      ["4", null],
+    ]);
+  }));

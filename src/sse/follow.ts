@@ -5,7 +5,8 @@
 // - `completion` ends the follow at once; no GET is needed.
 // - `sse_error`, a clean close without completion, a mid-stream drop, a truncated gzip body or
 //   an invalid frame → probe `GET /operations/{id}`; terminal → drain the retained log from the
-//   cursor (so output written just before the end is not lost) and stop; else reconnect.
+//   cursor until its completion (so output written just before the end is not lost); else
+//   reconnect.
 // - 410/425/429/5xx → probe, then sleep Retry-After or the ladder, reconnect.
 // - 400/404/405/406 → the events route is unusable: poll the operation until terminal and
 //   synthesise the completion. 401/403 → fail at once.
@@ -26,6 +27,8 @@ import { readSseItems } from "./frames.ts";
 
 /** Minimum wait before reconnecting after a cycle that delivered nothing new. */
 export const TIGHT_LOOP_FLOOR_MS = 500;
+/** Drain passes in a row without a new event before the completion is synthesised. */
+const DRAIN_IDLE_PASSES = 3;
 
 const POLLING_STATUSES = new Set([400, 404, 405, 406]);
 const AUTH_STATUSES = new Set([401, 403]);
@@ -192,13 +195,24 @@ class Follower {
     }
   }
 
-  /** The operation is terminal: drain the retained log once without `follow`. */
+  /**
+   * The operation is terminal: drain the retained log without `follow`, reconnecting while
+   * each pass makes progress (the drain can break like any stream). When a pass brings
+   * nothing new a few times in a row, or the log is gone, the completion is synthesised.
+   */
   async finish(operation: Operation): Promise<FollowResult> {
     let completion: CompletionEvent | undefined;
-    try {
-      completion = await this.cycle(false);
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
+    for (let idle = 0; !completion && idle < DRAIN_IDLE_PASSES;) {
+      const before = this.cursor;
+      try {
+        completion = await this.cycle(false);
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        break; // the log is not (or no longer) retained
+      }
+      if (completion) break;
+      if (this.cursor > before) idle = 0;
+      else await this.sleep(ladderDelayMs(idle++));
     }
     if (!completion) {
       completion = completionFromOperation(operation, this.cursor + 1);

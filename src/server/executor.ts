@@ -1,0 +1,418 @@
+// Runs instance operations as podman containers (one container `contree-op-<uuid>` per run).
+//
+// Cheap path: one `podman run` (with `--rm` when disposable). When files must be injected (or
+// the working directory is missing from the image), the container is created first, a tar of
+// the files is streamed into `podman cp`, and `podman start -a` runs it. stdout and stderr of
+// the podman client are the process's own streams; each chunk becomes an event as it arrives.
+// A successful non-disposable run is committed to a new image.
+
+import type { InstanceResult, StreamRepr } from "../api/models.ts";
+import { decodeStreamRepr, encodeStreamRepr } from "../api/stream_repr.ts";
+import type { Logger } from "../log.ts";
+import type { BlobStore } from "./blobs.ts";
+import { type ImageCatalog, LABEL_OPERATION, LABEL_SERVER } from "./images.ts";
+import { type ImageMounts, resolveInImage } from "./inspect.ts";
+import { type Outcome, type RunContext, type Runner, stoppedOutcome } from "./operations.ts";
+import { type Podman, podmanMessage } from "./podman.ts";
+import { commandLine, type InstanceSpec } from "./spawn.ts";
+import type { ImageRow, Store } from "./store.ts";
+import { iteratorStream, tarChunks, type TarMember } from "./tar.ts";
+
+export interface ExecutorDeps {
+  podman: Podman;
+  store: Store;
+  blobs: BlobStore;
+  images: ImageCatalog;
+  mounts: ImageMounts;
+  log: Logger;
+  now?: () => number;
+}
+
+/** podman's default PATH, restored when an earlier run's PATH leaked into a committed image. */
+export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/** Variables podman sets in every container itself. */
+const PODMAN_ENV = new Set(["TERM", "container", "HOSTNAME"]);
+const SECRET_NAME = /(token|secret|password|api_key|credentials|authorization)$/i;
+const RESOURCE_KEYS = [
+  "user_time_us",
+  "sys_time_us",
+  "max_rss_kb",
+  "shared_memory",
+  "unshared_memory",
+  "swaps",
+  "minor_faults",
+  "major_faults",
+  "voluntary_ctx_switches",
+  "involuntary_ctx_switches",
+  "block_input_ops",
+  "block_output_ops",
+  "ipc_msgs_sent",
+  "ipc_msgs_received",
+  "signals_received",
+];
+const TAIL_BYTES = 4096;
+
+/** True when `promise` settles within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms));
+  try {
+    return await Promise.race([promise.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function containerName(opUuid: string): string {
+  return `contree-op-${opUuid}`;
+}
+
+/**
+ * `podman commit` keeps a run's environment in the new image. A run therefore gets its
+ * effective environment (the image's preserved env overlaid with the request's) explicitly, and
+ * every other variable left in the image's config by earlier runs is unset.
+ */
+export function environmentArgs(
+  image: Pick<ImageRow, "env" | "config_env">,
+  requested: Record<string, string> | null,
+): { args: string[]; effective: Record<string, string> } {
+  const effective = { ...image.env, ...requested };
+  const args = Object.entries(effective).flatMap(([name, value]) => ["--env", `${name}=${value}`]);
+  for (const entry of image.config_env) {
+    const split = entry.indexOf("=");
+    const name = split < 0 ? entry : entry.slice(0, split);
+    if (name in effective || PODMAN_ENV.has(name)) continue;
+    if (name === "PATH") {
+      if (entry.slice(split + 1) !== DEFAULT_PATH) args.push("--env", `PATH=${DEFAULT_PATH}`);
+    } else args.push("--unsetenv", name);
+  }
+  return { args, effective };
+}
+
+export function redactEnv(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).map(([name, value]) => [name, SECRET_NAME.test(name) ? "<MASKED>" : value]),
+  );
+}
+
+/** `podman run`/`create` options of a run (everything but the image and the command). */
+function containerOptions(
+  serverId: string,
+  opUuid: string,
+  spec: InstanceSpec,
+  envArgs: string[],
+): string[] {
+  return [
+    ...["--name", containerName(opUuid)],
+    ...["--label", `${LABEL_SERVER}=${serverId}`, "--label", `${LABEL_OPERATION}=${opUuid}`],
+    ...["--pull", "never", "--log-driver", "none"],
+    ...["--user", `${spec.uid}:${spec.gid}`, "--hostname", spec.hostname, "--workdir", spec.cwd],
+    ...(spec.networking.enabled ? [] : ["--network", "none"]),
+    ...envArgs,
+  ];
+}
+
+/** Output of one stream: emitted as events up to the cap, the rest counted as dropped. */
+class OutputCapture {
+  readonly #chunks: Uint8Array[] = [];
+  #emitted = 0;
+  #dropped = 0;
+  #tail = new Uint8Array();
+
+  constructor(
+    readonly stream: "stdout" | "stderr",
+    private readonly cap: number,
+    private readonly emit: RunContext["emit"],
+  ) {}
+
+  push(chunk: Uint8Array): void {
+    const kept = chunk.subarray(0, Math.max(0, this.cap - this.#emitted));
+    if (kept.length > 0) {
+      this.#chunks.push(kept.slice());
+      this.#emitted += kept.length;
+      this.emit(1, this.stream, { ...encodeStreamRepr(kept) });
+    }
+    this.#dropped += chunk.length - kept.length;
+    const recent = chunk.subarray(Math.max(0, chunk.length - TAIL_BYTES));
+    const joined = new Uint8Array(this.#tail.length + recent.length);
+    joined.set(this.#tail);
+    joined.set(recent, this.#tail.length);
+    this.#tail = joined.slice(Math.max(0, joined.length - TAIL_BYTES));
+  }
+
+  async drain(readable: ReadableStream<Uint8Array>): Promise<void> {
+    for await (const chunk of readable) this.push(chunk);
+  }
+
+  /** Emits the `truncated` event when output was dropped. */
+  finish(): void {
+    if (this.#dropped > 0) {
+      this.emit(1, "truncated", {
+        stream: this.stream,
+        bytes_emitted: this.#emitted,
+        bytes_dropped: this.#dropped,
+      });
+    }
+  }
+
+  /** The last bytes written (whether emitted or dropped), as text. */
+  tail(): string {
+    return new TextDecoder().decode(this.#tail);
+  }
+
+  repr(): StreamRepr {
+    const all = new Uint8Array(this.#emitted);
+    let at = 0;
+    for (const chunk of this.#chunks) {
+      all.set(chunk, at);
+      at += chunk.length;
+    }
+    return { ...encodeStreamRepr(all), truncated: this.#dropped > 0 };
+  }
+}
+
+export class InstanceExecutor {
+  readonly #cleanups = new Set<Promise<unknown>>();
+  readonly #now: () => number;
+
+  constructor(private readonly deps: ExecutorDeps) {
+    this.#now = deps.now ?? Date.now;
+  }
+
+  get runner(): Runner {
+    return (ctx) => this.#run(ctx);
+  }
+
+  /** Waits for background container removals (shutdown). */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.#cleanups]);
+  }
+
+  #background(promise: Promise<unknown>): void {
+    const tracked = promise.catch(() => {}).finally(() => this.#cleanups.delete(tracked));
+    this.#cleanups.add(tracked);
+  }
+
+  async #cwdMissing(image: ImageRow, cwd: string): Promise<boolean> {
+    try {
+      return await this.deps.mounts.use(image.podman_id, async (lease) => {
+        return (await resolveInImage(lease.root, cwd)) === undefined;
+      });
+    } catch {
+      return false; // cannot look (e.g. rootless podman): let podman report a missing cwd
+    }
+  }
+
+  #injection(spec: InstanceSpec, withCwd: boolean): TarMember[] {
+    const mtime = Math.trunc(this.#now() / 1000);
+    const members: TarMember[] = [];
+    if (withCwd) {
+      members.push({
+        entry: {
+          name: spec.cwd.slice(1),
+          type: "directory",
+          mode: 0o755,
+          uid: spec.uid,
+          gid: spec.gid,
+          mtime,
+        },
+      });
+    }
+    for (const [path, file] of Object.entries(spec.files)) {
+      const record = this.deps.store.file(file.uuid);
+      if (!record) throw new Error(`file not found: ${file.uuid}`);
+      members.push({
+        entry: {
+          name: path.slice(1),
+          type: "file",
+          mode: parseInt(file.mode, 8),
+          uid: file.uid,
+          gid: file.gid,
+          size: record.size,
+          mtime,
+        },
+        source: this.deps.blobs.path(record.sha256),
+      });
+    }
+    return members;
+  }
+
+  async #run(ctx: RunContext): Promise<Outcome> {
+    const { podman, store, images } = this.deps;
+    const spec = ctx.op.metadata as unknown as InstanceSpec;
+    const image = store.image(spec.image);
+    if (!image) return { status: "FAILED", error: `image not found: ${spec.image}` };
+    const name = containerName(ctx.op.uuid);
+    const environment = environmentArgs(image, spec.env);
+    const cwdMissing = await this.#cwdMissing(image, spec.cwd);
+    const members = this.#injection(spec, cwdMissing);
+    const stdin = spec.stdin ? decodeStreamRepr(spec.stdin) : undefined;
+    const options = containerOptions(images.serverId, ctx.op.uuid, spec, environment.args);
+    if (stdin) options.push("--interactive");
+    const argv = commandLine(spec);
+    if (ctx.signal.aborted) return stoppedOutcome(ctx.signal);
+
+    const created = members.length > 0;
+    let child: Deno.ChildProcess;
+    try {
+      if (created) {
+        await podman.ok(["create", ...options, image.podman_id, ...argv], { signal: ctx.signal });
+        await podman.ok(["cp", "--archive=false", "-", `${name}:/`], {
+          stdin: iteratorStream(tarChunks(members)),
+          timeoutMs: 600_000,
+          signal: ctx.signal,
+        });
+      }
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      ctx.executing();
+      ctx.emit(1, "spawn", {
+        pid: 1,
+        command: spec.command,
+        args: spec.args,
+        shell: spec.shell,
+        cwd: spec.cwd,
+        uid: spec.uid,
+        gid: spec.gid,
+        timeout: spec.timeout,
+        truncate_at: spec.truncate_output_at,
+        env: redactEnv(environment.effective),
+      });
+      if (stdin && stdin.length > 0) ctx.emit(1, "stdin", { ...encodeStreamRepr(stdin) });
+      child = podman.spawn(
+        created
+          ? ["start", "--attach", ...(stdin ? ["--interactive"] : []), name]
+          : ["run", ...(spec.disposable ? ["--rm"] : []), ...options, image.podman_id, ...argv],
+        stdin ? "piped" : "null",
+      );
+    } catch (error) {
+      if (created) this.#background(this.#remove(name));
+      if (ctx.signal.aborted) return stoppedOutcome(ctx.signal);
+      return { status: "FAILED", error: (error as Error).message };
+    }
+
+    const started = this.#now();
+    const stdout = new OutputCapture("stdout", spec.truncate_output_at, ctx.emit);
+    const stderr = new OutputCapture("stderr", spec.truncate_output_at, ctx.emit);
+    const pumps = Promise.all([stdout.drain(child.stdout), stderr.drain(child.stderr)]);
+    if (stdin) {
+      const writer = child.stdin.getWriter();
+      void writer.write(stdin).then(() => writer.close()).catch(() => {});
+    }
+    let timedOut = false;
+    let stopping: Promise<void> | undefined;
+    const stop = () => stopping ??= this.#kill(name, child);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      void stop();
+    }, spec.timeout * 1000);
+    ctx.signal.addEventListener("abort", stop, { once: true });
+    if (ctx.signal.aborted) void stop();
+    let status: Deno.CommandStatus;
+    try {
+      status = await child.status;
+      await pumps;
+    } finally {
+      clearTimeout(timer);
+      ctx.signal.removeEventListener("abort", stop);
+    }
+    const durationMs = this.#now() - started;
+    const killed = stopping !== undefined;
+    stdout.finish();
+    stderr.finish();
+    ctx.emit(1, "exit", {
+      pid: 1,
+      code: status.code,
+      signal: killed ? 9 : -1,
+      core_dump: false,
+      timed_out: timedOut,
+      duration_ms: durationMs,
+      resources: Object.fromEntries(RESOURCE_KEYS.map((key) => [key, -1])),
+    });
+    const result: InstanceResult = {
+      state: {
+        exit_code: status.code,
+        pid: 1,
+        signal: killed ? 9 : -1,
+        timed_out: timedOut,
+        core_dump: false,
+        stopped: false,
+        continued: false,
+      },
+      stdout: stdout.repr(),
+      stderr: stderr.repr(),
+      resources: { elapsed_time: durationMs / 1000 },
+    };
+
+    let outcome: Outcome;
+    const removeAfter = created || !spec.disposable || killed;
+    try {
+      outcome = await this.#outcome(ctx, spec, image, { status, timedOut, stderr, name });
+    } finally {
+      if (removeAfter) this.#background(this.#remove(name));
+    }
+    ctx.emit(0, "shutdown", {
+      stopped_at: new Date(this.#now()).toISOString(),
+      reason: timedOut
+        ? "timeout"
+        : ctx.signal.reason === "cancel"
+        ? "cancelled"
+        : ctx.signal.aborted
+        ? "server_shutdown"
+        : "job_complete",
+    });
+    return { ...outcome, result };
+  }
+
+  async #outcome(
+    ctx: RunContext,
+    spec: InstanceSpec,
+    image: ImageRow,
+    run: { status: Deno.CommandStatus; timedOut: boolean; stderr: OutputCapture; name: string },
+  ): Promise<Outcome> {
+    if (ctx.signal.aborted) return stoppedOutcome(ctx.signal);
+    if (run.timedOut) {
+      return { status: "FAILED", error: `timed out after ${spec.timeout}s` };
+    }
+    // 125 is podman's own failure (the process never ran); its message ends stderr.
+    const podmanError = run.status.code === 125 && /(^|\n)Error: /.test(run.stderr.tail())
+      ? podmanMessage(run.stderr.tail())
+      : undefined;
+    if (podmanError) return { status: "FAILED", error: `podman: ${podmanError}` };
+    if (spec.disposable) {
+      return { status: "SUCCESS", resultImageUuid: image.uuid, imageSize: 0 };
+    }
+    const uuid = crypto.randomUUID();
+    const newImage = { uuid, operationUuid: ctx.op.uuid, tag: null };
+    const { podman, images } = this.deps;
+    try {
+      await podman.ok(
+        ["commit", "--quiet", ...images.labelChanges(newImage), run.name, images.podmanName(uuid)],
+        { timeoutMs: 600_000 },
+      );
+      const env = spec.preserve_env ? { ...image.env, ...spec.env } : image.env;
+      const row = await images.register(newImage, env);
+      return { status: "SUCCESS", resultImageUuid: row.uuid, imageSize: row.size };
+    } catch (error) {
+      return { status: "FAILED", error: `snapshot failed: ${(error as Error).message}` };
+    }
+  }
+
+  /** Kills the container, retrying while podman is still creating it; last resort: the client. */
+  async #kill(name: string, child: Deno.ChildProcess): Promise<void> {
+    const exited = child.status.then(() => true, () => true);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      await this.deps.podman.call(["kill", name], { timeoutMs: 10_000 }).catch(() => {});
+      if (await settlesWithin(exited, 500)) return;
+    }
+    this.deps.log.warning(`podman did not stop ${name}; killing the podman client`);
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // exited meanwhile
+    }
+  }
+
+  async #remove(name: string): Promise<void> {
+    await this.deps.podman.call(["rm", "--force", "--time", "0", name], { timeoutMs: 60_000 });
+  }
+}

@@ -1,0 +1,227 @@
+// Image imports (operations of kind `image_import`). Only the filesystem is imported, as by the
+// real API (no ENV/ENTRYPOINT/CMD): the result is always a flat `podman import` with our labels.
+//
+// Registry URLs:
+// - `docker://<registry>/<path>:<tag>` — the reference is used from local podman storage when it
+//   is there (podman's `--pull=missing`; works offline), otherwise `podman pull`ed; its
+//   filesystem is exported from a throw-away container and imported.
+// - `file:///abs/path/rootfs.tar[.gz|.tgz|.xz|.bz2]` — a rootfs tarball on the server's machine,
+//   imported as is (offline use; an extension of the API).
+
+import type { ImageImportRequest } from "../api/models.ts";
+import { badRequest } from "./errors.ts";
+import { type ImageCatalog, LABEL_OPERATION, LABEL_SERVER, validTag } from "./images.ts";
+import { type Outcome, type RunContext, type Runner, stoppedOutcome } from "./operations.ts";
+import { type Podman, PodmanError } from "./podman.ts";
+
+export const IMPORT_DEFAULT_TIMEOUT = 300;
+export const IMPORT_MAX_TIMEOUT = 3600;
+
+export interface ImportSpec {
+  registry: { url: string; credentials?: { username?: string; password?: string } };
+  tag: string | null;
+  timeout: number;
+}
+
+/** Validates an import body; the second value is the metadata to store (password masked). */
+export function parseImportRequest(body: unknown): { spec: ImportSpec; metadata: ImportSpec } {
+  const request = body as Partial<ImageImportRequest> | null;
+  if (!request || typeof request !== "object" || Array.isArray(request)) {
+    throw badRequest("the body must be a JSON object");
+  }
+  const registry = request.registry;
+  if (!registry || typeof registry !== "object" || typeof registry.url !== "string") {
+    throw badRequest("registry.url is required");
+  }
+  parseSource(registry.url);
+  const tag = request.tag ?? null;
+  if (tag !== null && !validTag(tag)) throw badRequest(`invalid tag: ${JSON.stringify(tag)}`);
+  const timeout = request.timeout ?? IMPORT_DEFAULT_TIMEOUT;
+  if (!Number.isInteger(timeout) || timeout < 1 || timeout > IMPORT_MAX_TIMEOUT) {
+    throw badRequest(`timeout must be between 1 and ${IMPORT_MAX_TIMEOUT}`);
+  }
+  const credentials = registry.credentials ?? undefined;
+  if (credentials !== undefined && (typeof credentials !== "object" || credentials === null)) {
+    throw badRequest("registry.credentials must be an object");
+  }
+  const spec: ImportSpec = { registry: { url: registry.url, credentials }, tag, timeout };
+  const masked: ImportSpec = {
+    ...spec,
+    registry: {
+      url: registry.url,
+      ...(credentials
+        ? {
+          credentials: {
+            ...credentials,
+            ...(credentials.password !== undefined ? { password: "<MASKED>" } : {}),
+          },
+        }
+        : {}),
+    },
+  };
+  return { spec, metadata: masked };
+}
+
+/** The registry of an image reference, as Docker names it (docker.io for bare names). */
+export function registryHost(reference: string): string {
+  const first = reference.split("/")[0];
+  return reference.includes("/") &&
+      (first.includes(".") || first.includes(":") || first === "localhost")
+    ? first
+    : "docker.io";
+}
+
+type Source = { kind: "docker"; reference: string } | { kind: "file"; path: string };
+
+function parseSource(url: string): Source {
+  if (url.startsWith("docker://")) {
+    const reference = url.slice("docker://".length);
+    if (!/^[a-z0-9][\w.\-/:@]*$/i.test(reference)) {
+      throw badRequest(`invalid image reference: ${url}`);
+    }
+    return { kind: "docker", reference };
+  }
+  if (url.startsWith("file://")) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw badRequest(`invalid file URL: ${url}`);
+    }
+    if (parsed.host !== "" && parsed.host !== "localhost") {
+      throw badRequest(`file URLs must name a local path (file:///abs/path): ${url}`);
+    }
+    return { kind: "file", path: decodeURIComponent(parsed.pathname) };
+  }
+  throw badRequest(
+    `unsupported registry URL (expected docker://<registry>/<image>:<tag> or file:///path/rootfs.tar): ${url}`,
+  );
+}
+
+/** Runs imports. The registry credentials arrive as the operation's transient input: they are
+ * never stored (the stored metadata has the password masked). */
+export class Importer {
+  constructor(private readonly podman: Podman, private readonly images: ImageCatalog) {}
+
+  get runner(): Runner {
+    return (ctx) => this.#run(ctx);
+  }
+
+  async #run(ctx: RunContext): Promise<Outcome> {
+    const spec = ctx.op.metadata as unknown as ImportSpec;
+    const credentials = (ctx.transient as ImportSpec | undefined)?.registry.credentials;
+    ctx.executing();
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort("timeout"), spec.timeout * 1000);
+    const signal = AbortSignal.any([ctx.signal, deadline.signal]);
+    const uuid = crypto.randomUUID();
+    const image = { uuid, operationUuid: ctx.op.uuid, tag: spec.tag };
+    const target = this.images.podmanName(uuid);
+    const labels = this.images.labelChanges(image);
+    try {
+      const source = parseSource(spec.registry.url);
+      if (source.kind === "file") {
+        await Deno.stat(source.path).catch(() => {
+          throw new Error(`no such file on the server: ${source.path}`);
+        });
+        await this.podman.ok(["import", "--quiet", ...labels, source.path, target], {
+          timeoutMs: spec.timeout * 1000,
+          signal,
+        });
+      } else {
+        await this.#importReference(source.reference, credentials, labels, target, signal, ctx);
+      }
+      if (signal.aborted) throw signal.reason;
+      const row = await this.images.register(image, {});
+      return {
+        status: "SUCCESS",
+        resultImageUuid: row.uuid,
+        resultTag: row.tag,
+        imageSize: row.size,
+      };
+    } catch (error) {
+      if (ctx.signal.aborted) return stoppedOutcome(ctx.signal);
+      if (deadline.signal.aborted) {
+        return { status: "FAILED", error: `import timed out after ${spec.timeout}s` };
+      }
+      return { status: "FAILED", error: (error as Error).message };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * `podman pull`; credentials go through a temporary 0600 auth file, never the command line
+   * (where other local users could read them).
+   */
+  async #pull(
+    reference: string,
+    credentials: ImportSpec["registry"]["credentials"],
+    signal: AbortSignal,
+  ): Promise<void> {
+    let authFile: string | undefined;
+    try {
+      if (credentials?.username) {
+        authFile = await Deno.makeTempFile({ prefix: "contree-auth-", suffix: ".json" });
+        await Deno.chmod(authFile, 0o600);
+        const auth = btoa(`${credentials.username}:${credentials.password ?? ""}`);
+        await Deno.writeTextFile(
+          authFile,
+          JSON.stringify({ auths: { [registryHost(reference)]: { auth } } }),
+        );
+      }
+      await this.podman.ok(
+        ["pull", "--quiet", ...(authFile ? ["--authfile", authFile] : []), reference],
+        { timeoutMs: 3_600_000, signal },
+      );
+    } finally {
+      if (authFile) await Deno.remove(authFile).catch(() => {});
+    }
+  }
+
+  async #importReference(
+    reference: string,
+    credentials: ImportSpec["registry"]["credentials"],
+    labels: string[],
+    target: string,
+    signal: AbortSignal,
+    ctx: RunContext,
+  ): Promise<void> {
+    const present = await this.podman.call(["image", "exists", reference], { signal });
+    if (present.code !== 0) await this.#pull(reference, credentials, signal);
+    const container = `contree-import-${ctx.op.uuid}`;
+    await this.podman.ok([
+      "create",
+      ...["--name", container, "--pull", "never"],
+      ...["--label", `${LABEL_SERVER}=${this.images.serverId}`],
+      ...["--label", `${LABEL_OPERATION}=${ctx.op.uuid}`],
+      reference,
+      "/contree-export",
+    ], { signal });
+    try {
+      const exporter = this.podman.spawn(["export", container]);
+      const onAbort = () => {
+        try {
+          exporter.kill("SIGKILL");
+        } catch {
+          // exited
+        }
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      const stderr = new Response(exporter.stderr).text().catch(() => "");
+      try {
+        await this.podman.ok(["import", "--quiet", ...labels, "-", target], {
+          stdin: exporter.stdout,
+          timeoutMs: 3_600_000,
+          signal,
+        });
+        const status = await exporter.status;
+        if (!status.success) throw new PodmanError(["export"], status.code, await stderr);
+      } finally {
+        signal.removeEventListener("abort", onAbort);
+      }
+    } finally {
+      await this.podman.call(["rm", "--force", container]).catch(() => {});
+    }
+  }
+}

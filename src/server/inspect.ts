@@ -1,0 +1,379 @@
+// Reading images without running them (API spec §3.7): the image is mounted read-only with
+// `podman image mount` (root podman; rootless podman would need `podman unshare`), and paths are
+// resolved inside the mount with chroot semantics — absolute symlink targets and `..` never
+// leave the image root. Mounts are reused (least recently used ones beyond `maxMounts` are
+// unmounted) and all are unmounted on shutdown.
+
+import type { DirectoryList, FileItem } from "../api/models.ts";
+import { HttpError } from "./errors.ts";
+import type { Podman } from "./podman.ts";
+import { iteratorStream, tarChunks, type TarEntry, type TarMember } from "./tar.ts";
+
+interface Mount {
+  root: Promise<string>;
+  users: number;
+  lastUsed: number;
+  names?: Promise<IdNames>;
+}
+
+export interface MountLease {
+  root: string;
+  /** uid/gid → names from the image's /etc/passwd and /etc/group. */
+  names(): Promise<IdNames>;
+  release(): void;
+}
+
+export class ImageMounts {
+  readonly #mounts = new Map<string, Mount>();
+  #clock = 0;
+
+  constructor(private readonly podman: Podman, private readonly maxMounts = 16) {}
+
+  /** Mounts the image (or reuses its mount); call `release` when done. */
+  async acquire(podmanId: string): Promise<MountLease> {
+    let mount = this.#mounts.get(podmanId);
+    if (!mount) {
+      const root = this.podman.ok(["image", "mount", podmanId]).then((path) => {
+        if (!path) throw new Error("podman printed no mount point");
+        return path;
+      });
+      mount = { root, users: 0, lastUsed: 0 };
+      this.#mounts.set(podmanId, mount);
+      root.catch(() => this.#mounts.delete(podmanId));
+    }
+    mount.users++;
+    mount.lastUsed = ++this.#clock;
+    let root: string;
+    try {
+      root = await mount.root;
+    } catch (error) {
+      mount.users--;
+      throw new HttpError(500, `cannot mount the image: ${(error as Error).message}`);
+    }
+    const entry = mount;
+    this.#evict();
+    let released = false;
+    return {
+      root,
+      names: () => entry.names ??= readIdNames(root),
+      release: () => {
+        if (released) return;
+        released = true;
+        entry.users--;
+        this.#evict();
+      },
+    };
+  }
+
+  /** Runs `fn` with the image mounted. */
+  async use<T>(podmanId: string, fn: (lease: MountLease) => Promise<T>): Promise<T> {
+    const lease = await this.acquire(podmanId);
+    try {
+      return await fn(lease);
+    } finally {
+      lease.release();
+    }
+  }
+
+  async closeAll(): Promise<void> {
+    const ids = [...this.#mounts.keys()];
+    this.#mounts.clear();
+    await Promise.all(ids.map((id) => this.#unmount(id)));
+  }
+
+  #evict(): void {
+    if (this.#mounts.size <= this.maxMounts) return;
+    const idle = [...this.#mounts.entries()]
+      .filter(([, mount]) => mount.users === 0)
+      .sort(([, a], [, b]) => a.lastUsed - b.lastUsed);
+    for (const [id] of idle.slice(0, this.#mounts.size - this.maxMounts)) {
+      this.#mounts.delete(id);
+      void this.#unmount(id);
+    }
+  }
+
+  async #unmount(podmanId: string): Promise<void> {
+    await this.podman.call(["image", "unmount", podmanId]).catch(() => {});
+  }
+}
+
+// ---- paths inside the image ----
+
+const MAX_SYMLINKS = 40;
+
+/** The components of a request path; `..` above the root is refused. */
+export function requestComponents(path: string): string[] {
+  const parts: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (parts.length === 0) throw new HttpError(400, `path escapes the image root: ${path}`);
+      parts.pop();
+    } else parts.push(part);
+  }
+  return parts;
+}
+
+export interface ResolvedPath {
+  /** Path on the host, inside the mount (every component a real directory or the target). */
+  host: string;
+  /** The same path as seen inside the image. */
+  path: string;
+  info: Deno.FileInfo;
+}
+
+async function lstatOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
+  try {
+    return await Deno.lstat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/**
+ * Resolves `path` inside the image mounted at `root`, following symlinks within the root (the
+ * last component only when `followFinal`). Undefined when a component does not exist.
+ */
+export async function resolveInImage(
+  root: string,
+  path: string,
+  followFinal = true,
+): Promise<ResolvedPath | undefined> {
+  const pending = requestComponents(path);
+  const current: string[] = [];
+  let info: Deno.FileInfo | undefined;
+  let links = 0;
+  while (pending.length > 0) {
+    const part = pending.shift()!;
+    if (part === "..") {
+      current.pop();
+      continue;
+    }
+    const next = await lstatOrUndefined(`${root}/${[...current, part].join("/")}`);
+    if (!next) return undefined;
+    if (next.isSymlink && (pending.length > 0 || followFinal)) {
+      if (++links > MAX_SYMLINKS) {
+        throw new HttpError(422, `too many levels of symbolic links: ${path}`);
+      }
+      const target = await Deno.readLink(`${root}/${[...current, part].join("/")}`);
+      if (target.startsWith("/")) current.length = 0;
+      pending.unshift(...target.split("/").filter((p) => p !== "" && p !== "."));
+      continue;
+    }
+    if (pending.length > 0 && !next.isDirectory) return undefined;
+    current.push(part);
+    info = next;
+  }
+  return {
+    host: [root, ...current].join("/"),
+    path: `/${current.join("/")}`,
+    info: current.length === 0 || !info ? await Deno.stat(root) : info,
+  };
+}
+
+// ---- owners ----
+
+export interface IdNames {
+  users: Map<number, string>;
+  groups: Map<number, string>;
+}
+
+async function readIdTable(root: string, path: string): Promise<Map<number, string>> {
+  const names = new Map<number, string>();
+  try {
+    const resolved = await resolveInImage(root, path);
+    if (!resolved?.info.isFile) return names;
+    for (const line of (await Deno.readTextFile(resolved.host)).split("\n")) {
+      const [name, , id] = line.split(":");
+      const number = Number(id);
+      if (name && id !== undefined && Number.isInteger(number) && !names.has(number)) {
+        names.set(number, name);
+      }
+    }
+  } catch {
+    // An unreadable table only means numeric owners.
+  }
+  return names;
+}
+
+async function readIdNames(root: string): Promise<IdNames> {
+  const [users, groups] = await Promise.all([
+    readIdTable(root, "/etc/passwd"),
+    readIdTable(root, "/etc/group"),
+  ]);
+  return { users, groups };
+}
+
+// ---- list ----
+
+function fileItem(name: string, info: Deno.FileInfo, names: IdNames, target: string): FileItem {
+  const uid = info.uid ?? 0;
+  const gid = info.gid ?? 0;
+  return {
+    size: info.size,
+    path: name,
+    owner: names.users.get(uid) ?? uid,
+    group: names.groups.get(gid) ?? gid,
+    uid,
+    gid,
+    mode: info.mode ?? 0,
+    mtime: Math.trunc((info.mtime?.getTime() ?? 0) / 1000),
+    nlink: info.nlink ?? 1,
+    is_dir: info.isDirectory,
+    is_regular: info.isFile,
+    is_symlink: info.isSymlink,
+    is_socket: info.isSocket === true,
+    is_fifo: info.isFifo === true,
+    symlink_to: target,
+  };
+}
+
+/** The entries of a directory inside the image, sorted by name. */
+export async function listDirectory(lease: MountLease, path: string): Promise<DirectoryList> {
+  const resolved = await resolveInImage(lease.root, path);
+  if (!resolved) throw new HttpError(404, `no such file or directory: ${path}`);
+  if (!resolved.info.isDirectory) throw new HttpError(422, `not a directory: ${path}`);
+  const names = await lease.names();
+  const entries: string[] = [];
+  for await (const entry of Deno.readDir(resolved.host)) entries.push(entry.name);
+  entries.sort();
+  const files: FileItem[] = [];
+  for (const name of entries) {
+    const host = `${resolved.host}/${name}`;
+    const info = await lstatOrUndefined(host);
+    if (!info) continue;
+    files.push(fileItem(name, info, names, info.isSymlink ? await Deno.readLink(host) : ""));
+  }
+  return { path: resolved.path, files };
+}
+
+function modeString(item: FileItem): string {
+  const type = item.is_dir
+    ? "d"
+    : item.is_symlink
+    ? "l"
+    : item.is_fifo
+    ? "p"
+    : item.is_socket
+    ? "s"
+    : !item.is_regular
+    ? ((item.mode & 0o170000) === 0o060000 ? "b" : "c")
+    : "-";
+  const bits = "rwxrwxrwx".split("").map((c, i) => item.mode & (1 << (8 - i)) ? c : "-");
+  if (item.mode & 0o4000) bits[2] = bits[2] === "x" ? "s" : "S";
+  if (item.mode & 0o2000) bits[5] = bits[5] === "x" ? "s" : "S";
+  if (item.mode & 0o1000) bits[8] = bits[8] === "x" ? "t" : "T";
+  return type + bits.join("");
+}
+
+/** An `ls -l`-like listing: mode, links, owner, group, size, mtime (UTC), name[ -> target]. */
+export function formatListing(list: DirectoryList): string {
+  const rows = list.files.map((item) => [
+    modeString(item),
+    String(item.nlink),
+    String(item.owner),
+    String(item.group),
+    String(item.size),
+    new Date(item.mtime * 1000).toISOString().slice(0, 16).replace("T", " "),
+    item.symlink_to ? `${item.path} -> ${item.symlink_to}` : item.path,
+  ]);
+  const widths = [0, 1, 2, 3, 4].map((i) => Math.max(0, ...rows.map((row) => row[i].length)));
+  return rows.map((row) =>
+    [
+      row[0],
+      row[1].padStart(widths[1]),
+      row[2].padEnd(widths[2]),
+      row[3].padEnd(widths[3]),
+      row[4].padStart(widths[4]),
+      row[5],
+      row[6],
+    ].join(" ") + "\n"
+  ).join("");
+}
+
+// ---- download ----
+
+/** A regular file inside the image (404 when missing, 422 when not a regular file). */
+export async function regularFile(lease: MountLease, path: string): Promise<ResolvedPath> {
+  const resolved = await resolveInImage(lease.root, path);
+  if (!resolved) throw new HttpError(404, `no such file: ${path}`);
+  if (resolved.info.isDirectory) throw new HttpError(422, `is a directory: ${path}`);
+  if (!resolved.info.isFile) throw new HttpError(422, `not a regular file: ${path}`);
+  return resolved;
+}
+
+// ---- archive ----
+
+function entryType(info: Deno.FileInfo): TarEntry["type"] | undefined {
+  if (info.isFile) return "file";
+  if (info.isDirectory) return "directory";
+  if (info.isSymlink) return "symlink";
+  if (info.isFifo) return "fifo";
+  if (info.isCharDevice) return "char";
+  if (info.isBlockDevice) return "block";
+  return undefined; // sockets are not archived
+}
+
+function deviceNumbers(rdev: number): { devmajor: number; devminor: number } {
+  return {
+    devmajor: ((rdev >> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff),
+    devminor: (rdev & 0xff) | ((rdev >> 12) & ~0xff & 0xfffff),
+  };
+}
+
+/**
+ * A tar stream of the subtree at `resolved`, members named relative to its parent (`etc`,
+ * `etc/hosts`, …; the root's own members for `/`). Symlinks are archived as links, not followed.
+ * The lease is released when the stream ends.
+ */
+export function archiveStream(
+  lease: MountLease,
+  resolved: ResolvedPath,
+): ReadableStream<Uint8Array> {
+  const base = resolved.path === "/" ? "" : resolved.path.split("/").pop()!;
+  async function* members(): AsyncGenerator<TarMember> {
+    const names = await lease.names();
+    const stack: { host: string; name: string; info: Deno.FileInfo }[] = [];
+    const pushChildren = async (host: string, name: string) => {
+      const children: string[] = [];
+      for await (const entry of Deno.readDir(host)) children.push(entry.name);
+      children.sort().reverse();
+      for (const child of children) {
+        const info = await lstatOrUndefined(`${host}/${child}`);
+        if (info) {
+          stack.push({ host: `${host}/${child}`, name: name ? `${name}/${child}` : child, info });
+        }
+      }
+    };
+    if (base) stack.push({ host: resolved.host, name: base, info: resolved.info });
+    else await pushChildren(resolved.host, "");
+    while (stack.length > 0) {
+      const { host, name, info } = stack.pop()!;
+      const type = entryType(info);
+      if (!type) continue;
+      const uid = info.uid ?? 0;
+      const gid = info.gid ?? 0;
+      yield {
+        entry: {
+          name,
+          type,
+          mode: (info.mode ?? 0) & 0o7777,
+          uid,
+          gid,
+          uname: names.users.get(uid),
+          gname: names.groups.get(gid),
+          size: type === "file" ? info.size : 0,
+          mtime: Math.trunc((info.mtime?.getTime() ?? 0) / 1000),
+          linkname: type === "symlink" ? await Deno.readLink(host) : undefined,
+          ...(type === "char" || type === "block" ? deviceNumbers(info.rdev ?? 0) : {}),
+        },
+        source: type === "file" ? host : undefined,
+      };
+      if (type === "directory") await pushChildren(host, name);
+    }
+  }
+  return iteratorStream(tarChunks(members()), () => lease.release());
+}

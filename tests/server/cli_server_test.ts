@@ -1,0 +1,195 @@
+// `contree server start|status|stop` as real subprocesses: the token file, the `local` profile,
+// detaching, refusing a second server, clean stops on SIGTERM, and recovery after a crash.
+
+import { IniFile } from "../../src/config/ini.ts";
+import { RESTARTED_ERROR, STOPPED_ERROR } from "../../src/server/operations.ts";
+import { Store } from "../../src/server/store.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../support/assert.ts";
+import { runCli, spawnCli, tempHome } from "../support/cli.ts";
+import { podmanEnv, podmanTest } from "../support/podman.ts";
+import {
+  busyboxRootfsFile,
+  removePodmanObjects,
+  testClient,
+  waitForEvent,
+  waitOperation,
+} from "../support/server.ts";
+
+interface State {
+  pid: number;
+  port: number;
+  url: string;
+}
+
+async function readState(home: string): Promise<State> {
+  return JSON.parse(await Deno.readTextFile(`${home}/server/server.json`));
+}
+
+async function readToken(home: string): Promise<string> {
+  return (await Deno.readTextFile(`${home}/server/token`)).trim();
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+/** Starts `contree server start` in the foreground and waits for its "listening" line. */
+async function startForeground(env: Record<string, string>) {
+  const child = spawnCli(["server", "start", "--port", "0"], { env });
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let stderr = "";
+  while (!stderr.includes("listening on")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the server did not start:\n${stderr}`);
+    stderr += value;
+  }
+  const rest = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return stderr;
+      stderr += value;
+    }
+  })();
+  return { child, stderr: () => rest };
+}
+
+Deno.test("cli server: detach, token 0600, local profile, status, refusal, stop", async () => {
+  const { home, cleanup } = await tempHome();
+  const env = { CONTREE_HOME: home, ...podmanEnv() };
+  try {
+    const started = await runCli(["server", "start", "--port", "0", "--detach"], { env });
+    assertEquals(started.code, 0, started.stderr);
+    assertEquals(started.stdout, "");
+    assertStringIncludes(started.stderr, "started in the background");
+    const state = await readState(home);
+    const token = await readToken(home);
+    assertMatch(token, /^[0-9a-f]{64}$/);
+    assertEquals((await Deno.stat(`${home}/server/token`)).mode! & 0o777, 0o600);
+    assert(!started.stderr.includes(token), "the token is never printed");
+
+    const auth = IniFile.parse(await Deno.readTextFile(`${home}/auth.ini`));
+    assertEquals(auth.defaults.get("profile"), "local");
+    assertEquals(auth.sections.get("profile:local")?.get("url"), state.url);
+    assertEquals(auth.sections.get("profile:local")?.get("type"), "jwt");
+    assertEquals(auth.sections.get("profile:local")?.get("token"), token);
+
+    const status = await runCli(["-f", "json", "server", "status"], { env });
+    assertEquals(status.code, 0, status.stderr);
+    const row = JSON.parse(status.stdout);
+    assertEquals([row.status, row.port, row.pid, row.active], [
+      "running",
+      state.port,
+      state.pid,
+      0,
+    ]);
+
+    assertEquals((await fetch(`${state.url}/v1/whoami`)).status, 401);
+    assertEquals((await testClient(state.url, token).whoami()).permissions.list, true);
+
+    const again = await runCli(["server", "start", "--port", "0"], { env });
+    assertEquals(again.code, 1);
+    assertStringIncludes(again.stderr, "already running");
+
+    const stopped = await runCli(["server", "stop"], { env });
+    assertEquals(stopped.code, 0, stopped.stderr);
+    assertStringIncludes(stopped.stderr, `Stopped the contree server (pid ${state.pid})`);
+    assert(!await exists(`${home}/server/server.pid`));
+    assert(!await exists(`${home}/server/server.json`));
+    const after = await runCli(["-f", "json", "server", "status"], { env });
+    assertEquals([after.code, JSON.parse(after.stdout).status], [1, "stopped"]);
+    assertEquals((await runCli(["server", "stop"], { env })).code, 0);
+  } finally {
+    await runCli(["server", "stop"], { env });
+    await cleanup();
+  }
+});
+
+Deno.test("cli server: the local profile does not replace an existing active profile", async () => {
+  const { home, cleanup } = await tempHome();
+  const env = { CONTREE_HOME: home, ...podmanEnv() };
+  try {
+    await Deno.writeTextFile(
+      `${home}/auth.ini`,
+      "[DEFAULT]\nprofile = work\n\n[profile:work]\nurl = https://example.com\ntype = jwt\ntoken = t\n",
+    );
+    const started = await runCli(["server", "start", "--port", "0", "-d"], { env });
+    assertEquals(started.code, 0, started.stderr);
+    const auth = IniFile.parse(await Deno.readTextFile(`${home}/auth.ini`));
+    assertEquals(auth.defaults.get("profile"), "work");
+    assertEquals(auth.sections.get("profile:local")?.get("url"), (await readState(home)).url);
+  } finally {
+    await runCli(["server", "stop"], { env });
+    await cleanup();
+  }
+});
+
+podmanTest(
+  "cli server: SIGTERM fails running operations cleanly; a crash is recovered",
+  async () => {
+    const { home, cleanup } = await tempHome();
+    const env = { CONTREE_HOME: home, ...podmanEnv() };
+    let serverId: string | undefined;
+    try {
+      // 1. A foreground server stops on SIGTERM; its running operation ends FAILED.
+      const first = await startForeground(env);
+      const token = await readToken(home);
+      let client = testClient((await readState(home)).url, token);
+      const imported = await waitOperation(
+        client,
+        (await client.importImage({
+          registry: { url: `file://${await busyboxRootfsFile()}` },
+          tag: "busybox:cli",
+        })).uuid,
+      );
+      assertEquals(imported.status, "SUCCESS", imported.error ?? "");
+      const stopped = await client.spawn({
+        image: "tag:busybox:cli",
+        command: "sleep",
+        args: ["30"],
+      });
+      await waitForEvent(client, stopped.uuid, (e) => e.type === "spawn");
+      first.child.kill("SIGTERM");
+      assertEquals((await first.child.status).code, 0);
+      assertStringIncludes(await first.stderr(), "server stopped");
+      assert(!await exists(`${home}/server/server.pid`));
+
+      // 2. Restarted: the operation reads FAILED; a second one is cut off by SIGKILL (a crash).
+      const second = await startForeground(env);
+      client = testClient((await readState(home)).url, token);
+      const afterStop = await client.getOperation(stopped.uuid);
+      assertEquals([afterStop.status, afterStop.error], ["FAILED", STOPPED_ERROR]);
+      const crashed = await client.spawn({
+        image: "tag:busybox:cli",
+        command: "sleep",
+        args: ["30"],
+      });
+      await waitForEvent(client, crashed.uuid, (e) => e.type === "spawn");
+      second.child.kill("SIGKILL");
+      await second.child.status;
+      await second.stderr();
+
+      // 3. After the crash: FAILED with a clear error, log completed, container removed.
+      const third = await runCli(["server", "start", "--port", "0", "--detach"], { env });
+      assertEquals(third.code, 0, third.stderr);
+      client = testClient((await readState(home)).url, token);
+      const op = await client.getOperation(crashed.uuid);
+      assertEquals([op.status, op.error], ["FAILED", RESTARTED_ERROR]);
+      const log = await (await client.openEvents(crashed.uuid, { follow: true })).text();
+      assertStringIncludes(log.trim().split("\n").at(-1)!, '"type":"completion"');
+      assertEquals(await client.lookupTag("busybox:cli"), imported.result_image_uuid);
+      const containers = await new Deno.Command("podman", {
+        args: ["ps", "-aq", "--filter", `label=contree.op=${crashed.uuid}`],
+        env: podmanEnv(),
+        stdout: "piped",
+      }).output();
+      assertEquals(new TextDecoder().decode(containers.stdout).trim(), "");
+    } finally {
+      await runCli(["server", "stop"], { env });
+      const store = Store.open(`${home}/server/contree.db`);
+      serverId = store.meta("server_id");
+      store.close();
+      if (serverId) await removePodmanObjects(serverId);
+      await cleanup();
+    }
+  },
+);

@@ -1,0 +1,129 @@
+// Inspecting images without running them, and importing a docker:// reference from local podman
+// storage (offline).
+
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../support/assert.ts";
+import { ensureBusyboxImage, podmanTest } from "../support/podman.ts";
+import { startTestServer, waitOperation } from "../support/server.ts";
+
+const BUSYBOX_PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n";
+
+async function tarList(bytes: Uint8Array): Promise<string[]> {
+  const child = new Deno.Command("tar", { args: ["-tf", "-"], stdin: "piped", stdout: "piped" })
+    .spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(bytes);
+  await writer.close();
+  const out = await child.output();
+  return new TextDecoder().decode(out.stdout).trim().split("\n");
+}
+
+podmanTest("server on podman: inspect and docker:// import", async (t) => {
+  const s = await startTestServer({ busybox: true });
+  try {
+    const { uuid } = await s.client.spawn({
+      image: s.busybox,
+      shell: true,
+      command: [
+        "mkdir -p /data/sub",
+        "echo hello > /data/file.txt",
+        "chmod 0600 /data/file.txt",
+        "chown 1234:99 /data/file.txt",
+        "echo nested > /data/sub/n.txt",
+        "ln -s /etc/passwd /data/abs-link",
+        "ln -s ../../../../../../etc/group /data/rel-link",
+        "ln -s /data/sub /data/dirlink",
+        "mkfifo /data/fifo",
+      ].join(" && "),
+    });
+    const made = await waitOperation(s.client, uuid);
+    assertEquals(made.status, "SUCCESS");
+    const image = made.result_image_uuid!;
+    const get = (what: string, path: string, init?: RequestInit) =>
+      s.fetch(`/inspect/${image}/${what}?path=${encodeURIComponent(path)}`, init);
+
+    await t.step("list: FileItem rows and the text listing", async () => {
+      const list = await s.client.listDirectory(image, "/data");
+      assertEquals(list.path, "/data");
+      assertEquals(list.files.map((f) => f.path), [
+        "abs-link",
+        "dirlink",
+        "fifo",
+        "file.txt",
+        "rel-link",
+        "sub",
+      ]);
+      const file = list.files.find((f) => f.path === "file.txt")!;
+      assertEquals(
+        [file.size, file.mode, file.uid, file.gid, file.owner, file.is_regular, file.is_dir],
+        [6, 0o100600, 1234, 99, 1234, true, false],
+      );
+      const link = list.files.find((f) => f.path === "abs-link")!;
+      assertEquals([link.is_symlink, link.symlink_to], [true, "/etc/passwd"]);
+      assertEquals(list.files.find((f) => f.path === "fifo")!.is_fifo, true);
+      assertEquals(list.files.find((f) => f.path === "sub")!.owner, "root");
+      const text = await s.client.listDirectoryText(image, "/data");
+      assertMatch(text, /^-rw------- 1 1234 99 +6 \d{4}-\d\d-\d\d \d\d:\d\d file\.txt$/m);
+      assertStringIncludes(text, "abs-link -> /etc/passwd");
+      const bareFlag = await s.fetch(`/inspect/${image}/list?path=/data&text=`);
+      assertEquals(await bareFlag.text(), text);
+      const followed = await s.client.listDirectory(image, "/data/dirlink");
+      assertEquals([followed.path, followed.files.map((f) => f.path)], ["/data/sub", ["n.txt"]]);
+      assertEquals((await get("list", "/data/file.txt")).status, 422);
+      assertEquals((await get("list", "/nope")).status, 404);
+    });
+
+    await t.step("download: bytes, symlinks resolved inside the image, 404/422, HEAD", async () => {
+      const file = await s.client.download(image, "/data/file.txt");
+      assertEquals(await file.text(), "hello\n");
+      assertEquals(await (await get("download", "/data/abs-link")).text(), BUSYBOX_PASSWD);
+      // A relative link climbing above the root stays inside the image.
+      assertEquals(
+        await (await get("download", "/data/rel-link")).text(),
+        "root:x:0:\nnogroup:x:65534:\n",
+      );
+      assertEquals((await get("download", "/data")).status, 422);
+      assertEquals((await get("download", "/data/missing")).status, 404);
+      assertEquals((await get("download", "/../etc/passwd")).status, 400);
+      const head = await get("download", "/data/file.txt", { method: "HEAD" });
+      assertEquals([head.status, await head.text()], [200, ""]);
+      assertEquals((await get("download", "/data/missing", { method: "HEAD" })).status, 404);
+    });
+
+    await t.step("archive: a tar of the subtree with relative member names", async () => {
+      const response = await s.client.archive(image, "/data");
+      assertEquals(response.headers.get("content-type"), "application/x-tar");
+      const names = await tarList(new Uint8Array(await response.arrayBuffer()));
+      assertEquals(names, [
+        "data/",
+        "data/abs-link",
+        "data/dirlink",
+        "data/fifo",
+        "data/file.txt",
+        "data/rel-link",
+        "data/sub/",
+        "data/sub/n.txt",
+      ]);
+      const root = await tarList(new Uint8Array(await (await get("archive", "/")).arrayBuffer()));
+      assert(root.includes("etc/passwd") && root.every((name) => !name.startsWith("/")));
+      assertEquals((await get("archive", "/data", { method: "HEAD" })).status, 200);
+      assertEquals((await get("archive", "/nope", { method: "HEAD" })).status, 404);
+      assertEquals((await get("archive", "/nope")).status, 404);
+    });
+
+    await t.step("docker:// imports a reference from local podman storage", async () => {
+      const reference = await ensureBusyboxImage();
+      const { uuid } = await s.client.importImage({
+        registry: { url: `docker://${reference}` },
+        tag: "busybox:docker",
+      });
+      const op = await waitOperation(s.client, uuid);
+      assertEquals(op.status, "SUCCESS", op.error ?? "");
+      assertEquals(op.result, { image: op.result_image_uuid, tag: "busybox:docker" });
+      assertEquals(await s.client.lookupTag("busybox:docker"), op.result_image_uuid);
+      const passwd = await s.client.download(op.result_image_uuid!, "/etc/passwd");
+      assertEquals(await passwd.text(), BUSYBOX_PASSWD);
+    });
+  } finally {
+    await s.cleanup();
+  }
+});

@@ -1,0 +1,280 @@
+// The local server running sandboxes on real podman: one server (concurrency 2) with the
+// busybox image imported through file://, shared by the steps below.
+
+import { request } from "node:http";
+import { createGunzip } from "node:zlib";
+import type { InstanceSpawnRequest, Operation, OperationEvent } from "../../src/api/models.ts";
+import { decodeStreamRepr } from "../../src/api/stream_repr.ts";
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
+import { podmanTest } from "../support/podman.ts";
+import {
+  parseEvents,
+  startTestServer,
+  type TestServer,
+  waitForEvent,
+  waitOperation,
+} from "../support/server.ts";
+
+const decoder = new TextDecoder();
+
+async function run(s: TestServer, body: Partial<InstanceSpawnRequest>): Promise<Operation> {
+  const { uuid } = await s.client.spawn({ image: s.busybox, command: "", ...body });
+  return await waitOperation(s.client, uuid);
+}
+
+/** Starts a disposable `sh -c` run of the busybox image (not awaited). */
+function spawnShell(s: TestServer, command: string): Promise<Operation> {
+  return s.client.spawn({ image: s.busybox, command, shell: true, disposable: true });
+}
+
+function output(op: Operation, stream: "stdout" | "stderr" = "stdout"): string {
+  return decoder.decode(decodeStreamRepr(op.metadata?.result?.[stream]));
+}
+
+async function eventLog(s: TestServer, uuid: string): Promise<OperationEvent[]> {
+  return parseEvents(await (await s.fetch(`/operations/${uuid}/events`)).text());
+}
+
+podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming", async (t) => {
+  const s = await startTestServer({ busybox: true, concurrency: 2 });
+  try {
+    await t.step("a run streams its output as events in order and ends SUCCESS", async () => {
+      const { uuid } = await spawnShell(s, "echo out; echo err >&2; printf '\\377'; exit 7");
+      await waitForEvent(s.client, uuid, (e) => e.type === "completion");
+      // Read as soon as the completion frame arrived: the status is already terminal.
+      const op = await s.client.getOperation(uuid);
+      assertEquals(op.status, "SUCCESS");
+      assertEquals(op.metadata?.result?.state?.exit_code, 7);
+      assertEquals(output(op, "stderr"), "err\n");
+      assertEquals(
+        decodeStreamRepr(op.metadata?.result?.stdout),
+        new Uint8Array([...new TextEncoder().encode("out\n"), 0xff]),
+      );
+      const events = await eventLog(s, op.uuid);
+      assertEquals(events.map((e) => e.id), events.map((_, i) => i));
+      const types = events.map((e) => e.type);
+      assertEquals(types[0], "init");
+      assertEquals(types[1], "spawn");
+      assertEquals(types.slice(-3), ["exit", "shutdown", "completion"]);
+      const exit = events.find((e) => e.type === "exit")!;
+      assertEquals([exit.spid, exit.data.code, exit.data.timed_out], [1, 7, false]);
+      const chunks = events.filter((e) => e.type === "stdout");
+      const binary = chunks.find((e) => e.data.encoding === "base64");
+      assert(binary, "non-ASCII output travels as base64");
+      assertEquals(events.at(-1)!.data.status, "SUCCESS");
+    });
+
+    await t.step("successful runs are committed: a snapshot chain", async () => {
+      const first = await run(s, { command: "echo one > /root/a", shell: true });
+      assertEquals(first.status, "SUCCESS");
+      assert(first.result_image_uuid && first.result_image_uuid !== s.busybox);
+      const second = await run(s, {
+        command: "echo two > /root/b; cat /root/a",
+        shell: true,
+        image: first.result_image_uuid,
+      });
+      assertEquals(output(second), "one\n");
+      const third = await run(s, {
+        command: "/bin/cat",
+        args: ["/root/a", "/root/b"],
+        image: second.result_image_uuid!,
+        disposable: true,
+      });
+      assertEquals(output(third), "one\ntwo\n");
+      const images = await s.client.listImages({});
+      const made = images.find((i) => i.uuid === second.result_image_uuid);
+      assertEquals(made?.operation_uuid, second.uuid);
+      assert((second.image_size ?? 0) > 0);
+    });
+
+    await t.step("disposable runs change nothing and make no image", async () => {
+      const before = (await s.client.listImages({})).length;
+      const op = await run(s, { command: "echo x > /root/gone", shell: true, disposable: true });
+      assertEquals(op.result_image_uuid, s.busybox);
+      assertEquals((await s.client.listImages({})).length, before);
+      const check = await run(s, {
+        command: "test -e /root/gone && echo present || echo absent",
+        shell: true,
+        disposable: true,
+      });
+      assertEquals(output(check), "absent\n");
+    });
+
+    await t.step("stdin, env, cwd, uid/gid, hostname and no network", async () => {
+      const op = await run(s, {
+        command: "cat; echo $GREETING; pwd; id -u; id -g; hostname; ls /sys/class/net",
+        shell: true,
+        stdin: { value: "aW5wdXQK", encoding: "base64" },
+        env: { GREETING: "hello" },
+        cwd: "/work/dir",
+        uid: 1234,
+        gid: 99,
+        hostname: "box",
+        disposable: true,
+      });
+      assertEquals(output(op), "input\nhello\n/work/dir\n1234\n99\nbox\nlo\n");
+      const events = await eventLog(s, op.uuid);
+      assertEquals(events.find((e) => e.type === "stdin")?.data, {
+        value: "input\n",
+        encoding: "ascii",
+      });
+    });
+
+    await t.step("the environment of a run is not kept unless preserve_env", async () => {
+      const plain = await run(s, { command: "true", env: { LEAK: "1", API_TOKEN: "t" } });
+      const spawn = (await eventLog(s, plain.uuid)).find((e) => e.type === "spawn")!;
+      assertEquals(spawn.data.env, { LEAK: "1", API_TOKEN: "<MASKED>" });
+      const after = await run(s, {
+        command: "echo ${LEAK-unset}",
+        shell: true,
+        image: plain.result_image_uuid!,
+      });
+      assertEquals(output(after), "unset\n");
+      const kept = await run(s, {
+        command: "true",
+        env: { KEPT: "yes" },
+        preserve_env: true,
+        image: after.result_image_uuid!,
+      });
+      const check = await run(s, {
+        command: "echo ${KEPT-unset}",
+        shell: true,
+        image: kept.result_image_uuid!,
+        disposable: true,
+      });
+      assertEquals(output(check), "yes\n");
+    });
+
+    await t.step("injected files land with their mode and owner", async () => {
+      const file = await s.client.uploadFile(new TextEncoder().encode("line 1\nline 2\n"));
+      const op = await run(s, {
+        command: "stat -c '%a %u %g' /data/in/input.txt; wc -l < /data/in/input.txt",
+        shell: true,
+        files: { "/data/in/input.txt": { uuid: file.uuid, mode: "0640", uid: 1234, gid: 99 } },
+        disposable: true,
+      });
+      assertEquals(output(op), "640 1234 99\n2\n");
+    });
+
+    await t.step("a timeout kills the run: FAILED, timed_out", async () => {
+      const op = await run(s, { command: "sleep", args: ["30"], timeout: 1, disposable: true });
+      assertEquals(op.status, "FAILED");
+      assertMatch(op.error!, /timed out after 1s/);
+      assertEquals(op.metadata?.result?.state?.timed_out, true);
+      const exit = (await eventLog(s, op.uuid)).find((e) => e.type === "exit")!;
+      assertEquals([exit.data.timed_out, exit.data.signal], [true, 9]);
+    });
+
+    await t.step("output beyond truncate_output_at is dropped with a truncated event", async () => {
+      const op = await run(s, {
+        command: "head -c 5000 /dev/zero | tr '\\0' a",
+        shell: true,
+        truncate_output_at: 1000,
+        disposable: true,
+      });
+      assertEquals(output(op), "a".repeat(1000));
+      assertEquals(op.metadata?.result?.stdout?.truncated, true);
+      const events = await eventLog(s, op.uuid);
+      const truncated = events.find((e) => e.type === "truncated")!;
+      assertEquals(truncated.data, { stream: "stdout", bytes_emitted: 1000, bytes_dropped: 4000 });
+      assert(events.indexOf(truncated) < events.findIndex((e) => e.type === "exit"));
+    });
+
+    await t.step("queueing, 425 before the log exists, cancel, and 409 after the end", async () => {
+      const sleepers = await Promise.all(
+        [1, 2].map(() => s.client.spawn({ image: s.busybox, command: "sleep", args: ["30"] })),
+      );
+      for (const { uuid } of sleepers) {
+        await waitForEvent(s.client, uuid, (e) => e.type === "spawn");
+      }
+      const queued = await s.client.spawn({ image: s.busybox, command: "true" });
+      assertEquals((await s.client.getOperation(queued.uuid)).status, "PENDING");
+      const early = await s.fetch(`/operations/${queued.uuid}/events?follow=1`);
+      assertEquals(early.status, 425);
+      assertEquals(early.headers.get("retry-after"), "1");
+      assertEquals((await early.json()).status, 425);
+      assertEquals((await s.fetch(`/operations/${queued.uuid}`, { method: "DELETE" })).status, 202);
+      const cancelledQueued = await waitOperation(s.client, queued.uuid);
+      assertEquals(cancelledQueued.status, "CANCELLED");
+      for (const { uuid } of sleepers) {
+        assertEquals((await s.fetch(`/operations/${uuid}`, { method: "DELETE" })).status, 202);
+        const op = await waitOperation(s.client, uuid);
+        assertEquals(op.status, "CANCELLED");
+        assertEquals(op.result_image_uuid, null);
+        const events = await eventLog(s, uuid);
+        assertEquals(events.at(-1)!.data.status, "CANCELLED");
+        assertEquals((await s.fetch(`/operations/${uuid}`, { method: "DELETE" })).status, 409);
+      }
+    });
+
+    await t.step(
+      "a live frame is decodable from the gzip stream before the next is sent",
+      async () => {
+        const { uuid } = await spawnShell(s, "echo first; sleep 30; echo second");
+        await waitForEvent(s.client, uuid, (e) => e.type === "spawn");
+        // node:http does not inflate: the raw gzip bytes go through an incremental gunzip.
+        const first = await new Promise<string>((resolve, reject) => {
+          const req = request(`${s.url}/v1/operations/${uuid}/events?follow=1`, {
+            headers: { Authorization: `Bearer ${s.token}`, "Accept-Encoding": "gzip" },
+          }, (res) => {
+            assertEquals(res.headers["content-encoding"], "gzip");
+            const gunzip = createGunzip();
+            let text = "";
+            gunzip.on("data", (chunk: Uint8Array) => {
+              text += decoder.decode(chunk);
+              if (text.includes('"value":"first\\n"')) {
+                req.destroy();
+                resolve(text);
+              }
+            });
+            res.pipe(gunzip);
+          });
+          req.on(
+            "error",
+            (error) => (error as { code?: string }).code === "ECONNRESET" ? 0 : reject(error),
+          );
+          req.end();
+        });
+        // The process is still sleeping: "second" has not been produced, yet "first" decoded.
+        assertEquals((await s.client.getOperation(uuid)).status, "EXECUTING");
+        assert(!first.includes('"value":"second'));
+        await s.client.cancelOperation(uuid);
+        assertEquals((await waitOperation(s.client, uuid)).status, "CANCELLED");
+      },
+    );
+
+    await t.step("a dropped follower resumes with Last-Event-Id: no gap, no repeat", async () => {
+      const { uuid } = await spawnShell(s, "for i in 1 2 3; do echo line $i; sleep 0.2; done");
+      const seen = await waitForEvent(s.client, uuid, (e) => e.type === "stdout");
+      // The connection above was dropped after the first stdout frame; resume after it.
+      const rest = parseEvents(
+        await (await s.fetch(`/operations/${uuid}/events?follow=1`, {
+          headers: { "Last-Event-Id": String(seen.id) },
+        })).text(),
+      );
+      assertEquals(rest[0].id, seen.id + 1);
+      assertEquals(rest.at(-1)!.type, "completion");
+      const full = await eventLog(s, uuid);
+      assertEquals([...full.slice(0, seen.id + 1), ...rest], full);
+      const text = [seen, ...rest].filter((e) => e.type === "stdout")
+        .map((e) => decoder.decode(decodeStreamRepr(e.data))).join("");
+      assertEquals(text, "line 1\nline 2\nline 3\n");
+    });
+
+    await t.step("fifty followers of one run receive identical bytes", async () => {
+      const { uuid } = await spawnShell(s, "for i in 1 2 3 4 5; do echo tick $i; sleep 0.1; done");
+      await waitForEvent(s.client, uuid, (e) => e.type === "init");
+      const bodies = await Promise.all(
+        Array.from(
+          { length: 50 },
+          async () => await (await s.fetch(`/operations/${uuid}/events?follow=1`)).text(),
+        ),
+      );
+      for (const body of bodies) assertEquals(body, bodies[0]);
+      assertEquals(parseEvents(bodies[0]).at(-1)!.type, "completion");
+      assertEquals(parseEvents(bodies[0]).filter((e) => e.type === "stdout").length > 0, true);
+    });
+  } finally {
+    await s.cleanup();
+  }
+});

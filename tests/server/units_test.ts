@@ -1,0 +1,92 @@
+// Pure pieces of the server: query parsing, spawn defaults, the environment of runs, registry
+// hosts and path handling.
+
+import { HttpError } from "../../src/server/errors.ts";
+import { DEFAULT_PATH, environmentArgs } from "../../src/server/executor.ts";
+import { parseImportRequest, registryHost } from "../../src/server/importer.ts";
+import { requestComponents } from "../../src/server/inspect.ts";
+import { parseInstant, parsePage } from "../../src/server/params.ts";
+import { parseMode, parseSpawnRequest } from "../../src/server/spawn.ts";
+import { assertEquals, assertThrows } from "../support/assert.ts";
+
+const NOW = Date.parse("2026-06-08T20:00:00Z");
+
+Deno.test("params: paging bounds and time filters", () => {
+  assertEquals(parsePage(new URLSearchParams()), { limit: 100, offset: 0 });
+  assertEquals(parsePage(new URLSearchParams("limit=1000&offset=5")), { limit: 1000, offset: 5 });
+  for (const bad of ["limit=0", "limit=1001", "limit=", "offset=x"]) {
+    assertThrows(() => parsePage(new URLSearchParams(bad)), HttpError);
+  }
+  assertEquals(
+    parseInstant("since", "2026-06-08T20:00:00.123456789Z", NOW),
+    "2026-06-08T20:00:00.123Z",
+  );
+  assertEquals(parseInstant("since", "2026-06-08T22:00:00+02:00", NOW), "2026-06-08T20:00:00.000Z");
+  assertEquals(parseInstant("since", "2026-06-08", NOW), "2026-06-08T00:00:00.000Z");
+  assertEquals(parseInstant("since", "1h30m", NOW), "2026-06-08T18:30:00.000Z");
+  assertEquals(parseInstant("since", "1w", NOW), "2026-06-01T20:00:00.000Z");
+  assertEquals(parseInstant("since", "90", NOW), "2026-06-08T19:58:30.000Z");
+  for (const bad of ["soon", "5x", "2026-13-45"]) {
+    assertThrows(() => parseInstant("since", bad, NOW), HttpError, "invalid since");
+  }
+});
+
+Deno.test("spawn: defaults are filled in and modes become 4-digit octal strings", () => {
+  const spec = parseSpawnRequest({ command: "ls", image: "tag:base" }, {
+    resolveImage: () => "11111111-2222-3333-4444-555555555555",
+    fileExists: () => true,
+    maxTimeout: 3600,
+  });
+  assertEquals(spec.image, "11111111-2222-3333-4444-555555555555");
+  assertEquals(
+    [spec.cwd, spec.uid, spec.gid, spec.timeout, spec.truncate_output_at, spec.disposable],
+    ["/root", 0, 0, 60, 1048576, false],
+  );
+  assertEquals(spec.networking, { enabled: false });
+  assertEquals([parseMode("644"), parseMode(0o755), parseMode("0600")], ["0644", "0755", "0600"]);
+  assertThrows(() => parseMode("0999"), HttpError);
+});
+
+Deno.test("environment: earlier runs' variables are unset, the preserved env is passed", () => {
+  const image = {
+    env: { KEPT: "1" },
+    config_env: ["LEAK=x", "KEPT=1", "PATH=/custom", "TERM=xterm", "HOSTNAME=h"],
+  };
+  const { args, effective } = environmentArgs(image, { NEW: "2" });
+  assertEquals(effective, { KEPT: "1", NEW: "2" });
+  assertEquals(args, [
+    "--env",
+    "KEPT=1",
+    "--env",
+    "NEW=2",
+    "--unsetenv",
+    "LEAK",
+    "--env",
+    `PATH=${DEFAULT_PATH}`,
+  ]);
+  assertEquals(environmentArgs({ env: {}, config_env: [`PATH=${DEFAULT_PATH}`] }, null).args, []);
+});
+
+Deno.test("import: registry hosts, masked credentials, URL forms", () => {
+  assertEquals(registryHost("docker.io/library/busybox:latest"), "docker.io");
+  assertEquals(registryHost("ghcr.io/o/i:t"), "ghcr.io");
+  assertEquals(registryHost("localhost:5000/x"), "localhost:5000");
+  assertEquals(registryHost("busybox"), "docker.io");
+  const { spec, metadata } = parseImportRequest({
+    registry: { url: "docker://ghcr.io/o/i:t", credentials: { username: "u", password: "p" } },
+    tag: "i:t",
+  });
+  assertEquals(spec.registry.credentials, { username: "u", password: "p" });
+  assertEquals(metadata.registry.credentials, { username: "u", password: "<MASKED>" });
+  assertEquals(metadata.timeout, 300);
+  parseImportRequest({ registry: { url: "file:///srv/rootfs.tar.gz" } });
+  for (const url of ["https://x/y.tar", "file://host/x.tar", "docker://"]) {
+    assertThrows(() => parseImportRequest({ registry: { url } }), HttpError);
+  }
+});
+
+Deno.test("inspect: request paths may not climb above the root", () => {
+  assertEquals(requestComponents("/etc/./a/../passwd"), ["etc", "passwd"]);
+  assertEquals(requestComponents(""), []);
+  assertThrows(() => requestComponents("/etc/../../x"), HttpError, "escapes the image root");
+});

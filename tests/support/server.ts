@@ -1,0 +1,187 @@
+// A local ConTree server for tests: started in-process on 127.0.0.1, port 0, in a temporary
+// home, with the project's podman settings; optionally with the busybox test image imported
+// through the server's own file:// import. `cleanup()` stops the server and removes every
+// podman container and image labelled with its id.
+
+import { ContreeClient } from "../../src/api/client.ts";
+import type { Operation, OperationEvent } from "../../src/api/models.ts";
+import { systemClock } from "../../src/context.ts";
+import { MemorySink } from "../../src/io.ts";
+import { Logger } from "../../src/log.ts";
+import { LABEL_SERVER } from "../../src/server/images.ts";
+import { type RunningServer, startServer } from "../../src/server/server.ts";
+import { busyboxRootfsTar, podmanEnv } from "./podman.ts";
+
+export interface TestServer {
+  server: RunningServer;
+  url: string;
+  token: string;
+  dataDir: string;
+  client: ContreeClient;
+  log: MemorySink;
+  /** UUID of the imported busybox image (tag `busybox:test`), when requested. */
+  busybox: string;
+  /** Raw fetch against `/v1<path>` with the token (and gzip accepted). */
+  fetch(path: string, init?: RequestInit & { token?: string | null }): Promise<Response>;
+  /** Stops the server (the data stays, for restart tests). */
+  stop(): Promise<void>;
+  /** Stops the server and removes its podman objects and its home. */
+  cleanup(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  dataDir?: string;
+  keepaliveMs?: number;
+  concurrency?: number;
+  /** Import the busybox rootfs as `busybox:test` (needs podman). */
+  busybox?: boolean;
+  token?: string;
+}
+
+let rootfs: Promise<string> | undefined;
+
+/** The busybox rootfs tarball on disk (written once per test module). */
+export function busyboxRootfsFile(): Promise<string> {
+  rootfs ??= (async () => {
+    const path = await Deno.makeTempFile({ prefix: "contree-busybox-", suffix: ".tar" });
+    await Deno.writeFile(path, await busyboxRootfsTar());
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(path);
+      } catch {
+        // already gone
+      }
+    });
+    return path;
+  })();
+  return rootfs;
+}
+
+export function testClient(url: string, token: string): ContreeClient {
+  return new ContreeClient({ url, token, type: "jwt" }, {
+    fetch: globalThis.fetch.bind(globalThis),
+    clock: systemClock,
+    log: new Logger(new MemorySink(), "error"),
+    userAgent: "contree-tests",
+    maxRetries: 0,
+  });
+}
+
+async function podman(args: string[]): Promise<string> {
+  const out = await new Deno.Command("podman", {
+    args,
+    env: podmanEnv(),
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return new TextDecoder().decode(out.stdout);
+}
+
+/** Removes the containers and images labelled with a server id. */
+export async function removePodmanObjects(serverId: string): Promise<void> {
+  const filter = `label=${LABEL_SERVER}=${serverId}`;
+  const containers = (await podman(["ps", "-aq", "--filter", filter])).split("\n").filter(Boolean);
+  if (containers.length) await podman(["rm", "-f", "-t", "0", ...containers]);
+  const images = (await podman(["images", "-q", "--filter", filter])).split("\n").filter(Boolean);
+  if (images.length) await podman(["rmi", "-f", ...new Set(images)]);
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "contree-server-test-" });
+  const token = options.token ?? "test-token-" + crypto.randomUUID();
+  const log = new MemorySink();
+  const server = await startServer({
+    dataDir,
+    token,
+    port: 0,
+    keepaliveMs: options.keepaliveMs,
+    concurrency: options.concurrency,
+    podman: { env: podmanEnv() },
+    log: new Logger(log, "warning"),
+  });
+  const client = testClient(server.url, token);
+  const test: TestServer = {
+    server,
+    url: server.url,
+    token,
+    dataDir,
+    client,
+    log,
+    busybox: "",
+    fetch: (path, init = {}) => {
+      const headers = new Headers(init.headers);
+      if (init.token !== null) headers.set("Authorization", `Bearer ${init.token ?? token}`);
+      if (!headers.has("Accept-Encoding")) headers.set("Accept-Encoding", "gzip");
+      return fetch(`${server.url}/v1${path}`, { ...init, headers, redirect: "manual" });
+    },
+    stop: () => server.shutdown(),
+    cleanup: async () => {
+      await server.shutdown();
+      await removePodmanObjects(server.serverId);
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    },
+  };
+  if (options.busybox) {
+    try {
+      const { uuid } = await client.importImage({
+        registry: { url: `file://${await busyboxRootfsFile()}` },
+        tag: "busybox:test",
+      });
+      const op = await waitOperation(client, uuid);
+      if (op.status !== "SUCCESS") throw new Error(`busybox import failed: ${op.error}`);
+      test.busybox = op.result_image_uuid as string;
+    } catch (error) {
+      await test.cleanup();
+      throw error;
+    }
+  }
+  return test;
+}
+
+/** The event payloads in an SSE text (complete frames only). */
+export function parseEvents(text: string): OperationEvent[] {
+  return text.slice(0, text.lastIndexOf("\n\n") + 2).split("\n")
+    .filter((line) => line.startsWith("data: "))
+    .map((line) => JSON.parse(line.slice("data: ".length)));
+}
+
+/**
+ * Follows an operation's log until an event matches (waiting out 425 while it is queued) and
+ * returns that event; the connection is dropped right after it.
+ */
+export async function waitForEvent(
+  client: ContreeClient,
+  uuid: string,
+  match: (event: OperationEvent) => boolean,
+): Promise<OperationEvent> {
+  for (;;) {
+    const response = await client.send("GET", `/operations/${uuid}/events`, {
+      query: { follow: true },
+      accept: [425],
+      maxRetries: 0,
+    });
+    if (response.status === 425) {
+      await response.body?.cancel();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      continue;
+    }
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`the log of ${uuid} ended without the awaited event:\n${text}`);
+      text += value;
+      const found = parseEvents(text).find(match);
+      if (found) {
+        await reader.cancel();
+        return found;
+      }
+    }
+  }
+}
+
+/** Follows an operation's events to completion, then returns the operation. */
+export async function waitOperation(client: ContreeClient, uuid: string): Promise<Operation> {
+  await waitForEvent(client, uuid, (event) => event.type === "completion");
+  return await client.getOperation(uuid);
+}

@@ -1,0 +1,140 @@
+// `deno task demo`: the main job on the local ConTree server, offline and without an account.
+//
+// 1. start `contree server` in the background when it is not running (profile `local`);
+// 2. make a base image when none is tagged `busybox:latest`: import it from a registry, or,
+//    when no registry is reachable, from a rootfs built out of the host's busybox-static;
+// 3. `use` it in a fresh session, `run` a command whose output streams over a few seconds,
+//    run a second step on the resulting image, show the session history and the operations.
+//
+// Every step is a real `contree` invocation, printed before it runs. On podman hosts that need
+// special settings (this repository's CI machines), CONTAINERS_CONF defaults to
+// tests/podman/containers.conf when it is not set.
+
+import { busyboxRootfsTar } from "./busybox_rootfs.ts";
+import { COMPILE_PERMISSIONS } from "./permissions.ts";
+
+const ROOT = new URL("../", import.meta.url);
+const MAIN = new URL("main.ts", ROOT).pathname;
+const SESSION = `demo-${crypto.randomUUID().slice(0, 8)}`;
+const BASE_TAG = "busybox:latest";
+
+const env: Record<string, string> = {
+  CONTAINERS_CONF: Deno.env.get("CONTAINERS_CONF") ??
+    new URL("tests/podman/containers.conf", ROOT).pathname,
+};
+
+function banner(text: string): void {
+  const styled = Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR")
+    ? `\x1b[1;36m${text}\x1b[0m`
+    : text;
+  console.error(`\n${styled}`);
+}
+
+/** Runs `contree …` with inherited stdio (live output) and returns its exit code. */
+async function contree(args: string[], options: { quiet?: boolean } = {}): Promise<number> {
+  if (!options.quiet) banner(`$ contree ${args.join(" ")}`);
+  const { code } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...COMPILE_PERMISSIONS, "--quiet", MAIN, ...args],
+    env,
+    stdin: "null",
+    stdout: options.quiet ? "null" : "inherit",
+    stderr: options.quiet ? "null" : "inherit",
+  }).output();
+  return code;
+}
+
+/** Runs `contree …` and returns its stdout. */
+async function capture(args: string[]): Promise<{ code: number; stdout: string }> {
+  const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...COMPILE_PERMISSIONS, "--quiet", MAIN, ...args],
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  return { code, stdout: new TextDecoder().decode(stdout) };
+}
+
+function check(code: number, what: string): void {
+  if (code !== 0) {
+    console.error(`demo: ${what} failed (exit ${code})`);
+    Deno.exit(code);
+  }
+}
+
+async function ensureServer(): Promise<void> {
+  if (await contree(["server", "status"], { quiet: true }) === 0) {
+    banner("The local ConTree server is already running:");
+    await contree(["server", "status"], { quiet: false });
+    return;
+  }
+  check(await contree(["server", "start", "--detach"]), "starting the server");
+}
+
+async function hasBaseImage(): Promise<boolean> {
+  const { code, stdout } = await capture([
+    "-p",
+    "local",
+    "-f",
+    "json",
+    "images",
+    "--all",
+    "--prefix",
+    "busybox",
+  ]);
+  return code === 0 &&
+    stdout.split("\n").filter(Boolean).some((line) => JSON.parse(line).tag === BASE_TAG);
+}
+
+async function ensureBaseImage(): Promise<void> {
+  if (await hasBaseImage()) {
+    banner(`Base image ${BASE_TAG} is there.`);
+    return;
+  }
+  banner("No base image yet: trying the registry first.");
+  if (
+    await contree([
+      "-p",
+      "local",
+      "images",
+      "import",
+      "--timeout",
+      "60",
+      `busybox?tag=${BASE_TAG}`,
+    ]) === 0
+  ) return;
+  banner("No registry reachable: building a rootfs from the host's busybox-static instead.");
+  const tar = await Deno.makeTempFile({ prefix: "contree-demo-rootfs-", suffix: ".tar" });
+  try {
+    await Deno.writeFile(tar, await busyboxRootfsTar());
+    check(
+      await contree(["-p", "local", "images", "import", `file://${tar}?tag=${BASE_TAG}`]),
+      "importing the base image",
+    );
+  } finally {
+    await Deno.remove(tar).catch(() => {});
+  }
+}
+
+if (import.meta.main) {
+  await ensureServer();
+  await ensureBaseImage();
+  const s = ["-p", "local", "-S", SESSION];
+  check(await contree([...s, "use", `tag:${BASE_TAG}`]), "use");
+  check(
+    await contree([
+      ...s,
+      "run",
+      "--shell",
+      "--",
+      'for i in 1 2 3 4 5; do echo "step $i of 5 at $(date +%T)"; sleep 1; done; echo "made by the first run" > /greeting.txt',
+    ]),
+    "the first run",
+  );
+  check(await contree([...s, "run", "--", "cat", "/greeting.txt"]), "the second run");
+  check(await contree([...s, "session", "show"]), "session show");
+  check(await contree(["-p", "local", "ps", "--all", "--show-max", "5"]), "ps");
+  banner(
+    `Done. The session is ${SESSION}; roll back with: contree -p local -S ${SESSION} session rollback`,
+  );
+}

@@ -1,0 +1,114 @@
+// The CLI as users run it, against the real local server on podman: sessions, streaming runs,
+// exit codes, file injection, stdin, snapshots, disposable runs, cwd and env, references.
+
+import { assertEquals, assertStringIncludes } from "../support/assert.ts";
+import { type CliResult, runCli, tempHome } from "../support/cli.ts";
+import { podmanTest } from "../support/podman.ts";
+import { startTestServer } from "../support/server.ts";
+
+podmanTest("CLI against the local server: the everyday workflow", async (t) => {
+  const server = await startTestServer({ busybox: true });
+  const { home, cleanup } = await tempHome();
+  const env = {
+    CONTREE_HOME: home,
+    CONTREE_URL: server.url,
+    CONTREE_TOKEN: server.token,
+    CONTREE_SESSION: "it",
+  };
+  const cli = (args: string[], stdin?: string): Promise<CliResult> => runCli(args, { env, stdin });
+  const lines = (text: string) =>
+    text.trim().split("\n").filter(Boolean).map((line) => JSON.parse(line));
+  try {
+    await t.step("use the base image", async () => {
+      const use = await cli(["use", server.busybox]);
+      assertEquals(use.code, 0, use.stderr);
+      assertEquals(use.stdout, "export CONTREE_SESSION=it\n");
+    });
+
+    await t.step(
+      "run streams stdout and stderr apart and passes the exit code through",
+      async () => {
+        const result = await cli([
+          "run",
+          "-s",
+          "--",
+          "echo one; echo err >&2; printf '\\342\\202\\254\\n'; exit 3",
+        ]);
+        assertEquals(result.code, 3);
+        assertEquals(result.stdout, "one\n€\n");
+        assertEquals(result.stderr, "err\n");
+      },
+    );
+
+    await t.step("a snapshot chain: each run starts from the previous result", async () => {
+      assertEquals((await cli(["run", "-s", "--", "echo v1 > /state"])).code, 0);
+      const read = await cli(["run", "cat", "/state"]);
+      assertEquals([read.code, read.stdout], [0, "v1\n"]);
+    });
+
+    await t.step("a disposable run leaves the session where it was", async () => {
+      const before = lines((await cli(["-f", "json", "session", "show", "--all"])).stdout).length;
+      assertEquals((await cli(["run", "-D", "-s", "--", "echo gone > /state"])).code, 0);
+      assertEquals((await cli(["run", "-D", "cat", "/state"])).stdout, "v1\n");
+      const after = lines((await cli(["-f", "json", "session", "show", "--all"])).stdout);
+      assertEquals(
+        after.filter((row) => row.kind === "run").length,
+        before - 1,
+        "only the `use` entry is not a run",
+      );
+    });
+
+    await t.step("-F injects a host directory with its layout", async () => {
+      const dir = await Deno.makeTempDir();
+      try {
+        await Deno.mkdir(`${dir}/sub`);
+        await Deno.writeTextFile(`${dir}/a.txt`, "alpha\n");
+        await Deno.writeTextFile(`${dir}/sub/b.txt`, "beta\n");
+        await Deno.writeTextFile(`${dir}/.secret`, "hidden\n");
+        const result = await cli([
+          "run",
+          "-D",
+          "-F",
+          `${dir}:/data`,
+          "-s",
+          "--",
+          "cat /data/a.txt /data/sub/b.txt; ls -a /data",
+        ]);
+        assertEquals(result.code, 0, result.stderr);
+        assertEquals(result.stdout, "alpha\nbeta\n.\n..\na.txt\nsub\n");
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    });
+
+    await t.step("piped stdin reaches the sandbox", async () => {
+      const result = await cli(["run", "-D", "cat"], "piped through\n");
+      assertEquals(result.stdout, "piped through\n");
+    });
+
+    await t.step("session env and cwd apply to runs", async () => {
+      assertEquals((await cli(["env", "GREETING=hello world"])).code, 0);
+      assertEquals((await cli(["run", "-s", "--", "mkdir -p /work/dir"])).code, 0);
+      const cd = await cli(["cd", "/work/dir"]);
+      assertEquals(cd.code, 0, cd.stderr);
+      const result = await cli(["run", "-D", "-s", "--", 'echo "$GREETING from $(pwd)"']);
+      assertEquals(result.stdout, "hello world from /work/dir\n");
+    });
+
+    await t.step("references: show @-1, op wait HEAD~2, ps", async () => {
+      const tip = await cli(["show", "@"]);
+      assertEquals(tip.code, 1, "the tip is the `cd` entry, which has no operation");
+      assertStringIncludes(tip.stderr, "has no operation UUID");
+      const shown = lines((await cli(["-f", "json", "show", "@-1"])).stdout)[0];
+      assertEquals([shown.status, shown.exit_code], ["SUCCESS", 0]);
+      const waited = await cli(["-f", "json", "op", "wait", "HEAD~2"]);
+      assertEquals(waited.code, 0, waited.stderr);
+      assertEquals(lines(waited.stdout)[0].timed_out, false);
+      const ps = await cli(["ps", "-a", "-q"]);
+      assertStringIncludes(ps.stdout, shown.uuid);
+    });
+  } finally {
+    await cleanup();
+    await server.cleanup();
+  }
+});

@@ -5,7 +5,9 @@ import type { ProfileStore } from "../config/profiles.ts";
 import { LOG_LEVELS } from "../log.ts";
 import { FORMAT_NAMES } from "../output/formatter.ts";
 import type { App } from "./app.ts";
+import { registerAgent } from "./agent.ts";
 import { registerAuth } from "./auth.ts";
+import { registerCompletion } from "./completion.ts";
 
 /** Runs a command body with the App of this invocation; the number returned is the exit code. */
 export type Handler = (app: App) => Promise<number | void>;
@@ -70,5 +72,7 @@ function createRoot(cliDefaults: Map<string, string>) {
 export function buildProgram(config: ProfileStore, run: Runner): RootCommand {
   const program = createRoot(config.cliDefaults());
   registerAuth(program, run);
+  registerCompletion(program, run);
+  registerAgent(program, run);
   return program;
 }

@@ -1,9 +1,14 @@
-// `deno task compile [--target TRIPLE …] [--out DIR]`: one executable per target in dist/,
+// `deno task compile [--target TRIPLE|host …] [--out DIR]`: one executable per target in dist/,
 // with the release version embedded, only the permissions contree needs, and a SHA256SUMS file.
 //
-// `deno compile` downloads its runtime (denort) for each target. Where that is impossible, set
-// DENORT_BIN to a local denort binary; it is then used for the host target only (a runtime
-// is per platform), unless targets are named explicitly.
+// The sources are staged in a temporary directory and src/build_info.ts is rewritten there, so
+// the working tree is never modified (an interrupted build or a test running alongside never
+// sees a release build_info.ts). The lockfile is frozen: a release uses the locked versions.
+//
+// `deno compile` downloads its runtime (denort) per target from dl.deno.land. Where that is
+// impossible, set DENORT_BIN to a local denort binary (from denort-<target>.zip of the same
+// Deno version); it is then used for the host target only (a runtime is per platform), unless
+// targets are named explicitly. DENORT_BIN must be denort, not the deno CLI.
 
 import { RELEASE_VERSION } from "../src/version.ts";
 import { COMPILE_PERMISSIONS } from "./permissions.ts";
@@ -17,7 +22,8 @@ export const TARGETS = [
 ] as const;
 
 const ROOT = new URL("../", import.meta.url);
-const BUILD_INFO = new URL("src/build_info.ts", ROOT);
+/** What the executable is built from (main.ts's module graph lives in src/). */
+const SOURCES = ["main.ts", "deno.json", "deno.lock", "src"];
 
 export function hostTarget(): string {
   const arch = Deno.build.arch === "aarch64" ? "aarch64" : "x86_64";
@@ -26,7 +32,7 @@ export function hostTarget(): string {
   return `${arch}-unknown-linux-gnu`;
 }
 
-function executableName(target: string): string {
+export function executableName(target: string): string {
   return `contree-${target}${target.includes("windows") ? ".exe" : ""}`;
 }
 
@@ -35,21 +41,76 @@ async function sha256(path: string): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Runs `body` with src/build_info.ts marking a release build, restoring the file afterwards. */
-async function withReleaseBuildInfo<T>(version: string, body: () => Promise<T>): Promise<T> {
-  const original = await Deno.readTextFile(BUILD_INFO);
-  const release = original.replace(
-    /export const BUILD_INFO[^\n]*/,
-    `export const BUILD_INFO: { release: boolean; version: string } = { release: true, version: ${
-      JSON.stringify(version)
-    } };`,
-  );
-  await Deno.writeTextFile(BUILD_INFO, release);
-  try {
-    return await body();
-  } finally {
-    await Deno.writeTextFile(BUILD_INFO, original);
+async function copyTree(from: string, to: string): Promise<void> {
+  const info = await Deno.stat(from);
+  if (info.isFile) return await Deno.copyFile(from, to);
+  await Deno.mkdir(to, { recursive: true });
+  for await (const entry of Deno.readDir(from)) {
+    await copyTree(`${from}/${entry.name}`, `${to}/${entry.name}`);
   }
+}
+
+/** The release build_info.ts: a compiled binary reports `version` without looking for git. */
+export function releaseBuildInfo(original: string, version: string): string {
+  const line =
+    `export const BUILD_INFO: { release: boolean; version: string } = { release: true, ` +
+    `version: ${JSON.stringify(version)} };`;
+  const rewritten = original.replace(/export const BUILD_INFO[^\n]*/, line);
+  if (rewritten === original) {
+    throw new Error("src/build_info.ts has no BUILD_INFO line to rewrite");
+  }
+  return rewritten;
+}
+
+/** Runs `body` with a temporary copy of the sources that describes a release build. */
+async function withStagedRelease<T>(
+  version: string,
+  body: (stage: string) => Promise<T>,
+): Promise<T> {
+  const stage = await Deno.makeTempDir({ prefix: "contree-compile-" });
+  try {
+    for (const name of SOURCES) {
+      await copyTree(new URL(name, ROOT).pathname, `${stage}/${name}`);
+    }
+    const buildInfo = `${stage}/src/build_info.ts`;
+    await Deno.writeTextFile(
+      buildInfo,
+      releaseBuildInfo(await Deno.readTextFile(buildInfo), version),
+    );
+    return await body(stage);
+  } finally {
+    await Deno.remove(stage, { recursive: true }).catch(() => {});
+  }
+}
+
+/** A reason DENORT_BIN cannot work, if any (missing, or the deno CLI itself). */
+export async function checkDenortBin(path: string): Promise<string | undefined> {
+  let real: string;
+  try {
+    real = await Deno.realPath(path);
+  } catch {
+    return `DENORT_BIN=${path} does not exist`;
+  }
+  if (real === await Deno.realPath(Deno.execPath())) {
+    return `DENORT_BIN=${path} is the deno CLI; it must be denort (from denort-<target>.zip)`;
+  }
+  return undefined;
+}
+
+/** True when a compile failed because the runtime could not be downloaded. */
+export function isRuntimeDownloadFailure(stderr: string): boolean {
+  return /dl\.deno\.land|denort|error sending request|dns error|failed to lookup/i.test(stderr);
+}
+
+/** deno's error line and its most specific cause, without colours or the backtrace. */
+export function summariseError(stderr: string): string {
+  // deno-lint-ignore no-control-regex
+  const plain = stderr.replace(/\x1b\[[0-9;]*m/g, "").split("Stack backtrace:")[0];
+  const lines = plain.split("\n").map((line) => line.trim()).filter(Boolean);
+  const error = lines.find((line) => line.startsWith("error:")) ?? lines[0] ?? "";
+  const causes = lines.filter((line) => /^\d+: /.test(line)).map((l) => l.replace(/^\d+: /, ""));
+  const cause = causes.reduce((a, b) => b.length > a.length ? b : a, "");
+  return cause ? `${error}: ${cause}` : error;
 }
 
 export interface CompileResult {
@@ -62,44 +123,52 @@ export interface CompileResult {
 export async function compile(
   targets: readonly string[],
   outDir: string,
+  version: string = RELEASE_VERSION,
 ): Promise<CompileResult[]> {
   await Deno.mkdir(outDir, { recursive: true });
-  return await withReleaseBuildInfo(RELEASE_VERSION, async () => {
+  const out = await Deno.realPath(outDir);
+  return await withStagedRelease(version, async (stage) => {
     const results: CompileResult[] = [];
     for (const target of targets) {
-      const output = `${outDir}/${executableName(target)}`;
+      const output = `${out}/${executableName(target)}`;
       const command = new Deno.Command(Deno.execPath(), {
         args: [
           "compile",
           "--quiet",
+          "--frozen",
           ...COMPILE_PERMISSIONS,
           "--target",
           target,
           "--output",
           output,
-          new URL("main.ts", ROOT).pathname,
+          "main.ts",
         ],
+        cwd: stage,
         stdout: "inherit",
         stderr: "piped",
       });
       const { success, stderr } = await command.output();
-      if (success) results.push({ target, path: output });
-      else {
-        const detail = new TextDecoder().decode(stderr).trim().split("\n").filter(Boolean).slice(-3)
-          .join(" | ");
-        results.push({ target, error: detail || "deno compile failed" });
+      if (success) {
+        results.push({ target, path: output });
+        continue;
       }
+      const text = new TextDecoder().decode(stderr);
+      const hint = isRuntimeDownloadFailure(text)
+        ? " (the runtime could not be downloaded: set DENORT_BIN to a local denort binary)"
+        : "";
+      results.push({ target, error: `${summariseError(text) || "deno compile failed"}${hint}` });
     }
     return results;
   });
 }
 
-async function writeChecksums(outDir: string, results: CompileResult[]): Promise<void> {
+/** Writes SHA256SUMS for the built executables (`sha256sum -c` format). */
+export async function writeChecksums(outDir: string, results: CompileResult[]): Promise<void> {
   const lines = [];
   for (const result of results) {
     if (result.path) lines.push(`${await sha256(result.path)}  ${result.path.split("/").pop()}`);
   }
-  await Deno.writeTextFile(`${outDir}/SHA256SUMS`, lines.length ? `${lines.join("\n")}\n` : "");
+  if (lines.length > 0) await Deno.writeTextFile(`${outDir}/SHA256SUMS`, `${lines.join("\n")}\n`);
 }
 
 if (import.meta.main) {
@@ -108,16 +177,31 @@ if (import.meta.main) {
   let outDir = new URL("dist", ROOT).pathname;
   while (args.length > 0) {
     const arg = args.shift()!;
-    if (arg === "--target") targets.push(args.shift() ?? "");
-    else if (arg === "--out") outDir = args.shift() ?? outDir;
+    if (arg === "--target" && args.length > 0) targets.push(args.shift()!);
+    else if (arg === "--out" && args.length > 0) outDir = args.shift()!;
     else {
-      console.error(`usage: deno task compile [--target TRIPLE]... [--out DIR]`);
+      console.error(`usage: deno task compile [--target TRIPLE|host]... [--out DIR]`);
       Deno.exit(2);
+    }
+  }
+  const unknown = targets.filter((t) =>
+    t !== "host" && !(TARGETS as readonly string[]).includes(t)
+  );
+  if (unknown.length > 0) {
+    console.error(`unknown target ${unknown.join(", ")}; targets: host, ${TARGETS.join(", ")}`);
+    Deno.exit(2);
+  }
+  const denortBin = Deno.env.get("DENORT_BIN");
+  if (denortBin) {
+    const problem = await checkDenortBin(denortBin);
+    if (problem) {
+      console.error(problem);
+      Deno.exit(1);
     }
   }
   const chosen = targets.length > 0
     ? targets.map((t) => t === "host" ? hostTarget() : t)
-    : Deno.env.get("DENORT_BIN")
+    : denortBin
     ? [hostTarget()]
     : [...TARGETS];
   const results = await compile(chosen, outDir);

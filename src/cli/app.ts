@@ -56,10 +56,10 @@ export class App {
     globals: GlobalOptions,
     preloaded?: ProfileStore,
   ): Promise<App> {
-    const paths = configPaths(ctx.env, ctx.home, globals.config);
-    const config = preloaded && preloaded.paths.authFile === paths.authFile
+    // main preloads the default files; only -c (another auth.ini) needs a second load.
+    const config = preloaded && globals.config === undefined
       ? preloaded
-      : await ProfileStore.load(paths);
+      : await ProfileStore.load(configPaths(ctx.env, ctx.home, globals.config));
     return new App(ctx, globals, config);
   }
 

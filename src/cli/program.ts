@@ -5,17 +5,19 @@ import type { ProfileStore } from "../config/profiles.ts";
 import { LOG_LEVELS } from "../log.ts";
 import { FORMAT_NAMES } from "../output/formatter.ts";
 import type { App } from "./app.ts";
+import { registerAgent } from "./agent.ts";
 import { registerAuth } from "./auth.ts";
-import { registerOperations } from "./operation.ts";
-import { registerRun } from "./run.ts";
-import { registerProject } from "./project.ts";
-import { registerTask } from "./task.ts";
 import { registerCd } from "./cd.ts";
+import { registerCompletion } from "./completion.ts";
 import { registerEnv } from "./env.ts";
 import { registerFile } from "./file.ts";
-import { registerSession } from "./session.ts";
-import { registerUse } from "./use.ts";
+import { registerOperations } from "./operation.ts";
+import { registerProject } from "./project.ts";
+import { registerRun } from "./run.ts";
 import { registerServer } from "./server.ts";
+import { registerSession } from "./session.ts";
+import { registerTask } from "./task.ts";
+import { registerUse } from "./use.ts";
 
 /** Runs a command body with the App of this invocation; the number returned is the exit code. */
 export type Handler = (app: App) => Promise<number | void>;
@@ -79,16 +81,19 @@ function createRoot(cliDefaults: Map<string, string>) {
 /** Builds the whole tree. `config` supplies the `[cli]` defaults of the global options. */
 export function buildProgram(config: ProfileStore, run: Runner): RootCommand {
   const program = createRoot(config.cliDefaults());
-  registerAuth(program, run);
+  // Sandboxes and sessions first (the everyday commands), then local tooling.
+  registerUse(program, run);
   registerRun(program, run);
   registerOperations(program, run);
-  registerProject(program, run);
-  registerTask(program, run);
-  registerUse(program, run);
   registerSession(program, run);
-  registerEnv(program, run);
   registerCd(program, run);
+  registerEnv(program, run);
   registerFile(program, run);
+  registerAuth(program, run);
   registerServer(program, run);
+  registerTask(program, run);
+  registerProject(program, run);
+  registerCompletion(program, run);
+  registerAgent(program, run);
   return program;
 }

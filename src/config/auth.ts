@@ -7,7 +7,7 @@ import { ApiError } from "../api/errors.ts";
 import type { WhoAmI } from "../api/models.ts";
 import type { App } from "../cli/app.ts";
 import { confirm, prompt } from "../cli/prompt.ts";
-import { ContreeError, Exit, UsageError } from "../errors.ts";
+import { ContreeError, Exit, Interrupted, UsageError } from "../errors.ts";
 import { type AuthType, DEFAULT_IAM_URL, type Profile } from "./profiles.ts";
 
 export interface AuthOptions {
@@ -122,6 +122,7 @@ export async function probeProfile(
     const whoami = await app.clientFor(profile, { timeoutMs, maxRetries: 0 }).whoami();
     return whoami?.permissions?.list === true ? "ok" : "inactive";
   } catch (error) {
+    if (error instanceof Interrupted) throw error; // SIGINT/SIGTERM: not a broken profile
     if (error instanceof ApiError) return "error";
     if (error instanceof ContreeError && /timed out/.test(error.message)) return "timeout";
     return "error";

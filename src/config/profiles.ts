@@ -25,6 +25,12 @@ export interface ConfigPaths {
   authFile: string;
   cliFile: string;
   sessionsDir: string;
+  /**
+   * Set when no config directory can be located (no CONTREE_HOME, XDG_CONFIG_HOME or HOME, as
+   * under `env -i` or in a bare container): there are no files to read, configuration comes from
+   * CONTREE_URL/CONTREE_TOKEN, and reading a path that needs the directory throws this message.
+   */
+  unlocated?: string;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -36,24 +42,62 @@ function expandHome(path: string, home: string | undefined): string {
   return path;
 }
 
-/** `$CONTREE_HOME`, else `$XDG_CONFIG_HOME/contree`, else `~/.config/contree`. */
-export function contreeHome(env: Env, home: string | undefined): string {
+const UNLOCATED = "Cannot locate the config directory: set CONTREE_HOME or HOME";
+
+function locateHome(env: Env, home: string | undefined): string | undefined {
   const explicit = nonEmpty(env.get("CONTREE_HOME"));
   if (explicit) return expandHome(explicit, home);
   const xdg = nonEmpty(env.get("XDG_CONFIG_HOME"));
   if (xdg) return `${expandHome(xdg, home)}/contree`;
-  if (!home) throw new ContreeError("Cannot locate the config directory: set CONTREE_HOME or HOME");
-  return `${home}/.config/contree`;
+  return home ? `${home}/.config/contree` : undefined;
+}
+
+/** `$CONTREE_HOME`, else `$XDG_CONFIG_HOME/contree`, else `~/.config/contree`. */
+export function contreeHome(env: Env, home: string | undefined): string {
+  const root = locateHome(env, home);
+  if (root === undefined) throw new ContreeError(UNLOCATED);
+  return root;
 }
 
 export function configPaths(env: Env, home: string | undefined, authFile?: string): ConfigPaths {
-  const root = contreeHome(env, home);
+  const root = locateHome(env, home);
+  if (root === undefined) {
+    const fail = (): never => {
+      throw new ContreeError(UNLOCATED);
+    };
+    const explicitAuthFile = authFile ? expandHome(authFile, home) : undefined;
+    return {
+      get home() {
+        return fail();
+      },
+      get authFile() {
+        return explicitAuthFile ?? fail();
+      },
+      get cliFile() {
+        return fail();
+      },
+      get sessionsDir() {
+        return fail();
+      },
+      unlocated: UNLOCATED,
+    };
+  }
   return {
     home: root,
     authFile: authFile ? expandHome(authFile, home) : `${root}/auth.ini`,
     cliFile: `${root}/cli.ini`,
     sessionsDir: `${root}/cli/sessions`,
   };
+}
+
+/** A file of `paths`; undefined when it lies in a config directory that cannot be located. */
+function locatedPath(paths: ConfigPaths, name: "cliFile" | "authFile"): string | undefined {
+  try {
+    return paths[name];
+  } catch (error) {
+    if (paths.unlocated) return undefined; // no directory: only an explicit -c file exists
+    throw error;
+  }
 }
 
 async function readIni(path: string): Promise<IniFile | undefined> {
@@ -92,7 +136,11 @@ export class ProfileStore {
   ) {}
 
   static async load(paths: ConfigPaths): Promise<ProfileStore> {
-    const [cli, auth] = await Promise.all([readIni(paths.cliFile), readIni(paths.authFile)]);
+    const read = (name: "cliFile" | "authFile") => {
+      const file = locatedPath(paths, name);
+      return file === undefined ? undefined : readIni(file);
+    };
+    const [cli, auth] = await Promise.all([read("cliFile"), read("authFile")]);
     return new ProfileStore(paths, auth ?? new IniFile(), cli ?? new IniFile());
   }
 

@@ -15,6 +15,9 @@ import { registerEnv } from "./env.ts";
 import { registerFile } from "./file.ts";
 import { registerSession } from "./session.ts";
 import { registerUse } from "./use.ts";
+import { registerImages } from "./images.ts";
+import { registerTag } from "./tag.ts";
+import { registerInspect } from "./inspect.ts";
 
 /** Runs a command body with the App of this invocation; the number returned is the exit code. */
 export type Handler = (app: App) => Promise<number | void>;
@@ -88,5 +91,8 @@ export function buildProgram(config: ProfileStore, run: Runner): RootCommand {
   registerEnv(program, run);
   registerCd(program, run);
   registerFile(program, run);
+  registerImages(program, run);
+  registerTag(program, run);
+  registerInspect(program, run);
   return program;
 }

@@ -46,7 +46,7 @@ export async function useCommand(app: App, options: UseOptions): Promise<number>
 
   const ref = options.image;
   // Resolve before opening the store: a failed lookup leaves no trace.
-  const image = await resolveImageRef({ listImages: (q) => app.client().listImages(q) }, ref);
+  const image = await resolveImageRef(app.client(), ref);
   const key = options.new ? newSessionKey() : (await app.sessionKey());
   const store = await app.store();
   store.setImage(key, { image, kind: "use", title: ref });

@@ -478,8 +478,15 @@ export class ContreeClient {
     return this.json("GET", `/inspect/${pathSegment(imageUuid)}/`);
   }
 
-  listDirectory(imageUuid: string, path: string): Promise<DirectoryList> {
-    return this.json("GET", `/inspect/${pathSegment(imageUuid)}/list`, { query: { path } });
+  listDirectory(
+    imageUuid: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<DirectoryList> {
+    return this.json("GET", `/inspect/${pathSegment(imageUuid)}/list`, {
+      ...options,
+      query: { path },
+    });
   }
 
   async listDirectoryText(imageUuid: string, path: string): Promise<string> {

@@ -4,14 +4,21 @@
 // Lookup lists `GET /images?tag=NAME` (as the reference CLI) and takes the image whose tag is
 // exactly NAME — the server filters by prefix, so the first hit may be another tag (the
 // reference takes it). A NAME without `:` also matches `NAME:latest`, as image tags usually
-// carry a version. Not found → ApiError 404 `No image with tag 'NAME'`.
+// carry a version. When the listing has no such tag and the client can, the inspect redirect
+// (`GET /inspect/?tag=NAME` → 302 `<uuid>/`) is asked: it also knows tags the project listing
+// does not show (public images). Not found → ApiError 404 `No image with tag 'NAME'`.
 
 import { isUuid } from "../uuid.ts";
 import type { ContreeClient } from "./client.ts";
 import { ApiError } from "./errors.ts";
 import { paginate } from "./paginate.ts";
 
-export type ImageLookup = Pick<ContreeClient, "listImages">;
+export type ImageLookup =
+  & Pick<ContreeClient, "listImages">
+  & Partial<Pick<ContreeClient, "lookupTag">>;
+
+/** Statuses of the inspect redirect that mean "no such tag" (or a server without the route). */
+const REDIRECT_MISS = new Set([400, 404, 405]);
 
 /** The tag a reference names, or undefined when it is a UUID. */
 export function imageRefTag(ref: string): string | undefined {
@@ -34,6 +41,14 @@ export async function lookupImageTag(client: ImageLookup, tag: string): Promise<
     }
   }
   if (fallback) return fallback;
+  if (tag !== "" && client.lookupTag) {
+    try {
+      const uuid = await client.lookupTag(tag);
+      if (isUuid(uuid)) return uuid.toLowerCase();
+    } catch (error) {
+      if (!(error instanceof ApiError && REDIRECT_MISS.has(error.status))) throw error;
+    }
+  }
   throw new ApiError(404, "Not Found", `No image with tag '${tag}'`);
 }
 

@@ -11,11 +11,14 @@ import { registerCd } from "./cd.ts";
 import { registerCompletion } from "./completion.ts";
 import { registerEnv } from "./env.ts";
 import { registerFile } from "./file.ts";
+import { registerImages } from "./images.ts";
+import { registerInspect } from "./inspect.ts";
 import { registerOperations } from "./operation.ts";
 import { registerProject } from "./project.ts";
 import { registerRun } from "./run.ts";
 import { registerServer } from "./server.ts";
 import { registerSession } from "./session.ts";
+import { registerTag } from "./tag.ts";
 import { registerTask } from "./task.ts";
 import { registerUse } from "./use.ts";
 
@@ -86,6 +89,9 @@ export function buildProgram(config: ProfileStore, run: Runner): RootCommand {
   registerRun(program, run);
   registerOperations(program, run);
   registerSession(program, run);
+  registerImages(program, run);
+  registerTag(program, run);
+  registerInspect(program, run);
   registerCd(program, run);
   registerEnv(program, run);
   registerFile(program, run);

@@ -3,7 +3,7 @@
 // tags, and waiting for an import operation to finish.
 
 import type { ContreeClient } from "../api/client.ts";
-import type { ImageImportRequest, Operation } from "../api/models.ts";
+import { type ImageImportRequest, isTerminalStatus, type Operation } from "../api/models.ts";
 import { ContreeError } from "../errors.ts";
 import { followOperation } from "../sse/follow.ts";
 
@@ -92,6 +92,27 @@ export function importedImage(operation: Operation): string | undefined {
 }
 
 /**
+ * Follows an import operation to its end (event log, falling back to polling) and returns its
+ * terminal record, whatever the outcome.
+ */
+export async function followImport(
+  client: ContreeClient,
+  operationUuid: string,
+  options: { timeoutMs?: number } = {},
+): Promise<Operation> {
+  const followed = await followOperation(client, operationUuid, { timeoutMs: options.timeoutMs });
+  const operation = followed.operation ?? await client.getOperation(operationUuid);
+  const completion = followed.completion.data;
+  const image = importedImage(operation) ?? completion.result_image_uuid ?? null;
+  const withImage = image && !importedImage(operation)
+    ? { ...operation, result_image_uuid: image }
+    : operation;
+  if (isTerminalStatus(operation.status)) return withImage;
+  // The completion arrived before the record caught up: the completion is the truth.
+  return { ...withImage, status: completion.status, error: operation.error ?? completion.error };
+}
+
+/**
  * Waits for an import operation (event log, falling back to polling) and returns its record.
  * Throws when it did not succeed.
  */
@@ -100,9 +121,8 @@ export async function awaitImport(
   operationUuid: string,
   options: { timeoutMs?: number } = {},
 ): Promise<{ operation: Operation; image: string }> {
-  const followed = await followOperation(client, operationUuid, { timeoutMs: options.timeoutMs });
-  const operation = followed.operation ?? await client.getOperation(operationUuid);
-  const image = importedImage(operation) ?? followed.completion.data.result_image_uuid ?? undefined;
+  const operation = await followImport(client, operationUuid, options);
+  const image = importedImage(operation);
   if (operation.status !== "SUCCESS" || !image) {
     throw new ContreeError(
       `Import ${operationUuid} ended with status ${operation.status}${

@@ -45,8 +45,12 @@ export async function useCommand(app: App, options: UseOptions): Promise<number>
   if (!options.image) return await showSession(app, await app.store(), await app.sessionKey());
 
   const ref = options.image;
-  // Resolve before opening the store: a failed lookup leaves no trace.
-  const image = await resolveImageRef({ listImages: (q) => app.client().listImages(q) }, ref);
+  // Resolve before opening the store: a failed lookup leaves no trace. The client is made only
+  // when a tag needs a lookup (a UUID works without any profile).
+  const image = await resolveImageRef({
+    listImages: (q) => app.client().listImages(q),
+    lookupTag: (tag) => app.client().lookupTag(tag),
+  }, ref);
   const key = options.new ? newSessionKey() : (await app.sessionKey());
   const store = await app.store();
   store.setImage(key, { image, kind: "use", title: ref });

@@ -21,6 +21,16 @@ _contree_child() {
       REPLY='contree kill' ;;
     'contree/session'|'contree/s')
       REPLY='contree session' ;;
+    'contree/images'|'contree/i'|'contree/img')
+      REPLY='contree images' ;;
+    'contree/tag'|'contree/t')
+      REPLY='contree tag' ;;
+    'contree/ls')
+      REPLY='contree ls' ;;
+    'contree/cat')
+      REPLY='contree cat' ;;
+    'contree/cp')
+      REPLY='contree cp' ;;
     'contree/cd')
       REPLY='contree cd' ;;
     'contree/env')
@@ -71,6 +81,12 @@ _contree_child() {
       REPLY='contree session prune' ;;
     'contree session/delete'|'contree session/rm'|'contree session/del')
       REPLY='contree session delete' ;;
+    'contree images/list'|'contree images/ls')
+      REPLY='contree images list' ;;
+    'contree images/import')
+      REPLY='contree images import' ;;
+    'contree images/help')
+      REPLY='contree images help' ;;
     'contree file/edit'|'contree file/e')
       REPLY='contree file edit' ;;
     'contree file/cp')
@@ -139,11 +155,13 @@ _contree_child() {
 _contree_commands() {
   case "$1" in
     'contree')
-      REPLY='use ci run r operation op ps show kill session s cd env file f auth server task project completion agent man help' ;;
+      REPLY='use ci run r operation op ps show kill session s images i img tag t ls cat cp cd env file f auth server task project completion agent man help' ;;
     'contree operation')
       REPLY='list ls show sh wait w cancel kill k help' ;;
     'contree session')
       REPLY='list ls use branch br checkout co rollback rb forward fw show history wait prune delete rm del' ;;
+    'contree images')
+      REPLY='list ls import help' ;;
     'contree file')
       REPLY='edit e cp ls list help' ;;
     'contree auth')
@@ -207,6 +225,20 @@ _contree_options() {
       REPLY='-h --help' ;;
     'contree session delete')
       REPLY='-y --force -h --help' ;;
+    'contree images')
+      REPLY='--prefix -i --uuid -a --all --since --until --limit -h --help' ;;
+    'contree images list')
+      REPLY='--prefix -i --uuid -a --all --since --until --limit -h --help' ;;
+    'contree images import')
+      REPLY='--username --password -t --timeout -h --help' ;;
+    'contree tag')
+      REPLY='-U --delete -h --help' ;;
+    'contree ls')
+      REPLY='--image -h --help' ;;
+    'contree cat')
+      REPLY='--image -h --help' ;;
+    'contree cp')
+      REPLY='--image -h --help' ;;
     'contree cd')
       REPLY='-h --help' ;;
     'contree env')
@@ -298,6 +330,18 @@ _contree_takes_value() {
       return 0 ;;
     'contree session show/-k'|'contree session show/--kind'|'contree session show/-l'|'contree session show/--last'|'contree session show/--since'|'contree session show/--until')
       return 0 ;;
+    'contree images/--prefix'|'contree images/-i'|'contree images/--uuid'|'contree images/--since'|'contree images/--until'|'contree images/--limit')
+      return 0 ;;
+    'contree images list/--prefix'|'contree images list/-i'|'contree images list/--uuid'|'contree images list/--since'|'contree images list/--until'|'contree images list/--limit')
+      return 0 ;;
+    'contree images import/--username'|'contree images import/--password'|'contree images import/-t'|'contree images import/--timeout')
+      return 0 ;;
+    'contree ls/--image')
+      return 0 ;;
+    'contree cat/--image')
+      return 0 ;;
+    'contree cp/--image')
+      return 0 ;;
     'contree file edit/-E'|'contree file edit/--editor')
       return 0 ;;
     'contree file ls/--since'|'contree file ls/--until'|'contree file ls/--limit')
@@ -360,6 +404,8 @@ _contree_argument_choices() {
   case "$1" in
     'contree operation help')
       if (( $2 == 0 )); then REPLY='list show wait cancel'; else return 1; fi ;;
+    'contree images help')
+      if (( $2 == 0 )); then REPLY='list import'; else return 1; fi ;;
     'contree file help')
       if (( $2 == 0 )); then REPLY='edit cp ls'; else return 1; fi ;;
     'contree server help')
@@ -375,7 +421,7 @@ _contree_argument_choices() {
     'contree agent')
       if (( $2 == 0 )); then REPLY='all core_workflow core sessions images_and_tags images files_and_directories files execution_modes execution command_safety command output_formats output profiles all_commands'; else return 1; fi ;;
     'contree help')
-      if (( $2 == 0 )); then REPLY='use run operation ps show kill session cd env file auth server task project completion agent'; else return 1; fi ;;
+      if (( $2 == 0 )); then REPLY='use run operation ps show kill session images tag ls cat cp cd env file auth server task project completion agent'; else return 1; fi ;;
     *) return 1 ;;
   esac
 }

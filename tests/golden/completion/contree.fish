@@ -20,6 +20,16 @@ function __contree_child --argument-names cmdpath word
             echo 'contree kill'
         case 'contree/session' 'contree/s'
             echo 'contree session'
+        case 'contree/images' 'contree/i' 'contree/img'
+            echo 'contree images'
+        case 'contree/tag' 'contree/t'
+            echo 'contree tag'
+        case 'contree/ls'
+            echo 'contree ls'
+        case 'contree/cat'
+            echo 'contree cat'
+        case 'contree/cp'
+            echo 'contree cp'
         case 'contree/cd'
             echo 'contree cd'
         case 'contree/env'
@@ -70,6 +80,12 @@ function __contree_child --argument-names cmdpath word
             echo 'contree session prune'
         case 'contree session/delete' 'contree session/rm' 'contree session/del'
             echo 'contree session delete'
+        case 'contree images/list' 'contree images/ls'
+            echo 'contree images list'
+        case 'contree images/import'
+            echo 'contree images import'
+        case 'contree images/help'
+            echo 'contree images help'
         case 'contree file/edit' 'contree file/e'
             echo 'contree file edit'
         case 'contree file/cp'
@@ -153,6 +169,18 @@ function __contree_takes_value --argument-names cmdpath word
         case 'contree session branch/--from'
             return 0
         case 'contree session show/-k' 'contree session show/--kind' 'contree session show/-l' 'contree session show/--last' 'contree session show/--since' 'contree session show/--until'
+            return 0
+        case 'contree images/--prefix' 'contree images/-i' 'contree images/--uuid' 'contree images/--since' 'contree images/--until' 'contree images/--limit'
+            return 0
+        case 'contree images list/--prefix' 'contree images list/-i' 'contree images list/--uuid' 'contree images list/--since' 'contree images list/--until' 'contree images list/--limit'
+            return 0
+        case 'contree images import/--username' 'contree images import/--password' 'contree images import/-t' 'contree images import/--timeout'
+            return 0
+        case 'contree ls/--image'
+            return 0
+        case 'contree cat/--image'
+            return 0
+        case 'contree cp/--image'
             return 0
         case 'contree file edit/-E' 'contree file edit/--editor'
             return 0
@@ -244,6 +272,14 @@ complete -c contree -f -n '__contree_is \'contree\'' -a 'show' -d 'show one or m
 complete -c contree -f -n '__contree_is \'contree\'' -a 'kill' -d 'cancel one or more operations (or --all active ones)'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'session' -d 'sessions: history, branches, rollback; without a subcommand, the current one'
 complete -c contree -f -n '__contree_is \'contree\'' -a 's' -d 'sessions: history, branches, rollback; without a subcommand, the current one'
+complete -c contree -f -n '__contree_is \'contree\'' -a 'images' -d 'list images (default) and import them from registries'
+complete -c contree -f -n '__contree_is \'contree\'' -a 'i' -d 'list images (default) and import them from registries'
+complete -c contree -f -n '__contree_is \'contree\'' -a 'img' -d 'list images (default) and import them from registries'
+complete -c contree -f -n '__contree_is \'contree\'' -a 'tag' -d 'tag an image (default: the session\'s current image), or remove a tag with -U'
+complete -c contree -f -n '__contree_is \'contree\'' -a 't' -d 'tag an image (default: the session\'s current image), or remove a tag with -U'
+complete -c contree -f -n '__contree_is \'contree\'' -a 'ls' -d 'list a directory of the image (default: the session cwd)'
+complete -c contree -f -n '__contree_is \'contree\'' -a 'cat' -d 'write a file of the image to stdout'
+complete -c contree -f -n '__contree_is \'contree\'' -a 'cp' -d 'copy a file or a directory of the image to a local path'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'cd' -d 'change the session\'s working directory (checked in the image); no PATH prints it'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'env' -d 'show, set (K=V …) or unset (-U K …) the session\'s environment variables'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'file' -d 'stage files for the next run (edit, cp) and list uploaded files (ls)'
@@ -405,6 +441,53 @@ complete -c contree -n '__contree_is \'contree session prune\'' -s 'h' -l 'help'
 # contree session delete
 complete -c contree -n '__contree_is \'contree session delete\'' -s 'y' -l 'force' -d 'do not ask for confirmation'
 complete -c contree -n '__contree_is \'contree session delete\'' -s 'h' -l 'help' -d 'show help'
+
+# contree images
+complete -c contree -f -n '__contree_is \'contree images\'' -a 'list' -d 'list images (tagged only unless --all)'
+complete -c contree -f -n '__contree_is \'contree images\'' -a 'ls' -d 'list images (tagged only unless --all)'
+complete -c contree -f -n '__contree_is \'contree images\'' -a 'import' -d 'import images from a registry: NAME[:TAG], REGISTRY/PATH[:TAG], docker://…, brace groups (ubuntu:{22.04,24.04}) and ?tag=TAG to choose the tag'
+complete -c contree -f -n '__contree_is \'contree images\'' -a 'help' -d 'display help for command'
+complete -c contree -n '__contree_is \'contree images\'' -l 'prefix' -r -d 'only images whose tag starts with PREFIX'
+complete -c contree -n '__contree_is \'contree images\'' -s 'i' -l 'uuid' -r -d 'only the image with this UUID'
+complete -c contree -n '__contree_is \'contree images\'' -s 'a' -l 'all' -d 'untagged images too (default: tagged only)'
+complete -c contree -n '__contree_is \'contree images\'' -l 'since' -r -d 'created after: a date, HH:MM, or an interval ago (1h30m, 2d)'
+complete -c contree -n '__contree_is \'contree images\'' -l 'until' -r -d 'created before (same syntax as --since)'
+complete -c contree -n '__contree_is \'contree images\'' -l 'limit' -r -d 'show at most N images'
+complete -c contree -n '__contree_is \'contree images\'' -s 'h' -l 'help' -d 'show help'
+
+# contree images list
+complete -c contree -n '__contree_is \'contree images list\'' -l 'prefix' -r -d 'only images whose tag starts with PREFIX'
+complete -c contree -n '__contree_is \'contree images list\'' -s 'i' -l 'uuid' -r -d 'only the image with this UUID'
+complete -c contree -n '__contree_is \'contree images list\'' -s 'a' -l 'all' -d 'untagged images too (default: tagged only)'
+complete -c contree -n '__contree_is \'contree images list\'' -l 'since' -r -d 'created after: a date, HH:MM, or an interval ago (1h30m, 2d)'
+complete -c contree -n '__contree_is \'contree images list\'' -l 'until' -r -d 'created before (same syntax as --since)'
+complete -c contree -n '__contree_is \'contree images list\'' -l 'limit' -r -d 'show at most N images'
+complete -c contree -n '__contree_is \'contree images list\'' -s 'h' -l 'help' -d 'display help for command'
+
+# contree images import
+complete -c contree -n '__contree_is \'contree images import\'' -l 'username' -r -d 'registry user (the password is asked when not given)'
+complete -c contree -n '__contree_is \'contree images import\'' -l 'password' -r -d 'registry password'
+complete -c contree -n '__contree_is \'contree images import\'' -s 't' -l 'timeout' -r -d 'server-side import timeout'
+complete -c contree -n '__contree_is \'contree images import\'' -s 'h' -l 'help' -d 'display help for command'
+
+# contree images help
+complete -c contree -f -n '__contree_is \'contree images help\'' -a 'list import'
+
+# contree tag
+complete -c contree -n '__contree_is \'contree tag\'' -s 'U' -l 'delete' -d 'remove the tag instead of setting it'
+complete -c contree -n '__contree_is \'contree tag\'' -s 'h' -l 'help' -d 'show help'
+
+# contree ls
+complete -c contree -n '__contree_is \'contree ls\'' -l 'image' -r -d 'read this image (UUID, tag:NAME, NAME) instead of the session\'s'
+complete -c contree -n '__contree_is \'contree ls\'' -s 'h' -l 'help' -d 'show help'
+
+# contree cat
+complete -c contree -n '__contree_is \'contree cat\'' -l 'image' -r -d 'read this image (UUID, tag:NAME, NAME) instead of the session\'s'
+complete -c contree -n '__contree_is \'contree cat\'' -s 'h' -l 'help' -d 'show help'
+
+# contree cp
+complete -c contree -n '__contree_is \'contree cp\'' -l 'image' -r -d 'read this image (UUID, tag:NAME, NAME) instead of the session\'s'
+complete -c contree -n '__contree_is \'contree cp\'' -s 'h' -l 'help' -d 'show help'
 
 # contree cd
 complete -c contree -n '__contree_is \'contree cd\'' -s 'h' -l 'help' -d 'show help'
@@ -611,4 +694,4 @@ complete -c contree -n '__contree_is \'contree agent\'' -s 'h' -l 'help' -d 'sho
 complete -c contree -f -n '__contree_is \'contree agent\'' -a 'all core_workflow core sessions images_and_tags images files_and_directories files execution_modes execution command_safety command output_formats output profiles all_commands'
 
 # contree help
-complete -c contree -f -n '__contree_is \'contree help\'' -a 'use run operation ps show kill session cd env file auth server task project completion agent'
+complete -c contree -f -n '__contree_is \'contree help\'' -a 'use run operation ps show kill session images tag ls cat cp cd env file auth server task project completion agent'

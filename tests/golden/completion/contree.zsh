@@ -22,6 +22,16 @@ _contree_child() {
       REPLY='contree kill' ;;
     'contree/session'|'contree/s')
       REPLY='contree session' ;;
+    'contree/images'|'contree/i'|'contree/img')
+      REPLY='contree images' ;;
+    'contree/tag'|'contree/t')
+      REPLY='contree tag' ;;
+    'contree/ls')
+      REPLY='contree ls' ;;
+    'contree/cat')
+      REPLY='contree cat' ;;
+    'contree/cp')
+      REPLY='contree cp' ;;
     'contree/cd')
       REPLY='contree cd' ;;
     'contree/env')
@@ -72,6 +82,12 @@ _contree_child() {
       REPLY='contree session prune' ;;
     'contree session/delete'|'contree session/rm'|'contree session/del')
       REPLY='contree session delete' ;;
+    'contree images/list'|'contree images/ls')
+      REPLY='contree images list' ;;
+    'contree images/import')
+      REPLY='contree images import' ;;
+    'contree images/help')
+      REPLY='contree images help' ;;
     'contree file/edit'|'contree file/e')
       REPLY='contree file edit' ;;
     'contree file/cp')
@@ -140,11 +156,13 @@ _contree_child() {
 _contree_commands() {
   case "$1" in
     'contree')
-      reply=('use:set the session image (UUID, tag:NAME or NAME) and print `export CONTREE_SESSION=…`; without IMAGE, show the session' 'ci:set the session image (UUID, tag:NAME or NAME) and print `export CONTREE_SESSION=…`; without IMAGE, show the session' 'run:run a command in a sandbox from the session image; output streams live' 'r:run a command in a sandbox from the session image; output streams live' 'operation:manage operations: list, show, wait, cancel' 'op:manage operations: list, show, wait, cancel' 'ps:list operations (default: EXECUTING only)' 'show:show one or more operation results' 'kill:cancel one or more operations (or --all active ones)' 'session:sessions: history, branches, rollback; without a subcommand, the current one' 's:sessions: history, branches, rollback; without a subcommand, the current one' 'cd:change the session'\''s working directory (checked in the image); no PATH prints it' 'env:show, set (K=V …) or unset (-U K …) the session'\''s environment variables' 'file:stage files for the next run (edit, cp) and list uploaded files (ls)' 'f:stage files for the next run (edit, cp) and list uploaded files (ls)' 'auth:register or update a profile (verifies the token with GET /v1/whoami)' 'server:the local ConTree server on podman: the ConTree API on 127.0.0.1, offline' 'task:long-lived podman task containers with persistent workspaces' 'project:projects for task containers (project.yml under $CONTREE_HOME/projects)' 'completion:print a shell completion script (commands, aliases, options, choices)' 'agent:the manual for coding agents (workflow, sessions, safety, all commands)' 'man:the manual for coding agents (workflow, sessions, safety, all commands)' 'help:display help for command') ;;
+      reply=('use:set the session image (UUID, tag:NAME or NAME) and print `export CONTREE_SESSION=…`; without IMAGE, show the session' 'ci:set the session image (UUID, tag:NAME or NAME) and print `export CONTREE_SESSION=…`; without IMAGE, show the session' 'run:run a command in a sandbox from the session image; output streams live' 'r:run a command in a sandbox from the session image; output streams live' 'operation:manage operations: list, show, wait, cancel' 'op:manage operations: list, show, wait, cancel' 'ps:list operations (default: EXECUTING only)' 'show:show one or more operation results' 'kill:cancel one or more operations (or --all active ones)' 'session:sessions: history, branches, rollback; without a subcommand, the current one' 's:sessions: history, branches, rollback; without a subcommand, the current one' 'images:list images (default) and import them from registries' 'i:list images (default) and import them from registries' 'img:list images (default) and import them from registries' 'tag:tag an image (default: the session'\''s current image), or remove a tag with -U' 't:tag an image (default: the session'\''s current image), or remove a tag with -U' 'ls:list a directory of the image (default: the session cwd)' 'cat:write a file of the image to stdout' 'cp:copy a file or a directory of the image to a local path' 'cd:change the session'\''s working directory (checked in the image); no PATH prints it' 'env:show, set (K=V …) or unset (-U K …) the session'\''s environment variables' 'file:stage files for the next run (edit, cp) and list uploaded files (ls)' 'f:stage files for the next run (edit, cp) and list uploaded files (ls)' 'auth:register or update a profile (verifies the token with GET /v1/whoami)' 'server:the local ConTree server on podman: the ConTree API on 127.0.0.1, offline' 'task:long-lived podman task containers with persistent workspaces' 'project:projects for task containers (project.yml under $CONTREE_HOME/projects)' 'completion:print a shell completion script (commands, aliases, options, choices)' 'agent:the manual for coding agents (workflow, sessions, safety, all commands)' 'man:the manual for coding agents (workflow, sessions, safety, all commands)' 'help:display help for command') ;;
     'contree operation')
       reply=('list:list operations (default: EXECUTING only)' 'ls:list operations (default: EXECUTING only)' 'show:show one or more operation results' 'sh:show one or more operation results' 'wait:wait until operations reach a terminal status (all at once)' 'w:wait until operations reach a terminal status (all at once)' 'cancel:cancel one or more operations (or --all active ones)' 'kill:cancel one or more operations (or --all active ones)' 'k:cancel one or more operations (or --all active ones)' 'help:display help for command') ;;
     'contree session')
       reply=('list:list sessions, most recently updated first' 'ls:list sessions, most recently updated first' 'use:continue this session from another session'\''s current image' 'branch:list branches; create NAME (without switching); --delete NAME; --prune' 'br:list branches; create NAME (without switching); --delete NAME; --prune' 'checkout:switch the active branch' 'co:switch the active branch' 'rollback:move the active branch: -N back N (default -1), N to history entry N, +N forward N, or a reference such as HEAD~2' 'rb:move the active branch: -N back N (default -1), N to history entry N, +N forward N, or a reference such as HEAD~2' 'forward:move the active branch forward N entries (newest child each time)' 'fw:move the active branch forward N entries (newest child each time)' 'show:history of this session (or NAME), oldest first; the last 20 unless --all' 'history:history of this session (or NAME), oldest first; the last 20 unless --all' 'wait:wait for operations (no timeout); without arguments, for this session'\''s detached runs, advancing the session on success' 'prune:delete the detached-* and disposable-* branches (same as branch --prune)' 'delete:delete sessions and their history' 'rm:delete sessions and their history' 'del:delete sessions and their history') ;;
+    'contree images')
+      reply=('list:list images (tagged only unless --all)' 'ls:list images (tagged only unless --all)' 'import:import images from a registry: NAME[:TAG], REGISTRY/PATH[:TAG], docker://…, brace groups (ubuntu:{22.04,24.04}) and ?tag=TAG to choose the tag' 'help:display help for command') ;;
     'contree file')
       reply=('edit:edit a file of the session image locally and stage the result' 'e:edit a file of the session image locally and stage the result' 'cp:upload a host file and stage it at DEST for the next run' 'ls:list files uploaded to the server (with their local source, when known)' 'list:list files uploaded to the server (with their local source, when known)' 'help:display help for command') ;;
     'contree auth')
@@ -208,6 +226,20 @@ _contree_options() {
       reply=('-h:show help' '--help:show help') ;;
     'contree session delete')
       reply=('-y:do not ask for confirmation' '--force:do not ask for confirmation' '-h:show help' '--help:show help') ;;
+    'contree images')
+      reply=('--prefix:only images whose tag starts with PREFIX' '-i:only the image with this UUID' '--uuid:only the image with this UUID' '-a:untagged images too (default: tagged only)' '--all:untagged images too (default: tagged only)' '--since:created after: a date, HH:MM, or an interval ago (1h30m, 2d)' '--until:created before (same syntax as --since)' '--limit:show at most N images' '-h:show help' '--help:show help') ;;
+    'contree images list')
+      reply=('--prefix:only images whose tag starts with PREFIX' '-i:only the image with this UUID' '--uuid:only the image with this UUID' '-a:untagged images too (default: tagged only)' '--all:untagged images too (default: tagged only)' '--since:created after: a date, HH:MM, or an interval ago (1h30m, 2d)' '--until:created before (same syntax as --since)' '--limit:show at most N images' '-h:display help for command' '--help:display help for command') ;;
+    'contree images import')
+      reply=('--username:registry user (the password is asked when not given)' '--password:registry password' '-t:server-side import timeout' '--timeout:server-side import timeout' '-h:display help for command' '--help:display help for command') ;;
+    'contree tag')
+      reply=('-U:remove the tag instead of setting it' '--delete:remove the tag instead of setting it' '-h:show help' '--help:show help') ;;
+    'contree ls')
+      reply=('--image:read this image (UUID, tag:NAME, NAME) instead of the session'\''s' '-h:show help' '--help:show help') ;;
+    'contree cat')
+      reply=('--image:read this image (UUID, tag:NAME, NAME) instead of the session'\''s' '-h:show help' '--help:show help') ;;
+    'contree cp')
+      reply=('--image:read this image (UUID, tag:NAME, NAME) instead of the session'\''s' '-h:show help' '--help:show help') ;;
     'contree cd')
       reply=('-h:show help' '--help:show help') ;;
     'contree env')
@@ -299,6 +331,18 @@ _contree_takes_value() {
       return 0 ;;
     'contree session show/-k'|'contree session show/--kind'|'contree session show/-l'|'contree session show/--last'|'contree session show/--since'|'contree session show/--until')
       return 0 ;;
+    'contree images/--prefix'|'contree images/-i'|'contree images/--uuid'|'contree images/--since'|'contree images/--until'|'contree images/--limit')
+      return 0 ;;
+    'contree images list/--prefix'|'contree images list/-i'|'contree images list/--uuid'|'contree images list/--since'|'contree images list/--until'|'contree images list/--limit')
+      return 0 ;;
+    'contree images import/--username'|'contree images import/--password'|'contree images import/-t'|'contree images import/--timeout')
+      return 0 ;;
+    'contree ls/--image')
+      return 0 ;;
+    'contree cat/--image')
+      return 0 ;;
+    'contree cp/--image')
+      return 0 ;;
     'contree file edit/-E'|'contree file edit/--editor')
       return 0 ;;
     'contree file ls/--since'|'contree file ls/--until'|'contree file ls/--limit')
@@ -361,6 +405,8 @@ _contree_argument_choices() {
   case "$1" in
     'contree operation help')
       if (( $2 == 0 )); then REPLY='list show wait cancel'; else return 1; fi ;;
+    'contree images help')
+      if (( $2 == 0 )); then REPLY='list import'; else return 1; fi ;;
     'contree file help')
       if (( $2 == 0 )); then REPLY='edit cp ls'; else return 1; fi ;;
     'contree server help')
@@ -376,7 +422,7 @@ _contree_argument_choices() {
     'contree agent')
       if (( $2 == 0 )); then REPLY='all core_workflow core sessions images_and_tags images files_and_directories files execution_modes execution command_safety command output_formats output profiles all_commands'; else return 1; fi ;;
     'contree help')
-      if (( $2 == 0 )); then REPLY='use run operation ps show kill session cd env file auth server task project completion agent'; else return 1; fi ;;
+      if (( $2 == 0 )); then REPLY='use run operation ps show kill session images tag ls cat cp cd env file auth server task project completion agent'; else return 1; fi ;;
     *) return 1 ;;
   esac
 }

@@ -1,0 +1,229 @@
+// `contree cp PATH DEST` (CLI spec §8.7): copy a file or a directory of an image to the local
+// machine, streamed (any size, flat memory), with progress on stderr.
+//
+// - A file is written to a temporary file next to its destination and renamed at the end, so an
+//   interrupted copy never leaves a partial file under the final name. DEST may be a directory
+//   (an existing one, or a path ending in `/`): the file keeps its name inside it.
+// - A directory (the download answers 422, or PATH is `/`) comes through the archive endpoint
+//   and is extracted safely (extract.ts) as it streams. DEST an existing directory → DEST/<name>;
+//   otherwise DEST is the copy. A new copy is assembled in a temporary directory and renamed into
+//   place, so a refused or interrupted archive leaves nothing behind.
+// - Missing parent directories of the destination are created.
+
+import { ApiError, NetworkError } from "../api/errors.ts";
+import { ContreeError } from "../errors.ts";
+import { streamMode } from "../style.ts";
+import type { InspectDeps } from "./deps.ts";
+import { bodyChunks, countedStream, declaredSize, inflateIfGzip } from "./download.ts";
+import { archiveStrip, extractTar } from "./extract.ts";
+import { directoryListing } from "./ls.ts";
+import { TransferProgress } from "./progress.ts";
+
+export interface CpOptions {
+  path: string;
+  dest: string;
+  image?: string;
+}
+
+/** Past this many bytes without a known size, the parent listing is asked for the file's size. */
+const SIZE_HINT_AFTER = 1 << 20;
+/** How often a file download's progress is sampled. */
+const PROGRESS_SAMPLE_MS = 100;
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
+
+function dirname(path: string): string {
+  const at = path.lastIndexOf("/");
+  return at <= 0 ? (at === 0 ? "/" : ".") : path.slice(0, at);
+}
+
+function join(dir: string, name: string): string {
+  return dir.endsWith("/") ? `${dir}${name}` : `${dir}/${name}`;
+}
+
+async function stat(path: string): Promise<Deno.FileInfo | undefined> {
+  try {
+    return await Deno.stat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+function randomSuffix(): string {
+  return crypto.randomUUID().slice(0, 8);
+}
+
+class Copier {
+  readonly progress: TransferProgress;
+
+  constructor(private readonly deps: InspectDeps, private readonly image: string) {
+    const { ctx } = deps;
+    this.progress = new TransferProgress({
+      stderr: ctx.stderr,
+      log: ctx.log,
+      clock: ctx.clock,
+      tty: streamMode(ctx.stderr.isTerminal, ctx.env).tty,
+    });
+  }
+
+  /** A host path as the user typed it, made absolute against the process cwd. */
+  absolute(path: string): string {
+    return path.startsWith("/") ? path : join(this.deps.ctx.cwd, path);
+  }
+
+  /**
+   * The file's size from its directory listing (cached per image), asked only for downloads
+   * that are large and whose headers do not tell it. Aborted when the download ends first.
+   */
+  sizeHint(path: string, signal: AbortSignal): void {
+    const name = basename(path);
+    directoryListing(this.deps, this.image, dirname(path), { signal }).then((listing) => {
+      const size = listing.files?.find((file) => file.path === name)?.size;
+      if (!signal.aborted && typeof size === "number") this.progress.total = size;
+    }).catch(() => {});
+  }
+
+  async file(response: Response, path: string, dest: string): Promise<string> {
+    const destInfo = await stat(this.absolute(dest));
+    const display = dest.endsWith("/") || destInfo?.isDirectory ? join(dest, basename(path)) : dest;
+    const target = this.absolute(display);
+    if ((await stat(target))?.isDirectory) {
+      await response.body?.cancel();
+      throw new ContreeError(`cp: cannot overwrite directory '${display}' with a file`);
+    }
+    const dir = dirname(target);
+    await Deno.mkdir(dir, { recursive: true });
+    const temp = join(dir, `.${basename(target)}.contree-${randomSuffix()}.part`);
+    this.progress.total = declaredSize(response);
+    const hint = new AbortController();
+    let hinted = false;
+    // The body is piped into the file without passing through JavaScript (flat memory at any
+    // size); progress samples the file's size instead of counting chunks.
+    const sample = async () => {
+      const size = (await stat(temp).catch(() => undefined))?.size;
+      if (size === undefined || size <= this.progress.bytes) return;
+      this.progress.update(size);
+      if (!hinted && this.progress.total === undefined && size > SIZE_HINT_AFTER) {
+        hinted = true;
+        this.sizeHint(path, hint.signal);
+      }
+    };
+    const ticker = setInterval(() => void sample(), PROGRESS_SAMPLE_MS);
+    let done = false;
+    try {
+      const file = await Deno.open(temp, { write: true, createNew: true });
+      try {
+        if (response.body) await response.body.pipeTo(file.writable);
+        else file.close();
+      } catch (error) {
+        if (this.deps.ctx.signal.aborted) throw this.deps.ctx.signal.reason;
+        if (error instanceof TypeError) {
+          throw new NetworkError(`the download broke: ${error.message}`, { cause: error });
+        }
+        throw error;
+      }
+      clearInterval(ticker);
+      this.progress.update((await Deno.stat(temp)).size);
+      await Deno.rename(temp, target);
+      done = true;
+    } finally {
+      clearInterval(ticker);
+      hint.abort();
+      if (!done) {
+        this.progress.clear();
+        await Deno.remove(temp).catch(() => {});
+      }
+    }
+    return display;
+  }
+
+  async directory(path: string, dest: string): Promise<string> {
+    const response = await this.deps.client.archive(this.image, path);
+    const destInfo = await stat(this.absolute(dest));
+    const display = destInfo?.isDirectory && basename(path) !== ""
+      ? join(dest, basename(path))
+      : dest;
+    if (destInfo && !destInfo.isDirectory) {
+      await response.body?.cancel();
+      throw new ContreeError(`cp: '${dest}' exists and is not a directory`);
+    }
+    const target = this.absolute(display);
+    const existing = await stat(target);
+    if (existing && !existing.isDirectory) {
+      await response.body?.cancel();
+      throw new ContreeError(`cp: '${display}' exists and is not a directory`);
+    }
+    let root = target;
+    if (!existing) {
+      await Deno.mkdir(dirname(target), { recursive: true });
+      root = await Deno.makeTempDir({
+        dir: dirname(target),
+        prefix: `.${basename(target)}.contree-`,
+        suffix: ".part",
+      });
+    }
+    this.progress.total = declaredSize(response);
+    let done = false;
+    try {
+      const counted = countedStream(
+        bodyChunks(response, this.deps.ctx.signal),
+        (bytes) => this.progress.add(bytes),
+      );
+      const result = await extractTar(await inflateIfGzip(counted), root, {
+        strip: archiveStrip(path),
+        ownsRoot: !existing,
+      });
+      if (root !== target) await Deno.rename(root, target);
+      done = true;
+      if (result.skipped.length > 0) {
+        this.progress.clear();
+        const shown = result.skipped.slice(0, 5).join(", ");
+        this.deps.ctx.log.warning(
+          `Skipped ${result.skipped.length} special file(s) (devices, fifos, sockets): ${shown}${
+            result.skipped.length > 5 ? ", …" : ""
+          }`,
+        );
+      }
+    } finally {
+      if (!done) {
+        this.progress.clear();
+        if (root !== target) await Deno.remove(root, { recursive: true }).catch(() => {});
+      }
+    }
+    return display;
+  }
+}
+
+export async function cpCommand(deps: InspectDeps, options: CpOptions): Promise<number> {
+  const { image, path } = await deps.locate(options.path, options.image);
+  const copier = new Copier(deps, image);
+  let response: Response | undefined;
+  if (path !== "/") {
+    try {
+      response = await deps.client.download(image, path);
+    } catch (error) {
+      // 422: the path is not a file (a directory): copy it through the archive endpoint.
+      if (!(error instanceof ApiError && error.status === 422)) throw error;
+    }
+  }
+  let written: string;
+  try {
+    written = response
+      ? await copier.file(response, path, options.dest)
+      : await copier.directory(path, options.dest);
+  } catch (error) {
+    // Local file system failures (permissions, a full disk) are one line, like other errors.
+    if (isLocalFsError(error)) throw new ContreeError(`cp: ${(error as Error).message}`);
+    throw error;
+  }
+  copier.progress.finish(written);
+  return 0;
+}
+
+function isLocalFsError(error: unknown): boolean {
+  return error instanceof Error && !(error instanceof Deno.errors.BrokenPipe) &&
+    Object.values(Deno.errors).some((kind) => error instanceof kind);
+}

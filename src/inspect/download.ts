@@ -1,0 +1,90 @@
+// Reading download and archive bodies incrementally: chunk by chunk, with interrupts and broken
+// connections turned into the usual typed errors.
+
+import { NetworkError } from "../api/errors.ts";
+
+/** The chunks of a response body, as they arrive. Cancels the body when the consumer stops. */
+export async function* bodyChunks(
+  response: Response,
+  signal: AbortSignal,
+): AsyncGenerator<Uint8Array> {
+  if (!response.body) return;
+  const reader = response.body.getReader();
+  try {
+    for (;;) {
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await reader.read();
+      } catch (error) {
+        if (signal.aborted) throw signal.reason;
+        throw new NetworkError(`the download broke: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+      if (result.done) return;
+      yield result.value;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}
+
+/** A stream over `chunks` that reports each chunk to `onChunk` as it passes. */
+export function countedStream(
+  chunks: AsyncIterator<Uint8Array>,
+  onChunk: (bytes: number) => void,
+): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await chunks.next();
+      if (done) controller.close();
+      else {
+        onChunk(value.length);
+        controller.enqueue(value);
+      }
+    },
+    async cancel() {
+      await chunks.return?.(undefined);
+    },
+  }, { highWaterMark: 0 });
+}
+
+/**
+ * The body size, when the headers tell it. A `Content-Length` next to `Content-Encoding: gzip`
+ * counts compressed bytes while fetch yields inflated ones, so it is not a size then.
+ */
+export function declaredSize(response: Response): number | undefined {
+  const encoding = (response.headers.get("content-encoding") ?? "identity").toLowerCase();
+  if (encoding !== "identity") return undefined;
+  const length = Number(response.headers.get("content-length") ?? "");
+  return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
+}
+
+/** Inflates a stream that starts with the gzip magic (a raw `.tar.gz`); others pass as they are. */
+export async function inflateIfGzip(
+  stream: ReadableStream<Uint8Array>,
+): Promise<ReadableStream<Uint8Array>> {
+  const reader = stream.getReader();
+  const first = await reader.read();
+  const rest = new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (!first.done) controller.enqueue(first.value);
+      if (first.done) controller.close();
+    },
+    async pull(controller) {
+      const { value, done } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    async cancel(reason) {
+      await reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+  const gzip = !first.done && first.value.length >= 2 && first.value[0] === 0x1f &&
+    first.value[1] === 0x8b;
+  return gzip
+    ? rest.pipeThrough(
+      new DecompressionStream("gzip") as ReadableWritablePair<Uint8Array, Uint8Array>,
+    )
+    : rest;
+}

@@ -1,0 +1,290 @@
+// Safe extraction of a tar stream into a directory: nothing is ever written outside it.
+//
+// A member is refused (one error naming it; extraction stops) when:
+// - its name is absolute or has a `..` component;
+// - a directory on its way is a symbolic link or not a directory (writing through a link that an
+//   earlier member created is how archives escape);
+// - it would replace a directory, or replace a symbolic link with something else;
+// - it is a symbolic link whose target is absolute or resolves outside the root (resolution
+//   follows links already on disk; `..` may only step out of directories that exist);
+// - it is a hard link whose target is not a regular file already extracted inside the root.
+// Files are created with O_EXCL after removing what was there, so a link planted at a member's
+// path is never followed. Devices, fifos and other special members are skipped. Modes keep the
+// permission bits only (no setuid/setgid/sticky); ownership is not restored.
+
+import { ContreeError } from "../errors.ts";
+import { readTar, type TarEntry } from "./tar.ts";
+
+export class UnsafeArchiveError extends ContreeError {
+  constructor(readonly member: string, reason: string) {
+    super(`Refusing to extract '${member}': ${reason}; nothing was written outside the target`);
+  }
+}
+
+export interface ExtractOptions {
+  /** Leading member components to drop (the archived directory's own name). */
+  strip?: (parts: string[]) => string[] | undefined;
+  /** The root was created for this extraction: the archived directory's mode applies to it. */
+  ownsRoot?: boolean;
+}
+
+export interface ExtractResult {
+  files: number;
+  directories: number;
+  links: number;
+  /** Special members (devices, fifos, sockets, sparse files) that were not created. */
+  skipped: string[];
+}
+
+const MAX_LINK_HOPS = 40;
+
+/** Normalised components of a member name; refuses absolute names and `..`. */
+export function memberParts(name: string): string[] {
+  if (name.startsWith("/")) throw new UnsafeArchiveError(name, "absolute path");
+  const parts = name.split("/").filter((part) => part !== "" && part !== ".");
+  if (parts.includes("..")) throw new UnsafeArchiveError(name, "'..' in the path");
+  return parts;
+}
+
+async function lstat(path: string): Promise<Deno.FileInfo | undefined> {
+  try {
+    return await Deno.lstat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let at = 0;
+  while (at < bytes.length) at += await file.write(bytes.subarray(at));
+}
+
+class Extractor {
+  /** Relative paths known to be real directories (created or checked by us). */
+  readonly #dirs = new Set<string>([""]);
+  /** Directory modes, applied at the end (a read-only directory would block its children). */
+  readonly #dirModes: [string, number, number][] = [];
+  readonly result: ExtractResult = { files: 0, directories: 0, links: 0, skipped: [] };
+
+  constructor(private readonly root: string, private readonly options: ExtractOptions) {}
+
+  #path(parts: string[]): string {
+    return parts.length === 0 ? this.root : `${this.root}/${parts.join("/")}`;
+  }
+
+  /** Makes sure every parent of `parts` is a real directory, creating missing ones. */
+  async #parents(member: string, parts: string[]): Promise<void> {
+    for (let i = 1; i < parts.length; i++) {
+      const rel = parts.slice(0, i).join("/");
+      if (this.#dirs.has(rel)) continue;
+      const path = this.#path(parts.slice(0, i));
+      const info = await lstat(path);
+      if (!info) await Deno.mkdir(path);
+      else if (info.isSymlink) {
+        throw new UnsafeArchiveError(
+          member,
+          `it would be written through the symbolic link '${rel}'`,
+        );
+      } else if (!info.isDirectory) {
+        throw new UnsafeArchiveError(member, `'${rel}' is not a directory`);
+      }
+      this.#dirs.add(rel);
+    }
+  }
+
+  /**
+   * Clears the member's own path. Returns false when there is nothing left to do (the same
+   * symbolic link, or a directory to merge into).
+   */
+  async #clear(member: string, entry: TarEntry, parts: string[]): Promise<boolean> {
+    const path = this.#path(parts);
+    const info = await lstat(path);
+    if (!info) return true;
+    if (info.isDirectory) {
+      if (entry.type === "directory") return false;
+      throw new UnsafeArchiveError(member, "it would replace a directory");
+    }
+    if (info.isSymlink) {
+      if (entry.type === "symlink" && (await Deno.readLink(path)) === entry.linkname) return false;
+      throw new UnsafeArchiveError(member, "it would replace a symbolic link");
+    }
+    await Deno.remove(path);
+    return true;
+  }
+
+  /**
+   * True when a link at `parent` pointing at `target` stays inside the root. Links already on
+   * disk are followed; `..` may only leave a directory that exists (a name that does not exist
+   * yet could later become a link and move the target).
+   */
+  async #inside(parent: string[], target: string): Promise<boolean> {
+    if (target.startsWith("/")) return false;
+    const stack = [...parent];
+    const queue = target.split("/");
+    let hops = 0;
+    while (queue.length > 0) {
+      const part = queue.shift()!;
+      if (part === "" || part === ".") continue;
+      if (part === "..") {
+        if (stack.length === 0) return false;
+        const info = await lstat(this.#path(stack));
+        if (!info?.isDirectory) return false;
+        stack.pop();
+        continue;
+      }
+      stack.push(part);
+      const info = await lstat(this.#path(stack));
+      if (info?.isSymlink) {
+        if (++hops > MAX_LINK_HOPS) return false;
+        const next = await Deno.readLink(this.#path(stack));
+        if (next.startsWith("/")) return false;
+        stack.pop();
+        queue.unshift(...next.split("/"));
+      }
+    }
+    return true;
+  }
+
+  async #file(entry: TarEntry, parts: string[], data: AsyncIterable<Uint8Array>): Promise<void> {
+    const path = this.#path(parts);
+    const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+    try {
+      for await (const chunk of data) {
+        await writeAll(file, chunk);
+      }
+    } finally {
+      file.close();
+    }
+    await Deno.chmod(path, entry.mode & 0o777);
+    await this.#touch(path, entry.mtime);
+    this.result.files++;
+  }
+
+  async #touch(path: string, mtime: number): Promise<void> {
+    if (Number.isFinite(mtime) && mtime > 0) await Deno.utime(path, mtime, mtime).catch(() => {});
+  }
+
+  async entry(entry: TarEntry, data: AsyncIterable<Uint8Array>): Promise<void> {
+    const member = entry.name;
+    const raw = memberParts(member);
+    const parts = this.options.strip ? this.options.strip(raw) : raw;
+    if (parts === undefined) return; // a parent of the archived directory
+    if (entry.type === "other") {
+      this.result.skipped.push(member);
+      return;
+    }
+    if (parts.length === 0) {
+      // The archived directory itself: only its mode matters, and only for a root we created.
+      if (entry.type === "directory" && this.options.ownsRoot) {
+        this.#dirModes.push(["", entry.mode, entry.mtime]);
+      }
+      return;
+    }
+    await this.#parents(member, parts);
+    const rel = parts.join("/");
+    if (entry.type === "symlink") {
+      if (!(await this.#inside(parts.slice(0, -1), entry.linkname))) {
+        throw new UnsafeArchiveError(
+          member,
+          `its link target '${entry.linkname}' points outside the target directory`,
+        );
+      }
+    }
+    let linkSource: string | undefined;
+    if (entry.type === "hardlink") linkSource = await this.#hardlinkSource(entry);
+    if (!(await this.#clear(member, entry, parts))) {
+      if (entry.type === "directory") {
+        this.#dirs.add(rel);
+        this.#dirModes.push([rel, entry.mode, entry.mtime]);
+      }
+      return;
+    }
+    switch (entry.type) {
+      case "directory":
+        await Deno.mkdir(this.#path(parts));
+        this.#dirs.add(rel);
+        this.#dirModes.push([rel, entry.mode, entry.mtime]);
+        this.result.directories++;
+        return;
+      case "symlink":
+        await Deno.symlink(entry.linkname, this.#path(parts));
+        this.result.links++;
+        return;
+      case "hardlink":
+        await Deno.link(linkSource!, this.#path(parts));
+        this.result.links++;
+        return;
+      case "file":
+        await this.#file(entry, parts, data);
+        return;
+    }
+  }
+
+  /** The host path a hard link points at: a regular file extracted inside the root. */
+  async #hardlinkSource(entry: TarEntry): Promise<string> {
+    const unsafe = (why: string) =>
+      new UnsafeArchiveError(entry.name, `its hard link target '${entry.linkname}' ${why}`);
+    let raw: string[];
+    try {
+      raw = memberParts(entry.linkname);
+    } catch {
+      throw unsafe("points outside the target directory");
+    }
+    const parts = this.options.strip ? this.options.strip(raw) : raw;
+    if (!parts || parts.length === 0) throw unsafe("is not a file of the archive");
+    for (let i = 1; i < parts.length; i++) {
+      const info = await lstat(this.#path(parts.slice(0, i)));
+      if (!info?.isDirectory) throw unsafe("is not a file extracted inside the target directory");
+    }
+    const info = await lstat(this.#path(parts));
+    if (!info?.isFile) throw unsafe("is not a file extracted inside the target directory");
+    return this.#path(parts);
+  }
+
+  async finish(): Promise<void> {
+    // Deepest first, so a read-only parent does not block its children's updates.
+    for (const [rel, mode, mtime] of this.#dirModes.reverse()) {
+      const path = rel === "" ? this.root : `${this.root}/${rel}`;
+      await Deno.chmod(path, (mode & 0o777) | 0o700).catch(() => {});
+      await this.#touch(path, mtime);
+    }
+  }
+}
+
+/** Extracts the tar `stream` into the existing directory `root`. */
+export async function extractTar(
+  stream: ReadableStream<Uint8Array>,
+  root: string,
+  options: ExtractOptions = {},
+): Promise<ExtractResult> {
+  const extractor = new Extractor(root, options);
+  for await (const { entry, data } of readTar(stream)) {
+    await extractor.entry(entry, data);
+  }
+  await extractor.finish();
+  return extractor.result;
+}
+
+/**
+ * The strip rule of an archive of `path`: members are named either from the image root
+ * (`usr/share/doc/x`) or from the archived directory's name (`doc/x`); whichever the first
+ * member uses is dropped from every member. Members above it (`usr/`, `usr/share/`) are skipped.
+ */
+export function archiveStrip(path: string): (parts: string[]) => string[] | undefined {
+  const full = path.split("/").filter((part) => part !== "");
+  const base = full.slice(-1);
+  const startsWith = (parts: string[], head: string[]) =>
+    head.length <= parts.length && head.every((part, i) => parts[i] === part);
+  let prefix: string[] | undefined;
+  return (parts) => {
+    if (prefix === undefined) {
+      // Ancestors named from the root come first and decide nothing.
+      if (parts.length < full.length && startsWith(full, parts)) return undefined;
+      prefix = startsWith(parts, full) ? full : startsWith(parts, base) ? base : [];
+    }
+    if (startsWith(parts, prefix)) return parts.slice(prefix.length);
+    if (startsWith(prefix, parts)) return undefined;
+    return parts;
+  };
+}

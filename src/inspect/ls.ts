@@ -1,0 +1,61 @@
+// `contree ls [PATH]` (CLI spec §8.7): the default format prints the server's `ls -l`-like text
+// (never cached); other formats print one row per entry from the JSON listing, cached per
+// (image, `list:<path>`) since images never change.
+
+import type { RequestOptions } from "../api/client.ts";
+import type { DirectoryList, FileItem } from "../api/models.ts";
+import type { Row } from "../output/formatter.ts";
+import type { InspectDeps } from "./deps.ts";
+
+export interface LsOptions {
+  path?: string;
+  image?: string;
+}
+
+/** `d` directory, `l` symbolic link, `-` anything else. */
+export function fileType(file: Partial<FileItem>): string {
+  if (file.is_dir) return "d";
+  if (file.is_symlink) return "l";
+  return "-";
+}
+
+/** A listing row: the server's fields, owner/group falling back to uid/gid, `type` last. */
+export function fileRow(file: Partial<FileItem>): Row {
+  const row: Row = { ...file };
+  const blank = (value: unknown) => value === undefined || value === null || value === "";
+  if (blank(row.owner)) row.owner = file.uid ?? "";
+  if (blank(row.group)) row.group = file.gid ?? "";
+  delete row.type;
+  row.type = fileType(file);
+  return row;
+}
+
+/** The JSON listing of a directory, from the cache or the server (then cached). */
+export async function directoryListing(
+  deps: Pick<InspectDeps, "client" | "cache">,
+  image: string,
+  path: string,
+  options: RequestOptions = {},
+): Promise<DirectoryList> {
+  const cache = await deps.cache();
+  const kind = `list:${path}`;
+  const cached = cache.get<DirectoryList>(image, kind);
+  if (cached && Array.isArray(cached.files)) return cached;
+  const listing = await deps.client.listDirectory(image, path, options);
+  cache.set(image, kind, listing);
+  return listing;
+}
+
+export async function lsCommand(deps: InspectDeps, options: LsOptions): Promise<number> {
+  const { image, path } = await deps.locate(options.path, options.image);
+  if (deps.format === "default") {
+    const text = await deps.client.listDirectoryText(image, path);
+    await deps.ctx.stdout.write(text === "" || text.endsWith("\n") ? text : `${text}\n`);
+    return 0;
+  }
+  const listing = await directoryListing(deps, image, path);
+  const out = deps.output({ tail: ["type"] });
+  for (const file of listing.files ?? []) await out.write(fileRow(file));
+  await out.flush();
+  return 0;
+}

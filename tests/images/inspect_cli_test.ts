@@ -1,0 +1,307 @@
+// `contree ls`, `cat`, `cp` as a user runs them: real subprocesses against the fake API.
+
+import type { FileItem } from "../../src/api/models.ts";
+import { NO_SESSION_MESSAGE } from "../../src/session/errors.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../support/assert.ts";
+import type { FakeApi } from "../support/fake_api.ts";
+import { spawnCli } from "../support/cli.ts";
+import {
+  IMAGE,
+  jsonRows,
+  listTree,
+  OTHER,
+  patternStream,
+  serveImages,
+  tarBytes,
+  withCli,
+} from "./helpers.ts";
+
+function file(path: string, extra: Partial<FileItem> = {}): FileItem {
+  return {
+    size: 5,
+    path,
+    owner: "root",
+    group: "root",
+    uid: 0,
+    gid: 0,
+    mode: 0o100644,
+    mtime: 1_700_000_000,
+    nlink: 1,
+    is_dir: false,
+    is_regular: true,
+    is_symlink: false,
+    is_socket: false,
+    is_fifo: false,
+    symlink_to: "",
+    ...extra,
+  };
+}
+
+const LISTINGS: Record<string, FileItem[]> = {
+  "/": [file("etc", { is_dir: true, is_regular: false, mode: 0o40755 })],
+  "/etc": [
+    file("hosts"),
+    file("localtime", {
+      is_symlink: true,
+      is_regular: false,
+      symlink_to: "/usr/share/zoneinfo/UTC",
+      owner: "",
+      group: "",
+      uid: 7,
+      gid: 8,
+    }),
+    file("ssl", { is_dir: true, is_regular: false, mode: 0o40755 }),
+  ],
+};
+
+const FILES: Record<string, Uint8Array> = {
+  "/etc/hosts": new TextEncoder().encode("127.0.0.1 localhost\n"),
+  "/etc/blob": new Uint8Array([0, 1, 2, 0xff, 0xfe, 10]),
+};
+
+function serveInspect(fake: FakeApi, image = IMAGE): void {
+  fake.on("GET", `/v1/inspect/${image}/list`, (request) => {
+    const path = request.query.get("path") ?? "/";
+    const files = LISTINGS[path];
+    if (!files) return { status: 404, json: { error: "no such path", status: 404 } };
+    if (request.query.has("text")) {
+      return { text: files.map((f) => `${f.is_dir ? "d" : "-"}rw-r--r-- ${f.path}`).join("\n") };
+    }
+    return { json: { path, files } };
+  });
+  fake.on("GET", `/v1/inspect/${image}/download`, (request) => {
+    const path = request.query.get("path") ?? "";
+    if (LISTINGS[path]) return { status: 422, json: { error: "not a file", status: 422 } };
+    const bytes = FILES[path];
+    return bytes
+      ? { bytes, headers: { "content-type": "application/octet-stream" } }
+      : { status: 404, json: { error: "no such file", status: 404 } };
+  });
+}
+
+Deno.test("ls: server text by default (never cached), rows with -f json (cached), cwd-relative", () =>
+  withCli(async ({ fake, cli }) => {
+    serveInspect(fake);
+    const none = await cli(["ls"]);
+    assertEquals(none.code, 1);
+    assertEquals(none.stderr, `${NO_SESSION_MESSAGE}\n`);
+
+    assertEquals((await cli(["use", IMAGE])).code, 0);
+    const text = await cli(["ls", "/etc"]);
+    assertEquals(text.code, 0, text.stderr);
+    assertEquals(text.stdout, "-rw-r--r-- hosts\n-rw-r--r-- localtime\ndrw-r--r-- ssl\n");
+    await cli(["ls", "/etc"]);
+    const textCalls = fake.calls("GET", `/v1/inspect/${IMAGE}/list`);
+    assertEquals(textCalls.length, 2, "the text listing is never cached");
+    assert(textCalls.every((r) => r.query.get("text") === "1" && r.query.get("path") === "/etc"));
+
+    // Relative to the session cwd.
+    assertEquals((await cli(["cd", "/etc"])).code, 0);
+    const before = fake.calls("GET", `/v1/inspect/${IMAGE}/list`).length;
+    const rows = await cli(["-f", "json", "ls", "."]);
+    assertEquals(rows.code, 0, rows.stderr);
+    const parsed = jsonRows(rows.stdout);
+    assertEquals(parsed.map((r) => [r.path, r.type]), [
+      ["hosts", "-"],
+      ["localtime", "l"],
+      ["ssl", "d"],
+    ]);
+    assertEquals(Object.keys(parsed[0]).at(-1), "type");
+    assertEquals(parsed[0].mode, "100644");
+    assertEquals(parsed[0].mtime, "2023-11-14T22:13:20+00:00");
+    assertEquals([parsed[1].owner, parsed[1].group], [7, 8], "owner/group fall back to uid/gid");
+    const calls = fake.calls("GET", `/v1/inspect/${IMAGE}/list`).slice(before);
+    assertEquals(calls.map((r) => r.query.get("path")), ["/etc"]);
+
+    const cached = await cli(["-f", "json", "ls", "/etc"]);
+    assertEquals(jsonRows(cached.stdout).length, 3);
+    assertEquals(
+      fake.calls("GET", `/v1/inspect/${IMAGE}/list`).length,
+      before + 1,
+      "rows come from the cache the second time",
+    );
+  }));
+
+Deno.test("ls/cat --image: an explicit image (by tag) without any session", () =>
+  withCli(async ({ fake, cli }) => {
+    serveInspect(fake, OTHER);
+    serveImages(fake, [{ uuid: OTHER, tag: "base:1" }]);
+    const listed = await cli(["ls", "--image", "base:1", "/"]);
+    assertEquals(listed.code, 0, listed.stderr);
+    assertEquals(listed.stdout, "drw-r--r-- etc\n");
+    const catted = await cli(["cat", "--image", OTHER, "etc/hosts"]);
+    assertEquals(catted.code, 0, catted.stderr);
+    assertEquals(catted.stdout, "127.0.0.1 localhost\n");
+  }));
+
+Deno.test("cat: exact bytes to a pipe, cached for the next cat; errors", () =>
+  withCli(async ({ fake, cli }) => {
+    serveInspect(fake);
+    assertEquals((await cli(["use", IMAGE])).code, 0);
+    const blob = await cli(["cat", "/etc/blob"]);
+    assertEquals(blob.code, 0, blob.stderr);
+    assertEquals(blob.stdoutBytes, FILES["/etc/blob"], "binary bytes pass through a pipe");
+
+    const json = await cli(["-f", "json", "cat", "/etc/blob"]);
+    assertEquals(json.stdoutBytes, FILES["/etc/blob"]);
+    assertEquals(json.stderr, "[WARNING] cat always outputs raw content; --format is ignored\n");
+    assertEquals(
+      fake.calls("GET", `/v1/inspect/${IMAGE}/download`).length,
+      1,
+      "the second cat is served from the cache",
+    );
+
+    const dir = await cli(["cat", "/etc"]);
+    assertEquals(dir.code, 1);
+    assertStringIncludes(dir.stderr, "[ERROR] cat: /etc: not a regular file");
+    const missing = await cli(["cat", "/nope"]);
+    assertEquals(missing.code, 1);
+    assertEquals(missing.stderr, "[ERROR] API 404 Not Found: no such file\n");
+  }));
+
+Deno.test("cat: a file over 1 MiB streams and is not cached", () =>
+  withCli(async ({ fake, cli }) => {
+    const big = new Uint8Array(1_500_000).map((_, i) => 97 + (i % 26));
+    fake.on("GET", `/v1/inspect/${IMAGE}/download`, () => ({ bytes: big }));
+    assertEquals((await cli(["use", IMAGE])).code, 0);
+    for (let i = 0; i < 2; i++) {
+      const result = await cli(["cat", "/big"]);
+      assertEquals(result.code, 0, result.stderr);
+      assertEquals(result.stdoutBytes, big);
+    }
+    assertEquals(fake.calls("GET", `/v1/inspect/${IMAGE}/download`).length, 2);
+  }));
+
+Deno.test("cp file: into a directory or to a name; progress; no partial file after a broken download", () =>
+  withCli(async ({ fake, cli, home }) => {
+    serveInspect(fake);
+    assertEquals((await cli(["use", IMAGE])).code, 0);
+    await Deno.mkdir(`${home}/out`);
+
+    const intoDir = await cli(["cp", "/etc/hosts", "out"]);
+    assertEquals(intoDir.code, 0, intoDir.stderr);
+    assertEquals(await Deno.readTextFile(`${home}/out/hosts`), "127.0.0.1 localhost\n");
+    assertMatch(
+      intoDir.stderr,
+      /^\[INFO\] Written 20\.0 B to out\/hosts \([0-9.]+ [KMG]?i?B\/s\)\n$/,
+    );
+
+    await Deno.writeTextFile(`${home}/out/renamed`, "old content that is longer");
+    const named = await cli(["cp", "/etc/hosts", "out/renamed"]);
+    assertEquals(named.code, 0, named.stderr);
+    assertEquals(await Deno.readTextFile(`${home}/out/renamed`), "127.0.0.1 localhost\n");
+
+    const nested = await cli(["cp", "/etc/blob", "new/dir/"]);
+    assertEquals(nested.code, 0, nested.stderr);
+    assertEquals(await Deno.readFile(`${home}/new/dir/blob`), FILES["/etc/blob"]);
+
+    // On a terminal (FORCE_COLOR): a live line, cleared, then the summary.
+    const tty = await cli(["cp", "/etc/hosts", "out/tty"], { env: { FORCE_COLOR: "1" } });
+    assertEquals(tty.code, 0, tty.stderr);
+    assertStringIncludes(tty.stderr, "\r\x1b[2K");
+    assertStringIncludes(tty.stderr, "Written 20.0 B to out/tty");
+
+    // The connection breaks mid-body: exit 1, the old file stays, no temp file is left.
+    fake.script("GET", `/v1/inspect/${IMAGE}/download`, {
+      bytes: new Uint8Array(300_000).fill(65),
+      dropBody: true,
+      identity: true,
+    });
+    await Deno.writeTextFile(`${home}/out/kept`, "keep me");
+    const broken = await cli(["cp", "/etc/big", "out/kept"]);
+    assertEquals(broken.code, 1);
+    assertStringIncludes(broken.stderr, "[ERROR] Network error");
+    assertEquals(await Deno.readTextFile(`${home}/out/kept`), "keep me");
+    assertEquals(await listTree(`${home}/out`), ["hosts", "kept", "renamed", "tty"]);
+  }));
+
+Deno.test("cp directory: the archive is extracted; DEST new or existing; links kept inside", () =>
+  withCli(async ({ fake, cli, home }) => {
+    serveInspect(fake);
+    fake.on("GET", `/v1/inspect/${IMAGE}/archive`, (request) => {
+      const path = request.query.get("path");
+      if (path !== "/etc") return { status: 404, json: { error: "no such path", status: 404 } };
+      return {
+        bytes: tarBytes([
+          { name: "etc/", type: "dir" },
+          { name: "etc/hosts", data: "127.0.0.1 localhost\n" },
+          { name: "etc/ssl/", type: "dir", mode: 0o700 },
+          { name: "etc/ssl/cert.pem", data: "CERT", mode: 0o600 },
+          { name: "etc/cert", type: "symlink", linkname: "ssl/cert.pem" },
+          { name: "etc/hosts.bak", type: "hardlink", linkname: "etc/hosts" },
+          { name: "etc/initctl", type: "fifo" },
+        ]),
+        headers: { "content-type": "application/x-tar" },
+      };
+    });
+    assertEquals((await cli(["use", IMAGE])).code, 0);
+
+    const fresh = await cli(["cp", "/etc", "copy"]);
+    assertEquals(fresh.code, 0, fresh.stderr);
+    assertEquals(await listTree(`${home}/copy`), [
+      "cert@",
+      "hosts",
+      "hosts.bak",
+      "ssl/",
+      "ssl/cert.pem",
+    ]);
+    assertEquals(await Deno.readTextFile(`${home}/copy/cert`), "CERT");
+    assertEquals((await Deno.stat(`${home}/copy/ssl/cert.pem`)).mode! & 0o777, 0o600);
+    assertStringIncludes(fresh.stderr, "[WARNING] Skipped 1 special file(s)");
+    assertStringIncludes(fresh.stderr, "etc/initctl");
+    assertStringIncludes(fresh.stderr, "to copy (");
+
+    // An existing directory receives etc/ inside it; a second copy merges into it.
+    await Deno.mkdir(`${home}/into`);
+    for (let i = 0; i < 2; i++) {
+      const into = await cli(["cp", "/etc", "into"]);
+      assertEquals(into.code, 0, into.stderr);
+    }
+    assertEquals((await listTree(`${home}/into`))[0], "etc/");
+    assertEquals(await Deno.readTextFile(`${home}/into/etc/hosts`), "127.0.0.1 localhost\n");
+
+    const missing = await cli(["cp", "/nope/", "x"]);
+    assertEquals(missing.code, 1);
+    assertEquals(await listTree(home).then((t) => t.filter((p) => p.startsWith("x"))), []);
+  }));
+
+Deno.test("cp interrupted (SIGINT): exit 130, no partial file; cat into a closed pipe: exit 141", () =>
+  withCli(async ({ fake, cli, env, home }) => {
+    assertEquals((await cli(["use", IMAGE])).code, 0);
+    let started!: () => void;
+    const firstChunk = new Promise<void>((resolve) => (started = resolve));
+    const never = new Promise<void>(() => {});
+    fake.on("GET", `/v1/inspect/${IMAGE}/download`, () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            controller.enqueue(new Uint8Array(64 * 1024).fill(66));
+            started();
+            await never; // the rest never comes
+          },
+        }, { highWaterMark: 0 }),
+      ));
+    const copy = spawnCli(["cp", "/big", "out.bin"], { env, cwd: home });
+    await firstChunk;
+    copy.kill("SIGINT");
+    const copied = await copy.output();
+    assertEquals(copied.code, 130);
+    assertEquals((await listTree(home)).filter((p) => !p.startsWith("cli/")), []);
+
+    fake.on(
+      "GET",
+      `/v1/inspect/${IMAGE}/download`,
+      () =>
+        new Response(patternStream(64 * 1024 * 1024), {
+          headers: { "content-type": "application/octet-stream" },
+        }),
+    );
+    const cat = spawnCli(["cat", "/big"], { env, cwd: home });
+    const reader = cat.stdout.getReader();
+    const { value } = await reader.read();
+    assert(value && value.length > 0);
+    await reader.cancel(); // like `| head -c 10` exiting early
+    const status = await cat.status;
+    await cat.stderr.cancel();
+    assertEquals(status.code, 141);
+  }));

@@ -1,0 +1,179 @@
+// In-process checks: cat on a terminal, progress lines, image references through the redirect,
+// secret masking.
+
+import { ContreeClient } from "../../src/api/client.ts";
+import { ApiError } from "../../src/api/errors.ts";
+import { resolveImageRef } from "../../src/api/image_ref.ts";
+import { maskSecret } from "../../src/images/import_cmd.ts";
+import { BINARY_MESSAGE, catCommand } from "../../src/inspect/cat.ts";
+import type { ImageCache, InspectDeps } from "../../src/inspect/deps.ts";
+import { formatEta, formatSize, TransferProgress } from "../../src/inspect/progress.ts";
+import { MemorySink } from "../../src/io.ts";
+import { Logger } from "../../src/log.ts";
+import { ContreeError } from "../../src/errors.ts";
+import { assert, assertEquals, assertRejects } from "../support/assert.ts";
+import { FakeClock, testContext } from "../support/context.ts";
+import { FakeApi } from "../support/fake_api.ts";
+import { IMAGE, OTHER } from "./helpers.ts";
+
+function memoryCache(): ImageCache & { entries: Map<string, unknown> } {
+  const entries = new Map<string, unknown>();
+  return {
+    entries,
+    get: <T>(image: string, kind: string) => entries.get(`${image} ${kind}`) as T | undefined,
+    set: (image, kind, value) => void entries.set(`${image} ${kind}`, value),
+  };
+}
+
+async function withInspect(
+  stdoutTty: boolean,
+  fn: (h: { fake: FakeApi; deps: InspectDeps; ctx: ReturnType<typeof testContext> }) => Promise<
+    void
+  >,
+): Promise<void> {
+  const fake = FakeApi.start();
+  const ctx = testContext({ stdoutTty });
+  const client = new ContreeClient({ url: fake.url, token: fake.token, type: "jwt" }, {
+    fetch,
+    clock: new FakeClock(),
+    log: ctx.log,
+    userAgent: "test",
+  });
+  const cache = memoryCache();
+  const deps: InspectDeps = {
+    ctx,
+    client,
+    format: "default",
+    output: () => {
+      throw new Error("no rows expected");
+    },
+    cache: () => Promise.resolve(cache),
+    locate: (path) => Promise.resolve({ image: IMAGE, path: path ?? "/" }),
+  };
+  try {
+    await fn({ fake, deps, ctx });
+  } finally {
+    await fake.close();
+  }
+}
+
+Deno.test("cat on a terminal: text is written; binary is refused before anything is written", () =>
+  withInspect(true, async ({ fake, deps, ctx }) => {
+    const files: Record<string, Uint8Array> = {
+      "/text": new TextEncoder().encode("héllo wörld\n".repeat(2000)),
+      "/binary": new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0xff, 0x00, 0x01]),
+      "/late": new Uint8Array([...new TextEncoder().encode("a".repeat(20_000)), 0xff]),
+    };
+    fake.on("GET", `/v1/inspect/${IMAGE}/download`, (request) => ({
+      bytes: files[request.query.get("path")!],
+    }));
+    await catCommand(deps, { path: "/text" });
+    assertEquals(ctx.stdout.bytes(), files["/text"]);
+
+    ctx.stdout.chunks.length = 0;
+    await assertRejects(() => catCommand(deps, { path: "/binary" }), ContreeError, BINARY_MESSAGE);
+    assertEquals(ctx.stdout.bytes().length, 0, "nothing reached the terminal");
+
+    // Invalid bytes after the first 8 KiB: at most the text before them is shown, then the error.
+    await assertRejects(() => catCommand(deps, { path: "/late" }), ContreeError, BINARY_MESSAGE);
+    assert(/^a*$/.test(ctx.stdout.text()), "the invalid byte never reaches the terminal");
+
+    // The cached copy is checked the same way.
+    ctx.stdout.chunks.length = 0;
+    await assertRejects(() => catCommand(deps, { path: "/binary" }), ContreeError, BINARY_MESSAGE);
+    assertEquals(ctx.stdout.bytes().length, 0);
+  }));
+
+Deno.test("cat to a pipe: binary bytes pass unchanged", () =>
+  withInspect(false, async ({ fake, deps, ctx }) => {
+    const bytes = new Uint8Array(256).map((_, i) => i);
+    fake.on("GET", `/v1/inspect/${IMAGE}/download`, () => ({ bytes }));
+    await catCommand(deps, { path: "/bin" });
+    assertEquals(ctx.stdout.bytes(), bytes);
+  }));
+
+Deno.test("progress: sizes, ETAs, periodic lines off a terminal, the live line on one", () => {
+  assertEquals(formatSize(512), "512.0 B");
+  assertEquals(formatSize(1536), "1.5 KiB");
+  assertEquals(formatSize(200 * 1024 * 1024), "200.0 MiB");
+  assertEquals(formatEta(42), "42s");
+  assertEquals(formatEta(61), "1m01s");
+  assertEquals(formatEta(3725), "1h02m05s");
+
+  const clock = new FakeClock();
+  const stderr = new MemorySink();
+  const log = new Logger(stderr);
+  const plain = new TransferProgress({ stderr, log, clock, tty: false }, 10 * 1024 * 1024);
+  clock.advance(1000);
+  plain.add(1024 * 1024);
+  assertEquals(stderr.text(), "", "nothing before 5 s");
+  clock.advance(4000);
+  plain.add(1024 * 1024);
+  assertEquals(
+    stderr.text(),
+    "[INFO] 2.0 MiB downloaded | 20% | ETA 20s | 409.6 KiB/s\n",
+  );
+  plain.finish("out.bin");
+  assertEquals(
+    stderr.text().split("\n")[1],
+    "[INFO] Written 2.0 MiB to out.bin (409.6 KiB/s)",
+  );
+
+  const unknown = new TransferProgress({ stderr: new MemorySink(), log, clock, tty: false });
+  unknown.update(5 * 1024 * 1024);
+  clock.advance(5000);
+  assertEquals(unknown.logLine(), "5.0 MiB downloaded | 1.0 MiB/s");
+
+  const ttySink = new MemorySink(true);
+  const live = new TransferProgress(
+    { stderr: ttySink, log: new Logger(ttySink), clock, tty: true },
+    4096,
+  );
+  clock.advance(1000);
+  live.add(1024);
+  assertEquals(
+    ttySink.text(),
+    "\r\x1b[2K1.0 KiB / 4.0 KiB [######------------------]  25%  1.0 KiB/s  ETA 3s",
+  );
+  live.finish("x");
+  assertEquals(ttySink.text().endsWith("\r\x1b[2K[INFO] Written 1.0 KiB to x (1.0 KiB/s)\n"), true);
+});
+
+Deno.test("image references: listing first, then the inspect redirect; misses are 404", async () => {
+  const fake = FakeApi.start();
+  try {
+    const client = new ContreeClient({ url: fake.url, token: fake.token, type: "jwt" }, {
+      fetch,
+      clock: new FakeClock(),
+      log: new Logger(new MemorySink()),
+      userAgent: "test",
+    });
+    fake.on("GET", "/v1/images", () => ({ json: { images: [{ uuid: IMAGE, tag: "mine:1" }] } }));
+    fake.on(
+      "GET",
+      "/v1/inspect/",
+      (request) =>
+        request.query.get("tag") === "pub/x:1"
+          ? { status: 302, headers: { location: `${OTHER.toUpperCase()}/` } }
+          : { status: 404, json: { error: "not found", status: 404 } },
+    );
+    assertEquals(await resolveImageRef(client, IMAGE.toUpperCase()), IMAGE);
+    assertEquals(fake.requests.length, 0, "a UUID needs no request");
+    assertEquals(await resolveImageRef(client, "tag:mine:1"), IMAGE);
+    assertEquals(await resolveImageRef(client, "pub/x:1"), OTHER);
+    const error = await assertRejects(() => resolveImageRef(client, "gone"), ApiError);
+    assertEquals(error.message, "API 404 Not Found: No image with tag 'gone'");
+
+    // A failing redirect route (not a miss) is reported as it is.
+    fake.on("GET", "/v1/inspect/", () => ({ status: 403, json: { error: "no", status: 403 } }));
+    await assertRejects(() => resolveImageRef(client, "other"), ApiError, "API 403");
+  } finally {
+    await fake.close();
+  }
+});
+
+Deno.test("registry passwords are masked; short ones entirely", () => {
+  assertEquals(maskSecret("s3cret-pass"), "s3c***");
+  assertEquals(maskSecret("abcdef"), "***");
+  assertEquals(maskSecret(""), "***");
+});

@@ -15,6 +15,7 @@ import { registerEnv } from "./env.ts";
 import { registerFile } from "./file.ts";
 import { registerSession } from "./session.ts";
 import { registerUse } from "./use.ts";
+import { registerBuild } from "./build.ts";
 import { registerServer } from "./server.ts";
 
 /** Runs a command body with the App of this invocation; the number returned is the exit code. */
@@ -89,6 +90,7 @@ export function buildProgram(config: ProfileStore, run: Runner): RootCommand {
   registerEnv(program, run);
   registerCd(program, run);
   registerFile(program, run);
+  registerBuild(program, run);
   registerServer(program, run);
   return program;
 }

@@ -10,8 +10,13 @@ import { splitWords } from "./expand.ts";
 
 /** A Dockerfile problem, reported as `<file>:<line>: <message>` (exit 1). */
 export class DockerfileError extends ContreeError {
-  constructor(readonly file: string, readonly line: number | undefined, message: string) {
-    super(line === undefined ? `${file}: ${message}` : `${file}:${line}: ${message}`);
+  constructor(
+    readonly file: string,
+    readonly line: number | undefined,
+    message: string,
+    exitCode = 1,
+  ) {
+    super(line === undefined ? `${file}: ${message}` : `${file}:${line}: ${message}`, exitCode);
   }
 }
 

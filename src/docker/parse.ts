@@ -418,6 +418,6 @@ export async function parseDockerfile(text: string, file = "Dockerfile"): Promis
       stages[stages.length - 1].instructions.push(instruction);
     }
   }
-  if (stages.length === 0) parser.fail(undefined, "Dockerfile must contain a FROM directive");
+  if (stages.length === 0) throw new ContreeError(`${file} must contain a FROM directive`);
   return { file, escape, globalArgs, stages };
 }

@@ -128,9 +128,18 @@ class UrlFetcher {
 
   /** The body, fully received into a scratch file, hashed and checked. */
   async download(response: Response): Promise<{ path: string; sha256: string; size: number }> {
+    const path = await Deno.makeTempFile({ dir: this.deps.scratchDir, prefix: "add-url-" });
+    try {
+      return { path, ...await this.receive(response, path) };
+    } catch (error) {
+      await Deno.remove(path).catch(() => {});
+      throw error;
+    }
+  }
+
+  async receive(response: Response, path: string): Promise<{ sha256: string; size: number }> {
     const { createHash } = await import("node:crypto");
     const hash = createHash("sha256");
-    const path = await Deno.makeTempFile({ dir: this.deps.scratchDir, prefix: "add-url-" });
     const declared = response.headers.get("content-length");
     const encoded = (response.headers.get("content-encoding") ?? "identity") !== "identity";
     const expected = declared !== null && !encoded && /^\d+$/.test(declared)
@@ -169,7 +178,7 @@ class UrlFetcher {
         `checksum mismatch: expected sha256:${this.options.checksum}, got sha256:${sha256}`,
       );
     }
-    return { path, sha256, size };
+    return { sha256, size };
   }
 
   save(record: Omit<UrlRecord, "url" | "fetched_at">): void {

@@ -30,6 +30,14 @@ export function registerBuild(program: RootCommand, run: Runner): void {
     .option("--no-cache", "run every step again (the step cache is still rewritten)")
     .option("--target <stage>", "build up to this stage (`FROM … AS stage`)")
     .option("--timeout <seconds>", "time limit of each RUN step", intAtLeast(1), 600)
+    .addOption(
+      new Option(
+        "--network <mode>",
+        "networking of RUN steps: default (on, as docker build) or none",
+      )
+        .choices(["default", "none"] as const)
+        .default("default" as const),
+    )
     .action((context, flags) =>
       run(async (app) => {
         const { buildCommand } = await import("../docker/build.ts");
@@ -48,6 +56,7 @@ export function registerBuild(program: RootCommand, run: Runner): void {
           noCache: flags.cache === false,
           target: flags.target,
           timeout: flags.timeout,
+          network: flags.network,
         });
       })
     );

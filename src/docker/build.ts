@@ -12,7 +12,7 @@ import { ApiError } from "../api/errors.ts";
 import { lookupImageTag, resolveImageRef } from "../api/image_ref.ts";
 import type { FileSpec, InstanceSpawnRequest } from "../api/models.ts";
 import { bytesToBase64 } from "../api/stream_repr.ts";
-import { absoluteHostPath, ensureFiles } from "../api/upload.ts";
+import { absoluteHostPath, ensureFiles, LOCAL_FILE_TTL_MS } from "../api/upload.ts";
 import type { Context } from "../context.ts";
 import { ContreeError } from "../errors.ts";
 import { awaitImport, deriveTag, importSpecs } from "../images/registry.ts";
@@ -64,6 +64,8 @@ export interface BuildOptions {
   target?: string;
   /** Time limit of each RUN, seconds. */
   timeout: number;
+  /** `none` runs every RUN without networking (a step's `RUN --network=none` does it for one). */
+  network?: "default" | "none";
 }
 
 export interface BuildDeps {
@@ -79,8 +81,6 @@ const DEFAULT_SHELL = ["/bin/sh", "-c"];
 const HOSTNAME = "linuxkit";
 /** Output the server keeps (and streams) per RUN: 1 MiB, the API's default. */
 const TRUNCATE_AT = 1024 * 1024;
-/** COPY --from file lists are reused this long (file UUIDs stay valid on the server). */
-const ARCHIVE_TTL_MS = 90 * 24 * 3600 * 1000;
 
 /** Image configuration a stage carries (and a `FROM <stage>` inherits). */
 interface Config {
@@ -250,18 +250,34 @@ class Builder {
     throw new DockerfileError(this.dockerfile.file, line, message, exitCode);
   }
 
+  /** Errors of an instruction name its line (Interrupted, BrokenPipe, … pass unchanged). */
+  lined(line: number, error: unknown): never {
+    if (error instanceof DockerfileError) throw error;
+    if (error instanceof ExpandError) this.fail(line, error.message);
+    if (
+      error instanceof ContreeError &&
+      (error.constructor === ContreeError || error instanceof ApiError)
+    ) {
+      this.fail(line, error.message, error.exitCode);
+    }
+    throw error;
+  }
+
   /** Runs `fn`, naming the instruction's line in any error it throws. */
   async at<T>(line: number, fn: () => Promise<T> | T): Promise<T> {
     try {
       return await fn();
     } catch (error) {
-      if (error instanceof DockerfileError) throw error;
-      if (error instanceof ExpandError) this.fail(line, error.message);
-      if (error instanceof ContreeError && error.constructor === ContreeError) {
-        this.fail(line, error.message, error.exitCode);
-      }
-      if (error instanceof ApiError) this.fail(line, error.message);
-      throw error;
+      this.lined(line, error);
+    }
+  }
+
+  /** `at` for synchronous work. */
+  atSync<T>(line: number, fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      this.lined(line, error);
     }
   }
 
@@ -278,12 +294,10 @@ class Builder {
           value = this.buildArgs.get(arg.name);
           this.#usedArgs.add(arg.name);
         } else if (arg.defaultValue !== undefined) {
-          try {
-            value = this.expand(arg.defaultValue, (n) => this.#globalArgs.get(n));
-          } catch (error) {
-            if (error instanceof ExpandError) this.fail(ins.line, error.message);
-            throw error;
-          }
+          value = this.atSync(
+            ins.line,
+            () => this.expand(arg.defaultValue!, (n) => this.#globalArgs.get(n)),
+          );
         }
         this.#globalArgs.set(arg.name, value);
       }
@@ -291,12 +305,10 @@ class Builder {
   }
 
   fromRef(stage: Stage): string {
-    try {
-      return this.expand(stage.from.image, (n) => this.#globalArgs.get(n));
-    } catch (error) {
-      if (error instanceof ExpandError) this.fail(stage.from.line, error.message);
-      throw error;
-    }
+    return this.atSync(
+      stage.from.line,
+      () => this.expand(stage.from.image, (n) => this.#globalArgs.get(n)),
+    );
   }
 
   header(text: string): void {
@@ -399,14 +411,14 @@ class Builder {
             value = this.buildArgs.get(arg.name);
             this.#usedArgs.add(arg.name);
           } else if (arg.defaultValue !== undefined) {
-            value = await this.at(ins.line, () => this.expand(arg.defaultValue!, state.lookup));
+            value = this.atSync(ins.line, () => this.expand(arg.defaultValue!, state.lookup));
           } else value = this.#globalArgs.get(arg.name);
           state.args.set(arg.name, value);
         }
         return;
       case "ENV": {
         // Every value of one ENV line sees the environment from before the line.
-        const values = await this.at(
+        const values = this.atSync(
           ins.line,
           () => ins.pairs.map((p) => [p.name, this.expand(p.value, state.lookup)] as const),
         );
@@ -414,13 +426,13 @@ class Builder {
         return;
       }
       case "WORKDIR": {
-        const path = await this.at(ins.line, () => this.expand(ins.path, state.lookup));
+        const path = this.atSync(ins.line, () => this.expand(ins.path, state.lookup));
         state.config.workdir = resolveSandboxPath(state.config.workdir, path);
         state.workdirDirty = true;
         return;
       }
       case "USER":
-        state.config.user = await this.at(ins.line, () => this.expand(ins.user, state.lookup));
+        state.config.user = this.atSync(ins.line, () => this.expand(ins.user, state.lookup));
         return;
       case "SHELL":
         state.config.shell = ins.argv;
@@ -510,7 +522,7 @@ class Builder {
       this.log.warning(`${file}:${ins.line}: --network=${ins.network} is ignored`);
     }
     const command = this.command(state, ins);
-    const networking = ins.network !== "none";
+    const networking = ins.network !== "none" && this.options.network !== "none";
     await this.spawnStep(state, ins.line, ins.text, {
       ...command,
       networking: { enabled: networking },
@@ -771,13 +783,14 @@ class Builder {
   async extractArchives(groups: ResolvedSource[]): Promise<ResolvedSource[]> {
     const out: ResolvedSource[] = [];
     for (const group of groups) {
-      const single = !group.isDir && group.files.length === 1 && group.files[0].hostPath &&
-        !group.files[0].hostPath.startsWith(this.scratchDir) && group.files[0].rel === "";
+      const file = group.files[0];
+      const single = !group.isDir && group.files.length === 1 && file.hostPath !== "" &&
+        !file.hostPath.startsWith(this.scratchDir);
       if (!single) {
         out.push(group);
         continue;
       }
-      const host = group.files[0].hostPath;
+      const host = file.hostPath;
       const kind = await sniffArchive(host);
       if (kind === "none") {
         out.push(group);
@@ -819,14 +832,17 @@ class Builder {
     return groups;
   }
 
-  /** The files of `path` in `image`, from the archive API (uploads cached per image and path). */
+  /**
+   * The files of `path` in `image`, from the archive API. Images are immutable, so the uploaded
+   * list is kept per (image, path) for as long as local upload records (90 days).
+   */
   async archived(image: string, path: string, from: string): Promise<ResolvedSource> {
     const { client, store } = this.deps;
     const cacheKind = `build-archive:${path}`;
     const cached = store.cacheGet<ArchiveRecord>(image, cacheKind);
     if (
       cached && Array.isArray(cached.files) &&
-      client.clock.now() - cached.fetched_at * 1000 < ARCHIVE_TTL_MS
+      client.clock.now() - cached.fetched_at * 1000 < LOCAL_FILE_TTL_MS
     ) {
       return { path, isDir: cached.isDir, files: cached.files, skipped: cached.skipped ?? [] };
     }

@@ -150,7 +150,7 @@ export const METADATA_KEYWORDS = new Set([
 const STAGE_NAME = /^[a-z][a-z0-9._-]*$/;
 const COPY_FLAGS = new Set(["from", "chown", "chmod", "link"]);
 const ADD_FLAGS = new Set(["chown", "chmod", "checksum", "link"]);
-const RUN_FLAGS = new Set(["mount", "network", "security"]);
+const RUN_FLAGS = new Set(["mount", "network"]);
 
 type Ast = Awaited<ReturnType<typeof loadDockerfileAst>>;
 type AstInstruction = InstanceType<Ast["Instruction"]>;

@@ -573,3 +573,60 @@ Deno.test("build: files staged after the last RUN are landed by a final spawn", 
       await Deno.remove(dir, { recursive: true });
     }
   }));
+
+Deno.test("build: ADD extracts a local tar.gz; COPY --from an image; --network none", () =>
+  withFake(async ({ fake, build }) => {
+    const tar = tarOf([
+      { name: "pkg", mode: 0o755 },
+      { name: "pkg/bin/tool", content: "#!/bin/sh\n", mode: 0o755 },
+      { name: "pkg/README", content: "readme\n" },
+    ]);
+    const gz = new Uint8Array(
+      await new Response(
+        new Blob([tar as BlobPart]).stream().pipeThrough(new CompressionStream("gzip")),
+      ).arrayBuffer(),
+    );
+    fake.tags.set("tools:1", "700105aa-0000-4000-8000-000000000001");
+    fake.archives.set(
+      "700105aa-0000-4000-8000-000000000001:/usr/local/bin",
+      tarOf([
+        { name: "bin", mode: 0o755 },
+        { name: "bin/jq", content: "jq\n", mode: 0o755, uid: 3, gid: 4 },
+        { name: "bin/yq", link: "jq" },
+      ]),
+    );
+    const dir = await makeContext({
+      "Dockerfile": [
+        "FROM busybox",
+        "ADD pkg.tar.gz /opt/",
+        "COPY --from=tools:1 /usr/local/bin /usr/local/bin",
+        "RUN --network=none true",
+        "RUN tool",
+        "",
+      ].join("\n"),
+    });
+    await Deno.writeFile(`${dir}/pkg.tar.gz`, gz);
+    try {
+      const result = await build(["--network", "default", "."], dir);
+      assertEquals(result.code, 0, result.stderr);
+      const files = fake.spawns[0].files ?? {};
+      assertEquals(Object.keys(files).sort(), [
+        "/opt/pkg/README",
+        "/opt/pkg/bin/tool",
+        "/usr/local/bin/jq",
+      ]);
+      assertEquals(files["/opt/pkg/bin/tool"].mode, "0755");
+      assertEquals([files["/usr/local/bin/jq"].uid, files["/usr/local/bin/jq"].gid], [3, 4]);
+      assertStringIncludes(result.stderr, "bin/yq (symlink)");
+      assertEquals(fake.spawns.map((s) => s.networking), [{ enabled: false }, { enabled: true }]);
+
+      const none = await build(["--network", "none", "--no-cache", "."], dir);
+      assertEquals(none.code, 0, none.stderr);
+      assertEquals(fake.spawns.slice(2).map((s) => s.networking), [
+        { enabled: false },
+        { enabled: false },
+      ]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }));

@@ -31,3 +31,13 @@ export async function loadYaml(): Promise<typeof import("npm:yaml@2.9.1")> {
 export async function loadStringWidth(): Promise<typeof import("npm:string-width@8.3.0")> {
   return await import("npm:string-width@8.3.0");
 }
+
+/** dockerfile-ast: the Dockerfile parser of the VS Code Docker language server (`build`). */
+export async function loadDockerfileAst(): Promise<typeof import("npm:dockerfile-ast@0.7.1")> {
+  return await import("npm:dockerfile-ast@0.7.1");
+}
+
+/** tar-stream: a streaming tar reader (`build`: COPY --from, ADD of a local archive). */
+export async function loadTarStream(): Promise<typeof import("npm:tar-stream@3.2.2")> {
+  return await import("npm:tar-stream@3.2.2");
+}

@@ -38,6 +38,8 @@ export interface EnsureOptions {
   cwd?: string;
   /** Consult and record the local upload cache (default true; off for temp files). */
   localCache?: boolean;
+  /** Log reuses at debug level (the caller reports a summary). */
+  quiet?: boolean;
 }
 
 /** A value of the local upload cache. */
@@ -84,6 +86,34 @@ async function statFile(absolutePath: string, shown: string) {
   };
 }
 
+/**
+ * Uploads a complete file from disk (a fresh stream per attempt) and checks that the server
+ * stored exactly what we hashed: its `sha256` and `size` must equal ours. A mismatch means the
+ * bytes were lost on the way (or the file changed meanwhile) and fails instead of handing out a
+ * file UUID for the wrong content. Returns the file UUID.
+ */
+export async function uploadVerified(
+  client: FileApi,
+  absolutePath: string,
+  expected: { sha256: string; size: number },
+  shown = absolutePath,
+): Promise<string> {
+  const uploaded = await client.uploadFile(async () =>
+    (await Deno.open(absolutePath, { read: true })).readable
+  );
+  const sha256 = typeof uploaded.sha256 === "string" ? uploaded.sha256.toLowerCase() : undefined;
+  const size = typeof uploaded.size === "number" ? uploaded.size : undefined;
+  if (
+    (sha256 !== undefined && sha256 !== expected.sha256) ||
+    (size !== undefined && size !== expected.size)
+  ) {
+    throw new ContreeError(
+      `Upload of ${shown} was stored as sha256 ${sha256} (${size} bytes), expected ${expected.sha256} (${expected.size} bytes)`,
+    );
+  }
+  return uploaded.uuid;
+}
+
 /** `path` made absolute against `cwd` and normalised (like Python's os.path.abspath). */
 export function absoluteHostPath(cwd: string, path: string): string {
   return normalizeSandboxPath(path.startsWith("/") ? path : `${cwd}/${path}`);
@@ -118,12 +148,9 @@ export async function ensureFile(
   if (existing?.uuid) {
     uuid = existing.uuid;
     outcome = "reused";
-    client.log.info(`File reused: ${path} -> ${uuid}`);
+    client.log.log(options.quiet ? "debug" : "info", `File reused: ${path} -> ${uuid}`);
   } else {
-    const uploaded = await client.uploadFile(async () =>
-      (await Deno.open(absolutePath, { read: true })).readable
-    );
-    uuid = uploaded.uuid;
+    uuid = await uploadVerified(client, absolutePath, { sha256, size: Number(stat.size) }, path);
     outcome = "uploaded";
     client.log.debug(`File uploaded: ${path} -> ${uuid}`);
   }

@@ -7,6 +7,7 @@ import { FORMAT_NAMES } from "../output/formatter.ts";
 import type { App } from "./app.ts";
 import { registerAgent } from "./agent.ts";
 import { registerAuth } from "./auth.ts";
+import { registerBuild } from "./build.ts";
 import { registerCd } from "./cd.ts";
 import { registerCompletion } from "./completion.ts";
 import { registerEnv } from "./env.ts";
@@ -95,6 +96,7 @@ export function buildProgram(config: ProfileStore, run: Runner): RootCommand {
   registerCd(program, run);
   registerEnv(program, run);
   registerFile(program, run);
+  registerBuild(program, run);
   registerAuth(program, run);
   registerServer(program, run);
   registerTask(program, run);

@@ -6,17 +6,16 @@
 // 130 (SIGTERM 143) after cancelling the operation; a synthesised operation is not cached.
 
 import type { ContreeClient } from "../api/client.ts";
-import type { FileSpec, InstanceSpawnRequest, Operation, OperationEvent } from "../api/models.ts";
-import { decodeStreamRepr } from "../api/stream_repr.ts";
+import type { FileSpec, InstanceSpawnRequest, Operation } from "../api/models.ts";
 import type { Context } from "../context.ts";
-import { BrokenPipe, ContreeError, Exit, ExitCode, Interrupted, isBrokenPipe } from "../errors.ts";
-import { concatBytes } from "../io.ts";
+import { ContreeError, Exit, ExitCode } from "../errors.ts";
 import type { FormatName, Formatter, Row } from "../output/formatter.ts";
-import { followOperation, type FollowResult } from "../sse/follow.ts";
 import { expandFileSpecs, type MappedFile } from "./file_spec.ts";
+import { followRun, OutputSink, runExitCode, showCaptured } from "./live_output.ts";
 import { buildSpawnRequest, octalMode, parseEnvPairs } from "./payload.ts";
-import { sanitizeTerminalText } from "./sanitize.ts";
 import { readAvailableStdin } from "./stdin.ts";
+
+export { runExitCode };
 
 export interface RunOptions {
   command: string[];
@@ -68,38 +67,6 @@ export interface RunDeps {
   uploadFiles(files: MappedFile[]): Promise<Map<string, string>>;
 }
 
-/** How long cancelling may take after an interrupt or a broken pipe. */
-const CANCEL_TIMEOUT_MS = 10_000;
-
-/** Writes live output as it arrives, or collects it for a result row. */
-class OutputSink {
-  readonly stdout: Uint8Array[] = [];
-  readonly stderr: Uint8Array[] = [];
-
-  constructor(private readonly ctx: Context, private readonly live: boolean) {}
-
-  async onEvent(event: OperationEvent): Promise<void> {
-    if (event.type === "stdout" || event.type === "stderr") {
-      const bytes = decodeStreamRepr(event.data);
-      if (bytes.length === 0) return;
-      if (!this.live) this[event.type].push(bytes);
-      else if (event.type === "stdout") await this.ctx.stdout.write(bytes);
-      else await this.ctx.stderr.write(bytes);
-    } else if (event.type === "truncated") {
-      const data = event.data as { stream?: string; bytes_dropped?: number };
-      this.ctx.log.warning(
-        `${data.stream ?? "output"} truncated: ${
-          data.bytes_dropped ?? "some"
-        } bytes dropped (raise -T/--truncate)`,
-      );
-    }
-  }
-
-  static text(chunks: Uint8Array[]): string {
-    return new TextDecoder().decode(concatBytes(chunks));
-  }
-}
-
 async function readScript(ctx: Context, path: string | undefined): Promise<Uint8Array> {
   if (!path) throw new ContreeError("-I/--interpreter needs a script path as the command");
   const full = path.startsWith("/") ? path : `${ctx.cwd}/${path}`;
@@ -136,36 +103,6 @@ async function requestFiles(deps: RunDeps, options: RunOptions): Promise<Record<
   return files;
 }
 
-/** The operation record a completion stands for (no GET needed). */
-function operationFromFollow(uuid: string, result: FollowResult, output: OutputSink): Operation {
-  const data = result.completion.data;
-  const exit = result.exit?.data;
-  return {
-    uuid,
-    kind: "instance",
-    status: data.status,
-    error: data.error ?? null,
-    duration: (data.duration_ms ?? 0) / 1000,
-    image_size: data.image_size_bytes,
-    result_image_uuid: data.result_image_uuid ?? null,
-    metadata: {
-      result: {
-        stdout: { value: OutputSink.text(output.stdout), encoding: "ascii", truncated: false },
-        stderr: { value: OutputSink.text(output.stderr), encoding: "ascii", truncated: false },
-        state: exit ? { exit_code: exit.code, timed_out: exit.timed_out } : null,
-      },
-    },
-    result: { image: data.result_image_uuid ?? null, tag: null },
-  };
-}
-
-/** Exit code of a finished run: the process's own code when known. */
-export function runExitCode(operation: Operation): number {
-  const code = operation.metadata?.result?.state?.exit_code;
-  if (Number.isInteger(code)) return code as number;
-  return operation.status === "SUCCESS" ? 0 : 1;
-}
-
 /** One row for the non-default formatters: scalar fields + exit_code, image, tag, output. */
 export function runResultRow(operation: Operation, stdout: string, stderr: string): Row {
   const row: Row = {};
@@ -180,19 +117,6 @@ export function runResultRow(operation: Operation, stdout: string, stderr: strin
   row.stderr = stderr;
   row.error = operation.error ?? null;
   return row;
-}
-
-async function cancelQuietly(deps: RunDeps, uuid: string): Promise<void> {
-  try {
-    await deps.client.cancelOperation(uuid, {
-      ignoreInterrupt: true,
-      timeoutMs: CANCEL_TIMEOUT_MS,
-      maxRetries: 1,
-    });
-    deps.ctx.log.info(`Cancelled operation ${uuid}`);
-  } catch (error) {
-    deps.ctx.log.debug(`Cancelling ${uuid} failed: ${(error as Error).message}`);
-  }
 }
 
 export async function runCommand(deps: RunDeps, options: RunOptions): Promise<number> {
@@ -246,24 +170,13 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
   }
 
   const live = deps.format === "default";
-  const output = new OutputSink(ctx, live);
-  let result: FollowResult;
-  try {
-    result = await followOperation(client, uuid, { onEvent: (event) => output.onEvent(event) });
-  } catch (error) {
-    if (isBrokenPipe(error)) {
-      await cancelQuietly(deps, uuid);
-      throw new BrokenPipe({ cause: error });
-    }
-    if (error instanceof Interrupted) {
-      await cancelQuietly(deps, uuid);
-    }
-    throw error;
-  }
-
-  const operation = result.streamed || !result.operation
-    ? operationFromFollow(uuid, result, output)
-    : result.operation;
+  const output = new OutputSink(
+    ctx,
+    live ? { stdout: ctx.stdout, stderr: ctx.stderr } : undefined,
+    "(raise -T/--truncate)",
+  );
+  const followed = await followRun(ctx, client, uuid, output);
+  const operation = followed.operation;
   const state = operation.metadata?.result?.state;
   if (state?.timed_out) ctx.log.warning(`Operation ${uuid} timed out after ${options.timeout}s`);
   else if (operation.status !== "SUCCESS") {
@@ -274,21 +187,12 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
     );
   }
 
-  const capturedStdout = result.streamed
-    ? OutputSink.text(output.stdout)
-    : text(operation.metadata?.result?.stdout);
-  const capturedStderr = result.streamed
-    ? OutputSink.text(output.stderr)
-    : text(operation.metadata?.result?.stderr);
   if (live) {
     // Only output that was not streamed live is printed here (never twice).
-    if (!result.streamed) {
-      if (capturedStdout) await ctx.stdout.write(sanitizeTerminalText(capturedStdout));
-      if (capturedStderr) await ctx.stderr.write(sanitizeTerminalText(capturedStderr));
-    }
+    await showCaptured(followed, ctx);
   } else {
     const out = deps.output();
-    await out.write(runResultRow(operation, capturedStdout, capturedStderr));
+    await out.write(runResultRow(operation, followed.stdout, followed.stderr));
     await out.flush();
   }
 
@@ -303,8 +207,4 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
   const code = runExitCode(operation);
   if (code !== ExitCode.OK) throw new Exit(code);
   return code;
-}
-
-function text(repr: unknown): string {
-  return new TextDecoder().decode(decodeStreamRepr(repr));
 }

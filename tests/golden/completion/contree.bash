@@ -37,6 +37,8 @@ _contree_child() {
       REPLY='contree env' ;;
     'contree/file'|'contree/f')
       REPLY='contree file' ;;
+    'contree/build'|'contree/bd')
+      REPLY='contree build' ;;
     'contree/auth')
       REPLY='contree auth' ;;
     'contree/server')
@@ -155,7 +157,7 @@ _contree_child() {
 _contree_commands() {
   case "$1" in
     'contree')
-      REPLY='use ci run r operation op ps show kill session s images i img tag t ls cat cp cd env file f auth server task project completion agent man help' ;;
+      REPLY='use ci run r operation op ps show kill session s images i img tag t ls cat cp cd env file f build bd auth server task project completion agent man help' ;;
     'contree operation')
       REPLY='list ls show sh wait w cancel kill k help' ;;
     'contree session')
@@ -251,6 +253,8 @@ _contree_options() {
       REPLY='-h --help' ;;
     'contree file ls')
       REPLY='--since --until --limit -q --quiet -h --help' ;;
+    'contree build')
+      REPLY='-f --file -t --tag --build-arg --no-cache --target --timeout --network -h --help' ;;
     'contree auth')
       REPLY='--token -u --url --type -P --project -p --profile -y --force -h --help' ;;
     'contree auth list')
@@ -346,6 +350,8 @@ _contree_takes_value() {
       return 0 ;;
     'contree file ls/--since'|'contree file ls/--until'|'contree file ls/--limit')
       return 0 ;;
+    'contree build/-f'|'contree build/--file'|'contree build/-t'|'contree build/--tag'|'contree build/--build-arg'|'contree build/--target'|'contree build/--timeout'|'contree build/--network'|'contree build/--dockerfile')
+      return 0 ;;
     'contree auth/--token'|'contree auth/-u'|'contree auth/--url'|'contree auth/--type'|'contree auth/-P'|'contree auth/--project'|'contree auth/-p'|'contree auth/--profile')
       return 0 ;;
     'contree server start/--port'|'contree server start/--home'|'contree server start/--concurrency'|'contree server start/--keepalive'|'contree server start/--log-file')
@@ -387,6 +393,8 @@ _contree_option_choices() {
       REPLY='P PENDING A ASSIGNED E EXECUTING S SUCCESS F FAILED C CANCELLED' ;;
     'contree ps/-k'|'contree ps/--kind')
       REPLY='image_import instance' ;;
+    'contree build/--network')
+      REPLY='default none' ;;
     'contree auth/--type')
       REPLY='iam jwt' ;;
     'contree task run/--mode')
@@ -421,7 +429,7 @@ _contree_argument_choices() {
     'contree agent')
       if (( $2 == 0 )); then REPLY='all core_workflow core sessions images_and_tags images files_and_directories files execution_modes execution command_safety command output_formats output profiles all_commands'; else return 1; fi ;;
     'contree help')
-      if (( $2 == 0 )); then REPLY='use run operation ps show kill session images tag ls cat cp cd env file auth server task project completion agent'; else return 1; fi ;;
+      if (( $2 == 0 )); then REPLY='use run operation ps show kill session images tag ls cat cp cd env file build auth server task project completion agent'; else return 1; fi ;;
     *) return 1 ;;
   esac
 }

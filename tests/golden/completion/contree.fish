@@ -36,6 +36,8 @@ function __contree_child --argument-names cmdpath word
             echo 'contree env'
         case 'contree/file' 'contree/f'
             echo 'contree file'
+        case 'contree/build' 'contree/bd'
+            echo 'contree build'
         case 'contree/auth'
             echo 'contree auth'
         case 'contree/server'
@@ -186,6 +188,8 @@ function __contree_takes_value --argument-names cmdpath word
             return 0
         case 'contree file ls/--since' 'contree file ls/--until' 'contree file ls/--limit'
             return 0
+        case 'contree build/-f' 'contree build/--file' 'contree build/-t' 'contree build/--tag' 'contree build/--build-arg' 'contree build/--target' 'contree build/--timeout' 'contree build/--network' 'contree build/--dockerfile'
+            return 0
         case 'contree auth/--token' 'contree auth/-u' 'contree auth/--url' 'contree auth/--type' 'contree auth/-P' 'contree auth/--project' 'contree auth/-p' 'contree auth/--profile'
             return 0
         case 'contree server start/--port' 'contree server start/--home' 'contree server start/--concurrency' 'contree server start/--keepalive' 'contree server start/--log-file'
@@ -284,6 +288,8 @@ complete -c contree -f -n '__contree_is \'contree\'' -a 'cd' -d 'change the sess
 complete -c contree -f -n '__contree_is \'contree\'' -a 'env' -d 'show, set (K=V …) or unset (-U K …) the session\'s environment variables'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'file' -d 'stage files for the next run (edit, cp) and list uploaded files (ls)'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'f' -d 'stage files for the next run (edit, cp) and list uploaded files (ls)'
+complete -c contree -f -n '__contree_is \'contree\'' -a 'build' -d 'build an image from a Dockerfile: FROM/RUN/COPY/ADD/ENV/ARG/WORKDIR/USER/SHELL, multi-stage, cached steps; RUN output streams live'
+complete -c contree -f -n '__contree_is \'contree\'' -a 'bd' -d 'build an image from a Dockerfile: FROM/RUN/COPY/ADD/ENV/ARG/WORKDIR/USER/SHELL, multi-stage, cached steps; RUN output streams live'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'auth' -d 'register or update a profile (verifies the token with GET /v1/whoami)'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'server' -d 'the local ConTree server on podman: the ConTree API on 127.0.0.1, offline'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'task' -d 'long-lived podman task containers with persistent workspaces'
@@ -522,6 +528,16 @@ complete -c contree -n '__contree_is \'contree file ls\'' -s 'h' -l 'help' -d 's
 # contree file help
 complete -c contree -f -n '__contree_is \'contree file help\'' -a 'edit cp ls'
 
+# contree build
+complete -c contree -n '__contree_is \'contree build\'' -s 'f' -l 'file' -r -d 'the Dockerfile (default: CONTEXT/Dockerfile or Containerfile)'
+complete -c contree -n '__contree_is \'contree build\'' -s 't' -l 'tag' -r -d 'tag the result (repeatable; `name` means name:latest)'
+complete -c contree -n '__contree_is \'contree build\'' -l 'build-arg' -r -d 'value of an ARG (repeatable; KEY alone takes $KEY)'
+complete -c contree -n '__contree_is \'contree build\'' -l 'no-cache' -d 'run every step again (the step cache is still rewritten)'
+complete -c contree -n '__contree_is \'contree build\'' -l 'target' -r -d 'build up to this stage (`FROM … AS stage`)'
+complete -c contree -n '__contree_is \'contree build\'' -l 'timeout' -r -d 'time limit of each RUN step'
+complete -c contree -n '__contree_is \'contree build\'' -l 'network' -x -a 'default none' -d 'networking of RUN steps: default (on, as docker build) or none'
+complete -c contree -n '__contree_is \'contree build\'' -s 'h' -l 'help' -d 'show help'
+
 # contree auth
 complete -c contree -f -n '__contree_is \'contree auth\'' -a 'list' -d 'list profiles and check which ones work (2 s probe each, in parallel)'
 complete -c contree -f -n '__contree_is \'contree auth\'' -a 'ls' -d 'list profiles and check which ones work (2 s probe each, in parallel)'
@@ -694,4 +710,4 @@ complete -c contree -n '__contree_is \'contree agent\'' -s 'h' -l 'help' -d 'sho
 complete -c contree -f -n '__contree_is \'contree agent\'' -a 'all core_workflow core sessions images_and_tags images files_and_directories files execution_modes execution command_safety command output_formats output profiles all_commands'
 
 # contree help
-complete -c contree -f -n '__contree_is \'contree help\'' -a 'use run operation ps show kill session images tag ls cat cp cd env file auth server task project completion agent'
+complete -c contree -f -n '__contree_is \'contree help\'' -a 'use run operation ps show kill session images tag ls cat cp cd env file build auth server task project completion agent'

@@ -38,6 +38,8 @@ _contree_child() {
       REPLY='contree env' ;;
     'contree/file'|'contree/f')
       REPLY='contree file' ;;
+    'contree/build'|'contree/bd')
+      REPLY='contree build' ;;
     'contree/auth')
       REPLY='contree auth' ;;
     'contree/server')
@@ -156,7 +158,7 @@ _contree_child() {
 _contree_commands() {
   case "$1" in
     'contree')
-      reply=('use:set the session image (UUID, tag:NAME or NAME) and print `export CONTREE_SESSION=…`; without IMAGE, show the session' 'ci:set the session image (UUID, tag:NAME or NAME) and print `export CONTREE_SESSION=…`; without IMAGE, show the session' 'run:run a command in a sandbox from the session image; output streams live' 'r:run a command in a sandbox from the session image; output streams live' 'operation:manage operations: list, show, wait, cancel' 'op:manage operations: list, show, wait, cancel' 'ps:list operations (default: EXECUTING only)' 'show:show one or more operation results' 'kill:cancel one or more operations (or --all active ones)' 'session:sessions: history, branches, rollback; without a subcommand, the current one' 's:sessions: history, branches, rollback; without a subcommand, the current one' 'images:list images (default) and import them from registries' 'i:list images (default) and import them from registries' 'img:list images (default) and import them from registries' 'tag:tag an image (default: the session'\''s current image), or remove a tag with -U' 't:tag an image (default: the session'\''s current image), or remove a tag with -U' 'ls:list a directory of the image (default: the session cwd)' 'cat:write a file of the image to stdout' 'cp:copy a file or a directory of the image to a local path' 'cd:change the session'\''s working directory (checked in the image); no PATH prints it' 'env:show, set (K=V …) or unset (-U K …) the session'\''s environment variables' 'file:stage files for the next run (edit, cp) and list uploaded files (ls)' 'f:stage files for the next run (edit, cp) and list uploaded files (ls)' 'auth:register or update a profile (verifies the token with GET /v1/whoami)' 'server:the local ConTree server on podman: the ConTree API on 127.0.0.1, offline' 'task:long-lived podman task containers with persistent workspaces' 'project:projects for task containers (project.yml under $CONTREE_HOME/projects)' 'completion:print a shell completion script (commands, aliases, options, choices)' 'agent:the manual for coding agents (workflow, sessions, safety, all commands)' 'man:the manual for coding agents (workflow, sessions, safety, all commands)' 'help:display help for command') ;;
+      reply=('use:set the session image (UUID, tag:NAME or NAME) and print `export CONTREE_SESSION=…`; without IMAGE, show the session' 'ci:set the session image (UUID, tag:NAME or NAME) and print `export CONTREE_SESSION=…`; without IMAGE, show the session' 'run:run a command in a sandbox from the session image; output streams live' 'r:run a command in a sandbox from the session image; output streams live' 'operation:manage operations: list, show, wait, cancel' 'op:manage operations: list, show, wait, cancel' 'ps:list operations (default: EXECUTING only)' 'show:show one or more operation results' 'kill:cancel one or more operations (or --all active ones)' 'session:sessions: history, branches, rollback; without a subcommand, the current one' 's:sessions: history, branches, rollback; without a subcommand, the current one' 'images:list images (default) and import them from registries' 'i:list images (default) and import them from registries' 'img:list images (default) and import them from registries' 'tag:tag an image (default: the session'\''s current image), or remove a tag with -U' 't:tag an image (default: the session'\''s current image), or remove a tag with -U' 'ls:list a directory of the image (default: the session cwd)' 'cat:write a file of the image to stdout' 'cp:copy a file or a directory of the image to a local path' 'cd:change the session'\''s working directory (checked in the image); no PATH prints it' 'env:show, set (K=V …) or unset (-U K …) the session'\''s environment variables' 'file:stage files for the next run (edit, cp) and list uploaded files (ls)' 'f:stage files for the next run (edit, cp) and list uploaded files (ls)' 'build:build an image from a Dockerfile: FROM/RUN/COPY/ADD/ENV/ARG/WORKDIR/USER/SHELL, multi-stage, cached steps; RUN output streams live' 'bd:build an image from a Dockerfile: FROM/RUN/COPY/ADD/ENV/ARG/WORKDIR/USER/SHELL, multi-stage, cached steps; RUN output streams live' 'auth:register or update a profile (verifies the token with GET /v1/whoami)' 'server:the local ConTree server on podman: the ConTree API on 127.0.0.1, offline' 'task:long-lived podman task containers with persistent workspaces' 'project:projects for task containers (project.yml under $CONTREE_HOME/projects)' 'completion:print a shell completion script (commands, aliases, options, choices)' 'agent:the manual for coding agents (workflow, sessions, safety, all commands)' 'man:the manual for coding agents (workflow, sessions, safety, all commands)' 'help:display help for command') ;;
     'contree operation')
       reply=('list:list operations (default: EXECUTING only)' 'ls:list operations (default: EXECUTING only)' 'show:show one or more operation results' 'sh:show one or more operation results' 'wait:wait until operations reach a terminal status (all at once)' 'w:wait until operations reach a terminal status (all at once)' 'cancel:cancel one or more operations (or --all active ones)' 'kill:cancel one or more operations (or --all active ones)' 'k:cancel one or more operations (or --all active ones)' 'help:display help for command') ;;
     'contree session')
@@ -252,6 +254,8 @@ _contree_options() {
       reply=('-h:show help' '--help:show help') ;;
     'contree file ls')
       reply=('--since:uploaded after: a date, HH:MM, or an interval ago (1h30m, 2d)' '--until:uploaded before (same syntax as --since)' '--limit:show at most N files' '-q:only uuid, sha256 and source' '--quiet:only uuid, sha256 and source' '-h:show help' '--help:show help') ;;
+    'contree build')
+      reply=('-f:the Dockerfile (default: CONTEXT/Dockerfile or Containerfile)' '--file:the Dockerfile (default: CONTEXT/Dockerfile or Containerfile)' '-t:tag the result (repeatable; `name` means name:latest)' '--tag:tag the result (repeatable; `name` means name:latest)' '--build-arg:value of an ARG (repeatable; KEY alone takes $KEY)' '--no-cache:run every step again (the step cache is still rewritten)' '--target:build up to this stage (`FROM … AS stage`)' '--timeout:time limit of each RUN step' '--network:networking of RUN steps: default (on, as docker build) or none' '-h:show help' '--help:show help') ;;
     'contree auth')
       reply=('--token:API token (default: $CONTREE_TOKEN, $NEBIUS_API_KEY, or a prompt)' '-u:API base URL (default: $CONTREE_URL)' '--url:API base URL (default: $CONTREE_URL)' '--type:token type' '-P:project id for iam tokens (default: $CONTREE_PROJECT)' '--project:project id for iam tokens (default: $CONTREE_PROJECT)' '-p:profile name (default: the global -p, else '\''default'\'')' '--profile:profile name (default: the global -p, else '\''default'\'')' '-y:overwrite an existing profile without asking' '--force:overwrite an existing profile without asking' '-h:show help' '--help:show help') ;;
     'contree auth list')
@@ -347,6 +351,8 @@ _contree_takes_value() {
       return 0 ;;
     'contree file ls/--since'|'contree file ls/--until'|'contree file ls/--limit')
       return 0 ;;
+    'contree build/-f'|'contree build/--file'|'contree build/-t'|'contree build/--tag'|'contree build/--build-arg'|'contree build/--target'|'contree build/--timeout'|'contree build/--network'|'contree build/--dockerfile')
+      return 0 ;;
     'contree auth/--token'|'contree auth/-u'|'contree auth/--url'|'contree auth/--type'|'contree auth/-P'|'contree auth/--project'|'contree auth/-p'|'contree auth/--profile')
       return 0 ;;
     'contree server start/--port'|'contree server start/--home'|'contree server start/--concurrency'|'contree server start/--keepalive'|'contree server start/--log-file')
@@ -388,6 +394,8 @@ _contree_option_choices() {
       REPLY='P PENDING A ASSIGNED E EXECUTING S SUCCESS F FAILED C CANCELLED' ;;
     'contree ps/-k'|'contree ps/--kind')
       REPLY='image_import instance' ;;
+    'contree build/--network')
+      REPLY='default none' ;;
     'contree auth/--type')
       REPLY='iam jwt' ;;
     'contree task run/--mode')
@@ -422,7 +430,7 @@ _contree_argument_choices() {
     'contree agent')
       if (( $2 == 0 )); then REPLY='all core_workflow core sessions images_and_tags images files_and_directories files execution_modes execution command_safety command output_formats output profiles all_commands'; else return 1; fi ;;
     'contree help')
-      if (( $2 == 0 )); then REPLY='use run operation ps show kill session images tag ls cat cp cd env file auth server task project completion agent'; else return 1; fi ;;
+      if (( $2 == 0 )); then REPLY='use run operation ps show kill session images tag ls cat cp cd env file build auth server task project completion agent'; else return 1; fi ;;
     *) return 1 ;;
   esac
 }

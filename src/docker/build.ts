@@ -1,0 +1,1003 @@
+// `contree build` (CLI spec §8.13): a Dockerfile interpreter over the ConTree API.
+//
+// Every FROM resolves (or imports) an image; every RUN is one sandbox spawned from the previous
+// step's image, its output streamed live through the same follower as `run`; COPY/ADD files are
+// uploaded (deduplicated) and ride along with the next RUN as spawn `files`, and files still
+// pending when a stage ends are landed by one last `:` spawn. ENV/ARG/WORKDIR/USER/SHELL are
+// tracked here and sent with each spawn (ConTree images carry no configuration). Steps are cached
+// in the build session (src/docker/cache.ts). docs/BUILD.md has the whole mapping.
+
+import type { ContreeClient } from "../api/client.ts";
+import { ApiError } from "../api/errors.ts";
+import { lookupImageTag, resolveImageRef } from "../api/image_ref.ts";
+import type { FileSpec, InstanceSpawnRequest } from "../api/models.ts";
+import { bytesToBase64 } from "../api/stream_repr.ts";
+import { absoluteHostPath, ensureFiles, LOCAL_FILE_TTL_MS } from "../api/upload.ts";
+import type { Context } from "../context.ts";
+import { ContreeError } from "../errors.ts";
+import { awaitImport, deriveTag, importSpecs } from "../images/registry.ts";
+import {
+  followRun,
+  OutputSink,
+  type OutputTargets,
+  resultImage,
+  runExitCode,
+  showCaptured,
+} from "../operations/live_output.ts";
+import { octalMode, shellQuote } from "../operations/payload.ts";
+import type { FormatName, Formatter } from "../output/formatter.ts";
+import { normalizeSandboxPath, resolveSandboxPath } from "../session/paths.ts";
+import type { SessionStore } from "../session/store.ts";
+import { buildSessionKey, LayerCache, stepKey } from "./cache.ts";
+import { ExpandError, expandWord, type Lookup } from "./expand.ts";
+import { loadIgnoreFile } from "./ignore.ts";
+import {
+  type ArgInstruction,
+  type CopyInstruction,
+  type Dockerfile,
+  DockerfileError,
+  type Instruction,
+  parseDockerfile,
+  type RunInstruction,
+  type Stage,
+} from "./parse.ts";
+import { ContextReader, type ResolvedSource, type SourceFile } from "./sources.ts";
+import { archiveStream, extractTar, sniffArchive, type TarMember } from "./tar.ts";
+import { ensureUrlFile, isRemoteUrl } from "./url.ts";
+import {
+  type Identity,
+  type IdTables,
+  needsTables,
+  parseIdTables,
+  resolveIdentity,
+} from "./users.ts";
+
+export interface BuildOptions {
+  /** The context directory as typed (default "."). */
+  context: string;
+  /** -f/--file: the Dockerfile, relative to the working directory. */
+  dockerfile?: string;
+  tags: string[];
+  /** `--build-arg K=V` (or `K`: the value comes from the environment). */
+  buildArgs: string[];
+  noCache: boolean;
+  target?: string;
+  /** Time limit of each RUN, seconds. */
+  timeout: number;
+  /** `none` runs every RUN without networking (a step's `RUN --network=none` does it for one). */
+  network?: "default" | "none";
+}
+
+export interface BuildDeps {
+  ctx: Context;
+  client: ContreeClient;
+  store: SessionStore;
+  format: FormatName;
+  output(): Formatter;
+  concurrency: number;
+}
+
+const DEFAULT_SHELL = ["/bin/sh", "-c"];
+const HOSTNAME = "linuxkit";
+/** Output the server keeps (and streams) per RUN: 1 MiB, the API's default. */
+const TRUNCATE_AT = 1024 * 1024;
+
+/** Image configuration a stage carries (and a `FROM <stage>` inherits). */
+interface Config {
+  env: Map<string, string>;
+  workdir: string;
+  /** "" = root. */
+  user: string;
+  shell: string[];
+}
+
+interface StageResult {
+  image: string;
+  config: Config;
+}
+
+/** One file riding along with the next spawn. */
+type Pending = Map<string, FileSpec & { uuid: string }>;
+
+class StageState {
+  image: string;
+  readonly config: Config;
+  /** ARGs declared in this stage, with their values (undefined = declared without a value). */
+  readonly args = new Map<string, string | undefined>();
+  readonly pending: Pending = new Map();
+  /** WORKDIR changed since the last spawn that used it. */
+  workdirDirty = false;
+
+  constructor(image: string, config: Config) {
+    this.image = image;
+    this.config = {
+      env: new Map(config.env),
+      workdir: config.workdir,
+      user: config.user,
+      shell: [...config.shell],
+    };
+  }
+
+  /** ENV wins over ARG, as in Docker. */
+  lookup: Lookup = (name) => this.config.env.get(name) ?? this.args.get(name);
+
+  /** The environment of a RUN: ARG values, then ENV. */
+  runEnv(): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [name, value] of this.args) if (value !== undefined) env[name] = value;
+    for (const [name, value] of this.config.env) env[name] = value;
+    return env;
+  }
+
+  /** What a step's result depends on besides its instruction and files. */
+  keyState(): Record<string, unknown> {
+    return {
+      env: [...this.config.env.entries()].sort(),
+      args: [...this.args.entries()].filter(([, v]) => v !== undefined).sort(),
+      workdir: this.config.workdir,
+      user: this.config.user,
+      shell: this.config.shell,
+    };
+  }
+}
+
+/** `--build-arg` values; `K` alone takes K from the environment (skipped when unset). */
+export function parseBuildArgs(
+  pairs: readonly string[],
+  env: { get(name: string): string | undefined },
+): Map<string, string> {
+  const args = new Map<string, string>();
+  for (const pair of pairs) {
+    const at = pair.indexOf("=");
+    const name = at === -1 ? pair : pair.slice(0, at);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new ContreeError(`--build-arg expected KEY=VALUE, got '${pair}'`);
+    }
+    const value = at === -1 ? env.get(name) : pair.slice(at + 1);
+    if (value !== undefined) args.set(name, value);
+  }
+  return args;
+}
+
+function basename(path: string): string {
+  const trimmed = path.replace(/\/+$/, "");
+  return trimmed.slice(trimmed.lastIndexOf("/") + 1);
+}
+
+/** A destination that names a directory: a trailing `/`, or `.`/`..` forms. */
+function isDirectoryDest(dest: string): boolean {
+  return dest.endsWith("/") || dest === "." || dest === ".." || dest.endsWith("/.") ||
+    dest.endsWith("/..");
+}
+
+function joinPath(dir: string, name: string): string {
+  return normalizeSandboxPath(name === "" ? dir : `${dir}/${name}`);
+}
+
+/** Stages the target needs, in Dockerfile order (BuildKit skips the others too). */
+export function planStages(
+  dockerfile: Dockerfile,
+  fromRefs: string[],
+  target?: string,
+): { order: Stage[]; target: Stage } {
+  const { stages } = dockerfile;
+  let last = stages[stages.length - 1];
+  if (target !== undefined) {
+    const found = stages.find((s) => s.name === target.toLowerCase());
+    if (!found) throw new ContreeError(`target stage '${target}' not found in ${dockerfile.file}`);
+    last = found;
+  }
+  const byName = new Map(stages.filter((s) => s.name).map((s) => [s.name!, s]));
+  const dependencies = (stage: Stage): Stage[] => {
+    const deps: Stage[] = [];
+    const base = byName.get(fromRefs[stage.index].toLowerCase());
+    if (base && base.index < stage.index) deps.push(base);
+    for (const ins of stage.instructions) {
+      if ((ins.kind !== "COPY" && ins.kind !== "ADD") || ins.from === undefined) continue;
+      if (ins.from.includes("$")) deps.push(...stages.slice(0, stage.index));
+      else if (/^\d+$/.test(ins.from)) {
+        const index = Number(ins.from);
+        if (index < stage.index) deps.push(stages[index]);
+      } else {
+        const named = byName.get(ins.from.toLowerCase());
+        if (named && named.index < stage.index) deps.push(named);
+      }
+    }
+    return deps;
+  };
+  const needed = new Set<number>();
+  const visit = (stage: Stage) => {
+    if (needed.has(stage.index)) return;
+    needed.add(stage.index);
+    for (const dep of dependencies(stage)) visit(dep);
+  };
+  visit(last);
+  return { order: stages.filter((s) => needed.has(s.index)), target: last };
+}
+
+class Builder {
+  readonly #results = new Map<number, StageResult>();
+  readonly #idTables = new Map<string, Promise<IdTables>>();
+  readonly #usedArgs = new Set<string>();
+  readonly #globalArgs = new Map<string, string | undefined>();
+  readonly #layers: LayerCache;
+  readonly #targets: OutputTargets;
+  #step = 0;
+  #steps = 0;
+  #scratchCount = 0;
+
+  constructor(
+    private readonly deps: BuildDeps,
+    private readonly options: BuildOptions,
+    private readonly dockerfile: Dockerfile,
+    private readonly buildArgs: Map<string, string>,
+    private readonly context: ContextReader,
+    readonly sessionKey: string,
+    private readonly scratchDir: string,
+  ) {
+    this.#layers = new LayerCache(deps.store, sessionKey);
+    // RUN output is the build's log: with a data format on stdout it goes to stderr instead.
+    this.#targets = deps.format === "default"
+      ? { stdout: deps.ctx.stdout, stderr: deps.ctx.stderr }
+      : { stdout: deps.ctx.stderr, stderr: deps.ctx.stderr };
+  }
+
+  get log() {
+    return this.deps.ctx.log;
+  }
+
+  fail(line: number | undefined, message: string, exitCode = 1): never {
+    throw new DockerfileError(this.dockerfile.file, line, message, exitCode);
+  }
+
+  /** Errors of an instruction name its line (Interrupted, BrokenPipe, … pass unchanged). */
+  lined(line: number, error: unknown): never {
+    if (error instanceof DockerfileError) throw error;
+    if (error instanceof ExpandError) this.fail(line, error.message);
+    if (
+      error instanceof ContreeError &&
+      (error.constructor === ContreeError || error instanceof ApiError)
+    ) {
+      this.fail(line, error.message, error.exitCode);
+    }
+    throw error;
+  }
+
+  /** Runs `fn`, naming the instruction's line in any error it throws. */
+  async at<T>(line: number, fn: () => Promise<T> | T): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      this.lined(line, error);
+    }
+  }
+
+  /** `at` for synchronous work. */
+  atSync<T>(line: number, fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      this.lined(line, error);
+    }
+  }
+
+  expand(word: string, lookup: Lookup): string {
+    return expandWord(word, lookup, { escape: this.dockerfile.escape });
+  }
+
+  /** Global ARGs (before the first FROM): values for FROM lines and re-declarations. */
+  declareGlobals(args: ArgInstruction[]): void {
+    for (const ins of args) {
+      for (const arg of ins.args) {
+        let value: string | undefined;
+        if (this.buildArgs.has(arg.name)) {
+          value = this.buildArgs.get(arg.name);
+          this.#usedArgs.add(arg.name);
+        } else if (arg.defaultValue !== undefined) {
+          value = this.atSync(
+            ins.line,
+            () => this.expand(arg.defaultValue!, (n) => this.#globalArgs.get(n)),
+          );
+        }
+        this.#globalArgs.set(arg.name, value);
+      }
+    }
+  }
+
+  fromRef(stage: Stage): string {
+    return this.atSync(
+      stage.from.line,
+      () => this.expand(stage.from.image, (n) => this.#globalArgs.get(n)),
+    );
+  }
+
+  header(text: string): void {
+    this.log.info(`Step ${++this.#step}/${this.#steps}: ${text}`);
+  }
+
+  async run(): Promise<string> {
+    this.declareGlobals(this.dockerfile.globalArgs);
+    const fromRefs = this.dockerfile.stages.map((stage) => this.fromRef(stage));
+    const plan = planStages(this.dockerfile, fromRefs, this.options.target);
+    this.#steps = plan.order.reduce((n, s) => n + 1 + s.instructions.length, 0);
+    for (const stage of this.dockerfile.stages) {
+      if (stage.index > plan.target.index) break;
+      if (!plan.order.includes(stage)) {
+        this.log.info(`Skipping stage ${stage.name ?? stage.index}: not needed for the target`);
+        continue;
+      }
+      this.#results.set(stage.index, await this.stage(stage, fromRefs[stage.index]));
+    }
+    const unused = [...this.buildArgs.keys()].filter((name) => !this.#usedArgs.has(name));
+    if (unused.length > 0) {
+      this.log.warning(`build-args not consumed by any ARG: ${unused.join(", ")}`);
+    }
+    return this.#results.get(plan.target.index)!.image;
+  }
+
+  /** A previous stage named by `AS name` or index, if `ref` is one. */
+  previousStage(ref: string, current: number, byIndex: boolean): StageResult | undefined {
+    const lower = ref.toLowerCase();
+    const stage = this.dockerfile.stages.find((s) =>
+      s.index < current &&
+      (s.name === lower || (byIndex && /^\d+$/.test(ref) && s.index === Number(ref)))
+    );
+    return stage ? this.#results.get(stage.index) : undefined;
+  }
+
+  async stage(stage: Stage, ref: string): Promise<StageResult> {
+    this.header(stage.from.text);
+    if (stage.from.platform) {
+      this.log.warning(`${this.dockerfile.file}:${stage.from.line}: --platform is ignored`);
+    }
+    const base = this.previousStage(ref, stage.index, false);
+    let state: StageState;
+    if (base) {
+      state = new StageState(base.image, base.config);
+    } else {
+      const image = await this.at(stage.from.line, () => this.resolveFrom(ref));
+      state = new StageState(image, {
+        env: new Map(),
+        workdir: "/",
+        user: "",
+        shell: DEFAULT_SHELL,
+      });
+      const key = await stepKey({ from: image });
+      if (this.options.noCache || this.#layers.lookup(key) !== image) {
+        this.#layers.record(key, { image, kind: "use", title: stage.from.text });
+      }
+    }
+    for (const ins of stage.instructions) {
+      this.header(ins.text);
+      await this.instruction(state, ins, stage);
+    }
+    await this.flush(state);
+    return { image: state.image, config: state.config };
+  }
+
+  /** FROM: a tag or UUID; a missing tag is imported from its registry (as `images import`). */
+  async resolveFrom(ref: string): Promise<string> {
+    if (ref.toLowerCase() === "scratch") {
+      throw new ContreeError("FROM scratch is not supported: ConTree has no empty image");
+    }
+    const { client } = this.deps;
+    try {
+      return await resolveImageRef(client, ref);
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 404) throw error;
+    }
+    const derived = deriveTag(ref);
+    if (derived !== ref) {
+      try {
+        return await lookupImageTag(client, derived);
+      } catch (error) {
+        if (!(error instanceof ApiError) || error.status !== 404) throw error;
+      }
+    }
+    const [spec] = importSpecs(ref, { timeout: this.options.timeout });
+    this.log.info(`Importing ${spec.request.registry.url} as ${spec.request.tag}`);
+    const started = await client.importImage(spec.request);
+    const { image } = await awaitImport(client, started.uuid);
+    return image;
+  }
+
+  async instruction(state: StageState, ins: Instruction, stage: Stage): Promise<void> {
+    const file = this.dockerfile.file;
+    switch (ins.kind) {
+      case "ARG":
+        for (const arg of ins.args) {
+          let value: string | undefined;
+          if (this.buildArgs.has(arg.name)) {
+            value = this.buildArgs.get(arg.name);
+            this.#usedArgs.add(arg.name);
+          } else if (arg.defaultValue !== undefined) {
+            value = this.atSync(ins.line, () => this.expand(arg.defaultValue!, state.lookup));
+          } else value = this.#globalArgs.get(arg.name);
+          state.args.set(arg.name, value);
+        }
+        return;
+      case "ENV": {
+        // Every value of one ENV line sees the environment from before the line.
+        const values = this.atSync(
+          ins.line,
+          () => ins.pairs.map((p) => [p.name, this.expand(p.value, state.lookup)] as const),
+        );
+        for (const [name, value] of values) state.config.env.set(name, value);
+        return;
+      }
+      case "WORKDIR": {
+        const path = this.atSync(ins.line, () => this.expand(ins.path, state.lookup));
+        state.config.workdir = resolveSandboxPath(state.config.workdir, path);
+        state.workdirDirty = true;
+        return;
+      }
+      case "USER":
+        state.config.user = this.atSync(ins.line, () => this.expand(ins.user, state.lookup));
+        return;
+      case "SHELL":
+        state.config.shell = ins.argv;
+        return;
+      case "METADATA":
+        this.log.warning(
+          `${file}:${ins.line}: ${ins.keyword} is not applied (ConTree images carry no image configuration); skipped`,
+        );
+        return;
+      case "RUN":
+        return await this.runStep(state, ins);
+      case "COPY":
+      case "ADD":
+        return await this.copyStep(state, ins, stage);
+      case "FROM":
+        return;
+    }
+  }
+
+  // ---- identities ----
+
+  idTables(image: string): Promise<IdTables> {
+    let tables = this.#idTables.get(image);
+    if (!tables) {
+      const read = async (path: string) => {
+        try {
+          const response = await this.deps.client.download(image, path);
+          return await response.text();
+        } catch (error) {
+          if (error instanceof ApiError && (error.status === 404 || error.status === 422)) {
+            return "";
+          }
+          throw error;
+        }
+      };
+      tables = Promise.all([read("/etc/passwd"), read("/etc/group")])
+        .then(([passwd, group]) => parseIdTables(passwd, group));
+      this.#idTables.set(image, tables);
+    }
+    return tables;
+  }
+
+  async identity(image: string, spec: string, forChown: boolean): Promise<Identity> {
+    const tables = needsTables(spec, forChown)
+      ? await this.idTables(image)
+      : { users: new Map(), groups: new Map() };
+    return resolveIdentity(spec, tables, forChown);
+  }
+
+  // ---- RUN ----
+
+  /** The command fields of a RUN's spawn request. */
+  command(state: StageState, ins: RunInstruction): Partial<InstanceSpawnRequest> {
+    const shellForm = (script: string): Partial<InstanceSpawnRequest> => {
+      const shell = state.config.shell;
+      if (shell.length === 2 && shell[0] === DEFAULT_SHELL[0] && shell[1] === DEFAULT_SHELL[1]) {
+        return { command: script, shell: true };
+      }
+      return { command: shell[0], args: [...shell.slice(1), script], shell: false };
+    };
+    const command = ins.command;
+    if (command.form === "exec") {
+      return { command: command.argv[0], args: command.argv.slice(1), shell: false };
+    }
+    if (command.form === "shell") return shellForm(command.script);
+    if (command.body.startsWith("#!")) {
+      // A script with its own interpreter: the interpreter reads the script on stdin.
+      const [interpreter, ...args] = command.body.slice(2).split("\n")[0].trim().split(/\s+/);
+      return {
+        command: interpreter,
+        args,
+        shell: false,
+        stdin: { value: bytesToBase64(new TextEncoder().encode(command.body)), encoding: "base64" },
+      };
+    }
+    return shellForm(command.body);
+  }
+
+  async runStep(state: StageState, ins: RunInstruction): Promise<void> {
+    const file = this.dockerfile.file;
+    for (const mount of ins.mounts) {
+      if (/(^|,)type=cache(,|$)/.test(mount)) {
+        this.log.warning(`${file}:${ins.line}: --mount=${mount} is ignored (no cache mounts)`);
+      } else this.fail(ins.line, `RUN --mount=${mount} is not supported`);
+    }
+    if (ins.network !== undefined && ins.network !== "none" && ins.network !== "default") {
+      this.log.warning(`${file}:${ins.line}: --network=${ins.network} is ignored`);
+    }
+    const command = this.command(state, ins);
+    const networking = ins.network !== "none" && this.options.network !== "none";
+    await this.spawnStep(state, ins.line, ins.text, {
+      ...command,
+      networking: { enabled: networking },
+    }, { run: command, networking });
+  }
+
+  /** Spawns one step (or takes it from the cache) and moves the stage to its image. */
+  async spawnStep(
+    state: StageState,
+    line: number,
+    title: string,
+    command: Partial<InstanceSpawnRequest>,
+    keyParts: Record<string, unknown>,
+    asRoot = false,
+  ): Promise<void> {
+    const files = Object.fromEntries(
+      [...state.pending.entries()].sort(([a], [b]) => (a < b ? -1 : 1)),
+    );
+    const key = await stepKey({
+      parent: state.image,
+      step: keyParts,
+      state: state.keyState(),
+      files,
+    });
+    if (!this.options.noCache) {
+      const cached = this.#layers.lookup(key);
+      if (cached) {
+        this.log.info(`CACHED: ${title} -> ${cached}`);
+        this.landed(state, cached);
+        return;
+      }
+    }
+    const { ctx, client } = this.deps;
+    const request: InstanceSpawnRequest = {
+      command: "",
+      ...command,
+      image: state.image,
+      disposable: false,
+      hostname: HOSTNAME,
+      timeout: this.options.timeout,
+      truncate_output_at: TRUNCATE_AT,
+      cwd: asRoot ? "/" : state.config.workdir,
+    } as InstanceSpawnRequest;
+    const env = asRoot ? {} : state.runEnv();
+    if (Object.keys(env).length > 0) request.env = env;
+    if (Object.keys(files).length > 0) request.files = files;
+    if (!asRoot && state.config.user !== "") {
+      const id = await this.at(line, () => this.identity(state.image, state.config.user, false));
+      request.uid = id.uid;
+      request.gid = id.gid;
+    }
+    const spawned = await this.at(line, () => client.spawn(request));
+    this.log.debug(`Spawned operation ${spawned.uuid}`);
+    const output = new OutputSink(ctx, this.#targets);
+    const followed = await followRun(ctx, client, spawned.uuid, output);
+    await showCaptured(followed, this.#targets);
+    const operation = followed.operation;
+    const code = runExitCode(operation);
+    if (operation.metadata?.result?.state?.timed_out) {
+      this.fail(line, `RUN timed out after ${this.options.timeout}s`, code || 1);
+    }
+    if (operation.status !== "SUCCESS") {
+      this.fail(
+        line,
+        `RUN ended with status ${operation.status}${operation.error ? `: ${operation.error}` : ""}`,
+        code || 1,
+      );
+    }
+    if (code !== 0) this.fail(line, `RUN failed with exit code ${code}`, code);
+    const image = resultImage(operation);
+    if (!image) this.fail(line, `RUN produced no image (operation ${spawned.uuid})`);
+    this.#layers.record(key, { image, kind: "run", title, operation: spawned.uuid });
+    this.landed(state, image);
+  }
+
+  landed(state: StageState, image: string): void {
+    state.image = image;
+    state.pending.clear();
+    state.workdirDirty = false;
+  }
+
+  /** Lands files still pending (and a WORKDIR never used by a RUN) at the end of a stage. */
+  async flush(state: StageState): Promise<void> {
+    if (state.pending.size === 0 && !state.workdirDirty) return;
+    const script = state.workdirDirty ? `mkdir -p ${shellQuote(state.config.workdir)}` : ":";
+    this.log.info(
+      state.pending.size > 0
+        ? `Landing ${state.pending.size} staged file(s) in the image`
+        : `Creating WORKDIR ${state.config.workdir}`,
+    );
+    await this.spawnStep(
+      state,
+      0,
+      script === ":" ? ": (staged files)" : script,
+      { command: script, shell: true },
+      { flush: script },
+      true,
+    );
+  }
+
+  // ---- COPY / ADD ----
+
+  scratch(prefix: string): string {
+    return `${this.scratchDir}/${prefix}${++this.#scratchCount}`;
+  }
+
+  async copyStep(state: StageState, ins: CopyInstruction, stage: Stage): Promise<void> {
+    await this.at(ins.line, async () => {
+      const lookup = state.lookup;
+      const sources = ins.sources.map((s) => s.startsWith("<<") ? s : this.expand(s, lookup));
+      const rawDest = this.expand(ins.dest, lookup);
+      const destIsDir = isDirectoryDest(rawDest);
+      const dest = resolveSandboxPath(state.config.workdir, rawDest);
+      const chown = ins.chown === undefined ? undefined : this.expand(ins.chown, lookup);
+      const chmodText = ins.chmod === undefined ? undefined : this.expand(ins.chmod, lookup);
+      if (chmodText !== undefined && !/^[0-7]{3,4}$/.test(chmodText)) {
+        throw new ContreeError(`--chmod must be an octal mode such as 755, got '${chmodText}'`);
+      }
+      const chmod = chmodText === undefined ? undefined : Number.parseInt(chmodText, 8);
+      const owner = chown === undefined ? undefined : await this.identity(state.image, chown, true);
+
+      if (ins.checksum && !sources.every(isRemoteUrl)) {
+        throw new ContreeError("--checksum is only supported for URL sources");
+      }
+      let groups: ResolvedSource[];
+      if (ins.from !== undefined) {
+        groups = await this.fromSources(this.expand(ins.from, lookup), sources, stage);
+      } else {
+        groups = [];
+        const local: string[] = [];
+        const flushLocal = async () => {
+          if (local.length > 0) groups.push(...await this.context.resolve(local.splice(0)));
+        };
+        for (const source of sources) {
+          if (source.startsWith("<<")) {
+            await flushLocal();
+            groups.push(await this.heredocSource(ins, source, lookup));
+          } else if (ins.kind === "ADD" && isRemoteUrl(source)) {
+            await flushLocal();
+            groups.push(await this.urlSource(source, ins.checksum));
+          } else if (ins.kind === "ADD" && /^git@|\.git(#.*)?$/.test(source)) {
+            throw new ContreeError(`ADD of git repositories is not supported: ${source}`);
+          } else local.push(source);
+        }
+        await flushLocal();
+        if (ins.kind === "ADD") groups = await this.extractArchives(groups);
+      }
+      if (groups.length > 1 && !destIsDir) {
+        throw new ContreeError(
+          `When using ${ins.kind} with more than one source file, the destination must be a directory and end with a /`,
+        );
+      }
+      const skipped = groups.flatMap((g) => g.skipped);
+      if (skipped.length > 0) {
+        this.log.warning(
+          `${this.dockerfile.file}:${ins.line}: not copied (ConTree injects regular files only): ${
+            skipped.slice(0, 5).join(", ")
+          }${skipped.length > 5 ? ` and ${skipped.length - 5} more` : ""}`,
+        );
+      }
+      await this.stageFiles(state, groups, dest, destIsDir, owner, chmod);
+    });
+  }
+
+  /** Uploads what has no file UUID yet and stages every file for the next spawn. */
+  async stageFiles(
+    state: StageState,
+    groups: ResolvedSource[],
+    dest: string,
+    destIsDir: boolean,
+    owner: Identity | undefined,
+    chmod: number | undefined,
+  ): Promise<void> {
+    const planned: { path: string; file: SourceFile; uuid?: string }[] = [];
+    for (const group of groups) {
+      for (const file of group.files) {
+        const path = group.isDir
+          ? joinPath(dest, file.rel)
+          : destIsDir
+          ? joinPath(dest, basename(group.path))
+          : dest;
+        planned.push({ path, file, uuid: file.uuid });
+      }
+    }
+    // Context files use the local upload cache; scratch copies (heredocs, archives) cannot.
+    let uploaded = 0;
+    for (const scratch of [false, true]) {
+      const uploads = planned.filter((p) =>
+        !p.uuid && p.file.hostPath.startsWith(this.scratchDir) === scratch
+      );
+      const paths = [...new Set(uploads.map((p) => p.file.hostPath))];
+      if (paths.length === 0) continue;
+      const ensured = await ensureFiles(this.deps.client, this.deps.store, paths, {
+        concurrency: this.deps.concurrency,
+        localCache: !scratch,
+        cwd: "/",
+        quiet: true,
+      });
+      uploaded += ensured.filter((e) => e.outcome === "uploaded").length;
+      const byPath = new Map(ensured.map((e, i) => [paths[i], e.uuid]));
+      for (const p of uploads) p.uuid = byPath.get(p.file.hostPath);
+    }
+    for (const { path, file, uuid } of planned) {
+      state.pending.set(path, {
+        uuid: uuid!,
+        uid: owner?.uid ?? file.uid ?? 0,
+        gid: owner?.gid ?? file.gid ?? 0,
+        mode: octalMode(chmod ?? file.mode),
+      });
+    }
+    this.log.info(
+      `${planned.length} file(s) staged for the next step${
+        uploaded > 0 ? ` (${uploaded} uploaded)` : ""
+      }`,
+    );
+  }
+
+  async heredocSource(
+    ins: CopyInstruction,
+    source: string,
+    lookup: Lookup,
+  ): Promise<ResolvedSource> {
+    const name = source.replace(/^<<-?/, "").replace(/^["']|["']$/g, "");
+    const heredoc = ins.heredocs.find((h) => h.name === name);
+    if (!heredoc) throw new ContreeError(`no heredoc named ${name}`);
+    const body = heredoc.expand
+      ? expandWord(heredoc.body, lookup, { escape: this.dockerfile.escape, quotes: false })
+      : heredoc.body;
+    const path = this.scratch("heredoc-");
+    await Deno.writeTextFile(path, body);
+    return {
+      path: name,
+      isDir: false,
+      files: [{ hostPath: path, rel: "", mode: 0o644 }],
+      skipped: [],
+    };
+  }
+
+  async urlSource(url: string, checksum: string | undefined): Promise<ResolvedSource> {
+    const { ctx, client, store } = this.deps;
+    const fetched = await ensureUrlFile(
+      {
+        fetch: ctx.fetch,
+        signal: ctx.signal,
+        client,
+        store,
+        log: ctx.log,
+        scratchDir: this.scratchDir,
+      },
+      url,
+      { noCache: this.options.noCache, checksum: checksum?.replace(/^sha256:/, "") },
+    );
+    const file: SourceFile = { hostPath: "", rel: "", mode: 0o600, uuid: fetched.uuid };
+    return { path: fetched.filename, isDir: false, files: [file], skipped: [] };
+  }
+
+  /** ADD of a local tar (plain or gzip): its members instead of the archive file. */
+  async extractArchives(groups: ResolvedSource[]): Promise<ResolvedSource[]> {
+    const out: ResolvedSource[] = [];
+    for (const group of groups) {
+      const file = group.files[0];
+      const single = !group.isDir && group.files.length === 1 && file.hostPath !== "" &&
+        !file.hostPath.startsWith(this.scratchDir);
+      if (!single) {
+        out.push(group);
+        continue;
+      }
+      const host = file.hostPath;
+      const kind = await sniffArchive(host);
+      if (kind === "none") {
+        out.push(group);
+        continue;
+      }
+      if (kind !== "tar" && kind !== "gzip") {
+        throw new ContreeError(
+          `'${group.path}' is a ${kind}-compressed archive; ADD extracts plain and gzip tar archives only`,
+        );
+      }
+      const dir = this.scratch("archive-");
+      await Deno.mkdir(dir);
+      const members = await extractTar(await archiveStream(host, kind), dir, group.path);
+      out.push(membersToSource(group.path, members, ""));
+    }
+    return out;
+  }
+
+  // ---- COPY --from ----
+
+  async fromSources(from: string, sources: string[], stage: Stage): Promise<ResolvedSource[]> {
+    let image: string;
+    const previous = this.previousStage(from, stage.index, true);
+    if (previous) image = previous.image;
+    else if (
+      this.dockerfile.stages.some((s) =>
+        s.index >= stage.index && (s.name === from.toLowerCase() || String(s.index) === from)
+      )
+    ) {
+      throw new ContreeError(`--from=${from} refers to this or a later stage`);
+    } else image = await this.resolveFrom(from);
+    const groups: ResolvedSource[] = [];
+    for (const source of sources) {
+      if (/[*?[]/.test(source)) {
+        throw new ContreeError(`wildcards are not supported in COPY --from sources: ${source}`);
+      }
+      groups.push(await this.archived(image, normalizeSandboxPath(`/${source}`), from));
+    }
+    return groups;
+  }
+
+  /**
+   * The files of `path` in `image`, from the archive API. Images are immutable, so the uploaded
+   * list is kept per (image, path) for as long as local upload records (90 days).
+   */
+  async archived(image: string, path: string, from: string): Promise<ResolvedSource> {
+    const { client, store } = this.deps;
+    const cacheKind = `build-archive:${path}`;
+    const cached = store.cacheGet<ArchiveRecord>(image, cacheKind);
+    if (
+      cached && Array.isArray(cached.files) &&
+      client.clock.now() - cached.fetched_at * 1000 < LOCAL_FILE_TTL_MS
+    ) {
+      return { path, isDir: cached.isDir, files: cached.files, skipped: cached.skipped ?? [] };
+    }
+    let response: Response;
+    try {
+      response = await client.archive(image, path);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) {
+        throw new ContreeError(`'${path}' not found in ${from} (image ${image})`);
+      }
+      throw error;
+    }
+    const dir = this.scratch("from-");
+    await Deno.mkdir(dir);
+    const members = await extractTar(response.body ?? new Blob().stream(), dir, `${from}:${path}`);
+    const source = membersToSource(path, members, path.replace(/^\/+/, ""));
+    const hostPaths = [...new Set(source.files.map((f) => f.hostPath))];
+    const ensured = await ensureFiles(client, store, hostPaths, {
+      concurrency: this.deps.concurrency,
+      localCache: false,
+      cwd: "/",
+      quiet: true,
+    });
+    const uuids = new Map(ensured.map((e, i) => [hostPaths[i], e.uuid]));
+    const files: SourceFile[] = source.files.map((f) => ({
+      ...f,
+      hostPath: "",
+      uuid: uuids.get(f.hostPath)!,
+    }));
+    const record: ArchiveRecord = {
+      fetched_at: client.clock.now() / 1000,
+      isDir: source.isDir,
+      files,
+      skipped: source.skipped,
+    };
+    store.cacheSet(image, cacheKind, record);
+    return { path, isDir: source.isDir, files, skipped: source.skipped };
+  }
+}
+
+interface ArchiveRecord {
+  fetched_at: number;
+  isDir: boolean;
+  files: SourceFile[];
+  skipped?: string[];
+}
+
+/**
+ * Archive members as one source. Members are named relative to the root (`etc/hosts`), to the
+ * source's parent (`hosts` for /etc/hosts) or to the source itself; all three are understood.
+ */
+export function membersToSource(
+  shown: string,
+  members: TarMember[],
+  sourceRel: string,
+): ResolvedSource {
+  const base = sourceRel.split("/").pop() ?? "";
+  const relOf = (name: string): string => {
+    for (const prefix of [sourceRel, base]) {
+      if (prefix === "") continue;
+      if (name === prefix) return "";
+      if (name.startsWith(`${prefix}/`)) return name.slice(prefix.length + 1);
+    }
+    return name;
+  };
+  const files: SourceFile[] = [];
+  const skipped: string[] = [];
+  let rootIsFile = false;
+  for (const member of members) {
+    const rel = relOf(member.name);
+    if (member.type === "file" && member.hostPath) {
+      if (rel === "") rootIsFile = true;
+      files.push({
+        hostPath: member.hostPath,
+        rel,
+        mode: member.mode,
+        uid: member.uid,
+        gid: member.gid,
+      });
+    } else if (member.type === "symlink") skipped.push(`${member.name} (symlink)`);
+    else if (member.type === "other") skipped.push(`${member.name} (special file)`);
+  }
+  return { path: shown, isDir: !(rootIsFile && files.length === 1), files, skipped };
+}
+
+/** `Dockerfile` (or `Containerfile`) of the context, or the -f path. */
+async function findDockerfile(ctx: Context, contextDir: string, given?: string): Promise<string> {
+  if (given) return absoluteHostPath(ctx.cwd, given);
+  for (const name of ["Dockerfile", "Containerfile"]) {
+    try {
+      if ((await Deno.stat(`${contextDir}/${name}`)).isFile) return `${contextDir}/${name}`;
+    } catch {
+      // try the next name
+    }
+  }
+  return `${contextDir}/Dockerfile`;
+}
+
+/** Tags as ConTree stores them: `name` alone means `name:latest`, as `docker build -t`. */
+export function normaliseTag(tag: string): string {
+  const last = tag.split("/").pop()!;
+  return last.includes(":") ? tag : `${tag}:latest`;
+}
+
+export async function buildCommand(deps: BuildDeps, options: BuildOptions): Promise<number> {
+  const { ctx } = deps;
+  const contextDir = absoluteHostPath(ctx.cwd, options.context || ".");
+  try {
+    if (!(await Deno.stat(contextDir)).isDirectory) throw new Error("not a directory");
+  } catch {
+    throw new ContreeError(`context ${options.context} is not a directory`);
+  }
+  const dockerfilePath = await findDockerfile(ctx, contextDir, options.dockerfile);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(dockerfilePath);
+  } catch {
+    throw new ContreeError(`Dockerfile ${options.dockerfile ?? dockerfilePath} not found`);
+  }
+  const dockerfile = await parseDockerfile(text, basename(dockerfilePath));
+  const buildArgs = parseBuildArgs(options.buildArgs, ctx.env);
+  const { matcher, path: ignorePath } = await loadIgnoreFile(contextDir, dockerfilePath)
+    .catch((error) => {
+      throw new ContreeError(`Cannot read the ignore file: ${(error as Error).message}`);
+    });
+  if (ignorePath) ctx.log.debug(`Ignore rules from ${ignorePath}`);
+  for (const tag of options.tags) {
+    if (/^\d+$/.test(tag)) {
+      ctx.log.warning(`-t ${tag} tags the image '${tag}:latest'; the time limit is --timeout`);
+    }
+  }
+  const sessionKey = await buildSessionKey(contextDir);
+  const scratchDir = await Deno.makeTempDir({ prefix: "contree-build-" });
+  let image: string;
+  try {
+    const builder = new Builder(
+      deps,
+      options,
+      dockerfile,
+      buildArgs,
+      new ContextReader(contextDir, matcher),
+      sessionKey,
+      scratchDir,
+    );
+    image = await builder.run();
+  } finally {
+    await Deno.remove(scratchDir, { recursive: true }).catch(() => {});
+  }
+  const tags = options.tags.map(normaliseTag);
+  for (const tag of tags) {
+    await deps.client.tagImage(image, tag);
+    ctx.log.info(`Tagged ${image} as ${tag}`);
+  }
+  const out = deps.output();
+  await out.write({ image, tag: tags.join(","), session: sessionKey });
+  await out.flush();
+  return 0;
+}

@@ -1,0 +1,176 @@
+// Reading tar archives for `build`: the inspect API's archives (COPY --from) and local archives
+// that ADD extracts. Members are streamed to numbered files in a scratch directory — never to
+// paths taken from the archive, so a hostile member name cannot write outside it — and member
+// names are normalised and refused when they climb above the archive root.
+
+import { loadTarStream } from "../deps.ts";
+import { ContreeError } from "../errors.ts";
+
+export type MemberType = "file" | "directory" | "symlink" | "other";
+
+export interface TarMember {
+  /** Normalised relative name (`etc/hosts`; "" for the archive root itself). */
+  name: string;
+  type: MemberType;
+  /** Permission bits (07777). */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Where the content of a regular file (or hard link) was written. */
+  hostPath?: string;
+  size: number;
+  /** Symlink target. */
+  linkname?: string;
+}
+
+/** A member name without `./`, leading or doubled slashes; undefined when it escapes the root. */
+export function normaliseMemberName(name: string): string | undefined {
+  const parts: string[] = [];
+  for (const part of name.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (parts.length === 0) return undefined;
+      parts.pop();
+    } else parts.push(part);
+  }
+  return parts.join("/");
+}
+
+/**
+ * Extracts a tar stream into `scratchDir` (which must exist) and lists its members in archive
+ * order. Hard links become files sharing their target's content.
+ */
+export async function extractTar(
+  stream: ReadableStream<Uint8Array>,
+  scratchDir: string,
+  shown: string,
+): Promise<TarMember[]> {
+  const tar = await loadTarStream();
+  const { Readable } = await import("node:stream");
+  const extract = tar.extract();
+  const source = Readable.fromWeb(stream as Parameters<typeof Readable.fromWeb>[0]);
+  source.on("error", (error) => extract.destroy(error));
+  source.pipe(extract);
+  const members: TarMember[] = [];
+  const files = new Map<string, TarMember>();
+  try {
+    for await (const entry of extract) {
+      const header = entry.header;
+      const name = normaliseMemberName(header.name);
+      if (name === undefined) {
+        throw new ContreeError(`${shown}: archive member '${header.name}' escapes the archive`);
+      }
+      const base = {
+        name,
+        mode: (header.mode ?? 0) & 0o7777,
+        uid: header.uid ?? 0,
+        gid: header.gid ?? 0,
+        size: 0,
+      };
+      if (header.type === "file" || header.type === "contiguous-file") {
+        const hostPath = `${scratchDir}/m${members.length}`;
+        const file = await Deno.open(hostPath, { write: true, createNew: true, mode: 0o600 });
+        let size = 0;
+        try {
+          for await (const data of entry) {
+            const chunk = data as Uint8Array;
+            size += chunk.length;
+            let at = 0;
+            while (at < chunk.length) at += await file.write(chunk.subarray(at));
+          }
+        } finally {
+          file.close();
+        }
+        const member: TarMember = { ...base, type: "file", hostPath, size };
+        files.set(name, member);
+        members.push(member);
+        continue;
+      }
+      entry.resume();
+      await new Promise<void>((resolve, reject) => {
+        entry.on("end", resolve);
+        entry.on("error", reject);
+      });
+      if (header.type === "link") {
+        const target = files.get(normaliseMemberName(header.linkname ?? "") ?? "");
+        members.push(
+          target
+            ? { ...base, type: "file", hostPath: target.hostPath, size: target.size }
+            : { ...base, type: "other" },
+        );
+      } else if (header.type === "directory") {
+        members.push({ ...base, type: "directory" });
+      } else if (header.type === "symlink") {
+        members.push({ ...base, type: "symlink", linkname: header.linkname ?? "" });
+      } else {
+        members.push({ ...base, type: "other" });
+      }
+    }
+  } catch (error) {
+    source.destroy();
+    if (error instanceof ContreeError) throw error;
+    throw new ContreeError(`${shown}: cannot read the archive: ${(error as Error).message}`, 1, {
+      cause: error,
+    });
+  }
+  return members;
+}
+
+export type ArchiveKind = "tar" | "gzip" | "bzip2" | "xz" | "zstd" | "none";
+
+/** Whether a 512-byte block is a tar header (its checksum adds up). */
+function isTarHeader(block: Uint8Array): boolean {
+  if (block.length < 512) return false;
+  const field = new TextDecoder().decode(block.subarray(148, 156)).replace(/[\0 ]+$/, "").trim();
+  if (!/^[0-7]+$/.test(field)) return false;
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i];
+  return sum === Number.parseInt(field, 8);
+}
+
+async function readHead(stream: ReadableStream<Uint8Array>, bytes: number): Promise<Uint8Array> {
+  const reader = stream.getReader();
+  const head = new Uint8Array(bytes);
+  let filled = 0;
+  try {
+    while (filled < bytes) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      const take = Math.min(value.length, bytes - filled);
+      head.set(value.subarray(0, take), filled);
+      filled += take;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return head.subarray(0, filled);
+}
+
+/** What ADD makes of a local file: a tar (plain or gzip'd), another compression, or a file. */
+export async function sniffArchive(path: string): Promise<ArchiveKind> {
+  const file = await Deno.open(path, { read: true });
+  const head = await readHead(file.readable, 512);
+  if (head[0] === 0x1f && head[1] === 0x8b) {
+    const inflated = (await Deno.open(path, { read: true })).readable
+      .pipeThrough(new DecompressionStream("gzip"));
+    try {
+      return isTarHeader(await readHead(inflated, 512)) ? "gzip" : "none";
+    } catch {
+      return "none"; // not really gzip: an ordinary file
+    }
+  }
+  const text = new TextDecoder("latin1").decode(head.subarray(0, 6));
+  if (text.startsWith("BZh")) return "bzip2";
+  if (text === "\xfd7zXZ\0") return "xz";
+  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return "zstd";
+  return isTarHeader(head) ? "tar" : "none";
+}
+
+/** The content stream of a local archive of `kind` "tar" or "gzip". */
+export async function archiveStream(
+  path: string,
+  kind: ArchiveKind,
+): Promise<ReadableStream<Uint8Array>> {
+  const stream = (await Deno.open(path, { read: true })).readable;
+  return kind === "gzip" ? stream.pipeThrough(new DecompressionStream("gzip")) : stream;
+}

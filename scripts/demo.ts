@@ -43,14 +43,14 @@ async function contree(args: string[], options: { quiet?: boolean } = {}): Promi
   return code;
 }
 
-/** Runs `contree …` and returns its stdout. */
-async function capture(args: string[]): Promise<{ code: number; stdout: string }> {
+/** Runs `contree …` and returns its stdout (stderr shown unless `quiet`). */
+async function capture(args: string[], quiet = false): Promise<{ code: number; stdout: string }> {
   const { code, stdout } = await new Deno.Command(Deno.execPath(), {
     args: ["run", ...COMPILE_PERMISSIONS, "--quiet", MAIN, ...args],
     env,
     stdin: "null",
     stdout: "piped",
-    stderr: "inherit",
+    stderr: quiet ? "null" : "inherit",
   }).output();
   return { code, stdout: new TextDecoder().decode(stdout) };
 }
@@ -91,18 +91,20 @@ async function ensureBaseImage(): Promise<void> {
     banner(`Base image ${BASE_TAG} is there.`);
     return;
   }
-  banner("No base image yet: trying the registry first.");
-  if (
-    await contree([
-      "-p",
-      "local",
-      "images",
-      "import",
-      "--timeout",
-      "60",
-      `busybox?tag=${BASE_TAG}`,
-    ]) === 0
-  ) return;
+  banner("No base image yet: trying the registry first (contree -p local images import busybox).");
+  const importArgs = [
+    "-p",
+    "local",
+    "images",
+    "import",
+    "--timeout",
+    "60",
+    `busybox?tag=${BASE_TAG}`,
+  ];
+  if ((await capture(importArgs, true)).code === 0) {
+    banner(`Imported ${BASE_TAG} from the registry.`);
+    return;
+  }
   banner("No registry reachable: building a rootfs from the host's busybox-static instead.");
   const tar = await Deno.makeTempFile({ prefix: "contree-demo-rootfs-", suffix: ".tar" });
   try {

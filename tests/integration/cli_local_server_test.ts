@@ -112,3 +112,47 @@ podmanTest("CLI against the local server: the everyday workflow", async (t) => {
     await server.cleanup();
   }
 });
+
+podmanTest("CLI against the local server: a Dockerfile build whose files cat shows", async () => {
+  const server = await startTestServer({ busybox: true });
+  const { home, cleanup } = await tempHome();
+  const context = await Deno.makeTempDir({ prefix: "contree-build-context-" });
+  const env = { CONTREE_HOME: home, CONTREE_URL: server.url, CONTREE_TOKEN: server.token };
+  try {
+    await Deno.writeTextFile(`${context}/hello.txt`, "hello from the context\n");
+    await Deno.writeTextFile(`${context}/ignored.log`, "never copied\n");
+    await Deno.writeTextFile(`${context}/.dockerignore`, "*.log\n");
+    await Deno.writeTextFile(
+      `${context}/Dockerfile`,
+      [
+        "FROM busybox:test AS base",
+        "RUN echo built > /built.txt",
+        "FROM base",
+        "WORKDIR /app",
+        "COPY . /app/",
+        'RUN ["sh", "-c", "echo step two; ls /app > /app/listing.txt"]',
+      ].join("\n") + "\n",
+    );
+    const build = await runCli(["-f", "json", "build", "-t", "built:test", context], { env });
+    assertEquals(build.code, 0, build.stderr);
+    assertStringIncludes(build.stderr, "step two");
+    const row = JSON.parse(build.stdout);
+    assertEquals(row.tag, "built:test");
+    const cat = (path: string) => runCli(["cat", "--image", "tag:built:test", path], { env });
+    assertEquals((await cat("/built.txt")).stdout, "built\n");
+    assertEquals((await cat("/app/hello.txt")).stdout, "hello from the context\n");
+    assertEquals(
+      (await cat("/app/listing.txt")).stdout,
+      "Dockerfile\nhello.txt\nlisting.txt\n",
+      "ignored.log left out",
+    );
+
+    const again = await runCli(["build", "-t", "built:test", context], { env });
+    assertEquals(again.code, 0, again.stderr);
+    assertStringIncludes(again.stderr, "CACHED");
+  } finally {
+    await Deno.remove(context, { recursive: true });
+    await cleanup();
+    await server.cleanup();
+  }
+});

@@ -178,15 +178,16 @@ class Copier {
       });
       if (root !== target) await Deno.rename(root, target);
       done = true;
-      if (result.skipped.length > 0) {
-        this.progress.clear();
-        const shown = result.skipped.slice(0, 5).join(", ");
+      this.progress.clear();
+      const warnSkipped = (list: string[], what: string) => {
+        if (list.length === 0) return;
+        const shown = list.slice(0, 5).join(", ");
         this.deps.ctx.log.warning(
-          `Skipped ${result.skipped.length} special file(s) (devices, fifos, sockets): ${shown}${
-            result.skipped.length > 5 ? ", …" : ""
-          }`,
+          `Skipped ${list.length} ${what}: ${shown}${list.length > 5 ? ", …" : ""}`,
         );
-      }
+      };
+      warnSkipped(result.skipped, "special file(s) (devices, fifos, sockets)");
+      warnSkipped(result.skippedLinks, "symbolic link(s) pointing outside the copy");
     } finally {
       if (!done) {
         this.progress.clear();

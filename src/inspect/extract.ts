@@ -5,9 +5,13 @@
 // - a directory on its way is a symbolic link or not a directory (writing through a link that an
 //   earlier member created is how archives escape);
 // - it would replace a directory, or replace a symbolic link with something else;
-// - it is a symbolic link whose target is absolute or resolves outside the root (resolution
-//   follows links already on disk; `..` may only step out of directories that exist);
+// - it would be written through a symbolic link that was not extracted (below);
 // - it is a hard link whose target is not a regular file already extracted inside the root.
+// A symbolic link whose target is absolute or resolves outside the root (resolution follows
+// links already on disk; `..` may only step out of directories that exist) is not created: it
+// is listed in `skippedLinks` and extraction goes on. Images are full of such links
+// (`etc/localtime -> /usr/share/zoneinfo/UTC`), and on their own they write nothing; a member
+// that would go through one is refused like any write through a link.
 // Files are created with O_EXCL after removing what was there, so a link planted at a member's
 // path is never followed. Devices, fifos and other special members are skipped. Modes keep the
 // permission bits only (no setuid/setgid/sticky); ownership is not restored.
@@ -34,6 +38,8 @@ export interface ExtractResult {
   links: number;
   /** Special members (devices, fifos, sockets, sparse files) that were not created. */
   skipped: string[];
+  /** Symbolic links pointing outside the target, not created (`member -> target`). */
+  skippedLinks: string[];
 }
 
 const MAX_LINK_HOPS = 40;
@@ -65,7 +71,15 @@ class Extractor {
   readonly #dirs = new Set<string>([""]);
   /** Directory modes, applied at the end (a read-only directory would block its children). */
   readonly #dirModes: [string, number, number][] = [];
-  readonly result: ExtractResult = { files: 0, directories: 0, links: 0, skipped: [] };
+  readonly result: ExtractResult = {
+    files: 0,
+    directories: 0,
+    links: 0,
+    skipped: [],
+    skippedLinks: [],
+  };
+  /** Relative paths of the symbolic links that were not created. */
+  readonly #refusedLinks = new Set<string>();
 
   constructor(private readonly root: string, private readonly options: ExtractOptions) {}
 
@@ -77,6 +91,12 @@ class Extractor {
   async #parents(member: string, parts: string[]): Promise<void> {
     for (let i = 1; i < parts.length; i++) {
       const rel = parts.slice(0, i).join("/");
+      if (this.#refusedLinks.has(rel)) {
+        throw new UnsafeArchiveError(
+          member,
+          `it would be written through the symbolic link '${rel}', which points outside the target directory`,
+        );
+      }
       if (this.#dirs.has(rel)) continue;
       const path = this.#path(parts.slice(0, i));
       const info = await lstat(path);
@@ -183,13 +203,10 @@ class Extractor {
     }
     await this.#parents(member, parts);
     const rel = parts.join("/");
-    if (entry.type === "symlink") {
-      if (!(await this.#inside(parts.slice(0, -1), entry.linkname))) {
-        throw new UnsafeArchiveError(
-          member,
-          `its link target '${entry.linkname}' points outside the target directory`,
-        );
-      }
+    if (entry.type === "symlink" && !(await this.#inside(parts.slice(0, -1), entry.linkname))) {
+      this.#refusedLinks.add(rel);
+      this.result.skippedLinks.push(`${member} -> ${entry.linkname}`);
+      return;
     }
     let linkSource: string | undefined;
     if (entry.type === "hardlink") linkSource = await this.#hardlinkSource(entry);

@@ -150,27 +150,28 @@ const MALICIOUS: Malicious[] = [
       { name: "link", type: "symlink", linkname: outside },
       { name: "link/evil", data: "x" },
     ],
-    member: "link",
-    reason: "points outside the target directory",
+    member: "link/evil",
+    reason: "written through the symbolic link 'link', which points outside the target directory",
   },
   {
-    name: "relative symlink climbing out",
+    name: "relative symlink climbing out, then a file under it",
     members: () => [
       { name: "sub/", type: "dir" },
       { name: "sub/up", type: "symlink", linkname: "../../outside" },
       { name: "sub/up/evil", data: "x" },
     ],
-    member: "sub/up",
-    reason: "points outside the target directory",
+    member: "sub/up/evil",
+    reason: "written through the symbolic link 'sub/up', which points outside",
   },
   {
-    name: "symlink chain through an earlier link",
+    name: "symlink chain through an earlier link, then a file under it",
     members: () => [
       { name: "here", type: "symlink", linkname: "." },
       { name: "away", type: "symlink", linkname: "here/../outside" },
+      { name: "away/evil", data: "x" },
     ],
-    member: "away",
-    reason: "points outside the target directory",
+    member: "away/evil",
+    reason: "written through the symbolic link 'away', which points outside",
   },
   {
     name: "file written through an inside symlink",
@@ -225,6 +226,28 @@ Deno.test("tar: malicious members are refused; nothing is written outside the ro
       assertEquals(await Deno.readTextFile(`${outside}/secret`), "secret", test.name);
     });
   }
+});
+
+Deno.test("tar: links pointing outside are skipped and listed, not created; the rest is extracted", async () => {
+  await withDirs(async ({ root, outside }) => {
+    const result = await extractTar(
+      streamOf(tarBytes([
+        { name: "etc/", type: "dir" },
+        { name: "etc/localtime", type: "symlink", linkname: "/usr/share/zoneinfo/UTC" },
+        { name: "etc/up", type: "symlink", linkname: "../../outside" },
+        { name: "etc/ok", type: "symlink", linkname: "hosts" },
+        { name: "etc/hosts", data: "127.0.0.1 localhost\n" },
+      ])),
+      root,
+    );
+    assertEquals(result.skippedLinks, [
+      "etc/localtime -> /usr/share/zoneinfo/UTC",
+      "etc/up -> ../../outside",
+    ]);
+    assertEquals(await Deno.readTextFile(`${root}/etc/ok`), "127.0.0.1 localhost\n");
+    await assertRejects(() => Deno.lstat(`${root}/etc/localtime`), Deno.errors.NotFound);
+    assertEquals(await listTree(outside), []);
+  });
 });
 
 Deno.test("tar: a symlink already in the target is never written through", async () => {

@@ -36,8 +36,3 @@ export async function loadStringWidth(): Promise<typeof import("npm:string-width
 export async function loadDockerfileAst(): Promise<typeof import("npm:dockerfile-ast@0.7.1")> {
   return await import("npm:dockerfile-ast@0.7.1");
 }
-
-/** tar-stream: a streaming tar reader (`build`: COPY --from, ADD of a local archive). */
-export async function loadTarStream(): Promise<typeof import("npm:tar-stream@3.2.2")> {
-  return await import("npm:tar-stream@3.2.2");
-}

@@ -3,7 +3,7 @@
 // paths taken from the archive, so a hostile member name cannot write outside it — and member
 // names are normalised and refused when they climb above the archive root.
 
-import { loadTarStream } from "../deps.ts";
+import { readTar } from "../tar/read.ts";
 import { ContreeError } from "../errors.ts";
 
 export type MemberType = "file" | "directory" | "symlink" | "other";
@@ -45,35 +45,21 @@ export async function extractTar(
   scratchDir: string,
   shown: string,
 ): Promise<TarMember[]> {
-  const tar = await loadTarStream();
-  const { Readable } = await import("node:stream");
-  const extract = tar.extract();
-  const source = Readable.fromWeb(stream as Parameters<typeof Readable.fromWeb>[0]);
-  source.on("error", (error) => extract.destroy(error));
-  source.pipe(extract);
   const members: TarMember[] = [];
   const files = new Map<string, TarMember>();
   try {
-    for await (const entry of extract) {
-      const header = entry.header;
-      const name = normaliseMemberName(header.name);
+    for await (const { entry, data } of readTar(stream)) {
+      const name = normaliseMemberName(entry.name);
       if (name === undefined) {
-        throw new ContreeError(`${shown}: archive member '${header.name}' escapes the archive`);
+        throw new ContreeError(`${shown}: archive member '${entry.name}' escapes the archive`);
       }
-      const base = {
-        name,
-        mode: (header.mode ?? 0) & 0o7777,
-        uid: header.uid ?? 0,
-        gid: header.gid ?? 0,
-        size: 0,
-      };
-      if (header.type === "file" || header.type === "contiguous-file") {
+      const base = { name, mode: entry.mode & 0o7777, uid: entry.uid, gid: entry.gid, size: 0 };
+      if (entry.type === "file") {
         const hostPath = `${scratchDir}/m${members.length}`;
         const file = await Deno.open(hostPath, { write: true, createNew: true, mode: 0o600 });
         let size = 0;
         try {
-          for await (const data of entry) {
-            const chunk = data as Uint8Array;
+          for await (const chunk of data) {
             size += chunk.length;
             let at = 0;
             while (at < chunk.length) at += await file.write(chunk.subarray(at));
@@ -84,30 +70,22 @@ export async function extractTar(
         const member: TarMember = { ...base, type: "file", hostPath, size };
         files.set(name, member);
         members.push(member);
-        continue;
-      }
-      entry.resume();
-      await new Promise<void>((resolve, reject) => {
-        entry.on("end", resolve);
-        entry.on("error", reject);
-      });
-      if (header.type === "link") {
-        const target = files.get(normaliseMemberName(header.linkname ?? "") ?? "");
+      } else if (entry.type === "hardlink") {
+        const target = files.get(normaliseMemberName(entry.linkname) ?? "");
         members.push(
           target
             ? { ...base, type: "file", hostPath: target.hostPath, size: target.size }
             : { ...base, type: "other" },
         );
-      } else if (header.type === "directory") {
+      } else if (entry.type === "directory") {
         members.push({ ...base, type: "directory" });
-      } else if (header.type === "symlink") {
-        members.push({ ...base, type: "symlink", linkname: header.linkname ?? "" });
+      } else if (entry.type === "symlink") {
+        members.push({ ...base, type: "symlink", linkname: entry.linkname });
       } else {
         members.push({ ...base, type: "other" });
       }
     }
   } catch (error) {
-    source.destroy();
     if (error instanceof ContreeError) throw error;
     throw new ContreeError(`${shown}: cannot read the archive: ${(error as Error).message}`, 1, {
       cause: error,

@@ -17,7 +17,7 @@
 // permission bits only (no setuid/setgid/sticky); ownership is not restored.
 
 import { ContreeError } from "../errors.ts";
-import { readTar, type TarEntry } from "./tar.ts";
+import { readTar, type TarEntry } from "../tar/read.ts";
 
 export class UnsafeArchiveError extends ContreeError {
   constructor(readonly member: string, reason: string) {

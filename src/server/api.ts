@@ -27,7 +27,7 @@ import {
   resolveInImage,
 } from "./inspect.ts";
 import type { OperationManager } from "./operations.ts";
-import { fileContent, iteratorStream } from "./tar.ts";
+import { fileContent, iteratorStream } from "../tar/write.ts";
 import { parseFlag, parsePage, parseTimeRange } from "./params.ts";
 import { parseSpawnRequest } from "./spawn.ts";
 import type { FileRow, ImageRow, OperationRow, Store } from "./store.ts";

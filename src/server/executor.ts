@@ -16,7 +16,7 @@ import { type Outcome, type RunContext, type Runner, stoppedOutcome } from "./op
 import { type Podman, podmanMessage } from "./podman.ts";
 import { commandLine, type InstanceSpec } from "./spawn.ts";
 import type { ImageRow, Store } from "./store.ts";
-import { iteratorStream, tarChunks, type TarMember } from "./tar.ts";
+import { iteratorStream, tarChunks, type TarMember } from "../tar/write.ts";
 
 export interface ExecutorDeps {
   podman: Podman;

@@ -7,7 +7,7 @@
 import type { DirectoryList, FileItem } from "../api/models.ts";
 import { HttpError } from "./errors.ts";
 import type { Podman } from "./podman.ts";
-import { iteratorStream, tarChunks, type TarEntry, type TarMember } from "./tar.ts";
+import { iteratorStream, tarChunks, type TarEntry, type TarMember } from "../tar/write.ts";
 
 interface Mount {
   root: Promise<string>;

@@ -4,7 +4,7 @@
 
 import { createHash } from "node:crypto";
 import type { InstanceSpawnRequest } from "../../src/api/models.ts";
-import { TAR_END, tarHeader, tarPadding } from "../../src/server/tar.ts";
+import { TAR_END, tarHeader, tarPadding } from "../../src/tar/write.ts";
 import { type CliResult, runCli, spawnCli, tempHome } from "../support/cli.ts";
 import { FakeApi, type StreamStep } from "../support/fake_api.ts";
 import { installEventLog, runEvents } from "../support/fake_events.ts";

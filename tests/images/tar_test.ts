@@ -2,7 +2,7 @@
 // built to escape the target directory (refused with one error, nothing written outside).
 
 import { archiveStrip, extractTar, UnsafeArchiveError } from "../../src/inspect/extract.ts";
-import { readTar, TarFormatError } from "../../src/inspect/tar.ts";
+import { readTar, TarFormatError } from "../../src/tar/read.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
 import { IMAGE, listTree, tarBytes, type TarMember, withCli } from "./helpers.ts";
 

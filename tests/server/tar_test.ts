@@ -1,7 +1,7 @@
 // The tar writer, checked with the system's tar: names, modes, owners, links, long names (pax)
 // and content.
 
-import { tarChunks, type TarMember } from "../../src/server/tar.ts";
+import { tarChunks, type TarMember } from "../../src/tar/write.ts";
 import { assertEquals, assertStringIncludes } from "../support/assert.ts";
 
 async function archive(members: TarMember[]): Promise<Uint8Array> {

@@ -1,6 +1,7 @@
 // A streaming tar reader (POSIX ustar and pax, plus the GNU long-name/long-link records):
 // members are yielded one at a time and their data is read straight from the network stream, so
-// an archive of any size needs only a block or two of memory. Safety rules live in extract.ts.
+// an archive of any size needs only a block or two of memory. Safety rules for extraction into
+// a directory live in src/inspect/extract.ts.
 
 import { ContreeError } from "../errors.ts";
 
@@ -15,6 +16,8 @@ export interface TarEntry {
   /** The raw typeflag (for messages about unsupported members). */
   typeflag: string;
   mode: number;
+  uid: number;
+  gid: number;
   /** Modification time, seconds since the epoch. */
   mtime: number;
   size: number;
@@ -212,6 +215,8 @@ export async function* readTar(
         type: entryType(typeflag),
         typeflag,
         mode: number(block, 100, 8),
+        uid: pax.has("uid") ? Number(pax.get("uid")) : number(block, 108, 8),
+        gid: pax.has("gid") ? Number(pax.get("gid")) : number(block, 116, 8),
         mtime: pax.has("mtime") ? Number(pax.get("mtime")) : number(block, 136, 12),
         size,
         linkname: pax.get("linkpath") ?? longLink ?? text(block, 157, 100),

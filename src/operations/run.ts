@@ -10,7 +10,7 @@ import type { FileSpec, InstanceSpawnRequest, Operation, OperationEvent } from "
 import { decodeStreamRepr } from "../api/stream_repr.ts";
 import type { Context } from "../context.ts";
 import { BrokenPipe, ContreeError, Exit, ExitCode, Interrupted, isBrokenPipe } from "../errors.ts";
-import { concatBytes } from "../io.ts";
+import { concatBytes, type Sink } from "../io.ts";
 import type { FormatName, Formatter, Row } from "../output/formatter.ts";
 import { followOperation, type FollowResult } from "../sse/follow.ts";
 import { expandFileSpecs, type MappedFile } from "./file_spec.ts";
@@ -71,21 +71,92 @@ export interface RunDeps {
 /** How long cancelling may take after an interrupt or a broken pipe. */
 const CANCEL_TIMEOUT_MS = 10_000;
 
+/** Bytes a live stream may hold while a write is in flight before the reader waits. */
+const MAX_QUEUED_BYTES = 1024 * 1024;
+
+/**
+ * Hands bytes to a sink without waiting for each write: the first write starts at once, and
+ * while it is in flight later bytes are gathered and written together after it. An idle stream
+ * is written at once; a fast one in few large writes (one per event would cost a syscall each).
+ * A failed write (a broken pipe) is thrown by the next `write` or by `drain`.
+ */
+export class CoalescingWriter {
+  #queued: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #inFlight?: Promise<void>;
+  #failure?: { error: unknown };
+
+  constructor(private readonly sink: Sink) {}
+
+  async write(bytes: Uint8Array): Promise<void> {
+    this.#throwIfFailed();
+    this.#queued.push(bytes);
+    this.#queuedBytes += bytes.length;
+    this.#inFlight ??= this.#pump();
+    if (this.#queuedBytes >= MAX_QUEUED_BYTES) await this.#inFlight;
+    this.#throwIfFailed();
+  }
+
+  /** Resolves once everything handed over is written; throws a write's failure. */
+  async drain(): Promise<void> {
+    while (this.#inFlight) await this.#inFlight;
+    this.#throwIfFailed();
+  }
+
+  async #pump(): Promise<void> {
+    try {
+      while (this.#queued.length > 0) {
+        const data = this.#queued.length === 1 ? this.#queued[0] : concatBytes(this.#queued);
+        this.#queued = [];
+        this.#queuedBytes = 0;
+        await this.sink.write(data);
+      }
+    } catch (error) {
+      this.#failure = { error };
+      this.#queued = [];
+      this.#queuedBytes = 0;
+    } finally {
+      this.#inFlight = undefined;
+    }
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure) throw this.#failure.error;
+  }
+}
+
 /** Writes live output as it arrives, or collects it for a result row. */
-class OutputSink {
+export class OutputSink {
   readonly stdout: Uint8Array[] = [];
   readonly stderr: Uint8Array[] = [];
+  readonly #live?: { stdout: CoalescingWriter; stderr: CoalescingWriter };
+  #lastStream?: "stdout" | "stderr";
 
-  constructor(private readonly ctx: Context, private readonly live: boolean) {}
+  constructor(private readonly ctx: Context, live: boolean) {
+    if (live) {
+      this.#live = {
+        stdout: new CoalescingWriter(ctx.stdout),
+        stderr: new CoalescingWriter(ctx.stderr),
+      };
+    }
+  }
 
   async onEvent(event: OperationEvent): Promise<void> {
     if (event.type === "stdout" || event.type === "stderr") {
       const bytes = decodeStreamRepr(event.data);
       if (bytes.length === 0) return;
-      if (!this.live) this[event.type].push(bytes);
-      else if (event.type === "stdout") await this.ctx.stdout.write(bytes);
-      else await this.ctx.stderr.write(bytes);
+      if (!this.#live) {
+        this[event.type].push(bytes);
+        return;
+      }
+      // Output keeps its order across the two streams (they often share a terminal).
+      if (this.#lastStream && this.#lastStream !== event.type) {
+        await this.#live[this.#lastStream].drain();
+      }
+      this.#lastStream = event.type;
+      await this.#live[event.type].write(bytes);
     } else if (event.type === "truncated") {
+      await this.drain();
       const data = event.data as { stream?: string; bytes_dropped?: number };
       this.ctx.log.warning(
         `${data.stream ?? "output"} truncated: ${
@@ -93,6 +164,13 @@ class OutputSink {
         } bytes dropped (raise -T/--truncate)`,
       );
     }
+  }
+
+  /** Waits until the live output is written; throws a failed write (a broken pipe). */
+  async drain(): Promise<void> {
+    if (!this.#live) return;
+    await this.#live.stdout.drain();
+    await this.#live.stderr.drain();
   }
 
   static text(chunks: Uint8Array[]): string {
@@ -250,6 +328,7 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
   let result: FollowResult;
   try {
     result = await followOperation(client, uuid, { onEvent: (event) => output.onEvent(event) });
+    await output.drain();
   } catch (error) {
     if (isBrokenPipe(error)) {
       await cancelQuietly(deps, uuid);

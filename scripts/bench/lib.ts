@@ -46,7 +46,7 @@ export interface Measured {
 
 export interface MeasureOptions {
   env?: Record<string, string>;
-  /** "null" sends stdout to /dev/null; "piped" keeps it (small outputs only). */
+  /** "null" sends stdout to /dev/null; "piped" keeps it in memory (Measured.stdout). */
   stdout?: "null" | "piped";
   cwd?: string;
 }
@@ -176,8 +176,12 @@ export function contreeEnv(extra: Record<string, string> = {}): Record<string, s
 
 /** A command line as one would type it (for the report). */
 export function shellLine(argv: readonly string[]): string {
-  return argv.map((arg) => /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)
-    .join(" ");
+  return argv.map((arg) => {
+    if (/^[\w@%+=:,./-]+$/.test(arg)) return arg;
+    // Placeholders such as $TOKEN stay expandable.
+    if (arg.includes("$") && !/["\\`]/.test(arg)) return `"${arg}"`;
+    return `'${arg.replace(/'/g, `'\\''`)}'`;
+  }).join(" ");
 }
 
 /** The readable form of a contree command line (the deno prefix shortened). */
@@ -308,10 +312,6 @@ export function renderReport(report: BenchReport): string {
 }
 
 // ---- flags ----
-
-export interface CommonFlags {
-  runs: number;
-}
 
 /** Parses `--name value` flags of a bench; unknown flags are an error. */
 export function benchFlags<T extends Record<string, number | string | boolean>>(

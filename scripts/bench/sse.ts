@@ -255,7 +255,7 @@ async function endToEndBench(
       goals,
       commands: [
         `${contreeLine(runArgs)} > /dev/null   # end to end`,
-        `curl -s -f --compressed -H 'Authorization: Bearer $TOKEN' -H 'Content-Type: application/json' -d '{"command": "…", "shell": true, "disposable": true, "truncate_output_at": ${totalBytes}, …}' $URL/v1/instances`,
+        `curl -s -f --compressed -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"command": "…", "shell": true, "disposable": true, "truncate_output_at": ${totalBytes}, …}' $URL/v1/instances`,
         `${shellLine(curlArgv("$URL/v1/operations/$UUID/events?follow=1", "$TOKEN"))}`,
       ],
       notes: [

@@ -46,7 +46,7 @@ const RELEASE_TAGS = [RELEASE_VERSION, `v${RELEASE_VERSION}`];
 /**
  * Whether the release tag exists in the repository of the working tree at `root`, read from
  * its files (loose tags, packed-refs; a linked worktree's `.git` file and `commondir` are
- * followed). Undefined when the layout is not understood (reftable, unreadable files).
+ * followed). Undefined when the layout is not understood (reftable, paths not followed).
  */
 export function releaseTagPresent(root: string): boolean | undefined {
   try {
@@ -59,7 +59,8 @@ export function releaseTagPresent(root: string): boolean | undefined {
     let common = gitDir;
     const commondir = readOptional(`${gitDir}/commondir`)?.trim();
     if (commondir) common = commondir.startsWith("/") ? commondir : `${gitDir}/${commondir}`;
-    if (exists(`${common}/reftable`)) return undefined;
+    // Not a directory layout read here (a path we could not follow, reftable refs): ask git.
+    if (!exists(`${common}/refs`) || exists(`${common}/reftable`)) return undefined;
     if (RELEASE_TAGS.some((tag) => exists(`${common}/refs/tags/${tag}`))) return true;
     const packed = (readOptional(`${common}/packed-refs`) ?? "").split("\n");
     return packed.some((line) => RELEASE_TAGS.some((tag) => line.endsWith(` refs/tags/${tag}`)));

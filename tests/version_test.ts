@@ -60,5 +60,9 @@ Deno.test("version: layouts it does not understand are left to git", () =>
     assertEquals(releaseTagPresent(dir), undefined, "a .git file without gitdir");
     await Deno.remove(`${dir}/.git`);
     await Deno.mkdir(`${dir}/.git/reftable`, { recursive: true });
+    await Deno.mkdir(`${dir}/.git/refs/tags`, { recursive: true });
     assertEquals(releaseTagPresent(dir), undefined, "reftable refs");
+    await Deno.mkdir(`${dir}/other`);
+    await Deno.writeTextFile(`${dir}/other/.git`, "gitdir: elsewhere/.git\n");
+    assertEquals(releaseTagPresent(`${dir}/other`), undefined, "a gitdir that is not there");
   }));

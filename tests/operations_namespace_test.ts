@@ -222,8 +222,29 @@ Deno.test("wait: rows as operations finish, head columns, exit status compositio
       "duration",
     ]);
     assertEquals(rows.map((r) => r.timed_out), [false, false]);
-    assertEquals(h.clock.sleeps, [500, 1000]);
+    assertEquals(h.clock.sleeps, [500, 500]);
     assert(h.cache.map.has(A) && h.cache.map.has(B));
+  }));
+
+Deno.test("wait: polls every 0.5 s at first, then a tenth of the time waited, at most every 2 s", () =>
+  withOps([executing(A)], async (h) => {
+    let polls = 0;
+    h.fake.on("GET", `/v1/operations/${A}`, () => ({
+      json: ++polls < 40 ? executing(A) : finishedOperation(A, "SUCCESS", 0),
+    }));
+    assertEquals(
+      await h.code(() => waitOperations(h.deps(), [A], false, { timeoutSeconds: 600 })),
+      0,
+    );
+    const sleeps = h.clock.sleeps;
+    assertEquals(sleeps.length, 39);
+    assertEquals(sleeps.slice(0, 10), Array(10).fill(500), "0.5 s for the first 5 s");
+    let waited = 0;
+    for (const sleep of sleeps) {
+      assertEquals(sleep, Math.min(2000, Math.max(500, Math.round(waited / 10))));
+      waited += sleep;
+    }
+    assertEquals(sleeps.at(-1), 2000, "a long wait polls every 2 s");
   }));
 
 Deno.test("wait --timeout: unfinished operations get a timed_out row, a warning and exit 1", () =>

@@ -53,10 +53,10 @@ export function bytesToBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
+/** Decodes base64; both decoders skip ASCII whitespace themselves (no copy without it). */
 export function base64ToBytes(text: string): Uint8Array {
-  const compact = text.replace(/\s+/g, "");
-  if (native.fromBase64) return native.fromBase64(compact);
-  const binary = atob(compact);
+  if (native.fromBase64) return native.fromBase64(text);
+  const binary = atob(text);
   const out = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
   return out;

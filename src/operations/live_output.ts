@@ -15,6 +15,60 @@ import { sanitizeTerminalText } from "./sanitize.ts";
 /** How long cancelling may take after an interrupt or a broken pipe. */
 const CANCEL_TIMEOUT_MS = 10_000;
 
+/** Bytes a live stream may hold while a write is in flight before the reader waits. */
+const MAX_QUEUED_BYTES = 1024 * 1024;
+
+/**
+ * Hands bytes to a sink without waiting for each write: the first write starts at once, and
+ * while it is in flight later bytes are gathered and written together after it. An idle stream
+ * is written at once; a fast one in few large writes (one per event would cost a syscall each).
+ * A failed write (a broken pipe) is thrown by the next `write` or by `drain`.
+ */
+export class CoalescingWriter {
+  #queued: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #inFlight?: Promise<void>;
+  #failure?: { error: unknown };
+
+  constructor(private readonly sink: Sink) {}
+
+  async write(bytes: Uint8Array): Promise<void> {
+    this.#throwIfFailed();
+    this.#queued.push(bytes);
+    this.#queuedBytes += bytes.length;
+    this.#inFlight ??= this.#pump();
+    if (this.#queuedBytes >= MAX_QUEUED_BYTES) await this.#inFlight;
+    this.#throwIfFailed();
+  }
+
+  /** Resolves once everything handed over is written; throws a write's failure. */
+  async drain(): Promise<void> {
+    while (this.#inFlight) await this.#inFlight;
+    this.#throwIfFailed();
+  }
+
+  async #pump(): Promise<void> {
+    try {
+      while (this.#queued.length > 0) {
+        const data = this.#queued.length === 1 ? this.#queued[0] : concatBytes(this.#queued);
+        this.#queued = [];
+        this.#queuedBytes = 0;
+        await this.sink.write(data);
+      }
+    } catch (error) {
+      this.#failure = { error };
+      this.#queued = [];
+      this.#queuedBytes = 0;
+    } finally {
+      this.#inFlight = undefined;
+    }
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure) throw this.#failure.error;
+  }
+}
+
 export interface OutputTargets {
   stdout: Sink;
   stderr: Sink;
@@ -24,6 +78,8 @@ export interface OutputTargets {
 export class OutputSink {
   readonly stdout: Uint8Array[] = [];
   readonly stderr: Uint8Array[] = [];
+  readonly #live?: { stdout: CoalescingWriter; stderr: CoalescingWriter };
+  #lastStream?: "stdout" | "stderr";
 
   /**
    * @param targets where live output goes; undefined collects it instead
@@ -31,21 +87,37 @@ export class OutputSink {
    */
   constructor(
     private readonly ctx: Context,
-    private readonly targets: OutputTargets | undefined,
+    targets: OutputTargets | undefined,
     private readonly truncateHint = "",
-  ) {}
+  ) {
+    if (targets) {
+      this.#live = {
+        stdout: new CoalescingWriter(targets.stdout),
+        stderr: new CoalescingWriter(targets.stderr),
+      };
+    }
+  }
 
   get live(): boolean {
-    return this.targets !== undefined;
+    return this.#live !== undefined;
   }
 
   async onEvent(event: OperationEvent): Promise<void> {
     if (event.type === "stdout" || event.type === "stderr") {
       const bytes = decodeStreamRepr(event.data);
       if (bytes.length === 0) return;
-      if (!this.targets) this[event.type].push(bytes);
-      else await this.targets[event.type].write(bytes);
+      if (!this.#live) {
+        this[event.type].push(bytes);
+        return;
+      }
+      // Output keeps its order across the two streams (they often share a terminal).
+      if (this.#lastStream && this.#lastStream !== event.type) {
+        await this.#live[this.#lastStream].drain();
+      }
+      this.#lastStream = event.type;
+      await this.#live[event.type].write(bytes);
     } else if (event.type === "truncated") {
+      await this.drain();
       const data = event.data as { stream?: string; bytes_dropped?: number };
       this.ctx.log.warning(
         `${data.stream ?? "output"} truncated: ${data.bytes_dropped ?? "some"} bytes dropped${
@@ -53,6 +125,13 @@ export class OutputSink {
         }`,
       );
     }
+  }
+
+  /** Waits until the live output is written; throws a failed write (a broken pipe). */
+  async drain(): Promise<void> {
+    if (!this.#live) return;
+    await this.#live.stdout.drain();
+    await this.#live.stderr.drain();
   }
 
   static text(chunks: Uint8Array[]): string {
@@ -148,6 +227,7 @@ export async function followRun(
       onEvent: (event) => output.onEvent(event),
       timeoutMs: options.timeoutMs,
     });
+    await output.drain();
   } catch (error) {
     if (isBrokenPipe(error)) {
       await cancelQuietly(ctx, client, uuid);

@@ -251,8 +251,14 @@ export async function cancelOperations(
 
 export const WAIT_HEAD = ["uuid", "status", "exit_code", "timed_out", "duration"] as const;
 
-/** Poll pacing: 0.5, 1, 2 s then every 2 s (bounded by the deadline). */
-const WAIT_DELAYS_MS = [500, 1000, 2000];
+/**
+ * Poll pacing: a tenth of the time waited so far, between 0.5 and 2 s (bounded by the
+ * deadline). The wait then ends within ~10% of the time its last operation took (a fixed 2 s
+ * would add 20% to a 10 s wait; docs/BENCHMARKS.md), and a long wait polls every 2 s.
+ */
+const WAIT_MIN_DELAY_MS = 500;
+const WAIT_MAX_DELAY_MS = 2000;
+const WAIT_DELAY_FRACTION = 0.1;
 /** With more pending operations than this, one listing of active ops replaces per-op GETs. */
 const PER_OPERATION_LIMIT = 8;
 
@@ -285,7 +291,8 @@ export async function waitOperations(
     return 0;
   }
   const { clock } = deps.ctx;
-  const deadline = clock.monotonic() + options.timeoutSeconds * 1000;
+  const started = clock.monotonic();
+  const deadline = started + options.timeoutSeconds * 1000;
   const out = deps.output({ head: WAIT_HEAD, tail: ["error"] });
   const finished: Operation[] = [];
   const pending = new Set(uuids);
@@ -314,7 +321,7 @@ export async function waitOperations(
     await out.flush();
   };
 
-  for (let round = 0; pending.size > 0; round++) {
+  while (pending.size > 0) {
     let candidates = [...pending];
     if (candidates.length > PER_OPERATION_LIMIT) {
       try {
@@ -329,10 +336,9 @@ export async function waitOperations(
     if (pending.size === 0) break;
     const remaining = deadline - clock.monotonic();
     if (remaining <= 0) break;
-    await clock.sleep(
-      Math.min(WAIT_DELAYS_MS[Math.min(round, WAIT_DELAYS_MS.length - 1)], remaining),
-      deps.client.signal,
-    );
+    const paced = Math.round((clock.monotonic() - started) * WAIT_DELAY_FRACTION);
+    const delay = Math.min(WAIT_MAX_DELAY_MS, Math.max(WAIT_MIN_DELAY_MS, paced));
+    await clock.sleep(Math.min(delay, remaining), deps.client.signal);
   }
 
   if (pending.size > 0) {

@@ -5,7 +5,7 @@
 import type { Image } from "../api/models.ts";
 import { isUuid } from "../uuid.ts";
 import { HttpError } from "./errors.ts";
-import type { Podman } from "./podman.ts";
+import { type Podman, PodmanError } from "./podman.ts";
 import type { ImageRow, Store } from "./store.ts";
 
 export const IMAGE_REPOSITORY = "localhost/contree";
@@ -14,6 +14,8 @@ export const LABEL_UUID = "contree.uuid";
 export const LABEL_OPERATION = "contree.op";
 export const LABEL_TAG = "contree.tag";
 
+/** Attempts of `podman image inspect` on a new image (see `#inspectNew`). */
+const INSPECT_ATTEMPTS = 6;
 const TAG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._\-/:@+]{0,254}$/;
 
 export function validTag(tag: unknown): tag is string {
@@ -63,13 +65,7 @@ export class ImageCatalog {
    * (moving the tag to it when one is given).
    */
   async register(image: NewImage, env: Record<string, string>): Promise<ImageRow> {
-    const inspected = await this.podman.ok([
-      "image",
-      "inspect",
-      "--format",
-      "{{.Id}}\t{{.Size}}\t{{json .Config.Env}}",
-      this.podmanName(image.uuid),
-    ]);
+    const inspected = await this.#inspectNew(this.podmanName(image.uuid));
     const [podmanId, size, configEnv] = inspected.split("\t");
     const row: ImageRow = {
       uuid: image.uuid,
@@ -86,6 +82,25 @@ export class ImageCatalog {
       if (image.tag) this.store.setTag(row.uuid, image.tag);
     });
     return { ...row, tag: image.tag };
+  }
+
+  /**
+   * `podman image inspect` of an image just made. podman 4.3 reads every image while inspecting
+   * one, and fails while another commit is half-written ('locating item named "manifest" …'):
+   * that is retried for a moment.
+   */
+  async #inspectNew(reference: string): Promise<string> {
+    const args = ["image", "inspect", "--format", "{{.Id}}\t{{.Size}}\t{{json .Config.Env}}"];
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await this.podman.ok([...args, reference]);
+      } catch (error) {
+        const halfWritten = error instanceof PodmanError &&
+          /locating item named "[^"]+" for image/.test(error.stderr);
+        if (!halfWritten || attempt === INSPECT_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
   }
 
   /** An image by UUID, `tag:NAME`, or bare tag; 404 when there is none. */

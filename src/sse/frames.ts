@@ -81,12 +81,12 @@ export async function* readSseItems(body: ReadableStream<Uint8Array>): AsyncGene
     },
   });
   const decoder = new TextDecoder();
-  const reader = body.getReader();
+  const source = byteSource(body);
   try {
     for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      parser.feed(decoder.decode(value, { stream: true }));
+      const chunk = await source.read();
+      if (!chunk) break;
+      parser.feed(decoder.decode(chunk, { stream: true }));
       flushIdOnly();
       while (pending.length > 0) {
         const item = pending.shift()!;
@@ -99,6 +99,48 @@ export async function* readSseItems(body: ReadableStream<Uint8Array>): AsyncGene
     flushIdOnly();
     yield* pending.splice(0);
   } finally {
-    await reader.cancel().catch(() => {});
+    await source.cancel();
   }
+}
+
+/** Size of the buffer a byte stream is read into. */
+const READ_BUFFER_BYTES = 64 * 1024;
+
+/**
+ * Reads a body chunk by chunk. A byte stream (fetch bodies) is read into one reused buffer:
+ * fetch inflates gzip in 4 KiB pieces, and a fresh array per piece makes a long stream's
+ * memory balloon between garbage collections (and costs time). A chunk is valid until the next
+ * read.
+ */
+function byteSource(body: ReadableStream<Uint8Array>): {
+  read(): Promise<Uint8Array | undefined>;
+  cancel(): Promise<void>;
+} {
+  let byob: ReadableStreamBYOBReader | undefined;
+  try {
+    byob = body.getReader({ mode: "byob" });
+  } catch {
+    // not a byte stream: read its own chunks
+  }
+  if (byob) {
+    const reader = byob;
+    let buffer = new Uint8Array(READ_BUFFER_BYTES);
+    return {
+      async read() {
+        const { value, done } = await reader.read(buffer);
+        if (done || !value) return undefined;
+        buffer = new Uint8Array(value.buffer);
+        return value;
+      },
+      cancel: () => reader.cancel().catch(() => {}),
+    };
+  }
+  const reader = body.getReader();
+  return {
+    async read() {
+      const { value, done } = await reader.read();
+      return done ? undefined : value;
+    },
+    cancel: () => reader.cancel().catch(() => {}),
+  };
 }

@@ -1,0 +1,122 @@
+// Startup: `contree -v`, `contree --help` and `contree ps` against the local server, from source
+// (`deno run` with the compiled binary's permissions) and compiled when a runtime for
+// `deno compile` is at hand (DENORT_BIN), next to two floors: Deno loading nothing, and Deno
+// loading only the command-line parser.
+
+import { startTestServer } from "../../tests/support/server.ts";
+import { compile, hostTarget } from "../compile.ts";
+import { COMPILE_PERMISSIONS } from "../permissions.ts";
+import {
+  benchMain,
+  type BenchReport,
+  contreeArgv,
+  contreeEnv,
+  contreeLine,
+  measureRuns,
+  type Row,
+  shellLine,
+  stats,
+  tempDir,
+} from "./lib.ts";
+
+export const STARTUP_DEFAULTS = { runs: 7 };
+export type StartupOptions = typeof STARTUP_DEFAULTS;
+
+const FIXTURES = new URL("fixtures/", import.meta.url).pathname;
+
+function floorArgv(file: string): string[] {
+  return [Deno.execPath(), "run", ...COMPILE_PERMISSIONS, "--quiet", `${FIXTURES}${file}`];
+}
+
+/** A compiled contree, or why there is none. */
+async function compiledBinary(dir: string): Promise<{ path?: string; why?: string }> {
+  if (!Deno.env.get("DENORT_BIN")) {
+    return {
+      why:
+        "`deno compile` downloads its runtime (denort) from dl.deno.land, which is unreachable here, and DENORT_BIN is unset",
+    };
+  }
+  const [result] = await compile([hostTarget()], dir);
+  return result.path ? { path: result.path } : { why: `deno compile failed: ${result.error}` };
+}
+
+export async function startupBench(options: StartupOptions): Promise<BenchReport> {
+  const server = await startTestServer();
+  const home = await tempDir("contree-bench-home-");
+  const dist = await tempDir("contree-bench-dist-");
+  const rows: Row[] = [];
+  const commands: string[] = [];
+  const notes: string[] = [];
+  const env = contreeEnv({
+    CONTREE_HOME: home.path,
+    CONTREE_URL: server.url,
+    CONTREE_TOKEN: server.token,
+  });
+  const add = async (subject: string, argv: string[], line: string) => {
+    const runs = await measureRuns(subject, argv, options.runs, { env });
+    rows.push({
+      subject,
+      metric: "wall",
+      unit: "ms",
+      stats: stats(runs.map((m) => m.wallMs)),
+    });
+    rows.push({
+      subject,
+      metric: "peak RSS",
+      unit: "MB",
+      stats: stats(runs.map((m) => (m.peakRssKb ?? NaN) / 1024)),
+    });
+    commands.push(line);
+  };
+  try {
+    await add(
+      "deno, empty script",
+      floorArgv("empty.ts"),
+      shellLine(["deno", "run", "--quiet", "scripts/bench/fixtures/empty.ts"]),
+    );
+    await add(
+      "deno + command-line parser only",
+      floorArgv("parser_only.ts"),
+      shellLine(["deno", "run", "--quiet", "scripts/bench/fixtures/parser_only.ts"]),
+    );
+    const cases: [string, string[]][] = [
+      ["contree -v", ["-v"]],
+      ["contree --help", ["--help"]],
+      ["contree ps (local server)", ["ps"]],
+    ];
+    for (const [subject, args] of cases) {
+      await add(`${subject}, from source`, contreeArgv(args), contreeLine(args));
+    }
+    const compiled = await compiledBinary(dist.path);
+    if (compiled.path) {
+      for (const [subject, args] of cases) {
+        await add(
+          `${subject}, compiled`,
+          [compiled.path, ...args],
+          shellLine(["contree", ...args]),
+        );
+      }
+    } else {
+      notes.push(`Compiled binary: not measurable here (${compiled.why}).`);
+    }
+    notes.push(
+      "Reference CLI (Python `contree`): not measured — it is not installed and PyPI is unreachable here.",
+      "`ps` runs against the local server in the bench process (port 0, temporary home, no operations); the other commands make no request.",
+      "The parser-only floor is what any commander-based CLI pays on Deno: commander loads node:events, node:process, node:fs and node:child_process, and Deno initialises its Node compatibility layer on the first of them.",
+    );
+  } finally {
+    await dist.remove();
+    await home.remove();
+    await server.cleanup();
+  }
+  return {
+    name: "startup",
+    title: "Startup",
+    commands,
+    rows,
+    goals: [],
+    notes,
+  };
+}
+
+if (import.meta.main) await benchMain(STARTUP_DEFAULTS, startupBench);

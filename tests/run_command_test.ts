@@ -289,3 +289,18 @@ Deno.test("run: an interrupt cancels the operation and ends with Interrupted", (
     assertEquals(fake.calls("DELETE", `/v1/operations/${OP}`).length, 1);
     assert(ctx.stderr.text().includes(`[INFO] Cancelled operation ${OP}`));
   }));
+
+Deno.test("run: an operation that FAILED exits non-zero even when the process exited 0", () =>
+  withRun(async ({ fake, ctx, session, run }) => {
+    const events = runEvents([{ stream: "stdout", bytes: "ok\n" }], { code: 0 }, "FAILED")
+      .map((e) =>
+        e.type === "completion" ? { ...e, data: { ...e.data, error: "snapshot failed" } } : e
+      );
+    installEventLog(fake, OP, events);
+    assertEquals(await run(), 1);
+    assertStringIncludes(
+      ctx.stderr.text(),
+      `[CRITICAL] Operation ${OP} ended with status FAILED: snapshot failed`,
+    );
+    assertEquals(session.log, [], "a failed operation never advances the session");
+  }));

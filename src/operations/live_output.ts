@@ -12,6 +12,8 @@ import { concatBytes, type Sink } from "../io.ts";
 import { followOperation, type FollowResult } from "../sse/follow.ts";
 import { sanitizeTerminalText } from "./sanitize.ts";
 
+export { runExitCode } from "./exit_status.ts";
+
 /** How long cancelling may take after an interrupt or a broken pipe. */
 const CANCEL_TIMEOUT_MS = 10_000;
 
@@ -164,13 +166,6 @@ export function operationFromFollow(
     },
     result: { image: data.result_image_uuid ?? null, tag: null },
   };
-}
-
-/** Exit code of a finished run: the process's own code when known. */
-export function runExitCode(operation: Operation): number {
-  const code = operation.metadata?.result?.state?.exit_code;
-  if (Number.isInteger(code)) return code as number;
-  return operation.status === "SUCCESS" ? 0 : 1;
 }
 
 /** The image a finished run produced, if any. */

@@ -9,6 +9,9 @@ import { decodeStreamRepr } from "../api/stream_repr.ts";
 import type { Context } from "../context.ts";
 import { ContreeError, Exit } from "../errors.ts";
 import { mapLimit } from "../parallel.ts";
+import { composeExitStatus, operationExitCode } from "./exit_status.ts";
+
+export { composeExitStatus, operationExitCode };
 import type { ColumnOrder, FormatName, Formatter, Row } from "../output/formatter.ts";
 
 /** Terminal operations cached in the session store (`(uuid, "operation")`). */
@@ -47,25 +50,6 @@ export function operationRow(operation: Operation): Row {
   }
   row.error = operation.error ?? null;
   return row;
-}
-
-/** The process exit code recorded on an operation (state first, then an older `result.exit_code`). */
-export function operationExitCode(operation: Operation): number | null {
-  const state = operation.metadata?.result?.state?.exit_code;
-  if (Number.isInteger(state)) return state as number;
-  const legacy = Number(operation.result?.exit_code);
-  return operation.result?.exit_code !== undefined && Number.isInteger(legacy) ? legacy : null;
-}
-
-/** 1 when any op is not SUCCESS, otherwise the largest non-zero exit code (so `wait A && next` works). */
-export function composeExitStatus(operations: readonly Operation[]): number {
-  let status = 0;
-  for (const op of operations) {
-    if (op.status !== "SUCCESS") status = Math.max(status, 1);
-    const code = operationExitCode(op);
-    if (code !== null && code !== 0) status = Math.max(status, code);
-  }
-  return status;
 }
 
 // ---- list ----

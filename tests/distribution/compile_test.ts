@@ -19,7 +19,7 @@ import {
 } from "../../scripts/compile.ts";
 import { RELEASE_VERSION } from "../../src/version.ts";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import { FakeApi } from "../support/fake_api.ts";
+import { startTestServer } from "../support/server.ts";
 import {
   collect,
   denoCacheDirs,
@@ -83,7 +83,7 @@ Deno.test({
     const denort = Deno.env.get("DENORT_BIN");
     if (denort) assertEquals(await checkDenortBin(denort), undefined);
     const out = await Deno.makeTempDir({ prefix: "contree-dist-" });
-    const fake = FakeApi.start();
+    const server = await startTestServer();
     try {
       const [result] = await compile([TARGET], out);
       assertEquals(result.error, undefined);
@@ -112,20 +112,20 @@ Deno.test({
         skip("compiled binary ps", "no `ps` command in the tree yet");
         return;
       }
-      // Assumes `ps` lists GET /v1/operations (default ?status=EXECUTING) as JSON rows.
-      const operation = { uuid: "4c1d2e3f-0a1b-4c2d-8e3f-5a6b7c8d9e0f", status: "EXECUTING" };
-      fake.on("GET", "/v1/operations", () => ({ json: [operation] }));
-      const ps = await runBinary(binary, ["-f", "json", "ps"], {
+      // `ps` against the local server: an import of a missing rootfs gives it one operation.
+      const { uuid } = await server.client.importImage({
+        registry: { url: "file:///nonexistent/rootfs.tar" },
+      });
+      const ps = await runBinary(binary, ["-f", "json", "ps", "--all"], {
         ...bare,
-        CONTREE_URL: fake.url,
-        CONTREE_TOKEN: fake.token,
+        CONTREE_URL: server.url,
+        CONTREE_TOKEN: server.token,
       });
       assertEquals(ps.code, 0, ps.stderr);
       assert(!hasAnsi(ps.stderr), ps.stderr);
-      assertEquals(JSON.parse(ps.stdout.trim().split("\n")[0]).uuid, operation.uuid);
-      assertEquals(fake.calls("GET", "/v1/operations").length > 0, true);
+      assertEquals(ps.stdout.trim().split("\n").map((line) => JSON.parse(line).uuid), [uuid]);
     } finally {
-      await fake.close();
+      await server.cleanup();
       await Deno.remove(out, { recursive: true });
     }
   },

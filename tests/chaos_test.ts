@@ -3,7 +3,8 @@
 // exit code the same.
 
 import { assertEquals } from "./support/assert.ts";
-import { ChaosProxy, prng } from "./support/chaos_proxy.ts";
+import { ChaosProxy } from "./support/chaos_proxy.ts";
+import { prng } from "./support/prng.ts";
 import { runCli, tempHome } from "./support/cli.ts";
 import { FakeApi } from "./support/fake_api.ts";
 import { installEventLog, runEvents } from "./support/fake_events.ts";

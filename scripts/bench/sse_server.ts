@@ -9,6 +9,7 @@ import { encodeStreamRepr } from "../../src/api/stream_repr.ts";
 import { EventLog } from "../../src/server/events.ts";
 import { acceptsGzip, bearerMatches, toResponse } from "../../src/server/http.ts";
 import { Store } from "../../src/server/store.ts";
+import { prng } from "../../tests/support/prng.ts";
 
 export interface ReplayServer {
   url: string;
@@ -36,18 +37,6 @@ export interface ReplayOptions {
    * the clients' own cost is what is measured (this machine's cores are shared with it).
    */
   precompressed: boolean;
-}
-
-/** A small deterministic PRNG (mulberry32), so every run serves the same bytes. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const LEVELS = ["INFO", "INFO", "INFO", "DEBUG", "WARN"];

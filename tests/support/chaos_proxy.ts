@@ -2,6 +2,8 @@
 // number of response bytes (within [minBytes, maxBytes]) it is closed on both sides, for the
 // first `cuts` connections long enough to reach their cut point. Everything else passes through.
 
+import { prng } from "./prng.ts";
+
 export interface ChaosOptions {
   /** Target `host:port`. */
   target: { hostname: string; port: number };
@@ -11,18 +13,6 @@ export interface ChaosOptions {
   maxBytes: number;
   /** Seed for the cut points (tests are reproducible). */
   seed?: number;
-}
-
-/** A small deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export class ChaosProxy {

@@ -12,6 +12,7 @@
 
 import { RELEASE_VERSION } from "../src/version.ts";
 import { COMPILE_PERMISSIONS } from "./permissions.ts";
+import { sha256Hex } from "../src/bytes.ts";
 
 export const TARGETS = [
   "x86_64-unknown-linux-gnu",
@@ -34,11 +35,6 @@ export function hostTarget(): string {
 
 export function executableName(target: string): string {
   return `contree-${target}${target.includes("windows") ? ".exe" : ""}`;
-}
-
-async function sha256(path: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 async function copyTree(from: string, to: string): Promise<void> {
@@ -166,7 +162,9 @@ export async function compile(
 export async function writeChecksums(outDir: string, results: CompileResult[]): Promise<void> {
   const lines = [];
   for (const result of results) {
-    if (result.path) lines.push(`${await sha256(result.path)}  ${result.path.split("/").pop()}`);
+    if (!result.path) continue;
+    const digest = await sha256Hex(await Deno.readFile(result.path));
+    lines.push(`${digest}  ${result.path.split("/").pop()}`);
   }
   if (lines.length > 0) await Deno.writeTextFile(`${outDir}/SHA256SUMS`, `${lines.join("\n")}\n`);
 }

@@ -1,6 +1,8 @@
 // Byte sinks and sources for stdout/stderr/stdin. Commands never touch Deno.stdout directly:
 // they write through a Sink so tests can capture output and so writes are serialised.
 
+import { concatBytes, writeAll } from "./bytes.ts";
+
 const encoder = new TextEncoder();
 
 /** Where bytes go. Writes are serialised in call order; each resolves once fully written. */
@@ -28,17 +30,6 @@ export function toBytes(data: Uint8Array | string): Uint8Array {
   return typeof data === "string" ? encoder.encode(data) : data;
 }
 
-/** Joins byte chunks into one array. */
-export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
-}
-
 /** A Sink over a writer with partial-write semantics (Deno.stdout, Deno.stderr, files). */
 export class WriterSink implements Sink {
   #tail: Promise<void> = Promise.resolve();
@@ -51,12 +42,7 @@ export class WriterSink implements Sink {
 
   write(data: Uint8Array | string): Promise<void> {
     const bytes = toBytes(data);
-    const next = this.#tail.then(async () => {
-      let offset = 0;
-      while (offset < bytes.length) {
-        offset += await this.writer.write(bytes.subarray(offset));
-      }
-    });
+    const next = this.#tail.then(() => writeAll(this.writer, bytes));
     // Keep the chain alive after a failure; the caller of this write sees the rejection.
     this.#tail = next.catch(() => {});
     return next;

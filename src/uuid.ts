@@ -2,6 +2,8 @@
 // cache (§3.5): parsing in the forms Python's `uuid.UUID()` accepts, and name-based UUIDv5.
 // WebCrypto only, so importing this module costs nothing at startup.
 
+import { hex } from "./bytes.ts";
+
 export const NAMESPACE_URL = "6ba7b811-9dad-11d1-80b4-00c04fd430c8";
 export const NAMESPACE_OID = "6ba7b812-9dad-11d1-80b4-00c04fd430c8";
 
@@ -47,5 +49,5 @@ export async function uuidv5(namespace: string, name: string): Promise<string> {
   const bytes = new Uint8Array(await crypto.subtle.digest("SHA-1", input)).slice(0, 16);
   bytes[6] = (bytes[6] & 0x0f) | 0x50;
   bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  return hyphenate([...bytes].map((b) => b.toString(16).padStart(2, "0")).join(""));
+  return hyphenate(hex(bytes));
 }

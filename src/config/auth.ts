@@ -9,6 +9,7 @@ import type { App } from "../cli/app.ts";
 import { confirm, prompt } from "../cli/prompt.ts";
 import { ContreeError, Exit, Interrupted, UsageError } from "../errors.ts";
 import { type AuthType, DEFAULT_IAM_URL, type Profile } from "./profiles.ts";
+import { sha256Hex } from "../bytes.ts";
 
 export interface AuthOptions {
   profile: string;
@@ -131,11 +132,7 @@ export async function probeProfile(
 
 async function tokenDigest(token: string | undefined): Promise<string> {
   if (!token) return "<no token>";
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("").slice(
-    0,
-    16,
-  );
+  return (await sha256Hex(token)).slice(0, 16);
 }
 
 /** Lists profiles, probing each in parallel (2 s each) unless offline. */

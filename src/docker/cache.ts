@@ -10,6 +10,7 @@
 
 import { SessionError } from "../session/errors.ts";
 import type { SessionStore } from "../session/store.ts";
+import { sha256Hex } from "../bytes.ts";
 
 export const LAYER_PREFIX = "layer:";
 
@@ -23,11 +24,6 @@ export function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
   }
   return JSON.stringify(value ?? null);
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** The first 16 hex digits of sha256(canonical JSON of `parts`). */

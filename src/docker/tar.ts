@@ -5,6 +5,7 @@
 
 import { readTar } from "../tar/read.ts";
 import { ContreeError } from "../errors.ts";
+import { writeAll } from "../bytes.ts";
 
 export type MemberType = "file" | "directory" | "symlink" | "other";
 
@@ -61,8 +62,7 @@ export async function extractTar(
         try {
           for await (const chunk of data) {
             size += chunk.length;
-            let at = 0;
-            while (at < chunk.length) at += await file.write(chunk.subarray(at));
+            await writeAll(file, chunk);
           }
         } finally {
           file.close();

@@ -18,6 +18,7 @@ import { ContreeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { SessionStore } from "../session/store.ts";
 import { userAgent } from "../version.ts";
+import { writeAll } from "../bytes.ts";
 
 export const URL_CACHE_PREFIX = "local_file:";
 
@@ -152,8 +153,7 @@ class UrlFetcher {
         for await (const chunk of response.body) {
           hash.update(chunk);
           size += chunk.length;
-          let at = 0;
-          while (at < chunk.length) at += await file.write(chunk.subarray(at));
+          await writeAll(file, chunk);
         }
       }
     } catch (error) {

@@ -18,6 +18,7 @@
 
 import { ContreeError } from "../errors.ts";
 import { readTar, type TarEntry } from "../tar/read.ts";
+import { writeAll } from "../bytes.ts";
 
 export class UnsafeArchiveError extends ContreeError {
   constructor(readonly member: string, reason: string) {
@@ -59,11 +60,6 @@ async function lstat(path: string): Promise<Deno.FileInfo | undefined> {
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;
   }
-}
-
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let at = 0;
-  while (at < bytes.length) at += await file.write(bytes.subarray(at));
 }
 
 class Extractor {

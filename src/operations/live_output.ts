@@ -8,7 +8,8 @@ import type { Operation, OperationEvent } from "../api/models.ts";
 import { decodeStreamRepr } from "../api/stream_repr.ts";
 import type { Context } from "../context.ts";
 import { BrokenPipe, Interrupted, isBrokenPipe } from "../errors.ts";
-import { concatBytes, type Sink } from "../io.ts";
+import { concatBytes } from "../bytes.ts";
+import type { Sink } from "../io.ts";
 import { followOperation, type FollowResult } from "../sse/follow.ts";
 import { sanitizeTerminalText } from "./sanitize.ts";
 

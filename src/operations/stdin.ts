@@ -2,7 +2,8 @@
 // with an idle, never-closed stdin pipe; waiting on it would hang the command (the reference
 // uses a zero-timeout select for the same reason).
 
-import { concatBytes, type Source } from "../io.ts";
+import { concatBytes } from "../bytes.ts";
+import type { Source } from "../io.ts";
 
 /** How long the first chunk may take to show up before stdin counts as idle. */
 export const STDIN_GRACE_MS = 100;

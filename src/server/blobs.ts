@@ -3,6 +3,7 @@
 // always complete and named by its own digest.
 
 import { createHash } from "node:crypto";
+import { writeAll } from "../bytes.ts";
 
 export class BlobStore {
   constructor(readonly dir: string) {}
@@ -30,8 +31,7 @@ export class BlobStore {
         for await (const chunk of body) {
           hash.update(chunk);
           size += chunk.length;
-          let offset = 0;
-          while (offset < chunk.length) offset += await file.write(chunk.subarray(offset));
+          await writeAll(file, chunk);
         }
       }
       await file.sync();

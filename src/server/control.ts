@@ -17,6 +17,7 @@ import { WriterSink } from "../io.ts";
 import { Logger } from "../log.ts";
 import { DEFAULT_KEEPALIVE_MS } from "./defaults.ts";
 import { type RunningServer, startServer } from "./server.ts";
+import { hex } from "../bytes.ts";
 
 export const LOCAL_PROFILE = "local";
 const START_TIMEOUT_MS = 30_000;
@@ -70,7 +71,7 @@ export async function ensureToken(paths: ServerPaths): Promise<string> {
     }
   }
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  const token = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const token = hex(bytes);
   await writePrivateFile(paths.token, `${token}\n`);
   return token;
 }

@@ -13,6 +13,7 @@ import type { App } from "../cli/app.ts";
 import { formatApiTime, timeRange } from "../cli/time_filter.ts";
 import { ContreeError } from "../errors.ts";
 import { splitShellWords } from "../shell_words.ts";
+import { sha256Hex } from "../bytes.ts";
 
 /** `file cp SRC DEST`: upload a host file (deduplicated) and stage it at DEST. */
 export async function fileCopy(app: App, source: string, dest: string): Promise<number> {
@@ -57,11 +58,6 @@ export function editorCommand(app: App, explicit?: string): string[] {
   return ["vi"];
 }
 
-async function sha256(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
-  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 async function download(app: App, image: string, path: string): Promise<Uint8Array> {
   try {
     const response = await app.client().download(image, path);
@@ -97,7 +93,7 @@ export async function fileEdit(app: App, path: string, editor?: string): Promise
     }
     if (!status.success) throw new ContreeError(`Editor exited with code ${status.code}`);
     const after = await Deno.readFile(local);
-    if ((await sha256(after)) === (await sha256(before))) {
+    if ((await sha256Hex(after)) === (await sha256Hex(before))) {
       app.log.info("No changes detected, skipping upload");
       return 0;
     }

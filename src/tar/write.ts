@@ -3,6 +3,8 @@
 // (`podman cp`) and for inspect archives. Entries are written by the caller in order:
 // `tarHeader(entry)`, then `size` bytes of content, then `tarPadding(size)`; `TAR_END` closes.
 
+import { concatBytes } from "../bytes.ts";
+
 export type TarEntryType = "file" | "directory" | "symlink" | "char" | "block" | "fifo";
 
 export interface TarEntry {
@@ -93,16 +95,6 @@ function paxRecord(key: string, value: string): string {
   return `${length}${body}`;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
 /** The header block(s) of one entry: a pax header first when ustar cannot hold a field. */
 export function tarHeader(entry: TarEntry): Uint8Array {
   const name = entry.type === "directory" && !entry.name.endsWith("/")
@@ -127,7 +119,7 @@ export function tarHeader(entry: TarEntry): Uint8Array {
     pax.length,
     "",
   );
-  return concat([paxHead, pax, tarPadding(pax.length), main]);
+  return concatBytes([paxHead, pax, tarPadding(pax.length), main]);
 }
 
 /** One archive member; a regular file's content is read from `source` on the host. */

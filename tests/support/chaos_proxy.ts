@@ -3,6 +3,7 @@
 // first `cuts` connections long enough to reach their cut point. Everything else passes through.
 
 import { prng } from "./prng.ts";
+import { writeAll } from "../../src/bytes.ts";
 
 export interface ChaosOptions {
   /** Target `host:port`. */
@@ -94,9 +95,4 @@ export class ChaosProxy {
     this.#closeQuietly(server);
     await upstream;
   }
-}
-
-async function writeAll(conn: Deno.TcpConn, bytes: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
 }

@@ -4,6 +4,7 @@
 import type { Env } from "../context.ts";
 import { ContreeError } from "../errors.ts";
 import { IniFile } from "./ini.ts";
+import { writePrivateFile } from "../files.ts";
 
 export const DEFAULT_IAM_URL = "https://api.tokenfactory.nebius.com/sandboxes";
 export const PROFILE_PREFIX = "profile:";
@@ -207,21 +208,6 @@ export class ProfileStore {
   /** Writes auth.ini atomically with mode 0600 (cli.ini is never written). */
   async save(): Promise<void> {
     await writePrivateFile(this.paths.authFile, this.auth.toString());
-  }
-}
-
-/** Writes `text` to `path` via a 0600 temp file and a rename, so a crash never leaves half a file. */
-export async function writePrivateFile(path: string, text: string): Promise<void> {
-  const dir = path.slice(0, Math.max(path.lastIndexOf("/"), 0)) || ".";
-  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-  const temp = `${path}.${Deno.pid}.tmp`;
-  try {
-    await Deno.writeTextFile(temp, text, { mode: 0o600 });
-    if (Deno.build.os !== "windows") await Deno.chmod(temp, 0o600);
-    await Deno.rename(temp, path);
-  } catch (error) {
-    await Deno.remove(temp).catch(() => {});
-    throw new ContreeError(`Cannot write ${path}: ${(error as Error).message}`);
   }
 }
 

@@ -10,7 +10,8 @@
 //   server.log             the log of a detached server
 
 import type { App } from "../cli/app.ts";
-import { contreeHome, ProfileStore, writePrivateFile } from "../config/profiles.ts";
+import { contreeHome, ProfileStore } from "../config/profiles.ts";
+import { writePrivateFile } from "../files.ts";
 import type { Env } from "../context.ts";
 import { ContreeError } from "../errors.ts";
 import { WriterSink } from "../io.ts";

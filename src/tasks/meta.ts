@@ -7,6 +7,7 @@
 import { loadYaml } from "../deps.ts";
 import { ContreeError } from "../errors.ts";
 import { assertPathSafe } from "./paths.ts";
+import { writeFileAtomic } from "../files.ts";
 
 export type MetaDict = Record<string, unknown>;
 
@@ -95,18 +96,6 @@ export async function readTaskMeta(metaDir: string, taskId: string): Promise<Met
   return meta;
 }
 
-/** Writes `text` to a temp file beside `path`, then renames it over `path`. */
-export async function writeAtomic(path: string, text: string): Promise<void> {
-  const temp = `${path}.${Deno.pid}.tmp`;
-  try {
-    await Deno.writeTextFile(temp, text);
-    await Deno.rename(temp, path);
-  } catch (error) {
-    await Deno.remove(temp).catch(() => {});
-    throw new ContreeError(`Cannot write ${path}: ${(error as Error).message}`);
-  }
-}
-
 /**
  * Splits `meta` into the dossier JSON (the identity triple, empty values omitted, values as
  * strings) and the bookkeeping YAML (the rest), creating the meta dir. Each file is replaced
@@ -126,8 +115,8 @@ export async function writeTaskMeta(dossier: string, meta: MetaDict): Promise<vo
   }
   await Deno.mkdir(metaDir, { recursive: true });
   const YAML = await loadYaml();
-  await writeAtomic(dossier, JSON.stringify(wire, null, 2) + "\n");
-  await writeAtomic(yaml, YAML.stringify(rest));
+  await writeFileAtomic(dossier, JSON.stringify(wire, null, 2) + "\n");
+  await writeFileAtomic(yaml, YAML.stringify(rest));
 }
 
 /**

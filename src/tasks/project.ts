@@ -15,7 +15,7 @@
 
 import { loadYaml } from "../deps.ts";
 import { ContreeError, UsageError } from "../errors.ts";
-import { writeAtomic } from "./meta.ts";
+import { writeFileAtomic } from "../files.ts";
 import { CATEGORY_NAMES } from "./naming.ts";
 import {
   defaultTasksRoot,
@@ -300,6 +300,6 @@ export async function createProject(
     }
   }
   await Deno.mkdir(projectDir(roots, name), { recursive: true });
-  await writeAtomic(file, (await loadYaml()).stringify(document));
+  await writeFileAtomic(file, (await loadYaml()).stringify(document));
   return config;
 }

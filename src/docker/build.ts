@@ -287,21 +287,30 @@ class Builder {
 
   /** Global ARGs (before the first FROM): values for FROM lines and re-declarations. */
   declareGlobals(args: ArgInstruction[]): void {
+    const lookup = (name: string) => this.#globalArgs.get(name);
     for (const ins of args) {
       for (const arg of ins.args) {
-        let value: string | undefined;
-        if (this.buildArgs.has(arg.name)) {
-          value = this.buildArgs.get(arg.name);
-          this.#usedArgs.add(arg.name);
-        } else if (arg.defaultValue !== undefined) {
-          value = this.atSync(
-            ins.line,
-            () => this.expand(arg.defaultValue!, (n) => this.#globalArgs.get(n)),
-          );
-        }
-        this.#globalArgs.set(arg.name, value);
+        this.#globalArgs.set(arg.name, this.argValue(ins.line, arg, lookup, undefined));
       }
     }
+  }
+
+  /**
+   * The value of an ARG declaration: a --build-arg wins (and counts as used), else its default
+   * expanded with `lookup`, else `fallback`.
+   */
+  argValue(
+    line: number,
+    arg: ArgInstruction["args"][number],
+    lookup: (name: string) => string | undefined,
+    fallback: string | undefined,
+  ): string | undefined {
+    if (this.buildArgs.has(arg.name)) {
+      this.#usedArgs.add(arg.name);
+      return this.buildArgs.get(arg.name);
+    }
+    if (arg.defaultValue === undefined) return fallback;
+    return this.atSync(line, () => this.expand(arg.defaultValue!, lookup));
   }
 
   fromRef(stage: Stage): string {
@@ -406,14 +415,10 @@ class Builder {
     switch (ins.kind) {
       case "ARG":
         for (const arg of ins.args) {
-          let value: string | undefined;
-          if (this.buildArgs.has(arg.name)) {
-            value = this.buildArgs.get(arg.name);
-            this.#usedArgs.add(arg.name);
-          } else if (arg.defaultValue !== undefined) {
-            value = this.atSync(ins.line, () => this.expand(arg.defaultValue!, state.lookup));
-          } else value = this.#globalArgs.get(arg.name);
-          state.args.set(arg.name, value);
+          state.args.set(
+            arg.name,
+            this.argValue(ins.line, arg, state.lookup, this.#globalArgs.get(arg.name)),
+          );
         }
         return;
       case "ENV": {

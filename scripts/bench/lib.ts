@@ -2,6 +2,7 @@
 // contree/curl command lines, and the markdown report every bench prints.
 
 import { parseArgs } from "node:util";
+import { networkEnv } from "../child_env.ts";
 import { COMPILE_PERMISSIONS } from "../permissions.ts";
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
@@ -163,6 +164,7 @@ export function contreeArgv(args: readonly string[]): string[] {
 /** The environment contree runs with in benches: PATH, HOME, a bench CONTREE_HOME, no colour. */
 export function contreeEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {
+    ...networkEnv(),
     PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
     HOME: Deno.env.get("HOME") ?? "/tmp",
     NO_COLOR: "1",

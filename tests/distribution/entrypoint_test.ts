@@ -7,6 +7,7 @@
 // need a command another area is still writing (`ps`, `run`) enable themselves once the command
 // is in the tree and print a SKIP line until then.
 
+import { networkEnv } from "../../scripts/child_env.ts";
 import { COMPILE_PERMISSIONS } from "../../scripts/permissions.ts";
 import { App } from "../../src/cli/app.ts";
 import { authList } from "../../src/config/auth.ts";
@@ -23,7 +24,11 @@ const commands = await topLevelCommands();
 
 /** PATH and the API settings only (plus deno's own cache location, which is not ours). */
 function entrypointEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...extra };
+  const env: Record<string, string> = {
+    ...networkEnv(),
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    ...extra,
+  };
   const denoDir = Deno.env.get("DENO_DIR");
   if (denoDir) env.DENO_DIR = denoDir;
   return env;

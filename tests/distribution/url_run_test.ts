@@ -3,6 +3,7 @@
 // The cwd and HOME are empty temporary directories; DENO_DIR is fresh (downloaded modules do
 // not pile up in the machine's cache) but shares the machine's npm cache to stay fast.
 
+import { networkEnv } from "../../scripts/child_env.ts";
 import { RELEASE_VERSION } from "../../src/version.ts";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { collect, denoCacheDirs, type Exited, serveRepository } from "./helpers.ts";
@@ -20,6 +21,7 @@ async function withSandbox(body: (sandbox: Sandbox, url: string) => Promise<void
     for (const dir of ["cwd", "home", "deno"]) await Deno.mkdir(`${root}/${dir}`);
     await Deno.symlink(npmCache, `${root}/deno/npm`);
     const env = {
+      ...networkEnv(),
       PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
       HOME: `${root}/home`,
       DENO_DIR: `${root}/deno`,

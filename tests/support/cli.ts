@@ -1,6 +1,7 @@
 // Runs contree as a real subprocess (`deno run -A main.ts …`) with an isolated environment:
 // a temporary CONTREE_HOME, no inherited CONTREE_*/NEBIUS_* variables, no colours.
 
+import { networkEnv } from "../../scripts/child_env.ts";
 import { COMPILE_PERMISSIONS } from "../../scripts/permissions.ts";
 
 export const MAIN = new URL("../../main.ts", import.meta.url).pathname;
@@ -24,9 +25,10 @@ export async function tempHome(): Promise<{ home: string; cleanup: () => Promise
   return { home, cleanup: () => Deno.remove(home, { recursive: true }).catch(() => {}) };
 }
 
-/** The environment a test subprocess gets: PATH and HOME only, plus `extra`. */
+/** The environment a test subprocess gets: PATH, HOME and the network settings, plus `extra`. */
 export function isolatedEnv(extra: Record<string, string> = {}): Record<string, string> {
   const base: Record<string, string> = {
+    ...networkEnv(),
     PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
     HOME: Deno.env.get("HOME") ?? "/tmp",
     NO_COLOR: "1",

@@ -1,15 +1,11 @@
 // The injected context every piece of logic receives: IO, environment, clock, logger,
 // fetch and the interrupt signal. `main` builds the real one; tests build fakes.
 
+import type { Env } from "./env.ts";
 import { Interrupted } from "./errors.ts";
 import { processStdio, type Sink, type Source } from "./io.ts";
 import { Logger } from "./log.ts";
 import { streamMode } from "./style.ts";
-
-export interface Env {
-  get(name: string): string | undefined;
-  toObject(): Record<string, string>;
-}
 
 export interface Clock {
   /** Wall clock, epoch milliseconds. */
@@ -40,13 +36,6 @@ export interface Context {
   fetch: typeof fetch;
   /** Aborted with an `Interrupted` reason on SIGINT/SIGTERM. */
   signal: AbortSignal;
-}
-
-export function envFromRecord(record: Record<string, string>): Env {
-  return {
-    get: (name) => record[name],
-    toObject: () => ({ ...record }),
-  };
 }
 
 export const systemClock: Clock = {

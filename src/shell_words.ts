@@ -41,8 +41,9 @@ export function splitShellWords(text: string): string[] {
   return words;
 }
 
-/** `word` quoted for a POSIX shell, unchanged when it needs no quoting. */
+/** `word` quoted for a POSIX shell as Python's shlex.quote does (unchanged when it is safe). */
 export function shellQuote(word: string): string {
-  if (/^[A-Za-z0-9_+\-.,:@%/=]+$/.test(word)) return word;
-  return `'${word.replaceAll("'", `'\\''`)}'`;
+  if (word === "") return "''";
+  if (/^[\w@%+=:,./-]+$/.test(word)) return word;
+  return `'${word.replaceAll("'", `'"'"'`)}'`;
 }

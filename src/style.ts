@@ -1,6 +1,6 @@
 // ANSI styling that honours NO_COLOR and FORCE_COLOR.
 
-import type { Env } from "./context.ts";
+import type { Env } from "./env.ts";
 
 /**
  * How a stream should be treated: `tty` drives TTY-only behaviour (table fitting, progress),

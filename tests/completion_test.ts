@@ -11,7 +11,7 @@
 import { completionScript, type Shell, SHELLS } from "../src/cli/completion.ts";
 import { buildProgram } from "../src/cli/program.ts";
 import { configPaths, ProfileStore } from "../src/config/profiles.ts";
-import { envFromRecord } from "../src/context.ts";
+import { envFromRecord } from "../src/env.ts";
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { runCli, tempHome } from "./support/cli.ts";
 

@@ -1,6 +1,6 @@
 import { IniFile } from "../src/config/ini.ts";
 import { configPaths, contreeHome, DEFAULT_IAM_URL, ProfileStore } from "../src/config/profiles.ts";
-import { envFromRecord } from "../src/context.ts";
+import { envFromRecord } from "../src/env.ts";
 import { pagePlan, paginate } from "../src/api/paginate.ts";
 import { assert, assertEquals, assertThrows } from "./support/assert.ts";
 

@@ -8,8 +8,8 @@ import {
   buildSpawnRequest,
   parseEnvPairs,
   type RunPayloadInput,
-  shellQuote,
 } from "../src/operations/payload.ts";
+import { shellQuote } from "../src/shell_words.ts";
 import { sanitizeTerminalText } from "../src/operations/sanitize.ts";
 import { MemorySink } from "../src/io.ts";
 import { Logger } from "../src/log.ts";

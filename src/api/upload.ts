@@ -8,8 +8,8 @@
 //  3. Else `POST /files` with the file streamed from disk (a fresh stream per attempt).
 
 import { ContreeError } from "../errors.ts";
-import { normalizeSandboxPath } from "../session/paths.ts";
-import type { SessionStore } from "../session/store.ts";
+import { normalizeSandboxPath } from "../sandbox_path.ts";
+import type { ImageCache } from "../cache.ts";
 import { NAMESPACE_URL, uuidv5 } from "../uuid.ts";
 import type { ContreeClient } from "./client.ts";
 import { mapLimit } from "../parallel.ts";
@@ -122,17 +122,17 @@ export function absoluteHostPath(cwd: string, path: string): string {
 /** Makes one host file available on the server; returns its file UUID. */
 export async function ensureFile(
   client: FileApi,
-  store: SessionStore | undefined,
+  cache: ImageCache | undefined,
   path: string,
   options: EnsureOptions = {},
 ): Promise<EnsuredFile> {
   const absolutePath = absoluteHostPath(options.cwd ?? Deno.cwd(), path);
   const stat = await statFile(absolutePath, path);
-  const useCache = (options.localCache ?? true) && store !== undefined;
+  const useCache = (options.localCache ?? true) && cache !== undefined;
   const cacheKind = await localFileCacheKind(absolutePath, stat);
   const now = client.clock.now();
   if (useCache) {
-    const cached = store.cacheGet<LocalFileRecord>("", cacheKind);
+    const cached = cache.get<LocalFileRecord>("", cacheKind);
     if (
       cached && typeof cached.uuid === "string" && typeof cached.uploaded_at === "number" &&
       now - cached.uploaded_at * 1000 < LOCAL_FILE_TTL_MS
@@ -156,7 +156,7 @@ export async function ensureFile(
   }
   if (useCache) {
     const record: LocalFileRecord = { uuid, uploaded_at: now / 1000, local_path: absolutePath };
-    store.cacheSet("", cacheKind, record);
+    cache.set("", cacheKind, record);
   }
   return { path, absolutePath, uuid, sha256, outcome };
 }
@@ -164,13 +164,13 @@ export async function ensureFile(
 /** ensureFile for many files with `concurrency` workers; results in input order. */
 export async function ensureFiles(
   client: FileApi,
-  store: SessionStore | undefined,
+  cache: ImageCache | undefined,
   paths: readonly string[],
   options: EnsureOptions & { concurrency?: number } = {},
 ): Promise<EnsuredFile[]> {
   return await mapLimit(
     paths,
     options.concurrency ?? 8,
-    (path) => ensureFile(client, store, path, options),
+    (path) => ensureFile(client, cache, path, options),
   );
 }

@@ -5,7 +5,7 @@ import { Argument } from "../deps.ts";
 import type { Row } from "../output/formatter.ts";
 import { MANUAL_SECTIONS, MANUAL_TITLE, type ManualSection } from "./agent_manual.ts";
 import type { App } from "./app.ts";
-import type { RootCommand, Runner } from "./program.ts";
+import type { RootCommand, Runner } from "./root.ts";
 
 export const AGENT_NOTE =
   "Agents: read `contree agent` first (workflow, sessions, safety, output formats).";

@@ -1,8 +1,9 @@
 // `contree auth`: profiles and credentials.
 
-import { authList, authLogin, authRemove, authUse } from "../config/auth.ts";
+import { authList, authLogin, authRemove, authUse } from "../auth/commands.ts";
 import { Option } from "../deps.ts";
-import type { RootCommand, Runner } from "./program.ts";
+import type { RootCommand, Runner } from "./root.ts";
+import { authDeps } from "./wiring.ts";
 
 export function registerAuth(program: RootCommand, run: Runner): void {
   const auth = program
@@ -20,7 +21,7 @@ export function registerAuth(program: RootCommand, run: Runner): void {
     .option("-y, --force", "overwrite an existing profile without asking")
     .action((options) =>
       run((app) =>
-        authLogin(app, {
+        authLogin(authDeps(app), {
           ...options,
           profile: options.profile ?? app.globals.profile ?? "default",
           force: options.force === true,
@@ -33,14 +34,16 @@ export function registerAuth(program: RootCommand, run: Runner): void {
     .aliases(["ls", "profiles"])
     .description("list profiles and check which ones work (2 s probe each, in parallel)")
     .option("-O, --offline", "do not probe the servers")
-    .action((options) => run((app) => authList(app, { offline: options.offline === true })));
+    .action((options) =>
+      run((app) => authList(authDeps(app), { offline: options.offline === true }))
+    );
 
   auth
     .command("use")
     .alias("switch")
     .description("make a profile the active one")
     .argument("<name>", "profile name")
-    .action((name) => run((app) => authUse(app, name)));
+    .action((name) => run((app) => authUse(authDeps(app), name)));
 
   auth
     .command("remove")
@@ -48,5 +51,7 @@ export function registerAuth(program: RootCommand, run: Runner): void {
     .description("remove a profile and its session database")
     .argument("<name>", "profile name")
     .option("-y, --force", "do not ask for confirmation")
-    .action((name, options) => run((app) => authRemove(app, name, options.force === true)));
+    .action((name, options) =>
+      run((app) => authRemove(authDeps(app), name, options.force === true))
+    );
 }

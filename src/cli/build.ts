@@ -1,8 +1,9 @@
 // `contree build` (`bd`): build an image from a Dockerfile, RUN output streamed live.
 
 import { Option } from "../deps.ts";
+import { imageCache } from "../session/adapters.ts";
 import { collect, intAtLeast } from "./parse.ts";
-import type { RootCommand, Runner } from "./program.ts";
+import type { RootCommand, Runner } from "./root.ts";
 
 export function registerBuild(program: RootCommand, run: Runner): void {
   program
@@ -41,10 +42,12 @@ export function registerBuild(program: RootCommand, run: Runner): void {
     .action((context, flags) =>
       run(async (app) => {
         const { buildCommand } = await import("../docker/build.ts");
+        const store = await app.store();
         return await buildCommand({
           ctx: app.ctx,
           client: app.client(),
-          store: await app.store(),
+          layers: store,
+          cache: imageCache(store),
           format: app.globals.format,
           output: () => app.output({ head: ["image", "tag", "session"] }),
           concurrency: app.concurrency(),

@@ -1,13 +1,13 @@
 // `contree cd`: the session's working directory inside the image.
 
 import { cdCommand } from "../session/cd_cmd.ts";
-import { withSessionErrors } from "../session/report.ts";
-import type { RootCommand, Runner } from "./program.ts";
+import type { RootCommand, Runner } from "./root.ts";
+import { sessionHandler } from "./wiring.ts";
 
 export function registerCd(program: RootCommand, run: Runner): void {
   program
     .command("cd")
     .description("change the session's working directory (checked in the image); no PATH prints it")
     .argument("[path]", "directory, absolute or relative to the current one")
-    .action((path) => run((app) => withSessionErrors(app, () => cdCommand(app, path))));
+    .action((path) => run(sessionHandler((deps) => cdCommand(deps, path))));
 }

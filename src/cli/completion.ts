@@ -4,7 +4,7 @@ import { fishScript } from "../completion/fish.ts";
 import { commandModel } from "../completion/model.ts";
 import { bashScript, zshScript } from "../completion/posix.ts";
 import { Argument } from "../deps.ts";
-import type { RootCommand, Runner } from "./program.ts";
+import type { RootCommand, Runner } from "./root.ts";
 
 export const SHELLS = ["bash", "zsh", "fish"] as const;
 export type Shell = typeof SHELLS[number];

@@ -2,8 +2,8 @@
 
 import { Option } from "../deps.ts";
 import { envCommand } from "../session/env_cmd.ts";
-import { withSessionErrors } from "../session/report.ts";
-import type { RootCommand, Runner } from "./program.ts";
+import type { RootCommand, Runner } from "./root.ts";
+import { sessionHandler } from "./wiring.ts";
 
 export function registerEnv(program: RootCommand, run: Runner): void {
   program
@@ -13,11 +13,10 @@ export function registerEnv(program: RootCommand, run: Runner): void {
     .option("-U, --delete", "unset the given keys")
     .addOption(new Option("--rm", "same as --delete").hideHelp())
     .action((args, options) =>
-      run((app) =>
-        withSessionErrors(
-          app,
-          () => envCommand(app, { args, unset: options.delete === true || options.rm === true }),
-        )
+      run(
+        sessionHandler((deps) =>
+          envCommand(deps, { args, unset: options.delete === true || options.rm === true })
+        ),
       )
     );
 }

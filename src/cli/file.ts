@@ -2,8 +2,8 @@
 
 import { positiveInt } from "./parse.ts";
 import { fileCopy, fileEdit, fileList } from "../session/file_cmd.ts";
-import { withSessionErrors } from "../session/report.ts";
-import type { RootCommand, Runner } from "./program.ts";
+import type { RootCommand, Runner } from "./root.ts";
+import { sessionHandler } from "./wiring.ts";
 
 export function registerFile(program: RootCommand, run: Runner): void {
   const file = program
@@ -17,16 +17,14 @@ export function registerFile(program: RootCommand, run: Runner): void {
     .description("edit a file of the session image locally and stage the result")
     .argument("<path>", "path inside the sandbox (relative to the session cwd)")
     .option("-E, --editor <cmd>", "editor command (default: $EDITOR, [cli] editor, vim, nano, vi)")
-    .action((path, options) =>
-      run((app) => withSessionErrors(app, () => fileEdit(app, path, options.editor)))
-    );
+    .action((path, options) => run(sessionHandler((deps) => fileEdit(deps, path, options.editor))));
 
   file
     .command("cp")
     .description("upload a host file and stage it at DEST for the next run")
     .argument("<src>", "host file")
     .argument("<dest>", "path inside the sandbox (relative to the session cwd)")
-    .action((src, dest) => run((app) => withSessionErrors(app, () => fileCopy(app, src, dest))));
+    .action((src, dest) => run(sessionHandler((deps) => fileCopy(deps, src, dest))));
 
   file
     .command("ls")
@@ -37,17 +35,13 @@ export function registerFile(program: RootCommand, run: Runner): void {
     .option("--limit <n>", "show at most N files", positiveInt, 1000)
     .option("-q, --quiet", "only uuid, sha256 and source")
     .action((options) =>
-      run((app) =>
-        withSessionErrors(
-          app,
-          () =>
-            fileList(app, {
-              since: options.since,
-              until: options.until,
-              limit: options.limit,
-              quiet: options.quiet === true,
-            }),
-        )
-      )
+      run(sessionHandler((deps) =>
+        fileList(deps, {
+          since: options.since,
+          until: options.until,
+          limit: options.limit,
+          quiet: options.quiet === true,
+        })
+      ))
     );
 }

@@ -8,8 +8,8 @@ import { importImages } from "../images/import_cmd.ts";
 import { DEFAULT_IMAGE_LIMIT, listImages } from "../images/list.ts";
 import type { App } from "./app.ts";
 import { positiveInt } from "./parse.ts";
-import type { RootCommand, Runner } from "./program.ts";
-import { prompt } from "./prompt.ts";
+import type { RootCommand, Runner } from "./root.ts";
+import { prompt } from "../prompt.ts";
 import { timeFilter } from "./wiring.ts";
 
 interface ListFlags {

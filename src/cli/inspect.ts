@@ -7,9 +7,10 @@ import { catCommand } from "../inspect/cat.ts";
 import { cpCommand } from "../inspect/cp.ts";
 import type { InspectDeps } from "../inspect/deps.ts";
 import { lsCommand } from "../inspect/ls.ts";
+import { imageCache } from "../session/adapters.ts";
 import { withSessionErrors } from "../session/report.ts";
 import type { App } from "./app.ts";
-import type { RootCommand, Runner } from "./program.ts";
+import type { RootCommand, Runner } from "./root.ts";
 
 const IMAGE_HELP = "read this image (UUID, tag:NAME, NAME) instead of the session's";
 
@@ -19,13 +20,7 @@ export function inspectDeps(app: App): InspectDeps {
     client: app.client(),
     format: app.globals.format,
     output: (order) => app.output(order),
-    cache: async () => {
-      const store = await app.store();
-      return {
-        get: (image, kind) => store.cacheGet(image, kind),
-        set: (image, kind, value) => store.cacheSet(image, kind, value),
-      };
-    },
+    cache: async () => imageCache(await app.store()),
     locate: async (path, image) => {
       const store = await app.store();
       const key = await app.sessionKey();
@@ -45,7 +40,7 @@ export function registerInspect(program: RootCommand, run: Runner): void {
     .option("--image <image>", IMAGE_HELP)
     .action((path, flags) =>
       run((app) =>
-        withSessionErrors(app, () => lsCommand(inspectDeps(app), { path, image: flags.image }))
+        withSessionErrors(app.ctx, () => lsCommand(inspectDeps(app), { path, image: flags.image }))
       )
     );
 
@@ -56,7 +51,7 @@ export function registerInspect(program: RootCommand, run: Runner): void {
     .option("--image <image>", IMAGE_HELP)
     .action((path, flags) =>
       run((app) =>
-        withSessionErrors(app, () => catCommand(inspectDeps(app), { path, image: flags.image }))
+        withSessionErrors(app.ctx, () => catCommand(inspectDeps(app), { path, image: flags.image }))
       )
     );
 
@@ -69,7 +64,7 @@ export function registerInspect(program: RootCommand, run: Runner): void {
     .action((path, dest, flags) =>
       run((app) =>
         withSessionErrors(
-          app,
+          app.ctx,
           () => cpCommand(inspectDeps(app), { path, dest, image: flags.image }),
         )
       )

@@ -7,7 +7,8 @@ import { CommanderError } from "../deps.ts";
 import { ContreeError, Exit, ExitCode, isBrokenPipe } from "../errors.ts";
 import { userAgent } from "../version.ts";
 import { App, type GlobalOptions } from "./app.ts";
-import { buildProgram, type Handler, type RootCommand } from "./program.ts";
+import { buildProgram } from "./program.ts";
+import type { Handler, RootCommand } from "./root.ts";
 
 type AnyCommand = RootCommand["commands"][number];
 

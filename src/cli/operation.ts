@@ -10,7 +10,7 @@ import {
   waitOperations,
 } from "../operations/namespace.ts";
 import { intAtLeast } from "./parse.ts";
-import type { RootCommand, Runner } from "./program.ts";
+import type { RootCommand, Runner } from "./root.ts";
 import { namespaceDeps, timeFilter } from "./wiring.ts";
 
 const STATUS_CHOICES = Object.entries(STATUS_LETTERS).flat();

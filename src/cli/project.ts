@@ -2,7 +2,7 @@
 // The command bodies live in project_actions.ts and are loaded when a project command runs.
 
 import { nonNegativeInt } from "./parse.ts";
-import type { RootCommand, Runner } from "./program.ts";
+import type { RootCommand, Runner } from "./root.ts";
 
 const actions = () => import("./project_actions.ts");
 

@@ -3,7 +3,7 @@
 import { Option } from "../deps.ts";
 import { runCommand, type RunOptions } from "../operations/run.ts";
 import { collect, intAtLeast } from "./parse.ts";
-import type { RootCommand, Runner } from "./program.ts";
+import type { RootCommand, Runner } from "./root.ts";
 import { runDeps } from "./wiring.ts";
 
 export function registerRun(program: RootCommand, run: Runner): void {

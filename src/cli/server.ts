@@ -3,7 +3,7 @@
 import { InvalidArgumentError, Option } from "../deps.ts";
 import { DEFAULT_CONCURRENCY, DEFAULT_KEEPALIVE_MS, DEFAULT_PORT } from "../server/defaults.ts";
 import { nonNegativeInt, positiveInt } from "./parse.ts";
-import type { RootCommand, Runner } from "./program.ts";
+import type { RootCommand, Runner } from "./root.ts";
 
 /** A TCP port: 0–65535 (0 = any free port). */
 function port(value: string): number {
@@ -15,7 +15,7 @@ function port(value: string): number {
 }
 
 /** The server code is loaded only by `contree server …` (keeps other commands' start-up fast). */
-const control = () => import("../server/control.ts");
+const control = () => import("./server_control.ts");
 
 const HOME_HELP = "server home (default: $CONTREE_SERVER_HOME, else $CONTREE_HOME/server)";
 

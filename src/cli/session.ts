@@ -1,7 +1,6 @@
 // `contree session` (alias `s`): sessions, branches and history.
 
 import { Option } from "../deps.ts";
-import { withSessionErrors } from "../session/report.ts";
 import {
   sessionBranch,
   sessionCheckout,
@@ -13,22 +12,23 @@ import {
   sessionWait,
 } from "../session/session_cmd.ts";
 import { showSession } from "../session/use_cmd.ts";
-import type { App } from "./app.ts";
 import { positiveInt } from "./parse.ts";
-import type { Handler, RootCommand, Runner } from "./program.ts";
+import type { SessionDeps } from "../session/deps.ts";
+import type { RootCommand, Runner } from "./root.ts";
+import { sessionHandler } from "./wiring.ts";
 
 const REF_HELP = "operation UUIDs or history references (HEAD, HEAD~N, @, @N, @-N, @+N, :N, N)";
 
 export function registerSession(program: RootCommand, run: Runner): void {
-  const runSession = (handler: Handler) =>
-    run((app: App) => withSessionErrors(app, async () => await handler(app)));
+  const runSession = (body: (deps: SessionDeps) => Promise<number | void>) =>
+    run(sessionHandler(body));
 
   const session = program
     .command("session")
     .alias("s")
     .description("sessions: history, branches, rollback; without a subcommand, the current one")
     .action(() =>
-      runSession(async (app) => showSession(app, await app.store(), await app.sessionKey()))
+      runSession(async (deps) => showSession(deps, await deps.store(), await deps.sessionKey()))
     );
 
   session
@@ -36,13 +36,13 @@ export function registerSession(program: RootCommand, run: Runner): void {
     .alias("ls")
     .description("list sessions, most recently updated first")
     .option("--filter <text>", "only keys containing TEXT")
-    .action((options) => runSession((app) => sessionList(app, { filter: options.filter })));
+    .action((options) => runSession((deps) => sessionList(deps, { filter: options.filter })));
 
   session
     .command("use")
     .description("continue this session from another session's current image")
     .argument("<name>", "session key (or its unique suffix)")
-    .action((name) => runSession((app) => sessionUse(app, name)));
+    .action((name) => runSession((deps) => sessionUse(deps, name)));
 
   session
     .command("branch")
@@ -54,8 +54,8 @@ export function registerSession(program: RootCommand, run: Runner): void {
     .addOption(new Option("--rm", "same as --delete").hideHelp())
     .option("--prune", "delete the detached-* and disposable-* branches")
     .action((name, options) =>
-      runSession((app) =>
-        sessionBranch(app, {
+      runSession((deps) =>
+        sessionBranch(deps, {
           name,
           from: options.from,
           delete: options.delete === true || options.rm === true,
@@ -69,7 +69,7 @@ export function registerSession(program: RootCommand, run: Runner): void {
     .alias("co")
     .description("switch the active branch")
     .argument("<branch>", "branch name")
-    .action((branch) => runSession((app) => sessionCheckout(app, branch)));
+    .action((branch) => runSession((deps) => sessionCheckout(deps, branch)));
 
   session
     .command("rollback")
@@ -79,14 +79,14 @@ export function registerSession(program: RootCommand, run: Runner): void {
         "or a reference such as HEAD~2",
     )
     .argument("[target]", "where to go", "-1")
-    .action((target) => runSession((app) => sessionRollback(app, target)));
+    .action((target) => runSession((deps) => sessionRollback(deps, target)));
 
   session
     .command("forward")
     .alias("fw")
     .description("move the active branch forward N entries (newest child each time)")
     .argument("[n]", "steps", "1")
-    .action((n) => runSession((app) => sessionRollback(app, `+${n.replace(/^\+/, "")}`)));
+    .action((n) => runSession((deps) => sessionRollback(deps, `+${n.replace(/^\+/, "")}`)));
 
   session
     .command("show")
@@ -99,8 +99,8 @@ export function registerSession(program: RootCommand, run: Runner): void {
     .option("--since <when>", "created after: a date, HH:MM, or an interval ago (1h30m, 2d)")
     .option("--until <when>", "created before (same syntax as --since)")
     .action((name, options) =>
-      runSession((app) =>
-        sessionShow(app, {
+      runSession((deps) =>
+        sessionShow(deps, {
           name,
           all: options.all === true,
           kind: options.kind,
@@ -118,12 +118,12 @@ export function registerSession(program: RootCommand, run: Runner): void {
         "advancing the session on success",
     )
     .argument("[refs...]", REF_HELP)
-    .action((refs) => runSession((app) => sessionWait(app, refs)));
+    .action((refs) => runSession((deps) => sessionWait(deps, refs)));
 
   session
     .command("prune")
     .description("delete the detached-* and disposable-* branches (same as branch --prune)")
-    .action(() => runSession((app) => sessionBranch(app, { delete: false, prune: true })));
+    .action(() => runSession((deps) => sessionBranch(deps, { delete: false, prune: true })));
 
   session
     .command("delete")
@@ -132,6 +132,6 @@ export function registerSession(program: RootCommand, run: Runner): void {
     .argument("<keys...>", "session keys (or unique suffixes)")
     .option("-y, --force", "do not ask for confirmation")
     .action((keys, options) =>
-      runSession((app) => sessionDelete(app, keys, options.force === true))
+      runSession((deps) => sessionDelete(deps, keys, options.force === true))
     );
 }

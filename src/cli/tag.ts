@@ -3,7 +3,7 @@
 import { resolveImageRef } from "../api/image_ref.ts";
 import { Option } from "../deps.ts";
 import { tagCommand } from "../images/tag.ts";
-import type { RootCommand, Runner } from "./program.ts";
+import type { RootCommand, Runner } from "./root.ts";
 
 export function registerTag(program: RootCommand, run: Runner): void {
   program

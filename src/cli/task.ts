@@ -5,7 +5,7 @@ import { Option } from "../deps.ts";
 import { DEFAULT_WAIT_TIMEOUT_SECONDS } from "../tasks/podman.ts";
 import { MODES, STATUSES } from "../tasks/state.ts";
 import { nonNegativeInt, positiveInt } from "./parse.ts";
-import type { RootCommand, Runner } from "./program.ts";
+import type { RootCommand, Runner } from "./root.ts";
 
 const actions = () => import("./task_actions.ts");
 

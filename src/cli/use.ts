@@ -1,8 +1,8 @@
 // `contree use` (alias `ci`): start or continue a session at an image.
 
-import { withSessionErrors } from "../session/report.ts";
 import { useCommand } from "../session/use_cmd.ts";
-import type { RootCommand, Runner } from "./program.ts";
+import type { RootCommand, Runner } from "./root.ts";
+import { sessionHandler } from "./wiring.ts";
 
 export function registerUse(program: RootCommand, run: Runner): void {
   program
@@ -15,8 +15,6 @@ export function registerUse(program: RootCommand, run: Runner): void {
     .argument("[image]", "image UUID or tag")
     .option("-N, --new", "start a new session with a random key")
     .action((image, options) =>
-      run((app) =>
-        withSessionErrors(app, () => useCommand(app, { image, new: options.new === true }))
-      )
+      run(sessionHandler((deps) => useCommand(deps, { image, new: options.new === true })))
     );
 }

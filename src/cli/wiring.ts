@@ -1,14 +1,18 @@
-// Builds the dependencies of the operation commands from the App: the session store seen
-// through the narrow ports `run` and the operation namespace declare.
+// Builds the narrow ports the command bodies declare (run, the operation namespace, the session
+// commands) from the App: the only place besides the registrars that knows the App.
 
 import { resolveImageRef } from "../api/image_ref.ts";
 import { ensureFiles } from "../api/upload.ts";
 import type { NamespaceDeps, OperationCache } from "../operations/namespace.ts";
 import type { RunDeps } from "../operations/run.ts";
-import { operationCache, runSession } from "../session/adapters.ts";
+import { imageCache, operationCache, runSession } from "../session/adapters.ts";
+import type { AuthDeps } from "../auth/commands.ts";
+import type { SessionDeps } from "../session/deps.ts";
 import { resolveOperationRefsLazily } from "../session/refs.ts";
+import { withSessionErrors } from "../session/report.ts";
 import type { App } from "./app.ts";
-import { formatApiTime, parseTimeFilter } from "./time_filter.ts";
+import type { Handler } from "./root.ts";
+import { formatApiTime, parseTimeFilter } from "../time_filter.ts";
 
 export async function runDeps(app: App): Promise<RunDeps> {
   const store = await app.store();
@@ -22,7 +26,7 @@ export async function runDeps(app: App): Promise<RunDeps> {
     resolveImage: (ref) => resolveImageRef(client, ref),
     async uploadFiles(files) {
       const paths = files.map((file) => file.hostPath);
-      const ensured = await ensureFiles(client, store, paths, {
+      const ensured = await ensureFiles(client, imageCache(store), paths, {
         concurrency: app.concurrency(),
         cwd: app.ctx.cwd,
       });
@@ -43,6 +47,34 @@ export function namespaceDeps(app: App): NamespaceDeps {
     resolveRefs: async (tokens) =>
       resolveOperationRefsLazily(() => app.store(), await app.sessionKey(), tokens),
     concurrency: app.concurrency(),
+  };
+}
+
+export function sessionDeps(app: App): SessionDeps {
+  return {
+    ctx: app.ctx,
+    store: () => app.store(),
+    sessionKey: () => app.sessionKey(),
+    client: () => app.client(),
+    format: app.globals.format,
+    output: (order) => app.output(order),
+    concurrency: app.concurrency(),
+    configuredEditor: app.config.cliDefaults().get("editor"),
+  };
+}
+
+/** A session command body with its port; store refusals are reported as the reference does. */
+export function sessionHandler(body: (deps: SessionDeps) => Promise<number | void>): Handler {
+  return (app) => withSessionErrors(app.ctx, () => body(sessionDeps(app)));
+}
+
+export function authDeps(app: App): AuthDeps {
+  return {
+    ctx: app.ctx,
+    config: app.config,
+    activeProfile: app.profileName(),
+    whoami: (profile, options) => app.clientFor(profile, options).whoami(),
+    output: () => app.output(),
   };
 }
 

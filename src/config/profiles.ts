@@ -1,7 +1,7 @@
 // Profiles in auth.ini / cli.ini (CLI spec §2.2–2.5), read and written so that files written
 // by the reference CLI are read here and the other way round.
 
-import type { Env } from "../context.ts";
+import type { Env } from "../env.ts";
 import { ContreeError } from "../errors.ts";
 import { IniFile } from "./ini.ts";
 import { writePrivateFile } from "../files.ts";

@@ -20,14 +20,15 @@ import {
   followRun,
   OutputSink,
   type OutputTargets,
-  resultImage,
-  runExitCode,
   showCaptured,
 } from "../operations/live_output.ts";
-import { octalMode, shellQuote } from "../operations/payload.ts";
+import { advancedImage, runExitCode } from "../operations/outcome.ts";
+import { octalMode } from "../operations/payload.ts";
+import { shellQuote } from "../shell_words.ts";
 import type { FormatName, Formatter } from "../output/formatter.ts";
-import { normalizeSandboxPath, resolveSandboxPath } from "../session/paths.ts";
-import type { SessionStore } from "../session/store.ts";
+import { normalizeSandboxPath, resolveSandboxPath } from "../sandbox_path.ts";
+import type { ImageCache } from "../cache.ts";
+import type { LayerStore } from "./cache.ts";
 import { buildSessionKey, LayerCache, stepKey } from "./cache.ts";
 import { ExpandError, expandWord, type Lookup } from "./expand.ts";
 import { loadIgnoreFile } from "./ignore.ts";
@@ -42,7 +43,7 @@ import {
   type Stage,
 } from "./parse.ts";
 import { ContextReader, type ResolvedSource, type SourceFile } from "./sources.ts";
-import { archiveStream, extractTar, sniffArchive, type TarMember } from "./tar.ts";
+import { archiveStream, sniffArchive, unpackArchive, type UnpackedMember } from "./tar.ts";
 import { ensureUrlFile, isRemoteUrl } from "./url.ts";
 import {
   type Identity,
@@ -71,7 +72,9 @@ export interface BuildOptions {
 export interface BuildDeps {
   ctx: Context;
   client: ContreeClient;
-  store: SessionStore;
+  /** The build session's history and branches: the step cache. */
+  layers: LayerStore;
+  cache: ImageCache;
   format: FormatName;
   output(): Formatter;
   concurrency: number;
@@ -235,7 +238,7 @@ class Builder {
     readonly sessionKey: string,
     private readonly scratchDir: string,
   ) {
-    this.#layers = new LayerCache(deps.store, sessionKey);
+    this.#layers = new LayerCache(deps.layers, sessionKey);
     // RUN output is the build's log: with a data format on stdout it goes to stderr instead.
     this.#targets = deps.format === "default"
       ? { stdout: deps.ctx.stdout, stderr: deps.ctx.stderr }
@@ -597,7 +600,7 @@ class Builder {
       );
     }
     if (code !== 0) this.fail(line, `RUN failed with exit code ${code}`, code);
-    const image = resultImage(operation);
+    const image = advancedImage(operation);
     if (!image) this.fail(line, `RUN produced no image (operation ${spawned.uuid})`);
     this.#layers.record(key, { image, kind: "run", title, operation: spawned.uuid });
     this.landed(state, image);
@@ -720,7 +723,7 @@ class Builder {
       );
       const paths = [...new Set(uploads.map((p) => p.file.hostPath))];
       if (paths.length === 0) continue;
-      const ensured = await ensureFiles(this.deps.client, this.deps.store, paths, {
+      const ensured = await ensureFiles(this.deps.client, this.deps.cache, paths, {
         concurrency: this.deps.concurrency,
         localCache: !scratch,
         cwd: "/",
@@ -767,13 +770,13 @@ class Builder {
   }
 
   async urlSource(url: string, checksum: string | undefined): Promise<ResolvedSource> {
-    const { ctx, client, store } = this.deps;
+    const { ctx, client, cache } = this.deps;
     const fetched = await ensureUrlFile(
       {
         fetch: ctx.fetch,
         signal: ctx.signal,
         client,
-        store,
+        cache,
         log: ctx.log,
         scratchDir: this.scratchDir,
       },
@@ -808,7 +811,7 @@ class Builder {
       }
       const dir = this.scratch("archive-");
       await Deno.mkdir(dir);
-      const members = await extractTar(await archiveStream(host, kind), dir, group.path);
+      const members = await unpackArchive(await archiveStream(host, kind), dir, group.path);
       out.push(membersToSource(group.path, members, ""));
     }
     return out;
@@ -842,9 +845,9 @@ class Builder {
    * list is kept per (image, path) for as long as local upload records (90 days).
    */
   async archived(image: string, path: string, from: string): Promise<ResolvedSource> {
-    const { client, store } = this.deps;
+    const { client, cache } = this.deps;
     const cacheKind = `build-archive:${path}`;
-    const cached = store.cacheGet<ArchiveRecord>(image, cacheKind);
+    const cached = cache.get<ArchiveRecord>(image, cacheKind);
     if (
       cached && Array.isArray(cached.files) &&
       client.clock.now() - cached.fetched_at * 1000 < LOCAL_FILE_TTL_MS
@@ -862,10 +865,14 @@ class Builder {
     }
     const dir = this.scratch("from-");
     await Deno.mkdir(dir);
-    const members = await extractTar(response.body ?? new Blob().stream(), dir, `${from}:${path}`);
+    const members = await unpackArchive(
+      response.body ?? new Blob().stream(),
+      dir,
+      `${from}:${path}`,
+    );
     const source = membersToSource(path, members, path.replace(/^\/+/, ""));
     const hostPaths = [...new Set(source.files.map((f) => f.hostPath))];
-    const ensured = await ensureFiles(client, store, hostPaths, {
+    const ensured = await ensureFiles(client, cache, hostPaths, {
       concurrency: this.deps.concurrency,
       localCache: false,
       cwd: "/",
@@ -883,7 +890,7 @@ class Builder {
       files,
       skipped: source.skipped,
     };
-    store.cacheSet(image, cacheKind, record);
+    cache.set(image, cacheKind, record);
     return { path, isDir: source.isDir, files, skipped: source.skipped };
   }
 }
@@ -901,7 +908,7 @@ interface ArchiveRecord {
  */
 export function membersToSource(
   shown: string,
-  members: TarMember[],
+  members: UnpackedMember[],
   sourceRel: string,
 ): ResolvedSource {
   const base = sourceRel.split("/").pop() ?? "";

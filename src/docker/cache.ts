@@ -44,9 +44,15 @@ export interface StepRecord {
   operation?: string;
 }
 
+/** What the step cache needs of the session store: one session's history and branches. */
+export type LayerStore = Pick<
+  SessionStore,
+  "branchTip" | "setImage" | "deleteBranch" | "createBranch" | "setImageOnBranch"
+>;
+
 /** Layer branches of one build session. */
 export class LayerCache {
-  constructor(private readonly store: SessionStore, readonly sessionKey: string) {}
+  constructor(private readonly store: LayerStore, readonly sessionKey: string) {}
 
   /** The image a step with this key produced before, if any. */
   lookup(key: string): string | undefined {

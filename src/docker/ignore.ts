@@ -10,28 +10,13 @@
 // Hand-written (about 100 lines) because the npm ports differ from moby in corner cases
 // (`**foo`, `foo/**`) that decide what lands in an image.
 
-import { normalizeSandboxPath } from "../session/paths.ts";
+import { cleanPath, normalizeSandboxPath } from "../sandbox_path.ts";
 
 interface Pattern {
   exclusion: boolean;
   /** The cleaned pattern (for prefix/suffix forms). */
   cleaned: string;
   match: (path: string) => boolean;
-}
-
-/** Go's filepath.Clean for relative slash paths ("" → "."). */
-export function cleanPath(path: string): string {
-  const absolute = path.startsWith("/");
-  const parts: string[] = [];
-  for (const part of path.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") {
-      if (parts.length > 0 && parts[parts.length - 1] !== "..") parts.pop();
-      else if (!absolute) parts.push("..");
-    } else parts.push(part);
-  }
-  const joined = parts.join("/");
-  return absolute ? `/${joined}` : joined || ".";
 }
 
 const REGEX_SPECIAL = new Set([".", "+", "(", ")", "|", "{", "}", "$", "^"]);

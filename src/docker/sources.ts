@@ -5,7 +5,8 @@
 // files only, see docs/BUILD.md).
 
 import { ContreeError } from "../errors.ts";
-import { cleanPath, type IgnoreMatcher } from "./ignore.ts";
+import { cleanPath } from "../sandbox_path.ts";
+import type { IgnoreMatcher } from "./ignore.ts";
 
 export interface SourceFile {
   /** Absolute host path of the content ("" when `uuid` is already known). */

@@ -6,10 +6,11 @@
 import { readTar } from "../tar/read.ts";
 import { ContreeError } from "../errors.ts";
 import { writeAll } from "../bytes.ts";
+import { archiveMemberParts } from "../sandbox_path.ts";
 
 export type MemberType = "file" | "directory" | "symlink" | "other";
 
-export interface TarMember {
+export interface UnpackedMember {
   /** Normalised relative name (`etc/hosts`; "" for the archive root itself). */
   name: string;
   type: MemberType;
@@ -24,33 +25,26 @@ export interface TarMember {
   linkname?: string;
 }
 
-/** A member name without `./`, leading or doubled slashes; undefined when it escapes the root. */
-export function normaliseMemberName(name: string): string | undefined {
-  const parts: string[] = [];
-  for (const part of name.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") {
-      if (parts.length === 0) return undefined;
-      parts.pop();
-    } else parts.push(part);
-  }
-  return parts.join("/");
+/** A member name relative to the archive root (the policy of src/sandbox_path.ts); undefined when refused. */
+function memberName(name: string): string | undefined {
+  const parts = archiveMemberParts(name);
+  return typeof parts === "string" ? undefined : parts.join("/");
 }
 
 /**
  * Extracts a tar stream into `scratchDir` (which must exist) and lists its members in archive
  * order. Hard links become files sharing their target's content.
  */
-export async function extractTar(
+export async function unpackArchive(
   stream: ReadableStream<Uint8Array>,
   scratchDir: string,
   shown: string,
-): Promise<TarMember[]> {
-  const members: TarMember[] = [];
-  const files = new Map<string, TarMember>();
+): Promise<UnpackedMember[]> {
+  const members: UnpackedMember[] = [];
+  const files = new Map<string, UnpackedMember>();
   try {
     for await (const { entry, data } of readTar(stream)) {
-      const name = normaliseMemberName(entry.name);
+      const name = memberName(entry.name);
       if (name === undefined) {
         throw new ContreeError(`${shown}: archive member '${entry.name}' escapes the archive`);
       }
@@ -67,11 +61,11 @@ export async function extractTar(
         } finally {
           file.close();
         }
-        const member: TarMember = { ...base, type: "file", hostPath, size };
+        const member: UnpackedMember = { ...base, type: "file", hostPath, size };
         files.set(name, member);
         members.push(member);
       } else if (entry.type === "hardlink") {
-        const target = files.get(normaliseMemberName(entry.linkname) ?? "");
+        const target = files.get(memberName(entry.linkname) ?? "");
         members.push(
           target
             ? { ...base, type: "file", hostPath: target.hostPath, size: target.size }

@@ -16,7 +16,7 @@ import { uploadVerified } from "../api/upload.ts";
 import type { ContreeClient } from "../api/client.ts";
 import { ContreeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { SessionStore } from "../session/store.ts";
+import type { ImageCache } from "../cache.ts";
 import { userAgent } from "../version.ts";
 import { writeAll } from "../bytes.ts";
 
@@ -38,7 +38,7 @@ export interface UrlDeps {
   fetch: typeof fetch;
   signal?: AbortSignal;
   client: Pick<ContreeClient, "getFile" | "uploadFile" | "log" | "clock">;
-  store?: SessionStore;
+  cache?: ImageCache;
   log: Logger;
   /** A directory for the scratch copy of the body. */
   scratchDir: string;
@@ -187,13 +187,13 @@ class UrlFetcher {
       url: this.url,
       fetched_at: this.deps.client.clock.now() / 1000,
     };
-    this.deps.store?.cacheSet("", `${URL_CACHE_PREFIX}${this.url}`, value);
+    this.deps.cache?.set("", `${URL_CACHE_PREFIX}${this.url}`, value);
   }
 
   async run(): Promise<UrlFile> {
     const { log } = this.deps;
     const filename = urlFilename(this.url);
-    const stored = this.deps.store?.cacheGet<unknown>("", `${URL_CACHE_PREFIX}${this.url}`);
+    const stored = this.deps.cache?.get<unknown>("", `${URL_CACHE_PREFIX}${this.url}`);
     let cached = !this.options.noCache && isRecord(stored) ? stored : undefined;
     if (cached && this.options.checksum && cached.sha256 !== this.options.checksum) {
       cached = undefined;

@@ -2,14 +2,9 @@
 // the immutable-result cache of the session store, and where a path points.
 
 import type { ContreeClient } from "../api/client.ts";
+import type { ImageCache } from "../cache.ts";
 import type { Context } from "../context.ts";
 import type { ColumnOrder, FormatName, Formatter } from "../output/formatter.ts";
-
-/** The `image_cache` table (CLI spec §3.5); images are immutable, so entries never expire. */
-export interface ImageCache {
-  get<T = unknown>(image: string, kind: string): T | undefined;
-  set(image: string, kind: string, value: unknown): void;
-}
 
 /** An image and an absolute path inside it. */
 export interface Location {

@@ -17,8 +17,9 @@
 // permission bits only (no setuid/setgid/sticky); ownership is not restored.
 
 import { ContreeError } from "../errors.ts";
-import { readTar, type TarEntry } from "../tar/read.ts";
+import { readTar, type TarHeader } from "../tar/read.ts";
 import { writeAll } from "../bytes.ts";
+import { archiveMemberParts } from "../sandbox_path.ts";
 
 export class UnsafeArchiveError extends ContreeError {
   constructor(readonly member: string, reason: string) {
@@ -45,11 +46,10 @@ export interface ExtractResult {
 
 const MAX_LINK_HOPS = 40;
 
-/** Normalised components of a member name; refuses absolute names and `..`. */
+/** Normalised components of a member name (the policy of src/sandbox_path.ts), else refused. */
 export function memberParts(name: string): string[] {
-  if (name.startsWith("/")) throw new UnsafeArchiveError(name, "absolute path");
-  const parts = name.split("/").filter((part) => part !== "" && part !== ".");
-  if (parts.includes("..")) throw new UnsafeArchiveError(name, "'..' in the path");
+  const parts = archiveMemberParts(name);
+  if (typeof parts === "string") throw new UnsafeArchiveError(name, parts);
   return parts;
 }
 
@@ -113,7 +113,7 @@ class Extractor {
    * Clears the member's own path. Returns false when there is nothing left to do (the same
    * symbolic link, or a directory to merge into).
    */
-  async #clear(member: string, entry: TarEntry, parts: string[]): Promise<boolean> {
+  async #clear(member: string, entry: TarHeader, parts: string[]): Promise<boolean> {
     const path = this.#path(parts);
     const info = await lstat(path);
     if (!info) return true;
@@ -162,7 +162,7 @@ class Extractor {
     return true;
   }
 
-  async #file(entry: TarEntry, parts: string[], data: AsyncIterable<Uint8Array>): Promise<void> {
+  async #file(entry: TarHeader, parts: string[], data: AsyncIterable<Uint8Array>): Promise<void> {
     const path = this.#path(parts);
     const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
     try {
@@ -181,7 +181,7 @@ class Extractor {
     if (Number.isFinite(mtime) && mtime > 0) await Deno.utime(path, mtime, mtime).catch(() => {});
   }
 
-  async entry(entry: TarEntry, data: AsyncIterable<Uint8Array>): Promise<void> {
+  async entry(entry: TarHeader, data: AsyncIterable<Uint8Array>): Promise<void> {
     const member = entry.name;
     const raw = memberParts(member);
     const parts = this.options.strip ? this.options.strip(raw) : raw;
@@ -235,7 +235,7 @@ class Extractor {
   }
 
   /** The host path a hard link points at: a regular file extracted inside the root. */
-  async #hardlinkSource(entry: TarEntry): Promise<string> {
+  async #hardlinkSource(entry: TarHeader): Promise<string> {
     const unsafe = (why: string) =>
       new UnsafeArchiveError(entry.name, `its hard link target '${entry.linkname}' ${why}`);
     let raw: string[];

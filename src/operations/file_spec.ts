@@ -8,6 +8,7 @@
 
 import { ContreeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { cleanPath } from "../sandbox_path.ts";
 
 export const DEFAULT_EXCLUDES = [
   ".*",
@@ -103,19 +104,6 @@ export function isExcluded(relativePath: string, patterns: readonly string[]): b
   );
 }
 
-function normalisePosix(path: string): string {
-  const absolute = path.startsWith("/");
-  const out: string[] = [];
-  for (const part of path.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") {
-      if (out.length > 0 && out[out.length - 1] !== "..") out.pop();
-      else if (!absolute) out.push("..");
-    } else out.push(part);
-  }
-  return (absolute ? "/" : "") + out.join("/") || (absolute ? "/" : ".");
-}
-
 /** Reads `name:x:id:…` databases (/etc/passwd, /etc/group) into name → id. */
 async function readIdDatabase(path: string): Promise<Map<string, number>> {
   const ids = new Map<string, number>();
@@ -177,7 +165,7 @@ export async function expandFileSpecs(
     const mode = parts.mode === undefined
       ? undefined
       : (/^[0-7]+$/.test(parts.mode) ? parseInt(parts.mode, 8) : 0);
-    const target = normalisePosix(
+    const target = cleanPath(
       parts.instancePath ??
         (parts.host.startsWith("/") ? parts.host : `${options.cwd}/${parts.host}`),
     );
@@ -193,7 +181,7 @@ export async function expandFileSpecs(
         const info = await Deno.stat(`${hostPath}/${relative}`);
         files.push({
           hostPath: `${hostPath}/${relative}`,
-          instancePath: normalisePosix(`${target}/${relative}`),
+          instancePath: cleanPath(`${target}/${relative}`),
           ...own(info),
         });
       }

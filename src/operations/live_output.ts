@@ -13,8 +13,6 @@ import type { Sink } from "../io.ts";
 import { followOperation, type FollowResult } from "../sse/follow.ts";
 import { sanitizeTerminalText } from "./sanitize.ts";
 
-export { runExitCode } from "./exit_status.ts";
-
 /** How long cancelling may take after an interrupt or a broken pipe. */
 const CANCEL_TIMEOUT_MS = 10_000;
 
@@ -167,11 +165,6 @@ export function operationFromFollow(
     },
     result: { image: data.result_image_uuid ?? null, tag: null },
   };
-}
-
-/** The image a finished run produced, if any. */
-export function resultImage(operation: Operation): string | undefined {
-  return operation.result?.image ?? operation.result_image_uuid ?? undefined;
 }
 
 /** Cancels an operation after an interrupt or a broken pipe; failures are only logged. */

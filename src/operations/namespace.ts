@@ -9,7 +9,7 @@ import { decodeStreamRepr } from "../api/stream_repr.ts";
 import type { Context } from "../context.ts";
 import { ContreeError, Exit } from "../errors.ts";
 import { mapLimit } from "../parallel.ts";
-import { composeExitStatus, operationExitCode } from "./exit_status.ts";
+import { composeExitStatus, operationExitCode } from "./outcome.ts";
 
 export { composeExitStatus, operationExitCode };
 import type { ColumnOrder, FormatName, Formatter, Row } from "../output/formatter.ts";

@@ -3,13 +3,7 @@
 import type { FileSpec, InstanceSpawnRequest } from "../api/models.ts";
 import { bytesToBase64 } from "../api/stream_repr.ts";
 import { ContreeError } from "../errors.ts";
-
-/** POSIX shell quoting as Python's shlex.quote. */
-export function shellQuote(word: string): string {
-  if (word === "") return "''";
-  if (/^[\w@%+=:,./-]+$/.test(word)) return word;
-  return `'${word.replaceAll("'", `'"'"'`)}'`;
-}
+import { shellQuote } from "../shell_words.ts";
 
 /** `K=V` pairs (split at the first `=`; `K=` is an empty value). */
 export function parseEnvPairs(pairs: readonly string[]): Record<string, string> {

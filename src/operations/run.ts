@@ -11,11 +11,10 @@ import type { Context } from "../context.ts";
 import { ContreeError, Exit, ExitCode } from "../errors.ts";
 import type { FormatName, Formatter, Row } from "../output/formatter.ts";
 import { expandFileSpecs, type MappedFile } from "./file_spec.ts";
-import { followRun, OutputSink, runExitCode, showCaptured } from "./live_output.ts";
+import { followRun, OutputSink, showCaptured } from "./live_output.ts";
+import { advancedImage, runExitCode } from "./outcome.ts";
 import { buildSpawnRequest, octalMode, parseEnvPairs } from "./payload.ts";
 import { readAvailableStdin } from "./stdin.ts";
-
-export { runExitCode };
 
 export interface RunOptions {
   command: string[];
@@ -196,12 +195,12 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
     await out.flush();
   }
 
-  const resultImage = operation.result?.image ?? operation.result_image_uuid;
-  if (operation.status === "SUCCESS" && resultImage) {
+  const next = advancedImage(operation);
+  if (next) {
     if (options.disposable) session.disposableBranch(uuid, title);
     else {
-      session.advance(resultImage, title, uuid);
-      if (options.preserveEnv) session.setPreservedEnv(resultImage, env);
+      session.advance(next, title, uuid);
+      if (options.preserveEnv) session.setPreservedEnv(next, env);
     }
   }
   const code = runExitCode(operation);

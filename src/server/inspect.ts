@@ -6,6 +6,7 @@
 
 import type { DirectoryList, FileItem } from "../api/models.ts";
 import { HttpError } from "./errors.ts";
+import { sandboxPathParts } from "../sandbox_path.ts";
 import type { Podman } from "./podman.ts";
 import { iteratorStream, tarChunks, type TarEntry, type TarMember } from "../tar/write.ts";
 
@@ -103,14 +104,8 @@ const MAX_SYMLINKS = 40;
 
 /** The components of a request path; `..` above the root is refused. */
 export function requestComponents(path: string): string[] {
-  const parts: string[] = [];
-  for (const part of path.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") {
-      if (parts.length === 0) throw new HttpError(400, `path escapes the image root: ${path}`);
-      parts.pop();
-    } else parts.push(part);
-  }
+  const parts = sandboxPathParts(path);
+  if (!parts) throw new HttpError(400, `path escapes the image root: ${path}`);
   return parts;
 }
 

@@ -1,7 +1,8 @@
-// The session store seen through the interfaces of other commands: `run` (RunSession) and the
-// operation namespace (OperationCache, reference resolution).
+// The session store seen through the interfaces of other commands: `run` (RunSession), the
+// operation namespace (OperationCache, reference resolution) and the shared ImageCache.
 
 import { isTerminalStatus, type Operation } from "../api/models.ts";
+import type { ImageCache } from "../cache.ts";
 import type { OperationCache } from "../operations/namespace.ts";
 import type { RunSession } from "../operations/run.ts";
 import { resolveOperationRefs } from "./refs.ts";
@@ -33,6 +34,14 @@ export function runSession(store: SessionStore, key: string): RunSession {
       void store.createDisposableBranch(key, operation, title),
     detachedBranch: (operation, title) => void store.createDetachedBranch(key, operation, title),
     addPendingOperation: (entry) => store.addPendingOp(key, entry),
+  };
+}
+
+/** The store's `image_cache` table. */
+export function imageCache(store: SessionStore): ImageCache {
+  return {
+    get: (image, kind) => store.cacheGet(image, kind),
+    set: (image, kind, value) => store.cacheSet(image, kind, value),
   };
 }
 

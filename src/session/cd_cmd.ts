@@ -2,27 +2,27 @@
 // recorded as a `cd` history entry after checking that the directory exists.
 
 import { ApiError } from "../api/errors.ts";
-import type { App } from "../cli/app.ts";
 import { ContreeError } from "../errors.ts";
-import { resolveSandboxPath } from "./paths.ts";
+import { resolveSandboxPath } from "../sandbox_path.ts";
+import type { SessionDeps } from "./deps.ts";
 
-export async function cdCommand(app: App, path?: string): Promise<number> {
-  const store = await app.store();
-  const key = await app.sessionKey();
+export async function cdCommand(deps: SessionDeps, path?: string): Promise<number> {
+  const store = await deps.store();
+  const key = await deps.sessionKey();
   const cwd = store.cwd(key);
   if (path === undefined) {
-    await app.ctx.stdout.write(`${cwd}\n`);
+    await deps.ctx.stdout.write(`${cwd}\n`);
     return 0;
   }
   const target = resolveSandboxPath(cwd, path);
   const tip = store.tip(key);
   if (!tip) {
-    app.log.warning(`cd: no active session, ${target} is not recorded`);
+    deps.ctx.log.warning(`cd: no active session, ${target} is not recorded`);
     return 0;
   }
   let listing: unknown;
   try {
-    listing = await app.client().listDirectory(tip.image, target);
+    listing = await deps.client().listDirectory(tip.image, target);
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) {
       throw new ContreeError(`cd: ${path}: no such directory`);

@@ -1,7 +1,7 @@
 // `contree env` (CLI spec §8.8): variables sent with every run of the session.
 
-import type { App } from "../cli/app.ts";
 import { ContreeError } from "../errors.ts";
+import type { SessionDeps } from "./deps.ts";
 import { confirmation } from "./report.ts";
 
 export interface EnvOptions {
@@ -17,13 +17,13 @@ export function parseAssignment(text: string): [string, string] | undefined {
   return [text.slice(0, at), text.slice(at + 1)];
 }
 
-export async function envCommand(app: App, options: EnvOptions): Promise<number> {
-  const key = await app.sessionKey();
+export async function envCommand(deps: SessionDeps, options: EnvOptions): Promise<number> {
+  const key = await deps.sessionKey();
   if (options.unset) {
     if (options.args.length === 0) throw new ContreeError("Specify keys to unset");
-    const store = await app.store();
+    const store = await deps.store();
     store.unsetEnv(key, options.args);
-    for (const name of options.args) app.log.info(`Unset ${name}`);
+    for (const name of options.args) deps.ctx.log.info(`Unset ${name}`);
     return 0;
   }
   if (options.args.length > 0) {
@@ -34,18 +34,18 @@ export async function envCommand(app: App, options: EnvOptions): Promise<number>
       if (!pair) throw new ContreeError(`Invalid format '${arg}', expected KEY=VALUE`);
       values[pair[0]] = pair[1];
     }
-    const store = await app.store();
+    const store = await deps.store();
     store.setEnv(key, values);
-    for (const [name, value] of Object.entries(values)) app.log.info(`Set ${name}=${value}`);
+    for (const [name, value] of Object.entries(values)) deps.ctx.log.info(`Set ${name}=${value}`);
     return 0;
   }
-  const env = (await app.store()).env(key);
+  const env = (await deps.store()).env(key);
   const names = Object.keys(env).sort();
   if (names.length === 0) {
-    await confirmation(app, "No session environment variables set.");
+    await confirmation(deps.ctx, "No session environment variables set.");
     return 0;
   }
-  const out = app.output();
+  const out = deps.output();
   for (const name of names) await out.write({ key: name, value: env[name] });
   await out.flush();
   return 0;

@@ -9,26 +9,27 @@ import { ApiError } from "../api/errors.ts";
 import type { FileRecord } from "../api/models.ts";
 import { paginate } from "../api/paginate.ts";
 import { ensureFile, LOCAL_FILE_PREFIX, type LocalFileRecord } from "../api/upload.ts";
-import type { App } from "../cli/app.ts";
-import { formatApiTime, timeRange } from "../cli/time_filter.ts";
+import { formatApiTime, timeRange } from "../time_filter.ts";
+import { imageCache } from "./adapters.ts";
+import type { SessionDeps } from "./deps.ts";
 import { ContreeError } from "../errors.ts";
 import { splitShellWords } from "../shell_words.ts";
 import { sha256Hex } from "../bytes.ts";
 
 /** `file cp SRC DEST`: upload a host file (deduplicated) and stage it at DEST. */
-export async function fileCopy(app: App, source: string, dest: string): Promise<number> {
+export async function fileCopy(deps: SessionDeps, source: string, dest: string): Promise<number> {
   try {
-    await Deno.stat(source.startsWith("/") ? source : `${app.ctx.cwd}/${source}`);
+    await Deno.stat(source.startsWith("/") ? source : `${deps.ctx.cwd}/${source}`);
   } catch {
     throw new ContreeError(`File not found: ${source}`);
   }
-  const store = await app.store();
-  const key = await app.sessionKey();
+  const store = await deps.store();
+  const key = await deps.sessionKey();
   store.requireTip(key);
   const path = store.resolvePath(key, dest);
-  const file = await ensureFile(app.client(), store, source, { cwd: app.ctx.cwd });
+  const file = await ensureFile(deps.client(), imageCache(store), source, { cwd: deps.ctx.cwd });
   store.stageFile(key, { path, fileUuid: file.uuid });
-  app.log.info(`Staged ${source} -> ${path} (file ${file.uuid}) for the next run`);
+  deps.ctx.log.info(`Staged ${source} -> ${path} (file ${file.uuid}) for the next run`);
   return 0;
 }
 
@@ -46,21 +47,20 @@ function onPath(name: string, pathVariable: string | undefined): boolean {
 }
 
 /** The editor argv: --editor > $EDITOR > `[cli] editor` > vim > nano (on PATH) > vi. */
-export function editorCommand(app: App, explicit?: string): string[] {
-  const configured = explicit || app.ctx.env.get("EDITOR") ||
-    app.config.cliDefaults().get("editor");
+export function editorCommand(deps: SessionDeps, explicit?: string): string[] {
+  const configured = explicit || deps.ctx.env.get("EDITOR") || deps.configuredEditor;
   if (configured) {
     const argv = splitShellWords(configured);
     if (argv.length > 0) return argv;
   }
-  const path = app.ctx.env.get("PATH");
+  const path = deps.ctx.env.get("PATH");
   for (const candidate of ["vim", "nano"]) if (onPath(candidate, path)) return [candidate];
   return ["vi"];
 }
 
-async function download(app: App, image: string, path: string): Promise<Uint8Array> {
+async function download(deps: SessionDeps, image: string, path: string): Promise<Uint8Array> {
   try {
-    const response = await app.client().download(image, path);
+    const response = await deps.client().download(image, path);
     return new Uint8Array(await response.arrayBuffer());
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) return new Uint8Array();
@@ -69,13 +69,13 @@ async function download(app: App, image: string, path: string): Promise<Uint8Arr
 }
 
 /** `file edit PATH`: edit a sandbox file locally and stage the result when it changed. */
-export async function fileEdit(app: App, path: string, editor?: string): Promise<number> {
-  const store = await app.store();
-  const key = await app.sessionKey();
+export async function fileEdit(deps: SessionDeps, path: string, editor?: string): Promise<number> {
+  const store = await deps.store();
+  const key = await deps.sessionKey();
   const tip = store.requireTip(key);
   const target = store.resolvePath(key, path);
-  const before = await download(app, tip.image, target);
-  const argv = editorCommand(app, editor);
+  const before = await download(deps, tip.image, target);
+  const argv = editorCommand(deps, editor);
   const dir = await Deno.makeTempDir({ prefix: "contree-edit-" });
   try {
     const local = `${dir}/${target.slice(target.lastIndexOf("/") + 1) || "file"}`;
@@ -94,12 +94,12 @@ export async function fileEdit(app: App, path: string, editor?: string): Promise
     if (!status.success) throw new ContreeError(`Editor exited with code ${status.code}`);
     const after = await Deno.readFile(local);
     if ((await sha256Hex(after)) === (await sha256Hex(before))) {
-      app.log.info("No changes detected, skipping upload");
+      deps.ctx.log.info("No changes detected, skipping upload");
       return 0;
     }
-    const file = await ensureFile(app.client(), store, local, { localCache: false });
+    const file = await ensureFile(deps.client(), imageCache(store), local, { localCache: false });
     store.stageFile(key, { path: target, fileUuid: file.uuid });
-    app.log.info(`Staged ${target} (file ${file.uuid}) for the next run`);
+    deps.ctx.log.info(`Staged ${target} (file ${file.uuid}) for the next run`);
     return 0;
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -114,9 +114,9 @@ export interface FileListOptions {
 }
 
 /** `file ls`: files on the server, each with its local source when this machine uploaded it. */
-export async function fileList(app: App, options: FileListOptions): Promise<number> {
-  const range = timeRange(options, app.ctx.clock.now());
-  const store = await app.store();
+export async function fileList(deps: SessionDeps, options: FileListOptions): Promise<number> {
+  const range = timeRange(options, deps.ctx.clock.now());
+  const store = await deps.store();
   const sources = new Map<string, string>();
   for (const { value } of store.cacheEntries("", LOCAL_FILE_PREFIX)) {
     const record = value as Partial<LocalFileRecord> | null;
@@ -125,17 +125,17 @@ export async function fileList(app: App, options: FileListOptions): Promise<numb
       sources.set(record.uuid, source);
     }
   }
-  const client = app.client();
+  const client = deps.client();
   const query = {
     since: range.since && formatApiTime(range.since),
     until: range.until && formatApiTime(range.until),
   };
-  const out = app.output({ tail: ["source"] });
+  const out = deps.output({ tail: ["source"] });
   let shown = 0;
   let truncated = false;
   const pages = paginate<FileRecord>(
     (offset, limit) => client.listFiles({ ...query, offset, limit }),
-    { limit: options.limit, concurrency: app.concurrency() },
+    { limit: options.limit, concurrency: deps.concurrency },
   );
   outer: for await (const page of pages) {
     for (const file of page) {
@@ -153,7 +153,7 @@ export async function fileList(app: App, options: FileListOptions): Promise<numb
   }
   await out.flush();
   if (truncated) {
-    app.log.warning(
+    deps.ctx.log.warning(
       `Output truncated at --limit=${options.limit} files; more results are available. ` +
         "Raise --limit or narrow with --since/--until.",
     );

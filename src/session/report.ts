@@ -2,34 +2,34 @@
 // reference prints them (e.g. `Cannot delete the active branch`, the two-line "No active
 // session" notice). Other errors keep the usual `[ERROR] …` path through main.
 
-import type { App } from "../cli/app.ts";
+import type { Context } from "../context.ts";
 import { Exit } from "../errors.ts";
 import type { Row } from "../output/formatter.ts";
-import { storeTimeToIso } from "./paths.ts";
+import { storeTimeToIso } from "./timestamps.ts";
 import { SessionError } from "./errors.ts";
 import type { HistoryEntry, SessionSummary } from "./store.ts";
 
 export async function withSessionErrors(
-  app: App,
+  ctx: Pick<Context, "stderr">,
   fn: () => Promise<number | void>,
 ): Promise<number | void> {
   try {
     return await fn();
   } catch (error) {
     if (!(error instanceof SessionError)) throw error;
-    await app.ctx.stderr.write(`${error.message}\n`);
+    await ctx.stderr.write(`${error.message}\n`);
     throw new Exit(1);
   }
 }
 
 /** A notice that is not an error (e.g. `No history.`), on stderr. */
-export async function notice(app: App, text: string): Promise<void> {
-  await app.ctx.stderr.write(`${text}\n`);
+export async function notice(ctx: Pick<Context, "stderr">, text: string): Promise<void> {
+  await ctx.stderr.write(`${text}\n`);
 }
 
 /** A plain confirmation (e.g. `Created branch 'x'`), on stdout. */
-export async function confirmation(app: App, text: string): Promise<void> {
-  await app.ctx.stdout.write(`${text}\n`);
+export async function confirmation(ctx: Pick<Context, "stdout">, text: string): Promise<void> {
+  await ctx.stdout.write(`${text}\n`);
 }
 
 /** The row of `use` / `session` without arguments. */

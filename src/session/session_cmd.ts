@@ -2,29 +2,32 @@
 // checkout, rollback/forward, history, and waiting for detached runs.
 
 import { ACTIVE_STATUSES, isTerminalStatus, type Operation } from "../api/models.ts";
-import type { App } from "../cli/app.ts";
-import { confirm } from "../cli/prompt.ts";
-import { timeRange } from "../cli/time_filter.ts";
+import { confirm } from "../prompt.ts";
+import { timeRange } from "../time_filter.ts";
 import { ContreeError, UsageError } from "../errors.ts";
 import type { Row } from "../output/formatter.ts";
-import { storeTimeToIso, storeTimeToMs } from "./paths.ts";
+import { storeTimeToIso, storeTimeToMs } from "./timestamps.ts";
 import { evaluateHistoryRef, parseHistoryRef, resolveOperationRefsLazily } from "./refs.ts";
 import { confirmation, entryRow, notice } from "./report.ts";
+import type { SessionDeps } from "./deps.ts";
 import { SessionError } from "./errors.ts";
 import type { HistoryEntry, SessionStore } from "./store.ts";
 import { type OperationWaiter, pollOperation } from "./wait.ts";
-import { composeExitStatus, operationExitCode } from "../operations/namespace.ts";
+import { advancedImage, composeExitStatus, operationExitCode } from "../operations/outcome.ts";
 
 /** `session list`: every session of the profile, most recently updated first. */
-export async function sessionList(app: App, options: { filter?: string }): Promise<number> {
-  const store = await app.store();
+export async function sessionList(
+  deps: SessionDeps,
+  options: { filter?: string },
+): Promise<number> {
+  const store = await deps.store();
   const sessions = store.sessions(options.filter);
   if (sessions.length === 0) {
-    await notice(app, "No sessions found.");
+    await notice(deps.ctx, "No sessions found.");
     return 0;
   }
-  const current = await app.sessionKey();
-  const out = app.output();
+  const current = await deps.sessionKey();
+  const out = deps.output();
   for (const session of sessions) {
     await out.write({
       active: session.sessionKey === current,
@@ -39,13 +42,13 @@ export async function sessionList(app: App, options: { filter?: string }): Promi
 }
 
 /** `session use NAME`: continue this session from another session's current image. */
-export async function sessionUse(app: App, name: string): Promise<number> {
-  const store = await app.store();
+export async function sessionUse(deps: SessionDeps, name: string): Promise<number> {
+  const store = await deps.store();
   const source = store.findSession(name);
   const tip = store.tip(source);
   if (!tip?.image) throw new SessionError(`Session '${source}' has no current image`);
-  store.setImage(await app.sessionKey(), { image: tip.image, kind: "session use", title: source });
-  const out = app.output();
+  store.setImage(await deps.sessionKey(), { image: tip.image, kind: "session use", title: source });
+  const out = deps.output();
   await out.write({ image: tip.image, from_session: source });
   await out.flush();
   return 0;
@@ -59,34 +62,36 @@ export interface BranchOptions {
 }
 
 /** `session branch`: list, create (without switching), delete or prune branches. */
-export async function sessionBranch(app: App, options: BranchOptions): Promise<number> {
-  const store = await app.store();
-  const key = await app.sessionKey();
+export async function sessionBranch(deps: SessionDeps, options: BranchOptions): Promise<number> {
+  const store = await deps.store();
+  const key = await deps.sessionKey();
   if (options.prune) {
     const pruned = store.pruneBranches(key);
-    if (pruned.length === 0) await confirmation(app, "No disposable/detached branches to prune.");
-    for (const name of pruned) await confirmation(app, `Pruned branch '${name}'`);
+    if (pruned.length === 0) {
+      await confirmation(deps.ctx, "No disposable/detached branches to prune.");
+    }
+    for (const name of pruned) await confirmation(deps.ctx, `Pruned branch '${name}'`);
     return 0;
   }
   if (options.delete) {
     if (!options.name) throw new UsageError("session branch --delete requires a branch NAME");
     store.deleteBranch(key, options.name);
-    await confirmation(app, `Deleted branch '${options.name}'`);
+    await confirmation(deps.ctx, `Deleted branch '${options.name}'`);
     return 0;
   }
   if (options.name) {
     store.createBranch(key, options.name, options.from);
-    await confirmation(app, `Created branch '${options.name}'`);
+    await confirmation(deps.ctx, `Created branch '${options.name}'`);
     return 0;
   }
   if (options.from) throw new UsageError("session branch --from requires a branch NAME");
   const branches = store.state(key) ? store.branches(key) : [];
   if (branches.length === 0) {
-    await notice(app, "No branches (no active session).");
+    await notice(deps.ctx, "No branches (no active session).");
     return 0;
   }
-  const marked = app.globals.format === "default";
-  const out = app.output();
+  const marked = deps.format === "default";
+  const out = deps.output();
   for (const branch of branches) {
     await out.write(
       marked
@@ -99,10 +104,10 @@ export async function sessionBranch(app: App, options: BranchOptions): Promise<n
 }
 
 /** `session checkout BRANCH`. */
-export async function sessionCheckout(app: App, branch: string): Promise<number> {
-  const store = await app.store();
-  const tip = store.switchBranch(await app.sessionKey(), branch);
-  const out = app.output();
+export async function sessionCheckout(deps: SessionDeps, branch: string): Promise<number> {
+  const store = await deps.store();
+  const tip = store.switchBranch(await deps.sessionKey(), branch);
+  const out = deps.output();
   await out.write({ branch, image: tip.image });
   await out.flush();
   return 0;
@@ -132,10 +137,10 @@ export function rollback(store: SessionStore, key: string, target: string): Hist
 }
 
 /** `session rollback [TARGET]` (default -1) and `session forward [N]`. */
-export async function sessionRollback(app: App, target: string): Promise<number> {
-  const store = await app.store();
-  const entry = rollback(store, await app.sessionKey(), target);
-  const out = app.output();
+export async function sessionRollback(deps: SessionDeps, target: string): Promise<number> {
+  const store = await deps.store();
+  const entry = rollback(store, await deps.sessionKey(), target);
+  const out = deps.output();
   await out.write(entryRow(entry));
   await out.flush();
   return 0;
@@ -153,10 +158,10 @@ export interface ShowOptions {
 export const SHOW_DEFAULT_LAST = 20;
 
 /** `session show [NAME]`: the session's history, oldest first. */
-export async function sessionShow(app: App, options: ShowOptions): Promise<number> {
-  const range = timeRange(options, app.ctx.clock.now());
-  const store = await app.store();
-  const key = options.name ? store.findSession(options.name) : (await app.sessionKey());
+export async function sessionShow(deps: SessionDeps, options: ShowOptions): Promise<number> {
+  const range = timeRange(options, deps.ctx.clock.now());
+  const store = await deps.store();
+  const key = options.name ? store.findSession(options.name) : (await deps.sessionKey());
   let entries = store.history(key);
   if (options.kind) {
     const kind = options.kind;
@@ -172,21 +177,21 @@ export async function sessionShow(app: App, options: ShowOptions): Promise<numbe
   }
   if (options.last !== undefined) entries = entries.slice(-options.last);
   else if (!options.all && entries.length > SHOW_DEFAULT_LAST) {
-    app.log.info(
+    deps.ctx.log.info(
       `Showing last ${SHOW_DEFAULT_LAST} of ${entries.length} history entries. ` +
         "Use `contree session show --all` for full history.",
     );
     entries = entries.slice(-SHOW_DEFAULT_LAST);
   }
   if (entries.length === 0) {
-    await notice(app, "No history.");
+    await notice(deps.ctx, "No history.");
     return 0;
   }
   const branchesAt = new Map<number, string[]>();
   for (const branch of store.branches(key)) {
     branchesAt.set(branch.historyId, [...(branchesAt.get(branch.historyId) ?? []), branch.name]);
   }
-  const out = app.output();
+  const out = deps.output();
   for (const entry of entries) {
     await out.write({
       id: entry.id,
@@ -222,21 +227,21 @@ function waitRow(op: Operation, title: string): Row {
  * lists for this session key. The exit status composes like `op wait`.
  */
 export async function sessionWait(
-  app: App,
+  deps: SessionDeps,
   refs: readonly string[],
   waiter: OperationWaiter = pollOperation,
 ): Promise<number> {
-  const key = await app.sessionKey();
+  const key = await deps.sessionKey();
   let items: WaitItem[];
   if (refs.length > 0) {
-    const uuids = await resolveOperationRefsLazily(() => app.store(), key, refs);
+    const uuids = await resolveOperationRefsLazily(() => deps.store(), key, refs);
     items = uuids.map((op) => ({ op, title: "", disposable: false, pending: false }));
   } else {
-    const store = await app.store();
+    const store = await deps.store();
     store.requireTip(key);
     items = store.pendingOps(key).map((p) => ({ ...p, pending: true }));
     if (items.length === 0) {
-      const listed = await app.client().listOperations({});
+      const listed = await deps.client().listOperations({});
       items = listed
         .filter((op) =>
           op.session_key === key && (ACTIVE_STATUSES as readonly unknown[]).includes(op.status)
@@ -249,31 +254,24 @@ export async function sessionWait(
         }));
     }
     if (items.length === 0) {
-      await notice(app, "No active operations for this session.");
+      await notice(deps.ctx, "No active operations for this session.");
       return 0;
     }
   }
-  const client = app.client();
-  const out = app.output({ head: ["uuid", "status", "exit_code"], tail: ["error"] });
+  const client = deps.client();
+  const out = deps.output({ head: ["uuid", "status", "exit_code"], tail: ["error"] });
   const finished: Operation[] = [];
   for (const item of items) {
     const op = await waiter(client, item.op);
     finished.push(op);
     if (item.pending) {
-      const store = await app.store();
+      const store = await deps.store();
       if (isTerminalStatus(op.status)) store.cacheSet(op.uuid ?? item.op, "operation", op);
-      const code = operationExitCode(op);
-      const advances = op.status === "SUCCESS" && (code === null || code === 0) &&
-        (op.kind ?? "instance") === "instance";
-      if (advances && item.disposable) {
+      const image = advancedImage(op);
+      if (image && item.disposable) {
         store.createDisposableBranch(key, item.op, item.title);
-      } else if (advances && op.result?.image) {
-        store.setImage(key, {
-          image: op.result.image,
-          kind: "run",
-          title: item.title,
-          operation: item.op,
-        });
+      } else if (image) {
+        store.setImage(key, { image, kind: "run", title: item.title, operation: item.op });
       }
       store.removePendingOp(key, item.op);
     }
@@ -285,11 +283,11 @@ export async function sessionWait(
 
 /** `session delete KEY…`: asks per session unless `force`; exit 1 when any was not deleted. */
 export async function sessionDelete(
-  app: App,
+  deps: SessionDeps,
   names: readonly string[],
   force: boolean,
 ): Promise<number> {
-  const store = await app.store();
+  const store = await deps.store();
   let failed = false;
   for (const name of names) {
     let key: string;
@@ -297,17 +295,17 @@ export async function sessionDelete(
       key = store.findSession(name);
     } catch (error) {
       if (!(error instanceof SessionError)) throw error;
-      app.log.error(error.message);
+      deps.ctx.log.error(error.message);
       failed = true;
       continue;
     }
-    if (!force && !(await confirm(app.ctx, `Delete session '${key}'? [y/N] `))) {
-      await confirmation(app, "Aborted.");
+    if (!force && !(await confirm(deps.ctx, `Delete session '${key}'? [y/N] `))) {
+      await confirmation(deps.ctx, "Aborted.");
       failed = true;
       continue;
     }
     store.deleteSession(key);
-    app.log.info(`Deleted session '${key}'`);
+    deps.ctx.log.info(`Deleted session '${key}'`);
   }
   return failed ? 1 : 0;
 }

@@ -19,7 +19,8 @@ import {
   SessionDatabaseError,
   SessionError,
 } from "./errors.ts";
-import { resolveSandboxPath, storeTimestamp } from "./paths.ts";
+import { resolveSandboxPath } from "../sandbox_path.ts";
+import { storeTimestamp } from "./timestamps.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
 
 export const DEFAULT_BRANCH = "main";

@@ -2,11 +2,11 @@
 // print the line that exports its key; without IMAGE, show the session.
 
 import { resolveImageRef } from "../api/image_ref.ts";
-import type { App } from "../cli/app.ts";
 import { shellQuote } from "../shell_words.ts";
 import { newSessionKey } from "./key.ts";
 import { summaryRow } from "./report.ts";
 import { NoActiveSession } from "./errors.ts";
+import type { SessionDeps } from "./deps.ts";
 import type { SessionStore } from "./store.ts";
 
 export interface UseOptions {
@@ -15,8 +15,8 @@ export interface UseOptions {
   new: boolean;
 }
 
-function isFish(app: App): boolean {
-  const shell = app.ctx.env.get("SHELL") ?? "";
+function isFish(deps: SessionDeps): boolean {
+  const shell = deps.ctx.env.get("SHELL") ?? "";
   return shell.slice(shell.lastIndexOf("/") + 1) === "fish";
 }
 
@@ -28,37 +28,41 @@ export function exportLine(key: string, fish: boolean): string {
 }
 
 /** The session's summary row; NoActiveSession when it has no image. */
-export async function showSession(app: App, store: SessionStore, key: string): Promise<number> {
+export async function showSession(
+  deps: SessionDeps,
+  store: SessionStore,
+  key: string,
+): Promise<number> {
   const summary = store.summary(key);
   if (!summary || !summary.currentImage) throw new NoActiveSession();
-  const out = app.output();
+  const out = deps.output();
   await out.write(summaryRow(summary));
   await out.flush();
   return 0;
 }
 
-export async function useCommand(app: App, options: UseOptions): Promise<number> {
+export async function useCommand(deps: SessionDeps, options: UseOptions): Promise<number> {
   if (options.new && !options.image) {
-    await app.ctx.stderr.write("--new requires an IMAGE argument.\n");
+    await deps.ctx.stderr.write("--new requires an IMAGE argument.\n");
     return 1;
   }
-  if (!options.image) return await showSession(app, await app.store(), await app.sessionKey());
+  if (!options.image) return await showSession(deps, await deps.store(), await deps.sessionKey());
 
   const ref = options.image;
   // Resolve before opening the store: a failed lookup leaves no trace. The client is made only
   // when a tag needs a lookup (a UUID works without any profile).
   const image = await resolveImageRef({
-    listImages: (q) => app.client().listImages(q),
-    lookupTag: (tag) => app.client().lookupTag(tag),
+    listImages: (q) => deps.client().listImages(q),
+    lookupTag: (tag) => deps.client().lookupTag(tag),
   }, ref);
-  const key = options.new ? newSessionKey() : (await app.sessionKey());
-  const store = await app.store();
+  const key = options.new ? newSessionKey() : (await deps.sessionKey());
+  const store = await deps.store();
   store.setImage(key, { image, kind: "use", title: ref });
-  const fish = isFish(app);
-  await app.ctx.stdout.write(`${exportLine(key, fish)}\n`);
-  if (options.new && app.ctx.stdout.isTerminal) {
+  const fish = isFish(deps);
+  await deps.ctx.stdout.write(`${exportLine(key, fish)}\n`);
+  if (options.new && deps.ctx.stdout.isTerminal) {
     const evalHint = fish ? `eval (contree use -N ${ref})` : `eval $(contree use -N ${ref})`;
-    app.log.warning(
+    deps.ctx.log.warning(
       `Session is not active until exported. Either paste the line above, or use: ${evalHint}`,
     );
   }

@@ -1,18 +1,18 @@
 // A streaming tar reader (POSIX ustar and pax, plus the GNU long-name/long-link records):
 // members are yielded one at a time and their data is read straight from the network stream, so
-// an archive of any size needs only a block or two of memory. Safety rules for extraction into
-// a directory live in src/inspect/extract.ts.
+// an archive of any size needs only a block or two of memory. Which member names may be
+// extracted is src/sandbox_path.ts's policy; links are checked by src/inspect/extract.ts.
 
 import { ContreeError } from "../errors.ts";
 
 const BLOCK = 512;
 
-export type TarEntryType = "file" | "directory" | "symlink" | "hardlink" | "other";
+export type TarHeaderType = "file" | "directory" | "symlink" | "hardlink" | "other";
 
-export interface TarEntry {
+export interface TarHeader {
   /** Member name as stored (a pax `path` or GNU long name wins over the header field). */
   name: string;
-  type: TarEntryType;
+  type: TarHeaderType;
   /** The raw typeflag (for messages about unsupported members). */
   typeflag: string;
   mode: number;
@@ -127,7 +127,7 @@ function checksumMatches(block: Uint8Array): boolean {
   return stored === unsigned || stored === signed;
 }
 
-function entryType(flag: string): TarEntryType {
+function entryType(flag: string): TarHeaderType {
   switch (flag) {
     case "0":
     case "\0":
@@ -178,7 +178,7 @@ const MAX_META_SIZE = 1 << 20;
  */
 export async function* readTar(
   stream: ReadableStream<Uint8Array>,
-): AsyncGenerator<{ entry: TarEntry; data: AsyncIterable<Uint8Array> }> {
+): AsyncGenerator<{ entry: TarHeader; data: AsyncIterable<Uint8Array> }> {
   const reader = new ByteReader(stream);
   let pax = new Map<string, string>();
   let longName: string | undefined;
@@ -210,7 +210,7 @@ export async function* readTar(
       const magic = text(block, 257, 6);
       const prefix = magic === "ustar" ? text(block, 345, 155) : "";
       if (prefix) name = `${prefix}/${name}`;
-      const entry: TarEntry = {
+      const entry: TarHeader = {
         name: pax.get("path") ?? longName ?? name,
         type: entryType(typeflag),
         typeflag,

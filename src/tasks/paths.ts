@@ -8,7 +8,7 @@
 //                └─ archive/<project>/tasks/<UTC stamp>_<id>_<name>/    (written by delete)
 
 import { contreeHome } from "../config/profiles.ts";
-import type { Env } from "../context.ts";
+import type { Env } from "../env.ts";
 import { ContreeError, UsageError } from "../errors.ts";
 
 export interface TaskRoots {

@@ -10,9 +10,10 @@
 import { networkEnv } from "../../scripts/child_env.ts";
 import { COMPILE_PERMISSIONS } from "../../scripts/permissions.ts";
 import { App } from "../../src/cli/app.ts";
-import { authList } from "../../src/config/auth.ts";
+import { authList } from "../../src/auth/commands.ts";
+import { authDeps } from "../../src/cli/wiring.ts";
 import { configPaths, ProfileStore } from "../../src/config/profiles.ts";
-import { envFromRecord } from "../../src/context.ts";
+import { envFromRecord } from "../../src/env.ts";
 import { Interrupted } from "../../src/errors.ts";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { MAIN } from "../support/cli.ts";
@@ -288,7 +289,7 @@ Deno.test("auth ls: an interrupt during the probes ends the command, not just th
     const config = await ProfileStore.load(configPaths(envFromRecord({}), undefined));
     config.set({ name: "local", type: "jwt", url: api.fake.url, token: api.fake.token });
     const app = new App(ctx, { logLevel: "info", format: "json" }, config);
-    const listing = authList(app, { offline: false, timeoutMs: 60_000 });
+    const listing = authList(authDeps(app), { offline: false, timeoutMs: 60_000 });
     await api.arrived;
     ctx.abort(new Interrupted("SIGTERM"));
     let thrown: unknown;

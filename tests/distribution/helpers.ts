@@ -3,7 +3,7 @@
 
 import { buildProgram } from "../../src/cli/program.ts";
 import { configPaths, ProfileStore } from "../../src/config/profiles.ts";
-import { envFromRecord } from "../../src/context.ts";
+import { envFromRecord } from "../../src/env.ts";
 
 export const REPO = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 

@@ -9,6 +9,7 @@ import { ContreeError } from "../../src/errors.ts";
 import { Logger } from "../../src/log.ts";
 import { MemorySink } from "../../src/io.ts";
 import { SessionStore } from "../../src/session/store.ts";
+import { imageCache } from "../../src/session/adapters.ts";
 import { assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
 import { FakeClock } from "../support/context.ts";
 import { FakeApi } from "../support/fake_api.ts";
@@ -72,6 +73,7 @@ Deno.test("upload: sha dedup, streamed upload, local cache, invalidation and exp
   const fake = FakeApi.start();
   const { dir, path, cleanup } = await tempDb();
   const store = SessionStore.open(path);
+  const cache = imageCache(store);
   try {
     const server = fileServer(fake);
     const { client, stderr, clock } = clientFor(fake);
@@ -79,43 +81,43 @@ Deno.test("upload: sha dedup, streamed upload, local cache, invalidation and exp
     const bytes = new Uint8Array(300_000).map((_, i) => i % 251);
     await Deno.writeFile(file, bytes);
 
-    const first = await ensureFile(client, store, "data.bin", { cwd: dir });
+    const first = await ensureFile(client, cache, "data.bin", { cwd: dir });
     assertEquals([first.outcome, first.uuid], ["uploaded", "file-1"]);
     assertEquals(first.sha256, createHash("sha256").update(bytes).digest("hex"));
     assertEquals(fake.calls("POST", "/v1/files")[0].body.length, bytes.length);
 
-    const cached = await ensureFile(client, store, file);
+    const cached = await ensureFile(client, cache, file);
     assertEquals([cached.outcome, cached.uuid], ["cached", "file-1"]);
     assertEquals(fake.requests.length, 2, "the local cache answers without a request");
 
     // Same content under another name: the server has it.
     await Deno.writeFile(`${dir}/copy.bin`, bytes);
-    const reused = await ensureFile(client, store, `${dir}/copy.bin`);
+    const reused = await ensureFile(client, cache, `${dir}/copy.bin`);
     assertEquals([reused.outcome, reused.uuid], ["reused", "file-1"]);
     assertStringIncludes(stderr.text(), `[INFO] File reused: ${dir}/copy.bin -> file-1`);
 
     // A changed file has another fingerprint.
     await Deno.writeFile(file, new Uint8Array([1, 2, 3]));
-    const changed = await ensureFile(client, store, file);
+    const changed = await ensureFile(client, cache, file);
     assertEquals([changed.outcome, changed.uuid], ["uploaded", "file-2"]);
 
     // Cache entries expire after 90 days.
     clock.advance(LOCAL_FILE_TTL_MS + 1);
-    const expired = await ensureFile(client, store, file);
+    const expired = await ensureFile(client, cache, file);
     assertEquals(expired.outcome, "reused");
     assertEquals(server.uploads(), 2);
 
     // Without the local cache, every call hashes and asks the server.
     const before = fake.requests.length;
-    assertEquals((await ensureFile(client, store, file, { localCache: false })).outcome, "reused");
+    assertEquals((await ensureFile(client, cache, file, { localCache: false })).outcome, "reused");
     assertEquals(fake.requests.length, before + 1);
 
     await assertRejects(
-      () => ensureFile(client, store, `${dir}/missing`),
+      () => ensureFile(client, cache, `${dir}/missing`),
       ContreeError,
       `File not found: ${dir}/missing`,
     );
-    await assertRejects(() => ensureFile(client, store, dir), ContreeError, "Not a regular file");
+    await assertRejects(() => ensureFile(client, cache, dir), ContreeError, "Not a regular file");
   } finally {
     store.close();
     await fake.close();

@@ -404,8 +404,11 @@ Deno.test("cli session wait: detached runs advance the session; exit codes compo
     ]);
     const check = await store();
     try {
+      // Both succeeded, so both advance in turn (exit 3 too: the same rule as `run`).
       const tip = check.tip("w")!;
-      assertEquals([tip.image, tip.kind, tip.title, tip.operation], [IMG[1], "run", "make", OP[0]]);
+      assertEquals([tip.image, tip.kind, tip.title, tip.operation], [IMG[2], "run", "test", OP[1]]);
+      const parent = check.history("w").find((entry) => entry.id === tip.parentId)!;
+      assertEquals([parent.image, parent.title, parent.operation], [IMG[1], "make", OP[0]]);
       assertEquals(check.activeBranch("w"), "main");
       assertEquals(check.pendingOps("w"), [], "both were drained");
       assert(check.cacheGet("", "ops:w") === undefined);
@@ -413,15 +416,15 @@ Deno.test("cli session wait: detached runs advance the session; exit codes compo
       check.close();
     }
 
-    // Explicit references only observe.
-    const observed = await s(["-f", "json", "session", "wait", "@", OP[1]]);
+    // Explicit references only observe (`@-1` is the entry OP[0] made).
+    const observed = await s(["-f", "json", "session", "wait", "@-1", OP[1]]);
     assertEquals(observed.code, 3);
     assertEquals(jsonRows(observed.stdout).map((r) => r.uuid), [OP[0], OP[1]]);
     const badRefs = await s(["session", "wait", "@-9 junk"]);
     assertEquals(badRefs.code, 1);
     assertEquals(
       badRefs.stderr,
-      "[ERROR] Invalid operation references: @-9: Cannot go back 9 steps: only 1 ancestors available junk\n",
+      "[ERROR] Invalid operation references: @-9: Cannot go back 9 steps: only 2 ancestors available junk\n",
     );
   }));
 

@@ -1,6 +1,8 @@
 // Session commands in process, where the clock and the terminal can be controlled.
 
 import { App, type GlobalOptions } from "../../src/cli/app.ts";
+import { sessionDeps } from "../../src/cli/wiring.ts";
+import type { SessionDeps } from "../../src/session/deps.ts";
 import { configPaths, ProfileStore } from "../../src/config/profiles.ts";
 import { sessionShow, sessionWait } from "../../src/session/session_cmd.ts";
 import { useCommand } from "../../src/session/use_cmd.ts";
@@ -11,7 +13,7 @@ import { IMG, OP } from "./helpers.ts";
 
 async function withApp(
   options: { stdoutTty?: boolean; env?: Record<string, string>; format?: GlobalOptions["format"] },
-  fn: (app: App, ctx: TestContext, clock: FakeClock) => Promise<void>,
+  fn: (deps: SessionDeps, ctx: TestContext, clock: FakeClock) => Promise<void>,
 ): Promise<void> {
   const home = await Deno.makeTempDir({ prefix: "contree-cmd-test-" });
   const clock = new FakeClock();
@@ -27,7 +29,7 @@ async function withApp(
     session: "k",
   }, config);
   try {
-    await fn(app, ctx, clock);
+    await fn(sessionDeps(app), ctx, clock);
   } finally {
     await app.close();
     await Deno.remove(home, { recursive: true });
@@ -39,8 +41,8 @@ function rows(ctx: TestContext): Record<string, unknown>[] {
 }
 
 Deno.test("use -N on a terminal warns that the key must be exported", async () => {
-  await withApp({ stdoutTty: true }, async (app, ctx) => {
-    assertEquals(await useCommand(app, { image: IMG[0], new: true }), 0);
+  await withApp({ stdoutTty: true }, async (deps, ctx) => {
+    assertEquals(await useCommand(deps, { image: IMG[0], new: true }), 0);
     assertStringIncludes(
       ctx.stderr.text(),
       `[WARNING] Session is not active until exported. Either paste the line above, or use: eval $(contree use -N ${
@@ -48,20 +50,20 @@ Deno.test("use -N on a terminal warns that the key must be exported", async () =
       })`,
     );
   });
-  await withApp({ stdoutTty: true, env: { SHELL: "/bin/fish" } }, async (app, ctx) => {
-    await useCommand(app, { image: IMG[0], new: true });
+  await withApp({ stdoutTty: true, env: { SHELL: "/bin/fish" } }, async (deps, ctx) => {
+    await useCommand(deps, { image: IMG[0], new: true });
     assertStringIncludes(ctx.stdout.text(), "set -gx CONTREE_SESSION ");
     assertStringIncludes(ctx.stderr.text(), `use: eval (contree use -N ${IMG[0]})`);
   });
-  await withApp({ stdoutTty: false }, async (app, ctx) => {
-    await useCommand(app, { image: IMG[0], new: true });
+  await withApp({ stdoutTty: false }, async (deps, ctx) => {
+    await useCommand(deps, { image: IMG[0], new: true });
     assertEquals(ctx.stderr.text(), "", "no warning when stdout is captured");
   });
 });
 
 Deno.test("session show: last 20 by default, --all, --last, --kind, --since/--until", () =>
-  withApp({}, async (app, ctx, clock) => {
-    const store = await app.store();
+  withApp({}, async (deps, ctx, clock) => {
+    const store = await deps.store();
     store.setImage("k", { image: IMG[0], kind: "use" }); // 20:00:00
     for (let i = 1; i <= 24; i++) {
       clock.advance(60_000);
@@ -74,7 +76,7 @@ Deno.test("session show: last 20 by default, --all, --last, --kind, --since/--un
     const show = async (options: Partial<Parameters<typeof sessionShow>[1]>) => {
       ctx.stdout.chunks.length = 0;
       ctx.stderr.chunks.length = 0;
-      await sessionShow(app, { all: false, ...options });
+      await sessionShow(deps, { all: false, ...options });
       return rows(ctx);
     };
     const recent = await show({});
@@ -103,8 +105,8 @@ Deno.test("session show: last 20 by default, --all, --last, --kind, --since/--un
   }));
 
 Deno.test("session wait: a disposable detached run gets its branch back, not the main tip", () =>
-  withApp({ env: { CONTREE_URL: "http://127.0.0.1:9", CONTREE_TOKEN: "t" } }, async (app, ctx) => {
-    const store = await app.store();
+  withApp({ env: { CONTREE_URL: "http://127.0.0.1:9", CONTREE_TOKEN: "t" } }, async (deps, ctx) => {
+    const store = await deps.store();
     store.setImage("k", { image: IMG[0], kind: "use" });
     store.addPendingOp("k", { op: OP[0], title: "pytest", disposable: true, branch: "" });
     store.addPendingOp("k", { op: OP[1], title: "build", disposable: false, branch: "" });
@@ -113,7 +115,7 @@ Deno.test("session wait: a disposable detached run gets its branch back, not the
       [OP[1]]: { uuid: OP[1], kind: "instance", status: "FAILED", result: { image: IMG[3] } },
     };
     const waited: string[] = [];
-    const code = await sessionWait(app, [], (_client, uuid) => {
+    const code = await sessionWait(deps, [], (_client, uuid) => {
       waited.push(uuid);
       return Promise.resolve(finished[uuid]);
     });

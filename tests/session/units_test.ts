@@ -1,11 +1,12 @@
 // Pure pieces of the session area: key derivation, UUIDs, time filters, cache encoding, shell
 // words, operation waiting and exit statuses.
 
-import { formatApiTime, parseTimeFilter, timeRange } from "../../src/cli/time_filter.ts";
+import { formatApiTime, parseTimeFilter, timeRange } from "../../src/time_filter.ts";
 import type { Operation } from "../../src/api/models.ts";
 import { decodeCacheValue, encodeCacheValue } from "../../src/session/cache.ts";
 import { deriveSessionKey, newSessionKey, sessionKeyFrom } from "../../src/session/key.ts";
-import { resolveSandboxPath, storeTimeToIso } from "../../src/session/paths.ts";
+import { resolveSandboxPath } from "../../src/sandbox_path.ts";
+import { storeTimeToIso } from "../../src/session/timestamps.ts";
 import { dbTimeoutMs } from "../../src/session/store.ts";
 import { POLL_DELAYS_MS, pollOperation } from "../../src/session/wait.ts";
 import { shellQuote, splitShellWords } from "../../src/shell_words.ts";
@@ -116,7 +117,7 @@ Deno.test("shell words: quotes and escapes; quoting only when needed", () => {
   assertThrows(() => splitShellWords("vim 'unterminated"), UsageError, "Unterminated quote");
   assertEquals(shellQuote("proj+1a2b3c4d"), "proj+1a2b3c4d");
   assertEquals(shellQuote("my dir+1a2b"), "'my dir+1a2b'");
-  assertEquals(shellQuote("it's"), `'it'\\''s'`);
+  assertEquals(shellQuote("it's"), `'it'"'"'s'`, "one quoting rule: Python's shlex.quote");
 });
 
 Deno.test("paths: sandbox path resolution and stored timestamps", () => {

@@ -2,7 +2,7 @@
 // that records every sleep, and a fixed environment.
 
 import type { Clock, Context } from "../../src/context.ts";
-import { envFromRecord } from "../../src/context.ts";
+import { envFromRecord } from "../../src/env.ts";
 import { MemorySink, MemorySource } from "../../src/io.ts";
 import { Logger, type LogLevel } from "../../src/log.ts";
 

@@ -10,7 +10,7 @@ import {
   writeTaskMeta,
 } from "../../src/tasks/meta.ts";
 import { archiveRoot, assertPathSafe, metaDir, resolveTaskRoots } from "../../src/tasks/paths.ts";
-import { envFromRecord } from "../../src/context.ts";
+import { envFromRecord } from "../../src/env.ts";
 import { assertEquals, assertRejects, assertThrows } from "../support/assert.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>) {

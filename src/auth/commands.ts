@@ -5,11 +5,29 @@
 
 import { ApiError } from "../api/errors.ts";
 import type { WhoAmI } from "../api/models.ts";
-import type { App } from "../cli/app.ts";
-import { confirm, prompt } from "../cli/prompt.ts";
-import { ContreeError, Exit, Interrupted, UsageError } from "../errors.ts";
-import { type AuthType, DEFAULT_IAM_URL, type Profile } from "./profiles.ts";
 import { sha256Hex } from "../bytes.ts";
+import {
+  type AuthType,
+  DEFAULT_IAM_URL,
+  type Profile,
+  type ProfileStore,
+} from "../config/profiles.ts";
+import type { Context } from "../context.ts";
+import { ContreeError, Exit, Interrupted, UsageError } from "../errors.ts";
+import type { Formatter } from "../output/formatter.ts";
+import { confirm, prompt } from "../prompt.ts";
+
+/** What the auth commands need: the profiles of this invocation and a way to verify a token. */
+export interface AuthDeps {
+  ctx: Context;
+  /** auth.ini and cli.ini as loaded for this invocation (-c may point elsewhere). */
+  config: ProfileStore;
+  /** The profile this invocation talks to (-p > CONTREE_PROFILE > `[cli]` > the active one). */
+  activeProfile: string;
+  /** `GET /v1/whoami` as `profile`. */
+  whoami(profile: Profile, options: { timeoutMs?: number; maxRetries?: number }): Promise<WhoAmI>;
+  output(): Formatter;
+}
 
 export interface AuthOptions {
   profile: string;
@@ -20,16 +38,16 @@ export interface AuthOptions {
   force: boolean;
 }
 
-function firstEnv(app: App, names: string[]): { name: string; value: string } | undefined {
+function firstEnv(deps: AuthDeps, names: string[]): { name: string; value: string } | undefined {
   for (const name of names) {
-    const value = app.ctx.env.get(name);
+    const value = deps.ctx.env.get(name);
     if (value) return { name, value };
   }
   return undefined;
 }
 
-async function ask(app: App, question: string, hidden = false): Promise<string> {
-  const answer = await prompt(app.ctx, question, { hidden });
+async function ask(deps: AuthDeps, question: string, hidden = false): Promise<string> {
+  const answer = await prompt(deps.ctx, question, { hidden });
   if (answer === undefined) {
     throw new UsageError(`No answer to '${question.trim()}' (stdin closed)`);
   }
@@ -37,35 +55,37 @@ async function ask(app: App, question: string, hidden = false): Promise<string> 
 }
 
 /** Registers or updates a profile after verifying its token, and makes it active. */
-export async function authLogin(app: App, options: AuthOptions): Promise<number> {
+export async function authLogin(deps: AuthDeps, options: AuthOptions): Promise<number> {
   const { profile: name, type } = options;
-  const exists = app.config.has(name);
-  app.log.info(`${exists ? "Updating" : "Setting"} token for profile '${name}' (type: ${type})`);
+  const exists = deps.config.has(name);
+  deps.ctx.log.info(
+    `${exists ? "Updating" : "Setting"} token for profile '${name}' (type: ${type})`,
+  );
   if (
     exists && !options.force &&
-    !(await confirm(app.ctx, `Profile '${name}' already exists. Overwrite? [y/N] `))
+    !(await confirm(deps.ctx, `Profile '${name}' already exists. Overwrite? [y/N] `))
   ) {
-    await app.ctx.stdout.write("Aborted.\n");
+    await deps.ctx.stdout.write("Aborted.\n");
     return 1;
   }
 
   let token = options.token;
   if (!token) {
-    const fromEnv = firstEnv(app, ["CONTREE_TOKEN", "NEBIUS_API_KEY"]);
-    if (fromEnv) app.log.info(`Using token from ${fromEnv.name}`);
-    token = fromEnv?.value ?? await ask(app, "Token: ", true);
+    const fromEnv = firstEnv(deps, ["CONTREE_TOKEN", "NEBIUS_API_KEY"]);
+    if (fromEnv) deps.ctx.log.info(`Using token from ${fromEnv.name}`);
+    token = fromEnv?.value ?? await ask(deps, "Token: ", true);
   }
   if (!token) throw new ContreeError("A token is required");
 
-  let url = options.url ?? app.ctx.env.get("CONTREE_URL") ??
+  let url = options.url ?? deps.ctx.env.get("CONTREE_URL") ??
     (type === "iam" ? DEFAULT_IAM_URL : undefined);
-  if (!url) url = await ask(app, "URL: ");
+  if (!url) url = await ask(deps, "URL: ");
   if (!url) throw new ContreeError("URL is required for JWT auth");
 
   let project = options.project;
   if (type === "iam" && !project) {
-    project = firstEnv(app, ["CONTREE_PROJECT", "NEBIUS_AI_PROJECT"])?.value ??
-      await ask(app, "Project ID: ");
+    project = firstEnv(deps, ["CONTREE_PROJECT", "NEBIUS_AI_PROJECT"])?.value ??
+      await ask(deps, "Project ID: ");
   }
 
   const profile: Profile = {
@@ -77,7 +97,7 @@ export async function authLogin(app: App, options: AuthOptions): Promise<number>
   };
   let whoami: WhoAmI;
   try {
-    whoami = await app.clientFor(profile, { maxRetries: 2 }).whoami();
+    whoami = await deps.whoami(profile, { maxRetries: 2 });
   } catch (error) {
     if (error instanceof ContreeError) {
       throw new ContreeError(
@@ -88,17 +108,17 @@ export async function authLogin(app: App, options: AuthOptions): Promise<number>
     throw error;
   }
   if (!whoami || typeof whoami !== "object" || whoami.permissions?.list !== true) {
-    app.log.warning(
+    deps.ctx.log.warning(
       `Warning: token is valid but sandboxes are disabled on ${
         profile.project ?? profile.url
       } (no 'list' permission). ` +
         "The profile will be saved but no commands will work until the service is enabled.",
     );
   }
-  app.config.set(profile);
-  app.config.setActive(name);
-  await app.config.save();
-  app.log.info(`auth accepted, profile '${name}' saved to -> ${app.paths.authFile}`);
+  deps.config.set(profile);
+  deps.config.setActive(name);
+  await deps.config.save();
+  deps.ctx.log.info(`auth accepted, profile '${name}' saved to -> ${deps.config.paths.authFile}`);
   return 0;
 }
 
@@ -113,14 +133,14 @@ export type ProbeStatus =
 
 /** Verifies one profile with a short timeout. */
 export async function probeProfile(
-  app: App,
+  deps: AuthDeps,
   profile: Profile,
   timeoutMs: number,
 ): Promise<ProbeStatus> {
   if (!profile.url) return "no url";
   if (!profile.token) return "no token";
   try {
-    const whoami = await app.clientFor(profile, { timeoutMs, maxRetries: 0 }).whoami();
+    const whoami = await deps.whoami(profile, { timeoutMs, maxRetries: 0 });
     return whoami?.permissions?.list === true ? "ok" : "inactive";
   } catch (error) {
     if (error instanceof Interrupted) throw error; // SIGINT/SIGTERM: not a broken profile
@@ -137,23 +157,23 @@ async function tokenDigest(token: string | undefined): Promise<string> {
 
 /** Lists profiles, probing each in parallel (2 s each) unless offline. */
 export async function authList(
-  app: App,
+  deps: AuthDeps,
   options: { offline: boolean; timeoutMs?: number },
 ): Promise<number> {
-  const names = app.config.names();
+  const names = deps.config.names();
   if (names.length === 0) {
-    await app.ctx.stdout.write("No profiles configured.\n");
+    await deps.ctx.stdout.write("No profiles configured.\n");
     return 0;
   }
-  const active = app.profileName();
-  const profiles = names.map((name) => app.config.get(name)!);
+  const active = deps.activeProfile;
+  const profiles = names.map((name) => deps.config.get(name)!);
   const statuses = await Promise.all(
     profiles.map((p) =>
-      options.offline ? "offline mode" : probeProfile(app, p, options.timeoutMs ?? 2000)
+      options.offline ? "offline mode" : probeProfile(deps, p, options.timeoutMs ?? 2000)
     ),
   );
-  app.log.info("Configured profiles (active = true marks the active one)");
-  const out = app.output();
+  deps.ctx.log.info("Configured profiles (active = true marks the active one)");
+  const out = deps.output();
   for (const [i, profile] of profiles.entries()) {
     await out.write({
       name: profile.name,
@@ -169,28 +189,28 @@ export async function authList(
   return 0;
 }
 
-export async function authUse(app: App, name: string): Promise<number> {
-  if (!app.config.has(name)) throw new ContreeError(`profile '${name}' does not exist`);
-  app.config.setActive(name);
-  await app.config.save();
-  app.log.info(`Active profile: '${name}'`);
+export async function authUse(deps: AuthDeps, name: string): Promise<number> {
+  if (!deps.config.has(name)) throw new ContreeError(`profile '${name}' does not exist`);
+  deps.config.setActive(name);
+  await deps.config.save();
+  deps.ctx.log.info(`Active profile: '${name}'`);
   return 0;
 }
 
 /** Removes a profile and its session database. */
-export async function authRemove(app: App, name: string, force: boolean): Promise<number> {
-  if (!app.config.has(name)) throw new ContreeError(`profile '${name}' does not exist`);
-  if (!force && !(await confirm(app.ctx, `Remove profile '${name}'? [y/N] `))) {
-    await app.ctx.stdout.write("Aborted.\n");
+export async function authRemove(deps: AuthDeps, name: string, force: boolean): Promise<number> {
+  if (!deps.config.has(name)) throw new ContreeError(`profile '${name}' does not exist`);
+  if (!force && !(await confirm(deps.ctx, `Remove profile '${name}'? [y/N] `))) {
+    await deps.ctx.stdout.write("Aborted.\n");
     throw new Exit(1);
   }
-  app.config.remove(name);
-  await app.config.save();
+  deps.config.remove(name);
+  await deps.config.save();
   for (const suffix of ["", "-wal", "-shm"]) {
-    await Deno.remove(`${app.paths.sessionsDir}/${name}.db${suffix}`).catch((error) => {
+    await Deno.remove(`${deps.config.paths.sessionsDir}/${name}.db${suffix}`).catch((error) => {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     });
   }
-  app.log.info(`Removed profile '${name}'`);
+  deps.ctx.log.info(`Removed profile '${name}'`);
   return 0;
 }

@@ -1,124 +1,29 @@
-// `contree server start|stop|status`: the server's home, its token, the pid and state files, the
-// `local` profile, and running in the foreground or detached.
-//
-// Home layout ($CONTREE_SERVER_HOME, else $CONTREE_HOME/server; --home overrides):
-//   contree.db[-wal|-shm]  operations, event logs, images, files (SQLite)
-//   blobs/ab/<sha256>      uploaded files, content-addressed
-//   token                  the bearer token (32 random bytes, hex), mode 0600
-//   server.pid             pid of the running server
-//   server.json            {pid, port, url, started_at} of the running server
-//   server.log             the log of a detached server
+// `contree server start|stop|status`: run the local server in the foreground or detached, stop
+// it, report on it, and register the `local` profile. The server itself is src/server/; its
+// home, token and pid/state files are src/server/home.ts.
 
-import type { App } from "../cli/app.ts";
-import { contreeHome, ProfileStore } from "../config/profiles.ts";
-import { writePrivateFile } from "../files.ts";
-import type { Env } from "../context.ts";
+import { ProfileStore } from "../config/profiles.ts";
 import { ContreeError } from "../errors.ts";
+import { writePrivateFile } from "../files.ts";
 import { WriterSink } from "../io.ts";
 import { Logger } from "../log.ts";
-import { DEFAULT_KEEPALIVE_MS } from "./defaults.ts";
-import { type RunningServer, startServer } from "./server.ts";
-import { hex } from "../bytes.ts";
+import { DEFAULT_KEEPALIVE_MS } from "../server/defaults.ts";
+import {
+  ensureToken,
+  readPid,
+  readState,
+  removeIfOwned,
+  serverAlive,
+  type ServerPaths,
+  serverPaths,
+  type ServerState,
+} from "../server/home.ts";
+import { type RunningServer, startServer } from "../server/server.ts";
+import type { App } from "./app.ts";
 
 export const LOCAL_PROFILE = "local";
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 30_000;
-const HAS_PROC = (() => {
-  try {
-    return Deno.statSync("/proc/self").isDirectory;
-  } catch {
-    return false;
-  }
-})();
-
-export interface ServerPaths {
-  dir: string;
-  token: string;
-  pid: string;
-  state: string;
-  log: string;
-}
-
-export interface ServerState {
-  pid: number;
-  port: number;
-  url: string;
-  started_at: string;
-}
-
-export function serverPaths(env: Env, home: string | undefined, override?: string): ServerPaths {
-  const dir = (override || env.get("CONTREE_SERVER_HOME") || `${contreeHome(env, home)}/server`)
-    .replace(/\/+$/, "");
-  return {
-    dir,
-    token: `${dir}/token`,
-    pid: `${dir}/server.pid`,
-    state: `${dir}/server.json`,
-    log: `${dir}/server.log`,
-  };
-}
-
-/** The server's token, created (0600) on first use. */
-export async function ensureToken(paths: ServerPaths): Promise<string> {
-  try {
-    const token = (await Deno.readTextFile(paths.token)).trim();
-    if (token) {
-      if (Deno.build.os !== "windows") await Deno.chmod(paths.token, 0o600);
-      return token;
-    }
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) {
-      throw new ContreeError(`Cannot read ${paths.token}: ${(error as Error).message}`);
-    }
-  }
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  const token = hex(bytes);
-  await writePrivateFile(paths.token, `${token}\n`);
-  return token;
-}
-
-export async function readState(paths: ServerPaths): Promise<ServerState | undefined> {
-  try {
-    const state = JSON.parse(await Deno.readTextFile(paths.state));
-    return typeof state?.pid === "number" && typeof state?.url === "string" ? state : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function readPid(paths: ServerPaths): Promise<number | undefined> {
-  try {
-    const pid = Number((await Deno.readTextFile(paths.pid)).trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Whether `pid` is a live contree server. Where /proc exists its command line is checked too,
- * so a stale pid file whose pid was reused by another program is not mistaken for the server.
- */
-export function serverAlive(pid: number): boolean {
-  if (HAS_PROC) {
-    try {
-      return Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0").includes("server");
-    } catch {
-      return false;
-    }
-  }
-  try {
-    Deno.kill(pid, "SIGCONT"); // no /proc: probe the pid (SIGCONT is harmless to a running one)
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function removeIfOwned(paths: ServerPaths, pid: number): Promise<void> {
-  if ((await readPid(paths)) === pid) await Deno.remove(paths.pid).catch(() => {});
-  if ((await readState(paths))?.pid === pid) await Deno.remove(paths.state).catch(() => {});
-}
 
 /** Writes the `local` profile; it becomes active only when no other profile exists. */
 export async function registerLocalProfile(app: App, url: string, token: string): Promise<boolean> {

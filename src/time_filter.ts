@@ -9,7 +9,7 @@
 // ignored (`5x`), and a longer bare number (`86400`) is seconds instead of a failed date. A
 // bare 4-digit number is still a year (`3600` = the year 3600), as in the reference.
 
-import { UsageError } from "../errors.ts";
+import { UsageError } from "./errors.ts";
 
 const UNIT_SECONDS: Record<string, number> = {
   "": 1,

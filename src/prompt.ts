@@ -1,9 +1,9 @@
 // Interactive prompts: questions go to stderr, answers come from stdin (a terminal, or a pipe
 // for scripted answers such as `echo y | contree auth …`).
 
-import type { Context } from "../context.ts";
-import { Interrupted } from "../errors.ts";
-import type { Source } from "../io.ts";
+import type { Context } from "./context.ts";
+import { Interrupted } from "./errors.ts";
+import type { Source } from "./io.ts";
 
 const readers = new WeakMap<Source, ReadableStreamDefaultReader<Uint8Array>>();
 const pending = new WeakMap<Source, number[]>();

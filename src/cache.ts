@@ -1,0 +1,8 @@
+// The persistent cache commands share: the session database's `image_cache` table (CLI spec
+// §3.5), values under (image, kind). Images are immutable, so entries about an image never go
+// stale; values that belong to no image use the image "" (e.g. the upload cache).
+
+export interface ImageCache {
+  get<T = unknown>(image: string, kind: string): T | undefined;
+  set(image: string, kind: string, value: unknown): void;
+}

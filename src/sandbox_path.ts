@@ -1,0 +1,55 @@
+// POSIX path arithmetic for paths inside a sandbox, an archive or a Dockerfile context: one
+// normaliser for every layer, and one policy for the member names of archives we unpack.
+
+/**
+ * POSIX normpath (Python's os.path.normpath, Go's filepath.Clean): empty and `.` parts fold,
+ * `..` removes the part before it; an absolute path never climbs above `/`, a relative one keeps
+ * its leading `..`. "" → ".".
+ */
+export function cleanPath(path: string): string {
+  const absolute = path.startsWith("/");
+  const parts: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (parts.length > 0 && parts[parts.length - 1] !== "..") parts.pop();
+      else if (!absolute) parts.push("..");
+    } else parts.push(part);
+  }
+  const joined = parts.join("/");
+  return absolute ? `/${joined}` : joined || ".";
+}
+
+/** An absolute sandbox path, normalised (a relative one is taken from `/`). */
+export function normalizeSandboxPath(path: string): string {
+  return cleanPath(`/${path}`);
+}
+
+/** `path` against `cwd`: empty → cwd (or `/`), relative → `cwd/path`, then normalised. */
+export function resolveSandboxPath(cwd: string, path: string): string {
+  const base = cwd || "/";
+  if (!path) return normalizeSandboxPath(base);
+  return normalizeSandboxPath(path.startsWith("/") ? path : `${base}/${path}`);
+}
+
+/** The components of a sandbox path, `.` and `..` folded; undefined when `..` climbs above `/`. */
+export function sandboxPathParts(path: string): string[] | undefined {
+  const cleaned = cleanPath(path.replace(/^\/+/, ""));
+  if (cleaned === ".") return [];
+  return cleaned === ".." || cleaned.startsWith("../") ? undefined : cleaned.split("/");
+}
+
+/** Why an archive member name is refused. */
+export type UnsafeMemberName = "absolute path" | "'..' in the path";
+
+/**
+ * The archive-member policy of every extraction: a member's name relative to the target, as
+ * components (`./a//b` → `["a", "b"]`; `[]` is the target itself), or the reason it is refused:
+ * an absolute name, or any `..` component (as GNU tar: no honest archive needs one). Symbolic
+ * links on the way are the extractor's to check.
+ */
+export function archiveMemberParts(name: string): string[] | UnsafeMemberName {
+  if (name.startsWith("/")) return "absolute path";
+  const parts = name.split("/").filter((part) => part !== "" && part !== ".");
+  return parts.includes("..") ? "'..' in the path" : parts;
+}

@@ -9,7 +9,6 @@
 import type { Clock } from "../context.ts";
 import { ContreeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { AuthType } from "../config/profiles.ts";
 import { ApiError, DeadlineError, errorDetail, NetworkError, reasonPhrase } from "./errors.ts";
 import type {
   DirectoryList,
@@ -29,6 +28,9 @@ import {
   ladderDelayMs,
   parseRetryAfter,
 } from "./retry.ts";
+
+/** `jwt`: a bearer token on its own; `iam`: a Nebius IAM token, which needs a project. */
+export type AuthType = "jwt" | "iam";
 
 export interface Credentials {
   /** Base URL as configured (the client appends `/v1`). */

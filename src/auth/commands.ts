@@ -4,14 +4,10 @@
 // pointing at a possibly non-existent `default`), and `contree -p foo auth` registers `foo`.
 
 import { ApiError } from "../api/errors.ts";
+import type { AuthType } from "../api/client.ts";
 import type { WhoAmI } from "../api/models.ts";
 import { sha256Hex } from "../bytes.ts";
-import {
-  type AuthType,
-  DEFAULT_IAM_URL,
-  type Profile,
-  type ProfileStore,
-} from "../config/profiles.ts";
+import { DEFAULT_IAM_URL, type Profile, type ProfileStore } from "../config/profiles.ts";
 import type { Context } from "../context.ts";
 import { ContreeError, Exit, Interrupted, UsageError } from "../errors.ts";
 import type { Formatter } from "../output/formatter.ts";

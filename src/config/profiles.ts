@@ -1,6 +1,7 @@
 // Profiles in auth.ini / cli.ini (CLI spec §2.2–2.5), read and written so that files written
 // by the reference CLI are read here and the other way round.
 
+import type { AuthType } from "../api/client.ts";
 import type { Env } from "../env.ts";
 import { ContreeError } from "../errors.ts";
 import { IniFile } from "./ini.ts";
@@ -8,8 +9,6 @@ import { writePrivateFile } from "../files.ts";
 
 export const DEFAULT_IAM_URL = "https://api.tokenfactory.nebius.com/sandboxes";
 export const PROFILE_PREFIX = "profile:";
-
-export type AuthType = "jwt" | "iam";
 
 export interface Profile {
   name: string;

@@ -12,7 +12,7 @@ import { ApiError } from "../api/errors.ts";
 import { lookupImageTag, resolveImageRef } from "../api/image_ref.ts";
 import type { FileSpec, InstanceSpawnRequest } from "../api/models.ts";
 import { bytesToBase64 } from "../api/stream_repr.ts";
-import { absoluteHostPath, ensureFiles, LOCAL_FILE_TTL_MS } from "../api/upload.ts";
+import { absoluteHostPath } from "../api/upload.ts";
 import type { Context } from "../context.ts";
 import { ContreeError } from "../errors.ts";
 import { awaitImport, deriveTag, importSpecs } from "../images/registry.ts";
@@ -23,7 +23,6 @@ import {
   showCaptured,
 } from "../operations/live_output.ts";
 import { advancedImage, runExitCode } from "../operations/outcome.ts";
-import { octalMode } from "../operations/payload.ts";
 import { shellQuote } from "../shell_words.ts";
 import type { FormatName, Formatter } from "../output/formatter.ts";
 import { normalizeSandboxPath, resolveSandboxPath } from "../sandbox_path.ts";
@@ -42,9 +41,9 @@ import {
   type RunInstruction,
   type Stage,
 } from "./parse.ts";
-import { ContextReader, type ResolvedSource, type SourceFile } from "./sources.ts";
-import { archiveStream, sniffArchive, unpackArchive, type UnpackedMember } from "./tar.ts";
-import { ensureUrlFile, isRemoteUrl } from "./url.ts";
+import { CopySources, Scratch } from "./copy.ts";
+import { ContextReader, type ResolvedSource } from "./sources.ts";
+import { isRemoteUrl } from "./url.ts";
 import {
   type Identity,
   type IdTables,
@@ -173,10 +172,6 @@ function isDirectoryDest(dest: string): boolean {
     dest.endsWith("/..");
 }
 
-function joinPath(dir: string, name: string): string {
-  return normalizeSandboxPath(name === "" ? dir : `${dir}/${name}`);
-}
-
 /** Stages the target needs, in Dockerfile order (BuildKit skips the others too). */
 export function planStages(
   dockerfile: Dockerfile,
@@ -225,9 +220,9 @@ class Builder {
   readonly #globalArgs = new Map<string, string | undefined>();
   readonly #layers: LayerCache;
   readonly #targets: OutputTargets;
+  readonly #copies: CopySources;
   #step = 0;
   #steps = 0;
-  #scratchCount = 0;
 
   constructor(
     private readonly deps: BuildDeps,
@@ -236,9 +231,15 @@ class Builder {
     private readonly buildArgs: Map<string, string>,
     private readonly context: ContextReader,
     readonly sessionKey: string,
-    private readonly scratchDir: string,
+    scratch: Scratch,
   ) {
     this.#layers = new LayerCache(deps.layers, sessionKey);
+    this.#copies = new CopySources(
+      { ...deps, log: deps.ctx.log },
+      scratch,
+      dockerfile.escape,
+      options.noCache,
+    );
     // RUN output is the build's log: with a data format on stdout it goes to stderr instead.
     this.#targets = deps.format === "default"
       ? { stdout: deps.ctx.stdout, stderr: deps.ctx.stderr }
@@ -633,10 +634,6 @@ class Builder {
 
   // ---- COPY / ADD ----
 
-  scratch(prefix: string): string {
-    return `${this.scratchDir}/${prefix}${++this.#scratchCount}`;
-  }
-
   async copyStep(state: StageState, ins: CopyInstruction, stage: Stage): Promise<void> {
     await this.at(ins.line, async () => {
       const lookup = state.lookup;
@@ -667,16 +664,16 @@ class Builder {
         for (const source of sources) {
           if (source.startsWith("<<")) {
             await flushLocal();
-            groups.push(await this.heredocSource(ins, source, lookup));
+            groups.push(await this.#copies.heredoc(ins, source, lookup));
           } else if (ins.kind === "ADD" && isRemoteUrl(source)) {
             await flushLocal();
-            groups.push(await this.urlSource(source, ins.checksum));
+            groups.push(await this.#copies.url(source, ins.checksum));
           } else if (ins.kind === "ADD" && /^git@|\.git(#.*)?$/.test(source)) {
             throw new ContreeError(`ADD of git repositories is not supported: ${source}`);
           } else local.push(source);
         }
         await flushLocal();
-        if (ins.kind === "ADD") groups = await this.extractArchives(groups);
+        if (ins.kind === "ADD") groups = await this.#copies.extractArchives(groups);
       }
       if (groups.length > 1 && !destIsDir) {
         throw new ContreeError(
@@ -691,130 +688,9 @@ class Builder {
           }${skipped.length > 5 ? ` and ${skipped.length - 5} more` : ""}`,
         );
       }
-      await this.stageFiles(state, groups, dest, destIsDir, owner, chmod);
+      const staged = await this.#copies.stage(groups, dest, destIsDir, owner, chmod);
+      for (const [path, spec] of staged) state.pending.set(path, spec);
     });
-  }
-
-  /** Uploads what has no file UUID yet and stages every file for the next spawn. */
-  async stageFiles(
-    state: StageState,
-    groups: ResolvedSource[],
-    dest: string,
-    destIsDir: boolean,
-    owner: Identity | undefined,
-    chmod: number | undefined,
-  ): Promise<void> {
-    const planned: { path: string; file: SourceFile; uuid?: string }[] = [];
-    for (const group of groups) {
-      for (const file of group.files) {
-        const path = group.isDir
-          ? joinPath(dest, file.rel)
-          : destIsDir
-          ? joinPath(dest, basename(group.path))
-          : dest;
-        planned.push({ path, file, uuid: file.uuid });
-      }
-    }
-    // Context files use the local upload cache; scratch copies (heredocs, archives) cannot.
-    let uploaded = 0;
-    for (const scratch of [false, true]) {
-      const uploads = planned.filter((p) =>
-        !p.uuid && p.file.hostPath.startsWith(this.scratchDir) === scratch
-      );
-      const paths = [...new Set(uploads.map((p) => p.file.hostPath))];
-      if (paths.length === 0) continue;
-      const ensured = await ensureFiles(this.deps.client, this.deps.cache, paths, {
-        concurrency: this.deps.concurrency,
-        localCache: !scratch,
-        cwd: "/",
-        quiet: true,
-      });
-      uploaded += ensured.filter((e) => e.outcome === "uploaded").length;
-      const byPath = new Map(ensured.map((e, i) => [paths[i], e.uuid]));
-      for (const p of uploads) p.uuid = byPath.get(p.file.hostPath);
-    }
-    for (const { path, file, uuid } of planned) {
-      state.pending.set(path, {
-        uuid: uuid!,
-        uid: owner?.uid ?? file.uid ?? 0,
-        gid: owner?.gid ?? file.gid ?? 0,
-        mode: octalMode(chmod ?? file.mode),
-      });
-    }
-    this.log.info(
-      `${planned.length} file(s) staged for the next step${
-        uploaded > 0 ? ` (${uploaded} uploaded)` : ""
-      }`,
-    );
-  }
-
-  async heredocSource(
-    ins: CopyInstruction,
-    source: string,
-    lookup: Lookup,
-  ): Promise<ResolvedSource> {
-    const name = source.replace(/^<<-?/, "").replace(/^["']|["']$/g, "");
-    const heredoc = ins.heredocs.find((h) => h.name === name);
-    if (!heredoc) throw new ContreeError(`no heredoc named ${name}`);
-    const body = heredoc.expand
-      ? expandWord(heredoc.body, lookup, { escape: this.dockerfile.escape, quotes: false })
-      : heredoc.body;
-    const path = this.scratch("heredoc-");
-    await Deno.writeTextFile(path, body);
-    return {
-      path: name,
-      isDir: false,
-      files: [{ hostPath: path, rel: "", mode: 0o644 }],
-      skipped: [],
-    };
-  }
-
-  async urlSource(url: string, checksum: string | undefined): Promise<ResolvedSource> {
-    const { ctx, client, cache } = this.deps;
-    const fetched = await ensureUrlFile(
-      {
-        fetch: ctx.fetch,
-        signal: ctx.signal,
-        client,
-        cache,
-        log: ctx.log,
-        scratchDir: this.scratchDir,
-      },
-      url,
-      { noCache: this.options.noCache, checksum: checksum?.replace(/^sha256:/, "") },
-    );
-    const file: SourceFile = { hostPath: "", rel: "", mode: 0o600, uuid: fetched.uuid };
-    return { path: fetched.filename, isDir: false, files: [file], skipped: [] };
-  }
-
-  /** ADD of a local tar (plain or gzip): its members instead of the archive file. */
-  async extractArchives(groups: ResolvedSource[]): Promise<ResolvedSource[]> {
-    const out: ResolvedSource[] = [];
-    for (const group of groups) {
-      const file = group.files[0];
-      const single = !group.isDir && group.files.length === 1 && file.hostPath !== "" &&
-        !file.hostPath.startsWith(this.scratchDir);
-      if (!single) {
-        out.push(group);
-        continue;
-      }
-      const host = file.hostPath;
-      const kind = await sniffArchive(host);
-      if (kind === "none") {
-        out.push(group);
-        continue;
-      }
-      if (kind !== "tar" && kind !== "gzip") {
-        throw new ContreeError(
-          `'${group.path}' is a ${kind}-compressed archive; ADD extracts plain and gzip tar archives only`,
-        );
-      }
-      const dir = this.scratch("archive-");
-      await Deno.mkdir(dir);
-      const members = await unpackArchive(await archiveStream(host, kind), dir, group.path);
-      out.push(membersToSource(group.path, members, ""));
-    }
-    return out;
   }
 
   // ---- COPY --from ----
@@ -835,109 +711,10 @@ class Builder {
       if (/[*?[]/.test(source)) {
         throw new ContreeError(`wildcards are not supported in COPY --from sources: ${source}`);
       }
-      groups.push(await this.archived(image, normalizeSandboxPath(`/${source}`), from));
+      groups.push(await this.#copies.archived(image, normalizeSandboxPath(`/${source}`), from));
     }
     return groups;
   }
-
-  /**
-   * The files of `path` in `image`, from the archive API. Images are immutable, so the uploaded
-   * list is kept per (image, path) for as long as local upload records (90 days).
-   */
-  async archived(image: string, path: string, from: string): Promise<ResolvedSource> {
-    const { client, cache } = this.deps;
-    const cacheKind = `build-archive:${path}`;
-    const cached = cache.get<ArchiveRecord>(image, cacheKind);
-    if (
-      cached && Array.isArray(cached.files) &&
-      client.clock.now() - cached.fetched_at * 1000 < LOCAL_FILE_TTL_MS
-    ) {
-      return { path, isDir: cached.isDir, files: cached.files, skipped: cached.skipped ?? [] };
-    }
-    let response: Response;
-    try {
-      response = await client.archive(image, path);
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 404) {
-        throw new ContreeError(`'${path}' not found in ${from} (image ${image})`);
-      }
-      throw error;
-    }
-    const dir = this.scratch("from-");
-    await Deno.mkdir(dir);
-    const members = await unpackArchive(
-      response.body ?? new Blob().stream(),
-      dir,
-      `${from}:${path}`,
-    );
-    const source = membersToSource(path, members, path.replace(/^\/+/, ""));
-    const hostPaths = [...new Set(source.files.map((f) => f.hostPath))];
-    const ensured = await ensureFiles(client, cache, hostPaths, {
-      concurrency: this.deps.concurrency,
-      localCache: false,
-      cwd: "/",
-      quiet: true,
-    });
-    const uuids = new Map(ensured.map((e, i) => [hostPaths[i], e.uuid]));
-    const files: SourceFile[] = source.files.map((f) => ({
-      ...f,
-      hostPath: "",
-      uuid: uuids.get(f.hostPath)!,
-    }));
-    const record: ArchiveRecord = {
-      fetched_at: client.clock.now() / 1000,
-      isDir: source.isDir,
-      files,
-      skipped: source.skipped,
-    };
-    cache.set(image, cacheKind, record);
-    return { path, isDir: source.isDir, files, skipped: source.skipped };
-  }
-}
-
-interface ArchiveRecord {
-  fetched_at: number;
-  isDir: boolean;
-  files: SourceFile[];
-  skipped?: string[];
-}
-
-/**
- * Archive members as one source. Members are named relative to the root (`etc/hosts`), to the
- * source's parent (`hosts` for /etc/hosts) or to the source itself; all three are understood.
- */
-export function membersToSource(
-  shown: string,
-  members: UnpackedMember[],
-  sourceRel: string,
-): ResolvedSource {
-  const base = sourceRel.split("/").pop() ?? "";
-  const relOf = (name: string): string => {
-    for (const prefix of [sourceRel, base]) {
-      if (prefix === "") continue;
-      if (name === prefix) return "";
-      if (name.startsWith(`${prefix}/`)) return name.slice(prefix.length + 1);
-    }
-    return name;
-  };
-  const files: SourceFile[] = [];
-  const skipped: string[] = [];
-  let rootIsFile = false;
-  for (const member of members) {
-    const rel = relOf(member.name);
-    if (member.type === "file" && member.hostPath) {
-      if (rel === "") rootIsFile = true;
-      files.push({
-        hostPath: member.hostPath,
-        rel,
-        mode: member.mode,
-        uid: member.uid,
-        gid: member.gid,
-      });
-    } else if (member.type === "symlink") skipped.push(`${member.name} (symlink)`);
-    else if (member.type === "other") skipped.push(`${member.name} (special file)`);
-  }
-  return { path: shown, isDir: !(rootIsFile && files.length === 1), files, skipped };
 }
 
 /** `Dockerfile` (or `Containerfile`) of the context, or the -f path. */
@@ -997,7 +774,7 @@ export async function buildCommand(deps: BuildDeps, options: BuildOptions): Prom
       buildArgs,
       new ContextReader(contextDir, matcher),
       sessionKey,
-      scratchDir,
+      new Scratch(scratchDir),
     );
     image = await builder.run();
   } finally {

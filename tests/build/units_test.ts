@@ -3,12 +3,8 @@
 
 import { ContreeClient } from "../../src/api/client.ts";
 import { systemClock } from "../../src/context.ts";
-import {
-  membersToSource,
-  normaliseTag,
-  parseBuildArgs,
-  planStages,
-} from "../../src/docker/build.ts";
+import { normaliseTag, parseBuildArgs, planStages } from "../../src/docker/build.ts";
+import { membersToSource } from "../../src/docker/copy.ts";
 import { buildSessionKey, canonicalJson, LayerCache, stepKey } from "../../src/docker/cache.ts";
 import { IgnoreMatcher } from "../../src/docker/ignore.ts";
 import { parseDockerfile } from "../../src/docker/parse.ts";

@@ -21,15 +21,15 @@ export function cleanPath(path: string): string {
 }
 
 /** An absolute sandbox path, normalised (a relative one is taken from `/`). */
-export function normalizeSandboxPath(path: string): string {
+export function normaliseSandboxPath(path: string): string {
   return cleanPath(`/${path}`);
 }
 
 /** `path` against `cwd`: empty → cwd (or `/`), relative → `cwd/path`, then normalised. */
 export function resolveSandboxPath(cwd: string, path: string): string {
   const base = cwd || "/";
-  if (!path) return normalizeSandboxPath(base);
-  return normalizeSandboxPath(path.startsWith("/") ? path : `${base}/${path}`);
+  if (!path) return normaliseSandboxPath(base);
+  return normaliseSandboxPath(path.startsWith("/") ? path : `${base}/${path}`);
 }
 
 /** The components of a sandbox path, `.` and `..` folded; undefined when `..` climbs above `/`. */

@@ -10,7 +10,7 @@ import {
   type RunPayloadInput,
 } from "../src/operations/payload.ts";
 import { shellQuote } from "../src/shell_words.ts";
-import { sanitizeTerminalText } from "../src/operations/sanitize.ts";
+import { sanitiseTerminalText } from "../src/operations/sanitize.ts";
 import { MemorySink } from "../src/io.ts";
 import { Logger } from "../src/log.ts";
 import {
@@ -161,7 +161,7 @@ Deno.test("file specs: directory walk with excludes, ownership from stat or expl
 
 Deno.test("sanitiser keeps colours, strips cursor moves, clears and titles, adds the final newline", () => {
   const text = "\x1b]0;title\x07\x1b[2J\x1b[H\x1b[31mred\x1b[0m\x1b[?25l done\x1bc";
-  assertEquals(sanitizeTerminalText(text), "\x1b[31mred\x1b[0m done\n");
-  assertEquals(sanitizeTerminalText(""), "");
-  assertStringIncludes(sanitizeTerminalText("a\n"), "a\n");
+  assertEquals(sanitiseTerminalText(text), "\x1b[31mred\x1b[0m done\n");
+  assertEquals(sanitiseTerminalText(""), "");
+  assertStringIncludes(sanitiseTerminalText("a\n"), "a\n");
 });

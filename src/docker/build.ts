@@ -25,7 +25,7 @@ import {
 import { advancedImage, runExitCode } from "../operations/outcome.ts";
 import { shellQuote } from "../shell_words.ts";
 import type { FormatName, Formatter } from "../output/formatter.ts";
-import { normalizeSandboxPath, resolveSandboxPath } from "../sandbox_path.ts";
+import { normaliseSandboxPath, resolveSandboxPath } from "../sandbox_path.ts";
 import type { ImageCache } from "../cache.ts";
 import type { LayerStore } from "./cache.ts";
 import { buildSessionKey, LayerCache, stepKey } from "./cache.ts";
@@ -711,7 +711,7 @@ class Builder {
       if (/[*?[]/.test(source)) {
         throw new ContreeError(`wildcards are not supported in COPY --from sources: ${source}`);
       }
-      groups.push(await this.#copies.archived(image, normalizeSandboxPath(`/${source}`), from));
+      groups.push(await this.#copies.archived(image, normaliseSandboxPath(`/${source}`), from));
     }
     return groups;
   }

@@ -11,7 +11,7 @@ import type { Context } from "../context.ts";
 import { ContreeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { octalMode } from "../operations/payload.ts";
-import { normalizeSandboxPath } from "../sandbox_path.ts";
+import { normaliseSandboxPath } from "../sandbox_path.ts";
 import { expandWord, type Lookup } from "./expand.ts";
 import type { CopyInstruction } from "./parse.ts";
 import type { ResolvedSource, SourceFile } from "./sources.ts";
@@ -48,7 +48,7 @@ function basename(path: string): string {
 }
 
 function joinPath(dir: string, name: string): string {
-  return normalizeSandboxPath(name === "" ? dir : `${dir}/${name}`);
+  return normaliseSandboxPath(name === "" ? dir : `${dir}/${name}`);
 }
 
 export class CopySources {

@@ -10,7 +10,7 @@
 // Hand-written (about 100 lines) because the npm ports differ from moby in corner cases
 // (`**foo`, `foo/**`) that decide what lands in an image.
 
-import { cleanPath, normalizeSandboxPath } from "../sandbox_path.ts";
+import { cleanPath, normaliseSandboxPath } from "../sandbox_path.ts";
 
 interface Pattern {
   exclusion: boolean;
@@ -154,7 +154,7 @@ export async function loadIgnoreFile(
       }
       throw error;
     }
-    return { matcher: IgnoreMatcher.parse(text), path: normalizeSandboxPath(candidate) };
+    return { matcher: IgnoreMatcher.parse(text), path: normaliseSandboxPath(candidate) };
   }
   return { matcher: IgnoreMatcher.none() };
 }

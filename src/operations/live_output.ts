@@ -11,7 +11,7 @@ import { BrokenPipe, Interrupted, isBrokenPipe } from "../errors.ts";
 import { concatBytes } from "../bytes.ts";
 import type { Sink } from "../io.ts";
 import { followOperation, type FollowResult } from "../sse/follow.ts";
-import { sanitizeTerminalText } from "./sanitize.ts";
+import { sanitiseTerminalText } from "./sanitize.ts";
 
 /** How long cancelling may take after an interrupt or a broken pipe. */
 const CANCEL_TIMEOUT_MS = 10_000;
@@ -244,6 +244,6 @@ export async function followRun(
 /** Shows output that could not be streamed live, once, sanitised (never output already shown). */
 export async function showCaptured(followed: FollowedRun, targets: OutputTargets): Promise<void> {
   if (followed.streamed) return;
-  if (followed.stdout) await targets.stdout.write(sanitizeTerminalText(followed.stdout));
-  if (followed.stderr) await targets.stderr.write(sanitizeTerminalText(followed.stderr));
+  if (followed.stdout) await targets.stdout.write(sanitiseTerminalText(followed.stdout));
+  if (followed.stderr) await targets.stderr.write(sanitiseTerminalText(followed.stderr));
 }

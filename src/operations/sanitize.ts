@@ -9,7 +9,7 @@ const RESETS = /\x1b[c78]/g;
 // deno-lint-ignore no-control-regex
 const OSC = /\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g;
 
-export function sanitizeTerminalText(text: string): string {
+export function sanitiseTerminalText(text: string): string {
   const cleaned = text.replace(OSC, "").replace(CURSOR_AND_SCREEN, "").replace(RESETS, "");
   return cleaned === "" || cleaned.endsWith("\n") ? cleaned : `${cleaned}\n`;
 }

@@ -3,8 +3,8 @@
 
 import type { Clock, Context } from "../context.ts";
 import type { Logger } from "../log.ts";
+import { CommandPodmanRunner, podmanOptionsFrom, type PodmanRunner } from "../podman.ts";
 import { resolveTaskRoots, type TaskRoots } from "./paths.ts";
-import { CommandPodmanRunner, type PodmanRunner } from "./podman.ts";
 
 export interface TaskContext {
   roots: TaskRoots;
@@ -33,11 +33,7 @@ export function taskContextFrom(ctx: Context): TaskContext {
   return {
     roots: resolveTaskRoots(ctx.env, ctx.home),
     clock: ctx.clock,
-    podman: new CommandPodmanRunner({
-      binary: ctx.env.get("CONTREE_PODMAN") || "podman",
-      env: ctx.env.toObject(),
-      signal: ctx.signal,
-    }),
+    podman: new CommandPodmanRunner({ ...podmanOptionsFrom(ctx.env), signal: ctx.signal }),
     log: ctx.log,
     randomInt: cryptoRandomInt,
   };

@@ -25,12 +25,11 @@ import {
   taskDir,
   WORKSPACE_DIR,
 } from "./paths.ts";
+import { type PodmanResult, PodmanTimeout } from "../podman.ts";
 import {
   DEFAULT_WAIT_TIMEOUT_SECONDS,
   describePodmanFailure,
   PODMAN_TIMEOUTS,
-  type PodmanResult,
-  PodmanTimeout,
   probeState,
 } from "./podman.ts";
 import type { ProjectConfig } from "./project.ts";
@@ -505,7 +504,9 @@ export async function taskDelete(
   const mode = isMode(meta.mode) ? meta.mode : null;
   const directory = taskDirectoryOf(project, taskId, meta);
 
-  if (mode && await probeState(ctx.podman, containerName(project.name, mode, taskId)) !== null) {
+  if (
+    mode && await probeState(ctx.podman, containerName(project.name, mode, taskId)) !== null
+  ) {
     try {
       await captureTaskLogs(ctx, project, taskId, mode, directory);
     } catch (error) {

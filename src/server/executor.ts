@@ -68,7 +68,8 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
   }
 }
 
-export function containerName(opUuid: string): string {
+/** The container of a run (one per operation). */
+export function sandboxContainerName(opUuid: string): string {
   return `contree-op-${opUuid}`;
 }
 
@@ -108,7 +109,7 @@ function containerOptions(
   envArgs: string[],
 ): string[] {
   return [
-    ...["--name", containerName(opUuid)],
+    ...["--name", sandboxContainerName(opUuid)],
     ...["--label", `${LABEL_SERVER}=${serverId}`, "--label", `${LABEL_OPERATION}=${opUuid}`],
     ...["--pull", "never", "--log-driver", "none"],
     ...["--user", `${spec.uid}:${spec.gid}`, "--hostname", spec.hostname, "--workdir", spec.cwd],
@@ -247,7 +248,7 @@ export class InstanceExecutor {
     const spec = ctx.op.metadata as unknown as InstanceSpec;
     const image = store.image(spec.image);
     if (!image) return { status: "FAILED", error: `image not found: ${spec.image}` };
-    const name = containerName(ctx.op.uuid);
+    const name = sandboxContainerName(ctx.op.uuid);
     const environment = environmentArgs(image, spec.env);
     const cwdMissing = await this.#cwdMissing(image, spec.cwd);
     const members = this.#injection(spec, cwdMissing);

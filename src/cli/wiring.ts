@@ -1,12 +1,15 @@
-// Builds the dependencies of the operation commands from the App: the session store seen
-// through the narrow ports `run` and the operation namespace declare.
+// Builds the dependencies of the commands from the App: the session store seen through the
+// narrow ports `run` and the operation namespace declare, podman for the task commands.
 
 import { resolveImageRef } from "../api/image_ref.ts";
 import { ensureFiles } from "../api/upload.ts";
 import type { NamespaceDeps, OperationCache } from "../operations/namespace.ts";
 import type { RunDeps } from "../operations/run.ts";
+import { CommandPodmanRunner, podmanOptionsFrom } from "../podman.ts";
 import { operationCache, runSession } from "../session/adapters.ts";
 import { resolveOperationRefsLazily } from "../session/refs.ts";
+import type { TaskCommandDeps } from "../tasks/commands.ts";
+import type { ProjectCommandDeps } from "../tasks/project_commands.ts";
 import type { App } from "./app.ts";
 import { formatApiTime, parseTimeFilter } from "./time_filter.ts";
 
@@ -44,6 +47,21 @@ export function namespaceDeps(app: App): NamespaceDeps {
       resolveOperationRefsLazily(() => app.store(), await app.sessionKey(), tokens),
     concurrency: app.concurrency(),
   };
+}
+
+/** Deps of the task commands: podman from the environment, stopped by Ctrl-C. */
+export function taskCommandDeps(app: App): TaskCommandDeps {
+  return {
+    ctx: app.ctx,
+    podman: new CommandPodmanRunner({ ...podmanOptionsFrom(app.ctx.env), signal: app.ctx.signal }),
+    format: app.globals.format,
+    color: app.stdoutMode().color,
+    output: (order) => app.output(order),
+  };
+}
+
+export function projectCommandDeps(app: App): ProjectCommandDeps {
+  return { ctx: app.ctx, format: app.globals.format, output: () => app.output() };
 }
 
 /** A `--since`/`--until` value as the API expects it. */

@@ -3,7 +3,7 @@
 
 import type { Clock, Context } from "../context.ts";
 import type { Logger } from "../log.ts";
-import { CommandPodmanRunner, podmanOptionsFrom, type PodmanRunner } from "../podman.ts";
+import type { PodmanRunner } from "../podman.ts";
 import { resolveTaskRoots, type TaskRoots } from "./paths.ts";
 
 export interface TaskContext {
@@ -28,12 +28,12 @@ export function cryptoRandomInt(n: number): number {
   }
 }
 
-/** The real task context of a contree invocation. */
-export function taskContextFrom(ctx: Context): TaskContext {
+/** The task context of a contree invocation, driving `podman`. */
+export function taskContextFrom(ctx: Context, podman: PodmanRunner): TaskContext {
   return {
     roots: resolveTaskRoots(ctx.env, ctx.home),
     clock: ctx.clock,
-    podman: new CommandPodmanRunner({ ...podmanOptionsFrom(ctx.env), signal: ctx.signal }),
+    podman,
     log: ctx.log,
     randomInt: cryptoRandomInt,
   };

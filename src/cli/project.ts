@@ -1,12 +1,19 @@
 // `contree project`: the projects task containers belong to (project.yml under the config root).
-// The command bodies live in project_actions.ts and are loaded when a project command runs.
+// The command bodies live in src/tasks/project_commands.ts and are loaded when a project command
+// runs.
 
+import type { ProjectCommandDeps } from "../tasks/project_commands.ts";
 import { nonNegativeInt } from "./parse.ts";
 import type { RootCommand, Runner } from "./root.ts";
+import { projectCommandDeps } from "./wiring.ts";
 
-const actions = () => import("./project_actions.ts");
+type Commands = typeof import("../tasks/project_commands.ts");
 
 export function registerProject(program: RootCommand, run: Runner): void {
+  /** Runs a command body with its deps; the bodies are loaded on first use. */
+  const runProject = (body: (commands: Commands, deps: ProjectCommandDeps) => Promise<number>) =>
+    run(async (app) => body(await import("../tasks/project_commands.ts"), projectCommandDeps(app)));
+
   const project = program
     .command("project")
     .description("projects for task containers (project.yml under $CONTREE_HOME/projects)");
@@ -29,18 +36,18 @@ export function registerProject(program: RootCommand, run: Runner): void {
     .option("--shell <path>", "shell for string commands and logins (default /bin/sh)")
     .option("--force", "replace an existing project.yml")
     .action((name, options) =>
-      run(async (app) => (await actions()).projectNew(app, name, options))
+      runProject((commands, deps) => commands.projectNew(deps, name, options))
     );
 
   project
     .command("list")
     .alias("ls")
     .description("list projects")
-    .action(() => run(async (app) => (await actions()).projectList(app)));
+    .action(() => runProject((commands, deps) => commands.projectList(deps)));
 
   project
     .command("show")
     .description("show a project's settings and paths")
     .argument("<name>", "project name")
-    .action((name) => run(async (app) => (await actions()).projectShow(app, name)));
+    .action((name) => runProject((commands, deps) => commands.projectShow(deps, name)));
 }

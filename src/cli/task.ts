@@ -1,15 +1,21 @@
-// `contree task …`: the command tree. The command bodies live in task_actions.ts and are loaded
-// when a task command runs, so other commands do not pay for the task layer at startup.
+// `contree task …`: the command tree. The command bodies live in src/tasks/commands.ts and are
+// loaded when a task command runs, so other commands do not pay for the task layer at startup.
 
 import { Option } from "../deps.ts";
+import type { TaskCommandDeps } from "../tasks/commands.ts";
 import { DEFAULT_WAIT_TIMEOUT_SECONDS } from "../tasks/podman.ts";
 import { MODES, STATUSES } from "../tasks/state.ts";
 import { nonNegativeInt, positiveInt } from "./parse.ts";
 import type { RootCommand, Runner } from "./root.ts";
+import { taskCommandDeps } from "./wiring.ts";
 
-const actions = () => import("./task_actions.ts");
+type Commands = typeof import("../tasks/commands.ts");
 
 export function registerTask(program: RootCommand, run: Runner): void {
+  /** Runs a command body with its deps; the bodies are loaded on first use. */
+  const runTask = (body: (commands: Commands, deps: TaskCommandDeps) => Promise<number>) =>
+    run(async (app) => body(await import("../tasks/commands.ts"), taskCommandDeps(app)));
+
   const task = program
     .command("task")
     .description("long-lived podman task containers with persistent workspaces");
@@ -22,7 +28,7 @@ export function registerTask(program: RootCommand, run: Runner): void {
     .argument("<project>", "project name")
     .option("--name <name>", "task name (default: a random adjective-noun)")
     .action((project, options) =>
-      run(async (app) => (await actions()).cmdNew(app, project, options))
+      runTask((commands, deps) => commands.cmdNew(deps, project, options))
     );
 
   task
@@ -40,7 +46,7 @@ export function registerTask(program: RootCommand, run: Runner): void {
     .option("--name <name>", "name of the new task")
     .option("--command <command>", "--mode run: shell command instead of the project's run.command")
     .action((project, taskArg, options) =>
-      run(async (app) => (await actions()).cmdRun(app, [project, taskArg], options))
+      runTask((commands, deps) => commands.cmdRun(deps, [project, taskArg], options))
     );
 
   task
@@ -52,7 +58,7 @@ export function registerTask(program: RootCommand, run: Runner): void {
     .addOption(new Option("--mode <mode>", "only tasks run in this mode").choices(MODES))
     .option("--no-emoji", "plain-text status labels")
     .action((project, options) =>
-      run(async (app) => (await actions()).cmdList(app, project, options))
+      runTask((commands, deps) => commands.cmdList(deps, project, options))
     );
 
   task
@@ -62,7 +68,7 @@ export function registerTask(program: RootCommand, run: Runner): void {
     .argument("[task]", taskHelp)
     .option("--no-emoji", "plain-text status labels")
     .action((project, taskArg, options) =>
-      run(async (app) => (await actions()).cmdStatus(app, [project, taskArg], options))
+      runTask((commands, deps) => commands.cmdStatus(deps, [project, taskArg], options))
     );
 
   task
@@ -72,7 +78,7 @@ export function registerTask(program: RootCommand, run: Runner): void {
     .argument("<task>", `${taskHelp} (or the new name with <project>/<task>)`)
     .argument("[name]", "new name")
     .action((project, taskArg, name) =>
-      run(async (app) => (await actions()).cmdRename(app, [project, taskArg, name]))
+      runTask((commands, deps) => commands.cmdRename(deps, [project, taskArg, name]))
     );
 
   task
@@ -86,7 +92,7 @@ export function registerTask(program: RootCommand, run: Runner): void {
       nonNegativeInt,
     )
     .action((project, taskArg, options) =>
-      run(async (app) => (await actions()).cmdStop(app, [project, taskArg], options))
+      runTask((commands, deps) => commands.cmdStop(deps, [project, taskArg], options))
     );
 
   task
@@ -96,7 +102,7 @@ export function registerTask(program: RootCommand, run: Runner): void {
     .argument("[task]", taskHelp)
     .option("--print", "print the podman command instead of running it")
     .action((project, taskArg, options) =>
-      run(async (app) => (await actions()).cmdLogin(app, [project, taskArg], options))
+      runTask((commands, deps) => commands.cmdLogin(deps, [project, taskArg], options))
     );
 
   task
@@ -108,7 +114,7 @@ export function registerTask(program: RootCommand, run: Runner): void {
     .option("--tail <lines>", "only the last N lines", nonNegativeInt)
     .option("-t, --timestamps", "keep podman's timestamps")
     .action((project, taskArg, options) =>
-      run(async (app) => (await actions()).cmdLogs(app, [project, taskArg], options))
+      runTask((commands, deps) => commands.cmdLogs(deps, [project, taskArg], options))
     );
 
   task
@@ -123,7 +129,7 @@ export function registerTask(program: RootCommand, run: Runner): void {
       DEFAULT_WAIT_TIMEOUT_SECONDS,
     )
     .action((project, taskArg, options) =>
-      run(async (app) => (await actions()).cmdWait(app, [project, taskArg], options))
+      runTask((commands, deps) => commands.cmdWait(deps, [project, taskArg], options))
     );
 
   task
@@ -133,7 +139,7 @@ export function registerTask(program: RootCommand, run: Runner): void {
     .argument("<project>", targetHelp)
     .argument("[task]", taskHelp)
     .action((project, taskArg) =>
-      run(async (app) => (await actions()).cmdDelete(app, [project, taskArg]))
+      runTask((commands, deps) => commands.cmdDelete(deps, [project, taskArg]))
     );
 
   const archive = task.command("archive").description("what deleted tasks left behind");
@@ -142,13 +148,13 @@ export function registerTask(program: RootCommand, run: Runner): void {
     .alias("ls")
     .description("list archived tasks, newest first")
     .argument("<project>", "project name")
-    .action((project) => run(async (app) => (await actions()).cmdArchiveList(app, project)));
+    .action((project) => runTask((commands, deps) => commands.cmdArchiveList(deps, project)));
   archive
     .command("logs")
     .description("print the logs of the newest archive whose name or task ID starts with PREFIX")
     .argument("<project>", "project name")
     .argument("<prefix>", "archive timestamp or task ID prefix")
     .action((project, prefix) =>
-      run(async (app) => (await actions()).cmdArchiveLogs(app, project, prefix))
+      runTask((commands, deps) => commands.cmdArchiveLogs(deps, project, prefix))
     );
 }

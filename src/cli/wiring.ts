@@ -1,15 +1,18 @@
-// Builds the narrow ports the command bodies declare (run, the operation namespace, the session
-// commands) from the App: the only place besides the registrars that knows the App.
+// Builds the narrow ports the command bodies declare (run, the operation namespace, the session,
+// auth and task commands) from the App: the only place besides the registrars that knows it.
 
 import { resolveImageRef } from "../api/image_ref.ts";
 import { ensureFiles } from "../api/upload.ts";
 import type { NamespaceDeps, OperationCache } from "../operations/namespace.ts";
 import type { RunDeps } from "../operations/run.ts";
-import { imageCache, operationCache, runSession } from "../session/adapters.ts";
 import type { AuthDeps } from "../auth/commands.ts";
+import { CommandPodmanRunner, podmanOptionsFrom } from "../podman.ts";
+import { imageCache, operationCache, runSession } from "../session/adapters.ts";
 import type { SessionDeps } from "../session/deps.ts";
 import { resolveOperationRefsLazily } from "../session/refs.ts";
 import { withSessionErrors } from "../session/report.ts";
+import type { TaskCommandDeps } from "../tasks/commands.ts";
+import type { ProjectCommandDeps } from "../tasks/project_commands.ts";
 import type { App } from "./app.ts";
 import type { Handler } from "./root.ts";
 import { formatApiTime, parseTimeFilter } from "../time_filter.ts";
@@ -76,6 +79,21 @@ export function authDeps(app: App): AuthDeps {
     whoami: (profile, options) => app.clientFor(profile, options).whoami(),
     output: () => app.output(),
   };
+}
+
+/** Deps of the task commands: podman from the environment, stopped by Ctrl-C. */
+export function taskCommandDeps(app: App): TaskCommandDeps {
+  return {
+    ctx: app.ctx,
+    podman: new CommandPodmanRunner({ ...podmanOptionsFrom(app.ctx.env), signal: app.ctx.signal }),
+    format: app.globals.format,
+    color: app.stdoutMode().color,
+    output: (order) => app.output(order),
+  };
+}
+
+export function projectCommandDeps(app: App): ProjectCommandDeps {
+  return { ctx: app.ctx, format: app.globals.format, output: () => app.output() };
 }
 
 /** A `--since`/`--until` value as the API expects it. */

@@ -9,17 +9,22 @@
 import type { InstanceResult, StreamRepr } from "../api/models.ts";
 import { decodeStreamRepr, encodeStreamRepr } from "../api/stream_repr.ts";
 import type { Logger } from "../log.ts";
+import {
+  parsePodmanMessage,
+  type PodmanProcess,
+  type PodmanRunner,
+  runChecked,
+} from "../podman.ts";
 import type { BlobStore } from "./blobs.ts";
 import { type ImageCatalog, LABEL_OPERATION, LABEL_SERVER } from "./images.ts";
 import { type ImageMounts, resolveInImage } from "./inspect.ts";
 import { type Outcome, type RunContext, type Runner, stoppedOutcome } from "./operations.ts";
-import { type Podman, podmanMessage } from "./podman.ts";
 import { commandLine, type InstanceSpec } from "./spawn.ts";
 import type { ImageRow, Store } from "./store.ts";
 import { iteratorStream, tarChunks, type TarMember } from "../tar/write.ts";
 
 export interface ExecutorDeps {
-  podman: Podman;
+  podman: PodmanRunner;
   store: Store;
   blobs: BlobStore;
   images: ImageCatalog;
@@ -63,7 +68,8 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
   }
 }
 
-export function containerName(opUuid: string): string {
+/** The container of a run (one per operation). */
+export function sandboxContainerName(opUuid: string): string {
   return `contree-op-${opUuid}`;
 }
 
@@ -103,7 +109,7 @@ function containerOptions(
   envArgs: string[],
 ): string[] {
   return [
-    ...["--name", containerName(opUuid)],
+    ...["--name", sandboxContainerName(opUuid)],
     ...["--label", `${LABEL_SERVER}=${serverId}`, "--label", `${LABEL_OPERATION}=${opUuid}`],
     ...["--pull", "never", "--log-driver", "none"],
     ...["--user", `${spec.uid}:${spec.gid}`, "--hostname", spec.hostname, "--workdir", spec.cwd],
@@ -242,7 +248,7 @@ export class InstanceExecutor {
     const spec = ctx.op.metadata as unknown as InstanceSpec;
     const image = store.image(spec.image);
     if (!image) return { status: "FAILED", error: `image not found: ${spec.image}` };
-    const name = containerName(ctx.op.uuid);
+    const name = sandboxContainerName(ctx.op.uuid);
     const environment = environmentArgs(image, spec.env);
     const cwdMissing = await this.#cwdMissing(image, spec.cwd);
     const members = this.#injection(spec, cwdMissing);
@@ -253,11 +259,13 @@ export class InstanceExecutor {
     if (ctx.signal.aborted) return stoppedOutcome(ctx.signal);
 
     const created = members.length > 0;
-    let child: Deno.ChildProcess;
+    let child: PodmanProcess;
     try {
       if (created) {
-        await podman.ok(["create", ...options, image.podman_id, ...argv], { signal: ctx.signal });
-        await podman.ok(["cp", "--archive=false", "-", `${name}:/`], {
+        await runChecked(podman, ["create", ...options, image.podman_id, ...argv], {
+          signal: ctx.signal,
+        });
+        await runChecked(podman, ["cp", "--archive=false", "-", `${name}:/`], {
           stdin: iteratorStream(tarChunks(members)),
           timeoutMs: 600_000,
           signal: ctx.signal,
@@ -282,7 +290,7 @@ export class InstanceExecutor {
         created
           ? ["start", "--attach", ...(stdin ? ["--interactive"] : []), name]
           : ["run", ...(spec.disposable ? ["--rm"] : []), ...options, image.podman_id, ...argv],
-        stdin ? "piped" : "null",
+        { stdin },
       );
     } catch (error) {
       if (created) this.#background(this.#remove(name));
@@ -294,10 +302,6 @@ export class InstanceExecutor {
     const stdout = new OutputCapture("stdout", spec.truncate_output_at, ctx.emit);
     const stderr = new OutputCapture("stderr", spec.truncate_output_at, ctx.emit);
     const pumps = Promise.all([stdout.drain(child.stdout), stderr.drain(child.stderr)]);
-    if (stdin) {
-      const writer = child.stdin.getWriter();
-      void writer.write(stdin).then(() => writer.close()).catch(() => {});
-    }
     let timedOut = false;
     let stopping: Promise<void> | undefined;
     const stop = () => stopping ??= this.#kill(name, child);
@@ -307,9 +311,9 @@ export class InstanceExecutor {
     }, spec.timeout * 1000);
     ctx.signal.addEventListener("abort", stop, { once: true });
     if (ctx.signal.aborted) void stop();
-    let status: Deno.CommandStatus;
+    let exitCode: number;
     try {
-      status = await child.status;
+      exitCode = await child.exitCode;
       await pumps;
     } finally {
       clearTimeout(timer);
@@ -321,7 +325,7 @@ export class InstanceExecutor {
     stderr.finish();
     ctx.emit(1, "exit", {
       pid: 1,
-      code: status.code,
+      code: exitCode,
       signal: killed ? 9 : -1,
       core_dump: false,
       timed_out: timedOut,
@@ -330,7 +334,7 @@ export class InstanceExecutor {
     });
     const result: InstanceResult = {
       state: {
-        exit_code: status.code,
+        exit_code: exitCode,
         pid: 1,
         signal: killed ? 9 : -1,
         timed_out: timedOut,
@@ -346,7 +350,7 @@ export class InstanceExecutor {
     let outcome: Outcome;
     const removeAfter = created || !spec.disposable || killed;
     try {
-      outcome = await this.#outcome(ctx, spec, image, { status, timedOut, stderr, name });
+      outcome = await this.#outcome(ctx, spec, image, { exitCode, timedOut, stderr, name });
     } finally {
       if (removeAfter) this.#background(this.#remove(name));
     }
@@ -367,15 +371,15 @@ export class InstanceExecutor {
     ctx: RunContext,
     spec: InstanceSpec,
     image: ImageRow,
-    run: { status: Deno.CommandStatus; timedOut: boolean; stderr: OutputCapture; name: string },
+    run: { exitCode: number; timedOut: boolean; stderr: OutputCapture; name: string },
   ): Promise<Outcome> {
     if (ctx.signal.aborted) return stoppedOutcome(ctx.signal);
     if (run.timedOut) {
       return { status: "FAILED", error: `timed out after ${spec.timeout}s` };
     }
     // 125 is podman's own failure (the process never ran); its message ends stderr.
-    const podmanError = run.status.code === 125 && /(^|\n)Error: /.test(run.stderr.tail())
-      ? podmanMessage(run.stderr.tail())
+    const podmanError = run.exitCode === 125 && /(^|\n)Error: /.test(run.stderr.tail())
+      ? parsePodmanMessage(run.stderr.tail())
       : undefined;
     if (podmanError) return { status: "FAILED", error: `podman: ${podmanError}` };
     if (spec.disposable) {
@@ -385,7 +389,8 @@ export class InstanceExecutor {
     const newImage = { uuid, operationUuid: ctx.op.uuid, tag: null };
     const { podman, images } = this.deps;
     try {
-      await podman.ok(
+      await runChecked(
+        podman,
         ["commit", "--quiet", ...images.labelChanges(newImage), run.name, images.podmanName(uuid)],
         { timeoutMs: 600_000 },
       );
@@ -398,21 +403,17 @@ export class InstanceExecutor {
   }
 
   /** Kills the container, retrying while podman is still creating it; last resort: the client. */
-  async #kill(name: string, child: Deno.ChildProcess): Promise<void> {
-    const exited = child.status.then(() => true, () => true);
+  async #kill(name: string, child: PodmanProcess): Promise<void> {
+    const exited = child.exitCode.then(() => true, () => true);
     for (let attempt = 0; attempt < 20; attempt++) {
-      await this.deps.podman.call(["kill", name], { timeoutMs: 10_000 }).catch(() => {});
+      await this.deps.podman.run(["kill", name], { timeoutMs: 10_000 }).catch(() => {});
       if (await settlesWithin(exited, 500)) return;
     }
-    this.deps.log.warning(`podman did not stop ${name}; killing the podman client`);
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // exited meanwhile
-    }
+    this.deps.log.warning(`podman did not stop ${name}; stopping the podman client`);
+    child.stop();
   }
 
   async #remove(name: string): Promise<void> {
-    await this.deps.podman.call(["rm", "--force", "--time", "0", name], { timeoutMs: 60_000 });
+    await this.deps.podman.run(["rm", "--force", "--time", "0", name], { timeoutMs: 60_000 });
   }
 }

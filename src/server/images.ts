@@ -3,9 +3,9 @@
 // and the server that owns it. The store is authoritative for tags (tags move; labels cannot).
 
 import type { Image } from "../api/models.ts";
+import { PodmanFailed, type PodmanRunner, runChecked } from "../podman.ts";
 import { isUuid } from "../uuid.ts";
 import { HttpError } from "./errors.ts";
-import { type Podman, PodmanError } from "./podman.ts";
 import type { ImageRow, Store } from "./store.ts";
 
 export const IMAGE_REPOSITORY = "localhost/contree";
@@ -40,7 +40,7 @@ export interface NewImage {
 
 export class ImageCatalog {
   constructor(
-    private readonly podman: Podman,
+    private readonly podman: PodmanRunner,
     private readonly store: Store,
     readonly serverId: string,
     private readonly now: () => number = Date.now,
@@ -93,9 +93,9 @@ export class ImageCatalog {
     const args = ["image", "inspect", "--format", "{{.Id}}\t{{.Size}}\t{{json .Config.Env}}"];
     for (let attempt = 1;; attempt++) {
       try {
-        return await this.podman.ok([...args, reference]);
+        return await runChecked(this.podman, [...args, reference]);
       } catch (error) {
-        const halfWritten = error instanceof PodmanError &&
+        const halfWritten = error instanceof PodmanFailed &&
           /locating item named "[^"]+" for image/.test(error.stderr);
         if (!halfWritten || attempt === INSPECT_ATTEMPTS) throw error;
         await new Promise((resolve) => setTimeout(resolve, 100 * attempt));

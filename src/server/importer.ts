@@ -9,10 +9,10 @@
 //   imported as is (offline use; an extension of the API).
 
 import type { ImageImportRequest } from "../api/models.ts";
+import { PodmanFailed, type PodmanRunner, runChecked } from "../podman.ts";
 import { badRequest } from "./errors.ts";
 import { type ImageCatalog, LABEL_OPERATION, LABEL_SERVER, validTag } from "./images.ts";
 import { type Outcome, type RunContext, type Runner, stoppedOutcome } from "./operations.ts";
-import { type Podman, PodmanError } from "./podman.ts";
 
 export const IMPORT_DEFAULT_TIMEOUT = 300;
 export const IMPORT_MAX_TIMEOUT = 3600;
@@ -101,7 +101,7 @@ function parseSource(url: string): Source {
 /** Runs imports. The registry credentials arrive as the operation's transient input: they are
  * never stored (the stored metadata has the password masked). */
 export class Importer {
-  constructor(private readonly podman: Podman, private readonly images: ImageCatalog) {}
+  constructor(private readonly podman: PodmanRunner, private readonly images: ImageCatalog) {}
 
   get runner(): Runner {
     return (ctx) => this.#run(ctx);
@@ -124,7 +124,7 @@ export class Importer {
         await Deno.stat(source.path).catch(() => {
           throw new Error(`no such file on the server: ${source.path}`);
         });
-        await this.podman.ok(["import", "--quiet", ...labels, source.path, target], {
+        await runChecked(this.podman, ["import", "--quiet", ...labels, source.path, target], {
           timeoutMs: spec.timeout * 1000,
           signal,
         });
@@ -170,7 +170,8 @@ export class Importer {
           JSON.stringify({ auths: { [registryHost(reference)]: { auth } } }),
         );
       }
-      await this.podman.ok(
+      await runChecked(
+        this.podman,
         ["pull", "--quiet", ...(authFile ? ["--authfile", authFile] : []), reference],
         { timeoutMs: 3_600_000, signal },
       );
@@ -187,10 +188,10 @@ export class Importer {
     signal: AbortSignal,
     ctx: RunContext,
   ): Promise<void> {
-    const present = await this.podman.call(["image", "exists", reference], { signal });
+    const present = await this.podman.run(["image", "exists", reference], { signal });
     if (present.code !== 0) await this.#pull(reference, credentials, signal);
     const container = `contree-import-${ctx.op.uuid}`;
-    await this.podman.ok([
+    await runChecked(this.podman, [
       "create",
       ...["--name", container, "--pull", "never"],
       ...["--label", `${LABEL_SERVER}=${this.images.serverId}`],
@@ -199,29 +200,20 @@ export class Importer {
       "/contree-export",
     ], { signal });
     try {
-      const exporter = this.podman.spawn(["export", container]);
-      const onAbort = () => {
-        try {
-          exporter.kill("SIGKILL");
-        } catch {
-          // exited
-        }
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
+      const exportArgs = ["export", container];
+      const exporter = this.podman.spawn(exportArgs, { signal });
       const stderr = new Response(exporter.stderr).text().catch(() => "");
-      try {
-        await this.podman.ok(["import", "--quiet", ...labels, "-", target], {
-          stdin: exporter.stdout,
-          timeoutMs: 3_600_000,
-          signal,
-        });
-        const status = await exporter.status;
-        if (!status.success) throw new PodmanError(["export"], status.code, await stderr);
-      } finally {
-        signal.removeEventListener("abort", onAbort);
+      await runChecked(this.podman, ["import", "--quiet", ...labels, "-", target], {
+        stdin: exporter.stdout,
+        timeoutMs: 3_600_000,
+        signal,
+      });
+      const code = await exporter.exitCode;
+      if (code !== 0) {
+        throw new PodmanFailed(exportArgs, { code, stdout: "", stderr: await stderr });
       }
     } finally {
-      await this.podman.call(["rm", "--force", container]).catch(() => {});
+      await this.podman.run(["rm", "--force", container]).catch(() => {});
     }
   }
 }

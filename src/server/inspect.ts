@@ -5,9 +5,9 @@
 // unmounted) and all are unmounted on shutdown.
 
 import type { DirectoryList, FileItem } from "../api/models.ts";
+import { type PodmanRunner, runChecked } from "../podman.ts";
 import { HttpError } from "./errors.ts";
 import { sandboxPathParts } from "../sandbox_path.ts";
-import type { Podman } from "./podman.ts";
 import { iteratorStream, tarChunks, type TarEntry, type TarMember } from "../tar/write.ts";
 
 interface Mount {
@@ -28,13 +28,13 @@ export class ImageMounts {
   readonly #mounts = new Map<string, Mount>();
   #clock = 0;
 
-  constructor(private readonly podman: Podman, private readonly maxMounts = 16) {}
+  constructor(private readonly podman: PodmanRunner, private readonly maxMounts = 16) {}
 
   /** Mounts the image (or reuses its mount); call `release` when done. */
   async acquire(podmanId: string): Promise<MountLease> {
     let mount = this.#mounts.get(podmanId);
     if (!mount) {
-      const root = this.podman.ok(["image", "mount", podmanId]).then((path) => {
+      const root = runChecked(this.podman, ["image", "mount", podmanId]).then((path) => {
         if (!path) throw new Error("podman printed no mount point");
         return path;
       });
@@ -94,7 +94,7 @@ export class ImageMounts {
   }
 
   async #unmount(podmanId: string): Promise<void> {
-    await this.podman.call(["image", "unmount", podmanId]).catch(() => {});
+    await this.podman.run(["image", "unmount", podmanId]).catch(() => {});
   }
 }
 

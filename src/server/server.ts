@@ -5,6 +5,13 @@
 
 import { ContreeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import {
+  CommandPodmanRunner,
+  type CommandPodmanRunnerOptions,
+  podmanOptionsFrom,
+  type PodmanRunner,
+  runChecked,
+} from "../podman.ts";
 import { createApi } from "./api.ts";
 import { DEFAULT_CONCURRENCY, DEFAULT_KEEPALIVE_MS, DEFAULT_MAX_TIMEOUT } from "./defaults.ts";
 import { BlobStore } from "./blobs.ts";
@@ -14,7 +21,6 @@ import { ImageCatalog, LABEL_SERVER } from "./images.ts";
 import { Importer } from "./importer.ts";
 import { ImageMounts } from "./inspect.ts";
 import { OperationManager } from "./operations.ts";
-import { Podman, type PodmanOptions } from "./podman.ts";
 import { Store } from "./store.ts";
 
 export interface ServerOptions {
@@ -28,7 +34,8 @@ export interface ServerOptions {
   keepaliveMs?: number;
   /** Longest `timeout` a spawn may ask for (seconds). */
   maxTimeout?: number;
-  podman?: PodmanOptions;
+  /** Which podman, with which environment (default: $CONTREE_PODMAN or podman, this process's). */
+  podman?: Pick<CommandPodmanRunnerOptions, "binary" | "env">;
   log: Logger;
 }
 
@@ -50,8 +57,8 @@ function readBootId(): string | undefined {
 }
 
 /** Removes containers a previous run of this server left behind (after a crash). */
-async function removeLeftovers(podman: Podman, serverId: string, log: Logger): Promise<void> {
-  const listed = await podman.ok([
+async function removeLeftovers(podman: PodmanRunner, serverId: string, log: Logger): Promise<void> {
+  const listed = await runChecked(podman, [
     "ps",
     "--all",
     "--quiet",
@@ -61,7 +68,7 @@ async function removeLeftovers(podman: Podman, serverId: string, log: Logger): P
   const ids = listed.split("\n").filter(Boolean);
   if (ids.length === 0) return;
   log.info(`removing ${ids.length} container(s) left by a previous run`);
-  await podman.call(["rm", "--force", "--time", "0", ...ids]);
+  await podman.run(["rm", "--force", "--time", "0", ...ids]);
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
@@ -76,7 +83,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
     const blobs = new BlobStore(`${options.dataDir}/blobs`);
     await blobs.init();
-    const podman = new Podman(options.podman);
+    // On `podman run`, podman's stderr is the sandbox's: its own warnings are silenced.
+    const podman = new CommandPodmanRunner({
+      ...options.podman ?? podmanOptionsFrom(Deno.env),
+      globalArgs: ["--log-level=error"],
+    });
     const images = new ImageCatalog(podman, store, serverId);
     const mounts = new ImageMounts(podman);
     const events = new EventLog(store);

@@ -3,8 +3,8 @@
 
 import type { Clock, Context } from "../context.ts";
 import type { Logger } from "../log.ts";
+import type { PodmanRunner } from "../podman.ts";
 import { resolveTaskRoots, type TaskRoots } from "./paths.ts";
-import { CommandPodmanRunner, type PodmanRunner } from "./podman.ts";
 
 export interface TaskContext {
   roots: TaskRoots;
@@ -28,16 +28,12 @@ export function cryptoRandomInt(n: number): number {
   }
 }
 
-/** The real task context of a contree invocation. */
-export function taskContextFrom(ctx: Context): TaskContext {
+/** The task context of a contree invocation, driving `podman`. */
+export function taskContextFrom(ctx: Context, podman: PodmanRunner): TaskContext {
   return {
     roots: resolveTaskRoots(ctx.env, ctx.home),
     clock: ctx.clock,
-    podman: new CommandPodmanRunner({
-      binary: ctx.env.get("CONTREE_PODMAN") || "podman",
-      env: ctx.env.toObject(),
-      signal: ctx.signal,
-    }),
+    podman,
     log: ctx.log,
     randomInt: cryptoRandomInt,
   };

@@ -25,24 +25,23 @@ import {
   taskDir,
   WORKSPACE_DIR,
 } from "./paths.ts";
+import { type PodmanResult, PodmanTimeout } from "../podman.ts";
 import {
   DEFAULT_WAIT_TIMEOUT_SECONDS,
   describePodmanFailure,
   PODMAN_TIMEOUTS,
-  type PodmanResult,
-  PodmanTimeout,
   probeState,
 } from "./podman.ts";
 import type { ProjectConfig } from "./project.ts";
 import { requireTaskMeta, taskDirectoryOf } from "./query.ts";
 import {
-  containerName,
   isMode,
   LABEL_MODE,
   LABEL_PROJECT,
   LABEL_TASK,
   type Mode,
   MODES,
+  taskContainerName,
 } from "./state.ts";
 
 /** ISO-8601 UTC with an explicit offset, as the spec stores times. */
@@ -161,7 +160,7 @@ export function containerRunArgs(
   mode: Mode,
   command: string[],
 ): string[] {
-  const name = containerName(project.name, mode, taskId);
+  const name = taskContainerName(project.name, mode, taskId);
   const args = ["run", "-d", "--name", name];
   // Hostnames are limited to 63 characters; long project names keep podman's default.
   if (name.length <= 63) args.push("--hostname", name);
@@ -221,7 +220,7 @@ export async function taskRun(
   if (options.command !== undefined && mode !== "run") {
     throw new ContreeError("--command applies to --mode run only");
   }
-  const name = containerName(project.name, mode, taskId);
+  const name = taskContainerName(project.name, mode, taskId);
   const before = await probeState(ctx.podman, name);
   if (before === "running" || before === "paused") {
     throw new ContreeError(`Task ${taskId} is already running (container ${name}, ${before})`);
@@ -289,7 +288,7 @@ export async function taskStop(
     meta,
     `Start it with: contree task run ${project.name} ${taskId}`,
   );
-  const name = containerName(project.name, mode, taskId);
+  const name = taskContainerName(project.name, mode, taskId);
   const state = await probeState(ctx.podman, name);
   if (state === null) throw new ContreeError(`Task ${taskId} container does not exist`);
   if (state !== "running" && state !== "paused") {
@@ -323,7 +322,7 @@ export async function loginCommand(
   const meta = await requireTaskMeta(ctx, project, taskId);
   const runHint = `contree task run ${project.name} ${taskId}`;
   const mode = recordedMode(taskId, meta, `Start it with: ${runHint}`);
-  const name = containerName(project.name, mode, taskId);
+  const name = taskContainerName(project.name, mode, taskId);
   const state = await probeState(ctx.podman, name);
   if (state === null) {
     throw new ContreeError(`Container ${name} does not exist. Run '${runHint}' first.`);
@@ -354,7 +353,7 @@ export async function captureTaskLogs(
   mode: Mode,
   directory: string,
 ): Promise<string> {
-  const name = containerName(project.name, mode, taskId);
+  const name = taskContainerName(project.name, mode, taskId);
   const logs = `${directory}/logs`;
   await Deno.mkdir(logs, { recursive: true });
   const target = `${logs}/container.log`;
@@ -393,7 +392,7 @@ export async function taskLogs(
 ): Promise<LogsResult> {
   const meta = await requireTaskMeta(ctx, project, taskId);
   const mode = recordedMode(taskId, meta, "There are no logs yet.");
-  const name = containerName(project.name, mode, taskId);
+  const name = taskContainerName(project.name, mode, taskId);
   const directory = taskDirectoryOf(project, taskId, meta);
   if (await probeState(ctx.podman, name) !== null) {
     return {
@@ -439,7 +438,7 @@ export async function taskWait(
     meta,
     `Start it with: contree task run ${project.name} ${taskId}`,
   );
-  const name = containerName(project.name, mode, taskId);
+  const name = taskContainerName(project.name, mode, taskId);
   const args = ["wait", name];
   let result: PodmanResult;
   try {
@@ -505,7 +504,9 @@ export async function taskDelete(
   const mode = isMode(meta.mode) ? meta.mode : null;
   const directory = taskDirectoryOf(project, taskId, meta);
 
-  if (mode && await probeState(ctx.podman, containerName(project.name, mode, taskId)) !== null) {
+  if (
+    mode && await probeState(ctx.podman, taskContainerName(project.name, mode, taskId)) !== null
+  ) {
     try {
       await captureTaskLogs(ctx, project, taskId, mode, directory);
     } catch (error) {
@@ -532,7 +533,7 @@ export async function taskDelete(
   // still leaves its container behind.
   const kept: string[] = [];
   for (const each of MODES) {
-    const name = containerName(project.name, each, taskId);
+    const name = taskContainerName(project.name, each, taskId);
     const args = ["rm", "-f", "--time", String(project.shutdownTimeout), name];
     try {
       const removed = await ctx.podman.run(args, {

@@ -1,48 +1,14 @@
-// The one way task logic talks to podman: argv arrays (never shell strings), a timeout on every
-// non-interactive call, and podman's failures turned into one-line messages. `CommandPodmanRunner`
-// is the real thing; tests use the in-memory fake in tests/support/fake_podman.ts.
+// What the task layer knows about podman (task-lifecycle spec §2.0): the timeouts of its calls,
+// state probes, and podman's failures said plainly. Running podman itself is src/podman.ts.
 
 import { ContreeError } from "../errors.ts";
-
-export interface PodmanResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export interface PodmanRunOptions {
-  timeoutMs: number;
-  stdin?: string | Uint8Array;
-  /**
-   * Where podman's output goes. "piped" (default) returns it in the result; `{ file }` truncates
-   * the file and writes stdout and stderr into it in the order podman wrote them (like `2>&1`),
-   * leaving the result's stdout and stderr empty.
-   */
-  stdout?: "piped" | { file: string };
-}
-
-export interface PodmanRunner {
-  /** Runs `podman <args>`. Throws PodmanNotFound / PodmanTimeout; a non-zero exit is returned. */
-  run(args: string[], options: PodmanRunOptions): Promise<PodmanResult>;
-  /** Runs `podman <args>` on the user's terminal (stdio inherited, no timeout); the exit code. */
-  interactive(args: string[]): Promise<number>;
-}
-
-export class PodmanNotFound extends ContreeError {
-  constructor(binary: string) {
-    super(`${binary} not found; please install podman (or point CONTREE_PODMAN at it)`);
-  }
-}
-
-export class PodmanTimeout extends ContreeError {
-  constructor(args: string[], readonly timeoutMs: number) {
-    super(`podman ${args[0] ?? ""} timed out after ${formatSeconds(timeoutMs)}`);
-  }
-}
-
-function formatSeconds(ms: number): string {
-  return `${Number.isInteger(ms / 1000) ? ms / 1000 : (ms / 1000).toFixed(1)}s`;
-}
+import {
+  PodmanFailed,
+  PodmanNotFound,
+  type PodmanResult,
+  type PodmanRunner,
+  PodmanTimeout,
+} from "../podman.ts";
 
 /** Timeouts of the calls the lifecycle makes (task-lifecycle spec §2.0). */
 export const PODMAN_TIMEOUTS = {
@@ -63,18 +29,18 @@ export const DEFAULT_WAIT_TIMEOUT_SECONDS = 7200;
  * common cases said plainly.
  */
 export function describePodmanFailure(args: string[], result: PodmanResult): string {
-  const lines = `${result.stderr}\n${result.stdout}`.split("\n").map((l) => l.trim()).filter(
-    Boolean,
-  );
-  const errorLine = [...lines].reverse().find((l) => /^Error:/i.test(l)) ?? lines.at(-1) ?? "";
-  const detail = errorLine.replace(/^Error:\s*/i, "");
-  if (/no such container|no container with name or ID/i.test(detail)) {
+  const failure = new PodmanFailed(args, result);
+  if (/no such container|no container with name or ID/i.test(failure.podmanMessage)) {
     return "no such container";
   }
-  if (/image not known|no such image|repository name must have at least one/i.test(detail)) {
-    return `image not found locally (${detail}); pull or build it first`;
+  if (
+    /image not known|no such image|repository name must have at least one/i.test(
+      failure.podmanMessage,
+    )
+  ) {
+    return `image not found locally (${failure.podmanMessage}); pull or build it first`;
   }
-  return `podman ${args[0] ?? ""} failed (exit ${result.code})${detail ? `: ${detail}` : ""}`;
+  return failure.message;
 }
 
 /** The state probe: `podman inspect -f {{.State.Status}}`; null when there is no container. */
@@ -135,174 +101,4 @@ export async function batchStates(
     }
   }
   return states;
-}
-
-export interface CommandRunnerOptions {
-  /** The podman binary (default "podman", found on PATH). */
-  binary?: string;
-  /** The environment podman gets (default: this process's). */
-  env?: Record<string, string>;
-  /** Aborting kills the running podman and rejects with the signal's reason. */
-  signal?: AbortSignal;
-}
-
-const KILL_GRACE_MS = 2000;
-
-/** Runs the real podman through Deno.Command (and node's spawn for file output). */
-export class CommandPodmanRunner implements PodmanRunner {
-  readonly binary: string;
-
-  constructor(private readonly options: CommandRunnerOptions = {}) {
-    this.binary = options.binary ?? "podman";
-  }
-
-  async run(args: string[], options: PodmanRunOptions): Promise<PodmanResult> {
-    if (typeof options.stdout === "object") {
-      return await this.#runToFile(args, options.stdout.file, options.timeoutMs);
-    }
-    let child: Deno.ChildProcess;
-    try {
-      child = new Deno.Command(this.binary, {
-        args,
-        env: this.options.env,
-        clearEnv: this.options.env !== undefined,
-        stdin: options.stdin === undefined ? "null" : "piped",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-    } catch (error) {
-      throw this.#spawnError(error);
-    }
-    const guard = this.#guard(args, options.timeoutMs, (signal) => {
-      try {
-        child.kill(signal);
-      } catch {
-        // already exited
-      }
-    });
-    try {
-      if (options.stdin !== undefined) {
-        const writer = child.stdin.getWriter();
-        await writer.write(
-          typeof options.stdin === "string"
-            ? new TextEncoder().encode(options.stdin)
-            : options.stdin,
-        ).catch(() => {});
-        await writer.close().catch(() => {});
-      }
-      const output = await child.output();
-      guard.check();
-      const decoder = new TextDecoder();
-      return {
-        code: output.code,
-        stdout: decoder.decode(output.stdout),
-        stderr: decoder.decode(output.stderr),
-      };
-    } finally {
-      guard.dispose();
-    }
-  }
-
-  async interactive(args: string[]): Promise<number> {
-    let child: Deno.ChildProcess;
-    try {
-      child = new Deno.Command(this.binary, {
-        args,
-        env: this.options.env,
-        clearEnv: this.options.env !== undefined,
-        stdin: "inherit",
-        stdout: "inherit",
-        stderr: "inherit",
-      }).spawn();
-    } catch (error) {
-      throw this.#spawnError(error);
-    }
-    const guard = this.#guard(args, Infinity, (signal) => {
-      try {
-        child.kill(signal);
-      } catch {
-        // already exited
-      }
-    });
-    try {
-      const status = await child.status;
-      guard.check();
-      return status.code;
-    } finally {
-      guard.dispose();
-    }
-  }
-
-  /** Deno.Command cannot point a child's stdout/stderr at one file; node's spawn can. */
-  async #runToFile(args: string[], file: string, timeoutMs: number): Promise<PodmanResult> {
-    // Loaded here: only log capture needs node's process API, and startup stays lean.
-    const [{ spawn }, { closeSync, openSync }] = await Promise.all([
-      import("node:child_process"),
-      import("node:fs"),
-    ]);
-    const fd = openSync(file, "w");
-    try {
-      const child = spawn(this.binary, args, {
-        stdio: ["ignore", fd, fd],
-        env: this.options.env ?? Deno.env.toObject(),
-      });
-      const guard = this.#guard(args, timeoutMs, (signal) => child.kill(signal));
-      try {
-        const code = await new Promise<number>((resolve, reject) => {
-          child.once("error", (error) => reject(this.#spawnError(error)));
-          // A null code means a signal ended podman; `check` reports the timeout or abort.
-          child.once("close", (code: number | null) => resolve(code ?? 1));
-        });
-        guard.check();
-        return { code, stdout: "", stderr: "" };
-      } finally {
-        guard.dispose();
-      }
-    } finally {
-      closeSync(fd);
-    }
-  }
-
-  #spawnError(error: unknown): Error {
-    if (
-      error instanceof Deno.errors.NotFound ||
-      (error as { code?: string })?.code === "ENOENT"
-    ) {
-      return new PodmanNotFound(this.binary);
-    }
-    return new ContreeError(`Cannot run ${this.binary}: ${(error as Error).message}`);
-  }
-
-  /**
-   * Kills the child on timeout or abort (SIGTERM, then SIGKILL after a grace period); `check`
-   * turns what happened into the matching error once the child is gone.
-   */
-  #guard(args: string[], timeoutMs: number, kill: (signal: "SIGTERM" | "SIGKILL") => void) {
-    let timedOut = false;
-    let hardKill: ReturnType<typeof setTimeout> | undefined;
-    const terminate = () => {
-      kill("SIGTERM");
-      hardKill = setTimeout(() => kill("SIGKILL"), KILL_GRACE_MS);
-    };
-    const timer = Number.isFinite(timeoutMs)
-      ? setTimeout(() => {
-        timedOut = true;
-        terminate();
-      }, timeoutMs)
-      : undefined;
-    const signal = this.options.signal;
-    if (signal?.aborted) terminate();
-    signal?.addEventListener("abort", terminate, { once: true });
-    return {
-      check: () => {
-        if (signal?.aborted) throw signal.reason;
-        if (timedOut) throw new PodmanTimeout(args, timeoutMs);
-      },
-      dispose: () => {
-        clearTimeout(timer);
-        clearTimeout(hardKill);
-        signal?.removeEventListener("abort", terminate);
-      },
-    };
-  }
 }

@@ -10,12 +10,12 @@ import { AGENT_CONFIG_DIR, metaDir, taskDir, WORKSPACE_DIR } from "./paths.ts";
 import { batchStates, probeState } from "./podman.ts";
 import type { ProjectConfig } from "./project.ts";
 import {
-  containerName,
   effectiveStatus,
   isMode,
   LABEL_PROJECT,
   type Mode,
   type Status,
+  taskContainerName,
 } from "./state.ts";
 
 export interface TaskView {
@@ -121,7 +121,7 @@ export async function taskView(
     readyAt: stringOrNull(meta.ready_at),
     exitCode,
     deleting: meta.deleting === true,
-    container: mode ? containerName(project.name, mode, taskId) : null,
+    container: mode ? taskContainerName(project.name, mode, taskId) : null,
     containerState: null,
     workStatus: work.status,
     workMessage: work.message,
@@ -164,7 +164,7 @@ export async function getTask(
   const meta = await requireTaskMeta(ctx, project, taskId);
   const mode = isMode(meta.mode) ? meta.mode : null;
   const state = mode
-    ? await probeState(ctx.podman, containerName(project.name, mode, taskId))
+    ? await probeState(ctx.podman, taskContainerName(project.name, mode, taskId))
     : null;
   return await taskView(project, taskId, meta, state);
 }

@@ -22,7 +22,7 @@ export const STATUSES = [
 export type Status = typeof STATUSES[number];
 
 /** `<project>-<mode>-<id>`, e.g. `myproj-cli-k3v8h`. */
-export function containerName(project: string, mode: Mode, taskId: string): string {
+export function taskContainerName(project: string, mode: Mode, taskId: string): string {
   return `${project}-${mode}-${taskId}`;
 }
 

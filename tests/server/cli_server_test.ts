@@ -6,7 +6,7 @@ import { RESTARTED_ERROR, STOPPED_ERROR } from "../../src/server/operations.ts";
 import { Store } from "../../src/server/store.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../support/assert.ts";
 import { runCli, spawnCli, tempHome } from "../support/cli.ts";
-import { podmanEnv, podmanTest } from "../support/podman.ts";
+import { podmanEnv, podmanTest, testPodman } from "../support/podman.ts";
 import {
   busyboxRootfsFile,
   removePodmanObjects,
@@ -177,12 +177,10 @@ podmanTest(
       const log = await (await client.openEvents(crashed.uuid, { follow: true })).text();
       assertStringIncludes(log.trim().split("\n").at(-1)!, '"type":"completion"');
       assertEquals(await client.lookupTag("busybox:cli"), imported.result_image_uuid);
-      const containers = await new Deno.Command("podman", {
-        args: ["ps", "-aq", "--filter", `label=contree.op=${crashed.uuid}`],
-        env: podmanEnv(),
-        stdout: "piped",
-      }).output();
-      assertEquals(new TextDecoder().decode(containers.stdout).trim(), "");
+      const containers = await testPodman.run(
+        ["ps", "-aq", "--filter", `label=contree.op=${crashed.uuid}`],
+      );
+      assertEquals(containers.stdout.trim(), "");
     } finally {
       await runCli(["server", "stop"], { env });
       const store = Store.open(`${home}/server/contree.db`);

@@ -1,8 +1,15 @@
-// An in-memory podman for task-lifecycle unit tests: a table of containers driven by the argv
-// the lifecycle sends (run, start, stop, rm, wait, logs, inspect, ps, exec), every call
-// recorded, and `override` for fault injection (return a result or throw for matching calls).
+// The one in-memory podman of the unit tests (task lifecycle and local server): a table of
+// containers driven by the argv the lifecycle sends (run, start, stop, rm, wait, logs, inspect,
+// ps, exec), every call recorded, and `override` to answer any other call or inject faults
+// (return a result or throw for matching calls). `spawn` streams the same answers.
 
-import type { PodmanResult, PodmanRunner, PodmanRunOptions } from "../../src/tasks/podman.ts";
+import type {
+  PodmanProcess,
+  PodmanResult,
+  PodmanRunner,
+  PodmanRunOptions,
+  PodmanSpawnOptions,
+} from "../../src/podman.ts";
 
 export interface FakeContainer {
   name: string;
@@ -19,8 +26,10 @@ export interface FakeContainer {
 
 export interface RecordedCall {
   args: string[];
+  /** A spawn's options are the run options it shares (stdin, signal). */
   options?: PodmanRunOptions;
   interactive?: boolean;
+  spawned?: boolean;
 }
 
 type Override = (args: string[]) => PodmanResult | Error | undefined;
@@ -65,19 +74,37 @@ export class FakePodman implements PodmanRunner {
     return this.calls.filter((c) => c.args[0] === verb).map((c) => c.args);
   }
 
-  run(args: string[], options: PodmanRunOptions): Promise<PodmanResult> {
+  run(args: string[], options: PodmanRunOptions = {}): Promise<PodmanResult> {
     this.calls.push({ args: [...args], options });
-    for (const fn of this.#overrides) {
-      const answer = fn(args);
-      if (answer instanceof Error) return Promise.reject(answer);
-      if (answer) return this.#deliver(answer, options);
-    }
-    return this.#deliver(this.#simulate(args), options);
+    const answer = this.#answer(args);
+    return answer instanceof Error ? Promise.reject(answer) : this.#deliver(answer, options);
+  }
+
+  /** The answer `run` would give, as streams; an injected error is thrown at once. */
+  spawn(args: string[], options: PodmanSpawnOptions = {}): PodmanProcess {
+    this.calls.push({ args: [...args], options, spawned: true });
+    const answer = this.#answer(args);
+    if (answer instanceof Error) throw answer;
+    const text = (chunk: string) => new Blob([chunk]).stream();
+    return {
+      stdout: text(answer.stdout),
+      stderr: text(answer.stderr),
+      exitCode: Promise.resolve(answer.code),
+      stop: () => {},
+    };
   }
 
   interactive(args: string[]): Promise<number> {
     this.calls.push({ args: [...args], interactive: true });
     return Promise.resolve(this.interactiveExitCode);
+  }
+
+  #answer(args: string[]): PodmanResult | Error {
+    for (const fn of this.#overrides) {
+      const answer = fn(args);
+      if (answer) return answer;
+    }
+    return this.#simulate(args);
   }
 
   async #deliver(result: PodmanResult, options: PodmanRunOptions): Promise<PodmanResult> {

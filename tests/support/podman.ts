@@ -3,6 +3,7 @@
 // image imported from the host's busybox-static (no registry is reachable).
 
 import { busyboxPath, busyboxRootfsTar } from "../../scripts/busybox_rootfs.ts";
+import { CommandPodmanRunner, runChecked } from "../../src/podman.ts";
 
 export { busyboxRootfsTar };
 
@@ -14,21 +15,11 @@ export function podmanEnv(): Record<string, string> {
   return { CONTAINERS_CONF };
 }
 
-async function podman(args: string[], stdin?: Uint8Array): Promise<Deno.CommandOutput> {
-  const child = new Deno.Command("podman", {
-    args,
-    env: podmanEnv(),
-    stdin: stdin ? "piped" : "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin) {
-    const writer = child.stdin.getWriter();
-    await writer.write(stdin);
-    await writer.close();
-  }
-  return await child.output();
-}
+/** How code under test starts the real podman: this process's environment plus podmanEnv(). */
+export const TEST_PODMAN_OPTIONS = { env: { ...Deno.env.toObject(), ...podmanEnv() } };
+
+/** The real podman, as the tests' own setup and checks run it. */
+export const testPodman = new CommandPodmanRunner(TEST_PODMAN_OPTIONS);
 
 let availability: Promise<string | undefined> | undefined;
 
@@ -36,10 +27,10 @@ let availability: Promise<string | undefined> | undefined;
 export function podmanUnavailable(): Promise<string | undefined> {
   availability ??= (async () => {
     try {
-      const out = await podman(["info", "--format", "{{.Host.OCIRuntime.Name}}"]);
-      if (!out.success) return `podman info failed: ${new TextDecoder().decode(out.stderr).trim()}`;
+      const out = await testPodman.run(["info", "--format", "{{.Host.OCIRuntime.Name}}"]);
+      if (out.code !== 0) return `podman info failed: ${out.stderr.trim()}`;
     } catch (error) {
-      return `podman not found (${(error as Error).message})`;
+      return (error as Error).message;
     }
     const busybox = busyboxPath();
     if (!busybox) return "busybox-static not installed (/usr/bin/busybox or /bin/busybox)";
@@ -69,11 +60,8 @@ if (podmanSkipReason) console.log(`SKIP: podman integration tests: ${podmanSkipR
 
 /** Imports the busybox image once (idempotent) and returns its name. */
 export async function ensureBusyboxImage(name = BUSYBOX_IMAGE): Promise<string> {
-  const exists = await podman(["image", "exists", name]);
-  if (exists.success) return name;
-  const out = await podman(["import", "-", name], await busyboxRootfsTar());
-  if (!out.success) {
-    throw new Error(`podman import failed: ${new TextDecoder().decode(out.stderr)}`);
-  }
+  const exists = await testPodman.run(["image", "exists", name]);
+  if (exists.code === 0) return name;
+  await runChecked(testPodman, ["import", "-", name], { stdin: await busyboxRootfsTar() });
   return name;
 }

@@ -10,7 +10,7 @@ import { MemorySink } from "../../src/io.ts";
 import { Logger } from "../../src/log.ts";
 import { LABEL_SERVER } from "../../src/server/images.ts";
 import { type RunningServer, startServer } from "../../src/server/server.ts";
-import { busyboxRootfsTar, podmanEnv } from "./podman.ts";
+import { busyboxRootfsTar, TEST_PODMAN_OPTIONS, testPodman } from "./podman.ts";
 
 export interface TestServer {
   server: RunningServer;
@@ -68,13 +68,7 @@ export function testClient(url: string, token: string): ContreeClient {
 }
 
 async function podman(args: string[]): Promise<string> {
-  const out = await new Deno.Command("podman", {
-    args,
-    env: podmanEnv(),
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  return new TextDecoder().decode(out.stdout);
+  return (await testPodman.run(args)).stdout;
 }
 
 /** Removes the containers and images labelled with a server id. */
@@ -96,7 +90,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     port: 0,
     keepaliveMs: options.keepaliveMs,
     concurrency: options.concurrency,
-    podman: { env: podmanEnv() },
+    podman: TEST_PODMAN_OPTIONS,
     log: new Logger(log, "warning"),
   });
   const client = testClient(server.url, token);

@@ -17,7 +17,7 @@ import {
 } from "../../src/tasks/lifecycle.ts";
 import { listTaskIds, readTaskMeta } from "../../src/tasks/meta.ts";
 import { metaDir } from "../../src/tasks/paths.ts";
-import { PodmanNotFound, PodmanTimeout } from "../../src/tasks/podman.ts";
+import { PodmanNotFound, PodmanTimeout } from "../../src/podman.ts";
 import { getTask, getTasks, listTasks } from "../../src/tasks/query.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "../support/assert.ts";
 import { type TaskBench, withBench } from "../support/tasks.ts";

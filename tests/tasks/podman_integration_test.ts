@@ -3,16 +3,9 @@
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../support/assert.ts";
 import { runCli } from "../support/cli.ts";
-import { ensureBusyboxImage, podmanEnv, podmanTest } from "../support/podman.ts";
+import { ensureBusyboxImage, podmanEnv, podmanTest, testPodman } from "../support/podman.ts";
 
-async function podman(args: string[]): Promise<Deno.CommandOutput> {
-  return await new Deno.Command("podman", {
-    args,
-    env: podmanEnv(),
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-}
+const podman = (args: string[]) => testPodman.run(args);
 
 interface Bench {
   project: string;
@@ -38,7 +31,7 @@ async function withProject(fn: (bench: Bench) => Promise<void>, extra: string[] 
     await fn(bench);
   } finally {
     const listed = await podman(["ps", "-aq", "--filter", `label=contree.project=${project}`]);
-    const ids = new TextDecoder().decode(listed.stdout).split("\n").filter(Boolean);
+    const ids = listed.stdout.split("\n").filter(Boolean);
     if (ids.length > 0) await podman(["rm", "-f", "--time", "0", ...ids]);
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
@@ -157,7 +150,7 @@ podmanTest(
         assertEquals([deleted.code, deleted.stderr], [0, ""]);
       }
       const left = await podman(["ps", "-aq", "--filter", `label=contree.project=${project}`]);
-      assertEquals(new TextDecoder().decode(left.stdout), "");
+      assertEquals(left.stdout, "");
     }, ["--shutdown-timeout", "2"]);
   },
 );

@@ -11,18 +11,18 @@ import {
 } from "../../src/tasks/display.ts";
 import type { TaskView } from "../../src/tasks/query.ts";
 import {
-  containerName,
   effectiveStatus,
   MODES,
   type Status,
   STATUSES,
+  taskContainerName,
   type TaskState,
 } from "../../src/tasks/state.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 
 Deno.test("container names and modes", () => {
-  assertEquals(containerName("myproj", "cli", "k3v8h"), "myproj-cli-k3v8h");
-  assertEquals(containerName("myproj", "run", "k3v8h"), "myproj-run-k3v8h");
+  assertEquals(taskContainerName("myproj", "cli", "k3v8h"), "myproj-cli-k3v8h");
+  assertEquals(taskContainerName("myproj", "run", "k3v8h"), "myproj-run-k3v8h");
   assertEquals([...MODES], ["cli", "run"]);
 });
 

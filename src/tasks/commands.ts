@@ -1,16 +1,15 @@
-// The bodies of `contree task …` (registered in task.ts, loaded on first use): options in, the
-// work done in src/tasks/ against an injected TaskContext, results printed or emitted as rows.
+// The bodies of `contree task …` (registered in src/cli/task.ts, loaded on first use): options
+// in, the work done against a TaskContext, results printed or emitted as rows. They see the
+// invocation only through TaskCommandDeps.
 
+import type { Context } from "../context.ts";
 import { ContreeError, UsageError } from "../errors.ts";
-import { findArchive, listArchives } from "../tasks/archive.ts";
-import { type TaskContext, taskContextFrom } from "../tasks/context.ts";
-import {
-  type DisplayOptions,
-  renderListLine,
-  renderLog,
-  renderStatusBlock,
-} from "../tasks/display.ts";
-import { resolveTaskId } from "../tasks/identity.ts";
+import type { ColumnOrder, FormatName, Formatter } from "../output/formatter.ts";
+import type { PodmanRunner } from "../podman.ts";
+import { findArchive, listArchives } from "./archive.ts";
+import { type TaskContext, taskContextFrom } from "./context.ts";
+import { type DisplayOptions, renderListLine, renderLog, renderStatusBlock } from "./display.ts";
+import { resolveTaskId } from "./identity.ts";
 import {
   loginCommand,
   runModeCommand,
@@ -21,12 +20,22 @@ import {
   taskRun,
   taskStop,
   taskWait,
-} from "../tasks/lifecycle.ts";
-import { metaDir } from "../tasks/paths.ts";
-import { loadProject, type ProjectConfig } from "../tasks/project.ts";
-import { getTask, listTasks, type TaskView } from "../tasks/query.ts";
-import type { Mode } from "../tasks/state.ts";
-import type { App } from "./app.ts";
+} from "./lifecycle.ts";
+import { metaDir } from "./paths.ts";
+import { loadProject, type ProjectConfig } from "./project.ts";
+import { getTask, listTasks, type TaskView } from "./query.ts";
+import type { Mode } from "./state.ts";
+
+/** What the task commands need from the invocation (built from the App in src/cli/wiring.ts). */
+export interface TaskCommandDeps {
+  /** stdio, environment, home, clock and logger. */
+  ctx: Context;
+  podman: PodmanRunner;
+  format: FormatName;
+  /** Whether human output on stdout is coloured. */
+  color: boolean;
+  output(order?: ColumnOrder): Formatter;
+}
 
 /** The positional arguments of a task command, as commander hands them over. */
 export type Positionals = (string | undefined)[];
@@ -77,9 +86,9 @@ function requireTask(target: Target, verb: string): string {
   return target.task;
 }
 
-async function openProject(app: App, name: string) {
-  const ctx = taskContextFrom(app.ctx);
-  return { ctx, project: await loadProject(ctx.roots, name, app.ctx.home) };
+async function openProject(deps: TaskCommandDeps, name: string) {
+  const ctx = taskContextFrom(deps.ctx, deps.podman);
+  return { ctx, project: await loadProject(ctx.roots, name, deps.ctx.home) };
 }
 
 function refuseExtra(args: string[]): void {
@@ -88,28 +97,28 @@ function refuseExtra(args: string[]): void {
 
 /** The project and the one task the target names; `extra` more positionals are allowed. */
 async function resolveTarget(
-  app: App,
+  deps: TaskCommandDeps,
   target: Target,
   verb: string,
   extra = 0,
 ): Promise<Resolved> {
   const raw = requireTask(target, verb);
   refuseExtra(target.rest.slice(extra));
-  const { ctx, project } = await openProject(app, target.project);
+  const { ctx, project } = await openProject(deps, target.project);
   const taskId = await resolveTaskId(metaDir(ctx.roots, project.name), project.name, raw);
   return { ctx, project, taskId };
 }
 
-function displayOptions(app: App, emoji: boolean): DisplayOptions {
-  return { color: app.stdoutMode().color, emoji };
+function displayOptions(deps: TaskCommandDeps, emoji: boolean): DisplayOptions {
+  return { color: deps.color, emoji };
 }
 
-function human(app: App): boolean {
-  return app.globals.format === "default";
+function human(deps: TaskCommandDeps): boolean {
+  return deps.format === "default";
 }
 
-async function say(app: App, line: string): Promise<void> {
-  await app.ctx.stdout.write(line + "\n");
+async function say(deps: TaskCommandDeps, line: string): Promise<void> {
+  await deps.ctx.stdout.write(line + "\n");
 }
 
 /** The flat row of a task for `-f json` and the other formats. */
@@ -131,12 +140,16 @@ function taskRow(task: TaskView): Record<string, unknown> {
   };
 }
 
-export async function cmdNew(app: App, projectName: string, options: { name?: string }) {
-  const { ctx, project } = await openProject(app, projectName);
+export async function cmdNew(
+  deps: TaskCommandDeps,
+  projectName: string,
+  options: { name?: string },
+) {
+  const { ctx, project } = await openProject(deps, projectName);
   const task = await taskNew(ctx, project, { name: options.name });
-  if (human(app)) await say(app, `Created task ${task.taskId} (${task.name}) in ${task.taskDir}`);
+  if (human(deps)) await say(deps, `Created task ${task.taskId} (${task.name}) in ${task.taskDir}`);
   else {
-    await app.output().write({
+    await deps.output().write({
       id: task.taskId,
       name: task.name,
       project: project.name,
@@ -147,7 +160,7 @@ export async function cmdNew(app: App, projectName: string, options: { name?: st
 }
 
 export async function cmdRun(
-  app: App,
+  deps: TaskCommandDeps,
   positionals: Positionals,
   options: { mode?: Mode; name?: string; command?: string },
 ) {
@@ -155,7 +168,7 @@ export async function cmdRun(
   refuseExtra(target.rest);
   let ctx: TaskContext, project: ProjectConfig, taskId: string, name: string | undefined;
   if (target.task === undefined) {
-    ({ ctx, project } = await openProject(app, target.project));
+    ({ ctx, project } = await openProject(deps, target.project));
     if (options.command !== undefined && (options.mode ?? "cli") !== "run") {
       throw new UsageError("--command applies to --mode run only");
     }
@@ -163,88 +176,96 @@ export async function cmdRun(
     if (options.mode === "run") runModeCommand(project, options.command);
     const created = await taskNew(ctx, project, { name: options.name });
     ({ taskId, name } = created);
-    app.log.info(`Created task ${taskId} (${name}) in ${created.taskDir}`);
+    deps.ctx.log.info(`Created task ${taskId} (${name}) in ${created.taskDir}`);
   } else {
     if (options.name !== undefined) {
       throw new UsageError("--name applies to a new task only (use `contree task rename`)");
     }
-    ({ ctx, project, taskId } = await resolveTarget(app, target, "run"));
+    ({ ctx, project, taskId } = await resolveTarget(deps, target, "run"));
   }
   const result = await taskRun(ctx, project, taskId, {
     mode: options.mode,
     command: options.command,
   });
   const view = await getTask(ctx, project, taskId);
-  if (human(app)) {
+  if (human(deps)) {
     await say(
-      app,
+      deps,
       `${
         result.restarted ? "Restarted" : "Started"
       } task ${taskId} (${view.name}) in mode ${result.mode}: container ${result.container}`,
     );
-    app.log.info(
+    deps.ctx.log.info(
       result.mode === "cli"
         ? `Log in with: contree task login ${project.name} ${taskId}`
         : `Wait for its exit code with: contree task wait ${project.name} ${taskId}`,
     );
   } else {
-    await app.output().write(taskRow(view));
+    await deps.output().write(taskRow(view));
   }
   return 0;
 }
 
 export async function cmdList(
-  app: App,
+  deps: TaskCommandDeps,
   projectName: string,
   options: { status?: string; mode?: string; emoji: boolean },
 ) {
-  const { ctx, project } = await openProject(app, projectName);
+  const { ctx, project } = await openProject(deps, projectName);
   const tasks = await listTasks(ctx, project, { status: options.status, mode: options.mode });
   if (tasks.length === 0) {
-    app.log.info("No tasks found");
+    deps.ctx.log.info("No tasks found");
     return 0;
   }
-  if (human(app)) {
-    const display = displayOptions(app, options.emoji);
-    await app.ctx.stdout.write(tasks.map((t) => renderListLine(t, display) + "\n").join(""));
+  if (human(deps)) {
+    const display = displayOptions(deps, options.emoji);
+    await deps.ctx.stdout.write(tasks.map((t) => renderListLine(t, display) + "\n").join(""));
   } else {
-    const out = app.output({ head: ["id", "name", "status", "mode"] });
+    const out = deps.output({ head: ["id", "name", "status", "mode"] });
     for (const task of tasks) await out.write(taskRow(task));
   }
   return 0;
 }
 
-export async function cmdStatus(app: App, positionals: Positionals, options: { emoji: boolean }) {
+export async function cmdStatus(
+  deps: TaskCommandDeps,
+  positionals: Positionals,
+  options: { emoji: boolean },
+) {
   const target = parseTarget(positionals);
-  const { ctx, project, taskId } = await resolveTarget(app, target, "status");
+  const { ctx, project, taskId } = await resolveTarget(deps, target, "status");
   const task = await getTask(ctx, project, taskId);
-  if (human(app)) {
-    const lines = renderStatusBlock(task, displayOptions(app, options.emoji));
-    await app.ctx.stdout.write(lines.join("\n") + "\n");
+  if (human(deps)) {
+    const lines = renderStatusBlock(task, displayOptions(deps, options.emoji));
+    await deps.ctx.stdout.write(lines.join("\n") + "\n");
   } else {
-    await app.output().write(taskRow(task));
+    await deps.output().write(taskRow(task));
   }
   return 0;
 }
 
-export async function cmdRename(app: App, positionals: Positionals) {
+export async function cmdRename(deps: TaskCommandDeps, positionals: Positionals) {
   const target = parseTarget(positionals);
   const newName = target.rest[0];
   if (newName === undefined) {
     throw new UsageError("Missing the new name: task rename <project> <task> <name>");
   }
-  const { ctx, project, taskId } = await resolveTarget(app, target, "rename", 1);
+  const { ctx, project, taskId } = await resolveTarget(deps, target, "rename", 1);
   const name = await taskRename(ctx, project, taskId, newName);
-  await say(app, `Renamed task ${taskId} to ${name}`);
+  await say(deps, `Renamed task ${taskId} to ${name}`);
   return 0;
 }
 
-export async function cmdStop(app: App, positionals: Positionals, options: { timeout?: number }) {
+export async function cmdStop(
+  deps: TaskCommandDeps,
+  positionals: Positionals,
+  options: { timeout?: number },
+) {
   const target = parseTarget(positionals);
-  const { ctx, project, taskId } = await resolveTarget(app, target, "stop");
+  const { ctx, project, taskId } = await resolveTarget(deps, target, "stop");
   const stopped = await taskStop(ctx, project, taskId, options.timeout);
-  await say(app, `Stopped task ${taskId}: ${stopped.name}`);
-  app.log.info(`Start it again with: contree task run ${project.name} ${taskId}`);
+  await say(deps, `Stopped task ${taskId}: ${stopped.name}`);
+  deps.ctx.log.info(`Start it again with: contree task run ${project.name} ${taskId}`);
   return 0;
 }
 
@@ -253,90 +274,100 @@ function quote(arg: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 
-export async function cmdLogin(app: App, positionals: Positionals, options: { print?: boolean }) {
+export async function cmdLogin(
+  deps: TaskCommandDeps,
+  positionals: Positionals,
+  options: { print?: boolean },
+) {
   const target = parseTarget(positionals);
-  const { ctx, project, taskId } = await resolveTarget(app, target, "login");
+  const { ctx, project, taskId } = await resolveTarget(deps, target, "login");
   const args = await loginCommand(ctx, project, taskId);
   if (options.print) {
-    await say(app, ["podman", ...args].map(quote).join(" "));
+    await say(deps, ["podman", ...args].map(quote).join(" "));
     return 0;
   }
-  if (!app.ctx.stdin.isTerminal) {
+  if (!deps.ctx.stdin.isTerminal) {
     throw new ContreeError(
       "task login needs a terminal (stdin is not a TTY); use --print to see the command",
     );
   }
-  await app.ctx.stdout.drain();
+  await deps.ctx.stdout.drain();
   return await ctx.podman.interactive(args);
 }
 
 export async function cmdLogs(
-  app: App,
+  deps: TaskCommandDeps,
   positionals: Positionals,
   options: { follow?: boolean; tail?: number; timestamps?: boolean },
 ) {
   const target = parseTarget(positionals);
-  const { ctx, project, taskId } = await resolveTarget(app, target, "logs");
+  const { ctx, project, taskId } = await resolveTarget(deps, target, "logs");
   const logs = await taskLogs(ctx, project, taskId);
   if (options.follow && logs.live) {
-    await app.ctx.stdout.drain();
+    await deps.ctx.stdout.drain();
     const args = ["logs", "-f"];
     if (options.timestamps) args.push("--timestamps");
     if (options.tail !== undefined) args.push("--tail", String(options.tail));
     return await ctx.podman.interactive([...args, logs.container]);
   }
-  if (options.follow) app.log.info(`Container ${logs.container} is gone; showing the last capture`);
+  if (options.follow) {
+    deps.ctx.log.info(`Container ${logs.container} is gone; showing the last capture`);
+  }
   const text = await Deno.readTextFile(logs.path);
-  await app.ctx.stdout.write(
+  await deps.ctx.stdout.write(
     renderLog(text, { tail: options.tail, timestamps: options.timestamps }),
   );
   return 0;
 }
 
-export async function cmdWait(app: App, positionals: Positionals, options: { timeout: number }) {
+export async function cmdWait(
+  deps: TaskCommandDeps,
+  positionals: Positionals,
+  options: { timeout: number },
+) {
   const target = parseTarget(positionals);
-  const { ctx, project, taskId } = await resolveTarget(app, target, "wait");
+  const { ctx, project, taskId } = await resolveTarget(deps, target, "wait");
   const { exitCode } = await taskWait(ctx, project, taskId, options.timeout);
-  await say(app, `Task ${taskId} exited with code ${exitCode}`);
+  await say(deps, `Task ${taskId} exited with code ${exitCode}`);
   return exitCode;
 }
 
-export async function cmdDelete(app: App, positionals: Positionals) {
+export async function cmdDelete(deps: TaskCommandDeps, positionals: Positionals) {
   const target = parseTarget(positionals);
-  const { ctx, project, taskId } = await resolveTarget(app, target, "delete");
+  const { ctx, project, taskId } = await resolveTarget(deps, target, "delete");
   const result = await taskDelete(ctx, project, taskId);
-  for (const warning of result.warnings) app.log.warning(warning);
+  for (const warning of result.warnings) deps.ctx.log.warning(warning);
   const archive = result.archive ? `Archive: ${result.archive}` : "No archive was written.";
   await say(
-    app,
+    deps,
     `Deleted task ${taskId}${result.warnings.length > 0 ? " (with warnings)" : ""}. ${archive}`,
   );
   return 0;
 }
 
-export async function cmdArchiveList(app: App, projectName: string) {
-  const { ctx, project } = await openProject(app, projectName);
+export async function cmdArchiveList(deps: TaskCommandDeps, projectName: string) {
+  const { ctx, project } = await openProject(deps, projectName);
   const entries = await listArchives(ctx.roots, project.name);
   if (entries.length === 0) {
-    app.log.info("No archived tasks found");
+    deps.ctx.log.info("No archived tasks found");
     return 0;
   }
   for (const entry of entries) {
     const meta = entry.meta;
-    if (human(app)) {
+    if (human(deps)) {
       const extras: string[] = [];
       if (meta.mode) extras.push(`mode=${meta.mode}`);
       if (meta.exit_code !== undefined && meta.exit_code !== null) {
         extras.push(`exit=${meta.exit_code}`);
       }
       await say(
-        app,
+        deps,
         `- ${entry.archivedAt} #${meta.task_id ?? "?"}: ${meta.name ?? ""}${
           extras.length > 0 ? ` [${extras.join("; ")}]` : ""
         }`,
       );
     } else {
-      await app.output().write({
+      await deps.output().write({
         archived_at: entry.archivedAt,
         id: meta.task_id ?? null,
         name: meta.name ?? null,
@@ -349,8 +380,8 @@ export async function cmdArchiveList(app: App, projectName: string) {
   return 0;
 }
 
-export async function cmdArchiveLogs(app: App, projectName: string, prefix: string) {
-  const { ctx, project } = await openProject(app, projectName);
+export async function cmdArchiveLogs(deps: TaskCommandDeps, projectName: string, prefix: string) {
+  const { ctx, project } = await openProject(deps, projectName);
   const entry = await findArchive(ctx.roots, project.name, prefix);
   const text = entry
     ? await Deno.readTextFile(`${entry.path}/logs/container.log`).catch(() => undefined)
@@ -360,6 +391,6 @@ export async function cmdArchiveLogs(app: App, projectName: string, prefix: stri
       `No archived logs found for prefix '${prefix}'. Use 'contree task archive list ${project.name}' to see available archives.`,
     );
   }
-  await app.ctx.stdout.write(text);
+  await deps.ctx.stdout.write(text);
   return 0;
 }

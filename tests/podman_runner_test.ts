@@ -1,17 +1,23 @@
-// The real runner's mechanics against a stand-in executable: argv passed verbatim, stdin and
-// env, output to a file in write order, timeouts, a missing binary, aborts.
+// The real runner (src/podman.ts) against a stand-in executable: argv passed verbatim, stdin
+// (bytes or a stream) and env, output to a file in write order, streaming spawns, timeouts and
+// SIGTERM-then-SIGKILL, a missing binary, aborts; and the task layer's probes and failure texts
+// on top of it.
 
-import { Interrupted } from "../../src/errors.ts";
+import { Interrupted } from "../src/errors.ts";
 import {
-  batchStates,
   CommandPodmanRunner,
-  ContainerQueryFailed,
-  describePodmanFailure,
+  PodmanFailed,
   PodmanNotFound,
   PodmanTimeout,
+  runChecked,
+} from "../src/podman.ts";
+import {
+  batchStates,
+  ContainerQueryFailed,
+  describePodmanFailure,
   probeState,
-} from "../../src/tasks/podman.ts";
-import { assertEquals, assertRejects } from "../support/assert.ts";
+} from "../src/tasks/podman.ts";
+import { assertEquals, assertRejects, assertThrows } from "./support/assert.ts";
 
 const STUB = `#!/bin/sh
 case "$1" in
@@ -21,12 +27,16 @@ case "$1" in
   fail) echo "some noise" >&2; echo "Error: it broke" >&2; exit 125 ;;
   mixed) i=0; while [ $i -lt 200 ]; do echo "o$i"; echo "e$i" >&2; i=$((i+1)); done ;;
   slow) exec sleep 30 ;;
+  stubborn) trap '' TERM; echo ready; while :; do sleep 0.2; done ;;
+  --global) printf 'global %s, then %s\n' "$1" "$2" ;;
   inspect) echo "Running" ;;
   ps) if [ "$STUB_PS" = bad ]; then echo 'not json'; elif [ "$STUB_PS" = empty ]; then :; else
         echo '[{"Names":["p-cli-k3v8h"],"State":"Exited"},{"Names":["p-run-k3v8h"],"State":"running"}]'
       fi ;;
 esac
 `;
+
+const bytes = (text: string) => new TextEncoder().encode(text);
 
 async function withStub(fn: (binary: string, dir: string) => Promise<void>) {
   const dir = await Deno.makeTempDir();
@@ -46,7 +56,7 @@ Deno.test("argv reaches podman verbatim, with stdin and the given env", async ()
     const result = await runner.run(tricky, { timeoutMs: 10_000 });
     assertEquals(result.stdout, tricky.map((a) => `<${a}>\n`).join(""));
     assertEquals(
-      (await runner.run(["stdin"], { timeoutMs: 10_000, stdin: "piped in" })).stdout,
+      (await runner.run(["stdin"], { timeoutMs: 10_000, stdin: bytes("piped in") })).stdout,
       "piped in",
     );
     assertEquals((await runner.run(["env"], { timeoutMs: 10_000 })).stdout, "from env\n");
@@ -100,6 +110,84 @@ Deno.test("an abort kills podman and rejects with the signal's reason", async ()
   });
 });
 
+Deno.test("stdin as a stream, also with file output; global options before every command", async () => {
+  await withStub(async (binary, dir) => {
+    const runner = new CommandPodmanRunner({ binary });
+    const stream = () => new Blob(["chunk one, ", "chunk two"]).stream();
+    assertEquals(
+      (await runner.run(["stdin"], { stdin: stream() })).stdout,
+      "chunk one, chunk two",
+    );
+    const file = `${dir}/stdin.log`;
+    await runner.run(["stdin"], { stdin: stream(), stdout: { file } });
+    assertEquals(await Deno.readTextFile(file), "chunk one, chunk two");
+    await runner.run(["stdin"], { stdin: bytes("bytes too"), stdout: { file } });
+    assertEquals(await Deno.readTextFile(file), "bytes too");
+    const global = new CommandPodmanRunner({ binary, globalArgs: ["--global"] });
+    assertEquals((await global.run(["ps"])).stdout, "global --global, then ps\n");
+  });
+});
+
+Deno.test("runChecked: trimmed stdout, or PodmanFailed quoting podman's Error line", async () => {
+  await withStub(async (binary) => {
+    const runner = new CommandPodmanRunner({ binary });
+    assertEquals(await runChecked(runner, ["inspect"]), "Running");
+    const error = await assertRejects(
+      () => runChecked(runner, ["fail"]),
+      PodmanFailed,
+      "podman fail failed (exit 125): it broke",
+    ) as PodmanFailed;
+    assertEquals(
+      [error.args, error.code, error.stderr, error.podmanMessage],
+      [["fail"], 125, "some noise\nError: it broke\n", "it broke"],
+    );
+  });
+});
+
+Deno.test("spawn streams podman's output; stop is SIGTERM, then SIGKILL", async () => {
+  await withStub(async (binary) => {
+    const runner = new CommandPodmanRunner({ binary });
+    const mixed = runner.spawn(["mixed"]);
+    const [stdout, stderr] = await Promise.all([
+      new Response(mixed.stdout).text(),
+      new Response(mixed.stderr).text(),
+    ]);
+    assertEquals(await mixed.exitCode, 0);
+    assertEquals(stdout, Array.from({ length: 200 }, (_, i) => `o${i}\n`).join(""));
+    assertEquals(stderr, Array.from({ length: 200 }, (_, i) => `e${i}\n`).join(""));
+    const piped = runner.spawn(["stdin"], { stdin: bytes("to the child") });
+    assertEquals(await new Response(piped.stdout).text(), "to the child");
+    await piped.stderr.cancel();
+    assertEquals(await piped.exitCode, 0);
+
+    // It ignores SIGTERM once it said "ready": only the SIGKILL after the grace period ends it.
+    const stubborn = runner.spawn(["stubborn"]);
+    const reader = stubborn.stdout.getReader();
+    assertEquals(new TextDecoder().decode((await reader.read()).value), "ready\n");
+    reader.releaseLock();
+    stubborn.stop();
+    await Promise.all([stubborn.stdout.cancel(), stubborn.stderr.cancel()]);
+    assertEquals(await stubborn.exitCode, 137);
+
+    const controller = new AbortController();
+    const aborted = runner.spawn(["slow"], { signal: controller.signal });
+    controller.abort();
+    await Promise.all([aborted.stdout.cancel(), aborted.stderr.cancel()]);
+    assertEquals(await aborted.exitCode, 143);
+  });
+});
+
+Deno.test("a call's own signal stops that call and rejects with its reason", async () => {
+  await withStub(async (binary) => {
+    const runner = new CommandPodmanRunner({ binary });
+    const controller = new AbortController();
+    const pending = runner.run(["slow"], { signal: controller.signal });
+    controller.abort(new Interrupted("SIGTERM"));
+    await assertRejects(() => pending, Interrupted, "Terminated");
+    assertEquals((await runner.run(["inspect"])).stdout, "Running\n");
+  });
+});
+
 Deno.test("a missing binary is one clear error", async () => {
   const runner = new CommandPodmanRunner({ binary: "/nonexistent/podman" });
   await assertRejects(
@@ -108,6 +196,7 @@ Deno.test("a missing binary is one clear error", async () => {
     "/nonexistent/podman not found; please install podman",
   );
   await assertRejects(() => runner.interactive(["exec"]), PodmanNotFound);
+  assertThrows(() => runner.spawn(["run"]), PodmanNotFound);
   await assertRejects(
     () => runner.run(["logs"], { timeoutMs: 1000, stdout: { file: "/dev/null" } }),
     PodmanNotFound,

@@ -1,0 +1,325 @@
+// The one place contree starts podman, for the local server and the task layer alike: argv arrays
+// (never a shell), a timeout on every non-interactive call, SIGTERM then SIGKILL after a grace
+// period whenever podman must go, and one error family quoting podman's own message.
+// `CommandPodmanRunner` is the real thing; tests use the fake in tests/support/fake_podman.ts.
+
+import { ContreeError } from "./errors.ts";
+
+export interface PodmanResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** What podman reads on stdin: bytes or a stream, closed at the end. */
+export type PodmanInput = Uint8Array | ReadableStream<Uint8Array>;
+
+export interface PodmanRunOptions {
+  /** podman is stopped after this long and the call throws PodmanTimeout (default 120 s). */
+  timeoutMs?: number;
+  stdin?: PodmanInput;
+  /** Aborting stops podman; the call rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /**
+   * Where podman's output goes. "piped" (default) returns it in the result; `{ file }` truncates
+   * the file and writes stdout and stderr into it in the order podman wrote them (like `2>&1`),
+   * leaving the result's stdout and stderr empty.
+   */
+  stdout?: "piped" | { file: string };
+}
+
+export interface PodmanSpawnOptions {
+  stdin?: PodmanInput;
+  /** Aborting stops podman (as `PodmanProcess.stop`). */
+  signal?: AbortSignal;
+}
+
+/** A podman started by `spawn`: its output as it arrives. */
+export interface PodmanProcess {
+  readonly stdout: ReadableStream<Uint8Array>;
+  readonly stderr: ReadableStream<Uint8Array>;
+  /** podman's exit code, once it is gone. */
+  readonly exitCode: Promise<number>;
+  /** SIGTERM, then SIGKILL after the grace period; nothing once podman is gone. */
+  stop(): void;
+}
+
+export interface PodmanRunner {
+  /** Runs `podman <args>` to the end; a non-zero exit is returned, not thrown. */
+  run(args: string[], options?: PodmanRunOptions): Promise<PodmanResult>;
+  /** Starts `podman <args>` with its output piped to the caller, who waits for `exitCode`. */
+  spawn(args: string[], options?: PodmanSpawnOptions): PodmanProcess;
+  /** Runs `podman <args>` on the user's terminal (stdio inherited, no timeout); the exit code. */
+  interactive(args: string[]): Promise<number>;
+}
+
+export class PodmanNotFound extends ContreeError {
+  constructor(binary: string) {
+    super(`${binary} not found; please install podman (or point CONTREE_PODMAN at it)`);
+  }
+}
+
+export class PodmanTimeout extends ContreeError {
+  constructor(args: string[], readonly timeoutMs: number) {
+    super(`podman ${args[0] ?? ""} timed out after ${formatSeconds(timeoutMs)}`);
+  }
+}
+
+/** podman exited non-zero; `podmanMessage` is its own explanation (see `parsePodmanMessage`). */
+export class PodmanFailed extends ContreeError {
+  readonly code: number;
+  readonly stderr: string;
+  readonly podmanMessage: string;
+
+  constructor(readonly args: string[], result: PodmanResult) {
+    const podmanMessage = parsePodmanMessage(`${result.stderr}\n${result.stdout}`);
+    super(
+      `podman ${args[0] ?? ""} failed (exit ${result.code})${
+        podmanMessage ? `: ${podmanMessage}` : ""
+      }`,
+    );
+    this.code = result.code;
+    this.stderr = result.stderr;
+    this.podmanMessage = podmanMessage;
+  }
+}
+
+function formatSeconds(ms: number): string {
+  return `${Number.isInteger(ms / 1000) ? ms / 1000 : (ms / 1000).toFixed(1)}s`;
+}
+
+/** podman's own error text: its last `Error:` line without the prefix, else its last line. */
+export function parsePodmanMessage(output: string): string {
+  const lines = output.split("\n").map((line) => line.trim()).filter(Boolean);
+  const error = lines.findLast((line) => /^Error:/i.test(line));
+  return (error ? error.replace(/^Error:\s*/i, "") : lines.at(-1) ?? "").slice(0, 500);
+}
+
+/** Runs podman and returns its trimmed stdout; a non-zero exit throws PodmanFailed. */
+export async function runChecked(
+  podman: PodmanRunner,
+  args: string[],
+  options?: PodmanRunOptions,
+): Promise<string> {
+  const result = await podman.run(args, options);
+  if (result.code !== 0) throw new PodmanFailed(args, result);
+  return result.stdout.trim();
+}
+
+export interface CommandPodmanRunnerOptions {
+  /** The podman executable (default "podman", found on PATH). */
+  binary?: string;
+  /** podman's whole environment (default: this process's). */
+  env?: Record<string, string>;
+  /** podman's global options, put before every command (e.g. `--log-level=error`). */
+  globalArgs?: string[];
+  /** Aborting stops every podman this runner started; their calls reject with its reason. */
+  signal?: AbortSignal;
+}
+
+/** The runner settings of this environment: `$CONTREE_PODMAN` (else podman) and its variables. */
+export function podmanOptionsFrom(
+  env: { get(name: string): string | undefined; toObject(): Record<string, string> },
+): CommandPodmanRunnerOptions {
+  return { binary: env.get("CONTREE_PODMAN") || "podman", env: env.toObject() };
+}
+
+export const DEFAULT_PODMAN_TIMEOUT_MS = 120_000;
+/** How long podman gets between SIGTERM and SIGKILL. */
+export const KILL_GRACE_MS = 2000;
+
+type KillSignal = "SIGTERM" | "SIGKILL";
+
+/** Runs the real podman through Deno.Command (and node's spawn for file output). */
+export class CommandPodmanRunner implements PodmanRunner {
+  readonly binary: string;
+
+  constructor(private readonly options: CommandPodmanRunnerOptions = {}) {
+    this.binary = options.binary ?? "podman";
+  }
+
+  async run(args: string[], options: PodmanRunOptions = {}): Promise<PodmanResult> {
+    if (typeof options.stdout === "object") {
+      return await this.#runToFile(args, options.stdout.file, options);
+    }
+    const child = this.#start(args, options.stdin === undefined ? "null" : "piped", "piped");
+    const guard = this.#guard(args, child.status, killer(child), options);
+    try {
+      const [output] = await Promise.all([
+        child.output(),
+        options.stdin === undefined ? undefined : feed(child.stdin, options.stdin),
+      ]);
+      guard.check();
+      const decoder = new TextDecoder();
+      return {
+        code: output.code,
+        stdout: decoder.decode(output.stdout),
+        stderr: decoder.decode(output.stderr),
+      };
+    } finally {
+      guard.dispose();
+    }
+  }
+
+  spawn(args: string[], options: PodmanSpawnOptions = {}): PodmanProcess {
+    const child = this.#start(args, options.stdin === undefined ? "null" : "piped", "piped");
+    const guard = this.#guard(args, child.status, killer(child), {
+      signal: options.signal,
+      timeoutMs: Infinity,
+    });
+    if (options.stdin !== undefined) void feed(child.stdin, options.stdin);
+    return {
+      stdout: child.stdout,
+      stderr: child.stderr,
+      exitCode: child.status.then((status) => status.code),
+      stop: guard.stop,
+    };
+  }
+
+  async interactive(args: string[]): Promise<number> {
+    const child = this.#start(args, "inherit", "inherit");
+    const guard = this.#guard(args, child.status, killer(child), { timeoutMs: Infinity });
+    try {
+      const status = await child.status;
+      guard.check();
+      return status.code;
+    } finally {
+      guard.dispose();
+    }
+  }
+
+  #start(
+    args: string[],
+    stdin: "piped" | "null" | "inherit",
+    output: "piped" | "inherit",
+  ): Deno.ChildProcess {
+    try {
+      return new Deno.Command(this.binary, {
+        args: [...this.options.globalArgs ?? [], ...args],
+        env: this.options.env,
+        clearEnv: this.options.env !== undefined,
+        stdin,
+        stdout: output,
+        stderr: output,
+      }).spawn();
+    } catch (error) {
+      throw this.#spawnError(error);
+    }
+  }
+
+  /** Deno.Command cannot point a child's stdout and stderr at one file; node's spawn can. */
+  async #runToFile(args: string[], file: string, options: PodmanRunOptions): Promise<PodmanResult> {
+    // Loaded here: only log capture needs node's process API, and startup stays lean.
+    const [{ spawn }, { closeSync, openSync }, { Writable }] = await Promise.all([
+      import("node:child_process"),
+      import("node:fs"),
+      import("node:stream"),
+    ]);
+    const fd = openSync(file, "w");
+    try {
+      const child = spawn(this.binary, [...this.options.globalArgs ?? [], ...args], {
+        stdio: [options.stdin === undefined ? "ignore" : "pipe", fd, fd],
+        env: this.options.env ?? Deno.env.toObject(),
+      });
+      const exited = new Promise<number>((resolve, reject) => {
+        child.once("error", (error) => reject(this.#spawnError(error)));
+        // A null code means a signal ended podman; `check` reports the timeout or abort.
+        child.once("close", (code: number | null) => resolve(code ?? 1));
+      });
+      const guard = this.#guard(args, exited, (signal) => child.kill(signal), options);
+      try {
+        if (child.stdin) {
+          // A podman that is gone (or never started) refuses its stdin: `exited` tells why.
+          child.stdin.on("error", () => {});
+          void feed(Writable.toWeb(child.stdin) as WritableStream<Uint8Array>, options.stdin!);
+        }
+        const code = await exited;
+        guard.check();
+        return { code, stdout: "", stderr: "" };
+      } finally {
+        guard.dispose();
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  #spawnError(error: unknown): Error {
+    if (
+      error instanceof Deno.errors.NotFound ||
+      (error as { code?: string })?.code === "ENOENT"
+    ) {
+      return new PodmanNotFound(this.binary);
+    }
+    return new ContreeError(`Cannot run ${this.binary}: ${(error as Error).message}`);
+  }
+
+  /**
+   * Stops the child on timeout or abort (this runner's signal or the call's): SIGTERM, then
+   * SIGKILL after the grace period unless it is gone. `check` turns what happened into the
+   * matching error once the child is gone.
+   */
+  #guard(
+    args: string[],
+    exited: Promise<unknown>,
+    kill: (signal: KillSignal) => void,
+    call: { timeoutMs?: number; signal?: AbortSignal },
+  ) {
+    const timeoutMs = call.timeoutMs ?? DEFAULT_PODMAN_TIMEOUT_MS;
+    const signals = [this.options.signal, call.signal].filter((s): s is AbortSignal => !!s);
+    let gone = false;
+    let timedOut = false;
+    let hardKill: ReturnType<typeof setTimeout> | undefined;
+    const stop = () => {
+      if (gone || hardKill !== undefined) return;
+      kill("SIGTERM");
+      hardKill = setTimeout(() => kill("SIGKILL"), KILL_GRACE_MS);
+    };
+    const timer = Number.isFinite(timeoutMs)
+      ? setTimeout(() => {
+        timedOut = true;
+        stop();
+      }, timeoutMs)
+      : undefined;
+    for (const signal of signals) signal.addEventListener("abort", stop, { once: true });
+    if (signals.some((signal) => signal.aborted)) stop();
+    const dispose = () => {
+      gone = true;
+      clearTimeout(timer);
+      clearTimeout(hardKill);
+      for (const signal of signals) signal.removeEventListener("abort", stop);
+    };
+    // The child may end on its own before the call is over (or, for `spawn`, nobody waits).
+    exited.then(dispose, dispose);
+    return {
+      stop,
+      dispose,
+      check: () => {
+        const aborted = signals.find((signal) => signal.aborted);
+        if (aborted) throw aborted.reason;
+        if (timedOut) throw new PodmanTimeout(args, timeoutMs);
+      },
+    };
+  }
+}
+
+function killer(child: Deno.ChildProcess): (signal: KillSignal) => void {
+  return (signal) => {
+    try {
+      child.kill(signal);
+    } catch {
+      // already exited
+    }
+  };
+}
+
+/** Writes `input` to podman's stdin and closes it; a podman that stops reading is not an error. */
+async function feed(sink: WritableStream<Uint8Array>, input: PodmanInput): Promise<void> {
+  if (input instanceof ReadableStream) {
+    await input.pipeTo(sink).catch(() => {});
+    return;
+  }
+  const writer = sink.getWriter();
+  await writer.write(input).catch(() => {});
+  await writer.close().catch(() => {});
+}

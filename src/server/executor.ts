@@ -18,7 +18,7 @@ import {
 import type { BlobStore } from "./blobs.ts";
 import { type ImageCatalog, LABEL_OPERATION, LABEL_SERVER } from "./images.ts";
 import { type ImageMounts, resolveInImage } from "./inspect.ts";
-import { type Outcome, type RunContext, type Runner, stoppedOutcome } from "./operations.ts";
+import { type Outcome, type RunContext, type OperationRunner, stoppedOutcome } from "./operations.ts";
 import { commandLine, type InstanceSpec } from "./spawn.ts";
 import type { ImageRow, Store } from "./store.ts";
 import { iteratorStream, tarChunks, type TarMember } from "../tar/write.ts";
@@ -185,7 +185,7 @@ export class InstanceExecutor {
     this.#now = deps.now ?? Date.now;
   }
 
-  get runner(): Runner {
+  get runner(): OperationRunner {
     return (ctx) => this.#run(ctx);
   }
 

@@ -12,19 +12,19 @@ import type { ImageImportRequest } from "../api/models.ts";
 import { PodmanFailed, type PodmanRunner, runChecked } from "../podman.ts";
 import { badRequest } from "./errors.ts";
 import { type ImageCatalog, LABEL_OPERATION, LABEL_SERVER, validTag } from "./images.ts";
-import { type Outcome, type RunContext, type Runner, stoppedOutcome } from "./operations.ts";
+import { type Outcome, type RunContext, type OperationRunner, stoppedOutcome } from "./operations.ts";
 
 export const IMPORT_DEFAULT_TIMEOUT = 300;
 export const IMPORT_MAX_TIMEOUT = 3600;
 
-export interface ImportSpec {
+export interface ImportJob {
   registry: { url: string; credentials?: { username?: string; password?: string } };
   tag: string | null;
   timeout: number;
 }
 
 /** Validates an import body; the second value is the metadata to store (password masked). */
-export function parseImportRequest(body: unknown): { spec: ImportSpec; metadata: ImportSpec } {
+export function parseImportRequest(body: unknown): { spec: ImportJob; metadata: ImportJob } {
   const request = body as Partial<ImageImportRequest> | null;
   if (!request || typeof request !== "object" || Array.isArray(request)) {
     throw badRequest("the body must be a JSON object");
@@ -44,8 +44,8 @@ export function parseImportRequest(body: unknown): { spec: ImportSpec; metadata:
   if (credentials !== undefined && (typeof credentials !== "object" || credentials === null)) {
     throw badRequest("registry.credentials must be an object");
   }
-  const spec: ImportSpec = { registry: { url: registry.url, credentials }, tag, timeout };
-  const masked: ImportSpec = {
+  const spec: ImportJob = { registry: { url: registry.url, credentials }, tag, timeout };
+  const masked: ImportJob = {
     ...spec,
     registry: {
       url: registry.url,
@@ -103,13 +103,13 @@ function parseSource(url: string): Source {
 export class Importer {
   constructor(private readonly podman: PodmanRunner, private readonly images: ImageCatalog) {}
 
-  get runner(): Runner {
+  get runner(): OperationRunner {
     return (ctx) => this.#run(ctx);
   }
 
   async #run(ctx: RunContext): Promise<Outcome> {
-    const spec = ctx.op.metadata as unknown as ImportSpec;
-    const credentials = (ctx.transient as ImportSpec | undefined)?.registry.credentials;
+    const spec = ctx.op.metadata as unknown as ImportJob;
+    const credentials = (ctx.transient as ImportJob | undefined)?.registry.credentials;
     ctx.executing();
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort("timeout"), spec.timeout * 1000);
@@ -156,7 +156,7 @@ export class Importer {
    */
   async #pull(
     reference: string,
-    credentials: ImportSpec["registry"]["credentials"],
+    credentials: ImportJob["registry"]["credentials"],
     signal: AbortSignal,
   ): Promise<void> {
     let authFile: string | undefined;
@@ -182,7 +182,7 @@ export class Importer {
 
   async #importReference(
     reference: string,
-    credentials: ImportSpec["registry"]["credentials"],
+    credentials: ImportJob["registry"]["credentials"],
     labels: string[],
     target: string,
     signal: AbortSignal,

@@ -39,7 +39,7 @@ export interface Outcome {
   result?: InstanceResult;
 }
 
-export type Runner = (ctx: RunContext) => Promise<Outcome>;
+export type OperationRunner = (ctx: RunContext) => Promise<Outcome>;
 
 export interface ManagerOptions {
   concurrency: number;
@@ -83,7 +83,7 @@ export class OperationManager {
   constructor(
     private readonly store: Store,
     private readonly events: EventLog,
-    private readonly runners: Record<OperationKind, Runner>,
+    private readonly runners: Record<OperationKind, OperationRunner>,
     private readonly options: ManagerOptions,
   ) {
     this.#now = options.now ?? Date.now;

@@ -124,7 +124,7 @@ export async function taskRename(
 export const IDLE_SCRIPT =
   "trap 'exit 0' TERM INT; echo 'contree: task container ready'; while :; do sleep 86400 & wait $!; done";
 
-export interface RunOptions {
+export interface TaskRunOptions {
   /** Default: the recorded mode, else `cli`. */
   mode?: Mode;
   /** For `run` mode: a shell command replacing the project's `run.command`. */
@@ -208,7 +208,7 @@ export async function taskRun(
   ctx: TaskContext,
   project: ProjectConfig,
   taskId: string,
-  options: RunOptions,
+  options: TaskRunOptions,
 ): Promise<RunResult> {
   const metas = metaDir(ctx.roots, project.name);
   const meta = await requireTaskMeta(ctx, project, taskId);

@@ -10,7 +10,7 @@ export const MAX_NAME_LENGTH = 60;
  * `-` collapsed, trailing `-` stripped, cut to 60 characters; null when nothing is left.
  * A leading `-` is kept on purpose so that validation can reject it.
  */
-export function sanitizeTaskName(raw: string | null | undefined): string | null {
+export function sanitiseTaskName(raw: string | null | undefined): string | null {
   if (raw === null || raw === undefined) return null;
   const slug = raw.trim().toLowerCase().replace(/ /g, "-").replace(/[^a-z0-9_-]/g, "")
     .replace(/-+/g, "-").replace(/-+$/, "").slice(0, MAX_NAME_LENGTH);
@@ -19,7 +19,7 @@ export function sanitizeTaskName(raw: string | null | undefined): string | null 
 
 /** The sanitised name, or a UsageError with the spec's messages. */
 export function validTaskName(raw: string): string {
-  const name = sanitizeTaskName(raw);
+  const name = sanitiseTaskName(raw);
   if (name === null) throw new UsageError(`Invalid task name: '${raw}'`);
   if (name.startsWith("-")) {
     throw new UsageError("Invalid task name: name must not start with a hyphen");

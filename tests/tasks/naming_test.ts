@@ -5,7 +5,7 @@ import {
   CATEGORY_NAMES,
   generateTaskName,
   NAME_CATEGORIES,
-  sanitizeTaskName,
+  sanitiseTaskName,
   validTaskName,
 } from "../../src/tasks/naming.ts";
 import {
@@ -31,11 +31,11 @@ Deno.test("sanitiser table (spec §3.3)", () => {
     [null, null],
   ];
   for (const [input, expected] of table) {
-    assertEquals(sanitizeTaskName(input), expected, `${input}`);
+    assertEquals(sanitiseTaskName(input), expected, `${input}`);
   }
-  assertEquals(sanitizeTaskName("a".repeat(100)), "a".repeat(60));
+  assertEquals(sanitiseTaskName("a".repeat(100)), "a".repeat(60));
   // Truncation comes after trailing-hyphen stripping, so a cut can end in '-'.
-  assertEquals(sanitizeTaskName(`${"a".repeat(59)}-bcd`), `${"a".repeat(59)}-`);
+  assertEquals(sanitiseTaskName(`${"a".repeat(59)}-bcd`), `${"a".repeat(59)}-`);
 });
 
 Deno.test("validation rejects empty results and a leading hyphen only", () => {

@@ -18,7 +18,12 @@ import {
 import type { BlobStore } from "./blobs.ts";
 import { type ImageCatalog, LABEL_OPERATION, LABEL_SERVER } from "./images.ts";
 import { type ImageMounts, resolveInImage } from "./inspect.ts";
-import { type Outcome, type RunContext, type OperationRunner, stoppedOutcome } from "./operations.ts";
+import {
+  type OperationRunner,
+  type Outcome,
+  type RunContext,
+  stoppedOutcome,
+} from "./operations.ts";
 import { commandLine, type InstanceSpec } from "./spawn.ts";
 import type { ImageRow, Store } from "./store.ts";
 import { iteratorStream, tarChunks, type TarMember } from "../tar/write.ts";

@@ -12,7 +12,12 @@ import type { ImageImportRequest } from "../api/models.ts";
 import { PodmanFailed, type PodmanRunner, runChecked } from "../podman.ts";
 import { badRequest } from "./errors.ts";
 import { type ImageCatalog, LABEL_OPERATION, LABEL_SERVER, validTag } from "./images.ts";
-import { type Outcome, type RunContext, type OperationRunner, stoppedOutcome } from "./operations.ts";
+import {
+  type OperationRunner,
+  type Outcome,
+  type RunContext,
+  stoppedOutcome,
+} from "./operations.ts";
 
 export const IMPORT_DEFAULT_TIMEOUT = 300;
 export const IMPORT_MAX_TIMEOUT = 3600;

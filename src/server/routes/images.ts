@@ -1,0 +1,46 @@
+// Images (API spec §3.2): listing, import, tags.
+
+import { badRequest, notFound } from "../errors.ts";
+import type { Router } from "../http.ts";
+import { imageJson, validTag } from "../images.ts";
+import { parseImportRequest } from "../importer.ts";
+import { parseFlag, parsePage, parseTimeRange } from "../params.ts";
+import { type ApiDeps, created, jsonBody, type Resources } from "./common.ts";
+
+export function imageRoutes(router: Router, deps: ApiDeps, resources: Resources): void {
+  router.on("GET", "/v1/images", ({ query }) => {
+    const page = parsePage(query);
+    const tag = query.get("tag") || undefined;
+    const uuid = query.get("uuid") || undefined;
+    const rows = deps.store.images({
+      ...parseTimeRange(query, deps.now()),
+      tagged: parseFlag(query, "tagged"),
+      tagPrefix: tag,
+      uuid: uuid?.toLowerCase(),
+    }, page);
+    return { json: { images: rows.map(imageJson) } };
+  });
+
+  router.on("POST", "/v1/images/import", async (req) => {
+    resources.accepting();
+    const { spec, metadata } = parseImportRequest(await jsonBody(req));
+    const op = deps.manager.submit("image_import", { ...metadata }, null, spec);
+    return created(op.uuid, { uuid: op.uuid });
+  });
+
+  router.on("PATCH", "/v1/images/:uuid/tag", async (req) => {
+    const row = resources.image(req.params[0]);
+    const body = await jsonBody(req) as { tag?: unknown } | null;
+    if (!validTag(body?.tag)) throw badRequest(`invalid tag: ${JSON.stringify(body?.tag)}`);
+    deps.store.setTag(row.uuid, body.tag);
+    return { json: imageJson({ ...row, tag: body.tag }) };
+  });
+
+  router.on("DELETE", "/v1/images/:uuid/tag", ({ params, query }) => {
+    const row = resources.image(params[0]);
+    const tag = query.get("tag");
+    if (!tag) throw badRequest("tag is required");
+    if (!deps.store.removeTag(row.uuid, tag)) throw notFound(`image ${row.uuid} has no tag ${tag}`);
+    return { status: 204 };
+  });
+}

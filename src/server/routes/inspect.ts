@@ -1,0 +1,92 @@
+// Inspection (API spec §3.7): an image's files without running it — tag lookup, listing,
+// download, archive. grep is not implemented (404 with a message saying so).
+
+import { badRequest, notFound } from "../errors.ts";
+import type { Reply, RequestContext, Router } from "../http.ts";
+import { imageJson } from "../images.ts";
+import {
+  archiveStream,
+  formatListing,
+  listDirectory,
+  regularFile,
+  resolveInImage,
+} from "../inspect.ts";
+import { parseFlag } from "../params.ts";
+import { fileContent, iteratorStream } from "../../tar/write.ts";
+import type { ApiDeps, Resources } from "./common.ts";
+
+export function inspectRoutes(router: Router, deps: ApiDeps, resources: Resources): void {
+  const lookupTag = ({ query }: RequestContext): Reply => {
+    const tag = query.get("tag");
+    if (!tag) throw badRequest("tag is required");
+    const row = deps.store.imageByTag(tag.replace(/^tag:/, ""));
+    if (!row) throw notFound(`no image with tag ${tag}`);
+    return { status: 302, headers: { Location: `${row.uuid}/` } };
+  };
+  router.on("GET", "/v1/inspect/", lookupTag);
+  router.on("GET", "/v1/inspect", lookupTag);
+  router.on(
+    "GET",
+    "/v1/inspect/:uuid/",
+    ({ params }) => ({ json: imageJson(resources.image(params[0])) }),
+  );
+  router.on(
+    "GET",
+    "/v1/inspect/:uuid",
+    ({ params }) => ({ json: imageJson(resources.image(params[0])) }),
+  );
+
+  const inspectPath = (query: URLSearchParams) => query.get("path") || "/";
+
+  router.on("GET", "/v1/inspect/:uuid/list", async ({ params, query }) => {
+    const row = resources.image(params[0]);
+    const list = await deps.mounts.use(
+      row.podman_id,
+      (lease) => listDirectory(lease, inspectPath(query)),
+    );
+    return parseFlag(query, "text") ? { text: formatListing(list) } : { json: list };
+  });
+
+  router.on("GET", "/v1/inspect/:uuid/download", async ({ params, query, request }) => {
+    const row = resources.image(params[0]);
+    const lease = await deps.mounts.acquire(row.podman_id);
+    try {
+      const file = await regularFile(lease, inspectPath(query));
+      if (request.method === "HEAD") {
+        lease.release();
+        return {};
+      }
+      // The mount stays leased until the file has been read (or the client went away).
+      const body = iteratorStream(fileContent(file.host, file.info.size), () => lease.release());
+      return { headers: { "content-type": "application/octet-stream" }, body };
+    } catch (error) {
+      lease.release();
+      throw error;
+    }
+  });
+
+  router.on("GET", "/v1/inspect/:uuid/archive", async ({ params, query, request }) => {
+    const row = resources.image(params[0]);
+    const path = inspectPath(query);
+    const lease = await deps.mounts.acquire(row.podman_id);
+    try {
+      const resolved = await resolveInImage(lease.root, path);
+      if (!resolved) throw notFound(`no such file or directory: ${path}`);
+      if (request.method === "HEAD") {
+        lease.release();
+        return {};
+      }
+      return {
+        headers: { "content-type": "application/x-tar" },
+        body: archiveStream(lease, resolved),
+      };
+    } catch (error) {
+      lease.release();
+      throw error;
+    }
+  });
+
+  router.on("GET", "/v1/inspect/:uuid/grep", () => {
+    throw notFound("grep is not supported by the local ConTree server");
+  });
+}

@@ -1,0 +1,109 @@
+// Instances and operations (API spec §3.4–3.6): spawn, list, show, cancel, the event log.
+// Subprocesses are not implemented (404 with a message saying so).
+
+import { badRequest, HttpError, notFound } from "../errors.ts";
+import type { Router } from "../http.ts";
+import { parseFlag, parsePage, parseTimeRange } from "../params.ts";
+import { parseSpawnRequest } from "../spawn.ts";
+import type { OperationRow } from "../store.ts";
+import { type ApiDeps, created, intParam, jsonBody, type Resources } from "./common.ts";
+
+const STATUSES = ["PENDING", "ASSIGNED", "EXECUTING", "SUCCESS", "FAILED", "CANCELLED"];
+const KINDS = ["instance", "image_import"];
+
+export function operationSummary(op: OperationRow): Record<string, unknown> {
+  return {
+    uuid: op.uuid,
+    kind: op.kind,
+    status: op.status,
+    error: op.error,
+    created_at: op.created_at,
+    duration: op.duration,
+    image_size: op.image_size,
+    image_uuid: op.image_uuid,
+    result_image_uuid: op.result_image_uuid,
+  };
+}
+
+export function operationJson(op: OperationRow): Record<string, unknown> {
+  return {
+    ...operationSummary(op),
+    metadata: op.metadata,
+    result: { image: op.result_image_uuid, tag: op.result_tag },
+  };
+}
+
+export function operationRoutes(router: Router, deps: ApiDeps, resources: Resources): void {
+  router.on("POST", "/v1/instances", async (req) => {
+    resources.accepting();
+    const spec = parseSpawnRequest(await jsonBody(req), {
+      resolveImage: (reference) => deps.images.resolve(reference).uuid,
+      fileExists: (uuid) => deps.store.file(uuid) !== undefined,
+      maxTimeout: deps.maxTimeout,
+    });
+    const op = deps.manager.submit("instance", { ...spec }, spec.image);
+    return created(op.uuid, { uuid: op.uuid, ...spec, status: op.status });
+  });
+
+  router.on("GET", "/v1/operations", ({ query }) => {
+    const status = query.get("status") || undefined;
+    const kind = query.get("kind") || undefined;
+    if (status !== undefined && !STATUSES.includes(status)) {
+      throw badRequest(`status must be one of ${STATUSES.join(", ")}`);
+    }
+    if (kind !== undefined && !KINDS.includes(kind)) {
+      throw badRequest(`kind must be one of ${KINDS.join(", ")}`);
+    }
+    const rows = deps.store.operations(
+      { ...parseTimeRange(query, deps.now()), status, kind },
+      parsePage(query),
+    );
+    return { json: rows.map(operationSummary) };
+  });
+
+  router.on("GET", "/v1/operations/:uuid", ({ params }) => ({
+    json: operationJson(resources.operation(params[0])),
+  }));
+
+  router.on("DELETE", "/v1/operations/:uuid", ({ params }) => {
+    const op = resources.operation(params[0]);
+    switch (deps.manager.cancel(op.uuid)) {
+      case "cancelling":
+        return { status: 202 };
+      case "terminal":
+        throw new HttpError(409, "operation is not cancellable");
+      default:
+        throw notFound(`operation not found: ${params[0]}`);
+    }
+  });
+
+  router.on("GET", "/v1/operations/:uuid/events", ({ params, query, request }) => {
+    const op = resources.operation(params[0]);
+    const lastEventId = intParam(request.headers.get("last-event-id"), "Last-Event-Id");
+    const since = intParam(query.get("since"), "since");
+    const spid = intParam(query.get("spid"), "spid");
+    if (!deps.events.exists(op.uuid)) {
+      throw new HttpError(425, `the event log of operation ${op.uuid} does not exist yet`, {
+        "Retry-After": "1",
+      });
+    }
+    return {
+      headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
+      body: deps.events.stream(op.uuid, {
+        after: Math.max(lastEventId ?? -1, since ?? -1),
+        spid,
+        follow: parseFlag(query, "follow"),
+        keepaliveMs: deps.keepaliveMs,
+      }),
+    };
+  });
+
+  const subprocesses = () => {
+    throw notFound("subprocesses are not supported by the local ConTree server");
+  };
+  for (const method of ["GET", "POST", "DELETE"]) {
+    router.on(method, "/v1/operations/:uuid/subprocesses", subprocesses);
+    router.on(method, "/v1/operations/:uuid/subprocesses/:spid", subprocesses);
+    router.on(method, "/v1/operations/:uuid/subprocesses/:spid/stdin", subprocesses);
+  }
+}

@@ -1,8 +1,9 @@
 // `deno task test:unit`: the tests that need neither podman nor a contree/deno subprocess, for a
 // fast edit-test loop. Files are classified by what they contain, so a new test is sorted
-// automatically: it is heavy when it, or a module it imports from tests/ or scripts/, runs podman
-// or the CLI helpers of tests/support/cli.ts, or when the test file itself starts Deno.execPath()
-// (deno or a compiled contree); code counts, text in strings and comments does not. Anything else
+// automatically: it is heavy when it uses real podman through tests/support/podman.ts, when it or
+// a module it imports from tests/ or scripts/ runs podman or the CLI helpers of
+// tests/support/cli.ts, or when the test file itself starts Deno.execPath() (deno or a compiled
+// contree); code counts, text in strings and comments does not. Anything else
 // runs. The check is per module, so importing a constant from a helper module that also runs the
 // CLI makes a test heavy: conservative, never the other way. `--list` prints the classification;
 // other arguments go to `deno test` (e.g. `deno task test:unit --filter session`).
@@ -19,6 +20,11 @@ interface Marker {
 /** What makes a test heavy. */
 export const HEAVY: readonly Marker[] = [
   { pattern: /new Deno\.Command\(\s*["'`]podman\b/, reason: "runs podman", scope: "imports" },
+  {
+    pattern: /\b(?:podmanTest|podmanUnavailable|podmanSkipReason|ensureBusyboxImage|testPodman)\b/,
+    reason: "needs real podman (tests/support/podman.ts)",
+    scope: "file",
+  },
   {
     pattern: /\b(?:runCli|spawnCli)\b/,
     reason: "runs the contree CLI as a subprocess (tests/support/cli.ts)",
@@ -89,7 +95,7 @@ async function localClosure(file: string, texts: Map<string, string>): Promise<s
 }
 
 export interface Classified {
-  /** Relative to the repository, e.g. tests/output_test.ts. */
+  /** Relative to the repository, e.g. tests/output/formatters_test.ts. */
   file: string;
   /** Why the file is heavy; empty for a unit test. */
   reasons: string[];

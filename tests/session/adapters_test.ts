@@ -2,7 +2,7 @@ import { operationCache, refResolver, runSession } from "../../src/session/adapt
 import { InvalidReferenceError } from "../../src/session/refs.ts";
 import { NoActiveSession } from "../../src/session/store.ts";
 import { assertEquals, assertThrows } from "../support/assert.ts";
-import { IMG, OP, withStore } from "./helpers.ts";
+import { IMG, OP, withStore } from "../support/sessions.ts";
 
 Deno.test("adapters: run's view of a session", () =>
   withStore((store) => {

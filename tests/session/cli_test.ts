@@ -6,7 +6,7 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "../supp
 import { type CliResult, runCli, tempHome } from "../support/cli.ts";
 import { FakeApi } from "../support/fake_api.ts";
 import { FakeOperations, finishedOperation } from "../support/fake_operations.ts";
-import { IMG, OP } from "./helpers.ts";
+import { IMG, OP } from "../support/sessions.ts";
 
 interface Harness {
   fake: FakeApi;

@@ -9,7 +9,7 @@ import { useCommand } from "../../src/session/use_cmd.ts";
 import type { Operation } from "../../src/api/models.ts";
 import { assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { FakeClock, type TestContext, testContext } from "../support/context.ts";
-import { IMG, OP } from "./helpers.ts";
+import { IMG, OP } from "../support/sessions.ts";
 
 async function withApp(
   options: { stdoutTty?: boolean; env?: Record<string, string>; format?: GlobalOptions["format"] },

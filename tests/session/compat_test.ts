@@ -7,7 +7,7 @@ import { gunzipSync } from "node:zlib";
 import { SessionStore } from "../../src/session/store.ts";
 import { SCHEMA_VERSION } from "../../src/session/schema.ts";
 import { assert, assertEquals } from "../support/assert.ts";
-import { IMG, OP, tempDb } from "./helpers.ts";
+import { IMG, OP, tempDb } from "../support/sessions.ts";
 
 /** The reference CLI's schema, as the Python CLI creates it (indexes named its own way). */
 const REFERENCE_SCHEMA = `

@@ -11,7 +11,7 @@ import {
 } from "../../src/session/refs.ts";
 import { SessionError, type SessionStore } from "../../src/session/store.ts";
 import { assertEquals, assertRejects, assertThrows } from "../support/assert.ts";
-import { IMG, OP, withStore } from "./helpers.ts";
+import { IMG, OP, withStore } from "../support/sessions.ts";
 
 const K = "refs";
 

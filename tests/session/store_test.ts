@@ -8,7 +8,7 @@ import {
 } from "../../src/session/store.ts";
 import { SCHEMA_VERSION } from "../../src/session/schema.ts";
 import { assert, assertEquals, assertStringIncludes, assertThrows } from "../support/assert.ts";
-import { IMG, OP, tempDb, withStore } from "./helpers.ts";
+import { IMG, OP, tempDb, withStore } from "../support/sessions.ts";
 
 const K = "test";
 

@@ -1,6 +1,6 @@
-import { assert, assertEquals, assertMatch, assertStringIncludes } from "./support/assert.ts";
-import { runCli, tempHome } from "./support/cli.ts";
-import { FakeApi } from "./support/fake_api.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../support/assert.ts";
+import { runCli, tempHome } from "../support/cli.ts";
+import { FakeApi } from "../support/fake_api.ts";
 
 async function withFake(fn: (fake: FakeApi, home: string) => Promise<void>): Promise<void> {
   const fake = FakeApi.start();

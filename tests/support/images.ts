@@ -3,8 +3,8 @@
 // the peak memory of a child process.
 
 import type { Image } from "../../src/api/models.ts";
-import { type CliResult, runCli, tempHome } from "../support/cli.ts";
-import { FakeApi } from "../support/fake_api.ts";
+import { type CliResult, runCli, tempHome } from "./cli.ts";
+import { FakeApi } from "./fake_api.ts";
 
 export const IMAGE = "11111111-1111-4111-8111-111111111111";
 export const OTHER = "22222222-2222-4222-8222-222222222222";

@@ -14,7 +14,7 @@ import {
   serveImages,
   tarBytes,
   withCli,
-} from "./helpers.ts";
+} from "../support/images.ts";
 
 function file(path: string, extra: Partial<FileItem> = {}): FileItem {
   return {

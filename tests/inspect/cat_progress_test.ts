@@ -15,7 +15,7 @@ import { ContreeError } from "../../src/errors.ts";
 import { assert, assertEquals, assertRejects } from "../support/assert.ts";
 import { FakeClock, testContext } from "../support/context.ts";
 import { FakeApi } from "../support/fake_api.ts";
-import { IMAGE, OTHER } from "./helpers.ts";
+import { IMAGE, OTHER } from "../support/images.ts";
 
 function memoryCache(): ImageCache & { entries: Map<string, unknown> } {
   const entries = new Map<string, unknown>();

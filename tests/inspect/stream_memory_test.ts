@@ -6,7 +6,7 @@
 import { assert, assertEquals } from "../support/assert.ts";
 import { spawnCli } from "../support/cli.ts";
 import type { FakeApi } from "../support/fake_api.ts";
-import { bigTarStream, IMAGE, patternStream, peakRss, withCli } from "./helpers.ts";
+import { bigTarStream, IMAGE, patternStream, peakRss, withCli } from "../support/images.ts";
 
 const BIG = 200 * 1024 * 1024;
 const SMALL = 2 * 1024 * 1024;

@@ -4,8 +4,8 @@ import {
   importSpecs,
   normaliseRegistryUrl,
   splitTagSuffix,
-} from "../src/images/registry.ts";
-import { assertEquals } from "./support/assert.ts";
+} from "../../src/images/registry.ts";
+import { assertEquals } from "../support/assert.ts";
 
 Deno.test("registry refs: normalisation to docker://registry/path:tag", () => {
   assertEquals(normaliseRegistryUrl("ubuntu"), "docker://docker.io/library/ubuntu:latest");

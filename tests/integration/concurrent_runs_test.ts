@@ -2,11 +2,11 @@
 // every process exits 0 with its own output, and every run lands in the session history with
 // its operation, none lost and none locked out.
 
-import { SessionStore } from "../src/session/store.ts";
-import { assert, assertEquals } from "./support/assert.ts";
-import { runCli, spawnCli, tempHome } from "./support/cli.ts";
-import { podmanTest } from "./support/podman.ts";
-import { startTestServer } from "./support/server.ts";
+import { SessionStore } from "../../src/session/store.ts";
+import { assert, assertEquals } from "../support/assert.ts";
+import { runCli, spawnCli, tempHome } from "../support/cli.ts";
+import { podmanTest } from "../support/podman.ts";
+import { startTestServer } from "../support/server.ts";
 
 const RUNS = 50;
 

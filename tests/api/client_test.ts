@@ -1,18 +1,18 @@
-import { ContreeClient, normaliseBaseUrl, redactHeaders } from "../src/api/client.ts";
-import { ApiError, DeadlineError, NetworkError } from "../src/api/errors.ts";
-import { encodeQuery } from "../src/api/query.ts";
-import { ladderDelayMs, parseRetryAfter } from "../src/api/retry.ts";
-import { MemorySink } from "../src/io.ts";
-import { Logger } from "../src/log.ts";
+import { ContreeClient, normaliseBaseUrl, redactHeaders } from "../../src/api/client.ts";
+import { ApiError, DeadlineError, NetworkError } from "../../src/api/errors.ts";
+import { encodeQuery } from "../../src/api/query.ts";
+import { ladderDelayMs, parseRetryAfter } from "../../src/api/retry.ts";
+import { MemorySink } from "../../src/io.ts";
+import { Logger } from "../../src/log.ts";
 import {
   assert,
   assertEquals,
   assertRejects,
   assertStringIncludes,
   assertThrows,
-} from "./support/assert.ts";
-import { FakeClock } from "./support/context.ts";
-import { FakeApi } from "./support/fake_api.ts";
+} from "../support/assert.ts";
+import { FakeClock } from "../support/context.ts";
+import { FakeApi } from "../support/fake_api.ts";
 
 interface Harness {
   fake: FakeApi;

@@ -1,13 +1,13 @@
 // The throughput pieces of a streamed run: byte-stream bodies read into one reused buffer, and
 // live output handed to stdout/stderr in few large writes without losing order or errors.
 
-import type { OperationEvent } from "../src/api/models.ts";
-import { decodeStreamRepr, encodeStreamRepr } from "../src/api/stream_repr.ts";
-import type { Sink } from "../src/io.ts";
-import { CoalescingWriter, OutputSink } from "../src/operations/live_output.ts";
-import { readSseItems } from "../src/sse/frames.ts";
-import { assert, assertEquals, assertRejects } from "./support/assert.ts";
-import { testContext } from "./support/context.ts";
+import type { OperationEvent } from "../../src/api/models.ts";
+import { decodeStreamRepr, encodeStreamRepr } from "../../src/api/stream_repr.ts";
+import type { Sink } from "../../src/io.ts";
+import { CoalescingWriter, OutputSink } from "../../src/operations/live_output.ts";
+import { readSseItems } from "../../src/sse/frames.ts";
+import { assert, assertEquals, assertRejects } from "../support/assert.ts";
+import { testContext } from "../support/context.ts";
 
 const encoder = new TextEncoder();
 

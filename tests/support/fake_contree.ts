@@ -5,9 +5,9 @@
 import { createHash } from "node:crypto";
 import type { InstanceSpawnRequest } from "../../src/api/models.ts";
 import { TAR_END, tarHeader, tarPadding } from "../../src/tar/write.ts";
-import { type CliResult, runCli, spawnCli, tempHome } from "../support/cli.ts";
-import { FakeApi, type StreamStep } from "../support/fake_api.ts";
-import { installEventLog, runEvents } from "../support/fake_events.ts";
+import { type CliResult, runCli, spawnCli, tempHome } from "./cli.ts";
+import { FakeApi, type StreamStep } from "./fake_api.ts";
+import { installEventLog, runEvents } from "./fake_events.ts";
 
 export const BASE = "baseba5e-0000-4000-8000-000000000001";
 

@@ -1,9 +1,9 @@
-import type { OperationEvent } from "../src/api/models.ts";
-import { assert, assertEquals, assertStringIncludes } from "./support/assert.ts";
-import { runCli, spawnCli, tempHome } from "./support/cli.ts";
-import { FakeApi } from "./support/fake_api.ts";
-import { installEventLog, runEvents } from "./support/fake_events.ts";
-import { FakeOperations, finishedOperation } from "./support/fake_operations.ts";
+import type { OperationEvent } from "../../src/api/models.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
+import { runCli, spawnCli, tempHome } from "../support/cli.ts";
+import { FakeApi } from "../support/fake_api.ts";
+import { installEventLog, runEvents } from "../support/fake_events.ts";
+import { FakeOperations, finishedOperation } from "../support/fake_operations.ts";
 
 const IMAGE = "11111111-2222-3333-4444-555555555555";
 const RESULT = "99999999-2222-3333-4444-555555555555";

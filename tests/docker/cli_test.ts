@@ -14,7 +14,7 @@ import {
   sha256,
   tarOf,
   withFake,
-} from "./fake_contree.ts";
+} from "../support/fake_contree.ts";
 
 const MULTI_STAGE = `# syntax=docker/dockerfile:1
 ARG BASE=busybox

@@ -1,8 +1,13 @@
-import { IniFile } from "../src/config/ini.ts";
-import { configPaths, contreeHome, DEFAULT_IAM_URL, ProfileStore } from "../src/config/profiles.ts";
-import { envFromRecord } from "../src/env.ts";
-import { pagePlan, paginate } from "../src/api/paginate.ts";
-import { assert, assertEquals, assertThrows } from "./support/assert.ts";
+import { IniFile } from "../../src/config/ini.ts";
+import {
+  configPaths,
+  contreeHome,
+  DEFAULT_IAM_URL,
+  ProfileStore,
+} from "../../src/config/profiles.ts";
+import { envFromRecord } from "../../src/env.ts";
+import { pagePlan, paginate } from "../../src/api/paginate.ts";
+import { assert, assertEquals, assertThrows } from "../support/assert.ts";
 
 Deno.test("ini: configparser dialect — DEFAULT inheritance, comments, ':' delimiters, continuations", () => {
   const ini = IniFile.parse(

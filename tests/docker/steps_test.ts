@@ -19,7 +19,7 @@ import { Logger } from "../../src/log.ts";
 import { SessionStore } from "../../src/session/store.ts";
 import { imageCache } from "../../src/session/adapters.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
-import { FakeContree, sha256, tarOf } from "./fake_contree.ts";
+import { FakeContree, sha256, tarOf } from "../support/fake_contree.ts";
 
 async function tempDir(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "contree-build-unit-" });

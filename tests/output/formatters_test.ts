@@ -1,10 +1,10 @@
 // Formatters (CLI spec §7): golden files for every format on a TTY and piped, plus unit tests
-// of the value typing and rendering rules. `UPDATE_GOLDEN=1 deno test -A tests/output_test.ts`
+// of the value typing and rendering rules. `UPDATE_GOLDEN=1 deno test -A tests/output/formatters_test.ts`
 // rewrites the golden files; review the diff before committing it.
 
-import { MemorySink } from "../src/io.ts";
-import { Logger } from "../src/log.ts";
-import { pyFloatRepr, pyJsonString } from "../src/output/json.ts";
+import { MemorySink } from "../../src/io.ts";
+import { Logger } from "../../src/log.ts";
+import { pyFloatRepr, pyJsonString } from "../../src/output/json.ts";
 import {
   type ColumnOrder,
   createFormatter,
@@ -12,16 +12,16 @@ import {
   FORMAT_NAMES,
   type FormatName,
   type Row,
-} from "../src/output/mod.ts";
-import { ColumnOrderer, parseIsoDateTime, UtcDateTime } from "../src/output/normalise.ts";
-import { durationText, fixed2, LocalTime } from "../src/output/render.ts";
-import { fitWidths, TRUNCATION_WARNING } from "../src/output/table.ts";
-import { tomlString } from "../src/output/toml.ts";
-import { loadTextWidth } from "../src/output/width.ts";
-import { assert, assertEquals, assertRejects } from "./support/assert.ts";
+} from "../../src/output/mod.ts";
+import { ColumnOrderer, parseIsoDateTime, UtcDateTime } from "../../src/output/normalise.ts";
+import { durationText, fixed2, LocalTime } from "../../src/output/render.ts";
+import { fitWidths, TRUNCATION_WARNING } from "../../src/output/table.ts";
+import { tomlString } from "../../src/output/toml.ts";
+import { loadTextWidth } from "../../src/output/width.ts";
+import { assert, assertEquals, assertRejects } from "../support/assert.ts";
 
 const UPDATE = Deno.env.get("UPDATE_GOLDEN") === "1";
-const GOLDEN_DIR = new URL("./golden/output/", import.meta.url);
+const GOLDEN_DIR = new URL("../golden/output/", import.meta.url);
 
 interface Terminal {
   tty?: boolean;

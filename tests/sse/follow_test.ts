@@ -1,16 +1,16 @@
-import { ContreeClient } from "../src/api/client.ts";
-import { ApiError, DeadlineError } from "../src/api/errors.ts";
-import type { OperationEvent } from "../src/api/models.ts";
-import { decodeStreamRepr } from "../src/api/stream_repr.ts";
-import { type Clock, systemClock } from "../src/context.ts";
-import { MemorySink } from "../src/io.ts";
-import { Logger } from "../src/log.ts";
-import { followOperation } from "../src/sse/follow.ts";
-import { readSseItems } from "../src/sse/frames.ts";
-import { assert, assertEquals, assertRejects } from "./support/assert.ts";
-import { FakeClock } from "./support/context.ts";
-import { FakeApi } from "./support/fake_api.ts";
-import { installEventLog, type Interruption, runEvents } from "./support/fake_events.ts";
+import { ContreeClient } from "../../src/api/client.ts";
+import { ApiError, DeadlineError } from "../../src/api/errors.ts";
+import type { OperationEvent } from "../../src/api/models.ts";
+import { decodeStreamRepr } from "../../src/api/stream_repr.ts";
+import { type Clock, systemClock } from "../../src/context.ts";
+import { MemorySink } from "../../src/io.ts";
+import { Logger } from "../../src/log.ts";
+import { followOperation } from "../../src/sse/follow.ts";
+import { readSseItems } from "../../src/sse/frames.ts";
+import { assert, assertEquals, assertRejects } from "../support/assert.ts";
+import { FakeClock } from "../support/context.ts";
+import { FakeApi } from "../support/fake_api.ts";
+import { installEventLog, type Interruption, runEvents } from "../support/fake_events.ts";
 
 const OP = "87654321-9abc-baba-deda-0123456789ab";
 

@@ -1,7 +1,7 @@
-import { ContreeClient } from "../src/api/client.ts";
-import type { Operation } from "../src/api/models.ts";
-import { Exit } from "../src/errors.ts";
-import { createFormatter, type FormatName } from "../src/output/mod.ts";
+import { ContreeClient } from "../../src/api/client.ts";
+import type { Operation } from "../../src/api/models.ts";
+import { Exit } from "../../src/errors.ts";
+import { createFormatter, type FormatName } from "../../src/output/mod.ts";
 import {
   cancelOperations,
   composeExitStatus,
@@ -10,11 +10,11 @@ import {
   type OperationCache,
   showOperations,
   waitOperations,
-} from "../src/operations/namespace.ts";
-import { assert, assertEquals, assertStringIncludes } from "./support/assert.ts";
-import { FakeClock, type TestContext, testContext } from "./support/context.ts";
-import { FakeApi } from "./support/fake_api.ts";
-import { FakeOperations, finishedOperation } from "./support/fake_operations.ts";
+} from "../../src/operations/namespace.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
+import { FakeClock, type TestContext, testContext } from "../support/context.ts";
+import { FakeApi } from "../support/fake_api.ts";
+import { FakeOperations, finishedOperation } from "../support/fake_operations.ts";
 
 const A = "aaaaaaaa-0000-0000-0000-000000000001";
 const B = "bbbbbbbb-0000-0000-0000-000000000002";

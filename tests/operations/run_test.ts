@@ -1,12 +1,12 @@
-import { ContreeClient } from "../src/api/client.ts";
-import type { FileSpec, InstanceSpawnRequest } from "../src/api/models.ts";
-import { BrokenPipe, Exit, Interrupted } from "../src/errors.ts";
-import { createFormatter, type FormatName } from "../src/output/mod.ts";
-import { runCommand, type RunOptions, type RunSession } from "../src/operations/run.ts";
-import { assert, assertEquals, assertRejects, assertStringIncludes } from "./support/assert.ts";
-import { FakeClock, type TestContext, testContext } from "./support/context.ts";
-import { FakeApi } from "./support/fake_api.ts";
-import { installEventLog, runEvents } from "./support/fake_events.ts";
+import { ContreeClient } from "../../src/api/client.ts";
+import type { FileSpec, InstanceSpawnRequest } from "../../src/api/models.ts";
+import { BrokenPipe, Exit, Interrupted } from "../../src/errors.ts";
+import { createFormatter, type FormatName } from "../../src/output/mod.ts";
+import { runCommand, type RunOptions, type RunSession } from "../../src/operations/run.ts";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
+import { FakeClock, type TestContext, testContext } from "../support/context.ts";
+import { FakeApi } from "../support/fake_api.ts";
+import { installEventLog, runEvents } from "../support/fake_events.ts";
 
 const IMAGE = "11111111-2222-3333-4444-555555555555";
 const RESULT = "99999999-2222-3333-4444-555555555555";

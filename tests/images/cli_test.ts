@@ -4,7 +4,7 @@ import type { Image, Operation } from "../../src/api/models.ts";
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { spawnCli } from "../support/cli.ts";
 import { FakeOperations } from "../support/fake_operations.ts";
-import { IMAGE, imageUuid, jsonRows, OTHER, serveImages, withCli } from "./helpers.ts";
+import { IMAGE, imageUuid, jsonRows, OTHER, serveImages, withCli } from "../support/images.ts";
 
 function manyImages(count: number): Image[] {
   return Array.from({ length: count }, (_, i) => ({

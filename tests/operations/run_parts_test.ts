@@ -3,22 +3,22 @@ import {
   fnmatch,
   isExcluded,
   parseFileSpec,
-} from "../src/operations/file_spec.ts";
+} from "../../src/operations/file_spec.ts";
 import {
   buildSpawnRequest,
   parseEnvPairs,
   type RunPayloadInput,
-} from "../src/operations/payload.ts";
-import { shellQuote } from "../src/shell_words.ts";
-import { sanitiseTerminalText } from "../src/operations/sanitize.ts";
-import { MemorySink } from "../src/io.ts";
-import { Logger } from "../src/log.ts";
+} from "../../src/operations/payload.ts";
+import { shellQuote } from "../../src/shell_words.ts";
+import { sanitiseTerminalText } from "../../src/operations/sanitize.ts";
+import { MemorySink } from "../../src/io.ts";
+import { Logger } from "../../src/log.ts";
 import {
   assertEquals,
   assertRejects,
   assertStringIncludes,
   assertThrows,
-} from "./support/assert.ts";
+} from "../support/assert.ts";
 
 const base: RunPayloadInput = {
   image: "img",

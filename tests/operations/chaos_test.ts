@@ -2,12 +2,12 @@
 // during a streamed `run`. The output must be byte-identical to an uninterrupted run, and the
 // exit code the same.
 
-import { assertEquals } from "./support/assert.ts";
-import { ChaosProxy } from "./support/chaos_proxy.ts";
-import { prng } from "./support/prng.ts";
-import { runCli, tempHome } from "./support/cli.ts";
-import { FakeApi } from "./support/fake_api.ts";
-import { installEventLog, runEvents } from "./support/fake_events.ts";
+import { assertEquals } from "../support/assert.ts";
+import { ChaosProxy } from "../support/chaos_proxy.ts";
+import { prng } from "../support/prng.ts";
+import { runCli, tempHome } from "../support/cli.ts";
+import { FakeApi } from "../support/fake_api.ts";
+import { installEventLog, runEvents } from "../support/fake_events.ts";
 
 const IMAGE = "11111111-2222-3333-4444-555555555555";
 const OP = "87654321-9abc-baba-deda-0123456789ab";

@@ -4,18 +4,18 @@
 //
 // When commands, aliases or options change, regenerate the snapshots with one command:
 //
-//   UPDATE_GOLDEN=1 deno test -A tests/completion_test.ts
+//   UPDATE_GOLDEN=1 deno test -A tests/completion/scripts_test.ts
 //
 // and review the diff of tests/golden/completion/.
 
-import { completionScript, type Shell, SHELLS } from "../src/cli/completion.ts";
-import { buildProgram } from "../src/cli/program.ts";
-import { configPaths, ProfileStore } from "../src/config/profiles.ts";
-import { envFromRecord } from "../src/env.ts";
-import { assert, assertEquals, assertMatch } from "./support/assert.ts";
-import { runCli, tempHome } from "./support/cli.ts";
+import { completionScript, type Shell, SHELLS } from "../../src/cli/completion.ts";
+import { buildProgram } from "../../src/cli/program.ts";
+import { configPaths, ProfileStore } from "../../src/config/profiles.ts";
+import { envFromRecord } from "../../src/env.ts";
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
+import { runCli, tempHome } from "../support/cli.ts";
 
-const GOLDEN_DIR = new URL("./golden/completion/", import.meta.url);
+const GOLDEN_DIR = new URL("../golden/completion/", import.meta.url);
 const UPDATE = Deno.env.get("UPDATE_GOLDEN") === "1";
 
 async function currentTree() {
@@ -42,7 +42,7 @@ async function shellOutput(argv: string[]): Promise<{ code: number; out: string;
     args: argv.slice(1),
     env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", HOME: "/nonexistent", LC_ALL: "C" },
     clearEnv: true,
-    cwd: new URL("..", import.meta.url).pathname,
+    cwd: new URL("../..", import.meta.url).pathname,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -82,13 +82,13 @@ for (const shell of SHELLS) {
       expected = await Deno.readTextFile(new URL(name, GOLDEN_DIR));
     } catch {
       throw new Error(
-        `snapshot ${name} missing: UPDATE_GOLDEN=1 deno test -A tests/completion_test.ts`,
+        `snapshot ${name} missing: UPDATE_GOLDEN=1 deno test -A tests/completion/scripts_test.ts`,
       );
     }
     assertEquals(
       actual,
       expected,
-      `${name} differs from the tree: UPDATE_GOLDEN=1 deno test -A tests/completion_test.ts`,
+      `${name} differs from the tree: UPDATE_GOLDEN=1 deno test -A tests/completion/scripts_test.ts`,
     );
   });
 }

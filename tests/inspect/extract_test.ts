@@ -4,7 +4,7 @@
 import { archiveStrip, extractTar, UnsafeArchiveError } from "../../src/inspect/extract.ts";
 import { readTar, TarFormatError } from "../../src/tar/read.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
-import { IMAGE, listTree, tarBytes, type TarMember, withCli } from "./helpers.ts";
+import { IMAGE, listTree, tarBytes, type TarMember, withCli } from "../support/images.ts";
 
 function streamOf(bytes: Uint8Array, chunk = 777): ReadableStream<Uint8Array> {
   let at = 0;

@@ -13,7 +13,7 @@ import { imageCache } from "../../src/session/adapters.ts";
 import { assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
 import { FakeClock } from "../support/context.ts";
 import { FakeApi } from "../support/fake_api.ts";
-import { IMG, tempDb } from "./helpers.ts";
+import { IMG, tempDb } from "../support/sessions.ts";
 
 function clientFor(fake: FakeApi, clock = new FakeClock()) {
   const stderr = new MemorySink();

@@ -1,10 +1,10 @@
 // `contree agent [TOPIC]` (alias `man`): the manual for coding agents, its topics and formats,
 // and the agent note at the end of every other command's help (CLI spec §8.11, §2.1).
 
-import { AGENT_NOTE, manualTopics, renderManual, topicNames } from "../src/cli/agent.ts";
-import { MANUAL_SECTIONS, MANUAL_TITLE } from "../src/cli/agent_manual.ts";
-import { assert, assertEquals, assertMatch } from "./support/assert.ts";
-import { runCli, tempHome } from "./support/cli.ts";
+import { AGENT_NOTE, manualTopics, renderManual, topicNames } from "../../src/cli/agent.ts";
+import { MANUAL_SECTIONS, MANUAL_TITLE } from "../../src/cli/agent_manual.ts";
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
+import { runCli, tempHome } from "../support/cli.ts";
 
 async function cli(args: string[]) {
   const { home, cleanup } = await tempHome();

@@ -1,5 +1,5 @@
-import { assert, assertEquals, assertMatch } from "./support/assert.ts";
-import { runCli, tempHome } from "./support/cli.ts";
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
+import { runCli, tempHome } from "../support/cli.ts";
 
 Deno.test("no arguments: help on stdout, exit 0", async () => {
   const { home, cleanup } = await tempHome();

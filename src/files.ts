@@ -1,5 +1,6 @@
 // Whole-file writes that a crash can never leave half done.
 
+import { hex } from "./bytes.ts";
 import { ContreeError } from "./errors.ts";
 
 /** Writes `text` to a temp file beside `path` (with `mode`, when given), then renames it over `path`. */
@@ -27,4 +28,22 @@ export async function writePrivateFile(path: string, text: string): Promise<void
   const dir = path.slice(0, Math.max(path.lastIndexOf("/"), 0)) || ".";
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   await writeFileAtomic(path, text, { mode: 0o600 });
+}
+
+/** A bearer token kept in `path` (32 random bytes, hex, mode 0600), created on first use. */
+export async function ensureTokenFile(path: string): Promise<string> {
+  try {
+    const token = (await Deno.readTextFile(path)).trim();
+    if (token) {
+      if (Deno.build.os !== "windows") await Deno.chmod(path, 0o600);
+      return token;
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) {
+      throw new ContreeError(`Cannot read ${path}: ${(error as Error).message}`);
+    }
+  }
+  const token = hex(crypto.getRandomValues(new Uint8Array(32)));
+  await writePrivateFile(path, `${token}\n`);
+  return token;
 }

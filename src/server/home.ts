@@ -10,10 +10,8 @@
 //   server.log             the log of a detached server
 
 import { contreeHome } from "../config/profiles.ts";
-import { writePrivateFile } from "../files.ts";
+import { ensureTokenFile } from "../files.ts";
 import type { Env } from "../env.ts";
-import { ContreeError } from "../errors.ts";
-import { hex } from "../bytes.ts";
 
 const HAS_PROC = (() => {
   try {
@@ -52,21 +50,7 @@ export function serverPaths(env: Env, home: string | undefined, override?: strin
 
 /** The server's token, created (0600) on first use. */
 export async function ensureToken(paths: ServerPaths): Promise<string> {
-  try {
-    const token = (await Deno.readTextFile(paths.token)).trim();
-    if (token) {
-      if (Deno.build.os !== "windows") await Deno.chmod(paths.token, 0o600);
-      return token;
-    }
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) {
-      throw new ContreeError(`Cannot read ${paths.token}: ${(error as Error).message}`);
-    }
-  }
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  const token = hex(bytes);
-  await writePrivateFile(paths.token, `${token}\n`);
-  return token;
+  return await ensureTokenFile(paths.token);
 }
 
 export async function readState(paths: ServerPaths): Promise<ServerState | undefined> {

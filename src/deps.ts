@@ -36,3 +36,52 @@ export async function loadStringWidth(): Promise<typeof import("npm:string-width
 export async function loadDockerfileAst(): Promise<typeof import("npm:dockerfile-ast@0.7.1")> {
   return await import("npm:dockerfile-ast@0.7.1");
 }
+
+// The Model Context Protocol SDK and zod (its schema library): only `contree mcp` loads them.
+export type {
+  McpServer,
+  ResourceTemplate,
+} from "npm:@modelcontextprotocol/sdk@1.32.2/server/mcp.js";
+export type {
+  CallToolResult,
+  ReadResourceResult,
+  ServerNotification,
+  ServerRequest,
+} from "npm:@modelcontextprotocol/sdk@1.32.2/types.js";
+export type { RequestHandlerExtra } from "npm:@modelcontextprotocol/sdk@1.32.2/shared/protocol.js";
+export type { z as Zod } from "npm:zod@4.6.7";
+
+/** The MCP server side: McpServer, ResourceTemplate, the stdio and Streamable HTTP transports, zod. */
+export async function loadMcpServerSdk() {
+  const [mcp, stdio, http, zod] = await Promise.all([
+    import("npm:@modelcontextprotocol/sdk@1.32.2/server/mcp.js"),
+    import("npm:@modelcontextprotocol/sdk@1.32.2/server/stdio.js"),
+    import("npm:@modelcontextprotocol/sdk@1.32.2/server/webStandardStreamableHttp.js"),
+    import("npm:zod@4.6.7"),
+  ]);
+  return {
+    McpServer: mcp.McpServer,
+    ResourceTemplate: mcp.ResourceTemplate,
+    StdioServerTransport: stdio.StdioServerTransport,
+    WebStandardStreamableHTTPServerTransport: http.WebStandardStreamableHTTPServerTransport,
+    z: zod.z,
+  };
+}
+
+export type McpServerSdk = Awaited<ReturnType<typeof loadMcpServerSdk>>;
+
+/** The MCP client side (the tests drive `contree mcp` with the SDK's own Client). */
+export async function loadMcpClientSdk() {
+  const [client, stdio, http, memory] = await Promise.all([
+    import("npm:@modelcontextprotocol/sdk@1.32.2/client/index.js"),
+    import("npm:@modelcontextprotocol/sdk@1.32.2/client/stdio.js"),
+    import("npm:@modelcontextprotocol/sdk@1.32.2/client/streamableHttp.js"),
+    import("npm:@modelcontextprotocol/sdk@1.32.2/inMemory.js"),
+  ]);
+  return {
+    Client: client.Client,
+    StdioClientTransport: stdio.StdioClientTransport,
+    StreamableHTTPClientTransport: http.StreamableHTTPClientTransport,
+    InMemoryTransport: memory.InMemoryTransport,
+  };
+}

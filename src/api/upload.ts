@@ -13,6 +13,7 @@ import type { ImageCache } from "../cache.ts";
 import { NAMESPACE_URL, uuidv5 } from "../uuid.ts";
 import type { ContreeClient } from "./client.ts";
 import { mapLimit } from "../parallel.ts";
+import { sha256Hex } from "../bytes.ts";
 
 export const LOCAL_FILE_TTL_MS = 90 * 24 * 3600 * 1000;
 export const LOCAL_FILE_PREFIX = "local_file:";
@@ -173,4 +174,19 @@ export async function ensureFiles(
     options.concurrency ?? 8,
     (path) => ensureFile(client, cache, path, options),
   );
+}
+
+/** Makes bytes available on the server (reusing a file with the same sha256); returns its record. */
+export async function ensureBytes(
+  client: FileApi,
+  bytes: Uint8Array,
+): Promise<{ uuid: string; sha256: string; size: number; outcome: "reused" | "uploaded" }> {
+  const sha256 = await sha256Hex(bytes);
+  const existing = await client.getFile(sha256);
+  if (existing?.uuid) return { uuid: existing.uuid, sha256, size: bytes.length, outcome: "reused" };
+  const uploaded = await client.uploadFile(() => bytes as Uint8Array<ArrayBuffer>);
+  if (typeof uploaded.sha256 === "string" && uploaded.sha256.toLowerCase() !== sha256) {
+    throw new ContreeError(`Upload was stored as sha256 ${uploaded.sha256}, expected ${sha256}`);
+  }
+  return { uuid: uploaded.uuid, sha256, size: bytes.length, outcome: "uploaded" };
 }

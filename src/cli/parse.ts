@@ -18,6 +18,15 @@ export const positiveInt: (value: string) => number = intAtLeast(1);
 /** Whole numbers ≥ 0. */
 export const nonNegativeInt: (value: string) => number = intAtLeast(0);
 
+/** A TCP port: 0–65535 (0 = any free port). */
+export function port(value: string): number {
+  const parsed = nonNegativeInt(value);
+  if (parsed > 65535) {
+    throw new InvalidArgumentError(`expected a port (0 to 65535), got '${value}'`);
+  }
+  return parsed;
+}
+
 /** Collects a repeatable option into an array. */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];

@@ -1,18 +1,9 @@
 // `contree server`: the local ConTree server on podman (start, stop, status).
 
-import { InvalidArgumentError, Option } from "../deps.ts";
+import { Option } from "../deps.ts";
 import { DEFAULT_CONCURRENCY, DEFAULT_KEEPALIVE_MS, DEFAULT_PORT } from "../server/defaults.ts";
-import { nonNegativeInt, positiveInt } from "./parse.ts";
+import { port, positiveInt } from "./parse.ts";
 import type { RootCommand, Runner } from "./root.ts";
-
-/** A TCP port: 0–65535 (0 = any free port). */
-function port(value: string): number {
-  const parsed = nonNegativeInt(value);
-  if (parsed > 65535) {
-    throw new InvalidArgumentError(`expected a port (0 to 65535), got '${value}'`);
-  }
-  return parsed;
-}
 
 /** The server code is loaded only by `contree server …` (keeps other commands' start-up fast). */
 const control = () => import("./server_control.ts");

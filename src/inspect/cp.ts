@@ -199,6 +199,12 @@ class Copier {
 }
 
 export async function cpCommand(deps: InspectDeps, options: CpOptions): Promise<number> {
+  await copyFromImage(deps, options);
+  return 0;
+}
+
+/** The copy of `cp`; returns where it was written (DEST, or DEST/<name> inside a directory). */
+export async function copyFromImage(deps: InspectDeps, options: CpOptions): Promise<string> {
   const { image, path } = await deps.locate(options.path, options.image);
   const copier = new Copier(deps, image);
   let response: Response | undefined;
@@ -221,7 +227,7 @@ export async function cpCommand(deps: InspectDeps, options: CpOptions): Promise<
     throw error;
   }
   copier.progress.finish(written);
-  return 0;
+  return written;
 }
 
 function isLocalFsError(error: unknown): boolean {

@@ -104,7 +104,10 @@ export async function listOperations(deps: NamespaceDeps, options: ListOptions):
 // ---- show ----
 
 /** A terminal cached operation, or the server's (cached when terminal). */
-export async function fetchOperation(deps: NamespaceDeps, uuid: string): Promise<Operation> {
+export async function fetchOperation(
+  deps: Pick<NamespaceDeps, "cache" | "client">,
+  uuid: string,
+): Promise<Operation> {
   const cache = await deps.cache();
   const cached = cache.get(uuid);
   if (cached && isTerminalStatus(cached.status)) return cached;

@@ -11,7 +11,7 @@ import { evaluateHistoryRef, parseHistoryRef, resolveOperationRefsLazily } from 
 import { confirmation, entryRow, notice } from "./report.ts";
 import type { SessionDeps } from "./deps.ts";
 import { SessionError } from "./errors.ts";
-import type { HistoryEntry, SessionStore } from "./store.ts";
+import type { HistoryEntry, PendingOp, SessionStore } from "./store.ts";
 import { type OperationWaiter, pollOperation } from "./wait.ts";
 import { advancedImage, composeExitStatus, operationExitCode } from "../operations/outcome.ts";
 
@@ -221,6 +221,26 @@ function waitRow(op: Operation, title: string): Row {
 }
 
 /**
+ * Records a finished detached run (`run -d`) of session `key`: a result image moves the session
+ * (a disposable run gets its branch instead), and the run is no longer pending.
+ */
+export function settlePendingOp(
+  store: SessionStore,
+  key: string,
+  item: Pick<PendingOp, "op" | "title" | "disposable">,
+  op: Operation,
+): void {
+  if (isTerminalStatus(op.status)) store.cacheSet(op.uuid ?? item.op, "operation", op);
+  const image = advancedImage(op);
+  if (image && item.disposable) {
+    store.createDisposableBranch(key, item.op, item.title);
+  } else if (image) {
+    store.setImage(key, { image, kind: "run", title: item.title, operation: item.op });
+  }
+  store.removePendingOp(key, item.op);
+}
+
+/**
  * `session wait [REFS…]`. With references: wait for each in turn, never touching the session.
  * Without: wait for this session's detached runs (`run -d`), advancing the active branch for
  * each successful non-disposable one; without any, for the active operations the server
@@ -264,17 +284,7 @@ export async function sessionWait(
   for (const item of items) {
     const op = await waiter(client, item.op);
     finished.push(op);
-    if (item.pending) {
-      const store = await deps.store();
-      if (isTerminalStatus(op.status)) store.cacheSet(op.uuid ?? item.op, "operation", op);
-      const image = advancedImage(op);
-      if (image && item.disposable) {
-        store.createDisposableBranch(key, item.op, item.title);
-      } else if (image) {
-        store.setImage(key, { image, kind: "run", title: item.title, operation: item.op });
-      }
-      store.removePendingOp(key, item.op);
-    }
+    if (item.pending) settlePendingOp(await deps.store(), key, item, op);
     await out.write(waitRow(op, item.title || (typeof op.title === "string" ? op.title : "")));
     await out.flush();
   }

@@ -11,6 +11,7 @@ import { registerEnv } from "./env.ts";
 import { registerFile } from "./file.ts";
 import { registerImages } from "./images.ts";
 import { registerInspect } from "./inspect.ts";
+import { registerMcp } from "./mcp.ts";
 import { registerOperations } from "./operation.ts";
 import { registerProject } from "./project.ts";
 import { registerRun } from "./run.ts";
@@ -40,6 +41,7 @@ export function buildProgram(config: ProfileStore, run: Runner): RootCommand {
   registerTask(program, run);
   registerProject(program, run);
   registerCompletion(program, run);
+  registerMcp(program, run);
   registerAgent(program, run);
   return program;
 }

@@ -1,11 +1,12 @@
 // Builds the narrow ports the command bodies declare (run, the operation namespace, the session,
-// auth and task commands) from the App: the only place besides the registrars that knows it.
+// auth, task and mcp commands) from the App: the only place besides the registrars that knows it.
 
 import { resolveImageRef } from "../api/image_ref.ts";
 import { ensureFiles } from "../api/upload.ts";
 import type { NamespaceDeps, OperationCache } from "../operations/namespace.ts";
 import type { RunDeps } from "../operations/run.ts";
 import type { AuthDeps } from "../auth/commands.ts";
+import type { GuideSection, McpDeps } from "../mcp/deps.ts";
 import { CommandPodmanRunner, podmanOptionsFrom } from "../podman.ts";
 import { imageCache, operationCache, runSession } from "../session/adapters.ts";
 import type { SessionDeps } from "../session/deps.ts";
@@ -16,6 +17,7 @@ import type { ProjectCommandDeps } from "../tasks/project_commands.ts";
 import type { App } from "./app.ts";
 import type { Handler } from "./root.ts";
 import { formatApiTime, parseTimeFilter } from "../time_filter.ts";
+import { cliVersion } from "../version.ts";
 
 export async function runDeps(app: App): Promise<RunDeps> {
   const store = await app.store();
@@ -105,4 +107,17 @@ export function timeFilter(
   return value === undefined
     ? undefined
     : formatApiTime(parseTimeFilter(value, app.ctx.clock.now(), option));
+}
+
+/** Deps of `contree mcp`: the store, the client and the session key open on first use. */
+export function mcpDeps(app: App, guides: GuideSection[]): McpDeps {
+  return {
+    ctx: app.ctx,
+    client: () => app.client(),
+    store: () => app.store(),
+    sessionKey: () => app.sessionKey(),
+    guides,
+    concurrency: app.concurrency(),
+    version: cliVersion(),
+  };
 }

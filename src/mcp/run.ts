@@ -1,0 +1,256 @@
+// The `run` tool: spawn a sandbox, follow it with the same follower as `contree run` (resume,
+// probes, polling fallback, cancel on interrupt), and report its output live as MCP progress
+// notifications while it runs. Given an `image`, it touches no session (contree-mcp's
+// semantics); without one it runs in the session like `contree run`: from the session's image,
+// with its env, cwd and staged files, and a kept result moves the session forward.
+
+import { DeadlineError } from "../api/errors.ts";
+import type { FileSpec, InstanceSpawnRequest, OperationEvent } from "../api/models.ts";
+import { ContreeError } from "../errors.ts";
+import { type Sink, toBytes } from "../io.ts";
+import { cancelQuietly, followRun, OutputSink } from "../operations/live_output.ts";
+import { advancedImage } from "../operations/outcome.ts";
+import { buildSpawnRequest } from "../operations/payload.ts";
+import type { RunSession } from "../operations/run.ts";
+import { normaliseSandboxPath } from "../sandbox_path.ts";
+import { runSession } from "../session/adapters.ts";
+import { splitShellWords } from "../shell_words.ts";
+import { operationOutput } from "./outputs.ts";
+import type { ToolOutput } from "./result.ts";
+import type { McpState } from "./state.ts";
+
+export interface RunArgs {
+  command: string;
+  image?: string;
+  shell: boolean;
+  env?: Record<string, string | null>;
+  preserve_env: boolean;
+  cwd: string;
+  uid?: number;
+  gid?: number;
+  timeout: number;
+  disposable: boolean;
+  stdin?: string;
+  directory_state_id?: number;
+  files?: Record<string, string>;
+  wait: boolean;
+  truncate_output_at: number;
+  max_layer_bytes?: number;
+}
+
+/** Sends one progress notification: the new output and how many bytes it adds. */
+export type ProgressReport = (message: string, bytes: number) => Promise<void>;
+
+export interface ToolCall {
+  /** Aborted when the client cancels the request. */
+  signal: AbortSignal;
+  /** Present when the client asked for progress (a progressToken). */
+  progress?: ProgressReport;
+}
+
+/** How long past the command's own timeout the follower waits before giving up. */
+const FOLLOW_GRACE_S = 120;
+const HOSTNAME = "linuxkit";
+
+/**
+ * One stream of a run's output: kept (up to `limit` bytes, the server's own cap) for the
+ * result, and handed to `report` as it arrives.
+ */
+export class CapturedStream implements Sink {
+  readonly isTerminal = false;
+  readonly #chunks: Uint8Array[] = [];
+  #kept = 0;
+  #clipped = false;
+  readonly #decoder = new TextDecoder();
+
+  constructor(
+    private readonly limit: number,
+    private readonly report?: (text: string, bytes: number) => Promise<void>,
+  ) {}
+
+  async write(data: Uint8Array | string): Promise<void> {
+    const bytes = toBytes(data);
+    const room = Math.max(0, this.limit - this.#kept);
+    if (bytes.length > room) this.#clipped = true;
+    if (room > 0) {
+      const kept = bytes.subarray(0, room).slice();
+      this.#chunks.push(kept);
+      this.#kept += kept.length;
+    }
+    await this.report?.(this.#decoder.decode(bytes, { stream: true }), bytes.length);
+  }
+
+  drain(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  columns(): number | undefined {
+    return undefined;
+  }
+
+  get clipped(): boolean {
+    return this.#clipped;
+  }
+
+  text(): string {
+    return OutputSink.text(this.#chunks);
+  }
+}
+
+/** The follower's sink, noting which streams the server truncated. */
+class RunOutput extends OutputSink {
+  readonly truncated = new Set<string>();
+
+  override async onEvent(event: OperationEvent): Promise<void> {
+    if (event.type === "truncated") {
+      this.truncated.add(String((event.data as { stream?: unknown }).stream ?? "output"));
+    }
+    await super.onEvent(event);
+  }
+}
+
+/** Files of the request: the rsync state, then `files`, then (in a session) staged files. */
+function requestFiles(
+  state: McpState,
+  args: RunArgs,
+  session: RunSession | undefined,
+): Record<string, FileSpec> {
+  const files: Record<string, FileSpec> = {};
+  if (args.directory_state_id !== undefined) {
+    Object.assign(files, state.directoryState(args.directory_state_id));
+  }
+  for (const [path, uuid] of Object.entries(args.files ?? {})) {
+    if (!path.startsWith("/")) {
+      throw new ContreeError(
+        `files: '${path}' is not an absolute sandbox path (keys are destinations, values file UUIDs)`,
+      );
+    }
+    files[normaliseSandboxPath(path)] = { uuid, mode: "0644" };
+  }
+  for (const [path, spec] of Object.entries(session?.pendingFiles() ?? {})) {
+    if (!(path in files)) files[path] = spec;
+  }
+  return files;
+}
+
+function spawnRequest(
+  state: McpState,
+  args: RunArgs,
+  image: string,
+  session: RunSession | undefined,
+): { request: InstanceSpawnRequest; env: Record<string, string> } {
+  const env: Record<string, string> = { ...session?.env() };
+  const unset: string[] = [];
+  for (const [name, value] of Object.entries(args.env ?? {})) {
+    if (value === null) unset.push(name);
+    else env[name] = value;
+  }
+  const request = buildSpawnRequest({
+    image,
+    command: args.shell ? [args.command] : splitShellWords(args.command),
+    shell: args.shell,
+    timeout: args.timeout,
+    hostname: HOSTNAME,
+    truncateAt: args.truncate_output_at,
+    disposable: args.disposable,
+    preserveEnv: args.preserve_env,
+    cwd: args.cwd || session?.cwd() || undefined,
+    env,
+    preservedEnv: session?.preservedEnv(image),
+    files: requestFiles(state, args, session),
+    stdin: args.stdin ? new TextEncoder().encode(args.stdin) : undefined,
+  });
+  if (unset.length > 0) {
+    // A null value removes a preserved variable (API spec): the wire allows null values.
+    const withNulls: Record<string, string | null> = { ...request.env };
+    for (const name of unset) withNulls[name] = null;
+    request.env = withNulls as Record<string, string>;
+  }
+  if (args.uid !== undefined) request.uid = args.uid;
+  if (args.gid !== undefined) request.gid = args.gid;
+  if (args.max_layer_bytes !== undefined) {
+    request.resources_limits = { max_layer_bytes: args.max_layer_bytes };
+  }
+  return { request, env };
+}
+
+export async function runTool(state: McpState, args: RunArgs, call: ToolCall): Promise<ToolOutput> {
+  if (args.command.trim() === "") throw new ContreeError("command must not be empty");
+  const inSession = !args.image;
+  const session = inSession
+    ? await state.withSession((store, key) => runSession(store, key))
+    : undefined;
+  const image = session
+    ? await state.withSession(() => session.currentImage())
+    : await state.resolveImage(args.image!);
+  const { request, env } = spawnRequest(state, args, image, session);
+  const client = state.client();
+  const title = args.command;
+  const { uuid, status } = await client.spawn(request);
+  state.ctx.log.debug(`run: spawned operation ${uuid}`);
+
+  if (!args.wait) {
+    if (session) {
+      const branch = `${args.disposable ? "disposable" : "detached"}-${uuid}`;
+      session.addPendingOperation({ op: uuid, title, disposable: args.disposable, branch });
+      if (args.disposable) session.disposableBranch(uuid, title);
+      else session.detachedBranch(uuid, title);
+    }
+    return { operation_id: uuid, status: typeof status === "string" ? status : "PENDING" };
+  }
+
+  let reported = 0;
+  const report = (prefix: string) => async (text: string, bytes: number) => {
+    if (!call.progress || text === "") return;
+    reported += bytes;
+    await call.progress(`${prefix}${text}`, bytes);
+  };
+  const stdout = new CapturedStream(args.truncate_output_at, report(""));
+  const stderr = new CapturedStream(args.truncate_output_at, report("[stderr] "));
+  const output = new RunOutput(state.ctx, { stdout, stderr });
+  const onCancel = () => void cancelQuietly(state.ctx, client, uuid);
+  call.signal.addEventListener("abort", onCancel, { once: true });
+  let followed;
+  try {
+    followed = await followRun(state.ctx, client, uuid, output, {
+      timeoutMs: (args.timeout + FOLLOW_GRACE_S) * 1000,
+    });
+  } catch (error) {
+    if (error instanceof DeadlineError) {
+      throw new ContreeError(
+        `Operation ${uuid} has not finished ${args.timeout + FOLLOW_GRACE_S}s after it started; ` +
+          "see get_operation or wait_operations",
+      );
+    }
+    throw error;
+  } finally {
+    call.signal.removeEventListener("abort", onCancel);
+  }
+  state.ctx.log.debug(`run: ${uuid} ended ${followed.operation.status} (${reported} bytes shown)`);
+
+  const result = operationOutput(followed.operation);
+  const record = followed.operation.metadata?.result;
+  if (followed.streamed) {
+    result.stdout = stdout.text();
+    result.stderr = stderr.text();
+  }
+  const truncated = [...output.truncated];
+  if (!followed.streamed) {
+    if (record?.stdout?.truncated) truncated.push("stdout");
+    if (record?.stderr?.truncated) truncated.push("stderr");
+  }
+  if (stdout.clipped && !truncated.includes("stdout")) truncated.push("stdout");
+  if (stderr.clipped && !truncated.includes("stderr")) truncated.push("stderr");
+  result.truncated = truncated;
+
+  const next = advancedImage(followed.operation);
+  if (session && next) {
+    if (args.disposable) session.disposableBranch(uuid, title);
+    else {
+      session.advance(next, title, uuid);
+      if (args.preserve_env) session.setPreservedEnv(next, env);
+    }
+    result.session = { session_key: await state.sessionKey(), advanced: !args.disposable };
+  }
+  return result;
+}

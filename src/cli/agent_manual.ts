@@ -180,4 +180,31 @@ The local server: contree server start runs a ConTree-compatible API on 127.0.0.
 podman on this machine: the same commands work offline, without an account. See
 contree server --help for its port, its data directory and the profile that points at it.`,
   },
+  {
+    title: "MCP server",
+    body: `
+Agent hosts that speak the Model Context Protocol (desktop assistants, IDEs) get the same
+capabilities as tools from contree mcp, with the profile and session options of every command:
+
+  contree mcp                        # MCP over stdio: register the command "contree", args ["mcp"]
+  contree mcp --http [--port N]      # Streamable HTTP on 127.0.0.1 (default port 9452); needs
+                                     # "Authorization: Bearer TOKEN", TOKEN printed on stderr and
+                                     # kept in $CONTREE_HOME/mcp/token (0600)
+
+Tools (contree-mcp's names and parameters): run, list_images, get_image, import_image, set_tag,
+list_files, read_file, upload, download, rsync, get_operation, list_operations, wait_operations,
+cancel_operation, get_guide, whoami; and the session: use, session_show, session_rollback,
+session_branch. Inspecting (list_*, get_*, read_file) is free; run starts a VM; import_image is
+the most expensive call.
+
+- run(command, image) runs in that image and touches no session; disposable=false keeps the
+  result as result_image to start the next run from. Without image, run works in the session
+  (use IMAGE first) like contree run: each kept run is a history entry, session_rollback undoes.
+- While run waits, its output arrives as progress notifications; wait=false returns an
+  operation_id for wait_operations / get_operation / cancel_operation.
+- Host files: upload (one file, returns a file uuid for run's files {"/path": uuid}) or rsync
+  (a directory, returns directory_state_id; only changed files are uploaded).
+- Every failure is a tool error with one readable line; the server keeps serving.
+- The guides are these sections: get_guide(section) or the resource contree://guide/SECTION.`,
+  },
 ];

@@ -42,11 +42,24 @@ export function isolatedEnv(extra: Record<string, string> = {}): Record<string, 
   return { ...base, ...extra };
 }
 
-export function spawnCli(args: string[], options: CliOptions = {}): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    // The compiled binary's permissions, not -A: every CLI test proves the set is enough.
+/** The program, arguments and environment that run contree as the CLI tests do. */
+export function cliCommand(
+  args: string[],
+  env?: Record<string, string>,
+): { command: string; args: string[]; env: Record<string, string> } {
+  // The compiled binary's permissions, not -A: every CLI test proves the set is enough.
+  return {
+    command: Deno.execPath(),
     args: ["run", ...COMPILE_PERMISSIONS, "--quiet", MAIN, ...args],
-    env: isolatedEnv(options.env),
+    env: isolatedEnv(env),
+  };
+}
+
+export function spawnCli(args: string[], options: CliOptions = {}): Deno.ChildProcess {
+  const command = cliCommand(args, options.env);
+  return new Deno.Command(command.command, {
+    args: command.args,
+    env: command.env,
     clearEnv: true,
     cwd: options.cwd,
     stdin: options.stdin === undefined ? "null" : "piped",

@@ -1,0 +1,409 @@
+// `contree mcp` as agent hosts use it: the SDK's own Client over stdio (the CLI as a subprocess)
+// and over Streamable HTTP, against one local server on podman shared by every step.
+
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
+import { cliCommand, tempHome } from "../support/cli.ts";
+import {
+  callTool,
+  CONTREE_MCP_TOOLS,
+  type McpClient,
+  mcpSdk,
+  newClient,
+  ok,
+  type ProgressNote,
+  resultText,
+  stdioClient,
+  toolError,
+} from "../support/mcp.ts";
+import { podmanTest } from "../support/podman.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+
+interface ListedTool {
+  name: string;
+  description?: string;
+  inputSchema: { properties?: Record<string, unknown>; required?: string[] };
+}
+
+/** Reads a child's stderr until `pattern` matches; returns the match (the rest keeps draining). */
+async function awaitStderr(child: Deno.ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`stderr ended before ${pattern}:\n${text}`);
+    text += value;
+    const match = pattern.exec(text);
+    if (match) {
+      (async () => {
+        while (!(await reader.read()).done) { /* drain */ }
+      })().catch(() => {});
+      return match;
+    }
+  }
+}
+
+async function stdioSteps(t: Deno.TestContext, server: TestServer, env: Record<string, string>) {
+  const client: McpClient = await stdioClient(env);
+  try {
+    await t.step("initialize and tools/list: contree-mcp's names and parameters", async () => {
+      assertEquals(client.getServerVersion()?.name, "contree");
+      const { tools } = await client.listTools() as { tools: ListedTool[] };
+      const listed = Object.fromEntries(
+        tools.map((tool) => [tool.name, Object.keys(tool.inputSchema.properties ?? {})]),
+      );
+      assertEquals(Object.keys(listed).sort(), Object.keys(CONTREE_MCP_TOOLS).sort());
+      for (const [name, params] of Object.entries(CONTREE_MCP_TOOLS)) {
+        assertEquals(listed[name].sort(), [...params].sort(), name);
+      }
+      const run = tools.find((tool) => tool.name === "run")!;
+      assertEquals(run.inputSchema.required, ["command"]);
+      assertStringIncludes(run.description ?? "", "VM");
+    });
+
+    let kept = "";
+    await t.step("a file made by a kept run is seen by the next run", async () => {
+      const first = await ok(client, "run", {
+        command: "echo hello > /made-by-mcp && echo made",
+        image: server.busybox,
+        disposable: false,
+      });
+      assertEquals(first.exit_code, 0, JSON.stringify(first));
+      assertEquals(first.stdout, "made\n");
+      assertEquals(first.status, "SUCCESS");
+      kept = first.result_image;
+      assert(kept && kept !== server.busybox, JSON.stringify(first));
+      const second = await ok(client, "run", { command: "cat /made-by-mcp", image: kept });
+      assertEquals(second.stdout, "hello\n");
+      // Disposable by default: no new image (the API may name the input image).
+      assert([null, kept].includes(second.result_image), JSON.stringify(second));
+      const failing = await ok(client, "run", {
+        command: "echo oops >&2; exit 3",
+        image: server.busybox,
+      });
+      assertEquals([failing.exit_code, failing.stderr], [3, "oops\n"]);
+    });
+
+    await t.step("read_file, list_files and get_image read the kept image", async () => {
+      const file = await ok(client, "read_file", { image: kept, path: "/made-by-mcp" });
+      assertEquals([file.content, file.encoding, file.bytes_size], ["hello\n", "utf-8", 6]);
+      const listing = await ok(client, "list_files", { image: kept, path: "/" });
+      const entry = listing.files.find((f: { name: string }) => f.name === "made-by-mcp");
+      assertEquals([entry?.path, entry?.type, entry?.size], ["/made-by-mcp", "file", 6]);
+      const image = await ok(client, "get_image", { image: "tag:busybox:test" });
+      assertEquals(image.uuid, server.busybox);
+      const tagged = await ok(client, "set_tag", { image_uuid: kept, tag: "mcp/kept:1" });
+      assertEquals([tagged.uuid, tagged.tag], [kept, "mcp/kept:1"]);
+      const images = await ok(client, "list_images", { tag_prefix: "mcp/" });
+      assertEquals(images.images.map((i: { uuid: string }) => i.uuid), [kept]);
+    });
+
+    await t.step("an uploaded file is read back in a run", async () => {
+      const uploaded = await ok(client, "upload", { content: "uploaded text\n" });
+      assert(uploaded.uuid, JSON.stringify(uploaded));
+      const again = await ok(client, "upload", { content_base64: btoa("uploaded text\n") });
+      assertEquals([again.uuid, again.outcome], [uploaded.uuid, "reused"]);
+      const read = await ok(client, "run", {
+        command: "cat /data/in.txt",
+        image: server.busybox,
+        files: { "/data/in.txt": uploaded.uuid },
+      });
+      assertEquals(read.stdout, "uploaded text\n");
+    });
+
+    await t.step("rsync uploads what changed; run gets the directory", async () => {
+      const dir = await Deno.makeTempDir({ prefix: "contree-mcp-rsync-" });
+      try {
+        await Deno.mkdir(`${dir}/sub`);
+        await Deno.writeTextFile(`${dir}/a.txt`, "alpha\n");
+        await Deno.writeTextFile(`${dir}/sub/run.sh`, "echo from-script\n", { mode: 0o755 });
+        await Deno.writeTextFile(`${dir}/skip.log`, "no\n");
+        await Deno.symlink("/etc/passwd", `${dir}/link`);
+        const synced = await ok(client, "rsync", {
+          source: dir,
+          destination: "/app",
+          exclude: ["*.log"],
+        });
+        assertEquals(Object.keys(synced.files).sort(), ["/app/a.txt", "/app/sub/run.sh"]);
+        assertEquals(synced.uploaded, 2);
+        const run = await ok(client, "run", {
+          command: "cat /app/a.txt && /app/sub/run.sh && ls /app",
+          image: server.busybox,
+          directory_state_id: synced.directory_state_id,
+        });
+        assertEquals(run.stdout, "alpha\nfrom-script\na.txt\nsub\n");
+        const resynced = await ok(client, "rsync", {
+          source: dir,
+          destination: "/app",
+          exclude: ["*.log"],
+        });
+        assertEquals([resynced.uploaded, resynced.cached], [0, 2]);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    });
+
+    await t.step("download copies out; links outside the copy are not followed", async () => {
+      const dir = await Deno.makeTempDir({ prefix: "contree-mcp-download-" });
+      try {
+        const file = await ok(client, "download", {
+          image: kept,
+          path: "/made-by-mcp",
+          destination: `${dir}/out/hello.txt`,
+          executable: true,
+        });
+        assertEquals(file.destination, `${dir}/out/hello.txt`);
+        assertEquals(await Deno.readTextFile(`${dir}/out/hello.txt`), "hello\n");
+        assertEquals((await Deno.stat(`${dir}/out/hello.txt`)).mode! & 0o777, 0o755);
+        const tree = await ok(client, "run", {
+          command: "mkdir /tree && echo a > /tree/a && ln -s /etc/passwd /tree/link",
+          image: server.busybox,
+          disposable: false,
+        });
+        await ok(client, "download", {
+          image: tree.result_image,
+          path: "/tree",
+          destination: `${dir}/tree`,
+        });
+        assertEquals(await Deno.readTextFile(`${dir}/tree/a`), "a\n");
+        const names = [];
+        for await (const entry of Deno.readDir(`${dir}/tree`)) names.push(entry.name);
+        assertEquals(names, ["a"]);
+        const refused = await toolError(client, "download", {
+          image: kept,
+          path: "/made-by-mcp",
+          destination: "relative/out.txt",
+        });
+        assertStringIncludes(refused, "must be an absolute path");
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    });
+
+    await t.step("wait=false, then wait_operations and get_operation", async () => {
+      const started = await ok(client, "run", {
+        command: "echo later",
+        image: server.busybox,
+        wait: false,
+      });
+      assert(started.operation_id, JSON.stringify(started));
+      const waited = await ok(client, "wait_operations", {
+        operation_ids: [started.operation_id],
+      });
+      assertEquals(waited.completed, [started.operation_id]);
+      assertEquals(waited.timed_out, false);
+      assertEquals(waited.results[started.operation_id].stdout, "later\n");
+      const got = await ok(client, "get_operation", { operation_id: started.operation_id });
+      assertEquals([got.status, got.exit_code, got.stdout], ["SUCCESS", 0, "later\n"]);
+      const listed = await ok(client, "list_operations", { status: "success", limit: 50 });
+      assert(listed.operations.some((op: { uuid: string }) => op.uuid === started.operation_id));
+    });
+
+    await t.step("cancel_operation of a sleep 60 ends CANCELLED", async () => {
+      const started = await ok(client, "run", {
+        command: "sleep 60",
+        image: server.busybox,
+        timeout: 120,
+        wait: false,
+      });
+      const cancelled = await ok(client, "cancel_operation", {
+        operation_id: started.operation_id,
+      });
+      assertEquals(cancelled.cancelled, true);
+      const waited = await ok(client, "wait_operations", {
+        operation_ids: [started.operation_id],
+      });
+      assertEquals(waited.results[started.operation_id].status, "CANCELLED");
+    });
+
+    await t.step("bad input is a tool error and the server keeps serving", async () => {
+      assertStringIncludes(
+        await toolError(client, "run", { command: "true", image: "tag:no-such-image" }),
+        "No image with tag 'no-such-image'",
+      );
+      assertStringIncludes(
+        await toolError(client, "get_operation", {
+          operation_id: "00000000-0000-4000-8000-000000000000",
+        }),
+        "404",
+      );
+      assertStringIncludes(
+        await toolError(client, "run", { command: 42 }),
+        "Invalid arguments for tool run",
+      );
+      assertStringIncludes(await toolError(client, "no_such_tool"), "not found");
+      const still = await ok(client, "run", { command: "echo alive", image: server.busybox });
+      assertEquals(still.stdout, "alive\n");
+    });
+
+    await t.step("a streaming run reports its output as progress notifications", async () => {
+      const notes: ProgressNote[] = [];
+      const result = await ok(client, "run", {
+        command: "for i in 1 2 3; do echo line$i; sleep 0.2; done; echo bad >&2",
+        image: server.busybox,
+      }, (note) => notes.push(note));
+      assertEquals(result.stdout, "line1\nline2\nline3\n");
+      const shown = notes.map((note) => note.message ?? "").join("");
+      assertStringIncludes(shown, "line1\n");
+      assertStringIncludes(shown, "line3\n");
+      assertStringIncludes(shown, "[stderr] bad\n");
+      for (let i = 1; i < notes.length; i++) assert(notes[i].progress > notes[i - 1].progress);
+    });
+
+    await t.step("the session tools give contree's history", async () => {
+      const used = await ok(client, "use", { image: server.busybox });
+      assertEquals(used.current_image, server.busybox);
+      const run = await ok(client, "run", { command: "echo s > /step1", disposable: false });
+      assertEquals(run.exit_code, 0, JSON.stringify(run));
+      assertEquals(run.session.advanced, true);
+      const shown = await ok(client, "session_show");
+      assertEquals(shown.session.current_image, run.result_image);
+      assertEquals(shown.history.map((e: { kind: string }) => e.kind), ["use", "run"]);
+      const branched = await ok(client, "session_branch", { name: "try", checkout: true });
+      assertEquals(branched.session.active_branch, "try");
+      const back = await ok(client, "session_rollback");
+      assertEquals(back.session.current_image, server.busybox);
+      const gone = await ok(client, "run", { command: "test -e /step1" });
+      assertEquals(gone.exit_code, 1);
+    });
+
+    await t.step("resources: guides, an image's files, an operation's result", async () => {
+      const { resources } = await client.listResources() as { resources: { uri: string }[] };
+      const uris = resources.map((r) => r.uri);
+      assert(uris.includes("contree://guide/core_workflow"), uris.join(" "));
+      assert(uris.includes("contree://guide/mcp_server"), uris.join(" "));
+      const { resourceTemplates } = await client.listResourceTemplates() as {
+        resourceTemplates: { uriTemplate: string }[];
+      };
+      assertEquals(resourceTemplates.map((r) => r.uriTemplate).sort(), [
+        "contree://guide/{section}",
+        "contree://image/{image}/ls/",
+        "contree://image/{image}/ls/{+path}",
+        "contree://image/{image}/read/{+path}",
+        "contree://operations/import/{operation_id}",
+        "contree://operations/instance/{operation_id}",
+      ]);
+      const guide = await client.readResource({ uri: "contree://guide/sessions" });
+      assertStringIncludes(String(guide.contents[0].text), "session rollback");
+      const viaTool = await ok(client, "get_guide", { section: "sessions" });
+      assertEquals(viaTool.content, guide.contents[0].text);
+      const file = await client.readResource({ uri: `contree://image/${kept}/read/made-by-mcp` });
+      assertEquals(file.contents[0].text, "hello\n");
+      const ls = await client.readResource({ uri: `contree://image/${kept}/ls/.` });
+      assertStringIncludes(String(ls.contents[0].text), "made-by-mcp");
+      const started = await ok(client, "run", {
+        command: "echo for-resource",
+        image: server.busybox,
+        wait: false,
+      });
+      await ok(client, "wait_operations", { operation_ids: [started.operation_id] });
+      const op = await client.readResource({
+        uri: `contree://operations/instance/${started.operation_id}`,
+      });
+      const parsed = JSON.parse(String(op.contents[0].text));
+      assertEquals([parsed.status, parsed.stdout], ["SUCCESS", "for-resource\n"]);
+    });
+  } finally {
+    await client.close();
+  }
+}
+
+async function httpSteps(t: Deno.TestContext, server: TestServer, env: Record<string, string>) {
+  const command = cliCommand(["mcp", "--http", "--port", "0"], env);
+  const child = new Deno.Command(command.command, {
+    args: command.args,
+    env: command.env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let client: McpClient | undefined;
+  try {
+    const [, url, token] = await awaitStderr(
+      child,
+      /Streamable HTTP on (http:\/\/127\.0\.0\.1:\d+\/mcp)\n.*Bearer ([0-9a-f]{64})"/,
+    );
+
+    await t.step("HTTP: the token is stored 0600; a request without it is refused", async () => {
+      const info = await Deno.stat(`${env.CONTREE_HOME}/mcp/token`);
+      assertEquals(info.mode! & 0o777, 0o600);
+      assertEquals((await Deno.readTextFile(`${env.CONTREE_HOME}/mcp/token`)).trim(), token);
+      const initialize = JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "initialize",
+        params: {
+          protocolVersion: "2025-06-18",
+          capabilities: {},
+          clientInfo: { name: "raw", version: "1" },
+        },
+      });
+      const headers = {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+      };
+      for (const authorization of [undefined, "Bearer wrong", `Basic ${token}`]) {
+        const response = await fetch(url, {
+          method: "POST",
+          body: initialize,
+          headers: authorization ? { ...headers, authorization } : headers,
+        });
+        assertEquals(response.status, 401, authorization);
+        assertStringIncludes(await response.text(), "Unauthorized");
+      }
+      const foreign = await fetch(url, {
+        method: "POST",
+        body: initialize,
+        headers: { ...headers, authorization: `Bearer ${token}`, origin: "https://evil.test" },
+      });
+      assertEquals(foreign.status, 403);
+      await foreign.body?.cancel();
+    });
+
+    await t.step("HTTP: the SDK client lists tools, runs with progress, reads", async () => {
+      client = newClient();
+      await client.connect(
+        new mcpSdk.StreamableHTTPClientTransport(new URL(url), {
+          requestInit: { headers: { authorization: `Bearer ${token}` } },
+        }),
+      );
+      const { tools } = await client.listTools() as { tools: ListedTool[] };
+      assertEquals(tools.map((tool) => tool.name).sort(), Object.keys(CONTREE_MCP_TOOLS).sort());
+      const notes: ProgressNote[] = [];
+      const run = await ok(client, "run", {
+        command: "echo over-http",
+        image: server.busybox,
+      }, (note) => notes.push(note));
+      assertEquals(run.stdout, "over-http\n");
+      assertStringIncludes(notes.map((note) => note.message).join(""), "over-http");
+      const bad = await callTool(client, "get_image", { image: "tag:missing" });
+      assertEquals(bad.isError, true);
+      assertStringIncludes(resultText(bad), "No image with tag 'missing'");
+      const guide = await client.readResource({ uri: "contree://guide/images" });
+      assertStringIncludes(String(guide.contents[0].text), "Images & tags");
+    });
+  } finally {
+    await client?.close().catch(() => {});
+    child.kill("SIGTERM");
+    const status = await child.status;
+    assertEquals(status.code, 0);
+  }
+}
+
+podmanTest("contree mcp: the SDK client over stdio and Streamable HTTP", async (t) => {
+  const server = await startTestServer({ busybox: true });
+  const { home, cleanup } = await tempHome();
+  const env = {
+    CONTREE_HOME: home,
+    CONTREE_URL: server.url,
+    CONTREE_TOKEN: server.token,
+    CONTREE_SESSION: "mcp-test",
+  };
+  try {
+    await stdioSteps(t, server, env);
+    await httpSteps(t, server, env);
+  } finally {
+    await server.cleanup();
+    await cleanup();
+  }
+});

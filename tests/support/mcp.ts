@@ -1,0 +1,121 @@
+// Driving `contree mcp` with the SDK's own Client: over stdio (the CLI as a subprocess, as the CLI
+// tests run it) or over Streamable HTTP, and reading tool answers.
+
+import { type CallToolResult, loadMcpClientSdk } from "../../src/deps.ts";
+import { cliCommand } from "./cli.ts";
+
+export const mcpSdk = await loadMcpClientSdk();
+export type McpClient = InstanceType<typeof mcpSdk.Client>;
+
+/** Every tool contree-mcp has that contree serves, with its parameters; then contree's own. */
+export const CONTREE_MCP_TOOLS: Record<string, string[]> = {
+  run: [
+    "command",
+    "image",
+    "shell",
+    "env",
+    "preserve_env",
+    "cwd",
+    "uid",
+    "gid",
+    "timeout",
+    "disposable",
+    "stdin",
+    "directory_state_id",
+    "files",
+    "wait",
+    "truncate_output_at",
+    "max_layer_bytes",
+  ],
+  list_images: ["limit", "offset", "tagged", "tag_prefix", "since", "until"],
+  get_image: ["image"],
+  import_image: [
+    "registry_url",
+    "tag",
+    "wait",
+    "timeout",
+    "i_accept_that_anonymous_access_might_be_rate_limited",
+  ],
+  set_tag: ["image_uuid", "tag"],
+  list_files: ["image", "path"],
+  read_file: ["image", "path"],
+  upload: ["path", "content", "content_base64"],
+  download: ["image", "path", "destination", "executable"],
+  rsync: ["source", "destination", "exclude"],
+  get_operation: ["operation_id"],
+  list_operations: ["limit", "status", "type", "since", "until"],
+  wait_operations: ["operation_ids", "timeout", "mode"],
+  cancel_operation: ["operation_id"],
+  get_guide: ["section"],
+  whoami: [],
+  use: ["image", "new"],
+  session_show: ["limit"],
+  session_rollback: ["target"],
+  session_branch: ["name", "from", "checkout"],
+};
+
+export function newClient(): McpClient {
+  return new mcpSdk.Client({ name: "contree-tests", version: "1" });
+}
+
+/** A client connected to `contree mcp` (stdio) started with `env` as the CLI tests start it. */
+export async function stdioClient(env: Record<string, string>): Promise<McpClient> {
+  const command = cliCommand(["mcp"], env);
+  const client = newClient();
+  await client.connect(
+    new mcpSdk.StdioClientTransport({ ...command, stderr: "pipe" }),
+  );
+  return client;
+}
+
+export interface ProgressNote {
+  progress: number;
+  message?: string;
+}
+
+/** Calls a tool; `onprogress` asks for progress notifications. */
+export async function callTool(
+  client: McpClient,
+  name: string,
+  args: Record<string, unknown> = {},
+  onprogress?: (note: ProgressNote) => void,
+): Promise<CallToolResult> {
+  return await client.callTool(
+    { name, arguments: args },
+    undefined,
+    onprogress ? { onprogress, resetTimeoutOnProgress: true } : undefined,
+  ) as CallToolResult;
+}
+
+/** The text of a tool answer. */
+export function resultText(result: CallToolResult): string {
+  const parts = result.content as { type: string; text?: string }[];
+  return parts.map((part) => part.type === "text" ? part.text : "").join("");
+}
+
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+/** The answer of a call that must succeed (its JSON object). */
+export async function ok(
+  client: McpClient,
+  name: string,
+  args: Record<string, unknown> = {},
+  onprogress?: (note: ProgressNote) => void,
+): Promise<Json> {
+  const result = await callTool(client, name, args, onprogress);
+  if (result.isError) throw new Error(`${name} failed: ${resultText(result)}`);
+  const parsed = JSON.parse(resultText(result));
+  return parsed;
+}
+
+/** The message of a call that must fail with a tool error. */
+export async function toolError(
+  client: McpClient,
+  name: string,
+  args: Record<string, unknown> = {},
+): Promise<string> {
+  const result = await callTool(client, name, args);
+  if (!result.isError) throw new Error(`${name} succeeded: ${resultText(result)}`);
+  return resultText(result);
+}

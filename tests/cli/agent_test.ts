@@ -34,6 +34,8 @@ Deno.test("agent topics: all, each title in snake case with & as and, and its fi
     "output_formats",
     "output",
     "profiles",
+    "mcp_server",
+    "mcp",
     "all_commands", // its first word would be `all`, which means every section
   ]);
 });
@@ -118,4 +120,12 @@ Deno.test("help: every command but agent ends with the agent note", async () => 
   assertEquals(agent.code, 0);
   assert(!agent.stdout.includes("Agents: read"), agent.stdout);
   assertMatch(agent.stdout, /choices: "all", "core_workflow"/);
+});
+
+Deno.test("agent mcp: how agent hosts reach contree (contree mcp, its tools)", async () => {
+  const result = await cli(["agent", "mcp"]);
+  assertEquals([result.code, result.stderr], [0, ""]);
+  assertMatch(result.stdout, /^MCP server\n-+\n/m);
+  assert(result.stdout.includes("contree mcp --http"), result.stdout);
+  assert(result.stdout.includes("session_rollback"), result.stdout);
 });

@@ -16,7 +16,7 @@ import {
   toolError,
 } from "../support/mcp.ts";
 import { podmanTest } from "../support/podman.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { startTestServer, type TestServer, waitOperation } from "../support/server.ts";
 
 interface ListedTool {
   name: string;
@@ -198,6 +198,27 @@ async function stdioSteps(t: Deno.TestContext, server: TestServer, env: Record<s
       assert(listed.operations.some((op: { uuid: string }) => op.uuid === started.operation_id));
     });
 
+    await t.step("wait_operations mode=any returns the first and cancels the rest", async () => {
+      const slow = await ok(client, "run", {
+        command: "sleep 60",
+        image: server.busybox,
+        timeout: 120,
+        wait: false,
+      });
+      const fast = await ok(client, "run", {
+        command: "echo fast",
+        image: server.busybox,
+        wait: false,
+      });
+      const waited = await ok(client, "wait_operations", {
+        operation_ids: [slow.operation_id, fast.operation_id],
+        mode: "any",
+      });
+      assertEquals(waited.completed, [fast.operation_id]);
+      assertEquals(waited.cancelled, [slow.operation_id]);
+      assertEquals((await waitOperation(server.client, slow.operation_id)).status, "CANCELLED");
+    });
+
     await t.step("cancel_operation of a sleep 60 ends CANCELLED", async () => {
       const started = await ok(client, "run", {
         command: "sleep 60",
@@ -249,6 +270,29 @@ async function stdioSteps(t: Deno.TestContext, server: TestServer, env: Record<s
       for (let i = 1; i < notes.length; i++) assert(notes[i].progress > notes[i - 1].progress);
     });
 
+    await t.step("a run the client cancels cancels its operation", async () => {
+      const abort = new AbortController();
+      const started = Promise.withResolvers<void>();
+      const cancelled = callTool(
+        client,
+        "run",
+        {
+          command: "echo started; sleep 60",
+          image: server.busybox,
+          timeout: 120,
+        },
+        () => started.resolve(),
+        abort.signal,
+      );
+      await started.promise;
+      const uuid = await executingOperation(server);
+      abort.abort();
+      await cancelled.then(() => assert(false, "the call was not cancelled"), () => {});
+      assertEquals((await waitOperation(server.client, uuid)).status, "CANCELLED");
+      const still = await ok(client, "run", { command: "echo after", image: server.busybox });
+      assertEquals(still.stdout, "after\n");
+    });
+
     await t.step("the session tools give contree's history", async () => {
       const used = await ok(client, "use", { image: server.busybox });
       assertEquals(used.current_image, server.busybox);
@@ -264,6 +308,18 @@ async function stdioSteps(t: Deno.TestContext, server: TestServer, env: Record<s
       assertEquals(back.session.current_image, server.busybox);
       const gone = await ok(client, "run", { command: "test -e /step1" });
       assertEquals(gone.exit_code, 1);
+      const detached = await ok(client, "run", {
+        command: "echo d > /detached",
+        disposable: false,
+        wait: false,
+      });
+      const waited = await ok(client, "wait_operations", {
+        operation_ids: [detached.operation_id],
+      });
+      const image = waited.results[detached.operation_id].result_image;
+      const now = await ok(client, "session_show");
+      assertEquals(now.session.current_image, image);
+      assertEquals(now.history.at(-1).operation, detached.operation_id);
     });
 
     await t.step("resources: guides, an image's files, an operation's result", async () => {
@@ -305,6 +361,32 @@ async function stdioSteps(t: Deno.TestContext, server: TestServer, env: Record<s
   } finally {
     await client.close();
   }
+}
+
+/** The one operation executing on the server (the steps run one at a time). */
+async function executingOperation(server: TestServer): Promise<string> {
+  for (;;) {
+    const executing = await server.client.listOperations({ status: "EXECUTING" });
+    if (executing.length === 1) return executing[0].uuid;
+    await new Promise((resolve) => setTimeout(resolve, 50)); // no event to await: poll the API
+  }
+}
+
+async function shutdownSteps(t: Deno.TestContext, server: TestServer, env: Record<string, string>) {
+  await t.step("stdio: the host going away cancels the run in flight", async () => {
+    const client = await stdioClient(env);
+    const started = Promise.withResolvers<void>();
+    const call = callTool(client, "run", {
+      command: "echo started; sleep 60",
+      image: server.busybox,
+      timeout: 120,
+    }, () => started.resolve());
+    call.catch(() => {});
+    await started.promise;
+    const uuid = await executingOperation(server);
+    await client.close();
+    assertEquals((await waitOperation(server.client, uuid)).status, "CANCELLED");
+  });
 }
 
 async function httpSteps(t: Deno.TestContext, server: TestServer, env: Record<string, string>) {
@@ -401,6 +483,7 @@ podmanTest("contree mcp: the SDK client over stdio and Streamable HTTP", async (
   };
   try {
     await stdioSteps(t, server, env);
+    await shutdownSteps(t, server, env);
     await httpSteps(t, server, env);
   } finally {
     await server.cleanup();

@@ -79,11 +79,12 @@ export async function callTool(
   name: string,
   args: Record<string, unknown> = {},
   onprogress?: (note: ProgressNote) => void,
+  signal?: AbortSignal,
 ): Promise<CallToolResult> {
   return await client.callTool(
     { name, arguments: args },
     undefined,
-    onprogress ? { onprogress, resetTimeoutOnProgress: true } : undefined,
+    { onprogress, resetTimeoutOnProgress: onprogress !== undefined, signal },
   ) as CallToolResult;
 }
 

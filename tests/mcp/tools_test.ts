@@ -1,0 +1,150 @@
+// The MCP server in-process (the SDK's in-memory transport): bad input and a backend that is
+// down give tool errors with one readable line, and the server keeps answering.
+
+import { ContreeClient } from "../../src/api/client.ts";
+import { loadMcpServerSdk } from "../../src/deps.ts";
+import { MemorySink } from "../../src/io.ts";
+import { Logger } from "../../src/log.ts";
+import type { GuideSection } from "../../src/mcp/deps.ts";
+import { operationStatus } from "../../src/mcp/operations.ts";
+import { CapturedStream } from "../../src/mcp/run.ts";
+import { createMcpServer } from "../../src/mcp/server.ts";
+import { McpState } from "../../src/mcp/state.ts";
+import { openSessionStore } from "../../src/session/open.ts";
+import type { SessionStore } from "../../src/session/store.ts";
+import { assertEquals, assertStringIncludes, assertThrows } from "../support/assert.ts";
+import { testContext } from "../support/context.ts";
+import { type McpClient, mcpSdk, newClient, ok, toolError } from "../support/mcp.ts";
+
+const GUIDES: GuideSection[] = [
+  { name: "core_workflow", aliases: ["core"], title: "Core workflow", text: "use, run, rollback" },
+  { name: "sessions", aliases: [], title: "Sessions", text: "history" },
+];
+
+/** A server whose API is a closed port (nothing listens on 127.0.0.1:9 here). */
+async function downServer(): Promise<
+  { client: McpClient; close: () => Promise<void>; dir: string }
+> {
+  const sdk = await loadMcpServerSdk();
+  const ctx = testContext({ logLevel: "critical" });
+  const dir = await Deno.makeTempDir({ prefix: "contree-mcp-unit-" });
+  let store: Promise<SessionStore> | undefined;
+  const api = new ContreeClient({ url: "http://127.0.0.1:9", token: "t", type: "jwt" }, {
+    fetch: globalThis.fetch.bind(globalThis),
+    clock: ctx.clock,
+    log: new Logger(new MemorySink(), "critical"),
+    userAgent: "contree-tests",
+    maxRetries: 0,
+  });
+  const state = new McpState({
+    ctx,
+    client: () => api,
+    store: () => store ??= openSessionStore(`${dir}/default.db`, ctx),
+    sessionKey: () => Promise.resolve("unit"),
+    guides: GUIDES,
+    concurrency: 2,
+    version: "test",
+  });
+  const server = createMcpServer(sdk, state);
+  const [serverSide, clientSide] = mcpSdk.InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = newClient();
+  await client.connect(clientSide);
+  return {
+    client,
+    dir,
+    close: async () => {
+      await client.close();
+      await server.close();
+      (await store)?.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+Deno.test("a backend that is down is a tool error; the server keeps serving", async () => {
+  const { client, close } = await downServer();
+  try {
+    for (
+      const [name, args] of [
+        ["list_images", {}],
+        ["get_operation", { operation_id: "00000000-0000-4000-8000-000000000000" }],
+        ["run", { command: "true", image: "00000000-0000-4000-8000-000000000001" }],
+        ["upload", { content: "x" }],
+      ] as const
+    ) {
+      const message = await toolError(client, name, args);
+      assertStringIncludes(message, "Network error", name);
+      assertEquals(message.split("\n").length, 1, message);
+    }
+    const guide = await ok(client, "get_guide", { section: "core" });
+    assertEquals(guide.section, "core_workflow");
+    assertStringIncludes(guide.content, "use, run, rollback");
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("bad input is refused before anything is sent or written", async () => {
+  const { client, close, dir } = await downServer();
+  try {
+    assertStringIncludes(
+      await toolError(client, "run", { command: ["ls"] }),
+      "Invalid arguments for tool run",
+    );
+    assertStringIncludes(
+      await toolError(client, "get_guide", { section: "nope" }),
+      "Available sections: core_workflow, sessions",
+    );
+    assertStringIncludes(
+      await toolError(client, "upload", { content: "a", content_base64: "YQ==" }),
+      "exactly one of",
+    );
+    assertStringIncludes(
+      await toolError(client, "upload", { path: "relative.txt" }),
+      "must be an absolute path",
+    );
+    assertStringIncludes(
+      await toolError(client, "rsync", { source: dir, destination: "app" }),
+      "destination must be an absolute path in the sandbox",
+    );
+    assertStringIncludes(
+      await toolError(client, "download", { image: "x", path: "/a", destination: "out" }),
+      "destination must be an absolute path",
+    );
+    assertStringIncludes(
+      await toolError(client, "run", {
+        command: "true",
+        image: "00000000-0000-4000-8000-000000000001",
+        directory_state_id: 7,
+      }),
+      "Directory state not found: 7",
+    );
+    assertStringIncludes(
+      await toolError(client, "list_operations", { status: "sleeping" }),
+      "Unknown status 'sleeping'",
+    );
+    assertStringIncludes(await toolError(client, "session_show"), "No active session");
+    assertStringIncludes(await toolError(client, "run", { command: "ls" }), "call `use`");
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("run's captured output keeps at most its limit and says so", async () => {
+  const shown: string[] = [];
+  const stream = new CapturedStream(5, (text) => Promise.resolve(void shown.push(text)));
+  await stream.write("abc");
+  await stream.write(new Uint8Array([0xe2, 0x82])); // half of "€": decoded with the rest
+  await stream.write(new Uint8Array([0xac, 0x0a]));
+  assertEquals(shown.join(""), "abc€\n");
+  assertEquals(stream.clipped, true);
+  assertEquals(stream.text(), "abc\uFFFD"); // five bytes kept: the cut character shows as such
+});
+
+Deno.test("statuses as agents write them", () => {
+  assertEquals(operationStatus("success"), "SUCCESS");
+  assertEquals(operationStatus("running"), "EXECUTING");
+  assertEquals(operationStatus("C"), "CANCELLED");
+  assertThrows(() => operationStatus("done"));
+});

@@ -49,6 +49,8 @@ _contree_child() {
       REPLY='contree project' ;;
     'contree/completion')
       REPLY='contree completion' ;;
+    'contree/mcp')
+      REPLY='contree mcp' ;;
     'contree/agent'|'contree/man')
       REPLY='contree agent' ;;
     'contree/help')
@@ -157,7 +159,7 @@ _contree_child() {
 _contree_commands() {
   case "$1" in
     'contree')
-      REPLY='use ci run r operation op ps show kill session s images i img tag t ls cat cp cd env file f build bd auth server task project completion agent man help' ;;
+      REPLY='use ci run r operation op ps show kill session s images i img tag t ls cat cp cd env file f build bd auth server task project completion mcp agent man help' ;;
     'contree operation')
       REPLY='list ls show sh wait w cancel kill k help' ;;
     'contree session')
@@ -309,6 +311,8 @@ _contree_options() {
       REPLY='-h --help' ;;
     'contree completion')
       REPLY='-h --help' ;;
+    'contree mcp')
+      REPLY='--http --port -h --help' ;;
     'contree agent')
       REPLY='-h --help' ;;
     *) return 1 ;;
@@ -374,6 +378,8 @@ _contree_takes_value() {
       return 0 ;;
     'contree project new/--image'|'contree project new/--description'|'contree project new/--tasks-root'|'contree project new/--name-categories'|'contree project new/--shutdown-timeout'|'contree project new/--command'|'contree project new/--shell')
       return 0 ;;
+    'contree mcp/--port')
+      return 0 ;;
     *) return 1 ;;
   esac
 }
@@ -427,9 +433,9 @@ _contree_argument_choices() {
     'contree completion')
       if (( $2 == 0 )); then REPLY='bash zsh fish'; else return 1; fi ;;
     'contree agent')
-      if (( $2 == 0 )); then REPLY='all core_workflow core sessions images_and_tags images files_and_directories files execution_modes execution command_safety command output_formats output profiles all_commands'; else return 1; fi ;;
+      if (( $2 == 0 )); then REPLY='all core_workflow core sessions images_and_tags images files_and_directories files execution_modes execution command_safety command output_formats output profiles mcp_server mcp all_commands'; else return 1; fi ;;
     'contree help')
-      if (( $2 == 0 )); then REPLY='use run operation ps show kill session images tag ls cat cp cd env file build auth server task project completion agent'; else return 1; fi ;;
+      if (( $2 == 0 )); then REPLY='use run operation ps show kill session images tag ls cat cp cd env file build auth server task project completion mcp agent'; else return 1; fi ;;
     *) return 1 ;;
   esac
 }

@@ -48,6 +48,8 @@ function __contree_child --argument-names cmdpath word
             echo 'contree project'
         case 'contree/completion'
             echo 'contree completion'
+        case 'contree/mcp'
+            echo 'contree mcp'
         case 'contree/agent' 'contree/man'
             echo 'contree agent'
         case 'contree/help'
@@ -212,6 +214,8 @@ function __contree_takes_value --argument-names cmdpath word
             return 0
         case 'contree project new/--image' 'contree project new/--description' 'contree project new/--tasks-root' 'contree project new/--name-categories' 'contree project new/--shutdown-timeout' 'contree project new/--command' 'contree project new/--shell'
             return 0
+        case 'contree mcp/--port'
+            return 0
         case '*'
             return 1
     end
@@ -295,6 +299,7 @@ complete -c contree -f -n '__contree_is \'contree\'' -a 'server' -d 'the local C
 complete -c contree -f -n '__contree_is \'contree\'' -a 'task' -d 'long-lived podman task containers with persistent workspaces'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'project' -d 'projects for task containers (project.yml under $CONTREE_HOME/projects)'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'completion' -d 'print a shell completion script (commands, aliases, options, choices)'
+complete -c contree -f -n '__contree_is \'contree\'' -a 'mcp' -d 'serve the Model Context Protocol (stdio, or --http on 127.0.0.1) for agent hosts'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'agent' -d 'the manual for coding agents (workflow, sessions, safety, all commands)'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'man' -d 'the manual for coding agents (workflow, sessions, safety, all commands)'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'help' -d 'display help for command'
@@ -705,9 +710,14 @@ complete -c contree -f -n '__contree_is \'contree project help\'' -a 'new list s
 complete -c contree -n '__contree_is \'contree completion\'' -s 'h' -l 'help' -d 'show help'
 complete -c contree -f -n '__contree_is \'contree completion\'' -a 'bash zsh fish'
 
+# contree mcp
+complete -c contree -n '__contree_is \'contree mcp\'' -l 'http' -d 'serve Streamable HTTP on 127.0.0.1 (bearer token) instead of stdio'
+complete -c contree -n '__contree_is \'contree mcp\'' -l 'port' -r -d 'port of --http (0 = any free port)'
+complete -c contree -n '__contree_is \'contree mcp\'' -s 'h' -l 'help' -d 'show help'
+
 # contree agent
 complete -c contree -n '__contree_is \'contree agent\'' -s 'h' -l 'help' -d 'show help'
-complete -c contree -f -n '__contree_is \'contree agent\'' -a 'all core_workflow core sessions images_and_tags images files_and_directories files execution_modes execution command_safety command output_formats output profiles all_commands'
+complete -c contree -f -n '__contree_is \'contree agent\'' -a 'all core_workflow core sessions images_and_tags images files_and_directories files execution_modes execution command_safety command output_formats output profiles mcp_server mcp all_commands'
 
 # contree help
-complete -c contree -f -n '__contree_is \'contree help\'' -a 'use run operation ps show kill session images tag ls cat cp cd env file build auth server task project completion agent'
+complete -c contree -f -n '__contree_is \'contree help\'' -a 'use run operation ps show kill session images tag ls cat cp cd env file build auth server task project completion mcp agent'

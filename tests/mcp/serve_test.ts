@@ -16,7 +16,12 @@ import {
   toolError,
 } from "../support/mcp.ts";
 import { podmanTest } from "../support/podman.ts";
-import { startTestServer, type TestServer, waitOperation } from "../support/server.ts";
+import {
+  busyboxRootfsFile,
+  startTestServer,
+  type TestServer,
+  waitOperation,
+} from "../support/server.ts";
 
 interface ListedTool {
   name: string;
@@ -95,6 +100,29 @@ async function stdioSteps(t: Deno.TestContext, server: TestServer, env: Record<s
       assertEquals([tagged.uuid, tagged.tag], [kept, "mcp/kept:1"]);
       const images = await ok(client, "list_images", { tag_prefix: "mcp/" });
       assertEquals(images.images.map((i: { uuid: string }) => i.uuid), [kept]);
+    });
+
+    await t.step("import_image imports and tags; set_tag removes a tag; whoami", async () => {
+      const imported = await ok(client, "import_image", {
+        registry_url: `file://${await busyboxRootfsFile()}`,
+        tag: "mcp/imported:1",
+      });
+      assertEquals(imported.status, "SUCCESS", JSON.stringify(imported));
+      assertEquals(imported.result_tag, "mcp/imported:1");
+      const found = await ok(client, "get_image", { image: "tag:mcp/imported:1" });
+      assertEquals(found.uuid, imported.result_image);
+      const untagged = await ok(client, "set_tag", { image_uuid: imported.result_image });
+      assertEquals(untagged.tag, null);
+      assertStringIncludes(
+        await toolError(client, "get_image", { image: "tag:mcp/imported:1" }),
+        "No image with tag",
+      );
+      const imports = await ok(client, "list_operations", { type: "image_import" });
+      assert(
+        imports.operations.some((op: { uuid: string }) => op.uuid === imported.operation_id),
+      );
+      const me = await ok(client, "whoami");
+      assertEquals(typeof me.mcp_version, "string");
     });
 
     await t.step("an uploaded file is read back in a run", async () => {

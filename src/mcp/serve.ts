@@ -5,6 +5,7 @@
 
 import process from "node:process";
 import { loadMcpServerSdk, type McpServer, type McpServerSdk } from "../deps.ts";
+import { ContreeError } from "../errors.ts";
 import { ensureTokenFile } from "../files.ts";
 import { bearerMatches } from "../server/http.ts";
 import type { McpDeps } from "./deps.ts";
@@ -131,19 +132,31 @@ async function serveHttp(sdk: McpServerSdk, state: McpState, options: ServeOptio
 
   const stop = new AbortController();
   const listening = Promise.withResolvers<void>();
-  const httpServer = Deno.serve({
-    hostname: "127.0.0.1",
-    port: options.port,
-    signal: stop.signal,
-    onListen: (address) => {
-      port = address.port;
-      listening.resolve();
-    },
-    onError: (error) => {
-      ctx.log.error(`contree mcp: ${(error as Error).message}`);
-      return jsonRpcError(500, "Internal error");
-    },
-  }, handle);
+  const serve = () =>
+    Deno.serve({
+      hostname: "127.0.0.1",
+      port: options.port,
+      signal: stop.signal,
+      onListen: (address) => {
+        port = address.port;
+        listening.resolve();
+      },
+      onError: (error) => {
+        ctx.log.error(`contree mcp: ${(error as Error).message}`);
+        return jsonRpcError(500, "Internal error");
+      },
+    }, handle);
+  let httpServer: Deno.HttpServer;
+  try {
+    httpServer = serve();
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new ContreeError(
+        `Port ${options.port} on 127.0.0.1 is in use; choose another with --port (0 = any)`,
+      );
+    }
+    throw error;
+  }
   await listening.promise;
   // The token is shown once, here; later starts reuse the stored one.
   await ctx.stderr.write(

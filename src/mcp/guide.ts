@@ -4,8 +4,23 @@ import { ContreeError } from "../errors.ts";
 import type { GuideSection } from "./deps.ts";
 import type { ToolOutput } from "./result.ts";
 
+/**
+ * contree-mcp's section names, as the section of ours that covers them: prompts written for it
+ * ask for these. `errors` has no section of its own; the core workflow covers exit codes.
+ */
+const CONTREE_MCP_SECTIONS: Record<string, string> = {
+  workflow: "core_workflow",
+  quickstart: "core_workflow",
+  errors: "core_workflow",
+  reference: "all_commands",
+  state: "sessions",
+  async: "execution_modes",
+  tagging: "images_and_tags",
+};
+
 export function findGuide(guides: readonly GuideSection[], name: string): GuideSection {
-  const wanted = name.trim().toLowerCase();
+  const typed = name.trim().toLowerCase();
+  const wanted = CONTREE_MCP_SECTIONS[typed] ?? typed;
   const found = guides.find((g) => g.name === wanted || g.aliases.includes(wanted));
   if (!found) {
     throw new ContreeError(

@@ -80,6 +80,8 @@ Deno.test("a backend that is down is a tool error; the server keeps serving", as
     const guide = await ok(client, "get_guide", { section: "core" });
     assertEquals(guide.section, "core_workflow");
     assertStringIncludes(guide.content, "use, run, rollback");
+    // Prompts written for contree-mcp ask for its section names.
+    assertEquals((await ok(client, "get_guide", { section: "state" })).section, "sessions");
   } finally {
     await close();
   }

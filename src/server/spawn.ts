@@ -3,6 +3,7 @@
 // executor runs.
 
 import type { ClosableStreamRepr } from "../api/models.ts";
+import { shellQuote } from "../shell_words.ts";
 import { badRequest } from "./errors.ts";
 
 export interface InjectedFile {
@@ -70,13 +71,29 @@ function absolutePath(value: string, what: string): string {
   return value.replace(/\/+/g, "/").replace(/(.)\/$/, "$1");
 }
 
-/** "0644", "644" or 420 → "0644". */
+/** Highest value a mode may have: permission bits plus the file-type bits of `st_mode`. */
+const MAX_ST_MODE = 0o177777;
+
+/**
+ * A file mode in any spelling clients send — "0644", "644", "0o644", "0o100644" (Python's
+ * `oct(st_mode)`), or an integer such as 420 or 33188 — as the 4-digit octal string the API
+ * uses. File-type bits are ignored; anything that is not a mode is refused.
+ */
 export function parseMode(value: unknown): string {
-  if (typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= 0o7777) {
-    return value.toString(8).padStart(4, "0");
+  let bits: number | undefined;
+  if (typeof value === "number" && Number.isInteger(value)) bits = value;
+  else if (typeof value === "string") {
+    const match = /^(?:0o)?([0-7]{1,7})$/i.exec(value.trim());
+    if (match) bits = parseInt(match[1], 8);
   }
-  if (typeof value === "string" && /^[0-7]{1,4}$/.test(value)) return value.padStart(4, "0");
-  throw badRequest(`file mode must be an octal string such as "0644": ${JSON.stringify(value)}`);
+  if (bits === undefined || bits < 0 || bits > MAX_ST_MODE) {
+    throw badRequest(
+      `file mode must be octal permissions such as "0644" (or 644, "0o644", "0o100644", 420): ${
+        JSON.stringify(value)
+      }`,
+    );
+  }
+  return (bits & 0o7777).toString(8).padStart(4, "0");
 }
 
 function parseStdin(value: unknown): ClosableStreamRepr | undefined {
@@ -131,7 +148,6 @@ export function parseSpawnRequest(body: unknown, context: SpawnContext): Instanc
     (v): v is string[] => Array.isArray(v) && v.every(isString),
     "an array of strings",
   ) ?? [];
-  if (shell && args.length > 0) throw badRequest("args must be empty when shell is true");
   if (!shell && command === "") throw badRequest("command must not be empty");
   const env = optional(
     body,
@@ -175,7 +191,12 @@ export function parseSpawnRequest(body: unknown, context: SpawnContext): Instanc
   return spec;
 }
 
-/** The argv the sandbox runs. */
-export function commandLine(spec: InstanceSpec): string[] {
-  return spec.shell ? ["/bin/sh", "-c", spec.command] : [spec.command, ...spec.args];
+/**
+ * The argv the sandbox runs. With `shell`, `args` are appended to the shell expression,
+ * shell-quoted: the API spec wants them empty, but the reference CLI's `run -I script x y` sends
+ * `command: "/bin/sh", shell: true, args: ["-s", "--", "x", "y"]` and the cloud runs it.
+ */
+export function commandLine(spec: Pick<InstanceSpec, "shell" | "command" | "args">): string[] {
+  if (!spec.shell) return [spec.command, ...spec.args];
+  return ["/bin/sh", "-c", [spec.command, ...spec.args.map(shellQuote)].join(" ")];
 }

@@ -11,23 +11,40 @@ import { type ApiDeps, created, intParam, jsonBody, type Resources } from "./com
 const STATUSES = ["PENDING", "ASSIGNED", "EXECUTING", "SUCCESS", "FAILED", "CANCELLED"];
 const KINDS = ["instance", "image_import"];
 
-export function operationSummary(op: OperationRow): Record<string, unknown> {
+/**
+ * Seconds an operation has run: its stored duration once it ended; for a running one the time
+ * since it was assigned a slot; 0 while it is queued. Never null (typed clients model it as a
+ * float).
+ */
+function elapsedSeconds(op: OperationRow, now: number): number {
+  if (op.duration !== null) return op.duration;
+  if (op.status === "PENDING" || op.started_at === null) return 0;
+  return Math.max(0, now - Date.parse(op.started_at)) / 1000;
+}
+
+/**
+ * The OperationSummary shape (API spec §3.5). Fields the spec types as plain numbers or strings
+ * are never null: unknown numbers are 0, and an image an operation does not have (an import's
+ * input, the result of a failed run) is left out. `error` is nullable in the spec.
+ */
+export function operationSummary(op: OperationRow, now: number): Record<string, unknown> {
   return {
     uuid: op.uuid,
     kind: op.kind,
     status: op.status,
     error: op.error,
     created_at: op.created_at,
-    duration: op.duration,
-    image_size: op.image_size,
-    image_uuid: op.image_uuid,
-    result_image_uuid: op.result_image_uuid,
+    duration: elapsedSeconds(op, now),
+    image_size: op.image_size ?? 0,
+    ...(op.image_uuid !== null ? { image_uuid: op.image_uuid } : {}),
+    ...(op.result_image_uuid !== null ? { result_image_uuid: op.result_image_uuid } : {}),
   };
 }
 
-export function operationJson(op: OperationRow): Record<string, unknown> {
+/** The OperationResponse shape: the summary, `metadata` and `result` (nullable fields). */
+export function operationJson(op: OperationRow, now: number): Record<string, unknown> {
   return {
-    ...operationSummary(op),
+    ...operationSummary(op, now),
     metadata: op.metadata,
     result: { image: op.result_image_uuid, tag: op.result_tag },
   };
@@ -58,11 +75,11 @@ export function operationRoutes(router: Router, deps: ApiDeps, resources: Resour
       { ...parseTimeRange(query, deps.now()), status, kind },
       parsePage(query),
     );
-    return { json: rows.map(operationSummary) };
+    return { json: rows.map((row) => operationSummary(row, deps.now())) };
   });
 
   router.on("GET", "/v1/operations/:uuid", ({ params }) => ({
-    json: operationJson(resources.operation(params[0])),
+    json: operationJson(resources.operation(params[0]), deps.now()),
   }));
 
   router.on("DELETE", "/v1/operations/:uuid", ({ params }) => {

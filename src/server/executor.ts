@@ -19,6 +19,14 @@ import type { BlobStore } from "./blobs.ts";
 import { type ImageCatalog, LABEL_OPERATION, LABEL_SERVER } from "./images.ts";
 import { type ImageMounts, resolveInImage } from "./inspect.ts";
 import {
+  limitArgs,
+  oomKillCount,
+  outOfMemoryError,
+  runUserNamespace,
+  type SandboxLimits,
+  userNamespaceArgs,
+} from "./limits.ts";
+import {
   type OperationRunner,
   type Outcome,
   type RunContext,
@@ -35,15 +43,19 @@ export interface ExecutorDeps {
   images: ImageCatalog;
   mounts: ImageMounts;
   log: Logger;
+  /** Memory, CPU and pids limits and the user namespace of sandboxes (default: none). */
+  limits?: SandboxLimits;
   now?: () => number;
 }
+
+const NO_LIMITS: SandboxLimits = { memoryBytes: 0, cpus: 0, pids: 0 };
 
 /** podman's default PATH, restored when an earlier run's PATH leaked into a committed image. */
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /** Variables podman sets in every container itself. */
 const PODMAN_ENV = new Set(["TERM", "container", "HOSTNAME"]);
 const SECRET_NAME = /(token|secret|password|api_key|credentials|authorization)$/i;
-const RESOURCE_KEYS = [
+export const RESOURCE_KEYS = [
   "user_time_us",
   "sys_time_us",
   "max_rss_kb",
@@ -123,6 +135,11 @@ function containerOptions(
   ];
 }
 
+/** The limits and user namespace flags of a run (see limits.ts). */
+function isolationArgs(limits: SandboxLimits, spec: InstanceSpec): string[] {
+  return [...limitArgs(limits), ...userNamespaceArgs(runUserNamespace(limits, spec))];
+}
+
 /** Output of one stream: emitted as events up to the cap, the rest counted as dropped. */
 class OutputCapture {
   readonly #chunks: Uint8Array[] = [];
@@ -185,9 +202,11 @@ class OutputCapture {
 export class InstanceExecutor {
   readonly #cleanups = new Set<Promise<unknown>>();
   readonly #now: () => number;
+  readonly #limits: SandboxLimits;
 
   constructor(private readonly deps: ExecutorDeps) {
     this.#now = deps.now ?? Date.now;
+    this.#limits = deps.limits ?? NO_LIMITS;
   }
 
   get runner(): OperationRunner {
@@ -258,7 +277,10 @@ export class InstanceExecutor {
     const cwdMissing = await this.#cwdMissing(image, spec.cwd);
     const members = this.#injection(spec, cwdMissing);
     const stdin = spec.stdin ? decodeStreamRepr(spec.stdin) : undefined;
-    const options = containerOptions(images.serverId, ctx.op.uuid, spec, environment.args);
+    const options = [
+      ...containerOptions(images.serverId, ctx.op.uuid, spec, environment.args),
+      ...isolationArgs(this.#limits, spec),
+    ];
     if (stdin) options.push("--interactive");
     const argv = commandLine(spec);
     if (ctx.signal.aborted) return stoppedOutcome(ctx.signal);
@@ -304,6 +326,7 @@ export class InstanceExecutor {
     }
 
     const started = this.#now();
+    const oomKillsBefore = oomKillCount();
     const stdout = new OutputCapture("stdout", spec.truncate_output_at, ctx.emit);
     const stderr = new OutputCapture("stderr", spec.truncate_output_at, ctx.emit);
     const pumps = Promise.all([stdout.drain(child.stdout), stderr.drain(child.stderr)]);
@@ -326,12 +349,14 @@ export class InstanceExecutor {
     }
     const durationMs = this.#now() - started;
     const killed = stopping !== undefined;
+    const outOfMemory = !killed && this.#outOfMemory(exitCode, oomKillsBefore);
+    const signal = killed || outOfMemory ? 9 : -1;
     stdout.finish();
     stderr.finish();
     ctx.emit(1, "exit", {
       pid: 1,
       code: exitCode,
-      signal: killed ? 9 : -1,
+      signal,
       core_dump: false,
       timed_out: timedOut,
       duration_ms: durationMs,
@@ -341,7 +366,7 @@ export class InstanceExecutor {
       state: {
         exit_code: exitCode,
         pid: 1,
-        signal: killed ? 9 : -1,
+        signal,
         timed_out: timedOut,
         core_dump: false,
         stopped: false,
@@ -355,7 +380,9 @@ export class InstanceExecutor {
     let outcome: Outcome;
     const removeAfter = created || !spec.disposable || killed;
     try {
-      outcome = await this.#outcome(ctx, spec, image, { exitCode, timedOut, stderr, name });
+      outcome = outOfMemory
+        ? { status: "FAILED", error: outOfMemoryError(this.#limits) }
+        : await this.#outcome(ctx, spec, image, { exitCode, timedOut, stderr, name });
     } finally {
       if (removeAfter) this.#background(this.#remove(name));
     }
@@ -390,6 +417,8 @@ export class InstanceExecutor {
     if (spec.disposable) {
       return { status: "SUCCESS", resultImageUuid: image.uuid, imageSize: 0 };
     }
+    const overCap = await this.#layerOverCap(ctx, spec, run.name);
+    if (overCap) return overCap;
     const uuid = crypto.randomUUID();
     const newImage = { uuid, operationUuid: ctx.op.uuid, tag: null };
     const { podman, images } = this.deps;
@@ -405,6 +434,47 @@ export class InstanceExecutor {
     } catch (error) {
       return { status: "FAILED", error: `snapshot failed: ${(error as Error).message}` };
     }
+  }
+
+  /**
+   * Whether the kernel killed the run for its memory: it died of SIGKILL (137) we did not send,
+   * under a memory limit, while the kernel's OOM-kill count went up (see limits.ts).
+   */
+  #outOfMemory(exitCode: number, oomKillsBefore: number | undefined): boolean {
+    if (exitCode !== 137 || this.#limits.memoryBytes <= 0 || oomKillsBefore === undefined) {
+      return false;
+    }
+    return (oomKillCount() ?? oomKillsBefore) > oomKillsBefore;
+  }
+
+  /**
+   * `resources_limits.max_layer_bytes`: the run's writable layer, measured after it ended (podman
+   * has no layer quota on this storage); beyond the cap a `size_cap` event is logged and nothing
+   * is committed.
+   */
+  async #layerOverCap(
+    ctx: RunContext,
+    spec: InstanceSpec,
+    name: string,
+  ): Promise<Outcome | undefined> {
+    const cap = spec.resources_limits?.max_layer_bytes;
+    if (typeof cap !== "number") return undefined;
+    const size = Number(
+      await runChecked(this.deps.podman, [
+        "container",
+        "inspect",
+        "--size",
+        "--format",
+        "{{.SizeRw}}",
+        name,
+      ]),
+    );
+    if (!(size > cap)) return undefined;
+    ctx.emit(0, "size_cap", { limit_bytes: cap, file_size: size });
+    return {
+      status: "FAILED",
+      error: `the sandbox wrote ${size} bytes, more than resources_limits.max_layer_bytes (${cap})`,
+    };
   }
 
   /** Kills the container, retrying while podman is still creating it; last resort: the client. */

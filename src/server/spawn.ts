@@ -134,6 +134,8 @@ export interface SpawnContext {
   resolveImage(reference: string): string;
   fileExists(uuid: string): boolean;
   maxTimeout: number;
+  /** Ids the user namespace of disposable runs maps (uids and gids must be below); none: any. */
+  userNamespaceIds?: number;
 }
 
 export function parseSpawnRequest(body: unknown, context: SpawnContext): InstanceSpec {
@@ -167,6 +169,9 @@ export function parseSpawnRequest(body: unknown, context: SpawnContext): Instanc
   }
   const networking = optional(body, "networking", isObject, "an object") ?? {};
   const resourcesLimits = optional(body, "resources_limits", isObject, "an object");
+  if (resourcesLimits) {
+    optional(resourcesLimits, "max_layer_bytes", isId, "a non-negative integer (bytes)");
+  }
   const spec: InstanceSpec = {
     command,
     image: context.resolveImage(body.image),
@@ -188,6 +193,15 @@ export function parseSpawnRequest(body: unknown, context: SpawnContext): Instanc
   const stdin = parseStdin(body.stdin);
   if (stdin) spec.stdin = stdin;
   if (resourcesLimits) spec.resources_limits = resourcesLimits;
+  const mapped = context.userNamespaceIds;
+  if (spec.disposable && mapped !== undefined) {
+    const ids = [spec.uid, spec.gid, ...Object.values(spec.files).flatMap((f) => [f.uid, f.gid])];
+    if (ids.some((id) => id >= mapped)) {
+      throw badRequest(
+        `uid and gid must be below ${mapped} in a disposable run (its user namespace maps ${mapped} ids)`,
+      );
+    }
+  }
   return spec;
 }
 

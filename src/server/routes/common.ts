@@ -9,6 +9,7 @@ import type { EventLog } from "../events.ts";
 import type { Reply, RequestContext } from "../http.ts";
 import type { ImageCatalog } from "../images.ts";
 import type { ImageMounts } from "../inspect.ts";
+import type { SandboxLimits } from "../limits.ts";
 import type { OperationManager } from "../operations.ts";
 import type { ImageRow, OperationRow, Store } from "../store.ts";
 
@@ -23,6 +24,7 @@ export interface ApiDeps {
   tokenUuid: string;
   keepaliveMs: number;
   maxTimeout: number;
+  limits: SandboxLimits;
   log: Logger;
   now: () => number;
 }

@@ -57,6 +57,7 @@ export function operationRoutes(router: Router, deps: ApiDeps, resources: Resour
       resolveImage: (reference) => deps.images.resolve(reference).uuid,
       fileExists: (uuid) => deps.store.file(uuid) !== undefined,
       maxTimeout: deps.maxTimeout,
+      userNamespaceIds: deps.limits.userns?.size,
     });
     const op = deps.manager.submit("instance", { ...spec }, spec.image);
     return created(op.uuid, { uuid: op.uuid, ...spec, status: op.status });

@@ -45,6 +45,8 @@ export interface ExecutorDeps {
   log: Logger;
   /** Memory, CPU and pids limits and the user namespace of sandboxes (default: none). */
   limits?: SandboxLimits;
+  /** The subprocesses of runs (subprocesses.ts): told when a run's main process has exited. */
+  subprocesses?: { end(opUuid: string): Promise<void> };
   now?: () => number;
 }
 
@@ -346,6 +348,8 @@ export class InstanceExecutor {
     } finally {
       clearTimeout(timer);
       ctx.signal.removeEventListener("abort", stop);
+      // The container is gone with its main process: its subprocesses end before completion.
+      await this.deps.subprocesses?.end(ctx.op.uuid);
     }
     const durationMs = this.#now() - started;
     const killed = stopping !== undefined;

@@ -31,6 +31,7 @@ import { ImageMounts } from "./inspect.ts";
 import type { SandboxLimits } from "./limits.ts";
 import { OperationManager } from "./operations.ts";
 import { Store } from "./store.ts";
+import { Subprocesses } from "./subprocesses.ts";
 
 export interface ServerOptions {
   /** Directory for the database and the blobs. */
@@ -110,7 +111,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const mounts = new ImageMounts(podman);
     const events = new EventLog(store);
     const limits = options.limits ?? DEFAULT_LIMITS;
-    const executor = new InstanceExecutor({ podman, store, blobs, images, mounts, log, limits });
+    const subprocesses = new Subprocesses({ podman, store, events, log });
+    const executor = new InstanceExecutor({
+      podman,
+      store,
+      blobs,
+      images,
+      mounts,
+      log,
+      limits,
+      subprocesses,
+    });
     const importer = new Importer(podman, images);
     const bootId = readBootId();
     const manager = new OperationManager(
@@ -144,6 +155,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       manager,
       images,
       mounts,
+      subprocesses,
       token: options.token,
       tokenUuid,
       keepaliveMs: options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,

@@ -138,11 +138,28 @@ export interface SpawnContext {
   userNamespaceIds?: number;
 }
 
-export function parseSpawnRequest(body: unknown, context: SpawnContext): InstanceSpec {
-  if (!isObject(body)) throw badRequest("the body must be a JSON object");
+/**
+ * What describes one process, in a spawn (`InstanceSpawnRequest`) and an exec (`ExecSpec`):
+ * command, args, shell, env, cwd, uid, gid, stdin, truncate_output_at; defaults are the caller's.
+ */
+export interface ProcessSpec {
+  command: string;
+  shell: boolean;
+  args: string[];
+  env: Record<string, string> | null;
+  cwd: string;
+  uid: number;
+  gid: number;
+  truncate_output_at: number;
+  stdin?: ClosableStreamRepr;
+}
+
+function parseProcess(
+  body: Body,
+  defaults: Pick<ProcessSpec, "cwd" | "uid" | "gid" | "truncate_output_at">,
+): ProcessSpec {
   const command = body.command;
   if (typeof command !== "string") throw badRequest("command is required");
-  if (typeof body.image !== "string" || body.image === "") throw badRequest("image is required");
   const shell = optional(body, "shell", isBoolean, "a boolean") ?? false;
   const args = optional(
     body,
@@ -160,7 +177,33 @@ export function parseSpawnRequest(body: unknown, context: SpawnContext): Instanc
   for (const name of Object.keys(env ?? {})) {
     if (name === "" || name.includes("=")) throw badRequest(`invalid environment name: ${name}`);
   }
-  const cwd = optional(body, "cwd", isString, "a string") || SPAWN_DEFAULTS.cwd;
+  const process: ProcessSpec = {
+    command,
+    shell,
+    args,
+    env,
+    cwd: absolutePath(optional(body, "cwd", isString, "a string") || defaults.cwd, "cwd"),
+    uid: optional(body, "uid", isId, "a non-negative integer") ?? defaults.uid,
+    gid: optional(body, "gid", isId, "a non-negative integer") ?? defaults.gid,
+    truncate_output_at: optional(body, "truncate_output_at", isId, "a non-negative integer") ??
+      defaults.truncate_output_at,
+  };
+  const stdin = parseStdin(body.stdin);
+  if (stdin) process.stdin = stdin;
+  return process;
+}
+
+export function parseSpawnRequest(body: unknown, context: SpawnContext): InstanceSpec {
+  if (!isObject(body)) throw badRequest("the body must be a JSON object");
+  if (typeof body.command === "string" && (typeof body.image !== "string" || body.image === "")) {
+    throw badRequest("image is required");
+  }
+  const { stdin, ...process } = parseProcess(body, {
+    cwd: SPAWN_DEFAULTS.cwd,
+    uid: 0,
+    gid: 0,
+    truncate_output_at: SPAWN_DEFAULTS.truncateOutputAt,
+  });
   const hostname = optional(body, "hostname", isString, "a string") || SPAWN_DEFAULTS.hostname;
   if (!HOSTNAME_PATTERN.test(hostname)) throw badRequest(`invalid hostname: ${hostname}`);
   const timeout = optional(body, "timeout", isId, "a positive integer") ?? SPAWN_DEFAULTS.timeout;
@@ -173,24 +216,22 @@ export function parseSpawnRequest(body: unknown, context: SpawnContext): Instanc
     optional(resourcesLimits, "max_layer_bytes", isId, "a non-negative integer (bytes)");
   }
   const spec: InstanceSpec = {
-    command,
-    image: context.resolveImage(body.image),
-    shell,
-    args,
-    env,
+    command: process.command,
+    image: context.resolveImage(body.image as string),
+    shell: process.shell,
+    args: process.args,
+    env: process.env,
     preserve_env: optional(body, "preserve_env", isBoolean, "a boolean") ?? false,
-    cwd: absolutePath(cwd, "cwd"),
-    uid: optional(body, "uid", isId, "a non-negative integer") ?? 0,
-    gid: optional(body, "gid", isId, "a non-negative integer") ?? 0,
+    cwd: process.cwd,
+    uid: process.uid,
+    gid: process.gid,
     hostname,
     timeout,
-    truncate_output_at: optional(body, "truncate_output_at", isId, "a non-negative integer") ??
-      SPAWN_DEFAULTS.truncateOutputAt,
+    truncate_output_at: process.truncate_output_at,
     disposable: optional(body, "disposable", isBoolean, "a boolean") ?? false,
     files: parseFiles(body.files, context.fileExists),
     networking: { enabled: networking.enabled === true },
   };
-  const stdin = parseStdin(body.stdin);
   if (stdin) spec.stdin = stdin;
   if (resourcesLimits) spec.resources_limits = resourcesLimits;
   const mapped = context.userNamespaceIds;
@@ -203,6 +244,22 @@ export function parseSpawnRequest(body: unknown, context: SpawnContext): Instanc
     }
   }
   return spec;
+}
+
+/**
+ * An `ExecSpec` (API spec §3.6): a process started inside a running instance. cwd, uid, gid and
+ * truncate_output_at default to the instance's own.
+ */
+export function parseExecRequest(body: unknown, parent: InstanceSpec): ProcessSpec {
+  if (!isObject(body)) throw badRequest("the body must be a JSON object");
+  return parseProcess(body, parent);
+}
+
+/** A ClosableStreamRepr written to a process's stdin (`close` defaults to false here). */
+export function parseStdinWrite(body: unknown): ClosableStreamRepr {
+  if (!isObject(body)) throw badRequest("the body must be a JSON object");
+  const stdin = parseStdin(body);
+  return { ...stdin!, close: body.close === true };
 }
 
 /**

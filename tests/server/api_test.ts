@@ -108,7 +108,7 @@ Deno.test("api: errors are JSON with error and status; unknown routes 404, wrong
       method: "POST",
     });
     assertEquals(subprocess.status, 404);
-    assertMatch((await subprocess.json()).error, /not supported/);
+    assertMatch((await subprocess.json()).error, /operation not found/);
   });
 });
 

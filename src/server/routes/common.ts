@@ -12,6 +12,7 @@ import type { ImageMounts } from "../inspect.ts";
 import type { SandboxLimits } from "../limits.ts";
 import type { OperationManager } from "../operations.ts";
 import type { ImageRow, OperationRow, Store } from "../store.ts";
+import type { Subprocesses } from "../subprocesses.ts";
 
 export interface ApiDeps {
   store: Store;
@@ -20,6 +21,7 @@ export interface ApiDeps {
   manager: OperationManager;
   images: ImageCatalog;
   mounts: ImageMounts;
+  subprocesses: Subprocesses;
   token: string;
   tokenUuid: string;
   keepaliveMs: number;

@@ -1,10 +1,17 @@
-// Instances and operations (API spec §3.4–3.6): spawn, list, show, cancel, the event log.
-// Subprocesses are not implemented (404 with a message saying so).
+// Instances and operations (API spec §3.4–3.6): spawn, list, show, cancel, the event log, and
+// subprocesses inside a running instance.
 
 import { badRequest, HttpError, notFound } from "../errors.ts";
 import type { Router } from "../http.ts";
 import { parseFlag, parsePage, parseTimeRange } from "../params.ts";
-import { parseSpawnRequest } from "../spawn.ts";
+import { decodeStreamRepr } from "../../api/stream_repr.ts";
+import {
+  type InstanceSpec,
+  parseExecRequest,
+  parseSpawnRequest,
+  parseStdinWrite,
+} from "../spawn.ts";
+import { instanceSpec, parseSignal } from "../subprocesses.ts";
 import type { OperationRow } from "../store.ts";
 import { type ApiDeps, created, intParam, jsonBody, type Resources } from "./common.ts";
 
@@ -116,12 +123,39 @@ export function operationRoutes(router: Router, deps: ApiDeps, resources: Resour
     };
   });
 
-  const subprocesses = () => {
-    throw notFound("subprocesses are not supported by the local ConTree server");
+  // Subprocesses (API spec §3.6), by spid: 1 is the main process, 2… the ones started here.
+  const spidParam = (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < 1) throw notFound(`no such process: ${value}`);
+    return Number(value);
   };
-  for (const method of ["GET", "POST", "DELETE"]) {
-    router.on(method, "/v1/operations/:uuid/subprocesses", subprocesses);
-    router.on(method, "/v1/operations/:uuid/subprocesses/:spid", subprocesses);
-    router.on(method, "/v1/operations/:uuid/subprocesses/:spid/stdin", subprocesses);
-  }
+  const base = "/v1/operations/:uuid/subprocesses";
+
+  router.on("POST", base, async (req) => {
+    const op = resources.operation(req.params[0]);
+    const spec = parseExecRequest(await jsonBody(req), instanceSpec(op));
+    const spid = await deps.subprocesses.exec(op, spec);
+    return {
+      status: 201,
+      json: { spid },
+      headers: { Location: `/v1/operations/${op.uuid}/subprocesses/${spid}` },
+    };
+  });
+
+  router.on("GET", `${base}/:spid`, ({ params }) => ({
+    json: deps.subprocesses.result(resources.operation(params[0]), spidParam(params[1])),
+  }));
+
+  router.on("DELETE", `${base}/:spid`, async ({ params, query }) => {
+    const op = resources.operation(params[0]);
+    await deps.subprocesses.signal(op, spidParam(params[1]), parseSignal(query.get("signal")));
+    return { status: 204 };
+  });
+
+  router.on("POST", `${base}/:spid/stdin`, async (req) => {
+    const op = resources.operation(req.params[0]);
+    const spid = spidParam(req.params[1]);
+    const stdin = parseStdinWrite(await jsonBody(req));
+    await deps.subprocesses.write(op, spid, decodeStreamRepr(stdin), stdin.close === true);
+    return { status: 204 };
+  });
 }

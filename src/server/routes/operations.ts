@@ -5,12 +5,7 @@ import { badRequest, HttpError, notFound } from "../errors.ts";
 import type { Router } from "../http.ts";
 import { parseFlag, parsePage, parseTimeRange } from "../params.ts";
 import { decodeStreamRepr } from "../../api/stream_repr.ts";
-import {
-  type InstanceSpec,
-  parseExecRequest,
-  parseSpawnRequest,
-  parseStdinWrite,
-} from "../spawn.ts";
+import { parseExecRequest, parseSpawnRequest, parseStdinWrite } from "../spawn.ts";
 import { instanceSpec, parseSignal } from "../subprocesses.ts";
 import type { OperationRow } from "../store.ts";
 import { type ApiDeps, created, intParam, jsonBody, type Resources } from "./common.ts";

@@ -32,7 +32,7 @@ import {
   type RunContext,
   stoppedOutcome,
 } from "./operations.ts";
-import { commandLine, type InstanceSpec } from "./spawn.ts";
+import { commandLine, type InstanceSpec, type ProcessSpec } from "./spawn.ts";
 import type { ImageRow, Store } from "./store.ts";
 import { iteratorStream, tarChunks, type TarMember } from "../tar/write.ts";
 
@@ -112,6 +112,27 @@ export function environmentArgs(
     } else args.push("--unsetenv", name);
   }
   return { args, effective };
+}
+
+/** The data of a process's `spawn` event (API spec §5.3); secret-looking env values masked. */
+export function spawnEventData(
+  process: ProcessSpec,
+  pid: number,
+  timeout: number,
+  env: Record<string, string>,
+): Record<string, unknown> {
+  return {
+    pid,
+    command: process.command,
+    args: process.args,
+    shell: process.shell,
+    cwd: process.cwd,
+    uid: process.uid,
+    gid: process.gid,
+    timeout,
+    truncate_at: process.truncate_output_at,
+    env: redactEnv(env),
+  };
 }
 
 export function redactEnv(env: Record<string, string>): Record<string, string> {
@@ -302,18 +323,7 @@ export class InstanceExecutor {
       }
       if (ctx.signal.aborted) throw ctx.signal.reason;
       ctx.executing();
-      ctx.emit(1, "spawn", {
-        pid: 1,
-        command: spec.command,
-        args: spec.args,
-        shell: spec.shell,
-        cwd: spec.cwd,
-        uid: spec.uid,
-        gid: spec.gid,
-        timeout: spec.timeout,
-        truncate_at: spec.truncate_output_at,
-        env: redactEnv(environment.effective),
-      });
+      ctx.emit(1, "spawn", spawnEventData(spec, 1, spec.timeout, environment.effective));
       if (stdin && stdin.length > 0) ctx.emit(1, "stdin", { ...encodeStreamRepr(stdin) });
       child = podman.spawn(
         created

@@ -16,7 +16,7 @@ import type { Logger } from "../log.ts";
 import { type PodmanProcess, type PodmanRunner, runChecked } from "../podman.ts";
 import { badRequest, HttpError, notFound } from "./errors.ts";
 import type { EventLog } from "./events.ts";
-import { redactEnv, RESOURCE_KEYS, sandboxContainerName } from "./executor.ts";
+import { RESOURCE_KEYS, sandboxContainerName, spawnEventData } from "./executor.ts";
 import { commandLine, type InstanceSpec, type ProcessSpec } from "./spawn.ts";
 import type { OperationRow, Store } from "./store.ts";
 
@@ -161,18 +161,8 @@ export class Subprocesses {
       name,
       ...commandLine(spec),
     ];
-    this.#emit(op.uuid, spid, "spawn", {
-      pid: -1,
-      command: spec.command,
-      args: spec.args,
-      shell: spec.shell,
-      cwd: spec.cwd,
-      uid: spec.uid,
-      gid: spec.gid,
-      timeout: parent.timeout,
-      truncate_at: spec.truncate_output_at,
-      env: redactEnv(spec.env ?? {}),
-    });
+    // podman exec gives no pid: -1 (unknown).
+    this.#emit(op.uuid, spid, "spawn", spawnEventData(spec, -1, parent.timeout, spec.env ?? {}));
     if (initial && initial.length > 0) {
       this.#emit(op.uuid, spid, "stdin", { ...encodeStreamRepr(initial) });
     }

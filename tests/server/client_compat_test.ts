@@ -5,7 +5,7 @@
 
 import type { OperationRow } from "../../src/server/store.ts";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { addImageRow, startTestServer, type TestServer } from "../support/server.ts";
 
 async function withServer(fn: (s: TestServer) => Promise<void>): Promise<void> {
   const s = await startTestServer();
@@ -14,21 +14,6 @@ async function withServer(fn: (s: TestServer) => Promise<void>): Promise<void> {
   } finally {
     await s.cleanup();
   }
-}
-
-function addImage(s: TestServer, tag: string | null): string {
-  const uuid = crypto.randomUUID();
-  s.server.store.insertImage({
-    uuid,
-    tag,
-    created_at: new Date().toISOString(),
-    operation_uuid: null,
-    podman_id: "0".repeat(64),
-    size: 1,
-    env: {},
-    config_env: [],
-  });
-  return uuid;
 }
 
 /** An operation row in a given state, as the manager stores it before it ends. */
@@ -55,7 +40,7 @@ function addOperation(s: TestServer, changes: Partial<OperationRow>): string {
 
 Deno.test("defect 1: active operations carry numbers, never null, in show and list", async () => {
   await withServer(async (s) => {
-    const image = addImage(s, null);
+    const image = addImageRow(s, null);
     const pending = addOperation(s, { image_uuid: image });
     const startedAt = new Date(Date.now() - 5000).toISOString();
     const executing = addOperation(s, {
@@ -94,7 +79,7 @@ Deno.test("defect 1: active operations carry numbers, never null, in show and li
 
 Deno.test("defect 3: DELETE /images/{uuid}/tag without ?tag= removes the image's tag", async () => {
   await withServer(async (s) => {
-    const image = addImage(s, "mine:1");
+    const image = addImageRow(s, "mine:1");
     const response = await s.fetch(`/images/${image}/tag`, { method: "DELETE" });
     assertEquals(response.status, 204);
     assertEquals(await response.text(), "");
@@ -111,7 +96,7 @@ Deno.test("defect 3: DELETE /images/{uuid}/tag without ?tag= removes the image's
 Deno.test("defect 4: every GET lookup answers HEAD the same way, without a body", async () => {
   await withServer(async (s) => {
     const file = await s.client.uploadFile(new TextEncoder().encode("probe me"));
-    const image = addImage(s, "head:1");
+    const image = addImageRow(s, "head:1");
     const missingSha = "f".repeat(64);
     const lookups = [
       [`/files?sha256=${file.sha256}`, 200],

@@ -194,6 +194,8 @@ export const GrepResult = z.object({
 
 // ---- the event log (§5.3) ----
 
+// Written from the spec, not imported from the server: a schema built from the code under test
+// could not catch the code's mistakes.
 const EXIT_RESOURCES = [
   "user_time_us",
   "sys_time_us",

@@ -284,7 +284,7 @@ export class Subprocesses {
   }
 
   async #running(name: string): Promise<boolean> {
-    return await this.#state(name) === "running";
+    return await this.#state(name).then((state) => state === "running", () => false);
   }
 
   /** 409 unless the parent is ASSIGNED/EXECUTING; 425 while its container is not up yet. */

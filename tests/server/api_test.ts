@@ -8,19 +8,16 @@ import { ApiError } from "../../src/api/errors.ts";
 import { RESTARTED_ERROR } from "../../src/server/operations.ts";
 import { Store } from "../../src/server/store.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "../support/assert.ts";
-import { addImageRow, startTestServer, type TestServer, waitOperation } from "../support/server.ts";
+import {
+  addImageRow,
+  startTestServer,
+  type TestServer,
+  waitOperation,
+  withServer,
+} from "../support/server.ts";
 
 function sha256(bytes: Uint8Array | string): string {
   return createHash("sha256").update(bytes).digest("hex");
-}
-
-async function withServer(fn: (s: TestServer) => Promise<void>): Promise<void> {
-  const s = await startTestServer();
-  try {
-    await fn(s);
-  } finally {
-    await s.cleanup();
-  }
 }
 
 /** Reads the raw (still compressed) body of a response. */

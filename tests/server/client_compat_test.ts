@@ -5,16 +5,7 @@
 
 import type { OperationRow } from "../../src/server/store.ts";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import { addImageRow, startTestServer, type TestServer } from "../support/server.ts";
-
-async function withServer(fn: (s: TestServer) => Promise<void>): Promise<void> {
-  const s = await startTestServer();
-  try {
-    await fn(s);
-  } finally {
-    await s.cleanup();
-  }
-}
+import { addImageRow, type TestServer, withServer } from "../support/server.ts";
 
 /** An operation row in a given state, as the manager stores it before it ends. */
 function addOperation(s: TestServer, changes: Partial<OperationRow>): string {

@@ -136,6 +136,16 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   return test;
 }
 
+/** Runs `fn` with a fresh test server (no busybox), cleaned up afterwards. */
+export async function withServer(fn: (s: TestServer) => Promise<void>): Promise<void> {
+  const s = await startTestServer();
+  try {
+    await fn(s);
+  } finally {
+    await s.cleanup();
+  }
+}
+
 /** Records an image without podman (its podman id is a dummy): for tests of the API alone. */
 export function addImageRow(
   s: TestServer,

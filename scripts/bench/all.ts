@@ -1,10 +1,11 @@
-// `deno task bench [--only startup,sse,wait,spawn,followers] [--runs N] [--out FILE]`: runs the
+// `deno task bench [--only startup,sse,wait,spawn,isolation,followers] [--runs N] [--out FILE]`: runs the
 // benchmarks one after the other (each with its default, moderate size; run a single bench's own
 // script for bigger runs) and prints one markdown report: machine facts, every bench's table,
 // and a summary of the goals.
 
 import { parseArgs } from "node:util";
 import { FOLLOWERS_DEFAULTS, followersBench } from "./followers.ts";
+import { ISOLATION_DEFAULTS, isolationBench } from "./isolation.ts";
 import { type BenchReport, machineFacts, renderFacts, renderReport, round } from "./lib.ts";
 import { SPAWN_DEFAULTS, spawnBench } from "./spawn.ts";
 import { SSE_DEFAULTS, sseBench } from "./sse.ts";
@@ -29,6 +30,10 @@ const BENCHES: Bench[] = [
   {
     name: "spawn",
     run: (runs) => spawnBench({ ...SPAWN_DEFAULTS, runs: runs ?? SPAWN_DEFAULTS.runs }),
+  },
+  {
+    name: "isolation",
+    run: (runs) => isolationBench({ ...ISOLATION_DEFAULTS, runs: runs ?? ISOLATION_DEFAULTS.runs }),
   },
   {
     name: "followers",

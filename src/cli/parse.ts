@@ -31,3 +31,33 @@ export function port(value: string): number {
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
+
+const SIZE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 2 ** 10,
+  m: 2 ** 20,
+  g: 2 ** 30,
+  t: 2 ** 40,
+};
+
+/** A size in bytes: a whole number with an optional unit `b`, `k`, `m`, `g`, `t` (binary). */
+export function byteSize(value: string): number {
+  const match = /^\s*(\d+)\s*([bkmgt]?)(?:i?b)?\s*$/i.exec(value);
+  const bytes = match ? Number(match[1]) * SIZE_UNITS[match[2].toLowerCase()] : NaN;
+  if (!Number.isSafeInteger(bytes)) {
+    throw new InvalidArgumentError(
+      `expected a size such as 512m, 2g or 1073741824, got '${value}'`,
+    );
+  }
+  return bytes;
+}
+
+/** A non-negative decimal number (e.g. a CPU count such as 1.5). */
+export function nonNegativeNumber(value: string): number {
+  const parsed = Number(value.trim());
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(value) || !Number.isFinite(parsed)) {
+    throw new InvalidArgumentError(`expected a number (0 or more), got '${value}'`);
+  }
+  return parsed;
+}

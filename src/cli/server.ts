@@ -1,9 +1,30 @@
 // `contree server`: the local ConTree server on podman (start, stop, status).
 
-import { Option } from "../deps.ts";
-import { DEFAULT_CONCURRENCY, DEFAULT_KEEPALIVE_MS, DEFAULT_PORT } from "../server/defaults.ts";
-import { port, positiveInt } from "./parse.ts";
+import { InvalidArgumentError, Option } from "../deps.ts";
+import {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_CPUS,
+  DEFAULT_KEEPALIVE_MS,
+  DEFAULT_MEMORY_BYTES,
+  DEFAULT_PIDS,
+  DEFAULT_PORT,
+  DEFAULT_USERNS,
+} from "../server/defaults.ts";
+import { byteSize, nonNegativeInt, nonNegativeNumber, port, positiveInt } from "./parse.ts";
 import type { RootCommand, Runner } from "./root.ts";
+
+/** `START:SIZE` (host ids START … START+SIZE-1 become container ids 0 … SIZE-1) or `off`. */
+function userNamespace(value: string): { hostStart: number; size: number } | "off" {
+  if (value.trim() === "off") return "off";
+  const match = /^\s*(\d+):(\d+)\s*$/.exec(value);
+  const [hostStart, size] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN];
+  if (!(hostStart >= 1 && size >= 1 && hostStart + size <= 2 ** 32 - 1)) {
+    throw new InvalidArgumentError(
+      `expected START:SIZE (e.g. 1000000000:65536) or off, got '${value}'`,
+    );
+  }
+  return { hostStart, size };
+}
 
 /** The server code is loaded only by `contree server …` (keeps other commands' start-up fast). */
 const control = () => import("./server_control.ts");
@@ -37,6 +58,29 @@ export function registerServer(program: RootCommand, run: Runner): void {
         .argParser(positiveInt)
         .default(DEFAULT_KEEPALIVE_MS / 1000),
     )
+    .addOption(
+      new Option("--memory <size>", "memory of each sandbox, swap included (0 = no limit)")
+        .argParser(byteSize)
+        .default(DEFAULT_MEMORY_BYTES, `${DEFAULT_MEMORY_BYTES / 2 ** 30}g`),
+    )
+    .addOption(
+      new Option("--cpus <n>", "CPUs each sandbox may use (0 = no limit)")
+        .argParser(nonNegativeNumber)
+        .default(DEFAULT_CPUS),
+    )
+    .addOption(
+      new Option("--pids <n>", "processes and threads each sandbox may have (0 = no limit)")
+        .argParser(nonNegativeInt)
+        .default(DEFAULT_PIDS),
+    )
+    .addOption(
+      new Option(
+        "--userns <start:size>",
+        "host ids mapped into the user namespace of disposable runs, or 'off'",
+      )
+        .argParser(userNamespace)
+        .default(DEFAULT_USERNS, `${DEFAULT_USERNS.hostStart}:${DEFAULT_USERNS.size}`),
+    )
     .addOption(new Option("--log-file <path>").hideHelp())
     .action((options) =>
       run(async (app) =>
@@ -46,6 +90,12 @@ export function registerServer(program: RootCommand, run: Runner): void {
           detach: options.detach === true,
           concurrency: options.concurrency,
           keepaliveSeconds: options.keepalive,
+          limits: {
+            memoryBytes: options.memory,
+            cpus: options.cpus,
+            pids: options.pids,
+            userns: options.userns === "off" ? undefined : options.userns,
+          },
           logFile: options.logFile,
         })
       )

@@ -18,6 +18,7 @@ import {
   serverPaths,
   type ServerState,
 } from "../server/home.ts";
+import type { SandboxLimits } from "../server/limits.ts";
 import { type RunningServer, startServer } from "../server/server.ts";
 import type { App } from "./app.ts";
 
@@ -42,6 +43,8 @@ export interface StartOptions {
   detach: boolean;
   concurrency?: number;
   keepaliveSeconds?: number;
+  /** Limits and user namespace of sandboxes (default: the server's). */
+  limits?: SandboxLimits;
   /** Log to this file instead of stderr (the detached child). */
   logFile?: string;
 }
@@ -81,6 +84,7 @@ export async function serverStart(app: App, options: StartOptions): Promise<numb
       keepaliveMs: options.keepaliveSeconds === undefined
         ? DEFAULT_KEEPALIVE_MS
         : options.keepaliveSeconds * 1000,
+      limits: options.limits,
       log,
     });
   } catch (error) {
@@ -137,6 +141,7 @@ async function startDetached(app: App, paths: ServerPaths, options: StartOptions
     paths.log,
     ...(options.concurrency ? ["--concurrency", String(options.concurrency)] : []),
     ...(options.keepaliveSeconds ? ["--keepalive", String(options.keepaliveSeconds)] : []),
+    ...(options.limits ? limitFlags(options.limits) : []),
   ];
   const child = new Deno.Command(Deno.execPath(), {
     args,
@@ -169,6 +174,15 @@ async function startDetached(app: App, paths: ServerPaths, options: StartOptions
   throw new ContreeError(
     `The server did not answer within ${START_TIMEOUT_MS / 1000}s; see ${paths.log}`,
   );
+}
+
+/** The `server start` flags that give a detached server the same limits. */
+function limitFlags(limits: SandboxLimits): string[] {
+  return [
+    ...["--memory", String(limits.memoryBytes), "--cpus", String(limits.cpus)],
+    ...["--pids", String(limits.pids)],
+    ...["--userns", limits.userns ? `${limits.userns.hostStart}:${limits.userns.size}` : "off"],
+  ];
 }
 
 async function logTail(path: string): Promise<string> {

@@ -19,12 +19,20 @@ import type { BlobStore } from "./blobs.ts";
 import { type ImageCatalog, LABEL_OPERATION, LABEL_SERVER } from "./images.ts";
 import { type ImageMounts, resolveInImage } from "./inspect.ts";
 import {
+  limitArgs,
+  oomKillCount,
+  outOfMemoryError,
+  runUserNamespace,
+  type SandboxLimits,
+  userNamespaceArgs,
+} from "./limits.ts";
+import {
   type OperationRunner,
   type Outcome,
   type RunContext,
   stoppedOutcome,
 } from "./operations.ts";
-import { commandLine, type InstanceSpec } from "./spawn.ts";
+import { commandLine, type InstanceSpec, type ProcessSpec } from "./spawn.ts";
 import type { ImageRow, Store } from "./store.ts";
 import { iteratorStream, tarChunks, type TarMember } from "../tar/write.ts";
 
@@ -35,15 +43,21 @@ export interface ExecutorDeps {
   images: ImageCatalog;
   mounts: ImageMounts;
   log: Logger;
+  /** Memory, CPU and pids limits and the user namespace of sandboxes (default: none). */
+  limits?: SandboxLimits;
+  /** The subprocesses of runs (subprocesses.ts): told when a run's main process has exited. */
+  subprocesses?: { end(opUuid: string): Promise<void> };
   now?: () => number;
 }
+
+const NO_LIMITS: SandboxLimits = { memoryBytes: 0, cpus: 0, pids: 0 };
 
 /** podman's default PATH, restored when an earlier run's PATH leaked into a committed image. */
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /** Variables podman sets in every container itself. */
 const PODMAN_ENV = new Set(["TERM", "container", "HOSTNAME"]);
 const SECRET_NAME = /(token|secret|password|api_key|credentials|authorization)$/i;
-const RESOURCE_KEYS = [
+export const RESOURCE_KEYS = [
   "user_time_us",
   "sys_time_us",
   "max_rss_kb",
@@ -100,6 +114,27 @@ export function environmentArgs(
   return { args, effective };
 }
 
+/** The data of a process's `spawn` event (API spec §5.3); secret-looking env values masked. */
+export function spawnEventData(
+  process: ProcessSpec,
+  pid: number,
+  timeout: number,
+  env: Record<string, string>,
+): Record<string, unknown> {
+  return {
+    pid,
+    command: process.command,
+    args: process.args,
+    shell: process.shell,
+    cwd: process.cwd,
+    uid: process.uid,
+    gid: process.gid,
+    timeout,
+    truncate_at: process.truncate_output_at,
+    env: redactEnv(env),
+  };
+}
+
 export function redactEnv(env: Record<string, string>): Record<string, string> {
   return Object.fromEntries(
     Object.entries(env).map(([name, value]) => [name, SECRET_NAME.test(name) ? "<MASKED>" : value]),
@@ -121,6 +156,11 @@ function containerOptions(
     ...(spec.networking.enabled ? [] : ["--network", "none"]),
     ...envArgs,
   ];
+}
+
+/** The limits and user namespace flags of a run (see limits.ts). */
+function isolationArgs(limits: SandboxLimits, spec: InstanceSpec): string[] {
+  return [...limitArgs(limits), ...userNamespaceArgs(runUserNamespace(limits, spec))];
 }
 
 /** Output of one stream: emitted as events up to the cap, the rest counted as dropped. */
@@ -185,9 +225,11 @@ class OutputCapture {
 export class InstanceExecutor {
   readonly #cleanups = new Set<Promise<unknown>>();
   readonly #now: () => number;
+  readonly #limits: SandboxLimits;
 
   constructor(private readonly deps: ExecutorDeps) {
     this.#now = deps.now ?? Date.now;
+    this.#limits = deps.limits ?? NO_LIMITS;
   }
 
   get runner(): OperationRunner {
@@ -258,7 +300,10 @@ export class InstanceExecutor {
     const cwdMissing = await this.#cwdMissing(image, spec.cwd);
     const members = this.#injection(spec, cwdMissing);
     const stdin = spec.stdin ? decodeStreamRepr(spec.stdin) : undefined;
-    const options = containerOptions(images.serverId, ctx.op.uuid, spec, environment.args);
+    const options = [
+      ...containerOptions(images.serverId, ctx.op.uuid, spec, environment.args),
+      ...isolationArgs(this.#limits, spec),
+    ];
     if (stdin) options.push("--interactive");
     const argv = commandLine(spec);
     if (ctx.signal.aborted) return stoppedOutcome(ctx.signal);
@@ -278,18 +323,7 @@ export class InstanceExecutor {
       }
       if (ctx.signal.aborted) throw ctx.signal.reason;
       ctx.executing();
-      ctx.emit(1, "spawn", {
-        pid: 1,
-        command: spec.command,
-        args: spec.args,
-        shell: spec.shell,
-        cwd: spec.cwd,
-        uid: spec.uid,
-        gid: spec.gid,
-        timeout: spec.timeout,
-        truncate_at: spec.truncate_output_at,
-        env: redactEnv(environment.effective),
-      });
+      ctx.emit(1, "spawn", spawnEventData(spec, 1, spec.timeout, environment.effective));
       if (stdin && stdin.length > 0) ctx.emit(1, "stdin", { ...encodeStreamRepr(stdin) });
       child = podman.spawn(
         created
@@ -304,6 +338,7 @@ export class InstanceExecutor {
     }
 
     const started = this.#now();
+    const oomKillsBefore = oomKillCount();
     const stdout = new OutputCapture("stdout", spec.truncate_output_at, ctx.emit);
     const stderr = new OutputCapture("stderr", spec.truncate_output_at, ctx.emit);
     const pumps = Promise.all([stdout.drain(child.stdout), stderr.drain(child.stderr)]);
@@ -323,15 +358,19 @@ export class InstanceExecutor {
     } finally {
       clearTimeout(timer);
       ctx.signal.removeEventListener("abort", stop);
+      // The container is gone with its main process: its subprocesses end before completion.
+      await this.deps.subprocesses?.end(ctx.op.uuid);
     }
     const durationMs = this.#now() - started;
     const killed = stopping !== undefined;
+    const outOfMemory = !killed && this.#outOfMemory(exitCode, oomKillsBefore);
+    const signal = killed || outOfMemory ? 9 : -1;
     stdout.finish();
     stderr.finish();
     ctx.emit(1, "exit", {
       pid: 1,
       code: exitCode,
-      signal: killed ? 9 : -1,
+      signal,
       core_dump: false,
       timed_out: timedOut,
       duration_ms: durationMs,
@@ -341,7 +380,7 @@ export class InstanceExecutor {
       state: {
         exit_code: exitCode,
         pid: 1,
-        signal: killed ? 9 : -1,
+        signal,
         timed_out: timedOut,
         core_dump: false,
         stopped: false,
@@ -355,7 +394,9 @@ export class InstanceExecutor {
     let outcome: Outcome;
     const removeAfter = created || !spec.disposable || killed;
     try {
-      outcome = await this.#outcome(ctx, spec, image, { exitCode, timedOut, stderr, name });
+      outcome = outOfMemory
+        ? { status: "FAILED", error: outOfMemoryError(this.#limits) }
+        : await this.#outcome(ctx, spec, image, { exitCode, timedOut, stderr, name });
     } finally {
       if (removeAfter) this.#background(this.#remove(name));
     }
@@ -390,6 +431,8 @@ export class InstanceExecutor {
     if (spec.disposable) {
       return { status: "SUCCESS", resultImageUuid: image.uuid, imageSize: 0 };
     }
+    const overCap = await this.#layerOverCap(ctx, spec, run.name);
+    if (overCap) return overCap;
     const uuid = crypto.randomUUID();
     const newImage = { uuid, operationUuid: ctx.op.uuid, tag: null };
     const { podman, images } = this.deps;
@@ -405,6 +448,47 @@ export class InstanceExecutor {
     } catch (error) {
       return { status: "FAILED", error: `snapshot failed: ${(error as Error).message}` };
     }
+  }
+
+  /**
+   * Whether the kernel killed the run for its memory: it died of SIGKILL (137) we did not send,
+   * under a memory limit, while the kernel's OOM-kill count went up (see limits.ts).
+   */
+  #outOfMemory(exitCode: number, oomKillsBefore: number | undefined): boolean {
+    if (exitCode !== 137 || this.#limits.memoryBytes <= 0 || oomKillsBefore === undefined) {
+      return false;
+    }
+    return (oomKillCount() ?? oomKillsBefore) > oomKillsBefore;
+  }
+
+  /**
+   * `resources_limits.max_layer_bytes`: the run's writable layer, measured after it ended (podman
+   * has no layer quota on this storage); beyond the cap a `size_cap` event is logged and nothing
+   * is committed.
+   */
+  async #layerOverCap(
+    ctx: RunContext,
+    spec: InstanceSpec,
+    name: string,
+  ): Promise<Outcome | undefined> {
+    const cap = spec.resources_limits?.max_layer_bytes;
+    if (typeof cap !== "number") return undefined;
+    const size = Number(
+      await runChecked(this.deps.podman, [
+        "container",
+        "inspect",
+        "--size",
+        "--format",
+        "{{.SizeRw}}",
+        name,
+      ]),
+    );
+    if (!(size > cap)) return undefined;
+    ctx.emit(0, "size_cap", { limit_bytes: cap, file_size: size });
+    return {
+      status: "FAILED",
+      error: `the sandbox wrote ${size} bytes, more than resources_limits.max_layer_bytes (${cap})`,
+    };
   }
 
   /** Kills the container, retrying while podman is still creating it; last resort: the client. */

@@ -78,11 +78,34 @@ export function registryHost(reference: string): string {
 
 type Source = { kind: "docker"; reference: string } | { kind: "file"; path: string };
 
+const ACCEPTED_FORMS =
+  "expected docker://[registry/]name[:tag][@digest] (e.g. docker://docker.io/library/busybox:latest) " +
+  "or file:///abs/path/rootfs.tar (a root filesystem tarball on the server's machine)";
+
+// Docker's reference grammar (distribution/reference): lowercase path components joined by
+// `.`, `_`, `__` or dashes; a registry host (with a dot or a port, or `localhost`) first; a tag
+// and/or a digest last.
+const DOMAIN = String.raw`(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])` +
+  String.raw`(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?`;
+const COMPONENT = String.raw`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`;
+const REFERENCE = new RegExp(
+  String.raw`^(?:${DOMAIN}/)?${COMPONENT}(?:/${COMPONENT})*` +
+    String
+      .raw`(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$`,
+);
+
+/** Whether podman can parse `reference` as an image reference (docker:// without the scheme). */
+export function validReference(reference: string): boolean {
+  return reference.length <= 255 && REFERENCE.test(reference);
+}
+
+/** The source of an import URL; refused (400, naming the accepted forms) when podman could not
+ * import it. */
 function parseSource(url: string): Source {
   if (url.startsWith("docker://")) {
     const reference = url.slice("docker://".length);
-    if (!/^[a-z0-9][\w.\-/:@]*$/i.test(reference)) {
-      throw badRequest(`invalid image reference: ${url}`);
+    if (!validReference(reference)) {
+      throw badRequest(`invalid image reference ${JSON.stringify(url)}: ${ACCEPTED_FORMS}`);
     }
     return { kind: "docker", reference };
   }
@@ -91,16 +114,14 @@ function parseSource(url: string): Source {
     try {
       parsed = new URL(url);
     } catch {
-      throw badRequest(`invalid file URL: ${url}`);
+      throw badRequest(`invalid file URL ${JSON.stringify(url)}: ${ACCEPTED_FORMS}`);
     }
-    if (parsed.host !== "" && parsed.host !== "localhost") {
-      throw badRequest(`file URLs must name a local path (file:///abs/path): ${url}`);
+    if ((parsed.host !== "" && parsed.host !== "localhost") || parsed.pathname === "/") {
+      throw badRequest(`invalid file URL ${JSON.stringify(url)}: ${ACCEPTED_FORMS}`);
     }
     return { kind: "file", path: decodeURIComponent(parsed.pathname) };
   }
-  throw badRequest(
-    `unsupported registry URL (expected docker://<registry>/<image>:<tag> or file:///path/rootfs.tar): ${url}`,
-  );
+  throw badRequest(`unsupported registry URL ${JSON.stringify(url)}: ${ACCEPTED_FORMS}`);
 }
 
 /** Runs imports. The registry credentials arrive as the operation's transient input: they are

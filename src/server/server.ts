@@ -13,15 +13,25 @@ import {
   runChecked,
 } from "../podman.ts";
 import { createApi } from "./api.ts";
-import { DEFAULT_CONCURRENCY, DEFAULT_KEEPALIVE_MS, DEFAULT_MAX_TIMEOUT } from "./defaults.ts";
+import {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_CPUS,
+  DEFAULT_KEEPALIVE_MS,
+  DEFAULT_MAX_TIMEOUT,
+  DEFAULT_MEMORY_BYTES,
+  DEFAULT_PIDS,
+  DEFAULT_USERNS,
+} from "./defaults.ts";
 import { BlobStore } from "./blobs.ts";
 import { EventLog } from "./events.ts";
 import { InstanceExecutor } from "./executor.ts";
 import { ImageCatalog, LABEL_SERVER } from "./images.ts";
 import { Importer } from "./importer.ts";
 import { ImageMounts } from "./inspect.ts";
+import type { SandboxLimits } from "./limits.ts";
 import { OperationManager } from "./operations.ts";
 import { Store } from "./store.ts";
+import { Subprocesses } from "./subprocesses.ts";
 
 export interface ServerOptions {
   /** Directory for the database and the blobs. */
@@ -34,6 +44,8 @@ export interface ServerOptions {
   keepaliveMs?: number;
   /** Longest `timeout` a spawn may ask for (seconds). */
   maxTimeout?: number;
+  /** Limits and user namespace of every sandbox (default: DEFAULT_LIMITS). */
+  limits?: SandboxLimits;
   /** Which podman, with which environment (default: $CONTREE_PODMAN or podman, this process's). */
   podman?: Pick<CommandPodmanRunnerOptions, "binary" | "env">;
   log: Logger;
@@ -71,6 +83,13 @@ async function removeLeftovers(podman: PodmanRunner, serverId: string, log: Logg
   await podman.run(["rm", "--force", "--time", "0", ...ids]);
 }
 
+export const DEFAULT_LIMITS: SandboxLimits = {
+  memoryBytes: DEFAULT_MEMORY_BYTES,
+  cpus: DEFAULT_CPUS,
+  pids: DEFAULT_PIDS,
+  userns: DEFAULT_USERNS,
+};
+
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { log } = options;
   await Deno.mkdir(options.dataDir, { recursive: true, mode: 0o700 });
@@ -91,7 +110,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const images = new ImageCatalog(podman, store, serverId);
     const mounts = new ImageMounts(podman);
     const events = new EventLog(store);
-    const executor = new InstanceExecutor({ podman, store, blobs, images, mounts, log });
+    const limits = options.limits ?? DEFAULT_LIMITS;
+    const subprocesses = new Subprocesses({ podman, store, events, log });
+    const executor = new InstanceExecutor({
+      podman,
+      store,
+      blobs,
+      images,
+      mounts,
+      log,
+      limits,
+      subprocesses,
+    });
     const importer = new Importer(podman, images);
     const bootId = readBootId();
     const manager = new OperationManager(
@@ -125,10 +155,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       manager,
       images,
       mounts,
+      subprocesses,
       token: options.token,
       tokenUuid,
       keepaliveMs: options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
       maxTimeout: options.maxTimeout ?? DEFAULT_MAX_TIMEOUT,
+      limits,
       log,
       now: Date.now,
     });

@@ -3,6 +3,7 @@
 // executor runs.
 
 import type { ClosableStreamRepr } from "../api/models.ts";
+import { shellQuote } from "../shell_words.ts";
 import { badRequest } from "./errors.ts";
 
 export interface InjectedFile {
@@ -70,13 +71,29 @@ function absolutePath(value: string, what: string): string {
   return value.replace(/\/+/g, "/").replace(/(.)\/$/, "$1");
 }
 
-/** "0644", "644" or 420 → "0644". */
+/** Highest value a mode may have: permission bits plus the file-type bits of `st_mode`. */
+const MAX_ST_MODE = 0o177777;
+
+/**
+ * A file mode in any spelling clients send — "0644", "644", "0o644", "0o100644" (Python's
+ * `oct(st_mode)`), or an integer such as 420 or 33188 — as the 4-digit octal string the API
+ * uses. File-type bits are ignored; anything that is not a mode is refused.
+ */
 export function parseMode(value: unknown): string {
-  if (typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= 0o7777) {
-    return value.toString(8).padStart(4, "0");
+  let bits: number | undefined;
+  if (typeof value === "number" && Number.isInteger(value)) bits = value;
+  else if (typeof value === "string") {
+    const match = /^(?:0o)?([0-7]{1,7})$/i.exec(value.trim());
+    if (match) bits = parseInt(match[1], 8);
   }
-  if (typeof value === "string" && /^[0-7]{1,4}$/.test(value)) return value.padStart(4, "0");
-  throw badRequest(`file mode must be an octal string such as "0644": ${JSON.stringify(value)}`);
+  if (bits === undefined || bits < 0 || bits > MAX_ST_MODE) {
+    throw badRequest(
+      `file mode must be octal permissions such as "0644" (or 644, "0o644", "0o100644", 420): ${
+        JSON.stringify(value)
+      }`,
+    );
+  }
+  return (bits & 0o7777).toString(8).padStart(4, "0");
 }
 
 function parseStdin(value: unknown): ClosableStreamRepr | undefined {
@@ -117,13 +134,32 @@ export interface SpawnContext {
   resolveImage(reference: string): string;
   fileExists(uuid: string): boolean;
   maxTimeout: number;
+  /** Ids the user namespace of disposable runs maps (uids and gids must be below); none: any. */
+  userNamespaceIds?: number;
 }
 
-export function parseSpawnRequest(body: unknown, context: SpawnContext): InstanceSpec {
-  if (!isObject(body)) throw badRequest("the body must be a JSON object");
+/**
+ * What describes one process, in a spawn (`InstanceSpawnRequest`) and an exec (`ExecSpec`):
+ * command, args, shell, env, cwd, uid, gid, stdin, truncate_output_at; defaults are the caller's.
+ */
+export interface ProcessSpec {
+  command: string;
+  shell: boolean;
+  args: string[];
+  env: Record<string, string> | null;
+  cwd: string;
+  uid: number;
+  gid: number;
+  truncate_output_at: number;
+  stdin?: ClosableStreamRepr;
+}
+
+function parseProcess(
+  body: Body,
+  defaults: Pick<ProcessSpec, "cwd" | "uid" | "gid" | "truncate_output_at">,
+): ProcessSpec {
   const command = body.command;
   if (typeof command !== "string") throw badRequest("command is required");
-  if (typeof body.image !== "string" || body.image === "") throw badRequest("image is required");
   const shell = optional(body, "shell", isBoolean, "a boolean") ?? false;
   const args = optional(
     body,
@@ -131,7 +167,6 @@ export function parseSpawnRequest(body: unknown, context: SpawnContext): Instanc
     (v): v is string[] => Array.isArray(v) && v.every(isString),
     "an array of strings",
   ) ?? [];
-  if (shell && args.length > 0) throw badRequest("args must be empty when shell is true");
   if (!shell && command === "") throw badRequest("command must not be empty");
   const env = optional(
     body,
@@ -142,7 +177,33 @@ export function parseSpawnRequest(body: unknown, context: SpawnContext): Instanc
   for (const name of Object.keys(env ?? {})) {
     if (name === "" || name.includes("=")) throw badRequest(`invalid environment name: ${name}`);
   }
-  const cwd = optional(body, "cwd", isString, "a string") || SPAWN_DEFAULTS.cwd;
+  const process: ProcessSpec = {
+    command,
+    shell,
+    args,
+    env,
+    cwd: absolutePath(optional(body, "cwd", isString, "a string") || defaults.cwd, "cwd"),
+    uid: optional(body, "uid", isId, "a non-negative integer") ?? defaults.uid,
+    gid: optional(body, "gid", isId, "a non-negative integer") ?? defaults.gid,
+    truncate_output_at: optional(body, "truncate_output_at", isId, "a non-negative integer") ??
+      defaults.truncate_output_at,
+  };
+  const stdin = parseStdin(body.stdin);
+  if (stdin) process.stdin = stdin;
+  return process;
+}
+
+export function parseSpawnRequest(body: unknown, context: SpawnContext): InstanceSpec {
+  if (!isObject(body)) throw badRequest("the body must be a JSON object");
+  if (typeof body.command === "string" && (typeof body.image !== "string" || body.image === "")) {
+    throw badRequest("image is required");
+  }
+  const { stdin, ...process } = parseProcess(body, {
+    cwd: SPAWN_DEFAULTS.cwd,
+    uid: 0,
+    gid: 0,
+    truncate_output_at: SPAWN_DEFAULTS.truncateOutputAt,
+  });
   const hostname = optional(body, "hostname", isString, "a string") || SPAWN_DEFAULTS.hostname;
   if (!HOSTNAME_PATTERN.test(hostname)) throw badRequest(`invalid hostname: ${hostname}`);
   const timeout = optional(body, "timeout", isId, "a positive integer") ?? SPAWN_DEFAULTS.timeout;
@@ -151,31 +212,62 @@ export function parseSpawnRequest(body: unknown, context: SpawnContext): Instanc
   }
   const networking = optional(body, "networking", isObject, "an object") ?? {};
   const resourcesLimits = optional(body, "resources_limits", isObject, "an object");
+  if (resourcesLimits) {
+    optional(resourcesLimits, "max_layer_bytes", isId, "a non-negative integer (bytes)");
+  }
   const spec: InstanceSpec = {
-    command,
-    image: context.resolveImage(body.image),
-    shell,
-    args,
-    env,
+    command: process.command,
+    image: context.resolveImage(body.image as string),
+    shell: process.shell,
+    args: process.args,
+    env: process.env,
     preserve_env: optional(body, "preserve_env", isBoolean, "a boolean") ?? false,
-    cwd: absolutePath(cwd, "cwd"),
-    uid: optional(body, "uid", isId, "a non-negative integer") ?? 0,
-    gid: optional(body, "gid", isId, "a non-negative integer") ?? 0,
+    cwd: process.cwd,
+    uid: process.uid,
+    gid: process.gid,
     hostname,
     timeout,
-    truncate_output_at: optional(body, "truncate_output_at", isId, "a non-negative integer") ??
-      SPAWN_DEFAULTS.truncateOutputAt,
+    truncate_output_at: process.truncate_output_at,
     disposable: optional(body, "disposable", isBoolean, "a boolean") ?? false,
     files: parseFiles(body.files, context.fileExists),
     networking: { enabled: networking.enabled === true },
   };
-  const stdin = parseStdin(body.stdin);
   if (stdin) spec.stdin = stdin;
   if (resourcesLimits) spec.resources_limits = resourcesLimits;
+  const mapped = context.userNamespaceIds;
+  if (spec.disposable && mapped !== undefined) {
+    const ids = [spec.uid, spec.gid, ...Object.values(spec.files).flatMap((f) => [f.uid, f.gid])];
+    if (ids.some((id) => id >= mapped)) {
+      throw badRequest(
+        `uid and gid must be below ${mapped} in a disposable run (its user namespace maps ${mapped} ids)`,
+      );
+    }
+  }
   return spec;
 }
 
-/** The argv the sandbox runs. */
-export function commandLine(spec: InstanceSpec): string[] {
-  return spec.shell ? ["/bin/sh", "-c", spec.command] : [spec.command, ...spec.args];
+/**
+ * An `ExecSpec` (API spec §3.6): a process started inside a running instance. cwd, uid, gid and
+ * truncate_output_at default to the instance's own.
+ */
+export function parseExecRequest(body: unknown, parent: InstanceSpec): ProcessSpec {
+  if (!isObject(body)) throw badRequest("the body must be a JSON object");
+  return parseProcess(body, parent);
+}
+
+/** A ClosableStreamRepr written to a process's stdin (`close` defaults to false here). */
+export function parseStdinWrite(body: unknown): ClosableStreamRepr {
+  if (!isObject(body)) throw badRequest("the body must be a JSON object");
+  const stdin = parseStdin(body);
+  return { ...stdin!, close: body.close === true };
+}
+
+/**
+ * The argv the sandbox runs. With `shell`, `args` are appended to the shell expression,
+ * shell-quoted: the API spec wants them empty, but the reference CLI's `run -I script x y` sends
+ * `command: "/bin/sh", shell: true, args: ["-s", "--", "x", "y"]` and the cloud runs it.
+ */
+export function commandLine(spec: Pick<InstanceSpec, "shell" | "command" | "args">): string[] {
+  if (!spec.shell) return [spec.command, ...spec.args];
+  return ["/bin/sh", "-c", [spec.command, ...spec.args.map(shellQuote)].join(" ")];
 }

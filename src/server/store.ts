@@ -167,6 +167,15 @@ function fileFrom(row: Row): FileRow {
   };
 }
 
+function eventFrom(row: Row): EventRow {
+  return {
+    id: Number(row.id),
+    spid: Number(row.spid),
+    type: row.type as string,
+    json: row.json as string,
+  };
+}
+
 /** WHERE clauses for created_at bounds; values are appended to `params`. */
 function timeClauses(range: TimeRange, params: SQLInputValue[]): string[] {
   const clauses: string[] = [];
@@ -444,12 +453,14 @@ export class Store {
   events(opUuid: string, afterId: number, limit: number): EventRow[] {
     return this.#sql(
       "SELECT id, spid, type, json FROM events WHERE op_uuid = ? AND id > ? ORDER BY id LIMIT ?",
-    ).all(opUuid, afterId, limit).map((row) => ({
-      id: Number(row.id),
-      spid: Number(row.spid),
-      type: row.type as string,
-      json: row.json as string,
-    }));
+    ).all(opUuid, afterId, limit).map(eventFrom);
+  }
+
+  /** The events of one process (`spid`) of an operation, in id order. */
+  processEvents(opUuid: string, spid: number): EventRow[] {
+    return this.#sql(
+      "SELECT id, spid, type, json FROM events WHERE op_uuid = ? AND spid = ? ORDER BY id",
+    ).all(opUuid, spid).map(eventFrom);
   }
 
   /** The highest event id of an operation, or -1 when its log is empty. */

@@ -200,7 +200,7 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
         assertEquals((await s.fetch(`/operations/${uuid}`, { method: "DELETE" })).status, 202);
         const op = await waitOperation(s.client, uuid);
         assertEquals(op.status, "CANCELLED");
-        assertEquals(op.result_image_uuid, null);
+        assertEquals([op.result_image_uuid, op.result?.image], [undefined, null]);
         const events = await eventLog(s, uuid);
         assertEquals(events.at(-1)!.data.status, "CANCELLED");
         assertEquals((await s.fetch(`/operations/${uuid}`, { method: "DELETE" })).status, 409);

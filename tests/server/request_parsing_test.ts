@@ -3,11 +3,11 @@
 
 import { HttpError } from "../../src/server/errors.ts";
 import { DEFAULT_PATH, environmentArgs } from "../../src/server/executor.ts";
-import { parseImportRequest, registryHost } from "../../src/server/importer.ts";
+import { parseImportRequest, registryHost, validReference } from "../../src/server/importer.ts";
 import { requestComponents } from "../../src/server/inspect.ts";
 import { parseInstant, parsePage } from "../../src/server/params.ts";
-import { parseMode, parseSpawnRequest } from "../../src/server/spawn.ts";
-import { assertEquals, assertThrows } from "../support/assert.ts";
+import { commandLine, parseMode, parseSpawnRequest } from "../../src/server/spawn.ts";
+import { assertEquals, assertMatch, assertThrows } from "../support/assert.ts";
 
 const NOW = Date.parse("2026-06-08T20:00:00Z");
 
@@ -47,6 +47,43 @@ Deno.test("spawn: defaults are filled in and modes become 4-digit octal strings"
   assertThrows(() => parseMode("0999"), HttpError);
 });
 
+Deno.test("spawn: every spelling of a mode clients send is accepted; non-modes are refused", () => {
+  const spellings: [unknown, string][] = [
+    ["0644", "0644"],
+    ["644", "0644"],
+    ["0o644", "0644"],
+    ["0O755", "0755"],
+    ["0o100644", "0644"], // Python's oct(st_mode) of a regular file: the type bits are ignored
+    ["100755", "0755"],
+    ["04755", "4755"],
+    [420, "0644"],
+    [33188, "0644"], // st_mode as an integer
+    [0, "0000"],
+  ];
+  for (const [mode, expected] of spellings) assertEquals(parseMode(mode), expected, String(mode));
+  for (const bad of ["0999", "rw-r--r--", "", "0x1a4", "-644", "0o", 1.5, -1, 0o1000000, true]) {
+    assertThrows(() => parseMode(bad), HttpError, "file mode must be");
+  }
+});
+
+Deno.test("spawn: a shell expression gets its args appended, shell-quoted (run -I)", () => {
+  assertEquals(commandLine({ shell: false, command: "/bin/echo", args: ["a b"] }), [
+    "/bin/echo",
+    "a b",
+  ]);
+  assertEquals(commandLine({ shell: true, command: "echo hi", args: [] }), [
+    "/bin/sh",
+    "-c",
+    "echo hi",
+  ]);
+  // What the reference CLI sends for `run -I script.sh x 'y z'`.
+  assertEquals(commandLine({ shell: true, command: "/bin/sh", args: ["-s", "--", "x", "y z"] }), [
+    "/bin/sh",
+    "-c",
+    "/bin/sh -s -- x 'y z'",
+  ]);
+});
+
 Deno.test("environment: earlier runs' variables are unset, the preserved env is passed", () => {
   const image = {
     env: { KEPT: "1" },
@@ -83,6 +120,44 @@ Deno.test("import: registry hosts, masked credentials, URL forms", () => {
   for (const url of ["https://x/y.tar", "file://host/x.tar", "docker://"]) {
     assertThrows(() => parseImportRequest({ registry: { url } }), HttpError);
   }
+});
+
+Deno.test("import: only references podman can parse are accepted", () => {
+  for (
+    const reference of [
+      "busybox",
+      "busybox:latest",
+      "docker.io/library/busybox:latest",
+      "localhost:5000/team/app:v1.2-rc_3",
+      "ghcr.io/o/i@sha256:" + "a".repeat(64),
+      "quay.io/a/b:t@sha256:" + "0".repeat(64),
+      "registry.example.com:443/a__b/c-d.e",
+    ]
+  ) {
+    assertEquals(validReference(reference), true, reference);
+  }
+  for (
+    const reference of [
+      "file:///abs/rootfs.tar:latest", // what the reference CLI makes of a file path
+      "/abs/rootfs.tar",
+      "Busybox:latest",
+      "docker.io/library/busybox:",
+      "busybox:-bad",
+      "a//b",
+      "busybox@sha256:short",
+      "-x",
+      "",
+    ]
+  ) {
+    assertEquals(validReference(reference), false, reference);
+  }
+  const error = assertThrows(
+    () => parseImportRequest({ registry: { url: "docker://file:///abs/rootfs.tar:latest" } }),
+    HttpError,
+  );
+  assertEquals((error as HttpError).status, 400);
+  assertMatch(error.message, /docker:\/\/\[registry\/\]name\[:tag\]/);
+  assertMatch(error.message, /file:\/\/\/abs\/path\/rootfs\.tar/);
 });
 
 Deno.test("inspect: request paths may not climb above the root", () => {

@@ -9,6 +9,7 @@ import { systemClock } from "../../src/context.ts";
 import { MemorySink } from "../../src/io.ts";
 import { Logger } from "../../src/log.ts";
 import { LABEL_SERVER } from "../../src/server/images.ts";
+import type { SandboxLimits } from "../../src/server/limits.ts";
 import { type RunningServer, startServer } from "../../src/server/server.ts";
 import { busyboxRootfsTar, TEST_PODMAN_OPTIONS, testPodman } from "./podman.ts";
 
@@ -36,6 +37,8 @@ export interface TestServerOptions {
   /** Import the busybox rootfs as `busybox:test` (needs podman). */
   busybox?: boolean;
   token?: string;
+  /** Sandbox limits (default: the server's defaults). */
+  limits?: SandboxLimits;
 }
 
 let rootfs: Promise<string> | undefined;
@@ -90,6 +93,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     port: 0,
     keepaliveMs: options.keepaliveMs,
     concurrency: options.concurrency,
+    limits: options.limits,
     podman: TEST_PODMAN_OPTIONS,
     log: new Logger(log, "warning"),
   });
@@ -130,6 +134,36 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     }
   }
   return test;
+}
+
+/** Runs `fn` with a fresh test server (no busybox), cleaned up afterwards. */
+export async function withServer(fn: (s: TestServer) => Promise<void>): Promise<void> {
+  const s = await startTestServer();
+  try {
+    await fn(s);
+  } finally {
+    await s.cleanup();
+  }
+}
+
+/** Records an image without podman (its podman id is a dummy): for tests of the API alone. */
+export function addImageRow(
+  s: TestServer,
+  tag: string | null,
+  createdAt = new Date().toISOString(),
+): string {
+  const uuid = crypto.randomUUID();
+  s.server.store.insertImage({
+    uuid,
+    tag,
+    created_at: createdAt,
+    operation_uuid: null,
+    podman_id: "0".repeat(64),
+    size: 1,
+    env: {},
+    config_env: [],
+  });
+  return uuid;
 }
 
 /** The event payloads in an SSE text (complete frames only). */

@@ -9,8 +9,10 @@ import type { EventLog } from "../events.ts";
 import type { Reply, RequestContext } from "../http.ts";
 import type { ImageCatalog } from "../images.ts";
 import type { ImageMounts } from "../inspect.ts";
+import type { SandboxLimits } from "../limits.ts";
 import type { OperationManager } from "../operations.ts";
 import type { ImageRow, OperationRow, Store } from "../store.ts";
+import type { Subprocesses } from "../subprocesses.ts";
 
 export interface ApiDeps {
   store: Store;
@@ -19,10 +21,12 @@ export interface ApiDeps {
   manager: OperationManager;
   images: ImageCatalog;
   mounts: ImageMounts;
+  subprocesses: Subprocesses;
   token: string;
   tokenUuid: string;
   keepaliveMs: number;
   maxTimeout: number;
+  limits: SandboxLimits;
   log: Logger;
   now: () => number;
 }

@@ -1,6 +1,6 @@
 // Uploaded files (API spec §3.3): upload into the blob store, lookups by sha256 and UUID.
 
-import { badRequest, notFound } from "../errors.ts";
+import { notFound } from "../errors.ts";
 import type { Router } from "../http.ts";
 import { parsePage, parseTimeRange } from "../params.ts";
 import type { FileRow } from "../store.ts";
@@ -20,24 +20,20 @@ export function fileRoutes(router: Router, deps: ApiDeps): void {
     return { status: 201, json: fileResponse(file) };
   });
 
+  // GET answers HEAD too (the router falls back to it), so every lookup below is also an
+  // existence check: `?sha256=` (legacy GET /files/{sha256}) and `?uuid=` (legacy HEAD).
   router.on("GET", "/v1/files", ({ query }) => {
     const sha256 = query.get("sha256");
-    if (sha256 !== null) {
-      // Legacy form of GET /files/{sha256}.
-      const file = deps.store.fileBySha(sha256.toLowerCase());
-      if (!file) throw notFound(`file not found: ${sha256}`);
+    const uuid = query.get("uuid");
+    if (sha256 !== null || uuid !== null) {
+      const file = sha256 !== null
+        ? deps.store.fileBySha(sha256.toLowerCase())
+        : deps.store.file(uuid!.toLowerCase());
+      if (!file) throw notFound(`file not found: ${sha256 ?? uuid}`);
       return { json: fileResponse(file) };
     }
     const rows = deps.store.files(parseTimeRange(query, deps.now()), parsePage(query));
     return { json: { files: rows } };
-  });
-
-  router.on("HEAD", "/v1/files", ({ query }) => {
-    // Legacy existence check by file UUID.
-    const uuid = query.get("uuid");
-    if (!uuid) throw badRequest("uuid is required");
-    if (!deps.store.file(uuid)) throw notFound(`file not found: ${uuid}`);
-    return {};
   });
 
   router.on("GET", "/v1/files/:sha256", ({ params }) => {

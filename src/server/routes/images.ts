@@ -36,11 +36,13 @@ export function imageRoutes(router: Router, deps: ApiDeps, resources: Resources)
     return { json: imageJson({ ...row, tag: body.tag }) };
   });
 
+  // Without `?tag=` the image's tag (if any) is removed: clients untag an image that way.
   router.on("DELETE", "/v1/images/:uuid/tag", ({ params, query }) => {
     const row = resources.image(params[0]);
-    const tag = query.get("tag");
-    if (!tag) throw badRequest("tag is required");
-    if (!deps.store.removeTag(row.uuid, tag)) throw notFound(`image ${row.uuid} has no tag ${tag}`);
+    const tag = query.get("tag") || row.tag;
+    if (tag && !deps.store.removeTag(row.uuid, tag)) {
+      throw notFound(`image ${row.uuid} has no tag ${tag}`);
+    }
     return { status: 204 };
   });
 }

@@ -1,8 +1,9 @@
 // Inspection (API spec §3.7): an image's files without running it — tag lookup, listing,
-// download, archive. grep is not implemented (404 with a message saying so).
+// download, archive, grep.
 
 import { badRequest, notFound } from "../errors.ts";
 import type { Reply, RequestContext, Router } from "../http.ts";
+import { grepImage, parseGrepQuery } from "../grep.ts";
 import { imageJson } from "../images.ts";
 import {
   archiveStream,
@@ -86,7 +87,11 @@ export function inspectRoutes(router: Router, deps: ApiDeps, resources: Resource
     }
   });
 
-  router.on("GET", "/v1/inspect/:uuid/grep", () => {
-    throw notFound("grep is not supported by the local ConTree server");
+  router.on("GET", "/v1/inspect/:uuid/grep", async ({ params, query }) => {
+    const row = resources.image(params[0]);
+    const request = parseGrepQuery(query);
+    return {
+      json: await deps.mounts.use(row.podman_id, (lease) => grepImage(lease.root, request)),
+    };
   });
 }

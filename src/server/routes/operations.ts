@@ -1,33 +1,52 @@
-// Instances and operations (API spec §3.4–3.6): spawn, list, show, cancel, the event log.
-// Subprocesses are not implemented (404 with a message saying so).
+// Instances and operations (API spec §3.4–3.6): spawn, list, show, cancel, the event log, and
+// subprocesses inside a running instance.
 
 import { badRequest, HttpError, notFound } from "../errors.ts";
 import type { Router } from "../http.ts";
 import { parseFlag, parsePage, parseTimeRange } from "../params.ts";
-import { parseSpawnRequest } from "../spawn.ts";
+import { decodeStreamRepr } from "../../api/stream_repr.ts";
+import { parseExecRequest, parseSpawnRequest, parseStdinWrite } from "../spawn.ts";
+import { instanceSpec, parseSignal } from "../subprocesses.ts";
 import type { OperationRow } from "../store.ts";
 import { type ApiDeps, created, intParam, jsonBody, type Resources } from "./common.ts";
 
 const STATUSES = ["PENDING", "ASSIGNED", "EXECUTING", "SUCCESS", "FAILED", "CANCELLED"];
 const KINDS = ["instance", "image_import"];
 
-export function operationSummary(op: OperationRow): Record<string, unknown> {
+/**
+ * Seconds an operation has run: its stored duration once it ended; for a running one the time
+ * since it was assigned a slot; 0 while it is queued. Never null (typed clients model it as a
+ * float).
+ */
+function elapsedSeconds(op: OperationRow, now: number): number {
+  if (op.duration !== null) return op.duration;
+  if (op.status === "PENDING" || op.started_at === null) return 0;
+  return Math.max(0, now - Date.parse(op.started_at)) / 1000;
+}
+
+/**
+ * The OperationSummary shape (API spec §3.5). Fields the spec types as plain numbers or strings
+ * are never null: unknown numbers are 0, and an image an operation does not have (an import's
+ * input, the result of a failed run) is left out. `error` is nullable in the spec.
+ */
+export function operationSummary(op: OperationRow, now: number): Record<string, unknown> {
   return {
     uuid: op.uuid,
     kind: op.kind,
     status: op.status,
     error: op.error,
     created_at: op.created_at,
-    duration: op.duration,
-    image_size: op.image_size,
-    image_uuid: op.image_uuid,
-    result_image_uuid: op.result_image_uuid,
+    duration: elapsedSeconds(op, now),
+    image_size: op.image_size ?? 0,
+    ...(op.image_uuid !== null ? { image_uuid: op.image_uuid } : {}),
+    ...(op.result_image_uuid !== null ? { result_image_uuid: op.result_image_uuid } : {}),
   };
 }
 
-export function operationJson(op: OperationRow): Record<string, unknown> {
+/** The OperationResponse shape: the summary, `metadata` and `result` (nullable fields). */
+export function operationJson(op: OperationRow, now: number): Record<string, unknown> {
   return {
-    ...operationSummary(op),
+    ...operationSummary(op, now),
     metadata: op.metadata,
     result: { image: op.result_image_uuid, tag: op.result_tag },
   };
@@ -40,6 +59,7 @@ export function operationRoutes(router: Router, deps: ApiDeps, resources: Resour
       resolveImage: (reference) => deps.images.resolve(reference).uuid,
       fileExists: (uuid) => deps.store.file(uuid) !== undefined,
       maxTimeout: deps.maxTimeout,
+      userNamespaceIds: deps.limits.userns?.size,
     });
     const op = deps.manager.submit("instance", { ...spec }, spec.image);
     return created(op.uuid, { uuid: op.uuid, ...spec, status: op.status });
@@ -58,11 +78,11 @@ export function operationRoutes(router: Router, deps: ApiDeps, resources: Resour
       { ...parseTimeRange(query, deps.now()), status, kind },
       parsePage(query),
     );
-    return { json: rows.map(operationSummary) };
+    return { json: rows.map((row) => operationSummary(row, deps.now())) };
   });
 
   router.on("GET", "/v1/operations/:uuid", ({ params }) => ({
-    json: operationJson(resources.operation(params[0])),
+    json: operationJson(resources.operation(params[0]), deps.now()),
   }));
 
   router.on("DELETE", "/v1/operations/:uuid", ({ params }) => {
@@ -98,12 +118,39 @@ export function operationRoutes(router: Router, deps: ApiDeps, resources: Resour
     };
   });
 
-  const subprocesses = () => {
-    throw notFound("subprocesses are not supported by the local ConTree server");
+  // Subprocesses (API spec §3.6), by spid: 1 is the main process, 2… the ones started here.
+  const spidParam = (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < 1) throw notFound(`no such process: ${value}`);
+    return Number(value);
   };
-  for (const method of ["GET", "POST", "DELETE"]) {
-    router.on(method, "/v1/operations/:uuid/subprocesses", subprocesses);
-    router.on(method, "/v1/operations/:uuid/subprocesses/:spid", subprocesses);
-    router.on(method, "/v1/operations/:uuid/subprocesses/:spid/stdin", subprocesses);
-  }
+  const base = "/v1/operations/:uuid/subprocesses";
+
+  router.on("POST", base, async (req) => {
+    const op = resources.operation(req.params[0]);
+    const spec = parseExecRequest(await jsonBody(req), instanceSpec(op));
+    const spid = await deps.subprocesses.exec(op, spec);
+    return {
+      status: 201,
+      json: { spid },
+      headers: { Location: `/v1/operations/${op.uuid}/subprocesses/${spid}` },
+    };
+  });
+
+  router.on("GET", `${base}/:spid`, ({ params }) => ({
+    json: deps.subprocesses.result(resources.operation(params[0]), spidParam(params[1])),
+  }));
+
+  router.on("DELETE", `${base}/:spid`, async ({ params, query }) => {
+    const op = resources.operation(params[0]);
+    await deps.subprocesses.signal(op, spidParam(params[1]), parseSignal(query.get("signal")));
+    return { status: 204 };
+  });
+
+  router.on("POST", `${base}/:spid/stdin`, async (req) => {
+    const op = resources.operation(req.params[0]);
+    const spid = spidParam(req.params[1]);
+    const stdin = parseStdinWrite(await jsonBody(req));
+    await deps.subprocesses.write(op, spid, decodeStreamRepr(stdin), stdin.close === true);
+    return { status: 204 };
+  });
 }

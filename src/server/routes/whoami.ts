@@ -1,6 +1,7 @@
 // `GET /v1/whoami` (API spec §3.1): the token, its permissions and limits, operation counts.
 
 import type { Router } from "../http.ts";
+import { whoamiLimits } from "../limits.ts";
 import type { ApiDeps } from "./common.ts";
 
 const PERMISSIONS = ["spawn", "spawn_disposable", "list", "import", "cancel", "set_image_tag"];
@@ -11,7 +12,7 @@ export function whoamiRoutes(router: Router, deps: ApiDeps): void {
       token_uuid: deps.tokenUuid,
       token_expiration: null,
       permissions: Object.fromEntries(PERMISSIONS.map((name) => [name, true])),
-      limits: { instance_max_timeout: deps.maxTimeout },
+      limits: { instance_max_timeout: deps.maxTimeout, ...whoamiLimits(deps.limits) },
       operations_stat: deps.store.operationCounts(),
     },
   }));

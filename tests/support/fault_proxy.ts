@@ -182,7 +182,7 @@ export class FaultProxy {
     private target: { hostname: string; port: number },
     public plan: FaultPlan = () => PASS,
   ) {
-    this.up();
+    this.#listen();
   }
 
   get port(): number {
@@ -198,8 +198,19 @@ export class FaultProxy {
     this.target = target;
   }
 
-  /** Listens (again, on the same port after `down()`). */
-  up(): void {
+  /** Listens again on the same port after `down()` (the port is released asynchronously). */
+  async up(): Promise<void> {
+    for (let attempt = 0;; attempt++) {
+      try {
+        return this.#listen();
+      } catch (error) {
+        if (!(error instanceof Deno.errors.AddrInUse) || attempt >= 100) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
+  }
+
+  #listen(): void {
     if (this.#listener) return;
     this.#listener = Deno.listen({ hostname: "127.0.0.1", port: this.#port });
     this.#port = (this.#listener.addr as Deno.NetAddr).port;

@@ -214,7 +214,6 @@ export class FakeSandbox {
         const send = async (text: string) => {
           if (writer) await writer.write(encoder.encode(text));
           else controller.enqueue(encoder.encode(text));
-          await new Promise((resolve) => setTimeout(resolve, 0));
         };
         try {
           for (;;) {

@@ -129,8 +129,9 @@ export class Contact {
   /**
    * Runs `work` under a watchdog: while it is in flight, the warning comes on time and the
    * give-up time aborts it (with LostContact). `onSilent`, when given, runs whenever nothing has
-   * been heard for `lostAfterMs` (one at a time; a heartbeat for a stream that stays quiet); it
-   * may end the work early through `stop`. Real timers: a request hangs in real time.
+   * been heard for half of `lostAfterMs` (one at a time, at most that often: a heartbeat for a
+   * stream that stays quiet, early enough that a server that answers it is never reported
+   * lost); it may end the work early through `stop`. Real timers: a request hangs in real time.
    */
   async watch<T>(
     work: (signal: AbortSignal) => Promise<T>,
@@ -142,13 +143,13 @@ export class Contact {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let heartbeat: Promise<void> | undefined;
     let heartbeatAt = -Infinity;
-    const { lostAfterMs } = this.policy;
+    const quietMs = this.policy.lostAfterMs / 2;
     const stop = (reason: unknown) => {
       if (!controller.signal.aborted) controller.abort(reason);
     };
-    // While silent, a heartbeat at most every lostAfterMs (never a tight loop on a dead server).
+    // While quiet, a heartbeat at most every quietMs (never a tight loop on a dead server).
     const heartbeatDueMs = () =>
-      Math.max(lostAfterMs - this.silentMs(), heartbeatAt + lostAfterMs - this.clock.monotonic());
+      Math.max(quietMs - this.silentMs(), heartbeatAt + quietMs - this.clock.monotonic());
     const schedule = () => {
       const due = onSilent ? Math.min(this.nextDueMs(), heartbeatDueMs()) : this.nextDueMs();
       timer = setTimeout(tick, Math.max(MIN_TICK_MS, due));

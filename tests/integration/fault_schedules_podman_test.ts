@@ -1,8 +1,8 @@
 // Seeded random fault schedules (tests/support/fault_schedules.ts) against one long run on the
-// local server on podman. One operation runs the long program (~450 KB on both streams, paused
-// ten times so it lasts a few seconds); 48 followers, each through its own FaultProxy with its
+// local server on podman. One operation runs the long program (~230 KB on both streams, paused
+// ten times so it lasts a few seconds); 24 followers, each through its own FaultProxy with its
 // own schedule, follow it at once from its start, in-process with the `run` output path and the
-// real clock. 48 rather than 200: they share one live run (the faults meet it while it runs,
+// real clock. 24 rather than 200: they share one live run (the faults meet it while it runs,
 // then in its drain), and the real clock's backoff sleeps (up to 5 s, Retry-After up to 1 s)
 // would make 200 sequential schedules take minutes; the fake runs all 200
 // (tests/operations/fault_schedules_test.ts).
@@ -13,16 +13,16 @@ import { expectedBytes, followUnderSchedule, LONG_RUN } from "../support/fault_s
 import { podmanTest } from "../support/podman.ts";
 import { startTestServer } from "../support/server.ts";
 
-const SCHEDULES = 48;
+const SCHEDULES = 24;
 
 /** The same bytes as LONG_RUN, with pauses so the run is still going while it is followed. */
 const SLOW_SCRIPT = LONG_RUN.script.replace(
   "i=$((i+1));",
-  "i=$((i+1)); [ $((i % 30)) -eq 0 ] && sleep 0.3;",
+  "i=$((i+1)); [ $((i % 15)) -eq 0 ] && sleep 0.3;",
 );
 
 podmanTest(
-  "fault schedules (podman): 48 seeded schedules on one live run, byte-identical",
+  "fault schedules (podman): 24 seeded schedules on one live run, byte-identical",
   async () => {
     const server = await startTestServer({ busybox: true });
     try {

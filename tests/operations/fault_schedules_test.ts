@@ -1,5 +1,5 @@
 // 200 seeded random fault schedules (tests/support/fault_schedules.ts) against one long run on
-// the fake: every schedule follows a run of the same ~450 KB program (both streams, multi-byte
+// the fake: every schedule follows a run of the same ~230 KB program (both streams, multi-byte
 // characters, base64 bytes) through its own FaultProxy, in-process, with the `run` output path;
 // the bytes written to stdout and stderr and the exit status must equal the sandbox's every
 // time. In-process with a FakeClock (sleeps are instant), 8 at a time, so 200 schedules fit in

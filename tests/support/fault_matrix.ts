@@ -348,41 +348,42 @@ export function checkBuild(reference: { stdout: string; stderr: string; code: nu
   };
 }
 
-/** `run -d` through the proxy, then `op wait` (or `session wait`) through the same faults. */
-function checkWait(command: "op" | "session"): Check {
-  return (backend, row, index) =>
-    withProxy(backend, row.plan(), async (proxy) => {
-      const env = cliEnv(backend, proxy, `${command}-wait-${index}`);
-      const detached = await runCli([
-        "-f",
-        "json",
-        "run",
-        "-d",
-        "-D",
-        "--use",
-        backend.image,
-        "--",
-        "sh",
-        "-c",
-        QUICK.script,
-      ], { env });
-      assertEquals(detached.code, 0, detached.stderr);
-      const uuid = JSON.parse(detached.stdout).uuid as string;
-      const args = command === "op" ? ["op", "wait", uuid] : ["session", "wait"];
+/**
+ * `run -d` through the proxy, then `op wait` and `session wait` on it through the same faults
+ * (the session's pending operation is the detached run): each prints its row, nothing on
+ * stderr, and exits with the sandbox's code.
+ */
+export const checkWaits: Check = (backend, row, index) =>
+  withProxy(backend, row.plan(), async (proxy) => {
+    const env = cliEnv(backend, proxy, `wait-${index}`);
+    const detached = await runCli([
+      "-f",
+      "json",
+      "run",
+      "-d",
+      "-D",
+      "--use",
+      backend.image,
+      "--",
+      "sh",
+      "-c",
+      QUICK.script,
+    ], { env });
+    assertEquals(detached.code, 0, detached.stderr);
+    const uuid = JSON.parse(detached.stdout).uuid as string;
+    for (const args of [["op", "wait", uuid], ["session", "wait"]]) {
       const waited = await runCli(["-f", "json", ...args], { env });
-      assertEquals(waited.stderr, "", "stderr");
-      assertEquals(waited.code, QUICK.exit, "exit status");
+      const what = args.slice(0, 2).join(" ");
+      assertEquals(waited.stderr, "", `${what}: stderr`);
+      assertEquals(waited.code, QUICK.exit, `${what}: exit status`);
       const line = JSON.parse(waited.stdout);
       assertEquals(
         [line.uuid, line.status, line.exit_code],
         [uuid, "SUCCESS", QUICK.exit],
-        "row",
+        `${what}: row`,
       );
-    });
-}
-
-export const checkOpWait = checkWait("op");
-export const checkSessionWait = checkWait("session");
+    }
+  });
 
 /**
  * Runs every row's checks (`run` for all, `build`/`op wait`/`session wait` for the starred),
@@ -396,10 +397,9 @@ export async function runMatrix(backend: MatrixBackend, width: number): Promise<
     jobs.push({ label: `run: ${row.name}`, run: () => checkRun(backend, row, index) });
     if (!row.waits) return;
     jobs.push({ label: `build: ${row.name}`, run: () => buildCheck(backend, row, index) });
-    jobs.push({ label: `op wait: ${row.name}`, run: () => checkOpWait(backend, row, index) });
     jobs.push({
-      label: `session wait: ${row.name}`,
-      run: () => checkSessionWait(backend, row, index),
+      label: `op/session wait: ${row.name}`,
+      run: () => checkWaits(backend, row, index),
     });
   });
   const failures: string[] = [];

@@ -52,30 +52,37 @@ const HEAD_END = encoder.encode("\r\n\r\n");
 /** Reads an HTTP/1.1 message from a connection: the head, then the body by its framing. */
 class MessageReader {
   #buffer = new Uint8Array(0);
+  /** Where the unread bytes of #buffer start (no copy per take). */
+  #at = 0;
 
   constructor(private readonly conn: Deno.Conn) {}
+
+  get #available(): number {
+    return this.#buffer.length - this.#at;
+  }
 
   async #fill(): Promise<boolean> {
     const chunk = new Uint8Array(64 * 1024);
     const n = await this.conn.read(chunk).catch(() => null);
     if (n === null) return false;
-    const joined = new Uint8Array(this.#buffer.length + n);
-    joined.set(this.#buffer);
-    joined.set(chunk.subarray(0, n), this.#buffer.length);
+    const joined = new Uint8Array(this.#available + n);
+    joined.set(this.#buffer.subarray(this.#at));
+    joined.set(chunk.subarray(0, n), this.#available);
     this.#buffer = joined;
+    this.#at = 0;
     return true;
   }
 
   #take(n: number): Uint8Array {
-    const taken = this.#buffer.slice(0, n);
-    this.#buffer = this.#buffer.slice(n);
+    const taken = this.#buffer.subarray(this.#at, this.#at + n);
+    this.#at += n;
     return taken;
   }
 
   #indexOf(needle: Uint8Array): number {
-    outer: for (let i = 0; i + needle.length <= this.#buffer.length; i++) {
+    outer: for (let i = this.#at; i + needle.length <= this.#buffer.length; i++) {
       for (let j = 0; j < needle.length; j++) if (this.#buffer[i + j] !== needle[j]) continue outer;
-      return i;
+      return i - this.#at;
     }
     return -1;
   }
@@ -103,7 +110,7 @@ class MessageReader {
   }
 
   async #exact(n: number): Promise<Uint8Array | undefined> {
-    while (this.#buffer.length < n) if (!(await this.#fill())) return undefined;
+    while (this.#available < n) if (!(await this.#fill())) return undefined;
     return this.#take(n);
   }
 
@@ -131,8 +138,8 @@ class MessageReader {
     if (length !== null) {
       let left = Number(length);
       while (left > 0) {
-        if (this.#buffer.length === 0 && !(await this.#fill())) return;
-        const piece = this.#take(Math.min(left, this.#buffer.length));
+        if (this.#available === 0 && !(await this.#fill())) return;
+        const piece = this.#take(Math.min(left, this.#available));
         left -= piece.length;
         yield piece;
       }
@@ -140,8 +147,8 @@ class MessageReader {
     }
     if (kind === "request") return;
     for (;;) {
-      if (this.#buffer.length === 0 && !(await this.#fill())) return;
-      yield this.#take(this.#buffer.length);
+      if (this.#available === 0 && !(await this.#fill())) return;
+      yield this.#take(this.#available);
     }
   }
 }

@@ -20,19 +20,19 @@ import { prng } from "./prng.ts";
 
 const encoder = new TextEncoder();
 
-/** ~450 KB over both streams: long lines, multi-byte characters, bytes that force base64. */
+/** ~230 KB over both streams: long lines, multi-byte characters, bytes that force base64. */
 export const LONG_RUN: Program = (() => {
   const random = prng(200);
   const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
   const pad = Array.from({ length: 1200 }, () => alphabet[Math.floor(random() * 36)]).join("");
   const chunks: Chunk[] = [];
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < 150; i++) {
     chunks.push({ stream: "stdout", bytes: encoder.encode(`out ${i} ${pad}\n`) });
     chunks.push({ stream: "stderr", bytes: encoder.encode(`err ${i} €uro ünïcödé\n`) });
   }
   chunks.push({ stream: "stdout", bytes: new Uint8Array([0xff, 0xfe, 0x00, 0x0a]) });
   return {
-    script: `i=0; while [ $i -lt 300 ]; do echo "out $i ${pad}"; echo "err $i €uro ünïcödé" >&2; ` +
+    script: `i=0; while [ $i -lt 150 ]; do echo "out $i ${pad}"; echo "err $i €uro ünïcödé" >&2; ` +
       "i=$((i+1)); done; printf '\\377\\376\\000\\n'; exit 5",
     chunks,
     exit: 5,

@@ -10,16 +10,16 @@
 import { RESTARTED_ERROR } from "../../src/server/operations.ts";
 import { Store } from "../../src/server/store.ts";
 import { assertEquals } from "../support/assert.ts";
-import { spawnCli, tempHome, watchCli } from "../support/cli.ts";
+import { tempHome, watchCli } from "../support/cli.ts";
 import { FaultProxy } from "../support/fault_proxy.ts";
 import { podmanEnv, podmanTest } from "../support/podman.ts";
 import {
-  busyboxRootfsFile,
+  importBusybox,
   removePodmanObjects,
   startTestServer,
   testClient,
-  waitOperation,
 } from "../support/server.ts";
+import { startServerProcess } from "../support/server_process.ts";
 
 const SCRIPT = "echo before; echo before-err >&2; sleep 60; echo after";
 
@@ -28,24 +28,6 @@ function freePort(): number {
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
   return port;
-}
-
-/** `contree server start` in the foreground on `port`; resolves once it listens. */
-async function startServerProcess(env: Record<string, string>, port: number) {
-  const child = spawnCli(["server", "start", "--port", String(port)], { env });
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let stderr = "";
-  while (!stderr.includes("listening on")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`the server did not start:\n${stderr}`);
-    stderr += value;
-  }
-  void (async () => {
-    while (!(await reader.read()).done) {
-      // drain the log
-    }
-  })();
-  return child;
 }
 
 /** stderr without a lost-contact warning and its "back" line (a slow restart may print them). */
@@ -61,21 +43,14 @@ async function killedAndRestarted(): Promise<void> {
   const clientHome = await tempHome();
   const env = { CONTREE_HOME: serverHome.home, ...podmanEnv() };
   const port = freePort();
-  let server = await startServerProcess(env, port);
+  let server = (await startServerProcess(env, port)).child;
   try {
     const url = `http://127.0.0.1:${port}`;
     const token = (await Deno.readTextFile(`${serverHome.home}/server/token`)).trim();
     const client = testClient(url, token);
-    const imported = await waitOperation(
-      client,
-      (await client.importImage({
-        registry: { url: `file://${await busyboxRootfsFile()}` },
-        tag: "busybox:loss",
-      })).uuid,
-    );
-    assertEquals(imported.status, "SUCCESS", imported.error ?? "");
+    const image = await importBusybox(client, "busybox:loss");
     const cli = watchCli(
-      ["run", "-D", "--use", imported.result_image_uuid as string, "--", "sh", "-c", SCRIPT],
+      ["run", "-D", "--use", image, "--", "sh", "-c", SCRIPT],
       {
         env: {
           CONTREE_HOME: clientHome.home,
@@ -89,7 +64,7 @@ async function killedAndRestarted(): Promise<void> {
     await cli.shows("stderr", "before-err\n");
     server.kill("SIGKILL");
     await server.status;
-    server = await startServerProcess(env, port);
+    server = (await startServerProcess(env, port)).child;
     const result = await cli.finished;
     const [op] = await client.listOperations({ kind: "instance" });
     assertEquals(result.stdout, "before\n");

@@ -3,7 +3,7 @@ import { ApiError, DeadlineError } from "../../src/api/errors.ts";
 import type { OperationEvent } from "../../src/api/models.ts";
 import { decodeStreamRepr } from "../../src/api/stream_repr.ts";
 import { type Clock, systemClock } from "../../src/context.ts";
-import { MemorySink } from "../../src/io.ts";
+import { MemorySink, type Sink } from "../../src/io.ts";
 import { Logger } from "../../src/log.ts";
 import { LostContact } from "../../src/sse/contact.ts";
 import { followOperation, pollOperation } from "../../src/sse/follow.ts";
@@ -16,11 +16,15 @@ import { installEventLog, type Interruption, runEvents } from "../support/fake_e
 
 const OP = "87654321-9abc-baba-deda-0123456789ab";
 
-function clientFor(fake: FakeApi, clock: Clock = new FakeClock()): ContreeClient {
-  return new ContreeClient({ url: fake.url, token: fake.token, type: "jwt" }, {
+function clientFor(
+  server: { url: string; token?: string },
+  clock: Clock = new FakeClock(),
+  log: Sink = new MemorySink(),
+): ContreeClient {
+  return new ContreeClient({ url: server.url, token: server.token ?? "t", type: "jwt" }, {
     fetch,
     clock,
-    log: new Logger(new MemorySink(), "info"),
+    log: new Logger(log, "info"),
     userAgent: "test",
   });
 }
@@ -329,12 +333,7 @@ Deno.test("follow: the server gone → a warning at 10 s, again each minute, Los
     await fake.close();
     const clock = new FakeClock();
     const sink = new MemorySink();
-    const client = new ContreeClient({ url, token: "t", type: "jwt" }, {
-      fetch,
-      clock,
-      log: new Logger(sink, "info"),
-      userAgent: "test",
-    });
+    const client = clientFor({ url }, clock, sink);
     const error = await assertRejects(
       () =>
         followOperation(client, OP, {
@@ -361,21 +360,16 @@ Deno.test("follow: contact back after the warning is one [INFO] line; the follow
     proxy.down();
     const clock = new FakeClock();
     const lines: string[] = [];
-    const sink = {
-      ...new MemorySink(),
-      write(data: Uint8Array | string) {
+    // The server comes back as soon as the warning is out.
+    const sink = new class extends MemorySink {
+      override write(data: Uint8Array | string) {
         const text = typeof data === "string" ? data : new TextDecoder().decode(data);
         lines.push(text);
         if (text.startsWith("[WARNING]")) void proxy.up();
         return Promise.resolve();
-      },
-    };
-    const client = new ContreeClient({ url: proxy.url, token: fake.token, type: "jwt" }, {
-      fetch,
-      clock,
-      log: new Logger(sink as MemorySink, "info"),
-      userAgent: "test",
-    });
+      }
+    }();
+    const client = clientFor({ url: proxy.url, token: fake.token }, clock, sink);
     try {
       const result = await followOperation(client, OP);
       assertEquals(result.exit?.data.code, 2);
@@ -396,12 +390,7 @@ Deno.test("follow: a server that takes requests and never answers → warning, t
       () => ({ hang: true }),
     );
     const sink = new MemorySink();
-    const client = new ContreeClient({ url: proxy.url, token: fake.token, type: "jwt" }, {
-      fetch,
-      clock: systemClock,
-      log: new Logger(sink, "info"),
-      userAgent: "test",
-    });
+    const client = clientFor({ url: proxy.url, token: fake.token }, systemClock, sink);
     try {
       await assertRejects(() => followOperation(client, OP, { contact: SHORT }), LostContact);
       assertStringIncludes(sink.text(), "[WARNING] Lost contact with");
@@ -427,12 +416,7 @@ Deno.test("follow: a quiet live stream gets heartbeats; a terminal one ends it a
       json: { uuid: OP, status: probes++ < 2 ? "EXECUTING" : "SUCCESS" },
     }));
     const sink = new MemorySink();
-    const client = new ContreeClient({ url: fake.url, token: fake.token, type: "jwt" }, {
-      fetch,
-      clock: systemClock,
-      log: new Logger(sink, "info"),
-      userAgent: "test",
-    });
+    const client = clientFor(fake, systemClock, sink);
     const stdout: number[] = [];
     const result = await followOperation(client, OP, {
       contact: { ...SHORT, giveUpAfterMs: 0 },

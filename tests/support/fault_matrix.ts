@@ -17,7 +17,7 @@ import {
   PASS,
   type ProxiedRequest,
 } from "./fault_proxy.ts";
-import { prng } from "./prng.ts";
+import { prng, randomText } from "./prng.ts";
 
 const encoder = new TextEncoder();
 
@@ -42,9 +42,7 @@ export const LINES: Program = (() => {
 
 /** About 2 MB, interleaved on stdout and stderr (1000 lines of ~1 KB on each). */
 export const BIG: Program = (() => {
-  const random = prng(14);
-  const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  const pad = Array.from({ length: 1000 }, () => alphabet[Math.floor(random() * 62)]).join("");
+  const pad = randomText(14, 1000);
   const chunks: Chunk[] = [];
   for (let i = 0; i < 1000; i++) {
     chunks.push({ stream: "stdout", bytes: encoder.encode(`out ${i} ${pad}\n`) });

@@ -16,15 +16,13 @@ import { testContext } from "./context.ts";
 import type { Chunk, Program } from "./fake_sandbox.ts";
 import { isEvents, isRecord, status } from "./fault_matrix.ts";
 import { type Fault, type FaultPlan, FaultProxy, frameType, PASS } from "./fault_proxy.ts";
-import { prng } from "./prng.ts";
+import { prng, randomText } from "./prng.ts";
 
 const encoder = new TextEncoder();
 
 /** ~230 KB over both streams: long lines, multi-byte characters, bytes that force base64. */
 export const LONG_RUN: Program = (() => {
-  const random = prng(200);
-  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
-  const pad = Array.from({ length: 1200 }, () => alphabet[Math.floor(random() * 36)]).join("");
+  const pad = randomText(200, 1200, "abcdefghijklmnopqrstuvwxyz0123456789");
   const chunks: Chunk[] = [];
   for (let i = 0; i < 150; i++) {
     chunks.push({ stream: "stdout", bytes: encoder.encode(`out ${i} ${pad}\n`) });

@@ -72,7 +72,12 @@ export type EventStreamOpener = (
 export function httpEventStream(client: ContreeClient): EventStreamOpener {
   return async (uuid, request) => {
     const response = await client.openEvents(uuid, request);
-    return response.body ? readSseItems(response.body) : readSseItems(new Blob([]).stream());
+    return (async function* () {
+      yield* readSseItems(response.body ?? new Blob([]).stream());
+      // The Response stays reachable while its body is read: Deno's fetch holds it weakly, and
+      // once it is collected an abort (Ctrl-C) no longer errors a pending read of the body.
+      void response.status;
+    })();
   };
 }
 

@@ -435,3 +435,19 @@ Deno.test("poll: an operation the server does not know fails at once (no endless
     fake.on("GET", `/v1/operations/${OP}`, () => ({ status: 404, json: { error: "not found" } }));
     await assertRejects(() => pollOperation(clientFor(fake), OP), ApiError, "API 404");
   }));
+
+Deno.test("poll (session wait): the server gone → the warning, then LostContact at the limit", () =>
+  withFake(async (fake) => {
+    const url = fake.url;
+    await fake.close();
+    const sink = new MemorySink();
+    await assertRejects(
+      () =>
+        pollOperation(clientFor({ url }, new FakeClock(), sink), OP, {
+          contact: { lostAfterMs: 10_000, warnEveryMs: 60_000, giveUpAfterMs: 30_000 },
+        }),
+      LostContact,
+      `No contact with ${url} for 30s`,
+    );
+    assertStringIncludes(sink.text(), `[WARNING] Lost contact with ${url}`);
+  }));

@@ -303,6 +303,27 @@ export const checkRun: Check = (backend, row, index) =>
     row.verify?.(proxy);
   });
 
+/**
+ * Output lost beyond recovery: the record keeps only `-T 100` bytes of stdout and the stream
+ * never delivered the `truncated` event (every connection answers 503): the first 100 bytes,
+ * then one warning naming the stream and the byte count.
+ */
+export const checkLostOutput: Check = (backend) =>
+  withProxy(backend, onEvents(() => status(503)), async (proxy) => {
+    const result = await runCli(
+      ["run", "-D", "--use", backend.image, "-T", "100", "--", "sh", "-c", LINES.script],
+      { env: cliEnv(backend, proxy, "lost-output") },
+    );
+    assertEquals(result.stdout, streamText(LINES, "stdout").slice(0, 100), "stdout");
+    assertEquals(
+      result.stderr,
+      "[WARNING] stdout truncated: only the first 100 bytes were kept; the rest is lost " +
+        `(raise -T/--truncate)\n${streamText(LINES, "stderr")}`,
+      "stderr",
+    );
+    assertEquals(result.code, LINES.exit, "exit status");
+  });
+
 /** A build context whose RUN fails with exit 3. */
 export async function failingBuildContext(backend: MatrixBackend, name: string): Promise<string> {
   const dir = `${backend.scratch}/${name}`;
@@ -390,7 +411,9 @@ export const checkWaits: Check = (backend, row, index) =>
 export async function runMatrix(backend: MatrixBackend, width: number): Promise<void> {
   const reference = await cleanBuild(backend, await failingBuildContext(backend, "clean"));
   const buildCheck = checkBuild(reference);
-  const jobs: { label: string; run: () => Promise<void> }[] = [];
+  const jobs: { label: string; run: () => Promise<void> }[] = [
+    { label: "run: output lost beyond recovery", run: () => checkLostOutput(backend, ROWS[0], 0) },
+  ];
   ROWS.forEach((row, index) => {
     jobs.push({ label: `run: ${row.name}`, run: () => checkRun(backend, row, index) });
     if (!row.waits) return;

@@ -103,7 +103,8 @@ export interface FollowResult {
   exit?: ExitEvent;
   /**
    * The terminal operation record, when fetched: always when the completion came from it, and
-   * when the log may not have carried everything (see `logMayBeIncomplete`).
+   * when the log may not have carried everything (no spid-1 exit event, no output event, an id
+   * skipped or announced by an id-only frame).
    */
   operation?: Operation;
   /** False when the events route was unusable (the polling fallback): no event flowed. */

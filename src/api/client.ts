@@ -9,7 +9,14 @@
 import type { Clock } from "../context.ts";
 import { ContreeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { ApiError, DeadlineError, errorDetail, NetworkError, reasonPhrase } from "./errors.ts";
+import {
+  ApiError,
+  DeadlineError,
+  errorDetail,
+  NetworkError,
+  reasonPhrase,
+  ResponseShapeError,
+} from "./errors.ts";
 import type {
   DirectoryList,
   FileRecord,
@@ -122,6 +129,39 @@ function describeNetworkError(error: unknown): string {
     return cause && !text.includes(cause) ? `${text} (${cause})` : text;
   }
   return String(error);
+}
+
+/** The list of a listing answer: a bare array, or `{<field>: [...]}`; anything else is an error. */
+function listOf<T>(answer: unknown, field: string, endpoint: string): T[] {
+  if (Array.isArray(answer)) return answer as T[];
+  const value = answer && typeof answer === "object" && !Array.isArray(answer)
+    ? (answer as Record<string, unknown>)[field]
+    : undefined;
+  if (Array.isArray(value)) return value as T[];
+  throw new ResponseShapeError(
+    endpoint,
+    value === undefined
+      ? `expected a list or {"${field}": [...]}, got ${describeJson(answer)}`
+      : `"${field}" is ${describeJson(value)}, not a list`,
+  );
+}
+
+/** An object answer (a record); anything else is an error. */
+function objectOf<T>(answer: unknown, endpoint: string, required?: string): T {
+  if (!answer || typeof answer !== "object" || Array.isArray(answer)) {
+    throw new ResponseShapeError(endpoint, `expected an object, got ${describeJson(answer)}`);
+  }
+  if (required && typeof (answer as Record<string, unknown>)[required] !== "string") {
+    throw new ResponseShapeError(endpoint, `no "${required}" in the answer`);
+  }
+  return answer as T;
+}
+
+function describeJson(value: unknown): string {
+  if (value === undefined) return "an empty body";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 
 interface Attempt {
@@ -378,12 +418,12 @@ export class ContreeClient {
   }
 
   async listImages(query: Query): Promise<Image[]> {
-    const answer = await this.json<{ images?: Image[] } | Image[]>("GET", "/images", { query });
-    return Array.isArray(answer) ? answer : answer?.images ?? [];
+    return listOf(await this.json("GET", "/images", { query }), "images", "GET /images");
   }
 
-  importImage(request: ImageImportRequest): Promise<{ uuid: string }> {
-    return this.json("POST", "/images/import", { json: request });
+  async importImage(request: ImageImportRequest): Promise<{ uuid: string }> {
+    const answer = await this.json("POST", "/images/import", { json: request });
+    return objectOf(answer, "POST /images/import", "uuid");
   }
 
   tagImage(imageUuid: string, tag: string): Promise<Image> {
@@ -416,25 +456,22 @@ export class ContreeClient {
   }
 
   async listFiles(query: Query): Promise<FileRecord[]> {
-    const answer = await this.json<{ files?: FileRecord[] }>("GET", "/files", { query });
-    return answer?.files ?? [];
+    return listOf(await this.json("GET", "/files", { query }), "files", "GET /files");
   }
 
-  spawn(request: InstanceSpawnRequest): Promise<Operation> {
-    return this.json("POST", "/instances", { json: request });
+  async spawn(request: InstanceSpawnRequest): Promise<Operation> {
+    const answer = await this.json("POST", "/instances", { json: request });
+    return objectOf(answer, "POST /instances", "uuid");
   }
 
   async listOperations(query: Query): Promise<Operation[]> {
-    const answer = await this.json<Operation[] | { operations?: Operation[] }>(
-      "GET",
-      "/operations",
-      { query },
-    );
-    return Array.isArray(answer) ? answer : answer?.operations ?? [];
+    const answer = await this.json("GET", "/operations", { query });
+    return listOf(answer, "operations", "GET /operations");
   }
 
-  getOperation(uuid: string, options: RequestOptions = {}): Promise<Operation> {
-    return this.json("GET", `/operations/${pathSegment(uuid)}`, options);
+  async getOperation(uuid: string, options: RequestOptions = {}): Promise<Operation> {
+    const answer = await this.json("GET", `/operations/${pathSegment(uuid)}`, options);
+    return objectOf(answer, "GET /operations/{uuid}");
   }
 
   async cancelOperation(uuid: string, options: RequestOptions = {}): Promise<void> {

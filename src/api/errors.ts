@@ -53,6 +53,13 @@ export class NetworkError extends ContreeError {
   }
 }
 
+/** A 2xx answer whose body is not what the endpoint returns (a list that is not a list, …). */
+export class ResponseShapeError extends ContreeError {
+  constructor(endpoint: string, problem: string) {
+    super(`Unexpected response from ${endpoint}: ${problem}`, ExitCode.ERROR);
+  }
+}
+
 /** A caller-chosen deadline passed. */
 export class DeadlineError extends ContreeError {
   constructor(message: string) {

@@ -35,6 +35,10 @@ Rules:
 - Exit codes: run and op wait exit with the sandbox command's own code; 1 = contree error (API,
   network, bad reference, failed operation); 2 = usage error; 4 = not authenticated; 130/143 =
   interrupted (the running operation is cancelled); 141 = broken pipe.
+- A run survives network faults on its own: output is never lost or doubled. "[WARNING] Lost
+  contact" means the server has not answered for 10 s; after CONTREE_FOLLOW_TIMEOUT seconds
+  (default 900) contree exits 1 and the operation keeps running: pick it up with
+  contree op wait UUID (then contree show UUID for its output).
 - Parse -f json output, never tables.`,
   },
   {

@@ -13,8 +13,9 @@ export type Runner = (handler: Handler) => Promise<void>;
 export const EXIT_CODES_HELP = `
 Exit codes:
   0    success
-  1    error (API error, network error, invalid reference, failed operation)
-  2    usage error (unknown command, bad option)
+  1    error (API error, network error, invalid reference, failed operation, no contact with
+       the server for $CONTREE_FOLLOW_TIMEOUT seconds, default 900: the operation keeps running)
+  2    usage error (unknown command, bad option, empty reference)
   4    not authenticated (no profile, no token, or the server answered 401)
   130  interrupted (SIGINT); 143 terminated (SIGTERM)
   141  broken pipe while streaming output (e.g. \`contree run … | head\`)

@@ -16,12 +16,8 @@ import { absoluteHostPath } from "../api/upload.ts";
 import type { Context } from "../context.ts";
 import { ContreeError } from "../errors.ts";
 import { awaitImport, deriveTag, importSpecs } from "../images/registry.ts";
-import {
-  followRun,
-  OutputSink,
-  type OutputTargets,
-  showCaptured,
-} from "../operations/live_output.ts";
+import { followRun, OutputSink, type OutputTargets } from "../operations/live_output.ts";
+import { type ContactPolicy, contactPolicyFromEnv } from "../sse/contact.ts";
 import { advancedImage, runExitCode } from "../operations/outcome.ts";
 import { shellQuote } from "../shell_words.ts";
 import type { FormatName, Formatter } from "../output/formatter.ts";
@@ -221,6 +217,8 @@ class Builder {
   readonly #layers: LayerCache;
   readonly #targets: OutputTargets;
   readonly #copies: CopySources;
+  /** Lost-contact rules of every RUN's follower (CONTREE_FOLLOW_TIMEOUT, read up front). */
+  readonly #contact: ContactPolicy;
   #step = 0;
   #steps = 0;
 
@@ -234,6 +232,7 @@ class Builder {
     scratch: Scratch,
   ) {
     this.#layers = new LayerCache(deps.layers, sessionKey);
+    this.#contact = contactPolicyFromEnv(deps.ctx.env);
     this.#copies = new CopySources(
       { ...deps, log: deps.ctx.log },
       scratch,
@@ -586,8 +585,9 @@ class Builder {
     const spawned = await this.at(line, () => client.spawn(request));
     this.log.debug(`Spawned operation ${spawned.uuid}`);
     const output = new OutputSink(ctx, this.#targets);
-    const followed = await followRun(ctx, client, spawned.uuid, output);
-    await showCaptured(followed, this.#targets);
+    const followed = await followRun(ctx, client, spawned.uuid, output, {
+      contact: this.#contact,
+    });
     const operation = followed.operation;
     const code = runExitCode(operation);
     if (operation.metadata?.result?.state?.timed_out) {

@@ -230,15 +230,13 @@ export async function runTool(state: McpState, args: RunArgs, call: ToolCall): P
 
   const result = operationOutput(followed.operation);
   const record = followed.operation.metadata?.result;
-  if (followed.streamed) {
-    result.stdout = stdout.text();
-    result.stderr = stderr.text();
-  }
+  // The follower wrote everything through the sink: the log's output, then what only the
+  // record held.
+  result.stdout = stdout.text();
+  result.stderr = stderr.text();
   const truncated = [...output.truncated];
-  if (!followed.streamed) {
-    if (record?.stdout?.truncated) truncated.push("stdout");
-    if (record?.stderr?.truncated) truncated.push("stderr");
-  }
+  if (record?.stdout?.truncated && !truncated.includes("stdout")) truncated.push("stdout");
+  if (record?.stderr?.truncated && !truncated.includes("stderr")) truncated.push("stderr");
   if (stdout.clipped && !truncated.includes("stdout")) truncated.push("stdout");
   if (stderr.clipped && !truncated.includes("stderr")) truncated.push("stderr");
   result.truncated = truncated;

@@ -1,7 +1,9 @@
 // Following a spawned instance with its output shown live — shared by `run` and `build`'s RUN
-// steps: stdout/stderr events are written as they arrive (or collected for a result row), the
-// operation record is taken from the completion (no GET needed) or from the follower's probe,
-// and an interrupt or a closed stdout cancels the operation before the error goes on.
+// steps: stdout/stderr events are written as they arrive (or collected for a result row); what
+// the log did not carry is completed from the operation record, by byte count per stream, so
+// every byte the sandbox printed is written once whatever path the follower took; the final
+// state comes from the completion (no GET needed) or the record; an interrupt or a closed
+// stdout cancels the operation before the error goes on.
 
 import type { ContreeClient } from "../api/client.ts";
 import type { Operation, OperationEvent } from "../api/models.ts";
@@ -10,8 +12,8 @@ import type { Context } from "../context.ts";
 import { BrokenPipe, Interrupted, isBrokenPipe } from "../errors.ts";
 import { concatBytes } from "../bytes.ts";
 import type { Sink } from "../io.ts";
+import type { ContactPolicy } from "../sse/contact.ts";
 import { followOperation, type FollowResult } from "../sse/follow.ts";
-import { sanitiseTerminalText } from "./sanitize.ts";
 
 /** How long cancelling may take after an interrupt or a broken pipe. */
 const CANCEL_TIMEOUT_MS = 10_000;
@@ -75,12 +77,23 @@ export interface OutputTargets {
   stderr: Sink;
 }
 
-/** Writes live output as it arrives (to `targets`), or collects it for a result row. */
+type StreamName = "stdout" | "stderr";
+const STREAMS: readonly StreamName[] = ["stdout", "stderr"];
+
+/**
+ * Writes live output as it arrives (to `targets`), or collects it for a result row, and counts
+ * the main process's bytes per stream so that output the log did not carry can be completed
+ * from the operation record, never twice (`recover`).
+ */
 export class OutputSink {
   readonly stdout: Uint8Array[] = [];
   readonly stderr: Uint8Array[] = [];
   readonly #live?: { stdout: CoalescingWriter; stderr: CoalescingWriter };
-  #lastStream?: "stdout" | "stderr";
+  #lastStream?: StreamName;
+  /** Bytes of the main process (spid 1) delivered per stream: what the record is compared with. */
+  readonly #delivered = { stdout: 0, stderr: 0 };
+  /** Streams whose truncation was already reported. */
+  readonly #truncationReported = new Set<string>();
 
   /**
    * @param targets where live output goes; undefined collects it instead
@@ -107,25 +120,59 @@ export class OutputSink {
     if (event.type === "stdout" || event.type === "stderr") {
       const bytes = decodeStreamRepr(event.data);
       if (bytes.length === 0) return;
-      if (!this.#live) {
-        this[event.type].push(bytes);
-        return;
-      }
-      // Output keeps its order across the two streams (they often share a terminal).
-      if (this.#lastStream && this.#lastStream !== event.type) {
-        await this.#live[this.#lastStream].drain();
-      }
-      this.#lastStream = event.type;
-      await this.#live[event.type].write(bytes);
+      if ((event.spid ?? 1) === 1) this.#delivered[event.type] += bytes.length;
+      await this.#deliver(event.type, bytes);
     } else if (event.type === "truncated") {
       await this.drain();
       const data = event.data as { stream?: string; bytes_dropped?: number };
+      this.#truncationReported.add(data.stream ?? "output");
       this.ctx.log.warning(
         `${data.stream ?? "output"} truncated: ${data.bytes_dropped ?? "some"} bytes dropped${
           this.truncateHint ? ` ${this.truncateHint}` : ""
         }`,
       );
     }
+  }
+
+  async #deliver(stream: StreamName, bytes: Uint8Array): Promise<void> {
+    if (!this.#live) {
+      this[stream].push(bytes);
+      return;
+    }
+    // Output keeps its order across the two streams (they often share a terminal).
+    if (this.#lastStream && this.#lastStream !== stream) {
+      await this.#live[this.#lastStream].drain();
+    }
+    this.#lastStream = stream;
+    await this.#live[stream].write(bytes);
+  }
+
+  /**
+   * Completes the output from the operation's record: what the record captured beyond the
+   * bytes delivered (per stream) is written, raw, exactly as a live event would have been. When
+   * the record is truncated and the log did not report it (the stream was cut), one warning
+   * says how much is shown; the rest is lost beyond recovery.
+   */
+  async recover(record: Operation | undefined, logComplete: boolean): Promise<void> {
+    const result = record?.metadata?.result;
+    for (const stream of STREAMS) {
+      const repr = result?.[stream];
+      const captured = decodeStreamRepr(repr);
+      const delivered = this.#delivered[stream];
+      if (captured.length > delivered) {
+        this.#delivered[stream] = captured.length;
+        await this.#deliver(stream, captured.subarray(delivered));
+      }
+      if (repr?.truncated === true && !logComplete && !this.#truncationReported.has(stream)) {
+        await this.drain();
+        this.#truncationReported.add(stream);
+        this.ctx.log.warning(
+          `${stream} truncated: only the first ${this.#delivered[stream]} bytes were kept; ` +
+            `the rest is lost${this.truncateHint ? ` ${this.truncateHint}` : ""}`,
+        );
+      }
+    }
+    await this.drain();
   }
 
   /** Waits until the live output is written; throws a failed write (a broken pipe). */
@@ -140,31 +187,43 @@ export class OutputSink {
   }
 }
 
-/** The operation record a completion stands for (no GET needed). */
-export function operationFromFollow(
-  uuid: string,
-  result: FollowResult,
-  output: OutputSink,
-): Operation {
+/**
+ * The finished operation: the terminal record when the follower has one (the completion from
+ * the log wins for status, error and result image), else synthesised from the completion; the
+ * process state from the spid-1 exit event, else the record's.
+ */
+export function finalOperation(uuid: string, result: FollowResult, output: OutputSink): Operation {
   const data = result.completion.data;
   const exit = result.exit?.data;
+  const record = result.operation;
+  const recorded = record?.metadata?.result;
+  const state = exit
+    ? { ...recorded?.state, exit_code: exit.code, timed_out: exit.timed_out }
+    : recorded?.state ?? null;
+  const text = (stream: StreamName) => ({
+    value: OutputSink.text(output[stream]),
+    encoding: "ascii",
+    truncated: recorded?.[stream]?.truncated ?? false,
+  });
+  const fromLog = result.completionFrom === "log";
+  const image = fromLog
+    ? data.result_image_uuid ?? record?.result?.image ?? record?.result_image_uuid ?? null
+    : record?.result?.image ?? record?.result_image_uuid ?? data.result_image_uuid ?? null;
   return {
+    ...(record ?? {}),
     uuid,
-    kind: "instance",
-    status: data.status,
-    error: data.error ?? null,
-    duration: (data.duration_ms ?? 0) / 1000,
-    image_size: data.image_size_bytes,
-    result_image_uuid: data.result_image_uuid ?? null,
+    kind: record?.kind ?? "instance",
+    status: fromLog || !record ? data.status : record.status,
+    error: fromLog || !record ? data.error ?? record?.error ?? null : record.error ?? null,
+    duration: record?.duration ?? (data.duration_ms ?? 0) / 1000,
+    image_size: record?.image_size ?? data.image_size_bytes,
+    result_image_uuid: image,
     metadata: {
-      result: {
-        stdout: { value: OutputSink.text(output.stdout), encoding: "ascii", truncated: false },
-        stderr: { value: OutputSink.text(output.stderr), encoding: "ascii", truncated: false },
-        state: exit ? { exit_code: exit.code, timed_out: exit.timed_out } : null,
-      },
+      ...(record?.metadata ?? {}),
+      result: { ...(recorded ?? {}), stdout: text("stdout"), stderr: text("stderr"), state },
     },
-    result: { image: data.result_image_uuid ?? null, tag: null },
-  };
+    result: { ...(record?.result ?? {}), image, tag: record?.result?.tag ?? null },
+  } as Operation;
 }
 
 /** Cancels an operation after an interrupt or a broken pipe; failures are only logged. */
@@ -188,35 +247,32 @@ export async function cancelQuietly(
 export interface FollowedRun {
   operation: Operation;
   result: FollowResult;
-  /** False when output could not be streamed and must be shown from the record (see showCaptured). */
-  streamed: boolean;
-  /** The whole stdout/stderr: what was collected, or the record's when not streamed. */
+  /** The whole stdout/stderr when collected (empty when written live). */
   stdout: string;
   stderr: string;
 }
 
-function reprText(repr: unknown): string {
-  return new TextDecoder().decode(decodeStreamRepr(repr));
-}
-
 /**
- * Follows operation `uuid` to its end, writing output through `output`. SIGINT/SIGTERM and a
- * closed stdout cancel the operation first, then throw (Interrupted / BrokenPipe).
+ * Follows operation `uuid` to its end, writing output through `output`: what the log carried,
+ * then what only the record holds. SIGINT/SIGTERM and a closed stdout cancel the operation
+ * first, then throw (Interrupted / BrokenPipe). Lost contact (LostContact) leaves it running.
  */
 export async function followRun(
   ctx: Context,
   client: ContreeClient,
   uuid: string,
   output: OutputSink,
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; contact?: ContactPolicy } = {},
 ): Promise<FollowedRun> {
   let result: FollowResult;
   try {
     result = await followOperation(client, uuid, {
       onEvent: (event) => output.onEvent(event),
       timeoutMs: options.timeoutMs,
+      contact: options.contact,
     });
     await output.drain();
+    await output.recover(result.operation, result.completionFrom === "log");
   } catch (error) {
     if (isBrokenPipe(error)) {
       await cancelQuietly(ctx, client, uuid);
@@ -225,25 +281,10 @@ export async function followRun(
     if (error instanceof Interrupted) await cancelQuietly(ctx, client, uuid);
     throw error;
   }
-  const operation = result.streamed || !result.operation
-    ? operationFromFollow(uuid, result, output)
-    : result.operation;
   return {
-    operation,
+    operation: finalOperation(uuid, result, output),
     result,
-    streamed: result.streamed,
-    stdout: result.streamed
-      ? OutputSink.text(output.stdout)
-      : reprText(operation.metadata?.result?.stdout),
-    stderr: result.streamed
-      ? OutputSink.text(output.stderr)
-      : reprText(operation.metadata?.result?.stderr),
+    stdout: OutputSink.text(output.stdout),
+    stderr: OutputSink.text(output.stderr),
   };
-}
-
-/** Shows output that could not be streamed live, once, sanitised (never output already shown). */
-export async function showCaptured(followed: FollowedRun, targets: OutputTargets): Promise<void> {
-  if (followed.streamed) return;
-  if (followed.stdout) await targets.stdout.write(sanitiseTerminalText(followed.stdout));
-  if (followed.stderr) await targets.stderr.write(sanitiseTerminalText(followed.stderr));
 }

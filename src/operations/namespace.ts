@@ -1,7 +1,7 @@
 // The operation namespace (seed 000, CLI spec §8.2): `op list|show|wait|cancel` and the
 // top-level `ps`, `show`, `kill`.
 
-import type { ContreeClient } from "../api/client.ts";
+import type { ContreeClient, RequestOptions } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";
 import { ACTIVE_STATUSES, isTerminalStatus, type Operation } from "../api/models.ts";
 import { paginate } from "../api/paginate.ts";
@@ -107,11 +107,12 @@ export async function listOperations(deps: NamespaceDeps, options: ListOptions):
 export async function fetchOperation(
   deps: Pick<NamespaceDeps, "cache" | "client">,
   uuid: string,
+  options: RequestOptions = {},
 ): Promise<Operation> {
   const cache = await deps.cache();
   const cached = cache.get(uuid);
   if (cached && isTerminalStatus(cached.status)) return cached;
-  const operation = await deps.client.getOperation(uuid);
+  const operation = await deps.client.getOperation(uuid, options);
   if (isTerminalStatus(operation.status)) cache.set(operation);
   return operation;
 }
@@ -288,7 +289,8 @@ export async function waitOperations(
   const check = async (uuid: string) => {
     let operation: Operation;
     try {
-      operation = await fetchOperation(deps, uuid);
+      // One attempt per round: the loop is the retry (a 5xx is polled again, silently).
+      operation = await fetchOperation(deps, uuid, { maxRetries: 0 });
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) {
         pending.delete(uuid);

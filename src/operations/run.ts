@@ -2,8 +2,10 @@
 // live over the event log, and advance the session on success.
 //
 // Deviations from the reference (docs/DEVIATIONS.md): output is never printed twice when the
-// follower ends through a status probe; `-f table|csv|tsv` print the result row; Ctrl-C exits
-// 130 (SIGTERM 143) after cancelling the operation; a synthesised operation is not cached.
+// follower ends through a status probe, and what the log lost is completed from the record;
+// lost contact is a warning, then an error after CONTREE_FOLLOW_TIMEOUT; `-f table|csv|tsv`
+// print the result row; Ctrl-C exits 130 (SIGTERM 143) after cancelling the operation; a
+// synthesised operation is not cached.
 
 import type { ContreeClient } from "../api/client.ts";
 import type { FileSpec, InstanceSpawnRequest, Operation } from "../api/models.ts";
@@ -11,7 +13,8 @@ import type { Context } from "../context.ts";
 import { ContreeError, Exit, ExitCode } from "../errors.ts";
 import type { FormatName, Formatter, Row } from "../output/formatter.ts";
 import { expandFileSpecs, type MappedFile } from "./file_spec.ts";
-import { followRun, OutputSink, showCaptured } from "./live_output.ts";
+import { contactPolicyFromEnv } from "../sse/contact.ts";
+import { followRun, OutputSink } from "./live_output.ts";
 import { advancedImage, runExitCode } from "./outcome.ts";
 import { buildSpawnRequest, octalMode, parseEnvPairs } from "./payload.ts";
 import { readAvailableStdin } from "./stdin.ts";
@@ -150,6 +153,8 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
     interpreter,
   });
   const title = options.command.join(" ");
+  // Read before spawning: a bad value must not leave an operation behind.
+  const contact = options.detach ? undefined : contactPolicyFromEnv(ctx.env);
   const spawned = await client.spawn(request);
   const uuid = spawned.uuid;
   ctx.log.debug(`Spawned operation ${uuid}`);
@@ -174,7 +179,7 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
     live ? { stdout: ctx.stdout, stderr: ctx.stderr } : undefined,
     "(raise -T/--truncate)",
   );
-  const followed = await followRun(ctx, client, uuid, output);
+  const followed = await followRun(ctx, client, uuid, output, { contact });
   const operation = followed.operation;
   const state = operation.metadata?.result?.state;
   if (state?.timed_out) ctx.log.warning(`Operation ${uuid} timed out after ${options.timeout}s`);
@@ -186,10 +191,7 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
     );
   }
 
-  if (live) {
-    // Only output that was not streamed live is printed here (never twice).
-    await showCaptured(followed, ctx);
-  } else {
+  if (!live) {
     const out = deps.output();
     await out.write(runResultRow(operation, followed.stdout, followed.stderr));
     await out.flush();

@@ -3,7 +3,7 @@
 // `@+N`, `:+N`, `HEAD+N` (N times the newest child). Every command that accepts an operation
 // reference resolves it here; anything that is not a history reference must be a UUID.
 
-import { ContreeError } from "../errors.ts";
+import { ContreeError, UsageError } from "../errors.ts";
 import { parseUuid } from "../uuid.ts";
 import { SessionError } from "./errors.ts";
 import type { HistoryEntry, SessionStore } from "./store.ts";
@@ -113,6 +113,12 @@ export function resolveOperationRefs(
   key: string,
   args: readonly string[],
 ): string[] {
+  // An empty argument (`show ''`, an unset "$OP") names nothing: say so, never "nothing to do".
+  if (args.some((arg) => arg.trim() === "")) {
+    throw new UsageError(
+      "Empty operation reference: give a UUID or a history reference (HEAD, @N, @-N, …)",
+    );
+  }
   let opened: SessionStore | undefined;
   const open = () => opened ??= typeof store === "function" ? store() : store;
   const uuids: string[] = [];

@@ -13,6 +13,7 @@ import type { SessionDeps } from "./deps.ts";
 import { SessionError } from "./errors.ts";
 import type { HistoryEntry, PendingOp, SessionStore } from "./store.ts";
 import { type OperationWaiter, pollOperation } from "./wait.ts";
+import { contactPolicyFromEnv } from "../sse/contact.ts";
 import { advancedImage, composeExitStatus, operationExitCode } from "../operations/outcome.ts";
 
 /** `session list`: every session of the profile, most recently updated first. */
@@ -251,6 +252,7 @@ export async function sessionWait(
   refs: readonly string[],
   waiter: OperationWaiter = pollOperation,
 ): Promise<number> {
+  const contact = contactPolicyFromEnv(deps.ctx.env);
   const key = await deps.sessionKey();
   let items: WaitItem[];
   if (refs.length > 0) {
@@ -282,7 +284,7 @@ export async function sessionWait(
   const out = deps.output({ head: ["uuid", "status", "exit_code"], tail: ["error"] });
   const finished: Operation[] = [];
   for (const item of items) {
-    const op = await waiter(client, item.op);
+    const op = await waiter(client, item.op, contact);
     finished.push(op);
     if (item.pending) settlePendingOp(await deps.store(), key, item, op);
     await out.write(waitRow(op, item.title || (typeof op.title === "string" ? op.title : "")));

@@ -1,16 +1,23 @@
 // Follows an operation's event log until its completion (API spec §5.8), resuming with
 // Last-Event-Id across any number of reconnects so that every event is delivered exactly
-// once, in order.
+// once, in order, and always ends with the operation's final state.
 //
-// - `completion` ends the follow at once; no GET is needed.
+// - `completion` from the log ends the follow; the record is fetched too only when the log may
+//   not have carried everything (no spid-1 exit event, no output event at all, an id skipped).
 // - `sse_error`, a clean close without completion, a mid-stream drop, a truncated gzip body or
 //   an invalid frame → probe `GET /operations/{id}`; terminal → drain the retained log from the
 //   cursor until its completion (so output written just before the end is not lost); else
 //   reconnect.
 // - 410/425/429/5xx → probe, then sleep Retry-After or the ladder, reconnect.
-// - 400/404/405/406 → the events route is unusable: poll the operation until terminal and
-//   synthesise the completion. 401/403 → fail at once.
-// - A cycle without progress waits at least 0.5 s. An optional deadline bounds everything.
+// - 400/404/405/406 → the events route is unusable: poll the operation until terminal.
+//   401/403 → fail at once.
+// - A drain that cannot finish (the log is gone, or keeps failing) ends with the terminal record
+//   the probe fetched: the caller takes what the log did not deliver from it.
+// - A cycle without progress waits at least 0.5 s. Every request counts towards contact with
+//   the server (src/sse/contact.ts): lost contact is a warning, then LostContact. A stream that
+//   stays quiet for the contact threshold gets a heartbeat probe. An optional deadline bounds
+//   everything.
+// Recovered faults are logged at debug level only: the output is what the sandbox printed.
 
 import type { ContreeClient } from "../api/client.ts";
 import { ApiError, DeadlineError, NetworkError } from "../api/errors.ts";
@@ -23,36 +30,84 @@ import {
   type OperationEvent,
 } from "../api/models.ts";
 import { ladderDelayMs } from "../api/retry.ts";
-import { readSseItems } from "./frames.ts";
+import { Contact, type ContactPolicy, DEFAULT_CONTACT_POLICY, LostContact } from "./contact.ts";
+import { readSseItems, type SseItem } from "./frames.ts";
 
 /** Minimum wait before reconnecting after a cycle that delivered nothing new. */
 export const TIGHT_LOOP_FLOOR_MS = 500;
-/** Drain passes in a row without a new event before the completion is synthesised. */
+/** Drain passes in a row without a new event before the record stands in for the log. */
 const DRAIN_IDLE_PASSES = 3;
+/** Re-reads of a record that is not terminal yet although the log completed. */
+const RECORD_LAG_RETRIES = 5;
 
 const POLLING_STATUSES = new Set([400, 404, 405, 406]);
 const AUTH_STATUSES = new Set([401, 403]);
+
+/** 410/425/429/5xx on the events route: not now, reconnect (API spec §5.7). */
+function retryableStatus(status: number): boolean {
+  return status === 410 || status === 425 || status === 429 || status >= 500;
+}
+
+/** What one connection to the events route asks for. */
+export interface EventStreamRequest {
+  follow: boolean;
+  lastEventId?: number;
+  signal: AbortSignal;
+  /** Bounds the wait for the answer (not the stream). */
+  timeoutMs: number;
+}
+
+/**
+ * The frame source: resolves once the server answered 2xx, with the stream's items in order;
+ * rejects with ApiError for another status, NetworkError/TypeError when the connection fails.
+ * Iterating throws the same when the stream breaks. This is the one seam between the
+ * follower's control flow and the transport (HTTP body reading and SSE parsing).
+ */
+export type EventStreamOpener = (
+  uuid: string,
+  request: EventStreamRequest,
+) => Promise<AsyncIterable<SseItem>>;
+
+/** The HTTP events route through the client, parsed by src/sse/frames.ts. */
+export function httpEventStream(client: ContreeClient): EventStreamOpener {
+  return async (uuid, request) => {
+    const response = await client.openEvents(uuid, request);
+    return (async function* () {
+      yield* readSseItems(response.body ?? new Blob([]).stream());
+      // The Response stays reachable while its body is read: Deno's fetch holds it weakly, and
+      // once it is collected an abort (Ctrl-C) no longer errors a pending read of the body.
+      void response.status;
+    })();
+  };
+}
 
 export interface FollowOptions {
   /** Resume after this event id (the caller's cursor). */
   lastEventId?: number;
   /** Give up after this many milliseconds. */
   timeoutMs?: number;
-  /** Called for every event, in order, exactly once; awaited before the next is read. */
+  /** Called for every event of the log, in order, exactly once; awaited before the next is read. */
   onEvent?: (event: OperationEvent) => void | Promise<void>;
+  /** Lost-contact thresholds; DEFAULT_CONTACT_POLICY when undefined. */
+  contact?: ContactPolicy;
+  /** The frame source; the HTTP events route when undefined. */
+  openStream?: EventStreamOpener;
 }
 
 export interface FollowResult {
-  /** The completion: received, drained after a terminal probe, or synthesised. */
+  /** The completion: read from the log, or synthesised from the terminal record. */
   completion: CompletionEvent;
+  /** Where the completion came from. "log": every event before it went through `onEvent`. */
+  completionFrom: "log" | "record";
   /** The exit event of the main process (spid 1), when one was seen. */
   exit?: ExitEvent;
-  /** The operation record, when the follower fetched it (terminal probe or polling). */
-  operation?: Operation;
   /**
-   * False when events never flowed (the polling fallback): the output was not delivered through
-   * `onEvent` and must be taken from `operation`.
+   * The terminal operation record, when fetched: always when the completion came from it, and
+   * when the log may not have carried everything (no spid-1 exit event, no output event, an id
+   * skipped or announced by an id-only frame).
    */
+  operation?: Operation;
+  /** False when the events route was unusable (the polling fallback): no event flowed. */
   streamed: boolean;
   /** Id of the last event processed. */
   lastEventId: number;
@@ -72,11 +127,24 @@ export function completionFromOperation(operation: Operation, id: number): Compl
   return { id, ts: new Date().toISOString(), spid: 0, type: "completion", data };
 }
 
+/** Why a heartbeat stopped a stream: the operation is already terminal. */
+const TERMINAL_SEEN = Symbol("terminal seen");
+
 class Follower {
   cursor: number;
   exit?: ExitEvent;
   connections = 0;
+  streamed = true;
+  readonly contact: Contact;
   readonly #deadline?: number;
+  readonly #open: EventStreamOpener;
+  readonly #requestTimeoutMs: number;
+  /** Output events delivered (a log without any may have lost them). */
+  #outputEvents = 0;
+  /** An id was skipped or announced by an id-only frame: events may be missing. */
+  #skipped = false;
+  /** A terminal record a heartbeat found while a stream was open. */
+  #terminalSeen?: Operation;
 
   constructor(
     private readonly client: ContreeClient,
@@ -87,6 +155,11 @@ class Follower {
     if (options.timeoutMs !== undefined) {
       this.#deadline = client.clock.monotonic() + options.timeoutMs;
     }
+    const policy = options.contact ?? DEFAULT_CONTACT_POLICY;
+    this.contact = new Contact(client.clock, client.log, displayUrl(client), uuid, policy);
+    this.#open = options.openStream ?? httpEventStream(client);
+    // Long enough for any answer; short enough that a dead connection is replaced.
+    this.#requestTimeoutMs = 3 * policy.lostAfterMs;
   }
 
   remaining(): number | undefined {
@@ -106,64 +179,112 @@ class Follower {
     }
   }
 
-  /** A signal that aborts at the deadline (reads of keepalive-only streams included). */
-  deadlineSignal(): AbortSignal | undefined {
-    const remaining = this.remaining();
-    return remaining === undefined ? undefined : AbortSignal.timeout(Math.max(1, remaining));
+  /** Contact and deadline, checked between requests. */
+  checkLimits(): void {
+    this.checkDeadline();
+    this.contact.check();
   }
 
+  /** The request timeout, bounded by the deadline. */
+  requestTimeout(): number {
+    const remaining = this.remaining();
+    return remaining === undefined
+      ? this.#requestTimeoutMs
+      : Math.max(1, Math.min(remaining, this.#requestTimeoutMs));
+  }
+
+  /** `signal`, aborted at the deadline too (reads of keepalive-only streams included). */
+  withDeadline(signal: AbortSignal): AbortSignal {
+    const remaining = this.remaining();
+    return remaining === undefined
+      ? signal
+      : AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, remaining))]);
+  }
+
+  /** Sleeps `ms` (capped by the deadline) in slices, so contact warnings come on time. */
   async sleep(ms: number): Promise<void> {
     const remaining = this.remaining();
-    const capped = remaining === undefined ? ms : Math.min(ms, Math.max(0, remaining));
-    await this.client.clock.sleep(capped, this.client.signal);
-    this.checkDeadline();
+    let left = remaining === undefined ? ms : Math.min(ms, Math.max(0, remaining));
+    do {
+      this.contact.check();
+      const slice = Math.min(left, Math.max(1, this.contact.nextDueMs()));
+      await this.client.clock.sleep(slice, this.client.signal);
+      left -= slice;
+      this.checkDeadline();
+    } while (left > 0);
+    this.contact.check();
+  }
+
+  /** The interrupt (or lost contact) wins over whatever error it caused. */
+  rethrowFatal(error: unknown): void {
+    if (this.client.signal?.aborted) throw this.client.signal.reason;
+    if (error instanceof LostContact) throw error;
   }
 
   /**
    * Reads one connection's stream. Returns the completion when it arrived; undefined when the
    * stream ended without one (cleanly, by `sse_error` or an invalid frame).
    */
-  async consume(response: Response): Promise<CompletionEvent | undefined> {
-    if (!response.body) return undefined;
-    for await (const item of readSseItems(response.body)) {
+  async consume(items: AsyncIterable<SseItem>): Promise<CompletionEvent | undefined> {
+    for await (const item of items) {
+      this.contact.reached();
       this.checkDeadline();
-      if (item.kind === "error") {
-        this.client.log.warning(
-          `server-side stream error (last_id=${this.cursor}): ${item.message}`,
-        );
-        return undefined;
-      }
-      if (item.kind === "invalid") {
-        this.client.log.warning(`invalid event stream (last_id=${this.cursor}): ${item.reason}`);
+      if (item.kind === "error" || item.kind === "invalid") {
+        const what = item.kind === "error" ? `stream error: ${item.message}` : item.reason;
+        this.client.log.debug(`events of ${this.uuid} (last_id=${this.cursor}): ${what}`);
         return undefined;
       }
       const id = item.kind === "id" ? item.id : item.event.id;
       // Never deliver an event twice, whatever the server replays.
       if (id <= this.cursor) continue;
+      if (item.kind === "id" || id !== this.cursor + 1) this.#skipped = true;
       this.cursor = id;
       if (item.kind === "id") continue;
       const event = item.event;
       if (event.type === "exit" && event.spid === 1) this.exit = event as ExitEvent;
+      if (event.type === "stdout" || event.type === "stderr") this.#outputEvents++;
       await this.options.onEvent?.(event);
       if (event.type === "completion") return event as CompletionEvent;
     }
     return undefined;
   }
 
-  /** One connection to the events route; network failures end the cycle quietly. */
+  /** While a live stream is quiet: is the server there, and is the operation still running? */
+  async heartbeat(stop: (reason: unknown) => void, signal: AbortSignal): Promise<void> {
+    const operation = await this.fetchRecord({ strict: false, signal, watched: false });
+    if (operation && isTerminalStatus(operation.status)) {
+      this.#terminalSeen = operation;
+      stop(TERMINAL_SEEN);
+    }
+  }
+
+  /** One connection to the events route; a broken connection ends the cycle quietly. */
   async cycle(follow: boolean): Promise<CompletionEvent | undefined> {
-    const signal = this.deadlineSignal();
     this.connections++;
+    this.#terminalSeen = undefined;
     try {
-      const response = await this.client.openEvents(this.uuid, {
-        follow,
-        lastEventId: this.cursor >= 0 ? this.cursor : undefined,
-        signal,
-      });
-      return await this.consume(response);
+      return await this.contact.watch(async (signal) => {
+        const items = await this.#open(this.uuid, {
+          follow,
+          lastEventId: this.cursor >= 0 ? this.cursor : undefined,
+          signal: this.withDeadline(signal),
+          timeoutMs: this.requestTimeout(),
+        });
+        this.contact.reached();
+        return await this.consume(items);
+      }, follow ? (stop, signal) => this.heartbeat(stop, signal) : undefined);
     } catch (error) {
-      if (signal?.aborted) this.checkDeadline();
-      if (error instanceof NetworkError || error instanceof TypeError) {
+      this.rethrowFatal(error);
+      this.checkDeadline();
+      if (this.#terminalSeen) return undefined;
+      if (error instanceof ApiError) {
+        this.contact.failed(error);
+        throw error;
+      }
+      if (
+        error instanceof NetworkError || error instanceof TypeError ||
+        error instanceof DeadlineError || (error instanceof DOMException)
+      ) {
         this.client.log.debug(
           `event stream of ${this.uuid} broke (last_id=${this.cursor}): ${
             (error as Error).message
@@ -175,73 +296,128 @@ class Follower {
     }
   }
 
-  /** GET /operations/{id}, bounded by the deadline; any failure means "not known to be terminal". */
-  async probe(): Promise<Operation | undefined> {
-    try {
-      const remaining = this.remaining();
-      const operation = await this.client.getOperation(this.uuid, {
-        timeoutMs: remaining === undefined ? undefined : Math.max(1, remaining),
+  /**
+   * One GET of the operation record. Undefined when it failed in a way worth retrying; with
+   * `strict`, a status that will not get better (404, 400, …) is thrown, else any API error is
+   * "not known". 401/403 are always thrown in strict mode.
+   */
+  async fetchRecord(
+    options: { strict: boolean; signal?: AbortSignal; watched?: boolean },
+  ): Promise<Operation | undefined> {
+    const get = (signal: AbortSignal) =>
+      this.client.getOperation(this.uuid, {
+        timeoutMs: this.requestTimeout(),
         maxRetries: 0,
+        signal: this.withDeadline(
+          options.signal ? AbortSignal.any([signal, options.signal]) : signal,
+        ),
       });
-      return isTerminalStatus(operation?.status) ? operation : undefined;
+    try {
+      const operation = options.watched === false
+        ? await get(options.signal ?? new AbortController().signal)
+        : await this.contact.watch(get);
+      this.contact.reached();
+      return operation;
     } catch (error) {
-      if (
-        error instanceof ApiError || error instanceof NetworkError || error instanceof DeadlineError
-      ) {
-        this.checkDeadline();
-        return undefined;
-      }
-      throw error;
+      this.rethrowFatal(error);
+      if (error instanceof ApiError) {
+        this.contact.failed(error);
+        if (options.strict && !retryableStatus(error.status)) throw error;
+      } else if (!(error instanceof NetworkError || error instanceof DeadlineError)) throw error;
+      this.checkDeadline();
+      return undefined;
     }
+  }
+
+  /** GET /operations/{id} after a broken cycle: the record when terminal. */
+  async probe(): Promise<Operation | undefined> {
+    const operation = await this.fetchRecord({ strict: false });
+    return isTerminalStatus(operation?.status) ? operation : undefined;
+  }
+
+  /** The log completed; the record is fetched too when the log may not have carried everything. */
+  async complete(completion: CompletionEvent, record?: Operation): Promise<FollowResult> {
+    let operation = record;
+    if (!operation && (!this.exit || this.#skipped || this.#outputEvents === 0)) {
+      operation = await this.finalRecord();
+    }
+    return this.result(completion, "log", operation);
   }
 
   /**
-   * The operation is terminal: drain the retained log without `follow`, reconnecting while
-   * each pass makes progress (the drain can break like any stream). When a pass brings
-   * nothing new a few times in a row, or the log is gone, the completion is synthesised.
+   * The record after the log's completion, retried through faults; a record that lags behind
+   * the log is re-read a few times. Undefined when the server no longer has it.
    */
-  async finish(operation: Operation): Promise<FollowResult> {
-    let completion: CompletionEvent | undefined;
-    for (let idle = 0; !completion && idle < DRAIN_IDLE_PASSES;) {
-      const before = this.cursor;
-      try {
-        completion = await this.cycle(false);
-      } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
-        break; // the log is not (or no longer) retained
-      }
-      if (completion) break;
-      if (this.cursor > before) idle = 0;
-      else await this.sleep(ladderDelayMs(idle++));
-    }
-    if (!completion) {
-      completion = completionFromOperation(operation, this.cursor + 1);
-      this.cursor = completion.id;
-      await this.options.onEvent?.(completion);
-    }
-    return this.result(completion, true, operation);
-  }
-
-  /** The events route is unusable: poll until terminal, then synthesise the completion. */
-  async poll(): Promise<FollowResult> {
+  async finalRecord(): Promise<Operation | undefined> {
     for (let retry = 0;; retry++) {
-      this.checkDeadline();
-      const operation = await this.probe();
-      if (operation) {
-        const completion = completionFromOperation(operation, this.cursor + 1);
-        this.cursor = completion.id;
-        return this.result(completion, false, operation);
+      this.checkLimits();
+      let operation: Operation | undefined;
+      try {
+        operation = await this.fetchRecord({ strict: true });
+      } catch (error) {
+        if (error instanceof ApiError && !AUTH_STATUSES.has(error.status)) return undefined;
+        throw error;
+      }
+      if (operation && (isTerminalStatus(operation.status) || retry >= RECORD_LAG_RETRIES)) {
+        return operation;
       }
       await this.sleep(ladderDelayMs(retry));
     }
   }
 
-  result(completion: CompletionEvent, streamed: boolean, operation?: Operation): FollowResult {
+  /**
+   * The operation is terminal: drain the retained log without `follow`, reconnecting while
+   * each pass makes progress (the drain can break like any stream). When passes bring nothing
+   * new a few times in a row, or the log is gone, the record stands in for the rest.
+   */
+  async finish(operation: Operation): Promise<FollowResult> {
+    for (let idle = 0; idle < DRAIN_IDLE_PASSES;) {
+      this.checkLimits();
+      const before = this.cursor;
+      let retryAfterMs: number | undefined;
+      try {
+        const completion = await this.cycle(false);
+        if (completion) return await this.complete(completion, operation);
+      } catch (error) {
+        if (!(error instanceof ApiError) || AUTH_STATUSES.has(error.status)) throw error;
+        if (!retryableStatus(error.status)) break; // the log is not (or no longer) retained
+        if (error.retryAfter !== undefined) retryAfterMs = error.retryAfter * 1000;
+      }
+      if (this.cursor > before) idle = 0;
+      else await this.sleep(retryAfterMs ?? ladderDelayMs(idle++));
+    }
+    return this.fromRecord(operation);
+  }
+
+  /** The completion synthesised from a terminal record (not an event of the log). */
+  fromRecord(operation: Operation): FollowResult {
+    const completion = completionFromOperation(operation, this.cursor + 1);
+    this.cursor = completion.id;
+    return this.result(completion, "record", operation);
+  }
+
+  /** Polls the record until terminal: the events route is unusable (or not wanted). */
+  async poll(delayMs: (retry: number) => number = ladderDelayMs): Promise<FollowResult> {
+    this.streamed = false;
+    for (let retry = 0;; retry++) {
+      this.checkLimits();
+      const operation = await this.fetchRecord({ strict: true });
+      if (operation && isTerminalStatus(operation.status)) return this.fromRecord(operation);
+      await this.sleep(delayMs(retry));
+    }
+  }
+
+  result(
+    completion: CompletionEvent,
+    completionFrom: FollowResult["completionFrom"],
+    operation?: Operation,
+  ): FollowResult {
     return {
       completion,
+      completionFrom,
       exit: this.exit,
       operation,
-      streamed,
+      streamed: this.streamed,
       lastEventId: this.cursor,
       connections: this.connections,
     };
@@ -249,22 +425,19 @@ class Follower {
 
   async run(): Promise<FollowResult> {
     for (let retry = 0;;) {
-      this.checkDeadline();
+      this.checkLimits();
       const before = this.cursor;
       let retryAfterMs: number | undefined;
       try {
         const completion = await this.cycle(true);
-        if (completion) return this.result(completion, true);
+        if (completion) return await this.complete(completion);
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
         if (POLLING_STATUSES.has(error.status)) return await this.poll();
-        if (AUTH_STATUSES.has(error.status)) throw error;
-        const retryable = error.status === 410 || error.status === 425 || error.status === 429 ||
-          error.status >= 500;
-        if (!retryable) throw error;
+        if (AUTH_STATUSES.has(error.status) || !retryableStatus(error.status)) throw error;
         if (error.retryAfter !== undefined) retryAfterMs = error.retryAfter * 1000;
       }
-      const operation = await this.probe();
+      const operation = this.#terminalSeen ?? await this.probe();
       if (operation) return await this.finish(operation);
       if (this.cursor > before) {
         retry = 0; // progress: reconnect at once
@@ -277,6 +450,11 @@ class Follower {
   }
 }
 
+/** The server as the user configured it, for messages. */
+function displayUrl(client: ContreeClient): string {
+  return `${client.base.origin}${client.base.pathname}`.replace(/\/+$/, "");
+}
+
 /** Follows the events of operation `uuid` until its completion. */
 export function followOperation(
   client: ContreeClient,
@@ -284,4 +462,19 @@ export function followOperation(
   options: FollowOptions = {},
 ): Promise<FollowResult> {
   return new Follower(client, uuid, options).run();
+}
+
+/**
+ * Polls `GET /operations/{uuid}` until terminal (first request at once), through transient
+ * faults, with the same contact rules as `followOperation`; returns the terminal record.
+ */
+export async function pollOperation(
+  client: ContreeClient,
+  uuid: string,
+  options: { delayMs?: (retry: number) => number; contact?: ContactPolicy; timeoutMs?: number } =
+    {},
+): Promise<Operation> {
+  const follower = new Follower(client, uuid, options);
+  const result = await follower.poll(options.delayMs);
+  return result.operation!;
 }

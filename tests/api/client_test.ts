@@ -1,5 +1,5 @@
 import { ContreeClient, normaliseBaseUrl, redactHeaders } from "../../src/api/client.ts";
-import { ApiError, DeadlineError, NetworkError } from "../../src/api/errors.ts";
+import { ApiError, DeadlineError, NetworkError, ResponseShapeError } from "../../src/api/errors.ts";
 import { encodeQuery } from "../../src/api/query.ts";
 import { ladderDelayMs, parseRetryAfter } from "../../src/api/retry.ts";
 import { MemorySink } from "../../src/io.ts";
@@ -372,4 +372,43 @@ Deno.test("tag lookup reads the relative Location of the inspect redirect", () =
     }));
     assertEquals(await client.lookupTag("busybox:latest"), "12345678-9abc-baba-deda-0123456789ab");
     assertEquals(fake.requests[0].query.get("tag"), "busybox:latest");
+  }));
+
+Deno.test("a 2xx answer of the wrong shape is one clear error, never an empty success", () =>
+  withHarness(async ({ fake, client }) => {
+    fake.on("GET", "/v1/images", () => ({ json: { images: { a: 1 } } }));
+    fake.on("GET", "/v1/files", () => ({ json: { nope: [] } }));
+    fake.on("GET", "/v1/operations", () => ({ json: "ok" }));
+    fake.on("GET", "/v1/operations/x", () => ({ json: [1, 2] }));
+    fake.on("POST", "/v1/instances", () => ({ status: 201, json: { status: "PENDING" } }));
+    fake.on("POST", "/v1/images/import", () => ({ status: 201 }));
+    await assertRejects(
+      () => client.listImages({}),
+      ResponseShapeError,
+      'Unexpected response from GET /images: "images" is an object, not a list',
+    );
+    await assertRejects(
+      () => client.listFiles({}),
+      ResponseShapeError,
+      'GET /files: expected a list or {"files": [...]}, got an object',
+    );
+    await assertRejects(() => client.listOperations({}), ResponseShapeError, "got a string");
+    await assertRejects(() => client.getOperation("x"), ResponseShapeError, "expected an object");
+    await assertRejects(
+      () => client.spawn({ command: "x", image: "i" }),
+      ResponseShapeError,
+      'POST /instances: no "uuid" in the answer',
+    );
+    await assertRejects(
+      () => client.importImage({ registry: { url: "docker://x" } }),
+      ResponseShapeError,
+      "got an empty body",
+    );
+    const error = await assertRejects(() => client.listImages({}), ResponseShapeError);
+    assertEquals((error as ResponseShapeError).exitCode, 1);
+    // The shapes the API does send still work.
+    fake.on("GET", "/v1/images", () => ({ json: { images: [{ uuid: "a" }] } }));
+    fake.on("GET", "/v1/operations", () => ({ json: [{ uuid: "o" }] }));
+    assertEquals((await client.listImages({})).length, 1);
+    assertEquals((await client.listOperations({})).length, 1);
   }));

@@ -1,9 +1,9 @@
 // The throughput pieces of a streamed run: byte-stream bodies read into one reused buffer, and
 // live output handed to stdout/stderr in few large writes without losing order or errors.
 
-import type { OperationEvent } from "../../src/api/models.ts";
+import type { Operation, OperationEvent } from "../../src/api/models.ts";
 import { decodeStreamRepr, encodeStreamRepr } from "../../src/api/stream_repr.ts";
-import type { Sink } from "../../src/io.ts";
+import { MemorySink, type Sink } from "../../src/io.ts";
 import { CoalescingWriter, OutputSink } from "../../src/operations/live_output.ts";
 import { readSseItems } from "../../src/sse/frames.ts";
 import { assert, assertEquals, assertRejects } from "../support/assert.ts";
@@ -156,4 +156,70 @@ Deno.test("stream repr: base64 with line breaks and spaces decodes; bad base64 i
     "hello world",
   );
   assertEquals(decodeStreamRepr({ value: "not*base64", encoding: "base64" }).length, 0);
+});
+
+function record(stdout: string, stderr: string, truncated = false): Operation {
+  return {
+    uuid: "u",
+    status: "SUCCESS",
+    metadata: {
+      result: {
+        stdout: { ...encodeStreamRepr(encoder.encode(stdout)), truncated },
+        stderr: { ...encodeStreamRepr(encoder.encode(stderr)), truncated: false },
+      },
+    },
+  };
+}
+
+Deno.test("recovery: what the record holds beyond the delivered bytes is written once, per stream", async () => {
+  const ctx = testContext();
+  const stdout = new MemorySink();
+  const stderr = new MemorySink();
+  const output = new OutputSink(ctx, { stdout, stderr });
+  await output.onEvent(outputEvent(1, "stdout", "one\n"));
+  await output.onEvent(outputEvent(2, "stderr", "e1\n"));
+  // A subprocess's output (spid 2) is shown but is not part of the main process's record.
+  await output.onEvent({ ...outputEvent(3, "stdout", "sub\n"), spid: 2 });
+  await output.recover(record("one\ntwo\nthree\n", "e1\n"), false);
+  await output.recover(record("one\ntwo\nthree\n", "e1\n"), false);
+  assertEquals(new TextDecoder().decode(stdout.bytes()), "one\nsub\ntwo\nthree\n");
+  assertEquals(new TextDecoder().decode(stderr.bytes()), "e1\n");
+  assertEquals(ctx.stderr.text(), "", "nothing was lost: no warning");
+});
+
+Deno.test("recovery: a record shorter than the stream writes nothing; none at all changes nothing", async () => {
+  const ctx = testContext();
+  const output = new OutputSink(ctx, undefined);
+  await output.onEvent(outputEvent(1, "stdout", "streamed more\n"));
+  await output.recover(record("streamed", ""), true);
+  await output.recover(undefined, false);
+  assertEquals(OutputSink.text(output.stdout), "streamed more\n");
+});
+
+Deno.test("recovery: a truncated record after a cut stream is one warning naming the stream and the bytes", async () => {
+  const ctx = testContext();
+  const output = new OutputSink(
+    ctx,
+    { stdout: new MemorySink(), stderr: new MemorySink() },
+    "(raise -T)",
+  );
+  await output.onEvent(outputEvent(1, "stdout", "abc"));
+  await output.recover(record("abcdefgh", "", true), false);
+  assertEquals(
+    ctx.stderr.text(),
+    "[WARNING] stdout truncated: only the first 8 bytes were kept; the rest is lost (raise -T)\n",
+  );
+
+  // The log reported the truncation itself: no second warning.
+  const reported = testContext();
+  const again = new OutputSink(reported, { stdout: new MemorySink(), stderr: new MemorySink() });
+  await again.onEvent({
+    id: 2,
+    ts: "",
+    spid: 1,
+    type: "truncated",
+    data: { stream: "stdout", bytes_emitted: 8, bytes_dropped: 5 },
+  });
+  await again.recover(record("abcdefgh", "", true), false);
+  assertEquals(reported.stderr.text(), "[WARNING] stdout truncated: 5 bytes dropped\n");
 });

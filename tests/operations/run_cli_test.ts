@@ -205,3 +205,33 @@ Deno.test("ps: rows through the formatter; -q prints UUIDs only", () =>
     assertEquals(since.code, 0);
     assert(fake.requests.at(-1)!.query.get("since")!.endsWith("Z"));
   }));
+
+Deno.test("bad input: an empty reference is a usage error (exit 2, one line); a bad shape exit 1", () =>
+  withApi(async ({ fake, env }) => {
+    for (
+      const args of [["show", ""], ["op", "show", " "], ["op", "wait", ""], ["op", "cancel", ""], [
+        "kill",
+        OP,
+        "",
+      ]]
+    ) {
+      const result = await runCli(args, { env });
+      assertEquals(
+        [result.code, result.stdout, result.stderr],
+        [
+          2,
+          "",
+          "[ERROR] Empty operation reference: give a UUID or a history reference (HEAD, @N, @-N, …)\n",
+        ],
+        args.join(" "),
+      );
+    }
+    assertEquals(fake.calls("DELETE", `/v1/operations/${OP}`).length, 0, "nothing was cancelled");
+    fake.on("GET", "/v1/images", () => ({ json: { images: { latest: "x" } } }));
+    const images = await runCli(["images"], { env });
+    assertEquals([images.code, images.stdout], [1, ""]);
+    assertEquals(
+      images.stderr,
+      '[ERROR] Unexpected response from GET /images: "images" is an object, not a list\n',
+    );
+  }));

@@ -10,15 +10,9 @@ import {
   type RunPayloadInput,
 } from "../../src/operations/payload.ts";
 import { shellQuote } from "../../src/shell_words.ts";
-import { sanitiseTerminalText } from "../../src/operations/sanitize.ts";
 import { MemorySink } from "../../src/io.ts";
 import { Logger } from "../../src/log.ts";
-import {
-  assertEquals,
-  assertRejects,
-  assertStringIncludes,
-  assertThrows,
-} from "../support/assert.ts";
+import { assertEquals, assertRejects, assertThrows } from "../support/assert.ts";
 
 const base: RunPayloadInput = {
   image: "img",
@@ -157,11 +151,4 @@ Deno.test("file specs: directory walk with excludes, ownership from stat or expl
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-});
-
-Deno.test("sanitiser keeps colours, strips cursor moves, clears and titles, adds the final newline", () => {
-  const text = "\x1b]0;title\x07\x1b[2J\x1b[H\x1b[31mred\x1b[0m\x1b[?25l done\x1bc";
-  assertEquals(sanitiseTerminalText(text), "\x1b[31mred\x1b[0m done\n");
-  assertEquals(sanitiseTerminalText(""), "");
-  assertStringIncludes(sanitiseTerminalText("a\n"), "a\n");
 });

@@ -209,7 +209,7 @@ Deno.test("run: output is printed once when the follower ends through a terminal
     assertEquals(ctx.stdout.text(), "hello\n€\n");
   }));
 
-Deno.test("run: without an events route the captured output is printed once, sanitised", () =>
+Deno.test("run: without an events route the captured output is printed once, raw as if streamed", () =>
   withRun(async ({ fake, ctx, run }) => {
     fake.on(
       "GET",
@@ -231,7 +231,7 @@ Deno.test("run: without an events route the captured output is printed once, san
       },
     }));
     assertEquals(await run(), 2);
-    assertEquals(ctx.stdout.text(), "out\n");
+    assertEquals(ctx.stdout.text(), "out\x1b[2J");
     assertStringIncludes(ctx.stderr.text(), "err\n");
     assertStringIncludes(
       ctx.stderr.text(),

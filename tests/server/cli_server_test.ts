@@ -5,15 +5,10 @@ import { IniFile } from "../../src/config/ini.ts";
 import { RESTARTED_ERROR, STOPPED_ERROR } from "../../src/server/operations.ts";
 import { Store } from "../../src/server/store.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../support/assert.ts";
-import { runCli, spawnCli, tempHome } from "../support/cli.ts";
+import { runCli, tempHome } from "../support/cli.ts";
+import { startServerProcess } from "../support/server_process.ts";
 import { podmanEnv, podmanTest, testPodman } from "../support/podman.ts";
-import {
-  busyboxRootfsFile,
-  removePodmanObjects,
-  testClient,
-  waitForEvent,
-  waitOperation,
-} from "../support/server.ts";
+import { importBusybox, removePodmanObjects, testClient, waitForEvent } from "../support/server.ts";
 
 interface State {
   pid: number;
@@ -31,26 +26,6 @@ async function readToken(home: string): Promise<string> {
 
 async function exists(path: string): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);
-}
-
-/** Starts `contree server start` in the foreground and waits for its "listening" line. */
-async function startForeground(env: Record<string, string>) {
-  const child = spawnCli(["server", "start", "--port", "0"], { env });
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let stderr = "";
-  while (!stderr.includes("listening on")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`the server did not start:\n${stderr}`);
-    stderr += value;
-  }
-  const rest = (async () => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return stderr;
-      stderr += value;
-    }
-  })();
-  return { child, stderr: () => rest };
 }
 
 Deno.test("cli server: detach, token 0600, local profile, status, refusal, stop", async () => {
@@ -131,17 +106,10 @@ podmanTest(
     let serverId: string | undefined;
     try {
       // 1. A foreground server stops on SIGTERM; its running operation ends FAILED.
-      const first = await startForeground(env);
+      const first = await startServerProcess(env);
       const token = await readToken(home);
       let client = testClient((await readState(home)).url, token);
-      const imported = await waitOperation(
-        client,
-        (await client.importImage({
-          registry: { url: `file://${await busyboxRootfsFile()}` },
-          tag: "busybox:cli",
-        })).uuid,
-      );
-      assertEquals(imported.status, "SUCCESS", imported.error ?? "");
+      const image = await importBusybox(client, "busybox:cli");
       const stopped = await client.spawn({
         image: "tag:busybox:cli",
         command: "sleep",
@@ -154,7 +122,7 @@ podmanTest(
       assert(!await exists(`${home}/server/server.pid`));
 
       // 2. Restarted: the operation reads FAILED; a second one is cut off by SIGKILL (a crash).
-      const second = await startForeground(env);
+      const second = await startServerProcess(env);
       client = testClient((await readState(home)).url, token);
       const afterStop = await client.getOperation(stopped.uuid);
       assertEquals([afterStop.status, afterStop.error], ["FAILED", STOPPED_ERROR]);
@@ -176,7 +144,7 @@ podmanTest(
       assertEquals([op.status, op.error], ["FAILED", RESTARTED_ERROR]);
       const log = await (await client.openEvents(crashed.uuid, { follow: true })).text();
       assertStringIncludes(log.trim().split("\n").at(-1)!, '"type":"completion"');
-      assertEquals(await client.lookupTag("busybox:cli"), imported.result_image_uuid);
+      assertEquals(await client.lookupTag("busybox:cli"), image);
       const containers = await testPodman.run(
         ["ps", "-aq", "--filter", `label=contree.op=${crashed.uuid}`],
       );

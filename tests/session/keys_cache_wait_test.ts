@@ -14,6 +14,10 @@ import { NAMESPACE_OID, NAMESPACE_URL, parseUuid, uuidv5 } from "../../src/uuid.
 import { UsageError } from "../../src/errors.ts";
 import { assert, assertEquals, assertMatch, assertThrows } from "../support/assert.ts";
 import { FakeClock } from "../support/context.ts";
+import { FakeApi } from "../support/fake_api.ts";
+import { ContreeClient } from "../../src/api/client.ts";
+import { MemorySink } from "../../src/io.ts";
+import { Logger } from "../../src/log.ts";
 
 Deno.test("uuid: v5 matches Python's uuid.uuid5; parsing accepts Python's forms", async () => {
   // Values computed with Python 3: uuid.uuid5(uuid.NAMESPACE_OID, …) / NAMESPACE_URL.
@@ -137,7 +141,7 @@ function op(status: string, extra: Partial<Operation> = {}): Operation {
   return { uuid: "u", status, ...extra };
 }
 
-Deno.test("wait: polling backs off 0.5 → 5 s on the injected clock, no timeout", async () => {
+Deno.test("wait: polling backs off 0.5 → 5 s on the injected clock through faults, no timeout", async () => {
   const clock = new FakeClock();
   const answers = [
     "PENDING",
@@ -149,15 +153,29 @@ Deno.test("wait: polling backs off 0.5 → 5 s on the injected clock, no timeout
     "EXECUTING",
     "SUCCESS",
   ];
+  const fake = FakeApi.start();
   let calls = 0;
-  const client = {
+  fake.on("GET", "/v1/operations/x", () => ({ json: op(answers[calls++], { uuid: "x" }) }));
+  // A 503 and a dropped connection are polled again, not failures of the wait.
+  fake.script("GET", "/v1/operations/x", { status: 503, json: { error: "busy", status: 503 } }, {
+    json: op("EXECUTING"),
+    dropBody: true,
+  });
+  const log = new MemorySink();
+  const client = new ContreeClient({ url: fake.url, token: fake.token, type: "jwt" }, {
+    fetch,
     clock,
-    signal: undefined,
-    getOperation: (uuid: string) => Promise.resolve(op(answers[calls++], { uuid })),
-  };
-  const done = await pollOperation(client as never, "x");
-  assertEquals(done.status, "SUCCESS");
-  assertEquals(calls, answers.length);
-  assertEquals(clock.sleeps, [500, 1000, 2000, 4000, 5000, 5000, 5000]);
-  assertEquals(POLL_DELAYS_MS.at(-1), 5000);
+    log: new Logger(log, "info"),
+    userAgent: "test",
+  });
+  try {
+    const done = await pollOperation(client, "x");
+    assertEquals(done.status, "SUCCESS");
+    assertEquals(calls, answers.length);
+    assertEquals(clock.sleeps, [500, 1000, 2000, 4000, 5000, 5000, 5000, 5000, 5000]);
+    assertEquals(POLL_DELAYS_MS.at(-1), 5000);
+    assertEquals(log.text(), "", "recovered faults are silent");
+  } finally {
+    await fake.close();
+  }
 });

@@ -3,22 +3,28 @@ import { ApiError, DeadlineError } from "../../src/api/errors.ts";
 import type { OperationEvent } from "../../src/api/models.ts";
 import { decodeStreamRepr } from "../../src/api/stream_repr.ts";
 import { type Clock, systemClock } from "../../src/context.ts";
-import { MemorySink } from "../../src/io.ts";
+import { MemorySink, type Sink } from "../../src/io.ts";
 import { Logger } from "../../src/log.ts";
-import { followOperation } from "../../src/sse/follow.ts";
+import { LostContact } from "../../src/sse/contact.ts";
+import { followOperation, pollOperation } from "../../src/sse/follow.ts";
 import { readSseItems } from "../../src/sse/frames.ts";
-import { assert, assertEquals, assertRejects } from "../support/assert.ts";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
+import { FaultProxy } from "../support/fault_proxy.ts";
 import { FakeClock } from "../support/context.ts";
 import { FakeApi } from "../support/fake_api.ts";
 import { installEventLog, type Interruption, runEvents } from "../support/fake_events.ts";
 
 const OP = "87654321-9abc-baba-deda-0123456789ab";
 
-function clientFor(fake: FakeApi, clock: Clock = new FakeClock()): ContreeClient {
-  return new ContreeClient({ url: fake.url, token: fake.token, type: "jwt" }, {
+function clientFor(
+  server: { url: string; token?: string },
+  clock: Clock = new FakeClock(),
+  log: Sink = new MemorySink(),
+): ContreeClient {
+  return new ContreeClient({ url: server.url, token: server.token ?? "t", type: "jwt" }, {
     fetch,
     clock,
-    log: new Logger(new MemorySink(), "info"),
+    log: new Logger(log, "info"),
     userAgent: "test",
   });
 }
@@ -273,4 +279,175 @@ Deno.test("follow: a drain that breaks too keeps draining while it makes progres
       ["3", null],
       ["4", null],
     ]);
+  }));
+
+Deno.test("follow: a drain that keeps failing ends with the terminal record, not a bare completion", () =>
+  withFake(async (fake) => {
+    const events = runEvents(CHUNKS, { code: 7 });
+    const log = installEventLog(fake, OP, events, {
+      interruptions: [{ after: 4, how: "close" }],
+      terminalAfterConnections: 1,
+      operation: {
+        metadata: {
+          result: { state: { exit_code: 7 }, stdout: { value: "x", encoding: "ascii" } },
+        },
+      },
+    });
+    // Every connection after the first (the drain) answers 503.
+    fake.on("GET", `/v1/operations/${OP}/events`, (request) => {
+      log.connections.push({ lastEventId: request.headers.get("last-event-id"), follow: null });
+      return log.connections.length === 1
+        ? { events: events.slice(0, 4).map((frame) => ({ frame })) }
+        : { status: 503, json: { error: "busy", status: 503 } };
+    });
+    const clock = new FakeClock();
+    const { result, ids } = await collect(clientFor(fake, clock));
+    assertEquals(ids, [0, 1, 2, 3], "the synthesised completion is not an event of the log");
+    assertEquals(result.completionFrom, "record");
+    assertEquals(result.operation?.metadata?.result?.state?.exit_code, 7);
+    assertEquals(result.completion.data.status, "SUCCESS");
+    assertEquals(clock.sleeps, [100, 200, 500], "three drain passes, then the record");
+  }));
+
+for (
+  const [why, events] of [
+    ["no exit event", runEvents(CHUNKS).filter((e) => e.type !== "exit")],
+    ["no output event", runEvents([])],
+    ["an id skipped", runEvents(CHUNKS).filter((e) => e.id !== 3)],
+  ] as const
+) {
+  Deno.test(`follow: a completed log with ${why} fetches the record too`, () =>
+    withFake(async (fake) => {
+      installEventLog(fake, OP, [...events]);
+      const { result } = await collect(clientFor(fake));
+      assertEquals(result.completionFrom, "log");
+      // Read again while it lags behind the log (the fake turns terminal just after the frame).
+      assertEquals(result.operation?.status, "SUCCESS");
+      assert(fake.calls("GET", `/v1/operations/${OP}`).length >= 1);
+    }));
+}
+
+Deno.test("follow: the server gone → a warning at 10 s, again each minute, LostContact at the limit", () =>
+  withFake(async (fake) => {
+    const url = fake.url;
+    await fake.close();
+    const clock = new FakeClock();
+    const sink = new MemorySink();
+    const client = clientFor({ url }, clock, sink);
+    const error = await assertRejects(
+      () =>
+        followOperation(client, OP, {
+          contact: { lostAfterMs: 10_000, warnEveryMs: 60_000, giveUpAfterMs: 150_000 },
+        }),
+      LostContact,
+    );
+    assertEquals(
+      (error as Error).message,
+      `No contact with ${url} for 150s; operation ${OP} was left running on the server. ` +
+        `Pick it up later with: contree op wait ${OP}`,
+    );
+    const warning = `[WARNING] Lost contact with ${url}; retrying (operation ${OP} keeps ` +
+      "running; Ctrl-C cancels it)\n";
+    assertEquals(sink.text(), warning.repeat(3), "at 10 s, 70 s and 130 s");
+    assertEquals(clock.monotonic(), 150_000, "sleeps are cut to the limit");
+  }));
+
+Deno.test("follow: contact back after the warning is one [INFO] line; the follow goes on", () =>
+  withFake(async (fake) => {
+    const events = runEvents(CHUNKS, { code: 2 });
+    installEventLog(fake, OP, events);
+    const proxy = new FaultProxy({ hostname: "127.0.0.1", port: fake.port });
+    proxy.down();
+    const clock = new FakeClock();
+    const lines: string[] = [];
+    // The server comes back as soon as the warning is out.
+    const sink = new class extends MemorySink {
+      override write(data: Uint8Array | string) {
+        const text = typeof data === "string" ? data : new TextDecoder().decode(data);
+        lines.push(text);
+        if (text.startsWith("[WARNING]")) void proxy.up();
+        return Promise.resolve();
+      }
+    }();
+    const client = clientFor({ url: proxy.url, token: fake.token }, clock, sink);
+    try {
+      const result = await followOperation(client, OP);
+      assertEquals(result.exit?.data.code, 2);
+      assertEquals(lines.length, 2);
+      assertStringIncludes(lines[0], `[WARNING] Lost contact with ${proxy.url}`);
+      assertEquals(lines[1], `[INFO] Contact with ${proxy.url} is back\n`);
+    } finally {
+      await proxy.close();
+    }
+  }));
+
+const SHORT = { lostAfterMs: 150, warnEveryMs: 60_000, giveUpAfterMs: 900 };
+
+Deno.test("follow: a server that takes requests and never answers → warning, then LostContact (real time)", () =>
+  withFake(async (fake) => {
+    const proxy = new FaultProxy(
+      { hostname: "127.0.0.1", port: fake.port },
+      () => ({ hang: true }),
+    );
+    const sink = new MemorySink();
+    const client = clientFor({ url: proxy.url, token: fake.token }, systemClock, sink);
+    try {
+      await assertRejects(() => followOperation(client, OP, { contact: SHORT }), LostContact);
+      assertStringIncludes(sink.text(), "[WARNING] Lost contact with");
+      assertEquals(sink.text().split("\n").filter(Boolean).length, 1);
+    } finally {
+      await proxy.close();
+    }
+  }));
+
+Deno.test("follow: a quiet live stream gets heartbeats; a terminal one ends it and the log is drained", () =>
+  withFake(async (fake) => {
+    const events = runEvents([{ stream: "stdout", bytes: "late\n" }], { code: 4 });
+    let probes = 0;
+    let connection = 0;
+    fake.on("GET", `/v1/operations/${OP}/events`, (request) => {
+      const after = Number(request.headers.get("last-event-id") ?? -1);
+      // The live stream sends the start of the log, then nothing (no keepalives either).
+      return connection++ === 0
+        ? { events: [{ frame: events[0] }, { waitFor: new Promise(() => {}) }] }
+        : { events: events.filter((e) => e.id > after).map((frame) => ({ frame })) };
+    });
+    fake.on("GET", `/v1/operations/${OP}`, () => ({
+      json: { uuid: OP, status: probes++ < 2 ? "EXECUTING" : "SUCCESS" },
+    }));
+    const sink = new MemorySink();
+    const client = clientFor(fake, systemClock, sink);
+    const stdout: number[] = [];
+    const result = await followOperation(client, OP, {
+      contact: { ...SHORT, giveUpAfterMs: 0 },
+      onEvent: (event) => {
+        if (event.type === "stdout") stdout.push(...decodeStreamRepr(event.data));
+      },
+    });
+    assertEquals(new TextDecoder().decode(new Uint8Array(stdout)), "late\n");
+    assertEquals(result.exit?.data.code, 4);
+    assertEquals(probes >= 3, true, `${probes} heartbeats`);
+    assertEquals(sink.text(), "", "the server answered every heartbeat: no warning");
+  }));
+
+Deno.test("poll: an operation the server does not know fails at once (no endless polling)", () =>
+  withFake(async (fake) => {
+    fake.on("GET", `/v1/operations/${OP}`, () => ({ status: 404, json: { error: "not found" } }));
+    await assertRejects(() => pollOperation(clientFor(fake), OP), ApiError, "API 404");
+  }));
+
+Deno.test("poll (session wait): the server gone → the warning, then LostContact at the limit", () =>
+  withFake(async (fake) => {
+    const url = fake.url;
+    await fake.close();
+    const sink = new MemorySink();
+    await assertRejects(
+      () =>
+        pollOperation(clientFor({ url }, new FakeClock(), sink), OP, {
+          contact: { lostAfterMs: 10_000, warnEveryMs: 60_000, giveUpAfterMs: 30_000 },
+        }),
+      LostContact,
+      `No contact with ${url} for 30s`,
+    );
+    assertStringIncludes(sink.text(), `[WARNING] Lost contact with ${url}`);
   }));

@@ -86,3 +86,56 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
     stdoutBytes: output.stdout,
   };
 }
+
+/** A running CLI whose output is read as it comes: wait for text, then for the exit. */
+export interface WatchedCli {
+  /** Resolves once `stream` has shown `text` (rejects if the process ends first). */
+  shows(stream: "stdout" | "stderr", text: string): Promise<void>;
+  /** The exit code and everything printed. */
+  finished: Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+export function watchCli(args: string[], options: CliOptions = {}): WatchedCli {
+  const child = spawnCli(args, options);
+  const text = { stdout: "", stderr: "" };
+  const waiters: { stream: "stdout" | "stderr"; text: string; resolve: () => void }[] = [];
+  const settle = () => {
+    for (const waiter of [...waiters]) {
+      if (text[waiter.stream].includes(waiter.text)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    }
+  };
+  const read = async (stream: "stdout" | "stderr", body: ReadableStream<Uint8Array>) => {
+    for await (const piece of body.pipeThrough(new TextDecoderStream())) {
+      text[stream] += piece;
+      settle();
+    }
+  };
+  const finished = (async () => {
+    const [status] = await Promise.all([
+      child.status,
+      read("stdout", child.stdout),
+      read("stderr", child.stderr),
+    ]);
+    return { code: status.code, ...text };
+  })();
+  return {
+    shows: (stream, wanted) =>
+      new Promise<void>((resolve, reject) => {
+        waiters.push({ stream, text: wanted, resolve });
+        settle();
+        finished.then(() =>
+          reject(
+            new Error(
+              `the CLI ended before ${stream} showed ${JSON.stringify(wanted)}:\n${
+                JSON.stringify(text)
+              }`,
+            ),
+          )
+        );
+      }),
+    finished,
+  };
+}

@@ -11,3 +11,13 @@ export function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** `length` characters drawn from `alphabet` by a generator seeded with `seed`. */
+export function randomText(
+  seed: number,
+  length: number,
+  alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+): string {
+  const random = prng(seed);
+  return Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join("");
+}

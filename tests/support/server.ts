@@ -121,13 +121,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
   if (options.busybox) {
     try {
-      const { uuid } = await client.importImage({
-        registry: { url: `file://${await busyboxRootfsFile()}` },
-        tag: "busybox:test",
-      });
-      const op = await waitOperation(client, uuid);
-      if (op.status !== "SUCCESS") throw new Error(`busybox import failed: ${op.error}`);
-      test.busybox = op.result_image_uuid as string;
+      test.busybox = await importBusybox(client, "busybox:test");
     } catch (error) {
       await test.cleanup();
       throw error;
@@ -164,6 +158,17 @@ export function addImageRow(
     config_env: [],
   });
   return uuid;
+}
+
+/** Imports the busybox rootfs through the server's own file:// import; returns the image UUID. */
+export async function importBusybox(client: ContreeClient, tag: string): Promise<string> {
+  const { uuid } = await client.importImage({
+    registry: { url: `file://${await busyboxRootfsFile()}` },
+    tag,
+  });
+  const op = await waitOperation(client, uuid);
+  if (op.status !== "SUCCESS") throw new Error(`busybox import failed: ${op.error}`);
+  return op.result_image_uuid as string;
 }
 
 /** The event payloads in an SSE text (complete frames only). */

@@ -1,0 +1,104 @@
+// `run` when the server goes away mid-run, against the fake behind a FaultProxy (the same rows
+// on podman: tests/integration/server_loss_podman_test.ts):
+// - killed and restarted on the same port: the operation ends FAILED with the server's reason,
+//   the CLI says so once and exits 1, having printed what the sandbox printed before;
+// - gone for good, with the documented defaults end to end (real time, ~15 s): the lost-contact
+//   warning, then after CONTREE_FOLLOW_TIMEOUT the error with the `op wait` hint, exit 1, and
+//   the operation is not cancelled. The timeout is 15 here (20 on podman): a warning printed
+//   before the give-up error proves it came within 15 s of the loss, without a timed assertion.
+
+import { RESTARTED_ERROR } from "../../src/server/operations.ts";
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
+import { tempHome, watchCli } from "../support/cli.ts";
+import { FakeApi } from "../support/fake_api.ts";
+import { FakeSandbox, type Program, textChunks } from "../support/fake_sandbox.ts";
+import { FaultProxy } from "../support/fault_proxy.ts";
+
+const IMAGE = "11111111-2222-3333-4444-555555555555";
+
+const HELD: Program = {
+  script: "echo before; echo before-err >&2; sleep 60; echo after",
+  chunks: textChunks(["stdout", "before\n"], ["stderr", "before-err\n"], ["stdout", "after\n"]),
+  exit: 0,
+  holdAfter: 2,
+};
+
+async function withFake(
+  fn: (
+    ctx: { fake: FakeApi; sandbox: FakeSandbox; proxy: FaultProxy; env: Record<string, string> },
+  ) => Promise<void>,
+): Promise<void> {
+  const fake = FakeApi.start();
+  const sandbox = new FakeSandbox(fake).program(HELD);
+  const proxy = new FaultProxy({ hostname: "127.0.0.1", port: fake.port });
+  const { home, cleanup } = await tempHome();
+  const env = {
+    CONTREE_HOME: home,
+    CONTREE_URL: proxy.url,
+    CONTREE_TOKEN: fake.token,
+    CONTREE_SESSION: "loss",
+  };
+  try {
+    await fn({ fake, sandbox, proxy, env });
+  } finally {
+    sandbox.release();
+    await proxy.close();
+    await fake.close();
+    await cleanup();
+  }
+}
+
+const runArgs = ["run", "-D", "--use", IMAGE, "--", "sh", "-c", HELD.script];
+
+Deno.test({
+  name:
+    "server loss (fake): killed and restarted mid-run → FAILED with the server's reason, exit 1",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () =>
+    withFake(async ({ sandbox, proxy, env }) => {
+      const cli = watchCli(runArgs, { env });
+      await cli.shows("stderr", "before-err\n");
+      await cli.shows("stdout", "before\n");
+      proxy.down();
+      sandbox.crash();
+      await proxy.up();
+      const result = await cli.finished;
+      const [uuid] = [...sandbox.ops.keys()];
+      assertEquals(result.stdout, "before\n");
+      assertEquals(
+        result.stderr,
+        `before-err\n[CRITICAL] Operation ${uuid} ended with status FAILED: ${RESTARTED_ERROR}\n`,
+      );
+      assertEquals(result.code, 1);
+    }),
+});
+
+Deno.test({
+  name: "server loss (fake): gone for good → the warning, then exit 1 with the op wait hint",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () =>
+    withFake(async ({ sandbox, proxy, env }) => {
+      const cli = watchCli(runArgs, { env: { ...env, CONTREE_FOLLOW_TIMEOUT: "15" } });
+      await cli.shows("stdout", "before\n");
+      await cli.shows("stderr", "before-err\n");
+      proxy.down();
+      const result = await cli.finished;
+      const [uuid] = [...sandbox.ops.keys()];
+      assertEquals(result.stdout, "before\n");
+      const lines = result.stderr.split("\n");
+      assertEquals(lines, [
+        "before-err",
+        `[WARNING] Lost contact with ${proxy.url}; retrying (operation ${uuid} keeps running; ` +
+        "Ctrl-C cancels it)",
+        `[ERROR] No contact with ${proxy.url} for 15s; operation ${uuid} was left running on ` +
+        `the server. Pick it up later with: contree op wait ${uuid}`,
+        "",
+      ]);
+      assertEquals(result.code, 1);
+      assertEquals(sandbox.cancelled, [], "lost contact never cancels the operation");
+      assertMatch(uuid, /^[0-9a-f-]{36}$/);
+      assert(!sandbox.ops.get(uuid)!.done, "the operation is still running");
+    }),
+});

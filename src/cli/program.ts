@@ -7,6 +7,7 @@ import { registerAuth } from "./auth.ts";
 import { registerBuild } from "./build.ts";
 import { registerCd } from "./cd.ts";
 import { registerCompletion } from "./completion.ts";
+import { configureHelp } from "./help.ts";
 import { registerEnv } from "./env.ts";
 import { registerFile } from "./file.ts";
 import { registerImages } from "./images.ts";
@@ -41,5 +42,6 @@ export function buildProgram(config: ProfileStore, run: Runner): RootCommand {
   registerProject(program, run);
   registerCompletion(program, run);
   registerAgent(program, run);
+  configureHelp(program);
   return program;
 }

@@ -212,7 +212,7 @@ _contree_options() {
     'contree session use')
       REPLY='-h --help' ;;
     'contree session branch')
-      REPLY='--from -U --delete --prune -h --help' ;;
+      REPLY='--from -U --delete --rm --prune -h --help' ;;
     'contree session checkout')
       REPLY='-h --help' ;;
     'contree session rollback')
@@ -234,7 +234,7 @@ _contree_options() {
     'contree images import')
       REPLY='--username --password -t --timeout -h --help' ;;
     'contree tag')
-      REPLY='-U --delete -h --help' ;;
+      REPLY='-U --delete --rm -h --help' ;;
     'contree ls')
       REPLY='--image -h --help' ;;
     'contree cat')
@@ -244,7 +244,7 @@ _contree_options() {
     'contree cd')
       REPLY='-h --help' ;;
     'contree env')
-      REPLY='-U --delete -h --help' ;;
+      REPLY='-U --delete --rm -h --help' ;;
     'contree file')
       REPLY='-h --help' ;;
     'contree file edit')
@@ -254,7 +254,7 @@ _contree_options() {
     'contree file ls')
       REPLY='--since --until --limit -q --quiet -h --help' ;;
     'contree build')
-      REPLY='-f --file -t --tag --build-arg --no-cache --target --timeout --network -h --help' ;;
+      REPLY='-f --file --dockerfile -t --tag --build-arg --no-cache --target --timeout --network -h --help' ;;
     'contree auth')
       REPLY='--token -u --url --type -P --project -p --profile -y --force -h --help' ;;
     'contree auth list')
@@ -350,7 +350,7 @@ _contree_takes_value() {
       return 0 ;;
     'contree file ls/--since'|'contree file ls/--until'|'contree file ls/--limit')
       return 0 ;;
-    'contree build/-f'|'contree build/--file'|'contree build/-t'|'contree build/--tag'|'contree build/--build-arg'|'contree build/--target'|'contree build/--timeout'|'contree build/--network'|'contree build/--dockerfile')
+    'contree build/-f'|'contree build/--file'|'contree build/--dockerfile'|'contree build/-t'|'contree build/--tag'|'contree build/--build-arg'|'contree build/--target'|'contree build/--timeout'|'contree build/--network')
       return 0 ;;
     'contree auth/--token'|'contree auth/-u'|'contree auth/--url'|'contree auth/--type'|'contree auth/-P'|'contree auth/--project'|'contree auth/-p'|'contree auth/--profile')
       return 0 ;;

@@ -188,7 +188,7 @@ function __contree_takes_value --argument-names cmdpath word
             return 0
         case 'contree file ls/--since' 'contree file ls/--until' 'contree file ls/--limit'
             return 0
-        case 'contree build/-f' 'contree build/--file' 'contree build/-t' 'contree build/--tag' 'contree build/--build-arg' 'contree build/--target' 'contree build/--timeout' 'contree build/--network' 'contree build/--dockerfile'
+        case 'contree build/-f' 'contree build/--file' 'contree build/--dockerfile' 'contree build/-t' 'contree build/--tag' 'contree build/--build-arg' 'contree build/--target' 'contree build/--timeout' 'contree build/--network'
             return 0
         case 'contree auth/--token' 'contree auth/-u' 'contree auth/--url' 'contree auth/--type' 'contree auth/-P' 'contree auth/--project' 'contree auth/-p' 'contree auth/--profile'
             return 0
@@ -418,6 +418,7 @@ complete -c contree -n '__contree_is \'contree session use\'' -s 'h' -l 'help' -
 # contree session branch
 complete -c contree -n '__contree_is \'contree session branch\'' -l 'from' -r -d 'create from this branch\'s tip (default: the active branch)'
 complete -c contree -n '__contree_is \'contree session branch\'' -s 'U' -l 'delete' -d 'delete branch NAME'
+complete -c contree -n '__contree_is \'contree session branch\'' -l 'rm' -d 'same as --delete'
 complete -c contree -n '__contree_is \'contree session branch\'' -l 'prune' -d 'delete the detached-* and disposable-* branches'
 complete -c contree -n '__contree_is \'contree session branch\'' -s 'h' -l 'help' -d 'show help'
 
@@ -481,6 +482,7 @@ complete -c contree -f -n '__contree_is \'contree images help\'' -a 'list import
 
 # contree tag
 complete -c contree -n '__contree_is \'contree tag\'' -s 'U' -l 'delete' -d 'remove the tag instead of setting it'
+complete -c contree -n '__contree_is \'contree tag\'' -l 'rm' -d 'same as --delete'
 complete -c contree -n '__contree_is \'contree tag\'' -s 'h' -l 'help' -d 'show help'
 
 # contree ls
@@ -500,6 +502,7 @@ complete -c contree -n '__contree_is \'contree cd\'' -s 'h' -l 'help' -d 'show h
 
 # contree env
 complete -c contree -n '__contree_is \'contree env\'' -s 'U' -l 'delete' -d 'unset the given keys'
+complete -c contree -n '__contree_is \'contree env\'' -l 'rm' -d 'same as --delete'
 complete -c contree -n '__contree_is \'contree env\'' -s 'h' -l 'help' -d 'show help'
 
 # contree file
@@ -530,6 +533,7 @@ complete -c contree -f -n '__contree_is \'contree file help\'' -a 'edit cp ls'
 
 # contree build
 complete -c contree -n '__contree_is \'contree build\'' -s 'f' -l 'file' -r -d 'the Dockerfile (default: CONTEXT/Dockerfile or Containerfile)'
+complete -c contree -n '__contree_is \'contree build\'' -l 'dockerfile' -r -d 'same as --file'
 complete -c contree -n '__contree_is \'contree build\'' -s 't' -l 'tag' -r -d 'tag the result (repeatable; `name` means name:latest)'
 complete -c contree -n '__contree_is \'contree build\'' -l 'build-arg' -r -d 'value of an ARG (repeatable; KEY alone takes $KEY)'
 complete -c contree -n '__contree_is \'contree build\'' -l 'no-cache' -d 'run every step again (the step cache is still rewritten)'

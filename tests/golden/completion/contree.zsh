@@ -213,7 +213,7 @@ _contree_options() {
     'contree session use')
       reply=('-h:show help' '--help:show help') ;;
     'contree session branch')
-      reply=('--from:create from this branch'\''s tip (default: the active branch)' '-U:delete branch NAME' '--delete:delete branch NAME' '--prune:delete the detached-* and disposable-* branches' '-h:show help' '--help:show help') ;;
+      reply=('--from:create from this branch'\''s tip (default: the active branch)' '-U:delete branch NAME' '--delete:delete branch NAME' '--rm:same as --delete' '--prune:delete the detached-* and disposable-* branches' '-h:show help' '--help:show help') ;;
     'contree session checkout')
       reply=('-h:show help' '--help:show help') ;;
     'contree session rollback')
@@ -235,7 +235,7 @@ _contree_options() {
     'contree images import')
       reply=('--username:registry user (the password is asked when not given)' '--password:registry password' '-t:server-side import timeout' '--timeout:server-side import timeout' '-h:display help for command' '--help:display help for command') ;;
     'contree tag')
-      reply=('-U:remove the tag instead of setting it' '--delete:remove the tag instead of setting it' '-h:show help' '--help:show help') ;;
+      reply=('-U:remove the tag instead of setting it' '--delete:remove the tag instead of setting it' '--rm:same as --delete' '-h:show help' '--help:show help') ;;
     'contree ls')
       reply=('--image:read this image (UUID, tag:NAME, NAME) instead of the session'\''s' '-h:show help' '--help:show help') ;;
     'contree cat')
@@ -245,7 +245,7 @@ _contree_options() {
     'contree cd')
       reply=('-h:show help' '--help:show help') ;;
     'contree env')
-      reply=('-U:unset the given keys' '--delete:unset the given keys' '-h:show help' '--help:show help') ;;
+      reply=('-U:unset the given keys' '--delete:unset the given keys' '--rm:same as --delete' '-h:show help' '--help:show help') ;;
     'contree file')
       reply=('-h:show help' '--help:show help') ;;
     'contree file edit')
@@ -255,7 +255,7 @@ _contree_options() {
     'contree file ls')
       reply=('--since:uploaded after: a date, HH:MM, or an interval ago (1h30m, 2d)' '--until:uploaded before (same syntax as --since)' '--limit:show at most N files' '-q:only uuid, sha256 and source' '--quiet:only uuid, sha256 and source' '-h:show help' '--help:show help') ;;
     'contree build')
-      reply=('-f:the Dockerfile (default: CONTEXT/Dockerfile or Containerfile)' '--file:the Dockerfile (default: CONTEXT/Dockerfile or Containerfile)' '-t:tag the result (repeatable; `name` means name:latest)' '--tag:tag the result (repeatable; `name` means name:latest)' '--build-arg:value of an ARG (repeatable; KEY alone takes $KEY)' '--no-cache:run every step again (the step cache is still rewritten)' '--target:build up to this stage (`FROM … AS stage`)' '--timeout:time limit of each RUN step' '--network:networking of RUN steps: default (on, as docker build) or none' '-h:show help' '--help:show help') ;;
+      reply=('-f:the Dockerfile (default: CONTEXT/Dockerfile or Containerfile)' '--file:the Dockerfile (default: CONTEXT/Dockerfile or Containerfile)' '--dockerfile:same as --file' '-t:tag the result (repeatable; `name` means name:latest)' '--tag:tag the result (repeatable; `name` means name:latest)' '--build-arg:value of an ARG (repeatable; KEY alone takes $KEY)' '--no-cache:run every step again (the step cache is still rewritten)' '--target:build up to this stage (`FROM … AS stage`)' '--timeout:time limit of each RUN step' '--network:networking of RUN steps: default (on, as docker build) or none' '-h:show help' '--help:show help') ;;
     'contree auth')
       reply=('--token:API token (default: $CONTREE_TOKEN, $NEBIUS_API_KEY, or a prompt)' '-u:API base URL (default: $CONTREE_URL)' '--url:API base URL (default: $CONTREE_URL)' '--type:token type' '-P:project id for iam tokens (default: $CONTREE_PROJECT)' '--project:project id for iam tokens (default: $CONTREE_PROJECT)' '-p:profile name (default: the global -p, else '\''default'\'')' '--profile:profile name (default: the global -p, else '\''default'\'')' '-y:overwrite an existing profile without asking' '--force:overwrite an existing profile without asking' '-h:show help' '--help:show help') ;;
     'contree auth list')
@@ -351,7 +351,7 @@ _contree_takes_value() {
       return 0 ;;
     'contree file ls/--since'|'contree file ls/--until'|'contree file ls/--limit')
       return 0 ;;
-    'contree build/-f'|'contree build/--file'|'contree build/-t'|'contree build/--tag'|'contree build/--build-arg'|'contree build/--target'|'contree build/--timeout'|'contree build/--network'|'contree build/--dockerfile')
+    'contree build/-f'|'contree build/--file'|'contree build/--dockerfile'|'contree build/-t'|'contree build/--tag'|'contree build/--build-arg'|'contree build/--target'|'contree build/--timeout'|'contree build/--network')
       return 0 ;;
     'contree auth/--token'|'contree auth/-u'|'contree auth/--url'|'contree auth/--type'|'contree auth/-P'|'contree auth/--project'|'contree auth/-p'|'contree auth/--profile')
       return 0 ;;

@@ -17,6 +17,7 @@ import { registerProject } from "./project.ts";
 import { registerRun } from "./run.ts";
 import { registerServer } from "./server.ts";
 import { registerSession } from "./session.ts";
+import { registerSkill } from "./skill.ts";
 import { registerTag } from "./tag.ts";
 import { registerTask } from "./task.ts";
 import { registerUse } from "./use.ts";
@@ -42,6 +43,7 @@ export function buildProgram(config: ProfileStore, run: Runner): RootCommand {
   registerProject(program, run);
   registerCompletion(program, run);
   registerAgent(program, run);
+  registerSkill(program, run);
   configureHelp(program);
   return program;
 }

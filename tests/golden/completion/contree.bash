@@ -51,6 +51,8 @@ _contree_child() {
       REPLY='contree completion' ;;
     'contree/agent'|'contree/man')
       REPLY='contree agent' ;;
+    'contree/skill')
+      REPLY='contree skill' ;;
     'contree/help')
       REPLY='contree help' ;;
     'contree operation/list'|'contree operation/ls')
@@ -149,6 +151,16 @@ _contree_child() {
       REPLY='contree project show' ;;
     'contree project/help')
       REPLY='contree project help' ;;
+    'contree skill/list'|'contree skill/ls')
+      REPLY='contree skill list' ;;
+    'contree skill/install'|'contree skill/i')
+      REPLY='contree skill install' ;;
+    'contree skill/remove'|'contree skill/r'|'contree skill/rm'|'contree skill/del')
+      REPLY='contree skill remove' ;;
+    'contree skill/upgrade'|'contree skill/u'|'contree skill/update')
+      REPLY='contree skill upgrade' ;;
+    'contree skill/help')
+      REPLY='contree skill help' ;;
     *) return 1 ;;
   esac
 }
@@ -157,7 +169,7 @@ _contree_child() {
 _contree_commands() {
   case "$1" in
     'contree')
-      REPLY='use ci run r operation op ps show kill session s images i img tag t ls cat cp cd env file f build bd auth server task project completion agent man help' ;;
+      REPLY='use ci run r operation op ps show kill session s images i img tag t ls cat cp cd env file f build bd auth server task project completion agent man skill help' ;;
     'contree operation')
       REPLY='list ls show sh wait w cancel kill k help' ;;
     'contree session')
@@ -176,6 +188,8 @@ _contree_commands() {
       REPLY='list ls logs help' ;;
     'contree project')
       REPLY='new init list ls show help' ;;
+    'contree skill')
+      REPLY='list ls install i remove r rm del upgrade u update help' ;;
     *) return 1 ;;
   esac
 }
@@ -311,6 +325,16 @@ _contree_options() {
       REPLY='-h --help' ;;
     'contree agent')
       REPLY='-h --help' ;;
+    'contree skill')
+      REPLY='-h --help' ;;
+    'contree skill list')
+      REPLY='-h --help' ;;
+    'contree skill install')
+      REPLY='-y --force -h --help' ;;
+    'contree skill remove')
+      REPLY='-y --force -h --help' ;;
+    'contree skill upgrade')
+      REPLY='-h --help' ;;
     *) return 1 ;;
   esac
 }
@@ -427,9 +451,11 @@ _contree_argument_choices() {
     'contree completion')
       if (( $2 == 0 )); then REPLY='bash zsh fish'; else return 1; fi ;;
     'contree agent')
-      if (( $2 == 0 )); then REPLY='all core_workflow core sessions images_and_tags images files_and_directories files execution_modes execution command_safety command output_formats output profiles all_commands'; else return 1; fi ;;
+      if (( $2 == 0 )); then REPLY='all core_workflow core sessions images_and_tags images files_and_directories files execution_modes execution command_safety command output_formats output profiles interactive_shell interactive agent_tools agent all_commands'; else return 1; fi ;;
+    'contree skill help')
+      if (( $2 == 0 )); then REPLY='list install remove upgrade'; else return 1; fi ;;
     'contree help')
-      if (( $2 == 0 )); then REPLY='use run operation ps show kill session images tag ls cat cp cd env file build auth server task project completion agent'; else return 1; fi ;;
+      if (( $2 == 0 )); then REPLY='use run operation ps show kill session images tag ls cat cp cd env file build auth server task project completion agent skill'; else return 1; fi ;;
     *) return 1 ;;
   esac
 }

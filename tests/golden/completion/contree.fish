@@ -50,6 +50,8 @@ function __contree_child --argument-names cmdpath word
             echo 'contree completion'
         case 'contree/agent' 'contree/man'
             echo 'contree agent'
+        case 'contree/skill'
+            echo 'contree skill'
         case 'contree/help'
             echo 'contree help'
         case 'contree operation/list' 'contree operation/ls'
@@ -148,6 +150,16 @@ function __contree_child --argument-names cmdpath word
             echo 'contree project show'
         case 'contree project/help'
             echo 'contree project help'
+        case 'contree skill/list' 'contree skill/ls'
+            echo 'contree skill list'
+        case 'contree skill/install' 'contree skill/i'
+            echo 'contree skill install'
+        case 'contree skill/remove' 'contree skill/r' 'contree skill/rm' 'contree skill/del'
+            echo 'contree skill remove'
+        case 'contree skill/upgrade' 'contree skill/u' 'contree skill/update'
+            echo 'contree skill upgrade'
+        case 'contree skill/help'
+            echo 'contree skill help'
         case '*'
             return 1
     end
@@ -297,6 +309,7 @@ complete -c contree -f -n '__contree_is \'contree\'' -a 'project' -d 'projects f
 complete -c contree -f -n '__contree_is \'contree\'' -a 'completion' -d 'print a shell completion script (commands, aliases, options, choices)'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'agent' -d 'the manual for coding agents (workflow, sessions, safety, all commands)'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'man' -d 'the manual for coding agents (workflow, sessions, safety, all commands)'
+complete -c contree -f -n '__contree_is \'contree\'' -a 'skill' -d 'install the contree skill for agent tools (Codex, Claude Code, OpenCode, …)'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'help' -d 'display help for command'
 complete -c contree -n '__contree_is \'contree\'' -s 'p' -l 'profile' -r -d 'profile for this invocation (default: $CONTREE_PROFILE, then the active one)'
 complete -c contree -n '__contree_is \'contree\'' -l 'token' -r -d 'token for this invocation'
@@ -711,7 +724,39 @@ complete -c contree -f -n '__contree_is \'contree completion\'' -a 'bash zsh fis
 
 # contree agent
 complete -c contree -n '__contree_is \'contree agent\'' -s 'h' -l 'help' -d 'show help'
-complete -c contree -f -n '__contree_is \'contree agent\'' -a 'all core_workflow core sessions images_and_tags images files_and_directories files execution_modes execution command_safety command output_formats output profiles all_commands'
+complete -c contree -f -n '__contree_is \'contree agent\'' -a 'all core_workflow core sessions images_and_tags images files_and_directories files execution_modes execution command_safety command output_formats output profiles interactive_shell interactive agent_tools agent all_commands'
+
+# contree skill
+complete -c contree -f -n '__contree_is \'contree skill\'' -a 'list' -d 'remembered installs, their version and whether they are current'
+complete -c contree -f -n '__contree_is \'contree skill\'' -a 'ls' -d 'remembered installs, their version and whether they are current'
+complete -c contree -f -n '__contree_is \'contree skill\'' -a 'install' -d 'write the skill files (no SPEC: every tool whose home directory exists)'
+complete -c contree -f -n '__contree_is \'contree skill\'' -a 'i' -d 'write the skill files (no SPEC: every tool whose home directory exists)'
+complete -c contree -f -n '__contree_is \'contree skill\'' -a 'remove' -d 'delete the files an install wrote (no SPEC: every remembered install)'
+complete -c contree -f -n '__contree_is \'contree skill\'' -a 'r' -d 'delete the files an install wrote (no SPEC: every remembered install)'
+complete -c contree -f -n '__contree_is \'contree skill\'' -a 'rm' -d 'delete the files an install wrote (no SPEC: every remembered install)'
+complete -c contree -f -n '__contree_is \'contree skill\'' -a 'del' -d 'delete the files an install wrote (no SPEC: every remembered install)'
+complete -c contree -f -n '__contree_is \'contree skill\'' -a 'upgrade' -d 'rewrite installs with this version (no SPEC: every remembered install)'
+complete -c contree -f -n '__contree_is \'contree skill\'' -a 'u' -d 'rewrite installs with this version (no SPEC: every remembered install)'
+complete -c contree -f -n '__contree_is \'contree skill\'' -a 'update' -d 'rewrite installs with this version (no SPEC: every remembered install)'
+complete -c contree -f -n '__contree_is \'contree skill\'' -a 'help' -d 'display help for command'
+complete -c contree -n '__contree_is \'contree skill\'' -s 'h' -l 'help' -d 'show help'
+
+# contree skill list
+complete -c contree -n '__contree_is \'contree skill list\'' -s 'h' -l 'help' -d 'show help'
+
+# contree skill install
+complete -c contree -n '__contree_is \'contree skill install\'' -s 'y' -l 'force' -d 'overwrite an existing install'
+complete -c contree -n '__contree_is \'contree skill install\'' -s 'h' -l 'help' -d 'show help'
+
+# contree skill remove
+complete -c contree -n '__contree_is \'contree skill remove\'' -s 'y' -l 'force' -d 'do not ask for confirmation'
+complete -c contree -n '__contree_is \'contree skill remove\'' -s 'h' -l 'help' -d 'show help'
+
+# contree skill upgrade
+complete -c contree -n '__contree_is \'contree skill upgrade\'' -s 'h' -l 'help' -d 'show help'
+
+# contree skill help
+complete -c contree -f -n '__contree_is \'contree skill help\'' -a 'list install remove upgrade'
 
 # contree help
-complete -c contree -f -n '__contree_is \'contree help\'' -a 'use run operation ps show kill session images tag ls cat cp cd env file build auth server task project completion agent'
+complete -c contree -f -n '__contree_is \'contree help\'' -a 'use run operation ps show kill session images tag ls cat cp cd env file build auth server task project completion agent skill'

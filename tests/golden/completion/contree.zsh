@@ -52,6 +52,8 @@ _contree_child() {
       REPLY='contree completion' ;;
     'contree/agent'|'contree/man')
       REPLY='contree agent' ;;
+    'contree/skill')
+      REPLY='contree skill' ;;
     'contree/help')
       REPLY='contree help' ;;
     'contree operation/list'|'contree operation/ls')
@@ -150,6 +152,16 @@ _contree_child() {
       REPLY='contree project show' ;;
     'contree project/help')
       REPLY='contree project help' ;;
+    'contree skill/list'|'contree skill/ls')
+      REPLY='contree skill list' ;;
+    'contree skill/install'|'contree skill/i')
+      REPLY='contree skill install' ;;
+    'contree skill/remove'|'contree skill/r'|'contree skill/rm'|'contree skill/del')
+      REPLY='contree skill remove' ;;
+    'contree skill/upgrade'|'contree skill/u'|'contree skill/update')
+      REPLY='contree skill upgrade' ;;
+    'contree skill/help')
+      REPLY='contree skill help' ;;
     *) return 1 ;;
   esac
 }
@@ -158,7 +170,7 @@ _contree_child() {
 _contree_commands() {
   case "$1" in
     'contree')
-      reply=('use:set the session image (UUID, tag:NAME or NAME) and print `export CONTREE_SESSION=…`; without IMAGE, show the session' 'ci:set the session image (UUID, tag:NAME or NAME) and print `export CONTREE_SESSION=…`; without IMAGE, show the session' 'run:run a command in a sandbox from the session image; output streams live' 'r:run a command in a sandbox from the session image; output streams live' 'operation:manage operations: list, show, wait, cancel' 'op:manage operations: list, show, wait, cancel' 'ps:list operations (default: EXECUTING only)' 'show:show one or more operation results' 'kill:cancel one or more operations (or --all active ones)' 'session:sessions: history, branches, rollback; without a subcommand, the current one' 's:sessions: history, branches, rollback; without a subcommand, the current one' 'images:list images (default) and import them from registries' 'i:list images (default) and import them from registries' 'img:list images (default) and import them from registries' 'tag:tag an image (default: the session'\''s current image), or remove a tag with -U' 't:tag an image (default: the session'\''s current image), or remove a tag with -U' 'ls:list a directory of the image (default: the session cwd)' 'cat:write a file of the image to stdout' 'cp:copy a file or a directory of the image to a local path' 'cd:change the session'\''s working directory (checked in the image); no PATH prints it' 'env:show, set (K=V …) or unset (-U K …) the session'\''s environment variables' 'file:stage files for the next run (edit, cp) and list uploaded files (ls)' 'f:stage files for the next run (edit, cp) and list uploaded files (ls)' 'build:build an image from a Dockerfile: FROM/RUN/COPY/ADD/ENV/ARG/WORKDIR/USER/SHELL, multi-stage, cached steps; RUN output streams live' 'bd:build an image from a Dockerfile: FROM/RUN/COPY/ADD/ENV/ARG/WORKDIR/USER/SHELL, multi-stage, cached steps; RUN output streams live' 'auth:register or update a profile (verifies the token with GET /v1/whoami)' 'server:the local ConTree server on podman: the ConTree API on 127.0.0.1, offline' 'task:long-lived podman task containers with persistent workspaces' 'project:projects for task containers (project.yml under $CONTREE_HOME/projects)' 'completion:print a shell completion script (commands, aliases, options, choices)' 'agent:the manual for coding agents (workflow, sessions, safety, all commands)' 'man:the manual for coding agents (workflow, sessions, safety, all commands)' 'help:display help for command') ;;
+      reply=('use:set the session image (UUID, tag:NAME or NAME) and print `export CONTREE_SESSION=…`; without IMAGE, show the session' 'ci:set the session image (UUID, tag:NAME or NAME) and print `export CONTREE_SESSION=…`; without IMAGE, show the session' 'run:run a command in a sandbox from the session image; output streams live' 'r:run a command in a sandbox from the session image; output streams live' 'operation:manage operations: list, show, wait, cancel' 'op:manage operations: list, show, wait, cancel' 'ps:list operations (default: EXECUTING only)' 'show:show one or more operation results' 'kill:cancel one or more operations (or --all active ones)' 'session:sessions: history, branches, rollback; without a subcommand, the current one' 's:sessions: history, branches, rollback; without a subcommand, the current one' 'images:list images (default) and import them from registries' 'i:list images (default) and import them from registries' 'img:list images (default) and import them from registries' 'tag:tag an image (default: the session'\''s current image), or remove a tag with -U' 't:tag an image (default: the session'\''s current image), or remove a tag with -U' 'ls:list a directory of the image (default: the session cwd)' 'cat:write a file of the image to stdout' 'cp:copy a file or a directory of the image to a local path' 'cd:change the session'\''s working directory (checked in the image); no PATH prints it' 'env:show, set (K=V …) or unset (-U K …) the session'\''s environment variables' 'file:stage files for the next run (edit, cp) and list uploaded files (ls)' 'f:stage files for the next run (edit, cp) and list uploaded files (ls)' 'build:build an image from a Dockerfile: FROM/RUN/COPY/ADD/ENV/ARG/WORKDIR/USER/SHELL, multi-stage, cached steps; RUN output streams live' 'bd:build an image from a Dockerfile: FROM/RUN/COPY/ADD/ENV/ARG/WORKDIR/USER/SHELL, multi-stage, cached steps; RUN output streams live' 'auth:register or update a profile (verifies the token with GET /v1/whoami)' 'server:the local ConTree server on podman: the ConTree API on 127.0.0.1, offline' 'task:long-lived podman task containers with persistent workspaces' 'project:projects for task containers (project.yml under $CONTREE_HOME/projects)' 'completion:print a shell completion script (commands, aliases, options, choices)' 'agent:the manual for coding agents (workflow, sessions, safety, all commands)' 'man:the manual for coding agents (workflow, sessions, safety, all commands)' 'skill:install the contree skill for agent tools (Codex, Claude Code, OpenCode, …)' 'help:display help for command') ;;
     'contree operation')
       reply=('list:list operations (default: EXECUTING only)' 'ls:list operations (default: EXECUTING only)' 'show:show one or more operation results' 'sh:show one or more operation results' 'wait:wait until operations reach a terminal status (all at once)' 'w:wait until operations reach a terminal status (all at once)' 'cancel:cancel one or more operations (or --all active ones)' 'kill:cancel one or more operations (or --all active ones)' 'k:cancel one or more operations (or --all active ones)' 'help:display help for command') ;;
     'contree session')
@@ -177,6 +189,8 @@ _contree_commands() {
       reply=('list:list archived tasks, newest first' 'ls:list archived tasks, newest first' 'logs:print the logs of the newest archive whose name or task ID starts with PREFIX' 'help:display help for command') ;;
     'contree project')
       reply=('new:create a project (writes <config root>/projects/NAME/project.yml)' 'init:create a project (writes <config root>/projects/NAME/project.yml)' 'list:list projects' 'ls:list projects' 'show:show a project'\''s settings and paths' 'help:display help for command') ;;
+    'contree skill')
+      reply=('list:remembered installs, their version and whether they are current' 'ls:remembered installs, their version and whether they are current' 'install:write the skill files (no SPEC: every tool whose home directory exists)' 'i:write the skill files (no SPEC: every tool whose home directory exists)' 'remove:delete the files an install wrote (no SPEC: every remembered install)' 'r:delete the files an install wrote (no SPEC: every remembered install)' 'rm:delete the files an install wrote (no SPEC: every remembered install)' 'del:delete the files an install wrote (no SPEC: every remembered install)' 'upgrade:rewrite installs with this version (no SPEC: every remembered install)' 'u:rewrite installs with this version (no SPEC: every remembered install)' 'update:rewrite installs with this version (no SPEC: every remembered install)' 'help:display help for command') ;;
     *) return 1 ;;
   esac
 }
@@ -312,6 +326,16 @@ _contree_options() {
       reply=('-h:show help' '--help:show help') ;;
     'contree agent')
       reply=('-h:show help' '--help:show help') ;;
+    'contree skill')
+      reply=('-h:show help' '--help:show help') ;;
+    'contree skill list')
+      reply=('-h:show help' '--help:show help') ;;
+    'contree skill install')
+      reply=('-y:overwrite an existing install' '--force:overwrite an existing install' '-h:show help' '--help:show help') ;;
+    'contree skill remove')
+      reply=('-y:do not ask for confirmation' '--force:do not ask for confirmation' '-h:show help' '--help:show help') ;;
+    'contree skill upgrade')
+      reply=('-h:show help' '--help:show help') ;;
     *) return 1 ;;
   esac
 }
@@ -428,9 +452,11 @@ _contree_argument_choices() {
     'contree completion')
       if (( $2 == 0 )); then REPLY='bash zsh fish'; else return 1; fi ;;
     'contree agent')
-      if (( $2 == 0 )); then REPLY='all core_workflow core sessions images_and_tags images files_and_directories files execution_modes execution command_safety command output_formats output profiles all_commands'; else return 1; fi ;;
+      if (( $2 == 0 )); then REPLY='all core_workflow core sessions images_and_tags images files_and_directories files execution_modes execution command_safety command output_formats output profiles interactive_shell interactive agent_tools agent all_commands'; else return 1; fi ;;
+    'contree skill help')
+      if (( $2 == 0 )); then REPLY='list install remove upgrade'; else return 1; fi ;;
     'contree help')
-      if (( $2 == 0 )); then REPLY='use run operation ps show kill session images tag ls cat cp cd env file build auth server task project completion agent'; else return 1; fi ;;
+      if (( $2 == 0 )); then REPLY='use run operation ps show kill session images tag ls cat cp cd env file build auth server task project completion agent skill'; else return 1; fi ;;
     *) return 1 ;;
   esac
 }

@@ -37,6 +37,8 @@ _contree_child() {
       REPLY='contree env' ;;
     'contree/file'|'contree/f')
       REPLY='contree file' ;;
+    'contree/shell'|'contree/sh')
+      REPLY='contree shell' ;;
     'contree/build'|'contree/bd')
       REPLY='contree build' ;;
     'contree/auth')
@@ -169,7 +171,7 @@ _contree_child() {
 _contree_commands() {
   case "$1" in
     'contree')
-      REPLY='use ci run r operation op ps show kill session s images i img tag t ls cat cp cd env file f build bd auth server task project completion agent man skill help' ;;
+      REPLY='use ci run r operation op ps show kill session s images i img tag t ls cat cp cd env file f shell sh build bd auth server task project completion agent man skill help' ;;
     'contree operation')
       REPLY='list ls show sh wait w cancel kill k help' ;;
     'contree session')
@@ -267,6 +269,8 @@ _contree_options() {
       REPLY='-h --help' ;;
     'contree file ls')
       REPLY='--since --until --limit -q --quiet -h --help' ;;
+    'contree shell')
+      REPLY='-h --help' ;;
     'contree build')
       REPLY='-f --file --dockerfile -t --tag --build-arg --no-cache --target --timeout --network -h --help' ;;
     'contree auth')
@@ -455,7 +459,7 @@ _contree_argument_choices() {
     'contree skill help')
       if (( $2 == 0 )); then REPLY='list install remove upgrade'; else return 1; fi ;;
     'contree help')
-      if (( $2 == 0 )); then REPLY='use run operation ps show kill session images tag ls cat cp cd env file build auth server task project completion agent skill'; else return 1; fi ;;
+      if (( $2 == 0 )); then REPLY='use run operation ps show kill session images tag ls cat cp cd env file shell build auth server task project completion agent skill'; else return 1; fi ;;
     *) return 1 ;;
   esac
 }

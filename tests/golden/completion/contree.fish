@@ -36,6 +36,8 @@ function __contree_child --argument-names cmdpath word
             echo 'contree env'
         case 'contree/file' 'contree/f'
             echo 'contree file'
+        case 'contree/shell' 'contree/sh'
+            echo 'contree shell'
         case 'contree/build' 'contree/bd'
             echo 'contree build'
         case 'contree/auth'
@@ -300,6 +302,8 @@ complete -c contree -f -n '__contree_is \'contree\'' -a 'cd' -d 'change the sess
 complete -c contree -f -n '__contree_is \'contree\'' -a 'env' -d 'show, set (K=V …) or unset (-U K …) the session\'s environment variables'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'file' -d 'stage files for the next run (edit, cp) and list uploaded files (ls)'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'f' -d 'stage files for the next run (edit, cp) and list uploaded files (ls)'
+complete -c contree -f -n '__contree_is \'contree\'' -a 'shell' -d 'an interactive shell on the session: bare lines run in the sandbox, `contree …` runs commands'
+complete -c contree -f -n '__contree_is \'contree\'' -a 'sh' -d 'an interactive shell on the session: bare lines run in the sandbox, `contree …` runs commands'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'build' -d 'build an image from a Dockerfile: FROM/RUN/COPY/ADD/ENV/ARG/WORKDIR/USER/SHELL, multi-stage, cached steps; RUN output streams live'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'bd' -d 'build an image from a Dockerfile: FROM/RUN/COPY/ADD/ENV/ARG/WORKDIR/USER/SHELL, multi-stage, cached steps; RUN output streams live'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'auth' -d 'register or update a profile (verifies the token with GET /v1/whoami)'
@@ -544,6 +548,9 @@ complete -c contree -n '__contree_is \'contree file ls\'' -s 'h' -l 'help' -d 's
 # contree file help
 complete -c contree -f -n '__contree_is \'contree file help\'' -a 'edit cp ls'
 
+# contree shell
+complete -c contree -n '__contree_is \'contree shell\'' -s 'h' -l 'help' -d 'show help'
+
 # contree build
 complete -c contree -n '__contree_is \'contree build\'' -s 'f' -l 'file' -r -d 'the Dockerfile (default: CONTEXT/Dockerfile or Containerfile)'
 complete -c contree -n '__contree_is \'contree build\'' -l 'dockerfile' -r -d 'same as --file'
@@ -759,4 +766,4 @@ complete -c contree -n '__contree_is \'contree skill upgrade\'' -s 'h' -l 'help'
 complete -c contree -f -n '__contree_is \'contree skill help\'' -a 'list install remove upgrade'
 
 # contree help
-complete -c contree -f -n '__contree_is \'contree help\'' -a 'use run operation ps show kill session images tag ls cat cp cd env file build auth server task project completion agent skill'
+complete -c contree -f -n '__contree_is \'contree help\'' -a 'use run operation ps show kill session images tag ls cat cp cd env file shell build auth server task project completion agent skill'

@@ -6,7 +6,7 @@
 
 import { DatabaseSync } from "node:sqlite";
 import { COMPILE_PERMISSIONS } from "../../scripts/permissions.ts";
-import { assert, assertEquals, assertMatch } from "../support/assert.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../support/assert.ts";
 import { isolatedEnv, MAIN, runCli, tempHome } from "../support/cli.ts";
 import { podmanSkipReason, podmanTest } from "../support/podman.ts";
 import { startTestServer } from "../support/server.ts";
@@ -57,8 +57,11 @@ if (skipTmux && !podmanSkipReason) console.log("SKIP: shell terminal tests: tmux
       (db.prepare("SELECT line FROM shell_history WHERE session_key = 'tmux' ORDER BY id")
         .all() as { line: string }[]).map((row) => row.line)
     );
-  const open = async () => {
-    const terminal = await Terminal.start(SHELL, isolatedEnv({ ...env, TERM: "xterm-256color" }));
+  const open = async (colours = false) => {
+    const terminal = await Terminal.start(
+      SHELL,
+      isolatedEnv({ ...env, TERM: "xterm-256color", ...(colours ? { NO_COLOR: "" } : {}) }),
+    );
     terminals.push(terminal);
     return terminal;
   };
@@ -129,6 +132,12 @@ if (skipTmux && !podmanSkipReason) console.log("SKIP: shell terminal tests: tmux
         /\$ history echo\n {5}1 {2}echo one; sleep 120; echo two\n {5}2 {2}mkdir -p/,
       );
 
+      // Ctrl-C at the prompt drops the line and gives a new prompt.
+      await term.waitForInput("(main) /work $ ");
+      await term.type("echo abandoned");
+      await term.keys("C-c");
+      screen = await term.waitFor((s) => prompts(s) === 10);
+      assert(!/^abandoned$/m.test(screen), screen);
       await term.waitForInput("(main) /work $ ");
       await term.keys("C-d");
       assertEquals(await term.exited(), 0);
@@ -144,8 +153,11 @@ if (skipTmux && !podmanSkipReason) console.log("SKIP: shell terminal tests: tmux
     await t.step(
       "history outlives the shell: Up recalls the last line of the last one",
       async () => {
-        const term = await open();
+        // With colours: readline must not count the escape sequences as prompt width (the
+        // cursor checks below would be off).
+        const term = await open(true);
         await term.waitForInput("(main) /work $ ");
+        assertStringIncludes(await term.colouredScreen(), "\x1b[35m(main)");
         await term.keys("Up");
         await term.waitForInput("(main) /work $ echo from the reference");
         await term.keys("Up");

@@ -98,6 +98,11 @@ export class Terminal {
     }
   }
 
+  /** The visible screen with its colours, as escape sequences. */
+  async colouredScreen(): Promise<string> {
+    return await tmux(this.socket, ["capture-pane", "-p", "-e", "-t", "test"]);
+  }
+
   /** The text of the cursor's line before the cursor (trailing spaces kept). */
   async beforeCursor(): Promise<string> {
     const [x, y] = (await tmux(this.socket, [

@@ -98,8 +98,10 @@ async function startShell(app: App, program: RootCommand, invoke: Invoke): Promi
       ? terminalReader({
         completer: (line) => completer.complete(line),
         toStderr: !ctx.stdout.isTerminal,
+        signal: ctx.signal,
       })
-      : pipedReader(ctx.stdin.readable()),
+      : pipedReader(ctx.stdin.readable(), { signal: ctx.signal }),
+    signal: ctx.signal,
     session,
     async invoke(args, format) {
       // Ctrl-C while a line runs cancels that line only; the shell goes on.

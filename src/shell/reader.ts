@@ -26,11 +26,19 @@ export interface LineReader {
 /** Lines per session the shell keeps (CLI spec §3.3); readline recalls as many. */
 export const HISTORY_LIMIT = 10_000;
 
-export function terminalReader(options: { completer?: Completer; toStderr?: boolean }): LineReader {
+export interface ReaderOptions {
+  /** Ends the reading (as the end of input) when it aborts: SIGTERM ends the shell. */
+  signal?: AbortSignal;
+}
+
+export function terminalReader(
+  options: ReaderOptions & { completer?: Completer; toStderr?: boolean },
+): LineReader {
   return {
     interactive: true,
     read(prompt, history) {
       return new Promise((resolve) => {
+        if (options.signal?.aborted) return resolve(null);
         const completer = options.completer;
         const rl = createInterface({
           input: process.stdin,
@@ -53,9 +61,14 @@ export function terminalReader(options: { completer?: Completer; toStderr?: bool
           rl.close();
           resolve(value);
         };
+        const stop = () => finish(null);
+        options.signal?.addEventListener("abort", stop, { once: true });
         rl.on("line", (line) => finish(line));
         rl.on("SIGINT", () => finish(INTERRUPTED));
-        rl.on("close", () => finish(null));
+        rl.on("close", () => {
+          options.signal?.removeEventListener("abort", stop);
+          finish(null);
+        });
         rl.setPrompt(prompt);
         rl.prompt();
       });
@@ -64,8 +77,14 @@ export function terminalReader(options: { completer?: Completer; toStderr?: bool
 }
 
 /** Lines of a byte stream (a pipe or a file on stdin), without prompts. */
-export function pipedReader(stream: ReadableStream<Uint8Array>): LineReader {
+export function pipedReader(
+  stream: ReadableStream<Uint8Array>,
+  options: ReaderOptions = {},
+): LineReader {
   const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  options.signal?.addEventListener("abort", () => void reader.cancel().catch(() => {}), {
+    once: true,
+  });
   let buffer = "";
   let ended = false;
   return {
@@ -84,7 +103,9 @@ export function pipedReader(stream: ReadableStream<Uint8Array>): LineReader {
           buffer = "";
           return last;
         }
-        const { value, done } = await reader.read();
+        const { value, done } = options.signal?.aborted
+          ? { value: undefined, done: true }
+          : await reader.read().catch(() => ({ value: undefined, done: true as const }));
         if (done) ended = true;
         else buffer += value;
       }

@@ -48,6 +48,8 @@ export interface ShellDeps {
   styles: { stdout: Styler; stderr: Styler };
   /** Called after every line that ran (completion caches follow session changes). */
   afterLine?(): void;
+  /** The process's signal: once it aborts (SIGTERM), the shell ends with its reason. */
+  signal?: AbortSignal;
 }
 
 export const BANNER = "contree interactive shell (type 'help' for commands, Ctrl-D to exit)";
@@ -340,6 +342,7 @@ export async function runShell(deps: ShellDeps): Promise<number> {
       await Promise.all([deps.stdout.drain(), deps.stderr.drain()]);
     }
     const read = await reader.read(reader.interactive ? shell.prompt() : "", history);
+    if (deps.signal?.aborted) throw deps.signal.reason;
     if (read === null) {
       if (reader.interactive) await deps.stdout.write("\n");
       break;
@@ -357,6 +360,7 @@ export async function runShell(deps: ShellDeps): Promise<number> {
       history.unshift(line);
     }
     deps.afterLine?.();
+    if (deps.signal?.aborted) throw deps.signal.reason;
     if (outcome === "exit") break;
   }
   await Promise.all([deps.stdout.drain(), deps.stderr.drain()]);

@@ -3,7 +3,7 @@
 // line (format, errors, exit codes) leaks into the next.
 
 import { assertEquals, assertMatch } from "../support/assert.ts";
-import { runCli, tempHome } from "../support/cli.ts";
+import { runCli, spawnCli, tempHome } from "../support/cli.ts";
 import { FakeApi } from "../support/fake_api.ts";
 import { IMG } from "../support/sessions.ts";
 
@@ -47,6 +47,30 @@ Deno.test("contree shell needs a profile; refuses to start without one (exit 4)"
     assertEquals([result.code, result.stdout], [4, ""]);
     assertMatch(result.stderr, /^\[ERROR\] Profile 'default' does not exist/);
   } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("contree shell: SIGTERM while it waits for a line ends it with 143", async () => {
+  const { home, cleanup } = await tempHome();
+  const fake = FakeApi.start();
+  try {
+    const child = spawnCli(["-S", "term", "shell"], {
+      env: { CONTREE_HOME: home, CONTREE_URL: fake.url, CONTREE_TOKEN: fake.token },
+      stdin: "",
+    });
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode("pwd\n"));
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    assertEquals((await reader.read()).value, "/\n");
+    child.kill("SIGTERM");
+    const status = await child.status;
+    await writer.close().catch(() => {});
+    await reader.cancel();
+    await child.stderr.cancel();
+    assertEquals(status.code, 143);
+  } finally {
+    await fake.close();
     await cleanup();
   }
 });

@@ -290,3 +290,28 @@ Deno.test("shell help: builtins here, anything else from contree TOPIC --help", 
   assertMatch(run.stdout, /^Usage: vim PATH$/m);
   assertEquals(run.invoked.map((i) => i.args), [["run", "--help"]]);
 });
+
+Deno.test("shell: once the process's signal aborts (SIGTERM), the shell ends with its reason", async () => {
+  const controller = new AbortController();
+  const reason = new Error("terminated");
+  let reads = 0;
+  const error = await runShell({
+    stdout: new MemorySink(),
+    stderr: new MemorySink(),
+    reader: {
+      interactive: false,
+      read: () => Promise.resolve(++reads === 1 ? "echo a" : "echo b"),
+    },
+    session: new FakeSession(),
+    invoke: () => {
+      controller.abort(reason);
+      return Promise.resolve(143);
+    },
+    commandOf: () => undefined,
+    formats: ["default"],
+    format: "default",
+    styles: { stdout: new Styler(false), stderr: new Styler(false) },
+    signal: controller.signal,
+  }).then(() => undefined, (e) => e);
+  assertEquals([error, reads], [reason, 1]);
+});

@@ -1,74 +1,14 @@
 // Words of a shell line, with POSIX shell quoting as Python's shlex.split reads it (the
-// reference shell's tokenizer): whitespace separates; '…' is literal; in "…" a backslash
-// escapes " and \; elsewhere a backslash escapes any character. No expansion, no comments.
-// One scanner serves the three readers: dispatch (complete lines), continuation (is the line
-// still open?) and completion (the word being typed).
+// reference shell's tokenizer; the scanner is src/shell_words.ts): it serves dispatch (complete
+// lines), continuation (is the line still open?) and completion (the word being typed).
 
-export interface Scan {
-  words: string[];
-  /** What leaves the line open: a quote, or a trailing backslash; undefined when complete. */
-  open?: "'" | '"' | "\\";
-  /** The last word when the text does not end in whitespace (the word being typed). */
-  partial?: { value: string; raw: string; quoted: boolean };
-}
+import { type Scan, scannedWords, scanShellWords } from "../shell_words.ts";
 
+export type { Scan };
+
+/** Scans as Python's shlex (posix): in "…" only " and \ are escapable. */
 export function scanWords(text: string): Scan {
-  const words: string[] = [];
-  let word = "";
-  let inWord = false;
-  let start = 0;
-  let quoted = false;
-  let open: Scan["open"];
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (!inWord && !/\s/.test(c)) {
-      inWord = true;
-      start = i;
-      quoted = false;
-    }
-    if (c === "'") {
-      quoted = true;
-      const end = text.indexOf("'", i + 1);
-      if (end < 0) {
-        word += text.slice(i + 1);
-        open = "'";
-        break;
-      }
-      word += text.slice(i + 1, end);
-      i = end;
-    } else if (c === '"') {
-      quoted = true;
-      let j = i + 1;
-      for (; j < text.length && text[j] !== '"'; j++) {
-        if (
-          text[j] === "\\" && j + 1 < text.length && (text[j + 1] === '"' || text[j + 1] === "\\")
-        ) {
-          j++;
-        }
-        word += text[j];
-      }
-      if (j >= text.length) {
-        open = '"';
-        break;
-      }
-      i = j;
-    } else if (c === "\\") {
-      quoted = true;
-      if (i + 1 >= text.length) {
-        open = "\\";
-        break;
-      }
-      word += text[++i];
-    } else if (/\s/.test(c)) {
-      if (inWord) words.push(word);
-      word = "";
-      inWord = false;
-    } else {
-      word += c;
-    }
-  }
-  if (!inWord) return { words, open };
-  return { words, open, partial: { value: word, raw: text.slice(start), quoted } };
+  return scanShellWords(text, '"\\');
 }
 
 /** The words of a complete line; a line left open is a parse error, reported as shlex does. */
@@ -76,7 +16,7 @@ export function lineWords(text: string): string[] {
   const scan = scanWords(text);
   if (scan.open === "\\") throw new SyntaxError("No escaped character");
   if (scan.open) throw new SyntaxError("No closing quotation");
-  return scan.partial ? [...scan.words, scan.partial.value] : scan.words;
+  return scannedWords(scan);
 }
 
 /** Whether the line needs another line: an open quote or a trailing backslash. */

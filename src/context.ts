@@ -36,6 +36,19 @@ export interface Context {
   fetch: typeof fetch;
   /** Aborted with an `Interrupted` reason on SIGINT/SIGTERM. */
   signal: AbortSignal;
+  /**
+   * Opens a nested interrupt scope, in which the interactive shell runs each line: until it is
+   * closed, SIGINT aborts the scope's signal instead of the process's (the shell goes on);
+   * SIGTERM aborts both. Absent where no process signals are wired (test contexts).
+   */
+  interruptScope?(): InterruptScope;
+  /** Set on the context of a line run by the interactive shell (`contree shell`). */
+  inShell?: boolean;
+}
+
+export interface InterruptScope {
+  signal: AbortSignal;
+  close(): void;
 }
 
 export const systemClock: Clock = {
@@ -68,7 +81,8 @@ function readTtyName(): string | undefined {
 
 /**
  * The real context. Signal listeners turn SIGINT/SIGTERM into an abort of `signal`; a second
- * SIGINT while the first is being handled exits at once (the user insists).
+ * SIGINT while the first is being handled exits at once (the user insists). Inside an interrupt
+ * scope SIGINT aborts only the innermost scope, and never exits.
  */
 export function createProcessContext(): Context {
   const stdio = processStdio();
@@ -77,9 +91,28 @@ export function createProcessContext(): Context {
     toObject: () => Deno.env.toObject(),
   };
   const controller = new AbortController();
+  const scopes: AbortController[] = [];
   const onSignal = (signal: "SIGINT" | "SIGTERM") => () => {
+    const scope = scopes.at(-1);
+    if (scope && signal === "SIGINT") {
+      if (!scope.signal.aborted) scope.abort(new Interrupted(signal));
+      return;
+    }
     if (controller.signal.aborted) Deno.exit(signal === "SIGINT" ? 130 : 143);
+    for (const open of scopes) open.abort(new Interrupted(signal));
     controller.abort(new Interrupted(signal));
+  };
+  const interruptScope = (): InterruptScope => {
+    const scope = new AbortController();
+    if (controller.signal.aborted) scope.abort(controller.signal.reason);
+    scopes.push(scope);
+    return {
+      signal: scope.signal,
+      close: () => {
+        const index = scopes.indexOf(scope);
+        if (index >= 0) scopes.splice(index, 1);
+      },
+    };
   };
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     try {
@@ -105,5 +138,6 @@ export function createProcessContext(): Context {
     process: { pid: Deno.pid, ppid: Deno.ppid, ttyName: readTtyName },
     fetch: globalThis.fetch.bind(globalThis),
     signal: controller.signal,
+    interruptScope,
   };
 }

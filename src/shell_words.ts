@@ -1,44 +1,89 @@
 // POSIX-shell-like word splitting and quoting, for command strings the user configures (e.g.
-// EDITOR="code --wait") and for shell lines contree prints. No expansion of any kind.
+// EDITOR="code --wait"), the lines of the interactive shell (src/shell/words.ts) and shell
+// lines contree prints. No expansion of any kind.
 
 import { UsageError } from "./errors.ts";
 
-/** Splits `text` into words: whitespace separates, '…' is literal, "…" and \ escape. */
-export function splitShellWords(text: string): string[] {
+export interface Scan {
+  words: string[];
+  /** What leaves the line open: a quote, or a trailing backslash; undefined when complete. */
+  open?: "'" | '"' | "\\";
+  /** The last word when the text does not end in whitespace (the word being typed). */
+  partial?: { value: string; raw: string; quoted: boolean };
+}
+
+/**
+ * Scans `text` into words: whitespace separates, '…' is literal, a backslash escapes the next
+ * character outside quotes and, inside "…", the characters of `escapable`. Reports what leaves
+ * the text open and the word being typed at its end.
+ */
+export function scanShellWords(text: string, escapable: string): Scan {
   const words: string[] = [];
   let word = "";
   let inWord = false;
+  let start = 0;
+  let quoted = false;
+  let open: Scan["open"];
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
+    if (!inWord && !/\s/.test(c)) {
+      inWord = true;
+      start = i;
+      quoted = false;
+    }
     if (c === "'") {
+      quoted = true;
       const end = text.indexOf("'", i + 1);
-      if (end < 0) throw new UsageError(`Unterminated quote in '${text}'`);
+      if (end < 0) {
+        word += text.slice(i + 1);
+        open = "'";
+        break;
+      }
       word += text.slice(i + 1, end);
       i = end;
-      inWord = true;
     } else if (c === '"') {
+      quoted = true;
       let j = i + 1;
       for (; j < text.length && text[j] !== '"'; j++) {
-        if (text[j] === "\\" && j + 1 < text.length && '"\\$`'.includes(text[j + 1])) j++;
+        if (text[j] === "\\" && j + 1 < text.length && escapable.includes(text[j + 1])) j++;
         word += text[j];
       }
-      if (j >= text.length) throw new UsageError(`Unterminated quote in '${text}'`);
+      if (j >= text.length) {
+        open = '"';
+        break;
+      }
       i = j;
-      inWord = true;
     } else if (c === "\\") {
-      if (i + 1 < text.length) word += text[++i];
-      inWord = true;
+      quoted = true;
+      if (i + 1 >= text.length) {
+        open = "\\";
+        break;
+      }
+      word += text[++i];
     } else if (/\s/.test(c)) {
       if (inWord) words.push(word);
       word = "";
       inWord = false;
     } else {
       word += c;
-      inWord = true;
     }
   }
-  if (inWord) words.push(word);
-  return words;
+  if (!inWord) return { words, open };
+  return { words, open, partial: { value: word, raw: text.slice(start), quoted } };
+}
+
+/** All the words of a scan, the one at the end included. */
+export function scannedWords(scan: Scan): string[] {
+  return scan.partial ? [...scan.words, scan.partial.value] : scan.words;
+}
+
+/** Splits `text` into words: whitespace separates, '…' is literal, "…" and \ escape. */
+export function splitShellWords(text: string): string[] {
+  const scan = scanShellWords(text, '"\\$`');
+  if (scan.open === "'" || scan.open === '"') {
+    throw new UsageError(`Unterminated quote in '${text}'`);
+  }
+  return scannedWords(scan);
 }
 
 /** `word` quoted for a POSIX shell as Python's shlex.quote does (unchanged when it is safe). */

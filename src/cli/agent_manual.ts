@@ -185,6 +185,40 @@ podman on this machine: the same commands work offline, without an account. See
 contree server --help for its port, its data directory and the profile that points at it.`,
   },
   {
+    title: "Interactive shell",
+    body: `
+contree shell (alias sh) is an interactive prompt for people; agents should call contree
+commands directly. Each line runs in the session's current image and advances it like run:
+
+  (main) / $ apk add curl              # anything else: contree run -s LINE, output live
+  (main) / $ timeout 10m make          # the same with -t 600 (N, Ns, Nm, Nh, Nd)
+  (main) / $ cd /src                   # the shell's cwd (a cd entry; not checked)
+  (main) / $ ls [PATH]  /  cat FILE    # contree ls / cat, relative to the cwd
+  (main) / $ vim FILE                  # contree file edit (also vi, nvim, nano)
+  (main) / $ contree session show      # any contree command (only -f before it)
+  builtins: pwd, cd -, history [PATTERN], -f [FORMAT], clear, help [TOPIC], exit
+
+Before each prompt stderr shows "session: KEY [DEPTH] image: UUID". A trailing \\ or an open
+quote continues the line; Tab completes commands, options, images, branches, sessions and
+sandbox paths; history is kept per session in the session database. Ctrl-C cancels the running
+line (the shell goes on); Ctrl-D, exit or quit leave. With a pipe on stdin
+(printf 'ls\\nexit\\n' | contree shell) the lines run without prompts.`,
+  },
+  {
+    title: "Agent tools",
+    body: `
+  contree skill install [SPEC...]    # write the contree skill (this manual) for agent tools
+  contree skill list                 # installs, their version, whether they are current
+  contree skill upgrade [SPEC...]    # rewrite installs after upgrading contree
+  contree skill remove [SPEC...] [-y]   # delete the files an install wrote, nothing else
+
+SPEC: KIND: (the project in the working directory), KIND:~ (the tool's home), KIND:PATH or
+a PATH; KIND = codex, claude, opencode, amp, cline, claude-subagent, claude-agent. Without
+SPEC, install targets every tool whose home directory exists (~/.claude, ~/.codex, ...;
+CODEX_HOME, OPENCODE_HOME and CLINE_DIR move them). Installs are remembered in
+$CONTREE_HOME/cli/skills.db. Agent hosts that speak MCP use contree mcp instead (next section).`,
+  },
+  {
     title: "MCP server",
     body: `
 Agent hosts that speak the Model Context Protocol (desktop assistants, IDEs) get the same

@@ -1,6 +1,7 @@
 // `contree build` (`bd`): build an image from a Dockerfile, RUN output streamed live.
 
 import { Option } from "../deps.ts";
+import { aliasOption } from "./help.ts";
 import { imageCache } from "../session/adapters.ts";
 import { collect, intAtLeast } from "./parse.ts";
 import type { RootCommand, Runner } from "./root.ts";
@@ -15,7 +16,7 @@ export function registerBuild(program: RootCommand, run: Runner): void {
     )
     .argument("[context]", "the build context directory", ".")
     .option("-f, --file <path>", "the Dockerfile (default: CONTEXT/Dockerfile or Containerfile)")
-    .addOption(new Option("--dockerfile <path>", "same as -f").hideHelp())
+    .addOption(aliasOption("--dockerfile <path>", "--file"))
     .option(
       "-t, --tag <name[:tag]>",
       "tag the result (repeatable; `name` means name:latest)",

@@ -1,6 +1,6 @@
 // `contree env`: session environment variables sent with every run.
 
-import { Option } from "../deps.ts";
+import { aliasOption } from "./help.ts";
 import { envCommand } from "../session/env_cmd.ts";
 import type { RootCommand, Runner } from "./root.ts";
 import { sessionHandler } from "./wiring.ts";
@@ -11,7 +11,7 @@ export function registerEnv(program: RootCommand, run: Runner): void {
     .description("show, set (K=V …) or unset (-U K …) the session's environment variables")
     .argument("[args...]", "KEY=VALUE pairs to set, or with -U the keys to unset")
     .option("-U, --delete", "unset the given keys")
-    .addOption(new Option("--rm", "same as --delete").hideHelp())
+    .addOption(aliasOption("--rm", "--delete"))
     .action((args, options) =>
       run(
         sessionHandler((deps) =>

@@ -69,7 +69,7 @@ export async function main(args: string[], ctx: Context): Promise<number> {
       ctx.log.level = globals.logLevel;
       app = await App.create(ctx, globals, config);
       exitCode = (await handler(app)) ?? ExitCode.OK;
-    });
+    }, main);
     configureOutput(program, ctx);
     program.on("option:version", () => {
       void ctx.stdout.write(`${userAgent()}\n`).catch(() => {});

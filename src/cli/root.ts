@@ -4,11 +4,14 @@
 import { Command, Option } from "../deps.ts";
 import { LOG_LEVELS } from "../log.ts";
 import { FORMAT_NAMES } from "../output/formatter.ts";
+import type { Context } from "../context.ts";
 import type { App } from "./app.ts";
 
 /** Runs a command body with the App of this invocation; the number returned is the exit code. */
 export type Handler = (app: App) => Promise<number | void>;
 export type Runner = (handler: Handler) => Promise<void>;
+/** Runs a whole contree invocation (`main`) in this process; the shell runs each line with it. */
+export type Invoke = (args: string[], ctx: Context) => Promise<number>;
 
 export const EXIT_CODES_HELP = `
 Exit codes:

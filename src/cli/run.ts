@@ -1,6 +1,6 @@
 // `contree run` (`r`): run a command in a sandbox, streaming its output live.
 
-import { Option } from "../deps.ts";
+import { aliasOption } from "./help.ts";
 import { runCommand, type RunOptions } from "../operations/run.ts";
 import { collect, intAtLeast } from "./parse.ts";
 import type { RootCommand, Runner } from "./root.ts";
@@ -32,7 +32,7 @@ export function registerRun(program: RootCommand, run: Runner): void {
     .option("-T, --truncate <bytes>", "cap on captured stdout/stderr", intAtLeast(0), 65536)
     .option("--preserve-env", "keep the environment in the result image for later runs")
     .option("-d, --detach", "return after spawning (see `contree session wait`, `contree op wait`)")
-    .addOption(new Option("--no-wait", "same as --detach"))
+    .addOption(aliasOption("--no-wait", "--detach"))
     .option("--use <image>", "start from IMAGE (recorded in the session first)")
     .argument("[command...]", "the command and its arguments (everything after the flags)")
     .passThroughOptions()

@@ -1,6 +1,6 @@
 // `contree session` (alias `s`): sessions, branches and history.
 
-import { Option } from "../deps.ts";
+import { aliasOption } from "./help.ts";
 import {
   sessionBranch,
   sessionCheckout,
@@ -51,7 +51,7 @@ export function registerSession(program: RootCommand, run: Runner): void {
     .argument("[name]", "branch to create or delete")
     .option("--from <branch>", "create from this branch's tip (default: the active branch)")
     .option("-U, --delete", "delete branch NAME")
-    .addOption(new Option("--rm", "same as --delete").hideHelp())
+    .addOption(aliasOption("--rm", "--delete"))
     .option("--prune", "delete the detached-* and disposable-* branches")
     .action((name, options) =>
       runSession((deps) =>

@@ -1,7 +1,7 @@
 // `contree tag` (alias `t`): set or remove an image tag.
 
 import { resolveImageRef } from "../api/image_ref.ts";
-import { Option } from "../deps.ts";
+import { aliasOption } from "./help.ts";
 import { tagCommand } from "../images/tag.ts";
 import type { RootCommand, Runner } from "./root.ts";
 
@@ -14,7 +14,7 @@ export function registerTag(program: RootCommand, run: Runner): void {
     .argument("<image-or-tag>", "TAG alone (the session image), or IMAGE (UUID, tag:NAME, NAME)")
     .argument("[tag]", "the tag, when IMAGE is given")
     .option("-U, --delete", "remove the tag instead of setting it")
-    .addOption(new Option("--rm", "same as --delete").hideHelp())
+    .addOption(aliasOption("--rm", "--delete"))
     .action((first, second, flags) =>
       run((app) =>
         tagCommand({

@@ -58,6 +58,9 @@ export async function useCommand(deps: SessionDeps, options: UseOptions): Promis
   const key = options.new ? newSessionKey() : (await deps.sessionKey());
   const store = await deps.store();
   store.setImage(key, { image, kind: "use", title: ref });
+  // Inside the shell the export line has nowhere to go (the shell keeps its session), except
+  // for a new session's key, which the user needs to reach it.
+  if (deps.ctx.inShell && !options.new) return 0;
   const fish = isFish(deps);
   await deps.ctx.stdout.write(`${exportLine(key, fish)}\n`);
   if (options.new && deps.ctx.stdout.isTerminal) {

@@ -34,6 +34,10 @@ Deno.test("agent topics: all, each title in snake case with & as and, and its fi
     "output_formats",
     "output",
     "profiles",
+    "interactive_shell",
+    "interactive",
+    "agent_tools",
+    "agent",
     "mcp_server",
     "mcp",
     "all_commands", // its first word would be `all`, which means every section

@@ -6,16 +6,20 @@
 import { networkEnv } from "../../scripts/child_env.ts";
 import { RELEASE_VERSION } from "../../src/version.ts";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import { collect, denoCacheDirs, type Exited, serveRepository } from "./helpers.ts";
+import { collect, denoCacheDirs, type Exited, REPO, serveRepository, skip } from "./helpers.ts";
 
 interface Sandbox {
   cwd: string;
   env: Record<string, string>;
 }
 
-async function withSandbox(body: (sandbox: Sandbox, url: string) => Promise<void>) {
+async function withSandbox(
+  body: (sandbox: Sandbox, url: string) => Promise<void>,
+  serve: () => Promise<{ url: string; close(): Promise<void> }> = () =>
+    Promise.resolve(serveRepository()),
+) {
   const root = await Deno.makeTempDir({ prefix: "contree-url-run-" });
-  const server = serveRepository();
+  const server = await serve();
   try {
     const { npmCache } = await denoCacheDirs();
     for (const dir of ["cwd", "home", "deno"]) await Deno.mkdir(`${root}/${dir}`);
@@ -88,4 +92,71 @@ Deno.test("deno run from a URL: the whole module graph resolves, lazy imports in
     const local = graph.modules.filter((m) => m.specifier.startsWith(url));
     assert(local.length > 10, `expected the repository's modules, got ${local.length}`);
   });
+});
+
+/** The server command the README shows for serving a checkout, on a free port. */
+async function readmeServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const readme = await Deno.readTextFile(`${REPO}/README.md`);
+  const line = readme.split("\n").find((l) => l.startsWith("python3 -c '"));
+  assert(line, "the README shows a python3 server command");
+  const code = line.slice("python3 -c '".length, -1).replace("port=8000", "port=0");
+  const child = new Deno.Command("python3", {
+    args: ["-c", code],
+    cwd: REPO,
+    env: { PYTHONUNBUFFERED: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const close = async () => {
+    child.kill();
+    await child.status;
+  };
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) {
+      await close();
+      throw new Error(`the README's server did not start: ${text}`);
+    }
+    text += value;
+    const port = /Serving HTTP on \S+ port (\d+)/.exec(text)?.[1];
+    if (port) {
+      // Keep reading so the server never blocks on a full pipe.
+      void (async () => {
+        while (!(await reader.read()).done);
+      })().catch(() => {});
+      return { url: `http://127.0.0.1:${port}`, close };
+    }
+  }
+}
+
+function hasPython(): boolean {
+  try {
+    return new Deno.Command("python3", { args: ["-c", ""], stdout: "null", stderr: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test({
+  name: "deno run from a URL: the README's server command serves TypeScript Deno accepts",
+  ignore: !hasPython() && (skip("README server command", "python3 not installed"), true),
+  fn: async () => {
+    await withSandbox(async (sandbox, url) => {
+      const version = await denoCommand(sandbox, [
+        "run",
+        "-A",
+        "--quiet",
+        "--no-config",
+        "--no-lock",
+        `${url}/main.ts`,
+        "-v",
+      ]);
+      assertEquals([version.code, version.stderr], [0, ""]);
+      assertMatch(version.stdout, /^contree\/\S+ Deno\//);
+    }, readmeServer);
+  },
 });

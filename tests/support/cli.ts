@@ -35,8 +35,10 @@ export function isolatedEnv(extra: Record<string, string> = {}): Record<string, 
     CONTREE_NO_UPDATE_CHECK: "1",
     TZ: "UTC",
   };
-  const denoDir = Deno.env.get("DENO_DIR");
-  if (denoDir) base.DENO_DIR = denoDir;
+  // Pinned, so that a test giving the child another HOME keeps this machine's module cache.
+  const cacheHome = Deno.env.get("XDG_CACHE_HOME") ||
+    (Deno.build.os === "darwin" ? `${base.HOME}/Library/Caches` : `${base.HOME}/.cache`);
+  base.DENO_DIR = Deno.env.get("DENO_DIR") || `${cacheHome}/deno`;
   const containersConf = Deno.env.get("CONTAINERS_CONF");
   if (containersConf) base.CONTAINERS_CONF = containersConf;
   return { ...base, ...extra };

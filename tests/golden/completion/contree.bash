@@ -37,6 +37,8 @@ _contree_child() {
       REPLY='contree env' ;;
     'contree/file'|'contree/f')
       REPLY='contree file' ;;
+    'contree/shell'|'contree/sh')
+      REPLY='contree shell' ;;
     'contree/build'|'contree/bd')
       REPLY='contree build' ;;
     'contree/auth')
@@ -53,6 +55,8 @@ _contree_child() {
       REPLY='contree mcp' ;;
     'contree/agent'|'contree/man')
       REPLY='contree agent' ;;
+    'contree/skill')
+      REPLY='contree skill' ;;
     'contree/help')
       REPLY='contree help' ;;
     'contree operation/list'|'contree operation/ls')
@@ -151,6 +155,16 @@ _contree_child() {
       REPLY='contree project show' ;;
     'contree project/help')
       REPLY='contree project help' ;;
+    'contree skill/list'|'contree skill/ls')
+      REPLY='contree skill list' ;;
+    'contree skill/install'|'contree skill/i')
+      REPLY='contree skill install' ;;
+    'contree skill/remove'|'contree skill/r'|'contree skill/rm'|'contree skill/del')
+      REPLY='contree skill remove' ;;
+    'contree skill/upgrade'|'contree skill/u'|'contree skill/update')
+      REPLY='contree skill upgrade' ;;
+    'contree skill/help')
+      REPLY='contree skill help' ;;
     *) return 1 ;;
   esac
 }
@@ -159,7 +173,7 @@ _contree_child() {
 _contree_commands() {
   case "$1" in
     'contree')
-      REPLY='use ci run r operation op ps show kill session s images i img tag t ls cat cp cd env file f build bd auth server task project completion mcp agent man help' ;;
+      REPLY='use ci run r operation op ps show kill session s images i img tag t ls cat cp cd env file f shell sh build bd auth server task project completion mcp agent man skill help' ;;
     'contree operation')
       REPLY='list ls show sh wait w cancel kill k help' ;;
     'contree session')
@@ -178,6 +192,8 @@ _contree_commands() {
       REPLY='list ls logs help' ;;
     'contree project')
       REPLY='new init list ls show help' ;;
+    'contree skill')
+      REPLY='list ls install i remove r rm del upgrade u update help' ;;
     *) return 1 ;;
   esac
 }
@@ -214,7 +230,7 @@ _contree_options() {
     'contree session use')
       REPLY='-h --help' ;;
     'contree session branch')
-      REPLY='--from -U --delete --prune -h --help' ;;
+      REPLY='--from -U --delete --rm --prune -h --help' ;;
     'contree session checkout')
       REPLY='-h --help' ;;
     'contree session rollback')
@@ -236,7 +252,7 @@ _contree_options() {
     'contree images import')
       REPLY='--username --password -t --timeout -h --help' ;;
     'contree tag')
-      REPLY='-U --delete -h --help' ;;
+      REPLY='-U --delete --rm -h --help' ;;
     'contree ls')
       REPLY='--image -h --help' ;;
     'contree cat')
@@ -246,7 +262,7 @@ _contree_options() {
     'contree cd')
       REPLY='-h --help' ;;
     'contree env')
-      REPLY='-U --delete -h --help' ;;
+      REPLY='-U --delete --rm -h --help' ;;
     'contree file')
       REPLY='-h --help' ;;
     'contree file edit')
@@ -255,8 +271,10 @@ _contree_options() {
       REPLY='-h --help' ;;
     'contree file ls')
       REPLY='--since --until --limit -q --quiet -h --help' ;;
+    'contree shell')
+      REPLY='-h --help' ;;
     'contree build')
-      REPLY='-f --file -t --tag --build-arg --no-cache --target --timeout --network -h --help' ;;
+      REPLY='-f --file --dockerfile -t --tag --build-arg --no-cache --target --timeout --network -h --help' ;;
     'contree auth')
       REPLY='--token -u --url --type -P --project -p --profile -y --force -h --help' ;;
     'contree auth list')
@@ -315,6 +333,16 @@ _contree_options() {
       REPLY='--http --port -h --help' ;;
     'contree agent')
       REPLY='-h --help' ;;
+    'contree skill')
+      REPLY='-h --help' ;;
+    'contree skill list')
+      REPLY='-h --help' ;;
+    'contree skill install')
+      REPLY='-y --force -h --help' ;;
+    'contree skill remove')
+      REPLY='-y --force -h --help' ;;
+    'contree skill upgrade')
+      REPLY='-h --help' ;;
     *) return 1 ;;
   esac
 }
@@ -354,7 +382,7 @@ _contree_takes_value() {
       return 0 ;;
     'contree file ls/--since'|'contree file ls/--until'|'contree file ls/--limit')
       return 0 ;;
-    'contree build/-f'|'contree build/--file'|'contree build/-t'|'contree build/--tag'|'contree build/--build-arg'|'contree build/--target'|'contree build/--timeout'|'contree build/--network'|'contree build/--dockerfile')
+    'contree build/-f'|'contree build/--file'|'contree build/--dockerfile'|'contree build/-t'|'contree build/--tag'|'contree build/--build-arg'|'contree build/--target'|'contree build/--timeout'|'contree build/--network')
       return 0 ;;
     'contree auth/--token'|'contree auth/-u'|'contree auth/--url'|'contree auth/--type'|'contree auth/-P'|'contree auth/--project'|'contree auth/-p'|'contree auth/--profile')
       return 0 ;;
@@ -433,9 +461,11 @@ _contree_argument_choices() {
     'contree completion')
       if (( $2 == 0 )); then REPLY='bash zsh fish'; else return 1; fi ;;
     'contree agent')
-      if (( $2 == 0 )); then REPLY='all core_workflow core sessions images_and_tags images files_and_directories files execution_modes execution command_safety command output_formats output profiles mcp_server mcp all_commands'; else return 1; fi ;;
+      if (( $2 == 0 )); then REPLY='all core_workflow core sessions images_and_tags images files_and_directories files execution_modes execution command_safety command output_formats output profiles interactive_shell interactive agent_tools agent mcp_server mcp all_commands'; else return 1; fi ;;
+    'contree skill help')
+      if (( $2 == 0 )); then REPLY='list install remove upgrade'; else return 1; fi ;;
     'contree help')
-      if (( $2 == 0 )); then REPLY='use run operation ps show kill session images tag ls cat cp cd env file build auth server task project completion mcp agent'; else return 1; fi ;;
+      if (( $2 == 0 )); then REPLY='use run operation ps show kill session images tag ls cat cp cd env file shell build auth server task project completion mcp agent skill'; else return 1; fi ;;
     *) return 1 ;;
   esac
 }

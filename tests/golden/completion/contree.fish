@@ -36,6 +36,8 @@ function __contree_child --argument-names cmdpath word
             echo 'contree env'
         case 'contree/file' 'contree/f'
             echo 'contree file'
+        case 'contree/shell' 'contree/sh'
+            echo 'contree shell'
         case 'contree/build' 'contree/bd'
             echo 'contree build'
         case 'contree/auth'
@@ -52,6 +54,8 @@ function __contree_child --argument-names cmdpath word
             echo 'contree mcp'
         case 'contree/agent' 'contree/man'
             echo 'contree agent'
+        case 'contree/skill'
+            echo 'contree skill'
         case 'contree/help'
             echo 'contree help'
         case 'contree operation/list' 'contree operation/ls'
@@ -150,6 +154,16 @@ function __contree_child --argument-names cmdpath word
             echo 'contree project show'
         case 'contree project/help'
             echo 'contree project help'
+        case 'contree skill/list' 'contree skill/ls'
+            echo 'contree skill list'
+        case 'contree skill/install' 'contree skill/i'
+            echo 'contree skill install'
+        case 'contree skill/remove' 'contree skill/r' 'contree skill/rm' 'contree skill/del'
+            echo 'contree skill remove'
+        case 'contree skill/upgrade' 'contree skill/u' 'contree skill/update'
+            echo 'contree skill upgrade'
+        case 'contree skill/help'
+            echo 'contree skill help'
         case '*'
             return 1
     end
@@ -190,7 +204,7 @@ function __contree_takes_value --argument-names cmdpath word
             return 0
         case 'contree file ls/--since' 'contree file ls/--until' 'contree file ls/--limit'
             return 0
-        case 'contree build/-f' 'contree build/--file' 'contree build/-t' 'contree build/--tag' 'contree build/--build-arg' 'contree build/--target' 'contree build/--timeout' 'contree build/--network' 'contree build/--dockerfile'
+        case 'contree build/-f' 'contree build/--file' 'contree build/--dockerfile' 'contree build/-t' 'contree build/--tag' 'contree build/--build-arg' 'contree build/--target' 'contree build/--timeout' 'contree build/--network'
             return 0
         case 'contree auth/--token' 'contree auth/-u' 'contree auth/--url' 'contree auth/--type' 'contree auth/-P' 'contree auth/--project' 'contree auth/-p' 'contree auth/--profile'
             return 0
@@ -292,6 +306,8 @@ complete -c contree -f -n '__contree_is \'contree\'' -a 'cd' -d 'change the sess
 complete -c contree -f -n '__contree_is \'contree\'' -a 'env' -d 'show, set (K=V …) or unset (-U K …) the session\'s environment variables'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'file' -d 'stage files for the next run (edit, cp) and list uploaded files (ls)'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'f' -d 'stage files for the next run (edit, cp) and list uploaded files (ls)'
+complete -c contree -f -n '__contree_is \'contree\'' -a 'shell' -d 'an interactive shell on the session: bare lines run in the sandbox, `contree …` runs commands'
+complete -c contree -f -n '__contree_is \'contree\'' -a 'sh' -d 'an interactive shell on the session: bare lines run in the sandbox, `contree …` runs commands'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'build' -d 'build an image from a Dockerfile: FROM/RUN/COPY/ADD/ENV/ARG/WORKDIR/USER/SHELL, multi-stage, cached steps; RUN output streams live'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'bd' -d 'build an image from a Dockerfile: FROM/RUN/COPY/ADD/ENV/ARG/WORKDIR/USER/SHELL, multi-stage, cached steps; RUN output streams live'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'auth' -d 'register or update a profile (verifies the token with GET /v1/whoami)'
@@ -302,6 +318,7 @@ complete -c contree -f -n '__contree_is \'contree\'' -a 'completion' -d 'print a
 complete -c contree -f -n '__contree_is \'contree\'' -a 'mcp' -d 'serve the Model Context Protocol (stdio, or --http on 127.0.0.1) for agent hosts'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'agent' -d 'the manual for coding agents (workflow, sessions, safety, all commands)'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'man' -d 'the manual for coding agents (workflow, sessions, safety, all commands)'
+complete -c contree -f -n '__contree_is \'contree\'' -a 'skill' -d 'install the contree skill for agent tools (Codex, Claude Code, OpenCode, …)'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'help' -d 'display help for command'
 complete -c contree -n '__contree_is \'contree\'' -s 'p' -l 'profile' -r -d 'profile for this invocation (default: $CONTREE_PROFILE, then the active one)'
 complete -c contree -n '__contree_is \'contree\'' -l 'token' -r -d 'token for this invocation'
@@ -423,6 +440,7 @@ complete -c contree -n '__contree_is \'contree session use\'' -s 'h' -l 'help' -
 # contree session branch
 complete -c contree -n '__contree_is \'contree session branch\'' -l 'from' -r -d 'create from this branch\'s tip (default: the active branch)'
 complete -c contree -n '__contree_is \'contree session branch\'' -s 'U' -l 'delete' -d 'delete branch NAME'
+complete -c contree -n '__contree_is \'contree session branch\'' -l 'rm' -d 'same as --delete'
 complete -c contree -n '__contree_is \'contree session branch\'' -l 'prune' -d 'delete the detached-* and disposable-* branches'
 complete -c contree -n '__contree_is \'contree session branch\'' -s 'h' -l 'help' -d 'show help'
 
@@ -486,6 +504,7 @@ complete -c contree -f -n '__contree_is \'contree images help\'' -a 'list import
 
 # contree tag
 complete -c contree -n '__contree_is \'contree tag\'' -s 'U' -l 'delete' -d 'remove the tag instead of setting it'
+complete -c contree -n '__contree_is \'contree tag\'' -l 'rm' -d 'same as --delete'
 complete -c contree -n '__contree_is \'contree tag\'' -s 'h' -l 'help' -d 'show help'
 
 # contree ls
@@ -505,6 +524,7 @@ complete -c contree -n '__contree_is \'contree cd\'' -s 'h' -l 'help' -d 'show h
 
 # contree env
 complete -c contree -n '__contree_is \'contree env\'' -s 'U' -l 'delete' -d 'unset the given keys'
+complete -c contree -n '__contree_is \'contree env\'' -l 'rm' -d 'same as --delete'
 complete -c contree -n '__contree_is \'contree env\'' -s 'h' -l 'help' -d 'show help'
 
 # contree file
@@ -533,8 +553,12 @@ complete -c contree -n '__contree_is \'contree file ls\'' -s 'h' -l 'help' -d 's
 # contree file help
 complete -c contree -f -n '__contree_is \'contree file help\'' -a 'edit cp ls'
 
+# contree shell
+complete -c contree -n '__contree_is \'contree shell\'' -s 'h' -l 'help' -d 'show help'
+
 # contree build
 complete -c contree -n '__contree_is \'contree build\'' -s 'f' -l 'file' -r -d 'the Dockerfile (default: CONTEXT/Dockerfile or Containerfile)'
+complete -c contree -n '__contree_is \'contree build\'' -l 'dockerfile' -r -d 'same as --file'
 complete -c contree -n '__contree_is \'contree build\'' -s 't' -l 'tag' -r -d 'tag the result (repeatable; `name` means name:latest)'
 complete -c contree -n '__contree_is \'contree build\'' -l 'build-arg' -r -d 'value of an ARG (repeatable; KEY alone takes $KEY)'
 complete -c contree -n '__contree_is \'contree build\'' -l 'no-cache' -d 'run every step again (the step cache is still rewritten)'
@@ -721,7 +745,39 @@ complete -c contree -n '__contree_is \'contree mcp\'' -s 'h' -l 'help' -d 'show 
 
 # contree agent
 complete -c contree -n '__contree_is \'contree agent\'' -s 'h' -l 'help' -d 'show help'
-complete -c contree -f -n '__contree_is \'contree agent\'' -a 'all core_workflow core sessions images_and_tags images files_and_directories files execution_modes execution command_safety command output_formats output profiles mcp_server mcp all_commands'
+complete -c contree -f -n '__contree_is \'contree agent\'' -a 'all core_workflow core sessions images_and_tags images files_and_directories files execution_modes execution command_safety command output_formats output profiles interactive_shell interactive agent_tools agent mcp_server mcp all_commands'
+
+# contree skill
+complete -c contree -f -n '__contree_is \'contree skill\'' -a 'list' -d 'remembered installs, their version and whether they are current'
+complete -c contree -f -n '__contree_is \'contree skill\'' -a 'ls' -d 'remembered installs, their version and whether they are current'
+complete -c contree -f -n '__contree_is \'contree skill\'' -a 'install' -d 'write the skill files (no SPEC: every tool whose home directory exists)'
+complete -c contree -f -n '__contree_is \'contree skill\'' -a 'i' -d 'write the skill files (no SPEC: every tool whose home directory exists)'
+complete -c contree -f -n '__contree_is \'contree skill\'' -a 'remove' -d 'delete the files an install wrote (no SPEC: every remembered install)'
+complete -c contree -f -n '__contree_is \'contree skill\'' -a 'r' -d 'delete the files an install wrote (no SPEC: every remembered install)'
+complete -c contree -f -n '__contree_is \'contree skill\'' -a 'rm' -d 'delete the files an install wrote (no SPEC: every remembered install)'
+complete -c contree -f -n '__contree_is \'contree skill\'' -a 'del' -d 'delete the files an install wrote (no SPEC: every remembered install)'
+complete -c contree -f -n '__contree_is \'contree skill\'' -a 'upgrade' -d 'rewrite installs with this version (no SPEC: every remembered install)'
+complete -c contree -f -n '__contree_is \'contree skill\'' -a 'u' -d 'rewrite installs with this version (no SPEC: every remembered install)'
+complete -c contree -f -n '__contree_is \'contree skill\'' -a 'update' -d 'rewrite installs with this version (no SPEC: every remembered install)'
+complete -c contree -f -n '__contree_is \'contree skill\'' -a 'help' -d 'display help for command'
+complete -c contree -n '__contree_is \'contree skill\'' -s 'h' -l 'help' -d 'show help'
+
+# contree skill list
+complete -c contree -n '__contree_is \'contree skill list\'' -s 'h' -l 'help' -d 'show help'
+
+# contree skill install
+complete -c contree -n '__contree_is \'contree skill install\'' -s 'y' -l 'force' -d 'overwrite an existing install'
+complete -c contree -n '__contree_is \'contree skill install\'' -s 'h' -l 'help' -d 'show help'
+
+# contree skill remove
+complete -c contree -n '__contree_is \'contree skill remove\'' -s 'y' -l 'force' -d 'do not ask for confirmation'
+complete -c contree -n '__contree_is \'contree skill remove\'' -s 'h' -l 'help' -d 'show help'
+
+# contree skill upgrade
+complete -c contree -n '__contree_is \'contree skill upgrade\'' -s 'h' -l 'help' -d 'show help'
+
+# contree skill help
+complete -c contree -f -n '__contree_is \'contree skill help\'' -a 'list install remove upgrade'
 
 # contree help
-complete -c contree -f -n '__contree_is \'contree help\'' -a 'use run operation ps show kill session images tag ls cat cp cd env file build auth server task project completion mcp agent'
+complete -c contree -f -n '__contree_is \'contree help\'' -a 'use run operation ps show kill session images tag ls cat cp cd env file shell build auth server task project completion mcp agent skill'

@@ -38,6 +38,8 @@ _contree_child() {
       REPLY='contree env' ;;
     'contree/file'|'contree/f')
       REPLY='contree file' ;;
+    'contree/shell'|'contree/sh')
+      REPLY='contree shell' ;;
     'contree/build'|'contree/bd')
       REPLY='contree build' ;;
     'contree/auth')
@@ -54,6 +56,8 @@ _contree_child() {
       REPLY='contree mcp' ;;
     'contree/agent'|'contree/man')
       REPLY='contree agent' ;;
+    'contree/skill')
+      REPLY='contree skill' ;;
     'contree/help')
       REPLY='contree help' ;;
     'contree operation/list'|'contree operation/ls')
@@ -152,6 +156,16 @@ _contree_child() {
       REPLY='contree project show' ;;
     'contree project/help')
       REPLY='contree project help' ;;
+    'contree skill/list'|'contree skill/ls')
+      REPLY='contree skill list' ;;
+    'contree skill/install'|'contree skill/i')
+      REPLY='contree skill install' ;;
+    'contree skill/remove'|'contree skill/r'|'contree skill/rm'|'contree skill/del')
+      REPLY='contree skill remove' ;;
+    'contree skill/upgrade'|'contree skill/u'|'contree skill/update')
+      REPLY='contree skill upgrade' ;;
+    'contree skill/help')
+      REPLY='contree skill help' ;;
     *) return 1 ;;
   esac
 }
@@ -160,7 +174,7 @@ _contree_child() {
 _contree_commands() {
   case "$1" in
     'contree')
-      reply=('use:set the session image (UUID, tag:NAME or NAME) and print `export CONTREE_SESSION=…`; without IMAGE, show the session' 'ci:set the session image (UUID, tag:NAME or NAME) and print `export CONTREE_SESSION=…`; without IMAGE, show the session' 'run:run a command in a sandbox from the session image; output streams live' 'r:run a command in a sandbox from the session image; output streams live' 'operation:manage operations: list, show, wait, cancel' 'op:manage operations: list, show, wait, cancel' 'ps:list operations (default: EXECUTING only)' 'show:show one or more operation results' 'kill:cancel one or more operations (or --all active ones)' 'session:sessions: history, branches, rollback; without a subcommand, the current one' 's:sessions: history, branches, rollback; without a subcommand, the current one' 'images:list images (default) and import them from registries' 'i:list images (default) and import them from registries' 'img:list images (default) and import them from registries' 'tag:tag an image (default: the session'\''s current image), or remove a tag with -U' 't:tag an image (default: the session'\''s current image), or remove a tag with -U' 'ls:list a directory of the image (default: the session cwd)' 'cat:write a file of the image to stdout' 'cp:copy a file or a directory of the image to a local path' 'cd:change the session'\''s working directory (checked in the image); no PATH prints it' 'env:show, set (K=V …) or unset (-U K …) the session'\''s environment variables' 'file:stage files for the next run (edit, cp) and list uploaded files (ls)' 'f:stage files for the next run (edit, cp) and list uploaded files (ls)' 'build:build an image from a Dockerfile: FROM/RUN/COPY/ADD/ENV/ARG/WORKDIR/USER/SHELL, multi-stage, cached steps; RUN output streams live' 'bd:build an image from a Dockerfile: FROM/RUN/COPY/ADD/ENV/ARG/WORKDIR/USER/SHELL, multi-stage, cached steps; RUN output streams live' 'auth:register or update a profile (verifies the token with GET /v1/whoami)' 'server:the local ConTree server on podman: the ConTree API on 127.0.0.1, offline' 'task:long-lived podman task containers with persistent workspaces' 'project:projects for task containers (project.yml under $CONTREE_HOME/projects)' 'completion:print a shell completion script (commands, aliases, options, choices)' 'mcp:serve the Model Context Protocol (stdio, or --http on 127.0.0.1) for agent hosts' 'agent:the manual for coding agents (workflow, sessions, safety, all commands)' 'man:the manual for coding agents (workflow, sessions, safety, all commands)' 'help:display help for command') ;;
+      reply=('use:set the session image (UUID, tag:NAME or NAME) and print `export CONTREE_SESSION=…`; without IMAGE, show the session' 'ci:set the session image (UUID, tag:NAME or NAME) and print `export CONTREE_SESSION=…`; without IMAGE, show the session' 'run:run a command in a sandbox from the session image; output streams live' 'r:run a command in a sandbox from the session image; output streams live' 'operation:manage operations: list, show, wait, cancel' 'op:manage operations: list, show, wait, cancel' 'ps:list operations (default: EXECUTING only)' 'show:show one or more operation results' 'kill:cancel one or more operations (or --all active ones)' 'session:sessions: history, branches, rollback; without a subcommand, the current one' 's:sessions: history, branches, rollback; without a subcommand, the current one' 'images:list images (default) and import them from registries' 'i:list images (default) and import them from registries' 'img:list images (default) and import them from registries' 'tag:tag an image (default: the session'\''s current image), or remove a tag with -U' 't:tag an image (default: the session'\''s current image), or remove a tag with -U' 'ls:list a directory of the image (default: the session cwd)' 'cat:write a file of the image to stdout' 'cp:copy a file or a directory of the image to a local path' 'cd:change the session'\''s working directory (checked in the image); no PATH prints it' 'env:show, set (K=V …) or unset (-U K …) the session'\''s environment variables' 'file:stage files for the next run (edit, cp) and list uploaded files (ls)' 'f:stage files for the next run (edit, cp) and list uploaded files (ls)' 'shell:an interactive shell on the session: bare lines run in the sandbox, `contree …` runs commands' 'sh:an interactive shell on the session: bare lines run in the sandbox, `contree …` runs commands' 'build:build an image from a Dockerfile: FROM/RUN/COPY/ADD/ENV/ARG/WORKDIR/USER/SHELL, multi-stage, cached steps; RUN output streams live' 'bd:build an image from a Dockerfile: FROM/RUN/COPY/ADD/ENV/ARG/WORKDIR/USER/SHELL, multi-stage, cached steps; RUN output streams live' 'auth:register or update a profile (verifies the token with GET /v1/whoami)' 'server:the local ConTree server on podman: the ConTree API on 127.0.0.1, offline' 'task:long-lived podman task containers with persistent workspaces' 'project:projects for task containers (project.yml under $CONTREE_HOME/projects)' 'completion:print a shell completion script (commands, aliases, options, choices)' 'mcp:serve the Model Context Protocol (stdio, or --http on 127.0.0.1) for agent hosts' 'agent:the manual for coding agents (workflow, sessions, safety, all commands)' 'man:the manual for coding agents (workflow, sessions, safety, all commands)' 'skill:install the contree skill for agent tools (Codex, Claude Code, OpenCode, …)' 'help:display help for command') ;;
     'contree operation')
       reply=('list:list operations (default: EXECUTING only)' 'ls:list operations (default: EXECUTING only)' 'show:show one or more operation results' 'sh:show one or more operation results' 'wait:wait until operations reach a terminal status (all at once)' 'w:wait until operations reach a terminal status (all at once)' 'cancel:cancel one or more operations (or --all active ones)' 'kill:cancel one or more operations (or --all active ones)' 'k:cancel one or more operations (or --all active ones)' 'help:display help for command') ;;
     'contree session')
@@ -179,6 +193,8 @@ _contree_commands() {
       reply=('list:list archived tasks, newest first' 'ls:list archived tasks, newest first' 'logs:print the logs of the newest archive whose name or task ID starts with PREFIX' 'help:display help for command') ;;
     'contree project')
       reply=('new:create a project (writes <config root>/projects/NAME/project.yml)' 'init:create a project (writes <config root>/projects/NAME/project.yml)' 'list:list projects' 'ls:list projects' 'show:show a project'\''s settings and paths' 'help:display help for command') ;;
+    'contree skill')
+      reply=('list:remembered installs, their version and whether they are current' 'ls:remembered installs, their version and whether they are current' 'install:write the skill files (no SPEC: every tool whose home directory exists)' 'i:write the skill files (no SPEC: every tool whose home directory exists)' 'remove:delete the files an install wrote (no SPEC: every remembered install)' 'r:delete the files an install wrote (no SPEC: every remembered install)' 'rm:delete the files an install wrote (no SPEC: every remembered install)' 'del:delete the files an install wrote (no SPEC: every remembered install)' 'upgrade:rewrite installs with this version (no SPEC: every remembered install)' 'u:rewrite installs with this version (no SPEC: every remembered install)' 'update:rewrite installs with this version (no SPEC: every remembered install)' 'help:display help for command') ;;
     *) return 1 ;;
   esac
 }
@@ -215,7 +231,7 @@ _contree_options() {
     'contree session use')
       reply=('-h:show help' '--help:show help') ;;
     'contree session branch')
-      reply=('--from:create from this branch'\''s tip (default: the active branch)' '-U:delete branch NAME' '--delete:delete branch NAME' '--prune:delete the detached-* and disposable-* branches' '-h:show help' '--help:show help') ;;
+      reply=('--from:create from this branch'\''s tip (default: the active branch)' '-U:delete branch NAME' '--delete:delete branch NAME' '--rm:same as --delete' '--prune:delete the detached-* and disposable-* branches' '-h:show help' '--help:show help') ;;
     'contree session checkout')
       reply=('-h:show help' '--help:show help') ;;
     'contree session rollback')
@@ -237,7 +253,7 @@ _contree_options() {
     'contree images import')
       reply=('--username:registry user (the password is asked when not given)' '--password:registry password' '-t:server-side import timeout' '--timeout:server-side import timeout' '-h:display help for command' '--help:display help for command') ;;
     'contree tag')
-      reply=('-U:remove the tag instead of setting it' '--delete:remove the tag instead of setting it' '-h:show help' '--help:show help') ;;
+      reply=('-U:remove the tag instead of setting it' '--delete:remove the tag instead of setting it' '--rm:same as --delete' '-h:show help' '--help:show help') ;;
     'contree ls')
       reply=('--image:read this image (UUID, tag:NAME, NAME) instead of the session'\''s' '-h:show help' '--help:show help') ;;
     'contree cat')
@@ -247,7 +263,7 @@ _contree_options() {
     'contree cd')
       reply=('-h:show help' '--help:show help') ;;
     'contree env')
-      reply=('-U:unset the given keys' '--delete:unset the given keys' '-h:show help' '--help:show help') ;;
+      reply=('-U:unset the given keys' '--delete:unset the given keys' '--rm:same as --delete' '-h:show help' '--help:show help') ;;
     'contree file')
       reply=('-h:show help' '--help:show help') ;;
     'contree file edit')
@@ -256,8 +272,10 @@ _contree_options() {
       reply=('-h:show help' '--help:show help') ;;
     'contree file ls')
       reply=('--since:uploaded after: a date, HH:MM, or an interval ago (1h30m, 2d)' '--until:uploaded before (same syntax as --since)' '--limit:show at most N files' '-q:only uuid, sha256 and source' '--quiet:only uuid, sha256 and source' '-h:show help' '--help:show help') ;;
+    'contree shell')
+      reply=('-h:show help' '--help:show help') ;;
     'contree build')
-      reply=('-f:the Dockerfile (default: CONTEXT/Dockerfile or Containerfile)' '--file:the Dockerfile (default: CONTEXT/Dockerfile or Containerfile)' '-t:tag the result (repeatable; `name` means name:latest)' '--tag:tag the result (repeatable; `name` means name:latest)' '--build-arg:value of an ARG (repeatable; KEY alone takes $KEY)' '--no-cache:run every step again (the step cache is still rewritten)' '--target:build up to this stage (`FROM … AS stage`)' '--timeout:time limit of each RUN step' '--network:networking of RUN steps: default (on, as docker build) or none' '-h:show help' '--help:show help') ;;
+      reply=('-f:the Dockerfile (default: CONTEXT/Dockerfile or Containerfile)' '--file:the Dockerfile (default: CONTEXT/Dockerfile or Containerfile)' '--dockerfile:same as --file' '-t:tag the result (repeatable; `name` means name:latest)' '--tag:tag the result (repeatable; `name` means name:latest)' '--build-arg:value of an ARG (repeatable; KEY alone takes $KEY)' '--no-cache:run every step again (the step cache is still rewritten)' '--target:build up to this stage (`FROM … AS stage`)' '--timeout:time limit of each RUN step' '--network:networking of RUN steps: default (on, as docker build) or none' '-h:show help' '--help:show help') ;;
     'contree auth')
       reply=('--token:API token (default: $CONTREE_TOKEN, $NEBIUS_API_KEY, or a prompt)' '-u:API base URL (default: $CONTREE_URL)' '--url:API base URL (default: $CONTREE_URL)' '--type:token type' '-P:project id for iam tokens (default: $CONTREE_PROJECT)' '--project:project id for iam tokens (default: $CONTREE_PROJECT)' '-p:profile name (default: the global -p, else '\''default'\'')' '--profile:profile name (default: the global -p, else '\''default'\'')' '-y:overwrite an existing profile without asking' '--force:overwrite an existing profile without asking' '-h:show help' '--help:show help') ;;
     'contree auth list')
@@ -316,6 +334,16 @@ _contree_options() {
       reply=('--http:serve Streamable HTTP on 127.0.0.1 (bearer token) instead of stdio' '--port:port of --http (0 = any free port)' '-h:show help' '--help:show help') ;;
     'contree agent')
       reply=('-h:show help' '--help:show help') ;;
+    'contree skill')
+      reply=('-h:show help' '--help:show help') ;;
+    'contree skill list')
+      reply=('-h:show help' '--help:show help') ;;
+    'contree skill install')
+      reply=('-y:overwrite an existing install' '--force:overwrite an existing install' '-h:show help' '--help:show help') ;;
+    'contree skill remove')
+      reply=('-y:do not ask for confirmation' '--force:do not ask for confirmation' '-h:show help' '--help:show help') ;;
+    'contree skill upgrade')
+      reply=('-h:show help' '--help:show help') ;;
     *) return 1 ;;
   esac
 }
@@ -355,7 +383,7 @@ _contree_takes_value() {
       return 0 ;;
     'contree file ls/--since'|'contree file ls/--until'|'contree file ls/--limit')
       return 0 ;;
-    'contree build/-f'|'contree build/--file'|'contree build/-t'|'contree build/--tag'|'contree build/--build-arg'|'contree build/--target'|'contree build/--timeout'|'contree build/--network'|'contree build/--dockerfile')
+    'contree build/-f'|'contree build/--file'|'contree build/--dockerfile'|'contree build/-t'|'contree build/--tag'|'contree build/--build-arg'|'contree build/--target'|'contree build/--timeout'|'contree build/--network')
       return 0 ;;
     'contree auth/--token'|'contree auth/-u'|'contree auth/--url'|'contree auth/--type'|'contree auth/-P'|'contree auth/--project'|'contree auth/-p'|'contree auth/--profile')
       return 0 ;;
@@ -434,9 +462,11 @@ _contree_argument_choices() {
     'contree completion')
       if (( $2 == 0 )); then REPLY='bash zsh fish'; else return 1; fi ;;
     'contree agent')
-      if (( $2 == 0 )); then REPLY='all core_workflow core sessions images_and_tags images files_and_directories files execution_modes execution command_safety command output_formats output profiles mcp_server mcp all_commands'; else return 1; fi ;;
+      if (( $2 == 0 )); then REPLY='all core_workflow core sessions images_and_tags images files_and_directories files execution_modes execution command_safety command output_formats output profiles interactive_shell interactive agent_tools agent mcp_server mcp all_commands'; else return 1; fi ;;
+    'contree skill help')
+      if (( $2 == 0 )); then REPLY='list install remove upgrade'; else return 1; fi ;;
     'contree help')
-      if (( $2 == 0 )); then REPLY='use run operation ps show kill session images tag ls cat cp cd env file build auth server task project completion mcp agent'; else return 1; fi ;;
+      if (( $2 == 0 )); then REPLY='use run operation ps show kill session images tag ls cat cp cd env file shell build auth server task project completion mcp agent skill'; else return 1; fi ;;
     *) return 1 ;;
   esac
 }

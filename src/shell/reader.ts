@@ -1,0 +1,114 @@
+// Where the shell's lines come from: a terminal (node:readline: line editing, history recall,
+// Tab completion, Ctrl-C and Ctrl-D) or a pipe (plain lines, no prompts).
+//
+// The terminal reader opens a readline interface per line and closes it when the line is read:
+// while a line runs, the terminal is back in its normal mode, so Ctrl-C is a real SIGINT (the
+// running line is cancelled) and an editor or a prompt of the running command owns the
+// keyboard; readline holds no pending read of stdin meanwhile.
+
+import process from "node:process";
+import { createInterface } from "node:readline";
+
+export const INTERRUPTED = Symbol("interrupted");
+
+export type Completer = (line: string) => Promise<[string[], string]>;
+
+export interface LineReader {
+  /** Prompts, history and completion (a terminal), or plain lines (a pipe). */
+  readonly interactive: boolean;
+  /**
+   * The next line (without its newline); null at the end of input (Ctrl-D on an empty line);
+   * INTERRUPTED for Ctrl-C. `history` is newest first.
+   */
+  read(prompt: string, history: readonly string[]): Promise<string | null | typeof INTERRUPTED>;
+}
+
+/** Lines per session the shell keeps (CLI spec §3.3); readline recalls as many. */
+export const HISTORY_LIMIT = 10_000;
+
+export interface ReaderOptions {
+  /** Ends the reading (as the end of input) when it aborts: SIGTERM ends the shell. */
+  signal?: AbortSignal;
+}
+
+export function terminalReader(
+  options: ReaderOptions & { completer?: Completer; toStderr?: boolean },
+): LineReader {
+  return {
+    interactive: true,
+    read(prompt, history) {
+      return new Promise((resolve) => {
+        if (options.signal?.aborted) return resolve(null);
+        const completer = options.completer;
+        const rl = createInterface({
+          input: process.stdin,
+          output: options.toStderr ? process.stderr : process.stdout,
+          terminal: true,
+          history: [...history],
+          historySize: HISTORY_LIMIT,
+          completer: completer &&
+            ((line: string, done: (error: null, result: [string[], string]) => void) => {
+              completer(line).then(
+                (result) => done(null, result),
+                () => done(null, [[], line]),
+              );
+            }),
+        });
+        let settled = false;
+        const finish = (value: string | null | typeof INTERRUPTED) => {
+          if (settled) return;
+          settled = true;
+          rl.close();
+          resolve(value);
+        };
+        const stop = () => finish(null);
+        options.signal?.addEventListener("abort", stop, { once: true });
+        rl.on("line", (line) => finish(line));
+        rl.on("SIGINT", () => finish(INTERRUPTED));
+        rl.on("close", () => {
+          options.signal?.removeEventListener("abort", stop);
+          finish(null);
+        });
+        rl.setPrompt(prompt);
+        rl.prompt();
+      });
+    },
+  };
+}
+
+/** Lines of a byte stream (a pipe or a file on stdin), without prompts. */
+export function pipedReader(
+  stream: ReadableStream<Uint8Array>,
+  options: ReaderOptions = {},
+): LineReader {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  options.signal?.addEventListener("abort", () => void reader.cancel().catch(() => {}), {
+    once: true,
+  });
+  let buffer = "";
+  let ended = false;
+  return {
+    interactive: false,
+    async read() {
+      for (;;) {
+        const newline = buffer.indexOf("\n");
+        if (newline >= 0) {
+          const line = buffer.slice(0, newline).replace(/\r$/, "");
+          buffer = buffer.slice(newline + 1);
+          return line;
+        }
+        if (ended) {
+          if (buffer === "") return null;
+          const last = buffer;
+          buffer = "";
+          return last;
+        }
+        const { value, done } = options.signal?.aborted
+          ? { value: undefined, done: true }
+          : await reader.read().catch(() => ({ value: undefined, done: true as const }));
+        if (done) ended = true;
+        else buffer += value;
+      }
+    },
+  };
+}

@@ -1,0 +1,76 @@
+// `contree shell` as a subprocess with a script on stdin, against the fake API: lines run in
+// one process through fresh command trees, with the shell's session pinned; nothing of one
+// line (format, errors, exit codes) leaks into the next.
+
+import { assertEquals, assertMatch } from "../support/assert.ts";
+import { runCli, spawnCli, tempHome } from "../support/cli.ts";
+import { FakeApi } from "../support/fake_api.ts";
+import { IMG } from "../support/sessions.ts";
+
+Deno.test("contree shell on a pipe: the session is pinned, use prints no export line", async () => {
+  const fake = FakeApi.start();
+  const { home, cleanup } = await tempHome();
+  try {
+    const env = { CONTREE_HOME: home, CONTREE_URL: fake.url, CONTREE_TOKEN: fake.token };
+    const script = [
+      `contree use ${IMG[0]}`,
+      "contree -f json use",
+      "contree use --new", // a usage error (exit 1 in the reference), the shell goes on
+      "contree bogus", // unknown command: exit 2, the shell goes on
+      "cd /srv",
+      "pwd",
+      "-f json",
+      "contree session show",
+      "history",
+      "",
+    ].join("\n");
+    const result = await runCli(["-S", "pinned", "shell"], { env, stdin: script });
+    assertEquals(result.code, 0, result.stderr);
+    const lines = result.stdout.trimEnd().split("\n");
+    assertEquals(JSON.parse(lines[0]).session_key, "pinned");
+    assertEquals(JSON.parse(lines[0]).current_image, IMG[0]);
+    assertEquals(lines[1], "/srv");
+    assertEquals(lines.slice(2, 4).map((l) => JSON.parse(l).kind), ["use", "cd"]);
+    assertEquals(lines.slice(4), ["(no history)"], "no export line; a pipe adds no history");
+    assertMatch(result.stderr, /^--new requires an IMAGE argument\.$/m);
+    assertMatch(result.stderr, /unknown command 'bogus'/);
+  } finally {
+    await fake.close();
+    await cleanup();
+  }
+});
+
+Deno.test("contree shell needs a profile; refuses to start without one (exit 4)", async () => {
+  const { home, cleanup } = await tempHome();
+  try {
+    const result = await runCli(["shell"], { env: { CONTREE_HOME: home }, stdin: "pwd\n" });
+    assertEquals([result.code, result.stdout], [4, ""]);
+    assertMatch(result.stderr, /^\[ERROR\] Profile 'default' does not exist/);
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("contree shell: SIGTERM while it waits for a line ends it with 143", async () => {
+  const { home, cleanup } = await tempHome();
+  const fake = FakeApi.start();
+  try {
+    const child = spawnCli(["-S", "term", "shell"], {
+      env: { CONTREE_HOME: home, CONTREE_URL: fake.url, CONTREE_TOKEN: fake.token },
+      stdin: "",
+    });
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode("pwd\n"));
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    assertEquals((await reader.read()).value, "/\n");
+    child.kill("SIGTERM");
+    const status = await child.status;
+    await writer.close().catch(() => {});
+    await reader.cancel();
+    await child.stderr.cancel();
+    assertEquals(status.code, 143);
+  } finally {
+    await fake.close();
+    await cleanup();
+  }
+});

@@ -6,7 +6,7 @@
 
 import { MemorySink } from "../../src/io.ts";
 import { Logger } from "../../src/log.ts";
-import { createFormatter, type FormatName, type Row } from "../../src/output/mod.ts";
+import { createFormatter, type FormatName, LongText, type Row } from "../../src/output/mod.ts";
 import { assertEquals } from "../support/assert.ts";
 import { prng } from "../support/prng.ts";
 
@@ -125,5 +125,54 @@ Deno.test("golden: a 3 MiB run output of mixed UTF-8 (sha256 of today's bytes)",
     `json ${json.length} ${await sha256(json)}\njson-pretty ${pretty.length} ${await sha256(
       pretty,
     )}\n`,
+  );
+});
+
+/** A LongText over `bytes`, handed out in pieces of random sizes (cut mid-character too). */
+function longText(bytes: Uint8Array, seed: number, maxPiece: number): LongText {
+  return new LongText(bytes.length, async function* () {
+    const random = prng(seed);
+    for (let at = 0; at < bytes.length;) {
+      const size = 1 + Math.floor(random() * maxPiece);
+      yield bytes.slice(at, at + size);
+      at += size;
+    }
+  });
+}
+
+Deno.test("a LongText value streams to the same bytes as the whole string", async () => {
+  const bytes = programOutput(LARGE_OUTPUT_BYTES);
+  const expected = await Deno.readTextFile(new URL("large_run.sha256.txt", GOLDEN_DIR));
+  for (const [seed, maxPiece] of [[1, 61], [2, 70_000], [3, 3_000_000]]) {
+    const stdout = longText(bytes, seed, maxPiece);
+    const json = await render("json", [runRow(stdout)]);
+    const pretty = await render("json-pretty", [runRow(longText(bytes, seed, maxPiece))]);
+    assertEquals(
+      `json ${json.length} ${await sha256(json)}\njson-pretty ${pretty.length} ${await sha256(
+        pretty,
+      )}\n`,
+      expected,
+      `pieces up to ${maxPiece} bytes`,
+    );
+  }
+});
+
+Deno.test("LongText: small and empty values, and every other format decodes it whole", async () => {
+  const encoder = new TextEncoder();
+  for (const [key, value] of Object.entries(TEXT_VALUES)) {
+    const bytes = encoder.encode(value as string);
+    // Lone surrogates do not survive UTF-8; everything else must match the string's JSON.
+    const text = new TextDecoder().decode(bytes);
+    for (const format of ["json", "json-pretty", "csv", "tsv", "toml", "plain", "table"] as const) {
+      assertEquals(
+        await render(format, [{ [key]: longText(bytes, 5, 3) }]),
+        await render(format, [{ [key]: text }]),
+        `${format} ${key}`,
+      );
+    }
+  }
+  assertEquals(
+    await render("json", [{ empty: new LongText(0, async function* () {}) }]),
+    '{"empty": ""}\n',
   );
 });

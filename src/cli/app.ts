@@ -2,8 +2,9 @@
 // lazily created services (API client, formatter). Commands receive an App; library code
 // receives the narrower pieces it needs.
 
-import { ContreeClient } from "../api/client.ts";
+import { ContreeClient, normaliseBaseUrl } from "../api/client.ts";
 import { concurrencyFrom } from "../api/paginate.ts";
+import { streamTransportFor } from "../api/stream_transport.ts";
 import {
   ConfigPaths,
   configPaths,
@@ -115,6 +116,7 @@ export class App {
   ): ContreeClient {
     return new ContreeClient(profile, {
       fetch: this.ctx.fetch,
+      streamFetch: streamTransportFor(normaliseBaseUrl(profile.url), this.ctx.env),
       clock: this.ctx.clock,
       log: this.ctx.log,
       userAgent: userAgent(),

@@ -102,7 +102,7 @@ export async function catCommand(deps: InspectDeps, options: CatOptions): Promis
 
   let response: Response;
   try {
-    response = await deps.client.download(image, path);
+    response = await deps.client.download(image, path, { stream: true });
   } catch (error) {
     if (error instanceof ApiError && error.status === 422) {
       throw new ContreeError(

@@ -80,7 +80,10 @@ export class ByteSpool implements Sink {
     }
   }
 
-  /** Everything written so far, in order (waits for pending writes). */
+  /**
+   * Everything written so far, in order (waits for pending writes). Read back from the file,
+   * each piece is the same buffer refilled: use it before asking for the next.
+   */
   async *chunks(): AsyncGenerator<Uint8Array> {
     await this.#tail;
     if (!this.#file) {
@@ -108,10 +111,11 @@ export class ByteSpool implements Sink {
   }
 }
 
-/** `size` bytes from the file's position, in pieces of READ_BYTES. */
+/** `size` bytes from the file's position, in pieces of READ_BYTES (one reused buffer). */
 async function* readExactly(file: Deno.FsFile, size: number): AsyncGenerator<Uint8Array> {
+  const reused = new Uint8Array(Math.min(READ_BYTES, size));
   for (let read = 0; read < size;) {
-    const buffer = new Uint8Array(Math.min(READ_BYTES, size - read));
+    const buffer = reused.subarray(0, Math.min(READ_BYTES, size - read));
     let filled = 0;
     while (filled < buffer.length) {
       const n = await file.read(buffer.subarray(filled));

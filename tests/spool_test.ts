@@ -4,7 +4,7 @@ import { assertEquals } from "./support/assert.ts";
 
 async function readAll(spool: ByteSpool): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  for await (const chunk of spool.chunks()) chunks.push(chunk);
+  for await (const chunk of spool.chunks()) chunks.push(chunk.slice()); // a piece is reused
   return concatBytes(chunks);
 }
 

@@ -23,11 +23,15 @@ const MAX_QUEUED_BYTES = 1024 * 1024;
  * Hands bytes to a sink without waiting for each write: the first write starts at once, and
  * while it is in flight later bytes are gathered and written together after it. An idle stream
  * is written at once; a fast one in few large writes (one per event would cost a syscall each).
- * A failed write (a broken pipe) is thrown by the next `write` or by `drain`.
+ * Gathered bytes are copied into two buffers used in turn (one filling while the other is being
+ * written), so a long stream allocates nothing per write; bytes written at once are not copied
+ * (do not reuse them). A failed write (a broken pipe) is thrown by the next `write` or by
+ * `drain`.
  */
 export class CoalescingWriter {
-  #queued: Uint8Array[] = [];
-  #queuedBytes = 0;
+  #filling?: Uint8Array;
+  #spare?: Uint8Array;
+  #filled = 0;
   #inFlight?: Promise<void>;
   #failure?: { error: unknown };
 
@@ -35,11 +39,19 @@ export class CoalescingWriter {
 
   async write(bytes: Uint8Array): Promise<void> {
     this.#throwIfFailed();
-    this.#queued.push(bytes);
-    this.#queuedBytes += bytes.length;
-    this.#inFlight ??= this.#pump();
-    if (this.#queuedBytes >= MAX_QUEUED_BYTES) await this.#inFlight;
-    this.#throwIfFailed();
+    if (bytes.length === 0) return;
+    // Wait while the bytes do not fit beside what is gathered.
+    while (this.#inFlight && this.#filled + bytes.length > MAX_QUEUED_BYTES) {
+      await this.#inFlight;
+      this.#throwIfFailed();
+    }
+    if (!this.#inFlight) {
+      this.#inFlight = this.#pump(bytes);
+      return;
+    }
+    this.#filling ??= new Uint8Array(MAX_QUEUED_BYTES);
+    this.#filling.set(bytes, this.#filled);
+    this.#filled += bytes.length;
   }
 
   /** Resolves once everything handed over is written; throws a write's failure. */
@@ -48,18 +60,19 @@ export class CoalescingWriter {
     this.#throwIfFailed();
   }
 
-  async #pump(): Promise<void> {
+  async #pump(first: Uint8Array): Promise<void> {
     try {
-      while (this.#queued.length > 0) {
-        const data = this.#queued.length === 1 ? this.#queued[0] : concatBytes(this.#queued);
-        this.#queued = [];
-        this.#queuedBytes = 0;
+      await this.sink.write(first);
+      while (this.#filled > 0) {
+        const data = this.#filling!.subarray(0, this.#filled);
+        // New bytes gather in the other buffer while this one is written.
+        [this.#filling, this.#spare] = [this.#spare, this.#filling];
+        this.#filled = 0;
         await this.sink.write(data);
       }
     } catch (error) {
       this.#failure = { error };
-      this.#queued = [];
-      this.#queuedBytes = 0;
+      this.#filled = 0;
     } finally {
       this.#inFlight = undefined;
     }

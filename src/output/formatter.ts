@@ -57,7 +57,8 @@ export class Duration {
 
 /**
  * A text value too long to hold as one string (a run's whole output): its UTF-8 bytes, read in
- * pieces. The JSON formats stream it; the others decode it whole.
+ * pieces (a piece may be reused for the next one: use it before asking for more). The JSON
+ * formats stream it; the others decode it whole.
  */
 export class LongText {
   constructor(

@@ -56,37 +56,46 @@ export function pyJsonString(text: string): string {
   return ensureAscii(JSON.stringify(text));
 }
 
-/** Characters decoded per piece when a long text is written (a piece is one string). */
-const LONG_TEXT_PIECE_BYTES = 256 * 1024;
-/** Output gathered before one write to stdout. */
+/**
+ * Bytes decoded per piece when a long text is written: each piece and its escaped form stay
+ * far below V8's 128 KiB regular-object limit (larger strings live in the large-object space,
+ * which only a full GC frees).
+ */
+const LONG_TEXT_PIECE_BYTES = 16 * 1024;
+/** Output gathered before one write to stdout (escaping grows a piece at most 6×). */
 const WRITE_BYTES = 1024 * 1024;
 
 /**
  * Writes `pyJsonString` of a long text piece by piece: its UTF-8 bytes are decoded as one
  * `TextDecoder` would decode them whole (invalid sequences become U+FFFD), and each decoded
  * piece is escaped on its own — the escaping works per code unit, so the pieces join into
- * exactly the one-string result.
+ * exactly the one-string result. The escaped text is ASCII, gathered in one reused buffer.
  */
 async function writeLongText(
   text: LongText,
-  write: (chunk: string) => Promise<void>,
+  write: (chunk: Uint8Array) => Promise<void>,
 ): Promise<void> {
   const decoder = new TextDecoder();
-  let pending = '"';
+  const encoder = new TextEncoder();
+  const out = new Uint8Array(WRITE_BYTES + 6 * LONG_TEXT_PIECE_BYTES + 2);
+  let used = encoder.encodeInto('"', out).written;
+  const add = async (piece: string) => {
+    if (!piece) return;
+    used += encoder.encodeInto(ensureAscii(JSON.stringify(piece)).slice(1, -1), out.subarray(used))
+      .written;
+    if (used >= WRITE_BYTES) {
+      await write(out.subarray(0, used));
+      used = 0;
+    }
+  };
   for await (const chunk of text.chunks()) {
     for (let at = 0; at < chunk.length; at += LONG_TEXT_PIECE_BYTES) {
-      const piece = decoder.decode(chunk.subarray(at, at + LONG_TEXT_PIECE_BYTES), {
-        stream: true,
-      });
-      if (piece) pending += ensureAscii(JSON.stringify(piece)).slice(1, -1);
-      if (pending.length >= WRITE_BYTES) {
-        await write(pending);
-        pending = "";
-      }
+      await add(decoder.decode(chunk.subarray(at, at + LONG_TEXT_PIECE_BYTES), { stream: true }));
     }
   }
-  const tail = decoder.decode();
-  await write(pending + (tail ? ensureAscii(JSON.stringify(tail)).slice(1, -1) : "") + '"');
+  await add(decoder.decode());
+  used += encoder.encodeInto('"', out.subarray(used)).written;
+  await write(out.subarray(0, used));
 }
 
 export function jsonValue(value: Scalar): string {
@@ -130,7 +139,7 @@ function jsonParts(row: NormalRow, depth?: number): (string | LongText)[] {
 /** Writes a row's text; a long text value is written in pieces, never held as one string. */
 async function writeParts(
   parts: (string | LongText)[],
-  write: (chunk: string) => Promise<void>,
+  write: (chunk: string | Uint8Array) => Promise<void>,
 ): Promise<void> {
   let pending = "";
   for (const part of parts) {

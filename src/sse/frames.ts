@@ -86,7 +86,11 @@ export async function* readSseItems(body: ReadableStream<Uint8Array>): AsyncGene
     for (;;) {
       const chunk = await source.read();
       if (!chunk) break;
-      parser.feed(decoder.decode(chunk, { stream: true }));
+      // Strings past ~128 KiB are born in V8's large-object space, which only a full GC
+      // frees: decoding large chunks whole makes a long stream's memory balloon.
+      for (let at = 0; at < chunk.length; at += DECODE_PIECE_BYTES) {
+        parser.feed(decoder.decode(chunk.subarray(at, at + DECODE_PIECE_BYTES), { stream: true }));
+      }
       flushIdOnly();
       while (pending.length > 0) {
         const item = pending.shift()!;
@@ -102,6 +106,9 @@ export async function* readSseItems(body: ReadableStream<Uint8Array>): AsyncGene
     await source.cancel();
   }
 }
+
+/** Bytes decoded to one string (well below V8's 128 KiB regular-object limit). */
+const DECODE_PIECE_BYTES = 32 * 1024;
 
 /** Size of the buffer a byte stream is read into. */
 const READ_BUFFER_BYTES = 64 * 1024;

@@ -57,6 +57,73 @@ export class WriterSink implements Sink {
   }
 }
 
+/** Bytes a live stream may hold while a write is in flight before the reader waits. */
+const MAX_QUEUED_BYTES = 1024 * 1024;
+
+/**
+ * Hands bytes to a sink without waiting for each write: the first write starts at once, and
+ * while it is in flight later bytes are gathered and written together after it. An idle stream
+ * is written at once; a fast one in few large writes (one per event would cost a syscall each).
+ * Gathered bytes are copied into two buffers used in turn (one filling while the other is being
+ * written), so a long stream allocates nothing per write; bytes written at once are not copied
+ * (do not reuse them). A failed write (a broken pipe) is thrown by the next `write` or by
+ * `drain`.
+ */
+export class CoalescingWriter {
+  #filling?: Uint8Array;
+  #spare?: Uint8Array;
+  #filled = 0;
+  #inFlight?: Promise<void>;
+  #failure?: { error: unknown };
+
+  constructor(private readonly sink: Sink) {}
+
+  async write(bytes: Uint8Array): Promise<void> {
+    this.#throwIfFailed();
+    if (bytes.length === 0) return;
+    // Wait while the bytes do not fit beside what is gathered.
+    while (this.#inFlight && this.#filled + bytes.length > MAX_QUEUED_BYTES) {
+      await this.#inFlight;
+      this.#throwIfFailed();
+    }
+    if (!this.#inFlight) {
+      this.#inFlight = this.#pump(bytes);
+      return;
+    }
+    this.#filling ??= new Uint8Array(MAX_QUEUED_BYTES);
+    this.#filling.set(bytes, this.#filled);
+    this.#filled += bytes.length;
+  }
+
+  /** Resolves once everything handed over is written; throws a write's failure. */
+  async drain(): Promise<void> {
+    while (this.#inFlight) await this.#inFlight;
+    this.#throwIfFailed();
+  }
+
+  async #pump(first: Uint8Array): Promise<void> {
+    try {
+      await this.sink.write(first);
+      while (this.#filled > 0) {
+        const data = this.#filling!.subarray(0, this.#filled);
+        // New bytes gather in the other buffer while this one is written.
+        [this.#filling, this.#spare] = [this.#spare, this.#filling];
+        this.#filled = 0;
+        await this.sink.write(data);
+      }
+    } catch (error) {
+      this.#failure = { error };
+      this.#filled = 0;
+    } finally {
+      this.#inFlight = undefined;
+    }
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure) throw this.#failure.error;
+  }
+}
+
 /** An in-memory Sink, for tests and for capturing output. */
 export class MemorySink implements Sink {
   readonly chunks: Uint8Array[] = [];

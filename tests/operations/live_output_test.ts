@@ -3,8 +3,8 @@
 
 import type { OperationEvent } from "../../src/api/models.ts";
 import { decodeStreamRepr, encodeStreamRepr } from "../../src/api/stream_repr.ts";
-import type { Sink } from "../../src/io.ts";
-import { CoalescingWriter, OutputSink } from "../../src/operations/live_output.ts";
+import { CoalescingWriter, type Sink } from "../../src/io.ts";
+import { OutputSink } from "../../src/operations/live_output.ts";
 import { readSseItems } from "../../src/sse/frames.ts";
 import { assert, assertEquals, assertRejects } from "../support/assert.ts";
 import { testContext } from "../support/context.ts";

@@ -45,7 +45,7 @@ export interface ClientDeps {
   fetch: typeof fetch;
   /**
    * Carries the requests marked `stream` (event streams, downloads) when given: a faster
-   * transport for long bodies (src/api/stream_transport.ts). Same contract as fetch.
+   * transport for long bodies (src/api/transport.ts). Same contract as fetch.
    */
   streamFetch?: typeof fetch;
   clock: Clock;

@@ -4,7 +4,7 @@
 
 import { ContreeClient, normaliseBaseUrl } from "../api/client.ts";
 import { concurrencyFrom } from "../api/paginate.ts";
-import { streamTransportFor } from "../api/stream_transport.ts";
+import { requestTransportFor, streamTransportFor } from "../api/transport.ts";
 import {
   ConfigPaths,
   configPaths,
@@ -114,9 +114,12 @@ export class App {
     profile: Profile,
     options: { timeoutMs?: number; maxRetries?: number } = {},
   ): ContreeClient {
+    const base = normaliseBaseUrl(profile.url);
+    const transport = requestTransportFor(base, this.ctx.fetch);
+    this.onClose(() => transport.close());
     return new ContreeClient(profile, {
-      fetch: this.ctx.fetch,
-      streamFetch: streamTransportFor(normaliseBaseUrl(profile.url), this.ctx.env),
+      fetch: transport.fetch,
+      streamFetch: streamTransportFor(base, this.ctx.env),
       clock: this.ctx.clock,
       log: this.ctx.log,
       userAgent: userAgent(),

@@ -1,6 +1,6 @@
 import { ContreeClient } from "../../src/api/client.ts";
 import { ApiError, DeadlineError } from "../../src/api/errors.ts";
-import { nodeStreamFetch } from "../../src/api/stream_transport.ts";
+import { nodeStreamFetch } from "../../src/api/transport.ts";
 import type { OperationEvent } from "../../src/api/models.ts";
 import { decodeStreamRepr } from "../../src/api/stream_repr.ts";
 import { type Clock, systemClock } from "../../src/context.ts";

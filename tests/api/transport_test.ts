@@ -3,7 +3,12 @@
 // where a proxy applies the client keeps fetch; TLS trusts DENO_CERT and NODE_EXTRA_CA_CERTS.
 
 import { ContreeClient } from "../../src/api/client.ts";
-import { nodeStreamFetch, proxyFor, streamTransportFor } from "../../src/api/stream_transport.ts";
+import {
+  nodeStreamFetch,
+  proxyFor,
+  requestTransportFor,
+  streamTransportFor,
+} from "../../src/api/transport.ts";
 import { envFromRecord } from "../../src/env.ts";
 import { MemorySink } from "../../src/io.ts";
 import { Logger } from "../../src/log.ts";
@@ -45,6 +50,44 @@ Deno.test("streamTransportFor: fetch wherever a proxy or a fetch-only TLS settin
   const both = { DENO_CERT: "/a.pem", NODE_EXTRA_CA_CERTS: "/b.pem" };
   assertEquals(streamTransportFor(https, env(both)), undefined, "node:https would drop DENO_CERT");
   assertEquals(streamTransportFor(http, env(both)), nodeStreamFetch);
+});
+
+Deno.test("requests to a plain-http server open a connection each; https keeps the pool", async () => {
+  // A server counting the connections it accepts (keep-alive answers, headers then body).
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let connections = 0;
+  const serving = (async () => {
+    for await (const conn of listener) {
+      connections++;
+      (async () => {
+        const buffer = new Uint8Array(4096);
+        try {
+          while ((await conn.read(buffer)) !== null) {
+            await conn.write(
+              new TextEncoder().encode("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n"),
+            );
+            await conn.write(new TextEncoder().encode("ok"));
+          }
+        } catch { /* the client went away */ }
+        conn.close();
+      })();
+    }
+  })();
+  const url = `http://127.0.0.1:${listener.addr.port}/`;
+  const transport = requestTransportFor(new URL(url), fetch);
+  try {
+    for (let i = 0; i < 5; i++) assertEquals(await (await transport.fetch(url)).text(), "ok");
+    assertEquals(connections, 5, "one connection per request");
+    connections = 0;
+    for (let i = 0; i < 5; i++) assertEquals(await (await fetch(url)).text(), "ok");
+    assertEquals(connections, 1, "plain fetch reuses its connection");
+  } finally {
+    transport.close();
+    listener.close();
+    await serving.catch(() => {});
+  }
+  const https = requestTransportFor(new URL("https://api.example.com"), fetch);
+  assertEquals(https.fetch, fetch);
 });
 
 async function withFake(fn: (fake: FakeApi) => Promise<void>) {
@@ -181,7 +224,7 @@ Deno.test("over TLS the chosen transport trusts DENO_CERT and NODE_EXTRA_CA_CERT
     onListen: () => {},
   }, () => new Response("secure bytes"));
   try {
-    const module = new URL("../../src/api/stream_transport.ts", import.meta.url).href;
+    const module = new URL("../../src/api/transport.ts", import.meta.url).href;
     const code = `
       const { nodeStreamFetch, streamTransportFor } = await import(${JSON.stringify(module)});
       const url = "https://localhost:${server.addr.port}/";

@@ -1,4 +1,14 @@
-// The transport for long response bodies (event streams, downloads): node:http(s) + node:zlib.
+// How requests travel: which fetch carries the ordinary requests, and the transport for long
+// response bodies (event streams, downloads): node:http(s) + node:zlib.
+//
+// Ordinary requests to a plain-http server open a connection each (as the reference CLI does)
+// instead of reusing kept-alive ones: a server that writes a response's headers and body in two
+// writes without TCP_NODELAY holds the body back behind Nagle's algorithm until the client's
+// delayed ACK (~40 ms) — on every request of a kept-alive connection, while a fresh connection
+// starts in quick-ACK mode. `op wait` on 500 finished operations took 3.0 s instead of 0.3 s on
+// such a server (docs/BENCHMARKS.md). On loopback or a LAN a connection costs a fraction of a
+// millisecond; https keeps the pool (a TLS handshake per request would cost more, and TLS
+// servers are production ones).
 //
 // Deno's fetch inflates a gzip body in ~4 KiB pieces: a 200 MB event stream arrives in ~53,000
 // reads and reading it costs ~2× what curl needs for the whole job on this machine
@@ -75,6 +85,24 @@ function networkError(error: unknown): TypeError {
   if (error instanceof TypeError) return error;
   const message = error instanceof Error ? error.message : String(error);
   return new TypeError(`error reading a response body: ${message}`, { cause: error });
+}
+
+/** The fetch for ordinary requests to `base`, and what releases it. */
+export function requestTransportFor(
+  base: URL,
+  fetch: typeof globalThis.fetch,
+): { fetch: typeof globalThis.fetch; close(): void } {
+  if (base.protocol !== "http:") return { fetch, close: () => {} };
+  let client: Deno.HttpClient | undefined;
+  return {
+    fetch: (input, init) => {
+      client ??= Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+      // Deno's fetch takes the client beside the standard fields.
+      const options: RequestInit & { client: Deno.HttpClient } = { ...init, client };
+      return fetch(input, options);
+    },
+    close: () => client?.close(),
+  };
 }
 
 /** `fetch` over node:http(s) + node:zlib, for GET requests without a body. */

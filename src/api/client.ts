@@ -458,15 +458,21 @@ export class ContreeClient {
    */
   openEvents(
     uuid: string,
-    options: { lastEventId?: number; follow?: boolean; signal?: AbortSignal; timeoutMs?: number } =
-      {},
+    options: {
+      lastEventId?: number;
+      follow?: boolean;
+      /** Only the events of this process (the completion always comes). */
+      spid?: number;
+      signal?: AbortSignal;
+      timeoutMs?: number;
+    } = {},
   ): Promise<Response> {
     const headers: Record<string, string> = { Accept: "text/event-stream" };
     if (options.lastEventId !== undefined && options.lastEventId >= 0) {
       headers["Last-Event-Id"] = String(options.lastEventId);
     }
     return this.send("GET", `/operations/${pathSegment(uuid)}/events`, {
-      query: { follow: options.follow ?? true },
+      query: { follow: options.follow ?? true, spid: options.spid },
       headers,
       maxRetries: 0,
       signal: options.signal,

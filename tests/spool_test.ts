@@ -44,7 +44,8 @@ Deno.test("spool: past the limit it moves to an unlinked 0600 file, read back in
       expected.push(chunk);
       await spool.write(chunk);
     }
-    assertEquals([...Deno.readDirSync(tmp)], [], "the name is gone at once");
+    const named = [...Deno.readDirSync(tmp)].filter((e) => e.name.startsWith("contree-output-"));
+    assertEquals(named, [], "the name is gone at once");
     const [file] = openSpoolFiles();
     assertEquals(Deno.statSync(file).mode! & 0o777, 0o600);
     assertEquals(await readAll(spool), concatBytes(expected));

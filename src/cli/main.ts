@@ -6,7 +6,7 @@ import type { Context } from "../context.ts";
 import { CommanderError } from "../deps.ts";
 import { ContreeError, Exit, ExitCode, isBrokenPipe } from "../errors.ts";
 import { userAgent } from "../version.ts";
-import { App, type GlobalOptions } from "./app.ts";
+import type { App, GlobalOptions } from "./app.ts";
 import { buildProgram } from "./program.ts";
 import type { Handler, RootCommand } from "./root.ts";
 
@@ -67,6 +67,8 @@ export async function main(args: string[], ctx: Context): Promise<number> {
     const program: RootCommand = buildProgram(config, async (handler: Handler) => {
       const globals = program.opts() as GlobalOptions;
       ctx.log.level = globals.logLevel;
+      // Loaded once a command runs: `-v` and `--help` need no client, store or formatter.
+      const { App } = await import("./app.ts");
       app = await App.create(ctx, globals, config);
       exitCode = (await handler(app)) ?? ExitCode.OK;
     });

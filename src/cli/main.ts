@@ -64,6 +64,8 @@ export async function main(args: string[], ctx: Context): Promise<number> {
   let app: App | undefined;
   try {
     const config = await ProfileStore.load(configPaths(ctx.env, ctx.home));
+    // No arguments at all: the top-level help on stdout, exit 0 (as the reference).
+    const argv = args.length === 0 ? ["--help"] : args;
     const program: RootCommand = buildProgram(config, async (handler: Handler) => {
       const globals = program.opts() as GlobalOptions;
       ctx.log.level = globals.logLevel;
@@ -71,14 +73,13 @@ export async function main(args: string[], ctx: Context): Promise<number> {
       const { App } = await import("./app.ts");
       app = await App.create(ctx, globals, config);
       exitCode = (await handler(app)) ?? ExitCode.OK;
-    });
+    }, argv);
     configureOutput(program, ctx);
     program.on("option:version", () => {
       void ctx.stdout.write(`${userAgent()}\n`).catch(() => {});
       throw new CommanderError(0, "commander.version", userAgent());
     });
-    // No arguments at all: the top-level help on stdout, exit 0 (as the reference).
-    await program.parseAsync(args.length === 0 ? ["--help"] : args, { from: "user" });
+    await program.parseAsync(argv, { from: "user" });
   } catch (error) {
     exitCode = reportError(error, ctx);
   }

@@ -1,4 +1,4 @@
-// `deno task bench [--only startup,sse,json-run,cat,wait,spawn,followers] [--runs N]
+// `deno task bench [--only startup,sse,json-run,cat,transport,wait,spawn,followers] [--runs N]
 // [--out FILE]`: runs the benchmarks one after the other (each with its default, moderate size;
 // run a single bench's own script for bigger runs) and prints one markdown report: machine
 // facts, every bench's table, and a summary of the goals.
@@ -11,6 +11,7 @@ import { type BenchReport, machineFacts, renderFacts, renderReport, round } from
 import { SPAWN_DEFAULTS, spawnBench } from "./spawn.ts";
 import { SSE_DEFAULTS, sseBench } from "./sse.ts";
 import { STARTUP_DEFAULTS, startupBench } from "./startup.ts";
+import { TRANSPORT_DEFAULTS, transportBench } from "./transport.ts";
 import { WAIT_DEFAULTS, waitBench } from "./wait.ts";
 
 interface Bench {
@@ -29,6 +30,10 @@ const BENCHES: Bench[] = [
     run: (runs) => jsonRunBench({ ...JSON_RUN_DEFAULTS, runs: runs ?? JSON_RUN_DEFAULTS.runs }),
   },
   { name: "cat", run: (runs) => catBench({ ...CAT_DEFAULTS, runs: runs ?? CAT_DEFAULTS.runs }) },
+  {
+    name: "transport",
+    run: (runs) => transportBench({ ...TRANSPORT_DEFAULTS, runs: runs ?? TRANSPORT_DEFAULTS.runs }),
+  },
   {
     name: "wait",
     run: (runs) => waitBench({ ...WAIT_DEFAULTS, runs: runs ?? WAIT_DEFAULTS.runs }),

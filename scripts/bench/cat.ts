@@ -12,12 +12,12 @@ import {
   type BenchReport,
   checked,
   contreeArgv,
-  contreeEnv,
   contreeLine,
   type Goal,
   type Measured,
   round,
   type Row,
+  serverEnv,
   shellLine,
   stats,
   tempDir,
@@ -102,12 +102,7 @@ async function kindBench(options: CatOptions, kind: "text" | "random") {
   const server = await startDownloadServer(bytes);
   const home = await tempDir("contree-bench-home-");
   try {
-    const env = contreeEnv({
-      CONTREE_HOME: home.path,
-      CONTREE_URL: server.url,
-      CONTREE_TOKEN: server.token,
-      CONTREE_SESSION: "bench-cat",
-    });
+    const env = serverEnv(home.path, server, "bench-cat");
     const args = ["cat", "--image", server.image, "/data/file"];
     const url = `${server.url}/v1/inspect/${server.image}/download?path=%2Fdata%2Ffile`;
     const curl = [

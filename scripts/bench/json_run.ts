@@ -10,13 +10,13 @@ import {
   type BenchReport,
   checked,
   contreeArgv,
-  contreeEnv,
   contreeLine,
   type Goal,
   type Measured,
   round,
   type Row,
   rssMethod,
+  serverEnv,
   stats,
   tempDir,
 } from "./lib.ts";
@@ -60,12 +60,7 @@ async function sizeBench(options: JsonRunOptions, megabytes: number) {
   });
   const home = await tempDir("contree-bench-home-");
   try {
-    const env = contreeEnv({
-      CONTREE_HOME: home.path,
-      CONTREE_URL: server.url,
-      CONTREE_TOKEN: server.token,
-      CONTREE_SESSION: "bench-json-run",
-    });
+    const env = serverEnv(home.path, server, "bench-json-run");
     await checked("contree use", contreeArgv(["use", crypto.randomUUID()]), { env });
     const args = ["-f", "json", "run", "--", "generate"];
     const raw = await checked("contree run", contreeArgv(["run", "--", "generate"]), {

@@ -17,7 +17,6 @@ import {
   type BenchReport,
   checked,
   contreeArgv,
-  contreeEnv,
   contreeLine,
   type Goal,
   mb,
@@ -26,6 +25,7 @@ import {
   round,
   type Row,
   rssMethod,
+  serverEnv,
   shellLine,
   stats,
   tempDir,
@@ -173,12 +173,7 @@ async function replayBench(
   });
   const home = await tempDir("contree-bench-home-");
   try {
-    const env = contreeEnv({
-      CONTREE_HOME: home.path,
-      CONTREE_URL: server.url,
-      CONTREE_TOKEN: server.token,
-      CONTREE_SESSION: "bench-sse",
-    });
+    const env = serverEnv(home.path, server, "bench-sse");
     await checked("contree use", contreeArgv(["use", crypto.randomUUID()]), { env });
     const runArgs = ["run", "--", "generate"];
     const eventsUrl = `${server.url}/v1/operations/${server.operation}/events?follow=1`;
@@ -235,12 +230,7 @@ async function endToEndBench(
   const server = await startTestServer({ busybox: true });
   const home = await tempDir("contree-bench-home-");
   try {
-    const env = contreeEnv({
-      CONTREE_HOME: home.path,
-      CONTREE_URL: server.url,
-      CONTREE_TOKEN: server.token,
-      CONTREE_SESSION: "bench-sse-e2e",
-    });
+    const env = serverEnv(home.path, server, "bench-sse-e2e");
     await checked("contree use", contreeArgv(["use", server.busybox]), { env });
     const runArgs = ["run", "-D", "-T", String(totalBytes), "-t", "600", "--", "sh", "-c", script];
     const spawnBody = JSON.stringify({

@@ -10,11 +10,11 @@ import {
   benchMain,
   type BenchReport,
   contreeArgv,
-  contreeEnv,
   contreeLine,
   measureRuns,
   round,
   type Row,
+  serverEnv,
   shellLine,
   stats,
   tempDir,
@@ -54,11 +54,7 @@ export async function startupBench(options: StartupOptions): Promise<BenchReport
   const rows: Row[] = [];
   const commands: string[] = [];
   const notes: string[] = [];
-  const env = contreeEnv({
-    CONTREE_HOME: home.path,
-    CONTREE_URL: server.url,
-    CONTREE_TOKEN: server.token,
-  });
+  const env = serverEnv(home.path, server);
   const add = async (subject: string, argv: string[], line: string) => {
     const runs = await measureRuns(subject, argv, options.runs, { env });
     rows.push({

@@ -16,11 +16,11 @@ import {
   type BenchReport,
   checked,
   contreeArgv,
-  contreeEnv,
   contreeLine,
   type Goal,
   round,
   type Row,
+  serverEnv,
   stats,
   tempDir,
 } from "./lib.ts";
@@ -135,12 +135,7 @@ async function randomFinishes(options: WaitOptions): Promise<{ rows: Row[]; goal
   const streams: number[] = [];
   const args = ["-f", "json", "op", "wait", "-t", "600", ...uuids];
   try {
-    const env = contreeEnv({
-      CONTREE_HOME: home.path,
-      CONTREE_URL: fake.url,
-      CONTREE_TOKEN: fake.token,
-      CONTREE_SESSION: "bench-wait",
-    });
+    const env = serverEnv(home.path, fake, "bench-wait");
     for (let run = 0; run < options.runs; run++) {
       // A fresh home: terminal operations are cached in the session store between runs.
       await Deno.remove(`${home.path}/cli`, { recursive: true }).catch(() => {});
@@ -201,12 +196,7 @@ async function finishedOperations(options: WaitOptions): Promise<{ rows: Row[]; 
     const run = async (index: number) => {
       const server = servers[index];
       await Deno.remove(`${home.path}/cli`, { recursive: true }).catch(() => {});
-      const env = contreeEnv({
-        CONTREE_HOME: home.path,
-        CONTREE_URL: server.url,
-        CONTREE_TOKEN: "bench",
-        CONTREE_SESSION: "bench-wait-finished",
-      });
+      const env = serverEnv(home.path, { url: server.url, token: "bench" }, "bench-wait-finished");
       const before = server.connections;
       const result = await checked("contree op wait", contreeArgv(args), { env, stdout: "piped" });
       const rows = new TextDecoder().decode(result.stdout).trim().split("\n").filter(Boolean);

@@ -5,7 +5,7 @@
 
 import type { ContreeClient } from "../api/client.ts";
 import type { Operation, OperationEvent } from "../api/models.ts";
-import { decodeStreamRepr } from "../api/stream_repr.ts";
+import { decodeStreamRepr, streamReprChunk } from "../api/stream_repr.ts";
 import type { Context } from "../context.ts";
 import { BrokenPipe, Interrupted, isBrokenPipe } from "../errors.ts";
 import { concatBytes } from "../bytes.ts";
@@ -51,18 +51,20 @@ export class OutputSink {
 
   async onEvent(event: OperationEvent): Promise<void> {
     if (event.type === "stdout" || event.type === "stderr") {
-      const bytes = decodeStreamRepr(event.data);
-      if (bytes.length === 0) return;
       if (!this.#live) {
-        this[event.type].push(bytes);
+        const bytes = decodeStreamRepr(event.data);
+        if (bytes.length > 0) this[event.type].push(bytes);
         return;
       }
+      // Text goes to the writer as it is (encoded straight into its buffer).
+      const chunk = streamReprChunk(event.data);
+      if (chunk.length === 0) return;
       // Output keeps its order across the two streams (they often share a terminal).
       if (this.#lastStream && this.#lastStream !== event.type) {
         await this.#live[this.#lastStream].drain();
       }
       this.#lastStream = event.type;
-      await this.#live[event.type].write(bytes);
+      await this.#live[event.type].write(chunk);
     } else if (event.type === "truncated") {
       await this.drain();
       const data = event.data as { stream?: string; bytes_dropped?: number };

@@ -57,6 +57,80 @@ export class WriterSink implements Sink {
   }
 }
 
+/** Bytes a live stream may hold while a write is in flight before the reader waits. */
+const MAX_QUEUED_BYTES = 1024 * 1024;
+
+/**
+ * Hands bytes to a sink without waiting for each write: the first write starts at once, and
+ * while it is in flight later bytes are gathered and written together after it. An idle stream
+ * is written at once; a fast one in few large writes (one per event would cost a syscall each).
+ * Bytes (and text, encoded as UTF-8 straight into place) are gathered in two buffers used in
+ * turn — one filling while the other is being written — so a long stream allocates nothing per
+ * write. A failed write (a broken pipe) is thrown by the next `write` or by `drain`.
+ */
+export class CoalescingWriter {
+  #filling?: Uint8Array;
+  #spare?: Uint8Array;
+  #filled = 0;
+  #inFlight?: Promise<void>;
+  #failure?: { error: unknown };
+
+  constructor(private readonly sink: Sink) {}
+
+  async write(data: Uint8Array | string): Promise<void> {
+    this.#throwIfFailed();
+    // Text takes at most three bytes per UTF-16 unit.
+    const bound = typeof data === "string" ? data.length * 3 : data.length;
+    if (bound === 0) return;
+    // Wait while the data may not fit beside what is gathered.
+    while (this.#inFlight && this.#filled + bound > MAX_QUEUED_BYTES) {
+      await this.#inFlight;
+      this.#throwIfFailed();
+    }
+    if (bound > MAX_QUEUED_BYTES) {
+      // Too large to gather (nothing is in flight now): written on its own.
+      this.#inFlight = this.#pump(toBytes(data));
+      return;
+    }
+    const filling = this.#filling ??= new Uint8Array(MAX_QUEUED_BYTES);
+    if (typeof data === "string") {
+      this.#filled += encoder.encodeInto(data, filling.subarray(this.#filled)).written;
+    } else {
+      filling.set(data, this.#filled);
+      this.#filled += data.length;
+    }
+    this.#inFlight ??= this.#pump();
+  }
+
+  /** Resolves once everything handed over is written; throws a write's failure. */
+  async drain(): Promise<void> {
+    while (this.#inFlight) await this.#inFlight;
+    this.#throwIfFailed();
+  }
+
+  async #pump(alone?: Uint8Array): Promise<void> {
+    try {
+      if (alone) await this.sink.write(alone);
+      while (this.#filled > 0) {
+        const data = this.#filling!.subarray(0, this.#filled);
+        // New data gathers in the other buffer while this one is written.
+        [this.#filling, this.#spare] = [this.#spare, this.#filling];
+        this.#filled = 0;
+        await this.sink.write(data);
+      }
+    } catch (error) {
+      this.#failure = { error };
+      this.#filled = 0;
+    } finally {
+      this.#inFlight = undefined;
+    }
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure) throw this.#failure.error;
+  }
+}
+
 /** An in-memory Sink, for tests and for capturing output. */
 export class MemorySink implements Sink {
   readonly chunks: Uint8Array[] = [];

@@ -1,15 +1,18 @@
-// `deno task bench [--only startup,sse,wait,spawn,isolation,followers] [--runs N] [--out FILE]`: runs the
-// benchmarks one after the other (each with its default, moderate size; run a single bench's own
-// script for bigger runs) and prints one markdown report: machine facts, every bench's table,
-// and a summary of the goals.
+// `deno task bench [--only startup,sse,json-run,cat,transport,wait,spawn,isolation,followers]
+// [--runs N] [--out FILE]`: runs the benchmarks one after the other (each with its default,
+// moderate size; run a single bench's own script for bigger runs) and prints one markdown
+// report: machine facts, every bench's table, and a summary of the goals.
 
 import { parseArgs } from "node:util";
+import { CAT_DEFAULTS, catBench } from "./cat.ts";
 import { FOLLOWERS_DEFAULTS, followersBench } from "./followers.ts";
 import { ISOLATION_DEFAULTS, isolationBench } from "./isolation.ts";
+import { JSON_RUN_DEFAULTS, jsonRunBench } from "./json_run.ts";
 import { type BenchReport, machineFacts, renderFacts, renderReport, round } from "./lib.ts";
 import { SPAWN_DEFAULTS, spawnBench } from "./spawn.ts";
 import { SSE_DEFAULTS, sseBench } from "./sse.ts";
 import { STARTUP_DEFAULTS, startupBench } from "./startup.ts";
+import { TRANSPORT_DEFAULTS, transportBench } from "./transport.ts";
 import { WAIT_DEFAULTS, waitBench } from "./wait.ts";
 
 interface Bench {
@@ -23,6 +26,15 @@ const BENCHES: Bench[] = [
     run: (runs) => startupBench({ ...STARTUP_DEFAULTS, runs: runs ?? STARTUP_DEFAULTS.runs }),
   },
   { name: "sse", run: (runs) => sseBench({ ...SSE_DEFAULTS, runs: runs ?? SSE_DEFAULTS.runs }) },
+  {
+    name: "json-run",
+    run: (runs) => jsonRunBench({ ...JSON_RUN_DEFAULTS, runs: runs ?? JSON_RUN_DEFAULTS.runs }),
+  },
+  { name: "cat", run: (runs) => catBench({ ...CAT_DEFAULTS, runs: runs ?? CAT_DEFAULTS.runs }) },
+  {
+    name: "transport",
+    run: (runs) => transportBench({ ...TRANSPORT_DEFAULTS, runs: runs ?? TRANSPORT_DEFAULTS.runs }),
+  },
   {
     name: "wait",
     run: (runs) => waitBench({ ...WAIT_DEFAULTS, runs: runs ?? WAIT_DEFAULTS.runs }),

@@ -176,6 +176,21 @@ export function contreeEnv(extra: Record<string, string> = {}): Record<string, s
   return { ...env, ...extra };
 }
 
+/** contree's environment against a bench server: its own home, and a session key. */
+export function serverEnv(
+  home: string,
+  server: { url: string; token: string },
+  session?: string,
+): Record<string, string> {
+  const env: Record<string, string> = {
+    CONTREE_HOME: home,
+    CONTREE_URL: server.url,
+    CONTREE_TOKEN: server.token,
+  };
+  if (session !== undefined) env.CONTREE_SESSION = session;
+  return contreeEnv(env);
+}
+
 /** A command line as one would type it (for the report). */
 export function shellLine(argv: readonly string[]): string {
   return argv.map((arg) => {

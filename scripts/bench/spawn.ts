@@ -13,6 +13,7 @@ import {
   contreeLine,
   type Measured,
   round,
+  serverEnv,
   shellLine,
   stats,
   tempDir,
@@ -40,12 +41,7 @@ export async function spawnBench(options: SpawnOptions): Promise<BenchReport> {
   const home = await tempDir("contree-bench-home-");
   try {
     const image = server.server.store.image(server.busybox)!.podman_id;
-    const env = contreeEnv({
-      CONTREE_HOME: home.path,
-      CONTREE_URL: server.url,
-      CONTREE_TOKEN: server.token,
-      CONTREE_SESSION: "bench-spawn",
-    });
+    const env = serverEnv(home.path, server, "bench-spawn");
     const podmanEnv = { ...contreeEnv(), CONTAINERS_CONF };
     await checked("contree use", contreeArgv(["use", server.busybox]), { env });
     const runArgs = ["run", "--disposable", "--", "true"];

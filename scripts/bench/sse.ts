@@ -17,7 +17,6 @@ import {
   type BenchReport,
   checked,
   contreeArgv,
-  contreeEnv,
   contreeLine,
   type Goal,
   mb,
@@ -26,6 +25,7 @@ import {
   round,
   type Row,
   rssMethod,
+  serverEnv,
   shellLine,
   stats,
   tempDir,
@@ -34,17 +34,25 @@ import { startReplayServer } from "./sse_server.ts";
 
 export const SSE_DEFAULTS = {
   runs: 5,
-  /** Megabytes (10^6 bytes) of stdout. */
-  mb: 200,
+  /** Megabytes (10^6 bytes) of stdout: 200 MiB. */
+  mb: 209.7152,
+  /** Bytes per stdout event of the "as served" log (what the local server emits per read). */
   chunk: 65536,
+  /** Event sizes of the precompressed (client-bound) logs, comma-separated. */
+  "precompressed-chunks": "65536,4096",
   binary: false,
   /** End-to-end runs on the real local server (0 = skip); each takes ~10 s per client. */
   "e2e-runs": 1,
 };
 export type SseOptions = typeof SSE_DEFAULTS;
 
+/** Issue 4: contree / curl throughput as served. */
 const THROUGHPUT_GOAL = 0.8;
+/** Issue 17: contree / curl wall time, as served and client-bound (precompressed). */
+const AS_SERVED_WALL_GOAL = 1.05;
+const PRECOMPRESSED_WALL_GOAL = 2;
 const RSS_GOAL_MB = 150;
+const PRECOMPRESSED_RSS_GOAL_MB = 64;
 
 interface Pair {
   contree: Measured[];
@@ -84,7 +92,7 @@ function rowsAndGoals(
   label: string,
   bytes: number,
   pair: Pair,
-  goals: boolean,
+  kind: "as served" | "precompressed" | "informational",
 ): { rows: Row[]; goals: Goal[]; ratio: number } {
   const throughput = (m: Measured) => mb(bytes) / (m.wallMs / 1000);
   const contreeRate = stats(pair.contree.map(throughput));
@@ -104,18 +112,43 @@ function rowsAndGoals(
     },
   ];
   const ratio = contreeRate.median / curlRate.median;
-  const result: Goal[] = [{
-    what: `contree / curl throughput (${label})`,
-    value: String(round(ratio, 2)),
-    goal: goals ? `≥ ${THROUGHPUT_GOAL}` : "none (informational)",
-    met: goals ? ratio >= THROUGHPUT_GOAL : undefined,
-  }];
-  if (goals) {
+  // Wall ratio of the medians; the runs alternate, so load changes hit both alike.
+  const wallRatio = wall(pair.contree).median / wall(pair.curl).median;
+  const result: Goal[] = [];
+  if (kind === "as served") {
     result.push({
+      what: `contree / curl throughput (${label})`,
+      value: String(round(ratio, 2)),
+      goal: `≥ ${THROUGHPUT_GOAL}`,
+      met: ratio >= THROUGHPUT_GOAL,
+    }, {
+      what: `contree / curl wall (${label})`,
+      value: `${round(wallRatio, 2)}×`,
+      goal: `≤ ${AS_SERVED_WALL_GOAL}×`,
+      met: wallRatio <= AS_SERVED_WALL_GOAL,
+    }, {
       what: `contree peak RSS (${label})`,
       value: `${round(contreeRss.max, 1)} MB (max)`,
       goal: `< ${RSS_GOAL_MB} MB`,
       met: contreeRss.max < RSS_GOAL_MB,
+    });
+  } else if (kind === "precompressed") {
+    result.push({
+      what: `contree / curl wall (${label})`,
+      value: `${round(wallRatio, 2)}×`,
+      goal: `≤ ${PRECOMPRESSED_WALL_GOAL}×`,
+      met: wallRatio <= PRECOMPRESSED_WALL_GOAL,
+    }, {
+      what: `contree peak RSS (${label})`,
+      value: `${round(contreeRss.median, 1)} MB (median)`,
+      goal: `< ${PRECOMPRESSED_RSS_GOAL_MB} MB`,
+      met: contreeRss.median < PRECOMPRESSED_RSS_GOAL_MB,
+    });
+  } else {
+    result.push({
+      what: `contree / curl wall (${label})`,
+      value: `${round(wallRatio, 2)}×`,
+      goal: "none (informational)",
     });
   }
   return { rows, goals: result, ratio };
@@ -129,22 +162,18 @@ function wall(runs: Measured[]) {
 async function replayBench(
   options: SseOptions,
   precompressed: boolean,
+  chunk: number,
 ): Promise<{ rows: Row[]; goals: Goal[]; commands: string[]; notes: string[] }> {
   const totalBytes = Math.round(options.mb * 1_000_000);
   const server = await startReplayServer({
     totalBytes,
-    chunkBytes: options.chunk,
+    chunkBytes: chunk,
     binary: options.binary,
     precompressed,
   });
   const home = await tempDir("contree-bench-home-");
   try {
-    const env = contreeEnv({
-      CONTREE_HOME: home.path,
-      CONTREE_URL: server.url,
-      CONTREE_TOKEN: server.token,
-      CONTREE_SESSION: "bench-sse",
-    });
+    const env = serverEnv(home.path, server, "bench-sse");
     await checked("contree use", contreeArgv(["use", crypto.randomUUID()]), { env });
     const runArgs = ["run", "--", "generate"];
     const eventsUrl = `${server.url}/v1/operations/${server.operation}/events?follow=1`;
@@ -159,8 +188,13 @@ async function replayBench(
       () => checked("contree run", contreeArgv(runArgs), { env }),
       () => checked("curl", curlArgv(eventsUrl, server.token)),
     );
-    const label = precompressed ? "precompressed" : "as served";
-    const { rows, goals } = rowsAndGoals(label, totalBytes, pair, !precompressed);
+    const label = `${precompressed ? "precompressed" : "as served"}, ${eventSize(chunk)} events`;
+    const { rows, goals } = rowsAndGoals(
+      label,
+      totalBytes,
+      pair,
+      precompressed ? "precompressed" : "as served",
+    );
     return {
       rows,
       goals,
@@ -196,12 +230,7 @@ async function endToEndBench(
   const server = await startTestServer({ busybox: true });
   const home = await tempDir("contree-bench-home-");
   try {
-    const env = contreeEnv({
-      CONTREE_HOME: home.path,
-      CONTREE_URL: server.url,
-      CONTREE_TOKEN: server.token,
-      CONTREE_SESSION: "bench-sse-e2e",
-    });
+    const env = serverEnv(home.path, server, "bench-sse-e2e");
     await checked("contree use", contreeArgv(["use", server.busybox]), { env });
     const runArgs = ["run", "-D", "-T", String(totalBytes), "-t", "600", "--", "sh", "-c", script];
     const spawnBody = JSON.stringify({
@@ -249,7 +278,7 @@ async function endToEndBench(
       () => checked("contree run", contreeArgv(runArgs), { env }),
       curlRun,
     );
-    const { rows, goals } = rowsAndGoals("end to end", totalBytes, pair, false);
+    const { rows, goals } = rowsAndGoals("end to end", totalBytes, pair, "informational");
     return {
       rows,
       goals,
@@ -268,14 +297,21 @@ async function endToEndBench(
   }
 }
 
+function eventSize(bytes: number): string {
+  return bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} B`;
+}
+
 export async function sseBench(options: SseOptions): Promise<BenchReport> {
-  const parts = [await replayBench(options, false), await replayBench(options, true)];
+  const parts = [await replayBench(options, false, options.chunk)];
+  for (const chunk of options["precompressed-chunks"].split(",").map(Number).filter(Boolean)) {
+    parts.push(await replayBench(options, true, chunk));
+  }
   if (options["e2e-runs"] > 0) parts.push(await endToEndBench(options));
   return {
     name: "sse",
-    title: `SSE throughput: ${options.mb} MB of stdout events (${
+    title: `SSE throughput: ${round(options.mb / 1.048576, 1)} MiB of stdout events (${
       options.binary ? "random bytes, base64" : "text lines"
-    }, ${options.chunk}-byte events)`,
+    })`,
     commands: parts.flatMap((p) => p.commands),
     rows: parts.flatMap((p) => p.rows),
     goals: parts.flatMap((p) => p.goals),

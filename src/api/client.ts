@@ -3,8 +3,9 @@
 //
 // Deno's fetch inflates `Content-Encoding: gzip` bodies itself, incrementally (each
 // sync-flushed frame is readable as soon as it arrives) and reports a truncated gzip body as a
-// TypeError while reading. So this layer never inflates a second time; raw `.tar.gz` payloads
-// without the header are the callers' business (DecompressionStream).
+// TypeError while reading; the stream transport (`streamFetch`, used for event streams and
+// downloads) keeps that contract. So this layer never inflates a second time; raw `.tar.gz`
+// payloads without the header are the callers' business (DecompressionStream).
 
 import type { Clock } from "../context.ts";
 import { ContreeError } from "../errors.ts";
@@ -49,6 +50,11 @@ export interface Credentials {
 
 export interface ClientDeps {
   fetch: typeof fetch;
+  /**
+   * Carries the requests marked `stream` (event streams, downloads) when given: a faster
+   * transport for long bodies (src/api/transport.ts). Same contract as fetch.
+   */
+  streamFetch?: typeof fetch;
   clock: Clock;
   log: Logger;
   userAgent: string;
@@ -77,6 +83,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Statuses returned to the caller instead of raised (e.g. 404 on an existence probe, 302). */
   accept?: readonly number[];
+  /** A long body the caller reads (event stream, download): sent through `streamFetch`. */
+  stream?: boolean;
   /**
    * Not aborted by SIGINT/SIGTERM: for the cleanup a command does after an interrupt (cancelling
    * the operation it started). Pair it with a timeout.
@@ -297,9 +305,12 @@ export class ContreeClient {
       if (log.enabled("debug")) log.debug(`→ ${method} ${url} [${redactHeaders(headers)}]`);
       const attempt = this.startAttempt(options);
       const started = clock.monotonic();
+      const transport = options.stream && body === undefined && this.deps.streamFetch
+        ? this.deps.streamFetch
+        : this.deps.fetch;
       let response: Response;
       try {
-        response = await this.deps.fetch(url, {
+        response = await transport(url, {
           method,
           headers,
           body,
@@ -484,19 +495,26 @@ export class ContreeClient {
    */
   openEvents(
     uuid: string,
-    options: { lastEventId?: number; follow?: boolean; signal?: AbortSignal; timeoutMs?: number } =
-      {},
+    options: {
+      lastEventId?: number;
+      follow?: boolean;
+      /** Only the events of this process (the completion always comes). */
+      spid?: number;
+      signal?: AbortSignal;
+      timeoutMs?: number;
+    } = {},
   ): Promise<Response> {
     const headers: Record<string, string> = { Accept: "text/event-stream" };
     if (options.lastEventId !== undefined && options.lastEventId >= 0) {
       headers["Last-Event-Id"] = String(options.lastEventId);
     }
     return this.send("GET", `/operations/${pathSegment(uuid)}/events`, {
-      query: { follow: options.follow ?? true },
+      query: { follow: options.follow ?? true, spid: options.spid },
       headers,
       maxRetries: 0,
       signal: options.signal,
       timeoutMs: options.timeoutMs,
+      stream: true,
     });
   }
 
@@ -537,7 +555,11 @@ export class ContreeClient {
     );
   }
 
-  /** A file's bytes as a stream (the body is returned unread). */
+  /**
+   * A file's bytes as a stream (the body is returned unread). Pass `stream: true` when the
+   * bytes are read in JavaScript (`cat`); a body piped to a file is better left to fetch,
+   * which pipes it without JavaScript in between.
+   */
   download(imageUuid: string, path: string, options: RequestOptions = {}): Promise<Response> {
     return this.send("GET", `/inspect/${pathSegment(imageUuid)}/download`, {
       ...options,

@@ -37,6 +37,18 @@ export function decodeStreamRepr(repr: unknown): Uint8Array {
   return encoder.encode(value);
 }
 
+/**
+ * One chunk as text when it travels as text ("ascii": its UTF-8 is the chunk), else its bytes:
+ * a writer that encodes text into its own buffer spares a copy per chunk.
+ */
+export function streamReprChunk(repr: unknown): string | Uint8Array {
+  if (repr && typeof repr === "object") {
+    const { value, encoding } = repr as { value?: unknown; encoding?: unknown };
+    if (encoding !== "base64" && typeof value === "string") return value;
+  }
+  return decodeStreamRepr(repr);
+}
+
 // Native base64 (V8 ships Uint8Array.fromBase64/toBase64) with a portable fallback.
 const native = Uint8Array as unknown as {
   fromBase64?: (text: string) => Uint8Array;

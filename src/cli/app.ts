@@ -2,8 +2,9 @@
 // lazily created services (API client, formatter). Commands receive an App; library code
 // receives the narrower pieces it needs.
 
-import { ContreeClient } from "../api/client.ts";
+import { ContreeClient, normaliseBaseUrl } from "../api/client.ts";
 import { concurrencyFrom } from "../api/paginate.ts";
+import { requestTransportFor, streamTransportFor } from "../api/transport.ts";
 import {
   ConfigPaths,
   configPaths,
@@ -113,8 +114,12 @@ export class App {
     profile: Profile,
     options: { timeoutMs?: number; maxRetries?: number } = {},
   ): ContreeClient {
+    const base = normaliseBaseUrl(profile.url);
+    const transport = requestTransportFor(base, this.ctx.fetch);
+    this.onClose(() => transport.close());
     return new ContreeClient(profile, {
-      fetch: this.ctx.fetch,
+      fetch: transport.fetch,
+      streamFetch: streamTransportFor(base, this.ctx.env),
       clock: this.ctx.clock,
       log: this.ctx.log,
       userAgent: userAgent(),

@@ -1,9 +1,11 @@
 // `contree auth`: profiles and credentials.
 
-import { authList, authLogin, authRemove, authUse } from "../auth/commands.ts";
 import { Option } from "../deps.ts";
 import type { RootCommand, Runner } from "./root.ts";
 import { authDeps } from "./wiring.ts";
+
+/** The bodies, loaded when an auth command runs. */
+const bodies = () => import("../auth/commands.ts");
 
 export function registerAuth(program: RootCommand, run: Runner): void {
   const auth = program
@@ -20,8 +22,8 @@ export function registerAuth(program: RootCommand, run: Runner): void {
     .option("-p, --profile <name>", "profile name (default: the global -p, else 'default')")
     .option("-y, --force", "overwrite an existing profile without asking")
     .action((options) =>
-      run((app) =>
-        authLogin(authDeps(app), {
+      run(async (app) =>
+        (await bodies()).authLogin(authDeps(app), {
           ...options,
           profile: options.profile ?? app.globals.profile ?? "default",
           force: options.force === true,
@@ -35,7 +37,9 @@ export function registerAuth(program: RootCommand, run: Runner): void {
     .description("list profiles and check which ones work (2 s probe each, in parallel)")
     .option("-O, --offline", "do not probe the servers")
     .action((options) =>
-      run((app) => authList(authDeps(app), { offline: options.offline === true }))
+      run(async (app) =>
+        (await bodies()).authList(authDeps(app), { offline: options.offline === true })
+      )
     );
 
   auth
@@ -43,7 +47,7 @@ export function registerAuth(program: RootCommand, run: Runner): void {
     .alias("switch")
     .description("make a profile the active one")
     .argument("<name>", "profile name")
-    .action((name) => run((app) => authUse(authDeps(app), name)));
+    .action((name) => run(async (app) => (await bodies()).authUse(authDeps(app), name)));
 
   auth
     .command("remove")
@@ -52,6 +56,6 @@ export function registerAuth(program: RootCommand, run: Runner): void {
     .argument("<name>", "profile name")
     .option("-y, --force", "do not ask for confirmation")
     .action((name, options) =>
-      run((app) => authRemove(authDeps(app), name, options.force === true))
+      run(async (app) => (await bodies()).authRemove(authDeps(app), name, options.force === true))
     );
 }

@@ -1,6 +1,5 @@
 // `contree cd`: the session's working directory inside the image.
 
-import { cdCommand } from "../session/cd_cmd.ts";
 import type { RootCommand, Runner } from "./root.ts";
 import { sessionHandler } from "./wiring.ts";
 
@@ -9,5 +8,11 @@ export function registerCd(program: RootCommand, run: Runner): void {
     .command("cd")
     .description("change the session's working directory (checked in the image); no PATH prints it")
     .argument("[path]", "directory, absolute or relative to the current one")
-    .action((path) => run(sessionHandler((deps) => cdCommand(deps, path))));
+    .action((path) =>
+      run(
+        sessionHandler(async (deps) =>
+          (await import("../session/cd_cmd.ts")).cdCommand(deps, path)
+        ),
+      )
+    );
 }

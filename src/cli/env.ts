@@ -1,7 +1,6 @@
 // `contree env`: session environment variables sent with every run.
 
 import { aliasOption } from "./help.ts";
-import { envCommand } from "../session/env_cmd.ts";
 import type { RootCommand, Runner } from "./root.ts";
 import { sessionHandler } from "./wiring.ts";
 
@@ -14,9 +13,13 @@ export function registerEnv(program: RootCommand, run: Runner): void {
     .addOption(aliasOption("--rm", "--delete"))
     .action((args, options) =>
       run(
-        sessionHandler((deps) =>
-          envCommand(deps, { args, unset: options.delete === true || options.rm === true })
-        ),
+        sessionHandler(async (deps) => {
+          const { envCommand } = await import("../session/env_cmd.ts");
+          return await envCommand(deps, {
+            args,
+            unset: options.delete === true || options.rm === true,
+          });
+        }),
       )
     );
 }

@@ -4,7 +4,6 @@
 
 import { Command } from "../deps.ts";
 import type { ImagesDeps } from "../images/deps.ts";
-import { importImages } from "../images/import_cmd.ts";
 import { DEFAULT_IMAGE_LIMIT, listImages } from "../images/list.ts";
 import type { App } from "./app.ts";
 import { positiveInt } from "./parse.ts";
@@ -86,8 +85,8 @@ function importCommand(run: Runner): Command {
     .option("--password <password>", "registry password")
     .option("-t, --timeout <seconds>", "server-side import timeout", positiveInt)
     .action((refs, flags) =>
-      run((app) =>
-        importImages({
+      run(async (app) =>
+        (await import("../images/import_cmd.ts")).importImages({
           ...imagesDeps(app),
           askPassword: () => prompt(app.ctx, "Registry password: ", { hidden: true }),
         }, {

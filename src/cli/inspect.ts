@@ -3,10 +3,7 @@
 // cwd.
 
 import { resolveImageRef } from "../api/image_ref.ts";
-import { catCommand } from "../inspect/cat.ts";
-import { cpCommand } from "../inspect/cp.ts";
 import type { InspectDeps } from "../inspect/deps.ts";
-import { lsCommand } from "../inspect/ls.ts";
 import { imageCache } from "../session/adapters.ts";
 import { withSessionErrors } from "../session/report.ts";
 import type { App } from "./app.ts";
@@ -39,9 +36,13 @@ export function registerInspect(program: RootCommand, run: Runner): void {
     .argument("[path]", "directory, absolute or relative to the session cwd")
     .option("--image <image>", IMAGE_HELP)
     .action((path, flags) =>
-      run((app) =>
-        withSessionErrors(app.ctx, () => lsCommand(inspectDeps(app), { path, image: flags.image }))
-      )
+      run(async (app) => {
+        const { lsCommand } = await import("../inspect/ls.ts");
+        return await withSessionErrors(
+          app.ctx,
+          () => lsCommand(inspectDeps(app), { path, image: flags.image }),
+        );
+      })
     );
 
   program
@@ -50,9 +51,13 @@ export function registerInspect(program: RootCommand, run: Runner): void {
     .argument("<path>", "file, absolute or relative to the session cwd")
     .option("--image <image>", IMAGE_HELP)
     .action((path, flags) =>
-      run((app) =>
-        withSessionErrors(app.ctx, () => catCommand(inspectDeps(app), { path, image: flags.image }))
-      )
+      run(async (app) => {
+        const { catCommand } = await import("../inspect/cat.ts");
+        return await withSessionErrors(
+          app.ctx,
+          () => catCommand(inspectDeps(app), { path, image: flags.image }),
+        );
+      })
     );
 
   program
@@ -62,11 +67,12 @@ export function registerInspect(program: RootCommand, run: Runner): void {
     .argument("<dest>", "local destination (an existing directory receives PATH's name)")
     .option("--image <image>", IMAGE_HELP)
     .action((path, dest, flags) =>
-      run((app) =>
-        withSessionErrors(
+      run(async (app) => {
+        const { cpCommand } = await import("../inspect/cp.ts");
+        return await withSessionErrors(
           app.ctx,
           () => cpCommand(inspectDeps(app), { path, dest, image: flags.image }),
-        )
-      )
+        );
+      })
     );
 }

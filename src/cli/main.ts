@@ -6,7 +6,7 @@ import type { Context } from "../context.ts";
 import { CommanderError } from "../deps.ts";
 import { ContreeError, Exit, ExitCode, isBrokenPipe } from "../errors.ts";
 import { userAgent } from "../version.ts";
-import { App, type GlobalOptions } from "./app.ts";
+import type { App, GlobalOptions } from "./app.ts";
 import { buildProgram } from "./program.ts";
 import type { Handler, RootCommand } from "./root.ts";
 
@@ -64,19 +64,27 @@ export async function main(args: string[], ctx: Context): Promise<number> {
   let app: App | undefined;
   try {
     const config = await ProfileStore.load(configPaths(ctx.env, ctx.home));
-    const program: RootCommand = buildProgram(config, async (handler: Handler) => {
-      const globals = program.opts() as GlobalOptions;
-      ctx.log.level = globals.logLevel;
-      app = await App.create(ctx, globals, config);
-      exitCode = (await handler(app)) ?? ExitCode.OK;
-    }, main);
+    // No arguments at all: the top-level help on stdout, exit 0 (as the reference).
+    const argv = args.length === 0 ? ["--help"] : args;
+    const program: RootCommand = buildProgram(
+      config,
+      async (handler: Handler) => {
+        const globals = program.opts() as GlobalOptions;
+        ctx.log.level = globals.logLevel;
+        // Loaded once a command runs: `-v` and `--help` need no client, store or formatter.
+        const { App } = await import("./app.ts");
+        app = await App.create(ctx, globals, config);
+        exitCode = (await handler(app)) ?? ExitCode.OK;
+      },
+      argv,
+      main,
+    );
     configureOutput(program, ctx);
     program.on("option:version", () => {
       void ctx.stdout.write(`${userAgent()}\n`).catch(() => {});
       throw new CommanderError(0, "commander.version", userAgent());
     });
-    // No arguments at all: the top-level help on stdout, exit 0 (as the reference).
-    await program.parseAsync(args.length === 0 ? ["--help"] : args, { from: "user" });
+    await program.parseAsync(argv, { from: "user" });
   } catch (error) {
     exitCode = reportError(error, ctx);
   }

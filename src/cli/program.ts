@@ -1,4 +1,11 @@
 // The command tree: the root (global options, src/cli/root.ts) and one registrar per noun.
+//
+// Only the nouns an invocation needs are registered: when its command word names one noun, the
+// tree is the root, that noun and the agent note (every help ends with it), which parses, helps
+// and fails exactly as the whole tree does for that command. Anything else — no command word,
+// help at the root, an unknown word, `completion` and `agent` (they describe the whole tree), an
+// argument the pre-scan does not understand — registers every noun. Building the whole tree
+// costs ~4 ms of commander work per invocation (docs/BENCHMARKS.md, Startup).
 
 import type { ProfileStore } from "../config/profiles.ts";
 import { createRoot, type Invoke, type RootCommand, type Runner } from "./root.ts";
@@ -24,33 +31,114 @@ import { registerTag } from "./tag.ts";
 import { registerTask } from "./task.ts";
 import { registerUse } from "./use.ts";
 
+type Registrar = (program: RootCommand, run: Runner, invoke?: Invoke) => void;
+
+export interface Noun {
+  /** The top-level command names and aliases the registrar adds. */
+  names: readonly string[];
+  register: Registrar;
+}
+
+/** Every noun in registration (and help) order: the everyday commands, then local tooling. */
+export const NOUNS: readonly Noun[] = [
+  { names: ["use", "ci"], register: registerUse },
+  { names: ["run", "r"], register: registerRun },
+  { names: ["operation", "op", "ps", "show", "kill"], register: registerOperations },
+  { names: ["session", "s"], register: registerSession },
+  { names: ["images", "i", "img"], register: registerImages },
+  { names: ["tag", "t"], register: registerTag },
+  { names: ["ls", "cat", "cp"], register: registerInspect },
+  { names: ["cd"], register: registerCd },
+  { names: ["env"], register: registerEnv },
+  { names: ["file", "f"], register: registerFile },
+  { names: ["shell", "sh"], register: registerShell },
+  { names: ["build", "bd"], register: registerBuild },
+  { names: ["auth"], register: registerAuth },
+  { names: ["server"], register: registerServer },
+  { names: ["task"], register: registerTask },
+  { names: ["project"], register: registerProject },
+  { names: ["completion"], register: registerCompletion },
+  { names: ["mcp"], register: registerMcp },
+  { names: ["agent", "man"], register: registerAgent },
+  { names: ["skill"], register: registerSkill },
+];
+
 /**
- * Builds the whole tree. `config` supplies the `[cli]` defaults of the global options; `invoke`
- * (main) lets `contree shell` run its lines through a fresh tree.
+ * Command words whose commands describe the whole tree: completion scripts, the manual (and the
+ * skill and MCP guides made from it), the shell's completion of commands.
  */
-export function buildProgram(config: ProfileStore, run: Runner, invoke?: Invoke): RootCommand {
+const WHOLE_TREE_WORDS = new Set(["completion", "agent", "man", "skill", "mcp", "shell", "sh"]);
+/** The root's options that take a value (tests/cli/program_test.ts checks them against root.ts). */
+export const ROOT_VALUE_OPTIONS: readonly string[] = [
+  "-p",
+  "--profile",
+  "--token",
+  "-u",
+  "--url",
+  "-P",
+  "--project",
+  "-c",
+  "--config",
+  "-L",
+  "--log-level",
+  "-f",
+  "--format",
+  "-S",
+  "--session",
+];
+const VERSION_FLAGS = new Set(["-v", "--version"]);
+
+/**
+ * The first argument that is not a root option: a command word; undefined when there is none;
+ * null when the pre-scan cannot tell (commander then decides, on the whole tree).
+ */
+export function commandWord(args: readonly string[]): string | undefined | null {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (!arg.startsWith("-") || arg === "-") return arg;
+    if (ROOT_VALUE_OPTIONS.includes(arg)) {
+      i++;
+      continue;
+    }
+    if (VERSION_FLAGS.has(arg)) continue;
+    if (arg.startsWith("--")) {
+      if (arg.includes("=") && ROOT_VALUE_OPTIONS.includes(arg.slice(0, arg.indexOf("=")))) {
+        continue;
+      }
+    } else if (ROOT_VALUE_OPTIONS.includes(arg.slice(0, 2))) continue; // -fjson
+    return null;
+  }
+  return undefined;
+}
+
+/** The nouns an invocation needs (all of them when in doubt). */
+export function nounsFor(args: readonly string[]): readonly Noun[] {
+  const agent = NOUNS.find((noun) => noun.names.includes("agent"))!;
+  const word = commandWord(args);
+  if (word === undefined) {
+    // `contree -v`: the root prints the version; without -v the root's help lists everything.
+    return args.some((arg) => VERSION_FLAGS.has(arg)) ? [agent] : NOUNS;
+  }
+  if (word === null || WHOLE_TREE_WORDS.has(word)) return NOUNS;
+  const noun = NOUNS.find((candidate) => candidate.names.includes(word));
+  return noun ? [noun, agent] : NOUNS;
+}
+
+/**
+ * Builds the tree `args` need, or the whole tree without `args`. `config` supplies the `[cli]`
+ * defaults of the global options; `invoke` (main) lets `contree shell` run its lines through a
+ * fresh tree.
+ */
+export function buildProgram(
+  config: ProfileStore,
+  run: Runner,
+  args?: readonly string[],
+  invoke?: Invoke,
+): RootCommand {
   const program = createRoot(config.cliDefaults());
-  // Sandboxes and sessions first (the everyday commands), then local tooling.
-  registerUse(program, run);
-  registerRun(program, run);
-  registerOperations(program, run);
-  registerSession(program, run);
-  registerImages(program, run);
-  registerTag(program, run);
-  registerInspect(program, run);
-  registerCd(program, run);
-  registerEnv(program, run);
-  registerFile(program, run);
-  registerShell(program, run, invoke);
-  registerBuild(program, run);
-  registerAuth(program, run);
-  registerServer(program, run);
-  registerTask(program, run);
-  registerProject(program, run);
-  registerCompletion(program, run);
-  registerMcp(program, run);
-  registerAgent(program, run);
-  registerSkill(program, run);
+  for (const noun of args === undefined ? NOUNS : nounsFor(args)) {
+    noun.register(program, run, invoke);
+  }
   configureHelp(program);
   return program;
 }

@@ -1,10 +1,9 @@
 // `contree run` (`r`): run a command in a sandbox, streaming its output live.
 
 import { aliasOption } from "./help.ts";
-import { runCommand, type RunOptions } from "../operations/run.ts";
+import type { RunOptions } from "../operations/run.ts";
 import { collect, intAtLeast } from "./parse.ts";
 import type { RootCommand, Runner } from "./root.ts";
-import { runDeps } from "./wiring.ts";
 
 export function registerRun(program: RootCommand, run: Runner): void {
   program
@@ -54,6 +53,10 @@ export function registerRun(program: RootCommand, run: Runner): void {
           detach: flags.detach === true || flags.wait === false,
           use: flags.use || undefined,
         };
+        const [{ runCommand }, { runDeps }] = await Promise.all([
+          import("../operations/run.ts"),
+          import("./wiring.ts"),
+        ]);
         return await runCommand(await runDeps(app), options);
       })
     );

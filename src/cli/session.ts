@@ -1,34 +1,30 @@
 // `contree session` (alias `s`): sessions, branches and history.
 
 import { aliasOption } from "./help.ts";
-import {
-  sessionBranch,
-  sessionCheckout,
-  sessionDelete,
-  sessionList,
-  sessionRollback,
-  sessionShow,
-  sessionUse,
-  sessionWait,
-} from "../session/session_cmd.ts";
-import { showSession } from "../session/use_cmd.ts";
 import { positiveInt } from "./parse.ts";
 import type { SessionDeps } from "../session/deps.ts";
 import type { RootCommand, Runner } from "./root.ts";
 import { sessionHandler } from "./wiring.ts";
 
+type SessionCommands = typeof import("../session/session_cmd.ts");
+
 const REF_HELP = "operation UUIDs or history references (HEAD, HEAD~N, @, @N, @-N, @+N, :N, N)";
 
 export function registerSession(program: RootCommand, run: Runner): void {
-  const runSession = (body: (deps: SessionDeps) => Promise<number | void>) =>
-    run(sessionHandler(body));
+  /** Runs a body of src/session/session_cmd.ts, loaded on first use. */
+  const runSession = (
+    body: (deps: SessionDeps, commands: SessionCommands) => Promise<number | void>,
+  ) => run(sessionHandler(async (deps) => body(deps, await import("../session/session_cmd.ts"))));
 
   const session = program
     .command("session")
     .alias("s")
     .description("sessions: history, branches, rollback; without a subcommand, the current one")
     .action(() =>
-      runSession(async (deps) => showSession(deps, await deps.store(), await deps.sessionKey()))
+      run(sessionHandler(async (deps) => {
+        const { showSession } = await import("../session/use_cmd.ts");
+        return await showSession(deps, await deps.store(), await deps.sessionKey());
+      }))
     );
 
   session
@@ -36,13 +32,15 @@ export function registerSession(program: RootCommand, run: Runner): void {
     .alias("ls")
     .description("list sessions, most recently updated first")
     .option("--filter <text>", "only keys containing TEXT")
-    .action((options) => runSession((deps) => sessionList(deps, { filter: options.filter })));
+    .action((options) =>
+      runSession((deps, commands) => commands.sessionList(deps, { filter: options.filter }))
+    );
 
   session
     .command("use")
     .description("continue this session from another session's current image")
     .argument("<name>", "session key (or its unique suffix)")
-    .action((name) => runSession((deps) => sessionUse(deps, name)));
+    .action((name) => runSession((deps, commands) => commands.sessionUse(deps, name)));
 
   session
     .command("branch")
@@ -54,8 +52,8 @@ export function registerSession(program: RootCommand, run: Runner): void {
     .addOption(aliasOption("--rm", "--delete"))
     .option("--prune", "delete the detached-* and disposable-* branches")
     .action((name, options) =>
-      runSession((deps) =>
-        sessionBranch(deps, {
+      runSession((deps, commands) =>
+        commands.sessionBranch(deps, {
           name,
           from: options.from,
           delete: options.delete === true || options.rm === true,
@@ -69,7 +67,7 @@ export function registerSession(program: RootCommand, run: Runner): void {
     .alias("co")
     .description("switch the active branch")
     .argument("<branch>", "branch name")
-    .action((branch) => runSession((deps) => sessionCheckout(deps, branch)));
+    .action((branch) => runSession((deps, commands) => commands.sessionCheckout(deps, branch)));
 
   session
     .command("rollback")
@@ -79,14 +77,16 @@ export function registerSession(program: RootCommand, run: Runner): void {
         "or a reference such as HEAD~2",
     )
     .argument("[target]", "where to go", "-1")
-    .action((target) => runSession((deps) => sessionRollback(deps, target)));
+    .action((target) => runSession((deps, commands) => commands.sessionRollback(deps, target)));
 
   session
     .command("forward")
     .alias("fw")
     .description("move the active branch forward N entries (newest child each time)")
     .argument("[n]", "steps", "1")
-    .action((n) => runSession((deps) => sessionRollback(deps, `+${n.replace(/^\+/, "")}`)));
+    .action((n) =>
+      runSession((deps, commands) => commands.sessionRollback(deps, `+${n.replace(/^\+/, "")}`))
+    );
 
   session
     .command("show")
@@ -99,8 +99,8 @@ export function registerSession(program: RootCommand, run: Runner): void {
     .option("--since <when>", "created after: a date, HH:MM, or an interval ago (1h30m, 2d)")
     .option("--until <when>", "created before (same syntax as --since)")
     .action((name, options) =>
-      runSession((deps) =>
-        sessionShow(deps, {
+      runSession((deps, commands) =>
+        commands.sessionShow(deps, {
           name,
           all: options.all === true,
           kind: options.kind,
@@ -118,12 +118,14 @@ export function registerSession(program: RootCommand, run: Runner): void {
         "advancing the session on success",
     )
     .argument("[refs...]", REF_HELP)
-    .action((refs) => runSession((deps) => sessionWait(deps, refs)));
+    .action((refs) => runSession((deps, commands) => commands.sessionWait(deps, refs)));
 
   session
     .command("prune")
     .description("delete the detached-* and disposable-* branches (same as branch --prune)")
-    .action(() => runSession((deps) => sessionBranch(deps, { delete: false, prune: true })));
+    .action(() =>
+      runSession((deps, commands) => commands.sessionBranch(deps, { delete: false, prune: true }))
+    );
 
   session
     .command("delete")
@@ -132,6 +134,6 @@ export function registerSession(program: RootCommand, run: Runner): void {
     .argument("<keys...>", "session keys (or unique suffixes)")
     .option("-y, --force", "do not ask for confirmation")
     .action((keys, options) =>
-      runSession((deps) => sessionDelete(deps, keys, options.force === true))
+      runSession((deps, commands) => commands.sessionDelete(deps, keys, options.force === true))
     );
 }

@@ -2,7 +2,6 @@
 
 import { resolveImageRef } from "../api/image_ref.ts";
 import { aliasOption } from "./help.ts";
-import { tagCommand } from "../images/tag.ts";
 import type { RootCommand, Runner } from "./root.ts";
 
 export function registerTag(program: RootCommand, run: Runner): void {
@@ -16,8 +15,8 @@ export function registerTag(program: RootCommand, run: Runner): void {
     .option("-U, --delete", "remove the tag instead of setting it")
     .addOption(aliasOption("--rm", "--delete"))
     .action((first, second, flags) =>
-      run((app) =>
-        tagCommand({
+      run(async (app) =>
+        (await import("../images/tag.ts")).tagCommand({
           ctx: app.ctx,
           client: app.client(),
           sessionImage: async () => (await app.store()).currentImage(await app.sessionKey()),

@@ -14,7 +14,7 @@ type Commands = typeof import("../tasks/commands.ts");
 export function registerTask(program: RootCommand, run: Runner): void {
   /** Runs a command body with its deps; the bodies are loaded on first use. */
   const runTask = (body: (commands: Commands, deps: TaskCommandDeps) => Promise<number>) =>
-    run(async (app) => body(await import("../tasks/commands.ts"), taskCommandDeps(app)));
+    run(async (app) => body(await import("../tasks/commands.ts"), await taskCommandDeps(app)));
 
   const task = program
     .command("task")

@@ -1,6 +1,5 @@
 // `contree use` (alias `ci`): start or continue a session at an image.
 
-import { useCommand } from "../session/use_cmd.ts";
 import type { RootCommand, Runner } from "./root.ts";
 import { sessionHandler } from "./wiring.ts";
 
@@ -15,6 +14,9 @@ export function registerUse(program: RootCommand, run: Runner): void {
     .argument("[image]", "image UUID or tag")
     .option("-N, --new", "start a new session with a random key")
     .action((image, options) =>
-      run(sessionHandler((deps) => useCommand(deps, { image, new: options.new === true })))
+      run(sessionHandler(async (deps) => {
+        const { useCommand } = await import("../session/use_cmd.ts");
+        return await useCommand(deps, { image, new: options.new === true });
+      }))
     );
 }

@@ -2,12 +2,10 @@
 // auth, task and mcp commands) from the App: the only place besides the registrars that knows it.
 
 import { resolveImageRef } from "../api/image_ref.ts";
-import { ensureFiles } from "../api/upload.ts";
 import type { NamespaceDeps, OperationCache } from "../operations/namespace.ts";
 import type { RunDeps } from "../operations/run.ts";
 import type { AuthDeps } from "../auth/commands.ts";
 import type { GuideSection, McpDeps } from "../mcp/deps.ts";
-import { CommandPodmanRunner, podmanOptionsFrom } from "../podman.ts";
 import { imageCache, operationCache, runSession } from "../session/adapters.ts";
 import type { SessionDeps } from "../session/deps.ts";
 import { resolveOperationRefsLazily } from "../session/refs.ts";
@@ -31,6 +29,7 @@ export async function runDeps(app: App): Promise<RunDeps> {
     resolveImage: (ref) => resolveImageRef(client, ref),
     async uploadFiles(files) {
       const paths = files.map((file) => file.hostPath);
+      const { ensureFiles } = await import("../api/upload.ts");
       const ensured = await ensureFiles(client, imageCache(store), paths, {
         concurrency: app.concurrency(),
         cwd: app.ctx.cwd,
@@ -84,7 +83,8 @@ export function authDeps(app: App): AuthDeps {
 }
 
 /** Deps of the task commands: podman from the environment, stopped by Ctrl-C. */
-export function taskCommandDeps(app: App): TaskCommandDeps {
+export async function taskCommandDeps(app: App): Promise<TaskCommandDeps> {
+  const { CommandPodmanRunner, podmanOptionsFrom } = await import("../podman.ts");
   return {
     ctx: app.ctx,
     podman: new CommandPodmanRunner({ ...podmanOptionsFrom(app.ctx.env), signal: app.ctx.signal }),

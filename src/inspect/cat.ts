@@ -7,6 +7,7 @@
 import { ApiError } from "../api/errors.ts";
 import { base64ToBytes, bytesToBase64 } from "../api/stream_repr.ts";
 import { ContreeError } from "../errors.ts";
+import { CoalescingWriter } from "../io.ts";
 import type { InspectDeps } from "./deps.ts";
 import { bodyChunks } from "./download.ts";
 
@@ -46,9 +47,13 @@ function concat(chunks: Uint8Array[], size: number): Uint8Array {
   return out;
 }
 
-/** Writes to stdout; on a terminal, holds the first bytes back until they prove to be text. */
+/**
+ * Writes to stdout in few large writes (chunks arriving while a write is in flight are written
+ * together after it); on a terminal, holds the first bytes back until they prove to be text.
+ */
 class CatWriter {
   readonly #guard?: TextGuard;
+  readonly #out: CoalescingWriter;
   #held: Uint8Array[] = [];
   #heldSize = 0;
   #decided: boolean;
@@ -57,12 +62,13 @@ class CatWriter {
     const terminal = deps.ctx.stdout.isTerminal;
     if (terminal) this.#guard = new TextGuard();
     this.#decided = !terminal;
+    this.#out = new CoalescingWriter(deps.ctx.stdout);
   }
 
   async write(chunk: Uint8Array): Promise<void> {
     if (this.#decided) {
       this.#guard?.check(chunk, false);
-      await this.deps.ctx.stdout.write(chunk);
+      await this.#out.write(chunk);
       return;
     }
     this.#held.push(chunk.slice());
@@ -76,12 +82,13 @@ class CatWriter {
     this.#heldSize = 0;
     this.#decided = true;
     this.#guard?.check(held, final);
-    if (held.length > 0) await this.deps.ctx.stdout.write(held);
+    if (held.length > 0) await this.#out.write(held);
   }
 
   async end(): Promise<void> {
     if (!this.#decided) await this.#release(true);
     else this.#guard?.check(new Uint8Array(0), true);
+    await this.#out.drain();
   }
 }
 
@@ -102,7 +109,7 @@ export async function catCommand(deps: InspectDeps, options: CatOptions): Promis
 
   let response: Response;
   try {
-    response = await deps.client.download(image, path);
+    response = await deps.client.download(image, path, { stream: true });
   } catch (error) {
     if (error instanceof ApiError && error.status === 422) {
       throw new ContreeError(

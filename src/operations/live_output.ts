@@ -7,70 +7,16 @@
 
 import type { ContreeClient } from "../api/client.ts";
 import type { Operation, OperationEvent } from "../api/models.ts";
-import { decodeStreamRepr } from "../api/stream_repr.ts";
+import { decodeStreamRepr, streamReprChunk } from "../api/stream_repr.ts";
 import type { Context } from "../context.ts";
 import { BrokenPipe, Interrupted, isBrokenPipe } from "../errors.ts";
-import { concatBytes } from "../bytes.ts";
-import type { Sink } from "../io.ts";
+import { concatBytes, utf8ByteLength } from "../bytes.ts";
+import { CoalescingWriter, type Sink } from "../io.ts";
 import type { ContactPolicy } from "../sse/contact.ts";
 import { followOperation, type FollowResult } from "../sse/follow.ts";
 
 /** How long cancelling may take after an interrupt or a broken pipe. */
 const CANCEL_TIMEOUT_MS = 10_000;
-
-/** Bytes a live stream may hold while a write is in flight before the reader waits. */
-const MAX_QUEUED_BYTES = 1024 * 1024;
-
-/**
- * Hands bytes to a sink without waiting for each write: the first write starts at once, and
- * while it is in flight later bytes are gathered and written together after it. An idle stream
- * is written at once; a fast one in few large writes (one per event would cost a syscall each).
- * A failed write (a broken pipe) is thrown by the next `write` or by `drain`.
- */
-export class CoalescingWriter {
-  #queued: Uint8Array[] = [];
-  #queuedBytes = 0;
-  #inFlight?: Promise<void>;
-  #failure?: { error: unknown };
-
-  constructor(private readonly sink: Sink) {}
-
-  async write(bytes: Uint8Array): Promise<void> {
-    this.#throwIfFailed();
-    this.#queued.push(bytes);
-    this.#queuedBytes += bytes.length;
-    this.#inFlight ??= this.#pump();
-    if (this.#queuedBytes >= MAX_QUEUED_BYTES) await this.#inFlight;
-    this.#throwIfFailed();
-  }
-
-  /** Resolves once everything handed over is written; throws a write's failure. */
-  async drain(): Promise<void> {
-    while (this.#inFlight) await this.#inFlight;
-    this.#throwIfFailed();
-  }
-
-  async #pump(): Promise<void> {
-    try {
-      while (this.#queued.length > 0) {
-        const data = this.#queued.length === 1 ? this.#queued[0] : concatBytes(this.#queued);
-        this.#queued = [];
-        this.#queuedBytes = 0;
-        await this.sink.write(data);
-      }
-    } catch (error) {
-      this.#failure = { error };
-      this.#queued = [];
-      this.#queuedBytes = 0;
-    } finally {
-      this.#inFlight = undefined;
-    }
-  }
-
-  #throwIfFailed(): void {
-    if (this.#failure) throw this.#failure.error;
-  }
-}
 
 export interface OutputTargets {
   stdout: Sink;
@@ -118,10 +64,11 @@ export class OutputSink {
 
   async onEvent(event: OperationEvent): Promise<void> {
     if (event.type === "stdout" || event.type === "stderr") {
-      const bytes = decodeStreamRepr(event.data);
-      if (bytes.length === 0) return;
-      if ((event.spid ?? 1) === 1) this.#delivered[event.type] += bytes.length;
-      await this.#deliver(event.type, bytes);
+      // Live text goes to the writer as it is (encoded straight into its buffer).
+      const chunk = this.#live ? streamReprChunk(event.data) : decodeStreamRepr(event.data);
+      if (chunk.length === 0) return;
+      if ((event.spid ?? 1) === 1) this.#delivered[event.type] += utf8ByteLength(chunk);
+      await this.#deliver(event.type, chunk);
     } else if (event.type === "truncated") {
       await this.drain();
       const data = event.data as { stream?: string; bytes_dropped?: number };
@@ -134,9 +81,9 @@ export class OutputSink {
     }
   }
 
-  async #deliver(stream: StreamName, bytes: Uint8Array): Promise<void> {
+  async #deliver(stream: StreamName, bytes: Uint8Array | string): Promise<void> {
     if (!this.#live) {
-      this[stream].push(bytes);
+      this[stream].push(typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes);
       return;
     }
     // Output keeps its order across the two streams (they often share a terminal).

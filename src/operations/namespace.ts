@@ -9,6 +9,7 @@ import { decodeStreamRepr } from "../api/stream_repr.ts";
 import type { Context } from "../context.ts";
 import { ContreeError, Exit } from "../errors.ts";
 import { mapLimit } from "../parallel.ts";
+import { CompletionWatch } from "./completion_watch.ts";
 import { composeExitStatus, operationExitCode } from "./outcome.ts";
 
 export { composeExitStatus, operationExitCode };
@@ -264,7 +265,9 @@ function waitRow(operation: Operation, timedOut: boolean): Row {
 /**
  * Waits for every operation at once. Few pending operations are polled one GET each per round;
  * many are checked with one listing of active operations per round, and only those no longer
- * active are fetched. A row is printed as each one finishes; terminal results are cached.
+ * active are fetched. Between rounds the completion streams of pending operations push each
+ * completion (src/operations/completion_watch.ts), which is fetched at once. A row is printed
+ * as each one finishes; terminal results are cached.
  */
 export async function waitOperations(
   deps: NamespaceDeps,
@@ -310,24 +313,62 @@ export async function waitOperations(
     await out.flush();
   };
 
-  while (pending.size > 0) {
-    let candidates = [...pending];
-    if (candidates.length > PER_OPERATION_LIMIT) {
+  // Completions pushed by the watch are checked at once, between the polling rounds. It starts
+  // after the first round: operations that had already finished need no stream.
+  const pushed = new Set<string>();
+  let wake = new AbortController();
+  let watch: CompletionWatch | undefined;
+  try {
+    let nextRound = clock.monotonic();
+    while (pending.size > 0) {
+      if (pushed.size > 0 && clock.monotonic() < nextRound) {
+        const ready = [...pushed].filter((uuid) => pending.has(uuid));
+        pushed.clear();
+        await mapLimit(ready, deps.concurrency, check);
+      } else {
+        pushed.clear();
+        let candidates = [...pending];
+        if (candidates.length > PER_OPERATION_LIMIT) {
+          try {
+            const active = new Set(await activeOperations(deps));
+            candidates = candidates.filter((uuid) => !active.has(uuid));
+          } catch (error) {
+            if (!(error instanceof ContreeError)) throw error;
+            deps.ctx.log.debug(`Listing active operations failed: ${error.message}`);
+          }
+        }
+        await mapLimit(candidates, deps.concurrency, check);
+        const paced = Math.round((clock.monotonic() - started) * WAIT_DELAY_FRACTION);
+        nextRound = clock.monotonic() +
+          Math.min(WAIT_MAX_DELAY_MS, Math.max(WAIT_MIN_DELAY_MS, paced));
+      }
+      if (pending.size === 0) break;
+      const remaining = deadline - clock.monotonic();
+      if (remaining <= 0) break;
+      watch ??= new CompletionWatch(
+        deps.client,
+        [...pending],
+        (uuid) => pending.has(uuid),
+        (uuid) => {
+          pushed.add(uuid);
+          wake.abort();
+        },
+      );
+      if (pushed.size > 0) continue;
+      // Sleep until the next round, or until a completion is pushed.
+      wake = new AbortController();
+      const signals = [wake.signal, deps.client.signal].filter((s): s is AbortSignal => !!s);
       try {
-        const active = new Set(await activeOperations(deps));
-        candidates = candidates.filter((uuid) => !active.has(uuid));
+        await clock.sleep(
+          Math.min(nextRound - clock.monotonic(), remaining),
+          AbortSignal.any(signals),
+        );
       } catch (error) {
-        if (!(error instanceof ContreeError)) throw error;
-        deps.ctx.log.debug(`Listing active operations failed: ${error.message}`);
+        if (!wake.signal.aborted) throw error;
       }
     }
-    await mapLimit(candidates, deps.concurrency, check);
-    if (pending.size === 0) break;
-    const remaining = deadline - clock.monotonic();
-    if (remaining <= 0) break;
-    const paced = Math.round((clock.monotonic() - started) * WAIT_DELAY_FRACTION);
-    const delay = Math.min(WAIT_MAX_DELAY_MS, Math.max(WAIT_MIN_DELAY_MS, paced));
-    await clock.sleep(Math.min(delay, remaining), deps.client.signal);
+  } finally {
+    watch?.stop();
   }
 
   if (pending.size > 0) {

@@ -11,7 +11,8 @@ import type { ContreeClient } from "../api/client.ts";
 import type { FileSpec, InstanceSpawnRequest, Operation } from "../api/models.ts";
 import type { Context } from "../context.ts";
 import { ContreeError, Exit, ExitCode } from "../errors.ts";
-import type { FormatName, Formatter, Row } from "../output/formatter.ts";
+import { type FormatName, type Formatter, LongText, type Row } from "../output/formatter.ts";
+import { ByteSpool } from "../spool.ts";
 import { expandFileSpecs, type MappedFile } from "./file_spec.ts";
 import { contactPolicyFromEnv } from "../sse/contact.ts";
 import { followRun, OutputSink } from "./live_output.ts";
@@ -106,7 +107,11 @@ async function requestFiles(deps: RunDeps, options: RunOptions): Promise<Record<
 }
 
 /** One row for the non-default formatters: scalar fields + exit_code, image, tag, output. */
-export function runResultRow(operation: Operation, stdout: string, stderr: string): Row {
+export function runResultRow(
+  operation: Operation,
+  stdout: string | LongText,
+  stderr: string | LongText,
+): Row {
   const row: Row = {};
   for (const [key, value] of Object.entries(operation)) {
     if (key !== "error" && (value === null || typeof value !== "object")) row[key] = value;
@@ -174,29 +179,50 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
   }
 
   const live = deps.format === "default";
-  const output = new OutputSink(
-    ctx,
-    live ? { stdout: ctx.stdout, stderr: ctx.stderr } : undefined,
-    "(raise -T/--truncate)",
-  );
-  const followed = await followRun(ctx, client, uuid, output, { contact });
-  const operation = followed.operation;
-  const state = operation.metadata?.result?.state;
-  if (state?.timed_out) ctx.log.warning(`Operation ${uuid} timed out after ${options.timeout}s`);
-  else if (operation.status !== "SUCCESS") {
-    ctx.log.critical(
-      `Operation ${uuid} ended with status ${operation.status}${
-        operation.error ? `: ${operation.error}` : ""
-      }`,
+  // A result row is written after the end: its output is kept in spools meanwhile, so output
+  // of any size is written in pieces, never held as one string.
+  const spools = live ? undefined : { stdout: new ByteSpool(), stderr: new ByteSpool() };
+  try {
+    const output = new OutputSink(
+      ctx,
+      live ? { stdout: ctx.stdout, stderr: ctx.stderr } : spools,
+      "(raise -T/--truncate)",
     );
-  }
+    const followed = await followRun(ctx, client, uuid, output, { contact });
+    const operation = followed.operation;
+    const state = operation.metadata?.result?.state;
+    if (state?.timed_out) ctx.log.warning(`Operation ${uuid} timed out after ${options.timeout}s`);
+    else if (operation.status !== "SUCCESS") {
+      ctx.log.critical(
+        `Operation ${uuid} ended with status ${operation.status}${
+          operation.error ? `: ${operation.error}` : ""
+        }`,
+      );
+    }
 
-  if (!live) {
-    const out = deps.output();
-    await out.write(runResultRow(operation, followed.stdout, followed.stderr));
-    await out.flush();
+    if (spools) {
+      // Everything reached the spools: the log's output, then what only the record held.
+      const spooled = (spool: ByteSpool) => new LongText(spool.size, () => spool.chunks());
+      const out = deps.output();
+      await out.write(runResultRow(operation, spooled(spools.stdout), spooled(spools.stderr)));
+      await out.flush();
+    }
+    return finishRun(session, options, uuid, title, env, operation);
+  } finally {
+    await spools?.stdout.close();
+    await spools?.stderr.close();
   }
+}
 
+/** Moves the session on (or records a disposable branch) and maps the exit code. */
+function finishRun(
+  session: RunSession,
+  options: RunOptions,
+  uuid: string,
+  title: string,
+  env: Record<string, string>,
+  operation: Operation,
+): number {
   const next = advancedImage(operation);
   if (next) {
     if (options.disposable) session.disposableBranch(uuid, title);

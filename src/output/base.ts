@@ -1,6 +1,13 @@
 // What every formatter shares: pinned columns, row normalisation, idempotent close.
 
-import type { ColumnOrder, FormatName, Formatter, FormatterDeps, Row } from "./formatter.ts";
+import {
+  type ColumnOrder,
+  type FormatName,
+  type Formatter,
+  type FormatterDeps,
+  LongText,
+  type Row,
+} from "./formatter.ts";
 import { ColumnOrderer, type NormalRow } from "./normalise.ts";
 
 export abstract class RowFormatter implements Formatter {
@@ -13,9 +20,18 @@ export abstract class RowFormatter implements Formatter {
     this.#orderer.setOrder(order);
   }
 
-  write(row: Row): Promise<void> {
-    if (this.#closing) return Promise.reject(new Error("formatter: write after close"));
-    return this.emit(this.#orderer.normalise(row));
+  /** Whether `emit` writes LongText values itself (in pieces); else they arrive as strings. */
+  protected readonly streamsLongText: boolean = false;
+
+  async write(row: Row): Promise<void> {
+    if (this.#closing) throw new Error("formatter: write after close");
+    if (!this.streamsLongText && Object.values(row).some((value) => value instanceof LongText)) {
+      row = { ...row };
+      for (const [key, value] of Object.entries(row)) {
+        if (value instanceof LongText) row[key] = await value.text();
+      }
+    }
+    return await this.emit(this.#orderer.normalise(row));
   }
 
   flush(): Promise<void> {

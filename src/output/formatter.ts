@@ -54,3 +54,23 @@ export interface Formatter {
 export class Duration {
   constructor(readonly seconds: number) {}
 }
+
+/**
+ * A text value too long to hold as one string (a run's whole output): its UTF-8 bytes, read in
+ * pieces (a piece may be reused for the next one: use it before asking for more). The JSON
+ * formats stream it; the others decode it whole.
+ */
+export class LongText {
+  constructor(
+    readonly byteLength: number,
+    readonly chunks: () => AsyncIterable<Uint8Array>,
+  ) {}
+
+  /** The whole text (invalid UTF-8 becomes U+FFFD, as `new TextDecoder()` decodes it). */
+  async text(): Promise<string> {
+    const decoder = new TextDecoder();
+    let text = "";
+    for await (const chunk of this.chunks()) text += decoder.decode(chunk, { stream: true });
+    return text + decoder.decode();
+  }
+}

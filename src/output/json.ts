@@ -3,7 +3,7 @@
 // only, float repr, ISO datetimes with `+00:00`, durations as float seconds.
 
 import { RowFormatter } from "./base.ts";
-import { Duration } from "./formatter.ts";
+import { Duration, LongText } from "./formatter.ts";
 import { type NormalRow, type Scalar, UtcDateTime } from "./normalise.ts";
 import { integerText } from "./render.ts";
 
@@ -26,28 +26,76 @@ export function pyFloatRepr(value: number): string {
   return `${sign}${head}e${exponent < 0 ? "-" : "+"}${exp}`;
 }
 
-const SHORT_ESCAPES: Record<string, string> = {
-  '"': '\\"',
-  "\\": "\\\\",
-  "\n": "\\n",
-  "\r": "\\r",
-  "\t": "\\t",
-  "\b": "\\b",
-  "\f": "\\f",
-};
+/** Escapes of the code units JSON.stringify leaves as they are: DEL and everything above. */
+const NON_ASCII = /[\u007f-\uffff]/;
+const unitEscapes: string[] = [];
+
+/**
+ * `JSON.stringify` output with everything outside printable ASCII escaped as `json.dumps`
+ * (`ensure_ascii=True`) does. JSON.stringify already writes `\"`, `\\`, `\b\f\n\r\t`, other
+ * control characters and lone surrogates as lower-case `\uXXXX`, exactly as Python does; what
+ * is left are DEL and the non-ASCII code units. Each UTF-16 unit is escaped on its own, so an
+ * astral character becomes its surrogate pair, as in Python.
+ */
+function ensureAscii(json: string): string {
+  if (!NON_ASCII.test(json)) return json;
+  let out = "";
+  let from = 0;
+  for (let i = 0; i < json.length; i++) {
+    const code = json.charCodeAt(i);
+    if (code < 0x7f) continue;
+    out += json.slice(from, i) +
+      (unitEscapes[code] ??= `\\u${code.toString(16).padStart(4, "0")}`);
+    from = i + 1;
+  }
+  return out + json.slice(from);
+}
 
 /** A JSON string with everything outside printable ASCII escaped (`ensure_ascii=True`). */
 export function pyJsonString(text: string): string {
-  let out = '"';
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i];
-    const code = text.charCodeAt(i);
-    if (SHORT_ESCAPES[char]) out += SHORT_ESCAPES[char];
-    // Iterating UTF-16 code units yields surrogate pairs for astral characters, as Python does.
-    else if (code < 0x20 || code > 0x7e) out += `\\u${code.toString(16).padStart(4, "0")}`;
-    else out += char;
+  return ensureAscii(JSON.stringify(text));
+}
+
+/**
+ * Bytes decoded per piece when a long text is written: each piece and its escaped form stay
+ * far below V8's 128 KiB regular-object limit (larger strings live in the large-object space,
+ * which only a full GC frees).
+ */
+const LONG_TEXT_PIECE_BYTES = 16 * 1024;
+/** Output gathered before one write to stdout (escaping grows a piece at most 6×). */
+const WRITE_BYTES = 1024 * 1024;
+
+/**
+ * Writes `pyJsonString` of a long text piece by piece: its UTF-8 bytes are decoded as one
+ * `TextDecoder` would decode them whole (invalid sequences become U+FFFD), and each decoded
+ * piece is escaped on its own — the escaping works per code unit, so the pieces join into
+ * exactly the one-string result. The escaped text is ASCII, gathered in one reused buffer.
+ */
+async function writeLongText(
+  text: LongText,
+  write: (chunk: Uint8Array) => Promise<void>,
+): Promise<void> {
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+  const out = new Uint8Array(WRITE_BYTES + 6 * LONG_TEXT_PIECE_BYTES + 2);
+  let used = encoder.encodeInto('"', out).written;
+  const add = async (piece: string) => {
+    if (!piece) return;
+    used += encoder.encodeInto(ensureAscii(JSON.stringify(piece)).slice(1, -1), out.subarray(used))
+      .written;
+    if (used >= WRITE_BYTES) {
+      await write(out.subarray(0, used));
+      used = 0;
+    }
+  };
+  for await (const chunk of text.chunks()) {
+    for (let at = 0; at < chunk.length; at += LONG_TEXT_PIECE_BYTES) {
+      await add(decoder.decode(chunk.subarray(at, at + LONG_TEXT_PIECE_BYTES), { stream: true }));
+    }
   }
-  return out + '"';
+  await add(decoder.decode());
+  used += encoder.encodeInto('"', out.subarray(used)).written;
+  await write(out.subarray(0, used));
 }
 
 export function jsonValue(value: Scalar): string {
@@ -66,27 +114,65 @@ export function jsonValue(value: Scalar): string {
 
 /** `json.dumps(row)`, or `json.dumps(row, indent=2)` nested `depth` levels deep. */
 export function jsonObject(row: NormalRow, depth?: number): string {
-  if (row.length === 0) return "{}";
-  const members = row.map(([key, value]) => `${pyJsonString(key)}: ${jsonValue(value)}`);
-  if (depth === undefined) return `{${members.join(", ")}}`;
-  const inner = "  ".repeat(depth + 1);
-  return `{\n${inner}${members.join(`,\n${inner}`)}\n${"  ".repeat(depth)}}`;
+  return jsonParts(row, depth).join("");
+}
+
+/** The text of a row, with each long text left in place to be streamed. */
+function jsonParts(row: NormalRow, depth?: number): (string | LongText)[] {
+  if (row.length === 0) return ["{}"];
+  const inner = depth === undefined ? "" : "  ".repeat(depth + 1);
+  const separator = depth === undefined ? ", " : `,\n${inner}`;
+  const parts: (string | LongText)[] = [];
+  let text = depth === undefined ? "{" : `{\n${inner}`;
+  row.forEach(([key, value], index) => {
+    if (index > 0) text += separator;
+    text += `${pyJsonString(key)}: `;
+    if (value instanceof LongText) {
+      parts.push(text, value);
+      text = "";
+    } else text += jsonValue(value);
+  });
+  parts.push(text + (depth === undefined ? "}" : `\n${"  ".repeat(depth)}}`));
+  return parts;
+}
+
+/** Writes a row's text; a long text value is written in pieces, never held as one string. */
+async function writeParts(
+  parts: (string | LongText)[],
+  write: (chunk: string | Uint8Array) => Promise<void>,
+): Promise<void> {
+  let pending = "";
+  for (const part of parts) {
+    if (typeof part === "string") {
+      pending += part;
+      continue;
+    }
+    if (pending) await write(pending);
+    pending = "";
+    await writeLongText(part, write);
+  }
+  if (pending) await write(pending);
 }
 
 /** One object per line, written at once. */
 export class JsonLinesFormatter extends RowFormatter {
+  protected override readonly streamsLongText = true;
+
   protected emit(row: NormalRow): Promise<void> {
-    return this.deps.stdout.write(`${jsonObject(row)}\n`);
+    const parts = jsonParts(row);
+    parts.push("\n");
+    return writeParts(parts, (chunk) => this.deps.stdout.write(chunk));
   }
 }
 
 /** One array for the whole process, streamed: `[`, objects as they come, `]` on close. */
 export class JsonPrettyFormatter extends RowFormatter {
+  protected override readonly streamsLongText = true;
   #rows = 0;
 
   protected emit(row: NormalRow): Promise<void> {
     const lead = this.#rows++ === 0 ? "[\n  " : ",\n  ";
-    return this.deps.stdout.write(lead + jsonObject(row, 1));
+    return writeParts([lead, ...jsonParts(row, 1)], (chunk) => this.deps.stdout.write(chunk));
   }
 
   protected override finish(): Promise<void> {

@@ -178,3 +178,49 @@ Deno.test("registry passwords are masked; short ones entirely", () => {
   assertEquals(maskSecret("abcdef"), "***");
   assertEquals(maskSecret(""), "***");
 });
+
+Deno.test("cat: chunks that arrive while a write is in flight go out together, same bytes", async () => {
+  const ctx = testContext();
+  const chunks = Array.from({ length: 200 }, (_, i) => `chunk ${i} `.repeat(50));
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => release = resolve);
+  let next = 0;
+  // The reader asks for one more chunk only once it has handed the previous one on.
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (next < chunks.length) controller.enqueue(new TextEncoder().encode(chunks[next++]));
+      else {
+        controller.close();
+        release(); // every chunk has reached the writer
+      }
+    },
+  }, { highWaterMark: 0 });
+  const serve = () => Promise.resolve(new Response(body));
+  const client = new ContreeClient({ url: "http://127.0.0.1:9", token: "t", type: "jwt" }, {
+    fetch: serve,
+    streamFetch: serve,
+    clock: new FakeClock(),
+    log: ctx.log,
+    userAgent: "test",
+  });
+  const written: string[] = [];
+  const stdout = new MemorySink();
+  // The first write waits until the whole body was read: everything after it is gathered.
+  stdout.write = async (data) => {
+    if (written.length === 0) await released;
+    written.push(typeof data === "string" ? data : new TextDecoder().decode(data));
+  };
+  const deps: InspectDeps = {
+    ctx: { ...ctx, stdout },
+    client,
+    format: "default",
+    output: () => {
+      throw new Error("no rows expected");
+    },
+    cache: () => Promise.resolve(memoryCache()),
+    locate: (path) => Promise.resolve({ image: IMAGE, path: path ?? "/" }),
+  };
+  assertEquals(await catCommand(deps, { path: "/f" }), 0);
+  assertEquals(written.join(""), chunks.join(""));
+  assertEquals(written.length, 2, "the first chunk at once, the other 199 in one write");
+});

@@ -172,6 +172,28 @@ Deno.test("cat: a file over 1 MiB streams and is not cached", () =>
     assertEquals(fake.calls("GET", `/v1/inspect/${IMAGE}/download`).length, 2);
   }));
 
+Deno.test("cat through HTTP_PROXY: the download goes through the proxy (fetch carries it)", () =>
+  withCli(async ({ fake, cli }) => {
+    const big = new Uint8Array(300_000).map((_, i) => 97 + (i % 26));
+    fake.on("GET", `/v1/inspect/${IMAGE}/download`, () => ({ bytes: big }));
+    // A forwarding proxy: a proxied request names the absolute URL it wants.
+    const seen: string[] = [];
+    const proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
+      seen.push(new URL(request.url).pathname);
+      return fetch(request.url, { headers: request.headers });
+    });
+    try {
+      const env = { HTTP_PROXY: `http://127.0.0.1:${proxy.addr.port}`, NO_PROXY: "" };
+      assertEquals((await cli(["use", IMAGE], { env })).code, 0);
+      const result = await cli(["cat", "/big"], { env });
+      assertEquals(result.code, 0, result.stderr);
+      assertEquals(result.stdoutBytes, big);
+      assert(seen.includes(`/v1/inspect/${IMAGE}/download`), `proxy saw ${seen}`);
+    } finally {
+      await proxy.shutdown();
+    }
+  }));
+
 Deno.test("cp file: into a directory or to a name; progress; no partial file after a broken download", () =>
   withCli(async ({ fake, cli, home }) => {
     serveInspect(fake);

@@ -3,8 +3,8 @@
 
 import type { Operation, OperationEvent } from "../../src/api/models.ts";
 import { decodeStreamRepr, encodeStreamRepr } from "../../src/api/stream_repr.ts";
-import { MemorySink, type Sink } from "../../src/io.ts";
-import { CoalescingWriter, OutputSink } from "../../src/operations/live_output.ts";
+import { CoalescingWriter, MemorySink, type Sink } from "../../src/io.ts";
+import { OutputSink } from "../../src/operations/live_output.ts";
 import { readSseItems } from "../../src/sse/frames.ts";
 import { assert, assertEquals, assertRejects } from "../support/assert.ts";
 import { testContext } from "../support/context.ts";
@@ -105,6 +105,26 @@ Deno.test("coalescing writer: bytes gathered while a write is in flight, in orde
     Array.from({ length: 100 }, (_, i) => `${i},`).join(""),
   );
   assert(sink.writes < 10, `100 chunks took ${sink.writes} writes`);
+});
+
+Deno.test("coalescing writer: text and bytes, small and past the buffer, keep order and bytes", async () => {
+  const log: string[] = [];
+  const sink = slowSink(log, "out");
+  const writer = new CoalescingWriter(sink);
+  const big = "€ünï ".repeat(300_000); // 3.3 MB of UTF-8, more than the writer gathers
+  const parts: (string | Uint8Array)[] = [
+    "a",
+    encoder.encode("b€"),
+    big,
+    "ü",
+    encoder.encode(big),
+    "z",
+  ];
+  for (const part of parts) await writer.write(part);
+  await writer.drain();
+  const expected = parts.map((p) => typeof p === "string" ? p : new TextDecoder().decode(p));
+  assertEquals(log.map((entry) => entry.slice(4)).join(""), expected.join(""));
+  assert(sink.writes <= 6, `${sink.writes} writes`);
 });
 
 Deno.test("coalescing writer: a failed write is thrown by the next write and by drain", async () => {

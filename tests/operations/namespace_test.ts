@@ -30,6 +30,20 @@ class MapCache implements OperationCache {
   }
 }
 
+/** A clock whose sleeps end only when aborted (a wait can then end only through a push). */
+class BlockingClock extends FakeClock {
+  onSleep = () => {};
+
+  override sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    this.sleeps.push(ms);
+    this.onSleep();
+    return new Promise((_, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+  }
+}
+
 interface Harness {
   fake: FakeApi;
   ops: FakeOperations;
@@ -41,10 +55,13 @@ interface Harness {
   code(fn: () => Promise<number>): Promise<number>;
 }
 
-async function withOps(operations: Operation[], fn: (h: Harness) => Promise<void>) {
+async function withOps(
+  operations: Operation[],
+  fn: (h: Harness) => Promise<void>,
+  clock = new FakeClock(),
+) {
   const fake = FakeApi.start();
   const ops = new FakeOperations(fake, operations);
-  const clock = new FakeClock();
   const ctx = testContext({ clock });
   const cache = new MapCache();
   const client = new ContreeClient({ url: fake.url, token: fake.token, type: "jwt" }, {
@@ -288,10 +305,61 @@ Deno.test("wait on many operations uses one active listing per round, not a GET 
     assertEquals(code, 0);
     assertEquals(h.rows().length, 40);
     const gets = h.fake.requests.filter((r) =>
-      r.method === "GET" && r.path.startsWith("/v1/operations/")
+      r.method === "GET" && r.path.startsWith("/v1/operations/") && !r.path.endsWith("/events")
     );
     assertEquals(gets.length, 40, "each operation is fetched once, when it left the active list");
   });
+});
+
+Deno.test("wait: a pushed completion ends the wait at once, without another polling round", () => {
+  const clock = new BlockingClock();
+  return withOps([executing(A)], async (h) => {
+    let finished = false;
+    let finish!: () => void;
+    // The operation finishes while the wait sleeps after its first round.
+    const finishing = new Promise<void>((resolve) => finish = resolve);
+    clock.onSleep = () => {
+      finished = true;
+      finish();
+    };
+    h.fake.on("GET", `/v1/operations/${A}`, () => ({
+      json: finished ? finishedOperation(A, "SUCCESS", 0) : executing(A),
+    }));
+    h.fake.on("GET", `/v1/operations/${A}/events`, () => ({
+      events: [
+        { frame: { id: 0, type: "init", spid: 0 } },
+        { waitFor: finishing },
+        { frame: { id: 1, type: "completion", data: { status: "SUCCESS" } } },
+      ],
+    }));
+    const code = await h.code(() => waitOperations(h.deps(), [A], false, { timeoutSeconds: 60 }));
+    assertEquals(code, 0);
+    assertEquals(h.rows().map((r) => [r.uuid, r.status]), [[A, "SUCCESS"]]);
+    assertEquals(clock.sleeps, [500], "the one sleep ended with the push, not its timer");
+    assertEquals(h.fake.calls("GET", `/v1/operations/${A}`).length, 2);
+    const [stream] = h.fake.calls("GET", `/v1/operations/${A}/events`);
+    assertEquals(
+      [stream.query.get("follow"), stream.query.get("spid")],
+      ["1", "0"],
+      "only the init and completion events are asked for",
+    );
+  }, clock);
+});
+
+Deno.test("wait: a completion stream that drops is opened again; polling still rules", () => {
+  const clock = new FakeClock();
+  return withOps([executing(A)], async (h) => {
+    let streams = 0;
+    h.fake.on("GET", `/v1/operations/${A}/events`, () => {
+      // First a drop before the completion, then a stream that ends with it.
+      if (++streams === 1) return { events: [{ frame: { id: 0, type: "init" } }, { drop: true }] };
+      h.ops.set(A, finishedOperation(A, "SUCCESS", 0));
+      return { events: [{ frame: { id: 1, type: "completion", data: { status: "SUCCESS" } } }] };
+    });
+    const code = await h.code(() => waitOperations(h.deps(), [A], false, { timeoutSeconds: 600 }));
+    assertEquals(code, 0);
+    assertEquals(h.rows().map((r) => r.uuid), [A]);
+  }, clock);
 });
 
 Deno.test("exit status composition", () => {

@@ -1,7 +1,10 @@
 import { ContreeClient } from "../../src/api/client.ts";
 import type { FileSpec, InstanceSpawnRequest } from "../../src/api/models.ts";
 import { BrokenPipe, Exit, Interrupted } from "../../src/errors.ts";
+import { pyJsonString } from "../../src/output/json.ts";
 import { createFormatter, type FormatName } from "../../src/output/mod.ts";
+import { SPOOL_MEMORY_BYTES } from "../../src/spool.ts";
+import { programOutput } from "../output/json_text_test.ts";
 import { runCommand, type RunOptions, type RunSession } from "../../src/operations/run.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
 import { FakeClock, type TestContext, testContext } from "../support/context.ts";
@@ -198,6 +201,35 @@ Deno.test("run -f json prints one row with the output; table and csv work too", 
     });
   }
 });
+
+Deno.test("run -f json: output larger than memory is spooled and written in pieces, same bytes", () =>
+  withRun(async ({ fake, ctx, run }) => {
+    // Mixed UTF-8 cut at arbitrary event boundaries, more than the spool keeps in memory.
+    const bytes = programOutput(SPOOL_MEMORY_BYTES + 300_000);
+    const chunks: { stream: "stdout" | "stderr"; bytes: Uint8Array }[] = [];
+    for (let at = 0, size = 1; at < bytes.length; at += size, size = (size * 7 + 13) % 100_003) {
+      chunks.push({ stream: "stdout", bytes: bytes.slice(at, at + size) });
+    }
+    chunks.push({ stream: "stderr", bytes: new TextEncoder().encode("\u00e9 warn\n") });
+    const tmp = await Deno.makeTempDir();
+    const before = Deno.env.get("TMPDIR");
+    Deno.env.set("TMPDIR", tmp);
+    try {
+      installEventLog(fake, OP, runEvents(chunks));
+      assertEquals(await run({}, "json"), 0);
+      const left = [...Deno.readDirSync(tmp)].filter((e) => e.name.startsWith("contree-output-"));
+      assertEquals(left, [], "no temporary file is left behind");
+    } finally {
+      if (before === undefined) Deno.env.delete("TMPDIR");
+      else Deno.env.set("TMPDIR", before);
+      await Deno.remove(tmp, { recursive: true });
+    }
+    const text = ctx.stdout.text();
+    const stdout = new TextDecoder().decode(bytes);
+    assertStringIncludes(text, `"stdout": ${pyJsonString(stdout)}, "stderr": "\\u00e9 warn\\n"`);
+    assertEquals(JSON.parse(text).stdout, stdout);
+    assert(ctx.stdout.chunks.length > 3, "the row is written in pieces");
+  }));
 
 Deno.test("run: output is printed once when the follower ends through a terminal probe", () =>
   withRun(async ({ fake, ctx, run }) => {

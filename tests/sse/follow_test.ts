@@ -1,5 +1,6 @@
 import { ContreeClient } from "../../src/api/client.ts";
 import { ApiError, DeadlineError } from "../../src/api/errors.ts";
+import { nodeStreamFetch } from "../../src/api/transport.ts";
 import type { OperationEvent } from "../../src/api/models.ts";
 import { decodeStreamRepr } from "../../src/api/stream_repr.ts";
 import { type Clock, systemClock } from "../../src/context.ts";
@@ -16,13 +17,18 @@ import { installEventLog, type Interruption, runEvents } from "../support/fake_e
 
 const OP = "87654321-9abc-baba-deda-0123456789ab";
 
+/** The transports that can carry an event stream: fetch (behind a proxy) and the default. */
+const TRANSPORTS = { "node:http": nodeStreamFetch, fetch: undefined } as const;
+
 function clientFor(
   server: { url: string; token?: string },
   clock: Clock = new FakeClock(),
   log: Sink = new MemorySink(),
+  streamFetch: typeof fetch | undefined = nodeStreamFetch,
 ): ContreeClient {
   return new ContreeClient({ url: server.url, token: server.token ?? "t", type: "jwt" }, {
     fetch,
+    streamFetch,
     clock,
     log: new Logger(log, "info"),
     userAgent: "test",
@@ -92,15 +98,24 @@ Deno.test("follow: one connection, events in order, completion ends it without a
     assertEquals(request.headers.get("accept-encoding"), "gzip");
   }));
 
-for (const how of ["drop", "truncateGzip", "sseError", "close"] as Interruption[]) {
-  Deno.test(`follow: resumes after ${how} with Last-Event-Id; output byte-identical`, () =>
+for (
+  const [how, transport] of (["drop", "truncateGzip", "sseError", "close"] as Interruption[])
+    .flatMap((how) => Object.keys(TRANSPORTS).map((t) => [how, t] as const))
+) {
+  Deno.test(`follow (${transport}): resumes after ${how} with Last-Event-Id; output byte-identical`, () =>
     withFake(async (fake) => {
       const events = runEvents(CHUNKS);
       const log = installEventLog(fake, OP, events, {
         interruptions: [{ after: 3, how }, { after: 2, how }, { after: 0, how }],
       });
       const clock = new FakeClock();
-      const { result, ids, stdout } = await collect(clientFor(fake, clock));
+      const client = clientFor(
+        fake,
+        clock,
+        undefined,
+        TRANSPORTS[transport as keyof typeof TRANSPORTS],
+      );
+      const { result, ids, stdout } = await collect(client);
       assertEquals(ids, events.map((e) => e.id), "no duplicate, no gap");
       assertEquals(stdout, EXPECTED_STDOUT);
       assertEquals(result.completion.data.status, "SUCCESS");

@@ -1,0 +1,194 @@
+// `contree cat` of a 50 MB file (log-like text, and random bytes) vs `curl --compressed` on the
+// same download route, run after run.
+//
+// The server answers `GET /v1/inspect/{uuid}/download` as the local server does (the file in
+// 64 KiB reads through `toResponse`: gzip via a CompressionStream flushed per chunk), but
+// compressed once and replayed, so both clients' own cost is what is measured.
+
+import { acceptsGzip, bearerMatches, toResponse } from "../../src/server/http.ts";
+import { prng } from "../../tests/support/prng.ts";
+import {
+  benchMain,
+  type BenchReport,
+  checked,
+  contreeArgv,
+  contreeLine,
+  type Goal,
+  type Measured,
+  round,
+  type Row,
+  serverEnv,
+  shellLine,
+  stats,
+  tempDir,
+} from "./lib.ts";
+
+export const CAT_DEFAULTS = { runs: 7, mb: 50 };
+export type CatOptions = typeof CAT_DEFAULTS;
+
+const GOAL = 1.5;
+const CHUNK = 64 * 1024;
+
+function fileBytes(kind: "text" | "random", size: number): Uint8Array {
+  const random = prng(kind === "text" ? 11 : 12);
+  const out = new Uint8Array(size);
+  if (kind === "random") {
+    for (let i = 0; i < size; i++) out[i] = Math.floor(random() * 256);
+    return out;
+  }
+  const encoder = new TextEncoder();
+  const words = ["worker", "request", "done", "queued", "GET /api/items", "cache", "retry"];
+  for (let at = 0; at < size;) {
+    const line = encoder.encode(
+      `2026-06-08T20:14:${String(Math.floor(random() * 60)).padStart(2, "0")}Z INFO ${
+        words[Math.floor(random() * words.length)]
+      } item=${Math.floor(random() * 1e6)} took ${Math.floor(random() * 1000)}ms\n`,
+    );
+    const n = Math.min(line.length, size - at);
+    out.set(line.subarray(0, n), at);
+    at += n;
+  }
+  return out;
+}
+
+async function startDownloadServer(bytes: Uint8Array) {
+  const token = `bench-${crypto.randomUUID()}`;
+  const image = crypto.randomUUID();
+  const file = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let at = 0; at < bytes.length; at += CHUNK) {
+        controller.enqueue(bytes.slice(at, at + CHUNK));
+      }
+      controller.close();
+    },
+  });
+  const gzipChunks: Uint8Array[] = [];
+  const compressed = toResponse({ body: file }, true, "GET");
+  for await (const chunk of compressed.body!) gzipChunks.push(chunk);
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {}, automaticCompression: false },
+    async (request) => {
+      const url = new URL(request.url);
+      await request.body?.cancel();
+      if (!bearerMatches(request.headers.get("authorization"), token)) {
+        return toResponse({ status: 401, json: { error: "bad token", status: 401 } }, false, "GET");
+      }
+      if (url.pathname === `/v1/inspect/${image}/download` && acceptsGzip(request)) {
+        let next = 0;
+        const body = new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (next < gzipChunks.length) controller.enqueue(gzipChunks[next++]);
+            else controller.close();
+          },
+        });
+        return new Response(body, {
+          headers: { "content-type": "application/octet-stream", "content-encoding": "gzip" },
+        });
+      }
+      return toResponse({ status: 404, json: { error: "no route", status: 404 } }, false, "GET");
+    },
+  );
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    token,
+    image,
+    gzipBytes: gzipChunks.reduce((n, c) => n + c.length, 0),
+    close: () => server.shutdown(),
+  };
+}
+
+async function kindBench(options: CatOptions, kind: "text" | "random") {
+  const bytes = fileBytes(kind, Math.round(options.mb * 1_000_000));
+  const server = await startDownloadServer(bytes);
+  const home = await tempDir("contree-bench-home-");
+  try {
+    const env = serverEnv(home.path, server, "bench-cat");
+    const args = ["cat", "--image", server.image, "/data/file"];
+    const url = `${server.url}/v1/inspect/${server.image}/download?path=%2Fdata%2Ffile`;
+    const curl = [
+      "curl",
+      "--compressed",
+      "-s",
+      "-f",
+      "-o",
+      "/dev/null",
+      "-H",
+      `Authorization: Bearer ${server.token}`,
+      url,
+    ];
+    const check = await checked("contree cat", contreeArgv(args), { env, stdout: "piped" });
+    if (check.stdout.length !== bytes.length || !check.stdout.every((b, i) => b === bytes[i])) {
+      throw new Error("contree cat wrote other bytes than the file's");
+    }
+    await checked("curl", curl);
+    const contree: Measured[] = [];
+    const peer: Measured[] = [];
+    for (let i = 0; i < options.runs; i++) {
+      contree.push(await checked("contree cat", contreeArgv(args), { env }));
+      peer.push(await checked("curl", curl));
+    }
+    return { contree, peer, args, curl, gzipBytes: server.gzipBytes };
+  } finally {
+    await home.remove();
+    await server.close();
+  }
+}
+
+export async function catBench(options: CatOptions): Promise<BenchReport> {
+  const rows: Row[] = [];
+  const goals: Goal[] = [];
+  const commands: string[] = [];
+  const notes: string[] = [];
+  for (const kind of ["text", "random"] as const) {
+    const result = await kindBench(options, kind);
+    const contreeWall = stats(result.contree.map((m) => m.wallMs / 1000));
+    const curlWall = stats(result.peer.map((m) => m.wallMs / 1000));
+    rows.push(
+      { subject: `contree cat (${kind})`, metric: "wall", unit: "s", stats: contreeWall },
+      {
+        subject: `contree cat (${kind})`,
+        metric: "peak RSS",
+        unit: "MB",
+        stats: stats(result.contree.map((m) => (m.peakRssKb ?? NaN) / 1024)),
+      },
+      { subject: `curl --compressed (${kind})`, metric: "wall", unit: "s", stats: curlWall },
+    );
+    const ratio = contreeWall.median / curlWall.median;
+    goals.push({
+      what: `contree cat / curl --compressed wall (${options.mb} MB ${kind})`,
+      value: `${round(ratio, 2)}×`,
+      goal: `≤ ${GOAL}×`,
+      met: ratio <= GOAL,
+    });
+    if (commands.length === 0) {
+      commands.push(
+        `${contreeLine(result.args.map((a) => a === result.args[2] ? "$IMAGE" : a))} > /dev/null`,
+        shellLine(
+          result.curl.map((a) =>
+            a.startsWith("Authorization")
+              ? "Authorization: Bearer $TOKEN"
+              : a.startsWith("http")
+              ? "$URL/v1/inspect/$IMAGE/download?path=%2Fdata%2Ffile"
+              : a
+          ),
+        ),
+      );
+    }
+    notes.push(
+      `${kind}: ${round(result.gzipBytes / 1e6, 1)} MB of gzip on the wire for ${options.mb} MB.`,
+    );
+  }
+  return {
+    name: "cat",
+    title: `cat of a ${options.mb} MB file vs curl --compressed`,
+    commands,
+    rows,
+    goals,
+    notes: [
+      "Server: `GET /v1/inspect/{uuid}/download` answered as the local server does (64 KiB reads gzip'd by `toResponse`), compressed once and replayed. The bytes contree writes were checked once against the file.",
+      ...notes,
+    ],
+  };
+}
+
+if (import.meta.main) await benchMain(CAT_DEFAULTS, catBench);

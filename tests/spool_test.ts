@@ -1,0 +1,79 @@
+import { ByteSpool } from "../src/spool.ts";
+import { concatBytes } from "../src/bytes.ts";
+import { assertEquals } from "./support/assert.ts";
+
+async function readAll(spool: ByteSpool): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of spool.chunks()) chunks.push(chunk.slice()); // a piece is reused
+  return concatBytes(chunks);
+}
+
+/** The spool's temporary file, found through the process's open descriptors (Linux). */
+function openSpoolFiles(): string[] {
+  const found: string[] = [];
+  for (const entry of Deno.readDirSync("/proc/self/fd")) {
+    try {
+      const target = Deno.readLinkSync(`/proc/self/fd/${entry.name}`);
+      if (target.includes("contree-output-")) found.push(`/proc/self/fd/${entry.name}`);
+    } catch { /* closed meanwhile */ }
+  }
+  return found;
+}
+
+Deno.test("spool: small output stays in memory, in order", async () => {
+  const spool = new ByteSpool(100);
+  const reused = new Uint8Array([1, 2, 3]);
+  await spool.write(reused);
+  reused[0] = 9; // the caller may reuse its buffer once the write resolved
+  await spool.write("ab");
+  assertEquals(await readAll(spool), new Uint8Array([1, 2, 3, 97, 98]));
+  assertEquals(spool.size, 5);
+  assertEquals(openSpoolFiles(), []);
+  await spool.close();
+});
+
+Deno.test("spool: past the limit it moves to an unlinked 0600 file, read back in order", async () => {
+  const tmp = await Deno.makeTempDir();
+  const before = Deno.env.get("TMPDIR");
+  Deno.env.set("TMPDIR", tmp);
+  const spool = new ByteSpool(10);
+  try {
+    const expected: Uint8Array[] = [];
+    for (let i = 0; i < 50; i++) {
+      const chunk = new Uint8Array(i * 1000 + 3).fill(i);
+      expected.push(chunk);
+      await spool.write(chunk);
+    }
+    const named = [...Deno.readDirSync(tmp)].filter((e) => e.name.startsWith("contree-output-"));
+    assertEquals(named, [], "the name is gone at once");
+    const [file] = openSpoolFiles();
+    assertEquals(Deno.statSync(file).mode! & 0o777, 0o600);
+    assertEquals(await readAll(spool), concatBytes(expected));
+    // Reading it twice, and writing after a read, keep every byte in order.
+    await spool.write(new Uint8Array([7]));
+    assertEquals(await readAll(spool), concatBytes([...expected, new Uint8Array([7])]));
+  } finally {
+    await spool.close();
+    if (before === undefined) Deno.env.delete("TMPDIR");
+    else Deno.env.set("TMPDIR", before);
+    await Deno.remove(tmp, { recursive: true });
+  }
+  assertEquals(openSpoolFiles(), [], "close releases the file");
+});
+
+Deno.test("spool: an unusable temporary directory is one clear error without the path", async () => {
+  const before = Deno.env.get("TMPDIR");
+  Deno.env.set("TMPDIR", "/nonexistent-contree-tmp");
+  const spool = new ByteSpool(1);
+  try {
+    const error = await spool.write("abc").then(() => undefined, (e) => e as Error);
+    assertEquals(
+      error?.message,
+      "Cannot keep the output in a temporary file (NotFound); set TMPDIR to a writable directory",
+    );
+  } finally {
+    if (before === undefined) Deno.env.delete("TMPDIR");
+    else Deno.env.set("TMPDIR", before);
+    await spool.close();
+  }
+});

@@ -3,11 +3,6 @@
 //
 // Only the command-line parser is loaded eagerly (every invocation needs it). Libraries that
 // a few commands need are loaded on first use, which keeps `contree -v` and `contree ps` fast.
-//
-// The parser is commander 15.1.0 as bundled by scripts/vendor_commander.ts into
-// src/commander.js (typed by npm:@commander-js/extra-typings@15.1.0, src/commander.d.ts): the
-// same code, with its Node built-ins loaded on first use, because loading npm:commander starts
-// Deno's Node compatibility layer, ~25 ms of every invocation (docs/BENCHMARKS.md, Startup).
 
 export {
   Argument,
@@ -16,7 +11,7 @@ export {
   Help,
   InvalidArgumentError,
   Option,
-} from "./commander.js";
+} from "npm:@commander-js/extra-typings@15.1.0";
 
 export type { EventSourceMessage } from "npm:eventsource-parser@4.1.3";
 

@@ -82,11 +82,6 @@ export async function startupBench(options: StartupOptions): Promise<BenchReport
       floorArgv("parser_only.ts"),
       shellLine(["deno", "run", "--quiet", "scripts/bench/fixtures/parser_only.ts"]),
     );
-    await add(
-      "deno + commander from npm (Node compatibility layer)",
-      floorArgv("parser_npm.ts"),
-      shellLine(["deno", "run", "--quiet", "scripts/bench/fixtures/parser_npm.ts"]),
-    );
     const cases: [string, string[]][] = [
       ["contree -v", ["-v"]],
       ["contree --help", ["--help"]],
@@ -110,7 +105,7 @@ export async function startupBench(options: StartupOptions): Promise<BenchReport
     notes.push(
       "Reference CLI (Python `contree`): not measured — it is not installed and PyPI is unreachable here.",
       "`ps` runs against the local server in the bench process (port 0, temporary home, no operations); the other commands make no request.",
-      "Loaded from npm, commander starts Deno's Node compatibility layer (its CommonJS loader, node:events, node:process, node:fs, node:child_process): the npm row. contree loads the same commander from src/commander.js (scripts/vendor_commander.ts), whose Node built-ins load on first use: the parser-only row.",
+      "Loaded from npm, commander starts Deno's Node compatibility layer (its CommonJS loader, node:events, node:process, node:fs, node:child_process): the parser-only row, the floor of every invocation.",
     );
   } finally {
     await dist.remove();

@@ -41,7 +41,7 @@ export function formatViolation(v: Violation): string {
 
 /** The ground floor: files directly in src/ (not in a subfolder), e.g. src/errors.ts. */
 export function isLeaf(path: string): boolean {
-  return /^src\/[^/]+\.(ts|js)$/.test(path); // src/commander.js is generated
+  return /^src\/[^/]+\.ts$/.test(path);
 }
 
 /**

@@ -1,7 +1,12 @@
 // `contree server`: the local ConTree server on podman (start, stop, status).
 
 import { InvalidArgumentError, Option } from "../deps.ts";
-import { DEFAULT_CONCURRENCY, DEFAULT_KEEPALIVE_MS, DEFAULT_PORT } from "../server/defaults.ts";
+import {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_KEEPALIVE_MS,
+  DEFAULT_MAX_OUTPUT,
+  DEFAULT_PORT,
+} from "../server/defaults.ts";
 import { nonNegativeInt, positiveInt } from "./parse.ts";
 import type { RootCommand, Runner } from "./root.ts";
 
@@ -46,6 +51,14 @@ export function registerServer(program: RootCommand, run: Runner): void {
         .argParser(positiveInt)
         .default(DEFAULT_KEEPALIVE_MS / 1000),
     )
+    .addOption(
+      new Option(
+        "--max-output <bytes>",
+        "largest truncate_output_at a run may ask for, per stream (larger requests are clamped)",
+      )
+        .argParser(positiveInt)
+        .default(DEFAULT_MAX_OUTPUT),
+    )
     .addOption(new Option("--log-file <path>").hideHelp())
     .action((options) =>
       run(async (app) =>
@@ -55,6 +68,7 @@ export function registerServer(program: RootCommand, run: Runner): void {
           detach: options.detach === true,
           concurrency: options.concurrency,
           keepaliveSeconds: options.keepalive,
+          maxOutput: options.maxOutput,
           logFile: options.logFile,
         })
       )

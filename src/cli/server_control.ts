@@ -42,6 +42,8 @@ export interface StartOptions {
   detach: boolean;
   concurrency?: number;
   keepaliveSeconds?: number;
+  /** Largest truncate_output_at a run may ask for (bytes per stream). */
+  maxOutput?: number;
   /** Log to this file instead of stderr (the detached child). */
   logFile?: string;
 }
@@ -81,6 +83,7 @@ export async function serverStart(app: App, options: StartOptions): Promise<numb
       keepaliveMs: options.keepaliveSeconds === undefined
         ? DEFAULT_KEEPALIVE_MS
         : options.keepaliveSeconds * 1000,
+      maxOutput: options.maxOutput,
       log,
     });
   } catch (error) {
@@ -137,6 +140,7 @@ async function startDetached(app: App, paths: ServerPaths, options: StartOptions
     paths.log,
     ...(options.concurrency ? ["--concurrency", String(options.concurrency)] : []),
     ...(options.keepaliveSeconds ? ["--keepalive", String(options.keepaliveSeconds)] : []),
+    ...(options.maxOutput ? ["--max-output", String(options.maxOutput)] : []),
   ];
   const child = new Deno.Command(Deno.execPath(), {
     args,

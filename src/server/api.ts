@@ -38,6 +38,12 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
         deps.log.error(`${request.method} ${url.pathname}: ${(error as Error).stack ?? error}`);
       }
     }
-    return toResponse(reply, gzip, request.method);
+    try {
+      return await toResponse(reply, gzip, request.method);
+    } catch (error) {
+      // A streamed body failed at its first chunk (e.g. the file could not be read).
+      deps.log.error(`${request.method} ${url.pathname}: ${(error as Error).stack ?? error}`);
+      return await toResponse(errorReply(error), gzip, request.method);
+    }
   };
 }

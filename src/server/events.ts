@@ -1,9 +1,22 @@
 // The per-operation event log (API spec §5): append-only, ids from 0, persisted in the store,
-// served as Server-Sent Events. Every reader — a live follower or a replay — reads the same
-// stored JSON text, so all clients receive identical frames; a follower that falls behind just
-// reads further back in the store (no per-client buffers).
+// served as Server-Sent Events.
+//
+// Output events (stdout, stderr, stdin) keep their bytes in the operation's output files
+// (outputs.ts); their rows hold the range, and the frame is built when it is read. Every reader —
+// a live follower or a replay — reads the same rows, so all clients receive identical frames; a
+// follower that falls behind just reads further back (no per-client buffers).
+//
+// Readers at the same position share the work: the frames after a position are built (and
+// gzip'd) once as a segment, kept in a bounded cache keyed by (operation, filter, position),
+// and every reader at that position sends the same bytes. Each segment is its own raw deflate
+// stream ending in a sync flush, so segments concatenate into one valid gzip body whatever
+// position a reader started from; each reader only adds the gzip header, its own keepalives
+// and the trailer (CRC-32 and length of what it sent).
 
 import type { OperationEvent } from "../api/models.ts";
+import { bytesToBase64, encodeStreamRepr, latin1Text, plainAsciiText } from "../api/stream_repr.ts";
+import { deflatePiece, GzipWriter } from "./gzip.ts";
+import type { OutputFiles, OutputStream } from "./outputs.ts";
 import type { EventRow, Store } from "./store.ts";
 
 export interface EventStreamOptions {
@@ -15,10 +28,27 @@ export interface EventStreamOptions {
   follow: boolean;
   /** Idle time after which a `: keepalive` comment is sent (follow mode). */
   keepaliveMs: number;
+  /** Send the stream gzip'd (Content-Encoding: gzip). */
+  gzip?: boolean;
+}
+
+export interface EventLogOptions {
+  now?: () => number;
+  /** Where output events keep their bytes (without it, output is stored inline as JSON). */
+  outputs?: OutputFiles;
+  /** Output bytes one operation's log keeps at most, all streams together. */
+  maxOutputBytes?: number;
+  /** Memory for shared segments (frames and their gzip), all operations together. */
+  cacheBytes?: number;
 }
 
 const encoder = new TextEncoder();
 const BATCH = 256;
+/** A segment stops growing past this many bytes of frames. */
+const SEGMENT_BYTES = 1 << 20;
+/** Enough for the segments near the live edge, where followers bunch up. */
+const DEFAULT_CACHE_BYTES = 8 << 20;
+
 export const KEEPALIVE_FRAME = ": keepalive\n\n";
 export const SSE_ERROR_FRAME = ": stream ended with error, retry since last event id\n\n" +
   "event: sse_error\ndata: event log unavailable\n\n";
@@ -28,14 +58,91 @@ export function sseFrame(event: Pick<EventRow, "id" | "type" | "json">): string 
   return `id: ${event.id}\nevent: ${event.type}\ndata: ${event.json}\n\n`;
 }
 
+/** The StreamRepr JSON of stored output bytes (their ascii-ness was decided when stored). */
+export function streamReprJson(bytes: Uint8Array, ascii: boolean): string {
+  if (ascii) return `{"value":${JSON.stringify(latin1Text(bytes))},"encoding":"ascii"}`;
+  return `{"value":"${bytesToBase64(bytes)}","encoding":"base64"}`;
+}
+
+// ---- shared segments ----
+
+/** The frames after one position of one log (for one filter), built once for every reader. */
+interface Segment {
+  /** Id of the last row covered: the next segment starts after it. */
+  last: number;
+  frames: Uint8Array;
+  /** It holds the completion frame (the log ends with it). */
+  end: boolean;
+  deflated?: Uint8Array;
+}
+
+class SegmentCache {
+  /** Least recently used first. */
+  readonly #segments = new Map<string, Segment>();
+  #bytes = 0;
+
+  constructor(private readonly budget: number) {}
+
+  get(key: string): Segment | undefined {
+    const segment = this.#segments.get(key);
+    if (segment) {
+      this.#segments.delete(key);
+      this.#segments.set(key, segment);
+    }
+    return segment;
+  }
+
+  put(key: string, segment: Segment): void {
+    this.#segments.set(key, segment);
+    this.#bytes += segment.frames.length;
+    this.#evict();
+  }
+
+  deflated(segment: Segment): Uint8Array {
+    if (!segment.deflated) {
+      segment.deflated = deflatePiece(segment.frames);
+      this.#bytes += segment.deflated.length;
+      this.#evict();
+    }
+    return segment.deflated;
+  }
+
+  #evict(): void {
+    while (this.#bytes > this.budget && this.#segments.size > 1) {
+      const [key, old] = this.#segments.entries().next().value!;
+      this.#segments.delete(key);
+      this.#bytes -= old.frames.length + (old.deflated?.length ?? 0);
+    }
+  }
+}
+
 type Wake = () => void;
+
+/** What the log kept of some output. */
+export interface StoredOutput {
+  kept: number;
+  /** The kept bytes are printable ASCII or TAB/LF/CR. */
+  ascii: boolean;
+}
 
 export class EventLog {
   readonly #nextId = new Map<string, number>();
+  readonly #outputBytes = new Map<string, number>();
   readonly #waiters = new Map<string, Set<Wake>>();
+  readonly #cache: SegmentCache;
+  readonly #now: () => number;
+  readonly #keepalive = {
+    frames: encoder.encode(KEEPALIVE_FRAME),
+    deflated: deflatePiece(encoder.encode(KEEPALIVE_FRAME)),
+  };
   #closed = false;
+  /** Output bytes of the event being framed (framing is synchronous: one buffer serves all). */
+  #scratch = new Uint8Array(256 * 1024);
 
-  constructor(private readonly store: Store, private readonly now: () => number = Date.now) {}
+  constructor(private readonly store: Store, private readonly options: EventLogOptions = {}) {
+    this.#now = options.now ?? Date.now;
+    this.#cache = new SegmentCache(options.cacheBytes ?? DEFAULT_CACHE_BYTES);
+  }
 
   /** Appends an event and wakes the followers of the operation. */
   append(
@@ -44,17 +151,48 @@ export class EventLog {
     type: string,
     data: Record<string, unknown>,
   ): OperationEvent {
-    const id = this.#nextId.get(opUuid) ?? this.store.lastEventId(opUuid) + 1;
-    const event: OperationEvent = { id, ts: new Date(this.now()).toISOString(), spid, type, data };
+    const id = this.#takeId(opUuid, type);
+    const event: OperationEvent = { id, ts: new Date(this.#now()).toISOString(), spid, type, data };
     this.store.insertEvent(opUuid, { id, spid, type, json: JSON.stringify(event) });
-    if (type === "completion") this.#nextId.delete(opUuid);
-    else this.#nextId.set(opUuid, id + 1);
-    const waiters = this.#waiters.get(opUuid);
-    if (waiters) {
-      this.#waiters.delete(opUuid);
-      for (const wake of waiters) wake();
-    }
+    this.#wake(opUuid);
     return event;
+  }
+
+  /**
+   * Appends an output event (`stdout`, `stderr`, `stdin`) with its bytes stored in the output
+   * file of the stream. The operation's log keeps at most `maxOutputBytes` of output in all:
+   * `kept` says how many of `bytes` were kept (the rest is the caller's to count as dropped),
+   * `ascii` whether they travel as plain text.
+   */
+  appendOutput(
+    opUuid: string,
+    spid: number,
+    stream: OutputStream,
+    bytes: Uint8Array,
+  ): StoredOutput {
+    const used = this.#outputBytes.get(opUuid) ?? 0;
+    const room = Math.max(0, (this.options.maxOutputBytes ?? Infinity) - used);
+    const kept = bytes.length <= room ? bytes : bytes.subarray(0, room);
+    if (kept.length === 0) return { kept: 0, ascii: true };
+    const ascii = plainAsciiText(kept) !== undefined;
+    const outputs = this.options.outputs;
+    if (!outputs) {
+      this.append(opUuid, spid, stream, { ...encodeStreamRepr(kept) });
+    } else {
+      const offset = outputs.append(opUuid, spid, stream, kept);
+      const id = this.#takeId(opUuid, stream);
+      const ts = new Date(this.#now()).toISOString();
+      this.store.insertEvent(opUuid, {
+        id,
+        spid,
+        type: stream,
+        json: `{"id":${id},"ts":"${ts}","spid":${spid},"type":"${stream}","data":`,
+        output: { offset, length: kept.length, ascii },
+      });
+      this.#wake(opUuid);
+    }
+    this.#outputBytes.set(opUuid, used + kept.length);
+    return { kept: kept.length, ascii };
   }
 
   /** Whether the operation's log has started (its first event was appended). */
@@ -69,13 +207,73 @@ export class EventLog {
     this.#waiters.clear();
   }
 
+  #takeId(opUuid: string, type: string): number {
+    const id = this.#nextId.get(opUuid) ?? this.store.lastEventId(opUuid) + 1;
+    if (type === "completion") {
+      this.#nextId.delete(opUuid);
+      this.#outputBytes.delete(opUuid);
+    } else this.#nextId.set(opUuid, id + 1);
+    return id;
+  }
+
+  #wake(opUuid: string): void {
+    const waiters = this.#waiters.get(opUuid);
+    if (waiters) {
+      this.#waiters.delete(opUuid);
+      for (const wake of waiters) wake();
+    }
+  }
+
+  /** The SSE text of one stored event. */
+  #frame(opUuid: string, row: EventRow): string {
+    if (!row.output) return sseFrame(row);
+    const bytes = this.options.outputs!.read(
+      opUuid,
+      row.spid,
+      row.type as OutputStream,
+      row.output.offset,
+      row.output.length,
+      this.#scratch,
+    );
+    return sseFrame({ ...row, json: `${row.json}${streamReprJson(bytes, row.output.ascii)}}` });
+  }
+
+  /** The segment after `after` (shared by every reader at that position), if rows follow. */
+  #segment(opUuid: string, spid: number | undefined, after: number): Segment | undefined {
+    const key = `${opUuid}\n${spid ?? ""}\n${after}`;
+    const cached = this.#cache.get(key);
+    if (cached) return cached;
+    const rows = this.store.events(opUuid, after, BATCH);
+    if (rows.length === 0) return undefined;
+    const parts: string[] = [];
+    let size = 0;
+    let last = after;
+    let end = false;
+    for (const row of rows) {
+      if (size >= SEGMENT_BYTES) break;
+      last = row.id;
+      end = row.type === "completion";
+      if (spid === undefined || row.spid === spid || end) {
+        const frame = this.#frame(opUuid, row);
+        parts.push(frame);
+        size += frame.length;
+      }
+      if (end) break;
+    }
+    const segment: Segment = { last, frames: encoder.encode(parts.join("")), end };
+    this.#cache.put(key, segment);
+    return segment;
+  }
+
   /** The SSE byte stream of one operation's log. Each chunk ends on a frame boundary. */
   stream(opUuid: string, options: EventStreamOptions): ReadableStream<Uint8Array> {
     let cursor = options.after;
     let wakeReader: Wake | undefined;
     let cancelled = false;
-    const wanted = (row: EventRow) =>
-      options.spid === undefined || row.spid === options.spid || row.type === "completion";
+    const gzip = options.gzip ? new GzipWriter() : undefined;
+    /** What this response sends for `frames` (`deflated`: their shared gzip piece). */
+    const send = (frames: Uint8Array, deflated?: () => Uint8Array) =>
+      gzip ? gzip.piece(frames, deflated) : frames;
 
     /** Resolves on a new event, on close/cancel, or after `ms` (then with "idle"). */
     const waitForEvent = (ms: number): Promise<"event" | "idle"> =>
@@ -97,35 +295,43 @@ export class EventLog {
         wakeReader = wake;
       });
 
+    const finish = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+      if (gzip) controller.enqueue(gzip.end());
+      controller.close();
+    };
+
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
         for (;;) {
           if (cancelled) return;
-          let rows: EventRow[];
+          let segment: Segment | undefined;
           try {
-            rows = this.store.events(opUuid, cursor, BATCH);
+            segment = this.#segment(opUuid, options.spid, cursor);
           } catch {
-            controller.enqueue(encoder.encode(SSE_ERROR_FRAME));
-            controller.close();
+            controller.enqueue(send(encoder.encode(SSE_ERROR_FRAME)));
+            finish(controller);
             return;
           }
-          if (rows.length > 0) {
-            cursor = rows[rows.length - 1].id;
-            const frames = rows.filter(wanted).map(sseFrame).join("");
-            if (frames) controller.enqueue(encoder.encode(frames));
-            if (rows[rows.length - 1].type === "completion") {
-              controller.close();
+          if (segment) {
+            cursor = segment.last;
+            const chunk = segment.frames.length > 0
+              ? send(segment.frames, () => this.#cache.deflated(segment))
+              : undefined;
+            if (chunk) controller.enqueue(chunk);
+            if (segment.end) {
+              finish(controller);
               return;
             }
-            if (frames) return;
+            if (chunk) return;
             continue;
           }
           if (!options.follow || this.#closed) {
-            controller.close();
+            finish(controller);
             return;
           }
           if (await waitForEvent(options.keepaliveMs) === "idle") {
-            controller.enqueue(encoder.encode(KEEPALIVE_FRAME));
+            const keepalive = this.#keepalive;
+            controller.enqueue(send(keepalive.frames, () => keepalive.deflated));
             return;
           }
         }

@@ -6,8 +6,8 @@
 // the podman client are the process's own streams; each chunk becomes an event as it arrives.
 // A successful non-disposable run is committed to a new image.
 
-import type { InstanceResult, StreamRepr } from "../api/models.ts";
-import { decodeStreamRepr, encodeStreamRepr } from "../api/stream_repr.ts";
+import type { InstanceResult } from "../api/models.ts";
+import { decodeStreamRepr } from "../api/stream_repr.ts";
 import type { Logger } from "../log.ts";
 import {
   parsePodmanMessage,
@@ -16,8 +16,10 @@ import {
   runChecked,
 } from "../podman.ts";
 import type { BlobStore } from "./blobs.ts";
+import { storageError } from "./errors.ts";
 import { type ImageCatalog, LABEL_OPERATION, LABEL_SERVER } from "./images.ts";
 import { type ImageMounts, resolveInImage } from "./inspect.ts";
+import type { OutputRef } from "./outputs.ts";
 import {
   type OperationRunner,
   type Outcome,
@@ -116,34 +118,48 @@ function containerOptions(
   return [
     ...["--name", sandboxContainerName(opUuid)],
     ...["--label", `${LABEL_SERVER}=${serverId}`, "--label", `${LABEL_OPERATION}=${opUuid}`],
-    ...["--pull", "never", "--log-driver", "none"],
+    // passthrough: the process writes straight into the pipes the server reads (no copy
+    // through conmon and the podman client); podman keeps no log.
+    ...["--pull", "never", "--log-driver", "passthrough"],
     ...["--user", `${spec.uid}:${spec.gid}`, "--hostname", spec.hostname, "--workdir", spec.cwd],
     ...(spec.networking.enabled ? [] : ["--network", "none"]),
     ...envArgs,
   ];
 }
 
-/** Output of one stream: emitted as events up to the cap, the rest counted as dropped. */
-class OutputCapture {
-  readonly #chunks: Uint8Array[] = [];
+/**
+ * Output of one process stream: each chunk goes to the event log as it arrives (stored once, in
+ * the operation's output files) up to the cap; the rest is counted as dropped. Nothing is held
+ * but the last few bytes (podman's own error message ends stderr).
+ */
+export class OutputCapture {
   #emitted = 0;
   #dropped = 0;
+  #ascii = true;
   #tail = new Uint8Array();
+  #storeError: Error | undefined;
 
   constructor(
     readonly stream: "stdout" | "stderr",
     private readonly cap: number,
-    private readonly emit: RunContext["emit"],
+    private readonly ctx: Pick<RunContext, "emit" | "output">,
+    readonly spid = 1,
   ) {}
 
   push(chunk: Uint8Array): void {
     const kept = chunk.subarray(0, Math.max(0, this.cap - this.#emitted));
-    if (kept.length > 0) {
-      this.#chunks.push(kept.slice());
-      this.#emitted += kept.length;
-      this.emit(1, this.stream, { ...encodeStreamRepr(kept) });
+    let stored = 0;
+    if (kept.length > 0 && !this.#storeError) {
+      try {
+        const output = this.ctx.output(this.spid, this.stream, kept);
+        stored = output.kept;
+        this.#ascii &&= output.ascii;
+      } catch (error) {
+        this.#storeError = error as Error; // e.g. a full disk: the rest is dropped
+      }
     }
-    this.#dropped += chunk.length - kept.length;
+    this.#emitted += stored;
+    this.#dropped += chunk.length - stored;
     const recent = chunk.subarray(Math.max(0, chunk.length - TAIL_BYTES));
     const joined = new Uint8Array(this.#tail.length + recent.length);
     joined.set(this.#tail);
@@ -151,17 +167,22 @@ class OutputCapture {
     this.#tail = joined.slice(Math.max(0, joined.length - TAIL_BYTES));
   }
 
-  async drain(readable: ReadableStream<Uint8Array>): Promise<void> {
-    for await (const chunk of readable) this.push(chunk);
+  /** Why output could not be stored, if it could not. */
+  get storeError(): Error | undefined {
+    return this.#storeError;
   }
 
-  /** Emits the `truncated` event when output was dropped. */
+  /** Emits the `truncated` event when output was dropped (with the reason when not the cap). */
   finish(): void {
     if (this.#dropped > 0) {
-      this.emit(1, "truncated", {
+      const failure = this.#storeError && storageError(this.#storeError);
+      this.ctx.emit(this.spid, "truncated", {
         stream: this.stream,
         bytes_emitted: this.#emitted,
         bytes_dropped: this.#dropped,
+        ...(this.#storeError
+          ? { reason: `output could not be stored: ${failure?.message ?? "storage error"}` }
+          : {}),
       });
     }
   }
@@ -171,14 +192,79 @@ class OutputCapture {
     return new TextDecoder().decode(this.#tail);
   }
 
-  repr(): StreamRepr {
-    const all = new Uint8Array(this.#emitted);
-    let at = 0;
-    for (const chunk of this.#chunks) {
-      all.set(chunk, at);
-      at += chunk.length;
+  /** Where the captured record of this stream is stored. */
+  ref(): OutputRef {
+    return {
+      spid: this.spid,
+      stream: this.stream,
+      bytes: this.#emitted,
+      ascii: this.#ascii,
+      truncated: this.#dropped > 0,
+    };
+  }
+}
+
+/** Output is gathered into events of up to this many bytes… */
+const EVENT_BYTES = 256 * 1024;
+/** …or of what arrived within this long (so a trickle of output is still live). */
+const EVENT_DELAY_MS = 5;
+const READ_BYTES = 64 * 1024;
+
+/**
+ * Gathers the small reads of a process's pipes (a few KiB each) into fewer, larger events, in
+ * the order the bytes arrived: bytes of one stream flush the other stream's pending ones first.
+ * Reads go into reused buffers and events are stored synchronously from one reused buffer, so
+ * output of any size passes through a fixed amount of memory.
+ */
+export class OutputGatherer {
+  readonly #pending = new Uint8Array(EVENT_BYTES);
+  #size = 0;
+  #stream?: "stdout" | "stderr";
+  #timer?: ReturnType<typeof setTimeout>;
+
+  constructor(private readonly captures: Record<"stdout" | "stderr", OutputCapture>) {}
+
+  /** Reads `readable` (one of the process's pipes) to its end. */
+  async drain(stream: "stdout" | "stderr", readable: ReadableStream<Uint8Array>): Promise<void> {
+    let reader: ReadableStreamBYOBReader | undefined;
+    try {
+      reader = readable.getReader({ mode: "byob" });
+    } catch {
+      // Not a byte stream (a test double): its own chunks.
+      for await (const chunk of readable) this.#push(stream, chunk);
+      this.flush();
+      return;
     }
-    return { ...encodeStreamRepr(all), truncated: this.#dropped > 0 };
+    let buffer = new ArrayBuffer(READ_BYTES);
+    for (;;) {
+      const { value, done } = await reader.read(new Uint8Array(buffer));
+      if (done || !value) break;
+      this.#push(stream, value);
+      buffer = value.buffer as ArrayBuffer;
+    }
+    this.flush();
+  }
+
+  #push(stream: "stdout" | "stderr", chunk: Uint8Array): void {
+    if (this.#stream !== stream) this.flush();
+    this.#stream = stream;
+    for (let at = 0; at < chunk.length;) {
+      const part = chunk.subarray(at, at + EVENT_BYTES - this.#size);
+      this.#pending.set(part, this.#size);
+      this.#size += part.length;
+      at += part.length;
+      if (this.#size === EVENT_BYTES) this.flush();
+    }
+    if (this.#size > 0) this.#timer ??= setTimeout(() => this.flush(), EVENT_DELAY_MS);
+  }
+
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#size === 0 || !this.#stream) return;
+    const size = this.#size;
+    this.#size = 0;
+    this.captures[this.#stream].push(this.#pending.subarray(0, size));
   }
 }
 
@@ -290,7 +376,9 @@ export class InstanceExecutor {
         truncate_at: spec.truncate_output_at,
         env: redactEnv(environment.effective),
       });
-      if (stdin && stdin.length > 0) ctx.emit(1, "stdin", { ...encodeStreamRepr(stdin) });
+      for (let at = 0; stdin && at < stdin.length; at += EVENT_BYTES) {
+        ctx.output(1, "stdin", stdin.subarray(at, at + EVENT_BYTES));
+      }
       child = podman.spawn(
         created
           ? ["start", "--attach", ...(stdin ? ["--interactive"] : []), name]
@@ -304,9 +392,13 @@ export class InstanceExecutor {
     }
 
     const started = this.#now();
-    const stdout = new OutputCapture("stdout", spec.truncate_output_at, ctx.emit);
-    const stderr = new OutputCapture("stderr", spec.truncate_output_at, ctx.emit);
-    const pumps = Promise.all([stdout.drain(child.stdout), stderr.drain(child.stderr)]);
+    const stdout = new OutputCapture("stdout", spec.truncate_output_at, ctx);
+    const stderr = new OutputCapture("stderr", spec.truncate_output_at, ctx);
+    const gatherer = new OutputGatherer({ stdout, stderr });
+    const pumps = Promise.all([
+      gatherer.drain("stdout", child.stdout),
+      gatherer.drain("stderr", child.stderr),
+    ]);
     let timedOut = false;
     let stopping: Promise<void> | undefined;
     const stop = () => stopping ??= this.#kill(name, child);
@@ -347,10 +439,9 @@ export class InstanceExecutor {
         stopped: false,
         continued: false,
       },
-      stdout: stdout.repr(),
-      stderr: stderr.repr(),
       resources: { elapsed_time: durationMs / 1000 },
     };
+    const outputs = { stdout: stdout.ref(), stderr: stderr.ref() };
 
     let outcome: Outcome;
     const removeAfter = created || !spec.disposable || killed;
@@ -369,7 +460,7 @@ export class InstanceExecutor {
         ? "server_shutdown"
         : "job_complete",
     });
-    return { ...outcome, result };
+    return { ...outcome, result, outputs };
   }
 
   async #outcome(

@@ -11,7 +11,8 @@ import {
   type TerminalStatus,
 } from "../api/models.ts";
 import type { Logger } from "../log.ts";
-import type { EventLog } from "./events.ts";
+import type { EventLog, StoredOutput } from "./events.ts";
+import type { OutputRef, OutputStream } from "./outputs.ts";
 import type { OperationRow, Store } from "./store.ts";
 
 /** Why a running operation's signal was aborted. */
@@ -23,6 +24,11 @@ export interface RunContext {
   readonly signal: AbortSignal;
   /** Appends an event to the operation's log. */
   emit(spid: number, type: string, data: Record<string, unknown>): void;
+  /**
+   * Appends output of a process as an event, its bytes stored once in the operation's output
+   * files; says how many bytes the log kept (the operation's log is bounded as a whole).
+   */
+  output(spid: number, stream: OutputStream, bytes: Uint8Array): StoredOutput;
   /** Marks the operation EXECUTING (the process is about to start). */
   executing(): void;
   /** In-memory input given to `submit` that is never stored (e.g. registry credentials). */
@@ -35,8 +41,10 @@ export interface Outcome {
   resultImageUuid?: string | null;
   resultTag?: string | null;
   imageSize?: number;
-  /** Instance runs: the folded process result stored as `metadata.result`. */
+  /** Instance runs: the folded process result stored as `metadata.result` (without output). */
   result?: InstanceResult;
+  /** Where `metadata.result.stdout`/`stderr` are stored. */
+  outputs?: Partial<Record<"stdout" | "stderr", OutputRef>>;
 }
 
 export type OperationRunner = (ctx: RunContext) => Promise<Outcome>;
@@ -183,6 +191,7 @@ export class OperationManager {
       transient,
       signal: controller.signal,
       emit: (spid, type, data) => void this.events.append(op.uuid, spid, type, data),
+      output: (spid, stream, bytes) => this.events.appendOutput(op.uuid, spid, stream, bytes),
       executing: () => this.store.updateOperation(op.uuid, { status: "EXECUTING" }),
     };
     const done = (async () => {
@@ -226,6 +235,7 @@ export class OperationManager {
         result_tag: outcome.resultTag ?? null,
         image_size: outcome.imageSize ?? 0,
         metadata,
+        ...(outcome.outputs ? { outputs: outcome.outputs } : {}),
       });
       this.events.append(op.uuid, 0, "completion", {
         status: outcome.status,

@@ -13,7 +13,13 @@ import {
   runChecked,
 } from "../podman.ts";
 import { createApi } from "./api.ts";
-import { DEFAULT_CONCURRENCY, DEFAULT_KEEPALIVE_MS, DEFAULT_MAX_TIMEOUT } from "./defaults.ts";
+import {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_KEEPALIVE_MS,
+  DEFAULT_MAX_OUTPUT,
+  DEFAULT_MAX_REQUEST_BODY,
+  DEFAULT_MAX_TIMEOUT,
+} from "./defaults.ts";
 import { BlobStore } from "./blobs.ts";
 import { EventLog } from "./events.ts";
 import { InstanceExecutor } from "./executor.ts";
@@ -21,6 +27,7 @@ import { ImageCatalog, LABEL_SERVER } from "./images.ts";
 import { Importer } from "./importer.ts";
 import { ImageMounts } from "./inspect.ts";
 import { OperationManager } from "./operations.ts";
+import { OutputFiles } from "./outputs.ts";
 import { Store } from "./store.ts";
 
 export interface ServerOptions {
@@ -34,6 +41,10 @@ export interface ServerOptions {
   keepaliveMs?: number;
   /** Longest `timeout` a spawn may ask for (seconds). */
   maxTimeout?: number;
+  /** Largest `truncate_output_at` a spawn may ask for (bytes per stream). */
+  maxOutput?: number;
+  /** Largest JSON request body (bytes). */
+  maxRequestBody?: number;
   /** Which podman, with which environment (default: $CONTREE_PODMAN or podman, this process's). */
   podman?: Pick<CommandPodmanRunnerOptions, "binary" | "env">;
   log: Logger;
@@ -90,7 +101,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
     const images = new ImageCatalog(podman, store, serverId);
     const mounts = new ImageMounts(podman);
-    const events = new EventLog(store);
+    const outputs = new OutputFiles(`${options.dataDir}/outputs`);
+    await outputs.init();
+    const maxOutput = options.maxOutput ?? DEFAULT_MAX_OUTPUT;
+    // stdout and stderr at the cap each, and as much again for stdin and other processes.
+    const maxLogOutput = 4 * maxOutput;
+    const events = new EventLog(store, { outputs, maxOutputBytes: maxLogOutput });
     const executor = new InstanceExecutor({ podman, store, blobs, images, mounts, log });
     const importer = new Importer(podman, images);
     const bootId = readBootId();
@@ -127,8 +143,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       mounts,
       token: options.token,
       tokenUuid,
+      outputs,
       keepaliveMs: options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
       maxTimeout: options.maxTimeout ?? DEFAULT_MAX_TIMEOUT,
+      maxOutput,
+      maxLogOutput,
+      maxRequestBody: options.maxRequestBody ?? DEFAULT_MAX_REQUEST_BODY,
       log,
       now: Date.now,
     });
@@ -175,6 +195,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           ]);
           clearTimeout(timer);
           await mounts.closeAll();
+          outputs.closeAll();
           store.close();
         })(),
     };

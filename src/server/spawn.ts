@@ -117,6 +117,8 @@ export interface SpawnContext {
   resolveImage(reference: string): string;
   fileExists(uuid: string): boolean;
   maxTimeout: number;
+  /** Largest `truncate_output_at` (bytes); a request for more is clamped to it. */
+  maxOutput?: number;
 }
 
 export function parseSpawnRequest(body: unknown, context: SpawnContext): InstanceSpec {
@@ -163,8 +165,11 @@ export function parseSpawnRequest(body: unknown, context: SpawnContext): Instanc
     gid: optional(body, "gid", isId, "a non-negative integer") ?? 0,
     hostname,
     timeout,
-    truncate_output_at: optional(body, "truncate_output_at", isId, "a non-negative integer") ??
-      SPAWN_DEFAULTS.truncateOutputAt,
+    truncate_output_at: Math.min(
+      optional(body, "truncate_output_at", isId, "a non-negative integer") ??
+        SPAWN_DEFAULTS.truncateOutputAt,
+      context.maxOutput ?? Infinity,
+    ),
     disposable: optional(body, "disposable", isBoolean, "a boolean") ?? false,
     files: parseFiles(body.files, context.fileExists),
     networking: { enabled: networking.enabled === true },

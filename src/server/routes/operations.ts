@@ -2,7 +2,8 @@
 // Subprocesses are not implemented (404 with a message saying so).
 
 import { badRequest, HttpError, notFound } from "../errors.ts";
-import type { Router } from "../http.ts";
+import { acceptsGzip, type Reply, type Router } from "../http.ts";
+import { type OutputFiles, type OutputRef, reprValueChunks } from "../outputs.ts";
 import { parseFlag, parsePage, parseTimeRange } from "../params.ts";
 import { parseSpawnRequest } from "../spawn.ts";
 import type { OperationRow } from "../store.ts";
@@ -25,21 +26,78 @@ export function operationSummary(op: OperationRow): Record<string, unknown> {
   };
 }
 
-export function operationJson(op: OperationRow): Record<string, unknown> {
+/** The OperationResponse; `value` gives the StreamRepr value of stored output. */
+export function operationJson(
+  op: OperationRow,
+  value: (ref: OutputRef) => string,
+): Record<string, unknown> {
+  let metadata = op.metadata;
+  const outputs = Object.entries(op.outputs ?? {});
+  if (outputs.length > 0) {
+    const result = { ...(metadata.result as Record<string, unknown> | undefined) };
+    for (const [name, ref] of outputs) {
+      result[name] = {
+        value: value(ref),
+        encoding: ref.ascii ? "ascii" : "base64",
+        truncated: ref.truncated,
+      };
+    }
+    metadata = { ...metadata, result };
+  }
   return {
     ...operationSummary(op),
-    metadata: op.metadata,
+    metadata,
     result: { image: op.result_image_uuid, tag: op.result_tag },
+  };
+}
+
+/** Stored output up to this size goes into a buffered record; more is streamed. */
+const BUFFERED_OUTPUT_BYTES = 4 << 20;
+
+/**
+ * `GET /operations/{id}`: the record with its output read from the output files — buffered when
+ * small, else streamed piece by piece so that a record of any size is sent in bounded memory.
+ */
+function operationReply(op: OperationRow, files: OutputFiles): Reply {
+  const stored = Object.values(op.outputs ?? {}).reduce((sum, ref) => sum + ref.bytes, 0);
+  const chunks = (ref: OutputRef, inJson: boolean) => reprValueChunks(files, op.uuid, ref, inJson);
+  if (stored <= BUFFERED_OUTPUT_BYTES) {
+    return { json: operationJson(op, (ref) => [...chunks(ref, false)].join("")) };
+  }
+  // The JSON text around the values, split where placeholders no stored string holds stand.
+  const nonce = crypto.randomUUID();
+  const refs: OutputRef[] = [];
+  const text = JSON.stringify(operationJson(op, (ref) => `\0${nonce}:${refs.push(ref) - 1}\0`));
+  // In the JSON text a placeholder reads \u0000<nonce>:<n>\u0000; split() keeps the <n>.
+  const parts = text.split(new RegExp(`\\\\u0000${nonce}:(\\d+)\\\\u0000`));
+  const encoder = new TextEncoder();
+  function* pieces(): Generator<string> {
+    for (const [index, part] of parts.entries()) {
+      if (index % 2 === 0) yield part;
+      else yield* chunks(refs[Number(part)], true);
+    }
+  }
+  const iterator = pieces();
+  return {
+    headers: { "content-type": "application/json" },
+    body: new ReadableStream<Uint8Array>({
+      pull: (controller) => {
+        const next = iterator.next();
+        if (next.done) controller.close();
+        else controller.enqueue(encoder.encode(next.value));
+      },
+    }),
   };
 }
 
 export function operationRoutes(router: Router, deps: ApiDeps, resources: Resources): void {
   router.on("POST", "/v1/instances", async (req) => {
     resources.accepting();
-    const spec = parseSpawnRequest(await jsonBody(req), {
+    const spec = parseSpawnRequest(await jsonBody(req, deps.maxRequestBody), {
       resolveImage: (reference) => deps.images.resolve(reference).uuid,
       fileExists: (uuid) => deps.store.file(uuid) !== undefined,
       maxTimeout: deps.maxTimeout,
+      maxOutput: deps.maxOutput,
     });
     const op = deps.manager.submit("instance", { ...spec }, spec.image);
     return created(op.uuid, { uuid: op.uuid, ...spec, status: op.status });
@@ -61,9 +119,11 @@ export function operationRoutes(router: Router, deps: ApiDeps, resources: Resour
     return { json: rows.map(operationSummary) };
   });
 
-  router.on("GET", "/v1/operations/:uuid", ({ params }) => ({
-    json: operationJson(resources.operation(params[0])),
-  }));
+  router.on(
+    "GET",
+    "/v1/operations/:uuid",
+    ({ params }) => operationReply(resources.operation(params[0]), deps.outputs),
+  );
 
   router.on("DELETE", "/v1/operations/:uuid", ({ params }) => {
     const op = resources.operation(params[0]);
@@ -87,6 +147,8 @@ export function operationRoutes(router: Router, deps: ApiDeps, resources: Resour
         "Retry-After": "1",
       });
     }
+    // The log encodes its own gzip: readers at one position share the compressed bytes.
+    const gzip = acceptsGzip(request);
     return {
       headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
       body: deps.events.stream(op.uuid, {
@@ -94,7 +156,9 @@ export function operationRoutes(router: Router, deps: ApiDeps, resources: Resour
         spid,
         follow: parseFlag(query, "follow"),
         keepaliveMs: deps.keepaliveMs,
+        gzip,
       }),
+      gzipped: gzip,
     };
   });
 

@@ -5,13 +5,25 @@ import type { ApiDeps } from "./common.ts";
 
 const PERMISSIONS = ["spawn", "spawn_disposable", "list", "import", "cancel", "set_image_tag"];
 
+/** The output caps of this server (bytes). */
+function outputLimits(deps: ApiDeps): Record<string, number> {
+  return {
+    instance_max_truncate_output_at: deps.maxOutput,
+    operation_max_output: deps.maxLogOutput,
+    request_max_body: deps.maxRequestBody,
+  };
+}
+
 export function whoamiRoutes(router: Router, deps: ApiDeps): void {
   router.on("GET", "/v1/whoami", () => ({
     json: {
       token_uuid: deps.tokenUuid,
       token_expiration: null,
       permissions: Object.fromEntries(PERMISSIONS.map((name) => [name, true])),
-      limits: { instance_max_timeout: deps.maxTimeout },
+      limits: {
+        instance_max_timeout: deps.maxTimeout,
+        ...outputLimits(deps),
+      },
       operations_stat: deps.store.operationCounts(),
     },
   }));

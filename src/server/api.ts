@@ -36,6 +36,9 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
       reply = errorReply(error);
       if (!(error instanceof HttpError)) {
         deps.log.error(`${request.method} ${url.pathname}: ${(error as Error).stack ?? error}`);
+      } else if (error.status >= 500) {
+        const cause = error.cause instanceof Error ? error.cause.message : error.cause;
+        deps.log.error(`${request.method} ${url.pathname}: ${error.message}: ${cause ?? ""}`);
       }
     }
     try {

@@ -7,8 +7,10 @@ export class HttpError extends Error {
     message: string,
     /** Extra response headers, e.g. Retry-After on 425. */
     readonly headers: Record<string, string> = {},
+    /** What went wrong underneath: logged, never sent. */
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, cause === undefined ? undefined : { cause });
     this.name = "HttpError";
   }
 }
@@ -33,4 +35,31 @@ export function storageError(error: unknown): HttpError | undefined {
     return new HttpError(503, "the server's storage is not writable");
   }
   return undefined;
+}
+
+/**
+ * Host directories a message sent to clients must not name (the server home, podman's storage):
+ * `scrub` replaces any path under them with a placeholder. Podman and the file system quote such
+ * paths in their errors; the operation's error keeps the rest of the message.
+ */
+export class HostPaths {
+  readonly #roots = new Set<string>();
+
+  constructor(roots: string[] = []) {
+    for (const root of roots) this.add(root);
+  }
+
+  add(root: string): void {
+    const trimmed = root.trim().replace(/\/+$/, "");
+    if (trimmed.startsWith("/") && trimmed.length > 1) this.#roots.add(trimmed);
+  }
+
+  scrub(text: string): string {
+    let out = text;
+    for (const root of [...this.#roots].sort((a, b) => b.length - a.length)) {
+      const escaped = root.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      out = out.replace(new RegExp(`${escaped}(?=[/'"\\s:)]|$)[^\\s'"):]*`, "g"), "<host path>");
+    }
+    return out;
+  }
 }

@@ -102,6 +102,15 @@ export function environmentArgs(
   return { args, effective };
 }
 
+/**
+ * What a spawn hands the executor without storing it: the environment in clear (the stored
+ * metadata and the spawn event show secret-looking values masked, see `redactEnv`).
+ */
+export interface InstanceInput {
+  env: Record<string, string> | null;
+}
+
+/** The environment as stored and shown: values of secret-looking names are `<MASKED>`. */
 export function redactEnv(env: Record<string, string>): Record<string, string> {
   return Object.fromEntries(
     Object.entries(env).map(([name, value]) => [name, SECRET_NAME.test(name) ? "<MASKED>" : value]),
@@ -340,7 +349,8 @@ export class InstanceExecutor {
     const image = store.image(spec.image);
     if (!image) return { status: "FAILED", error: `image not found: ${spec.image}` };
     const name = sandboxContainerName(ctx.op.uuid);
-    const environment = environmentArgs(image, spec.env);
+    const requestedEnv = (ctx.transient as InstanceInput | undefined)?.env ?? spec.env;
+    const environment = environmentArgs(image, requestedEnv);
     const cwdMissing = await this.#cwdMissing(image, spec.cwd);
     const members = this.#injection(spec, cwdMissing);
     const stdin = spec.stdin ? decodeStreamRepr(spec.stdin) : undefined;
@@ -446,7 +456,13 @@ export class InstanceExecutor {
     let outcome: Outcome;
     const removeAfter = created || !spec.disposable || killed;
     try {
-      outcome = await this.#outcome(ctx, spec, image, { exitCode, timedOut, stderr, name });
+      outcome = await this.#outcome(ctx, spec, image, {
+        exitCode,
+        timedOut,
+        stderr,
+        name,
+        env: requestedEnv,
+      });
     } finally {
       if (removeAfter) this.#background(this.#remove(name));
     }
@@ -467,7 +483,13 @@ export class InstanceExecutor {
     ctx: RunContext,
     spec: InstanceSpec,
     image: ImageRow,
-    run: { exitCode: number; timedOut: boolean; stderr: OutputCapture; name: string },
+    run: {
+      exitCode: number;
+      timedOut: boolean;
+      stderr: OutputCapture;
+      name: string;
+      env: Record<string, string> | null;
+    },
   ): Promise<Outcome> {
     if (ctx.signal.aborted) return stoppedOutcome(ctx.signal);
     if (run.timedOut) {
@@ -485,15 +507,20 @@ export class InstanceExecutor {
     const newImage = { uuid, operationUuid: ctx.op.uuid, tag: null };
     const { podman, images } = this.deps;
     try {
+      // A cancel (or shutdown) stops the commit too.
       await runChecked(
         podman,
         ["commit", "--quiet", ...images.labelChanges(newImage), run.name, images.podmanName(uuid)],
-        { timeoutMs: 600_000 },
+        { timeoutMs: 600_000, signal: ctx.signal },
       );
-      const env = spec.preserve_env ? { ...image.env, ...spec.env } : image.env;
-      const row = await images.register(newImage, env);
+      const env = spec.preserve_env ? { ...image.env, ...run.env } : image.env;
+      const row = await images.register(newImage, env, ctx.signal);
       return { status: "SUCCESS", resultImageUuid: row.uuid, imageSize: row.size };
     } catch (error) {
+      // Whatever the commit left (an image nobody will register) goes.
+      const left = await images.discard(uuid);
+      if (left) this.deps.log.warning(`could not remove unregistered image ${uuid}: ${left}`);
+      if (ctx.signal.aborted) return stoppedOutcome(ctx.signal);
       return { status: "FAILED", error: `snapshot failed: ${(error as Error).message}` };
     }
   }
@@ -509,7 +536,13 @@ export class InstanceExecutor {
     child.stop();
   }
 
+  /** Removes a run's container; a failure is logged (the start-up sweep removes it then). */
   async #remove(name: string): Promise<void> {
-    await this.deps.podman.run(["rm", "--force", "--time", "0", name], { timeoutMs: 60_000 });
+    const result = await this.deps.podman.run(["rm", "--force", "--time", "0", name], {
+      timeoutMs: 60_000,
+    }).catch((error: Error) => ({ code: -1, stdout: "", stderr: error.message }));
+    if (result.code !== 0) {
+      this.deps.log.warning(`could not remove ${name}: ${parsePodmanMessage(result.stderr)}`);
+    }
   }
 }

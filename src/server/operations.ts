@@ -11,6 +11,7 @@ import {
   type TerminalStatus,
 } from "../api/models.ts";
 import type { Logger } from "../log.ts";
+import type { HostPaths } from "./errors.ts";
 import type { EventLog, StoredOutput } from "./events.ts";
 import type { OutputRef, OutputStream } from "./outputs.ts";
 import type { OperationRow, Store } from "./store.ts";
@@ -55,6 +56,8 @@ export interface ManagerOptions {
   now?: () => number;
   /** Data of the `init` event that opens every log (runtime, kernel, …). */
   initData: () => Record<string, unknown>;
+  /** Host paths an operation's error must not show. */
+  hostPaths?: HostPaths;
 }
 
 export const RESTARTED_ERROR = "server restarted while the operation was running";
@@ -215,8 +218,12 @@ export class OperationManager {
     this.#running.set(op.uuid, { controller, done });
   }
 
-  #finish(op: OperationRow, outcome: Outcome): void {
+  #finish(op: OperationRow, result: Outcome): void {
     const now = this.#now();
+    const error = result.error && this.options.hostPaths
+      ? this.options.hostPaths.scrub(result.error)
+      : result.error;
+    const outcome = { ...result, error };
     const started = Date.parse(op.started_at ?? op.created_at);
     const durationMs = Math.max(0, now - started);
     const metadata = outcome.result ? { ...op.metadata, result: outcome.result } : op.metadata;

@@ -34,6 +34,7 @@ export class OutputFiles {
 
   async init(): Promise<void> {
     await Deno.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await Deno.chmod(this.dir, 0o700);
   }
 
   path(opUuid: string, spid: number, stream: OutputStream): string {

@@ -23,11 +23,12 @@ import {
 import { BlobStore } from "./blobs.ts";
 import { EventLog } from "./events.ts";
 import { InstanceExecutor } from "./executor.ts";
-import { ImageCatalog, LABEL_SERVER } from "./images.ts";
+import { ImageCatalog, LABEL_SERVER, LABEL_UUID } from "./images.ts";
 import { Importer } from "./importer.ts";
 import { ImageMounts } from "./inspect.ts";
 import { OperationManager } from "./operations.ts";
 import { OutputFiles } from "./outputs.ts";
+import { HostPaths } from "./errors.ts";
 import { Store } from "./store.ts";
 
 export interface ServerOptions {
@@ -55,6 +56,8 @@ export interface RunningServer {
   readonly url: string;
   /** Labels every podman object of this server (`contree.server=<id>`). */
   readonly serverId: string;
+  /** A random id of this run (proves the process's identity, see home.ts ServerState). */
+  readonly instance: string;
   readonly store: Store;
   shutdown(): Promise<void>;
 }
@@ -67,25 +70,105 @@ function readBootId(): string | undefined {
   }
 }
 
-/** Removes containers a previous run of this server left behind (after a crash). */
-async function removeLeftovers(podman: PodmanRunner, serverId: string, log: Logger): Promise<void> {
-  const listed = await runChecked(podman, [
-    "ps",
-    "--all",
-    "--quiet",
-    "--filter",
-    `label=${LABEL_SERVER}=${serverId}`,
-  ]);
+/**
+ * podman processes a previous run of this server left running (a crash: its podman commit,
+ * import or run clients carry the server's label in their argv). They are killed before the
+ * sweep, so that none of them adds an image after it.
+ */
+async function killLeftoverPodman(serverId: string, log: Logger): Promise<void> {
+  const mark = `${LABEL_SERVER}=${serverId}`;
+  const pids: number[] = [];
+  try {
+    for (const entry of Deno.readDirSync("/proc")) {
+      const pid = Number(entry.name);
+      if (!Number.isInteger(pid) || pid === Deno.pid) continue;
+      try {
+        if (Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes(mark)) pids.push(pid);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  } catch {
+    return; // no /proc: nothing to find this way
+  }
+  if (pids.length === 0) return;
+  log.info(`stopping ${pids.length} podman process(es) left by a previous run`);
+  for (const pid of pids) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  // Not our children: wait until /proc no longer lists them (a zombie lists no cmdline).
+  const gone = (pid: number) => {
+    try {
+      return !Deno.readTextFileSync(`/proc/${pid}/cmdline`);
+    } catch {
+      return true;
+    }
+  };
+  for (let waited = 0; waited < 10_000 && !pids.every(gone); waited += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * Removes what a previous run of this server left behind (after a crash): its podman processes,
+ * its containers, and its images that the database does not know (a snapshot or import cut off
+ * between podman and the database).
+ */
+async function removeLeftovers(
+  podman: PodmanRunner,
+  images: ImageCatalog,
+  store: Store,
+  log: Logger,
+): Promise<void> {
+  await killLeftoverPodman(images.serverId, log);
+  const filter = `label=${LABEL_SERVER}=${images.serverId}`;
+  const listed = await runChecked(podman, ["ps", "--all", "--quiet", "--filter", filter]);
   const ids = listed.split("\n").filter(Boolean);
-  if (ids.length === 0) return;
-  log.info(`removing ${ids.length} container(s) left by a previous run`);
-  await podman.run(["rm", "--force", "--time", "0", ...ids]);
+  if (ids.length > 0) {
+    log.info(`removing ${ids.length} container(s) left by a previous run`);
+    await podman.run(["rm", "--force", "--time", "0", ...ids]);
+  }
+  const labelled = await runChecked(podman, [
+    "images",
+    "--noheading",
+    "--filter",
+    filter,
+    "--format",
+    `{{index .Labels "${LABEL_UUID}"}}`,
+  ]);
+  const orphans = [...new Set(labelled.split("\n").map((line) => line.trim()))]
+    .filter((uuid) => uuid && !store.image(uuid));
+  if (orphans.length > 0) log.info(`removing ${orphans.length} unregistered image(s)`);
+  for (const uuid of orphans) {
+    const left = await images.discard(uuid);
+    if (left) log.warning(`could not remove unregistered image ${uuid}: ${left}`);
+  }
+}
+
+/**
+ * The home and the database hold env values and output: 0700 and 0600, also when they existed
+ * before with other modes. SQLite creates the -wal and -shm files with the database's mode.
+ */
+async function restrictHome(dataDir: string): Promise<string> {
+  await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await Deno.chmod(dataDir, 0o700);
+  const database = `${dataDir}/contree.db`;
+  (await Deno.open(database, { create: true, write: true, mode: 0o600 })).close();
+  for (const path of [database, `${database}-wal`, `${database}-shm`]) {
+    await Deno.chmod(path, 0o600).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+  }
+  return database;
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { log } = options;
-  await Deno.mkdir(options.dataDir, { recursive: true, mode: 0o700 });
-  const store = Store.open(`${options.dataDir}/contree.db`);
+  const store = Store.open(await restrictHome(options.dataDir));
   try {
     const serverId = store.meta("server_id") ?? crypto.randomUUID();
     const tokenUuid = store.meta("token_uuid") ?? crypto.randomUUID();
@@ -110,6 +193,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const executor = new InstanceExecutor({ podman, store, blobs, images, mounts, log });
     const importer = new Importer(podman, images);
     const bootId = readBootId();
+    // Where podman keeps its storage by default, and where it says it does (asked meanwhile).
+    const hostPaths = new HostPaths([
+      await Deno.realPath(options.dataDir),
+      options.dataDir,
+      "/var/lib/containers",
+      "/run/containers",
+      "/run/libpod",
+      `${Deno.env.get("HOME") ?? "/root"}/.local/share/containers`,
+    ]);
+    void podman.run(["info", "--format", "{{.Store.GraphRoot}}\n{{.Store.RunRoot}}"])
+      .then((info) => info.stdout.split("\n").forEach((root) => hostPaths.add(root)))
+      .catch(() => {});
     const manager = new OperationManager(
       store,
       events,
@@ -117,6 +212,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       {
         concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
         log,
+        hostPaths,
         initData: () => ({
           runtime_path: podman.binary,
           verbose: false,
@@ -130,11 +226,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     );
     const recovered = manager.recover();
     if (recovered > 0) log.warning(`${recovered} operation(s) interrupted by a restart: FAILED`);
-    await removeLeftovers(podman, serverId, log).catch((error) =>
+    await removeLeftovers(podman, images, store, log).catch((error) =>
       log.warning(`podman is not usable (${(error as Error).message}): runs and imports will fail`)
     );
 
+    const instance = crypto.randomUUID();
     const handler = createApi({
+      instance,
       store,
       blobs,
       events,
@@ -182,6 +280,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       port,
       url: `http://${hostname}:${port}`,
       serverId,
+      instance,
       store,
       shutdown: () =>
         stopping ??= (async () => {

@@ -121,8 +121,29 @@ export interface SpawnContext {
   maxOutput?: number;
 }
 
+/**
+ * Refuses a NUL byte in any string of `value` (what a process gets as argv, environment or a
+ * path cannot hold one); `name` is where `value` sits in the request, named in the message.
+ */
+export function refuseNulBytes(value: unknown, name: string): void {
+  if (typeof value === "string") {
+    if (value.includes("\0")) throw badRequest(`${name} must not contain a NUL byte`);
+  } else if (Array.isArray(value)) {
+    value.forEach((item, index) => refuseNulBytes(item, `${name}[${index}]`));
+  } else if (isObject(value)) {
+    for (const [key, item] of Object.entries(value)) {
+      refuseNulBytes(key, `${name} key`);
+      refuseNulBytes(item, `${name}.${key}`);
+    }
+  }
+}
+
 export function parseSpawnRequest(body: unknown, context: SpawnContext): InstanceSpec {
   if (!isObject(body)) throw badRequest("the body must be a JSON object");
+  // stdin is data (any bytes); everything else becomes argv, environment or a path.
+  for (const [key, value] of Object.entries(body)) {
+    if (key !== "stdin") refuseNulBytes(value, key);
+  }
   const command = body.command;
   if (typeof command !== "string") throw badRequest("command is required");
   if (typeof body.image !== "string" || body.image === "") throw badRequest("image is required");

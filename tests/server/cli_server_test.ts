@@ -123,6 +123,46 @@ Deno.test("cli server: the local profile does not replace an existing active pro
   }
 });
 
+Deno.test("cli server: stop signals only its own server, never what a stale pid file names", async () => {
+  const { home, cleanup } = await tempHome();
+  const env = { CONTREE_HOME: home, ...podmanEnv() };
+  // Another program whose command line contains "server", alive under the stale pid.
+  const victim = new Deno.Command("sh", {
+    args: ["-c", "sleep 600; :", "server"],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  let exited = false;
+  const status = victim.status.then((s) => (exited = true, s));
+  try {
+    await Deno.mkdir(`${home}/server`, { recursive: true });
+    await Deno.writeTextFile(`${home}/server/server.pid`, `${victim.pid}\n`);
+    await Deno.writeTextFile(
+      `${home}/server/server.json`,
+      JSON.stringify({
+        pid: victim.pid,
+        port: 1,
+        url: "http://127.0.0.1:1",
+        started_at: new Date(0).toISOString(),
+        instance: crypto.randomUUID(),
+      }),
+    );
+    const stopped = await runCli(["server", "stop"], { env });
+    assertEquals(stopped.code, 1, stopped.stderr);
+    assertStringIncludes(stopped.stderr, `Not stopping pid ${victim.pid}`);
+    const again = await runCli(["server", "start", "--port", "0"], { env });
+    assertEquals(again.code, 1);
+    assertStringIncludes(again.stderr, "does not answer as this home's server");
+    assert(!exited, "the other program was signalled");
+    assert(await exists(`/proc/${victim.pid}`));
+  } finally {
+    if (!exited) victim.kill("SIGKILL");
+    await status;
+    await cleanup();
+  }
+});
+
 podmanTest(
   "cli server: SIGTERM fails running operations cleanly; a crash is recovered",
   async () => {

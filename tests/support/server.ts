@@ -36,6 +36,10 @@ export interface TestServerOptions {
   /** Import the busybox rootfs as `busybox:test` (needs podman). */
   busybox?: boolean;
   token?: string;
+  /** Another executable as podman (tests/support/podman_wrapper.ts). */
+  podmanBinary?: string;
+  maxRequestBody?: number;
+  maxOutput?: number;
 }
 
 let rootfs: Promise<string> | undefined;
@@ -90,7 +94,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     port: 0,
     keepaliveMs: options.keepaliveMs,
     concurrency: options.concurrency,
-    podman: TEST_PODMAN_OPTIONS,
+    maxRequestBody: options.maxRequestBody,
+    maxOutput: options.maxOutput,
+    podman: { ...TEST_PODMAN_OPTIONS, binary: options.podmanBinary },
     log: new Logger(log, "warning"),
   });
   const client = testClient(server.url, token);

@@ -23,6 +23,8 @@ export interface ApiDeps {
   mounts: ImageMounts;
   token: string;
   tokenUuid: string;
+  /** This run's random id, sent with whoami to prove the server's identity. */
+  instance: string;
   outputs: OutputFiles;
   keepaliveMs: number;
   maxTimeout: number;

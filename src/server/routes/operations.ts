@@ -5,6 +5,7 @@ import { badRequest, HttpError, notFound } from "../errors.ts";
 import { acceptsGzip, type Reply, type Router } from "../http.ts";
 import { type OutputFiles, type OutputRef, reprValueChunks } from "../outputs.ts";
 import { parseFlag, parsePage, parseTimeRange } from "../params.ts";
+import { type InstanceInput, redactEnv } from "../executor.ts";
 import { parseSpawnRequest } from "../spawn.ts";
 import type { OperationRow } from "../store.ts";
 import { type ApiDeps, created, intParam, jsonBody, type Resources } from "./common.ts";
@@ -99,8 +100,11 @@ export function operationRoutes(router: Router, deps: ApiDeps, resources: Resour
       maxTimeout: deps.maxTimeout,
       maxOutput: deps.maxOutput,
     });
-    const op = deps.manager.submit("instance", { ...spec }, spec.image);
-    return created(op.uuid, { uuid: op.uuid, ...spec, status: op.status });
+    // Stored and echoed like the spawn event shows it; the clear values reach only the run.
+    const shown = { ...spec, env: spec.env && redactEnv(spec.env) };
+    const input: InstanceInput = { env: spec.env };
+    const op = deps.manager.submit("instance", shown, spec.image, input);
+    return created(op.uuid, { uuid: op.uuid, ...shown, status: op.status });
   });
 
   router.on("GET", "/v1/operations", ({ query }) => {

@@ -1,5 +1,6 @@
 // `GET /v1/whoami` (API spec §3.1): the token, its permissions and limits, operation counts.
 
+import { INSTANCE_HEADER } from "../home.ts";
 import type { Router } from "../http.ts";
 import type { ApiDeps } from "./common.ts";
 
@@ -26,5 +27,6 @@ export function whoamiRoutes(router: Router, deps: ApiDeps): void {
       },
       operations_stat: deps.store.operationCounts(),
     },
+    headers: { [INSTANCE_HEADER]: `${Deno.pid}/${deps.instance}` },
   }));
 }

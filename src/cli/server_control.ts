@@ -11,7 +11,6 @@ import { DEFAULT_KEEPALIVE_MS } from "../server/defaults.ts";
 import {
   ensureToken,
   processExists,
-  readPid,
   readState,
   recordedServer,
   removeIfOwned,

@@ -59,6 +59,8 @@ export interface RunningServer {
   /** A random id of this run (proves the process's identity, see home.ts ServerState). */
   readonly instance: string;
   readonly store: Store;
+  /** Waits for the background work of finished runs (container removals). */
+  settle(): Promise<void>;
   shutdown(): Promise<void>;
 }
 
@@ -282,6 +284,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       serverId,
       instance,
       store,
+      settle: () => executor.settle(),
       shutdown: () =>
         stopping ??= (async () => {
           await manager.shutdown();

@@ -25,7 +25,8 @@ case "$fault" in
     exit 125;;
   "stall $verb")
     touch "$dir/stalled"
-    sleep "$(cat "$dir/stall_seconds" 2>/dev/null || echo 5)"
+    # Its own fds: a stall cut short must not keep the caller's pipes open.
+    sleep "$(cat "$dir/stall_seconds" 2>/dev/null || echo 5)" </dev/null >/dev/null 2>&1
     "$dir/podman.real" "$@"
     code=$?
     touch "$dir/done"

@@ -166,12 +166,18 @@ export async function waitForEvent(
       continue;
     }
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let text = "";
+    // Only the frames not yet parsed are kept (a log may be hundreds of megabytes).
+    let pending = "";
+    let seen = "";
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) throw new Error(`the log of ${uuid} ended without the awaited event:\n${text}`);
-      text += value;
-      const found = parseEvents(text).find(match);
+      if (done) throw new Error(`the log of ${uuid} ended without the awaited event:\n${seen}`);
+      pending += value;
+      const last = pending.lastIndexOf("\n\n");
+      const end = last < 0 ? 0 : last + 2;
+      const found = parseEvents(pending.slice(0, end)).find(match);
+      seen = (seen + pending.slice(0, end)).slice(-4096);
+      pending = pending.slice(end);
       if (found) {
         await reader.cancel();
         return found;

@@ -1,11 +1,13 @@
-// `deno task bench [--only startup,sse,wait,spawn,followers] [--runs N] [--out FILE]`: runs the
-// benchmarks one after the other (each with its default, moderate size; run a single bench's own
-// script for bigger runs) and prints one markdown report: machine facts, every bench's table,
-// and a summary of the goals.
+// `deno task bench [--only startup,sse,wait,spawn,followers,output,cat] [--runs N] [--out FILE]`:
+// runs the benchmarks one after the other (each with its default, moderate size; run a single
+// bench's own script for bigger runs) and prints one markdown report: machine facts, every
+// bench's table, and a summary of the goals.
 
 import { parseArgs } from "node:util";
+import { CAT_DEFAULTS, catBench } from "./cat.ts";
 import { FOLLOWERS_DEFAULTS, followersBench } from "./followers.ts";
 import { type BenchReport, machineFacts, renderFacts, renderReport, round } from "./lib.ts";
+import { OUTPUT_DEFAULTS, outputBench } from "./output.ts";
 import { SPAWN_DEFAULTS, spawnBench } from "./spawn.ts";
 import { SSE_DEFAULTS, sseBench } from "./sse.ts";
 import { STARTUP_DEFAULTS, startupBench } from "./startup.ts";
@@ -34,6 +36,11 @@ const BENCHES: Bench[] = [
     name: "followers",
     run: (runs) => followersBench({ ...FOLLOWERS_DEFAULTS, runs: runs ?? FOLLOWERS_DEFAULTS.runs }),
   },
+  {
+    name: "output",
+    run: (runs) => outputBench({ ...OUTPUT_DEFAULTS, runs: runs ?? OUTPUT_DEFAULTS.runs }),
+  },
+  { name: "cat", run: (runs) => catBench({ ...CAT_DEFAULTS, runs: runs ?? CAT_DEFAULTS.runs }) },
 ];
 
 function summary(reports: BenchReport[]): string {

@@ -105,7 +105,7 @@ podmanTest("faults: a cancel in any phase ends CANCELLED and leaves nothing", as
       ["image inspect", {}],
     ];
     for (const [verb, body] of cases) {
-      await wrapper.fault(`stall ${verb}`, 600);
+      await wrapper.fault(`stall ${verb}`, 30);
       const { uuid } = await s.client.spawn({
         image: s.busybox,
         command: "echo ran > /root/out",

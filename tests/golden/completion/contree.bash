@@ -266,7 +266,7 @@ _contree_options() {
     'contree server')
       REPLY='-h --help' ;;
     'contree server start')
-      REPLY='--port --home -d --detach --concurrency --keepalive -h --help' ;;
+      REPLY='--port --home -d --detach --concurrency --keepalive --max-output -h --help' ;;
     'contree server stop')
       REPLY='--home -h --help' ;;
     'contree server status')
@@ -354,7 +354,7 @@ _contree_takes_value() {
       return 0 ;;
     'contree auth/--token'|'contree auth/-u'|'contree auth/--url'|'contree auth/--type'|'contree auth/-P'|'contree auth/--project'|'contree auth/-p'|'contree auth/--profile')
       return 0 ;;
-    'contree server start/--port'|'contree server start/--home'|'contree server start/--concurrency'|'contree server start/--keepalive'|'contree server start/--log-file')
+    'contree server start/--port'|'contree server start/--home'|'contree server start/--concurrency'|'contree server start/--keepalive'|'contree server start/--max-output'|'contree server start/--log-file')
       return 0 ;;
     'contree server stop/--home')
       return 0 ;;

@@ -192,7 +192,7 @@ function __contree_takes_value --argument-names cmdpath word
             return 0
         case 'contree auth/--token' 'contree auth/-u' 'contree auth/--url' 'contree auth/--type' 'contree auth/-P' 'contree auth/--project' 'contree auth/-p' 'contree auth/--profile'
             return 0
-        case 'contree server start/--port' 'contree server start/--home' 'contree server start/--concurrency' 'contree server start/--keepalive' 'contree server start/--log-file'
+        case 'contree server start/--port' 'contree server start/--home' 'contree server start/--concurrency' 'contree server start/--keepalive' 'contree server start/--max-output' 'contree server start/--log-file'
             return 0
         case 'contree server stop/--home'
             return 0
@@ -579,6 +579,7 @@ complete -c contree -n '__contree_is \'contree server start\'' -l 'home' -r -d '
 complete -c contree -n '__contree_is \'contree server start\'' -s 'd' -l 'detach' -d 'run in the background; return once the server answers'
 complete -c contree -n '__contree_is \'contree server start\'' -l 'concurrency' -r -d 'operations running at once (the rest wait in a queue)'
 complete -c contree -n '__contree_is \'contree server start\'' -l 'keepalive' -r -d 'keepalive comment interval of idle event streams'
+complete -c contree -n '__contree_is \'contree server start\'' -l 'max-output' -r -d 'largest truncate_output_at a run may ask for, per stream (larger requests are clamped)'
 complete -c contree -n '__contree_is \'contree server start\'' -s 'h' -l 'help' -d 'show help'
 
 # contree server stop

@@ -111,8 +111,29 @@ export async function outputBench(options: OutputOptions): Promise<BenchReport> 
       (await server.client.listOperations({ kind: "instance", limit: 1 }))[0].uuid;
     const events = (uuid: string) => () => server.fetch(`/operations/${uuid}/events`);
 
+    /** A spawn through the API followed by curl taking the gzip body as is: the server alone. */
+    const curlFollow = async (): Promise<number> => {
+      const started = performance.now();
+      const { uuid } = await server.client.spawn({
+        image,
+        command: script,
+        shell: true,
+        disposable: true,
+        truncate_output_at: bytes,
+        timeout: 600,
+      });
+      await checked("curl", [
+        "sh",
+        "-c",
+        'curl -s -f -N -o /dev/null -H "Accept-Encoding: gzip" -H "Authorization: Bearer $BENCH_TOKEN" "$1"',
+        "curl",
+        `${server.url}/v1/operations/${uuid}/events?follow=1`,
+      ], { env: { ...contreeEnv(), BENCH_TOKEN: server.token } });
+      return (performance.now() - started) / 1000;
+    };
     const contree: Measured[] = [];
     const podman: Measured[] = [];
+    const curl: number[] = [];
     const rss: number[] = [];
     const growth: number[] = [];
     const lag: number[] = [];
@@ -127,6 +148,7 @@ export async function outputBench(options: OutputOptions): Promise<BenchReport> 
       growth.push((await diskBytes(home)) - before);
       lag.push(await exitToCompletionMs(events(await lastOperation())));
       podman.push(await checked("podman run", podmanArgv, { env: podmanEnv }));
+      curl.push(await curlFollow());
     }
     // One run that is committed to an image (what `contree run` does without --disposable).
     const before = await diskBytes(home);
@@ -158,6 +180,12 @@ export async function outputBench(options: OutputOptions): Promise<BenchReport> 
           metric: "wall",
           unit: "s",
           stats: podmanWall,
+        },
+        {
+          subject: "spawn + curl -N (the gzip body as sent)",
+          metric: "wall",
+          unit: "s",
+          stats: stats(curl),
         },
         { subject: "server, while streaming", metric: "peak RSS", unit: "MB", stats: rssStats },
         { subject: "server home", metric: "growth per run", unit: "MB", stats: growthStats },

@@ -15,7 +15,7 @@
 
 import type { OperationEvent } from "../api/models.ts";
 import { bytesToBase64, encodeStreamRepr, latin1Text, plainAsciiText } from "../api/stream_repr.ts";
-import { deflatePiece, GzipWriter } from "./gzip.ts";
+import { type GzipPiece, gzipPiece, GzipWriter } from "./gzip.ts";
 import type { OutputFiles, OutputStream } from "./outputs.ts";
 import type { EventRow, Store } from "./store.ts";
 
@@ -66,14 +66,20 @@ export function streamReprJson(bytes: Uint8Array, ascii: boolean): string {
 
 // ---- shared segments ----
 
-/** The frames after one position of one log (for one filter), built once for every reader. */
+/**
+ * The frames after one position of one log (for one filter and one encoding), built once for
+ * every reader at that position: the SSE bytes for plain readers, the deflated piece (with its
+ * CRC and length) for gzip readers.
+ */
 interface Segment {
   /** Id of the last row covered: the next segment starts after it. */
   last: number;
-  frames: Uint8Array;
   /** It holds the completion frame (the log ends with it). */
   end: boolean;
-  deflated?: Uint8Array;
+  /** Bytes of frames (0 when every row was filtered out). */
+  length: number;
+  frames?: Uint8Array;
+  gzip?: GzipPiece;
 }
 
 class SegmentCache {
@@ -94,26 +100,17 @@ class SegmentCache {
 
   put(key: string, segment: Segment): void {
     this.#segments.set(key, segment);
-    this.#bytes += segment.frames.length;
-    this.#evict();
-  }
-
-  deflated(segment: Segment): Uint8Array {
-    if (!segment.deflated) {
-      segment.deflated = deflatePiece(segment.frames);
-      this.#bytes += segment.deflated.length;
-      this.#evict();
-    }
-    return segment.deflated;
-  }
-
-  #evict(): void {
+    this.#bytes += size(segment);
     while (this.#bytes > this.budget && this.#segments.size > 1) {
-      const [key, old] = this.#segments.entries().next().value!;
-      this.#segments.delete(key);
-      this.#bytes -= old.frames.length + (old.deflated?.length ?? 0);
+      const [oldest, old] = this.#segments.entries().next().value!;
+      this.#segments.delete(oldest);
+      this.#bytes -= size(old);
     }
   }
+}
+
+function size(segment: Segment): number {
+  return (segment.frames?.length ?? 0) + (segment.gzip?.deflated.length ?? 0);
 }
 
 type Wake = () => void;
@@ -133,11 +130,13 @@ export class EventLog {
   readonly #now: () => number;
   readonly #keepalive = {
     frames: encoder.encode(KEEPALIVE_FRAME),
-    deflated: deflatePiece(encoder.encode(KEEPALIVE_FRAME)),
+    gzip: gzipPiece(encoder.encode(KEEPALIVE_FRAME)),
   };
   #closed = false;
   /** Output bytes of the event being framed (framing is synchronous: one buffer serves all). */
   #scratch = new Uint8Array(256 * 1024);
+  /** The encoded frames of the segment being deflated (gzip readers keep only the piece). */
+  #frameBuffer = new Uint8Array(0);
 
   constructor(private readonly store: Store, private readonly options: EventLogOptions = {}) {
     this.#now = options.now ?? Date.now;
@@ -238,29 +237,50 @@ export class EventLog {
     return sseFrame({ ...row, json: `${row.json}${streamReprJson(bytes, row.output.ascii)}}` });
   }
 
-  /** The segment after `after` (shared by every reader at that position), if rows follow. */
-  #segment(opUuid: string, spid: number | undefined, after: number): Segment | undefined {
-    const key = `${opUuid}\n${spid ?? ""}\n${after}`;
+  /**
+   * The segment after `after` (shared by every reader at that position with the same filter
+   * and encoding), if rows follow.
+   */
+  #segment(
+    opUuid: string,
+    spid: number | undefined,
+    after: number,
+    gzip: boolean,
+  ): Segment | undefined {
+    const key = `${opUuid}\n${spid ?? ""}\n${after}\n${gzip ? "gzip" : ""}`;
     const cached = this.#cache.get(key);
     if (cached) return cached;
     const rows = this.store.events(opUuid, after, BATCH);
     if (rows.length === 0) return undefined;
     const parts: string[] = [];
-    let size = 0;
+    let chars = 0;
     let last = after;
     let end = false;
     for (const row of rows) {
-      if (size >= SEGMENT_BYTES) break;
+      if (chars >= SEGMENT_BYTES) break;
       last = row.id;
       end = row.type === "completion";
       if (spid === undefined || row.spid === spid || end) {
         const frame = this.#frame(opUuid, row);
         parts.push(frame);
-        size += frame.length;
+        chars += frame.length;
       }
       if (end) break;
     }
-    const segment: Segment = { last, frames: encoder.encode(parts.join("")), end };
+    const text = parts.join("");
+    // A gzip reader needs the frames only to deflate them: they are encoded into a reused buffer.
+    if (this.#frameBuffer.length < text.length * 3) {
+      this.#frameBuffer = new Uint8Array(Math.max(text.length * 3, SEGMENT_BYTES * 2));
+    }
+    const frames = gzip
+      ? this.#frameBuffer.subarray(0, encoder.encodeInto(text, this.#frameBuffer).written)
+      : encoder.encode(text);
+    const segment: Segment = {
+      last,
+      end,
+      length: frames.length,
+      ...(gzip ? { gzip: gzipPiece(frames) } : { frames }),
+    };
     this.#cache.put(key, segment);
     return segment;
   }
@@ -271,9 +291,9 @@ export class EventLog {
     let wakeReader: Wake | undefined;
     let cancelled = false;
     const gzip = options.gzip ? new GzipWriter() : undefined;
-    /** What this response sends for `frames` (`deflated`: their shared gzip piece). */
-    const send = (frames: Uint8Array, deflated?: () => Uint8Array) =>
-      gzip ? gzip.piece(frames, deflated) : frames;
+    /** What this response sends for a segment (or the keepalive). */
+    const send = (piece: Pick<Segment, "frames" | "gzip">) =>
+      gzip ? gzip.made(piece.gzip!) : piece.frames!;
 
     /** Resolves on a new event, on close/cancel, or after `ms` (then with "idle"). */
     const waitForEvent = (ms: number): Promise<"event" | "idle"> =>
@@ -306,23 +326,21 @@ export class EventLog {
           if (cancelled) return;
           let segment: Segment | undefined;
           try {
-            segment = this.#segment(opUuid, options.spid, cursor);
+            segment = this.#segment(opUuid, options.spid, cursor, gzip !== undefined);
           } catch {
-            controller.enqueue(send(encoder.encode(SSE_ERROR_FRAME)));
+            const frames = encoder.encode(SSE_ERROR_FRAME);
+            controller.enqueue(gzip ? gzip.piece(frames) : frames);
             finish(controller);
             return;
           }
           if (segment) {
             cursor = segment.last;
-            const chunk = segment.frames.length > 0
-              ? send(segment.frames, () => this.#cache.deflated(segment))
-              : undefined;
-            if (chunk) controller.enqueue(chunk);
+            if (segment.length > 0) controller.enqueue(send(segment));
             if (segment.end) {
               finish(controller);
               return;
             }
-            if (chunk) return;
+            if (segment.length > 0) return;
             continue;
           }
           if (!options.follow || this.#closed) {
@@ -331,7 +349,7 @@ export class EventLog {
           }
           if (await waitForEvent(options.keepaliveMs) === "idle") {
             const keepalive = this.#keepalive;
-            controller.enqueue(send(keepalive.frames, () => keepalive.deflated));
+            controller.enqueue(send(keepalive));
             return;
           }
         }

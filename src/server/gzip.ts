@@ -40,17 +40,72 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
+/** A deflated piece with what the trailer needs of its plain bytes. */
+export interface GzipPiece {
+  deflated: Uint8Array;
+  crc: number;
+  length: number;
+}
+
+/** `plain` as a piece: its deflate, CRC-32 and length. */
+export function gzipPiece(plain: Uint8Array): GzipPiece {
+  return { deflated: deflatePiece(plain), crc: crc32(plain), length: plain.length };
+}
+
+// CRC-32 of two concatenated pieces from theirs (zlib's crc32_combine): a piece computed once
+// serves every reader, whatever each one sent before it.
+
+function gf2Times(matrix: Uint32Array, vector: number): number {
+  let sum = 0;
+  for (let i = 0; vector !== 0; i++, vector >>>= 1) if (vector & 1) sum ^= matrix[i];
+  return sum >>> 0;
+}
+
+function gf2Square(square: Uint32Array, matrix: Uint32Array): void {
+  for (let n = 0; n < 32; n++) square[n] = gf2Times(matrix, matrix[n]);
+}
+
+export function crc32Combine(crc1: number, crc2: number, length2: number): number {
+  if (length2 <= 0) return crc1 >>> 0;
+  const even = new Uint32Array(32);
+  const odd = new Uint32Array(32);
+  odd[0] = 0xedb88320; // the CRC-32 polynomial: the operator for one zero bit
+  for (let n = 1, row = 1; n < 32; n++, row *= 2) odd[n] = row;
+  gf2Square(even, odd); // two zero bits
+  gf2Square(odd, even); // four
+  let crc = crc1 >>> 0;
+  let length = length2;
+  for (;;) {
+    gf2Square(even, odd);
+    if (length % 2) crc = gf2Times(even, crc);
+    length = Math.floor(length / 2);
+    if (length === 0) break;
+    gf2Square(odd, even);
+    if (length % 2) crc = gf2Times(odd, crc);
+    length = Math.floor(length / 2);
+    if (length === 0) break;
+  }
+  return (crc ^ crc2) >>> 0;
+}
+
 /** Frames one gzip body out of pieces: the header before the first, the trailer at the end. */
 export class GzipWriter {
   #crc = 0;
   #length = 0;
   #started = false;
 
-  /** The bytes to send for `plain`; `deflated` gives its piece when it was made elsewhere. */
-  piece(plain: Uint8Array, deflated?: () => Uint8Array): Uint8Array {
+  /** The bytes to send for `plain`. */
+  piece(plain: Uint8Array): Uint8Array {
     this.#crc = crc32(plain, this.#crc);
     this.#length += plain.length;
-    return this.#start(deflated ? deflated() : deflatePiece(plain));
+    return this.#start(deflatePiece(plain));
+  }
+
+  /** The bytes to send for a piece made beforehand (see `gzipPiece`). */
+  made(piece: GzipPiece): Uint8Array {
+    this.#crc = crc32Combine(this.#crc, piece.crc, piece.length);
+    this.#length += piece.length;
+    return this.#start(piece.deflated);
   }
 
   /** The end block and the trailer. */

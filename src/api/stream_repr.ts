@@ -1,20 +1,14 @@
 // The ascii/base64 rule for binary-safe text (API spec §1.5), shared by client and server.
 
-import { Buffer, isAscii } from "node:buffer";
+import { Buffer } from "node:buffer";
 import type { StreamRepr } from "./models.ts";
+import { isPlainAscii } from "./plain_ascii.ts";
 
 const encoder = new TextEncoder();
-/** Anything but printable ASCII, TAB, LF and CR. */
-const NOT_PLAIN = /[^\t\n\r\x20-\x7e]/;
 
-/**
- * The bytes as a string when every one is printable ASCII or TAB/LF/CR, else undefined. Native
- * code all the way (megabytes of output pass here): a SIMD ASCII check, a latin1 view, one regex.
- */
+/** The bytes as a string when every one is printable ASCII or TAB/LF/CR, else undefined. */
 export function plainAsciiText(bytes: Uint8Array): string | undefined {
-  if (!isAscii(bytes)) return undefined;
-  const text = latin1Text(bytes);
-  return NOT_PLAIN.test(text) ? undefined : text;
+  return isPlainAscii(bytes) ? latin1Text(bytes) : undefined;
 }
 
 /** Each byte as the character of that code (ISO 8859-1): the text of known plain ASCII. */

@@ -14,7 +14,8 @@
 // and the trailer (CRC-32 and length of what it sent).
 
 import type { OperationEvent } from "../api/models.ts";
-import { bytesToBase64, encodeStreamRepr, latin1Text, plainAsciiText } from "../api/stream_repr.ts";
+import { isPlainAscii } from "../api/plain_ascii.ts";
+import { bytesToBase64, encodeStreamRepr, latin1Text } from "../api/stream_repr.ts";
 import { type GzipPiece, gzipPiece, GzipWriter } from "./gzip.ts";
 import type { OutputFiles, OutputStream } from "./outputs.ts";
 import type { EventRow, Store } from "./store.ts";
@@ -173,7 +174,7 @@ export class EventLog {
     const room = Math.max(0, (this.options.maxOutputBytes ?? Infinity) - used);
     const kept = bytes.length <= room ? bytes : bytes.subarray(0, room);
     if (kept.length === 0) return { kept: 0, ascii: true };
-    const ascii = plainAsciiText(kept) !== undefined;
+    const ascii = isPlainAscii(kept);
     const outputs = this.options.outputs;
     if (!outputs) {
       this.append(opUuid, spid, stream, { ...encodeStreamRepr(kept) });

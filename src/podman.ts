@@ -32,6 +32,11 @@ export interface PodmanSpawnOptions {
   stdin?: PodmanInput;
   /** Aborting stops podman (as `PodmanProcess.stop`). */
   signal?: AbortSignal;
+  /**
+   * podman's stdout and stderr go straight into these files (created or truncated, 0600)
+   * instead of pipes; the process's `stdout`/`stderr` streams are then empty.
+   */
+  files?: { stdout: string; stderr: string };
 }
 
 /** A podman started by `spawn`: its output as it arrives. */
@@ -162,6 +167,7 @@ export class CommandPodmanRunner implements PodmanRunner {
   }
 
   spawn(args: string[], options: PodmanSpawnOptions = {}): PodmanProcess {
+    if (options.files) return this.#spawnToFiles(args, options.files, options);
     const child = this.#start(args, options.stdin === undefined ? "null" : "piped", "piped");
     const guard = this.#guard(args, child.status, killer(child), {
       signal: options.signal,
@@ -242,6 +248,59 @@ export class CommandPodmanRunner implements PodmanRunner {
     } finally {
       closeSync(fd);
     }
+  }
+
+  /** `spawn` with stdout and stderr in files (node's spawn can hand a child file descriptors). */
+  #spawnToFiles(
+    args: string[],
+    files: { stdout: string; stderr: string },
+    options: PodmanSpawnOptions,
+  ): PodmanProcess {
+    const empty = () => new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+    // Until podman is started, a stop is remembered (and done right after the start).
+    let stop: () => void = () => {
+      stopEarly = true;
+    };
+    let stopEarly = false;
+    const exitCode = (async () => {
+      const [{ spawn }, { closeSync, openSync }, { Writable }] = await Promise.all([
+        import("node:child_process"),
+        import("node:fs"),
+        import("node:stream"),
+      ]);
+      const out = openSync(files.stdout, "w", 0o600);
+      const err = openSync(files.stderr, "w", 0o600);
+      try {
+        const child = spawn(this.binary, [...this.options.globalArgs ?? [], ...args], {
+          stdio: [options.stdin === undefined ? "ignore" : "pipe", out, err],
+          env: this.options.env ?? Deno.env.toObject(),
+        });
+        const exited = new Promise<number>((resolve, reject) => {
+          child.once("error", (error) => reject(this.#spawnError(error)));
+          // A null code means a signal ended podman.
+          child.once(
+            "close",
+            (code: number | null, signal: string | null) =>
+              resolve(code ?? (signal === "SIGKILL" ? 137 : 143)),
+          );
+        });
+        const guard = this.#guard(args, exited, (signal) => child.kill(signal), {
+          signal: options.signal,
+          timeoutMs: Infinity,
+        });
+        stop = guard.stop;
+        if (stopEarly) guard.stop();
+        if (child.stdin) {
+          child.stdin.on("error", () => {}); // a podman that is gone refuses its stdin
+          void feed(Writable.toWeb(child.stdin) as WritableStream<Uint8Array>, options.stdin!);
+        }
+        return await exited;
+      } finally {
+        closeSync(out);
+        closeSync(err);
+      }
+    })();
+    return { stdout: empty(), stderr: empty(), exitCode, stop: () => stop() };
   }
 
   #spawnError(error: unknown): Error {

@@ -170,29 +170,55 @@ export class EventLog {
     stream: OutputStream,
     bytes: Uint8Array,
   ): StoredOutput {
-    const used = this.#outputBytes.get(opUuid) ?? 0;
-    const room = Math.max(0, (this.options.maxOutputBytes ?? Infinity) - used);
-    const kept = bytes.length <= room ? bytes : bytes.subarray(0, room);
+    const kept = bytes.subarray(0, this.#room(opUuid, bytes.length));
     if (kept.length === 0) return { kept: 0, ascii: true };
     const ascii = isPlainAscii(kept);
     const outputs = this.options.outputs;
     if (!outputs) {
       this.append(opUuid, spid, stream, { ...encodeStreamRepr(kept) });
+      this.#use(opUuid, kept.length);
     } else {
       const offset = outputs.append(opUuid, spid, stream, kept);
-      const id = this.#takeId(opUuid, stream);
-      const ts = new Date(this.#now()).toISOString();
-      this.store.insertEvent(opUuid, {
-        id,
-        spid,
-        type: stream,
-        json: `{"id":${id},"ts":"${ts}","spid":${spid},"type":"${stream}","data":`,
-        output: { offset, length: kept.length, ascii },
-      });
-      this.#wake(opUuid);
+      this.appendStored(opUuid, spid, stream, { offset, length: kept.length, ascii });
     }
-    this.#outputBytes.set(opUuid, used + kept.length);
     return { kept: kept.length, ascii };
+  }
+
+  /**
+   * Appends an output event for bytes already in the stream's output file (written there by
+   * podman): `range.length` of them from `range.offset`, within the log's bound. Returns how
+   * many the event covers.
+   */
+  appendStored(
+    opUuid: string,
+    spid: number,
+    stream: OutputStream,
+    range: { offset: number; length: number; ascii: boolean },
+  ): number {
+    const length = this.#room(opUuid, range.length);
+    if (length === 0) return 0;
+    const id = this.#takeId(opUuid, stream);
+    const ts = new Date(this.#now()).toISOString();
+    this.store.insertEvent(opUuid, {
+      id,
+      spid,
+      type: stream,
+      json: `{"id":${id},"ts":"${ts}","spid":${spid},"type":"${stream}","data":`,
+      output: { offset: range.offset, length, ascii: range.ascii },
+    });
+    this.#use(opUuid, length);
+    this.#wake(opUuid);
+    return length;
+  }
+
+  /** How many of `wanted` output bytes the operation's log still takes. */
+  #room(opUuid: string, wanted: number): number {
+    const used = this.#outputBytes.get(opUuid) ?? 0;
+    return Math.min(wanted, Math.max(0, (this.options.maxOutputBytes ?? Infinity) - used));
+  }
+
+  #use(opUuid: string, bytes: number): void {
+    this.#outputBytes.set(opUuid, (this.#outputBytes.get(opUuid) ?? 0) + bytes);
   }
 
   /** Whether the operation's log has started (its first event was appended). */

@@ -7,6 +7,7 @@
 // A successful non-disposable run is committed to a new image.
 
 import type { InstanceResult } from "../api/models.ts";
+import { isPlainAscii } from "../api/plain_ascii.ts";
 import { decodeStreamRepr } from "../api/stream_repr.ts";
 import type { Logger } from "../log.ts";
 import {
@@ -19,7 +20,7 @@ import type { BlobStore } from "./blobs.ts";
 import { storageError } from "./errors.ts";
 import { type ImageCatalog, LABEL_OPERATION, LABEL_SERVER } from "./images.ts";
 import { type ImageMounts, resolveInImage } from "./inspect.ts";
-import type { OutputRef } from "./outputs.ts";
+import type { OutputFiles, OutputRef } from "./outputs.ts";
 import {
   type OperationRunner,
   type Outcome,
@@ -34,6 +35,8 @@ export interface ExecutorDeps {
   podman: PodmanRunner;
   store: Store;
   blobs: BlobStore;
+  /** Where podman writes the output of runs. */
+  outputs: OutputFiles;
   images: ImageCatalog;
   mounts: ImageMounts;
   log: Logger;
@@ -63,6 +66,8 @@ const RESOURCE_KEYS = [
   "signals_received",
 ];
 const TAIL_BYTES = 4096;
+/** Seconds past its timeout that podman itself gives a run (the server normally ends it). */
+const ORPHAN_GRACE_S = 30;
 
 /** True when `promise` settles within `ms`. */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
@@ -125,6 +130,9 @@ function containerOptions(
   envArgs: string[],
 ): string[] {
   return [
+    // conmon's own deadline, past the server's: it ends a run whose server died (the output
+    // files, not pipes, would not stop it), and start-up trims what it wrote meanwhile.
+    ...["--timeout", String(spec.timeout + ORPHAN_GRACE_S)],
     ...["--name", sandboxContainerName(opUuid)],
     ...["--label", `${LABEL_SERVER}=${serverId}`, "--label", `${LABEL_OPERATION}=${opUuid}`],
     // passthrough: the process writes straight into the pipes the server reads (no copy
@@ -136,59 +144,91 @@ function containerOptions(
   ];
 }
 
+/** Output events hold up to this many bytes. */
+const EVENT_BYTES = 256 * 1024;
+/** How often the output files are looked at while output flows, and at most when idle. */
+const POLL_MS = 5;
+const IDLE_POLL_MS = 40;
+
+/** Output bytes being examined (reading and recording are synchronous: one buffer serves all). */
+const window = new Uint8Array(EVENT_BYTES);
+
 /**
- * Output of one process stream: each chunk goes to the event log as it arrives (stored once, in
- * the operation's output files) up to the cap; the rest is counted as dropped. Nothing is held
- * but the last few bytes (podman's own error message ends stderr).
+ * Output of one process stream. podman writes it straight into the stream's output file (its
+ * stdout or stderr is that file: no pipe, no copy through the server); `poll` turns what has
+ * been written since into events, up to the cap, and cuts the file back to the cap when the
+ * process writes past it (those bytes are counted as dropped). Nothing is held in memory.
  */
 export class OutputCapture {
-  #emitted = 0;
-  #dropped = 0;
+  readonly path: string;
+  #stored = 0;
+  /** The largest size the file was seen at: how far the process wrote. */
+  #written = 0;
+  #cap: number;
   #ascii = true;
-  #tail = new Uint8Array();
+  #tail = "";
   #storeError: Error | undefined;
 
   constructor(
     readonly stream: "stdout" | "stderr",
-    private readonly cap: number,
-    private readonly ctx: Pick<RunContext, "emit" | "output">,
+    cap: number,
+    private readonly ctx: Pick<RunContext, "op" | "emit" | "stored">,
+    private readonly files: OutputFiles,
     readonly spid = 1,
-  ) {}
+  ) {
+    this.#cap = cap;
+    this.path = files.prepare(ctx.op.uuid, spid, stream);
+  }
 
-  push(chunk: Uint8Array): void {
-    const kept = chunk.subarray(0, Math.max(0, this.cap - this.#emitted));
-    let stored = 0;
-    if (kept.length > 0 && !this.#storeError) {
-      try {
-        const output = this.ctx.output(this.spid, this.stream, kept);
-        stored = output.kept;
-        this.#ascii &&= output.ascii;
-      } catch (error) {
-        this.#storeError = error as Error; // e.g. a full disk: the rest is dropped
+  /** Records what was written since the last poll; whether there was anything. */
+  poll(): boolean {
+    if (this.#storeError) return false;
+    const op = this.ctx.op.uuid;
+    try {
+      const size = this.files.size(op, this.spid, this.stream);
+      if (size <= this.#written) return false;
+      this.#written = size;
+      while (this.#stored < Math.min(size, this.#cap)) {
+        const length = Math.min(EVENT_BYTES, Math.min(size, this.#cap) - this.#stored);
+        const bytes = this.files.read(op, this.spid, this.stream, this.#stored, length, window);
+        if (bytes.length === 0) break;
+        const ascii = isPlainAscii(bytes);
+        const kept = this.ctx.stored(this.spid, this.stream, {
+          offset: this.#stored,
+          length: bytes.length,
+          ascii,
+        });
+        this.#ascii &&= ascii;
+        this.#stored += kept;
+        if (kept < bytes.length) this.#cap = this.#stored; // the operation's log is full
       }
+      if (size > this.#cap) this.files.truncate(op, this.spid, this.stream, this.#cap);
+    } catch (error) {
+      this.#storeError = error as Error; // e.g. a full disk: the rest is dropped
     }
-    this.#emitted += stored;
-    this.#dropped += chunk.length - stored;
-    const recent = chunk.subarray(Math.max(0, chunk.length - TAIL_BYTES));
-    const joined = new Uint8Array(this.#tail.length + recent.length);
-    joined.set(this.#tail);
-    joined.set(recent, this.#tail.length);
-    this.#tail = joined.slice(Math.max(0, joined.length - TAIL_BYTES));
+    return true;
   }
 
-  /** Why output could not be stored, if it could not. */
-  get storeError(): Error | undefined {
-    return this.#storeError;
-  }
-
-  /** Emits the `truncated` event when output was dropped (with the reason when not the cap). */
+  /** The last poll, once the process is gone: keeps the end of the stream as text first. */
   finish(): void {
-    if (this.#dropped > 0) {
+    try {
+      const op = this.ctx.op.uuid;
+      const size = this.files.size(op, this.spid, this.stream);
+      const from = Math.max(0, size - TAIL_BYTES);
+      this.#tail = new TextDecoder().decode(
+        this.files.read(op, this.spid, this.stream, from, size - from),
+      );
+    } catch {
+      // no tail: only podman's own messages are looked for in it
+    }
+    this.poll();
+    const dropped = Math.max(0, this.#written - this.#stored);
+    if (dropped > 0) {
       const failure = this.#storeError && storageError(this.#storeError);
       this.ctx.emit(this.spid, "truncated", {
         stream: this.stream,
-        bytes_emitted: this.#emitted,
-        bytes_dropped: this.#dropped,
+        bytes_emitted: this.#stored,
+        bytes_dropped: dropped,
         ...(this.#storeError
           ? { reason: `output could not be stored: ${failure?.message ?? "storage error"}` }
           : {}),
@@ -196,9 +236,14 @@ export class OutputCapture {
     }
   }
 
+  /** Why output could not be stored, if it could not. */
+  get storeError(): Error | undefined {
+    return this.#storeError;
+  }
+
   /** The last bytes written (whether emitted or dropped), as text. */
   tail(): string {
-    return new TextDecoder().decode(this.#tail);
+    return this.#tail;
   }
 
   /** Where the captured record of this stream is stored. */
@@ -206,74 +251,33 @@ export class OutputCapture {
     return {
       spid: this.spid,
       stream: this.stream,
-      bytes: this.#emitted,
+      bytes: this.#stored,
       ascii: this.#ascii,
-      truncated: this.#dropped > 0,
+      truncated: this.#written > this.#stored,
     };
   }
 }
 
-/** Output is gathered into events of up to this many bytes… */
-const EVENT_BYTES = 256 * 1024;
-/** …or of what arrived within this long (so a trickle of output is still live). */
-const EVENT_DELAY_MS = 5;
-const READ_BYTES = 64 * 1024;
-
-/**
- * Gathers the small reads of a process's pipes (a few KiB each) into fewer, larger events, in
- * the order the bytes arrived: bytes of one stream flush the other stream's pending ones first.
- * Reads go into reused buffers and events are stored synchronously from one reused buffer, so
- * output of any size passes through a fixed amount of memory.
- */
-export class OutputGatherer {
-  readonly #pending = new Uint8Array(EVENT_BYTES);
-  #size = 0;
-  #stream?: "stdout" | "stderr";
+/** Polls the output files of a process while it runs: often while output flows, less when idle. */
+export class OutputPoller {
   #timer?: ReturnType<typeof setTimeout>;
+  #delay = POLL_MS;
 
-  constructor(private readonly captures: Record<"stdout" | "stderr", OutputCapture>) {}
+  constructor(private readonly captures: OutputCapture[]) {}
 
-  /** Reads `readable` (one of the process's pipes) to its end. */
-  async drain(stream: "stdout" | "stderr", readable: ReadableStream<Uint8Array>): Promise<void> {
-    let reader: ReadableStreamBYOBReader | undefined;
-    try {
-      reader = readable.getReader({ mode: "byob" });
-    } catch {
-      // Not a byte stream (a test double): its own chunks.
-      for await (const chunk of readable) this.#push(stream, chunk);
-      this.flush();
-      return;
-    }
-    let buffer = new ArrayBuffer(READ_BYTES);
-    for (;;) {
-      const { value, done } = await reader.read(new Uint8Array(buffer));
-      if (done || !value) break;
-      this.#push(stream, value);
-      buffer = value.buffer as ArrayBuffer;
-    }
-    this.flush();
+  start(): void {
+    const tick = () => {
+      const active = this.captures.map((capture) => capture.poll()).some(Boolean);
+      this.#delay = active ? POLL_MS : Math.min(IDLE_POLL_MS, this.#delay * 2);
+      this.#timer = setTimeout(tick, this.#delay);
+    };
+    this.#timer = setTimeout(tick, POLL_MS);
   }
 
-  #push(stream: "stdout" | "stderr", chunk: Uint8Array): void {
-    if (this.#stream !== stream) this.flush();
-    this.#stream = stream;
-    for (let at = 0; at < chunk.length;) {
-      const part = chunk.subarray(at, at + EVENT_BYTES - this.#size);
-      this.#pending.set(part, this.#size);
-      this.#size += part.length;
-      at += part.length;
-      if (this.#size === EVENT_BYTES) this.flush();
-    }
-    if (this.#size > 0) this.#timer ??= setTimeout(() => this.flush(), EVENT_DELAY_MS);
-  }
-
-  flush(): void {
+  /** Stops polling and records the rest (call once the process is gone). */
+  finish(): void {
     clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#size === 0 || !this.#stream) return;
-    const size = this.#size;
-    this.#size = 0;
-    this.captures[this.#stream].push(this.#pending.subarray(0, size));
+    for (const capture of this.captures) capture.finish();
   }
 }
 
@@ -361,6 +365,8 @@ export class InstanceExecutor {
 
     const created = members.length > 0;
     let child: PodmanProcess;
+    let stdout: OutputCapture;
+    let stderr: OutputCapture;
     try {
       if (created) {
         await runChecked(podman, ["create", ...options, image.podman_id, ...argv], {
@@ -389,11 +395,13 @@ export class InstanceExecutor {
       for (let at = 0; stdin && at < stdin.length; at += EVENT_BYTES) {
         ctx.output(1, "stdin", stdin.subarray(at, at + EVENT_BYTES));
       }
+      stdout = new OutputCapture("stdout", spec.truncate_output_at, ctx, this.deps.outputs);
+      stderr = new OutputCapture("stderr", spec.truncate_output_at, ctx, this.deps.outputs);
       child = podman.spawn(
         created
           ? ["start", "--attach", ...(stdin ? ["--interactive"] : []), name]
           : ["run", ...(spec.disposable ? ["--rm"] : []), ...options, image.podman_id, ...argv],
-        { stdin },
+        { stdin, files: { stdout: stdout.path, stderr: stderr.path } },
       );
     } catch (error) {
       if (created) this.#background(this.#remove(name));
@@ -402,13 +410,8 @@ export class InstanceExecutor {
     }
 
     const started = this.#now();
-    const stdout = new OutputCapture("stdout", spec.truncate_output_at, ctx);
-    const stderr = new OutputCapture("stderr", spec.truncate_output_at, ctx);
-    const gatherer = new OutputGatherer({ stdout, stderr });
-    const pumps = Promise.all([
-      gatherer.drain("stdout", child.stdout),
-      gatherer.drain("stderr", child.stderr),
-    ]);
+    const poller = new OutputPoller([stdout, stderr]);
+    poller.start();
     let timedOut = false;
     let stopping: Promise<void> | undefined;
     const stop = () => stopping ??= this.#kill(name, child);
@@ -421,15 +424,13 @@ export class InstanceExecutor {
     let exitCode: number;
     try {
       exitCode = await child.exitCode;
-      await pumps;
     } finally {
       clearTimeout(timer);
       ctx.signal.removeEventListener("abort", stop);
+      poller.finish();
     }
     const durationMs = this.#now() - started;
     const killed = stopping !== undefined;
-    stdout.finish();
-    stderr.finish();
     ctx.emit(1, "exit", {
       pid: 1,
       code: exitCode,

@@ -30,6 +30,15 @@ export interface RunContext {
    * files; says how many bytes the log kept (the operation's log is bounded as a whole).
    */
   output(spid: number, stream: OutputStream, bytes: Uint8Array): StoredOutput;
+  /**
+   * Appends an output event for bytes another process (podman) wrote into the stream's output
+   * file; returns how many of them the log kept.
+   */
+  stored(
+    spid: number,
+    stream: OutputStream,
+    range: { offset: number; length: number; ascii: boolean },
+  ): number;
   /** Marks the operation EXECUTING (the process is about to start). */
   executing(): void;
   /** In-memory input given to `submit` that is never stored (e.g. registry credentials). */
@@ -104,11 +113,14 @@ export class OperationManager {
     return this.#closing;
   }
 
-  /** Operations active in the store but not in this process (a crash): FAILED, with completion. */
-  recover(): number {
+  /**
+   * Operations active in the store but not in this process (a crash): FAILED, with completion.
+   * Returns them.
+   */
+  recover(): OperationRow[] {
     const stale = this.store.operationsWithStatus(ACTIVE_STATUSES);
     for (const op of stale) this.#finish(op, { status: "FAILED", error: RESTARTED_ERROR });
-    return stale.length;
+    return stale;
   }
 
   /** Records a new PENDING operation and queues it; `transient` reaches the runner unstored. */
@@ -195,6 +207,7 @@ export class OperationManager {
       signal: controller.signal,
       emit: (spid, type, data) => void this.events.append(op.uuid, spid, type, data),
       output: (spid, stream, bytes) => this.events.appendOutput(op.uuid, spid, stream, bytes),
+      stored: (spid, stream, range) => this.events.appendStored(op.uuid, spid, stream, range),
       executing: () => this.store.updateOperation(op.uuid, { status: "EXECUTING" }),
     };
     const done = (async () => {

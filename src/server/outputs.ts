@@ -81,6 +81,44 @@ export class OutputFiles {
     return out.subarray(0, filled);
   }
 
+  /**
+   * The (empty) file of a stream that another process writes — podman, for the output of the
+   * sandbox: its path, to hand over as that process's stdout or stderr.
+   */
+  prepare(opUuid: string, spid: number, stream: OutputStream): string {
+    const path = this.path(opUuid, spid, stream);
+    Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true, mode: 0o700 });
+    Deno.writeFileSync(path, new Uint8Array(), { mode: 0o600 });
+    return path;
+  }
+
+  /** The size of a stream's file now (0 when it does not exist). */
+  size(opUuid: string, spid: number, stream: OutputStream): number {
+    return this.#handle(this.path(opUuid, spid, stream), false)?.file.statSync().size ?? 0;
+  }
+
+  /** Cuts a stream's file to `length` bytes (what another process wrote past the cap goes). */
+  truncate(opUuid: string, spid: number, stream: OutputStream, length: number): void {
+    this.#handle(this.path(opUuid, spid, stream), true)!.file.truncateSync(length);
+  }
+
+  /**
+   * Cuts the files of an interrupted operation back to what its log refers to (`ends`: where
+   * each stream's stored output ends): a run that outlived its server wrote on, unread.
+   */
+  trim(opUuid: string, ends: { spid: number; stream: string; end: number }[]): void {
+    for (const spid of new Set([1, ...ends.map((entry) => entry.spid)])) {
+      for (const stream of ["stdout", "stderr"] as const) {
+        const end = ends.find((entry) => entry.spid === spid && entry.stream === stream)?.end ?? 0;
+        try {
+          Deno.truncateSync(this.path(opUuid, spid, stream), end);
+        } catch (error) {
+          if (!(error instanceof Deno.errors.NotFound)) throw error;
+        }
+      }
+    }
+  }
+
   /** Closes the files of an operation (its output is complete). */
   release(opUuid: string): void {
     for (const [path, handle] of this.#open) {

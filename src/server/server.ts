@@ -192,7 +192,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // stdout and stderr at the cap each, and as much again for stdin and other processes.
     const maxLogOutput = 4 * maxOutput;
     const events = new EventLog(store, { outputs, maxOutputBytes: maxLogOutput });
-    const executor = new InstanceExecutor({ podman, store, blobs, images, mounts, log });
+    const executor = new InstanceExecutor({ podman, store, blobs, outputs, images, mounts, log });
     const importer = new Importer(podman, images);
     const bootId = readBootId();
     // Where podman keeps its storage by default, and where it says it does (asked meanwhile).
@@ -227,10 +227,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       },
     );
     const recovered = manager.recover();
-    if (recovered > 0) log.warning(`${recovered} operation(s) interrupted by a restart: FAILED`);
+    if (recovered.length > 0) {
+      log.warning(`${recovered.length} operation(s) interrupted by a restart: FAILED`);
+    }
     await removeLeftovers(podman, images, store, log).catch((error) =>
       log.warning(`podman is not usable (${(error as Error).message}): runs and imports will fail`)
     );
+    // Runs cut off by the crash are gone now; what they wrote after it, unread, goes too.
+    for (const op of recovered) outputs.trim(op.uuid, store.outputEnds(op.uuid));
 
     const instance = crypto.randomUUID();
     const handler = createApi({

@@ -502,6 +502,18 @@ export class Store {
     });
   }
 
+  /** Where the stored output of each process stream of an operation ends (bytes). */
+  outputEnds(opUuid: string): { spid: number; stream: string; end: number }[] {
+    return this.#sql(
+      `SELECT spid, type, max(out_offset + out_length) AS end FROM events
+       WHERE op_uuid = ? AND out_offset IS NOT NULL GROUP BY spid, type`,
+    ).all(opUuid).map((row) => ({
+      spid: Number(row.spid),
+      stream: row.type as string,
+      end: Number(row.end),
+    }));
+  }
+
   /** The highest event id of an operation, or -1 when its log is empty. */
   lastEventId(opUuid: string): number {
     const row = this.#sql("SELECT max(id) AS id FROM events WHERE op_uuid = ?").get(opUuid);

@@ -3,6 +3,7 @@
 // of the server (`kill -9` of its own process) during a run, an upload and a commit.
 
 import type { Operation } from "../../src/api/models.ts";
+import { decodeStreamRepr } from "../../src/api/stream_repr.ts";
 import { RESTARTED_ERROR } from "../../src/server/operations.ts";
 import { Store } from "../../src/server/store.ts";
 import { assertEquals, assertStringIncludes } from "../support/assert.ts";
@@ -10,6 +11,7 @@ import { podmanTest, testPodman } from "../support/podman.ts";
 import { podmanWrapper } from "../support/podman_wrapper.ts";
 import {
   busyboxRootfsFile,
+  parseEvents,
   removePodmanObjects,
   startTestServer,
   type TestServer,
@@ -164,14 +166,20 @@ podmanTest(
       );
       assertEquals(finished.status, "SUCCESS", finished.error ?? "");
 
-      // 1. During a run.
-      const run = await server.client.spawn({ image: busybox, command: "sleep", args: ["600"] });
-      await waitForEvent(server.client, run.uuid, (event) => event.type === "spawn");
+      // 1. During a run that writes on and on: it outlives the server, writing into its output
+      // file; the restart stops it and trims the file back to what the log refers to.
+      const run = await server.client.spawn({ image: busybox, command: "yes", timeout: 600 });
+      await waitForEvent(server.client, run.uuid, (event) => event.type === "stdout");
       await server.kill();
       server = await start();
       const afterRun = await server.client.getOperation(run.uuid);
       assertEquals([afterRun.status, afterRun.error], ["FAILED", RESTARTED_ERROR]);
       assertEquals((await leftovers(run.uuid)).containers, []);
+      const events = await (await server.fetch(`/operations/${run.uuid}/events`)).text();
+      const logged = parseEvents(events).filter((event) => event.type === "stdout")
+        .reduce((sum, event) => sum + decodeStreamRepr(event.data).length, 0);
+      const file = `${home}/outputs/${run.uuid.slice(0, 2)}/${run.uuid}.1.stdout`;
+      assertEquals((await Deno.stat(file)).size, logged);
 
       // 2. During an upload: the body is cut off once the server is writing it.
       const upload = await Deno.connect({

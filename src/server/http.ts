@@ -159,6 +159,7 @@ export async function toResponse(reply: Reply, gzip: boolean, method: string): P
     const peeked = await peek(body);
     body = peeked.stream;
     if (reply.alwaysGzip || !peeked.first || compresses(peeked.first)) {
+      headers.delete("content-length"); // it counted the plain bytes
       headers.set("content-encoding", "gzip");
       body = gzipStream(body);
     }

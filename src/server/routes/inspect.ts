@@ -63,7 +63,13 @@ export function inspectRoutes(router: Router, deps: ApiDeps, resources: Resource
       }
       // The mount stays leased until the file has been read (or the client went away).
       const body = iteratorStream(fileContent(file.host, file.info.size), () => lease.release());
-      return { headers: { "content-type": "application/octet-stream" }, body };
+      return {
+        headers: {
+          "content-type": "application/octet-stream",
+          "content-length": String(file.info.size),
+        },
+        body,
+      };
     } catch (error) {
       lease.release();
       throw error;

@@ -150,12 +150,15 @@ Deno.test("output: a download that would not shrink is sent as is; text is gzip'
         controller.close();
       },
     });
-  const raw = await toResponse({ body: stream(random) }, true, "GET");
+  const length = (bytes: Uint8Array) => ({ "content-length": String(bytes.length) });
+  const raw = await toResponse({ body: stream(random), headers: length(random) }, true, "GET");
   assertEquals(raw.headers.get("content-encoding"), null);
+  assertEquals(raw.headers.get("content-length"), String(random.length));
   assertEquals(new Uint8Array(await raw.arrayBuffer()), random);
   const text = new TextEncoder().encode("hello world\n".repeat(100_000));
-  const packed = await toResponse({ body: stream(text) }, true, "GET");
+  const packed = await toResponse({ body: stream(text), headers: length(text) }, true, "GET");
   assertEquals(packed.headers.get("content-encoding"), "gzip");
+  assertEquals(packed.headers.get("content-length"), null, "it counted the plain bytes");
   assertEquals(new Uint8Array(gunzipSync(new Uint8Array(await packed.arrayBuffer()))), text);
   // An archive is gzip'd whatever it holds (clients may keep the .tar.gz).
   const archive = await toResponse({ body: stream(random), alwaysGzip: true }, true, "GET");

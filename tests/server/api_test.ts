@@ -8,25 +8,10 @@ import { ApiError } from "../../src/api/errors.ts";
 import { RESTARTED_ERROR } from "../../src/server/operations.ts";
 import { Store } from "../../src/server/store.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "../support/assert.ts";
-import { startTestServer, type TestServer, waitOperation } from "../support/server.ts";
+import { addImageRow, startTestServer, type TestServer, waitOperation } from "../support/server.ts";
 
 function sha256(bytes: Uint8Array | string): string {
   return createHash("sha256").update(bytes).digest("hex");
-}
-
-function addImage(s: TestServer, tag: string | null, createdAt = new Date().toISOString()) {
-  const uuid = crypto.randomUUID();
-  s.server.store.insertImage({
-    uuid,
-    tag,
-    created_at: createdAt,
-    operation_uuid: null,
-    podman_id: "0".repeat(64),
-    size: 1,
-    env: {},
-    config_env: [],
-  });
-  return uuid;
 }
 
 async function withServer(fn: (s: TestServer) => Promise<void>): Promise<void> {
@@ -114,7 +99,7 @@ Deno.test("api: errors are JSON with error and status; unknown routes 404, wrong
 
 Deno.test("api: paging accepts limit 1–1000 and refuses anything else with 400", async () => {
   await withServer(async (s) => {
-    for (const uuid of [0, 1, 2].map(() => addImage(s, null))) assert(uuid);
+    for (const uuid of [0, 1, 2].map(() => addImageRow(s, null))) assert(uuid);
     for (const path of ["/images", "/operations", "/files"]) {
       for (const limit of ["0", "1001", "abc", "-1", "1.5"]) {
         const response = await s.fetch(`${path}?limit=${limit}`);
@@ -175,8 +160,8 @@ Deno.test("api: uploads are content-addressed, chunked bodies accepted, and look
 
 Deno.test("api: tags are unique and move; untag; filters; the inspect tag redirect", async () => {
   await withServer(async (s) => {
-    const old = addImage(s, "base:1", "2026-01-01T00:00:00.000Z");
-    const other = addImage(s, null);
+    const old = addImageRow(s, "base:1", "2026-01-01T00:00:00.000Z");
+    const other = addImageRow(s, null);
     const moved = await s.client.tagImage(other, "base:1");
     assertEquals(moved.tag, "base:1");
     const images = await s.client.listImages({});
@@ -209,7 +194,7 @@ Deno.test("api: tags are unique and move; untag; filters; the inspect tag redire
 
 Deno.test("api: spawn requests are validated before anything runs", async () => {
   await withServer(async (s) => {
-    const image = addImage(s, "v:1");
+    const image = addImageRow(s, "v:1");
     const file = await s.client.uploadFile(new TextEncoder().encode("x"));
     const cases: [Record<string, unknown>, number, RegExp][] = [
       [{ image }, 400, /command is required/],
@@ -283,7 +268,7 @@ Deno.test("api: state survives a restart; operations cut off by a crash end FAIL
   let second: TestServer | undefined;
   try {
     const file = await first.client.uploadFile(new TextEncoder().encode("kept"));
-    const image = addImage(first, "kept:1");
+    const image = addImageRow(first, "kept:1");
     const { uuid: failed } = await first.client.importImage({
       registry: { url: "file:///nonexistent.tar" },
     });

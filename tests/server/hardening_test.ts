@@ -3,22 +3,7 @@
 // an error may show. No container runs here (images are database rows), so no podman is needed.
 
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import { startTestServer, type TestServer, waitOperation } from "../support/server.ts";
-
-function addImage(s: TestServer): string {
-  const uuid = crypto.randomUUID();
-  s.server.store.insertImage({
-    uuid,
-    tag: null,
-    created_at: new Date().toISOString(),
-    operation_uuid: null,
-    podman_id: "0".repeat(64),
-    size: 1,
-    env: {},
-    config_env: [],
-  });
-  return uuid;
-}
+import { addImageRow, startTestServer, type TestServer, waitOperation } from "../support/server.ts";
 
 async function withServer(
   options: Parameters<typeof startTestServer>[0],
@@ -109,7 +94,7 @@ Deno.test("hardening: a JSON body over the limit gets 413 before it is read; upl
 
 Deno.test("hardening: NUL bytes in command, args, env, cwd and paths are refused with 400", async () => {
   await withServer({}, async (s) => {
-    const image = addImage(s);
+    const image = addImageRow(s);
     const bodies: Record<string, unknown>[] = [
       { command: "echo\0hi" },
       { command: "echo", args: ["a\0b"] },
@@ -180,7 +165,7 @@ Deno.test("hardening: an existing home becomes 0700, the database and its WAL/SH
 
 Deno.test("hardening: env values are masked alike in the spawn answer, the record and the database", async () => {
   await withServer({}, async (s) => {
-    const image = addImage(s);
+    const image = addImageRow(s);
     const secret = `s3cret-${crypto.randomUUID()}`;
     const response = await s.fetch("/instances", {
       method: "POST",

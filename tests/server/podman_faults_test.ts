@@ -32,6 +32,16 @@ async function leftovers(opUuid: string) {
   return await labelled(`contree.op=${opUuid}`);
 }
 
+/**
+ * Spawn bodies that reach each podman step: files make the server create, copy and start;
+ * without them a run is one `podman run` (then commit and image inspect).
+ */
+async function stepCases(s: TestServer, verbs: string[]): Promise<[string, object][]> {
+  const file = await s.client.uploadFile(new TextEncoder().encode("injected\n"));
+  const withFiles = { files: { "/root/f": { uuid: file.uuid } } };
+  return verbs.map((verb) => [verb, ["create", "cp", "start"].includes(verb) ? withFiles : {}]);
+}
+
 podmanTest(
   "faults: podman failing at each step ends the operation FAILED with its message",
   async () => {
@@ -43,17 +53,7 @@ podmanTest(
     const dataDir = s.dataDir;
     const ops: { verb: string; op: Operation }[] = [];
     try {
-      const file = await s.client.uploadFile(new TextEncoder().encode("injected\n"));
-      // Files make the server create, copy and start; without them it is one `podman run`.
-      const withFiles = { files: { "/root/f": { uuid: file.uuid } } };
-      const cases: [verb: string, body: Record<string, unknown>][] = [
-        ["create", withFiles],
-        ["cp", withFiles],
-        ["start", withFiles],
-        ["run", {}],
-        ["commit", {}],
-        ["image inspect", {}],
-      ];
+      const cases = await stepCases(s, ["create", "cp", "start", "run", "commit", "image inspect"]);
       for (const [verb, body] of cases) {
         await wrapper.fault(`fail ${verb}`);
         const { uuid } = await s.client.spawn({
@@ -98,14 +98,7 @@ podmanTest("faults: a cancel in any phase ends CANCELLED and leaves nothing", as
   const s = await startTestServer({ busybox: true, podmanBinary: wrapper.binary });
   const ops: { verb: string; op: Operation }[] = [];
   try {
-    const file = await s.client.uploadFile(new TextEncoder().encode("injected\n"));
-    const withFiles = { files: { "/root/f": { uuid: file.uuid } } };
-    const cases: [verb: string, body: Record<string, unknown>][] = [
-      ["create", withFiles],
-      ["cp", withFiles],
-      ["commit", {}],
-      ["image inspect", {}],
-    ];
+    const cases = await stepCases(s, ["create", "cp", "commit", "image inspect"]);
     for (const [verb, body] of cases) {
       await wrapper.fault(`stall ${verb}`, 30);
       const { uuid } = await s.client.spawn({

@@ -138,6 +138,26 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   return test;
 }
 
+/** A ConTree image as a database row only (no podman image behind it), for API tests. */
+export function addImageRow(
+  s: TestServer,
+  tag: string | null = null,
+  createdAt = new Date().toISOString(),
+): string {
+  const uuid = crypto.randomUUID();
+  s.server.store.insertImage({
+    uuid,
+    tag,
+    created_at: createdAt,
+    operation_uuid: null,
+    podman_id: "0".repeat(64),
+    size: 1,
+    env: {},
+    config_env: [],
+  });
+  return uuid;
+}
+
 /** The event payloads in an SSE text (complete frames only). */
 export function parseEvents(text: string): OperationEvent[] {
   return text.slice(0, text.lastIndexOf("\n\n") + 2).split("\n")

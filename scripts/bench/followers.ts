@@ -77,7 +77,8 @@ export async function followersBench(options: FollowersOptions): Promise<BenchRe
     return { name: "followers", title, commands: [], rows: [], goals: [], notes: [unavailable] };
   }
   const bytes = Math.round(options.mb * 1_000_000);
-  const server = await startTestServer({ busybox: true });
+  // The cap raised so that every byte is kept (the server clamps truncate_output_at to it).
+  const server = await startTestServer({ busybox: true, maxOutput: bytes });
   const live = new Map<number, { rate: number[]; lag: number[] }>();
   const replayRate: number[] = [];
   const replayAggregate: number[] = [];
@@ -106,6 +107,7 @@ export async function followersBench(options: FollowersOptions): Promise<BenchRe
     if (operation.status !== "SUCCESS") throw new Error(`operation ${operation.status}`);
     const log = (await (await server.fetch(`/operations/${uuid}/events`)).text()).split("\n")
       .filter((line) => line.startsWith("data: ")).map((line) => JSON.parse(line.slice(6)));
+    if (log.some((e) => e.type === "truncated")) throw new Error("the output was truncated");
     const firstOutput = Date.parse(log.find((e) => e.type === "stdout").ts);
     const completion = Date.parse(log.find((e) => e.type === "completion").ts);
     // Output rate while it was produced, and how long after the completion each follower was

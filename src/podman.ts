@@ -33,7 +33,7 @@ export interface PodmanSpawnOptions {
   /** Aborting stops podman (as `PodmanProcess.stop`). */
   signal?: AbortSignal;
   /**
-   * podman's stdout and stderr go straight into these files (created or truncated, 0600)
+   * podman's stdout and stderr go straight into these files (truncated; created 0600)
    * instead of pipes; the process's `stdout`/`stderr` streams are then empty.
    */
   files?: { stdout: string; stderr: string };
@@ -251,7 +251,7 @@ export class CommandPodmanRunner implements PodmanRunner {
   }
 
   /**
-   * Starts podman with stdout and stderr in files (created or truncated, 0600; one file for both
+   * Starts podman with stdout and stderr in files (truncated, created 0600; one file for both
    * without `files.stderr`): Deno.Command cannot point a child at a file, node's spawn can.
    * Resolves once started, with its exit code to come and its guard.
    */

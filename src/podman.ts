@@ -32,6 +32,11 @@ export interface PodmanSpawnOptions {
   stdin?: PodmanInput;
   /** Aborting stops podman (as `PodmanProcess.stop`). */
   signal?: AbortSignal;
+  /**
+   * podman's stdout and stderr go straight into these files (truncated; created 0600)
+   * instead of pipes; the process's `stdout`/`stderr` streams are then empty.
+   */
+  files?: { stdout: string; stderr: string };
 }
 
 /** A podman started by `spawn`: its output as it arrives. */
@@ -162,6 +167,7 @@ export class CommandPodmanRunner implements PodmanRunner {
   }
 
   spawn(args: string[], options: PodmanSpawnOptions = {}): PodmanProcess {
+    if (options.files) return this.#spawnToFiles(args, options.files, options);
     const child = this.#start(args, options.stdin === undefined ? "null" : "piped", "piped");
     const guard = this.#guard(args, child.status, killer(child), {
       signal: options.signal,
@@ -207,41 +213,91 @@ export class CommandPodmanRunner implements PodmanRunner {
     }
   }
 
-  /** Deno.Command cannot point a child's stdout and stderr at one file; node's spawn can. */
+  /** `run` with stdout and stderr together in one file (like `2>&1`). */
   async #runToFile(args: string[], file: string, options: PodmanRunOptions): Promise<PodmanResult> {
-    // Loaded here: only log capture needs node's process API, and startup stays lean.
+    const { exited, guard } = await this.#startToFiles(args, { stdout: file }, options);
+    try {
+      const code = await exited;
+      guard.check();
+      return { code, stdout: "", stderr: "" };
+    } finally {
+      guard.dispose();
+    }
+  }
+
+  /** `spawn` with stdout and stderr in files; the process's streams are empty then. */
+  #spawnToFiles(
+    args: string[],
+    files: { stdout: string; stderr: string },
+    options: PodmanSpawnOptions,
+  ): PodmanProcess {
+    const started = this.#startToFiles(args, files, { ...options, timeoutMs: Infinity });
+    // Until podman is started, a stop is remembered (and done right after the start).
+    let stopEarly = false;
+    let stop: () => void = () => {
+      stopEarly = true;
+    };
+    void started.then(({ guard }) => {
+      stop = guard.stop;
+      if (stopEarly) guard.stop();
+    }, () => {});
+    const empty = () => new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+    return {
+      stdout: empty(),
+      stderr: empty(),
+      exitCode: started.then(({ exited }) => exited),
+      stop: () => stop(),
+    };
+  }
+
+  /**
+   * Starts podman with stdout and stderr in files (truncated, created 0600; one file for both
+   * without `files.stderr`): Deno.Command cannot point a child at a file, node's spawn can.
+   * Resolves once started, with its exit code to come and its guard.
+   */
+  async #startToFiles(
+    args: string[],
+    files: { stdout: string; stderr?: string },
+    call: { stdin?: PodmanInput; signal?: AbortSignal; timeoutMs?: number },
+  ) {
+    // Loaded here: only file output needs node's process API, and startup stays lean.
     const [{ spawn }, { closeSync, openSync }, { Writable }] = await Promise.all([
       import("node:child_process"),
       import("node:fs"),
       import("node:stream"),
     ]);
-    const fd = openSync(file, "w");
+    const out = openSync(files.stdout, "w", 0o600);
+    const err = files.stderr === undefined ? out : openSync(files.stderr, "w", 0o600);
+    const close = () => {
+      closeSync(out);
+      if (err !== out) closeSync(err);
+    };
+    let child: ReturnType<typeof spawn>;
     try {
-      const child = spawn(this.binary, [...this.options.globalArgs ?? [], ...args], {
-        stdio: [options.stdin === undefined ? "ignore" : "pipe", fd, fd],
+      child = spawn(this.binary, [...this.options.globalArgs ?? [], ...args], {
+        stdio: [call.stdin === undefined ? "ignore" : "pipe", out, err],
         env: this.options.env ?? Deno.env.toObject(),
       });
-      const exited = new Promise<number>((resolve, reject) => {
-        child.once("error", (error) => reject(this.#spawnError(error)));
-        // A null code means a signal ended podman; `check` reports the timeout or abort.
-        child.once("close", (code: number | null) => resolve(code ?? 1));
-      });
-      const guard = this.#guard(args, exited, (signal) => child.kill(signal), options);
-      try {
-        if (child.stdin) {
-          // A podman that is gone (or never started) refuses its stdin: `exited` tells why.
-          child.stdin.on("error", () => {});
-          void feed(Writable.toWeb(child.stdin) as WritableStream<Uint8Array>, options.stdin!);
-        }
-        const code = await exited;
-        guard.check();
-        return { code, stdout: "", stderr: "" };
-      } finally {
-        guard.dispose();
-      }
-    } finally {
-      closeSync(fd);
+    } catch (error) {
+      close();
+      throw this.#spawnError(error);
     }
+    const exited = new Promise<number>((resolve, reject) => {
+      child.once("error", (error) => reject(this.#spawnError(error)));
+      // A signal that ended podman reads as a shell would report it; `check` tells timeouts.
+      child.once(
+        "close",
+        (code: number | null, signal: string | null) =>
+          resolve(code ?? (signal === "SIGKILL" ? 137 : 143)),
+      );
+    }).finally(close);
+    const guard = this.#guard(args, exited, (signal) => child.kill(signal), call);
+    if (child.stdin) {
+      // A podman that is gone (or never started) refuses its stdin: `exited` tells why.
+      child.stdin.on("error", () => {});
+      void feed(Writable.toWeb(child.stdin) as WritableStream<Uint8Array>, call.stdin!);
+    }
+    return { exited, guard };
   }
 
   #spawnError(error: unknown): Error {

@@ -84,6 +84,29 @@ Deno.test("file output: stdout and stderr in the order podman wrote them", async
   });
 });
 
+Deno.test("spawn with files: stdout and stderr land in their own files; stdin; stop", async () => {
+  await withStub(async (binary, dir) => {
+    const runner = new CommandPodmanRunner({ binary });
+    const files = { stdout: `${dir}/out`, stderr: `${dir}/err` };
+    await Deno.writeTextFile(files.stdout, "old content that must go\n");
+    const mixed = runner.spawn(["mixed"], { files });
+    assertEquals(await mixed.exitCode, 0);
+    assertEquals(await new Response(mixed.stdout).text(), "");
+    const lines = (prefix: string) =>
+      Array.from({ length: 200 }, (_, i) => `${prefix}${i}\n`).join("");
+    assertEquals(await Deno.readTextFile(files.stdout), lines("o"));
+    assertEquals(await Deno.readTextFile(files.stderr), lines("e"));
+    assertEquals(((await Deno.stat(files.stderr)).mode ?? 0) & 0o777, 0o600, "a new file is 0600");
+    const echoed = runner.spawn(["stdin"], { files, stdin: bytes("fed\n") });
+    assertEquals(await echoed.exitCode, 0);
+    assertEquals(await Deno.readTextFile(files.stdout), "fed\n");
+    // A stop asked for before podman has even started is not lost.
+    const slow = runner.spawn(["slow"], { files });
+    slow.stop();
+    assertEquals(await slow.exitCode, 143);
+  });
+});
+
 Deno.test("timeouts kill podman and throw PodmanTimeout (piped and file output)", async () => {
   await withStub(async (binary, dir) => {
     const runner = new CommandPodmanRunner({ binary });

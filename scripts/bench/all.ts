@@ -1,14 +1,16 @@
-// `deno task bench [--only startup,sse,json-run,cat,transport,wait,spawn,isolation,followers]
-// [--runs N] [--out FILE]`: runs the benchmarks one after the other (each with its default,
-// moderate size; run a single bench's own script for bigger runs) and prints one markdown
-// report: machine facts, every bench's table, and a summary of the goals.
+// `deno task bench [--only startup,sse,json-run,cat,transport,wait,spawn,isolation,followers,
+// output,cat-server] [--runs N] [--out FILE]`: runs the benchmarks one after the other (each with
+// its default, moderate size; run a single bench's own script for bigger runs) and prints one
+// markdown report: machine facts, every bench's table, and a summary of the goals.
 
 import { parseArgs } from "node:util";
 import { CAT_DEFAULTS, catBench } from "./cat.ts";
+import { CAT_SERVER_DEFAULTS, catServerBench } from "./cat_server.ts";
 import { FOLLOWERS_DEFAULTS, followersBench } from "./followers.ts";
 import { ISOLATION_DEFAULTS, isolationBench } from "./isolation.ts";
 import { JSON_RUN_DEFAULTS, jsonRunBench } from "./json_run.ts";
 import { type BenchReport, machineFacts, renderFacts, renderReport, round } from "./lib.ts";
+import { OUTPUT_DEFAULTS, outputBench } from "./output.ts";
 import { SPAWN_DEFAULTS, spawnBench } from "./spawn.ts";
 import { SSE_DEFAULTS, sseBench } from "./sse.ts";
 import { STARTUP_DEFAULTS, startupBench } from "./startup.ts";
@@ -50,6 +52,15 @@ const BENCHES: Bench[] = [
   {
     name: "followers",
     run: (runs) => followersBench({ ...FOLLOWERS_DEFAULTS, runs: runs ?? FOLLOWERS_DEFAULTS.runs }),
+  },
+  {
+    name: "output",
+    run: (runs) => outputBench({ ...OUTPUT_DEFAULTS, runs: runs ?? OUTPUT_DEFAULTS.runs }),
+  },
+  {
+    name: "cat-server",
+    run: (runs) =>
+      catServerBench({ ...CAT_SERVER_DEFAULTS, runs: runs ?? CAT_SERVER_DEFAULTS.runs }),
   },
 ];
 

@@ -227,7 +227,8 @@ async function endToEndBench(
   const totalBytes = Math.round(options.mb * 1_000_000);
   const script =
     `yes 'the quick brown fox jumps over the lazy dog 0123456789' | head -c ${totalBytes}`;
-  const server = await startTestServer({ busybox: true });
+  // The cap raised so that every byte is kept (the server clamps truncate_output_at to it).
+  const server = await startTestServer({ busybox: true, maxOutput: totalBytes });
   const home = await tempDir("contree-bench-home-");
   try {
     const env = serverEnv(home.path, server, "bench-sse-e2e");

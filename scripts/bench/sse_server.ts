@@ -1,13 +1,12 @@
 // A bench server that replays one stored operation log through the local server's own event
 // code: the events are appended with `EventLog` into the server's SQLite `Store`, streamed by
-// `EventLog.stream` (256-event batches of `sseFrame`s) and encoded by `toResponse` (gzip through
-// a CompressionStream flushed per chunk) — the bytes `GET /v1/operations/{id}/events` of the
-// local server sends. Every `POST /v1/instances` answers with that operation, so `contree run`
+// `EventLog.stream` (shared segments of frames, gzip'd piece by piece, output bytes in the
+// output files) — the bytes `GET /v1/operations/{id}/events` of the local server sends. Every `POST /v1/instances` answers with that operation, so `contree run`
 // streams it; curl reads the same route.
 
-import { encodeStreamRepr } from "../../src/api/stream_repr.ts";
 import { EventLog } from "../../src/server/events.ts";
 import { acceptsGzip, bearerMatches, toResponse } from "../../src/server/http.ts";
+import { OutputFiles } from "../../src/server/outputs.ts";
 import { Store } from "../../src/server/store.ts";
 import { prng } from "../../tests/support/prng.ts";
 
@@ -68,7 +67,9 @@ function binaryChunk(random: () => number, size: number): Uint8Array {
 export async function startReplayServer(options: ReplayOptions): Promise<ReplayServer> {
   const dir = await Deno.makeTempDir({ prefix: "contree-bench-sse-" });
   const store = Store.open(`${dir}/contree.db`);
-  const log = new EventLog(store);
+  const outputs = new OutputFiles(`${dir}/outputs`);
+  await outputs.init();
+  const log = new EventLog(store, { outputs });
   const operation = crypto.randomUUID();
   const resultImage = crypto.randomUUID();
   const token = `bench-${crypto.randomUUID()}`;
@@ -88,7 +89,7 @@ export async function startReplayServer(options: ReplayOptions): Promise<ReplayS
     for (let sent = 0, i = 0; sent < options.totalBytes; i++) {
       const size = Math.min(options.chunkBytes, options.totalBytes - sent);
       const chunk = pool[i % pool.length].subarray(0, size);
-      log.append(operation, 1, "stdout", { ...encodeStreamRepr(chunk) });
+      log.appendOutput(operation, 1, "stdout", chunk);
       sent += size;
       events++;
     }
@@ -110,12 +111,16 @@ export async function startReplayServer(options: ReplayOptions): Promise<ReplayS
     result: { image: resultImage, tag: null },
   };
   const eventsPath = `/v1/operations/${operation}/events`;
-  const replay = (after: number, follow: boolean) =>
-    log.stream(operation, { after, follow, keepaliveMs: 15_000 });
+  const replay = (after: number, follow: boolean, gzip: boolean) =>
+    log.stream(operation, { after, follow, keepaliveMs: 15_000, gzip });
   // The gzip'd replay, in the chunks the compressor emitted (each a flush point).
   const gzipChunks: Uint8Array[] = [];
   if (options.precompressed) {
-    const response = toResponse({ body: replay(-1, false) }, true, "GET");
+    const response = await toResponse(
+      { body: replay(-1, false, true), gzipped: true },
+      true,
+      "GET",
+    );
     for await (const chunk of response.body!) gzipChunks.push(chunk);
   }
   const server = Deno.serve(
@@ -153,7 +158,11 @@ export async function startReplayServer(options: ReplayOptions): Promise<ReplayS
           return new Response(body, { headers: { ...headers, "content-encoding": "gzip" } });
         }
         const follow = ["1", "true"].includes(url.searchParams.get("follow") ?? "");
-        return toResponse({ headers, body: replay(after, follow) }, gzip, "GET");
+        return toResponse(
+          { headers, body: replay(after, follow, gzip), gzipped: gzip },
+          gzip,
+          "GET",
+        );
       }
       if (request.method === "GET" && url.pathname === `/v1/operations/${operation}`) {
         return toResponse({ json: record }, gzip, "GET");
@@ -175,6 +184,7 @@ export async function startReplayServer(options: ReplayOptions): Promise<ReplayS
     gzipBytes: gzipChunks.reduce((n, c) => n + c.length, 0),
     close: async () => {
       await server.shutdown();
+      outputs.closeAll();
       store.close();
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     },

@@ -1,21 +1,25 @@
 // The ascii/base64 rule for binary-safe text (API spec §1.5), shared by client and server.
 
+import { Buffer } from "node:buffer";
 import type { StreamRepr } from "./models.ts";
+import { isPlainAscii } from "./plain_ascii.ts";
 
-const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
-function isPlainAscii(bytes: Uint8Array): boolean {
-  for (const byte of bytes) {
-    if (byte === 0x09 || byte === 0x0a || byte === 0x0d) continue;
-    if (byte < 0x20 || byte > 0x7e) return false;
-  }
-  return true;
+/** The bytes as a string when every one is printable ASCII or TAB/LF/CR, else undefined. */
+export function plainAsciiText(bytes: Uint8Array): string | undefined {
+  return isPlainAscii(bytes) ? latin1Text(bytes) : undefined;
+}
+
+/** Each byte as the character of that code (ISO 8859-1): the text of known plain ASCII. */
+export function latin1Text(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
 }
 
 /** Encodes bytes: as-is with "ascii" when every byte is printable ASCII or TAB/LF/CR, else base64. */
 export function encodeStreamRepr(bytes: Uint8Array): StreamRepr {
-  if (isPlainAscii(bytes)) return { value: decoder.decode(bytes), encoding: "ascii" };
+  const text = plainAsciiText(bytes);
+  if (text !== undefined) return { value: text, encoding: "ascii" };
   return { value: bytesToBase64(bytes), encoding: "base64" };
 }
 

@@ -5,6 +5,7 @@ import {
   DEFAULT_CONCURRENCY,
   DEFAULT_CPUS,
   DEFAULT_KEEPALIVE_MS,
+  DEFAULT_MAX_OUTPUT,
   DEFAULT_MEMORY_BYTES,
   DEFAULT_PIDS,
   DEFAULT_PORT,
@@ -81,6 +82,14 @@ export function registerServer(program: RootCommand, run: Runner): void {
         .argParser(userNamespace)
         .default(DEFAULT_USERNS, `${DEFAULT_USERNS.hostStart}:${DEFAULT_USERNS.size}`),
     )
+    .addOption(
+      new Option(
+        "--max-output <bytes>",
+        "largest truncate_output_at a run may ask for, per stream (larger requests are clamped)",
+      )
+        .argParser(positiveInt)
+        .default(DEFAULT_MAX_OUTPUT),
+    )
     .addOption(new Option("--log-file <path>").hideHelp())
     .action((options) =>
       run(async (app) =>
@@ -96,6 +105,7 @@ export function registerServer(program: RootCommand, run: Runner): void {
             pids: options.pids,
             userns: options.userns === "off" ? undefined : options.userns,
           },
+          maxOutput: options.maxOutput,
           logFile: options.logFile,
         })
       )

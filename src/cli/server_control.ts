@@ -10,10 +10,10 @@ import { Logger } from "../log.ts";
 import { DEFAULT_KEEPALIVE_MS } from "../server/defaults.ts";
 import {
   ensureToken,
-  readPid,
+  processExists,
   readState,
+  recordedServer,
   removeIfOwned,
-  serverAlive,
   type ServerPaths,
   serverPaths,
   type ServerState,
@@ -45,6 +45,8 @@ export interface StartOptions {
   keepaliveSeconds?: number;
   /** Limits and user namespace of sandboxes (default: the server's). */
   limits?: SandboxLimits;
+  /** Largest truncate_output_at a run may ask for (bytes per stream). */
+  maxOutput?: number;
   /** Log to this file instead of stderr (the detached child). */
   logFile?: string;
 }
@@ -55,13 +57,15 @@ async function fileLogger(path: string, level: Logger["level"]): Promise<Logger>
 }
 
 async function refuseIfRunning(paths: ServerPaths): Promise<void> {
-  const pid = await readPid(paths);
-  if (pid !== undefined && pid !== Deno.pid && serverAlive(pid)) {
-    const state = await readState(paths);
+  const recorded = await recordedServer(paths);
+  if (recorded.status === "running" && recorded.state.pid !== Deno.pid) {
     throw new ContreeError(
-      `A contree server is already running for ${paths.dir} (pid ${pid}${
-        state ? `, ${state.url}` : ""
-      }). Stop it with \`contree server stop\`.`,
+      `A contree server is already running for ${paths.dir} (pid ${recorded.state.pid}, ${recorded.state.url}). Stop it with \`contree server stop\`.`,
+    );
+  }
+  if (recorded.status === "unproven" && recorded.pid !== Deno.pid) {
+    throw new ContreeError(
+      `${paths.pid} names pid ${recorded.pid}, which is alive but does not answer as this home's server. If no server runs for ${paths.dir}, remove ${paths.pid}.`,
     );
   }
 }
@@ -85,6 +89,7 @@ export async function serverStart(app: App, options: StartOptions): Promise<numb
         ? DEFAULT_KEEPALIVE_MS
         : options.keepaliveSeconds * 1000,
       limits: options.limits,
+      maxOutput: options.maxOutput,
       log,
     });
   } catch (error) {
@@ -97,6 +102,7 @@ export async function serverStart(app: App, options: StartOptions): Promise<numb
       port: server.port,
       url: server.url,
       started_at: new Date().toISOString(),
+      instance: server.instance,
     };
     await Deno.writeTextFile(paths.pid, `${Deno.pid}\n`);
     await writePrivateFile(paths.state, `${JSON.stringify(state)}\n`);
@@ -142,6 +148,7 @@ async function startDetached(app: App, paths: ServerPaths, options: StartOptions
     ...(options.concurrency ? ["--concurrency", String(options.concurrency)] : []),
     ...(options.keepaliveSeconds ? ["--keepalive", String(options.keepaliveSeconds)] : []),
     ...(options.limits ? limitFlags(options.limits) : []),
+    ...(options.maxOutput ? ["--max-output", String(options.maxOutput)] : []),
   ];
   const child = new Deno.Command(Deno.execPath(), {
     args,
@@ -208,18 +215,25 @@ async function answers(url: string, token: string): Promise<boolean> {
 
 export async function serverStop(app: App, options: { home?: string }): Promise<number> {
   const paths = serverPaths(app.ctx.env, app.ctx.home, options.home);
-  const pid = await readPid(paths);
-  if (pid === undefined || !serverAlive(pid)) {
-    if (pid !== undefined) await removeIfOwned(paths, pid);
+  const recorded = await recordedServer(paths);
+  if (recorded.status === "stopped") {
+    if (recorded.pid !== undefined) await removeIfOwned(paths, recorded.pid);
     app.log.info(`No contree server is running for ${paths.dir}`);
     return 0;
   }
+  if (recorded.status === "unproven") {
+    // A hung server, or another program under a reused pid: never signalled on a guess.
+    throw new ContreeError(
+      `Not stopping pid ${recorded.pid}: it does not answer as the server of ${paths.dir} (a stale ${paths.pid} names it?). If no server runs there, remove ${paths.pid}.`,
+    );
+  }
+  const { pid } = recorded.state;
   Deno.kill(pid, "SIGTERM");
   const deadline = app.ctx.clock.monotonic() + STOP_TIMEOUT_MS;
-  while (serverAlive(pid) && app.ctx.clock.monotonic() < deadline) {
+  while (processExists(pid) && app.ctx.clock.monotonic() < deadline) {
     await app.ctx.clock.sleep(100, app.ctx.signal);
   }
-  if (serverAlive(pid)) {
+  if (processExists(pid)) {
     app.log.warning(
       `The server (pid ${pid}) did not stop within ${STOP_TIMEOUT_MS / 1000}s; killing it`,
     );
@@ -233,11 +247,12 @@ export async function serverStop(app: App, options: { home?: string }): Promise<
 /** Prints the server's status row; exit code 0 when it is running and answering, else 1. */
 export async function serverStatus(app: App, options: { home?: string }): Promise<number> {
   const paths = serverPaths(app.ctx.env, app.ctx.home, options.home);
-  const pid = await readPid(paths);
-  const state = await readState(paths);
-  const alive = pid !== undefined && serverAlive(pid);
+  const recorded = await recordedServer(paths);
+  const state = recorded.status === "running" ? recorded.state : undefined;
+  const alive = recorded.status !== "stopped";
+  const pid = state?.pid ?? (recorded.status === "unproven" ? recorded.pid : undefined);
   let counts: Record<string, number> | undefined;
-  if (alive && state) {
+  if (state) {
     try {
       const token = (await Deno.readTextFile(paths.token)).trim();
       const response = await fetch(`${state.url}/v1/whoami`, {

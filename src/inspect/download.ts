@@ -3,29 +3,47 @@
 
 import { NetworkError } from "../api/errors.ts";
 
-/** The chunks of a response body, as they arrive. Cancels the body when the consumer stops. */
+/** Bytes a chunk of a download gathers at most (fetch delivers some 64 KiB per read). */
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * The chunks of a response body, as they arrive; a byte stream (a fetch body) is read into
+ * chunks of up to 1 MiB — each one whatever arrived while the last was written out, so a fast
+ * download costs a fraction of the reads and writes. Cancels the body when the consumer stops.
+ */
 export async function* bodyChunks(
   response: Response,
   signal: AbortSignal,
 ): AsyncGenerator<Uint8Array> {
   if (!response.body) return;
-  const reader = response.body.getReader();
+  const byob = byobReader(response.body);
+  const plain = byob ? undefined : response.body.getReader();
+  const broke = (error: unknown) => {
+    if (signal.aborted) return signal.reason;
+    return new NetworkError(`the download broke: ${(error as Error).message}`, { cause: error });
+  };
   try {
     for (;;) {
       let result: ReadableStreamReadResult<Uint8Array>;
       try {
-        result = await reader.read();
+        // A fresh buffer each time: the consumer may keep the chunk it was given.
+        result = byob ? await byob.read(new Uint8Array(CHUNK_BYTES)) : await plain!.read();
       } catch (error) {
-        if (signal.aborted) throw signal.reason;
-        throw new NetworkError(`the download broke: ${(error as Error).message}`, {
-          cause: error,
-        });
+        throw broke(error);
       }
       if (result.done) return;
       yield result.value;
     }
   } finally {
-    await reader.cancel().catch(() => {});
+    await (byob ?? plain)!.cancel().catch(() => {});
+  }
+}
+
+function byobReader(body: ReadableStream<Uint8Array>): ReadableStreamBYOBReader | undefined {
+  try {
+    return body.getReader({ mode: "byob" });
+  } catch {
+    return undefined; // not a byte stream
   }
 }
 

@@ -36,8 +36,17 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
       reply = errorReply(error);
       if (!(error instanceof HttpError)) {
         deps.log.error(`${request.method} ${url.pathname}: ${(error as Error).stack ?? error}`);
+      } else if (error.status >= 500) {
+        const cause = error.cause instanceof Error ? error.cause.message : error.cause;
+        deps.log.error(`${request.method} ${url.pathname}: ${error.message}: ${cause ?? ""}`);
       }
     }
-    return toResponse(reply, gzip, request.method);
+    try {
+      return await toResponse(reply, gzip, request.method);
+    } catch (error) {
+      // A streamed body failed at its first chunk (e.g. the file could not be read).
+      deps.log.error(`${request.method} ${url.pathname}: ${(error as Error).stack ?? error}`);
+      return await toResponse(errorReply(error), gzip, request.method);
+    }
   };
 }

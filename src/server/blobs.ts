@@ -10,6 +10,7 @@ export class BlobStore {
 
   async init(): Promise<void> {
     await Deno.mkdir(`${this.dir}/tmp`, { recursive: true, mode: 0o700 });
+    await Deno.chmod(this.dir, 0o700);
     // Leftovers of uploads interrupted by a crash.
     for await (const entry of Deno.readDir(`${this.dir}/tmp`)) {
       await Deno.remove(`${this.dir}/tmp/${entry.name}`).catch(() => {});
@@ -20,24 +21,32 @@ export class BlobStore {
     return `${this.dir}/${sha256.slice(0, 2)}/${sha256}`;
   }
 
-  /** Stores a stream; resolves with its digest and size once it is durable on disk. */
+  /**
+   * Stores a stream; resolves with its digest and size once it is durable on disk. When the
+   * store cannot take it (a full disk), the temporary file is removed and the rest of the body is
+   * read and dropped before the error is thrown, so that the client receives the answer.
+   */
   async put(body: ReadableStream<Uint8Array> | null): Promise<{ sha256: string; size: number }> {
     const temp = `${this.dir}/tmp/${crypto.randomUUID()}`;
     const hash = createHash("sha256");
     let size = 0;
-    const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
+    const reader = body?.getReader();
+    let file: Deno.FsFile | undefined;
     try {
-      if (body) {
-        for await (const chunk of body) {
-          hash.update(chunk);
-          size += chunk.length;
-          await writeAll(file, chunk);
-        }
+      file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
+      for (;;) {
+        const { value, done } = await reader?.read() ?? { done: true, value: undefined };
+        if (done) break;
+        hash.update(value);
+        size += value.length;
+        await writeAll(file, value);
       }
       await file.sync();
     } catch (error) {
-      file.close();
+      file?.close();
+      file = undefined;
       await Deno.remove(temp).catch(() => {});
+      if (reader) await drain(reader);
       throw error;
     }
     file.close();
@@ -46,5 +55,14 @@ export class BlobStore {
     await Deno.mkdir(target.slice(0, target.lastIndexOf("/")), { recursive: true, mode: 0o700 });
     await Deno.rename(temp, target);
     return { sha256, size };
+  }
+}
+
+/** Reads a body to its end, dropping it (a broken body ends the draining, silently). */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  try {
+    while (!(await reader.read()).done) { /* dropped */ }
+  } catch {
+    // the client went away
   }
 }

@@ -6,8 +6,9 @@
 // the podman client are the process's own streams; each chunk becomes an event as it arrives.
 // A successful non-disposable run is committed to a new image.
 
-import type { InstanceResult, StreamRepr } from "../api/models.ts";
-import { decodeStreamRepr, encodeStreamRepr } from "../api/stream_repr.ts";
+import type { InstanceResult } from "../api/models.ts";
+import { isPlainAscii } from "../api/plain_ascii.ts";
+import { decodeStreamRepr } from "../api/stream_repr.ts";
 import type { Logger } from "../log.ts";
 import {
   parsePodmanMessage,
@@ -16,8 +17,10 @@ import {
   runChecked,
 } from "../podman.ts";
 import type { BlobStore } from "./blobs.ts";
+import { storageError } from "./errors.ts";
 import { type ImageCatalog, LABEL_OPERATION, LABEL_SERVER } from "./images.ts";
 import { type ImageMounts, resolveInImage } from "./inspect.ts";
+import type { OutputFiles, OutputRef } from "./outputs.ts";
 import {
   limitArgs,
   oomKillCount,
@@ -40,6 +43,8 @@ export interface ExecutorDeps {
   podman: PodmanRunner;
   store: Store;
   blobs: BlobStore;
+  /** Where podman writes the output of runs. */
+  outputs: OutputFiles;
   images: ImageCatalog;
   mounts: ImageMounts;
   log: Logger;
@@ -75,6 +80,8 @@ export const RESOURCE_KEYS = [
   "signals_received",
 ];
 const TAIL_BYTES = 4096;
+/** Seconds past its timeout that podman itself gives a run (the server normally ends it). */
+const ORPHAN_GRACE_S = 30;
 
 /** True when `promise` settles within `ms`. */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
@@ -135,6 +142,15 @@ export function spawnEventData(
   };
 }
 
+/**
+ * What a spawn hands the executor without storing it: the environment in clear (the stored
+ * metadata and the spawn event show secret-looking values masked, see `redactEnv`).
+ */
+export interface InstanceInput {
+  env: Record<string, string> | null;
+}
+
+/** The environment as stored and shown: values of secret-looking names are `<MASKED>`. */
 export function redactEnv(env: Record<string, string>): Record<string, string> {
   return Object.fromEntries(
     Object.entries(env).map(([name, value]) => [name, SECRET_NAME.test(name) ? "<MASKED>" : value]),
@@ -149,9 +165,14 @@ function containerOptions(
   envArgs: string[],
 ): string[] {
   return [
+    // conmon's own deadline, past the server's: it ends a run whose server died (the output
+    // files, not pipes, would not stop it), and start-up trims what it wrote meanwhile.
+    ...["--timeout", String(spec.timeout + ORPHAN_GRACE_S)],
     ...["--name", sandboxContainerName(opUuid)],
     ...["--label", `${LABEL_SERVER}=${serverId}`, "--label", `${LABEL_OPERATION}=${opUuid}`],
-    ...["--pull", "never", "--log-driver", "none"],
+    // passthrough: the process writes straight into the pipes the server reads (no copy
+    // through conmon and the podman client); podman keeps no log.
+    ...["--pull", "never", "--log-driver", "passthrough"],
     ...["--user", `${spec.uid}:${spec.gid}`, "--hostname", spec.hostname, "--workdir", spec.cwd],
     ...(spec.networking.enabled ? [] : ["--network", "none"]),
     ...envArgs,
@@ -163,62 +184,140 @@ function isolationArgs(limits: SandboxLimits, spec: InstanceSpec): string[] {
   return [...limitArgs(limits), ...userNamespaceArgs(runUserNamespace(limits, spec))];
 }
 
-/** Output of one stream: emitted as events up to the cap, the rest counted as dropped. */
-class OutputCapture {
-  readonly #chunks: Uint8Array[] = [];
-  #emitted = 0;
-  #dropped = 0;
-  #tail = new Uint8Array();
+/** Output events hold up to this many bytes. */
+const EVENT_BYTES = 256 * 1024;
+/** How often the output files are looked at while output flows, and at most when idle. */
+const POLL_MS = 5;
+const IDLE_POLL_MS = 40;
+
+/** Output bytes being examined (reading and recording are synchronous: one buffer serves all). */
+const window = new Uint8Array(EVENT_BYTES);
+
+/**
+ * Output of one process stream. podman writes it straight into the stream's output file (its
+ * stdout or stderr is that file: no pipe, no copy through the server); `poll` turns what has
+ * been written since into events, up to the cap, and cuts the file back to the cap when the
+ * process writes past it (those bytes are counted as dropped). Nothing is held in memory.
+ */
+export class OutputCapture {
+  readonly path: string;
+  #stored = 0;
+  /** The largest size the file was seen at: how far the process wrote. */
+  #written = 0;
+  #cap: number;
+  #ascii = true;
+  #tail = "";
+  #storeError: Error | undefined;
 
   constructor(
     readonly stream: "stdout" | "stderr",
-    private readonly cap: number,
-    private readonly emit: RunContext["emit"],
-  ) {}
+    cap: number,
+    private readonly ctx: Pick<RunContext, "op" | "emit" | "stored">,
+    private readonly files: OutputFiles,
+    readonly spid = 1,
+  ) {
+    this.#cap = cap;
+    this.path = files.prepare(ctx.op.uuid, spid, stream);
+  }
 
-  push(chunk: Uint8Array): void {
-    const kept = chunk.subarray(0, Math.max(0, this.cap - this.#emitted));
-    if (kept.length > 0) {
-      this.#chunks.push(kept.slice());
-      this.#emitted += kept.length;
-      this.emit(1, this.stream, { ...encodeStreamRepr(kept) });
+  /** Records what was written since the last poll; whether there was anything. */
+  poll(): boolean {
+    if (this.#storeError) return false;
+    const op = this.ctx.op.uuid;
+    try {
+      const size = this.files.size(op, this.spid, this.stream);
+      if (size <= this.#written) return false;
+      this.#written = size;
+      while (this.#stored < Math.min(size, this.#cap)) {
+        const length = Math.min(EVENT_BYTES, Math.min(size, this.#cap) - this.#stored);
+        const bytes = this.files.read(op, this.spid, this.stream, this.#stored, length, window);
+        if (bytes.length === 0) break;
+        const ascii = isPlainAscii(bytes);
+        const kept = this.ctx.stored(this.spid, this.stream, {
+          offset: this.#stored,
+          length: bytes.length,
+          ascii,
+        });
+        this.#ascii &&= ascii;
+        this.#stored += kept;
+        if (kept < bytes.length) this.#cap = this.#stored; // the operation's log is full
+      }
+      if (size > this.#cap) this.files.truncate(op, this.spid, this.stream, this.#cap);
+    } catch (error) {
+      this.#storeError = error as Error; // e.g. a full disk: the rest is dropped
     }
-    this.#dropped += chunk.length - kept.length;
-    const recent = chunk.subarray(Math.max(0, chunk.length - TAIL_BYTES));
-    const joined = new Uint8Array(this.#tail.length + recent.length);
-    joined.set(this.#tail);
-    joined.set(recent, this.#tail.length);
-    this.#tail = joined.slice(Math.max(0, joined.length - TAIL_BYTES));
+    return true;
   }
 
-  async drain(readable: ReadableStream<Uint8Array>): Promise<void> {
-    for await (const chunk of readable) this.push(chunk);
-  }
-
-  /** Emits the `truncated` event when output was dropped. */
+  /** The last poll, once the process is gone: keeps the end of the stream as text first. */
   finish(): void {
-    if (this.#dropped > 0) {
-      this.emit(1, "truncated", {
+    try {
+      const op = this.ctx.op.uuid;
+      const size = this.files.size(op, this.spid, this.stream);
+      const from = Math.max(0, size - TAIL_BYTES);
+      this.#tail = new TextDecoder().decode(
+        this.files.read(op, this.spid, this.stream, from, size - from),
+      );
+    } catch {
+      // no tail: only podman's own messages are looked for in it
+    }
+    this.poll();
+    const dropped = Math.max(0, this.#written - this.#stored);
+    if (dropped > 0) {
+      const failure = this.#storeError && storageError(this.#storeError);
+      this.ctx.emit(this.spid, "truncated", {
         stream: this.stream,
-        bytes_emitted: this.#emitted,
-        bytes_dropped: this.#dropped,
+        bytes_emitted: this.#stored,
+        bytes_dropped: dropped,
+        ...(this.#storeError
+          ? { reason: `output could not be stored: ${failure?.message ?? "storage error"}` }
+          : {}),
       });
     }
   }
 
-  /** The last bytes written (whether emitted or dropped), as text. */
-  tail(): string {
-    return new TextDecoder().decode(this.#tail);
+  /** Why output could not be stored, if it could not. */
+  get storeError(): Error | undefined {
+    return this.#storeError;
   }
 
-  repr(): StreamRepr {
-    const all = new Uint8Array(this.#emitted);
-    let at = 0;
-    for (const chunk of this.#chunks) {
-      all.set(chunk, at);
-      at += chunk.length;
-    }
-    return { ...encodeStreamRepr(all), truncated: this.#dropped > 0 };
+  /** The last bytes written (whether emitted or dropped), as text. */
+  tail(): string {
+    return this.#tail;
+  }
+
+  /** Where the captured record of this stream is stored. */
+  ref(): OutputRef {
+    return {
+      spid: this.spid,
+      stream: this.stream,
+      bytes: this.#stored,
+      ascii: this.#ascii,
+      truncated: this.#written > this.#stored,
+    };
+  }
+}
+
+/** Polls the output files of a process while it runs: often while output flows, less when idle. */
+export class OutputPoller {
+  #timer?: ReturnType<typeof setTimeout>;
+  #delay = POLL_MS;
+
+  constructor(private readonly captures: OutputCapture[]) {}
+
+  start(): void {
+    const tick = () => {
+      const active = this.captures.map((capture) => capture.poll()).some(Boolean);
+      this.#delay = active ? POLL_MS : Math.min(IDLE_POLL_MS, this.#delay * 2);
+      this.#timer = setTimeout(tick, this.#delay);
+    };
+    this.#timer = setTimeout(tick, POLL_MS);
+  }
+
+  /** Stops polling and records the rest (call once the process is gone). */
+  finish(): void {
+    clearTimeout(this.#timer);
+    for (const capture of this.captures) capture.finish();
   }
 }
 
@@ -296,7 +395,8 @@ export class InstanceExecutor {
     const image = store.image(spec.image);
     if (!image) return { status: "FAILED", error: `image not found: ${spec.image}` };
     const name = sandboxContainerName(ctx.op.uuid);
-    const environment = environmentArgs(image, spec.env);
+    const requestedEnv = (ctx.transient as InstanceInput | undefined)?.env ?? spec.env;
+    const environment = environmentArgs(image, requestedEnv);
     const cwdMissing = await this.#cwdMissing(image, spec.cwd);
     const members = this.#injection(spec, cwdMissing);
     const stdin = spec.stdin ? decodeStreamRepr(spec.stdin) : undefined;
@@ -310,6 +410,8 @@ export class InstanceExecutor {
 
     const created = members.length > 0;
     let child: PodmanProcess;
+    let stdout: OutputCapture;
+    let stderr: OutputCapture;
     try {
       if (created) {
         await runChecked(podman, ["create", ...options, image.podman_id, ...argv], {
@@ -324,12 +426,16 @@ export class InstanceExecutor {
       if (ctx.signal.aborted) throw ctx.signal.reason;
       ctx.executing();
       ctx.emit(1, "spawn", spawnEventData(spec, 1, spec.timeout, environment.effective));
-      if (stdin && stdin.length > 0) ctx.emit(1, "stdin", { ...encodeStreamRepr(stdin) });
+      for (let at = 0; stdin && at < stdin.length; at += EVENT_BYTES) {
+        ctx.output(1, "stdin", stdin.subarray(at, at + EVENT_BYTES));
+      }
+      stdout = new OutputCapture("stdout", spec.truncate_output_at, ctx, this.deps.outputs);
+      stderr = new OutputCapture("stderr", spec.truncate_output_at, ctx, this.deps.outputs);
       child = podman.spawn(
         created
           ? ["start", "--attach", ...(stdin ? ["--interactive"] : []), name]
           : ["run", ...(spec.disposable ? ["--rm"] : []), ...options, image.podman_id, ...argv],
-        { stdin },
+        { stdin, files: { stdout: stdout.path, stderr: stderr.path } },
       );
     } catch (error) {
       if (created) this.#background(this.#remove(name));
@@ -339,9 +445,8 @@ export class InstanceExecutor {
 
     const started = this.#now();
     const oomKillsBefore = oomKillCount();
-    const stdout = new OutputCapture("stdout", spec.truncate_output_at, ctx.emit);
-    const stderr = new OutputCapture("stderr", spec.truncate_output_at, ctx.emit);
-    const pumps = Promise.all([stdout.drain(child.stdout), stderr.drain(child.stderr)]);
+    const poller = new OutputPoller([stdout, stderr]);
+    poller.start();
     let timedOut = false;
     let stopping: Promise<void> | undefined;
     const stop = () => stopping ??= this.#kill(name, child);
@@ -354,10 +459,10 @@ export class InstanceExecutor {
     let exitCode: number;
     try {
       exitCode = await child.exitCode;
-      await pumps;
     } finally {
       clearTimeout(timer);
       ctx.signal.removeEventListener("abort", stop);
+      poller.finish();
       // The container is gone with its main process: its subprocesses end before completion.
       await this.deps.subprocesses?.end(ctx.op.uuid);
     }
@@ -365,8 +470,6 @@ export class InstanceExecutor {
     const killed = stopping !== undefined;
     const outOfMemory = !killed && this.#outOfMemory(exitCode, oomKillsBefore);
     const signal = killed || outOfMemory ? 9 : -1;
-    stdout.finish();
-    stderr.finish();
     ctx.emit(1, "exit", {
       pid: 1,
       code: exitCode,
@@ -386,17 +489,22 @@ export class InstanceExecutor {
         stopped: false,
         continued: false,
       },
-      stdout: stdout.repr(),
-      stderr: stderr.repr(),
       resources: { elapsed_time: durationMs / 1000 },
     };
+    const outputs = { stdout: stdout.ref(), stderr: stderr.ref() };
 
     let outcome: Outcome;
     const removeAfter = created || !spec.disposable || killed;
     try {
       outcome = outOfMemory
         ? { status: "FAILED", error: outOfMemoryError(this.#limits) }
-        : await this.#outcome(ctx, spec, image, { exitCode, timedOut, stderr, name });
+        : await this.#outcome(ctx, spec, image, {
+          exitCode,
+          timedOut,
+          stderr,
+          name,
+          env: requestedEnv,
+        });
     } finally {
       if (removeAfter) this.#background(this.#remove(name));
     }
@@ -410,23 +518,31 @@ export class InstanceExecutor {
         ? "server_shutdown"
         : "job_complete",
     });
-    return { ...outcome, result };
+    return { ...outcome, result, outputs };
   }
 
   async #outcome(
     ctx: RunContext,
     spec: InstanceSpec,
     image: ImageRow,
-    run: { exitCode: number; timedOut: boolean; stderr: OutputCapture; name: string },
+    run: {
+      exitCode: number;
+      timedOut: boolean;
+      stderr: OutputCapture;
+      name: string;
+      env: Record<string, string> | null;
+    },
   ): Promise<Outcome> {
     if (ctx.signal.aborted) return stoppedOutcome(ctx.signal);
     if (run.timedOut) {
       return { status: "FAILED", error: `timed out after ${spec.timeout}s` };
     }
-    // 125 is podman's own failure (the process never ran); its message ends stderr.
-    const podmanError = run.exitCode === 125 && /(^|\n)Error: /.test(run.stderr.tail())
-      ? parsePodmanMessage(run.stderr.tail())
-      : undefined;
+    // 125 is podman's own failure (the process never ran); its message ends stderr. 126 is also
+    // what podman exits with when the OCI runtime cannot set the container up.
+    const tail = run.stderr.tail();
+    const podmanFailed = (run.exitCode === 125 && /(^|\n)Error: /.test(tail)) ||
+      (run.exitCode === 126 && /(^|\n)Error: .*error during container init/.test(tail));
+    const podmanError = podmanFailed ? parsePodmanMessage(tail) : undefined;
     if (podmanError) return { status: "FAILED", error: `podman: ${podmanError}` };
     if (spec.disposable) {
       return { status: "SUCCESS", resultImageUuid: image.uuid, imageSize: 0 };
@@ -437,15 +553,20 @@ export class InstanceExecutor {
     const newImage = { uuid, operationUuid: ctx.op.uuid, tag: null };
     const { podman, images } = this.deps;
     try {
+      // A cancel (or shutdown) stops the commit too.
       await runChecked(
         podman,
         ["commit", "--quiet", ...images.labelChanges(newImage), run.name, images.podmanName(uuid)],
-        { timeoutMs: 600_000 },
+        { timeoutMs: 600_000, signal: ctx.signal },
       );
-      const env = spec.preserve_env ? { ...image.env, ...spec.env } : image.env;
-      const row = await images.register(newImage, env);
+      const env = spec.preserve_env ? { ...image.env, ...run.env } : image.env;
+      const row = await images.register(newImage, env, ctx.signal);
       return { status: "SUCCESS", resultImageUuid: row.uuid, imageSize: row.size };
     } catch (error) {
+      // Whatever the commit left (an image nobody will register) goes.
+      const left = await images.discard(uuid);
+      if (left) this.deps.log.warning(`could not remove unregistered image ${uuid}: ${left}`);
+      if (ctx.signal.aborted) return stoppedOutcome(ctx.signal);
       return { status: "FAILED", error: `snapshot failed: ${(error as Error).message}` };
     }
   }
@@ -502,7 +623,13 @@ export class InstanceExecutor {
     child.stop();
   }
 
+  /** Removes a run's container; a failure is logged (the start-up sweep removes it then). */
   async #remove(name: string): Promise<void> {
-    await this.deps.podman.run(["rm", "--force", "--time", "0", name], { timeoutMs: 60_000 });
+    const result = await this.deps.podman.run(["rm", "--force", "--time", "0", name], {
+      timeoutMs: 60_000,
+    }).catch((error: Error) => ({ code: -1, stdout: "", stderr: error.message }));
+    if (result.code !== 0) {
+      this.deps.log.warning(`could not remove ${name}: ${parsePodmanMessage(result.stderr)}`);
+    }
   }
 }

@@ -13,14 +13,6 @@ import { contreeHome } from "../config/profiles.ts";
 import { ensureTokenFile } from "../files.ts";
 import type { Env } from "../env.ts";
 
-const HAS_PROC = (() => {
-  try {
-    return Deno.statSync("/proc/self").isDirectory;
-  } catch {
-    return false;
-  }
-})();
-
 export interface ServerPaths {
   dir: string;
   token: string;
@@ -34,6 +26,12 @@ export interface ServerState {
   port: number;
   url: string;
   started_at: string;
+  /**
+   * A random id of this run of the server: it answers `GET /v1/whoami` with the header
+   * `Contree-Server-Instance: <pid>/<instance>`, which proves that the live process with that
+   * pid is the server that wrote this file (a reused pid belongs to a program that cannot).
+   */
+  instance?: string;
 }
 
 export function serverPaths(env: Env, home: string | undefined, override?: string): ServerPaths {
@@ -71,24 +69,48 @@ export async function readPid(paths: ServerPaths): Promise<number | undefined> {
   }
 }
 
-/**
- * Whether `pid` is a live contree server. Where /proc exists its command line is checked too,
- * so a stale pid file whose pid was reused by another program is not mistaken for the server.
- */
-export function serverAlive(pid: number): boolean {
-  if (HAS_PROC) {
-    try {
-      return Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0").includes("server");
-    } catch {
-      return false;
-    }
-  }
+export const INSTANCE_HEADER = "Contree-Server-Instance";
+
+/** Whether process `pid` exists (SIGCONT is harmless to a running one). */
+export function processExists(pid: number): boolean {
   try {
-    Deno.kill(pid, "SIGCONT"); // no /proc: probe the pid (SIGCONT is harmless to a running one)
+    Deno.kill(pid, "SIGCONT");
     return true;
   } catch {
     return false;
   }
+}
+
+/**
+ * What the pid and state files name: `running` when that process is alive and proves to be the
+ * server that wrote them (it answers with its pid and instance id, see `ServerState.instance`);
+ * `unproven` when a process with that pid is alive but does not (a hung server, or another
+ * program under a reused pid: never to be signalled); `stopped` otherwise.
+ */
+export async function recordedServer(paths: ServerPaths): Promise<
+  | { status: "running"; state: ServerState }
+  | { status: "unproven"; pid: number }
+  | { status: "stopped"; pid?: number }
+> {
+  const pid = await readPid(paths);
+  if (pid === undefined || !processExists(pid)) return { status: "stopped", pid };
+  const state = await readState(paths);
+  if (state?.pid === pid && state.instance) {
+    try {
+      const token = (await Deno.readTextFile(paths.token)).trim();
+      const response = await fetch(`${state.url}/v1/whoami`, {
+        headers: { Authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(5000),
+      });
+      await response.body?.cancel();
+      if (response.headers.get(INSTANCE_HEADER) === `${pid}/${state.instance}`) {
+        return { status: "running", state };
+      }
+    } catch {
+      // not answering
+    }
+  }
+  return { status: "unproven", pid };
 }
 
 /** Removes the pid and state files when they still name `pid` (a newer server may own them). */

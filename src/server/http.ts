@@ -1,12 +1,12 @@
 // HTTP plumbing of the server: a small router, bearer-token checks, and the response rules of
-// the API (spec §1.4, §1.7): every body gzip'd when the client accepts it (streams through a
-// CompressionStream, which flushes every chunk it is given, so each SSE frame is decodable on
-// arrival), JSON errors `{"error", "status"}` everywhere except HEAD, and no body (nor
-// Content-Encoding) on HEAD, 204 and bodiless answers.
+// the API (spec §1.4, §1.7): bodies gzip'd when the client accepts it and they shrink (streams
+// chunk by chunk, each chunk decodable on arrival; a body whose first chunk does not shrink —
+// random bytes, compressed files — is sent as is), JSON errors `{"error", "status"}` everywhere
+// except HEAD, and no body (nor Content-Encoding) on HEAD, 204 and bodiless answers.
 
 import { createHash, timingSafeEqual } from "node:crypto";
-import { gzipSync } from "node:zlib";
-import { HttpError } from "./errors.ts";
+import { HttpError, storageError } from "./errors.ts";
+import { compresses, gzipBytes, gzipStream } from "./gzip.ts";
 
 export interface Reply {
   status?: number;
@@ -14,6 +14,10 @@ export interface Reply {
   text?: string;
   body?: ReadableStream<Uint8Array> | Uint8Array;
   headers?: Record<string, string>;
+  /** `body` is already gzip'd (its producer encodes it; only given to clients accepting gzip). */
+  gzipped?: boolean;
+  /** gzip even when it does not shrink (archives: clients may keep the body as a .tar.gz). */
+  alwaysGzip?: boolean;
 }
 
 export interface RequestContext {
@@ -89,7 +93,13 @@ export function acceptsGzip(request: Request): boolean {
   return /\bgzip\b/i.test(request.headers.get("accept-encoding") ?? "");
 }
 
+/**
+ * The error body of a failed request. Only HttpErrors say what went wrong in their own words
+ * (and storage failures, in fixed words); anything else is a bare 500, its details in the log,
+ * so that no host path or stack reaches a client.
+ */
 export function errorReply(error: unknown): Reply {
+  error = storageError(error) ?? error;
   if (error instanceof HttpError) {
     return {
       status: error.status,
@@ -97,12 +107,37 @@ export function errorReply(error: unknown): Reply {
       headers: error.headers,
     };
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return { status: 500, json: { error: `internal error: ${message}`, status: 500 } };
+  return {
+    status: 500,
+    json: { error: "internal error (details in the server log)", status: 500 },
+  };
+}
+
+/** A stream's first chunk, and a stream that still yields everything. */
+async function peek(
+  stream: ReadableStream<Uint8Array>,
+): Promise<{ first?: Uint8Array; stream: ReadableStream<Uint8Array> }> {
+  const reader = stream.getReader();
+  const read = await reader.read();
+  let first = read.done ? undefined : read.value;
+  const whole = new ReadableStream<Uint8Array>({
+    pull: async (controller) => {
+      if (first) {
+        controller.enqueue(first);
+        first = undefined;
+        return;
+      }
+      const next = await reader.read();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  return { first: read.done ? undefined : read.value, stream: whole };
 }
 
 /** Turns a Reply into a Response, applying the encoding rules above. */
-export function toResponse(reply: Reply, gzip: boolean, method: string): Response {
+export async function toResponse(reply: Reply, gzip: boolean, method: string): Promise<Response> {
   const status = reply.status ?? 200;
   const headers = new Headers(reply.headers);
   let body: ReadableStream<Uint8Array> | Uint8Array | undefined = reply.body;
@@ -117,14 +152,20 @@ export function toResponse(reply: Reply, gzip: boolean, method: string): Respons
     if (body instanceof ReadableStream) void body.cancel().catch(() => {});
     return new Response(null, { status, headers });
   }
-  if (gzip) {
+  if (gzip) headers.append("vary", "Accept-Encoding");
+  if (reply.gzipped) {
     headers.set("content-encoding", "gzip");
-    headers.append("vary", "Accept-Encoding");
-    body = body instanceof ReadableStream
-      ? body.pipeThrough<Uint8Array>(
-        new CompressionStream("gzip") as unknown as ReadableWritablePair<Uint8Array, Uint8Array>,
-      )
-      : new Uint8Array(gzipSync(body));
+  } else if (gzip && body instanceof ReadableStream) {
+    const peeked = await peek(body);
+    body = peeked.stream;
+    if (reply.alwaysGzip || !peeked.first || compresses(peeked.first)) {
+      headers.delete("content-length"); // it counted the plain bytes
+      headers.set("content-encoding", "gzip");
+      body = gzipStream(body);
+    }
+  } else if (gzip && body instanceof Uint8Array && (reply.alwaysGzip || compresses(body))) {
+    headers.set("content-encoding", "gzip");
+    body = gzipBytes(body);
   }
   return new Response(body as BodyInit, { status, headers });
 }

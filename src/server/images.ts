@@ -3,7 +3,7 @@
 // and the server that owns it. The store is authoritative for tags (tags move; labels cannot).
 
 import type { Image } from "../api/models.ts";
-import { PodmanFailed, type PodmanRunner, runChecked } from "../podman.ts";
+import { parsePodmanMessage, PodmanFailed, type PodmanRunner, runChecked } from "../podman.ts";
 import { isUuid } from "../uuid.ts";
 import { HttpError } from "./errors.ts";
 import type { ImageRow, Store } from "./store.ts";
@@ -64,8 +64,12 @@ export class ImageCatalog {
    * Records the podman image just created under `podmanName(image.uuid)` as a ConTree image
    * (moving the tag to it when one is given).
    */
-  async register(image: NewImage, env: Record<string, string>): Promise<ImageRow> {
-    const inspected = await this.#inspectNew(this.podmanName(image.uuid));
+  async register(
+    image: NewImage,
+    env: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<ImageRow> {
+    const inspected = await this.#inspectNew(this.podmanName(image.uuid), signal);
     const [podmanId, size, configEnv] = inspected.split("\t");
     const row: ImageRow = {
       uuid: image.uuid,
@@ -85,15 +89,33 @@ export class ImageCatalog {
   }
 
   /**
+   * Removes the podman image of a ConTree image that will not be registered (a failed or
+   * cancelled snapshot or import), if podman made it; podman's message when that fails (the
+   * start-up sweep removes it then).
+   */
+  async discard(uuid: string): Promise<string | undefined> {
+    try {
+      const result = await this.podman.run(["rmi", "--force", "--ignore", this.podmanName(uuid)], {
+        timeoutMs: 60_000,
+      });
+      return result.code === 0
+        ? undefined
+        : parsePodmanMessage(result.stderr) || "podman rmi failed";
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
+
+  /**
    * `podman image inspect` of an image just made. podman 4.3 reads every image while inspecting
    * one, and fails while another commit is half-written ('locating item named "manifest" …'):
    * that is retried for a moment.
    */
-  async #inspectNew(reference: string): Promise<string> {
+  async #inspectNew(reference: string, signal?: AbortSignal): Promise<string> {
     const args = ["image", "inspect", "--format", "{{.Id}}\t{{.Size}}\t{{json .Config.Env}}"];
     for (let attempt = 1;; attempt++) {
       try {
-        return await runChecked(this.podman, [...args, reference]);
+        return await runChecked(this.podman, [...args, reference], { signal });
       } catch (error) {
         const halfWritten = error instanceof PodmanFailed &&
           /locating item named "[^"]+" for image/.test(error.stderr);

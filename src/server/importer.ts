@@ -11,6 +11,7 @@
 import type { ImageImportRequest } from "../api/models.ts";
 import { PodmanFailed, type PodmanRunner, runChecked } from "../podman.ts";
 import { badRequest } from "./errors.ts";
+import { refuseNulBytes } from "./spawn.ts";
 import { type ImageCatalog, LABEL_OPERATION, LABEL_SERVER, validTag } from "./images.ts";
 import {
   type OperationRunner,
@@ -38,6 +39,7 @@ export function parseImportRequest(body: unknown): { spec: ImportJob; metadata: 
   if (!registry || typeof registry !== "object" || typeof registry.url !== "string") {
     throw badRequest("registry.url is required");
   }
+  refuseNulBytes(request, "the request");
   parseSource(registry.url);
   const tag = request.tag ?? null;
   if (tag !== null && !validTag(tag)) throw badRequest(`invalid tag: ${JSON.stringify(tag)}`);
@@ -158,7 +160,7 @@ export class Importer {
         await this.#importReference(source.reference, credentials, labels, target, signal, ctx);
       }
       if (signal.aborted) throw signal.reason;
-      const row = await this.images.register(image, {});
+      const row = await this.images.register(image, {}, signal);
       return {
         status: "SUCCESS",
         resultImageUuid: row.uuid,
@@ -166,6 +168,8 @@ export class Importer {
         imageSize: row.size,
       };
     } catch (error) {
+      // An image the import made but that is not registered goes (else the start-up sweep).
+      await this.images.discard(uuid);
       if (ctx.signal.aborted) return stoppedOutcome(ctx.signal);
       if (deadline.signal.aborted) {
         return { status: "FAILED", error: `import timed out after ${spec.timeout}s` };

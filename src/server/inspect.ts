@@ -49,7 +49,8 @@ export class ImageMounts {
       root = await mount.root;
     } catch (error) {
       mount.users--;
-      throw new HttpError(500, `cannot mount the image: ${(error as Error).message}`);
+      // podman's message may name host paths: it goes to the log, not to the client.
+      throw new HttpError(500, "cannot mount the image", {}, error);
     }
     const entry = mount;
     this.#evict();
@@ -104,6 +105,7 @@ const MAX_SYMLINKS = 40;
 
 /** The components of a request path; `..` above the root is refused. */
 export function requestComponents(path: string): string[] {
+  if (path.includes("\0")) throw new HttpError(400, "path must not contain a NUL byte");
   const parts = sandboxPathParts(path);
   if (!parts) throw new HttpError(400, `path escapes the image root: ${path}`);
   return parts;

@@ -11,7 +11,9 @@ import {
   type TerminalStatus,
 } from "../api/models.ts";
 import type { Logger } from "../log.ts";
-import type { EventLog } from "./events.ts";
+import type { HostPaths } from "./errors.ts";
+import type { EventLog, StoredOutput } from "./events.ts";
+import type { OutputRef, OutputStream } from "./outputs.ts";
 import type { OperationRow, Store } from "./store.ts";
 
 /** Why a running operation's signal was aborted. */
@@ -23,6 +25,20 @@ export interface RunContext {
   readonly signal: AbortSignal;
   /** Appends an event to the operation's log. */
   emit(spid: number, type: string, data: Record<string, unknown>): void;
+  /**
+   * Appends output of a process as an event, its bytes stored once in the operation's output
+   * files; says how many bytes the log kept (the operation's log is bounded as a whole).
+   */
+  output(spid: number, stream: OutputStream, bytes: Uint8Array): StoredOutput;
+  /**
+   * Appends an output event for bytes another process (podman) wrote into the stream's output
+   * file; returns how many of them the log kept.
+   */
+  stored(
+    spid: number,
+    stream: OutputStream,
+    range: { offset: number; length: number; ascii: boolean },
+  ): number;
   /** Marks the operation EXECUTING (the process is about to start). */
   executing(): void;
   /** In-memory input given to `submit` that is never stored (e.g. registry credentials). */
@@ -35,8 +51,10 @@ export interface Outcome {
   resultImageUuid?: string | null;
   resultTag?: string | null;
   imageSize?: number;
-  /** Instance runs: the folded process result stored as `metadata.result`. */
+  /** Instance runs: the folded process result stored as `metadata.result` (without output). */
   result?: InstanceResult;
+  /** Where `metadata.result.stdout`/`stderr` are stored. */
+  outputs?: Partial<Record<"stdout" | "stderr", OutputRef>>;
 }
 
 export type OperationRunner = (ctx: RunContext) => Promise<Outcome>;
@@ -47,6 +65,8 @@ export interface ManagerOptions {
   now?: () => number;
   /** Data of the `init` event that opens every log (runtime, kernel, …). */
   initData: () => Record<string, unknown>;
+  /** Host paths an operation's error must not show. */
+  hostPaths?: HostPaths;
 }
 
 export const RESTARTED_ERROR = "server restarted while the operation was running";
@@ -93,11 +113,14 @@ export class OperationManager {
     return this.#closing;
   }
 
-  /** Operations active in the store but not in this process (a crash): FAILED, with completion. */
-  recover(): number {
+  /**
+   * Operations active in the store but not in this process (a crash): FAILED, with completion.
+   * Returns them.
+   */
+  recover(): OperationRow[] {
     const stale = this.store.operationsWithStatus(ACTIVE_STATUSES);
     for (const op of stale) this.#finish(op, { status: "FAILED", error: RESTARTED_ERROR });
-    return stale.length;
+    return stale;
   }
 
   /** Records a new PENDING operation and queues it; `transient` reaches the runner unstored. */
@@ -183,6 +206,8 @@ export class OperationManager {
       transient,
       signal: controller.signal,
       emit: (spid, type, data) => void this.events.append(op.uuid, spid, type, data),
+      output: (spid, stream, bytes) => this.events.appendOutput(op.uuid, spid, stream, bytes),
+      stored: (spid, stream, range) => this.events.appendStored(op.uuid, spid, stream, range),
       executing: () => this.store.updateOperation(op.uuid, { status: "EXECUTING" }),
     };
     const done = (async () => {
@@ -206,8 +231,12 @@ export class OperationManager {
     this.#running.set(op.uuid, { controller, done });
   }
 
-  #finish(op: OperationRow, outcome: Outcome): void {
+  #finish(op: OperationRow, result: Outcome): void {
     const now = this.#now();
+    const error = result.error && this.options.hostPaths
+      ? this.options.hostPaths.scrub(result.error)
+      : result.error;
+    const outcome = { ...result, error };
     const started = Date.parse(op.started_at ?? op.created_at);
     const durationMs = Math.max(0, now - started);
     const metadata = outcome.result ? { ...op.metadata, result: outcome.result } : op.metadata;
@@ -226,6 +255,7 @@ export class OperationManager {
         result_tag: outcome.resultTag ?? null,
         image_size: outcome.imageSize ?? 0,
         metadata,
+        ...(outcome.outputs ? { outputs: outcome.outputs } : {}),
       });
       this.events.append(op.uuid, 0, "completion", {
         status: outcome.status,

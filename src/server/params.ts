@@ -60,7 +60,11 @@ export function parseInstant(name: string, value: string, now: number): string {
     (sum, [, n, unit]) => sum + Number(n) * UNIT_SECONDS[unit || "s"],
     0,
   );
-  return new Date(now - seconds * 1000).toISOString();
+  const instant = new Date(now - seconds * 1000);
+  if (Number.isNaN(instant.getTime())) {
+    throw badRequest(`invalid ${name}: ${value} (the duration is too long)`);
+  }
+  return instant.toISOString();
 }
 
 /** The `since`/`until` bounds of a list request. */

@@ -17,6 +17,8 @@ import {
   DEFAULT_CONCURRENCY,
   DEFAULT_CPUS,
   DEFAULT_KEEPALIVE_MS,
+  DEFAULT_MAX_OUTPUT,
+  DEFAULT_MAX_REQUEST_BODY,
   DEFAULT_MAX_TIMEOUT,
   DEFAULT_MEMORY_BYTES,
   DEFAULT_PIDS,
@@ -25,11 +27,13 @@ import {
 import { BlobStore } from "./blobs.ts";
 import { EventLog } from "./events.ts";
 import { InstanceExecutor } from "./executor.ts";
-import { ImageCatalog, LABEL_SERVER } from "./images.ts";
+import { ImageCatalog, LABEL_SERVER, LABEL_UUID } from "./images.ts";
 import { Importer } from "./importer.ts";
 import { ImageMounts } from "./inspect.ts";
 import type { SandboxLimits } from "./limits.ts";
 import { OperationManager } from "./operations.ts";
+import { OutputFiles } from "./outputs.ts";
+import { HostPaths } from "./errors.ts";
 import { Store } from "./store.ts";
 import { Subprocesses } from "./subprocesses.ts";
 
@@ -46,6 +50,10 @@ export interface ServerOptions {
   maxTimeout?: number;
   /** Limits and user namespace of every sandbox (default: DEFAULT_LIMITS). */
   limits?: SandboxLimits;
+  /** Largest `truncate_output_at` a spawn may ask for (bytes per stream). */
+  maxOutput?: number;
+  /** Largest JSON request body (bytes). */
+  maxRequestBody?: number;
   /** Which podman, with which environment (default: $CONTREE_PODMAN or podman, this process's). */
   podman?: Pick<CommandPodmanRunnerOptions, "binary" | "env">;
   log: Logger;
@@ -56,7 +64,11 @@ export interface RunningServer {
   readonly url: string;
   /** Labels every podman object of this server (`contree.server=<id>`). */
   readonly serverId: string;
+  /** A random id of this run (proves the process's identity, see home.ts ServerState). */
+  readonly instance: string;
   readonly store: Store;
+  /** Waits for the background work of finished runs (container removals). */
+  settle(): Promise<void>;
   shutdown(): Promise<void>;
 }
 
@@ -68,19 +80,100 @@ function readBootId(): string | undefined {
   }
 }
 
-/** Removes containers a previous run of this server left behind (after a crash). */
-async function removeLeftovers(podman: PodmanRunner, serverId: string, log: Logger): Promise<void> {
-  const listed = await runChecked(podman, [
-    "ps",
-    "--all",
-    "--quiet",
-    "--filter",
-    `label=${LABEL_SERVER}=${serverId}`,
-  ]);
+/**
+ * podman processes a previous run of this server left running (a crash: its podman commit,
+ * import or run clients carry the server's label in their argv). They are killed before the
+ * sweep, so that none of them adds an image after it.
+ */
+async function killLeftoverPodman(serverId: string, log: Logger): Promise<void> {
+  const mark = `${LABEL_SERVER}=${serverId}`;
+  const pids: number[] = [];
+  try {
+    for (const entry of Deno.readDirSync("/proc")) {
+      const pid = Number(entry.name);
+      if (!Number.isInteger(pid) || pid === Deno.pid) continue;
+      try {
+        if (Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes(mark)) pids.push(pid);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  } catch {
+    return; // no /proc: nothing to find this way
+  }
+  if (pids.length === 0) return;
+  log.info(`stopping ${pids.length} podman process(es) left by a previous run`);
+  for (const pid of pids) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  // Not our children: wait until /proc no longer lists them (a zombie lists no cmdline).
+  const gone = (pid: number) => {
+    try {
+      return !Deno.readTextFileSync(`/proc/${pid}/cmdline`);
+    } catch {
+      return true;
+    }
+  };
+  for (let waited = 0; waited < 10_000 && !pids.every(gone); waited += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * Removes what a previous run of this server left behind (after a crash): its podman processes,
+ * its containers, and its images that the database does not know (a snapshot or import cut off
+ * between podman and the database).
+ */
+async function removeLeftovers(
+  podman: PodmanRunner,
+  images: ImageCatalog,
+  store: Store,
+  log: Logger,
+): Promise<void> {
+  await killLeftoverPodman(images.serverId, log);
+  const filter = `label=${LABEL_SERVER}=${images.serverId}`;
+  const listed = await runChecked(podman, ["ps", "--all", "--quiet", "--filter", filter]);
   const ids = listed.split("\n").filter(Boolean);
-  if (ids.length === 0) return;
-  log.info(`removing ${ids.length} container(s) left by a previous run`);
-  await podman.run(["rm", "--force", "--time", "0", ...ids]);
+  if (ids.length > 0) {
+    log.info(`removing ${ids.length} container(s) left by a previous run`);
+    await podman.run(["rm", "--force", "--time", "0", ...ids]);
+  }
+  const labelled = await runChecked(podman, [
+    "images",
+    "--noheading",
+    "--filter",
+    filter,
+    "--format",
+    `{{index .Labels "${LABEL_UUID}"}}`,
+  ]);
+  const orphans = [...new Set(labelled.split("\n").map((line) => line.trim()))]
+    .filter((uuid) => uuid && !store.image(uuid));
+  if (orphans.length > 0) log.info(`removing ${orphans.length} unregistered image(s)`);
+  for (const uuid of orphans) {
+    const left = await images.discard(uuid);
+    if (left) log.warning(`could not remove unregistered image ${uuid}: ${left}`);
+  }
+}
+
+/**
+ * The home and the database hold env values and output: 0700 and 0600, also when they existed
+ * before with other modes. SQLite creates the -wal and -shm files with the database's mode.
+ */
+async function restrictHome(dataDir: string): Promise<string> {
+  await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await Deno.chmod(dataDir, 0o700);
+  const database = `${dataDir}/contree.db`;
+  (await Deno.open(database, { create: true, write: true, mode: 0o600 })).close();
+  for (const path of [database, `${database}-wal`, `${database}-shm`]) {
+    await Deno.chmod(path, 0o600).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+  }
+  return database;
 }
 
 export const DEFAULT_LIMITS: SandboxLimits = {
@@ -92,8 +185,7 @@ export const DEFAULT_LIMITS: SandboxLimits = {
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { log } = options;
-  await Deno.mkdir(options.dataDir, { recursive: true, mode: 0o700 });
-  const store = Store.open(`${options.dataDir}/contree.db`);
+  const store = Store.open(await restrictHome(options.dataDir));
   try {
     const serverId = store.meta("server_id") ?? crypto.randomUUID();
     const tokenUuid = store.meta("token_uuid") ?? crypto.randomUUID();
@@ -109,13 +201,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
     const images = new ImageCatalog(podman, store, serverId);
     const mounts = new ImageMounts(podman);
-    const events = new EventLog(store);
+    const outputs = new OutputFiles(`${options.dataDir}/outputs`);
+    await outputs.init();
+    const maxOutput = options.maxOutput ?? DEFAULT_MAX_OUTPUT;
+    // stdout and stderr at the cap each, and as much again for stdin and other processes.
+    const maxLogOutput = 4 * maxOutput;
+    const events = new EventLog(store, { outputs, maxOutputBytes: maxLogOutput });
     const limits = options.limits ?? DEFAULT_LIMITS;
     const subprocesses = new Subprocesses({ podman, store, events, log });
     const executor = new InstanceExecutor({
       podman,
       store,
       blobs,
+      outputs,
       images,
       mounts,
       log,
@@ -124,6 +222,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
     const importer = new Importer(podman, images);
     const bootId = readBootId();
+    // Where podman keeps its storage by default, and where it says it does (asked meanwhile).
+    const hostPaths = new HostPaths([
+      await Deno.realPath(options.dataDir),
+      options.dataDir,
+      "/var/lib/containers",
+      "/run/containers",
+      "/run/libpod",
+      `${Deno.env.get("HOME") ?? "/root"}/.local/share/containers`,
+    ]);
+    void podman.run(["info", "--format", "{{.Store.GraphRoot}}\n{{.Store.RunRoot}}"])
+      .then((info) => info.stdout.split("\n").forEach((root) => hostPaths.add(root)))
+      .catch(() => {});
     const manager = new OperationManager(
       store,
       events,
@@ -131,6 +241,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       {
         concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
         log,
+        hostPaths,
         initData: () => ({
           runtime_path: podman.binary,
           verbose: false,
@@ -143,12 +254,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       },
     );
     const recovered = manager.recover();
-    if (recovered > 0) log.warning(`${recovered} operation(s) interrupted by a restart: FAILED`);
-    await removeLeftovers(podman, serverId, log).catch((error) =>
+    if (recovered.length > 0) {
+      log.warning(`${recovered.length} operation(s) interrupted by a restart: FAILED`);
+    }
+    await removeLeftovers(podman, images, store, log).catch((error) =>
       log.warning(`podman is not usable (${(error as Error).message}): runs and imports will fail`)
     );
+    // Runs cut off by the crash are gone now; what they wrote after it, unread, goes too.
+    for (const op of recovered) outputs.trim(op.uuid, store.outputEnds(op.uuid));
 
+    const instance = crypto.randomUUID();
     const handler = createApi({
+      instance,
       store,
       blobs,
       events,
@@ -158,9 +275,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       subprocesses,
       token: options.token,
       tokenUuid,
+      outputs,
       keepaliveMs: options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
       maxTimeout: options.maxTimeout ?? DEFAULT_MAX_TIMEOUT,
       limits,
+      maxOutput,
+      maxLogOutput,
+      maxRequestBody: options.maxRequestBody ?? DEFAULT_MAX_REQUEST_BODY,
       log,
       now: Date.now,
     });
@@ -194,7 +315,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       port,
       url: `http://${hostname}:${port}`,
       serverId,
+      instance,
       store,
+      settle: () => executor.settle(),
       shutdown: () =>
         stopping ??= (async () => {
           await manager.shutdown();
@@ -207,6 +330,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           ]);
           clearTimeout(timer);
           await mounts.closeAll();
+          outputs.closeAll();
           store.close();
         })(),
     };

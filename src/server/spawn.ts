@@ -136,6 +136,32 @@ export interface SpawnContext {
   maxTimeout: number;
   /** Ids the user namespace of disposable runs maps (uids and gids must be below); none: any. */
   userNamespaceIds?: number;
+  /** Largest `truncate_output_at` (bytes); a request for more is clamped to it. */
+  maxOutput?: number;
+}
+
+/**
+ * Refuses a NUL byte in any string of `value` (what a process gets as argv, environment or a
+ * path cannot hold one); `name` is where `value` sits in the request, named in the message.
+ */
+export function refuseNulBytes(value: unknown, name: string): void {
+  if (typeof value === "string") {
+    if (value.includes("\0")) throw badRequest(`${name} must not contain a NUL byte`);
+  } else if (Array.isArray(value)) {
+    value.forEach((item, index) => refuseNulBytes(item, `${name}[${index}]`));
+  } else if (isObject(value)) {
+    for (const [key, item] of Object.entries(value)) {
+      refuseNulBytes(key, `${name} key`);
+      refuseNulBytes(item, `${name}.${key}`);
+    }
+  }
+}
+
+/** Refuses NUL bytes in every field but stdin (data, any bytes): argv, environment, paths. */
+function refuseNulFields(body: Body): void {
+  for (const [key, value] of Object.entries(body)) {
+    if (key !== "stdin") refuseNulBytes(value, key);
+  }
 }
 
 /**
@@ -157,6 +183,7 @@ export interface ProcessSpec {
 function parseProcess(
   body: Body,
   defaults: Pick<ProcessSpec, "cwd" | "uid" | "gid" | "truncate_output_at">,
+  maxOutput = Infinity,
 ): ProcessSpec {
   const command = body.command;
   if (typeof command !== "string") throw badRequest("command is required");
@@ -185,8 +212,11 @@ function parseProcess(
     cwd: absolutePath(optional(body, "cwd", isString, "a string") || defaults.cwd, "cwd"),
     uid: optional(body, "uid", isId, "a non-negative integer") ?? defaults.uid,
     gid: optional(body, "gid", isId, "a non-negative integer") ?? defaults.gid,
-    truncate_output_at: optional(body, "truncate_output_at", isId, "a non-negative integer") ??
-      defaults.truncate_output_at,
+    truncate_output_at: Math.min(
+      optional(body, "truncate_output_at", isId, "a non-negative integer") ??
+        defaults.truncate_output_at,
+      maxOutput,
+    ),
   };
   const stdin = parseStdin(body.stdin);
   if (stdin) process.stdin = stdin;
@@ -195,6 +225,7 @@ function parseProcess(
 
 export function parseSpawnRequest(body: unknown, context: SpawnContext): InstanceSpec {
   if (!isObject(body)) throw badRequest("the body must be a JSON object");
+  refuseNulFields(body);
   if (typeof body.command === "string" && (typeof body.image !== "string" || body.image === "")) {
     throw badRequest("image is required");
   }
@@ -203,7 +234,7 @@ export function parseSpawnRequest(body: unknown, context: SpawnContext): Instanc
     uid: 0,
     gid: 0,
     truncate_output_at: SPAWN_DEFAULTS.truncateOutputAt,
-  });
+  }, context.maxOutput);
   const hostname = optional(body, "hostname", isString, "a string") || SPAWN_DEFAULTS.hostname;
   if (!HOSTNAME_PATTERN.test(hostname)) throw badRequest(`invalid hostname: ${hostname}`);
   const timeout = optional(body, "timeout", isId, "a positive integer") ?? SPAWN_DEFAULTS.timeout;
@@ -250,9 +281,14 @@ export function parseSpawnRequest(body: unknown, context: SpawnContext): Instanc
  * An `ExecSpec` (API spec §3.6): a process started inside a running instance. cwd, uid, gid and
  * truncate_output_at default to the instance's own.
  */
-export function parseExecRequest(body: unknown, parent: InstanceSpec): ProcessSpec {
+export function parseExecRequest(
+  body: unknown,
+  parent: InstanceSpec,
+  maxOutput?: number,
+): ProcessSpec {
   if (!isObject(body)) throw badRequest("the body must be a JSON object");
-  return parseProcess(body, parent);
+  refuseNulFields(body);
+  return parseProcess(body, parent, maxOutput);
 }
 
 /** A ClosableStreamRepr written to a process's stdin (`close` defaults to false here). */

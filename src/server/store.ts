@@ -10,6 +10,7 @@ import {
   type StatementSync,
 } from "node:sqlite";
 import type { OperationKind, OperationStatus } from "../api/models.ts";
+import type { OutputRef } from "./outputs.ts";
 
 export interface ImageRow {
   uuid: string;
@@ -47,14 +48,21 @@ export interface OperationRow {
   result_tag: string | null;
   image_size: number | null;
   metadata: Record<string, unknown>;
+  /** Where `metadata.result.stdout`/`stderr` are stored (read from the output files on demand). */
+  outputs?: Partial<Record<"stdout" | "stderr", OutputRef>> | null;
 }
 
 export interface EventRow {
   id: number;
   spid: number;
   type: string;
-  /** The whole event as JSON text, exactly as it is served. */
+  /**
+   * The whole event as JSON text, exactly as it is served; for an output event (`output` set)
+   * the envelope up to `"data":`, the StreamRepr of the stored bytes and `}` completing it.
+   */
   json: string;
+  /** An output event's bytes: a range of the stream's output file. */
+  output?: { offset: number; length: number; ascii: boolean };
 }
 
 export interface Page {
@@ -111,7 +119,8 @@ CREATE TABLE IF NOT EXISTS operations (
   result_image_uuid TEXT,
   result_tag TEXT,
   image_size INTEGER,
-  metadata TEXT NOT NULL
+  metadata TEXT NOT NULL,
+  outputs TEXT
 );
 CREATE INDEX IF NOT EXISTS operations_status ON operations (status);
 CREATE TABLE IF NOT EXISTS events (
@@ -120,9 +129,20 @@ CREATE TABLE IF NOT EXISTS events (
   spid INTEGER NOT NULL,
   type TEXT NOT NULL,
   json TEXT NOT NULL,
+  out_offset INTEGER,
+  out_length INTEGER,
+  out_ascii INTEGER,
   PRIMARY KEY (op_uuid, id)
 ) WITHOUT ROWID;
 `;
+
+/** Columns added after the first release: added to older databases on open. */
+const ADDED_COLUMNS: [table: string, column: string, type: string][] = [
+  ["operations", "outputs", "TEXT"],
+  ["events", "out_offset", "INTEGER"],
+  ["events", "out_length", "INTEGER"],
+  ["events", "out_ascii", "INTEGER"],
+];
 
 type Row = Record<string, SQLOutputValue>;
 
@@ -154,6 +174,7 @@ function operationFrom(row: Row): OperationRow {
     result_tag: row.result_tag as string | null,
     image_size: row.image_size === null ? null : Number(row.image_size),
     metadata: JSON.parse(row.metadata as string),
+    outputs: row.outputs ? JSON.parse(row.outputs as string) : null,
   };
 }
 
@@ -168,12 +189,20 @@ function fileFrom(row: Row): FileRow {
 }
 
 function eventFrom(row: Row): EventRow {
-  return {
+  const event: EventRow = {
     id: Number(row.id),
     spid: Number(row.spid),
     type: row.type as string,
     json: row.json as string,
   };
+  if (row.out_offset !== null && row.out_offset !== undefined) {
+    event.output = {
+      offset: Number(row.out_offset),
+      length: Number(row.out_length),
+      ascii: row.out_ascii === 1,
+    };
+  }
+  return event;
 }
 
 /** WHERE clauses for created_at bounds; values are appended to `params`. */
@@ -210,6 +239,10 @@ export class Store {
     if (path !== ":memory:") db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = NORMAL");
     db.exec(SCHEMA);
+    for (const [table, column, type] of ADDED_COLUMNS) {
+      const columns = db.prepare(`PRAGMA table_info(${table})`).all().map((row) => row.name);
+      if (!columns.includes(column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+    }
     return new Store(db);
   }
 
@@ -370,8 +403,8 @@ export class Store {
   insertOperation(op: OperationRow): void {
     this.#sql(
       `INSERT INTO operations (uuid, kind, status, error, created_at, started_at, finished_at,
-         duration, image_uuid, result_image_uuid, result_tag, image_size, metadata)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         duration, image_uuid, result_image_uuid, result_tag, image_size, metadata, outputs)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       op.uuid,
       op.kind,
@@ -386,6 +419,7 @@ export class Store {
       op.result_tag,
       op.image_size,
       JSON.stringify(op.metadata),
+      op.outputs ? JSON.stringify(op.outputs) : null,
     );
   }
 
@@ -401,7 +435,9 @@ export class Store {
     const names = Object.keys(changes) as (keyof typeof changes)[];
     if (names.length === 0) return;
     const values = names.map((name) =>
-      name === "metadata" ? JSON.stringify(changes.metadata) : changes[name] as SQLInputValue
+      name === "metadata" || name === "outputs"
+        ? (changes[name] ? JSON.stringify(changes[name]) : null)
+        : changes[name] as SQLInputValue
     );
     this.#sql(
       `UPDATE operations SET ${names.map((name) => `${name} = ?`).join(", ")} WHERE uuid = ?`,
@@ -445,22 +481,47 @@ export class Store {
   // ---- events ----
 
   insertEvent(opUuid: string, event: EventRow): void {
-    this.#sql("INSERT INTO events (op_uuid, id, spid, type, json) VALUES (?, ?, ?, ?, ?)")
-      .run(opUuid, event.id, event.spid, event.type, event.json);
+    this.#sql(
+      `INSERT INTO events (op_uuid, id, spid, type, json, out_offset, out_length, out_ascii)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      opUuid,
+      event.id,
+      event.spid,
+      event.type,
+      event.json,
+      event.output?.offset ?? null,
+      event.output?.length ?? null,
+      event.output ? (event.output.ascii ? 1 : 0) : null,
+    );
   }
 
   /** Events with id > `afterId`, in id order, at most `limit`. */
   events(opUuid: string, afterId: number, limit: number): EventRow[] {
     return this.#sql(
-      "SELECT id, spid, type, json FROM events WHERE op_uuid = ? AND id > ? ORDER BY id LIMIT ?",
+      `SELECT id, spid, type, json, out_offset, out_length, out_ascii FROM events
+       WHERE op_uuid = ? AND id > ? ORDER BY id LIMIT ?`,
     ).all(opUuid, afterId, limit).map(eventFrom);
   }
 
   /** The events of one process (`spid`) of an operation, in id order. */
   processEvents(opUuid: string, spid: number): EventRow[] {
     return this.#sql(
-      "SELECT id, spid, type, json FROM events WHERE op_uuid = ? AND spid = ? ORDER BY id",
+      `SELECT id, spid, type, json, out_offset, out_length, out_ascii FROM events
+       WHERE op_uuid = ? AND spid = ? ORDER BY id`,
     ).all(opUuid, spid).map(eventFrom);
+  }
+
+  /** Where the stored output of each process stream of an operation ends (bytes). */
+  outputEnds(opUuid: string): { spid: number; stream: string; end: number }[] {
+    return this.#sql(
+      `SELECT spid, type, max(out_offset + out_length) AS end FROM events
+       WHERE op_uuid = ? AND out_offset IS NOT NULL GROUP BY spid, type`,
+    ).all(opUuid).map((row) => ({
+      spid: Number(row.spid),
+      stream: row.type as string,
+      end: Number(row.end),
+    }));
   }
 
   /** The highest event id of an operation, or -1 when its log is empty. */

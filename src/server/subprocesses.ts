@@ -164,7 +164,7 @@ export class Subprocesses {
     // podman exec gives no pid: -1 (unknown).
     this.#emit(op.uuid, spid, "spawn", spawnEventData(spec, -1, parent.timeout, spec.env ?? {}));
     if (initial && initial.length > 0) {
-      this.#emit(op.uuid, spid, "stdin", { ...encodeStreamRepr(initial) });
+      this.deps.events.appendOutput(op.uuid, spid, "stdin", initial);
     }
     const process = this.deps.podman.spawn(args, { stdin: pipe ? pipe.readable : initial });
     const session: Session = { process, exited: false, done: Promise.resolve() };
@@ -179,8 +179,7 @@ export class Subprocesses {
 
   /** The folded result of a process (the main one is spid 1); 404 when there is none. */
   result(op: OperationRow, spid: number): InstanceResult {
-    const events = this.deps.store.processEvents(op.uuid, spid)
-      .map((row) => JSON.parse(row.json) as OperationEvent);
+    const events = this.deps.events.processEvents(op.uuid, spid);
     const result = foldProcess(events);
     if (!result) throw notFound(`operation ${op.uuid} has no process ${spid}`);
     return result;
@@ -225,7 +224,7 @@ export class Subprocesses {
     try {
       if (data.length > 0) {
         await stdin.write(data);
-        this.#emit(op.uuid, spid, "stdin", { ...encodeStreamRepr(data) });
+        this.deps.events.appendOutput(op.uuid, spid, "stdin", data);
       }
       if (close) {
         session.stdin = undefined;
@@ -319,10 +318,11 @@ export class Subprocesses {
       let emitted = 0;
       let dropped = 0;
       for await (const chunk of readable) {
-        const kept = chunk.subarray(0, Math.max(0, cap - emitted));
-        if (kept.length > 0) this.#emit(opUuid, spid, stream, { ...encodeStreamRepr(kept) });
-        emitted += kept.length;
-        dropped += chunk.length - kept.length;
+        // Up to the process's cap, and as much as the operation's log still takes.
+        const wanted = chunk.subarray(0, Math.max(0, cap - emitted));
+        const { kept } = this.deps.events.appendOutput(opUuid, spid, stream, wanted);
+        emitted += kept;
+        dropped += chunk.length - kept;
       }
       if (dropped > 0) {
         this.#emit(opUuid, spid, "truncated", {

@@ -19,7 +19,7 @@ import {
   startTestServer,
   testClient,
 } from "../support/server.ts";
-import { startServerProcess } from "../support/server_process.ts";
+import { startServerCli } from "../support/server_process.ts";
 
 const SCRIPT = "echo before; echo before-err >&2; sleep 60; echo after";
 
@@ -43,7 +43,7 @@ async function killedAndRestarted(): Promise<void> {
   const clientHome = await tempHome();
   const env = { CONTREE_HOME: serverHome.home, ...podmanEnv() };
   const port = freePort();
-  let server = (await startServerProcess(env, port)).child;
+  let server = (await startServerCli(env, port)).child;
   try {
     const url = `http://127.0.0.1:${port}`;
     const token = (await Deno.readTextFile(`${serverHome.home}/server/token`)).trim();
@@ -64,7 +64,7 @@ async function killedAndRestarted(): Promise<void> {
     await cli.shows("stderr", "before-err\n");
     server.kill("SIGKILL");
     await server.status;
-    server = (await startServerProcess(env, port)).child;
+    server = (await startServerCli(env, port)).child;
     const result = await cli.finished;
     const [op] = await client.listOperations({ kind: "instance" });
     assertEquals(result.stdout, "before\n");

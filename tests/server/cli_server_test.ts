@@ -6,7 +6,7 @@ import { RESTARTED_ERROR, STOPPED_ERROR } from "../../src/server/operations.ts";
 import { Store } from "../../src/server/store.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../support/assert.ts";
 import { runCli, tempHome } from "../support/cli.ts";
-import { startServerProcess } from "../support/server_process.ts";
+import { startServerCli } from "../support/server_process.ts";
 import { podmanEnv, podmanTest, testPodman } from "../support/podman.ts";
 import { importBusybox, removePodmanObjects, testClient, waitForEvent } from "../support/server.ts";
 
@@ -98,6 +98,46 @@ Deno.test("cli server: the local profile does not replace an existing active pro
   }
 });
 
+Deno.test("cli server: stop signals only its own server, never what a stale pid file names", async () => {
+  const { home, cleanup } = await tempHome();
+  const env = { CONTREE_HOME: home, ...podmanEnv() };
+  // Another program whose command line contains "server", alive under the stale pid.
+  const victim = new Deno.Command("sh", {
+    args: ["-c", "sleep 600; :", "server"],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  let exited = false;
+  const status = victim.status.then((s) => (exited = true, s));
+  try {
+    await Deno.mkdir(`${home}/server`, { recursive: true });
+    await Deno.writeTextFile(`${home}/server/server.pid`, `${victim.pid}\n`);
+    await Deno.writeTextFile(
+      `${home}/server/server.json`,
+      JSON.stringify({
+        pid: victim.pid,
+        port: 1,
+        url: "http://127.0.0.1:1",
+        started_at: new Date(0).toISOString(),
+        instance: crypto.randomUUID(),
+      }),
+    );
+    const stopped = await runCli(["server", "stop"], { env });
+    assertEquals(stopped.code, 1, stopped.stderr);
+    assertStringIncludes(stopped.stderr, `Not stopping pid ${victim.pid}`);
+    const again = await runCli(["server", "start", "--port", "0"], { env });
+    assertEquals(again.code, 1);
+    assertStringIncludes(again.stderr, "does not answer as this home's server");
+    assert(!exited, "the other program was signalled");
+    assert(await exists(`/proc/${victim.pid}`));
+  } finally {
+    if (!exited) victim.kill("SIGKILL");
+    await status;
+    await cleanup();
+  }
+});
+
 podmanTest(
   "cli server: SIGTERM fails running operations cleanly; a crash is recovered",
   async () => {
@@ -106,7 +146,7 @@ podmanTest(
     let serverId: string | undefined;
     try {
       // 1. A foreground server stops on SIGTERM; its running operation ends FAILED.
-      const first = await startServerProcess(env);
+      const first = await startServerCli(env);
       const token = await readToken(home);
       let client = testClient((await readState(home)).url, token);
       const image = await importBusybox(client, "busybox:cli");
@@ -122,7 +162,7 @@ podmanTest(
       assert(!await exists(`${home}/server/server.pid`));
 
       // 2. Restarted: the operation reads FAILED; a second one is cut off by SIGKILL (a crash).
-      const second = await startServerProcess(env);
+      const second = await startServerCli(env);
       client = testClient((await readState(home)).url, token);
       const afterStop = await client.getOperation(stopped.uuid);
       assertEquals([afterStop.status, afterStop.error], ["FAILED", STOPPED_ERROR]);

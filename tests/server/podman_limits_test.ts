@@ -47,6 +47,10 @@ podmanTest(
           instance_cpu_millicores: 500,
           instance_max_pids: 16,
           instance_userns_ids: 65536,
+          // The output caps (issue 16) sit beside them.
+          instance_max_truncate_output_at: 16 * MIB,
+          operation_max_output: 64 * MIB,
+          request_max_body: 64 * MIB,
         });
       });
 

@@ -130,19 +130,23 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
         image: plain.result_image_uuid!,
       });
       assertEquals(output(after), "unset\n");
+      // Secret-looking values are stored masked, but runs (and preserved envs) get them clear.
       const kept = await run(s, {
-        command: "true",
-        env: { KEPT: "yes" },
+        command: 'test "$API_TOKEN" = s3cret && echo seen',
+        shell: true,
+        env: { KEPT: "yes", API_TOKEN: "s3cret" },
         preserve_env: true,
         image: after.result_image_uuid!,
       });
+      assertEquals(output(kept), "seen\n");
+      assertEquals(kept.metadata?.env, { KEPT: "yes", API_TOKEN: "<MASKED>" });
       const check = await run(s, {
-        command: "echo ${KEPT-unset}",
+        command: "echo ${KEPT-unset} ${API_TOKEN-unset}",
         shell: true,
         image: kept.result_image_uuid!,
         disposable: true,
       });
-      assertEquals(output(check), "yes\n");
+      assertEquals(output(check), "yes s3cret\n");
     });
 
     await t.step("injected files land with their mode and owner", async () => {
@@ -179,6 +183,37 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
       assertEquals(truncated.data, { stream: "stdout", bytes_emitted: 1000, bytes_dropped: 4000 });
       assert(events.indexOf(truncated) < events.findIndex((e) => e.type === "exit"));
     });
+
+    await t.step(
+      "truncate_output_at is clamped to the server's cap; output is kept on disk once",
+      async () => {
+        const cap = (await s.client.whoami()).limits?.instance_max_truncate_output_at as number;
+        assertEquals(cap, 16 << 20);
+        const spawned = await s.client.spawn({
+          image: s.busybox,
+          command: `head -c ${cap + 5000} /dev/zero | tr '\\0' b; echo done >&2`,
+          shell: true,
+          truncate_output_at: 10 ** 12,
+          disposable: true,
+        });
+        assertEquals(spawned.truncate_output_at, cap);
+        const op = await waitOperation(s.client, spawned.uuid);
+        const events = await eventLog(s, op.uuid);
+        assertEquals(events.find((e) => e.type === "spawn")?.data.truncate_at, cap);
+        assertEquals(events.find((e) => e.type === "truncated")?.data, {
+          stream: "stdout",
+          bytes_emitted: cap,
+          bytes_dropped: 5000,
+        });
+        assertEquals(output(op).length, cap);
+        assertEquals(output(op, "stderr"), "done\n");
+        // The bytes live in the output file once; the database holds references.
+        const dir = `${s.dataDir}/outputs/${op.uuid.slice(0, 2)}`;
+        assertEquals((await Deno.stat(`${dir}/${op.uuid}.1.stdout`)).size, cap);
+        const rows = s.server.store.events(op.uuid, -1, 1000);
+        assert(rows.every((row) => row.json.length < 4096), "no output bytes in the database");
+      },
+    );
 
     await t.step("queueing, 425 before the log exists, cancel, and 409 after the end", async () => {
       const sleepers = await Promise.all(

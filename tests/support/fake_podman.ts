@@ -86,6 +86,19 @@ export class FakePodman implements PodmanRunner {
     const answer = this.#answer(args);
     if (answer instanceof Error) throw answer;
     const text = (chunk: string) => new Blob([chunk]).stream();
+    if (options.files) {
+      const files = options.files;
+      const written = Promise.all([
+        Deno.writeTextFile(files.stdout, answer.stdout),
+        Deno.writeTextFile(files.stderr, answer.stderr),
+      ]);
+      return {
+        stdout: text(""),
+        stderr: text(""),
+        exitCode: written.then(() => answer.code),
+        stop: () => {},
+      };
+    }
     return {
       stdout: text(answer.stdout),
       stderr: text(answer.stderr),

@@ -39,6 +39,10 @@ export interface TestServerOptions {
   token?: string;
   /** Sandbox limits (default: the server's defaults). */
   limits?: SandboxLimits;
+  /** Another executable as podman (tests/support/podman_wrapper.ts). */
+  podmanBinary?: string;
+  maxRequestBody?: number;
+  maxOutput?: number;
 }
 
 let rootfs: Promise<string> | undefined;
@@ -94,7 +98,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     keepaliveMs: options.keepaliveMs,
     concurrency: options.concurrency,
     limits: options.limits,
-    podman: TEST_PODMAN_OPTIONS,
+    maxRequestBody: options.maxRequestBody,
+    maxOutput: options.maxOutput,
+    podman: { ...TEST_PODMAN_OPTIONS, binary: options.podmanBinary },
     log: new Logger(log, "warning"),
   });
   const client = testClient(server.url, token);
@@ -140,10 +146,10 @@ export async function withServer(fn: (s: TestServer) => Promise<void>): Promise<
   }
 }
 
-/** Records an image without podman (its podman id is a dummy): for tests of the API alone. */
+/** A ConTree image as a database row only (no podman image behind it), for API tests. */
 export function addImageRow(
   s: TestServer,
-  tag: string | null,
+  tag: string | null = null,
   createdAt = new Date().toISOString(),
 ): string {
   const uuid = crypto.randomUUID();
@@ -199,12 +205,18 @@ export async function waitForEvent(
       continue;
     }
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let text = "";
+    // Only the frames not yet parsed are kept (a log may be hundreds of megabytes).
+    let pending = "";
+    let seen = "";
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) throw new Error(`the log of ${uuid} ended without the awaited event:\n${text}`);
-      text += value;
-      const found = parseEvents(text).find(match);
+      if (done) throw new Error(`the log of ${uuid} ended without the awaited event:\n${seen}`);
+      pending += value;
+      const last = pending.lastIndexOf("\n\n");
+      const end = last < 0 ? 0 : last + 2;
+      const found = parseEvents(pending.slice(0, end)).find(match);
+      seen = (seen + pending.slice(0, end)).slice(-4096);
+      pending = pending.slice(end);
       if (found) {
         await reader.cancel();
         return found;

@@ -4,13 +4,15 @@
 import type { Logger } from "../../log.ts";
 import { isUuid } from "../../uuid.ts";
 import type { BlobStore } from "../blobs.ts";
-import { badRequest, HttpError, notFound } from "../errors.ts";
+import { concatBytes } from "../../bytes.ts";
+import { badRequest, HttpError, notFound, tooLarge } from "../errors.ts";
 import type { EventLog } from "../events.ts";
 import type { Reply, RequestContext } from "../http.ts";
 import type { ImageCatalog } from "../images.ts";
 import type { ImageMounts } from "../inspect.ts";
 import type { SandboxLimits } from "../limits.ts";
 import type { OperationManager } from "../operations.ts";
+import type { OutputFiles } from "../outputs.ts";
 import type { ImageRow, OperationRow, Store } from "../store.ts";
 import type { Subprocesses } from "../subprocesses.ts";
 
@@ -24,9 +26,18 @@ export interface ApiDeps {
   subprocesses: Subprocesses;
   token: string;
   tokenUuid: string;
+  /** This run's random id, sent with whoami to prove the server's identity. */
+  instance: string;
+  outputs: OutputFiles;
   keepaliveMs: number;
   maxTimeout: number;
   limits: SandboxLimits;
+  /** Largest `truncate_output_at` (bytes per stream); larger requests are clamped. */
+  maxOutput: number;
+  /** Output bytes one operation's log keeps at most, all streams together. */
+  maxLogOutput: number;
+  /** Largest JSON request body (bytes). */
+  maxRequestBody: number;
   log: Logger;
   now: () => number;
 }
@@ -58,10 +69,28 @@ export function created(uuid: string, json: unknown): Reply {
   return { status: 201, json, headers: { Location: `/v1/operations/${uuid}` } };
 }
 
-export async function jsonBody(req: RequestContext): Promise<unknown> {
-  const text = await req.request.text();
+/**
+ * The request's JSON body, read up to `limit` bytes: a larger body is refused with 413 as soon
+ * as it is known to be larger (its Content-Length, else the byte past the limit), unread.
+ */
+export async function jsonBody(req: RequestContext, limit: number): Promise<unknown> {
+  const tooBig = () => tooLarge(`the request body is larger than ${limit} bytes`);
+  const declared = Number(req.request.headers.get("content-length") ?? NaN);
+  if (declared > limit) {
+    await req.request.body?.cancel().catch(() => {});
+    throw tooBig();
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (req.request.body) {
+    for await (const chunk of req.request.body) {
+      size += chunk.length;
+      if (size > limit) throw tooBig(); // leaving the loop cancels the body
+      chunks.push(chunk);
+    }
+  }
   try {
-    return JSON.parse(text);
+    return JSON.parse(new TextDecoder().decode(concatBytes(chunks)));
   } catch {
     throw badRequest("the body must be valid JSON");
   }

@@ -23,14 +23,14 @@ export function imageRoutes(router: Router, deps: ApiDeps, resources: Resources)
 
   router.on("POST", "/v1/images/import", async (req) => {
     resources.accepting();
-    const { spec, metadata } = parseImportRequest(await jsonBody(req));
+    const { spec, metadata } = parseImportRequest(await jsonBody(req, deps.maxRequestBody));
     const op = deps.manager.submit("image_import", { ...metadata }, null, spec);
     return created(op.uuid, { uuid: op.uuid });
   });
 
   router.on("PATCH", "/v1/images/:uuid/tag", async (req) => {
     const row = resources.image(req.params[0]);
-    const body = await jsonBody(req) as { tag?: unknown } | null;
+    const body = await jsonBody(req, deps.maxRequestBody) as { tag?: unknown } | null;
     if (!validTag(body?.tag)) throw badRequest(`invalid tag: ${JSON.stringify(body?.tag)}`);
     deps.store.setTag(row.uuid, body.tag);
     return { json: imageJson({ ...row, tag: body.tag }) };

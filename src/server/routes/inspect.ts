@@ -10,6 +10,7 @@ import {
   formatListing,
   listDirectory,
   regularFile,
+  requestComponents,
   resolveInImage,
 } from "../inspect.ts";
 import { parseFlag } from "../params.ts";
@@ -37,29 +38,39 @@ export function inspectRoutes(router: Router, deps: ApiDeps, resources: Resource
     ({ params }) => ({ json: imageJson(resources.image(params[0])) }),
   );
 
-  const inspectPath = (query: URLSearchParams) => query.get("path") || "/";
+  /** The `path` parameter, refused (400) before anything is mounted when it is malformed. */
+  const inspectPath = (query: URLSearchParams) => {
+    const path = query.get("path") || "/";
+    requestComponents(path);
+    return path;
+  };
 
   router.on("GET", "/v1/inspect/:uuid/list", async ({ params, query }) => {
     const row = resources.image(params[0]);
-    const list = await deps.mounts.use(
-      row.podman_id,
-      (lease) => listDirectory(lease, inspectPath(query)),
-    );
+    const path = inspectPath(query);
+    const list = await deps.mounts.use(row.podman_id, (lease) => listDirectory(lease, path));
     return parseFlag(query, "text") ? { text: formatListing(list) } : { json: list };
   });
 
   router.on("GET", "/v1/inspect/:uuid/download", async ({ params, query, request }) => {
     const row = resources.image(params[0]);
+    const path = inspectPath(query);
     const lease = await deps.mounts.acquire(row.podman_id);
     try {
-      const file = await regularFile(lease, inspectPath(query));
+      const file = await regularFile(lease, path);
       if (request.method === "HEAD") {
         lease.release();
         return {};
       }
       // The mount stays leased until the file has been read (or the client went away).
       const body = iteratorStream(fileContent(file.host, file.info.size), () => lease.release());
-      return { headers: { "content-type": "application/octet-stream" }, body };
+      return {
+        headers: {
+          "content-type": "application/octet-stream",
+          "content-length": String(file.info.size),
+        },
+        body,
+      };
     } catch (error) {
       lease.release();
       throw error;
@@ -80,6 +91,8 @@ export function inspectRoutes(router: Router, deps: ApiDeps, resources: Resource
       return {
         headers: { "content-type": "application/x-tar" },
         body: archiveStream(lease, resolved),
+        // gzip'd always (pieces that do not shrink are stored): clients may save the raw body.
+        alwaysGzip: true,
       };
     } catch (error) {
       lease.release();

@@ -2,9 +2,11 @@
 // subprocesses inside a running instance.
 
 import { badRequest, HttpError, notFound } from "../errors.ts";
-import type { Router } from "../http.ts";
+import { acceptsGzip, type Reply, type Router } from "../http.ts";
+import { type OutputFiles, type OutputRef, reprValueChunks } from "../outputs.ts";
 import { parseFlag, parsePage, parseTimeRange } from "../params.ts";
 import { decodeStreamRepr } from "../../api/stream_repr.ts";
+import { type InstanceInput, redactEnv } from "../executor.ts";
 import { parseExecRequest, parseSpawnRequest, parseStdinWrite } from "../spawn.ts";
 import { instanceSpec, parseSignal } from "../subprocesses.ts";
 import type { OperationRow } from "../store.ts";
@@ -43,26 +45,91 @@ export function operationSummary(op: OperationRow, now: number): Record<string, 
   };
 }
 
-/** The OperationResponse shape: the summary, `metadata` and `result` (nullable fields). */
-export function operationJson(op: OperationRow, now: number): Record<string, unknown> {
+/**
+ * The OperationResponse shape: the summary, `metadata` (its result's stdout/stderr read through
+ * `value` from the output files) and `result` (nullable fields).
+ */
+export function operationJson(
+  op: OperationRow,
+  now: number,
+  value: (ref: OutputRef) => string,
+): Record<string, unknown> {
+  let metadata = op.metadata;
+  const outputs = Object.entries(op.outputs ?? {});
+  if (outputs.length > 0) {
+    const result = { ...(metadata.result as Record<string, unknown> | undefined) };
+    for (const [name, ref] of outputs) {
+      result[name] = {
+        value: value(ref),
+        encoding: ref.ascii ? "ascii" : "base64",
+        truncated: ref.truncated,
+      };
+    }
+    metadata = { ...metadata, result };
+  }
   return {
     ...operationSummary(op, now),
-    metadata: op.metadata,
+    metadata,
     result: { image: op.result_image_uuid, tag: op.result_tag },
+  };
+}
+
+/** Stored output up to this size goes into a buffered record; more is streamed. */
+const BUFFERED_OUTPUT_BYTES = 4 << 20;
+
+/**
+ * `GET /operations/{id}`: the record with its output read from the output files — buffered when
+ * small, else streamed piece by piece so that a record of any size is sent in bounded memory.
+ */
+function operationReply(op: OperationRow, files: OutputFiles, now: number): Reply {
+  const stored = Object.values(op.outputs ?? {}).reduce((sum, ref) => sum + ref.bytes, 0);
+  const chunks = (ref: OutputRef, inJson: boolean) => reprValueChunks(files, op.uuid, ref, inJson);
+  if (stored <= BUFFERED_OUTPUT_BYTES) {
+    return { json: operationJson(op, now, (ref) => [...chunks(ref, false)].join("")) };
+  }
+  // The JSON text around the values, split where placeholders no stored string holds stand.
+  const nonce = crypto.randomUUID();
+  const refs: OutputRef[] = [];
+  const text = JSON.stringify(
+    operationJson(op, now, (ref) => `\0${nonce}:${refs.push(ref) - 1}\0`),
+  );
+  // In the JSON text a placeholder reads \u0000<nonce>:<n>\u0000; split() keeps the <n>.
+  const parts = text.split(new RegExp(`\\\\u0000${nonce}:(\\d+)\\\\u0000`));
+  const encoder = new TextEncoder();
+  function* pieces(): Generator<string> {
+    for (const [index, part] of parts.entries()) {
+      if (index % 2 === 0) yield part;
+      else yield* chunks(refs[Number(part)], true);
+    }
+  }
+  const iterator = pieces();
+  return {
+    headers: { "content-type": "application/json" },
+    body: new ReadableStream<Uint8Array>({
+      pull: (controller) => {
+        const next = iterator.next();
+        if (next.done) controller.close();
+        else controller.enqueue(encoder.encode(next.value));
+      },
+    }),
   };
 }
 
 export function operationRoutes(router: Router, deps: ApiDeps, resources: Resources): void {
   router.on("POST", "/v1/instances", async (req) => {
     resources.accepting();
-    const spec = parseSpawnRequest(await jsonBody(req), {
+    const spec = parseSpawnRequest(await jsonBody(req, deps.maxRequestBody), {
       resolveImage: (reference) => deps.images.resolve(reference).uuid,
       fileExists: (uuid) => deps.store.file(uuid) !== undefined,
       maxTimeout: deps.maxTimeout,
       userNamespaceIds: deps.limits.userns?.size,
+      maxOutput: deps.maxOutput,
     });
-    const op = deps.manager.submit("instance", { ...spec }, spec.image);
-    return created(op.uuid, { uuid: op.uuid, ...spec, status: op.status });
+    // Stored and echoed like the spawn event shows it; the clear values reach only the run.
+    const shown = { ...spec, env: spec.env && redactEnv(spec.env) };
+    const input: InstanceInput = { env: spec.env };
+    const op = deps.manager.submit("instance", shown, spec.image, input);
+    return created(op.uuid, { uuid: op.uuid, ...shown, status: op.status });
   });
 
   router.on("GET", "/v1/operations", ({ query }) => {
@@ -81,9 +148,11 @@ export function operationRoutes(router: Router, deps: ApiDeps, resources: Resour
     return { json: rows.map((row) => operationSummary(row, deps.now())) };
   });
 
-  router.on("GET", "/v1/operations/:uuid", ({ params }) => ({
-    json: operationJson(resources.operation(params[0]), deps.now()),
-  }));
+  router.on(
+    "GET",
+    "/v1/operations/:uuid",
+    ({ params }) => operationReply(resources.operation(params[0]), deps.outputs, deps.now()),
+  );
 
   router.on("DELETE", "/v1/operations/:uuid", ({ params }) => {
     const op = resources.operation(params[0]);
@@ -107,6 +176,8 @@ export function operationRoutes(router: Router, deps: ApiDeps, resources: Resour
         "Retry-After": "1",
       });
     }
+    // The log encodes its own gzip: readers at one position share the compressed bytes.
+    const gzip = acceptsGzip(request);
     return {
       headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
       body: deps.events.stream(op.uuid, {
@@ -114,7 +185,9 @@ export function operationRoutes(router: Router, deps: ApiDeps, resources: Resour
         spid,
         follow: parseFlag(query, "follow"),
         keepaliveMs: deps.keepaliveMs,
+        gzip,
       }),
+      gzipped: gzip,
     };
   });
 
@@ -127,7 +200,11 @@ export function operationRoutes(router: Router, deps: ApiDeps, resources: Resour
 
   router.on("POST", base, async (req) => {
     const op = resources.operation(req.params[0]);
-    const spec = parseExecRequest(await jsonBody(req), instanceSpec(op));
+    const spec = parseExecRequest(
+      await jsonBody(req, deps.maxRequestBody),
+      instanceSpec(op),
+      deps.maxOutput,
+    );
     const spid = await deps.subprocesses.exec(op, spec);
     return {
       status: 201,
@@ -149,7 +226,7 @@ export function operationRoutes(router: Router, deps: ApiDeps, resources: Resour
   router.on("POST", `${base}/:spid/stdin`, async (req) => {
     const op = resources.operation(req.params[0]);
     const spid = spidParam(req.params[1]);
-    const stdin = parseStdinWrite(await jsonBody(req));
+    const stdin = parseStdinWrite(await jsonBody(req, deps.maxRequestBody));
     await deps.subprocesses.write(op, spid, decodeStreamRepr(stdin), stdin.close === true);
     return { status: 204 };
   });

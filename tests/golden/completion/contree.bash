@@ -286,7 +286,7 @@ _contree_options() {
     'contree server')
       REPLY='-h --help' ;;
     'contree server start')
-      REPLY='--port --home -d --detach --concurrency --keepalive --memory --cpus --pids --userns -h --help' ;;
+      REPLY='--port --home -d --detach --concurrency --keepalive --memory --cpus --pids --userns --max-output -h --help' ;;
     'contree server stop')
       REPLY='--home -h --help' ;;
     'contree server status')
@@ -386,7 +386,7 @@ _contree_takes_value() {
       return 0 ;;
     'contree auth/--token'|'contree auth/-u'|'contree auth/--url'|'contree auth/--type'|'contree auth/-P'|'contree auth/--project'|'contree auth/-p'|'contree auth/--profile')
       return 0 ;;
-    'contree server start/--port'|'contree server start/--home'|'contree server start/--concurrency'|'contree server start/--keepalive'|'contree server start/--memory'|'contree server start/--cpus'|'contree server start/--pids'|'contree server start/--userns'|'contree server start/--log-file')
+    'contree server start/--port'|'contree server start/--home'|'contree server start/--concurrency'|'contree server start/--keepalive'|'contree server start/--memory'|'contree server start/--cpus'|'contree server start/--pids'|'contree server start/--userns'|'contree server start/--max-output'|'contree server start/--log-file')
       return 0 ;;
     'contree server stop/--home')
       return 0 ;;

@@ -208,7 +208,7 @@ function __contree_takes_value --argument-names cmdpath word
             return 0
         case 'contree auth/--token' 'contree auth/-u' 'contree auth/--url' 'contree auth/--type' 'contree auth/-P' 'contree auth/--project' 'contree auth/-p' 'contree auth/--profile'
             return 0
-        case 'contree server start/--port' 'contree server start/--home' 'contree server start/--concurrency' 'contree server start/--keepalive' 'contree server start/--memory' 'contree server start/--cpus' 'contree server start/--pids' 'contree server start/--userns' 'contree server start/--log-file'
+        case 'contree server start/--port' 'contree server start/--home' 'contree server start/--concurrency' 'contree server start/--keepalive' 'contree server start/--memory' 'contree server start/--cpus' 'contree server start/--pids' 'contree server start/--userns' 'contree server start/--max-output' 'contree server start/--log-file'
             return 0
         case 'contree server stop/--home'
             return 0
@@ -612,6 +612,7 @@ complete -c contree -n '__contree_is \'contree server start\'' -l 'memory' -r -d
 complete -c contree -n '__contree_is \'contree server start\'' -l 'cpus' -r -d 'CPUs each sandbox may use (0 = no limit)'
 complete -c contree -n '__contree_is \'contree server start\'' -l 'pids' -r -d 'processes and threads each sandbox may have (0 = no limit)'
 complete -c contree -n '__contree_is \'contree server start\'' -l 'userns' -r -d 'host ids mapped into the user namespace of disposable runs, or \'off\''
+complete -c contree -n '__contree_is \'contree server start\'' -l 'max-output' -r -d 'largest truncate_output_at a run may ask for, per stream (larger requests are clamped)'
 complete -c contree -n '__contree_is \'contree server start\'' -s 'h' -l 'help' -d 'show help'
 
 # contree server stop

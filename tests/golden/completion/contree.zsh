@@ -287,7 +287,7 @@ _contree_options() {
     'contree server')
       reply=('-h:show help' '--help:show help') ;;
     'contree server start')
-      reply=('--port:port on 127.0.0.1 (0 = any free port)' '--home:server home (default: $CONTREE_SERVER_HOME, else $CONTREE_HOME/server)' '-d:run in the background; return once the server answers' '--detach:run in the background; return once the server answers' '--concurrency:operations running at once (the rest wait in a queue)' '--keepalive:keepalive comment interval of idle event streams' '--memory:memory of each sandbox, swap included (0 = no limit)' '--cpus:CPUs each sandbox may use (0 = no limit)' '--pids:processes and threads each sandbox may have (0 = no limit)' '--userns:host ids mapped into the user namespace of disposable runs, or '\''off'\''' '-h:show help' '--help:show help') ;;
+      reply=('--port:port on 127.0.0.1 (0 = any free port)' '--home:server home (default: $CONTREE_SERVER_HOME, else $CONTREE_HOME/server)' '-d:run in the background; return once the server answers' '--detach:run in the background; return once the server answers' '--concurrency:operations running at once (the rest wait in a queue)' '--keepalive:keepalive comment interval of idle event streams' '--memory:memory of each sandbox, swap included (0 = no limit)' '--cpus:CPUs each sandbox may use (0 = no limit)' '--pids:processes and threads each sandbox may have (0 = no limit)' '--userns:host ids mapped into the user namespace of disposable runs, or '\''off'\''' '--max-output:largest truncate_output_at a run may ask for, per stream (larger requests are clamped)' '-h:show help' '--help:show help') ;;
     'contree server stop')
       reply=('--home:server home (default: $CONTREE_SERVER_HOME, else $CONTREE_HOME/server)' '-h:show help' '--help:show help') ;;
     'contree server status')
@@ -387,7 +387,7 @@ _contree_takes_value() {
       return 0 ;;
     'contree auth/--token'|'contree auth/-u'|'contree auth/--url'|'contree auth/--type'|'contree auth/-P'|'contree auth/--project'|'contree auth/-p'|'contree auth/--profile')
       return 0 ;;
-    'contree server start/--port'|'contree server start/--home'|'contree server start/--concurrency'|'contree server start/--keepalive'|'contree server start/--memory'|'contree server start/--cpus'|'contree server start/--pids'|'contree server start/--userns'|'contree server start/--log-file')
+    'contree server start/--port'|'contree server start/--home'|'contree server start/--concurrency'|'contree server start/--keepalive'|'contree server start/--memory'|'contree server start/--cpus'|'contree server start/--pids'|'contree server start/--userns'|'contree server start/--max-output'|'contree server start/--log-file')
       return 0 ;;
     'contree server stop/--home')
       return 0 ;;

@@ -1,0 +1,212 @@
+// The server against bad input, as an attacker would send it (issue 16): bodies over the limit,
+// NUL bytes, absurd time filters, file modes of an existing home, env values at rest, and what
+// an error may show. No container runs here (images are database rows), so no podman is needed.
+
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
+import { addImageRow, startTestServer, type TestServer, waitOperation } from "../support/server.ts";
+
+async function withServer(
+  options: Parameters<typeof startTestServer>[0],
+  fn: (s: TestServer) => Promise<void>,
+): Promise<void> {
+  const s = await startTestServer(options);
+  try {
+    await fn(s);
+  } finally {
+    await s.cleanup();
+  }
+}
+
+/**
+ * Sends `POST path` over a raw connection: the headers, then 1 MiB chunks of `{"x":"…` until
+ * `total` bytes are sent or the server has answered. Returns the status line and how many body
+ * bytes were sent by then.
+ */
+async function postHuge(
+  url: string,
+  token: string,
+  path: string,
+  total: number,
+  framing: "length" | "chunked",
+): Promise<{ status: string; sent: number }> {
+  const { hostname, port } = new URL(url);
+  const connection = await Deno.connect({ hostname, port: Number(port) });
+  const encoder = new TextEncoder();
+  const head = [
+    `POST ${path} HTTP/1.1`,
+    `Host: ${hostname}:${port}`,
+    `Authorization: Bearer ${token}`,
+    "Content-Type: application/json",
+    framing === "length" ? `Content-Length: ${total}` : "Transfer-Encoding: chunked",
+    "",
+    "",
+  ].join("\r\n");
+  let answered = false;
+  const answer = (async () => {
+    const buffer = new Uint8Array(4096);
+    const n = await connection.read(buffer);
+    answered = true;
+    return new TextDecoder().decode(buffer.subarray(0, n ?? 0)).split("\r\n")[0];
+  })();
+  let sent = 0;
+  try {
+    await connection.write(encoder.encode(head));
+    const chunk = new Uint8Array(1 << 20).fill(0x61);
+    chunk.set(encoder.encode('{"x":"'));
+    while (sent < total && !answered) {
+      const size = Math.min(chunk.length, total - sent);
+      const frame = framing === "chunked"
+        ? [
+          encoder.encode(`${size.toString(16)}\r\n`),
+          chunk.subarray(0, size),
+          encoder.encode("\r\n"),
+        ]
+        : [chunk.subarray(0, size)];
+      for (const piece of frame) {
+        for (let at = 0; at < piece.length;) at += await connection.write(piece.subarray(at));
+      }
+      sent += size;
+    }
+    if (framing === "chunked" && !answered) await connection.write(encoder.encode("0\r\n\r\n"));
+  } catch {
+    // the server closed the connection after answering
+  }
+  const status = await answer;
+  connection.close();
+  return { status, sent };
+}
+
+Deno.test("hardening: a JSON body over the limit gets 413 before it is read; uploads stream", async () => {
+  await withServer({ maxRequestBody: 1 << 20 }, async (s) => {
+    const total = 200_000_000;
+    for (const framing of ["length", "chunked"] as const) {
+      const { status, sent } = await postHuge(s.url, s.token, "/v1/instances", total, framing);
+      assertMatch(status, / 413 /, `${framing}: ${status}`);
+      assert(sent < total / 10, `${framing}: the server read ${sent} bytes before answering`);
+    }
+    // Uploads are not JSON bodies: they stream to the blob store, whatever their size.
+    const upload = new Uint8Array(4 << 20).fill(7);
+    const file = await s.client.uploadFile(upload);
+    assertEquals(file.size, upload.length);
+    assertEquals((await s.client.whoami()).limits?.request_max_body, 1 << 20);
+  });
+});
+
+Deno.test("hardening: NUL bytes in command, args, env, cwd and paths are refused with 400", async () => {
+  await withServer({}, async (s) => {
+    const image = addImageRow(s);
+    const bodies: Record<string, unknown>[] = [
+      { command: "echo\0hi" },
+      { command: "echo", args: ["a\0b"] },
+      { command: "env", env: { NAME: "va\0lue" } },
+      { command: "env", env: { "NA\0ME": "value" } },
+      { command: "pwd", cwd: "/root\0/x" },
+      { command: "cat", files: { "/etc/x\0y": { uuid: crypto.randomUUID() } } },
+    ];
+    for (const body of bodies) {
+      const response = await s.fetch("/instances", {
+        method: "POST",
+        body: JSON.stringify({ image, ...body }),
+      });
+      const answer = await response.json();
+      assertEquals(response.status, 400, JSON.stringify(body));
+      assertMatch(answer.error, /NUL byte/);
+    }
+    const imported = await s.fetch("/images/import", {
+      method: "POST",
+      body: JSON.stringify({ registry: { url: "file:///tmp/x\0.tar" } }),
+    });
+    assertEquals(imported.status, 400);
+    await imported.body?.cancel();
+    // Inspect paths: refused before the image is mounted; nothing of the host in the answer.
+    for (const route of ["list", "download", "archive"]) {
+      const response = await s.fetch(`/inspect/${image}/${route}?path=/etc%00/passwd`);
+      const text = await response.text();
+      assertEquals(response.status, 400, `${route}: ${text}`);
+      assert(!text.includes(s.dataDir) && !text.includes("/var/lib/containers"), text);
+    }
+    assertEquals(s.server.store.operationCounts(), {});
+  });
+});
+
+Deno.test("hardening: huge relative times are a 400, not a 500", async () => {
+  await withServer({}, async (s) => {
+    for (const path of ["/operations", "/images", "/files"]) {
+      for (const value of ["99999999999999s", "99999999999w", "1e400"]) {
+        const response = await s.fetch(`${path}?since=${value}`);
+        const answer = await response.json();
+        assertEquals(response.status, 400, `${path}?since=${value}: ${JSON.stringify(answer)}`);
+        assertMatch(answer.error, /invalid since/);
+      }
+    }
+  });
+});
+
+Deno.test("hardening: an existing home becomes 0700, the database and its WAL/SHM 0600", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "contree-server-home-" });
+  await Deno.chmod(dataDir, 0o755);
+  // An empty database left with the default mode (SQLite takes an empty file as a new one).
+  await Deno.writeFile(`${dataDir}/contree.db`, new Uint8Array(), { mode: 0o644 });
+  await Deno.chmod(`${dataDir}/contree.db`, 0o644);
+  const fresh = await Deno.makeTempDir({ prefix: "contree-server-home-" });
+  await Deno.chmod(fresh, 0o755);
+  for (const home of [dataDir, fresh]) {
+    await withServer({ dataDir: home }, async (s) => {
+      await s.client.uploadFile(new TextEncoder().encode("written"));
+      const mode = async (path: string) => ((await Deno.stat(path)).mode ?? 0) & 0o777;
+      assertEquals(await mode(home), 0o700);
+      for (const name of ["contree.db", "contree.db-wal", "contree.db-shm"]) {
+        assertEquals((await mode(`${home}/${name}`)).toString(8), "600", name);
+      }
+      for (const dir of ["blobs", "outputs"]) assertEquals(await mode(`${home}/${dir}`), 0o700);
+    });
+  }
+});
+
+Deno.test("hardening: env values are masked alike in the spawn answer, the record and the database", async () => {
+  await withServer({}, async (s) => {
+    const image = addImageRow(s);
+    const secret = `s3cret-${crypto.randomUUID()}`;
+    const response = await s.fetch("/instances", {
+      method: "POST",
+      body: JSON.stringify({
+        image,
+        command: "env",
+        env: { API_TOKEN: secret, DB_PASSWORD: secret, GREETING: "hello" },
+      }),
+    });
+    const spawned = await response.json();
+    assertEquals(response.status, 201);
+    const masked = { API_TOKEN: "<MASKED>", DB_PASSWORD: "<MASKED>", GREETING: "hello" };
+    assertEquals(spawned.env, masked);
+    const op = await s.client.getOperation(spawned.uuid);
+    assertEquals(op.metadata?.env, masked);
+    // The run fails (the image is only a row), which ends the operation; the value was never
+    // written to the database, its WAL or any other file of the home.
+    await s.stop();
+    for await (const path of walk(s.dataDir)) {
+      const bytes = await Deno.readFile(path);
+      assert(!new TextDecoder("latin1").decode(bytes).includes(secret), `${path} holds the value`);
+    }
+  });
+});
+
+async function* walk(dir: string): AsyncGenerator<string> {
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) yield* walk(path);
+    else if (entry.isFile) yield path;
+  }
+}
+
+Deno.test("hardening: an operation's error never shows the server's home", async () => {
+  await withServer({}, async (s) => {
+    // A directory, not a tarball: podman's error quotes its path, which lies in the server home.
+    const { uuid } = await s.client.importImage({ registry: { url: `file://${s.dataDir}/blobs` } });
+    const op = await waitOperation(s.client, uuid);
+    assertEquals(op.status, "FAILED");
+    assert(op.error && !op.error.includes(s.dataDir), op.error ?? "");
+    const log = await (await s.fetch(`/operations/${uuid}/events`)).text();
+    assert(!log.includes(s.dataDir), log);
+  });
+});

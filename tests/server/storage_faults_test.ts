@@ -1,0 +1,101 @@
+// A full disk and a read-only blob store (issue 16), on real file systems: the server home on a
+// small tmpfs (filled by an upload), and the blob directory on a tmpfs remounted read-only while
+// the server runs. Both need `mount` (root; nothing in /etc is changed); where it is not allowed
+// the tests are ignored with a SKIP line.
+
+import { assert, assertEquals } from "../support/assert.ts";
+import { startTestServer } from "../support/server.ts";
+
+async function mount(args: string[]): Promise<void> {
+  const out = await new Deno.Command("mount", { args, stderr: "piped", stdout: "null" }).output();
+  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr).trim());
+}
+
+async function umount(path: string): Promise<void> {
+  await new Deno.Command("umount", { args: [path], stderr: "null", stdout: "null" }).output();
+}
+
+/** Probed once: can this process mount a tmpfs? */
+const skipReason = await (async () => {
+  const dir = await Deno.makeTempDir({ prefix: "contree-tmpfs-probe-" });
+  try {
+    await mount(["-t", "tmpfs", "-o", "size=1m", "tmpfs", dir]);
+    await umount(dir);
+    return undefined;
+  } catch (error) {
+    return `cannot mount a tmpfs here: ${(error as Error).message}`;
+  } finally {
+    await Deno.remove(dir).catch(() => {});
+  }
+})();
+if (skipReason) console.log(`SKIP: storage fault tests: ${skipReason}`);
+
+function storageTest(name: string, fn: () => Promise<void>): void {
+  Deno.test({ name, ignore: skipReason !== undefined, fn });
+}
+
+/** Sends a body with Content-Length and returns the status and JSON answer. */
+async function upload(url: string, token: string, bytes: Uint8Array) {
+  const response = await fetch(`${url}/v1/files`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/octet-stream" },
+    body: bytes as BodyInit,
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+storageTest(
+  "storage: a full disk answers 507, removes the partial blob and keeps serving",
+  async () => {
+    const dataDir = await Deno.makeTempDir({ prefix: "contree-full-disk-" });
+    await mount(["-t", "tmpfs", "-o", "size=24m", "tmpfs", dataDir]);
+    try {
+      const s = await startTestServer({ dataDir });
+      try {
+        const full = await upload(s.url, s.token, new Uint8Array(48 << 20).fill(1));
+        assertEquals(full.status, 507, full.text);
+        assertEquals(JSON.parse(full.text).error, "no space left on the server's disk");
+        assert(!full.text.includes(dataDir), full.text);
+        assertEquals([...Deno.readDirSync(`${dataDir}/blobs/tmp`)], [], "no partial blob");
+        // Still serving, and the space is back.
+        assertEquals((await s.client.whoami()).permissions.list, true);
+        const small = await s.client.uploadFile(new TextEncoder().encode("fits"));
+        assertEquals(small.size, 4);
+        assertEquals((await s.client.listFiles({})).length, 1);
+      } finally {
+        await s.stop();
+      }
+    } finally {
+      await umount(dataDir);
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    }
+  },
+);
+
+storageTest(
+  "storage: a read-only blob store answers 503 and the server keeps serving",
+  async () => {
+    const dataDir = await Deno.makeTempDir({ prefix: "contree-ro-blobs-" });
+    const blobs = `${dataDir}/blobs`;
+    await Deno.mkdir(blobs);
+    await mount(["-t", "tmpfs", "-o", "size=8m", "tmpfs", blobs]);
+    try {
+      const s = await startTestServer({ dataDir });
+      try {
+        const stored = await s.client.uploadFile(new TextEncoder().encode("before"));
+        await mount(["-o", "remount,ro", blobs]);
+        const refused = await upload(s.url, s.token, new TextEncoder().encode("after"));
+        assertEquals(refused.status, 503, refused.text);
+        assertEquals(JSON.parse(refused.text).error, "the server's storage is not writable");
+        assert(!refused.text.includes(dataDir), refused.text);
+        assertEquals((await s.client.getFile(stored.sha256))?.uuid, stored.uuid);
+        assertEquals((await s.client.whoami()).permissions.list, true);
+      } finally {
+        await s.stop();
+      }
+    } finally {
+      await umount(blobs);
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    }
+  },
+);

@@ -2,19 +2,14 @@
 // exit codes, file injection, stdin, snapshots, disposable runs, cwd and env, references.
 
 import { assertEquals, assertStringIncludes } from "../support/assert.ts";
-import { type CliResult, runCli, tempHome } from "../support/cli.ts";
+import { apiEnv, type CliResult, runCli, tempHome } from "../support/cli.ts";
 import { podmanTest } from "../support/podman.ts";
 import { startTestServer } from "../support/server.ts";
 
 podmanTest("CLI against the local server: the everyday workflow", async (t) => {
   const server = await startTestServer({ busybox: true });
   const { home, cleanup } = await tempHome();
-  const env = {
-    CONTREE_HOME: home,
-    CONTREE_URL: server.url,
-    CONTREE_TOKEN: server.token,
-    CONTREE_SESSION: "it",
-  };
+  const env = apiEnv(server, home, "it");
   const cli = (args: string[], stdin?: string): Promise<CliResult> => runCli(args, { env, stdin });
   const lines = (text: string) =>
     text.trim().split("\n").filter(Boolean).map((line) => JSON.parse(line));

@@ -7,7 +7,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { COMPILE_PERMISSIONS } from "../../scripts/permissions.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../support/assert.ts";
-import { isolatedEnv, MAIN, runCli, tempHome } from "../support/cli.ts";
+import { apiEnv, isolatedEnv, MAIN, runCli, tempHome } from "../support/cli.ts";
 import { podmanSkipReason, podmanTest } from "../support/podman.ts";
 import { startTestServer } from "../support/server.ts";
 import { Terminal, tmuxInstalled } from "../support/tmux.ts";
@@ -37,12 +37,7 @@ if (skipTmux && !podmanSkipReason) console.log("SKIP: shell terminal tests: tmux
 (skipTmux ? Deno.test.ignore : podmanTest)("contree shell against the local server", async (t) => {
   const server = await startTestServer({ busybox: true });
   const { home, cleanup } = await tempHome();
-  const env = {
-    CONTREE_HOME: home,
-    CONTREE_URL: server.url,
-    CONTREE_TOKEN: server.token,
-    CONTREE_SESSION: "tmux",
-  };
+  const env = apiEnv(server, home, "tmux");
   const terminals: Terminal[] = [];
   const withDatabase = <T>(body: (db: DatabaseSync) => T): T => {
     const db = new DatabaseSync(`${home}/cli/sessions/default.db`);

@@ -2,7 +2,7 @@
 // and over Streamable HTTP, against one local server on podman shared by every step.
 
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
-import { cliCommand, tempHome } from "../support/cli.ts";
+import { apiEnv, cliCommand, tempHome } from "../support/cli.ts";
 import {
   callTool,
   CONTREE_MCP_TOOLS,
@@ -503,12 +503,7 @@ async function httpSteps(t: Deno.TestContext, server: TestServer, env: Record<st
 podmanTest("contree mcp: the SDK client over stdio and Streamable HTTP", async (t) => {
   const server = await startTestServer({ busybox: true });
   const { home, cleanup } = await tempHome();
-  const env = {
-    CONTREE_HOME: home,
-    CONTREE_URL: server.url,
-    CONTREE_TOKEN: server.token,
-    CONTREE_SESSION: "mcp-test",
-  };
+  const env = apiEnv(server, home, "mcp-test");
   try {
     await stdioSteps(t, server, env);
     await shutdownSteps(t, server, env);

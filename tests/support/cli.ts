@@ -25,6 +25,21 @@ export async function tempHome(): Promise<{ home: string; cleanup: () => Promise
   return { home, cleanup: () => Deno.remove(home, { recursive: true }).catch(() => {}) };
 }
 
+/** The environment of a CLI talking to `api` (a server, a fake or a proxy) from `home`. */
+export function apiEnv(
+  api: { url: string; token: string },
+  home: string,
+  session?: string,
+): Record<string, string> {
+  const env: Record<string, string> = {
+    CONTREE_HOME: home,
+    CONTREE_URL: api.url,
+    CONTREE_TOKEN: api.token,
+  };
+  if (session !== undefined) env.CONTREE_SESSION = session;
+  return env;
+}
+
 /** The environment a test subprocess gets: PATH, HOME and the network settings, plus `extra`. */
 export function isolatedEnv(extra: Record<string, string> = {}): Record<string, string> {
   const base: Record<string, string> = {

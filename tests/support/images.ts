@@ -3,7 +3,7 @@
 // the peak memory of a child process.
 
 import type { Image } from "../../src/api/models.ts";
-import { type CliResult, runCli, tempHome } from "./cli.ts";
+import { apiEnv, type CliResult, runCli, tempHome } from "./cli.ts";
 import { FakeApi } from "./fake_api.ts";
 
 export const IMAGE = "11111111-1111-4111-8111-111111111111";
@@ -23,12 +23,7 @@ export interface Harness {
 export async function withCli(fn: (h: Harness) => Promise<void>): Promise<void> {
   const fake = FakeApi.start();
   const { home, cleanup } = await tempHome();
-  const env = {
-    CONTREE_HOME: home,
-    CONTREE_URL: fake.url,
-    CONTREE_TOKEN: fake.token,
-    CONTREE_SESSION: "images-test",
-  };
+  const env = apiEnv(fake, home, "images-test");
   try {
     await fn({
       fake,

@@ -5,6 +5,7 @@
 // with its env, cwd and staged files, and a kept result moves the session forward.
 
 import { DeadlineError } from "../api/errors.ts";
+import { concatBytes } from "../bytes.ts";
 import type { FileSpec, InstanceSpawnRequest, OperationEvent } from "../api/models.ts";
 import { ContreeError } from "../errors.ts";
 import { type Sink, toBytes } from "../io.ts";
@@ -93,7 +94,7 @@ export class CapturedStream implements Sink {
   }
 
   text(): string {
-    return OutputSink.text(this.#chunks);
+    return new TextDecoder().decode(concatBytes(this.#chunks));
   }
 }
 

@@ -10,7 +10,7 @@ import type { Operation, OperationEvent } from "../api/models.ts";
 import { decodeStreamRepr, streamReprChunk } from "../api/stream_repr.ts";
 import type { Context } from "../context.ts";
 import { BrokenPipe, Interrupted, isBrokenPipe } from "../errors.ts";
-import { concatBytes, utf8ByteLength } from "../bytes.ts";
+import { utf8ByteLength } from "../bytes.ts";
 import { CoalescingWriter, type Sink } from "../io.ts";
 import type { ContactPolicy } from "../sse/contact.ts";
 import { followOperation, type FollowResult } from "../sse/follow.ts";
@@ -27,14 +27,12 @@ type StreamName = "stdout" | "stderr";
 const STREAMS: readonly StreamName[] = ["stdout", "stderr"];
 
 /**
- * Writes live output as it arrives (to `targets`), or collects it for a result row, and counts
+ * Writes output as it arrives to `targets` (a terminal, or spools for a result row), and counts
  * the main process's bytes per stream so that output the log did not carry can be completed
  * from the operation record, never twice (`recover`).
  */
 export class OutputSink {
-  readonly stdout: Uint8Array[] = [];
-  readonly stderr: Uint8Array[] = [];
-  readonly #live?: { stdout: CoalescingWriter; stderr: CoalescingWriter };
+  readonly #live: { stdout: CoalescingWriter; stderr: CoalescingWriter };
   #lastStream?: StreamName;
   /** Bytes of the main process (spid 1) delivered per stream: what the record is compared with. */
   readonly #delivered = { stdout: 0, stderr: 0 };
@@ -42,30 +40,24 @@ export class OutputSink {
   readonly #truncationReported = new Set<string>();
 
   /**
-   * @param targets where live output goes; undefined collects it instead
+   * @param targets where the output goes
    * @param truncateHint appended to the warning about output the server dropped
    */
   constructor(
     private readonly ctx: Context,
-    targets: OutputTargets | undefined,
+    targets: OutputTargets,
     private readonly truncateHint = "",
   ) {
-    if (targets) {
-      this.#live = {
-        stdout: new CoalescingWriter(targets.stdout),
-        stderr: new CoalescingWriter(targets.stderr),
-      };
-    }
-  }
-
-  get live(): boolean {
-    return this.#live !== undefined;
+    this.#live = {
+      stdout: new CoalescingWriter(targets.stdout),
+      stderr: new CoalescingWriter(targets.stderr),
+    };
   }
 
   async onEvent(event: OperationEvent): Promise<void> {
     if (event.type === "stdout" || event.type === "stderr") {
-      // Live text goes to the writer as it is (encoded straight into its buffer).
-      const chunk = this.#live ? streamReprChunk(event.data) : decodeStreamRepr(event.data);
+      // Text goes to the writer as it is (encoded straight into its buffer).
+      const chunk = streamReprChunk(event.data);
       if (chunk.length === 0) return;
       if ((event.spid ?? 1) === 1) this.#delivered[event.type] += utf8ByteLength(chunk);
       await this.#deliver(event.type, chunk);
@@ -82,10 +74,6 @@ export class OutputSink {
   }
 
   async #deliver(stream: StreamName, bytes: Uint8Array | string): Promise<void> {
-    if (!this.#live) {
-      this[stream].push(typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes);
-      return;
-    }
     // Output keeps its order across the two streams (they often share a terminal).
     if (this.#lastStream && this.#lastStream !== stream) {
       await this.#live[this.#lastStream].drain();
@@ -124,13 +112,8 @@ export class OutputSink {
 
   /** Waits until the live output is written; throws a failed write (a broken pipe). */
   async drain(): Promise<void> {
-    if (!this.#live) return;
     await this.#live.stdout.drain();
     await this.#live.stderr.drain();
-  }
-
-  static text(chunks: Uint8Array[]): string {
-    return new TextDecoder().decode(concatBytes(chunks));
   }
 }
 
@@ -139,7 +122,7 @@ export class OutputSink {
  * the log wins for status, error and result image), else synthesised from the completion; the
  * process state from the spid-1 exit event, else the record's.
  */
-export function finalOperation(uuid: string, result: FollowResult, output: OutputSink): Operation {
+export function finalOperation(uuid: string, result: FollowResult): Operation {
   const data = result.completion.data;
   const exit = result.exit?.data;
   const record = result.operation;
@@ -147,11 +130,6 @@ export function finalOperation(uuid: string, result: FollowResult, output: Outpu
   const state = exit
     ? { ...recorded?.state, exit_code: exit.code, timed_out: exit.timed_out }
     : recorded?.state ?? null;
-  const text = (stream: StreamName) => ({
-    value: OutputSink.text(output[stream]),
-    encoding: "ascii",
-    truncated: recorded?.[stream]?.truncated ?? false,
-  });
   const fromLog = result.completionFrom === "log";
   const image = fromLog
     ? data.result_image_uuid ?? record?.result?.image ?? record?.result_image_uuid ?? null
@@ -167,7 +145,7 @@ export function finalOperation(uuid: string, result: FollowResult, output: Outpu
     result_image_uuid: image,
     metadata: {
       ...(record?.metadata ?? {}),
-      result: { ...(recorded ?? {}), stdout: text("stdout"), stderr: text("stderr"), state },
+      result: { ...(recorded ?? {}), state },
     },
     result: { ...(record?.result ?? {}), image, tag: record?.result?.tag ?? null },
   } as Operation;
@@ -194,9 +172,6 @@ export async function cancelQuietly(
 export interface FollowedRun {
   operation: Operation;
   result: FollowResult;
-  /** The whole stdout/stderr when collected (empty when written live). */
-  stdout: string;
-  stderr: string;
 }
 
 /**
@@ -229,9 +204,7 @@ export async function followRun(
     throw error;
   }
   return {
-    operation: finalOperation(uuid, result, output),
+    operation: finalOperation(uuid, result),
     result,
-    stdout: OutputSink.text(output.stdout),
-    stderr: OutputSink.text(output.stderr),
   };
 }

@@ -178,14 +178,15 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
     return ExitCode.OK;
   }
 
-  const live = deps.format === "default";
   // A result row is written after the end: its output is kept in spools meanwhile, so output
   // of any size is written in pieces, never held as one string.
-  const spools = live ? undefined : { stdout: new ByteSpool(), stderr: new ByteSpool() };
+  const spools = deps.format === "default"
+    ? undefined
+    : { stdout: new ByteSpool(), stderr: new ByteSpool() };
   try {
     const output = new OutputSink(
       ctx,
-      live ? { stdout: ctx.stdout, stderr: ctx.stderr } : spools,
+      spools ?? { stdout: ctx.stdout, stderr: ctx.stderr },
       "(raise -T/--truncate)",
     );
     const followed = await followRun(ctx, client, uuid, output, { contact });

@@ -90,3 +90,6 @@ function readOptional(path: string): string | undefined {
 export function userAgent(): string {
   return `contree/${cliVersion()} Deno/${Deno.version.deno} ${Deno.build.os}-${Deno.build.arch}`;
 }
+
+/** The root's flags that print the version (`contree -v`). */
+export const VERSION_FLAGS: ReadonlySet<string> = new Set(["-v", "--version"]);

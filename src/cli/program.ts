@@ -30,6 +30,7 @@ import { registerSkill } from "./skill.ts";
 import { registerTag } from "./tag.ts";
 import { registerTask } from "./task.ts";
 import { registerUse } from "./use.ts";
+import { VERSION_FLAGS } from "../version.ts";
 
 type Registrar = (program: RootCommand, run: Runner, invoke?: Invoke) => void;
 
@@ -86,7 +87,6 @@ export const ROOT_VALUE_OPTIONS: readonly string[] = [
   "-S",
   "--session",
 ];
-const VERSION_FLAGS = new Set(["-v", "--version"]);
 
 /**
  * The first argument that is not a root option: a command word; undefined when there is none;

@@ -21,6 +21,16 @@ Deno.test("-v prints contree/<version> Deno/<version> <os>-<arch>", async () => 
     assertEquals(result.code, 0);
     assertMatch(result.stdout, /^contree\/(dev|\d+\.\d+\.\d+) Deno\/\d+\.\d+\.\d+ \w+-\w+\n$/);
     assertEquals(result.stderr, "");
+    // `-v` alone is answered before the parser loads; with other options it goes through the
+    // tree: both print the same line.
+    for (const args of [["--version"], ["-L", "error", "-v"], ["-f", "json", "--version"]]) {
+      const other = await runCli(args, { env: { CONTREE_HOME: home } });
+      assertEquals(
+        [other.code, other.stdout, other.stderr],
+        [0, result.stdout, ""],
+        args.join(" "),
+      );
+    }
   } finally {
     await cleanup();
   }

@@ -1,0 +1,108 @@
+// Parses the command line through the command tree, runs the command, and turns every outcome
+// into an exit code. Nothing below this function prints errors or exits.
+
+import { configPaths, ProfileStore } from "../config/profiles.ts";
+import type { Context } from "../context.ts";
+import { CommanderError } from "../deps.ts";
+import { ContreeError, Exit, ExitCode, isBrokenPipe } from "../errors.ts";
+import { userAgent } from "../version.ts";
+import type { App, GlobalOptions } from "./app.ts";
+import { buildProgram } from "./program.ts";
+import type { Handler, Invoke, RootCommand } from "./root.ts";
+
+type AnyCommand = RootCommand["commands"][number];
+
+function commandPath(command: AnyCommand): string {
+  const names: string[] = [];
+  for (let c: AnyCommand | null = command; c; c = c.parent as AnyCommand | null) {
+    names.unshift(c.name());
+  }
+  return names.join(" ");
+}
+
+/** Routes commander's output through our sinks; usage errors get a usage line first. */
+function configureOutput(root: RootCommand, ctx: Context): void {
+  const visit = (command: AnyCommand) => {
+    command.exitOverride();
+    command.configureOutput({
+      writeOut: (text) => void ctx.stdout.write(text).catch(() => {}),
+      writeErr: (text) => void ctx.stderr.write(text).catch(() => {}),
+      outputError: (text, write) =>
+        write(`Usage: ${commandPath(command)} ${command.usage()}\n${text}`),
+      getOutHelpWidth: () => ctx.stdout.columns() ?? 80,
+      getErrHelpWidth: () => ctx.stderr.columns() ?? 80,
+    });
+    for (const child of command.commands) visit(child as AnyCommand);
+  };
+  visit(root as unknown as AnyCommand);
+}
+
+/** Exit code for an error, after reporting it (one line on stderr). */
+export function reportError(error: unknown, ctx: Context): number {
+  if (error instanceof CommanderError) {
+    if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return 0;
+    return ExitCode.USAGE;
+  }
+  if (error instanceof Exit) return error.exitCode;
+  if (isBrokenPipe(error)) return ExitCode.BROKEN_PIPE;
+  if (error instanceof ContreeError) {
+    ctx.log.error(error.message);
+    if (error.cause && ctx.log.enabled("debug")) {
+      ctx.log.debug(String((error.cause as Error).stack ?? error.cause));
+    }
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  ctx.log.error(`Unexpected error: ${message}`);
+  if (error instanceof Error && ctx.log.enabled("debug")) ctx.log.debug(error.stack ?? "");
+  return ExitCode.ERROR;
+}
+
+/**
+ * Runs contree with `args` (without the program name) and returns the exit code; `invoke` runs
+ * another command line the same way (`contree shell` runs its lines through it).
+ */
+export async function runCommandLine(
+  args: string[],
+  ctx: Context,
+  invoke: Invoke,
+): Promise<number> {
+  let exitCode: number = ExitCode.OK;
+  let app: App | undefined;
+  try {
+    const config = await ProfileStore.load(configPaths(ctx.env, ctx.home));
+    // No arguments at all: the top-level help on stdout, exit 0 (as the reference).
+    const argv = args.length === 0 ? ["--help"] : args;
+    const program: RootCommand = buildProgram(
+      config,
+      async (handler: Handler) => {
+        const globals = program.opts() as GlobalOptions;
+        ctx.log.level = globals.logLevel;
+        // Loaded once a command runs: `-v` and `--help` need no client, store or formatter.
+        const { App } = await import("./app.ts");
+        app = await App.create(ctx, globals, config);
+        exitCode = (await handler(app)) ?? ExitCode.OK;
+      },
+      argv,
+      invoke,
+    );
+    configureOutput(program, ctx);
+    program.on("option:version", () => {
+      void ctx.stdout.write(`${userAgent()}\n`).catch(() => {});
+      throw new CommanderError(0, "commander.version", userAgent());
+    });
+    await program.parseAsync(argv, { from: "user" });
+  } catch (error) {
+    exitCode = reportError(error, ctx);
+  }
+  if (app) {
+    try {
+      await app.close();
+    } catch (error) {
+      const code = reportError(error, ctx);
+      if (exitCode === ExitCode.OK) exitCode = code;
+    }
+  }
+  await Promise.all([ctx.stdout.drain(), ctx.stderr.drain()]);
+  return exitCode;
+}

@@ -30,12 +30,3 @@ export async function writeAll(
   let offset = 0;
   while (offset < bytes.length) offset += await writer.write(bytes.subarray(offset));
 }
-
-// deno-lint-ignore no-control-regex
-const NON_ASCII = /[^\x00-\x7f]/;
-
-/** The UTF-8 length of text or bytes; ASCII text (the usual output) is counted without encoding. */
-export function utf8ByteLength(data: string | Uint8Array): number {
-  if (typeof data !== "string") return data.length;
-  return NON_ASCII.test(data) ? new TextEncoder().encode(data).length : data.length;
-}

@@ -77,11 +77,12 @@ export class CoalescingWriter {
 
   constructor(private readonly sink: Sink) {}
 
-  async write(data: Uint8Array | string): Promise<void> {
+  /** Hands `data` over; resolves to its length in bytes (text: its UTF-8, as encoded here). */
+  async write(data: Uint8Array | string): Promise<number> {
     this.#throwIfFailed();
     // Text takes at most three bytes per UTF-16 unit.
     const bound = typeof data === "string" ? data.length * 3 : data.length;
-    if (bound === 0) return;
+    if (bound === 0) return 0;
     // Wait while the data may not fit beside what is gathered.
     while (this.#inFlight && this.#filled + bound > MAX_QUEUED_BYTES) {
       await this.#inFlight;
@@ -89,17 +90,20 @@ export class CoalescingWriter {
     }
     if (bound > MAX_QUEUED_BYTES) {
       // Too large to gather (nothing is in flight now): written on its own.
-      this.#inFlight = this.#pump(toBytes(data));
-      return;
+      const bytes = toBytes(data);
+      this.#inFlight = this.#pump(bytes);
+      return bytes.length;
     }
     const filling = this.#filling ??= new Uint8Array(MAX_QUEUED_BYTES);
+    let length = data.length;
     if (typeof data === "string") {
-      this.#filled += encoder.encodeInto(data, filling.subarray(this.#filled)).written;
+      length = encoder.encodeInto(data, filling.subarray(this.#filled)).written;
     } else {
       filling.set(data, this.#filled);
-      this.#filled += data.length;
     }
+    this.#filled += length;
     this.#inFlight ??= this.#pump();
+    return length;
   }
 
   /** Resolves once everything handed over is written; throws a write's failure. */

@@ -10,7 +10,6 @@ import type { Operation, OperationEvent } from "../api/models.ts";
 import { decodeStreamRepr, streamReprChunk } from "../api/stream_repr.ts";
 import type { Context } from "../context.ts";
 import { BrokenPipe, Interrupted, isBrokenPipe } from "../errors.ts";
-import { utf8ByteLength } from "../bytes.ts";
 import { CoalescingWriter, type Sink } from "../io.ts";
 import type { ContactPolicy } from "../sse/contact.ts";
 import { followOperation, type FollowResult } from "../sse/follow.ts";
@@ -59,8 +58,8 @@ export class OutputSink {
       // Text goes to the writer as it is (encoded straight into its buffer).
       const chunk = streamReprChunk(event.data);
       if (chunk.length === 0) return;
-      if ((event.spid ?? 1) === 1) this.#delivered[event.type] += utf8ByteLength(chunk);
-      await this.#deliver(event.type, chunk);
+      const written = await this.#deliver(event.type, chunk);
+      if ((event.spid ?? 1) === 1) this.#delivered[event.type] += written;
     } else if (event.type === "truncated") {
       await this.drain();
       const data = event.data as { stream?: string; bytes_dropped?: number };
@@ -73,13 +72,14 @@ export class OutputSink {
     }
   }
 
-  async #deliver(stream: StreamName, bytes: Uint8Array | string): Promise<void> {
+  /** Writes one chunk; resolves to its length in bytes (counted as the writer encodes it). */
+  async #deliver(stream: StreamName, bytes: Uint8Array | string): Promise<number> {
     // Output keeps its order across the two streams (they often share a terminal).
     if (this.#lastStream && this.#lastStream !== stream) {
       await this.#live[this.#lastStream].drain();
     }
     this.#lastStream = stream;
-    await this.#live[stream].write(bytes);
+    return await this.#live[stream].write(bytes);
   }
 
   /**

@@ -207,6 +207,20 @@ Deno.test("recovery: what the record holds beyond the delivered bytes is written
   assertEquals(ctx.stderr.text(), "", "nothing was lost: no warning");
 });
 
+Deno.test("recovery: delivered text is counted in UTF-8 bytes, as written", async () => {
+  const ctx = testContext();
+  const stdout = new MemorySink();
+  const output = new OutputSink(ctx, { stdout, stderr: new MemorySink() });
+  // Text a lenient server sends as is (not base64), then raw bytes: 4 + 4 bytes delivered.
+  await output.onEvent({
+    ...outputEvent(1, "stdout", ""),
+    data: { value: "né\n", encoding: "ascii" },
+  });
+  await output.onEvent(outputEvent(2, "stdout", "€\n"));
+  await output.recover(record("né\n€\nmore\n", ""), true);
+  assertEquals(new TextDecoder().decode(stdout.bytes()), "né\n€\nmore\n");
+});
+
 Deno.test("recovery: a record shorter than the stream writes nothing; none at all changes nothing", async () => {
   const ctx = testContext();
   const stdout = new MemorySink();

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import { runCli, tempHome } from "../support/cli.ts";
+import { runCli, spawnCli, tempHome } from "../support/cli.ts";
 
 Deno.test("no arguments: help on stdout, exit 0", async () => {
   const { home, cleanup } = await tempHome();
@@ -30,6 +30,20 @@ Deno.test("-v prints contree/<version> Deno/<version> <os>-<arch>", async () => 
         [0, result.stdout, ""],
         args.join(" "),
       );
+    }
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("-v and --help into a reader that went away (`| true`): exit 0, nothing on stderr", async () => {
+  const { home, cleanup } = await tempHome();
+  try {
+    for (const args of [["-v"], ["-L", "error", "-v"], ["--help"]]) {
+      const child = spawnCli(args, { env: { CONTREE_HOME: home } });
+      await child.stdout.cancel(); // closed long before the program starts writing
+      const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
+      assertEquals([status.code, stderr], [0, ""], args.join(" "));
     }
   } finally {
     await cleanup();

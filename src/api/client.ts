@@ -22,6 +22,8 @@ import type {
   DirectoryList,
   FileRecord,
   FileResponse,
+  GrepQuery,
+  GrepResult,
   Image,
   ImageImportRequest,
   InstanceSpawnRequest,
@@ -573,5 +575,21 @@ export class ContreeClient {
       ...options,
       query: { path },
     });
+  }
+
+  /** Searches the files of an image (ripgrep on the server): the matching lines. */
+  async grep(imageUuid: string, query: GrepQuery): Promise<GrepResult> {
+    const endpoint = "GET /inspect/{uuid}/grep";
+    const answer = objectOf<GrepResult>(
+      await this.json("GET", `/inspect/${pathSegment(imageUuid)}/grep`, { query: { ...query } }),
+      endpoint,
+    );
+    if (!Array.isArray(answer.matches)) {
+      throw new ResponseShapeError(
+        endpoint,
+        `"matches" is ${describeJson(answer.matches)}, not a list`,
+      );
+    }
+    return answer;
   }
 }

@@ -144,6 +144,44 @@ export interface DirectoryList {
   files: FileItem[];
 }
 
+/** One `GET /inspect/{uuid}/grep` query (API spec §3): repeatable keys are lists. */
+export interface GrepQuery {
+  pattern: string[];
+  path?: string[];
+  glob?: string[];
+  max_count?: number;
+  max_total?: number;
+  case?: "sensitive" | "insensitive" | "smart";
+  before?: number;
+  after?: number;
+}
+
+export interface GrepSubmatch {
+  text: string;
+  start: number;
+  end: number;
+}
+
+export interface GrepMatch {
+  path: string;
+  line_number: number | null;
+  absolute_offset: number;
+  /** The line (with its line terminator), decoded as UTF-8 (invalid bytes replaced). */
+  line_text: string;
+  /** The raw line in base64 when it is not valid UTF-8; null otherwise. */
+  line_bytes: string | null;
+  submatches: GrepSubmatch[];
+  /** `match`, or `context` for a line of `before`/`after` context. */
+  type: "match" | "context";
+}
+
+export interface GrepResult {
+  path: string;
+  patterns: string[];
+  matches: GrepMatch[];
+  truncated: boolean;
+}
+
 // ---- Event log (API spec §5.3) ----
 
 export type OperationEventType =

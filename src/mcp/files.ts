@@ -1,5 +1,5 @@
 // The file tools: upload and rsync (host → server, deduplicated), download (image → host, the
-// same safe copy as `contree cp`), list_files and read_file (reading an image without a VM).
+// same safe copy as `contree cp`), list_files, read_file and grep (reading an image without a VM).
 
 import { ApiError } from "../api/errors.ts";
 import { base64ToBytes, bytesToBase64 } from "../api/stream_repr.ts";
@@ -252,5 +252,38 @@ export async function readFileTool(
     encoding: text === undefined ? "base64" : "utf-8",
     bytes_size: file.bytes.length,
     truncated: file.truncated,
+  };
+}
+
+export interface GrepArgs {
+  image: string;
+  pattern: string;
+  path?: string;
+  glob?: string;
+  max_count?: number;
+  max_total?: number;
+  case?: "sensitive" | "insensitive" | "smart";
+}
+
+/** Searches the files of an image on the server (ripgrep), as contree-mcp's `grep` answers. */
+export async function grepTool(state: McpState, args: GrepArgs): Promise<ToolOutput> {
+  const image = await state.resolveImage(args.image);
+  const result = await state.client().grep(image, {
+    pattern: [args.pattern],
+    path: args.path === undefined ? undefined : [normaliseSandboxPath(args.path)],
+    glob: args.glob === undefined ? undefined : [args.glob],
+    max_count: args.max_count,
+    max_total: args.max_total,
+    case: args.case,
+  });
+  return {
+    path: result.path,
+    patterns: result.patterns,
+    truncated: result.truncated,
+    matches: result.matches.map((match) => ({
+      path: match.path,
+      line_number: match.line_number,
+      line_text: match.line_text,
+    })),
   };
 }

@@ -13,7 +13,14 @@ import type {
 } from "../deps.ts";
 import { cancelOperationTool, getOperationTool, listOperationsTool } from "./operations.ts";
 import { waitOperationsTool } from "./operations.ts";
-import { downloadTool, listFilesTool, readFileTool, rsyncTool, uploadTool } from "./files.ts";
+import {
+  downloadTool,
+  grepTool,
+  listFilesTool,
+  readFileTool,
+  rsyncTool,
+  uploadTool,
+} from "./files.ts";
 import { getGuideTool } from "./guide.ts";
 import { getImageTool, importImageTool, listImagesTool, setTagTool } from "./images.ts";
 import { guarded, type ToolOutput } from "./result.ts";
@@ -213,6 +220,26 @@ export function registerTools(server: McpServer, sdk: McpServerSdk, state: McpSt
     annotations: { readOnlyHint: true },
     input: { image, path: z.string().min(1).describe("file in the image") },
   }, (args) => readFileTool(state, args));
+
+  tool("grep", {
+    title: "Search the files of an image",
+    description: `Search file contents of an image with ripgrep: the matching lines, each with ` +
+      `its path and line number. ${FREE} pattern is a Rust-flavoured regular expression, not a ` +
+      'plain substring; narrow with path and glob (e.g. "*.py"). Symbolic links are not ' +
+      'followed; binary files are skipped. Prefer it to run("grep").',
+    annotations: { readOnlyHint: true },
+    input: {
+      image,
+      pattern: z.string().min(1).describe("regular expression (ripgrep syntax)"),
+      path: z.string().optional().describe("file or directory in the image (default /)"),
+      glob: z.string().optional().describe('only files matching this glob, e.g. "*.py"'),
+      max_count: z.number().int().positive().optional().describe("matches per file at most"),
+      max_total: z.number().int().positive().optional().describe("matches in all at most"),
+      case: z.enum(["sensitive", "insensitive", "smart"]).optional().describe(
+        "case sensitivity (default sensitive; smart: insensitive unless the pattern has capitals)",
+      ),
+    },
+  }, (args) => grepTool(state, args));
 
   tool("upload", {
     title: "Upload a file",

@@ -5,6 +5,7 @@
 // bounded: at most `max_total` matching lines, 16 MiB of line text, 60 s; beyond that
 // `truncated` is true.
 
+import type { GrepMatch, GrepResult } from "../api/models.ts";
 import { base64ToBytes } from "../api/stream_repr.ts";
 import { badRequest, HttpError, notFound } from "./errors.ts";
 import { resolveInImage } from "./inspect.ts";
@@ -21,32 +22,6 @@ export interface GrepRequest {
   caseMode: "sensitive" | "insensitive" | "smart";
   before: number;
   after: number;
-}
-
-export interface GrepSubmatch {
-  text: string;
-  start: number;
-  end: number;
-}
-
-export interface GrepMatch {
-  path: string;
-  line_number: number | null;
-  absolute_offset: number;
-  /** The line (with its line terminator), decoded as UTF-8 (invalid bytes replaced). */
-  line_text: string;
-  /** The raw line in base64 when it is not valid UTF-8; null otherwise. */
-  line_bytes: string | null;
-  submatches: GrepSubmatch[];
-  /** `match`, or `context` for a line of `before`/`after` context. */
-  type: "match" | "context";
-}
-
-export interface GrepResult {
-  path: string;
-  patterns: string[];
-  matches: GrepMatch[];
-  truncated: boolean;
 }
 
 export const GREP_LIMITS = {

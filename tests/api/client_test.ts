@@ -382,6 +382,12 @@ Deno.test("a 2xx answer of the wrong shape is one clear error, never an empty su
     fake.on("GET", "/v1/operations/x", () => ({ json: [1, 2] }));
     fake.on("POST", "/v1/instances", () => ({ status: 201, json: { status: "PENDING" } }));
     fake.on("POST", "/v1/images/import", () => ({ status: 201 }));
+    fake.on("GET", "/v1/inspect/i/grep", () => ({ json: { path: "/", matches: "none" } }));
+    await assertRejects(
+      () => client.grep("i", { pattern: ["x"] }),
+      ResponseShapeError,
+      'GET /inspect/{uuid}/grep: "matches" is a string, not a list',
+    );
     await assertRejects(
       () => client.listImages({}),
       ResponseShapeError,
@@ -411,4 +417,18 @@ Deno.test("a 2xx answer of the wrong shape is one clear error, never an empty su
     fake.on("GET", "/v1/operations", () => ({ json: [{ uuid: "o" }] }));
     assertEquals((await client.listImages({})).length, 1);
     assertEquals((await client.listOperations({})).length, 1);
+    // grep's repeatable keys go as repeated parameters (spec §1.6).
+    fake.on("GET", "/v1/inspect/i/grep", () => ({
+      json: { path: "/", patterns: ["a", "b"], matches: [], truncated: false },
+    }));
+    assertEquals(
+      (await client.grep("i", { pattern: ["a", "b"], glob: ["*.py"], case: "smart" })).matches,
+      [],
+    );
+    const query = fake.requests.at(-1)!.query;
+    assertEquals([query.getAll("pattern"), query.getAll("glob"), query.get("case")], [
+      ["a", "b"],
+      ["*.py"],
+      "smart",
+    ]);
   }));

@@ -102,6 +102,25 @@ async function stdioSteps(t: Deno.TestContext, server: TestServer, env: Record<s
       assertEquals(images.images.map((i: { uuid: string }) => i.uuid), [kept]);
     });
 
+    await t.step("grep searches the kept image without a VM", async () => {
+      const found = await ok(client, "grep", { image: kept, pattern: "^hel+o$", path: "/" });
+      assertEquals(found.matches, [{ path: "/made-by-mcp", line_number: 1, line_text: "hello\n" }]);
+      assertEquals([found.path, found.patterns, found.truncated], ["/", ["^hel+o$"], false]);
+      const insensitive = await ok(client, "grep", {
+        image: kept,
+        pattern: "HELLO",
+        path: "/made-by-mcp",
+        case: "insensitive",
+      });
+      assertEquals(insensitive.matches.length, 1);
+      const globbed = await ok(client, "grep", { image: kept, pattern: "hello", glob: "*.py" });
+      assertEquals(globbed.matches, []);
+      assertStringIncludes(
+        await toolError(client, "grep", { image: kept, pattern: "x", path: "/no/such" }),
+        "404",
+      );
+    });
+
     await t.step("import_image imports and tags; set_tag removes a tag; whoami", async () => {
       const imported = await ok(client, "import_image", {
         registry_url: `file://${await busyboxRootfsFile()}`,

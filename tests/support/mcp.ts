@@ -39,6 +39,7 @@ export const CONTREE_MCP_TOOLS: Record<string, string[]> = {
   set_tag: ["image_uuid", "tag"],
   list_files: ["image", "path"],
   read_file: ["image", "path"],
+  grep: ["image", "pattern", "path", "glob", "max_count", "max_total", "case"],
   upload: ["path", "content", "content_base64"],
   download: ["image", "path", "destination", "executable"],
   rsync: ["source", "destination", "exclude"],

@@ -19,7 +19,7 @@ import {
   startTestServer,
   testClient,
 } from "../support/server.ts";
-import { startServerCli } from "../support/server_process.ts";
+import { startServerProcess } from "../support/server_process.ts";
 
 const SCRIPT = "echo before; echo before-err >&2; sleep 60; echo after";
 
@@ -43,10 +43,9 @@ async function killedAndRestarted(): Promise<void> {
   const clientHome = await tempHome();
   const env = { CONTREE_HOME: serverHome.home, ...podmanEnv() };
   const port = freePort();
-  let server = (await startServerCli(env, port)).child;
+  let server = await startServerProcess({ env, port });
   try {
-    const url = `http://127.0.0.1:${port}`;
-    const token = (await Deno.readTextFile(`${serverHome.home}/server/token`)).trim();
+    const { url, token } = server;
     const client = testClient(url, token);
     const image = await importBusybox(client, "busybox:loss");
     const cli = watchCli(
@@ -62,9 +61,8 @@ async function killedAndRestarted(): Promise<void> {
     );
     await cli.shows("stdout", "before\n");
     await cli.shows("stderr", "before-err\n");
-    server.kill("SIGKILL");
-    await server.status;
-    server = (await startServerCli(env, port)).child;
+    await server.kill();
+    server = await startServerProcess({ env, port });
     const result = await cli.finished;
     const [op] = await client.listOperations({ kind: "instance" });
     assertEquals(result.stdout, "before\n");
@@ -74,8 +72,7 @@ async function killedAndRestarted(): Promise<void> {
     );
     assertEquals(result.code, 1);
   } finally {
-    server.kill("SIGTERM");
-    await server.status;
+    await server.stop();
     const store = Store.open(`${serverHome.home}/server/contree.db`);
     const serverId = store.meta("server_id");
     store.close();

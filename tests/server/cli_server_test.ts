@@ -6,7 +6,7 @@ import { RESTARTED_ERROR, STOPPED_ERROR } from "../../src/server/operations.ts";
 import { Store } from "../../src/server/store.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../support/assert.ts";
 import { runCli, tempHome } from "../support/cli.ts";
-import { startServerCli } from "../support/server_process.ts";
+import { startServerProcess } from "../support/server_process.ts";
 import { podmanEnv, podmanTest, testPodman } from "../support/podman.ts";
 import { importBusybox, removePodmanObjects, testClient, waitForEvent } from "../support/server.ts";
 
@@ -146,7 +146,7 @@ podmanTest(
     let serverId: string | undefined;
     try {
       // 1. A foreground server stops on SIGTERM; its running operation ends FAILED.
-      const first = await startServerCli(env);
+      const first = await startServerProcess({ env });
       const token = await readToken(home);
       let client = testClient((await readState(home)).url, token);
       const image = await importBusybox(client, "busybox:cli");
@@ -156,13 +156,12 @@ podmanTest(
         args: ["30"],
       });
       await waitForEvent(client, stopped.uuid, (e) => e.type === "spawn");
-      first.child.kill("SIGTERM");
-      assertEquals((await first.child.status).code, 0);
-      assertStringIncludes(await first.stderr(), "server stopped");
+      assertEquals(await first.stop(), 0);
+      assertStringIncludes(first.log(), "server stopped");
       assert(!await exists(`${home}/server/server.pid`));
 
       // 2. Restarted: the operation reads FAILED; a second one is cut off by SIGKILL (a crash).
-      const second = await startServerCli(env);
+      const second = await startServerProcess({ env });
       client = testClient((await readState(home)).url, token);
       const afterStop = await client.getOperation(stopped.uuid);
       assertEquals([afterStop.status, afterStop.error], ["FAILED", STOPPED_ERROR]);
@@ -172,9 +171,7 @@ podmanTest(
         args: ["30"],
       });
       await waitForEvent(client, crashed.uuid, (e) => e.type === "spawn");
-      second.child.kill("SIGKILL");
-      await second.child.status;
-      await second.stderr();
+      await second.kill();
 
       // 3. After the crash: FAILED with a clear error, log completed, container removed.
       const third = await runCli(["server", "start", "--port", "0", "--detach"], { env });

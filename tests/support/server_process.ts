@@ -1,15 +1,12 @@
-// The local server as its own process (`contree server start`, from source), for what the
-// in-process server cannot show: its memory (benches), `kill -9` and restarts (fault tests),
-// another podman executable (CONTREE_PODMAN). Start-up is awaited on the server's own
-// "listening on" line, not by polling.
+// The local server as its own process (`contree server start` from source, run as the CLI tests
+// run contree), for what the in-process server cannot show: its memory (benches), signals, `kill
+// -9` and restarts (fault tests), another podman executable (CONTREE_PODMAN). Start-up is awaited
+// on the server's own "listening on" line, not by polling.
 
-import { networkEnv } from "../../scripts/child_env.ts";
-import { spawnCli } from "./cli.ts";
+import { cliCommand } from "./cli.ts";
 import { testClient } from "./server.ts";
 import { podmanEnv } from "./podman.ts";
 import type { ContreeClient } from "../../src/api/client.ts";
-
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
 export interface ServerProcess {
   readonly pid: number;
@@ -28,38 +25,38 @@ export interface ServerProcess {
 }
 
 export interface ServerProcessOptions {
-  /** The server home (kept: restart with the same home). */
-  home: string;
+  /**
+   * The server home, given as `--home` (kept: restart with the same home). Without it the server
+   * uses its default under the environment's CONTREE_HOME, as users start it.
+   */
+  home?: string;
+  /** `--port`; 0 (the default) takes a free one. */
+  port?: number;
   /** More `server start` flags. */
   args?: string[];
-  /** More environment (e.g. CONTREE_PODMAN). */
+  /** More environment (CONTREE_HOME, CONTREE_PODMAN, …). */
   env?: Record<string, string>;
 }
 
 export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--quiet",
-      MAIN,
-      "server",
-      "start",
-      "--home",
-      options.home,
-      "--port",
-      "0",
-      ...options.args ?? [],
-    ],
-    env: {
-      ...networkEnv(),
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      HOME: Deno.env.get("HOME") ?? "/tmp",
-      CONTREE_HOME: `${options.home}-config`,
-      NO_COLOR: "1",
-      ...podmanEnv(),
-      ...options.env,
-    },
+  const env = {
+    ...(options.home ? { CONTREE_HOME: `${options.home}-config` } : {}),
+    ...podmanEnv(),
+    ...options.env,
+  };
+  if (!options.home && !env.CONTREE_HOME) throw new Error("give home, or CONTREE_HOME in env");
+  const home = options.home ?? `${env.CONTREE_HOME}/server`;
+  const command = cliCommand([
+    "server",
+    "start",
+    ...(options.home ? ["--home", options.home] : []),
+    "--port",
+    String(options.port ?? 0),
+    ...options.args ?? [],
+  ], env);
+  const child = new Deno.Command(command.command, {
+    args: command.args,
+    env: command.env,
     clearEnv: true,
     stdin: "null",
     stdout: "null",
@@ -83,12 +80,12 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   if (typeof early !== "string") {
     throw new Error(`the server exited during start-up (code ${early.code}):\n${log}`);
   }
-  const token = (await Deno.readTextFile(`${options.home}/token`)).trim();
+  const token = (await Deno.readTextFile(`${home}/token`)).trim();
   return {
     pid: child.pid,
     url: early,
     token,
-    home: options.home,
+    home,
     client: testClient(early, token),
     log: () => log,
     fetch: (path, init = {}) => {
@@ -124,28 +121,4 @@ export function peakRssKb(pid: number): number {
 /** Resets a process's peak RSS to its current RSS (Linux: clear_refs 5). */
 export function resetPeakRss(pid: number): void {
   Deno.writeTextFileSync(`/proc/${pid}/clear_refs`, "5");
-}
-
-/**
- * `contree server start --port <port>` through the CLI harness (tests/support/cli.ts: the
- * test environment plus `env`, as users start it), resolved once it listens; `stderr()` resolves
- * to its whole log once it has exited.
- */
-export async function startServerCli(env: Record<string, string>, port = 0) {
-  const child = spawnCli(["server", "start", "--port", String(port)], { env });
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let stderr = "";
-  while (!stderr.includes("listening on")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`the server did not start:\n${stderr}`);
-    stderr += value;
-  }
-  const rest = (async () => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return stderr;
-      stderr += value;
-    }
-  })();
-  return { child, stderr: () => rest };
 }

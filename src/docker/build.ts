@@ -344,7 +344,21 @@ class Builder {
     if (unused.length > 0) {
       this.log.warning(`build-args not consumed by any ARG: ${unused.join(", ")}`);
     }
-    return this.#results.get(plan.target.index)!.image;
+    const { image, config } = this.#results.get(plan.target.index)!;
+    const notCarried = [
+      config.env.size > 0 ? "ENV" : "",
+      config.workdir !== "/" ? "WORKDIR" : "",
+      config.user !== "" ? "USER" : "",
+    ].filter(Boolean);
+    if (notCarried.length > 0) {
+      // Docker users expect them in the image; say once where they went instead.
+      this.log.info(
+        `${notCarried.join(", ")} applied to this build's RUN steps only: ConTree images carry ` +
+          "no image configuration (give runs -e/-C, or set them on a session with " +
+          "`contree env` and `contree cd`)",
+      );
+    }
+    return image;
   }
 
   /** A previous stage named by `AS name` or index, if `ref` is one. */

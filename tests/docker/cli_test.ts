@@ -124,6 +124,11 @@ Deno.test("build: a multi-stage Dockerfile makes exactly these uploads and spawn
       assertStringIncludes(result.stderr, "[INFO] Step 1/13: FROM ${BASE} AS build");
       assertStringIncludes(result.stderr, "[INFO] Step 5/13: RUN sh app.sh > $OUT/result.txt");
       assertStringIncludes(result.stderr, "Dockerfile:17: CMD is not applied");
+      assertStringIncludes(
+        result.stderr,
+        "[INFO] ENV, USER applied to this build's RUN steps only: ConTree images carry no image " +
+          "configuration",
+      );
       assertEquals(fake.tagged, [{ image: resultUuid(2), tag: "demo:latest" }]);
       assertEquals(fake.api.calls("GET", `/v1/inspect/${resultUuid(1)}/archive`).length, 1);
     } finally {
@@ -195,6 +200,7 @@ Deno.test("build: a changed context file misses the cache from the step that use
       const second = await build(["."], dir);
       assertEquals(second.code, 0, second.stderr);
       assertStringIncludes(second.stderr, `CACHED: RUN echo one -> ${resultUuid(0)}`);
+      assert(!second.stderr.includes("build's RUN steps only"), "no ENV, WORKDIR or USER: no note");
       assertEquals(fake.spawns.length, 3);
       assertEquals(fake.spawns[2].image, resultUuid(0));
       assertEquals(

@@ -50,8 +50,14 @@ export interface ExecutorDeps {
   log: Logger;
   /** Memory, CPU and pids limits and the user namespace of sandboxes (default: none). */
   limits?: SandboxLimits;
-  /** The subprocesses of runs (subprocesses.ts): told when a run's main process has exited. */
-  subprocesses?: { end(opUuid: string): Promise<void> };
+  /**
+   * The subprocesses of runs (subprocesses.ts): given a main process's open stdin, told when a
+   * run's main process has exited.
+   */
+  subprocesses?: {
+    openMainStdin(opUuid: string, stdin: WritableStreamDefaultWriter<Uint8Array>): void;
+    end(opUuid: string): Promise<void>;
+  };
   now?: () => number;
 }
 
@@ -400,6 +406,11 @@ export class InstanceExecutor {
     const cwdMissing = await this.#cwdMissing(image, spec.cwd);
     const members = this.#injection(spec, cwdMissing);
     const stdin = spec.stdin ? decodeStreamRepr(spec.stdin) : undefined;
+    // `close: false` keeps the main process's stdin open for POST …/subprocesses/1/stdin.
+    const subprocesses = this.deps.subprocesses;
+    const stdinPipe = spec.stdin?.close === false && subprocesses
+      ? new TransformStream<Uint8Array, Uint8Array>()
+      : undefined;
     const options = [
       ...containerOptions(images.serverId, ctx.op.uuid, spec, environment.args),
       ...isolationArgs(this.#limits, spec),
@@ -435,8 +446,16 @@ export class InstanceExecutor {
         created
           ? ["start", "--attach", ...(stdin ? ["--interactive"] : []), name]
           : ["run", ...(spec.disposable ? ["--rm"] : []), ...options, image.podman_id, ...argv],
-        { stdin, files: { stdout: stdout.path, stderr: stderr.path } },
+        {
+          stdin: stdinPipe?.readable ?? stdin,
+          files: { stdout: stdout.path, stderr: stderr.path },
+        },
       );
+      if (stdinPipe && subprocesses) {
+        const writer = stdinPipe.writable.getWriter();
+        if (stdin && stdin.length > 0) void writer.write(stdin).catch(() => {});
+        subprocesses.openMainStdin(ctx.op.uuid, writer);
+      }
     } catch (error) {
       if (created) this.#background(this.#remove(name));
       if (ctx.signal.aborted) return stoppedOutcome(ctx.signal);

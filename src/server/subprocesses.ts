@@ -119,6 +119,8 @@ interface Session {
 interface Instance {
   nextSpid: number;
   sessions: Map<number, Session>;
+  /** The main process's open stdin (spawned with `stdin.close: false`). */
+  mainStdin?: WritableStreamDefaultWriter<Uint8Array>;
   /** The main process exited: no new subprocesses. */
   ended: boolean;
 }
@@ -213,11 +215,22 @@ export class Subprocesses {
     }
   }
 
+  /**
+   * Keeps the main process's stdin open for `write` (spawned with `stdin.close: false`): `stdin`
+   * is what podman reads; it is closed by a write with `close`, or when the main process ends.
+   */
+  openMainStdin(opUuid: string, stdin: WritableStreamDefaultWriter<Uint8Array>): void {
+    this.#instance(opUuid).mainStdin = stdin;
+  }
+
   /** Writes to a process's open stdin (and closes it with `close`). */
   async write(op: OperationRow, spid: number, data: Uint8Array, close: boolean): Promise<void> {
+    const instance = this.#instances.get(op.uuid);
     const session = spid === MAIN_SPID ? undefined : this.#session(op, spid);
-    const stdin = session?.stdin;
-    if (!session || !stdin || session.exited) {
+    const stdin = spid === MAIN_SPID
+      ? (instance?.ended ? undefined : instance?.mainStdin)
+      : (session?.exited ? undefined : session?.stdin);
+    if (!stdin) {
       this.result(op, spid);
       throw conflict(`the stdin of process ${spid} of operation ${op.uuid} is not open`);
     }
@@ -227,7 +240,8 @@ export class Subprocesses {
         this.deps.events.appendOutput(op.uuid, spid, "stdin", data);
       }
       if (close) {
-        session.stdin = undefined;
+        if (session) session.stdin = undefined;
+        else if (instance) instance.mainStdin = undefined;
         await stdin.close();
       }
     } catch {
@@ -243,6 +257,8 @@ export class Subprocesses {
     const instance = this.#instances.get(opUuid);
     if (!instance) return;
     instance.ended = true;
+    instance.mainStdin?.close().catch(() => {});
+    instance.mainStdin = undefined;
     const sessions = [...instance.sessions.values()];
     let timer: ReturnType<typeof setTimeout> | undefined;
     const grace = new Promise<"late">((resolve) =>

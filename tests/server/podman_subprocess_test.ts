@@ -189,6 +189,42 @@ podmanTest("server on podman: subprocesses inside a running instance", async (t)
       });
       assertEquals(notInstance.status, 409);
     });
+
+    await t.step("the main process's stdin kept open (close: false), written, closed", async () => {
+      const { uuid } = await s.client.spawn({
+        image: s.busybox,
+        command: "cat",
+        stdin: { value: "first ", close: false },
+        disposable: true,
+      });
+      await waitForEvent(s.client, uuid, (e) => e.type === "spawn" && e.spid === 1);
+      const path = `/operations/${uuid}/subprocesses/1/stdin`;
+      assertEquals(
+        (await post(s, path, { value: "c2Vjb25kIA==", encoding: "base64" })).status,
+        204,
+      );
+      assertEquals((await post(s, path, { value: "third", close: true })).status, 204);
+      const done = await waitOperation(s.client, uuid);
+      assertEquals(done.status, "SUCCESS");
+      assertEquals(text(done.metadata?.result?.stdout), "first second third");
+      const late = await post(s, path, { value: "late" });
+      assertEquals(late.status, 409);
+      assertMatch((await late.json()).error, /stdin .* is not open/);
+      const events = parseEvents(await (await s.fetch(`/operations/${uuid}/events?spid=1`)).text());
+      assertEquals(
+        events.filter((e) => e.type === "stdin").map((e) => text(e.data)),
+        ["first ", "second ", "third"],
+      );
+      // Without close: false the main process's stdin closes after its value, as before.
+      const closed = await s.client.spawn({
+        image: s.busybox,
+        command: "cat",
+        stdin: { value: "only" },
+        disposable: true,
+      });
+      const ended = await waitOperation(s.client, closed.uuid);
+      assertEquals(text(ended.metadata?.result?.stdout), "only");
+    });
   } finally {
     await s.cleanup();
   }

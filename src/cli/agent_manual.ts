@@ -178,7 +178,8 @@ default $XDG_CONFIG_HOME/contree or ~/.config/contree).
 
 Per invocation: -p NAME or CONTREE_PROFILE; --token, -u/--url, -P/--project override the
 selected profile. When the selected profile is not configured, CONTREE_URL + CONTREE_TOKEN
-(+ CONTREE_PROJECT) configure the run directly: containers and CI need no files.
+(+ CONTREE_PROJECT), or --url with --token, configure the run directly: containers and CI need
+no files.
 
 The local server: contree server start runs a ConTree-compatible API on 127.0.0.1 backed by
 podman on this machine: the same commands work offline, without an account. See

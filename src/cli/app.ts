@@ -6,6 +6,7 @@ import { ContreeClient, normaliseBaseUrl } from "../api/client.ts";
 import { concurrencyFrom } from "../api/paginate.ts";
 import { requestTransportFor, streamTransportFor } from "../api/transport.ts";
 import {
+  adHocProfile,
   ConfigPaths,
   configPaths,
   type Profile,
@@ -81,11 +82,13 @@ export class App {
   /**
    * The profile this invocation talks to, with --token/--url/--project applied. A profile
    * that is not configured falls back to CONTREE_URL + CONTREE_TOKEN (+ CONTREE_PROJECT) from
-   * the environment, so the binary works as a container entrypoint without `contree auth`.
+   * the environment, so the binary works as a container entrypoint without `contree auth`, and
+   * then to --url + --token themselves (the reference refused them, CLI spec §12.22).
    */
   profile(): Profile {
     const name = this.profileName();
-    const base = this.config.get(name) ?? profileFromEnv(name, this.ctx.env);
+    const base = this.config.get(name) ?? profileFromEnv(name, this.ctx.env) ??
+      adHocProfile(name, this.globals);
     if (!base) {
       throw new AuthError(
         `Profile '${name}' does not exist. Run \`contree auth\` first (or \`contree server start\` for a local server).`,

@@ -210,11 +210,23 @@ export class ProfileStore {
   }
 }
 
+/** A profile named `name` made of a URL and a token (+ a project: IAM), when both are given. */
+export function adHocProfile(
+  name: string,
+  given: { url?: string; token?: string; project?: string },
+): Profile | undefined {
+  const url = nonEmpty(given.url);
+  const token = nonEmpty(given.token);
+  if (!url || !token) return undefined;
+  const project = nonEmpty(given.project);
+  return { name, type: project ? "iam" : "jwt", url: url.replace(/\/+$/, ""), token, project };
+}
+
 /** Credentials from the environment (CONTREE_URL + CONTREE_TOKEN [+ CONTREE_PROJECT]). */
 export function profileFromEnv(name: string, env: Env): Profile | undefined {
-  const url = nonEmpty(env.get("CONTREE_URL"));
-  const token = nonEmpty(env.get("CONTREE_TOKEN"));
-  if (!url || !token) return undefined;
-  const project = nonEmpty(env.get("CONTREE_PROJECT"));
-  return { name, type: project ? "iam" : "jwt", url: url.replace(/\/+$/, ""), token, project };
+  return adHocProfile(name, {
+    url: env.get("CONTREE_URL"),
+    token: env.get("CONTREE_TOKEN"),
+    project: env.get("CONTREE_PROJECT"),
+  });
 }

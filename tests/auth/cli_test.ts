@@ -69,6 +69,24 @@ Deno.test("auth takes the token and URL from the environment, CONTREE_TOKEN befo
     assertEquals(fake.requests[0].headers.get("authorization"), `Bearer ${fake.token}`);
   }));
 
+Deno.test("--url and --token run a command without any profile; one of them alone does not", () =>
+  withFake(async (fake, home) => {
+    const env = { CONTREE_HOME: home };
+    fake.on("GET", "/v1/operations", () => ({ json: [] }));
+    const both = await runCli(["--url", fake.url, "--token", fake.token, "-f", "json", "ps"], {
+      env,
+    });
+    assertEquals([both.code, both.stdout, both.stderr], [0, "", ""]);
+    assertEquals(fake.requests.at(-1)?.headers.get("authorization"), `Bearer ${fake.token}`);
+    const urlOnly = await runCli(["--url", fake.url, "ps"], { env });
+    assertEquals(urlOnly.code, 4);
+    assertStringIncludes(urlOnly.stderr, "Profile 'default' does not exist");
+    await Deno.stat(`${home}/auth.ini`).then(
+      () => assert(false, "auth.ini must not be written"),
+      (error) => assert(error instanceof Deno.errors.NotFound),
+    );
+  }));
+
 Deno.test("auth asks before overwriting; anything but y aborts with exit 1", () =>
   withFake(async (fake, home) => {
     const args = ["auth", "--type", "jwt", "--url", fake.url, "--token", fake.token];

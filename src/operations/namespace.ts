@@ -9,6 +9,7 @@ import { decodeStreamRepr } from "../api/stream_repr.ts";
 import type { Context } from "../context.ts";
 import { ContreeError, Exit } from "../errors.ts";
 import { mapLimit } from "../parallel.ts";
+import { Contact, DEFAULT_CONTACT_POLICY, displayUrl } from "../sse/contact.ts";
 import { CompletionWatch } from "./completion_watch.ts";
 import { composeExitStatus, operationExitCode } from "./outcome.ts";
 
@@ -288,13 +289,25 @@ export async function waitOperations(
   const finished: Operation[] = [];
   const pending = new Set(uuids);
   const lastSeen = new Map<string, Operation>();
+  // Failed polls are polled again silently; what the user hears about is lost contact (as while
+  // `run` follows), and the wait's own --timeout ends it, not CONTREE_FOLLOW_TIMEOUT.
+  const contact = new Contact(
+    clock,
+    deps.ctx.log,
+    displayUrl(deps.client),
+    uuids.join(" "),
+    { ...DEFAULT_CONTACT_POLICY, giveUpAfterMs: 0 },
+    "the operations keep running on the server",
+  );
 
   const check = async (uuid: string) => {
     let operation: Operation;
     try {
       // One attempt per round: the loop is the retry (a 5xx is polled again, silently).
       operation = await fetchOperation(deps, uuid, { maxRetries: 0 });
+      contact.reached();
     } catch (error) {
+      contact.failed(error);
       if (error instanceof ApiError && error.status === 404) {
         pending.delete(uuid);
         deps.ctx.log.error(`Failed to fetch ${uuid}: ${error.message}`);
@@ -331,13 +344,16 @@ export async function waitOperations(
         if (candidates.length > PER_OPERATION_LIMIT) {
           try {
             const active = new Set(await activeOperations(deps));
+            contact.reached();
             candidates = candidates.filter((uuid) => !active.has(uuid));
           } catch (error) {
+            contact.failed(error);
             if (!(error instanceof ContreeError)) throw error;
             deps.ctx.log.debug(`Listing active operations failed: ${error.message}`);
           }
         }
         await mapLimit(candidates, deps.concurrency, check);
+        contact.check();
         const paced = Math.round((clock.monotonic() - started) * WAIT_DELAY_FRACTION);
         nextRound = clock.monotonic() +
           Math.min(WAIT_MAX_DELAY_MS, Math.max(WAIT_MIN_DELAY_MS, paced));

@@ -53,6 +53,11 @@ export class LostContact extends ContreeError {
   }
 }
 
+/** The server as the contact lines name it: its base URL without a trailing slash. */
+export function displayUrl(client: { base: URL }): string {
+  return `${client.base.origin}${client.base.pathname}`.replace(/\/+$/, "");
+}
+
 /** Answers from a gateway standing in for a server it could not reach: not contact. */
 const GATEWAY_STATUSES = new Set([502, 503, 504]);
 
@@ -68,12 +73,17 @@ export class Contact {
   #last: number;
   #warnedAt?: number;
 
+  /**
+   * @param uuid the operation (or operations, space-separated) waited for: LostContact names it
+   * @param meanwhile what the warning says goes on while contact is lost
+   */
   constructor(
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly url: string,
     private readonly uuid: string,
     readonly policy: ContactPolicy = DEFAULT_CONTACT_POLICY,
+    private readonly meanwhile = `operation ${uuid} keeps running; Ctrl-C cancels it`,
   ) {
     this.#last = clock.monotonic();
   }
@@ -108,10 +118,7 @@ export class Contact {
     const now = this.clock.monotonic();
     if (this.#warnedAt !== undefined && now - this.#warnedAt < warnEveryMs) return;
     this.#warnedAt = now;
-    this.log.warning(
-      `Lost contact with ${this.url}; retrying (operation ${this.uuid} keeps running; ` +
-        "Ctrl-C cancels it)",
-    );
+    this.log.warning(`Lost contact with ${this.url}; retrying (${this.meanwhile})`);
   }
 
   /** Milliseconds until `check()` may have something to do (a sleep is capped by it). */

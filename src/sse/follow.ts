@@ -30,7 +30,13 @@ import {
   type OperationEvent,
 } from "../api/models.ts";
 import { ladderDelayMs } from "../api/retry.ts";
-import { Contact, type ContactPolicy, DEFAULT_CONTACT_POLICY, LostContact } from "./contact.ts";
+import {
+  Contact,
+  type ContactPolicy,
+  DEFAULT_CONTACT_POLICY,
+  displayUrl,
+  LostContact,
+} from "./contact.ts";
 import { readSseItems, type SseItem } from "./frames.ts";
 
 /** Minimum wait before reconnecting after a cycle that delivered nothing new. */
@@ -451,9 +457,6 @@ class Follower {
 }
 
 /** The server as the user configured it, for messages. */
-function displayUrl(client: ContreeClient): string {
-  return `${client.base.origin}${client.base.pathname}`.replace(/\/+$/, "");
-}
 
 /** Follows the events of operation `uuid` until its completion. */
 export function followOperation(

@@ -264,6 +264,31 @@ Deno.test("wait: polls every 0.5 s at first, then a tenth of the time waited, at
     assertEquals(sleeps.at(-1), 2000, "a long wait polls every 2 s");
   }));
 
+Deno.test("wait: lost contact is one warning after 10 s and one line when it is back", () =>
+  withOps([executing(A)], async (h) => {
+    let polls = 0;
+    // A gateway answering for a server it cannot reach (503) is no contact; 30 such polls.
+    h.fake.on("GET", `/v1/operations/${A}`, () => {
+      polls++;
+      if (polls <= 30) return { status: 503, json: { error: "no upstream" } };
+      return { json: polls < 33 ? executing(A) : finishedOperation(A, "SUCCESS", 0) };
+    });
+    const code = await h.code(() => waitOperations(h.deps(), [A], false, { timeoutSeconds: 600 }));
+    assertEquals(code, 0);
+    const silent = h.clock.sleeps.slice(0, 30).reduce((a, b) => a + b, 0);
+    assert(silent > 10_000 && silent < 60_000, `${silent} ms without contact`);
+    const url = h.fake.url.replace(/\/+$/, "");
+    assertEquals(
+      h.ctx.stderr.text(),
+      [
+        `[WARNING] Lost contact with ${url}; retrying (the operations keep running on the server)`,
+        `[INFO] Contact with ${url} is back`,
+        "",
+      ].join("\n"),
+    );
+    assertEquals(h.rows().map((r) => r.status), ["SUCCESS"]);
+  }));
+
 Deno.test("wait --timeout: unfinished operations get a timed_out row, a warning and exit 1", () =>
   withOps([executing(A), finishedOperation(B, "SUCCESS", 0)], async (h) => {
     const code = await h.code(() => waitOperations(h.deps(), [A, B], false, { timeoutSeconds: 3 }));

@@ -134,6 +134,8 @@ export interface SubprocessDeps {
 }
 
 const ACTIVE = new Set(["ASSIGNED", "EXECUTING"]);
+/** Not started yet: the main process has no spawn event (EXECUTING emits it at once). */
+const QUEUED = new Set(["PENDING", "ASSIGNED"]);
 
 export class Subprocesses {
   readonly #instances = new Map<string, Instance>();
@@ -231,6 +233,15 @@ export class Subprocesses {
       ? (instance?.ended ? undefined : instance?.mainStdin)
       : (session?.exited ? undefined : session?.stdin);
     if (!stdin) {
+      // A queued instance whose stdin will stay open: too early, not closed.
+      if (
+        spid === MAIN_SPID && QUEUED.has(op.status) && op.kind === "instance" &&
+        instanceSpec(op).stdin?.close === false
+      ) {
+        throw new HttpError(425, `process 1 of operation ${op.uuid} has not started`, {
+          "Retry-After": "1",
+        });
+      }
       this.result(op, spid);
       throw conflict(`the stdin of process ${spid} of operation ${op.uuid} is not open`);
     }

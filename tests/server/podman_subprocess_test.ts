@@ -191,14 +191,25 @@ podmanTest("server on podman: subprocesses inside a running instance", async (t)
     });
 
     await t.step("the main process's stdin kept open (close: false), written, closed", async () => {
+      // One run at a time: a blocker keeps this one queued first.
+      const blocker = await s.client.spawn({
+        image: s.busybox,
+        command: "sleep 60",
+        shell: true,
+        disposable: true,
+      });
       const { uuid } = await s.client.spawn({
         image: s.busybox,
         command: "cat",
         stdin: { value: "first ", close: false },
         disposable: true,
       });
-      await waitForEvent(s.client, uuid, (e) => e.type === "spawn" && e.spid === 1);
       const path = `/operations/${uuid}/subprocesses/1/stdin`;
+      const early = await post(s, path, { value: "too early" });
+      assertEquals([early.status, early.headers.get("retry-after")], [425, "1"]);
+      assertMatch((await early.json()).error, /has not started/);
+      await s.client.cancelOperation(blocker.uuid);
+      await waitForEvent(s.client, uuid, (e) => e.type === "spawn" && e.spid === 1);
       assertEquals(
         (await post(s, path, { value: "c2Vjb25kIA==", encoding: "base64" })).status,
         204,

@@ -2,7 +2,7 @@
 // and over Streamable HTTP, against one local server on podman shared by every step.
 
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
-import { apiEnv, cliCommand, tempHome } from "../support/cli.ts";
+import { apiEnv, spawnCli, tempHome } from "../support/cli.ts";
 import {
   callTool,
   CONTREE_MCP_TOOLS,
@@ -437,15 +437,7 @@ async function shutdownSteps(t: Deno.TestContext, server: TestServer, env: Recor
 }
 
 async function httpSteps(t: Deno.TestContext, server: TestServer, env: Record<string, string>) {
-  const command = cliCommand(["mcp", "--http", "--port", "0"], env);
-  const child = new Deno.Command(command.command, {
-    args: command.args,
-    env: command.env,
-    clearEnv: true,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  const child = spawnCli(["mcp", "--http", "--port", "0"], { env, stdout: "null" });
   let client: McpClient | undefined;
   try {
     const [, url, token] = await awaitStderr(

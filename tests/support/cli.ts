@@ -17,6 +17,8 @@ export interface CliOptions {
   env?: Record<string, string>;
   stdin?: string | Uint8Array;
   cwd?: string;
+  /** "null" for a long-running child whose stdout nobody reads (servers); default "piped". */
+  stdout?: "piped" | "null";
 }
 
 /** A temporary CONTREE_HOME, removed by `cleanup()`. */
@@ -80,7 +82,7 @@ export function spawnCli(args: string[], options: CliOptions = {}): Deno.ChildPr
     clearEnv: true,
     cwd: options.cwd,
     stdin: options.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
+    stdout: options.stdout ?? "piped",
     stderr: "piped",
   }).spawn();
 }

@@ -3,7 +3,7 @@
 // -9` and restarts (fault tests), another podman executable (CONTREE_PODMAN). Start-up is awaited
 // on the server's own "listening on" line, not by polling.
 
-import { cliCommand } from "./cli.ts";
+import { spawnCli } from "./cli.ts";
 import { testClient } from "./server.ts";
 import { podmanEnv } from "./podman.ts";
 import type { ContreeClient } from "../../src/api/client.ts";
@@ -46,22 +46,14 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   };
   if (!options.home && !env.CONTREE_HOME) throw new Error("give home, or CONTREE_HOME in env");
   const home = options.home ?? `${env.CONTREE_HOME}/server`;
-  const command = cliCommand([
+  const child = spawnCli([
     "server",
     "start",
     ...(options.home ? ["--home", options.home] : []),
     "--port",
     String(options.port ?? 0),
     ...options.args ?? [],
-  ], env);
-  const child = new Deno.Command(command.command, {
-    args: command.args,
-    env: command.env,
-    clearEnv: true,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  ], { env, stdout: "null" });
   let log = "";
   let listening!: (url: string) => void;
   const url = new Promise<string>((resolve) => listening = resolve);

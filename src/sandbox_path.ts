@@ -39,6 +39,29 @@ export function sandboxPathParts(path: string): string[] | undefined {
   return cleaned === ".." || cleaned.startsWith("../") ? undefined : cleaned.split("/");
 }
 
+/**
+ * An absolute link target as a relative one, when it lies inside the copied directory `root`:
+ * a link in `linkDir` (both absolute sandbox paths) to `/app/releases/3` with root `/app`, from
+ * `/app`, is `releases/3`. Undefined when the target is outside `root`. Lexical, like tar.
+ */
+export function relativeLinkTarget(
+  linkDir: string,
+  target: string,
+  root: string,
+): string | undefined {
+  const rootParts = sandboxPathParts(root) ?? [];
+  const targetParts = sandboxPathParts(target) ?? [];
+  if (!rootParts.every((part, i) => targetParts[i] === part)) return undefined;
+  const dirParts = sandboxPathParts(linkDir) ?? [];
+  let common = 0;
+  while (
+    common < dirParts.length && common < targetParts.length &&
+    dirParts[common] === targetParts[common]
+  ) common++;
+  const up = Array<string>(dirParts.length - common).fill("..");
+  return [...up, ...targetParts.slice(common)].join("/") || ".";
+}
+
 /** Why an archive member name is refused. */
 export type UnsafeMemberName = "absolute path" | "'..' in the path";
 

@@ -175,6 +175,7 @@ class Copier {
       const result = await extractTar(await inflateIfGzip(counted), root, {
         strip: archiveStrip(path),
         ownsRoot: !existing,
+        sandboxRoot: path,
       });
       if (root !== target) await Deno.rename(root, target);
       done = true;

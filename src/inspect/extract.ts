@@ -7,9 +7,10 @@
 // - it would replace a directory, or replace a symbolic link with something else;
 // - it would be written through a symbolic link that was not extracted (below);
 // - it is a hard link whose target is not a regular file already extracted inside the root.
-// A symbolic link whose target is absolute or resolves outside the root (resolution follows
-// links already on disk; `..` may only step out of directories that exist) is not created: it
-// is listed in `skippedLinks` and extraction goes on. Images are full of such links
+// An absolute link into the copied directory (`sandboxRoot`) is made relative, so the copy keeps
+// working where it lands. A symbolic link whose target is still absolute or resolves outside the
+// root (resolution follows links already on disk; `..` may only step out of directories that
+// exist) is not created: it is listed in `skippedLinks` and extraction goes on. Images are full of such links
 // (`etc/localtime -> /usr/share/zoneinfo/UTC`), and on their own they write nothing; a member
 // that would go through one is refused like any write through a link.
 // Files are created with O_EXCL after removing what was there, so a link planted at a member's
@@ -19,7 +20,7 @@
 import { ContreeError } from "../errors.ts";
 import { readTar, type TarHeader } from "../tar/read.ts";
 import { writeAll } from "../bytes.ts";
-import { archiveMemberParts } from "../sandbox_path.ts";
+import { archiveMemberParts, relativeLinkTarget } from "../sandbox_path.ts";
 
 export class UnsafeArchiveError extends ContreeError {
   constructor(readonly member: string, reason: string) {
@@ -32,6 +33,11 @@ export interface ExtractOptions {
   strip?: (parts: string[]) => string[] | undefined;
   /** The root was created for this extraction: the archived directory's mode applies to it. */
   ownsRoot?: boolean;
+  /**
+   * The archived directory's absolute path in the sandbox (the root's path there): absolute
+   * link targets inside it are made relative. Without it every absolute link is skipped.
+   */
+  sandboxRoot?: string;
 }
 
 export interface ExtractResult {
@@ -113,7 +119,12 @@ class Extractor {
    * Clears the member's own path. Returns false when there is nothing left to do (the same
    * symbolic link, or a directory to merge into).
    */
-  async #clear(member: string, entry: TarHeader, parts: string[]): Promise<boolean> {
+  async #clear(
+    member: string,
+    entry: TarHeader,
+    parts: string[],
+    linkTarget: string,
+  ): Promise<boolean> {
     const path = this.#path(parts);
     const info = await lstat(path);
     if (!info) return true;
@@ -122,7 +133,7 @@ class Extractor {
       throw new UnsafeArchiveError(member, "it would replace a directory");
     }
     if (info.isSymlink) {
-      if (entry.type === "symlink" && (await Deno.readLink(path)) === entry.linkname) return false;
+      if (entry.type === "symlink" && (await Deno.readLink(path)) === linkTarget) return false;
       throw new UnsafeArchiveError(member, "it would replace a symbolic link");
     }
     await Deno.remove(path);
@@ -162,6 +173,14 @@ class Extractor {
     return true;
   }
 
+  /** An absolute target inside the sandbox root, relative to the link; else unchanged. */
+  #relativeTarget(parts: string[], target: string): string {
+    const root = this.options.sandboxRoot;
+    if (!target.startsWith("/") || root === undefined) return target;
+    const linkDir = [root, ...parts.slice(0, -1)].join("/");
+    return relativeLinkTarget(linkDir, target, root) ?? target;
+  }
+
   async #file(entry: TarHeader, parts: string[], data: AsyncIterable<Uint8Array>): Promise<void> {
     const path = this.#path(parts);
     const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
@@ -199,14 +218,18 @@ class Extractor {
     }
     await this.#parents(member, parts);
     const rel = parts.join("/");
-    if (entry.type === "symlink" && !(await this.#inside(parts.slice(0, -1), entry.linkname))) {
-      this.#refusedLinks.add(rel);
-      this.result.skippedLinks.push(`${member} -> ${entry.linkname}`);
-      return;
+    let linkTarget = entry.linkname;
+    if (entry.type === "symlink") {
+      linkTarget = this.#relativeTarget(parts, linkTarget);
+      if (!(await this.#inside(parts.slice(0, -1), linkTarget))) {
+        this.#refusedLinks.add(rel);
+        this.result.skippedLinks.push(`${member} -> ${entry.linkname}`);
+        return;
+      }
     }
     let linkSource: string | undefined;
     if (entry.type === "hardlink") linkSource = await this.#hardlinkSource(entry);
-    if (!(await this.#clear(member, entry, parts))) {
+    if (!(await this.#clear(member, entry, parts, linkTarget))) {
       if (entry.type === "directory") {
         this.#dirs.add(rel);
         this.#dirModes.push([rel, entry.mode, entry.mtime]);
@@ -221,7 +244,7 @@ class Extractor {
         this.result.directories++;
         return;
       case "symlink":
-        await Deno.symlink(entry.linkname, this.#path(parts));
+        await Deno.symlink(linkTarget, this.#path(parts));
         this.result.links++;
         return;
       case "hardlink":

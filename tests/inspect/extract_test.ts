@@ -250,6 +250,56 @@ Deno.test("tar: links pointing outside are skipped and listed, not created; the 
   });
 });
 
+Deno.test("tar: absolute links into the copied directory become relative; the others are skipped", async () => {
+  await withDirs(async ({ root, outside }) => {
+    const result = await extractTar(
+      streamOf(tarBytes([
+        { name: "releases/3/tool", data: "tool v3\n" },
+        { name: "current", type: "symlink", linkname: "/app/releases/3" },
+        { name: "bin/", type: "dir" },
+        { name: "bin/tool", type: "symlink", linkname: "/app/./releases//3/tool" },
+        { name: "releases/3/home", type: "symlink", linkname: "/app" },
+        { name: "etc/", type: "dir" },
+        { name: "etc/zone", type: "symlink", linkname: "/usr/share/zoneinfo/UTC" },
+        { name: "etc/escape", type: "symlink", linkname: "/app/../etc/passwd" },
+        { name: "etc/sibling", type: "symlink", linkname: "/application/data" },
+        // The same link twice (an archive may repeat a member): its rewritten text is kept.
+        { name: "current", type: "symlink", linkname: "/app/releases/3" },
+      ])),
+      root,
+      { sandboxRoot: "/app" },
+    );
+    assertEquals(await Deno.readLink(`${root}/current`), "releases/3");
+    assertEquals(await Deno.readLink(`${root}/bin/tool`), "../releases/3/tool");
+    assertEquals(await Deno.readLink(`${root}/releases/3/home`), "../..");
+    assertEquals(await Deno.readTextFile(`${root}/bin/tool`), "tool v3\n");
+    assertEquals(await Deno.readTextFile(`${root}/current/home/current/tool`), "tool v3\n");
+    assertEquals(result.skippedLinks, [
+      "etc/zone -> /usr/share/zoneinfo/UTC",
+      "etc/escape -> /app/../etc/passwd",
+      "etc/sibling -> /application/data",
+    ]);
+    assertEquals(result.links, 3);
+    assertEquals(await listTree(outside), []);
+
+    // A copy of the whole image: every absolute link points into it.
+    const whole = `${root}/whole`;
+    await Deno.mkdir(whole);
+    const again = await extractTar(
+      streamOf(tarBytes([
+        { name: "etc/", type: "dir" },
+        { name: "etc/localtime", type: "symlink", linkname: "/usr/share/zoneinfo/UTC" },
+        { name: "usr/share/zoneinfo/UTC", data: "TZif" },
+      ])),
+      whole,
+      { sandboxRoot: "/" },
+    );
+    assertEquals(again.skippedLinks, []);
+    assertEquals(await Deno.readLink(`${whole}/etc/localtime`), "../usr/share/zoneinfo/UTC");
+    assertEquals(await Deno.readTextFile(`${whole}/etc/localtime`), "TZif");
+  });
+});
+
 Deno.test("tar: a symlink already in the target is never written through", async () => {
   await withDirs(async ({ root, outside }) => {
     await Deno.symlink(outside, `${root}/planted`);

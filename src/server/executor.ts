@@ -38,6 +38,7 @@ import {
 import { commandLine, type InstanceSpec, type ProcessSpec } from "./spawn.ts";
 import type { ImageRow, Store } from "./store.ts";
 import { iteratorStream, tarChunks, type TarMember } from "../tar/write.ts";
+import type { RunUsage, UsageMeter } from "./usage.ts";
 
 export interface ExecutorDeps {
   podman: PodmanRunner;
@@ -50,6 +51,8 @@ export interface ExecutorDeps {
   log: Logger;
   /** Memory, CPU and pids limits and the user namespace of sandboxes (default: none). */
   limits?: SandboxLimits;
+  /** Reads what each run used (usage.ts), once it is known whether this host allows it. */
+  usage?: Promise<UsageMeter | undefined>;
   /**
    * The subprocesses of runs (subprocesses.ts): given a main process's open stdin, told when a
    * run's main process has exited.
@@ -188,6 +191,34 @@ function containerOptions(
 /** The limits and user namespace flags of a run (see limits.ts). */
 function isolationArgs(limits: SandboxLimits, spec: InstanceSpec): string[] {
   return [...limitArgs(limits), ...userNamespaceArgs(runUserNamespace(limits, spec))];
+}
+
+/** The `exit` event's 15 figures: what the meter read, −1 for the rest (unknown). */
+export function exitResources(used: RunUsage | undefined): Record<string, number> {
+  const resources: Record<string, number> = Object.fromEntries(
+    RESOURCE_KEYS.map((key) => [key, -1]),
+  );
+  if (used) {
+    resources.user_time_us = used.userMicros;
+    resources.sys_time_us = used.systemMicros;
+    if (used.peakMemoryBytes !== undefined) {
+      resources.max_rss_kb = Math.ceil(used.peakMemoryBytes / 1024);
+    }
+  }
+  return resources;
+}
+
+/** `metadata.result.resources`: seconds as floats, `max_rss` in KiB (getrusage's unit). */
+function resultResources(durationMs: number, used: RunUsage | undefined): Record<string, number> {
+  if (!used) return { elapsed_time: durationMs / 1000 };
+  return {
+    elapsed_time: durationMs / 1000,
+    user_cpu_time: used.userMicros / 1e6,
+    system_cpu_time: used.systemMicros / 1e6,
+    ...(used.peakMemoryBytes !== undefined
+      ? { max_rss: Math.ceil(used.peakMemoryBytes / 1024) }
+      : {}),
+  };
 }
 
 /** Output events hold up to this many bytes. */
@@ -411,9 +442,11 @@ export class InstanceExecutor {
     const stdinPipe = spec.stdin?.close === false && subprocesses
       ? new TransformStream<Uint8Array, Uint8Array>()
       : undefined;
+    const meter = await this.deps.usage;
     const options = [
       ...containerOptions(images.serverId, ctx.op.uuid, spec, environment.args),
       ...isolationArgs(this.#limits, spec),
+      ...meter?.cgroupArgs(ctx.op.uuid) ?? [],
     ];
     if (stdin) options.push("--interactive");
     const argv = commandLine(spec);
@@ -458,6 +491,7 @@ export class InstanceExecutor {
       }
     } catch (error) {
       if (created) this.#background(this.#remove(name));
+      meter?.sweep();
       if (ctx.signal.aborted) return stoppedOutcome(ctx.signal);
       return { status: "FAILED", error: (error as Error).message };
     }
@@ -486,6 +520,8 @@ export class InstanceExecutor {
       await this.deps.subprocesses?.end(ctx.op.uuid);
     }
     const durationMs = this.#now() - started;
+    const used = meter?.read(ctx.op.uuid);
+    meter?.sweep();
     const killed = stopping !== undefined;
     const outOfMemory = !killed && this.#outOfMemory(exitCode, oomKillsBefore);
     const signal = killed || outOfMemory ? 9 : -1;
@@ -496,7 +532,7 @@ export class InstanceExecutor {
       core_dump: false,
       timed_out: timedOut,
       duration_ms: durationMs,
-      resources: Object.fromEntries(RESOURCE_KEYS.map((key) => [key, -1])),
+      resources: exitResources(used),
     });
     const result: InstanceResult = {
       state: {
@@ -508,7 +544,7 @@ export class InstanceExecutor {
         stopped: false,
         continued: false,
       },
-      resources: { elapsed_time: durationMs / 1000 },
+      resources: resultResources(durationMs, used),
     };
     const outputs = { stdout: stdout.ref(), stderr: stderr.ref() };
 

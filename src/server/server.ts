@@ -35,6 +35,7 @@ import { OperationManager } from "./operations.ts";
 import { OutputFiles } from "./outputs.ts";
 import { HostPaths } from "./errors.ts";
 import { Store } from "./store.ts";
+import { UsageMeter } from "./usage.ts";
 import { Subprocesses } from "./subprocesses.ts";
 
 export interface ServerOptions {
@@ -209,6 +210,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const events = new EventLog(store, { outputs, maxOutputBytes: maxLogOutput });
     const limits = options.limits ?? DEFAULT_LIMITS;
     const subprocesses = new Subprocesses({ podman, store, events, log });
+    // Asked in the background (podman info takes ~0.3 s); the first run waits for the answer.
+    const usage = UsageMeter.detect(podman, serverId).then((meter) => {
+      meter?.sweep();
+      return meter;
+    });
     const executor = new InstanceExecutor({
       podman,
       store,
@@ -218,6 +224,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       mounts,
       log,
       limits,
+      usage,
       subprocesses,
     });
     const importer = new Importer(podman, images);
@@ -322,6 +329,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         stopping ??= (async () => {
           await manager.shutdown();
           await executor.settle();
+          (await usage)?.sweep();
           events.close();
           let timer: ReturnType<typeof setTimeout> | undefined;
           await Promise.race([

@@ -16,7 +16,7 @@ import type { Logger } from "../log.ts";
 import { type PodmanProcess, type PodmanRunner, runChecked } from "../podman.ts";
 import { badRequest, HttpError, notFound } from "./errors.ts";
 import type { EventLog } from "./events.ts";
-import { RESOURCE_KEYS, sandboxContainerName, spawnEventData } from "./executor.ts";
+import { exitResources, sandboxContainerName, spawnEventData } from "./executor.ts";
 import { commandLine, type InstanceSpec, type ProcessSpec } from "./spawn.ts";
 import type { OperationRow, Store } from "./store.ts";
 
@@ -374,7 +374,7 @@ export class Subprocesses {
       core_dump: false,
       timed_out: false,
       duration_ms: this.#now() - started,
-      resources: Object.fromEntries(RESOURCE_KEYS.map((key) => [key, -1])),
+      resources: exitResources(undefined),
     });
   }
 

@@ -40,8 +40,23 @@ export function operationSummary(op: OperationRow, now: number): Record<string, 
     created_at: op.created_at,
     duration: elapsedSeconds(op, now),
     image_size: op.image_size ?? 0,
+    ...consumed(op),
     ...(op.image_uuid !== null ? { image_uuid: op.image_uuid } : {}),
     ...(op.result_image_uuid !== null ? { result_image_uuid: op.result_image_uuid } : {}),
+  };
+}
+
+/**
+ * `consumed_cpu` (CPU seconds, user and kernel) and `consumed_memory` (peak bytes) of a run
+ * whose usage was measured (executor.ts, usage.ts); absent otherwise.
+ */
+function consumed(op: OperationRow): Record<string, number> {
+  const result = op.metadata.result as { resources?: Record<string, number> } | undefined;
+  const resources = result?.resources;
+  if (typeof resources?.user_cpu_time !== "number") return {};
+  return {
+    consumed_cpu: resources.user_cpu_time + (resources.system_cpu_time ?? 0),
+    ...(typeof resources.max_rss === "number" ? { consumed_memory: resources.max_rss * 1024 } : {}),
   };
 }
 

@@ -44,13 +44,20 @@ export class UsageMeter {
     const [manager, version] = info?.code === 0 ? info.stdout.trim().split(/\s+/) : [];
     if (manager !== "cgroupfs") return undefined;
     const prefix = `contree-${serverId}-`;
+    let meter: UsageMeter | undefined;
     if (version === "v2" && exists(`${CGROUP_ROOT}/cgroup.controllers`)) {
-      return new UsageMeter(2, prefix);
+      meter = new UsageMeter(2, prefix);
+    } else if (version === "v1" && exists(`${CGROUP_ROOT}/memory`)) {
+      meter = new UsageMeter(1, prefix);
     }
-    if (version === "v1" && exists(`${CGROUP_ROOT}/cpuacct`) && exists(`${CGROUP_ROOT}/memory`)) {
-      return new UsageMeter(1, prefix);
-    }
-    return undefined;
+    // podman must be able to create the parent (a read-only /sys/fs/cgroup in a container
+    // would fail every run that names one).
+    return meter && canCreate(meter.#parentDir(`${prefix}probe`)) ? meter : undefined;
+  }
+
+  /** The run's parent cgroup in the hierarchy that holds CPU time (v1) or the one tree (v2). */
+  #parentDir(name: string): string {
+    return this.version === 1 ? `${this.root}/cpuacct/${name}` : `${this.root}/${name}`;
   }
 
   /** podman's flags that put a run's container, and only it, under its own parent cgroup. */
@@ -101,7 +108,7 @@ export class UsageMeter {
   }
 
   #readV1(name: string): RunUsage {
-    const cpu = `${this.root}/cpuacct/${name}`;
+    const cpu = this.#parentDir(name);
     const memory = `${this.root}/memory/${name}`;
     return {
       userMicros: nanosToMicros(Deno.readTextFileSync(`${cpu}/cpuacct.usage_user`)),
@@ -111,8 +118,8 @@ export class UsageMeter {
   }
 
   #readV2(name: string): RunUsage {
-    const stat = keyedInts(Deno.readTextFileSync(`${this.root}/${name}/cpu.stat`));
-    const peak = optional(() => Deno.readTextFileSync(`${this.root}/${name}/memory.peak`));
+    const stat = keyedInts(Deno.readTextFileSync(`${this.#parentDir(name)}/cpu.stat`));
+    const peak = optional(() => Deno.readTextFileSync(`${this.#parentDir(name)}/memory.peak`));
     return {
       userMicros: count(String(stat.user_usec)),
       systemMicros: count(String(stat.system_usec)),
@@ -148,6 +155,17 @@ function keyedInts(text: string): Record<string, number> {
     if (key && value !== undefined) values[key] = Number(value);
   }
   return values;
+}
+
+/** Whether a cgroup can be made here (made and removed at once). */
+function canCreate(path: string): boolean {
+  try {
+    Deno.mkdirSync(path);
+  } catch {
+    return false;
+  }
+  optional(() => Deno.removeSync(path));
+  return true;
 }
 
 function exists(path: string): boolean {

@@ -6,6 +6,7 @@ import type { NamespaceDeps, OperationCache } from "../operations/namespace.ts";
 import type { RunDeps } from "../operations/run.ts";
 import type { AuthDeps } from "../auth/commands.ts";
 import type { GuideSection, McpDeps } from "../mcp/deps.ts";
+import { RegistryCredentials } from "../images/registry_auth.ts";
 import { imageCache, operationCache, runSession } from "../session/adapters.ts";
 import type { SessionDeps } from "../session/deps.ts";
 import { resolveOperationRefsLazily } from "../session/refs.ts";
@@ -116,6 +117,7 @@ export function mcpDeps(app: App, guides: GuideSection[]): McpDeps {
     client: () => app.client(),
     store: () => app.store(),
     sessionKey: () => app.sessionKey(),
+    registryCredentials: () => new RegistryCredentials(`${app.paths.home}/registries.json`),
     guides,
     concurrency: app.concurrency(),
     version: cliVersion(),

@@ -5,6 +5,7 @@
 import type { ContreeClient } from "../api/client.ts";
 import type { Context } from "../context.ts";
 import type { SessionStore } from "../session/store.ts";
+import type { RegistryCredentials } from "../images/registry_auth.ts";
 
 /** One section of the agent manual, served by `get_guide` and `contree://guide/{section}`. */
 export interface GuideSection {
@@ -24,6 +25,8 @@ export interface McpDeps {
   store(): Promise<SessionStore>;
   /** The session key of this invocation (-S, CONTREE_SESSION, `[cli]`, or derived). */
   sessionKey(): Promise<string>;
+  /** Registry credentials kept by `registry_auth` (a 0600 file of the config directory). */
+  registryCredentials(): RegistryCredentials;
   /** The sections of `contree agent`. */
   guides: readonly GuideSection[];
   /** Parallel uploads (CONTREE_CONCURRENCY). */

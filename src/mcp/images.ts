@@ -4,6 +4,7 @@ import type { Image, ImageImportRequest } from "../api/models.ts";
 import { paginate } from "../api/paginate.ts";
 import { serverTagPrefix } from "../images/list.ts";
 import { followImport, importedImage, normaliseRegistryUrl } from "../images/registry.ts";
+import { checkRegistryToken, registryHost, TOKEN_PAGES } from "../images/registry_auth.ts";
 import { formatApiTime, parseTimeFilter } from "../time_filter.ts";
 import { imageOutput, operationOutput } from "./outputs.ts";
 import type { ToolOutput } from "./result.ts";
@@ -80,6 +81,8 @@ export async function importImageTool(
   const request: ImageImportRequest = {
     registry: { url: normaliseRegistryUrl(args.registry_url) },
   };
+  const credentials = await storedCredentials(state, request.registry.url);
+  if (credentials) request.registry.credentials = credentials;
   if (args.tag) request.tag = args.tag;
   if (args.timeout !== undefined) request.timeout = args.timeout;
   const { uuid } = await client.importImage(request);
@@ -90,6 +93,83 @@ export async function importImageTool(
   output.result_image = importedImage(operation) ?? null;
   output.result_tag = operation.result?.tag ?? request.tag ?? null;
   return output;
+}
+
+/**
+ * The credentials `registry_auth` kept for the registry of `url`, checked again first (tokens
+ * expire): a token the registry refuses is forgotten and the import goes anonymous. When the
+ * registry cannot be asked (this host may reach less than the server), they are sent as kept.
+ */
+async function storedCredentials(
+  state: McpState,
+  url: string,
+): Promise<{ username: string; password: string } | undefined> {
+  if (!url.startsWith("docker://")) return undefined;
+  const store = state.deps.registryCredentials();
+  const host = registryHost(url);
+  const kept = await store.get(host);
+  if (!kept) return undefined;
+  const check = await checkRegistryToken(state.ctx.fetch, host, kept.username, kept.token)
+    .catch((error: Error) => {
+      state.ctx.log.debug(`import_image: cannot check the token for ${host}: ${error.message}`);
+      return "unknown" as const;
+    });
+  if (check === "invalid") {
+    await store.delete(host);
+    state.ctx.log.warning(`The registry ${host} refused the kept token; it was forgotten`);
+    return undefined;
+  }
+  return { username: kept.username, password: kept.token };
+}
+
+/** Where to create an access token for the registry of `registry_url` (no browser is opened). */
+export function registryTokenObtainTool(args: { registry_url: string }): ToolOutput {
+  const registry = registryHost(args.registry_url);
+  const url = TOKEN_PAGES[registry];
+  if (!url) {
+    return {
+      status: "error",
+      registry,
+      message: `Unknown registry '${registry}'. Please consult the registry documentation for ` +
+        "token creation.",
+    };
+  }
+  return {
+    status: "success",
+    registry,
+    url,
+    message: `Open ${url} and create a read-only access token, then provide your username and ` +
+      `token. After receiving the token, call registry_auth(registry_url='${args.registry_url}', ` +
+      "username='<username>', token='<token>').",
+    agent_instruction: "STOP HERE. Show the user the url, and wait for them to create the token " +
+      "and give it to you. Do not proceed until they do.",
+  };
+}
+
+/** Checks the credentials with the registry, then keeps them for import_image. */
+export async function registryAuthTool(
+  state: McpState,
+  args: { registry_url: string; username: string; token: string },
+): Promise<ToolOutput> {
+  const registry = registryHost(args.registry_url);
+  const check = await checkRegistryToken(state.ctx.fetch, registry, args.username, args.token);
+  if (check === "invalid") {
+    return {
+      status: "error",
+      registry,
+      message: `Invalid credentials for '${registry}'. Please verify your username and token.`,
+    };
+  }
+  await state.deps.registryCredentials().put(registry, {
+    username: args.username,
+    token: args.token,
+    created_at: new Date(state.ctx.clock.now()).toISOString(),
+  });
+  return {
+    status: "success",
+    registry,
+    message: `Authenticated with '${registry}' as '${args.username}' successfully.`,
+  };
 }
 
 export async function setTagTool(

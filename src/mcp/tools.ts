@@ -22,7 +22,14 @@ import {
   uploadTool,
 } from "./files.ts";
 import { getGuideTool } from "./guide.ts";
-import { getImageTool, importImageTool, listImagesTool, setTagTool } from "./images.ts";
+import {
+  getImageTool,
+  importImageTool,
+  listImagesTool,
+  registryAuthTool,
+  registryTokenObtainTool,
+  setTagTool,
+} from "./images.ts";
 import { guarded, type ToolOutput } from "./result.ts";
 import { type ProgressReport, runTool } from "./run.ts";
 import { sessionBranchTool, sessionRollbackTool, sessionShowTool, useTool } from "./session.ts";
@@ -186,10 +193,37 @@ export function registerTools(server: McpServer, sdk: McpServerSdk, state: McpSt
       wait: z.boolean().default(true).describe("wait for the end (false: return operation_id)"),
       timeout: z.number().int().positive().optional().describe("server-side limit, seconds"),
       i_accept_that_anonymous_access_might_be_rate_limited: z.boolean().default(false).describe(
-        "accepted for compatibility with contree-mcp; imports here are always anonymous",
+        "accepted for compatibility with contree-mcp: without credentials from registry_auth " +
+          "the import is anonymous either way",
       ),
     },
   }, (args) => importImageTool(state, args));
+
+  tool("registry_token_obtain", {
+    title: "Where to create a registry token",
+    description: `The page where the user creates a read-only access token for a registry ` +
+      `(docker.io, ghcr.io, registry.gitlab.com, gcr.io). ${FREE} After it, STOP and wait for ` +
+      "the user to give you the username and token, then call registry_auth.",
+    annotations: { readOnlyHint: true },
+    input: {
+      registry_url: z.string().min(1).describe(
+        "an image reference of the registry (docker://ghcr.io/org/image, or a name: docker.io)",
+      ),
+    },
+  }, (args) => Promise.resolve(registryTokenObtainTool(args)));
+
+  tool("registry_auth", {
+    title: "Authenticate with a registry",
+    description: "Check a username and access token with the registry itself and keep them " +
+      "(a 0600 file of this machine) for later import_image calls from that registry, which " +
+      "then pull private images. Returns status, registry and message.",
+    annotations: { openWorldHint: true, idempotentHint: true },
+    input: {
+      registry_url: z.string().min(1).describe("an image reference of the registry"),
+      username: z.string().min(1).describe("the registry username"),
+      token: z.string().min(1).describe("the access token (read-only is enough)"),
+    },
+  }, (args) => registryAuthTool(state, args));
 
   tool("set_tag", {
     title: "Tag an image",

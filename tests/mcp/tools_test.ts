@@ -9,6 +9,7 @@ import type { GuideSection } from "../../src/mcp/deps.ts";
 import { operationStatus } from "../../src/mcp/operations.ts";
 import { CapturedStream } from "../../src/mcp/run.ts";
 import { createMcpServer } from "../../src/mcp/server.ts";
+import { RegistryCredentials } from "../../src/images/registry_auth.ts";
 import { McpState } from "../../src/mcp/state.ts";
 import { openSessionStore } from "../../src/session/open.ts";
 import type { SessionStore } from "../../src/session/store.ts";
@@ -41,6 +42,7 @@ async function downServer(): Promise<
     client: () => api,
     store: () => store ??= openSessionStore(`${dir}/default.db`, ctx),
     sessionKey: () => Promise.resolve("unit"),
+    registryCredentials: () => new RegistryCredentials(`${dir}/registries.json`),
     guides: GUIDES,
     concurrency: 2,
     version: "test",

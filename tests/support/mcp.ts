@@ -37,6 +37,8 @@ export const CONTREE_MCP_TOOLS: Record<string, string[]> = {
     "i_accept_that_anonymous_access_might_be_rate_limited",
   ],
   set_tag: ["image_uuid", "tag"],
+  registry_token_obtain: ["registry_url"],
+  registry_auth: ["registry_url", "username", "token"],
   list_files: ["image", "path"],
   read_file: ["image", "path"],
   grep: ["image", "pattern", "path", "glob", "max_count", "max_total", "case"],

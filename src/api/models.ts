@@ -106,6 +106,10 @@ export interface Operation {
   created_at?: string;
   duration?: number | null;
   image_size?: number;
+  /** CPU seconds the run used (user and kernel). */
+  consumed_cpu?: number;
+  /** The run's peak memory, as `metadata.result.resources.max_rss` (KiB). */
+  consumed_memory?: number;
   image_uuid?: string;
   result_image_uuid?: string | null;
   metadata?:

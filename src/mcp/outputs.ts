@@ -24,6 +24,8 @@ export function operationSummary(operation: Operation): ToolOutput {
     created_at: operation.created_at ?? "",
     duration: nullable(operation.duration),
     image_size: nullable(operation.image_size),
+    consumed_cpu: nullable(operation.consumed_cpu),
+    consumed_memory: nullable(operation.consumed_memory),
     image_uuid: nullable(operation.image_uuid),
     result_image_uuid: operation.result_image_uuid ?? null,
   };

@@ -215,6 +215,8 @@ export async function runTool(state: McpState, args: RunArgs, call: ToolCall): P
   try {
     followed = await followRun(state.ctx, client, uuid, output, {
       timeoutMs: (args.timeout + FOLLOW_GRACE_S) * 1000,
+      // contree-mcp's answer is the whole record (created_at, image_uuid, consumed_cpu, …).
+      record: true,
     });
   } catch (error) {
     if (error instanceof DeadlineError) {

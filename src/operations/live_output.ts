@@ -11,8 +11,7 @@ import { decodeStreamRepr, streamReprChunk } from "../api/stream_repr.ts";
 import type { Context } from "../context.ts";
 import { BrokenPipe, Interrupted, isBrokenPipe } from "../errors.ts";
 import { CoalescingWriter, type Sink } from "../io.ts";
-import type { ContactPolicy } from "../sse/contact.ts";
-import { followOperation, type FollowResult } from "../sse/follow.ts";
+import { followOperation, type FollowOptions, type FollowResult } from "../sse/follow.ts";
 
 /** How long cancelling may take after an interrupt or a broken pipe. */
 const CANCEL_TIMEOUT_MS = 10_000;
@@ -184,14 +183,13 @@ export async function followRun(
   client: ContreeClient,
   uuid: string,
   output: OutputSink,
-  options: { timeoutMs?: number; contact?: ContactPolicy } = {},
+  options: Pick<FollowOptions, "timeoutMs" | "contact" | "record"> = {},
 ): Promise<FollowedRun> {
   let result: FollowResult;
   try {
     result = await followOperation(client, uuid, {
+      ...options,
       onEvent: (event) => output.onEvent(event),
-      timeoutMs: options.timeoutMs,
-      contact: options.contact,
     });
     await output.drain();
     await output.recover(result.operation, result.completionFrom === "log");

@@ -98,6 +98,11 @@ export interface FollowOptions {
   contact?: ContactPolicy;
   /** The frame source; the HTTP events route when undefined. */
   openStream?: EventStreamOpener;
+  /**
+   * Fetch the terminal record even when the log carried everything: its summary fields
+   * (`created_at`, `image_uuid`, `consumed_cpu`, …) are in no event.
+   */
+  record?: boolean;
 }
 
 export interface FollowResult {
@@ -108,9 +113,9 @@ export interface FollowResult {
   /** The exit event of the main process (spid 1), when one was seen. */
   exit?: ExitEvent;
   /**
-   * The terminal operation record, when fetched: always when the completion came from it, and
-   * when the log may not have carried everything (no spid-1 exit event, no output event, an id
-   * skipped or announced by an id-only frame).
+   * The terminal operation record, when fetched: always when the completion came from it or
+   * `record` was asked for, and when the log may not have carried everything (no spid-1 exit
+   * event, no output event, an id skipped or announced by an id-only frame).
    */
   operation?: Operation;
   /** False when the events route was unusable (the polling fallback): no event flowed. */
@@ -344,7 +349,8 @@ class Follower {
   /** The log completed; the record is fetched too when the log may not have carried everything. */
   async complete(completion: CompletionEvent, record?: Operation): Promise<FollowResult> {
     let operation = record;
-    if (!operation && (!this.exit || this.#skipped || this.#outputEvents === 0)) {
+    const incomplete = !this.exit || this.#skipped || this.#outputEvents === 0;
+    if (!operation && (this.options.record || incomplete)) {
       operation = await this.finalRecord();
     }
     return this.result(completion, "log", operation);

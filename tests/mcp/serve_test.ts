@@ -15,7 +15,8 @@ import {
   stdioClient,
   toolError,
 } from "../support/mcp.ts";
-import { podmanTest } from "../support/podman.ts";
+import { podmanTest, testPodman } from "../support/podman.ts";
+import { UsageMeter } from "../../src/server/usage.ts";
 import {
   busyboxRootfsFile,
   startTestServer,
@@ -74,6 +75,12 @@ async function stdioSteps(t: Deno.TestContext, server: TestServer, env: Record<s
       });
       assertEquals(first.exit_code, 0, JSON.stringify(first));
       assertEquals(first.stdout, "made\n");
+      // The whole record, as contree-mcp answers: summary fields no event carries.
+      assert(first.created_at !== "" && first.image_uuid !== null, JSON.stringify(first));
+      // contree-mcp's fields of what the run used: numbers where the server can measure them.
+      const measured = (await UsageMeter.detect(testPodman, "probe")) !== undefined;
+      assertEquals(typeof first.consumed_cpu, measured ? "number" : "object");
+      assertEquals(typeof first.consumed_memory, measured ? "number" : "object");
       assertEquals(first.status, "SUCCESS");
       kept = first.result_image;
       assert(kept && kept !== server.busybox, JSON.stringify(first));

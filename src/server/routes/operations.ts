@@ -47,8 +47,9 @@ export function operationSummary(op: OperationRow, now: number): Record<string, 
 }
 
 /**
- * `consumed_cpu` (CPU seconds, user and kernel) and `consumed_memory` (peak bytes) of a run
- * whose usage was measured (executor.ts, usage.ts); absent otherwise.
+ * `consumed_cpu` (CPU seconds, user and kernel) and `consumed_memory` (the peak, as `max_rss`:
+ * KiB; contree-mcp reads it as "max_rss") of a run whose usage was measured (usage.ts); absent
+ * otherwise.
  */
 function consumed(op: OperationRow): Record<string, number> {
   const result = op.metadata.result as { resources?: Record<string, number> } | undefined;
@@ -56,7 +57,7 @@ function consumed(op: OperationRow): Record<string, number> {
   if (typeof resources?.user_cpu_time !== "number") return {};
   return {
     consumed_cpu: resources.user_cpu_time + (resources.system_cpu_time ?? 0),
-    ...(typeof resources.max_rss === "number" ? { consumed_memory: resources.max_rss * 1024 } : {}),
+    ...(typeof resources.max_rss === "number" ? { consumed_memory: resources.max_rss } : {}),
   };
 }
 

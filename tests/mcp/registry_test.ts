@@ -2,19 +2,11 @@
 // (the SDK's in-memory transport) against an OCI registry's authentication on 127.0.0.1 over
 // TLS (the test CA): a Bearer registry with a token endpoint, and a Basic one.
 
-import { ContreeClient } from "../../src/api/client.ts";
-import { loadMcpServerSdk } from "../../src/deps.ts";
 import { RegistryCredentials } from "../../src/images/registry_auth.ts";
-import { MemorySink } from "../../src/io.ts";
-import { Logger } from "../../src/log.ts";
-import { createMcpServer } from "../../src/mcp/server.ts";
-import { McpState } from "../../src/mcp/state.ts";
-import { openSessionStore } from "../../src/session/open.ts";
-import type { SessionStore } from "../../src/session/store.ts";
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { testContext } from "../support/context.ts";
 import { FakeApi } from "../support/fake_api.ts";
-import { callTool, mcpSdk, newClient } from "../support/mcp.ts";
+import { callTool, inProcessMcp } from "../support/mcp.ts";
 
 const TLS = new URL("../support/tls/", import.meta.url);
 
@@ -63,59 +55,31 @@ async function withMcp(
     credentials: string;
   }) => Promise<void>,
 ): Promise<void> {
-  const sdk = await loadMcpServerSdk();
   const ctx = testContext({ logLevel: "critical" });
   const tls = Deno.createHttpClient({
     caCerts: [await Deno.readTextFile(new URL("ca.pem", TLS))],
   });
   ctx.fetch = (input, init) => fetch(input, { ...init, client: tls });
-  const dir = await Deno.makeTempDir({ prefix: "contree-mcp-registry-" });
-  const credentials = `${dir}/config/registries.json`;
   const api = FakeApi.start();
   api.on("POST", "/v1/images/import", () => ({
     status: 201,
     json: { uuid: "11111111-2222-3333-4444-555555555555", status: "PENDING" },
   }));
-  let store: Promise<SessionStore> | undefined;
-  const client = new ContreeClient({ url: api.url, token: api.token, type: "jwt" }, {
-    fetch: globalThis.fetch.bind(globalThis),
-    clock: ctx.clock,
-    log: new Logger(new MemorySink(), "critical"),
-    userAgent: "contree-tests",
-    maxRetries: 0,
-  });
-  const state = new McpState({
-    ctx,
-    client: () => client,
-    store: () => store ??= openSessionStore(`${dir}/default.db`, ctx),
-    sessionKey: () => Promise.resolve("unit"),
-    registryCredentials: () => new RegistryCredentials(credentials),
-    guides: [],
-    concurrency: 2,
-    version: "test",
-  });
-  const server = createMcpServer(sdk, state);
-  const [serverSide, clientSide] = mcpSdk.InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const mcp = newClient();
-  await mcp.connect(clientSide);
+  const mcp = await inProcessMcp({ apiUrl: api.url, token: api.token, ctx });
   try {
     await fn({
       call: async (name, args) => {
-        const result = await callTool(mcp, name, args);
+        const result = await callTool(mcp.client, name, args);
         assert(!result.isError, `${name}: ${JSON.stringify(result.content)}`);
         return result.structuredContent as Record<string, unknown>;
       },
       api,
-      credentials,
+      credentials: `${mcp.dir}/registries.json`,
     });
   } finally {
     await mcp.close();
-    await server.close();
-    (await store)?.close();
     await api.close();
     tls.close();
-    await Deno.remove(dir, { recursive: true });
   }
 }
 

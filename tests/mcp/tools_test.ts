@@ -1,21 +1,11 @@
 // The MCP server in-process (the SDK's in-memory transport): bad input and a backend that is
 // down give tool errors with one readable line, and the server keeps answering.
 
-import { ContreeClient } from "../../src/api/client.ts";
-import { loadMcpServerSdk } from "../../src/deps.ts";
-import { MemorySink } from "../../src/io.ts";
-import { Logger } from "../../src/log.ts";
 import type { GuideSection } from "../../src/mcp/deps.ts";
 import { operationStatus } from "../../src/mcp/operations.ts";
 import { CapturedStream } from "../../src/mcp/run.ts";
-import { createMcpServer } from "../../src/mcp/server.ts";
-import { RegistryCredentials } from "../../src/images/registry_auth.ts";
-import { McpState } from "../../src/mcp/state.ts";
-import { openSessionStore } from "../../src/session/open.ts";
-import type { SessionStore } from "../../src/session/store.ts";
 import { assertEquals, assertStringIncludes, assertThrows } from "../support/assert.ts";
-import { testContext } from "../support/context.ts";
-import { type McpClient, mcpSdk, newClient, ok, toolError } from "../support/mcp.ts";
+import { type InProcessMcp, inProcessMcp, ok, toolError } from "../support/mcp.ts";
 
 const GUIDES: GuideSection[] = [
   { name: "core_workflow", aliases: ["core"], title: "Core workflow", text: "use, run, rollback" },
@@ -23,45 +13,8 @@ const GUIDES: GuideSection[] = [
 ];
 
 /** A server whose API is a closed port (nothing listens on 127.0.0.1:9 here). */
-async function downServer(): Promise<
-  { client: McpClient; close: () => Promise<void>; dir: string }
-> {
-  const sdk = await loadMcpServerSdk();
-  const ctx = testContext({ logLevel: "critical" });
-  const dir = await Deno.makeTempDir({ prefix: "contree-mcp-unit-" });
-  let store: Promise<SessionStore> | undefined;
-  const api = new ContreeClient({ url: "http://127.0.0.1:9", token: "t", type: "jwt" }, {
-    fetch: globalThis.fetch.bind(globalThis),
-    clock: ctx.clock,
-    log: new Logger(new MemorySink(), "critical"),
-    userAgent: "contree-tests",
-    maxRetries: 0,
-  });
-  const state = new McpState({
-    ctx,
-    client: () => api,
-    store: () => store ??= openSessionStore(`${dir}/default.db`, ctx),
-    sessionKey: () => Promise.resolve("unit"),
-    registryCredentials: () => new RegistryCredentials(`${dir}/registries.json`),
-    guides: GUIDES,
-    concurrency: 2,
-    version: "test",
-  });
-  const server = createMcpServer(sdk, state);
-  const [serverSide, clientSide] = mcpSdk.InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = newClient();
-  await client.connect(clientSide);
-  return {
-    client,
-    dir,
-    close: async () => {
-      await client.close();
-      await server.close();
-      (await store)?.close();
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
+function downServer(): Promise<InProcessMcp> {
+  return inProcessMcp({ apiUrl: "http://127.0.0.1:9", token: "t", guides: GUIDES });
 }
 
 Deno.test("a backend that is down is a tool error; the server keeps serving", async () => {

@@ -1,8 +1,18 @@
 // Driving `contree mcp` with the SDK's own Client: over stdio (the CLI as a subprocess, as the CLI
 // tests run it) or over Streamable HTTP, and reading tool answers.
 
-import { type CallToolResult, loadMcpClientSdk } from "../../src/deps.ts";
+import { ContreeClient } from "../../src/api/client.ts";
+import { type CallToolResult, loadMcpClientSdk, loadMcpServerSdk } from "../../src/deps.ts";
+import { RegistryCredentials } from "../../src/images/registry_auth.ts";
+import { MemorySink } from "../../src/io.ts";
+import { Logger } from "../../src/log.ts";
+import type { GuideSection } from "../../src/mcp/deps.ts";
+import { createMcpServer } from "../../src/mcp/server.ts";
+import { McpState } from "../../src/mcp/state.ts";
+import { openSessionStore } from "../../src/session/open.ts";
+import type { SessionStore } from "../../src/session/store.ts";
 import { cliCommand } from "./cli.ts";
+import { type TestContext, testContext } from "./context.ts";
 
 export const mcpSdk = await loadMcpClientSdk();
 export type McpClient = InstanceType<typeof mcpSdk.Client>;
@@ -59,6 +69,63 @@ export const CONTREE_MCP_TOOLS: Record<string, string[]> = {
 
 export function newClient(): McpClient {
   return new mcpSdk.Client({ name: "contree-tests", version: "1" });
+}
+
+export interface InProcessMcp {
+  client: McpClient;
+  ctx: TestContext;
+  /** The temporary directory of its session database and `registries.json`. */
+  dir: string;
+  close(): Promise<void>;
+}
+
+/**
+ * `contree mcp` in this process, over the SDK's in-memory transport: its API at `apiUrl`, its
+ * session database and registry credentials in a temporary directory.
+ */
+export async function inProcessMcp(options: {
+  apiUrl: string;
+  token: string;
+  ctx?: TestContext;
+  guides?: GuideSection[];
+}): Promise<InProcessMcp> {
+  const sdk = await loadMcpServerSdk();
+  const ctx = options.ctx ?? testContext({ logLevel: "critical" });
+  const dir = await Deno.makeTempDir({ prefix: "contree-mcp-unit-" });
+  let store: Promise<SessionStore> | undefined;
+  const api = new ContreeClient({ url: options.apiUrl, token: options.token, type: "jwt" }, {
+    fetch: globalThis.fetch.bind(globalThis),
+    clock: ctx.clock,
+    log: new Logger(new MemorySink(), "critical"),
+    userAgent: "contree-tests",
+    maxRetries: 0,
+  });
+  const state = new McpState({
+    ctx,
+    client: () => api,
+    store: () => store ??= openSessionStore(`${dir}/default.db`, ctx),
+    sessionKey: () => Promise.resolve("unit"),
+    registryCredentials: () => new RegistryCredentials(`${dir}/registries.json`),
+    guides: options.guides ?? [],
+    concurrency: 2,
+    version: "test",
+  });
+  const server = createMcpServer(sdk, state);
+  const [serverSide, clientSide] = mcpSdk.InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = newClient();
+  await client.connect(clientSide);
+  return {
+    client,
+    ctx,
+    dir,
+    close: async () => {
+      await client.close();
+      await server.close();
+      (await store)?.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
 }
 
 /** A client connected to `contree mcp` (stdio) started with `env` as the CLI tests start it. */

@@ -450,7 +450,10 @@ export class InstanceExecutor {
     ];
     if (stdin) options.push("--interactive");
     const argv = commandLine(spec);
-    if (ctx.signal.aborted) return stoppedOutcome(ctx.signal);
+    if (ctx.signal.aborted) {
+      meter?.release(ctx.op.uuid);
+      return stoppedOutcome(ctx.signal);
+    }
 
     const created = members.length > 0;
     let child: PodmanProcess;
@@ -491,7 +494,7 @@ export class InstanceExecutor {
       }
     } catch (error) {
       if (created) this.#background(this.#remove(name));
-      meter?.sweep();
+      meter?.release(ctx.op.uuid);
       if (ctx.signal.aborted) return stoppedOutcome(ctx.signal);
       return { status: "FAILED", error: (error as Error).message };
     }
@@ -521,7 +524,7 @@ export class InstanceExecutor {
     }
     const durationMs = this.#now() - started;
     const used = meter?.read(ctx.op.uuid);
-    meter?.sweep();
+    meter?.release(ctx.op.uuid);
     const killed = stopping !== undefined;
     const outOfMemory = !killed && this.#outOfMemory(exitCode, oomKillsBefore);
     const signal = killed || outOfMemory ? 9 : -1;

@@ -60,9 +60,22 @@ export class UsageMeter {
     return this.version === 1 ? `${this.root}/cpuacct/${name}` : `${this.root}/${name}`;
   }
 
-  /** podman's flags that put a run's container, and only it, under its own parent cgroup. */
+  /** Cgroups of runs that have not ended: podman may be creating them, a sweep leaves them. */
+  readonly #active = new Set<string>();
+
+  /**
+   * podman's flags that put a run's container, and only it, under its own parent cgroup. The
+   * run counts as going on until `release`.
+   */
   cgroupArgs(opUuid: string): string[] {
+    this.#active.add(this.#name(opUuid));
     return ["--cgroups=no-conmon", "--cgroup-parent", `/${this.#name(opUuid)}`];
+  }
+
+  /** The run has ended (read it first): its cgroup goes, with any other left behind. */
+  release(opUuid: string): void {
+    this.#active.delete(this.#name(opUuid));
+    this.sweep();
   }
 
   /** What the run's processes used, once they have exited; undefined when it cannot be read. */
@@ -76,15 +89,17 @@ export class UsageMeter {
   }
 
   /**
-   * Removes every cgroup of this server that no container uses any more: after each run (a
-   * run's own may still hold the container's for a moment; the next sweep gets it), at start-up
-   * and at shutdown.
+   * Removes every cgroup of this server that no run uses any more: after each run (a run's own
+   * may still hold the container's for a moment; the next sweep gets it), at start-up and at
+   * shutdown. Cgroups of runs going on are left alone (podman may be between making a parent
+   * and the container's cgroup inside it).
    */
   sweep(): void {
     const names = new Set<string>();
     for (const dir of this.#hierarchies()) {
       for (const entry of readDir(dir)) {
-        if (entry.isDirectory && entry.name.startsWith(this.prefix)) names.add(entry.name);
+        const ours = entry.isDirectory && entry.name.startsWith(this.prefix);
+        if (ours && !this.#active.has(entry.name)) names.add(entry.name);
       }
     }
     for (const name of names) this.#remove(name);

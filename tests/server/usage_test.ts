@@ -81,10 +81,29 @@ Deno.test("usage: a sweep removes this server's unused cgroups in every hierarch
       await Deno.mkdir(`${root}/${hierarchy}/contree-other-server-done`);
       await Deno.mkdir(`${root}/${hierarchy}/machine.slice`);
     }
-    meter.sweep();
+    // A run going on: podman may be between making its parent and the container's cgroup.
+    meter.cgroupArgs("going-on");
     for (const hierarchy of ["cpuacct", "memory", "pids"]) {
-      const left = [...Deno.readDirSync(`${root}/${hierarchy}`)].map((entry) => entry.name).sort();
-      assertEquals(left, ["contree-other-server-done", `${PREFIX}busy`, "machine.slice"]);
+      await Deno.mkdir(`${root}/${hierarchy}/${PREFIX}going-on`);
+    }
+    meter.sweep();
+    const left = (hierarchy: string) =>
+      [...Deno.readDirSync(`${root}/${hierarchy}`)].map((entry) => entry.name).sort();
+    for (const hierarchy of ["cpuacct", "memory", "pids"]) {
+      assertEquals(left(hierarchy), [
+        "contree-other-server-done",
+        `${PREFIX}busy`,
+        `${PREFIX}going-on`,
+        "machine.slice",
+      ]);
+    }
+    meter.release("going-on");
+    for (const hierarchy of ["cpuacct", "memory", "pids"]) {
+      assertEquals(left(hierarchy), [
+        "contree-other-server-done",
+        `${PREFIX}busy`,
+        "machine.slice",
+      ]);
     }
   });
 });

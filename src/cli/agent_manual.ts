@@ -230,17 +230,20 @@ capabilities as tools from contree mcp, with the profile and session options of 
                                      # "Authorization: Bearer TOKEN", TOKEN printed on stderr and
                                      # kept in $CONTREE_HOME/mcp/token (0600)
 
-Tools (contree-mcp's names and parameters): run, list_images, get_image, import_image, set_tag,
-list_files, read_file, upload, download, rsync, get_operation, list_operations, wait_operations,
-cancel_operation, get_guide, whoami; and the session: use, session_show, session_rollback,
-session_branch. Inspecting (list_*, get_*, read_file) is free; run starts a VM; import_image is
-the most expensive call.
+Tools (contree-mcp's names and parameters): run, list_images, get_image, import_image,
+registry_token_obtain, registry_auth, set_tag, list_files, read_file, grep, upload, download,
+rsync, get_operation, list_operations, wait_operations, cancel_operation, get_guide, whoami; and
+the session: use, session_show, session_rollback, session_branch. Inspecting (list_*, get_*,
+read_file, grep) is free; run starts a VM; import_image is the most expensive call.
 
 - run(command, image) runs in that image and touches no session; disposable=false keeps the
   result as result_image to start the next run from. Without image, run works in the session
   (use IMAGE first) like contree run: each kept run is a history entry, session_rollback undoes.
 - While run waits, its output arrives as progress notifications; wait=false returns an
   operation_id for wait_operations / get_operation / cancel_operation.
+- Private images: registry_token_obtain(registry_url) gives the page where the user makes a
+  read-only token (then wait for them); registry_auth(registry_url, username, token) checks it
+  with the registry and keeps it (0600); import_image from that registry then sends it.
 - Host files: upload (one file, returns a file uuid for run's files {"/path": uuid}) or rsync
   (a directory, returns directory_state_id; only changed files are uploaded).
 - Every failure is a tool error with one readable line; the server keeps serving.

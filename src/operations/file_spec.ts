@@ -204,6 +204,14 @@ async function* walk(
     const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
     if (isExcluded(relative, patterns)) continue;
     if (entry.isDirectory) yield* walk(root, relative, patterns);
-    else if (entry.isFile) yield relative;
+    else if (entry.isFile || (entry.isSymlink && await isFileBehindLink(`${root}/${relative}`))) {
+      // As the reference (os.walk, then os.path.isfile): a link to a file brings the file's
+      // content; a link to a directory is not walked; a dangling one is skipped.
+      yield relative;
+    }
   }
+}
+
+async function isFileBehindLink(path: string): Promise<boolean> {
+  return (await Deno.stat(path).catch(() => undefined))?.isFile === true;
 }

@@ -128,6 +128,11 @@ Deno.test("file specs: directory walk with excludes, ownership from stat or expl
     await Deno.writeTextFile(`${dir}/proj/.env`, "secret");
     await Deno.writeTextFile(`${dir}/proj/node_modules/m/i.js`, "i");
     await Deno.chmod(`${dir}/proj/a.txt`, 0o640);
+    // Links: to a file (its content goes), to a directory (not walked), dangling (skipped).
+    await Deno.writeTextFile(`${dir}/outside.txt`, "o");
+    await Deno.symlink("../../outside.txt", `${dir}/proj/sub/link.txt`);
+    await Deno.symlink("sub", `${dir}/proj/subdir-link`);
+    await Deno.symlink("missing", `${dir}/proj/dangling`);
     const log = new Logger(new MemorySink());
     const files = await expandFileSpecs(["proj:/app", "proj/a.txt:u12:g34:m0755"], {
       cwd: "/work",
@@ -137,12 +142,15 @@ Deno.test("file specs: directory walk with excludes, ownership from stat or expl
     });
     assertEquals(
       files.map((f) => [f.instancePath, f.mode.toString(8)]),
-      [["/app/a.txt", "640"], ["/app/sub/b.txt", files[1].mode.toString(8)], [
-        "/work/proj/a.txt",
-        "755",
-      ]],
+      [
+        ["/app/a.txt", "640"],
+        ["/app/sub/b.txt", files[1].mode.toString(8)],
+        ["/app/sub/link.txt", files[2].mode.toString(8)],
+        ["/work/proj/a.txt", "755"],
+      ],
     );
-    assertEquals([files[2].uid, files[2].gid], [12, 34]);
+    assertEquals(await Deno.readTextFile(files[2].hostPath), "o");
+    assertEquals([files[3].uid, files[3].gid], [12, 34]);
     await assertRejects(
       () => expandFileSpecs(["missing.txt"], { cwd: "/", hostCwd: dir, log }),
       Error,

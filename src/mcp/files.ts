@@ -104,6 +104,7 @@ export async function rsyncTool(state: McpState, args: RsyncArgs): Promise<ToolO
     hostCwd: state.ctx.cwd,
     excludes: args.exclude,
     log: state.ctx.log,
+    links: "skip",
   });
   const ensured = await ensureFiles(
     state.client(),

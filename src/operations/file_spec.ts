@@ -126,6 +126,12 @@ export interface ExpandOptions {
   /** Where relative host paths are read from (the process cwd). */
   hostCwd: string;
   log: Logger;
+  /**
+   * Symbolic links to files inside a walked directory: "follow" sends the file they point at
+   * (the reference CLI's `--file`); "skip" leaves them out (MCP rsync: a link must not pull in
+   * a file from outside the directory).
+   */
+  links?: "follow" | "skip";
 }
 
 /** Expands specs into the files to inject. */
@@ -177,7 +183,7 @@ export async function expandFileSpecs(
     if (stat.isFile) {
       files.push({ hostPath, instancePath: target, ...own(stat) });
     } else if (stat.isDirectory) {
-      for await (const relative of walk(hostPath, "", patterns)) {
+      for await (const relative of walk(hostPath, "", patterns, options.links ?? "follow")) {
         const info = await Deno.stat(`${hostPath}/${relative}`);
         files.push({
           hostPath: `${hostPath}/${relative}`,
@@ -196,6 +202,7 @@ async function* walk(
   root: string,
   prefix: string,
   patterns: readonly string[],
+  links: "follow" | "skip",
 ): AsyncGenerator<string> {
   const entries = [];
   for await (const entry of Deno.readDir(prefix ? `${root}/${prefix}` : root)) entries.push(entry);
@@ -203,8 +210,11 @@ async function* walk(
   for (const entry of entries) {
     const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
     if (isExcluded(relative, patterns)) continue;
-    if (entry.isDirectory) yield* walk(root, relative, patterns);
-    else if (entry.isFile || (entry.isSymlink && await isFileBehindLink(`${root}/${relative}`))) {
+    if (entry.isDirectory) yield* walk(root, relative, patterns, links);
+    else if (entry.isFile) yield relative;
+    else if (
+      links === "follow" && entry.isSymlink && await isFileBehindLink(`${root}/${relative}`)
+    ) {
       // As the reference (os.walk, then os.path.isfile): a link to a file brings the file's
       // content; a link to a directory is not walked; a dangling one is skipped.
       yield relative;

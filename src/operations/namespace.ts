@@ -15,6 +15,7 @@ import { composeExitStatus, operationExitCode } from "./outcome.ts";
 
 export { composeExitStatus, operationExitCode };
 import type { ColumnOrder, FormatName, Formatter, Row } from "../output/formatter.ts";
+import { pyJsonDump } from "../output/json.ts";
 
 /** Terminal operations cached in the session store (`(uuid, "operation")`). */
 export interface OperationCache {
@@ -151,7 +152,8 @@ export async function showOperations(
       continue;
     }
     if (!out) {
-      await deps.ctx.stdout.write(`${JSON.stringify(operation)}\n`);
+      // The reference's json.dump of the record: its separators, non-ASCII escaped.
+      await deps.ctx.stdout.write(`${pyJsonDump(operation)}\n`);
       continue;
     }
     const result = operation.metadata?.result;

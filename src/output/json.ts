@@ -112,6 +112,34 @@ export function jsonValue(value: Scalar): string {
   }
 }
 
+/**
+ * Python's `json.dumps(value)` of a parsed JSON value: `", "` and `": "` separators, non-ASCII
+ * escaped, key order kept. A number is an integer when it has no fraction (the parse cannot
+ * tell `2.0` from `2`).
+ */
+export function pyJsonDump(value: unknown): string {
+  if (value === null || value === undefined) return "null";
+  if (Array.isArray(value)) return `[${value.map(pyJsonDump).join(", ")}]`;
+  switch (typeof value) {
+    case "string":
+      return pyJsonString(value);
+    case "number":
+      if (!Number.isFinite(value)) return "null";
+      return Number.isInteger(value) ? integerText(value) : pyFloatRepr(value);
+    case "boolean":
+      return String(value);
+    case "object":
+      return `{${
+        Object.entries(value as Record<string, unknown>)
+          .filter(([, item]) => item !== undefined)
+          .map(([key, item]) => `${pyJsonString(key)}: ${pyJsonDump(item)}`)
+          .join(", ")
+      }}`;
+    default:
+      return "null";
+  }
+}
+
 /** `json.dumps(row)`, or `json.dumps(row, indent=2)` nested `depth` levels deep. */
 export function jsonObject(row: NormalRow, depth?: number): string {
   return jsonParts(row, depth).join("");
@@ -165,14 +193,18 @@ export class JsonLinesFormatter extends RowFormatter {
   }
 }
 
-/** One array for the whole process, streamed: `[`, objects as they come, `]` on close. */
+/**
+ * One array for the whole process, streamed: `[`, objects as they come, `]` on close. Each
+ * object is the reference's `json.dumps(row, indent=2)` after `[\n` or `,\n`: its braces at
+ * the line's start, its keys two spaces in.
+ */
 export class JsonPrettyFormatter extends RowFormatter {
   protected override readonly streamsLongText = true;
   #rows = 0;
 
   protected emit(row: NormalRow): Promise<void> {
-    const lead = this.#rows++ === 0 ? "[\n  " : ",\n  ";
-    return writeParts([lead, ...jsonParts(row, 1)], (chunk) => this.deps.stdout.write(chunk));
+    const lead = this.#rows++ === 0 ? "[\n" : ",\n";
+    return writeParts([lead, ...jsonParts(row, 0)], (chunk) => this.deps.stdout.write(chunk));
   }
 
   protected override finish(): Promise<void> {

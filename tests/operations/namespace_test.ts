@@ -1,3 +1,4 @@
+import { pyJsonDump } from "../../src/output/json.ts";
 import { ContreeClient } from "../../src/api/client.ts";
 import type { Operation } from "../../src/api/models.ts";
 import { Exit } from "../../src/errors.ts";
@@ -179,7 +180,17 @@ Deno.test("show --raw prints the server JSON as JSONL", () =>
     const lines = h.ctx.stdout.text().trim().split("\n");
     assertEquals(lines.map((l) => JSON.parse(l).uuid), [A, B]);
     assertEquals(JSON.parse(lines[0]).metadata.result.state.exit_code, 0);
+    // The reference json.dump's separators (scripts grep for them).
+    assertStringIncludes(lines[0], `"uuid": "${A}", "kind": "instance", "status": "SUCCESS"`);
   }));
+
+Deno.test("pyJsonDump writes what Python's json.dumps writes", () => {
+  assertEquals(
+    pyJsonDump({ a: [1, 2.5, "é😀"], b: {}, c: null, d: true, e: [], f: 1e-7, g: 2 ** 53 }),
+    '{"a": [1, 2.5, "\\u00e9\\ud83d\\ude00"], "b": {}, "c": null, "d": true, "e": [], ' +
+      '"f": 1e-07, "g": 9007199254740992}',
+  );
+});
 
 Deno.test("show (default format) prints the row, then stdout and stderr", () =>
   withOps([finishedOperation(A, "SUCCESS", 0, "printed")], async (h) => {

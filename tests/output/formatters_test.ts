@@ -356,7 +356,9 @@ Deno.test("json-pretty: one valid array across flushes; nothing for no rows", as
     "project_id",
     "error",
   ]);
-  assert(stdout.startsWith('[\n  {\n    "uuid": ') && stdout.endsWith("\n  }\n]\n"));
+  // The reference's `json.dumps(row, indent=2)` after `[\n` or `,\n`: braces at column 0.
+  assert(stdout.startsWith('[\n{\n  "uuid": ') && stdout.endsWith("\n}\n]\n"));
+  assertEquals(stdout.split("\n").filter((line) => line === "},").length, 2);
   for (const format of FORMAT_NAMES) {
     assertEquals((await render(format, [[], []])).stdout, "", `${format} without rows`);
   }
@@ -374,7 +376,7 @@ Deno.test("close is idempotent and ends writing", async () => {
   await formatter.write({ a: 1 });
   await Promise.all([formatter.close(), formatter.close()]);
   await formatter.close();
-  assertEquals(stdout.text(), '[\n  {\n    "a": 1\n  }\n]\n');
+  assertEquals(stdout.text(), '[\n{\n  "a": 1\n}\n]\n');
   await assertRejects(() => formatter.write({ a: 2 }), Error, "after close");
 });
 

@@ -127,7 +127,12 @@ export function finalOperation(uuid: string, result: FollowResult): Operation {
   const record = result.operation;
   const recorded = record?.metadata?.result;
   const state = exit
-    ? { ...recorded?.state, exit_code: exit.code, timed_out: exit.timed_out }
+    ? {
+      ...recorded?.state,
+      exit_code: exit.code,
+      timed_out: exit.timed_out,
+      ...(exit.signal !== undefined ? { signal: exit.signal } : {}),
+    }
     : recorded?.state ?? null;
   const fromLog = result.completionFrom === "log";
   const image = fromLog

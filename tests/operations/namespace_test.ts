@@ -409,4 +409,16 @@ Deno.test("exit status composition", () => {
     5,
   );
   assertEquals(composeExitStatus([{ uuid: A, status: "SUCCESS", result: { exit_code: 2 } }]), 2);
+  // A process without an exit code of its own (API: −1) never reads as success.
+  const ended = (state: Record<string, unknown>): Operation => ({
+    uuid: A,
+    status: "SUCCESS",
+    metadata: { result: { state } },
+  });
+  assertEquals(composeExitStatus([ended({ exit_code: -1, signal: 9 })]), 137);
+  assertEquals(composeExitStatus([ended({ exit_code: -1, signal: 15, timed_out: true })]), 143);
+  assertEquals(composeExitStatus([ended({ exit_code: -1, signal: -1, timed_out: true })]), 255);
+  assertEquals(composeExitStatus([ended({ exit_code: -1 })]), 255);
+  assertEquals(composeExitStatus([ended({ exit_code: 0, timed_out: true })]), 255);
+  assertEquals(composeExitStatus([ended({ exit_code: 0, signal: -1 })]), 0);
 });

@@ -147,6 +147,22 @@ Deno.test("run -f json: one JSONL row with the exit code passed through", () =>
     assertEquals(result.stderr, "");
   }));
 
+Deno.test("run: a SUCCESS operation whose process timed out (exit code −1) exits 255, not 0", () =>
+  withApi(async ({ fake, env }) => {
+    installEventLog(
+      fake,
+      OP,
+      withResult(runEvents([{ stream: "stdout", bytes: "started\n" }], {
+        code: -1,
+        timed_out: true,
+      })),
+    );
+    const result = await runCli(["run", "-t", "5", "--", "sleep", "100"], { env });
+    assertEquals(result.code, 255);
+    assertEquals(result.stdout, "started\n");
+    assertStringIncludes(result.stderr, "timed out after 5s");
+  }));
+
 Deno.test("run without a session: the two-line notice, exit 1", async () => {
   const fake = FakeApi.start();
   const { home, cleanup } = await tempHome();

@@ -19,6 +19,7 @@ import {
   ResponseShapeError,
 } from "./errors.ts";
 import type {
+  ClosableStreamRepr,
   DirectoryList,
   FileRecord,
   FileResponse,
@@ -485,6 +486,20 @@ export class ContreeClient {
   async getOperation(uuid: string, options: RequestOptions = {}): Promise<Operation> {
     const answer = await this.json("GET", `/operations/${pathSegment(uuid)}`, options);
     return objectOf(answer, "GET /operations/{uuid}");
+  }
+
+  /** Writes to a process's stdin (spid 1: the main process); `close` ends it after the bytes. */
+  async writeStdin(
+    uuid: string,
+    spid: number,
+    body: ClosableStreamRepr,
+    options: RequestOptions = {},
+  ): Promise<void> {
+    await this.call(
+      "POST",
+      `/operations/${pathSegment(uuid)}/subprocesses/${spid}/stdin`,
+      { ...options, json: body },
+    );
   }
 
   async cancelOperation(uuid: string, options: RequestOptions = {}): Promise<void> {

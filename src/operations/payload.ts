@@ -49,6 +49,8 @@ export interface RunPayloadInput {
   files: Record<string, FileSpec>;
   /** stdin bytes to feed (piped stdin, or the script in interpreter mode). */
   stdin?: Uint8Array;
+  /** More stdin follows after the spawn: the process's stdin stays open (`close: false`). */
+  stdinOpen?: boolean;
   /** `-I`: the command's first token is a script run by /bin/sh, the rest its arguments. */
   interpreter?: { script: Uint8Array };
 }
@@ -88,7 +90,13 @@ export function buildSpawnRequest(input: RunPayloadInput): InstanceSpawnRequest 
   if (input.preserveEnv) request.preserve_env = true;
   if (Object.keys(input.files).length > 0) request.files = input.files;
   const stdin = input.interpreter ? scriptBody(input.interpreter.script) : input.stdin;
-  if (stdin && stdin.length > 0) {
+  if (input.stdinOpen && !input.interpreter) {
+    request.stdin = {
+      value: bytesToBase64(stdin ?? new Uint8Array()),
+      encoding: "base64",
+      close: false,
+    };
+  } else if (stdin && stdin.length > 0) {
     request.stdin = { value: bytesToBase64(stdin), encoding: "base64" };
   }
   return request;

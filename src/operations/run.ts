@@ -18,7 +18,7 @@ import { contactPolicyFromEnv } from "../sse/contact.ts";
 import { followRun, OutputSink } from "./live_output.ts";
 import { advancedImage, runExitCode } from "./outcome.ts";
 import { buildSpawnRequest, octalMode, parseEnvPairs } from "./payload.ts";
-import { readAvailableStdin } from "./stdin.ts";
+import { forwardStdin, PipedStdin } from "./stdin.ts";
 
 export interface RunOptions {
   command: string[];
@@ -140,7 +140,7 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
   const interpreter = options.interpreter
     ? { script: await readScript(ctx, options.command[0]) }
     : undefined;
-  const stdin = interpreter ? undefined : await readAvailableStdin(ctx.stdin);
+  const stdin = interpreter ? undefined : await PipedStdin.open(ctx.stdin);
   const request: InstanceSpawnRequest = buildSpawnRequest({
     image,
     command: options.command,
@@ -154,17 +154,31 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
     env,
     preservedEnv: session.preservedEnv(image),
     files,
-    stdin,
+    stdin: stdin?.first.bytes,
+    stdinOpen: stdin !== undefined && !stdin.first.ended,
     interpreter,
   });
   const title = options.command.join(" ");
   // Read before spawning: a bad value must not leave an operation behind.
   const contact = options.detach ? undefined : contactPolicyFromEnv(ctx.env);
-  const spawned = await client.spawn(request);
+  let spawned: Operation;
+  try {
+    spawned = await client.spawn(request);
+  } catch (error) {
+    await stdin?.cancel();
+    throw error;
+  }
   const uuid = spawned.uuid;
   ctx.log.debug(`Spawned operation ${uuid}`);
+  // The rest of a stdin that had not ended goes to the process while it runs.
+  const stdinDone = new AbortController();
+  const forwarding = stdin && !stdin.first.ended
+    ? forwardStdin(client, uuid, stdin, ctx, stdinDone.signal)
+    : undefined;
 
   if (options.detach) {
+    // As the reference: return once stdin is sent (to its end, or until the process ends it).
+    await forwarding;
     const branch = `${options.disposable ? "disposable" : "detached"}-${uuid}`;
     session.addPendingOperation({ op: uuid, title, disposable: options.disposable, branch });
     if (options.disposable) session.disposableBranch(uuid, title);
@@ -189,7 +203,13 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
       spools ?? { stdout: ctx.stdout, stderr: ctx.stderr },
       "(raise -T/--truncate)",
     );
-    const followed = await followRun(ctx, client, uuid, output, { contact });
+    let followed;
+    try {
+      followed = await followRun(ctx, client, uuid, output, { contact });
+    } finally {
+      stdinDone.abort();
+      await forwarding;
+    }
     const operation = followed.operation;
     const state = operation.metadata?.result?.state;
     if (state?.timed_out) ctx.log.warning(`Operation ${uuid} timed out after ${options.timeout}s`);

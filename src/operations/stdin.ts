@@ -1,36 +1,203 @@
-// Piped stdin for `run`: read only when data is there to read. An agent or CI job often runs
-// with an idle, never-closed stdin pipe; waiting on it would hang the command (the reference
-// uses a zero-timeout select for the same reason).
+// Piped stdin for `run`, streamed as the reference's StdInReader and StdinForwarder do: the
+// first burst goes in the spawn request; when stdin has not ended by then, the process starts
+// with its stdin open (`close: false`) and the rest follows through POST
+// /operations/{id}/subprocesses/1/stdin, one piece at a time, closed at EOF. So
+// `yes | contree run -- head -1` ends when head does, and a stdin of any size is held one piece
+// at a time. An idle, never-closed pipe (agents, CI jobs) is not waited for: it counts as no stdin.
 
+import { ApiError } from "../api/errors.ts";
+import type { ClosableStreamRepr } from "../api/models.ts";
+import { bytesToBase64 } from "../api/stream_repr.ts";
 import { concatBytes } from "../bytes.ts";
+import type { Context } from "../context.ts";
 import type { Source } from "../io.ts";
 
-/** How long the first chunk may take to show up before stdin counts as idle. */
+/** How long the first bytes (or EOF) may take before stdin counts as idle. */
 export const STDIN_GRACE_MS = 100;
+/** How long stdin may stay quiet before what was read is sent (so a slow producer streams). */
+export const STDIN_QUIET_MS = 50;
+/** The most bytes sent in one request: the spawn request, or one write. */
+export const STDIN_PIECE_BYTES = 512 * 1024;
 
-/** All of stdin when it is not a terminal and has data (or EOF) ready; undefined otherwise. */
-export async function readAvailableStdin(
-  stdin: Source,
-  graceMs = STDIN_GRACE_MS,
-): Promise<Uint8Array | undefined> {
-  if (stdin.isTerminal) return undefined;
-  const reader = stdin.readable().getReader();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const idle = new Promise<"idle">((
-    resolve,
-  ) => (timer = setTimeout(() => resolve("idle"), graceMs)));
-  const first = await Promise.race([reader.read(), idle]);
-  clearTimeout(timer);
-  if (first === "idle") {
-    reader.releaseLock();
-    return undefined;
+export interface StdinPiece {
+  bytes: Uint8Array;
+  /** Stdin ended with this piece. */
+  ended: boolean;
+}
+
+type ReadResult = ReadableStreamReadResult<Uint8Array>;
+
+/** Reads stdin in bursts: what arrives until a size, EOF, or a quiet moment. */
+export class PipedStdin {
+  #pending?: Promise<ReadResult>;
+  #carry?: Uint8Array;
+  #ended = false;
+  #cancelled = false;
+  #first: StdinPiece = { bytes: new Uint8Array(), ended: false };
+
+  private constructor(
+    private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
+    private readonly quietMs: number,
+    private readonly pieceBytes: number,
+  ) {}
+
+  /** The bytes for the spawn request. */
+  get first(): StdinPiece {
+    return this.#first;
   }
-  const chunks: Uint8Array[] = [];
-  let result = first;
-  while (!result.done) {
-    chunks.push(result.value);
-    result = await reader.read();
+
+  /**
+   * Piped stdin with its first burst read, or undefined for a terminal, an idle pipe or an
+   * empty one (nothing to send, and the process gets a closed stdin either way).
+   */
+  static async open(
+    stdin: Source,
+    options: { graceMs?: number; quietMs?: number; pieceBytes?: number } = {},
+  ): Promise<PipedStdin | undefined> {
+    if (stdin.isTerminal) return undefined;
+    const piped = new PipedStdin(
+      stdin.readable().getReader(),
+      options.quietMs ?? STDIN_QUIET_MS,
+      options.pieceBytes ?? STDIN_PIECE_BYTES,
+    );
+    const first = await piped.#burst(options.graceMs ?? STDIN_GRACE_MS);
+    if (first === undefined || (first.ended && first.bytes.length === 0)) {
+      // Idle or empty: never read again (a read still pending stays with the stream).
+      piped.reader.releaseLock();
+      return undefined;
+    }
+    piped.#first = first;
+    return piped;
   }
-  reader.releaseLock();
-  return concatBytes(chunks);
+
+  /** The rest of stdin after `first`, in pieces; the last one says `ended`. */
+  async *rest(): AsyncGenerator<StdinPiece> {
+    while (!this.#ended && !this.#cancelled) {
+      const piece = await this.#burst(undefined);
+      if (!piece || this.#cancelled) return;
+      yield piece;
+    }
+  }
+
+  /** Stops reading: the process no longer takes stdin, or the run is over. */
+  async cancel(): Promise<void> {
+    if (this.#cancelled) return;
+    this.#cancelled = true;
+    await this.reader.cancel().catch(() => {});
+  }
+
+  /**
+   * Bytes until `pieceBytes`, EOF, or `quietMs` without more once some arrived. The first
+   * bytes are waited for `firstWaitMs` (undefined: as long as it takes); undefined when they
+   * did not come in that time.
+   */
+  async #burst(firstWaitMs: number | undefined): Promise<StdinPiece | undefined> {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    const take = (bytes: Uint8Array) => {
+      const room = this.pieceBytes - size;
+      if (bytes.length > room) {
+        this.#carry = bytes.subarray(room);
+        bytes = bytes.subarray(0, room);
+      }
+      chunks.push(bytes);
+      size += bytes.length;
+    };
+    if (this.#carry) {
+      const carried = this.#carry;
+      this.#carry = undefined;
+      take(carried);
+    }
+    while (size < this.pieceBytes && !this.#ended) {
+      const waitMs = size > 0 ? this.quietMs : firstWaitMs;
+      const result = await this.#read(waitMs);
+      if (result === "quiet") {
+        if (size > 0) break;
+        return undefined;
+      }
+      if (result.done) this.#ended = true;
+      else take(result.value);
+    }
+    return { bytes: concatBytes(chunks), ended: this.#ended && !this.#carry };
+  }
+
+  /** The next read, or "quiet" when nothing came in `waitMs` (the read stays pending). */
+  async #read(waitMs: number | undefined): Promise<ReadResult | "quiet"> {
+    const next = this.#pending ??= this.reader.read();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const result = waitMs === undefined ? await next : await Promise.race([
+      next,
+      new Promise<"quiet">((resolve) => timer = setTimeout(() => resolve("quiet"), waitMs)),
+    ]);
+    clearTimeout(timer);
+    if (result !== "quiet") this.#pending = undefined;
+    return result;
+  }
+}
+
+/** What the forwarder needs from the API client. */
+export interface StdinWriter {
+  writeStdin(
+    uuid: string,
+    spid: number,
+    body: ClosableStreamRepr,
+    options?: { signal?: AbortSignal; maxRetries?: number },
+  ): Promise<void>;
+}
+
+/**
+ * Sends the rest of `piped` to the main process of `uuid`, closing its stdin with the last
+ * piece. While the operation is queued the server answers 425 (429 when busy): the write waits
+ * (Retry-After, else 1 s) and tries again.
+ * It stops (and stops reading) when the process no longer takes stdin (409: it ended, or closed
+ * it), when `signal` aborts (the run is over), or after a write failed for another reason
+ * (said once on stderr: the process then gets no more input).
+ */
+export async function forwardStdin(
+  api: StdinWriter,
+  uuid: string,
+  piped: PipedStdin,
+  ctx: Pick<Context, "log" | "clock">,
+  signal: AbortSignal,
+): Promise<void> {
+  const write = async (piece: StdinPiece): Promise<boolean> => {
+    const body: ClosableStreamRepr = {
+      value: bytesToBase64(piece.bytes),
+      encoding: "base64",
+      close: piece.ended,
+    };
+    for (;;) {
+      try {
+        // Retried here, quietly: 425 is the expected answer while the operation is queued.
+        await api.writeStdin(uuid, 1, body, { signal, maxRetries: 0 });
+        return true;
+      } catch (error) {
+        if (signal.aborted) return false;
+        if (error instanceof ApiError && (error.status === 425 || error.status === 429)) {
+          await ctx.clock.sleep((error.retryAfter ?? 1) * 1000, signal).catch(() => {});
+          continue;
+        }
+        if (error instanceof ApiError && error.status === 409) {
+          ctx.log.debug(`stdin of ${uuid}: the process takes no more (${error.message})`);
+        } else {
+          ctx.log.warning(
+            `Could not write stdin of operation ${uuid}: ${(error as Error).message}; ` +
+              "the rest of stdin is not sent",
+          );
+        }
+        return false;
+      }
+    }
+  };
+  // A read may be waiting on a quiet pipe when the run ends: cancelling ends it.
+  const stop = () => void piped.cancel();
+  signal.addEventListener("abort", stop, { once: true });
+  try {
+    for await (const piece of piped.rest()) {
+      if (!(await write(piece)) || piece.ended) break;
+    }
+  } finally {
+    signal.removeEventListener("abort", stop);
+    await piped.cancel();
+  }
 }

@@ -2,7 +2,7 @@
 // exit codes, file injection, stdin, snapshots, disposable runs, cwd and env, references.
 
 import { assertEquals, assertStringIncludes } from "../support/assert.ts";
-import { apiEnv, type CliResult, runCli, tempHome } from "../support/cli.ts";
+import { apiEnv, type CliResult, runCli, spawnCli, tempHome } from "../support/cli.ts";
 import { podmanTest } from "../support/podman.ts";
 import { startTestServer } from "../support/server.ts";
 
@@ -79,6 +79,40 @@ podmanTest("CLI against the local server: the everyday workflow", async (t) => {
     await t.step("piped stdin reaches the sandbox", async () => {
       const result = await cli(["run", "-D", "cat"], "piped through\n");
       assertEquals(result.stdout, "piped through\n");
+    });
+
+    await t.step("stdin that has not ended at the spawn streams to the process", async () => {
+      // The first bytes go with the spawn; the rest is written once the operation exists.
+      const child = spawnCli(["run", "-D", "-s", "--", "wc -c"], { env, stdin: "" });
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode("first "));
+      const deadline = Date.now() + 30_000; // a client that waits for EOF never spawns
+      while ((await server.client.listOperations({ status: "EXECUTING" })).length === 0) {
+        if (Date.now() > deadline) throw new Error("no operation while stdin is open");
+        await new Promise((resolve) => setTimeout(resolve, 20)); // until the run is there
+      }
+      await writer.write(new TextEncoder().encode("and the rest\n"));
+      await writer.close();
+      const output = await child.output();
+      assertEquals(new TextDecoder().decode(output.stdout).trim(), "19");
+      assertEquals(output.code, 0);
+    });
+
+    await t.step("an endless stdin ends when the process stops reading", async () => {
+      // `yes | contree run -- head -2`: head exits, the stream stops, contree exits.
+      const child = spawnCli(["run", "-D", "head", "-2"], { env, stdin: "" });
+      const writer = child.stdin.getWriter();
+      const line = new TextEncoder().encode("y\n".repeat(4096));
+      const feeding = (async () => {
+        try {
+          for (;;) await writer.write(line);
+        } catch {
+          // the CLI exited and closed its stdin
+        }
+      })();
+      const output = await child.output();
+      await feeding;
+      assertEquals([output.code, new TextDecoder().decode(output.stdout)], [0, "y\ny\n"]);
     });
 
     await t.step("session env and cwd apply to runs", async () => {

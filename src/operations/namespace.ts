@@ -198,19 +198,23 @@ export async function activeOperations(deps: NamespaceDeps): Promise<string[]> {
   return uuids;
 }
 
-/** Resolves the selection of `cancel`/`wait`: `--all` wins over explicit references. */
+/**
+ * Resolves the selection of `cancel`/`wait`: `--all` wins over explicit references, which are
+ * resolved first all the same (as the reference does): a bad one refuses the command, so a typo
+ * beside `--all` cancels nothing.
+ */
 async function selectOperations(
   deps: NamespaceDeps,
   refs: readonly string[],
   all: boolean,
   verb: "cancelling" | "waiting for",
 ): Promise<string[] | undefined> {
+  const explicit = refs.length > 0 ? await deps.resolveRefs(refs) : undefined;
   if (all) {
-    if (refs.length > 0) deps.ctx.log.warning(`--all overrides explicit UUIDs; ${verb} all active`);
+    if (explicit) deps.ctx.log.warning(`--all overrides explicit UUIDs; ${verb} all active`);
     return await activeOperations(deps);
   }
-  if (refs.length === 0) return undefined;
-  return await deps.resolveRefs(refs);
+  return explicit;
 }
 
 export async function cancelOperations(

@@ -1,7 +1,7 @@
 import { pyJsonDump } from "../../src/output/json.ts";
 import { ContreeClient } from "../../src/api/client.ts";
 import type { Operation } from "../../src/api/models.ts";
-import { Exit } from "../../src/errors.ts";
+import { ContreeError, Exit } from "../../src/errors.ts";
 import { createFormatter, type FormatName } from "../../src/output/mod.ts";
 import {
   cancelOperations,
@@ -12,7 +12,7 @@ import {
   showOperations,
   waitOperations,
 } from "../../src/operations/namespace.ts";
-import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
 import { FakeClock, type TestContext, testContext } from "../support/context.ts";
 import { FakeApi } from "../support/fake_api.ts";
 import { FakeOperations, finishedOperation } from "../support/fake_operations.ts";
@@ -96,8 +96,13 @@ async function withOps(
           return formatter;
         },
         cache: () => Promise.resolve(cache),
-        resolveRefs: (tokens) =>
-          Promise.resolve(tokens.flatMap((t) => t.split(/\s+/)).filter(Boolean)),
+        resolveRefs: (tokens) => {
+          const uuids = tokens.flatMap((t) => t.split(/\s+/)).filter(Boolean);
+          const bad = uuids.filter((token) => token.startsWith("bad"));
+          return bad.length > 0
+            ? Promise.reject(new ContreeError(`Invalid operation reference: ${bad.join(" ")}`))
+            : Promise.resolve(uuids);
+        },
         concurrency: 4,
       };
     },
@@ -209,6 +214,13 @@ Deno.test("cancel: explicit, --all wins with a warning, failures exit 1", () =>
       h.ctx.stderr.text(),
       `[ERROR] Failed to cancel ${C}: API 409 Conflict: operation is not cancellable`,
     );
+    // A bad reference beside --all refuses the command: nothing is cancelled.
+    await assertRejects(
+      () => cancelOperations(h.deps(), ["bad-ref"], true),
+      ContreeError,
+      "Invalid operation reference: bad-ref",
+    );
+    assertEquals(h.ops.byUuid.get(A)!.status, "EXECUTING");
     assertEquals(await h.code(() => cancelOperations(h.deps(), ["ignored-1"], true)), 0);
     assertStringIncludes(
       h.ctx.stderr.text(),

@@ -178,11 +178,13 @@ export class MemorySource implements Source {
   }
 }
 
-function consoleColumns(rid: "stdout" | "stderr"): number | undefined {
+/** The terminal's width: `COLUMNS` when set (as Python's shutil.get_terminal_size reads it), else the console's. */
+function consoleColumns(): number | undefined {
+  const fromEnv = Number(Deno.env.get("COLUMNS"));
+  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
   try {
     return Deno.consoleSize().columns;
   } catch {
-    void rid;
     return undefined;
   }
 }
@@ -192,8 +194,8 @@ export function processStdio(): { stdout: Sink; stderr: Sink; stdin: Source } {
   const stdoutTty = Deno.stdout.isTerminal();
   const stderrTty = Deno.stderr.isTerminal();
   return {
-    stdout: new WriterSink(Deno.stdout, stdoutTty, () => consoleColumns("stdout")),
-    stderr: new WriterSink(Deno.stderr, stderrTty, () => consoleColumns("stderr")),
+    stdout: new WriterSink(Deno.stdout, stdoutTty, consoleColumns),
+    stderr: new WriterSink(Deno.stderr, stderrTty, consoleColumns),
     stdin: {
       isTerminal: Deno.stdin.isTerminal(),
       readable: () => Deno.stdin.readable,

@@ -1,7 +1,7 @@
 // `contree session` (alias `s`): sessions, branches and history.
 
 import { aliasOption } from "./help.ts";
-import { positiveInt } from "./parse.ts";
+import { nonNegativeInt } from "./parse.ts";
 import type { SessionDeps } from "../session/deps.ts";
 import type { RootCommand, Runner } from "./root.ts";
 import { sessionHandler } from "./wiring.ts";
@@ -95,7 +95,7 @@ export function registerSession(program: RootCommand, run: Runner): void {
     .argument("[name]", "another session's key (or its unique suffix)")
     .option("-a, --all", "every entry")
     .option("-k, --kind <kind>", "only entries of this kind (KIND or KIND-*)")
-    .option("-l, --last <n>", "only the last N entries", positiveInt)
+    .option("-l, --last <n>", "only the last N entries (0: all)", nonNegativeInt)
     .option("--since <when>", "created after: a date, HH:MM, or an interval ago (1h30m, 2d)")
     .option("--until <when>", "created before (same syntax as --since)")
     .action((name, options) =>

@@ -25,14 +25,14 @@ export async function cdCommand(deps: SessionDeps, path?: string): Promise<numbe
     listing = await deps.client().listDirectory(tip.image, target);
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) {
-      throw new ContreeError(`cd: ${path}: no such directory`);
+      throw new ContreeError(`cd: ${target}: no such directory`);
     }
     if (error instanceof ApiError && (error.status === 400 || error.status === 422)) {
-      throw new ContreeError(`cd: ${path}: not a directory`);
+      throw new ContreeError(`cd: ${target}: not a directory`);
     }
     throw error;
   }
-  if (!listing) throw new ContreeError(`cd: ${path}: not a directory`);
+  if (!listing) throw new ContreeError(`cd: ${target}: not a directory`);
   store.changeDirectory(key, target);
   return 0;
 }

@@ -4,7 +4,7 @@
 import { ACTIVE_STATUSES, isTerminalStatus, type Operation } from "../api/models.ts";
 import { confirm } from "../prompt.ts";
 import { timeRange } from "../time_filter.ts";
-import { ContreeError, UsageError } from "../errors.ts";
+import { ContreeError } from "../errors.ts";
 import type { Row } from "../output/formatter.ts";
 import { storeTimeToIso, storeTimeToMs } from "./timestamps.ts";
 import { evaluateHistoryRef, parseHistoryRef, resolveOperationRefsLazily } from "./refs.ts";
@@ -66,6 +66,13 @@ export interface BranchOptions {
 export async function sessionBranch(deps: SessionDeps, options: BranchOptions): Promise<number> {
   const store = await deps.store();
   const key = await deps.sessionKey();
+  if (options.delete) {
+    // As the reference: the message alone, exit 1; a NAME with --delete wins over --prune.
+    if (!options.name) throw new SessionError("--delete requires a branch NAME");
+    store.deleteBranch(key, options.name);
+    await confirmation(deps.ctx, `Deleted branch '${options.name}'`);
+    return 0;
+  }
   if (options.prune) {
     const pruned = store.pruneBranches(key);
     if (pruned.length === 0) {
@@ -74,18 +81,11 @@ export async function sessionBranch(deps: SessionDeps, options: BranchOptions): 
     for (const name of pruned) await confirmation(deps.ctx, `Pruned branch '${name}'`);
     return 0;
   }
-  if (options.delete) {
-    if (!options.name) throw new UsageError("session branch --delete requires a branch NAME");
-    store.deleteBranch(key, options.name);
-    await confirmation(deps.ctx, `Deleted branch '${options.name}'`);
-    return 0;
-  }
   if (options.name) {
     store.createBranch(key, options.name, options.from);
     await confirmation(deps.ctx, `Created branch '${options.name}'`);
     return 0;
   }
-  if (options.from) throw new UsageError("session branch --from requires a branch NAME");
   const branches = store.state(key) ? store.branches(key) : [];
   if (branches.length === 0) {
     await notice(deps.ctx, "No branches (no active session).");
@@ -202,7 +202,7 @@ export async function sessionShow(deps: SessionDeps, options: ShowOptions): Prom
       title: entry.title,
       operation: entry.operation,
       created_at: storeTimeToIso(entry.createdAt),
-      branches: (branchesAt.get(entry.id) ?? []).join(","),
+      branches: (branchesAt.get(entry.id) ?? []).join(", "),
     });
   }
   await out.flush();
@@ -217,8 +217,17 @@ interface WaitItem {
   pending: boolean;
 }
 
+/**
+ * The reference's row: the operation, its status FAILED when a SUCCESS operation's process
+ * exited non-zero (what `session wait` reports is the command's outcome), the exit code, the
+ * title.
+ */
 function waitRow(op: Operation, title: string): Row {
-  return { ...op, uuid: op.uuid, exit_code: operationExitCode(op) ?? null, title };
+  const exitCode = operationExitCode(op);
+  const status = op.status === "SUCCESS" && exitCode !== null && exitCode !== 0
+    ? "FAILED"
+    : op.status;
+  return { ...op, uuid: op.uuid, status, exit_code: exitCode, title };
 }
 
 /**
@@ -281,7 +290,8 @@ export async function sessionWait(
     }
   }
   const client = deps.client();
-  const out = deps.output({ head: ["uuid", "status", "exit_code"], tail: ["error"] });
+  const out = deps.output({ tail: ["error"] });
+  deps.ctx.log.info(`Waiting for ${items.length} operations...`);
   const finished: Operation[] = [];
   for (const item of items) {
     const op = await waiter(client, item.op, contact);

@@ -484,10 +484,10 @@ export class SessionStore {
     return this.#summaryRows("WHERE s.session_key = ?", key)[0];
   }
 
-  /** All sessions, most recently updated first; `filter` keeps keys containing it (any case). */
+  /** All sessions, most recently updated first; `filter` keeps keys containing it (as typed). */
   sessions(filter?: string): SessionSummary[] {
     if (!filter) return this.#summaryRows("");
-    return this.#summaryRows("WHERE instr(lower(s.session_key), lower(?)) > 0", filter);
+    return this.#summaryRows("WHERE instr(s.session_key, ?) > 0", filter);
   }
 
   /**
@@ -707,6 +707,7 @@ export class SessionStore {
         key,
         name,
       );
+      this.#touch(key);
     });
   }
 
@@ -726,6 +727,7 @@ export class SessionStore {
           name,
         );
       }
+      if (pruned.length > 0) this.#touch(key);
       return pruned;
     });
   }

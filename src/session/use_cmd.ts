@@ -32,9 +32,10 @@ export async function showSession(
   deps: SessionDeps,
   store: SessionStore,
   key: string,
+  noSession?: string,
 ): Promise<number> {
   const summary = store.summary(key);
-  if (!summary || !summary.currentImage) throw new NoActiveSession();
+  if (!summary || !summary.currentImage) throw new NoActiveSession(noSession);
   const out = deps.output();
   await out.write(summaryRow(summary));
   await out.flush();
@@ -46,7 +47,11 @@ export async function useCommand(deps: SessionDeps, options: UseOptions): Promis
     await deps.ctx.stderr.write("--new requires an IMAGE argument.\n");
     return 1;
   }
-  if (!options.image) return await showSession(deps, await deps.store(), await deps.sessionKey());
+  if (!options.image) {
+    // One line here, as the reference's `use` prints it (plain `session` prints two).
+    const oneLine = "No active session. Run `contree use IMAGE` to start one.";
+    return await showSession(deps, await deps.store(), await deps.sessionKey(), oneLine);
+  }
 
   const ref = options.image;
   // Resolve before opening the store: a failed lookup leaves no trace. The client is made only

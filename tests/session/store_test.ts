@@ -278,7 +278,9 @@ Deno.test("store: sessions list newest first, with filter", () =>
       ["alpha", IMG[2]],
       ["beta", IMG[1]],
     ]);
-    assertEquals(store.sessions("ET").map((s) => s.sessionKey), ["beta"]);
+    // A substring as typed, as the reference's `filter in key`.
+    assertEquals(store.sessions("et").map((s) => s.sessionKey), ["beta"]);
+    assertEquals(store.sessions("ET").map((s) => s.sessionKey), []);
   }));
 
 Deno.test("store: delete_session removes only that session's rows", () =>

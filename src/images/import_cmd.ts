@@ -31,8 +31,6 @@ const SERVER_DEFAULT_TIMEOUT_S = 300;
 const FOLLOW_GRACE_S = 60;
 const CANCEL_TIMEOUT_MS = 10_000;
 
-export const IMPORT_ROW_HEAD = ["uuid", "status", "registry_url", "tag", "image"] as const;
-
 /** `abc***`: the first three characters of a secret long enough to keep some of it hidden. */
 export function maskSecret(secret: string): string {
   return secret.length > 6 ? `${secret.slice(0, 3)}***` : "***";
@@ -45,15 +43,13 @@ function credentialsText(spec: ImportSpec): string {
     : `credentials ${credentials.username}:${maskSecret(credentials.password ?? "")}`;
 }
 
-/** The operation's scalar fields with `uuid` (the operation), `registry_url`, `tag`, `image`. */
+/** The reference's row: the operation's fields with `uuid` (the operation), `registry_url`, `image`. */
 export function importRow(operation: Operation, spec: ImportSpec): Row {
   const row: Row = {};
   for (const [key, value] of Object.entries(operation)) if (key !== "error") row[key] = value;
   row.uuid = operation.uuid;
-  row.status = operation.status ?? null;
   row.registry_url = spec.request.registry.url;
-  row.tag = operation.result?.tag ?? spec.request.tag ?? null;
-  row.image = importedImage(operation) ?? null;
+  row.image = importedImage(operation) ?? "";
   row.error = operation.error ?? null;
   return row;
 }
@@ -80,7 +76,7 @@ export async function importImages(deps: ImportDeps, options: ImportOptions): Pr
   );
   const timeoutMs = ((options.timeout ?? SERVER_DEFAULT_TIMEOUT_S) + FOLLOW_GRACE_S) * 1000;
 
-  const out = deps.output({ head: IMPORT_ROW_HEAD, tail: ["error"] });
+  const out = deps.output({ tail: ["error"] });
   let chain = Promise.resolve();
   const emit = (row: Row): Promise<void> => {
     const next = chain.then(async () => {
@@ -141,7 +137,7 @@ export async function importImages(deps: ImportDeps, options: ImportOptions): Pr
   try {
     for (const spec of specs) {
       const url = spec.request.registry.url;
-      log.info(`Importing ${url} as ${spec.request.tag} with ${credentialsText(spec)}…`);
+      log.info(`Starting import ${url} with tag ${spec.request.tag} and ${credentialsText(spec)}`);
       try {
         const { uuid } = await client.importImage(spec.request);
         running.set(uuid, { spec, uuid, started: clock.monotonic() });

@@ -46,16 +46,23 @@ function onPath(name: string, pathVariable: string | undefined): boolean {
   return false;
 }
 
-/** The editor argv: --editor > $EDITOR > `[cli] editor` > vim > nano (on PATH) > vi. */
-export function editorCommand(deps: SessionDeps, explicit?: string): string[] {
+/** The editor: --editor > $EDITOR > `[cli] editor` > vim > nano (on PATH) > vi. */
+export function editorCommand(deps: SessionDeps, explicit?: string): string {
   const configured = explicit || deps.ctx.env.get("EDITOR") || deps.configuredEditor;
-  if (configured) {
-    const argv = splitShellWords(configured);
-    if (argv.length > 0) return argv;
-  }
+  if (configured?.trim()) return configured;
   const path = deps.ctx.env.get("PATH");
-  for (const candidate of ["vim", "nano"]) if (onPath(candidate, path)) return [candidate];
-  return ["vi"];
+  for (const candidate of ["vim", "nano"]) if (onPath(candidate, path)) return candidate;
+  return "vi";
+}
+
+/**
+ * How the editor opens `file`: through the shell, as the reference and git run $EDITOR (it may
+ * hold variables, `~`, options: `TERM=xterm vim`), the file passed as "$1" so that its name is
+ * never parsed. Without a POSIX shell (Windows), the editor's words are run directly.
+ */
+export function editorArgv(editor: string, file: string): string[] {
+  if (Deno.build.os === "windows") return [...splitShellWords(editor), file];
+  return ["sh", "-c", `${editor} "$1"`, "sh", file];
 }
 
 async function download(deps: SessionDeps, image: string, path: string): Promise<Uint8Array> {
@@ -75,21 +82,22 @@ export async function fileEdit(deps: SessionDeps, path: string, editor?: string)
   const tip = store.requireTip(key);
   const target = store.resolvePath(key, path);
   const before = await download(deps, tip.image, target);
-  const argv = editorCommand(deps, editor);
+  const editorLine = editorCommand(deps, editor);
   const dir = await Deno.makeTempDir({ prefix: "contree-edit-" });
   try {
     const local = `${dir}/${target.slice(target.lastIndexOf("/") + 1) || "file"}`;
     await Deno.writeFile(local, before, { mode: 0o600 });
     let status: Deno.CommandStatus;
+    const argv = editorArgv(editorLine, local);
     try {
       status = await new Deno.Command(argv[0], {
-        args: [...argv.slice(1), local],
+        args: argv.slice(1),
         stdin: "inherit",
         stdout: "inherit",
         stderr: "inherit",
       }).spawn().status;
     } catch (error) {
-      throw new ContreeError(`Cannot run editor '${argv[0]}': ${(error as Error).message}`);
+      throw new ContreeError(`Cannot run editor '${editorLine}': ${(error as Error).message}`);
     }
     if (!status.success) throw new ContreeError(`Editor exited with code ${status.code}`);
     const after = await Deno.readFile(local);

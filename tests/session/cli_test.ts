@@ -341,10 +341,12 @@ Deno.test("cli file: cp stages with dedup and local cache, edit, ls", () =>
     assertStringIncludes(unchanged.stderr, "[INFO] No changes detected, skipping upload");
     const failing = await s(["file", "edit", "/etc/new.conf"], { EDITOR: "sh -c 'exit 3'" });
     assertEquals([failing.code, failing.stderr], [1, "[ERROR] Editor exited with code 3\n"]);
+    // $EDITOR runs through the shell, as the reference runs it: an assignment prefix works.
     const created = await s(["file", "edit", "/etc/new.conf"], {
-      EDITOR: `sh -c 'echo new > "$0"'`,
+      EDITOR: `MARK=new sh -c 'echo "$MARK" > "$0"'`,
     });
-    assertEquals(created.code, 0, "a missing file starts empty");
+    assertEquals(created.code, 0, `a missing file starts empty: ${created.stderr}`);
+    assertEquals([...stored.values()].some((f) => f.size === "new\n".length), true);
 
     const history = await s(["-f", "json", "session", "show", "--kind", "file"]);
     assertEquals(jsonRows(history.stdout).map((r) => r.title), [

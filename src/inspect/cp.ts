@@ -200,6 +200,10 @@ class Copier {
 }
 
 export async function cpCommand(deps: InspectDeps, options: CpOptions): Promise<number> {
+  if (deps.format !== "default") {
+    // The reference's words (it shares them with cat).
+    deps.ctx.log.warning("cp always outputs raw content; --format is ignored");
+  }
   await copyFromImage(deps, options);
   return 0;
 }

@@ -208,6 +208,13 @@ Deno.test("cp file: into a directory or to a name; progress; no partial file aft
       /^\[INFO\] Written 20\.0 B to out\/hosts \([0-9.]+ [KMG]?i?B\/s\)\n$/,
     );
 
+    const asJson = await cli(["-f", "json", "cp", "/etc/hosts", "out/hosts"]);
+    assertEquals([asJson.code, asJson.stdout], [0, ""]);
+    assertStringIncludes(
+      asJson.stderr,
+      "[WARNING] cp always outputs raw content; --format is ignored\n",
+    );
+
     await Deno.writeTextFile(`${home}/out/renamed`, "old content that is longer");
     const named = await cli(["cp", "/etc/hosts", "out/renamed"]);
     assertEquals(named.code, 0, named.stderr);

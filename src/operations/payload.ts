@@ -5,13 +5,19 @@ import { bytesToBase64 } from "../api/stream_repr.ts";
 import { ContreeError } from "../errors.ts";
 import { shellQuote } from "../shell_words.ts";
 
-/** `K=V` pairs (split at the first `=`; `K=` is an empty value). */
+/**
+ * `run -e` pairs, split at the first `=` as the reference's `partition` does: `K=` and a bare
+ * `K` are an empty value. A pair without a name (`=V`) is refused.
+ */
 export function parseEnvPairs(pairs: readonly string[]): Record<string, string> {
   const env: Record<string, string> = {};
   for (const pair of pairs) {
     const at = pair.indexOf("=");
-    if (at <= 0) throw new ContreeError(`Invalid format '${pair}', expected KEY=VALUE`);
-    env[pair.slice(0, at)] = pair.slice(at + 1);
+    if (at === 0 || pair === "") {
+      throw new ContreeError(`Invalid format '${pair}', expected KEY=VALUE`);
+    }
+    if (at === -1) env[pair] = "";
+    else env[pair.slice(0, at)] = pair.slice(at + 1);
   }
   return env;
 }
@@ -55,12 +61,14 @@ export interface RunPayloadInput {
   interpreter?: { script: Uint8Array };
 }
 
-/** Strips the shebang line of an interpreter-mode script (CRLF normalised first). */
+/**
+ * An interpreter-mode script without its shebang line; the rest byte for byte (a script may
+ * carry non-UTF-8 data, e.g. a self-extracting archive).
+ */
 export function scriptBody(script: Uint8Array): Uint8Array {
-  const text = new TextDecoder().decode(script).replaceAll("\r\n", "\n");
-  const newline = text.indexOf("\n");
-  const body = text.startsWith("#!") ? (newline === -1 ? "" : text.slice(newline + 1)) : text;
-  return new TextEncoder().encode(body);
+  if (script[0] !== 0x23 || script[1] !== 0x21) return script; // no "#!"
+  const newline = script.indexOf(0x0a);
+  return newline === -1 ? new Uint8Array() : script.subarray(newline + 1);
 }
 
 export function buildSpawnRequest(input: RunPayloadInput): InstanceSpawnRequest {

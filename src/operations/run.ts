@@ -128,15 +128,12 @@ export function runResultRow(
 
 export async function runCommand(deps: RunDeps, options: RunOptions): Promise<number> {
   const { ctx, client, session } = deps;
-  let image: string;
-  if (options.use) {
-    image = await deps.resolveImage(options.use);
-    session.useImage(image, options.use);
-  } else {
-    image = session.currentImage();
-  }
+  // Bad input (-e, -F) is refused before `--use` records anything, as the reference does.
+  const image = options.use ? await deps.resolveImage(options.use) : session.currentImage();
+  const envPairs = parseEnvPairs(options.env);
   const files = await requestFiles(deps, options);
-  const env = { ...session.env(), ...parseEnvPairs(options.env) };
+  if (options.use) session.useImage(image, options.use);
+  const env = { ...session.env(), ...envPairs };
   const interpreter = options.interpreter
     ? { script: await readScript(ctx, options.command[0]) }
     : undefined;

@@ -10,6 +10,7 @@ import {
   type RunPayloadInput,
 } from "../../src/operations/payload.ts";
 import { shellQuote } from "../../src/shell_words.ts";
+import { base64ToBytes } from "../../src/api/stream_repr.ts";
 import { MemorySink } from "../../src/io.ts";
 import { Logger } from "../../src/log.ts";
 import { assertEquals, assertRejects, assertThrows } from "../support/assert.ts";
@@ -70,7 +71,14 @@ Deno.test("payload: exec form, shell form quoting, interpreter, env and stdin ru
     "x",
     "y",
   ]]);
-  assertEquals(atob(interp.stdin!.value), "echo $1\n");
+  // The body byte for byte (as the reference sends it), non-UTF-8 bytes included.
+  assertEquals(atob(interp.stdin!.value), "echo $1\r\n");
+  const binary = buildSpawnRequest({
+    ...base,
+    command: ["./sfx.sh"],
+    interpreter: { script: new Uint8Array([0x23, 0x21, 0x0a, 0x65, 0xff, 0xfe, 0x0a]) },
+  });
+  assertEquals([...base64ToBytes(binary.stdin!.value)], [0x65, 0xff, 0xfe, 0x0a]);
 });
 
 Deno.test("shell quoting and env pairs", () => {
@@ -82,7 +90,9 @@ Deno.test("shell quoting and env pairs", () => {
     "x=1,y/z",
   ]);
   assertEquals(parseEnvPairs(["A=1", "B=", "C=x=y"]), { A: "1", B: "", C: "x=y" });
-  assertThrows(() => parseEnvPairs(["NOPE"]), Error, "Invalid format 'NOPE', expected KEY=VALUE");
+  // A bare name is an empty value, as the reference's partition makes it; a pair without one is not.
+  assertEquals(parseEnvPairs(["FLAG"]), { FLAG: "" });
+  assertThrows(() => parseEnvPairs(["=x"]), Error, "Invalid format '=x', expected KEY=VALUE");
 });
 
 Deno.test("file specs: grammar, tags in any order, errors", () => {

@@ -370,7 +370,7 @@ export function checkBuild(reference: { stdout: string; stderr: string; code: nu
 /**
  * `run -d` through the proxy, then `op wait` and `session wait` on it through the same faults
  * (the session's pending operation is the detached run): each prints its row, nothing on
- * stderr, and exits with the sandbox's code.
+ * stderr but session wait's own line, and exits with the sandbox's code.
  */
 export const checkWaits: Check = (backend, row, index) =>
   withProxy(backend, row.plan(), async (proxy) => {
@@ -393,12 +393,18 @@ export const checkWaits: Check = (backend, row, index) =>
     for (const args of [["op", "wait", uuid], ["session", "wait"]]) {
       const waited = await runCli(["-f", "json", ...args], { env });
       const what = args.slice(0, 2).join(" ");
-      assertEquals(waited.stderr, "", `${what}: stderr`);
+      // session wait says what it waits for, and reports a non-zero exit as FAILED (reference).
+      const session = args[0] === "session";
+      assertEquals(
+        waited.stderr,
+        session ? "[INFO] Waiting for 1 operations...\n" : "",
+        `${what}: stderr`,
+      );
       assertEquals(waited.code, QUICK.exit, `${what}: exit status`);
       const line = JSON.parse(waited.stdout);
       assertEquals(
         [line.uuid, line.status, line.exit_code],
-        [uuid, "SUCCESS", QUICK.exit],
+        [uuid, session && QUICK.exit !== 0 ? "FAILED" : "SUCCESS", QUICK.exit],
         `${what}: row`,
       );
     }

@@ -456,7 +456,7 @@ complete -c contree -n '__contree_is \'contree session forward\'' -s 'h' -l 'hel
 # contree session show
 complete -c contree -n '__contree_is \'contree session show\'' -s 'a' -l 'all' -d 'every entry'
 complete -c contree -n '__contree_is \'contree session show\'' -s 'k' -l 'kind' -r -d 'only entries of this kind (KIND or KIND-*)'
-complete -c contree -n '__contree_is \'contree session show\'' -s 'l' -l 'last' -r -d 'only the last N entries'
+complete -c contree -n '__contree_is \'contree session show\'' -s 'l' -l 'last' -r -d 'only the last N entries (0: all)'
 complete -c contree -n '__contree_is \'contree session show\'' -l 'since' -r -d 'created after: a date, HH:MM, or an interval ago (1h30m, 2d)'
 complete -c contree -n '__contree_is \'contree session show\'' -l 'until' -r -d 'created before (same syntax as --since)'
 complete -c contree -n '__contree_is \'contree session show\'' -s 'h' -l 'help' -d 'show help'

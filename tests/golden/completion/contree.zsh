@@ -239,7 +239,7 @@ _contree_options() {
     'contree session forward')
       reply=('-h:show help' '--help:show help') ;;
     'contree session show')
-      reply=('-a:every entry' '--all:every entry' '-k:only entries of this kind (KIND or KIND-*)' '--kind:only entries of this kind (KIND or KIND-*)' '-l:only the last N entries' '--last:only the last N entries' '--since:created after: a date, HH:MM, or an interval ago (1h30m, 2d)' '--until:created before (same syntax as --since)' '-h:show help' '--help:show help') ;;
+      reply=('-a:every entry' '--all:every entry' '-k:only entries of this kind (KIND or KIND-*)' '--kind:only entries of this kind (KIND or KIND-*)' '-l:only the last N entries (0: all)' '--last:only the last N entries (0: all)' '--since:created after: a date, HH:MM, or an interval ago (1h30m, 2d)' '--until:created before (same syntax as --since)' '-h:show help' '--help:show help') ;;
     'contree session wait')
       reply=('-h:show help' '--help:show help') ;;
     'contree session prune')

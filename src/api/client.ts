@@ -502,6 +502,19 @@ export class ContreeClient {
     );
   }
 
+  /** Sends a signal (`INT`, `TERM`, …) to a process of an operation (spid 1: the main one). */
+  async signalProcess(
+    uuid: string,
+    spid: number,
+    signal: string,
+    options: RequestOptions = {},
+  ): Promise<void> {
+    await this.call("DELETE", `/operations/${pathSegment(uuid)}/subprocesses/${spid}`, {
+      ...options,
+      query: { signal },
+    });
+  }
+
   async cancelOperation(uuid: string, options: RequestOptions = {}): Promise<void> {
     await this.call("DELETE", `/operations/${pathSegment(uuid)}`, options);
   }

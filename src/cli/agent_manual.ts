@@ -146,7 +146,8 @@ sandboxes: long-lived containers with a persistent workspace on this machine.`,
 - Long commands need -t SECONDS; the default timeout is 120 s.
 - Never print or log tokens. contree auth ls shows a token digest only; give tokens through
   CONTREE_TOKEN or a prompt, not in command lines that end up in logs.
-- Interrupting contree (Ctrl-C, SIGTERM) cancels the operation it is waiting for.`,
+- Interrupting contree (SIGTERM, or a second Ctrl-C) cancels the operation it is waiting for;
+  the first Ctrl-C during run sends SIGINT to the sandbox's process and keeps following it.`,
   },
   {
     title: "Output formats",
@@ -201,8 +202,8 @@ commands directly. Each line runs in the session's current image and advances it
 
 Before each prompt stderr shows "session: KEY [DEPTH] image: UUID". A trailing \\ or an open
 quote continues the line; Tab completes commands, options, images, branches, sessions and
-sandbox paths; history is kept per session in the session database. Ctrl-C cancels the running
-line (the shell goes on); Ctrl-D, exit or quit leave. With a pipe on stdin
+sandbox paths; history is kept per session in the session database. Ctrl-C sends SIGINT to the
+running line's process, a second one cancels it (the shell goes on); Ctrl-D, exit or quit leave. With a pipe on stdin
 (printf 'ls\\nexit\\n' | contree shell) the lines run without prompts.`,
   },
   {

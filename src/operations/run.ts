@@ -201,9 +201,11 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
       "(raise -T/--truncate)",
     );
     let followed;
+    const firstInterrupt = interruptTheProcess(ctx, client, uuid);
     try {
       followed = await followRun(ctx, client, uuid, output, { contact });
     } finally {
+      firstInterrupt.close();
       stdinDone.abort();
       await forwarding;
     }
@@ -230,6 +232,31 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
     await spools?.stdout.close();
     await spools?.stderr.close();
   }
+}
+
+/**
+ * The first Ctrl-C while a run is followed goes to the sandbox's process (SIGINT, as the
+ * reference does: it can finish, print what it prints and exit with its own code, and the
+ * output still streams); the next one cancels the operation. Without interrupt scopes (tests'
+ * contexts) Ctrl-C cancels at once.
+ */
+function interruptTheProcess(
+  ctx: Context,
+  client: ContreeClient,
+  uuid: string,
+): { close(): void } {
+  const scope = ctx.interruptScope?.();
+  if (!scope) return { close: () => {} };
+  scope.signal.addEventListener("abort", () => {
+    scope.close(); // the next Ctrl-C reaches the run itself
+    ctx.log.info(
+      `Sent SIGINT to operation ${uuid}; waiting for it to exit (Ctrl-C again to force-cancel)`,
+    );
+    client.signalProcess(uuid, 1, "INT", { maxRetries: 1, timeoutMs: 10_000 }).catch((error) =>
+      ctx.log.warning(`Could not send SIGINT to operation ${uuid}: ${(error as Error).message}`)
+    );
+  }, { once: true });
+  return scope;
 }
 
 /** Moves the session on (or records a disposable branch) and maps the exit code. */

@@ -83,8 +83,8 @@ Aliases:
   globs, or more paths. Bypass the aliases with: contree run -- ls -la
 
 A trailing \\ or an open quote continues the line on a \`> \` prompt. Tab completes
-commands, options, their values, images, branches, sessions and paths. Ctrl-C cancels the
-running line; the shell goes on.
+commands, options, their values, images, branches, sessions and paths. Ctrl-C sends SIGINT
+to the running line's process; a second Ctrl-C cancels it; the shell goes on.
 
 Type 'help TOPIC' for a builtin or a contree command.`;
 

@@ -1,6 +1,7 @@
 // contree as a container entrypoint (Containerfile: ENTRYPOINT ["contree"]): no config files,
 // not even a HOME; configuration from CONTREE_URL / CONTREE_TOKEN / CONTREE_PROJECT; no colours
-// without a terminal; SIGTERM/SIGINT abort the running request and exit 143/130 — also as PID 1
+// without a terminal; SIGTERM/SIGINT abort the running request and exit 143/130 (run: the first
+// SIGINT goes to the sandbox's process, the second aborts) — also as PID 1
 // of a PID namespace (where signals without a handler are ignored), as in a container.
 //
 // The program runs as a subprocess with a cleared environment against the FakeApi. Parts that
@@ -145,6 +146,11 @@ interface WaitingCommand {
   needsHome?: boolean;
   /** Checks on the API after the process has gone. */
   verify?: (fake: FakeApi) => void;
+  /**
+   * A request the first SIGINT sends instead of ending the command (run: SIGINT to the
+   * sandbox's process); the second SIGINT then ends it.
+   */
+  firstInterrupt?: { method: string; path: string };
 }
 
 const RUN_OPERATION = "7d1c9e2a-3b4f-4a5d-9c6e-8f0a1b2c3d4e";
@@ -171,6 +177,7 @@ const WAITING_COMMANDS: WaitingCommand[] = [
     verify(fake) {
       assertEquals(fake.calls("DELETE", `/v1/operations/${RUN_OPERATION}`).length, 1);
     },
+    firstInterrupt: { method: "DELETE", path: "/v1/operations/:uuid/subprocesses/1" },
   },
 ];
 
@@ -184,9 +191,17 @@ function hangingApi(command: WaitingCommand) {
     arrived.resolve();
     return release.promise;
   });
+  const interrupted = Promise.withResolvers<void>();
+  if (command.firstInterrupt) {
+    fake.on(command.firstInterrupt.method, command.firstInterrupt.path, () => {
+      interrupted.resolve();
+      return { status: 204 };
+    });
+  }
   return {
     fake,
     arrived: arrived.promise,
+    interrupted: interrupted.promise,
     async close() {
       release.resolve({ status: 503, json: { error: "gone", status: 503 } });
       await fake.close();
@@ -256,7 +271,12 @@ for (const command of WAITING_COMMANDS) {
               env,
             );
             await arrivedOrFail(api.arrived, child);
-            Deno.kill(asPid1 ? await onlyChild(child.pid) : child.pid, signal);
+            const target = asPid1 ? await onlyChild(child.pid) : child.pid;
+            Deno.kill(target, signal);
+            if (signal === "SIGINT" && command.firstInterrupt) {
+              await api.interrupted; // the first went to the sandbox's process
+              Deno.kill(target, signal);
+            }
             // A process that ignores the signal would wait forever: end it, and the test fails.
             const watchdog = setTimeout(() => child.kill("SIGKILL"), 60_000);
             const result = await collect(child).finally(() => clearTimeout(watchdog));

@@ -115,6 +115,35 @@ podmanTest("CLI against the local server: the everyday workflow", async (t) => {
       assertEquals([output.code, new TextDecoder().decode(output.stdout)], [0, "y\ny\n"]);
     });
 
+    await t.step(
+      "the first Ctrl-C reaches the sandbox's process, which ends its own way",
+      async () => {
+        const child = spawnCli([
+          "run",
+          "-D",
+          "-s",
+          "--",
+          'trap "echo got-int; exit 3" INT; echo started; sleep 60 & wait',
+        ], { env });
+        const reader = child.stdout.getReader();
+        let seen = "";
+        while (!seen.includes("started\n")) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          seen += new TextDecoder().decode(value);
+        }
+        child.kill("SIGINT");
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          seen += new TextDecoder().decode(value);
+        }
+        const { code } = await child.status;
+        await child.stderr.cancel();
+        assertEquals([code, seen], [3, "started\ngot-int\n"]);
+      },
+    );
+
     await t.step("session env and cwd apply to runs", async () => {
       assertEquals((await cli(["env", "GREETING=hello world"])).code, 0);
       assertEquals((await cli(["run", "-s", "--", "mkdir -p /work/dir"])).code, 0);

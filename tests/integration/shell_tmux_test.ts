@@ -70,11 +70,15 @@ if (skipTmux && !podmanSkipReason) console.log("SKIP: shell terminal tests: tmux
       assert(screen.startsWith("contree interactive shell (type 'help' for commands"), screen);
       assertMatch(screen, image);
 
-      // Implicit run with live output: "one" shows while the command still runs; Ctrl-C
-      // cancels it and the shell goes on.
+      // Implicit run with live output: "one" shows while the command still runs. The first
+      // Ctrl-C goes to the sandbox's process (sh as PID 1 ignores it); the second cancels the
+      // line and the shell goes on.
       await enter(term, "/", "echo one; sleep 120; echo two");
       screen = await term.waitFor(/^one$/m);
       assertEquals(prompts(screen), 1, "the run has not finished");
+      await term.keys("C-c");
+      screen = await term.waitFor("(Ctrl-C again to force-cancel)");
+      assertEquals(prompts(screen), 1, "SIGINT does not end the line");
       await term.keys("C-c");
       screen = await term.waitForInput("(main) / $ ");
       assertEquals(prompts(screen), 2);

@@ -109,24 +109,41 @@ Deno.test("run | head -c 10: the broken pipe cancels the operation and exits 141
     assertEquals(fake.calls("DELETE", `/v1/operations/${OP}`).length, 1);
   }));
 
-Deno.test("run: SIGINT cancels the operation and exits 130; SIGTERM 143", async () => {
-  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+Deno.test("run: the first SIGINT goes to the process, the second cancels (130); SIGTERM cancels (143)", async () => {
+  for (const signals of [["SIGINT", "SIGINT"], ["SIGTERM"]] as const) {
     await withApi(async ({ fake, env }) => {
       let sent!: () => void;
       const firstSent = new Promise<void>((resolve) => (sent = resolve));
       fake.on("GET", `/v1/operations/${OP}/events`, () => ({
         events: [{ frame: runEvents([])[0] }, { signal: sent }, { delayMs: 30_000 }],
       }));
+      let signalled!: () => void;
+      const processSignalled = new Promise<void>((resolve) => (signalled = resolve));
+      fake.on("DELETE", `/v1/operations/${OP}/subprocesses/1`, () => {
+        signalled();
+        return { status: 204 };
+      });
       const child = spawnCli(["run", "--", "sleep", "100"], { env });
       await firstSent; // the operation runs and its stream is open
-      child.kill(signal);
+      child.kill(signals[0]);
+      if (signals.length === 2) {
+        await processSignalled; // the sandbox's process got SIGINT; the run goes on
+        assertEquals(fake.calls("DELETE", `/v1/operations/${OP}`).length, 0);
+        child.kill(signals[1]);
+      }
       const output = await child.output();
-      assertEquals(output.code, code);
+      const stderr = new TextDecoder().decode(output.stderr);
+      assertEquals(output.code, signals[0] === "SIGINT" ? 130 : 143);
       assertEquals(fake.calls("DELETE", `/v1/operations/${OP}`).length, 1);
-      assertStringIncludes(
-        new TextDecoder().decode(output.stderr),
-        `[INFO] Cancelled operation ${OP}`,
-      );
+      assertStringIncludes(stderr, `[INFO] Cancelled operation ${OP}`);
+      if (signals.length === 2) {
+        const [request] = fake.calls("DELETE", `/v1/operations/${OP}/subprocesses/1`);
+        assertEquals(request.query.get("signal"), "INT");
+        assertStringIncludes(
+          stderr,
+          `[INFO] Sent SIGINT to operation ${OP}; waiting for it to exit (Ctrl-C again to force-cancel)`,
+        );
+      }
     });
   }
 });

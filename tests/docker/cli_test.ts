@@ -3,7 +3,7 @@
 
 import type { InstanceSpawnRequest } from "../../src/api/models.ts";
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
-import { runCli } from "../support/cli.ts";
+import { readUntil, runCli } from "../support/cli.ts";
 import { runEvents } from "../support/fake_events.ts";
 import {
   BASE,
@@ -238,20 +238,11 @@ Deno.test("build: RUN output reaches stdout while the server still holds the nex
     try {
       const child = spawnBuild(["."], dir);
       const reader = child.stdout.getReader();
-      let seen = "";
-      while (!seen.includes("first\n")) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        seen += new TextDecoder().decode(value);
-      }
+      let seen = await readUntil(reader, "first\n");
       assertEquals(seen, "first\n");
       assert(!secondSent, "the first line was printed before the server sent the second");
       release();
-      while (!seen.includes("second\n")) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        seen += new TextDecoder().decode(value);
-      }
+      seen += await readUntil(reader, "second\n");
       assertEquals(seen, "first\nsecond\n");
       reader.releaseLock();
       const status = await child.status;

@@ -2,7 +2,7 @@
 // exit codes, file injection, stdin, snapshots, disposable runs, cwd and env, references.
 
 import { assertEquals, assertStringIncludes } from "../support/assert.ts";
-import { apiEnv, type CliResult, runCli, spawnCli, tempHome } from "../support/cli.ts";
+import { apiEnv, type CliResult, readUntil, runCli, spawnCli, tempHome } from "../support/cli.ts";
 import { podmanTest } from "../support/podman.ts";
 import { startTestServer } from "../support/server.ts";
 
@@ -126,18 +126,9 @@ podmanTest("CLI against the local server: the everyday workflow", async (t) => {
           'trap "echo got-int; exit 3" INT; echo started; sleep 60 & wait',
         ], { env });
         const reader = child.stdout.getReader();
-        let seen = "";
-        while (!seen.includes("started\n")) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          seen += new TextDecoder().decode(value);
-        }
+        let seen = await readUntil(reader, "started\n");
         child.kill("SIGINT");
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          seen += new TextDecoder().decode(value);
-        }
+        seen += await readUntil(reader);
         const { code } = await child.status;
         await child.stderr.cancel();
         assertEquals([code, seen], [3, "started\ngot-int\n"]);

@@ -1,6 +1,6 @@
 import type { OperationEvent } from "../../src/api/models.ts";
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
-import { runCli, spawnCli, tempHome } from "../support/cli.ts";
+import { readUntil, runCli, spawnCli, tempHome } from "../support/cli.ts";
 import { FakeApi } from "../support/fake_api.ts";
 import { installEventLog, runEvents } from "../support/fake_events.ts";
 import { FakeOperations, finishedOperation } from "../support/fake_operations.ts";
@@ -38,19 +38,6 @@ function withResult(events: OperationEvent[]): OperationEvent[] {
   return events.map((e) =>
     e.type === "completion" ? { ...e, data: { ...e.data, result_image_uuid: RESULT } } : e
   );
-}
-
-async function readUntil(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  text: string,
-): Promise<string> {
-  let seen = "";
-  while (!seen.includes(text)) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    seen += new TextDecoder().decode(value);
-  }
-  return seen;
 }
 
 Deno.test("run: output reaches stdout while the server still holds the next frame", () =>

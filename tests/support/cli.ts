@@ -158,3 +158,18 @@ export function watchCli(args: string[], options: CliOptions = {}): WatchedCli {
     finished,
   };
 }
+
+/** Reads `reader` until `text` has been read (or the stream ends; to its end without `text`). */
+export async function readUntil(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  text?: string,
+): Promise<string> {
+  const decoder = new TextDecoder();
+  let seen = "";
+  while (text === undefined || !seen.includes(text)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += decoder.decode(value, { stream: true });
+  }
+  return seen;
+}

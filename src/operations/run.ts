@@ -137,7 +137,13 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
   const interpreter = options.interpreter
     ? { script: await readScript(ctx, options.command[0]) }
     : undefined;
-  const stdin = interpreter ? undefined : await PipedStdin.open(ctx.stdin);
+  const stdin = interpreter ? undefined : await PipedStdin.open(ctx.stdin, {
+    onLate: () =>
+      ctx.log.warning(
+        "stdin had nothing to read when the run started, and what it brought later is not sent " +
+          "to the sandbox (a pipe idle for 100 ms counts as no stdin)",
+      ),
+  });
   const request: InstanceSpawnRequest = buildSpawnRequest({
     image,
     command: options.command,

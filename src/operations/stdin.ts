@@ -52,7 +52,16 @@ export class PipedStdin {
    */
   static async open(
     stdin: Source,
-    options: { graceMs?: number; quietMs?: number; pieceBytes?: number } = {},
+    options: {
+      graceMs?: number;
+      quietMs?: number;
+      pieceBytes?: number;
+      /**
+       * Called when a pipe that counted as idle brings data after all (a producer slower than
+       * the grace time): that data is not sent, and nothing should be lost silently.
+       */
+      onLate?: () => void;
+    } = {},
   ): Promise<PipedStdin | undefined> {
     if (stdin.isTerminal) return undefined;
     const piped = new PipedStdin(
@@ -61,6 +70,13 @@ export class PipedStdin {
       options.pieceBytes ?? STDIN_PIECE_BYTES,
     );
     const first = await piped.#burst(options.graceMs ?? STDIN_GRACE_MS);
+    if (first === undefined && options.onLate && piped.#pending) {
+      const onLate = options.onLate;
+      piped.#pending.then((late) => {
+        if (!late.done && late.value.length > 0) onLate();
+      }, () => {});
+      return undefined; // the lock stays: the read pending on it is the watch
+    }
     if (first === undefined || (first.ended && first.bytes.length === 0)) {
       // Idle or empty: never read again (a read still pending stays with the stream).
       piped.reader.releaseLock();

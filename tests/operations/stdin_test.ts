@@ -43,6 +43,23 @@ Deno.test("stdin: a terminal, an idle pipe and an empty one are no stdin", async
   assertEquals(await PipedStdin.open(empty.source), undefined);
 });
 
+Deno.test("stdin: a pipe that counted as idle and brings data later is told, not lost silently", async () => {
+  const input = pipe();
+  let late = 0;
+  const told = new Promise<void>((resolve) => {
+    const opened = PipedStdin.open(input.source, {
+      graceMs: 10,
+      onLate: () => (late++, resolve()),
+    });
+    opened.then((piped) => {
+      assertEquals(piped, undefined);
+      input.write("too late");
+    });
+  });
+  await told;
+  assertEquals(late, 1);
+});
+
 Deno.test("stdin: what ends quickly goes whole in the first piece", async () => {
   const input = pipe();
   input.write("hello ");

@@ -131,14 +131,17 @@ export class RegistryCredentials {
   }
 
   async put(host: string, credential: RegistryCredential): Promise<void> {
-    const registries = { ...await this.#read(), [host]: credential };
-    await writePrivateFile(this.path, JSON.stringify({ registries }, null, 2) + "\n");
+    await this.#write({ ...await this.#read(), [host]: credential });
   }
 
   async delete(host: string): Promise<void> {
     const registries = await this.#read();
     if (!(host in registries)) return;
     delete registries[host];
-    await writePrivateFile(this.path, JSON.stringify({ registries }, null, 2) + "\n");
+    await this.#write(registries);
+  }
+
+  #write(registries: Record<string, RegistryCredential>): Promise<void> {
+    return writePrivateFile(this.path, JSON.stringify({ registries }, null, 2) + "\n");
   }
 }

@@ -118,26 +118,17 @@ export function jsonValue(value: Scalar): string {
  * tell `2.0` from `2`).
  */
 export function pyJsonDump(value: unknown): string {
-  if (value === null || value === undefined) return "null";
+  if (value === undefined) return "null";
   if (Array.isArray(value)) return `[${value.map(pyJsonDump).join(", ")}]`;
-  switch (typeof value) {
-    case "string":
-      return pyJsonString(value);
-    case "number":
-      if (!Number.isFinite(value)) return "null";
-      return Number.isInteger(value) ? integerText(value) : pyFloatRepr(value);
-    case "boolean":
-      return String(value);
-    case "object":
-      return `{${
-        Object.entries(value as Record<string, unknown>)
-          .filter(([, item]) => item !== undefined)
-          .map(([key, item]) => `${pyJsonString(key)}: ${pyJsonDump(item)}`)
-          .join(", ")
-      }}`;
-    default:
-      return "null";
+  if (typeof value === "object" && value !== null) {
+    return `{${
+      Object.entries(value as Record<string, unknown>)
+        .filter(([, item]) => item !== undefined)
+        .map(([key, item]) => `${pyJsonString(key)}: ${pyJsonDump(item)}`)
+        .join(", ")
+    }}`;
   }
+  return jsonValue(value as Scalar); // what a parse gives: null, strings, numbers, booleans
 }
 
 /** `json.dumps(row)`, or `json.dumps(row, indent=2)` nested `depth` levels deep. */

@@ -193,6 +193,11 @@ function isolationArgs(limits: SandboxLimits, spec: InstanceSpec): string[] {
   return [...limitArgs(limits), ...userNamespaceArgs(runUserNamespace(limits, spec))];
 }
 
+/** The peak in KiB (getrusage's unit for max_rss), when the meter read one. */
+function peakKib(used: RunUsage): number | undefined {
+  return used.peakMemoryBytes === undefined ? undefined : Math.ceil(used.peakMemoryBytes / 1024);
+}
+
 /** The `exit` event's 15 figures: what the meter read, −1 for the rest (unknown). */
 export function exitResources(used: RunUsage | undefined): Record<string, number> {
   const resources: Record<string, number> = Object.fromEntries(
@@ -201,9 +206,7 @@ export function exitResources(used: RunUsage | undefined): Record<string, number
   if (used) {
     resources.user_time_us = used.userMicros;
     resources.sys_time_us = used.systemMicros;
-    if (used.peakMemoryBytes !== undefined) {
-      resources.max_rss_kb = Math.ceil(used.peakMemoryBytes / 1024);
-    }
+    resources.max_rss_kb = peakKib(used) ?? -1;
   }
   return resources;
 }
@@ -215,9 +218,7 @@ function resultResources(durationMs: number, used: RunUsage | undefined): Record
     elapsed_time: durationMs / 1000,
     user_cpu_time: used.userMicros / 1e6,
     system_cpu_time: used.systemMicros / 1e6,
-    ...(used.peakMemoryBytes !== undefined
-      ? { max_rss: Math.ceil(used.peakMemoryBytes / 1024) }
-      : {}),
+    ...(peakKib(used) !== undefined ? { max_rss: peakKib(used) } : {}),
   };
 }
 
@@ -443,17 +444,14 @@ export class InstanceExecutor {
       ? new TransformStream<Uint8Array, Uint8Array>()
       : undefined;
     const meter = await this.deps.usage;
+    const argv = commandLine(spec);
+    if (ctx.signal.aborted) return stoppedOutcome(ctx.signal);
     const options = [
       ...containerOptions(images.serverId, ctx.op.uuid, spec, environment.args),
       ...isolationArgs(this.#limits, spec),
-      ...meter?.cgroupArgs(ctx.op.uuid) ?? [],
+      ...meter?.cgroupArgs(ctx.op.uuid) ?? [], // from here the run holds a cgroup: released below
     ];
     if (stdin) options.push("--interactive");
-    const argv = commandLine(spec);
-    if (ctx.signal.aborted) {
-      meter?.release(ctx.op.uuid);
-      return stoppedOutcome(ctx.signal);
-    }
 
     const created = members.length > 0;
     let child: PodmanProcess;

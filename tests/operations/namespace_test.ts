@@ -322,6 +322,8 @@ Deno.test("wait --timeout: unfinished operations get a timed_out row, a warning 
       "EXECUTING",
       true,
     ]]);
+    // The timed-out row has no exit code at all (the reference's row has no such key).
+    assertEquals(["exit_code" in rows[0], "exit_code" in rows[1]], [true, false]);
     assertStringIncludes(
       h.ctx.stderr.text(),
       "[WARNING] Timeout: 1 operation(s) did not finish in 3s",

@@ -520,8 +520,8 @@ export class ContreeClient {
   }
 
   /**
-   * Opens the event stream of an operation; the body is returned unread. No retries here: the
-   * follower (src/sse) owns reconnection and backoff for this route.
+   * Opens the event stream of an operation; the body is returned unread. No retries unless
+   * asked: the follower (src/sse) owns reconnection and backoff for this route.
    */
   openEvents(
     uuid: string,
@@ -532,6 +532,8 @@ export class ContreeClient {
       spid?: number;
       signal?: AbortSignal;
       timeoutMs?: number;
+      /** Retries of the opening (none by default: the follower has its own). */
+      maxRetries?: number;
     } = {},
   ): Promise<Response> {
     const headers: Record<string, string> = { Accept: "text/event-stream" };
@@ -541,7 +543,7 @@ export class ContreeClient {
     return this.send("GET", `/operations/${pathSegment(uuid)}/events`, {
       query: { follow: options.follow ?? true, spid: options.spid },
       headers,
-      maxRetries: 0,
+      maxRetries: options.maxRetries ?? 0,
       signal: options.signal,
       timeoutMs: options.timeoutMs,
       stream: true,

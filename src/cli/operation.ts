@@ -1,10 +1,11 @@
-// The operation namespace: `operation` (`op`) list|show|wait|cancel, and the top-level
+// The operation namespace: `operation` (`op`) list|show|wait|cancel|events, and the top-level
 // shortcuts `ps` (= op list), `show` (= op show), `kill` (= op cancel).
 
 import { Command, Option } from "../deps.ts";
 import {
   cancelOperations,
   listOperations,
+  printOperationEvents,
   showOperations,
   STATUS_LETTERS,
   waitOperations,
@@ -81,15 +82,23 @@ function waitCommand(name: string, run: Runner) {
     );
 }
 
+function eventsCommand(name: string, run: Runner) {
+  return new Command(name)
+    .description("print each operation's whole event log, one row per event")
+    .argument("<refs...>", REF_HELP)
+    .action((refs) => run((app) => printOperationEvents(namespaceDeps(app), refs)));
+}
+
 export function registerOperations(program: RootCommand, run: Runner): void {
   program
     .command("operation")
     .alias("op")
-    .description("manage operations: list, show, wait, cancel")
+    .description("manage operations: list, show, wait, cancel, events")
     .addCommand(listCommand("list", run).alias("ls"))
     .addCommand(showCommand("show", run).alias("sh"))
     .addCommand(waitCommand("wait", run).alias("w"))
-    .addCommand(cancelCommand("cancel", run).aliases(["kill", "k"]));
+    .addCommand(cancelCommand("cancel", run).aliases(["kill", "k"]))
+    .addCommand(eventsCommand("events", run).alias("ev"));
   program.addCommand(listCommand("ps", run));
   program.addCommand(showCommand("show", run));
   program.addCommand(cancelCommand("kill", run));

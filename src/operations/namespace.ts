@@ -10,12 +10,20 @@ import type { Context } from "../context.ts";
 import { ContreeError, Exit } from "../errors.ts";
 import { mapLimit } from "../parallel.ts";
 import { Contact, DEFAULT_CONTACT_POLICY, displayUrl } from "../sse/contact.ts";
+import { readSseItems } from "../sse/frames.ts";
 import { CompletionWatch } from "./completion_watch.ts";
 import { composeExitStatus, operationExitCode } from "./outcome.ts";
 
 export { composeExitStatus, operationExitCode };
-import type { ColumnOrder, FormatName, Formatter, Row } from "../output/formatter.ts";
-import { pyJsonDump } from "../output/json.ts";
+import {
+  type ColumnOrder,
+  type FormatName,
+  type Formatter,
+  Nested,
+  type Row,
+} from "../output/formatter.ts";
+import { parseIsoDateTime } from "../output/normalise.ts";
+import { pyJsonDump } from "../output/pyjson.ts";
 
 /** Terminal operations cached in the session store (`(uuid, "operation")`). */
 export interface OperationCache {
@@ -411,5 +419,57 @@ export async function waitOperations(
   }
   const status = composeExitStatus(finished);
   if (status !== 0) throw new Exit(status);
+  return 0;
+}
+
+// ---- events ----
+
+export const EVENT_HEAD = ["uuid", "id", "ts", "type", "spid"] as const;
+/** Rows a buffering format (table) holds before it prints them: a long log stays bounded. */
+const EVENT_ROWS_PER_FLUSH = 1000;
+
+/**
+ * `op events`: every event each operation's log holds (read once, not followed: a running
+ * operation shows what it has so far), one row per event, `data` kept whole.
+ */
+export async function printOperationEvents(
+  deps: NamespaceDeps,
+  refs: readonly string[],
+): Promise<number> {
+  const uuids = await deps.resolveRefs(refs);
+  const out = deps.output({ head: EVENT_HEAD, tail: ["data"] });
+  let failed = false;
+  let rows = 0;
+  for (const uuid of uuids) {
+    try {
+      const response = await deps.client.openEvents(uuid, { follow: false, maxRetries: 3 });
+      for await (const item of readSseItems(response.body ?? new Blob([]).stream())) {
+        if (item.kind === "error") throw new ContreeError(`the server said: ${item.message}`);
+        if (item.kind === "invalid") throw new ContreeError(item.reason);
+        if (item.kind !== "event") continue;
+        const { id, ts, spid, type, data, ...rest } = item.event;
+        await out.write({
+          uuid,
+          id,
+          ts: parseIsoDateTime(ts) ?? ts,
+          type,
+          spid: spid ?? null,
+          ...rest,
+          data: new Nested(data),
+        });
+        if (++rows % EVENT_ROWS_PER_FLUSH === 0) await out.flush();
+      }
+    } catch (error) {
+      let message: string;
+      if (error instanceof ContreeError) message = error.message;
+      // A body cut off mid-stream fails its read with a TypeError (the fetch contract).
+      else if (error instanceof TypeError) message = `the stream broke off (${error.message})`;
+      else throw error;
+      deps.ctx.log.error(`Failed to fetch events for ${uuid}: ${message}`);
+      failed = true;
+    }
+    await out.flush();
+  }
+  if (failed) throw new Exit(1);
   return 0;
 }

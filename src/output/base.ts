@@ -6,9 +6,11 @@ import {
   type Formatter,
   type FormatterDeps,
   LongText,
+  Nested,
   type Row,
 } from "./formatter.ts";
 import { ColumnOrderer, type NormalRow } from "./normalise.ts";
+import { pyJsonDump } from "./pyjson.ts";
 
 export abstract class RowFormatter implements Formatter {
   readonly #orderer = new ColumnOrderer();
@@ -22,13 +24,20 @@ export abstract class RowFormatter implements Formatter {
 
   /** Whether `emit` writes LongText values itself (in pieces); else they arrive as strings. */
   protected readonly streamsLongText: boolean = false;
+  /** Whether `emit` writes Nested values as JSON; else they arrive as their compact JSON text. */
+  protected readonly embedsNested: boolean = false;
 
   async write(row: Row): Promise<void> {
     if (this.#closing) throw new Error("formatter: write after close");
-    if (!this.streamsLongText && Object.values(row).some((value) => value instanceof LongText)) {
+    const values = Object.values(row);
+    if (
+      (!this.streamsLongText && values.some((value) => value instanceof LongText)) ||
+      (!this.embedsNested && values.some((value) => value instanceof Nested))
+    ) {
       row = { ...row };
       for (const [key, value] of Object.entries(row)) {
-        if (value instanceof LongText) row[key] = await value.text();
+        if (value instanceof LongText && !this.streamsLongText) row[key] = await value.text();
+        if (value instanceof Nested && !this.embedsNested) row[key] = pyJsonDump(value.value);
       }
     }
     return await this.emit(this.#orderer.normalise(row));

@@ -16,7 +16,7 @@ export const FORMAT_NAMES = [
 ] as const;
 export type FormatName = typeof FORMAT_NAMES[number];
 
-/** One record. Nested values (objects, arrays) are dropped by every formatter. */
+/** One record. Nested values (objects, arrays) are dropped by every formatter, unless `Nested`. */
 export type Row = Record<string, unknown>;
 
 /** Pinned columns: `head` keys first, then new keys in first-seen order, then `tail` keys. */
@@ -53,6 +53,14 @@ export interface Formatter {
 /** A duration in seconds, rendered `Ns` / `MmSs` / `HhMm` and emitted as float seconds in JSON. */
 export class Duration {
   constructor(readonly seconds: number) {}
+}
+
+/**
+ * A nested value a row keeps (an event's `data`): the JSON formats embed it, the others show
+ * its compact JSON text — what the reference's newer formatters do with every nested value.
+ */
+export class Nested {
+  constructor(readonly value: unknown) {}
 }
 
 /**

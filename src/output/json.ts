@@ -3,58 +3,9 @@
 // only, float repr, ISO datetimes with `+00:00`, durations as float seconds.
 
 import { RowFormatter } from "./base.ts";
-import { Duration, LongText } from "./formatter.ts";
-import { type NormalRow, type Scalar, UtcDateTime } from "./normalise.ts";
-import { integerText } from "./render.ts";
-
-/** Python's `repr(float)`: shortest round-trip digits, exponent below 1e-4 and from 1e16. */
-export function pyFloatRepr(value: number): string {
-  if (Number.isNaN(value)) return "NaN";
-  if (!Number.isFinite(value)) return value > 0 ? "Infinity" : "-Infinity";
-  if (value === 0) return Object.is(value, -0) ? "-0.0" : "0.0";
-  const [mantissa, exponentText] = Math.abs(value).toExponential().split("e");
-  const digits = mantissa.replace(".", "");
-  const exponent = Number(exponentText);
-  const sign = value < 0 ? "-" : "";
-  if (exponent >= -4 && exponent < 16) {
-    if (exponent < 0) return `${sign}0.${"0".repeat(-exponent - 1)}${digits}`;
-    const whole = digits.slice(0, exponent + 1).padEnd(exponent + 1, "0");
-    return `${sign}${whole}.${digits.slice(exponent + 1) || "0"}`;
-  }
-  const head = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
-  const exp = String(Math.abs(exponent)).padStart(2, "0");
-  return `${sign}${head}e${exponent < 0 ? "-" : "+"}${exp}`;
-}
-
-/** Escapes of the code units JSON.stringify leaves as they are: DEL and everything above. */
-const NON_ASCII = /[\u007f-\uffff]/;
-const unitEscapes: string[] = [];
-
-/**
- * `JSON.stringify` output with everything outside printable ASCII escaped as `json.dumps`
- * (`ensure_ascii=True`) does. JSON.stringify already writes `\"`, `\\`, `\b\f\n\r\t`, other
- * control characters and lone surrogates as lower-case `\uXXXX`, exactly as Python does; what
- * is left are DEL and the non-ASCII code units. Each UTF-16 unit is escaped on its own, so an
- * astral character becomes its surrogate pair, as in Python.
- */
-function ensureAscii(json: string): string {
-  if (!NON_ASCII.test(json)) return json;
-  let out = "";
-  let from = 0;
-  for (let i = 0; i < json.length; i++) {
-    const code = json.charCodeAt(i);
-    if (code < 0x7f) continue;
-    out += json.slice(from, i) +
-      (unitEscapes[code] ??= `\\u${code.toString(16).padStart(4, "0")}`);
-    from = i + 1;
-  }
-  return out + json.slice(from);
-}
-
-/** A JSON string with everything outside printable ASCII escaped (`ensure_ascii=True`). */
-export function pyJsonString(text: string): string {
-  return ensureAscii(JSON.stringify(text));
-}
+import { LongText, Nested } from "./formatter.ts";
+import type { NormalRow } from "./normalise.ts";
+import { ensureAscii, jsonValue, pyJsonDump, pyJsonString } from "./pyjson.ts";
 
 /**
  * Bytes decoded per piece when a long text is written: each piece and its escaped form stay
@@ -98,39 +49,6 @@ async function writeLongText(
   await write(out.subarray(0, used));
 }
 
-export function jsonValue(value: Scalar): string {
-  if (value === null) return "null";
-  if (value instanceof UtcDateTime) return pyJsonString(value.isoformat());
-  if (value instanceof Duration) return pyFloatRepr(value.seconds);
-  switch (typeof value) {
-    case "string":
-      return pyJsonString(value);
-    case "number":
-      return Number.isInteger(value) ? integerText(value) : pyFloatRepr(value);
-    default:
-      return String(value); // bigint, boolean
-  }
-}
-
-/**
- * Python's `json.dumps(value)` of a parsed JSON value: `", "` and `": "` separators, non-ASCII
- * escaped, key order kept. A number is an integer when it has no fraction (the parse cannot
- * tell `2.0` from `2`).
- */
-export function pyJsonDump(value: unknown): string {
-  if (value === undefined) return "null";
-  if (Array.isArray(value)) return `[${value.map(pyJsonDump).join(", ")}]`;
-  if (typeof value === "object" && value !== null) {
-    return `{${
-      Object.entries(value as Record<string, unknown>)
-        .filter(([, item]) => item !== undefined)
-        .map(([key, item]) => `${pyJsonString(key)}: ${pyJsonDump(item)}`)
-        .join(", ")
-    }}`;
-  }
-  return jsonValue(value as Scalar); // what a parse gives: null, strings, numbers, booleans
-}
-
 /** `json.dumps(row)`, or `json.dumps(row, indent=2)` nested `depth` levels deep. */
 export function jsonObject(row: NormalRow, depth?: number): string {
   return jsonParts(row, depth).join("");
@@ -149,6 +67,8 @@ function jsonParts(row: NormalRow, depth?: number): (string | LongText)[] {
     if (value instanceof LongText) {
       parts.push(text, value);
       text = "";
+    } else if (value instanceof Nested && depth !== undefined) {
+      text += pyJsonDump(value.value, depth + 1);
     } else text += jsonValue(value);
   });
   parts.push(text + (depth === undefined ? "}" : `\n${"  ".repeat(depth)}}`));
@@ -176,6 +96,7 @@ async function writeParts(
 /** One object per line, written at once. */
 export class JsonLinesFormatter extends RowFormatter {
   protected override readonly streamsLongText = true;
+  protected override readonly embedsNested = true;
 
   protected emit(row: NormalRow): Promise<void> {
     const parts = jsonParts(row);
@@ -191,6 +112,7 @@ export class JsonLinesFormatter extends RowFormatter {
  */
 export class JsonPrettyFormatter extends RowFormatter {
   protected override readonly streamsLongText = true;
+  protected override readonly embedsNested = true;
   #rows = 0;
 
   protected emit(row: NormalRow): Promise<void> {

@@ -2,7 +2,7 @@
 // keys are typed (timestamps, durations, modes), and columns are ordered head → first-seen →
 // tail, with the first-seen order remembered across all rows of the process.
 
-import { type ColumnOrder, Duration, LongText, type Row } from "./formatter.ts";
+import { type ColumnOrder, Duration, LongText, Nested, type Row } from "./formatter.ts";
 
 /**
  * A UTC instant with microsecond precision (what Python's datetime keeps). `Date` has only
@@ -91,7 +91,8 @@ export type Scalar =
   | boolean
   | UtcDateTime
   | Duration
-  | LongText;
+  | LongText
+  | Nested;
 
 /** A normalised row: ordered key/value pairs. */
 export type NormalRow = [key: string, value: Scalar][];
@@ -108,7 +109,9 @@ function durationOf(seconds: number): Duration {
 export function normaliseValue(key: string, value: unknown): Scalar | undefined {
   if (value === undefined || value === null) return NULL_AS_EMPTY_KEYS.has(key) ? "" : null;
   if (value instanceof Duration) return durationOf(value.seconds);
-  if (value instanceof UtcDateTime || value instanceof LongText) return value;
+  if (value instanceof UtcDateTime || value instanceof LongText || value instanceof Nested) {
+    return value;
+  }
   if (value instanceof Date) return UtcDateTime.fromDate(value) ?? null;
   switch (typeof value) {
     case "string":

@@ -2,7 +2,7 @@
 
 import { RowFormatter } from "./base.ts";
 import { Duration } from "./formatter.ts";
-import { pyFloatRepr } from "./json.ts";
+import { pyFloatRepr } from "./pyjson.ts";
 import { type NormalRow, type Scalar, UtcDateTime } from "./normalise.ts";
 import { integerText } from "./render.ts";
 

@@ -83,6 +83,7 @@ const SOURCES: Record<string, Source> = {
   "operation show|refs": "operation",
   "operation cancel|refs": "operation",
   "operation wait|refs": "operation",
+  "operation events|refs": "operation",
   "session wait|refs": "operation",
   "session use|name": "session",
   "session show|name": "session",

@@ -1,7 +1,7 @@
 // The CLI as users run it, against the real local server on podman: sessions, streaming runs,
 // exit codes, file injection, stdin, snapshots, disposable runs, cwd and env, references.
 
-import { assertEquals, assertStringIncludes } from "../support/assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { apiEnv, type CliResult, readUntil, runCli, spawnCli, tempHome } from "../support/cli.ts";
 import { podmanTest } from "../support/podman.ts";
 import { startTestServer } from "../support/server.ts";
@@ -34,6 +34,32 @@ podmanTest("CLI against the local server: the everyday workflow", async (t) => {
         assertEquals(result.stderr, "err\n");
       },
     );
+
+    await t.step("op events prints that run's whole log, one row per event", async () => {
+      const events = await cli(["-f", "json", "op", "events", "@"]);
+      assertEquals(events.code, 0, events.stderr);
+      assertEquals(events.stderr, "");
+      const rows = lines(events.stdout);
+      const types = rows.map((row) => row.type);
+      assertEquals([types[0], types.at(-1)], ["init", "completion"]);
+      for (const type of ["spawn", "stdout", "stderr", "exit"]) assert(types.includes(type), type);
+      assertEquals(rows.map((row) => row.id), rows.map((_, i) => i));
+      assertEquals(new Set(rows.map((row) => row.uuid)).size, 1);
+      const exit = rows.find((row) => row.type === "exit");
+      assertEquals([exit.spid, exit.data.code], [1, 3]);
+      assertEquals(rows.at(-1).data.status, "SUCCESS");
+      const table = await cli(["op", "ev", "@"]);
+      assertEquals(table.code, 0, table.stderr);
+      assertEquals(table.stdout.split("\n")[0].trim().split(/\s+/), [
+        "UUID",
+        "ID",
+        "TS",
+        "TYPE",
+        "SPID",
+        "DATA",
+      ]);
+      assertStringIncludes(table.stdout, '"code": 3');
+    });
 
     await t.step("a snapshot chain: each run starts from the previous result", async () => {
       assertEquals((await cli(["run", "-s", "--", "echo v1 > /state"])).code, 0);

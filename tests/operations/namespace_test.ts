@@ -1,4 +1,4 @@
-import { pyJsonDump } from "../../src/output/json.ts";
+import { pyJsonDump } from "../../src/output/pyjson.ts";
 import { ContreeClient } from "../../src/api/client.ts";
 import type { Operation } from "../../src/api/models.ts";
 import { ContreeError, Exit } from "../../src/errors.ts";
@@ -9,12 +9,13 @@ import {
   listOperations,
   type NamespaceDeps,
   type OperationCache,
+  printOperationEvents,
   showOperations,
   waitOperations,
 } from "../../src/operations/namespace.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
 import { FakeClock, type TestContext, testContext } from "../support/context.ts";
-import { FakeApi } from "../support/fake_api.ts";
+import { FakeApi, sseFrame } from "../support/fake_api.ts";
 import { FakeOperations, finishedOperation } from "../support/fake_operations.ts";
 
 const A = "aaaaaaaa-0000-0000-0000-000000000001";
@@ -436,3 +437,128 @@ Deno.test("exit status composition", () => {
   assertEquals(composeExitStatus([ended({ exit_code: 0, timed_out: true })]), 255);
   assertEquals(composeExitStatus([ended({ exit_code: 0, signal: -1 })]), 0);
 });
+
+Deno.test("op events: every event of each log, data kept whole, the log read once", () =>
+  withOps([], async (h) => {
+    h.fake.on("GET", `/v1/operations/${A}/events`, () => ({
+      events: [
+        { frame: { id: 0, type: "init", spid: 0, data: { init_pid: 1 } } },
+        {
+          frame: {
+            id: 1,
+            type: "stdout",
+            ts: "2026-06-08T20:00:01.5Z",
+            data: { value: "hi\n", encoding: "ascii" },
+          },
+        },
+        { raw: `id: 2\nevent: exit\ndata: {"id": 2, "ts": "x", "type": "exit", "data": {}}\n\n` },
+      ],
+    }));
+    h.fake.on("GET", `/v1/operations/${B}/events`, () => ({
+      events: [{ frame: { id: 0, type: "completion", data: { status: "SUCCESS" } } }],
+    }));
+    const code = await h.code(() => printOperationEvents(h.deps(), [A, B]));
+    assertEquals(code, 0);
+    assertEquals(h.rows(), [
+      {
+        uuid: A,
+        id: 0,
+        ts: "2026-06-08T20:00:00+00:00",
+        type: "init",
+        spid: 0,
+        data: { init_pid: 1 },
+      },
+      {
+        uuid: A,
+        id: 1,
+        ts: "2026-06-08T20:00:01.500000+00:00",
+        type: "stdout",
+        spid: 1,
+        data: { value: "hi\n", encoding: "ascii" },
+      },
+      // No spid: the column is there all the same; a ts that is no timestamp stays as it is.
+      { uuid: A, id: 2, ts: "x", type: "exit", spid: null, data: {} },
+      {
+        uuid: B,
+        id: 0,
+        ts: "2026-06-08T20:00:00+00:00",
+        type: "completion",
+        spid: 0,
+        data: { status: "SUCCESS" },
+      },
+    ]);
+    const [call] = h.fake.calls("GET", `/v1/operations/${A}/events`);
+    assert(call.query.get("follow") !== "1", "the log is not followed");
+    assertEquals(h.ctx.stderr.text(), "");
+  }));
+
+Deno.test("op events: a missing operation or an in-band error is one line and exit 1; the rest is printed", () =>
+  withOps([], async (h) => {
+    h.fake.on(
+      "GET",
+      `/v1/operations/${A}/events`,
+      () => ({ status: 404, json: { detail: "no such operation" } }),
+    );
+    h.fake.on("GET", `/v1/operations/${B}/events`, () => ({
+      events: [{ frame: { id: 0, type: "init", spid: 0 } }, { sseError: "log unreadable" }],
+    }));
+    const code = await h.code(() => printOperationEvents(h.deps(), [A, B]));
+    assertEquals(code, 1);
+    assertEquals(h.rows().map((r) => [r.uuid, r.type]), [[B, "init"]]);
+    const lines = h.ctx.stderr.text().trim().split("\n");
+    assertEquals(lines.length, 2, h.ctx.stderr.text());
+    assertStringIncludes(lines[0], `[ERROR] Failed to fetch events for ${A}: `);
+    assertStringIncludes(lines[0], "no such operation");
+    assertEquals(
+      lines[1],
+      `[ERROR] Failed to fetch events for ${B}: the server said: log unreadable`,
+    );
+  }));
+
+Deno.test("op events: a table prints a long log a page at a time, data as its JSON text", () =>
+  withOps([], async (h) => {
+    // The server holds the rest of the log until the first 1000 rows are on stdout.
+    let firstPage!: () => void;
+    const printed = new Promise<void>((resolve) => firstPage = resolve);
+    const write = h.ctx.stdout.write.bind(h.ctx.stdout);
+    let paged = false;
+    h.ctx.stdout.write = (data) => {
+      const done = write(data);
+      if (!paged && h.ctx.stdout.text().includes(`\n${A}  999 `)) {
+        paged = true;
+        firstPage();
+      }
+      return done;
+    };
+    const guard = AbortSignal.timeout(10_000);
+    let pagedInTime = false;
+    const frames = (from: number, count: number) => ({
+      raw: Array.from(
+        { length: count },
+        (_, i) => sseFrame({ id: from + i, type: "stdout", data: { n: from + i } }),
+      ).join(""),
+    });
+    h.fake.on("GET", `/v1/operations/${A}/events`, () => ({
+      events: [
+        frames(0, 1000),
+        // (Given up after 10 s, so that a missing page fails the test instead of hanging it.)
+        { waitFor: Promise.race([printed, new Promise((resolve) => guard.onabort = resolve)]) },
+        { signal: () => pagedInTime = paged },
+        frames(1000, 1500),
+      ],
+    }));
+    const code = await h.code(() => printOperationEvents(h.deps("table"), [A]));
+    assertEquals(code, 0);
+    assert(pagedInTime, "the first 1000 rows were printed before the log went on");
+    const lines = h.ctx.stdout.text().trimEnd().split("\n");
+    assertEquals(lines[0].trim().split(/\s+/), ["UUID", "ID", "TS", "TYPE", "SPID", "DATA"]);
+    assertEquals(lines.length, 2501);
+    assertEquals(lines[2500].split(/\s{2,}/), [
+      A,
+      "2499",
+      "2026-06-08 20:00:00",
+      "stdout",
+      "1",
+      '{"n": 2499}',
+    ]);
+  }));

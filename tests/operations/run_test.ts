@@ -1,7 +1,7 @@
 import { ContreeClient } from "../../src/api/client.ts";
 import type { FileSpec, InstanceSpawnRequest } from "../../src/api/models.ts";
 import { BrokenPipe, Exit, Interrupted } from "../../src/errors.ts";
-import { pyJsonString } from "../../src/output/json.ts";
+import { pyJsonString } from "../../src/output/pyjson.ts";
 import { createFormatter, type FormatName } from "../../src/output/mod.ts";
 import { SPOOL_MEMORY_BYTES } from "../../src/spool.ts";
 import { programOutput } from "../output/json_text_test.ts";

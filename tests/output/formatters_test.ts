@@ -4,13 +4,14 @@
 
 import { MemorySink } from "../../src/io.ts";
 import { Logger } from "../../src/log.ts";
-import { pyFloatRepr, pyJsonString } from "../../src/output/json.ts";
+import { pyFloatRepr, pyJsonString } from "../../src/output/pyjson.ts";
 import {
   type ColumnOrder,
   createFormatter,
   Duration,
   FORMAT_NAMES,
   type FormatName,
+  Nested,
   type Row,
 } from "../../src/output/mod.ts";
 import { ColumnOrderer, parseIsoDateTime, UtcDateTime } from "../../src/output/normalise.ts";
@@ -448,6 +449,34 @@ Deno.test("parseIsoDateTime: Python fromisoformat semantics, naive = UTC", () =>
   ) {
     assertEquals(parseIsoDateTime(bad), undefined, bad);
   }
+});
+
+Deno.test("Nested: json embeds it, json-pretty indents it as json.dumps(indent=2), others show its JSON text", async () => {
+  const row = () => ({
+    id: 1,
+    data: new Nested({ a: [1, 2.5, {}], b: { c: "é" }, d: [], e: null }),
+  });
+  // Python: json.dumps(row) and "[\n" + json.dumps(row, indent=2) + "\n]\n".
+  assertEquals(
+    (await render("json", [[row()]])).stdout,
+    '{"id": 1, "data": {"a": [1, 2.5, {}], "b": {"c": "\\u00e9"}, "d": [], "e": null}}\n',
+  );
+  assertEquals(
+    (await render("json-pretty", [[row()]])).stdout,
+    '[\n{\n  "id": 1,\n  "data": {\n    "a": [\n      1,\n      2.5,\n      {}\n    ],\n' +
+      '    "b": {\n      "c": "\\u00e9"\n    },\n    "d": [],\n    "e": null\n  }\n}\n]\n',
+  );
+  const text = '{"a": [1, 2.5, {}], "b": {"c": "\\u00e9"}, "d": [], "e": null}';
+  assertEquals(
+    (await render("csv", [[row()]])).stdout,
+    `id,data\r\n1,"${text.replaceAll('"', '""')}"\r\n`,
+  );
+  // Cells padded to the column's width, trailing padding kept (CLI spec §7).
+  assertEquals(
+    (await render("table", [[row()]])).stdout,
+    `ID  ${"DATA".padEnd(text.length)}\n1   ${text}\n`,
+  );
+  assertEquals((await render("toml", [[row()]])).stdout.split("\n")[2].startsWith("data = "), true);
 });
 
 Deno.test("pyFloatRepr matches Python's repr(float)", () => {

@@ -67,6 +67,8 @@ _contree_child() {
       REPLY='contree operation wait' ;;
     'contree operation/cancel'|'contree operation/kill'|'contree operation/k')
       REPLY='contree operation cancel' ;;
+    'contree operation/events'|'contree operation/ev')
+      REPLY='contree operation events' ;;
     'contree operation/help')
       REPLY='contree operation help' ;;
     'contree session/list'|'contree session/ls')
@@ -175,7 +177,7 @@ _contree_commands() {
     'contree')
       REPLY='use ci run r operation op ps show kill session s images i img tag t ls cat cp cd env file f shell sh build bd auth server task project completion mcp agent man skill help' ;;
     'contree operation')
-      REPLY='list ls show sh wait w cancel kill k help' ;;
+      REPLY='list ls show sh wait w cancel kill k events ev help' ;;
     'contree session')
       REPLY='list ls use branch br checkout co rollback rb forward fw show history wait prune delete rm del' ;;
     'contree images')
@@ -217,6 +219,8 @@ _contree_options() {
       REPLY='-a --all -t --timeout -h --help' ;;
     'contree operation cancel')
       REPLY='-a --all -h --help' ;;
+    'contree operation events')
+      REPLY='-h --help' ;;
     'contree ps')
       REPLY='-q --quiet -a --all --status -k --kind --since --until -M --show-max -h --help' ;;
     'contree show')
@@ -445,7 +449,7 @@ _contree_option_choices() {
 _contree_argument_choices() {
   case "$1" in
     'contree operation help')
-      if (( $2 == 0 )); then REPLY='list show wait cancel'; else return 1; fi ;;
+      if (( $2 == 0 )); then REPLY='list show wait cancel events'; else return 1; fi ;;
     'contree images help')
       if (( $2 == 0 )); then REPLY='list import'; else return 1; fi ;;
     'contree file help')

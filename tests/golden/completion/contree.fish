@@ -66,6 +66,8 @@ function __contree_child --argument-names cmdpath word
             echo 'contree operation wait'
         case 'contree operation/cancel' 'contree operation/kill' 'contree operation/k'
             echo 'contree operation cancel'
+        case 'contree operation/events' 'contree operation/ev'
+            echo 'contree operation events'
         case 'contree operation/help'
             echo 'contree operation help'
         case 'contree session/list' 'contree session/ls'
@@ -287,8 +289,8 @@ complete -c contree -f -n '__contree_is \'contree\'' -a 'use' -d 'set the sessio
 complete -c contree -f -n '__contree_is \'contree\'' -a 'ci' -d 'set the session image (UUID, tag:NAME or NAME) and print `export CONTREE_SESSION=…`; without IMAGE, show the session'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'run' -d 'run a command in a sandbox from the session image; output streams live'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'r' -d 'run a command in a sandbox from the session image; output streams live'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'operation' -d 'manage operations: list, show, wait, cancel'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'op' -d 'manage operations: list, show, wait, cancel'
+complete -c contree -f -n '__contree_is \'contree\'' -a 'operation' -d 'manage operations: list, show, wait, cancel, events'
+complete -c contree -f -n '__contree_is \'contree\'' -a 'op' -d 'manage operations: list, show, wait, cancel, events'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'ps' -d 'list operations (default: EXECUTING only)'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'show' -d 'show one or more operation results'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'kill' -d 'cancel one or more operations (or --all active ones)'
@@ -362,6 +364,8 @@ complete -c contree -f -n '__contree_is \'contree operation\'' -a 'w' -d 'wait u
 complete -c contree -f -n '__contree_is \'contree operation\'' -a 'cancel' -d 'cancel one or more operations (or --all active ones)'
 complete -c contree -f -n '__contree_is \'contree operation\'' -a 'kill' -d 'cancel one or more operations (or --all active ones)'
 complete -c contree -f -n '__contree_is \'contree operation\'' -a 'k' -d 'cancel one or more operations (or --all active ones)'
+complete -c contree -f -n '__contree_is \'contree operation\'' -a 'events' -d 'print each operation\'s whole event log, one row per event'
+complete -c contree -f -n '__contree_is \'contree operation\'' -a 'ev' -d 'print each operation\'s whole event log, one row per event'
 complete -c contree -f -n '__contree_is \'contree operation\'' -a 'help' -d 'display help for command'
 complete -c contree -n '__contree_is \'contree operation\'' -s 'h' -l 'help' -d 'show help'
 
@@ -388,8 +392,11 @@ complete -c contree -n '__contree_is \'contree operation wait\'' -s 'h' -l 'help
 complete -c contree -n '__contree_is \'contree operation cancel\'' -s 'a' -l 'all' -d 'cancel every active operation'
 complete -c contree -n '__contree_is \'contree operation cancel\'' -s 'h' -l 'help' -d 'display help for command'
 
+# contree operation events
+complete -c contree -n '__contree_is \'contree operation events\'' -s 'h' -l 'help' -d 'display help for command'
+
 # contree operation help
-complete -c contree -f -n '__contree_is \'contree operation help\'' -a 'list show wait cancel'
+complete -c contree -f -n '__contree_is \'contree operation help\'' -a 'list show wait cancel events'
 
 # contree ps
 complete -c contree -n '__contree_is \'contree ps\'' -s 'q' -l 'quiet' -d 'only print UUIDs, one per line'

@@ -210,6 +210,9 @@ export async function cpCommand(deps: InspectDeps, options: CpOptions): Promise<
 
 /** The copy of `cp`; returns where it was written (DEST, or DEST/<name> inside a directory). */
 export async function copyFromImage(deps: InspectDeps, options: CpOptions): Promise<string> {
+  // An empty DEST (an unset variable) is the current directory, as the reference's Path("")
+  // is; joined as it was, it named the root of the host.
+  const dest = options.dest === "" ? "." : options.dest;
   const { image, path } = await deps.locate(options.path, options.image);
   const copier = new Copier(deps, image);
   let response: Response | undefined;
@@ -224,8 +227,8 @@ export async function copyFromImage(deps: InspectDeps, options: CpOptions): Prom
   let written: string;
   try {
     written = response
-      ? await copier.file(response, path, options.dest)
-      : await copier.directory(path, options.dest);
+      ? await copier.file(response, path, dest)
+      : await copier.directory(path, dest);
   } catch (error) {
     // Local file system failures (permissions, a full disk) are one line, like other errors.
     if (isLocalFsError(error)) throw new ContreeError(`cp: ${(error as Error).message}`);

@@ -224,6 +224,13 @@ Deno.test("cp file: into a directory or to a name; progress; no partial file aft
     assertEquals(nested.code, 0, nested.stderr);
     assertEquals(await Deno.readFile(`${home}/new/dir/blob`), FILES["/etc/blob"]);
 
+    // An empty DEST (an unset variable) is the current directory, never the host's root.
+    const empty = await cli(["cp", "/etc/hosts", ""]);
+    assertEquals(empty.code, 0, empty.stderr);
+    assertStringIncludes(empty.stderr, "Written 20.0 B to ./hosts");
+    assertEquals(await Deno.readTextFile(`${home}/hosts`), "127.0.0.1 localhost\n");
+    await Deno.remove(`${home}/hosts`);
+
     // On a terminal (FORCE_COLOR): a live line, cleared, then the summary.
     const tty = await cli(["cp", "/etc/hosts", "out/tty"], { env: { FORCE_COLOR: "1" } });
     assertEquals(tty.code, 0, tty.stderr);
@@ -288,6 +295,11 @@ Deno.test("cp directory: the archive is extracted; DEST new or existing; links k
     }
     assertEquals((await listTree(`${home}/into`))[0], "etc/");
     assertEquals(await Deno.readTextFile(`${home}/into/etc/hosts`), "127.0.0.1 localhost\n");
+
+    // An empty DEST is the current directory: etc/ lands in it, not in the host's /etc.
+    const empty = await cli(["cp", "/etc", ""]);
+    assertEquals(empty.code, 0, empty.stderr);
+    assertEquals(await Deno.readTextFile(`${home}/etc/hosts`), "127.0.0.1 localhost\n");
 
     const missing = await cli(["cp", "/nope/", "x"]);
     assertEquals(missing.code, 1);

@@ -383,13 +383,29 @@ export class InstanceExecutor {
     this.#cleanups.add(tracked);
   }
 
-  async #cwdMissing(image: ImageRow, cwd: string): Promise<boolean> {
+  /**
+   * What the image holds where the run needs something: whether its cwd is missing (it is
+   * created), and which file targets are directories there (podman cp would fail on them
+   * with a message that says nothing of the path).
+   */
+  async #lookInImage(
+    image: ImageRow,
+    spec: InstanceSpec,
+  ): Promise<{ cwdMissing: boolean; directoryTargets: string[] }> {
     try {
       return await this.deps.mounts.use(image.podman_id, async (lease) => {
-        return (await resolveInImage(lease.root, cwd)) === undefined;
+        const directoryTargets: string[] = [];
+        for (const path of Object.keys(spec.files)) {
+          if ((await resolveInImage(lease.root, path))?.info.isDirectory) {
+            directoryTargets.push(path);
+          }
+        }
+        const cwdMissing = (await resolveInImage(lease.root, spec.cwd)) === undefined;
+        return { cwdMissing, directoryTargets };
       });
     } catch {
-      return false; // cannot look (e.g. rootless podman): let podman report a missing cwd
+      // Cannot look (e.g. rootless podman): podman reports what is wrong.
+      return { cwdMissing: false, directoryTargets: [] };
     }
   }
 
@@ -435,7 +451,14 @@ export class InstanceExecutor {
     const name = sandboxContainerName(ctx.op.uuid);
     const requestedEnv = (ctx.transient as InstanceInput | undefined)?.env ?? spec.env;
     const environment = environmentArgs(image, requestedEnv);
-    const cwdMissing = await this.#cwdMissing(image, spec.cwd);
+    const { cwdMissing, directoryTargets } = await this.#lookInImage(image, spec);
+    if (directoryTargets.length > 0) {
+      return {
+        status: "FAILED",
+        error: `a file cannot be injected at ${directoryTargets.join(", ")}: ` +
+          `the image has a directory there`,
+      };
+    }
     const members = this.#injection(spec, cwdMissing);
     const stdin = spec.stdin ? decodeStreamRepr(spec.stdin) : undefined;
     // `close: false` keeps the main process's stdin open for POST …/subprocesses/1/stdin.

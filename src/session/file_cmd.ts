@@ -12,25 +12,48 @@ import { ensureFile, LOCAL_FILE_PREFIX, type LocalFileRecord } from "../api/uplo
 import { formatApiTime, timeRange } from "../time_filter.ts";
 import { imageCache } from "./adapters.ts";
 import type { SessionDeps } from "./deps.ts";
-import { ContreeError } from "../errors.ts";
+import { ContreeError, UsageError } from "../errors.ts";
 import { splitShellWords } from "../shell_words.ts";
 import { sha256Hex } from "../bytes.ts";
 
-/** `file cp SRC DEST`: upload a host file (deduplicated) and stage it at DEST. */
+/**
+ * `file cp SRC DEST`: upload a host file (deduplicated) and stage it at DEST — inside DEST when
+ * that is a directory (it ends in `/`, or the session's image has one there), as cp does.
+ */
 export async function fileCopy(deps: SessionDeps, source: string, dest: string): Promise<number> {
+  if (dest === "") throw new UsageError("file cp: DEST is empty");
+  let info: Deno.FileInfo;
   try {
-    await Deno.stat(source.startsWith("/") ? source : `${deps.ctx.cwd}/${source}`);
+    info = await Deno.stat(source.startsWith("/") ? source : `${deps.ctx.cwd}/${source}`);
   } catch {
     throw new ContreeError(`File not found: ${source}`);
   }
+  if (!info.isFile) throw new ContreeError(`file cp: ${source} is not a file`);
   const store = await deps.store();
   const key = await deps.sessionKey();
-  store.requireTip(key);
-  const path = store.resolvePath(key, dest);
+  const tip = store.requireTip(key);
+  const resolved = store.resolvePath(key, dest);
+  const name = source.slice(source.lastIndexOf("/") + 1);
+  const path = dest.endsWith("/") || await isDirectoryInImage(deps, tip.image, resolved)
+    ? `${resolved.replace(/\/+$/, "")}/${name}`
+    : resolved;
   const file = await ensureFile(deps.client(), imageCache(store), source, { cwd: deps.ctx.cwd });
   store.stageFile(key, { path, fileUuid: file.uuid });
   deps.ctx.log.info(`Staged ${source} -> ${path} (file ${file.uuid}) for the next run`);
   return 0;
+}
+
+async function isDirectoryInImage(deps: SessionDeps, image: string, path: string) {
+  if (path === "/") return true;
+  const at = path.lastIndexOf("/");
+  try {
+    const listing = await deps.client().listDirectory(image, path.slice(0, at) || "/");
+    return listing.files.some((entry) => entry.path === path.slice(at + 1) && entry.is_dir);
+  } catch (error) {
+    // No such parent (it is created with the file), or not a directory: not one.
+    if (error instanceof ApiError && (error.status === 404 || error.status === 422)) return false;
+    throw error;
+  }
 }
 
 function onPath(name: string, pathVariable: string | undefined): boolean {

@@ -160,6 +160,23 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
       assertEquals(output(op), "640 1234 99\n2\n");
     });
 
+    await t.step(
+      "a file injected where the image has a directory: FAILED, saying where",
+      async () => {
+        const file = await s.client.uploadFile(new TextEncoder().encode("x"));
+        const op = await run(s, {
+          command: "true",
+          files: { "/etc": { uuid: file.uuid }, "/tmp/fine.txt": { uuid: file.uuid } },
+        });
+        assertEquals(op.status, "FAILED");
+        assertEquals(
+          op.error,
+          "a file cannot be injected at /etc: the image has a directory there",
+        );
+        assert(!op.result_image_uuid, "no snapshot");
+      },
+    );
+
     await t.step("a timeout kills the run: FAILED, timed_out", async () => {
       const op = await run(s, { command: "sleep", args: ["30"], timeout: 1, disposable: true });
       assertEquals(op.status, "FAILED");

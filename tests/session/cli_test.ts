@@ -327,6 +327,30 @@ Deno.test("cli file: cp stages with dedup and local cache, edit, ls", () =>
     assertEquals(again.code, 0);
     assertEquals(fake.calls("POST", "/v1/files").length, 1, "local cache: no second upload");
     assertEquals(fake.requests.filter((r) => r.path.startsWith("/v1/files/")).length, 1);
+    // A directory DEST (a trailing slash, or one in the session's image) receives the file.
+    fake.on(
+      "GET",
+      "/v1/inspect/:image/list",
+      (request) =>
+        request.query.get("path") === "/"
+          ? {
+            json: {
+              path: "/",
+              files: [{ path: "srv", is_dir: true }, { path: "x", is_dir: false }],
+            },
+          }
+          : { status: 404, json: { error: "not found", status: 404 } },
+    );
+    assertEquals((await s(["file", "cp", "local.txt", "/etc/"])).code, 0);
+    const intoDir = await s(["file", "cp", "local.txt", "/srv"]);
+    assertEquals(intoDir.code, 0, intoDir.stderr);
+    assertStringIncludes(intoDir.stderr, "Staged local.txt -> /srv/local.txt");
+    // Nothing staged where every later run would fail.
+    const empty = await s(["file", "cp", "local.txt", ""]);
+    assertEquals([empty.code, empty.stderr], [2, "[ERROR] file cp: DEST is empty\n"]);
+    await Deno.mkdir(`${home}/adir`);
+    const notFile = await s(["file", "cp", "adir", "/x"]);
+    assertEquals([notFile.code, notFile.stderr], [1, "[ERROR] file cp: adir is not a file\n"]);
     const missing = await s(["file", "cp", "nope.txt", "/x"]);
     assertEquals([missing.code, missing.stderr], [1, "[ERROR] File not found: nope.txt\n"]);
 
@@ -352,6 +376,8 @@ Deno.test("cli file: cp stages with dedup and local cache, edit, ls", () =>
     assertEquals(jsonRows(history.stdout).map((r) => r.title), [
       "Change file /data/in.txt",
       "Change file /rel.txt",
+      "Change file /etc/local.txt",
+      "Change file /srv/local.txt",
       "Change file /etc/app.conf",
       "Change file /etc/new.conf",
     ]);

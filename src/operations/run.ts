@@ -10,7 +10,7 @@
 import type { ContreeClient } from "../api/client.ts";
 import type { FileSpec, InstanceSpawnRequest, Operation } from "../api/models.ts";
 import type { Context } from "../context.ts";
-import { ContreeError, Exit, ExitCode } from "../errors.ts";
+import { ContreeError, Exit, ExitCode, Interrupted } from "../errors.ts";
 import { type FormatName, type Formatter, LongText, type Row } from "../output/formatter.ts";
 import { ByteSpool } from "../spool.ts";
 import { expandFileSpecs, type MappedFile } from "./file_spec.ts";
@@ -255,6 +255,9 @@ function interruptTheProcess(
   if (!scope) return { close: () => {} };
   scope.signal.addEventListener("abort", () => {
     scope.close(); // the next Ctrl-C reaches the run itself
+    // SIGTERM aborts every scope on its way to cancelling the run: that is no Ctrl-C.
+    const reason = scope.signal.reason;
+    if (reason instanceof Interrupted && reason.signal === "SIGTERM") return;
     ctx.log.info(
       `Sent SIGINT to operation ${uuid}; waiting for it to exit (Ctrl-C again to force-cancel)`,
     );

@@ -130,6 +130,10 @@ Deno.test("run: the first SIGINT goes to the process, the second cancels (130); 
           stderr,
           `[INFO] Sent SIGINT to operation ${OP}; waiting for it to exit (Ctrl-C again to force-cancel)`,
         );
+      } else {
+        // SIGTERM cancels at once: no SIGINT goes to the process, and nothing says one did.
+        assertEquals(fake.calls("DELETE", `/v1/operations/${OP}/subprocesses/1`).length, 0);
+        assertEquals(stderr, `[INFO] Cancelled operation ${OP}\n[ERROR] Terminated\n`);
       }
     });
   }

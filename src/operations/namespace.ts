@@ -304,6 +304,8 @@ export async function waitOperations(
   const finished: Operation[] = [];
   const pending = new Set(uuids);
   const lastSeen = new Map<string, Operation>();
+  /** Why the latest poll of an operation failed (none once one succeeds). */
+  const lastFailure = new Map<string, string>();
   // Failed polls are polled again silently; what the user hears about is lost contact (as while
   // `run` follows), and the wait's own --timeout ends it, not CONTREE_FOLLOW_TIMEOUT.
   const contact = new Contact(
@@ -321,8 +323,10 @@ export async function waitOperations(
       // One attempt per round: the loop is the retry (a 5xx is polled again, silently).
       operation = await fetchOperation(deps, uuid, { maxRetries: 0 });
       contact.reached();
+      lastFailure.delete(uuid);
     } catch (error) {
       contact.failed(error);
+      lastFailure.set(uuid, error instanceof Error ? error.message : String(error));
       if (error instanceof ApiError && error.status === 404) {
         pending.delete(uuid);
         deps.ctx.log.error(`Failed to fetch ${uuid}: ${error.message}`);
@@ -410,6 +414,13 @@ export async function waitOperations(
       await out.write(waitRow(lastSeen.get(uuid) ?? { uuid, status: "UNKNOWN" }, true));
     }
     await out.flush();
+    // A row for an operation that could not be checked says only what was seen before: say why.
+    const unchecked = unfinished.filter((uuid) => lastFailure.has(uuid));
+    if (unchecked.length > 0) {
+      deps.ctx.log.error(
+        `Could not check ${unchecked.length} operation(s): ${lastFailure.get(unchecked[0])}`,
+      );
+    }
     if (unfinished.length > 0) {
       deps.ctx.log.warning(
         `Timeout: ${unfinished.length} operation(s) did not finish in ${options.timeoutSeconds}s`,

@@ -332,6 +332,23 @@ Deno.test("wait --timeout: unfinished operations get a timed_out row, a warning 
     assertEquals(h.clock.sleeps.reduce((a, b) => a + b, 0), 3000);
   }));
 
+Deno.test("wait --timeout with the server out of reach: the rows say what was seen, stderr why", () =>
+  withOps([], async (h) => {
+    h.fake.on(
+      "GET",
+      `/v1/operations/${A}`,
+      () => ({ status: 503, json: { error: "no upstream" } }),
+    );
+    const code = await h.code(() => waitOperations(h.deps(), [A], false, { timeoutSeconds: 3 }));
+    assertEquals(code, 1);
+    assertEquals(h.rows().map((r) => [r.uuid, r.status, r.timed_out]), [[A, "UNKNOWN", true]]);
+    const lines = h.ctx.stderr.text().trim().split("\n");
+    assertEquals(lines.length, 2, h.ctx.stderr.text());
+    assertStringIncludes(lines[0], "[ERROR] Could not check 1 operation(s): ");
+    assertStringIncludes(lines[0], "503");
+    assertEquals(lines[1], "[WARNING] Timeout: 1 operation(s) did not finish in 3s");
+  }));
+
 Deno.test("wait on many operations uses one active listing per round, not a GET each", () => {
   const many = Array.from(
     { length: 40 },

@@ -141,8 +141,10 @@ sandboxes: long-lived containers with a persistent workspace on this machine.`,
   world over the network.
 - Confirmation prompts read the terminal; -y/--force skips them. Pass -y only for the exact
   objects you mean.
-- contree run ... | head cancels the operation when head exits (exit 141). Redirect to a file
-  when you need the whole output, or use -f json.
+- contree run ... | head cancels the operation when head exits (exit 141) and contree next
+  writes. Past -T (64 KiB by default) nothing more is written, so that is noticed only when the
+  command ends: give it -t, or raise -T. Redirect to a file when you need the whole output, or
+  use -f json.
 - Long commands need -t SECONDS; the default timeout is 120 s.
 - Never print or log tokens. contree auth ls shows a token digest only; give tokens through
   CONTREE_TOKEN or a prompt, not in command lines that end up in logs.

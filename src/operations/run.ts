@@ -209,7 +209,9 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
     let followed;
     const firstInterrupt = interruptTheProcess(ctx, client, uuid);
     try {
-      followed = await followRun(ctx, client, uuid, output, { contact });
+      // A result row has the record's fields whatever the outcome (the log's completion alone
+      // lacks created_at, image_uuid and the consumed figures), so scripts can count on them.
+      followed = await followRun(ctx, client, uuid, output, { contact, record: !!spools });
     } finally {
       firstInterrupt.close();
       stdinDone.abort();

@@ -61,7 +61,11 @@ function optional<T>(
 
 const isString = (v: unknown): v is string => typeof v === "string";
 const isBoolean = (v: unknown): v is boolean => typeof v === "boolean";
-const isId = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
+/** A user or group id podman takes (it refuses larger ones, or wraps them when it copies). */
+const MAX_ID = 2 ** 31 - 1;
+const ID_RULE = `an integer from 0 to ${MAX_ID}`;
+const isId = (v: unknown): v is number =>
+  Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_ID;
 const isObject = (v: unknown): v is Body =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -119,8 +123,8 @@ function parseFiles(value: unknown, fileExists: (uuid: string) => boolean) {
       throw badRequest(`files[${path}] must have a file uuid`);
     }
     if (!fileExists(spec.uuid)) throw badRequest(`file not found: ${spec.uuid}`);
-    const uid = optional(spec, "uid", isId, "a non-negative integer") ?? 0;
-    const gid = optional(spec, "gid", isId, "a non-negative integer") ?? 0;
+    const uid = optional(spec, "uid", isId, ID_RULE) ?? 0;
+    const gid = optional(spec, "gid", isId, ID_RULE) ?? 0;
     const mode = spec.mode === undefined || spec.mode === null
       ? SPAWN_DEFAULTS.fileMode
       : parseMode(spec.mode);
@@ -210,10 +214,10 @@ function parseProcess(
     args,
     env,
     cwd: absolutePath(optional(body, "cwd", isString, "a string") || defaults.cwd, "cwd"),
-    uid: optional(body, "uid", isId, "a non-negative integer") ?? defaults.uid,
-    gid: optional(body, "gid", isId, "a non-negative integer") ?? defaults.gid,
+    uid: optional(body, "uid", isId, ID_RULE) ?? defaults.uid,
+    gid: optional(body, "gid", isId, ID_RULE) ?? defaults.gid,
     truncate_output_at: Math.min(
-      optional(body, "truncate_output_at", isId, "a non-negative integer") ??
+      optional(body, "truncate_output_at", isId, ID_RULE) ??
         defaults.truncate_output_at,
       maxOutput,
     ),

@@ -213,6 +213,17 @@ Deno.test("api: spawn requests are validated before anything runs", async () => 
       ],
       [{ command: "true", image, files: { "/a/../x": { uuid: file.uuid } } }, 400, /'\.\.'/],
       [{ command: "true", image, uid: -1 }, 400, /uid must be/],
+      // Larger ids than podman takes (it refused them, or wrapped a file's owner silently).
+      [
+        { command: "true", image, gid: 2 ** 31 },
+        400,
+        /gid must be an integer from 0 to 2147483647/,
+      ],
+      [
+        { command: "true", image, files: { "/x": { uuid: file.uuid, uid: 99999999999 } } },
+        400,
+        /uid must be an integer from 0 to 2147483647/,
+      ],
     ];
     for (const [body, status, message] of cases) {
       const response = await s.fetch("/instances", { method: "POST", body: JSON.stringify(body) });

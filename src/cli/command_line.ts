@@ -41,6 +41,9 @@ function configureOutput(root: RootCommand, ctx: Context): void {
 export function reportError(error: unknown, ctx: Context): number {
   if (error instanceof CommanderError) {
     if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return 0;
+    // `contree help [command]` asked for it (0); a group without its subcommand shows it as an
+    // error (commander's 1: a usage error here).
+    if (error.code === "commander.help" && error.exitCode === 0) return 0;
     return ExitCode.USAGE;
   }
   if (error instanceof Exit) return error.exitCode;

@@ -50,6 +50,28 @@ Deno.test("-v and --help into a reader that went away (`| true`): exit 0, nothin
   }
 });
 
+Deno.test("help [command]: the help on stdout, exit 0; a group without its subcommand: exit 2", async () => {
+  const { home, cleanup } = await tempHome();
+  try {
+    const env = { CONTREE_HOME: home };
+    const pairs = [
+      [["help"], ["--help"]],
+      [["help", "run"], ["run", "--help"]],
+      [["op", "help", "show"], ["op", "show", "--help"]],
+    ];
+    for (const [args, same] of pairs) {
+      const result = await runCli(args, { env });
+      assertEquals([result.code, result.stderr], [0, ""], args.join(" "));
+      assertEquals(result.stdout, (await runCli(same, { env })).stdout, args.join(" "));
+    }
+    const group = await runCli(["op"], { env });
+    assertEquals([group.code, group.stdout], [2, ""]);
+    assertMatch(group.stderr, /^Usage: contree operation/);
+  } finally {
+    await cleanup();
+  }
+});
+
 Deno.test("unknown command: usage and a suggestion on stderr, exit 2", async () => {
   const { home, cleanup } = await tempHome();
   try {

@@ -52,8 +52,9 @@ export async function* paginate<T>(
   }
 }
 
-/** CONTREE_CONCURRENCY as a positive integer, default 8. */
-export function concurrencyFrom(value: string | undefined): number {
-  const parsed = Number.parseInt(value ?? "", 10);
-  return Number.isFinite(parsed) && parsed > 0 ? parsed : 8;
+export const DEFAULT_CONCURRENCY = 8;
+
+/** CONTREE_CONCURRENCY as a positive integer; undefined when it is not one. */
+export function concurrencyFrom(value: string): number | undefined {
+  return /^\s*[1-9]\d*\s*$/.test(value) ? Number(value) : undefined;
 }

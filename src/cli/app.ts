@@ -3,7 +3,7 @@
 // receives the narrower pieces it needs.
 
 import { ContreeClient, normaliseBaseUrl } from "../api/client.ts";
-import { concurrencyFrom } from "../api/paginate.ts";
+import { concurrencyFrom, DEFAULT_CONCURRENCY } from "../api/paginate.ts";
 import { requestTransportFor, streamTransportFor } from "../api/transport.ts";
 import {
   adHocProfile,
@@ -131,9 +131,21 @@ export class App {
     });
   }
 
+  #concurrency?: number;
+
   /** CONTREE_CONCURRENCY (default 8): parallel page fetches and uploads. */
   concurrency(): number {
-    return concurrencyFrom(this.ctx.env.get("CONTREE_CONCURRENCY"));
+    if (this.#concurrency === undefined) {
+      const value = this.ctx.env.get("CONTREE_CONCURRENCY");
+      this.#concurrency = value === undefined ? DEFAULT_CONCURRENCY : concurrencyFrom(value);
+      if (this.#concurrency === undefined) {
+        this.log.warning(
+          `Ignoring CONTREE_CONCURRENCY=${value}: not a positive integer (using ${DEFAULT_CONCURRENCY})`,
+        );
+        this.#concurrency = DEFAULT_CONCURRENCY;
+      }
+    }
+    return this.#concurrency;
   }
 
   /** How stdout should be treated (TTY behaviour and colours). */

@@ -5,6 +5,8 @@ import { configPaths, ProfileStore } from "../config/profiles.ts";
 import type { Context } from "../context.ts";
 import { CommanderError } from "../deps.ts";
 import { ContreeError, Exit, ExitCode, isBrokenPipe } from "../errors.ts";
+import { LOG_LEVELS } from "../log.ts";
+import { FORMAT_NAMES } from "../output/formatter.ts";
 import { userAgent } from "../version.ts";
 import type { App, GlobalOptions } from "./app.ts";
 import { buildProgram } from "./program.ts";
@@ -35,6 +37,20 @@ function configureOutput(root: RootCommand, ctx: Context): void {
     for (const child of command.commands) visit(child as AnyCommand);
   };
   visit(root as unknown as AnyCommand);
+}
+
+/** `[cli]` defaults the parser cannot take are ignored, with a line that says so. */
+function warnIgnoredDefaults(defaults: Map<string, string>, ctx: Context): void {
+  const checks: [string, readonly string[]][] = [
+    ["output_format", FORMAT_NAMES],
+    ["log_level", LOG_LEVELS],
+  ];
+  for (const [key, choices] of checks) {
+    const value = defaults.get(key);
+    if (value !== undefined && !choices.includes(value)) {
+      ctx.log.warning(`Ignoring [cli] ${key} = ${value}: not one of ${choices.join(", ")}`);
+    }
+  }
 }
 
 /** Exit code for an error, after reporting it (one line on stderr). */
@@ -74,6 +90,7 @@ export async function runCommandLine(
   let app: App | undefined;
   try {
     const config = await ProfileStore.load(configPaths(ctx.env, ctx.home));
+    warnIgnoredDefaults(config.cliDefaults(), ctx);
     // No arguments at all: the top-level help on stdout, exit 0 (as the reference).
     const argv = args.length === 0 ? ["--help"] : args;
     const program: RootCommand = buildProgram(

@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import { runCli, spawnCli, tempHome } from "../support/cli.ts";
+import { apiEnv, runCli, spawnCli, tempHome } from "../support/cli.ts";
+import { FakeApi } from "../support/fake_api.ts";
 
 Deno.test("no arguments: help on stdout, exit 0", async () => {
   const { home, cleanup } = await tempHome();
@@ -93,6 +94,26 @@ Deno.test("bad option value: exit 2 with the allowed choices", async () => {
     assertEquals(result.code, 2);
     assert(result.stderr.includes("Allowed choices are default, plain, json"));
   } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("config values the CLI cannot take are ignored with one warning each", async () => {
+  const { home, cleanup } = await tempHome();
+  const fake = FakeApi.start();
+  try {
+    fake.on("GET", "/v1/operations", () => ({ json: [] }));
+    await Deno.writeTextFile(`${home}/cli.ini`, "[cli]\noutput_format = yaml\nlog_level = 5\n");
+    const env = { ...apiEnv(fake, home), CONTREE_CONCURRENCY: "abc" };
+    const result = await runCli(["-f", "json", "ps", "-a"], { env });
+    assertEquals([result.code, result.stdout], [0, ""]);
+    assertEquals(result.stderr.trim().split("\n"), [
+      "[WARNING] Ignoring [cli] output_format = yaml: not one of default, plain, json, json-pretty, table, csv, tsv, toml",
+      "[WARNING] Ignoring [cli] log_level = 5: not one of debug, info, warning, error, critical",
+      "[WARNING] Ignoring CONTREE_CONCURRENCY=abc: not a positive integer (using 8)",
+    ]);
+  } finally {
+    await fake.close();
     await cleanup();
   }
 });

@@ -142,6 +142,29 @@ function describeNetworkError(error: unknown): string {
   return String(error);
 }
 
+/**
+ * Network errors no retry mends: a name that does not resolve, and TLS that cannot be agreed (a
+ * plain-http server at an https URL, a certificate this machine does not trust). A refused or
+ * dropped connection, a timeout and a temporary DNS failure are retried (a server restarting).
+ */
+const PERMANENT_NETWORK_ERROR = new RegExp(
+  [
+    "Name or service not known", // getaddrinfo EAI_NONAME (glibc)
+    "No address associated with hostname",
+    "nodename nor servname provided", // macOS
+    "ENOTFOUND", // node:http's name for a name that does not resolve
+    "corrupt message", // rustls: the other end does not speak TLS
+    "wrong version number", // OpenSSL: the same
+    "invalid peer certificate",
+    "certificate", // node:https: self-signed, expired, unknown issuer, wrong name
+  ].join("|"),
+  "i",
+);
+
+export function isPermanentNetworkError(error: unknown): boolean {
+  return PERMANENT_NETWORK_ERROR.test(describeNetworkError(error));
+}
+
 /** The list of a listing answer: a bare array, or `{<field>: [...]}`; anything else is an error. */
 function listOf<T>(answer: unknown, field: string, endpoint: string): T[] {
   if (Array.isArray(answer)) return answer as T[];
@@ -325,7 +348,7 @@ export class ContreeClient {
         const interrupted = this.abortReason(options);
         if (interrupted !== undefined) throw interrupted;
         if (attempt.timedOut()) throw new DeadlineError(`Request timed out: ${method} ${path}`);
-        if (!canRetry("network")) {
+        if (!canRetry("network") || isPermanentNetworkError(error)) {
           throw new NetworkError(describeNetworkError(error), { cause: error });
         }
         const delay = ladderDelayMs(retry);

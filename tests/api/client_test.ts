@@ -304,6 +304,55 @@ Deno.test("a network error on POST is not retried; on GET it is", async () => {
   assertEquals(clock.sleeps, [100, 200]);
 });
 
+Deno.test("network errors no retry mends fail at once: a name that does not resolve, TLS to plain http", async () => {
+  const fake = FakeApi.start();
+  try {
+    const failures: unknown[] = [
+      new TypeError("fetch failed", {
+        cause: new Error(
+          "client error (Connect): dns error: failed to lookup address information: Name or service not known",
+        ),
+      }),
+      new TypeError("error sending request: received corrupt message of type InvalidContentType"),
+      Object.assign(new Error("getaddrinfo ENOTFOUND nosuch.invalid"), { code: "ENOTFOUND" }),
+      new TypeError("invalid peer certificate: UnknownIssuer"),
+    ];
+    for (const failure of failures) {
+      const clock = new FakeClock();
+      const client = new ContreeClient({ url: fake.url, token: "t", type: "jwt" }, {
+        fetch: () => Promise.reject(failure),
+        clock,
+        log: new Logger(new MemorySink()),
+        userAgent: "ua",
+      });
+      await assertRejects(() => client.whoami(), NetworkError);
+      assertEquals(clock.sleeps, [], String(failure));
+    }
+    // The real thing: https to a plain-http server is refused by the TLS handshake, once.
+    const clock = new FakeClock();
+    const logs = new MemorySink();
+    const client = new ContreeClient(
+      { url: fake.url.replace("http:", "https:"), token: "t", type: "jwt" },
+      { fetch, clock, log: new Logger(logs), userAgent: "ua" },
+    );
+    await assertRejects(() => client.whoami(), NetworkError);
+    assertEquals([clock.sleeps, logs.text()], [[], ""]);
+    // A temporary DNS failure is retried.
+    const retried = new FakeClock();
+    const temporary = new ContreeClient({ url: fake.url, token: "t", type: "jwt" }, {
+      fetch: () => Promise.reject(new TypeError("dns error: Temporary failure in name resolution")),
+      clock: retried,
+      log: new Logger(new MemorySink()),
+      userAgent: "ua",
+      maxRetries: 2,
+    });
+    await assertRejects(() => temporary.whoami(), NetworkError);
+    assertEquals(retried.sleeps, [100, 200]);
+  } finally {
+    await fake.close();
+  }
+});
+
 Deno.test("a per-request timeout is a deadline error and is not retried", () =>
   withHarness(async ({ fake, client, clock }) => {
     fake.on("GET", "/v1/whoami", () => ({ json: {}, delayMs: 300 }));

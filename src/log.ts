@@ -21,6 +21,20 @@ const LABEL_STYLE: Record<LogLevel, StyleName[]> = {
   critical: ["red", "bold"],
 };
 
+/** Control characters other than line breaks and tabs: C0, DEL and C1 (ESC starts them all). */
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+
+/**
+ * A message with its control characters shown as `\xNN`: messages quote paths, names and server
+ * texts, and raw ones could retitle, recolour or rewrite the user's terminal.
+ */
+export function visibleText(message: string): string {
+  return message.replace(
+    CONTROL,
+    (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
 export class Logger {
   readonly #styler: Styler;
 
@@ -51,9 +65,9 @@ export class Logger {
   log(level: LogLevel, message: string): void {
     if (!this.enabled(level)) return;
     const label = this.#styler.apply(`[${level.toUpperCase()}]`, ...LABEL_STYLE[level]);
-    let text = message;
-    if (level === "debug") text = this.#styler.apply(message, "gray");
-    if (level === "critical") text = this.#styler.apply(message, "red");
+    let text = visibleText(message);
+    if (level === "debug") text = this.#styler.apply(text, "gray");
+    if (level === "critical") text = this.#styler.apply(text, "red");
     // Logging never fails the command: a closed stderr is ignored.
     this.sink.write(`${label} ${text}\n`).catch(() => {});
   }

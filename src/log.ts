@@ -22,6 +22,7 @@ const LABEL_STYLE: Record<LogLevel, StyleName[]> = {
 };
 
 /** Control characters other than line breaks and tabs: C0, DEL and C1 (ESC starts them all). */
+// deno-lint-ignore no-control-regex -- matching control characters is the point
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 
 /**

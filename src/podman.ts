@@ -93,11 +93,19 @@ function formatSeconds(ms: number): string {
   return `${Number.isInteger(ms / 1000) ? ms / 1000 : (ms / 1000).toFixed(1)}s`;
 }
 
-/** podman's own error text: its last `Error:` line without the prefix, else its last line. */
+/**
+ * podman's own error text: its last `Error:` line without the prefix, else its last line. A
+ * list (`Error: 1 error occurred:` and `* reason` lines, podman cp's way) brings its reasons.
+ */
 export function parsePodmanMessage(output: string): string {
   const lines = output.split("\n").map((line) => line.trim()).filter(Boolean);
-  const error = lines.findLast((line) => /^Error:/i.test(line));
-  return (error ? error.replace(/^Error:\s*/i, "") : lines.at(-1) ?? "").slice(0, 500);
+  const at = lines.findLastIndex((line) => /^Error:/i.test(line));
+  let message = at >= 0 ? lines[at].replace(/^Error:\s*/i, "") : lines.at(-1) ?? "";
+  if (at >= 0 && /^\d+ errors? occurred:$/.test(message)) {
+    const reasons = lines.slice(at + 1).filter((line) => line.startsWith("* "));
+    if (reasons.length > 0) message += ` ${reasons.map((line) => line.slice(2)).join("; ")}`;
+  }
+  return message.slice(0, 500);
 }
 
 /** Runs podman and returns its trimmed stdout; a non-zero exit throws PodmanFailed. */

@@ -6,6 +6,7 @@
 import { Interrupted } from "../src/errors.ts";
 import {
   CommandPodmanRunner,
+  parsePodmanMessage,
   PodmanFailed,
   PodmanNotFound,
   PodmanTimeout,
@@ -165,6 +166,15 @@ Deno.test("runChecked: trimmed stdout, or PodmanFailed quoting podman's Error li
       [["fail"], 125, "some noise\nError: it broke\n", "it broke"],
     );
   });
+});
+
+Deno.test("parsePodmanMessage: the last Error line, with the reasons of a list", () => {
+  assertEquals(parsePodmanMessage("noise\nError: it broke\n"), "it broke");
+  assertEquals(parsePodmanMessage("just a line\n"), "just a line");
+  assertEquals(
+    parsePodmanMessage("Error: 2 errors occurred:\n\t* cannot overwrite x\n\t* and y\n\n"),
+    "2 errors occurred: cannot overwrite x; and y",
+  );
 });
 
 Deno.test("spawn streams podman's output; stop is SIGTERM, then SIGKILL", async () => {

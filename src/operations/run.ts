@@ -209,9 +209,7 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
     let followed;
     const firstInterrupt = interruptTheProcess(ctx, client, uuid);
     try {
-      // A result row has the record's fields whatever the outcome (the log's completion alone
-      // lacks created_at, image_uuid and the consumed figures), so scripts can count on them.
-      followed = await followRun(ctx, client, uuid, output, { contact, record: !!spools });
+      followed = await followRun(ctx, client, uuid, output, { contact });
     } finally {
       firstInterrupt.close();
       stdinDone.abort();

@@ -64,8 +64,8 @@ const isBoolean = (v: unknown): v is boolean => typeof v === "boolean";
 /** A user or group id podman takes (it refuses larger ones, or wraps them when it copies). */
 const MAX_ID = 2 ** 31 - 1;
 const ID_RULE = `an integer from 0 to ${MAX_ID}`;
-const isId = (v: unknown): v is number =>
-  Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_ID;
+const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
+const isId = (v: unknown): v is number => isCount(v) && v <= MAX_ID;
 const isObject = (v: unknown): v is Body =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -217,7 +217,7 @@ function parseProcess(
     uid: optional(body, "uid", isId, ID_RULE) ?? defaults.uid,
     gid: optional(body, "gid", isId, ID_RULE) ?? defaults.gid,
     truncate_output_at: Math.min(
-      optional(body, "truncate_output_at", isId, ID_RULE) ??
+      optional(body, "truncate_output_at", isCount, "a non-negative integer") ??
         defaults.truncate_output_at,
       maxOutput,
     ),
@@ -241,14 +241,15 @@ export function parseSpawnRequest(body: unknown, context: SpawnContext): Instanc
   }, context.maxOutput);
   const hostname = optional(body, "hostname", isString, "a string") || SPAWN_DEFAULTS.hostname;
   if (!HOSTNAME_PATTERN.test(hostname)) throw badRequest(`invalid hostname: ${hostname}`);
-  const timeout = optional(body, "timeout", isId, "a positive integer") ?? SPAWN_DEFAULTS.timeout;
+  const timeout = optional(body, "timeout", isCount, "a positive integer") ??
+    SPAWN_DEFAULTS.timeout;
   if (timeout < 1 || timeout > context.maxTimeout) {
     throw badRequest(`timeout must be between 1 and ${context.maxTimeout}`);
   }
   const networking = optional(body, "networking", isObject, "an object") ?? {};
   const resourcesLimits = optional(body, "resources_limits", isObject, "an object");
   if (resourcesLimits) {
-    optional(resourcesLimits, "max_layer_bytes", isId, "a non-negative integer (bytes)");
+    optional(resourcesLimits, "max_layer_bytes", isCount, "a non-negative integer (bytes)");
   }
   const spec: InstanceSpec = {
     command: process.command,

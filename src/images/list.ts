@@ -2,7 +2,7 @@
 // with the truncation warning when --limit cut the listing short.
 
 import type { Image } from "../api/models.ts";
-import { paginate } from "../api/paginate.ts";
+import { MAX_PAGE_SIZE, paginate } from "../api/paginate.ts";
 import type { ImagesDeps } from "./deps.ts";
 
 export interface ImageListOptions {
@@ -56,7 +56,10 @@ export async function listImages(deps: ImagesDeps, options: ImageListOptions): P
         break outer;
       }
       await out.write(image);
-      shown++;
+      // The reference's progress line after each full page (a table prints at the end).
+      if (++shown % MAX_PAGE_SIZE === 0) {
+        deps.ctx.log.info(`Fetched ${shown} images, loading more...`);
+      }
     }
     await out.flush();
   }

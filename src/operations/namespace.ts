@@ -4,7 +4,7 @@
 import type { ContreeClient, RequestOptions } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";
 import { ACTIVE_STATUSES, isTerminalStatus, type Operation } from "../api/models.ts";
-import { paginate } from "../api/paginate.ts";
+import { MAX_PAGE_SIZE, paginate } from "../api/paginate.ts";
 import { decodeStreamRepr } from "../api/stream_repr.ts";
 import type { Context } from "../context.ts";
 import { ContreeError, Exit } from "../errors.ts";
@@ -99,6 +99,10 @@ export async function listOperations(deps: NamespaceDeps, options: ListOptions):
       shown++;
       if (out) await out.write(operationRow(op));
       else await deps.ctx.stdout.write(`${op.uuid}\n`);
+      // The reference's progress line after each full page.
+      if (shown % MAX_PAGE_SIZE === 0) {
+        deps.ctx.log.info(`Fetched ${shown} operations, loading more...`);
+      }
     }
     await out?.flush();
     if (more) break;

@@ -25,7 +25,9 @@ Deno.test("images list: pages until --limit, then warns that the output was trun
     assertEquals(rows[1199].uuid, imageUuid(1199), "rows stay in server order across pages");
     assertEquals(
       result.stderr,
-      "[WARNING] Output truncated at --limit=1200 images; more results are available. " +
+      // The reference's progress line after each full page, then the warning.
+      "[INFO] Fetched 1000 images, loading more...\n" +
+        "[WARNING] Output truncated at --limit=1200 images; more results are available. " +
         "Raise --limit or narrow with --prefix/--since/--until.\n",
     );
     const pages = fake.calls("GET", "/v1/images");
@@ -35,7 +37,10 @@ Deno.test("images list: pages until --limit, then warns that the output was trun
     // Exactly as many as exist: no warning.
     const all = await cli(["-f", "json", "images", "--all", "--limit", "2500"]);
     assertEquals(jsonRows(all.stdout).length, 2500);
-    assertEquals(all.stderr, "");
+    assertEquals(
+      all.stderr,
+      "[INFO] Fetched 1000 images, loading more...\n[INFO] Fetched 2000 images, loading more...\n",
+    );
   }));
 
 Deno.test("images: tagged only by default; filters reach the query; flags work before `list`", () =>

@@ -165,6 +165,24 @@ Deno.test("ps: EXECUTING by default, -a all, letters expand, dynamic columns wit
     },
   ));
 
+Deno.test("ps: a progress line after each full page, as the reference prints", () => {
+  const many = Array.from(
+    { length: 2100 },
+    (_, i) => executing(`eeeeeeee-0000-0000-0000-${String(i).padStart(12, "0")}`),
+  );
+  return withOps(many, async (h) => {
+    const code = await h.code(() =>
+      listOperations(h.deps(), { quiet: true, all: false, showMax: 5000 })
+    );
+    assertEquals(code, 0);
+    assertEquals(h.ctx.stdout.text().trim().split("\n").length, 2100);
+    assertEquals(
+      h.ctx.stderr.text(),
+      "[INFO] Fetched 1000 operations, loading more...\n[INFO] Fetched 2000 operations, loading more...\n",
+    );
+  });
+});
+
 Deno.test("show: multi-UUID, one failure reported, exit 1 at the end; terminal results cached", () =>
   withOps([finishedOperation(A, "SUCCESS", 0, "out-a"), executing(B)], async (h) => {
     const missing = "dddddddd-0000-0000-0000-000000000004";

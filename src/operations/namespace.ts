@@ -440,8 +440,17 @@ export async function waitOperations(
 // ---- events ----
 
 export const EVENT_HEAD = ["uuid", "id", "ts", "type", "spid"] as const;
-/** Rows a buffering format (table) holds before it prints them: a long log stays bounded. */
+/**
+ * What a buffering format (table) holds before it prints: a long log stays bounded. Output
+ * events carry up to 256 KiB each, so their text counts too.
+ */
 const EVENT_ROWS_PER_FLUSH = 1000;
+const EVENT_TEXT_PER_FLUSH = 4 * 1024 * 1024;
+
+/** The size of an event's text, roughly: what an output event's `value` holds. */
+function eventText(data: Record<string, unknown>): number {
+  return typeof data.value === "string" ? data.value.length : 0;
+}
 
 /**
  * `op events`: every event each operation's log holds (read once, not followed: a running
@@ -455,6 +464,7 @@ export async function printOperationEvents(
   const out = deps.output({ head: EVENT_HEAD, tail: ["data"] });
   let failed = false;
   let rows = 0;
+  let text = 0;
   for (const uuid of uuids) {
     try {
       const response = await deps.client.openEvents(uuid, { follow: false, maxRetries: 3 });
@@ -472,7 +482,11 @@ export async function printOperationEvents(
           ...rest,
           data: new Nested(data),
         });
-        if (++rows % EVENT_ROWS_PER_FLUSH === 0) await out.flush();
+        text += eventText(data);
+        if (++rows >= EVENT_ROWS_PER_FLUSH || text >= EVENT_TEXT_PER_FLUSH) {
+          await out.flush();
+          rows = text = 0;
+        }
       }
     } catch (error) {
       let message: string;

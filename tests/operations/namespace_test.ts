@@ -550,41 +550,52 @@ Deno.test("op events: a missing operation or an in-band error is one line and ex
     );
   }));
 
+/**
+ * Serves A's log as `first` frames, then holds the rest until stdout shows the row with id
+ * `first - 1` (given up after 10 s, so that a missing page fails the test instead of hanging
+ * it); `pagedInTime()` says whether that page was printed before the log went on.
+ */
+function servePagedLog(
+  h: Harness,
+  frame: (id: number) => string,
+  first: number,
+  total: number,
+): { pagedInTime: () => boolean } {
+  let firstPage!: () => void;
+  const printed = new Promise<void>((resolve) => firstPage = resolve);
+  const write = h.ctx.stdout.write.bind(h.ctx.stdout);
+  let paged = false;
+  h.ctx.stdout.write = (data) => {
+    const done = write(data);
+    if (!paged && h.ctx.stdout.text().includes(`\n${A}  ${first - 1} `)) {
+      paged = true;
+      firstPage();
+    }
+    return done;
+  };
+  const guard = AbortSignal.timeout(10_000);
+  let pagedInTime = false;
+  const frames = (from: number, count: number) => ({
+    raw: Array.from({ length: count }, (_, i) => frame(from + i)).join(""),
+  });
+  h.fake.on("GET", `/v1/operations/${A}/events`, () => ({
+    events: [
+      frames(0, first),
+      { waitFor: Promise.race([printed, new Promise((resolve) => guard.onabort = resolve)]) },
+      { signal: () => pagedInTime = paged },
+      frames(first, total - first),
+    ],
+  }));
+  return { pagedInTime: () => pagedInTime };
+}
+
 Deno.test("op events: a table prints a long log a page at a time, data as its JSON text", () =>
   withOps([], async (h) => {
-    // The server holds the rest of the log until the first 1000 rows are on stdout.
-    let firstPage!: () => void;
-    const printed = new Promise<void>((resolve) => firstPage = resolve);
-    const write = h.ctx.stdout.write.bind(h.ctx.stdout);
-    let paged = false;
-    h.ctx.stdout.write = (data) => {
-      const done = write(data);
-      if (!paged && h.ctx.stdout.text().includes(`\n${A}  999 `)) {
-        paged = true;
-        firstPage();
-      }
-      return done;
-    };
-    const guard = AbortSignal.timeout(10_000);
-    let pagedInTime = false;
-    const frames = (from: number, count: number) => ({
-      raw: Array.from(
-        { length: count },
-        (_, i) => sseFrame({ id: from + i, type: "stdout", data: { n: from + i } }),
-      ).join(""),
-    });
-    h.fake.on("GET", `/v1/operations/${A}/events`, () => ({
-      events: [
-        frames(0, 1000),
-        // (Given up after 10 s, so that a missing page fails the test instead of hanging it.)
-        { waitFor: Promise.race([printed, new Promise((resolve) => guard.onabort = resolve)]) },
-        { signal: () => pagedInTime = paged },
-        frames(1000, 1500),
-      ],
-    }));
+    const frame = (id: number) => sseFrame({ id, type: "stdout", data: { n: id } });
+    const log = servePagedLog(h, frame, 1000, 2500);
     const code = await h.code(() => printOperationEvents(h.deps("table"), [A]));
     assertEquals(code, 0);
-    assert(pagedInTime, "the first 1000 rows were printed before the log went on");
+    assert(log.pagedInTime(), "the first 1000 rows were printed before the log went on");
     const lines = h.ctx.stdout.text().trimEnd().split("\n");
     assertEquals(lines[0].trim().split(/\s+/), ["UUID", "ID", "TS", "TYPE", "SPID", "DATA"]);
     assertEquals(lines.length, 2501);
@@ -596,4 +607,17 @@ Deno.test("op events: a table prints a long log a page at a time, data as its JS
       "1",
       '{"n": 2499}',
     ]);
+  }));
+
+Deno.test("op events: a table holds at most ~4 MiB of output text before it prints", () =>
+  withOps([], async (h) => {
+    // 300 KiB events: the 14th passes 4 MiB.
+    const value = "y".repeat(300 * 1024);
+    const frame = (id: number) =>
+      sseFrame({ id, type: "stdout", data: { value, encoding: "ascii" } });
+    const log = servePagedLog(h, frame, 14, 20);
+    const code = await h.code(() => printOperationEvents(h.deps("table"), [A]));
+    assertEquals(code, 0);
+    assert(log.pagedInTime(), "the first 14 rows were printed before the log went on");
+    assertEquals(h.ctx.stdout.text().trimEnd().split("\n").length, 21);
   }));

@@ -3,6 +3,7 @@
 
 import { ContreeError } from "../errors.ts";
 import { loadYaml } from "../deps.ts";
+import { visibleText } from "../log.ts";
 import type { TaskContext } from "./context.ts";
 import { isTaskId } from "./identity.ts";
 import { listTaskIds, type MetaDict, readTaskMeta } from "./meta.ts";
@@ -47,17 +48,48 @@ export interface WorkStatus {
 
 const NO_WORK_STATUS: WorkStatus = { status: null, message: null };
 
+/** More than a status line needs; a larger file is not read. */
+const MAX_WORK_STATUS_BYTES = 64 * 1024;
+
+/**
+ * A file the task's own code writes (its directory is mounted read-write in the container),
+ * read only as what it should be: a small regular file. A symlink (to /dev/zero, to the
+ * server's token), a FIFO (open would block), a device or a huge file reads as undefined. The
+ * file is checked before it is opened and again once it is: a swap in between is refused too,
+ * except a FIFO put there in that instant, whose open blocks (Deno cannot open O_NONBLOCK).
+ */
+async function readTaskWrittenFile(path: string, maxBytes: number): Promise<string | undefined> {
+  const before = await Deno.lstat(path);
+  if (!before.isFile || before.size > maxBytes) return undefined;
+  using file = await Deno.open(path, { read: true });
+  const opened = await file.stat();
+  if (!opened.isFile || opened.ino !== before.ino || opened.dev !== before.dev) return undefined;
+  const buffer = new Uint8Array(maxBytes + 1);
+  let used = 0;
+  while (used < buffer.length) {
+    const read = await file.read(buffer.subarray(used));
+    if (read === null) break;
+    used += read;
+  }
+  return used > maxBytes ? undefined : new TextDecoder().decode(buffer.subarray(0, used));
+}
+
 /**
  * `agent-config/work-status.yml`: `{status, message}` or a bare status string. Anything missing,
- * empty, unparseable or of the wrong shape reads as "no status".
+ * empty, unparseable, of the wrong shape or not a small regular file reads as "no status".
+ * Control characters are shown as `\xNN`: the text reaches the user's terminal.
  */
 export async function readWorkStatus(taskDirectory: string): Promise<WorkStatus> {
-  let text: string;
+  let text: string | undefined;
   try {
-    text = await Deno.readTextFile(`${taskDirectory}/${AGENT_CONFIG_DIR}/work-status.yml`);
+    text = await readTaskWrittenFile(
+      `${taskDirectory}/${AGENT_CONFIG_DIR}/work-status.yml`,
+      MAX_WORK_STATUS_BYTES,
+    );
   } catch {
     return NO_WORK_STATUS;
   }
+  if (text === undefined) return NO_WORK_STATUS;
   let parsed: unknown;
   try {
     parsed = (await loadYaml()).parse(text);
@@ -65,7 +97,9 @@ export async function readWorkStatus(taskDirectory: string): Promise<WorkStatus>
     return NO_WORK_STATUS;
   }
   if (typeof parsed === "string") {
-    return parsed.trim() === "" ? NO_WORK_STATUS : { status: parsed.trim(), message: null };
+    return parsed.trim() === ""
+      ? NO_WORK_STATUS
+      : { status: visibleText(parsed.trim()), message: null };
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return NO_WORK_STATUS;
   const { status, message } = parsed as Record<string, unknown>;
@@ -73,7 +107,10 @@ export async function readWorkStatus(taskDirectory: string): Promise<WorkStatus>
   if (message !== undefined && message !== null && typeof message !== "string") {
     return NO_WORK_STATUS;
   }
-  return { status: status.trim(), message: message ?? null };
+  return {
+    status: visibleText(status.trim()),
+    message: typeof message === "string" ? visibleText(message) : null,
+  };
 }
 
 function stringOrNull(value: unknown): string | null {

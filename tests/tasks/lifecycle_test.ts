@@ -481,6 +481,38 @@ Deno.test("status: work status from agent-config/work-status.yml", async () => {
   });
 });
 
+Deno.test("status: the task writes work-status.yml, so only a small regular file is read, shown inert", async () => {
+  await withBench(async ({ ctx, project, dir }) => {
+    const { taskId, taskDir } = await taskNew(ctx, project);
+    const file = `${taskDir}/agent-config/work-status.yml`;
+    await Deno.mkdir(`${taskDir}/agent-config`);
+    const status = async () => {
+      const view = await getTask(ctx, project, taskId);
+      return [view.workStatus, view.workMessage];
+    };
+    // Escapes would retitle, clear or recolour the user's terminal: shown, not obeyed.
+    await Deno.writeTextFile(file, 'status: "coding\\e]0;PWNED\\a\\e[31mRED"\nmessage: "hi\\e[2J"\n');
+    assertEquals(await status(), ["coding\\x1b]0;PWNED\\x07\\x1b[31mRED", "hi\\x1b[2J"]);
+    // A symlink is not followed: not to a secret of the host, not to an endless device.
+    const secret = `${dir}/token`;
+    await Deno.writeTextFile(secret, "status: s3cret-token\n");
+    for (const target of [secret, "/dev/zero"]) {
+      await Deno.remove(file);
+      await Deno.symlink(target, file);
+      assertEquals(await status(), [null, null], target);
+    }
+    // A FIFO is not opened (the open would block until a writer came).
+    await Deno.remove(file);
+    const fifo = await new Deno.Command("mkfifo", { args: [file] }).output();
+    assert(fifo.success);
+    assertEquals(await status(), [null, null]);
+    // A huge file is not read.
+    await Deno.remove(file);
+    await Deno.writeTextFile(file, `status: ${"x".repeat(70 * 1024)}\n`);
+    assertEquals(await status(), [null, null]);
+  });
+});
+
 Deno.test("delete: archive with metadata and logs, containers, workspace and metadata gone", async () => {
   await withBench(async (bench) => {
     const { ctx, project, podman } = bench;

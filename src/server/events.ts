@@ -226,6 +226,12 @@ export class EventLog {
     return this.#nextId.has(opUuid) || this.store.lastEventId(opUuid) >= 0;
   }
 
+  /** Whether the operation's log is complete: its last event is the completion. */
+  #ended(opUuid: string): boolean {
+    const last = this.store.lastEventId(opUuid);
+    return last >= 0 && this.store.events(opUuid, last - 1, 1)[0]?.type === "completion";
+  }
+
   /** Ends every open stream (server shutdown); followers see EOF without completion. */
   close(): void {
     this.#closed = true;
@@ -381,7 +387,8 @@ export class EventLog {
             if (segment.length > 0) return;
             continue;
           }
-          if (!options.follow || this.#closed) {
+          // A follower at or past the completion (it resumed from there) has nothing to wait for.
+          if (!options.follow || this.#closed || this.#ended(opUuid)) {
             finish(controller);
             return;
           }

@@ -91,6 +91,20 @@ Deno.test("events: a follower receives live events and ends after completion", a
   store.close();
 });
 
+Deno.test("events: a follower resuming at or past the completion gets a closed stream", async () => {
+  const { store, log } = setup();
+  const op = crypto.randomUUID();
+  log.append(op, 0, "init", {});
+  log.append(op, 0, "completion", { status: "SUCCESS" });
+  for (const after of [1, 99_999]) {
+    // A stream left open sends a keepalive within 10 ms, and never ends.
+    const reader = log.stream(op, { after, follow: true, keepaliveMs: 10 }).getReader();
+    const first = await reader.read();
+    assert(first.done, `Last-Event-Id ${after}: ${decoder.decode(first.value)}`);
+  }
+  store.close();
+});
+
 Deno.test("events: an idle follower gets keepalive comments", async () => {
   const { store, log } = setup();
   const op = crypto.randomUUID();

@@ -491,7 +491,10 @@ Deno.test("status: the task writes work-status.yml, so only a small regular file
       return [view.workStatus, view.workMessage];
     };
     // Escapes would retitle, clear or recolour the user's terminal: shown, not obeyed.
-    await Deno.writeTextFile(file, 'status: "coding\\e]0;PWNED\\a\\e[31mRED"\nmessage: "hi\\e[2J"\n');
+    await Deno.writeTextFile(
+      file,
+      'status: "coding\\e]0;PWNED\\a\\e[31mRED"\nmessage: "hi\\e[2J"\n',
+    );
     assertEquals(await status(), ["coding\\x1b]0;PWNED\\x07\\x1b[31mRED", "hi\\x1b[2J"]);
     // A symlink is not followed: not to a secret of the host, not to an endless device.
     const secret = `${dir}/token`;

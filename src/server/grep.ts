@@ -65,6 +65,12 @@ export function parseGrepQuery(query: URLSearchParams): GrepRequest {
   if (patterns.some((p) => p.length > GREP_LIMITS.patternLength)) {
     throw badRequest(`a pattern is at most ${GREP_LIMITS.patternLength} characters`);
   }
+  // rg gets them as arguments, which cannot hold a NUL (the spawn would fail).
+  for (const name of ["pattern", "glob"]) {
+    if (query.getAll(name).some((value) => value.includes("\0"))) {
+      throw badRequest(`${name} must not contain a NUL byte`);
+    }
+  }
   const caseText = (query.get("case") || "sensitive").toLowerCase();
   const caseMode = CASE_MODES[caseText];
   if (!caseMode) throw badRequest("case must be sensitive, insensitive or smart");
@@ -139,8 +145,11 @@ export async function grepImage(root: string, request: GrepRequest): Promise<Gre
       clearEnv: true,
       env: { LC_ALL: "C.UTF-8" },
     }).spawn();
-  } catch {
-    throw new HttpError(500, "grep needs ripgrep (rg) on the server's machine");
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new HttpError(500, "grep needs ripgrep (rg) on the server's machine");
+    }
+    throw new HttpError(500, `grep could not start rg: ${(error as Error).message}`);
   }
   const stderr = new Response(child.stderr).text();
   const matches: GrepMatch[] = [];

@@ -125,6 +125,13 @@ Deno.test("hardening: NUL bytes in command, args, env, cwd and paths are refused
       assertEquals(response.status, 400, `${route}: ${text}`);
       assert(!text.includes(s.dataDir) && !text.includes("/var/lib/containers"), text);
     }
+    // grep's pattern and glob become rg's arguments: a NUL is refused by name (was a 500
+    // saying rg was missing).
+    for (const [query, name] of [["pattern=a%00b", "pattern"], ["pattern=a&glob=%00", "glob"]]) {
+      const response = await s.fetch(`/inspect/${image}/grep?${query}`);
+      const answer = await response.json();
+      assertEquals([response.status, answer.error], [400, `${name} must not contain a NUL byte`]);
+    }
     assertEquals(s.server.store.operationCounts(), {});
   });
 });

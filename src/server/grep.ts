@@ -149,7 +149,8 @@ export async function grepImage(root: string, request: GrepRequest): Promise<Gre
     if (error instanceof Deno.errors.NotFound) {
       throw new HttpError(500, "grep needs ripgrep (rg) on the server's machine");
     }
-    throw new HttpError(500, `grep could not start rg: ${(error as Error).message}`);
+    // Its message may name the image mount (a host path): not passed on.
+    throw new HttpError(500, "grep could not start rg");
   }
   const stderr = new Response(child.stderr).text();
   const matches: GrepMatch[] = [];

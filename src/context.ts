@@ -6,6 +6,7 @@ import { Interrupted } from "./errors.ts";
 import { processStdio, type Sink, type Source } from "./io.ts";
 import { Logger } from "./log.ts";
 import { streamMode } from "./style.ts";
+import { timerDelay } from "./timer.ts";
 
 export interface Clock {
   /** Wall clock, epoch milliseconds. */
@@ -60,7 +61,7 @@ export const systemClock: Clock = {
       const timer = setTimeout(() => {
         signal?.removeEventListener("abort", onAbort);
         resolve();
-      }, Math.max(0, ms));
+      }, timerDelay(ms));
       const onAbort = () => {
         clearTimeout(timer);
         reject(signal!.reason);

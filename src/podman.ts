@@ -4,6 +4,7 @@
 // `CommandPodmanRunner` is the real thing; tests use the fake in tests/support/fake_podman.ts.
 
 import { ContreeError } from "./errors.ts";
+import { timerDelay } from "./timer.ts";
 
 export interface PodmanResult {
   code: number;
@@ -343,7 +344,7 @@ export class CommandPodmanRunner implements PodmanRunner {
       ? setTimeout(() => {
         timedOut = true;
         stop();
-      }, timeoutMs)
+      }, timerDelay(timeoutMs))
       : undefined;
     for (const signal of signals) signal.addEventListener("abort", stop, { once: true });
     if (signals.some((signal) => signal.aborted)) stop();

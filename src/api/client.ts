@@ -39,6 +39,7 @@ import {
   ladderDelayMs,
   parseRetryAfter,
 } from "./retry.ts";
+import { timerDelay } from "../timer.ts";
 
 /** `jwt`: a bearer token on its own; `iam`: a Nebius IAM token, which needs a project. */
 export type AuthType = "jwt" | "iam";
@@ -269,7 +270,7 @@ export class ContreeClient {
     const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
       timedOut = true;
       controller.abort(new DOMException("request timed out", "TimeoutError"));
-    }, timeoutMs);
+    }, timerDelay(timeoutMs));
     const clearTimer = () => {
       if (timer !== undefined) clearTimeout(timer);
     };

@@ -38,6 +38,7 @@ import {
   LostContact,
 } from "./contact.ts";
 import { readSseItems, type SseItem } from "./frames.ts";
+import { timerDelay } from "../timer.ts";
 
 /** Minimum wait before reconnecting after a cycle that delivered nothing new. */
 export const TIGHT_LOOP_FLOOR_MS = 500;
@@ -209,7 +210,7 @@ class Follower {
     const remaining = this.remaining();
     return remaining === undefined
       ? signal
-      : AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, remaining))]);
+      : AbortSignal.any([signal, AbortSignal.timeout(timerDelay(Math.max(1, remaining)))]);
   }
 
   /** Sleeps `ms` (capped by the deadline) in slices, so contact warnings come on time. */

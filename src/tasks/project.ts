@@ -25,6 +25,10 @@ import {
   projectsDir,
   type TaskRoots,
 } from "./paths.ts";
+import { MAX_TIMER_MS } from "../timer.ts";
+
+/** Seconds; podman stop is waited for that long, plus a grace. */
+const MAX_SHUTDOWN_TIMEOUT = Math.floor(MAX_TIMER_MS / 1000) - 60;
 
 export interface ProjectConfig {
   name: string;
@@ -118,6 +122,9 @@ export function parseProjectConfig(
   const image = optionalString(project, "image", "project.image");
   if (image === undefined) throw fail("'project.image' is required (the image tasks run)");
   if (/\s/.test(image)) throw fail("'project.image' must not contain whitespace");
+  if (image.startsWith("-")) {
+    throw fail("'project.image' must not start with '-' (podman would take it for an option)");
+  }
   const description = optionalString(project, "description", "project.description");
 
   const root = optionalString(tasks, "root", "tasks.root");
@@ -153,8 +160,14 @@ export function parseProjectConfig(
   let shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
   const timeout = run.shutdown_timeout;
   if (timeout !== undefined && timeout !== null) {
-    if (typeof timeout !== "number" || !Number.isInteger(timeout) || timeout < 0) {
-      throw fail("'run.shutdown_timeout' must be a whole number of seconds (0 or more)");
+    // Beyond a timer's range (~24.8 days) a wait for it would end at once (src/timer.ts).
+    if (
+      typeof timeout !== "number" || !Number.isInteger(timeout) || timeout < 0 ||
+      timeout > MAX_SHUTDOWN_TIMEOUT
+    ) {
+      throw fail(
+        `'run.shutdown_timeout' must be a whole number of seconds from 0 to ${MAX_SHUTDOWN_TIMEOUT}`,
+      );
     }
     shutdownTimeout = timeout;
   }

@@ -67,6 +67,10 @@ Deno.test("strict validation: one line naming the file and the key", () => {
     [{ project: { name: "proj" } }, "'project.image' is required"],
     [{ project: { image: "a b" } }, "must not contain whitespace"],
     [{ project: { image: 3 } }, "'project.image' must be a non-empty string"],
+    // An image podman would read as an option (it mounted a host directory).
+    [{ project: { image: "--volume=/:/host" } }, "'project.image' must not start with '-'"],
+    // Past a timer's range the wait for podman stop ended at once.
+    [{ project: { image: "i" }, run: { shutdown_timeout: 1e30 } }, "from 0 to 2147423"],
     [{ project: { image: "i" }, run: { shutdown_timeout: -1 } }, "'run.shutdown_timeout' must be"],
     [{ project: { image: "i" }, run: { shutdown_timeout: 1.5 } }, "'run.shutdown_timeout' must be"],
     [

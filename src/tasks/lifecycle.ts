@@ -13,6 +13,7 @@ import {
   metaYamlPath,
   readTaskMeta,
   updateTaskMeta,
+  withTaskLock,
   writeTaskMeta,
 } from "./meta.ts";
 import { generateTaskName, validTaskName } from "./naming.ts";
@@ -204,13 +205,23 @@ const FINISHED_STATES = new Set(["exited", "stopped", "stopping"]);
  * clearing the last exit code — and records `ready_at` once podman reports it running (for
  * `run` mode, also when the command already finished).
  */
-export async function taskRun(
+export function taskRun(
   ctx: TaskContext,
   project: ProjectConfig,
   taskId: string,
   options: TaskRunOptions,
 ): Promise<RunResult> {
   const metas = metaDir(ctx.roots, project.name);
+  return withTaskLock(metas, () => runLocked(ctx, project, taskId, options, metas));
+}
+
+async function runLocked(
+  ctx: TaskContext,
+  project: ProjectConfig,
+  taskId: string,
+  options: TaskRunOptions,
+  metas: string,
+): Promise<RunResult> {
   const meta = await requireTaskMeta(ctx, project, taskId);
   const recorded = meta.mode ?? null;
   const mode = options.mode ?? (isMode(recorded) ? recorded : "cli");
@@ -478,7 +489,15 @@ function message(error: unknown): string {
  * logs, stops and removes its containers (every mode), removes the task directory and the
  * metadata. Every step that fails adds a warning instead of stopping the others.
  */
-export async function taskDelete(
+export function taskDelete(
+  ctx: TaskContext,
+  project: ProjectConfig,
+  taskId: string,
+): Promise<DeleteResult> {
+  return withTaskLock(metaDir(ctx.roots, project.name), () => deleteLocked(ctx, project, taskId));
+}
+
+async function deleteLocked(
   ctx: TaskContext,
   project: ProjectConfig,
   taskId: string,

@@ -166,6 +166,20 @@ Deno.test("run: the mode is recorded before the start, ready_at only after it", 
   });
 });
 
+Deno.test("run: two at once in two modes make one container; the other is refused", async () => {
+  await withBench(async ({ ctx, project, podman }) => {
+    const { taskId } = await taskNew(ctx, project);
+    const results = await Promise.allSettled([
+      taskRun(ctx, project, taskId, { mode: "cli" }),
+      taskRun(ctx, project, taskId, { mode: "run", command: "sleep 100" }),
+    ]);
+    assertEquals(results.map((r) => r.status).sort(), ["fulfilled", "rejected"]);
+    const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    assertMatch(refused.reason.message, /Task already ran in mode/);
+    assertEquals(podman.argvOf("run").length, 1, "one container");
+  });
+});
+
 Deno.test("run: a cli container that exits at once failed to start", async () => {
   await withBench(async ({ ctx, project, podman }) => {
     const { taskId } = await taskNew(ctx, project);

@@ -78,7 +78,10 @@ function parseInterval(value: string, option: string, nowMs: number): Date {
     tokens++;
   }
   if (tokens === 0) throw invalid(option, value, "empty value");
-  return new Date(nowMs - seconds * 1000);
+  const date = new Date(nowMs - seconds * 1000);
+  // A Date holds ±100 million days; further back is no time at all.
+  if (Number.isNaN(date.getTime())) throw invalid(option, value, "too far back");
+  return date;
 }
 
 /** Parses a time-filter value; `option` names the flag in errors (exit 2). */

@@ -92,7 +92,17 @@ Deno.test("time filter: dates, times of day, intervals", () => {
   assertEquals(iso("1y 1s"), "2025-06-08T19:59:59.000Z");
   assertEquals(iso("10s"), "2026-06-08T19:59:50.000Z");
   for (
-    const bad of ["5x", "1hr", "", "yesterday", "2026-13", "2026-02-30", "25:00", "2026-01-01T24"]
+    const bad of [
+      "5x",
+      "1hr",
+      "",
+      "yesterday",
+      "2026-13",
+      "2026-02-30",
+      "25:00",
+      "2026-01-01T24",
+      "99999999999999s", // further back than a Date holds (was an unexpected RangeError)
+    ]
   ) {
     assertThrows(() => parseTimeFilter(bad, NOW, "--until"), UsageError, "invalid --until value");
   }

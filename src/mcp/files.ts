@@ -98,6 +98,11 @@ export async function rsyncTool(state: McpState, args: RsyncArgs): Promise<ToolO
     throw new ContreeError("destination must be an absolute path in the sandbox");
   }
   const destination = normaliseSandboxPath(args.destination);
+  try {
+    await Deno.stat(source);
+  } catch {
+    throw new ContreeError(`source ${args.source} does not exist`);
+  }
   // Owned by root in the sandbox, as contree-mcp does; the modes are the host's.
   const mapped = await expandFileSpecs([`${source}:${destination}:u0:g0`], {
     cwd: "/",

@@ -65,6 +65,11 @@ Deno.test("bad input is refused before anything is sent or written", async () =>
       await toolError(client, "rsync", { source: dir, destination: "app" }),
       "destination must be an absolute path in the sandbox",
     );
+    // In the tool's own words, not run -F's syntax.
+    assertEquals(
+      await toolError(client, "rsync", { source: `${dir}/nope`, destination: "/app" }),
+      `source ${dir}/nope does not exist`,
+    );
     assertStringIncludes(
       await toolError(client, "download", { image: "x", path: "/a", destination: "out" }),
       "destination must be an absolute path",

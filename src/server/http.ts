@@ -89,8 +89,17 @@ export function bearerMatches(header: string | null, token: string): boolean {
   return match !== null && timingSafeEqual(digest(match[1]), digest(token));
 }
 
+/** Whether `Accept-Encoding` takes gzip (RFC 9110 §12.5.3: listed, or `*`, with q above 0). */
 export function acceptsGzip(request: Request): boolean {
-  return /\bgzip\b/i.test(request.headers.get("accept-encoding") ?? "");
+  let star = false;
+  for (const item of (request.headers.get("accept-encoding") ?? "").split(",")) {
+    const [coding, ...params] = item.trim().toLowerCase().split(";").map((part) => part.trim());
+    const q = params.find((param) => param.startsWith("q="));
+    const accepted = q === undefined || Number(q.slice(2)) > 0;
+    if (coding === "gzip" || coding === "x-gzip") return accepted;
+    if (coding === "*") star = accepted;
+  }
+  return star;
 }
 
 /**

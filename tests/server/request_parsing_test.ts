@@ -2,6 +2,7 @@
 // hosts and path handling.
 
 import { HttpError } from "../../src/server/errors.ts";
+import { acceptsGzip } from "../../src/server/http.ts";
 import { DEFAULT_PATH, environmentArgs } from "../../src/server/executor.ts";
 import { parseImportRequest, registryHost, validReference } from "../../src/server/importer.ts";
 import { requestComponents } from "../../src/server/inspect.ts";
@@ -164,4 +165,27 @@ Deno.test("inspect: request paths may not climb above the root", () => {
   assertEquals(requestComponents("/etc/./a/../passwd"), ["etc", "passwd"]);
   assertEquals(requestComponents(""), []);
   assertThrows(() => requestComponents("/etc/../../x"), HttpError, "escapes the image root");
+});
+
+Deno.test("Accept-Encoding: gzip when listed or *, unless its q is 0", () => {
+  const accepts = (value?: string) =>
+    acceptsGzip(
+      new Request("http://x/", {
+        headers: value === undefined ? {} : { "Accept-Encoding": value },
+      }),
+    );
+  const cases: [string | undefined, boolean][] = [
+    [undefined, false],
+    ["gzip", true],
+    ["GZIP, deflate", true],
+    ["deflate, br", false],
+    ["gzip;q=0", false],
+    ["gzip; q=0.0, *", false],
+    ["gzip;q=0.5", true],
+    ["*", true],
+    ["*;q=0", false],
+    ["identity", false],
+    ["x-gzip", true],
+  ];
+  for (const [value, expected] of cases) assertEquals(accepts(value), expected, String(value));
 });

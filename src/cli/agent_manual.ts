@@ -124,6 +124,7 @@ Operations (runs and imports) on the server:
   contree ps [-a] [--status S] [-k KIND] [--since W] [--until W] [-M N] [-q]
   contree show REF... [--raw]        # status, exit code, output; --raw = the full JSON
   contree op wait REF... | -a [-t SECONDS]   # wait and exit with the worst exit code
+  contree op events REF...           # the whole event log, one row per event (-f json)
   contree kill REF... | -a           # cancel
 
 A detached run leaves the session where it was; contree session wait records its image when

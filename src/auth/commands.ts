@@ -7,7 +7,12 @@ import { ApiError } from "../api/errors.ts";
 import type { AuthType } from "../api/client.ts";
 import type { WhoAmI } from "../api/models.ts";
 import { sha256Hex } from "../bytes.ts";
-import { DEFAULT_IAM_URL, type Profile, type ProfileStore } from "../config/profiles.ts";
+import {
+  DEFAULT_IAM_URL,
+  isProfileName,
+  type Profile,
+  type ProfileStore,
+} from "../config/profiles.ts";
 import type { Context } from "../context.ts";
 import { ContreeError, Exit, Interrupted, UsageError } from "../errors.ts";
 import type { Formatter } from "../output/formatter.ts";
@@ -202,7 +207,8 @@ export async function authRemove(deps: AuthDeps, name: string, force: boolean): 
   }
   deps.config.remove(name);
   await deps.config.save();
-  for (const suffix of ["", "-wal", "-shm"]) {
+  // A name that cannot be a profile (written into auth.ini by hand) names no database of ours.
+  for (const suffix of isProfileName(name) ? ["", "-wal", "-shm"] : []) {
     await Deno.remove(`${deps.config.paths.sessionsDir}/${name}.db${suffix}`).catch((error) => {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     });

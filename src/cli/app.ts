@@ -7,6 +7,7 @@ import { concurrencyFrom, DEFAULT_CONCURRENCY } from "../api/paginate.ts";
 import { requestTransportFor, streamTransportFor } from "../api/transport.ts";
 import {
   adHocProfile,
+  checkProfileName,
   ConfigPaths,
   configPaths,
   type Profile,
@@ -75,8 +76,10 @@ export class App {
 
   /** -p > CONTREE_PROFILE > `[cli] profile` > `[DEFAULT] profile` > "default". */
   profileName(): string {
-    return this.globals.profile || this.ctx.env.get("CONTREE_PROFILE") ||
-      this.config.cliDefaults().get("profile") || this.config.activeName();
+    return checkProfileName(
+      this.globals.profile || this.ctx.env.get("CONTREE_PROFILE") ||
+        this.config.cliDefaults().get("profile") || this.config.activeName(),
+    );
   }
 
   /**

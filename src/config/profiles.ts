@@ -3,7 +3,7 @@
 
 import type { AuthType } from "../api/client.ts";
 import type { Env } from "../env.ts";
-import { ContreeError } from "../errors.ts";
+import { ContreeError, UsageError } from "../errors.ts";
 import { IniFile } from "./ini.ts";
 import { writePrivateFile } from "../files.ts";
 
@@ -185,6 +185,7 @@ export class ProfileStore {
   }
 
   set(profile: Profile): void {
+    checkProfileName(profile.name);
     const section = this.auth.section(PROFILE_PREFIX + profile.name);
     section.clear();
     if (profile.token) section.set("token", profile.token);
@@ -208,6 +209,29 @@ export class ProfileStore {
   async save(): Promise<void> {
     await writePrivateFile(this.paths.authFile, this.auth.toString());
   }
+}
+
+// deno-lint-ignore no-control-regex -- control characters are among what a name must not hold
+const UNSAFE_PROFILE_NAME = /[/\\[\]\x00-\x1f\x7f]/;
+
+/**
+ * Whether `name` can be a profile: it names an auth.ini section (`[profile:NAME]`) and the file
+ * of its session database (`cli/sessions/NAME.db`), so no path separator, `.`/`..`, bracket or
+ * control character — `../../x` would have named a database anywhere on the machine.
+ */
+export function isProfileName(name: string): boolean {
+  return name !== "" && name !== "." && name !== ".." && !UNSAFE_PROFILE_NAME.test(name);
+}
+
+/** `name`, or a usage error (exit 2) when it cannot be a profile. */
+export function checkProfileName(name: string): string {
+  if (!isProfileName(name)) {
+    throw new UsageError(
+      `Invalid profile name ${JSON.stringify(name)}: no '/', '\\', '[', ']', control ` +
+        "characters, '.' or '..'",
+    );
+  }
+  return name;
 }
 
 /** A profile named `name` made of a URL and a token (+ a project: IAM), when both are given. */

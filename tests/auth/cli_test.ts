@@ -214,3 +214,38 @@ Deno.test("auth rm removes the profile and its session database", () =>
     assert(!text.includes("[profile:a]"));
     assertStringIncludes(text, "profile = b");
   }));
+
+Deno.test("profile names that would be paths are refused; a hand-written one removes no file", () =>
+  withFake(async (fake, home) => {
+    const env = { CONTREE_HOME: home };
+    const outside = await Deno.makeTempDir();
+    try {
+      // `cli/sessions/<name>.db` climbed out of the home: `use` created, `auth rm` deleted.
+      const levels = `${home}/cli/sessions`.split("/").length - 1;
+      const climbing = `${"../".repeat(levels)}${outside.slice(1)}/victim`;
+      for (const name of [climbing, "x]y", "a/b", "..", "tab\there"]) {
+        const saved = await runCli(
+          ["-p", name, "auth", "--type", "jwt", "--url", fake.url, "--token", fake.token],
+          { env },
+        );
+        assertEquals(saved.code, 2, name);
+        assertMatch(saved.stderr, /^\[ERROR\] Invalid profile name /, name);
+        const used = await runCli(["-p", name, "use", "x"], { env });
+        assertEquals(used.code, 2, name);
+      }
+      assertEquals([...Deno.readDirSync(outside)], []);
+      // A section written into auth.ini by hand: `auth rm` drops it, and deletes no file.
+      await Deno.writeTextFile(`${outside}/victim.db`, "precious");
+      await Deno.mkdir(`${home}/cli/sessions`, { recursive: true }); // `..` needs it to exist
+      await Deno.writeTextFile(
+        `${home}/auth.ini`,
+        `[DEFAULT]\nprofile = a\n\n[profile:a]\nurl = http://a\n\n[profile:${climbing}]\nurl = http://b\n`,
+      );
+      const removed = await runCli(["auth", "rm", climbing, "-y"], { env });
+      assertEquals(removed.code, 0, removed.stderr);
+      assertEquals(await Deno.readTextFile(`${outside}/victim.db`), "precious");
+      assert(!(await Deno.readTextFile(`${home}/auth.ini`)).includes(climbing));
+    } finally {
+      await Deno.remove(outside, { recursive: true });
+    }
+  }));

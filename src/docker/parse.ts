@@ -234,6 +234,23 @@ class Parser {
     });
   }
 
+  /**
+   * The arguments without comment lines inside the continuation: Docker drops a line whose
+   * first non-blank is `#` there (and empty lines), wherever it is indented; dockerfile-ast
+   * keeps the indented ones in the text, which then reached the shell (`apt-get install \`,
+   * `    # why`, `    pkg`). Continuations are joined as dockerfile-ast joins them.
+   */
+  withoutContinuationComments(ins: AstInstruction, args: string): string {
+    const raw = (ins.getRawArgumentsContent() ?? "").split("\n").map((l) => l.replace(/\r$/, ""));
+    if (!raw.slice(1).some((l) => l.trimStart().startsWith("#"))) return args;
+    let text = "";
+    raw.forEach((l, index) => {
+      if (index > 0 && (l.trim() === "" || l.trimStart().startsWith("#"))) return;
+      text += l.endsWith(this.escape) ? l.slice(0, -1) : `${l}\n`;
+    });
+    return text.replace(/\n$/, "");
+  }
+
   /** The instruction on one line: heredoc bodies and continuations left out. */
   display(ins: AstInstruction, heredocs: boolean): string {
     if (!heredocs) return ins.toString();
@@ -289,12 +306,13 @@ class Parser {
           // A heredoc inside a longer command: the shell reads the whole text (as BuildKit).
           return { ...base, command: { form: "shell", script: `${raw}\n` } };
         }
-        const argv = parseJsonArray(args);
+        const text = this.withoutContinuationComments(ins, args);
+        const argv = parseJsonArray(text);
         if (argv) {
           if (argv.length === 0) this.fail(line, "RUN requires at least one argument");
           return { ...base, command: { form: "exec", argv } };
         }
-        return { ...base, command: { form: "shell", script: args } };
+        return { ...base, command: { form: "shell", script: text } };
       }
       case "COPY":
       case "ADD": {

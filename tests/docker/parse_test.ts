@@ -84,6 +84,31 @@ Deno.test("parse: stages, global ARGs, flags, forms of RUN and COPY", async () =
   ]);
 });
 
+Deno.test("parse: comment lines inside a RUN continuation are dropped however indented", async () => {
+  const df = await parseDockerfile([
+    "FROM busybox",
+    "RUN apt-get install -y \\",
+    "    # why this package",
+    "    pkg \\",
+    "",
+    "  \t# and this one",
+    "    other",
+    "RUN echo '# kept' \\",
+    "  && echo done",
+    "",
+  ].join("\n"));
+  const [install, quoted] = df.stages[0].instructions.map(run);
+  assertEquals(install.command, { form: "shell", script: "apt-get install -y     pkg     other" });
+  assertEquals(quoted.command, { form: "shell", script: "echo '# kept'   && echo done" });
+  const ticked = await parseDockerfile(
+    ["# escape=`", "FROM busybox", "RUN echo a `", "  # note", "  b", ""].join("\n"),
+  );
+  assertEquals(run(ticked.stages[0].instructions[0]).command, {
+    form: "shell",
+    script: "echo a   b",
+  });
+});
+
 Deno.test("parse: heredocs and the escape directive", async () => {
   const df = await parseDockerfile([
     "# escape=`",

@@ -14,7 +14,7 @@ import type { FileSpec, InstanceSpawnRequest } from "../api/models.ts";
 import { bytesToBase64 } from "../api/stream_repr.ts";
 import { absoluteHostPath } from "../api/upload.ts";
 import type { Context } from "../context.ts";
-import { ContreeError } from "../errors.ts";
+import { ContreeError, UsageError } from "../errors.ts";
 import { awaitImport, deriveTag, importSpecs } from "../images/registry.ts";
 import { followRun, OutputSink, type OutputTargets } from "../operations/live_output.ts";
 import { type ContactPolicy, contactPolicyFromEnv } from "../sse/contact.ts";
@@ -750,6 +750,32 @@ export function normaliseTag(tag: string): string {
   return last.includes(":") ? tag : `${tag}:latest`;
 }
 
+/** What a tag may be (the API's rule; a trailing `:` is refused by the real API, §8.5). */
+const TAG_TEXT = /^[A-Za-z0-9][A-Za-z0-9._\-/:@+]{0,254}$/;
+
+/**
+ * The `-t` tags, normalised, checked before the build runs (a bad one failed only after every
+ * step). An image has one tag in ConTree — each tagging moves it — so one `-t` at most.
+ */
+function checkedTags(given: readonly string[]): string[] {
+  const tags = given.map(normaliseTag);
+  if (tags.length > 1) {
+    throw new UsageError(
+      `an image has one tag in ConTree (tagging again moves it): give -t once (got ${
+        tags.join(", ")
+      })`,
+    );
+  }
+  for (const tag of tags) {
+    if (!TAG_TEXT.test(tag) || tag.endsWith(":")) {
+      throw new UsageError(
+        `-t ${JSON.stringify(tag)}: not a tag (NAME[:TAG] of letters, digits and . _ - / : @ +)`,
+      );
+    }
+  }
+  return tags;
+}
+
 export async function buildCommand(deps: BuildDeps, options: BuildOptions): Promise<number> {
   const { ctx } = deps;
   const contextDir = absoluteHostPath(ctx.cwd, options.context || ".");
@@ -772,6 +798,7 @@ export async function buildCommand(deps: BuildDeps, options: BuildOptions): Prom
       throw new ContreeError(`Cannot read the ignore file: ${(error as Error).message}`);
     });
   if (ignorePath) ctx.log.debug(`Ignore rules from ${ignorePath}`);
+  const tags = checkedTags(options.tags);
   for (const tag of options.tags) {
     if (/^\d+$/.test(tag)) {
       ctx.log.warning(`-t ${tag} tags the image '${tag}:latest'; the time limit is --timeout`);
@@ -794,7 +821,6 @@ export async function buildCommand(deps: BuildDeps, options: BuildOptions): Prom
   } finally {
     await Deno.remove(scratchDir, { recursive: true }).catch(() => {});
   }
-  const tags = options.tags.map(normaliseTag);
   for (const tag of tags) {
     await deps.client.tagImage(image, tag);
     ctx.log.info(`Tagged ${image} as ${tag}`);

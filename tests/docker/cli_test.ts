@@ -311,6 +311,27 @@ Deno.test("build: malformed Dockerfiles are refused with their line, before any 
   });
 });
 
+Deno.test("build: -t is checked before any request: one tag, a valid one (exit 2)", () =>
+  withFake(async ({ fake, build }) => {
+    const dir = await makeContext({ "Dockerfile": "FROM busybox\nRUN true\n" });
+    try {
+      const cases: [string[], string][] = [
+        [["-t", "first", "-t", "second:v2"], "an image has one tag in ConTree"],
+        [["-t", "Bad Tag!"], '-t "Bad Tag!:latest": not a tag'],
+        [["-t", "x:"], '-t "x:": not a tag'],
+        [["-t", ""], '-t ":latest": not a tag'],
+      ];
+      for (const [args, message] of cases) {
+        const result = await build([...args, "."], dir);
+        assertEquals([result.code, result.stdout], [2, ""], args.join(" "));
+        assertStringIncludes(result.stderr, `[ERROR] ${message}`, args.join(" "));
+      }
+      assertEquals(fake.api.requests.length, 0, "nothing was built");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }));
+
 Deno.test("build: substitution errors, missing sources and a missing context name the problem", () =>
   withFake(async ({ fake, build }) => {
     const dir = await makeContext({

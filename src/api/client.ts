@@ -602,6 +602,22 @@ export class ContreeClient {
     });
   }
 
+  /**
+   * Whether the image has a directory at `path` (absolute), from its parent's listing. A missing
+   * parent, or one that is not a directory, means no.
+   */
+  async isDirectory(imageUuid: string, path: string): Promise<boolean> {
+    if (path === "/") return true;
+    const at = path.lastIndexOf("/");
+    try {
+      const listing = await this.listDirectory(imageUuid, path.slice(0, at) || "/");
+      return listing.files.some((entry) => entry.path === path.slice(at + 1) && entry.is_dir);
+    } catch (error) {
+      if (error instanceof ApiError && (error.status === 404 || error.status === 422)) return false;
+      throw error;
+    }
+  }
+
   async listDirectoryText(imageUuid: string, path: string): Promise<string> {
     return await this.send(
       "GET",

@@ -653,7 +653,7 @@ class Builder {
       const lookup = state.lookup;
       const sources = ins.sources.map((s) => s.startsWith("<<") ? s : this.expand(s, lookup));
       const rawDest = this.expand(ins.dest, lookup);
-      const destIsDir = isDirectoryDest(rawDest);
+      let destIsDir = isDirectoryDest(rawDest);
       const dest = resolveSandboxPath(state.config.workdir, rawDest);
       const chown = ins.chown === undefined ? undefined : this.expand(ins.chown, lookup);
       const chmodText = ins.chmod === undefined ? undefined : this.expand(ins.chmod, lookup);
@@ -689,6 +689,10 @@ class Builder {
         await flushLocal();
         if (ins.kind === "ADD") groups = await this.#copies.extractArchives(groups);
       }
+      // One source to a directory that exists (in the image, or staged): into it, as Docker.
+      if (groups.length === 1 && !destIsDir) {
+        destIsDir = await this.isDirectoryAt(state, dest);
+      }
       if (groups.length > 1 && !destIsDir) {
         throw new ContreeError(
           `When using ${ins.kind} with more than one source file, the destination must be a directory and end with a /`,
@@ -705,6 +709,12 @@ class Builder {
       const staged = await this.#copies.stage(groups, dest, destIsDir, owner, chmod);
       for (const [path, spec] of staged) state.pending.set(path, spec);
     });
+  }
+
+  /** Whether the stage has a directory at `path`: files staged under it, or one in its image. */
+  async isDirectoryAt(state: StageState, path: string): Promise<boolean> {
+    for (const staged of state.pending.keys()) if (staged.startsWith(`${path}/`)) return true;
+    return await this.deps.client.isDirectory(state.image, path);
   }
 
   // ---- COPY --from ----

@@ -34,26 +34,13 @@ export async function fileCopy(deps: SessionDeps, source: string, dest: string):
   const tip = store.requireTip(key);
   const resolved = store.resolvePath(key, dest);
   const name = source.slice(source.lastIndexOf("/") + 1);
-  const path = dest.endsWith("/") || await isDirectoryInImage(deps, tip.image, resolved)
+  const path = dest.endsWith("/") || await deps.client().isDirectory(tip.image, resolved)
     ? `${resolved.replace(/\/+$/, "")}/${name}`
     : resolved;
   const file = await ensureFile(deps.client(), imageCache(store), source, { cwd: deps.ctx.cwd });
   store.stageFile(key, { path, fileUuid: file.uuid });
   deps.ctx.log.info(`Staged ${source} -> ${path} (file ${file.uuid}) for the next run`);
   return 0;
-}
-
-async function isDirectoryInImage(deps: SessionDeps, image: string, path: string) {
-  if (path === "/") return true;
-  const at = path.lastIndexOf("/");
-  try {
-    const listing = await deps.client().listDirectory(image, path.slice(0, at) || "/");
-    return listing.files.some((entry) => entry.path === path.slice(at + 1) && entry.is_dir);
-  } catch (error) {
-    // No such parent (it is created with the file), or not a directory: not one.
-    if (error instanceof ApiError && (error.status === 404 || error.status === 422)) return false;
-    throw error;
-  }
 }
 
 function onPath(name: string, pathVariable: string | undefined): boolean {

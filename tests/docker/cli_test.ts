@@ -592,6 +592,44 @@ Deno.test("build: files staged after the last RUN are landed by a final spawn", 
     }
   }));
 
+Deno.test("build: COPY of one file to an existing directory puts it inside, as Docker", () =>
+  withFake(async ({ fake, build }) => {
+    // The base image has /usr/local/bin; /opt/new does not exist; /staged gets files first.
+    fake.api.on(
+      "GET",
+      "/v1/inspect/:uuid/list",
+      (request) =>
+        request.query.get("path") === "/usr/local"
+          ? { json: { path: "/usr/local", files: [{ path: "bin", is_dir: true }] } }
+          : { status: 404, json: { error: "no such directory" } },
+    );
+    const dir = await makeContext({
+      "Dockerfile": [
+        "FROM busybox",
+        "COPY app.sh /usr/local/bin",
+        "COPY app.sh /opt/new",
+        "COPY a.txt /staged/",
+        "COPY app.sh /staged",
+        "RUN true",
+        "",
+      ].join("\n"),
+      "app.sh": "echo app\n",
+      "a.txt": "a\n",
+    });
+    try {
+      const result = await build(["."], dir);
+      assertEquals(result.code, 0, result.stderr);
+      assertEquals(Object.keys(fake.spawns[0].files ?? {}).sort(), [
+        "/opt/new",
+        "/staged/a.txt",
+        "/staged/app.sh",
+        "/usr/local/bin/app.sh",
+      ]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }));
+
 Deno.test("build: ADD extracts a local tar.gz; COPY --from an image; --network none", () =>
   withFake(async ({ fake, build }) => {
     const tar = tarOf([

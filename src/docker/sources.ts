@@ -89,7 +89,8 @@ export class ContextReader {
     names.sort();
     for (const name of names) {
       const rel = dir === "." ? name : `${dir}/${name}`;
-      const info = await Deno.lstat(this.host(rel));
+      const info = await lstatNamed(this.host(rel), name);
+      if (!info) continue;
       const excluded = this.ignore.excludes(rel);
       if (!excluded) found.push(rel);
       if (info.isDirectory && (!excluded || this.ignore.hasExceptions)) {
@@ -109,7 +110,11 @@ export class ContextReader {
       const child = rel === "." ? name : `${rel}/${name}`;
       const below = base === "" ? name : `${base}/${name}`;
       const excluded = this.ignore.excludes(child);
-      const info = await Deno.lstat(this.host(child));
+      const info = await lstatNamed(this.host(child), name);
+      if (!info) {
+        if (!excluded) out.skipped.push(`${child} (a name that is not UTF-8)`);
+        continue;
+      }
       if (info.isDirectory) {
         if (excluded && !this.ignore.hasExceptions) continue;
         const inner = await this.walk(child, below, out);
@@ -122,7 +127,7 @@ export class ContextReader {
       if (file) {
         out.files.push({ ...file, rel: below });
         count++;
-      } else out.skipped.push(`${child} (symlink)`);
+      } else out.skipped.push(`${child} (${info.isSymlink ? "symlink" : "not a regular file"})`);
     }
     return count;
   }
@@ -204,5 +209,18 @@ export class ContextReader {
       for (const match of matches) resolved.push(await this.resolvePath(match, match));
     }
     return resolved;
+  }
+}
+
+/**
+ * lstat of a directory entry; undefined for a name that is not UTF-8: Deno decodes names
+ * lossily (U+FFFD), and the decoded name names no file.
+ */
+async function lstatNamed(path: string, name: string): Promise<Deno.FileInfo | undefined> {
+  try {
+    return await Deno.lstat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound && name.includes("\uFFFD")) return undefined;
+    throw error;
   }
 }

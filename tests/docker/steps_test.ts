@@ -155,6 +155,23 @@ Deno.test("sources: wildcards, directories, symlinks inside and outside the cont
       [["link-in", "/a.txt", 0o644], ["sub/c.sh", "/dir/sub/c.sh", 0o750]],
     );
     assertEquals(dir.skipped, ["dir/link-out (symlink)"]);
+    // A FIFO is said to be one; a name that is not UTF-8 (Deno reads it lossily) is skipped
+    // by name instead of failing the whole COPY with "No such file or directory".
+    const made = await new Deno.Command("sh", {
+      args: [
+        "-c",
+        `mkfifo "$1/dir/pipe" && printf x > "$1/dir/bad$(printf '\\377').txt"`,
+        "sh",
+        root,
+      ],
+    }).output();
+    assert(made.success, new TextDecoder().decode(made.stderr));
+    const [again] = await reader.resolve(["dir"]);
+    assertEquals(again.skipped, [
+      "dir/bad\uFFFD.txt (a name that is not UTF-8)",
+      "dir/link-out (symlink)",
+      "dir/pipe (not a regular file)",
+    ]);
     const [all] = await reader.resolve(["/"]);
     assert(all.skipped.includes("empty/ (empty directory)"), all.skipped.join());
     assert(!all.files.some((f) => f.rel === "b.txt"), "ignored");

@@ -2,7 +2,7 @@
 // install: `KIND:` (the project, under the working directory), `KIND:~` (the tool's home),
 // `KIND:PATH` (that path, as KIND) or a bare PATH (the kind guessed from it).
 
-import { ContreeError } from "../errors.ts";
+import { ContreeError, UsageError } from "../errors.ts";
 import type { Env } from "../env.ts";
 import { cleanPath } from "../sandbox_path.ts";
 
@@ -159,6 +159,14 @@ export function parseSpec(spec: string, places: Places): Install {
       return { kind, path: absolutePath(`${kind.home(places)}/${kind.below}`, places) };
     }
     return { kind, path: absolutePath(hint, places) };
+  }
+  // `cluade:` is a mistyped kind, not a directory named so in the current one.
+  if (colon > 0 && /^[A-Za-z][\w-]*$/.test(spec.slice(0, colon))) {
+    throw new UsageError(
+      `unknown skill kind '${spec.slice(0, colon)}' (kinds: ${
+        KINDS.map((k) => k.name).join(", ")
+      }); a path with a colon: ./${spec}`,
+    );
   }
   const path = absolutePath(spec, places);
   return { kind: guessKind(path), path };

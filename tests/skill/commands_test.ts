@@ -2,7 +2,7 @@
 // project, through the command bodies with a hand-built port (real files, a real skills.db).
 
 import { DatabaseSync } from "node:sqlite";
-import { ContreeError, Exit } from "../../src/errors.ts";
+import { ContreeError, Exit, UsageError } from "../../src/errors.ts";
 import { createFormatter } from "../../src/output/mod.ts";
 import {
   installedVersion,
@@ -15,7 +15,13 @@ import {
 import { stampedVersion } from "../../src/skill/files.ts";
 import { displayPath, KINDS, parseSpec, SPEC_FORMS } from "../../src/skill/layout.ts";
 import { openSkillRegistry, type SkillRegistry } from "../../src/skill/registry.ts";
-import { assert, assertEquals, assertMatch, assertRejects } from "../support/assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertThrows,
+} from "../support/assert.ts";
 import { type TestContext, testContext } from "../support/context.ts";
 
 interface World {
@@ -144,11 +150,15 @@ Deno.test("skill SPEC forms: KIND: is the project, KIND:~ the tool home, KIND:PA
     ["/abs/.cline/skills/contree", "cline", "/abs/.cline/skills/contree"],
     ["~/.config/agents/skills/contree", "amp", "/h/.config/agents/skills/contree"],
     ["plain/dir", "claude", "/p/plain/dir"],
-    ["nokind:x", "claude", "/p/nokind:x"],
+    ["./nokind:x", "claude", "/p/nokind:x"],
   ];
   for (const [spec, kind, path] of forms) {
     const install = parseSpec(spec, places);
     assertEquals([install.kind.name, install.path], [kind, path], spec);
+  }
+  // A mistyped kind is refused, not made a directory named `cluade:` here.
+  for (const spec of ["cluade:", "nokind:x", "cluade:~"]) {
+    assertThrows(() => parseSpec(spec, places), UsageError, "unknown skill kind");
   }
   assertEquals(SPEC_FORMS.length, KINDS.length * 2);
 });

@@ -197,6 +197,18 @@ export class Subprocesses {
       if (!ACTIVE.has(op.status) || this.#instances.get(op.uuid)?.ended) {
         throw conflict(`process ${spid} of operation ${op.uuid} has exited`);
       }
+      // To its process group, as a terminal's Ctrl-C reaches the whole foreground job: the
+      // main process is the container's PID 1, which the kernel shields from every signal it
+      // has no handler for, so `sh -c 'sleep 30; …'` ignored a SIGINT podman kill sent it alone.
+      const pid = await this.#mainPid(name);
+      if (pid !== undefined) {
+        try {
+          Deno.kill(-pid, `SIG${signal.name}` as Deno.Signal);
+          return;
+        } catch {
+          // not ours to signal (rootless podman): podman kill below
+        }
+      }
       await runChecked(this.deps.podman, ["kill", "--signal", signal.name, name]).catch(() => {
         throw conflict(`process ${spid} of operation ${op.uuid} is not running`);
       });
@@ -383,6 +395,16 @@ export class Subprocesses {
    * ppid`), the one marked with its spid whose parent is not marked (its children inherit the
    * mark).
    */
+  /** The host pid of the container's PID 1 (the main process), when it runs. */
+  async #mainPid(container: string): Promise<number | undefined> {
+    const inspected = await this.deps.podman.run(
+      ["inspect", "--format", "{{.State.Pid}}", container],
+      { timeoutMs: 30_000 },
+    );
+    const pid = Number(inspected.stdout.trim());
+    return inspected.code === 0 && Number.isInteger(pid) && pid > 1 ? pid : undefined;
+  }
+
   async #hostPid(container: string, spid: number): Promise<number | undefined> {
     const listed = await this.deps.podman.run(["top", container, "pid", "hpid", "ppid"], {
       timeoutMs: 30_000,

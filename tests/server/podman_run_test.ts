@@ -177,6 +177,31 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
       },
     );
 
+    await t.step(
+      "a signal to the main process reaches its whole job, as a terminal's Ctrl-C",
+      async () => {
+        // The main process is the container's PID 1, shielded from signals it has no handler for:
+        // SIGINT to it alone left its child shell and `sleep 30` running.
+        const { uuid } = await s.client.spawn({
+          image: s.busybox,
+          command: "echo started; sh -c 'sleep 30; echo child-finished'",
+          shell: true,
+          disposable: true,
+        });
+        await waitForEvent(s.client, uuid, (e) => e.type === "stdout" && e.spid === 1);
+        const sent = await s.fetch(`/operations/${uuid}/subprocesses/1?signal=INT`, {
+          method: "DELETE",
+        });
+        assertEquals(sent.status, 204);
+        const ended = await waitOperation(s.client, uuid);
+        assertEquals(ended.metadata?.result?.state?.exit_code, 130);
+        // Interrupted, not run to the end of its 30 s (it was: only PID 1 got the signal).
+        const exit = (await eventLog(s, uuid)).find((e) => e.type === "exit" && e.spid === 1)!;
+        assert(Number(exit.data.duration_ms) < 20_000, `ran ${exit.data.duration_ms} ms`);
+        assertEquals(output(ended), "started\n");
+      },
+    );
+
     await t.step("a timeout kills the run: FAILED, timed_out", async () => {
       const op = await run(s, { command: "sleep", args: ["30"], timeout: 1, disposable: true });
       assertEquals(op.status, "FAILED");

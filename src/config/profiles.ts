@@ -111,7 +111,8 @@ async function readIni(path: string): Promise<IniFile | undefined> {
   try {
     return IniFile.parse(text, path);
   } catch (error) {
-    throw new ContreeError(`Malformed config file ${path}: ${(error as Error).message}`);
+    // The parser's message names the file and the line already.
+    throw new ContreeError(`Malformed config file ${(error as Error).message}`);
   }
 }
 

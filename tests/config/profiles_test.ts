@@ -7,7 +7,8 @@ import {
 } from "../../src/config/profiles.ts";
 import { envFromRecord } from "../../src/env.ts";
 import { pagePlan, paginate } from "../../src/api/paginate.ts";
-import { assert, assertEquals, assertThrows } from "../support/assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../support/assert.ts";
+import { ContreeError } from "../../src/errors.ts";
 
 Deno.test("ini: configparser dialect — DEFAULT inheritance, comments, ':' delimiters, continuations", () => {
   const ini = IniFile.parse(
@@ -177,4 +178,21 @@ Deno.test("pagination: breaking out stops further requests; errors of abandoned 
     break;
   }
   assertEquals(calls, 1);
+});
+
+Deno.test("profiles: a malformed file is one line naming it and the line, once", async () => {
+  const home = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${home}/auth.ini`, "[profile:a]\nurl = http://a\nnot a pair\n");
+    const error = await assertRejects(
+      () => ProfileStore.load(configPaths(envFromRecord({ CONTREE_HOME: home }), home)),
+      ContreeError,
+    );
+    assertEquals(
+      error.message,
+      `Malformed config file ${home}/auth.ini, line 3: cannot parse "not a pair"`,
+    );
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
 });

@@ -573,6 +573,17 @@ Deno.test("delete: a never-run task is archived without logs and still swept", a
   });
 });
 
+Deno.test("delete: three at once archive the task once; the others find nothing left", async () => {
+  await withBench(async (bench) => {
+    const { ctx, project } = bench;
+    const { taskId } = await taskNew(ctx, project, { name: "raced" });
+    const results = await Promise.all([1, 2, 3].map(() => taskDelete(ctx, project, taskId)));
+    assertEquals(results.filter((r) => r.archive !== undefined).length, 1);
+    const archived = [...Deno.readDirSync(`${bench.roots.stateRoot}/archive/proj/tasks`)];
+    assertEquals(archived.length, 1);
+  });
+});
+
 Deno.test("delete: every failed step is a warning and the delete still completes", async () => {
   await withBench(async (bench) => {
     const { ctx, project, podman } = bench;

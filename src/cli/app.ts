@@ -138,17 +138,15 @@ export class App {
 
   /** CONTREE_CONCURRENCY (default 8): parallel page fetches and uploads. */
   concurrency(): number {
-    if (this.#concurrency === undefined) {
-      const value = this.ctx.env.get("CONTREE_CONCURRENCY");
-      this.#concurrency = value === undefined ? DEFAULT_CONCURRENCY : concurrencyFrom(value);
-      if (this.#concurrency === undefined) {
-        this.log.warning(
-          `Ignoring CONTREE_CONCURRENCY=${value}: not a positive integer (using ${DEFAULT_CONCURRENCY})`,
-        );
-        this.#concurrency = DEFAULT_CONCURRENCY;
-      }
+    if (this.#concurrency !== undefined) return this.#concurrency;
+    const value = this.ctx.env.get("CONTREE_CONCURRENCY");
+    const parsed = value === undefined ? DEFAULT_CONCURRENCY : concurrencyFrom(value);
+    if (parsed === undefined) {
+      this.log.warning(
+        `Ignoring CONTREE_CONCURRENCY=${value}: not a positive integer (using ${DEFAULT_CONCURRENCY})`,
+      );
     }
-    return this.#concurrency;
+    return this.#concurrency = parsed ?? DEFAULT_CONCURRENCY;
   }
 
   /** How stdout should be treated (TTY behaviour and colours). */

@@ -29,15 +29,16 @@ export abstract class RowFormatter implements Formatter {
 
   async write(row: Row): Promise<void> {
     if (this.#closing) throw new Error("formatter: write after close");
-    const values = Object.values(row);
-    if (
-      (!this.streamsLongText && values.some((value) => value instanceof LongText)) ||
-      (!this.embedsNested && values.some((value) => value instanceof Nested))
-    ) {
+    const asText = (value: unknown) =>
+      (value instanceof LongText && !this.streamsLongText) ||
+      (value instanceof Nested && !this.embedsNested);
+    if (Object.values(row).some(asText)) {
       row = { ...row };
       for (const [key, value] of Object.entries(row)) {
-        if (value instanceof LongText && !this.streamsLongText) row[key] = await value.text();
-        if (value instanceof Nested && !this.embedsNested) row[key] = pyJsonDump(value.value);
+        if (!asText(value)) continue;
+        row[key] = value instanceof LongText
+          ? await value.text()
+          : pyJsonDump((value as Nested).value);
       }
     }
     return await this.emit(this.#orderer.normalise(row));

@@ -214,11 +214,12 @@ export function exitResources(used: RunUsage | undefined): Record<string, number
 /** `metadata.result.resources`: seconds as floats, `max_rss` in KiB (getrusage's unit). */
 function resultResources(durationMs: number, used: RunUsage | undefined): Record<string, number> {
   if (!used) return { elapsed_time: durationMs / 1000 };
+  const peak = peakKib(used);
   return {
     elapsed_time: durationMs / 1000,
     user_cpu_time: used.userMicros / 1e6,
     system_cpu_time: used.systemMicros / 1e6,
-    ...(peakKib(used) !== undefined ? { max_rss: peakKib(used) } : {}),
+    ...(peak !== undefined ? { max_rss: peak } : {}),
   };
 }
 

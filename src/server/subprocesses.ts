@@ -390,11 +390,6 @@ export class Subprocesses {
     });
   }
 
-  /**
-   * The host pid of a subprocess: among the container's processes (`podman top … pid hpid
-   * ppid`), the one marked with its spid whose parent is not marked (its children inherit the
-   * mark).
-   */
   /** The host pid of the container's PID 1 (the main process), when it runs. */
   async #mainPid(container: string): Promise<number | undefined> {
     const inspected = await this.deps.podman.run(
@@ -405,6 +400,11 @@ export class Subprocesses {
     return inspected.code === 0 && Number.isInteger(pid) && pid > 1 ? pid : undefined;
   }
 
+  /**
+   * The host pid of a subprocess: among the container's processes (`podman top … pid hpid
+   * ppid`), the one marked with its spid whose parent is not marked (its children inherit the
+   * mark).
+   */
   async #hostPid(container: string, spid: number): Promise<number | undefined> {
     const listed = await this.deps.podman.run(["top", container, "pid", "hpid", "ppid"], {
       timeoutMs: 30_000,

@@ -149,10 +149,6 @@ export async function taskExists(metaDir: string, taskId: string): Promise<boole
 }
 
 /**
- * The IDs that have a metadata file (either kind; temp files skipped), or undefined when the
- * meta dir does not exist.
- */
-/**
  * Runs `fn` holding the project's task lock (an flock on `<meta dir>/.lock`), so that runs and
  * deletes of its tasks happen one at a time across processes: a second `task run` of a task
  * then sees the mode the first recorded, instead of making a second container.
@@ -168,6 +164,10 @@ export async function withTaskLock<T>(metaDir: string, fn: () => Promise<T>): Pr
   }
 }
 
+/**
+ * The IDs that have a metadata file (either kind; temp files skipped), or undefined when the
+ * meta dir does not exist.
+ */
 export async function listTaskIds(metaDir: string): Promise<Set<string> | undefined> {
   const ids = new Set<string>();
   try {

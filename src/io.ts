@@ -178,7 +178,10 @@ export class MemorySource implements Source {
   }
 }
 
-/** The terminal's width: `COLUMNS` when set (as Python's shutil.get_terminal_size reads it), else the console's. */
+/**
+ * The terminal's width: `COLUMNS` when set (as Python's shutil.get_terminal_size reads it),
+ * else the console's.
+ */
 function consoleColumns(): number | undefined {
   const fromEnv = Number(Deno.env.get("COLUMNS"));
   if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;

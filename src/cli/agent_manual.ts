@@ -206,8 +206,9 @@ commands directly. Each line runs in the session's current image and advances it
 Before each prompt stderr shows "session: KEY [DEPTH] image: UUID". A trailing \\ or an open
 quote continues the line; Tab completes commands, options, images, branches, sessions and
 sandbox paths; history is kept per session in the session database. Ctrl-C sends SIGINT to the
-running line's process, a second one cancels it (the shell goes on); Ctrl-D, exit or quit leave. With a pipe on stdin
-(printf 'ls\\nexit\\n' | contree shell) the lines run without prompts.`,
+running line's process, a second one cancels it (the shell goes on); Ctrl-D, exit or quit
+leave. With a pipe on stdin (printf 'ls\\nexit\\n' | contree shell) the lines run without
+prompts.`,
   },
   {
     title: "Agent tools",

@@ -43,7 +43,10 @@ function credentialsText(spec: ImportSpec): string {
     : `credentials ${credentials.username}:${maskSecret(credentials.password ?? "")}`;
 }
 
-/** The reference's row: the operation's fields with `uuid` (the operation), `registry_url`, `image`. */
+/**
+ * The reference's row: the operation's fields with `uuid` (the operation), `registry_url`,
+ * `image`.
+ */
 export function importRow(operation: Operation, spec: ImportSpec): Row {
   const row: Row = {};
   for (const [key, value] of Object.entries(operation)) if (key !== "error") row[key] = value;

@@ -10,9 +10,9 @@
 // An absolute link into the copied directory (`sandboxRoot`) is made relative, so the copy keeps
 // working where it lands. A symbolic link whose target is still absolute or resolves outside the
 // root (resolution follows links already on disk; `..` may only step out of directories that
-// exist) is not created: it is listed in `skippedLinks` and extraction goes on. Images are full of such links
-// (`etc/localtime -> /usr/share/zoneinfo/UTC`), and on their own they write nothing; a member
-// that would go through one is refused like any write through a link.
+// exist) is not created: it is listed in `skippedLinks` and extraction goes on. Images are full
+// of such links (`etc/localtime -> /usr/share/zoneinfo/UTC`), and on their own they write
+// nothing; a member that would go through one is refused like any write through a link.
 // Files are created with O_EXCL after removing what was there, so a link planted at a member's
 // path is never followed. Devices, fifos and other special members are skipped. Modes keep the
 // permission bits only (no setuid/setgid/sticky); ownership is not restored.

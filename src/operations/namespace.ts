@@ -274,7 +274,10 @@ export interface WaitOptions {
   timeoutSeconds: number;
 }
 
-/** A finished operation's row has its process's exit code; a timed-out one has none (as the reference). */
+/**
+ * A finished operation's row has its process's exit code; a timed-out one has none (as the
+ * reference).
+ */
 function waitRow(operation: Operation, timedOut: boolean): Row {
   const row = operationRow(operation);
   if (!timedOut) row.exit_code = operationExitCode(operation);

@@ -1,7 +1,7 @@
-// What a run used — CPU time and peak memory — read from a cgroup of its own. Each container runs
-// under a parent cgroup named for its operation (`--cgroup-parent`), and conmon stays out of it
-// (`--cgroups=no-conmon`: conmon and the runc it starts would otherwise be charged there, 11 MB
-// before the sandbox starts). The kernel charges every level up the tree, and the parent's
+// What a run used — CPU time and peak memory — read from a cgroup of its own. Each container
+// runs under a parent cgroup named for its operation (`--cgroup-parent`), and conmon stays out
+// of it (`--cgroups=no-conmon`: conmon and the runc it starts would otherwise be charged there,
+// 11 MB before the sandbox starts). The kernel charges every level up the tree, and the parent's
 // counters outlive the container's own cgroup, which podman removes when the container exits.
 // This needs podman's cgroupfs manager and root (cgroup v1 or v2); anywhere else nothing is
 // measured and the API reports −1, as it may (API spec §3.5). docs/SERVER.md says what each

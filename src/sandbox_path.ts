@@ -39,6 +39,21 @@ export function sandboxPathParts(path: string): string[] | undefined {
   return cleaned === ".." || cleaned.startsWith("../") ? undefined : cleaned.split("/");
 }
 
+/** Linux's longest file name (NAME_MAX) and longest path (PATH_MAX, its NUL included), in bytes. */
+const NAME_MAX = 255;
+const PATH_MAX = 4096;
+
+/**
+ * Why no file can exist at `path` on Linux (ENAMETOOLONG: a component over 255 bytes, or the
+ * whole path over 4095), or undefined when its length is fine.
+ */
+export function overlongPath(path: string): string | undefined {
+  const encoder = new TextEncoder();
+  if (encoder.encode(path).length >= PATH_MAX) return `path longer than ${PATH_MAX - 1} bytes`;
+  const long = path.split("/").find((part) => encoder.encode(part).length > NAME_MAX);
+  return long === undefined ? undefined : `file name longer than ${NAME_MAX} bytes`;
+}
+
 /**
  * An absolute link target as a relative one, when it lies inside the copied directory `root`:
  * a link in `linkDir` (both absolute sandbox paths) to `/app/releases/3` with root `/app`, from

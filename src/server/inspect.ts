@@ -7,7 +7,7 @@
 import type { DirectoryList, FileItem } from "../api/models.ts";
 import { type PodmanRunner, runChecked } from "../podman.ts";
 import { HttpError } from "./errors.ts";
-import { sandboxPathParts } from "../sandbox_path.ts";
+import { overlongPath, sandboxPathParts } from "../sandbox_path.ts";
 import { iteratorStream, tarChunks, type TarEntry, type TarMember } from "../tar/write.ts";
 
 interface Mount {
@@ -106,6 +106,8 @@ const MAX_SYMLINKS = 40;
 /** The components of a request path; `..` above the root is refused. */
 export function requestComponents(path: string): string[] {
   if (path.includes("\0")) throw new HttpError(400, "path must not contain a NUL byte");
+  const overlong = overlongPath(path);
+  if (overlong) throw new HttpError(400, `${overlong}: ${path.slice(0, 64)}…`);
   const parts = sandboxPathParts(path);
   if (!parts) throw new HttpError(400, `path escapes the image root: ${path}`);
   return parts;

@@ -3,6 +3,7 @@
 // executor runs.
 
 import type { ClosableStreamRepr } from "../api/models.ts";
+import { overlongPath } from "../sandbox_path.ts";
 import { shellQuote } from "../shell_words.ts";
 import { badRequest } from "./errors.ts";
 
@@ -72,6 +73,8 @@ const isObject = (v: unknown): v is Body =>
 function absolutePath(value: string, what: string): string {
   if (!value.startsWith("/")) throw badRequest(`${what} must be an absolute path: ${value}`);
   if (value.split("/").includes("..")) throw badRequest(`${what} must not contain '..': ${value}`);
+  const overlong = overlongPath(value);
+  if (overlong) throw badRequest(`${what}: ${overlong}: ${value.slice(0, 64)}…`);
   return value.replace(/\/+/g, "/").replace(/(.)\/$/, "$1");
 }
 

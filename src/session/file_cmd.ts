@@ -14,7 +14,14 @@ import { imageCache } from "./adapters.ts";
 import type { SessionDeps } from "./deps.ts";
 import { ContreeError, UsageError } from "../errors.ts";
 import { splitShellWords } from "../shell_words.ts";
+import { overlongPath } from "../sandbox_path.ts";
 import { sha256Hex } from "../bytes.ts";
+
+/** A staged file no run could create fails every later run: refused when it is staged. */
+function refuseOverlongDest(path: string): void {
+  const overlong = overlongPath(path);
+  if (overlong) throw new UsageError(`file cp: DEST has a ${overlong}`);
+}
 
 /**
  * `file cp SRC DEST`: upload a host file (deduplicated) and stage it at DEST — inside DEST when
@@ -33,10 +40,12 @@ export async function fileCopy(deps: SessionDeps, source: string, dest: string):
   const key = await deps.sessionKey();
   const tip = store.requireTip(key);
   const resolved = store.resolvePath(key, dest);
+  refuseOverlongDest(resolved);
   const name = source.slice(source.lastIndexOf("/") + 1);
   const path = dest.endsWith("/") || await deps.client().isDirectory(tip.image, resolved)
     ? `${resolved.replace(/\/+$/, "")}/${name}`
     : resolved;
+  refuseOverlongDest(path);
   const file = await ensureFile(deps.client(), imageCache(store), source, { cwd: deps.ctx.cwd });
   store.stageFile(key, { path, fileUuid: file.uuid });
   deps.ctx.log.info(`Staged ${source} -> ${path} (file ${file.uuid}) for the next run`);

@@ -136,6 +136,33 @@ Deno.test("hardening: NUL bytes in command, args, env, cwd and paths are refused
   });
 });
 
+Deno.test("hardening: a name no Linux path can have is a 400, before podman or a mount sees it", async () => {
+  await withServer({}, async (s) => {
+    const image = addImageRow(s);
+    const longName = `/${"a".repeat(256)}`;
+    const longPath = `/${"abc/".repeat(1024)}`;
+    for (const path of [longName, longPath]) {
+      // Was a 500 from lstat's ENAMETOOLONG (naming the host's overlay path in the log), which
+      // clients retry for ~14 s.
+      for (const route of ["list", "download", "archive"]) {
+        const response = await s.fetch(`/inspect/${image}/${route}?path=${path}`);
+        const answer = await response.json();
+        assertEquals(response.status, 400, `${route}: ${JSON.stringify(answer)}`);
+        assertMatch(answer.error, /^(file name|path) longer than (255|4095) bytes: \/a/);
+      }
+    }
+    for (const body of [{ cwd: longName }, { files: { [longName]: { uuid: "x" } } }]) {
+      const response = await s.fetch("/instances", {
+        method: "POST",
+        body: JSON.stringify({ image, command: "true", ...body }),
+      });
+      const answer = await response.json();
+      assertEquals(response.status, 400, JSON.stringify(answer));
+      assertMatch(answer.error, /file name longer than 255 bytes/);
+    }
+  });
+});
+
 Deno.test("hardening: huge relative times are a 400, not a 500", async () => {
   await withServer({}, async (s) => {
     for (const path of ["/operations", "/images", "/files"]) {

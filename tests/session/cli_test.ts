@@ -348,6 +348,11 @@ Deno.test("cli file: cp stages with dedup and local cache, edit, ls", () =>
     // Nothing staged where every later run would fail.
     const empty = await s(["file", "cp", "local.txt", ""]);
     assertEquals([empty.code, empty.stderr], [2, "[ERROR] file cp: DEST is empty\n"]);
+    const overlong = await s(["file", "cp", "local.txt", `/srv/${"n".repeat(256)}`]);
+    assertEquals(
+      [overlong.code, overlong.stderr],
+      [2, "[ERROR] file cp: DEST has a file name longer than 255 bytes\n"],
+    );
     await Deno.mkdir(`${home}/adir`);
     const notFile = await s(["file", "cp", "adir", "/x"]);
     assertEquals([notFile.code, notFile.stderr], [1, "[ERROR] file cp: adir is not a file\n"]);

@@ -28,7 +28,7 @@ export function createApi(deps: ApiDeps): (request: Request) => Promise<Response
     let reply: Reply;
     try {
       if (!bearerMatches(request.headers.get("authorization"), deps.token)) {
-        throw new HttpError(401, "missing or invalid token");
+        throw new HttpError(401, "missing or invalid token", { "WWW-Authenticate": "Bearer" });
       }
       const { handler, params } = router.match(request.method, url.pathname);
       reply = await handler({ request, url, query: url.searchParams, params });

@@ -182,6 +182,10 @@ function containerOptions(
     // passthrough: the process writes straight into the pipes the server reads (no copy
     // through conmon and the podman client); podman keeps no log.
     ...["--pull", "never", "--log-driver", "passthrough"],
+    // podman's init (catatonit) is PID 1 and the command its child, as under the API's sandbox
+    // init: the kernel shields PID 1 from every signal it has no handler for, so `sleep` as PID
+    // 1 ignored SIGTERM and SIGINT.
+    "--init",
     ...["--user", `${spec.uid}:${spec.gid}`, "--hostname", spec.hostname, "--workdir", spec.cwd],
     ...(spec.networking.enabled ? [] : ["--network", "none"]),
     ...envArgs,
@@ -196,6 +200,27 @@ function isolationArgs(limits: SandboxLimits, spec: InstanceSpec): string[] {
 /** The peak in KiB (getrusage's unit for max_rss), when the meter read one. */
 function peakKib(used: RunUsage): number | undefined {
   return used.peakMemoryBytes === undefined ? undefined : Math.ceil(used.peakMemoryBytes / 1024);
+}
+
+/**
+ * A process's exit as the API reports it: `podman exec` and `run` exit 128+N when it died of
+ * signal N, which becomes `signal: N` with `exit_code` −1 (API spec §3.6).
+ */
+export function exitStatus(code: number): { code: number; signal: number } {
+  return code > 128 && code <= 128 + 64 ? { code: -1, signal: code - 128 } : { code, signal: -1 };
+}
+
+/** catatonit's last line when it could not start the command (it then exits 1). */
+const INIT_EXEC_FAILED = /(?:^|\n)ERROR \(catatonit:\d+\): failed to exec pid1: ([^\n]*)\n?$/;
+
+/**
+ * The main process's exit from `podman run`'s: as `exitStatus`, except that a command the init
+ * could not start exits as a shell's would (127 not found, 126 not executable), not catatonit's 1.
+ */
+export function mainExitStatus(code: number, stderrTail: string): { code: number; signal: number } {
+  const failed = code === 1 ? INIT_EXEC_FAILED.exec(stderrTail) : null;
+  if (failed) return { code: failed[1] === "No such file or directory" ? 127 : 126, signal: -1 };
+  return exitStatus(code);
 }
 
 /** The `exit` event's 15 figures: what the meter read, −1 for the rest (unknown). */
@@ -549,10 +574,12 @@ export class InstanceExecutor {
     meter?.release(ctx.op.uuid);
     const killed = stopping !== undefined;
     const outOfMemory = !killed && this.#outOfMemory(exitCode, oomKillsBefore);
-    const signal = killed || outOfMemory ? 9 : -1;
+    const { code, signal } = killed || outOfMemory
+      ? { code: -1, signal: 9 }
+      : mainExitStatus(exitCode, stderr.tail());
     ctx.emit(1, "exit", {
       pid: 1,
-      code: exitCode,
+      code,
       signal,
       core_dump: false,
       timed_out: timedOut,
@@ -561,7 +588,7 @@ export class InstanceExecutor {
     });
     const result: InstanceResult = {
       state: {
-        exit_code: exitCode,
+        exit_code: code,
         pid: 1,
         signal,
         timed_out: timedOut,

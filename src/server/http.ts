@@ -1,8 +1,8 @@
 // HTTP plumbing of the server: a small router, bearer-token checks, and the response rules of
-// the API (spec §1.4, §1.7): bodies gzip'd when the client accepts it and they shrink (streams
-// chunk by chunk, each chunk decodable on arrival; a body whose first chunk does not shrink —
-// random bytes, compressed files — is sent as is), JSON errors `{"error", "status"}` everywhere
-// except HEAD, and no body (nor Content-Encoding) on HEAD, 204 and bodiless answers.
+// the API (spec §1.4, §1.7): bodies gzip'd when the client accepts it (streams chunk by chunk,
+// each chunk decodable on arrival; a download whose first chunk does not shrink — random bytes,
+// compressed files — is sent as is), JSON errors `{"error", "status"}` everywhere
+// except HEAD, and no body on HEAD (an identity GET's headers), 204 and bodiless answers.
 
 import { createHash, timingSafeEqual } from "node:crypto";
 import { HttpError, storageError } from "./errors.ts";
@@ -64,7 +64,7 @@ export class Router {
         (method === "HEAD" ? route.handlers.get("GET") : undefined);
       if (!handler) {
         throw new HttpError(405, `method ${method} not allowed on ${path}`, {
-          Allow: [...route.handlers.keys()].join(", "),
+          Allow: allowedMethods(route.handlers).join(", "),
         });
       }
       let params: string[];
@@ -145,11 +145,23 @@ async function peek(
   return { first: read.done ? undefined : read.value, stream: whole };
 }
 
+/** The methods a route answers: its handlers', and HEAD wherever GET is (the fallback above). */
+function allowedMethods(handlers: Map<string, unknown>): string[] {
+  const methods = [...handlers.keys()];
+  return handlers.has("GET") && !handlers.has("HEAD") ? [...methods, "HEAD"] : methods;
+}
+
 /** Turns a Reply into a Response, applying the encoding rules above. */
 export async function toResponse(reply: Reply, gzip: boolean, method: string): Promise<Response> {
+  // HEAD answers with the headers of an identity GET (RFC 9110 §9.3.2): its Content-Length, no
+  // Content-Encoding (a client's gzip decoder would fail on the missing body).
+  if (method === "HEAD") gzip = false;
   const status = reply.status ?? 200;
   const headers = new Headers(reply.headers);
   let body: ReadableStream<Uint8Array> | Uint8Array | undefined = reply.body;
+  // JSON and text are gzip'd whatever their size, as the spec has every body (§1.4): only a
+  // download is sent as is when it does not shrink.
+  const alwaysGzip = reply.alwaysGzip || reply.json !== undefined || reply.text !== undefined;
   if (reply.json !== undefined) {
     body = encoder.encode(JSON.stringify(reply.json));
     if (!headers.has("content-type")) headers.set("content-type", "application/json");
@@ -157,7 +169,7 @@ export async function toResponse(reply: Reply, gzip: boolean, method: string): P
     body = encoder.encode(reply.text);
     if (!headers.has("content-type")) headers.set("content-type", "text/plain; charset=utf-8");
   }
-  if (method === "HEAD" || status === 204 || status === 304 || body === undefined) {
+  if (status === 204 || status === 304 || body === undefined) {
     if (body instanceof ReadableStream) void body.cancel().catch(() => {});
     return new Response(null, { status, headers });
   }
@@ -167,14 +179,20 @@ export async function toResponse(reply: Reply, gzip: boolean, method: string): P
   } else if (gzip && body instanceof ReadableStream) {
     const peeked = await peek(body);
     body = peeked.stream;
-    if (reply.alwaysGzip || !peeked.first || compresses(peeked.first)) {
+    if (alwaysGzip || !peeked.first || compresses(peeked.first)) {
       headers.delete("content-length"); // it counted the plain bytes
       headers.set("content-encoding", "gzip");
       body = gzipStream(body);
     }
-  } else if (gzip && body instanceof Uint8Array && (reply.alwaysGzip || compresses(body))) {
+  } else if (gzip && body instanceof Uint8Array && (alwaysGzip || compresses(body))) {
     headers.set("content-encoding", "gzip");
     body = gzipBytes(body);
+  }
+  if (method === "HEAD") {
+    if (body instanceof ReadableStream) void body.cancel().catch(() => {});
+    else headers.set("content-length", String(body.length));
+    headers.delete("content-encoding");
+    return new Response(null, { status, headers });
   }
   return new Response(body as BodyInit, { status, headers });
 }

@@ -237,8 +237,8 @@ export class OperationManager {
       ? this.options.hostPaths.scrub(result.error)
       : result.error;
     const outcome = { ...result, error };
-    const started = Date.parse(op.started_at ?? op.created_at);
-    const durationMs = Math.max(0, now - started);
+    // One that never started (cancelled in the queue, or at shutdown) ran for no time.
+    const durationMs = op.started_at ? Math.max(0, now - Date.parse(op.started_at)) : 0;
     const metadata = outcome.result ? { ...op.metadata, result: outcome.result } : op.metadata;
     this.options.log.info(
       `operation ${op.uuid} (${op.kind}) ${outcome.status}${

@@ -16,7 +16,7 @@ import type { Logger } from "../log.ts";
 import { type PodmanProcess, type PodmanRunner, runChecked } from "../podman.ts";
 import { badRequest, HttpError, notFound } from "./errors.ts";
 import type { EventLog } from "./events.ts";
-import { exitResources, sandboxContainerName, spawnEventData } from "./executor.ts";
+import { exitResources, exitStatus, sandboxContainerName, spawnEventData } from "./executor.ts";
 import { commandLine, type InstanceSpec, type ProcessSpec } from "./spawn.ts";
 import type { OperationRow, Store } from "./store.ts";
 
@@ -71,14 +71,6 @@ export function parseSignal(value: string | null): { name: string; number: numbe
   const name = Object.keys(SIGNALS).find((key) => SIGNALS[key] === number);
   if (!name) throw badRequest(`unknown signal: ${value} (e.g. TERM, KILL, INT, HUP, 15)`);
   return { name, number };
-}
-
-/**
- * A process's exit as the API reports it: `podman exec` exits 128+N when the process died of
- * signal N, which becomes `signal: N` with `exit_code` −1 (API spec §3.6).
- */
-export function exitStatus(code: number): { code: number; signal: number } {
-  return code > 128 && code <= 128 + 64 ? { code: -1, signal: code - 128 } : { code, signal: -1 };
 }
 
 /** The InstanceResult of one process, folded from its events (API spec §3.5). */
@@ -193,13 +185,18 @@ export class Subprocesses {
   async signal(op: OperationRow, spid: number, signal: { name: string; number: number }) {
     const name = sandboxContainerName(op.uuid);
     if (spid === MAIN_SPID) {
-      this.result(op, spid);
+      const starting = () =>
+        new HttpError(425, `process ${spid} of operation ${op.uuid} has not started`, {
+          "Retry-After": "1",
+        });
+      if (op.kind === "instance" && QUEUED.has(op.status)) throw starting();
       if (!ACTIVE.has(op.status) || this.#instances.get(op.uuid)?.ended) {
+        this.result(op, spid);
         throw conflict(`process ${spid} of operation ${op.uuid} has exited`);
       }
-      // To its process group, as a terminal's Ctrl-C reaches the whole foreground job: the
-      // main process is the container's PID 1, which the kernel shields from every signal it
-      // has no handler for, so `sh -c 'sleep 30; …'` ignored a SIGINT podman kill sent it alone.
+      // To its process group, as a terminal's Ctrl-C reaches the whole foreground job
+      // (`sh -c 'sleep 30; …'` stops at once). The container's PID 1 is podman's init
+      // (catatonit), which would forward a signal to the main process alone.
       const pid = await this.#mainPid(name);
       if (pid !== undefined) {
         try {
@@ -210,7 +207,7 @@ export class Subprocesses {
         }
       }
       await runChecked(this.deps.podman, ["kill", "--signal", signal.name, name]).catch(() => {
-        throw conflict(`process ${spid} of operation ${op.uuid} is not running`);
+        throw starting();
       });
       return;
     }
@@ -390,14 +387,26 @@ export class Subprocesses {
     });
   }
 
-  /** The host pid of the container's PID 1 (the main process), when it runs. */
+  /**
+   * The host pid of the main process: under the init (PID 1), the container's oldest process,
+   * i.e. the lowest pid, that no subprocess mark claims. Undefined before it runs.
+   */
   async #mainPid(container: string): Promise<number | undefined> {
-    const inspected = await this.deps.podman.run(
-      ["inspect", "--format", "{{.State.Pid}}", container],
-      { timeoutMs: 30_000 },
-    );
-    const pid = Number(inspected.stdout.trim());
-    return inspected.code === 0 && Number.isInteger(pid) && pid > 1 ? pid : undefined;
+    const processes = await this.#processes(container);
+    return processes
+      .filter(({ pid, hpid }) => pid > 1 && !environment(hpid).some(isSpidMark))
+      .sort((a, b) => a.pid - b.pid)[0]?.hpid;
+  }
+
+  /** The processes of a container (`podman top`), with pids inside it and on the host. */
+  async #processes(container: string): Promise<{ pid: number; hpid: number; ppid: number }[]> {
+    const listed = await this.deps.podman.run(["top", container, "pid", "hpid", "ppid"], {
+      timeoutMs: 30_000,
+    });
+    if (listed.code !== 0) return [];
+    return listed.stdout.split("\n").slice(1).map((line) => line.trim().split(/\s+/))
+      .filter((fields) => fields.length >= 3 && fields.every((f) => /^\d+$/.test(f)))
+      .map(([pid, hpid, ppid]) => ({ pid: Number(pid), hpid: Number(hpid), ppid: Number(ppid) }));
   }
 
   /**
@@ -406,14 +415,8 @@ export class Subprocesses {
    * mark).
    */
   async #hostPid(container: string, spid: number): Promise<number | undefined> {
-    const listed = await this.deps.podman.run(["top", container, "pid", "hpid", "ppid"], {
-      timeoutMs: 30_000,
-    });
-    if (listed.code !== 0) return undefined;
     const marker = `${SPID_VARIABLE}=${spid}`;
-    const marked = listed.stdout.split("\n").slice(1).map((line) => line.trim().split(/\s+/))
-      .filter((fields) => fields.length >= 3 && fields.every((f) => /^\d+$/.test(f)))
-      .map(([pid, hpid, ppid]) => ({ pid, hpid: Number(hpid), ppid }))
+    const marked = (await this.#processes(container))
       .filter(({ hpid }) => environment(hpid).includes(marker));
     const pids = new Set(marked.map((p) => p.pid));
     return marked.find((p) => !pids.has(p.ppid))?.hpid;
@@ -432,6 +435,10 @@ export function instanceSpec(op: OperationRow): InstanceSpec {
 
 function conflict(message: string): HttpError {
   return new HttpError(409, message);
+}
+
+function isSpidMark(entry: string): boolean {
+  return entry.startsWith(`${SPID_VARIABLE}=`);
 }
 
 /** The environment entries of a host process ("K=V"), empty when it cannot be read. */

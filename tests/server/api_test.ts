@@ -31,6 +31,7 @@ Deno.test("api: requests without the token are refused with a 401 JSON error", a
       const response = await s.fetch("/whoami", { token });
       assertEquals(response.status, 401);
       assertEquals(await response.json(), { error: "missing or invalid token", status: 401 });
+      assertEquals(response.headers.get("www-authenticate"), "Bearer"); // RFC 9110 §11.6.1
     }
     const whoami = await s.client.whoami();
     assertEquals(whoami.permissions.spawn, true);
@@ -86,6 +87,7 @@ Deno.test("api: errors are JSON with error and status; unknown routes 404, wrong
     const method = await s.fetch("/whoami", { method: "POST" });
     assertEquals(method.status, 405);
     assertEquals((await method.json()).status, 405);
+    assertEquals(method.headers.get("allow"), "GET, HEAD"); // HEAD is answered wherever GET is
     const subprocess = await s.fetch(`/operations/${crypto.randomUUID()}/subprocesses`, {
       method: "POST",
     });
@@ -179,6 +181,11 @@ Deno.test("api: tags are unique and move; untag; filters; the inspect tag redire
       headers: { Authorization: `Bearer ${s.token}` },
     });
     assertEquals((await followed.json()).uuid, other);
+    // The alias without the slash redirects to the same image (was `/v1/<uuid>/`, a 404).
+    const alias = await fetch(`${s.url}/v1/inspect?tag=base:1`, {
+      headers: { Authorization: `Bearer ${s.token}` },
+    });
+    assertEquals([alias.url, (await alias.json()).uuid], [`${s.url}/v1/inspect/${other}/`, other]);
     assertEquals((await s.fetch("/inspect/?tag=nope")).status, 404);
     assertEquals((await s.fetch("/inspect/")).status, 400);
     // Untag: 204, then 404 for a tag the image does not carry.

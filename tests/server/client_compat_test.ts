@@ -112,6 +112,11 @@ Deno.test("defect 4: every GET lookup answers HEAD the same way, without a body"
       assertEquals(await head.text(), "", path);
       assertEquals(head.headers.get("content-encoding"), null, path);
       assertEquals(head.headers.get("location"), get.headers.get("location"), path);
+      assertEquals(head.headers.get("content-type"), get.headers.get("content-type"), path);
+      // The length of the body GET sends without gzip (was 0, filled in by Deno).
+      const plain = await s.fetch(path, { headers: { "Accept-Encoding": "identity" } });
+      const length = (await plain.arrayBuffer()).byteLength;
+      if (status !== 302) assertEquals(head.headers.get("content-length"), String(length), path);
     }
     // The legacy GET by sha256 and the new lookup by uuid answer the FileResponse.
     assertEquals(await (await s.fetch(`/files?uuid=${file.uuid}`)).json(), {

@@ -164,6 +164,20 @@ Deno.test("output: a download that would not shrink is sent as is; text is gzip'
   const archive = await toResponse({ body: stream(random), alwaysGzip: true }, true, "GET");
   assertEquals(archive.headers.get("content-encoding"), "gzip");
   assertEquals(new Uint8Array(gunzipSync(new Uint8Array(await archive.arrayBuffer()))), random);
+  // JSON is gzip'd even when deflate does not shrink it (spec §1.4: every body), e.g. a short
+  // record of random ids (it was sent as is).
+  const ids = Object.fromEntries([1, 2, 3, 4, 5, 6, 7].map((i) => [`k${i}`, crypto.randomUUID()]));
+  const json = await toResponse({ json: ids }, true, "GET");
+  assertEquals(json.headers.get("content-encoding"), "gzip");
+  assertEquals(
+    JSON.parse(decoder.decode(gunzipSync(new Uint8Array(await json.arrayBuffer())))),
+    ids,
+  );
+  // HEAD: an identity GET's headers, no body.
+  const head = await toResponse({ json: ids }, true, "HEAD");
+  assertEquals(head.headers.get("content-encoding"), null);
+  assertEquals(head.headers.get("content-length"), String(JSON.stringify(ids).length));
+  assertEquals((await head.arrayBuffer()).byteLength, 0);
 });
 
 Deno.test("output: the record reads its output from the files, streamed when it is large", async () => {

@@ -294,12 +294,17 @@ podmanTest(
         await api.call("GET /inspect/{image_uuid}/download", `${image}/download?path=/etc`, {
           status: 422,
         });
-        await api.call(
+        const headOfDownload = await api.call(
           "HEAD /inspect/{image_uuid}/download",
           `${image}/download?path=/etc/passwd`,
           {
             status: 200,
           },
+        );
+        // GET's headers: the file's type and size (was no type and a length of 0).
+        assertEquals(
+          ["content-type", "content-length"].map((h) => headOfDownload.response.headers.get(h)),
+          ["application/octet-stream", String(download.bytes.length)],
         );
         await api.call("HEAD /inspect/{image_uuid}/download", `${image}/download?path=/nope`, {
           status: 404,
@@ -312,9 +317,12 @@ podmanTest(
           },
         );
         assertEquals(archive.response.headers.get("content-type"), "application/x-tar");
-        await api.call("HEAD /inspect/{image_uuid}/archive", `${image}/archive?path=/etc`, {
-          status: 200,
-        });
+        const headOfArchive = await api.call(
+          "HEAD /inspect/{image_uuid}/archive",
+          `${image}/archive?path=/etc`,
+          { status: 200 },
+        );
+        assertEquals(headOfArchive.response.headers.get("content-type"), "application/x-tar");
         await api.call("HEAD /inspect/{image_uuid}/archive", `${image}/archive?path=/nope`, {
           status: 404,
         });

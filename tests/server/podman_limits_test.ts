@@ -68,7 +68,7 @@ podmanTest(
         assertMatch(killed.error!, /^out of memory: .*memory limit of 32 MiB/);
         assertEquals(killed.metadata?.result?.state?.signal, 9);
         const exit = (await eventLog(s, killed.uuid)).find((e) => e.type === "exit")!;
-        assertEquals([exit.data.code, exit.data.signal], [137, 9]);
+        assertEquals([exit.data.code, exit.data.signal], [-1, 9]); // signalled (API spec §3.6)
         const completion = (await eventLog(s, killed.uuid)).at(-1)!;
         assertEquals([completion.data.status, completion.data.error], ["FAILED", killed.error]);
         // The same allocation fits under the limit when it is small enough.

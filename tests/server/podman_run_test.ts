@@ -180,8 +180,7 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
     await t.step(
       "a signal to the main process reaches its whole job, as a terminal's Ctrl-C",
       async () => {
-        // The main process is the container's PID 1, shielded from signals it has no handler for:
-        // SIGINT to it alone left its child shell and `sleep 30` running.
+        // SIGINT to the main process alone left its child shell and `sleep 30` running.
         const { uuid } = await s.client.spawn({
           image: s.busybox,
           command: "echo started; sh -c 'sleep 30; echo child-finished'",
@@ -194,13 +193,57 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
         });
         assertEquals(sent.status, 204);
         const ended = await waitOperation(s.client, uuid);
-        assertEquals(ended.metadata?.result?.state?.exit_code, 130);
+        assertEquals(ended.metadata?.result?.state?.exit_code, -1);
+        assertEquals(ended.metadata?.result?.state?.signal, 2);
         // Interrupted, not run to the end of its 30 s (it was: only PID 1 got the signal).
         const exit = (await eventLog(s, uuid)).find((e) => e.type === "exit" && e.spid === 1)!;
         assert(Number(exit.data.duration_ms) < 20_000, `ran ${exit.data.duration_ms} ms`);
+        assertEquals([exit.data.code, exit.data.signal], [-1, 2]);
         assertEquals(output(ended), "started\n");
       },
     );
+
+    await t.step(
+      "a command without signal handlers stops on TERM and INT: it is not PID 1",
+      async () => {
+        // `sleep` was the container's PID 1, which the kernel shields from every signal it has
+        // no handler for: 204, and the run went on to its end.
+        for (const [name, number] of [["TERM", 15], ["INT", 2]] as const) {
+          const { uuid } = await s.client.spawn({
+            image: s.busybox,
+            command: "sleep",
+            args: ["30"],
+            disposable: true,
+          });
+          await waitForEvent(s.client, uuid, (e) => e.type === "spawn");
+          let sent: Response;
+          do {
+            // 425 until the process runs
+            sent = await s.fetch(`/operations/${uuid}/subprocesses/1?signal=${name}`, {
+              method: "DELETE",
+            });
+            await sent.body?.cancel();
+          } while (sent.status === 425);
+          assertEquals(sent.status, 204);
+          const ended = await waitOperation(s.client, uuid);
+          const exit = (await eventLog(s, uuid)).find((e) => e.type === "exit" && e.spid === 1)!;
+          assertEquals([exit.data.code, exit.data.signal], [-1, number], name);
+          assert(
+            Number(exit.data.duration_ms) < 20_000,
+            `${name}: ran ${exit.data.duration_ms} ms`,
+          );
+          assertEquals(ended.metadata?.result?.state?.signal, number);
+        }
+      },
+    );
+
+    await t.step("a command that is not there exits 127, one that cannot run 126", async () => {
+      const missing = await run(s, { command: "no-such-command", disposable: true });
+      assertEquals(missing.status, "SUCCESS");
+      assertEquals(missing.metadata?.result?.state?.exit_code, 127);
+      const notExecutable = await run(s, { command: "/etc/passwd", disposable: true });
+      assertEquals(notExecutable.metadata?.result?.state?.exit_code, 126);
+    });
 
     await t.step("a timeout kills the run: FAILED, timed_out", async () => {
       const op = await run(s, { command: "sleep", args: ["30"], timeout: 1, disposable: true });
@@ -270,9 +313,16 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
       assertEquals(early.status, 425);
       assertEquals(early.headers.get("retry-after"), "1");
       assertEquals((await early.json()).status, 425);
+      // A signal to its process: not yet, as its stdin would (was a final-looking 404).
+      const signalled = await s.fetch(`/operations/${queued.uuid}/subprocesses/1?signal=INT`, {
+        method: "DELETE",
+      });
+      assertEquals([signalled.status, signalled.headers.get("retry-after")], [425, "1"]);
+      await signalled.body?.cancel();
       assertEquals((await s.fetch(`/operations/${queued.uuid}`, { method: "DELETE" })).status, 202);
       const cancelledQueued = await waitOperation(s.client, queued.uuid);
       assertEquals(cancelledQueued.status, "CANCELLED");
+      assertEquals(cancelledQueued.duration, 0); // it never ran (was its time in the queue)
       for (const { uuid } of sleepers) {
         assertEquals((await s.fetch(`/operations/${uuid}`, { method: "DELETE" })).status, 202);
         const op = await waitOperation(s.client, uuid);

@@ -2,7 +2,8 @@
 
 import type { OperationEvent } from "../../src/api/models.ts";
 import { HttpError } from "../../src/server/errors.ts";
-import { exitStatus, foldProcess, parseSignal } from "../../src/server/subprocesses.ts";
+import { exitStatus, mainExitStatus } from "../../src/server/executor.ts";
+import { foldProcess, parseSignal } from "../../src/server/subprocesses.ts";
 import { assertEquals, assertThrows } from "../support/assert.ts";
 
 Deno.test("subprocesses: signals by name, SIG name or number; KILL by default", () => {
@@ -21,6 +22,17 @@ Deno.test("subprocesses: 128+N from podman exec is signal N with exit code -1", 
   assertEquals(exitStatus(143), { code: -1, signal: 15 });
   assertEquals(exitStatus(137), { code: -1, signal: 9 });
   assertEquals(exitStatus(255), { code: 255, signal: -1 });
+});
+
+Deno.test("main process: a command the init could not start exits 127 or 126, as in a shell", () => {
+  const failed = (reason: string) => `ERROR (catatonit:6): failed to exec pid1: ${reason}\n`;
+  assertEquals(mainExitStatus(1, failed("No such file or directory")), { code: 127, signal: -1 });
+  assertEquals(mainExitStatus(1, failed("Permission denied")), { code: 126, signal: -1 });
+  assertEquals(mainExitStatus(1, `out\n${failed("Permission denied")}`).code, 126);
+  // Only catatonit's own last line, and only with its exit code.
+  assertEquals(mainExitStatus(1, `${failed("Permission denied")}later\n`).code, 1);
+  assertEquals(mainExitStatus(2, failed("Permission denied")).code, 2);
+  assertEquals(mainExitStatus(130, ""), { code: -1, signal: 2 });
 });
 
 Deno.test("subprocesses: the folded result of a process comes from its events", () => {

@@ -18,15 +18,17 @@ import { fileContent, iteratorStream } from "../../tar/write.ts";
 import type { ApiDeps, Resources } from "./common.ts";
 
 export function inspectRoutes(router: Router, deps: ApiDeps, resources: Resources): void {
-  const lookupTag = ({ query }: RequestContext): Reply => {
+  // `Location` is relative to the request path (spec: `<uuid>/` for `/v1/inspect/`); the alias
+  // without the slash needs its last segment in it.
+  const lookupTag = (prefix: string) => ({ query }: RequestContext): Reply => {
     const tag = query.get("tag");
     if (!tag) throw badRequest("tag is required");
     const row = deps.store.imageByTag(tag.replace(/^tag:/, ""));
     if (!row) throw notFound(`no image with tag ${tag}`);
-    return { status: 302, headers: { Location: `${row.uuid}/` } };
+    return { status: 302, headers: { Location: `${prefix}${row.uuid}/` } };
   };
-  router.on("GET", "/v1/inspect/", lookupTag);
-  router.on("GET", "/v1/inspect", lookupTag);
+  router.on("GET", "/v1/inspect/", lookupTag(""));
+  router.on("GET", "/v1/inspect", lookupTag("inspect/"));
   router.on(
     "GET",
     "/v1/inspect/:uuid/",
@@ -52,24 +54,20 @@ export function inspectRoutes(router: Router, deps: ApiDeps, resources: Resource
     return parseFlag(query, "text") ? { text: formatListing(list) } : { json: list };
   });
 
-  router.on("GET", "/v1/inspect/:uuid/download", async ({ params, query, request }) => {
+  router.on("GET", "/v1/inspect/:uuid/download", async ({ params, query }) => {
     const row = resources.image(params[0]);
     const path = inspectPath(query);
     const lease = await deps.mounts.acquire(row.podman_id);
     try {
       const file = await regularFile(lease, path);
-      if (request.method === "HEAD") {
-        lease.release();
-        return {};
-      }
-      // The mount stays leased until the file has been read (or the client went away).
-      const body = iteratorStream(fileContent(file.host, file.info.size), () => lease.release());
+      // The mount stays leased until the file has been read (or the client went away, or it
+      // was a HEAD: the body is cancelled).
       return {
         headers: {
           "content-type": "application/octet-stream",
           "content-length": String(file.info.size),
         },
-        body,
+        body: iteratorStream(fileContent(file.host, file.info.size), () => lease.release()),
       };
     } catch (error) {
       lease.release();
@@ -77,17 +75,13 @@ export function inspectRoutes(router: Router, deps: ApiDeps, resources: Resource
     }
   });
 
-  router.on("GET", "/v1/inspect/:uuid/archive", async ({ params, query, request }) => {
+  router.on("GET", "/v1/inspect/:uuid/archive", async ({ params, query }) => {
     const row = resources.image(params[0]);
     const path = inspectPath(query);
     const lease = await deps.mounts.acquire(row.podman_id);
     try {
       const resolved = await resolveInImage(lease.root, path);
       if (!resolved) throw notFound(`no such file or directory: ${path}`);
-      if (request.method === "HEAD") {
-        lease.release();
-        return {};
-      }
       return {
         headers: { "content-type": "application/x-tar" },
         body: archiveStream(lease, resolved),

@@ -324,38 +324,25 @@ function deviceNumbers(rdev: number): { devmajor: number; devminor: number } {
 }
 
 /**
- * A tar stream of the subtree at `resolved`, members named relative to its parent (`etc`,
- * `etc/hosts`, …; the root's own members for `/`). Symlinks are archived as links, not followed.
- * The lease is released when the stream ends.
+ * A tar stream of the subtree at `resolved`, members named relative to its parent, the top one
+ * by the name it was asked for (`etc`, `etc/hosts`, …; a link `/d/current` to `releases/3` is
+ * archived as `current/…`); for `/`, `./` and the root's own members. Symlinks inside are archived
+ * as links, not followed. The lease is released when the stream ends.
  */
 export function archiveStream(
   lease: MountLease,
   resolved: ResolvedPath,
+  requested: string,
 ): ReadableStream<Uint8Array> {
-  const base = resolved.path === "/" ? "" : resolved.path.split("/").pop()!;
+  const base = requestComponents(requested).at(-1) ?? "";
   async function* members(): AsyncGenerator<TarMember> {
     const names = await lease.names();
-    const stack: { host: string; name: string; info: Deno.FileInfo }[] = [];
-    const pushChildren = async (host: string, name: string) => {
-      const children: string[] = [];
-      for await (const entry of Deno.readDir(host)) children.push(entry.name);
-      children.sort().reverse();
-      for (const child of children) {
-        const info = await lstatOrUndefined(`${host}/${child}`);
-        if (info) {
-          stack.push({ host: `${host}/${child}`, name: name ? `${name}/${child}` : child, info });
-        }
-      }
-    };
-    if (base) stack.push({ host: resolved.host, name: base, info: resolved.info });
-    else await pushChildren(resolved.host, "");
-    while (stack.length > 0) {
-      const { host, name, info } = stack.pop()!;
+    const member = async (host: string, name: string, info: Deno.FileInfo) => {
       const type = entryType(info);
-      if (!type) continue;
+      if (!type) return undefined;
       const uid = info.uid ?? 0;
       const gid = info.gid ?? 0;
-      yield {
+      return {
         entry: {
           name,
           type,
@@ -370,8 +357,32 @@ export function archiveStream(
           ...(type === "char" || type === "block" ? deviceNumbers(info.rdev ?? 0) : {}),
         },
         source: type === "file" ? host : undefined,
-      };
-      if (type === "directory") await pushChildren(host, name);
+      } satisfies TarMember;
+    };
+    const stack: { host: string; name: string; info: Deno.FileInfo }[] = [];
+    const pushChildren = async (host: string, name: string) => {
+      const children: string[] = [];
+      for await (const entry of Deno.readDir(host)) children.push(entry.name);
+      children.sort().reverse();
+      for (const child of children) {
+        const info = await lstatOrUndefined(`${host}/${child}`);
+        if (info) {
+          stack.push({ host: `${host}/${child}`, name: name ? `${name}/${child}` : child, info });
+        }
+      }
+    };
+    if (base) stack.push({ host: resolved.host, name: base, info: resolved.info });
+    else {
+      // The root itself first, so that its mode and owner reach the copy's top directory.
+      yield (await member(resolved.host, "./", resolved.info))!;
+      await pushChildren(resolved.host, "");
+    }
+    while (stack.length > 0) {
+      const { host, name, info } = stack.pop()!;
+      const next = await member(host, name, info);
+      if (!next) continue;
+      yield next;
+      if (next.entry.type === "directory") await pushChildren(host, name);
     }
   }
   return iteratorStream(tarChunks(members()), () => lease.release());

@@ -161,6 +161,44 @@ podmanTest("CLI against the local server: the everyday workflow", async (t) => {
       },
     );
 
+    await t.step("the first Ctrl-C stops a command that has no handler for it", async () => {
+      // `sleep` was the container's PID 1, which the kernel shields: it slept on to its end.
+      const child = spawnCli(["run", "-D", "--", "sh", "-c", "echo started; exec sleep 60"], {
+        env,
+      });
+      const reader = child.stdout.getReader();
+      await readUntil(reader, "started\n");
+      const sent = Date.now();
+      child.kill("SIGINT");
+      await readUntil(reader);
+      const { code } = await child.status;
+      await child.stderr.cancel();
+      assertEquals(code, 130);
+      assert(Date.now() - sent < 30_000, "interrupted, not slept to its end");
+    });
+
+    await t.step("cp of a link to a directory copies the directory, under DEST", async () => {
+      const made = await cli([
+        "run",
+        "-s",
+        "--",
+        "mkdir -p /d/sub && echo x > /d/sub/f && chmod 755 /d/sub && ln -s sub /d/dirlink",
+      ]);
+      assertEquals(made.code, 0, made.stderr);
+      for (const source of ["/d/dirlink", "/d/dirlink/"]) {
+        const target = `${home}/via-link-${source.length}`;
+        const copied = await cli(["cp", source, target]);
+        assertEquals(copied.code, 0, copied.stderr);
+        // Was target/sub/f under a 0700 top directory.
+        assertEquals(await Deno.readTextFile(`${target}/f`), "x\n", source);
+        assertEquals((await Deno.stat(target)).mode! & 0o777, 0o755, source);
+      }
+      const root = `${home}/whole-root`;
+      assertEquals((await cli(["cp", "/", root])).code, 0);
+      assertEquals((await Deno.stat(root)).mode! & 0o777, 0o755, "the image root's mode");
+      assertEquals(await Deno.readTextFile(`${root}/d/sub/f`), "x\n");
+    });
+
     await t.step("session env and cwd apply to runs", async () => {
       assertEquals((await cli(["env", "GREETING=hello world"])).code, 0);
       assertEquals((await cli(["run", "-s", "--", "mkdir -p /work/dir"])).code, 0);

@@ -103,8 +103,15 @@ podmanTest("server on podman: inspect and docker:// import", async (t) => {
         "data/sub/",
         "data/sub/n.txt",
       ]);
+      // A link to a directory is archived under the name asked for (was `sub/…`: the target's).
+      const viaLink = await s.client.archive(image, "/data/dirlink");
+      assertEquals(await tarList(new Uint8Array(await viaLink.arrayBuffer())), [
+        "dirlink/",
+        "dirlink/n.txt",
+      ]);
       const root = await tarList(new Uint8Array(await (await get("archive", "/")).arrayBuffer()));
       assert(root.includes("etc/passwd") && root.every((name) => !name.startsWith("/")));
+      assertEquals(root[0], "./", "the root itself first: its mode reaches the copy");
       assertEquals((await get("archive", "/data", { method: "HEAD" })).status, 200);
       assertEquals((await get("archive", "/nope", { method: "HEAD" })).status, 404);
       assertEquals((await get("archive", "/nope")).status, 404);

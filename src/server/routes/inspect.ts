@@ -84,7 +84,7 @@ export function inspectRoutes(router: Router, deps: ApiDeps, resources: Resource
       if (!resolved) throw notFound(`no such file or directory: ${path}`);
       return {
         headers: { "content-type": "application/x-tar" },
-        body: archiveStream(lease, resolved),
+        body: archiveStream(lease, resolved, path),
         // gzip'd always (pieces that do not shrink are stored): clients may save the raw body.
         alwaysGzip: true,
       };

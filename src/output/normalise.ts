@@ -97,7 +97,15 @@ export type Scalar =
 /** A normalised row: ordered key/value pairs. */
 export type NormalRow = [key: string, value: Scalar][];
 
-const TIMESTAMP_KEYS = new Set(["created_at", "updated_at", "started_at", "finished_at"]);
+// `ready_at` and `archived_at` are the task layer's (task status, task archive list).
+const TIMESTAMP_KEYS = new Set([
+  "created_at",
+  "updated_at",
+  "started_at",
+  "finished_at",
+  "ready_at",
+  "archived_at",
+]);
 const NULL_AS_EMPTY_KEYS = new Set(["error", "tag"]);
 
 /** Microsecond precision, as Python's timedelta keeps. */

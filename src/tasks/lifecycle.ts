@@ -1,8 +1,9 @@
 // Task mutations (task-lifecycle spec §2): new, rename, run, stop, login, logs, wait, delete.
 // Each takes the injected TaskContext and a loaded project, returns data, and throws typed
-// errors; nothing here prints. Delete is best-effort: it always completes and returns warnings.
+// errors; nothing here prints. Delete is best-effort: it completes and returns warnings, unless
+// it is interrupted.
 
-import { ContreeError } from "../errors.ts";
+import { ContreeError, Interrupted } from "../errors.ts";
 import { archiveTask } from "./archive.ts";
 import type { TaskContext } from "./context.ts";
 import { generateTaskId } from "./identity.ts";
@@ -88,8 +89,11 @@ export async function taskNew(
     ? validTaskName(options.name)
     : generateTaskName(ctx.randomInt, project.name, project.nameCategories);
   const metas = metaDir(ctx.roots, project.name);
-  await Deno.mkdir(project.tasksRoot, { recursive: true });
-  await Deno.mkdir(metas, { recursive: true });
+  for (const [what, path] of [["tasks.root", project.tasksRoot], ["state", metas]]) {
+    await Deno.mkdir(path, { recursive: true }).catch((error) => {
+      throw new ContreeError(`Cannot create the ${what} directory: ${message(error)}`);
+    });
+  }
   const taskId = generateTaskId((await listTaskIds(metas)) ?? new Set(), ctx.randomInt);
   const directory = taskDir(project.tasksRoot, taskId);
   const workspace = `${directory}/${WORKSPACE_DIR}`;
@@ -115,9 +119,11 @@ export async function taskRename(
   taskId: string,
   newName: string,
 ): Promise<string> {
-  const meta = await requireTaskMeta(ctx, project, taskId);
+  await requireTaskMeta(ctx, project, taskId);
   const name = validTaskName(newName);
-  await writeTaskMeta(dossierPath(metaDir(ctx.roots, project.name), taskId), { ...meta, name });
+  // Under the lock, and only while the task exists: a delete meanwhile must not be undone.
+  const metas = metaDir(ctx.roots, project.name);
+  await withTaskLock(metas, () => updateTaskMeta(metas, taskId, { name }));
   return name;
 }
 
@@ -234,7 +240,9 @@ async function runLocked(
   const name = taskContainerName(project.name, mode, taskId);
   const before = await probeState(ctx.podman, name);
   if (before === "running" || before === "paused") {
-    throw new ContreeError(`Task ${taskId} is already running (container ${name}, ${before})`);
+    throw new ContreeError(
+      `Task ${taskId} is already running (container ${name}, ${before})${pausedHint(before, name)}`,
+    );
   }
   if (before !== null && options.command !== undefined) {
     throw new ContreeError(
@@ -305,6 +313,12 @@ export async function taskStop(
   if (state !== "running" && state !== "paused") {
     throw new ContreeError(`Task ${taskId} container is not stoppable (state: ${state})`);
   }
+  // podman refuses to stop a paused container ("running or paused, refusing to clean up").
+  if (state === "paused") {
+    const unpause = ["unpause", name];
+    const unpaused = await ctx.podman.run(unpause, { timeoutMs: PODMAN_TIMEOUTS.probeMs });
+    if (unpaused.code !== 0) throw podmanError("Failed to stop container", unpause, unpaused);
+  }
   const args = ["stop", "--time", String(timeout), name];
   let result: PodmanResult;
   try {
@@ -319,6 +333,11 @@ export async function taskStop(
   }
   if (result.code !== 0) throw podmanError("Failed to stop container", args, result);
   return { container: name, name: String(meta.name ?? "") };
+}
+
+/** How a paused container goes on (contree never pauses one: someone ran podman pause). */
+function pausedHint(state: string, name: string): string {
+  return state === "paused" ? `: resume it with 'podman unpause ${name}'` : "";
 }
 
 /**
@@ -337,6 +356,9 @@ export async function loginCommand(
   const state = await probeState(ctx.podman, name);
   if (state === null) {
     throw new ContreeError(`Container ${name} does not exist. Run '${runHint}' first.`);
+  }
+  if (state === "paused") {
+    throw new ContreeError(`Container ${name} is paused${pausedHint(state, name)}`);
   }
   if (state !== "running") {
     throw new ContreeError(
@@ -468,7 +490,17 @@ export async function taskWait(
     throw new ContreeError(`podman wait ${name} printed no exit code: '${output}'`);
   }
   const exitCode = Number(output);
-  await updateTaskMeta(metaDir(ctx.roots, project.name), taskId, { exit_code: exitCode });
+  // podman wait answers 0 at once for a container that was created and never started (its
+  // command could not run): that is no exit of the task's.
+  if (exitCode === 0 && await probeState(ctx.podman, name) === "created") {
+    throw new ContreeError(
+      `Task ${taskId} never started (container ${name} is created, not run); no exit code recorded`,
+    );
+  }
+  // Under the lock, and only while the task exists: the container often ends because a delete
+  // removed it, whose metadata this would have written back.
+  const metas = metaDir(ctx.roots, project.name);
+  await withTaskLock(metas, () => updateTaskMeta(metas, taskId, { exit_code: exitCode }));
   return { exitCode, container: name };
 }
 
@@ -485,9 +517,18 @@ function message(error: unknown): string {
 }
 
 /**
- * Deletes a task, always to the end: marks it deleting, captures logs, archives metadata and
- * logs, stops and removes its containers (every mode), removes the task directory and the
- * metadata. Every step that fails adds a warning instead of stopping the others.
+ * The message of a failed cleanup step, for its warning; an interrupt is not a failed step: it
+ * stops the delete (exit 130/143) with the metadata still there, so that it can be run again.
+ */
+function stepFailure(error: unknown): string {
+  if (error instanceof Interrupted) throw error;
+  return message(error);
+}
+
+/**
+ * Deletes a task, to the end: marks it deleting, captures logs, archives metadata and logs,
+ * stops and removes its containers (every mode), removes the task directory and the metadata.
+ * Every step that fails adds a warning instead of stopping the others; Ctrl-C stops them all.
  */
 export function taskDelete(
   ctx: TaskContext,
@@ -511,7 +552,7 @@ async function deleteLocked(
   try {
     meta = await readTaskMeta(metas, taskId) ?? {};
   } catch (error) {
-    warnings.push(`Metadata unreadable, deleting without an archive: ${message(error)}`);
+    warnings.push(`Metadata unreadable, deleting without an archive: ${stepFailure(error)}`);
   }
   const known = Object.keys(meta).length > 0;
   if (known) {
@@ -529,7 +570,7 @@ async function deleteLocked(
     try {
       await captureTaskLogs(ctx, project, taskId, mode, directory);
     } catch (error) {
-      warnings.push(`Log capture failed: ${message(error)}`);
+      warnings.push(`Log capture failed: ${stepFailure(error)}`);
     }
   }
 
@@ -544,7 +585,7 @@ async function deleteLocked(
         ctx.clock.now(),
       );
     } catch (error) {
-      warnings.push(`Archive failed: ${message(error)}`);
+      warnings.push(`Archive failed: ${stepFailure(error)}`);
     }
   }
 
@@ -564,8 +605,9 @@ async function deleteLocked(
         warnings.push(`Container ${name}: ${detail}`);
       }
     } catch (error) {
+      const failure = stepFailure(error);
       kept.push(name);
-      warnings.push(`Container ${name}: ${message(error)}`);
+      warnings.push(`Container ${name}: ${failure}`);
     }
   }
   if (kept.length > 0) {
@@ -578,7 +620,7 @@ async function deleteLocked(
     await remove(directory, { recursive: true });
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) {
-      warnings.push(`Workspace removal failed: ${message(error)}`);
+      warnings.push(`Workspace removal failed: ${stepFailure(error)}`);
     }
   }
 
@@ -587,7 +629,7 @@ async function deleteLocked(
       await remove(path);
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) {
-        warnings.push(`Metadata removal failed for ${path}: ${message(error)}`);
+        warnings.push(`Metadata removal failed for ${path}: ${stepFailure(error)}`);
       }
     }
   }

@@ -35,6 +35,11 @@ export interface RecordedCall {
 type Override = (args: string[]) => PodmanResult | Error | undefined;
 
 const ok = (stdout = ""): PodmanResult => ({ code: 0, stdout, stderr: "" });
+const failed = (message: string): PodmanResult => ({
+  code: 125,
+  stdout: "",
+  stderr: `Error: ${message}\n`,
+});
 const noSuchContainer = (name: string): PodmanResult => ({
   code: 125,
   stdout: "",
@@ -155,9 +160,18 @@ export class FakePodman implements PodmanRunner {
         this.onCreate(container);
         return ok(`${last}\n`);
       }
+      case "unpause": {
+        const container = this.containers.get(last);
+        if (!container) return noSuchContainer(last);
+        if (container.state !== "paused") return failed(`"${last}" is not paused, can't unpause`);
+        container.state = "running";
+        return ok(`${last}\n`);
+      }
       case "stop": {
         const container = this.containers.get(last);
         if (!container) return noSuchContainer(last);
+        // podman 4.3's answer
+        if (container.state === "paused") return failed("running or paused, refusing to clean up");
         if (container.state === "running") {
           container.state = "exited";
           container.exitCode = 0;

@@ -1,6 +1,6 @@
 // The lifecycle against real files and the in-memory podman.
 
-import { ContreeError, UsageError } from "../../src/errors.ts";
+import { ContreeError, Interrupted, UsageError } from "../../src/errors.ts";
 import {
   captureTaskLogs,
   IDLE_SCRIPT,
@@ -83,6 +83,18 @@ Deno.test("new: invalid names fail before anything is written", async () => {
     }
     assertEquals(await listTaskIds(metaDir(bench.roots, "proj")), undefined);
     assertEquals(await exists(bench.project.tasksRoot), false);
+  });
+});
+
+Deno.test("new: a tasks.root that cannot be made is one clear error", async () => {
+  await withBench(async (bench) => {
+    const project = { ...bench.project, tasksRoot: "/proc/contree-nope/tasks" };
+    // Was "Unexpected error: No such file or directory …" (an internal error's wording).
+    await assertRejects(
+      () => taskNew(bench.ctx, project),
+      ContreeError,
+      "Cannot create the tasks.root directory: ",
+    );
   });
 });
 
@@ -285,8 +297,10 @@ Deno.test("stop: timeout from the project, overridable; errors for every bad sta
     );
     podman.containers.get(name)!.state = "running";
     await taskStop(ctx, { ...project, shutdownTimeout: 3 }, taskId);
+    // Paused by hand: unpaused first, as podman refuses to stop it.
     podman.containers.get(name)!.state = "paused";
     await taskStop(ctx, { ...project, shutdownTimeout: 3 }, taskId, 0);
+    assertEquals(podman.argvOf("unpause"), [["unpause", name]]);
     assertEquals(podman.argvOf("stop").map((a) => a[2]), ["10", "3", "0"]);
     podman.containers.get(name)!.state = "running";
     podman.override((args) =>
@@ -337,6 +351,14 @@ Deno.test("login: tmux, else bash, else the shell; errors before that", async ()
       await loginCommand(ctx, { ...project, shell: "/bin/ash" }, taskId),
       ["exec", "-it", name, "/bin/ash"],
     );
+    // Paused by hand: `task run` would refuse it (it runs), so the hint is podman's.
+    container.state = "paused";
+    await assertRejects(
+      () => loginCommand(ctx, project, taskId),
+      ContreeError,
+      `Container ${name} is paused: resume it with 'podman unpause ${name}'`,
+    );
+    await assertRejects(() => taskRun(ctx, project, taskId, {}), ContreeError, "podman unpause");
     container.state = "exited";
     await assertRejects(
       () => loginCommand(ctx, project, taskId),
@@ -431,6 +453,14 @@ Deno.test("wait: the real exit code (124 too) is recorded; timeouts and failures
     );
     await assertRejects(() => taskWait(ctx, project, taskId), ContreeError, "printed no exit code");
     assertEquals((await meta(bench, taskId))?.exit_code, null);
+    // A container whose command could not start stays `created`; podman wait says 0 at once.
+    podman.override((args) =>
+      args[0] === "wait" ? { code: 0, stdout: "0\n", stderr: "" } : undefined
+    );
+    container.state = "created";
+    await assertRejects(() => taskWait(ctx, project, taskId), ContreeError, "never started");
+    assertEquals((await meta(bench, taskId))?.exit_code, null);
+    assertEquals((await getTask(ctx, project, taskId)).status === "completed", false);
   });
 });
 
@@ -620,6 +650,25 @@ Deno.test("delete: every failed step is a warning and the delete still completes
     assertEquals((await getTask(ctx, project, taskId)).status, "deleting");
     // The dossier went; the task is gone for listing purposes only if both are.
     assertEquals(await exists(`${metaDir(bench.roots, "proj")}/${taskId}_dossier.json`), false);
+  });
+});
+
+Deno.test("delete: Ctrl-C is not a failed step: it stops, the task stays for another delete", async () => {
+  await withBench(async (bench) => {
+    const { ctx, project, podman } = bench;
+    const { taskId, taskDir } = await taskNew(ctx, project, { name: "interrupted" });
+    await taskRun(ctx, project, taskId, { mode: "run" });
+    let interrupt = true;
+    podman.override((args) => args[0] === "rm" && interrupt ? new Interrupted() : undefined);
+    // Was: a warning, "Deleted", exit 0, and the metadata that finds the container gone.
+    await assertRejects(() => taskDelete(ctx, project, taskId), Interrupted);
+    assertEquals((await meta(bench, taskId))?.deleting, true);
+    assert(await exists(taskDir), "the workspace is kept");
+    assertEquals((await getTask(ctx, project, taskId)).status, "deleting");
+    interrupt = false;
+    const again = await taskDelete(ctx, project, taskId);
+    assertEquals(again.warnings, []);
+    assertEquals(await meta(bench, taskId), null);
   });
 });
 

@@ -60,7 +60,10 @@ podmanTest("lifecycle: new → run → running → logs → stop → stopped →
       "running",
       "cli",
     ]);
-    assert(typeof running.ready_at === "string");
+    // Both times in one format (ready_at was left as stored: milliseconds).
+    const pythonTime = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$/;
+    assertMatch(String(running.ready_at), pythonTime);
+    assertMatch(String(running.created_at), pythonTime);
 
     const list = await bench.cli(["task", "list", project, "--no-emoji"]);
     assertEquals(list.stdout, `- ${id}: e2e running [mode=cli]\n`);

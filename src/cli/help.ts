@@ -70,6 +70,8 @@ export function configureHelp(root: RootCommand): void {
   const configuration = aliasHelp();
   const visit = (command: AnyCommand) => {
     command.configureHelp(configuration);
+    // One wording everywhere (commands made with `new Command` do not inherit the root's).
+    command.helpOption("-h, --help", "show help");
     for (const child of command.commands as AnyCommand[]) visit(child);
   };
   visit(root as unknown as AnyCommand);

@@ -31,6 +31,7 @@ import { registerTag } from "./tag.ts";
 import { registerTask } from "./task.ts";
 import { registerUse } from "./use.ts";
 import { VERSION_FLAGS } from "../version.ts";
+import { ExitCode } from "../errors.ts";
 
 type Registrar = (program: RootCommand, run: Runner, invoke?: Invoke) => void;
 
@@ -139,6 +140,54 @@ export function buildProgram(
   for (const noun of args === undefined ? NOUNS : nounsFor(args)) {
     noun.register(program, run, invoke);
   }
+  configureGroups(program as unknown as HelpTarget);
   configureHelp(program);
   return program;
+}
+
+/**
+ * Every command with subcommands: `help WORD…` (see showHelp) in place of commander's, and a
+ * mistyped subcommand of a group that also acts alone (`session`) is an unknown command, as in
+ * other groups (it was taken for an argument: "too many arguments for 'session'").
+ */
+function configureGroups(command: HelpTarget): void {
+  for (const child of command.commands) configureGroups(child);
+  if (command.commands.length === 0) return;
+  command.helpCommand(false);
+  command.command("help [command...]")
+    .description(
+      command.parent ? "show help for a command" : "show help for a command (`help task run`)",
+    )
+    .action((words: string[]) => showHelp(command, words));
+  command.allowExcessArguments(true).hook("preAction", (group, actionCommand) => {
+    const extra = group.args[group.registeredArguments.length];
+    if (actionCommand === group && extra !== undefined) unknownCommand(group, extra);
+  });
+}
+
+function unknownCommand(group: HelpTarget, word: string): never {
+  const where = group.parent ? ` for '${group.name()}'` : "";
+  group.error(`error: unknown command '${word}'${where}`, {
+    exitCode: ExitCode.USAGE,
+    code: "commander.unknownCommand",
+  });
+}
+
+type HelpTarget = RootCommand["commands"][number];
+
+/**
+ * `help WORD…`: the help of the command those words name below `group`, however deep
+ * (commander's own help command took one word, and answered an unknown one with the group's
+ * help as an error).
+ */
+function showHelp(group: HelpTarget, words: readonly string[]): void {
+  let command = group;
+  for (const word of words) {
+    const next = command.commands.find((child) =>
+      child.name() === word || child.aliases().includes(word)
+    );
+    if (!next) unknownCommand(command, word);
+    command = next;
+  }
+  command.help();
 }

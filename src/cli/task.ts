@@ -124,7 +124,7 @@ export function registerTask(program: RootCommand, run: Runner): void {
     .argument("[task]", taskHelp)
     .option(
       "--timeout <seconds>",
-      `give up after N seconds (exit 1, nothing recorded; default ${DEFAULT_WAIT_TIMEOUT_SECONDS})`,
+      "give up after N seconds (exit 1, nothing recorded)",
       positiveInt,
       DEFAULT_WAIT_TIMEOUT_SECONDS,
     )

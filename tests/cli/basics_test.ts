@@ -59,6 +59,10 @@ Deno.test("help [command]: the help on stdout, exit 0; a group without its subco
       [["help"], ["--help"]],
       [["help", "run"], ["run", "--help"]],
       [["op", "help", "show"], ["op", "show", "--help"]],
+      // however deep (was the help of `task`), and in groups that act alone too
+      [["help", "task", "run"], ["task", "run", "--help"]],
+      [["help", "op", "wait"], ["op", "wait", "--help"]],
+      [["session", "help", "branch"], ["session", "branch", "--help"]],
     ];
     for (const [args, same] of pairs) {
       const result = await runCli(args, { env });
@@ -68,6 +72,19 @@ Deno.test("help [command]: the help on stdout, exit 0; a group without its subco
     const group = await runCli(["op"], { env });
     assertEquals([group.code, group.stdout], [2, ""]);
     assertMatch(group.stderr, /^Usage: contree operation/);
+    // An unknown word says so (help of `help bogus` was the whole help, as an error, and
+    // `session bogus` was "too many arguments").
+    for (
+      const [args, line] of [
+        [["help", "bogus"], "error: unknown command 'bogus'"],
+        [["help", "task", "bogus"], "error: unknown command 'bogus' for 'task'"],
+        [["session", "bogus"], "error: unknown command 'bogus' for 'session'"],
+      ]
+    ) {
+      const unknown = await runCli(args as string[], { env });
+      assertEquals([unknown.code, unknown.stdout], [2, ""], String(args));
+      assertEquals(unknown.stderr.trimEnd().split("\n").at(-1), line, String(args));
+    }
   } finally {
     await cleanup();
   }

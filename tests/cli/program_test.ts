@@ -35,7 +35,7 @@ Deno.test("each noun names exactly the top-level commands its registrar adds", (
 
 Deno.test("the whole tree is every noun, in order", async () => {
   const whole = buildProgram(await config(), noop);
-  assertEquals(names(whole), NOUNS.flatMap((noun) => noun.names));
+  assertEquals(names(whole), [...NOUNS.flatMap((noun) => noun.names), "help"]);
 });
 
 Deno.test("the pre-scan knows every root option that takes a value", () => {

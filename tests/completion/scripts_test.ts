@@ -115,7 +115,7 @@ const CASES: { line: string[]; expect: string[]; exact?: boolean }[] = [
   { line: ["contree", "au"], expect: ["auth"] },
   {
     line: ["contree", "auth", ""],
-    expect: ["list", "ls", "profiles", "use", "switch", "remove", "rm", "del"],
+    expect: ["list", "ls", "profiles", "use", "switch", "remove", "rm", "del", "help"],
     exact: true,
   },
   // Global options that take a value are skipped while finding the command.
@@ -134,6 +134,7 @@ const CASES: { line: string[]; expect: string[]; exact?: boolean }[] = [
   { line: ["contree", "completion", ""], expect: ["bash", "zsh", "fish"], exact: true },
   { line: ["contree", "man", "c"], expect: ["core", "core_workflow", "command_safety"] },
   { line: ["contree", "help", "a"], expect: ["auth", "agent"] },
+  { line: ["contree", "session", "help", "b"], expect: ["branch"], exact: true },
   // After `--` the words belong to the sandbox command: no contree options.
   { line: ["contree", "auth", "--", "-"], expect: [], exact: true },
 ];

@@ -91,6 +91,8 @@ _contree_child() {
       REPLY='contree session prune' ;;
     'contree session/delete'|'contree session/rm'|'contree session/del')
       REPLY='contree session delete' ;;
+    'contree session/help')
+      REPLY='contree session help' ;;
     'contree images/list'|'contree images/ls')
       REPLY='contree images list' ;;
     'contree images/import')
@@ -111,6 +113,8 @@ _contree_child() {
       REPLY='contree auth use' ;;
     'contree auth/remove'|'contree auth/rm'|'contree auth/del')
       REPLY='contree auth remove' ;;
+    'contree auth/help')
+      REPLY='contree auth help' ;;
     'contree server/start')
       REPLY='contree server start' ;;
     'contree server/stop')
@@ -179,13 +183,13 @@ _contree_commands() {
     'contree operation')
       REPLY='list ls show sh wait w cancel kill k events ev help' ;;
     'contree session')
-      REPLY='list ls use branch br checkout co rollback rb forward fw show history wait prune delete rm del' ;;
+      REPLY='list ls use branch br checkout co rollback rb forward fw show history wait prune delete rm del help' ;;
     'contree images')
       REPLY='list ls import help' ;;
     'contree file')
       REPLY='edit e cp ls list help' ;;
     'contree auth')
-      REPLY='list ls profiles use switch remove rm del' ;;
+      REPLY='list ls profiles use switch remove rm del help' ;;
     'contree server')
       REPLY='start stop status help' ;;
     'contree task')
@@ -221,6 +225,8 @@ _contree_options() {
       REPLY='-a --all -h --help' ;;
     'contree operation events')
       REPLY='-h --help' ;;
+    'contree operation help')
+      REPLY='-h --help' ;;
     'contree ps')
       REPLY='-q --quiet -a --all --status -k --kind --since --until -M --show-max -h --help' ;;
     'contree show')
@@ -249,12 +255,16 @@ _contree_options() {
       REPLY='-h --help' ;;
     'contree session delete')
       REPLY='-y --force -h --help' ;;
+    'contree session help')
+      REPLY='-h --help' ;;
     'contree images')
       REPLY='--prefix -i --uuid -a --all --since --until --limit -h --help' ;;
     'contree images list')
       REPLY='--prefix -i --uuid -a --all --since --until --limit -h --help' ;;
     'contree images import')
       REPLY='--username --password -t --timeout -h --help' ;;
+    'contree images help')
+      REPLY='-h --help' ;;
     'contree tag')
       REPLY='-U --delete --rm -h --help' ;;
     'contree ls')
@@ -275,6 +285,8 @@ _contree_options() {
       REPLY='-h --help' ;;
     'contree file ls')
       REPLY='--since --until --limit -q --quiet -h --help' ;;
+    'contree file help')
+      REPLY='-h --help' ;;
     'contree shell')
       REPLY='-h --help' ;;
     'contree build')
@@ -287,6 +299,8 @@ _contree_options() {
       REPLY='-h --help' ;;
     'contree auth remove')
       REPLY='-y --force -h --help' ;;
+    'contree auth help')
+      REPLY='-h --help' ;;
     'contree server')
       REPLY='-h --help' ;;
     'contree server start')
@@ -295,6 +309,8 @@ _contree_options() {
       REPLY='--home -h --help' ;;
     'contree server status')
       REPLY='--home -h --help' ;;
+    'contree server help')
+      REPLY='-h --help' ;;
     'contree task')
       REPLY='-h --help' ;;
     'contree task new')
@@ -323,6 +339,10 @@ _contree_options() {
       REPLY='-h --help' ;;
     'contree task archive logs')
       REPLY='-h --help' ;;
+    'contree task archive help')
+      REPLY='-h --help' ;;
+    'contree task help')
+      REPLY='-h --help' ;;
     'contree project')
       REPLY='-h --help' ;;
     'contree project new')
@@ -330,6 +350,8 @@ _contree_options() {
     'contree project list')
       REPLY='-h --help' ;;
     'contree project show')
+      REPLY='-h --help' ;;
+    'contree project help')
       REPLY='-h --help' ;;
     'contree completion')
       REPLY='-h --help' ;;
@@ -346,6 +368,10 @@ _contree_options() {
     'contree skill remove')
       REPLY='-y --force -h --help' ;;
     'contree skill upgrade')
+      REPLY='-h --help' ;;
+    'contree skill help')
+      REPLY='-h --help' ;;
+    'contree help')
       REPLY='-h --help' ;;
     *) return 1 ;;
   esac
@@ -449,27 +475,31 @@ _contree_option_choices() {
 _contree_argument_choices() {
   case "$1" in
     'contree operation help')
-      if (( $2 == 0 )); then REPLY='list show wait cancel events'; else return 1; fi ;;
+      if (( $2 >= 0 )); then REPLY='list show wait cancel events'; else return 1; fi ;;
+    'contree session help')
+      if (( $2 >= 0 )); then REPLY='list use branch checkout rollback forward show wait prune delete'; else return 1; fi ;;
     'contree images help')
-      if (( $2 == 0 )); then REPLY='list import'; else return 1; fi ;;
+      if (( $2 >= 0 )); then REPLY='list import'; else return 1; fi ;;
     'contree file help')
-      if (( $2 == 0 )); then REPLY='edit cp ls'; else return 1; fi ;;
+      if (( $2 >= 0 )); then REPLY='edit cp ls'; else return 1; fi ;;
+    'contree auth help')
+      if (( $2 >= 0 )); then REPLY='list use remove'; else return 1; fi ;;
     'contree server help')
-      if (( $2 == 0 )); then REPLY='start stop status'; else return 1; fi ;;
+      if (( $2 >= 0 )); then REPLY='start stop status'; else return 1; fi ;;
     'contree task archive help')
-      if (( $2 == 0 )); then REPLY='list logs'; else return 1; fi ;;
+      if (( $2 >= 0 )); then REPLY='list logs'; else return 1; fi ;;
     'contree task help')
-      if (( $2 == 0 )); then REPLY='new run list status rename stop login logs wait delete archive'; else return 1; fi ;;
+      if (( $2 >= 0 )); then REPLY='new run list status rename stop login logs wait delete archive'; else return 1; fi ;;
     'contree project help')
-      if (( $2 == 0 )); then REPLY='new list show'; else return 1; fi ;;
+      if (( $2 >= 0 )); then REPLY='new list show'; else return 1; fi ;;
     'contree completion')
       if (( $2 == 0 )); then REPLY='bash zsh fish'; else return 1; fi ;;
     'contree agent')
       if (( $2 == 0 )); then REPLY='all core_workflow core sessions images_and_tags images files_and_directories files execution_modes execution command_safety command output_formats output profiles interactive_shell interactive agent_tools agent mcp_server mcp all_commands'; else return 1; fi ;;
     'contree skill help')
-      if (( $2 == 0 )); then REPLY='list install remove upgrade'; else return 1; fi ;;
+      if (( $2 >= 0 )); then REPLY='list install remove upgrade'; else return 1; fi ;;
     'contree help')
-      if (( $2 == 0 )); then REPLY='use run operation ps show kill session images tag ls cat cp cd env file shell build auth server task project completion mcp agent skill'; else return 1; fi ;;
+      if (( $2 >= 0 )); then REPLY='use run operation ps show kill session images tag ls cat cp cd env file shell build auth server task project completion mcp agent skill'; else return 1; fi ;;
     *) return 1 ;;
   esac
 }

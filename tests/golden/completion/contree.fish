@@ -90,6 +90,8 @@ function __contree_child --argument-names cmdpath word
             echo 'contree session prune'
         case 'contree session/delete' 'contree session/rm' 'contree session/del'
             echo 'contree session delete'
+        case 'contree session/help'
+            echo 'contree session help'
         case 'contree images/list' 'contree images/ls'
             echo 'contree images list'
         case 'contree images/import'
@@ -110,6 +112,8 @@ function __contree_child --argument-names cmdpath word
             echo 'contree auth use'
         case 'contree auth/remove' 'contree auth/rm' 'contree auth/del'
             echo 'contree auth remove'
+        case 'contree auth/help'
+            echo 'contree auth help'
         case 'contree server/start'
             echo 'contree server start'
         case 'contree server/stop'
@@ -321,7 +325,7 @@ complete -c contree -f -n '__contree_is \'contree\'' -a 'mcp' -d 'serve the Mode
 complete -c contree -f -n '__contree_is \'contree\'' -a 'agent' -d 'the manual for coding agents (workflow, sessions, safety, all commands)'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'man' -d 'the manual for coding agents (workflow, sessions, safety, all commands)'
 complete -c contree -f -n '__contree_is \'contree\'' -a 'skill' -d 'install the contree skill for agent tools (Codex, Claude Code, OpenCode, …)'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'help' -d 'display help for command'
+complete -c contree -f -n '__contree_is \'contree\'' -a 'help' -d 'show help for a command (`help task run`)'
 complete -c contree -n '__contree_is \'contree\'' -s 'p' -l 'profile' -r -d 'profile for this invocation (default: $CONTREE_PROFILE, then the active one)'
 complete -c contree -n '__contree_is \'contree\'' -l 'token' -r -d 'token for this invocation'
 complete -c contree -n '__contree_is \'contree\'' -s 'u' -l 'url' -r -d 'API base URL for this invocation'
@@ -366,7 +370,7 @@ complete -c contree -f -n '__contree_is \'contree operation\'' -a 'kill' -d 'can
 complete -c contree -f -n '__contree_is \'contree operation\'' -a 'k' -d 'cancel one or more operations (or --all active ones)'
 complete -c contree -f -n '__contree_is \'contree operation\'' -a 'events' -d 'print each operation\'s whole event log, one row per event'
 complete -c contree -f -n '__contree_is \'contree operation\'' -a 'ev' -d 'print each operation\'s whole event log, one row per event'
-complete -c contree -f -n '__contree_is \'contree operation\'' -a 'help' -d 'display help for command'
+complete -c contree -f -n '__contree_is \'contree operation\'' -a 'help' -d 'show help for a command'
 complete -c contree -n '__contree_is \'contree operation\'' -s 'h' -l 'help' -d 'show help'
 
 # contree operation list
@@ -377,25 +381,26 @@ complete -c contree -n '__contree_is \'contree operation list\'' -s 'k' -l 'kind
 complete -c contree -n '__contree_is \'contree operation list\'' -l 'since' -r -d 'only after: an ISO date/time or a relative interval (15m, 2h, 3d)'
 complete -c contree -n '__contree_is \'contree operation list\'' -l 'until' -r -d 'only before: an ISO date/time or a relative interval'
 complete -c contree -n '__contree_is \'contree operation list\'' -s 'M' -l 'show-max' -r -d 'show at most N operations'
-complete -c contree -n '__contree_is \'contree operation list\'' -s 'h' -l 'help' -d 'display help for command'
+complete -c contree -n '__contree_is \'contree operation list\'' -s 'h' -l 'help' -d 'show help'
 
 # contree operation show
 complete -c contree -n '__contree_is \'contree operation show\'' -l 'raw' -d 'print each operation\'s full server payload as JSONL, verbatim'
-complete -c contree -n '__contree_is \'contree operation show\'' -s 'h' -l 'help' -d 'display help for command'
+complete -c contree -n '__contree_is \'contree operation show\'' -s 'h' -l 'help' -d 'show help'
 
 # contree operation wait
 complete -c contree -n '__contree_is \'contree operation wait\'' -s 'a' -l 'all' -d 'wait for every active operation'
 complete -c contree -n '__contree_is \'contree operation wait\'' -s 't' -l 'timeout' -r -d 'give up after this long (exit 1)'
-complete -c contree -n '__contree_is \'contree operation wait\'' -s 'h' -l 'help' -d 'display help for command'
+complete -c contree -n '__contree_is \'contree operation wait\'' -s 'h' -l 'help' -d 'show help'
 
 # contree operation cancel
 complete -c contree -n '__contree_is \'contree operation cancel\'' -s 'a' -l 'all' -d 'cancel every active operation'
-complete -c contree -n '__contree_is \'contree operation cancel\'' -s 'h' -l 'help' -d 'display help for command'
+complete -c contree -n '__contree_is \'contree operation cancel\'' -s 'h' -l 'help' -d 'show help'
 
 # contree operation events
-complete -c contree -n '__contree_is \'contree operation events\'' -s 'h' -l 'help' -d 'display help for command'
+complete -c contree -n '__contree_is \'contree operation events\'' -s 'h' -l 'help' -d 'show help'
 
 # contree operation help
+complete -c contree -n '__contree_is \'contree operation help\'' -s 'h' -l 'help' -d 'show help'
 complete -c contree -f -n '__contree_is \'contree operation help\'' -a 'list show wait cancel events'
 
 # contree ps
@@ -406,15 +411,15 @@ complete -c contree -n '__contree_is \'contree ps\'' -s 'k' -l 'kind' -x -a 'ima
 complete -c contree -n '__contree_is \'contree ps\'' -l 'since' -r -d 'only after: an ISO date/time or a relative interval (15m, 2h, 3d)'
 complete -c contree -n '__contree_is \'contree ps\'' -l 'until' -r -d 'only before: an ISO date/time or a relative interval'
 complete -c contree -n '__contree_is \'contree ps\'' -s 'M' -l 'show-max' -r -d 'show at most N operations'
-complete -c contree -n '__contree_is \'contree ps\'' -s 'h' -l 'help' -d 'display help for command'
+complete -c contree -n '__contree_is \'contree ps\'' -s 'h' -l 'help' -d 'show help'
 
 # contree show
 complete -c contree -n '__contree_is \'contree show\'' -l 'raw' -d 'print each operation\'s full server payload as JSONL, verbatim'
-complete -c contree -n '__contree_is \'contree show\'' -s 'h' -l 'help' -d 'display help for command'
+complete -c contree -n '__contree_is \'contree show\'' -s 'h' -l 'help' -d 'show help'
 
 # contree kill
 complete -c contree -n '__contree_is \'contree kill\'' -s 'a' -l 'all' -d 'cancel every active operation'
-complete -c contree -n '__contree_is \'contree kill\'' -s 'h' -l 'help' -d 'display help for command'
+complete -c contree -n '__contree_is \'contree kill\'' -s 'h' -l 'help' -d 'show help'
 
 # contree session
 complete -c contree -f -n '__contree_is \'contree session\'' -a 'list' -d 'list sessions, most recently updated first'
@@ -435,6 +440,7 @@ complete -c contree -f -n '__contree_is \'contree session\'' -a 'prune' -d 'dele
 complete -c contree -f -n '__contree_is \'contree session\'' -a 'delete' -d 'delete sessions and their history'
 complete -c contree -f -n '__contree_is \'contree session\'' -a 'rm' -d 'delete sessions and their history'
 complete -c contree -f -n '__contree_is \'contree session\'' -a 'del' -d 'delete sessions and their history'
+complete -c contree -f -n '__contree_is \'contree session\'' -a 'help' -d 'show help for a command'
 complete -c contree -n '__contree_is \'contree session\'' -s 'h' -l 'help' -d 'show help'
 
 # contree session list
@@ -478,11 +484,15 @@ complete -c contree -n '__contree_is \'contree session prune\'' -s 'h' -l 'help'
 complete -c contree -n '__contree_is \'contree session delete\'' -s 'y' -l 'force' -d 'do not ask for confirmation'
 complete -c contree -n '__contree_is \'contree session delete\'' -s 'h' -l 'help' -d 'show help'
 
+# contree session help
+complete -c contree -n '__contree_is \'contree session help\'' -s 'h' -l 'help' -d 'show help'
+complete -c contree -f -n '__contree_is \'contree session help\'' -a 'list use branch checkout rollback forward show wait prune delete'
+
 # contree images
 complete -c contree -f -n '__contree_is \'contree images\'' -a 'list' -d 'list images (tagged only unless --all)'
 complete -c contree -f -n '__contree_is \'contree images\'' -a 'ls' -d 'list images (tagged only unless --all)'
 complete -c contree -f -n '__contree_is \'contree images\'' -a 'import' -d 'import images from a registry: NAME[:TAG], REGISTRY/PATH[:TAG], docker://…, brace groups (ubuntu:{22.04,24.04}) and ?tag=TAG to choose the tag'
-complete -c contree -f -n '__contree_is \'contree images\'' -a 'help' -d 'display help for command'
+complete -c contree -f -n '__contree_is \'contree images\'' -a 'help' -d 'show help for a command'
 complete -c contree -n '__contree_is \'contree images\'' -l 'prefix' -r -d 'only images whose tag starts with PREFIX'
 complete -c contree -n '__contree_is \'contree images\'' -s 'i' -l 'uuid' -r -d 'only the image with this UUID'
 complete -c contree -n '__contree_is \'contree images\'' -s 'a' -l 'all' -d 'untagged images too (default: tagged only)'
@@ -498,15 +508,16 @@ complete -c contree -n '__contree_is \'contree images list\'' -s 'a' -l 'all' -d
 complete -c contree -n '__contree_is \'contree images list\'' -l 'since' -r -d 'created after: a date, HH:MM, or an interval ago (1h30m, 2d)'
 complete -c contree -n '__contree_is \'contree images list\'' -l 'until' -r -d 'created before (same syntax as --since)'
 complete -c contree -n '__contree_is \'contree images list\'' -l 'limit' -r -d 'show at most N images'
-complete -c contree -n '__contree_is \'contree images list\'' -s 'h' -l 'help' -d 'display help for command'
+complete -c contree -n '__contree_is \'contree images list\'' -s 'h' -l 'help' -d 'show help'
 
 # contree images import
 complete -c contree -n '__contree_is \'contree images import\'' -l 'username' -r -d 'registry user (the password is asked when not given)'
 complete -c contree -n '__contree_is \'contree images import\'' -l 'password' -r -d 'registry password'
 complete -c contree -n '__contree_is \'contree images import\'' -s 't' -l 'timeout' -r -d 'server-side import timeout'
-complete -c contree -n '__contree_is \'contree images import\'' -s 'h' -l 'help' -d 'display help for command'
+complete -c contree -n '__contree_is \'contree images import\'' -s 'h' -l 'help' -d 'show help'
 
 # contree images help
+complete -c contree -n '__contree_is \'contree images help\'' -s 'h' -l 'help' -d 'show help'
 complete -c contree -f -n '__contree_is \'contree images help\'' -a 'list import'
 
 # contree tag
@@ -540,7 +551,7 @@ complete -c contree -f -n '__contree_is \'contree file\'' -a 'e' -d 'edit a file
 complete -c contree -f -n '__contree_is \'contree file\'' -a 'cp' -d 'upload a host file and stage it at DEST for the next run'
 complete -c contree -f -n '__contree_is \'contree file\'' -a 'ls' -d 'list files uploaded to the server (with their local source, when known)'
 complete -c contree -f -n '__contree_is \'contree file\'' -a 'list' -d 'list files uploaded to the server (with their local source, when known)'
-complete -c contree -f -n '__contree_is \'contree file\'' -a 'help' -d 'display help for command'
+complete -c contree -f -n '__contree_is \'contree file\'' -a 'help' -d 'show help for a command'
 complete -c contree -n '__contree_is \'contree file\'' -s 'h' -l 'help' -d 'show help'
 
 # contree file edit
@@ -558,6 +569,7 @@ complete -c contree -n '__contree_is \'contree file ls\'' -s 'q' -l 'quiet' -d '
 complete -c contree -n '__contree_is \'contree file ls\'' -s 'h' -l 'help' -d 'show help'
 
 # contree file help
+complete -c contree -n '__contree_is \'contree file help\'' -s 'h' -l 'help' -d 'show help'
 complete -c contree -f -n '__contree_is \'contree file help\'' -a 'edit cp ls'
 
 # contree shell
@@ -583,6 +595,7 @@ complete -c contree -f -n '__contree_is \'contree auth\'' -a 'switch' -d 'make a
 complete -c contree -f -n '__contree_is \'contree auth\'' -a 'remove' -d 'remove a profile and its session database'
 complete -c contree -f -n '__contree_is \'contree auth\'' -a 'rm' -d 'remove a profile and its session database'
 complete -c contree -f -n '__contree_is \'contree auth\'' -a 'del' -d 'remove a profile and its session database'
+complete -c contree -f -n '__contree_is \'contree auth\'' -a 'help' -d 'show help for a command'
 complete -c contree -n '__contree_is \'contree auth\'' -l 'token' -r -d 'API token (default: $CONTREE_TOKEN, $NEBIUS_API_KEY, or a prompt)'
 complete -c contree -n '__contree_is \'contree auth\'' -s 'u' -l 'url' -r -d 'API base URL (default: $CONTREE_URL)'
 complete -c contree -n '__contree_is \'contree auth\'' -l 'type' -x -a 'iam jwt' -d 'token type'
@@ -602,11 +615,15 @@ complete -c contree -n '__contree_is \'contree auth use\'' -s 'h' -l 'help' -d '
 complete -c contree -n '__contree_is \'contree auth remove\'' -s 'y' -l 'force' -d 'do not ask for confirmation'
 complete -c contree -n '__contree_is \'contree auth remove\'' -s 'h' -l 'help' -d 'show help'
 
+# contree auth help
+complete -c contree -n '__contree_is \'contree auth help\'' -s 'h' -l 'help' -d 'show help'
+complete -c contree -f -n '__contree_is \'contree auth help\'' -a 'list use remove'
+
 # contree server
 complete -c contree -f -n '__contree_is \'contree server\'' -a 'start' -d 'start the server (foreground; -d to detach) and register the \'local\' profile'
 complete -c contree -f -n '__contree_is \'contree server\'' -a 'stop' -d 'stop the server started for this home (SIGTERM, then wait)'
 complete -c contree -f -n '__contree_is \'contree server\'' -a 'status' -d 'show whether the server runs, where, and its operation counts (exit 1: stopped)'
-complete -c contree -f -n '__contree_is \'contree server\'' -a 'help' -d 'display help for command'
+complete -c contree -f -n '__contree_is \'contree server\'' -a 'help' -d 'show help for a command'
 complete -c contree -n '__contree_is \'contree server\'' -s 'h' -l 'help' -d 'show help'
 
 # contree server start
@@ -631,6 +648,7 @@ complete -c contree -n '__contree_is \'contree server status\'' -l 'home' -r -d 
 complete -c contree -n '__contree_is \'contree server status\'' -s 'h' -l 'help' -d 'show help'
 
 # contree server help
+complete -c contree -n '__contree_is \'contree server help\'' -s 'h' -l 'help' -d 'show help'
 complete -c contree -f -n '__contree_is \'contree server help\'' -a 'start stop status'
 
 # contree task
@@ -647,7 +665,7 @@ complete -c contree -f -n '__contree_is \'contree task\'' -a 'wait' -d 'wait for
 complete -c contree -f -n '__contree_is \'contree task\'' -a 'delete' -d 'archive a task\'s metadata and logs, remove its containers, workspace, metadata'
 complete -c contree -f -n '__contree_is \'contree task\'' -a 'rm' -d 'archive a task\'s metadata and logs, remove its containers, workspace, metadata'
 complete -c contree -f -n '__contree_is \'contree task\'' -a 'archive' -d 'what deleted tasks left behind'
-complete -c contree -f -n '__contree_is \'contree task\'' -a 'help' -d 'display help for command'
+complete -c contree -f -n '__contree_is \'contree task\'' -a 'help' -d 'show help for a command'
 complete -c contree -n '__contree_is \'contree task\'' -s 'h' -l 'help' -d 'show help'
 
 # contree task new
@@ -688,7 +706,7 @@ complete -c contree -n '__contree_is \'contree task logs\'' -s 't' -l 'timestamp
 complete -c contree -n '__contree_is \'contree task logs\'' -s 'h' -l 'help' -d 'show help'
 
 # contree task wait
-complete -c contree -n '__contree_is \'contree task wait\'' -l 'timeout' -r -d 'give up after N seconds (exit 1, nothing recorded; default 7200)'
+complete -c contree -n '__contree_is \'contree task wait\'' -l 'timeout' -r -d 'give up after N seconds (exit 1, nothing recorded)'
 complete -c contree -n '__contree_is \'contree task wait\'' -s 'h' -l 'help' -d 'show help'
 
 # contree task delete
@@ -698,7 +716,7 @@ complete -c contree -n '__contree_is \'contree task delete\'' -s 'h' -l 'help' -
 complete -c contree -f -n '__contree_is \'contree task archive\'' -a 'list' -d 'list archived tasks, newest first'
 complete -c contree -f -n '__contree_is \'contree task archive\'' -a 'ls' -d 'list archived tasks, newest first'
 complete -c contree -f -n '__contree_is \'contree task archive\'' -a 'logs' -d 'print the logs of the newest archive whose name or task ID starts with PREFIX'
-complete -c contree -f -n '__contree_is \'contree task archive\'' -a 'help' -d 'display help for command'
+complete -c contree -f -n '__contree_is \'contree task archive\'' -a 'help' -d 'show help for a command'
 complete -c contree -n '__contree_is \'contree task archive\'' -s 'h' -l 'help' -d 'show help'
 
 # contree task archive list
@@ -708,9 +726,11 @@ complete -c contree -n '__contree_is \'contree task archive list\'' -s 'h' -l 'h
 complete -c contree -n '__contree_is \'contree task archive logs\'' -s 'h' -l 'help' -d 'show help'
 
 # contree task archive help
+complete -c contree -n '__contree_is \'contree task archive help\'' -s 'h' -l 'help' -d 'show help'
 complete -c contree -f -n '__contree_is \'contree task archive help\'' -a 'list logs'
 
 # contree task help
+complete -c contree -n '__contree_is \'contree task help\'' -s 'h' -l 'help' -d 'show help'
 complete -c contree -f -n '__contree_is \'contree task help\'' -a 'new run list status rename stop login logs wait delete archive'
 
 # contree project
@@ -719,7 +739,7 @@ complete -c contree -f -n '__contree_is \'contree project\'' -a 'init' -d 'creat
 complete -c contree -f -n '__contree_is \'contree project\'' -a 'list' -d 'list projects'
 complete -c contree -f -n '__contree_is \'contree project\'' -a 'ls' -d 'list projects'
 complete -c contree -f -n '__contree_is \'contree project\'' -a 'show' -d 'show a project\'s settings and paths'
-complete -c contree -f -n '__contree_is \'contree project\'' -a 'help' -d 'display help for command'
+complete -c contree -f -n '__contree_is \'contree project\'' -a 'help' -d 'show help for a command'
 complete -c contree -n '__contree_is \'contree project\'' -s 'h' -l 'help' -d 'show help'
 
 # contree project new
@@ -740,6 +760,7 @@ complete -c contree -n '__contree_is \'contree project list\'' -s 'h' -l 'help' 
 complete -c contree -n '__contree_is \'contree project show\'' -s 'h' -l 'help' -d 'show help'
 
 # contree project help
+complete -c contree -n '__contree_is \'contree project help\'' -s 'h' -l 'help' -d 'show help'
 complete -c contree -f -n '__contree_is \'contree project help\'' -a 'new list show'
 
 # contree completion
@@ -767,7 +788,7 @@ complete -c contree -f -n '__contree_is \'contree skill\'' -a 'del' -d 'delete t
 complete -c contree -f -n '__contree_is \'contree skill\'' -a 'upgrade' -d 'rewrite installs with this version (no SPEC: every remembered install)'
 complete -c contree -f -n '__contree_is \'contree skill\'' -a 'u' -d 'rewrite installs with this version (no SPEC: every remembered install)'
 complete -c contree -f -n '__contree_is \'contree skill\'' -a 'update' -d 'rewrite installs with this version (no SPEC: every remembered install)'
-complete -c contree -f -n '__contree_is \'contree skill\'' -a 'help' -d 'display help for command'
+complete -c contree -f -n '__contree_is \'contree skill\'' -a 'help' -d 'show help for a command'
 complete -c contree -n '__contree_is \'contree skill\'' -s 'h' -l 'help' -d 'show help'
 
 # contree skill list
@@ -785,7 +806,9 @@ complete -c contree -n '__contree_is \'contree skill remove\'' -s 'h' -l 'help' 
 complete -c contree -n '__contree_is \'contree skill upgrade\'' -s 'h' -l 'help' -d 'show help'
 
 # contree skill help
+complete -c contree -n '__contree_is \'contree skill help\'' -s 'h' -l 'help' -d 'show help'
 complete -c contree -f -n '__contree_is \'contree skill help\'' -a 'list install remove upgrade'
 
 # contree help
+complete -c contree -n '__contree_is \'contree help\'' -s 'h' -l 'help' -d 'show help'
 complete -c contree -f -n '__contree_is \'contree help\'' -a 'use run operation ps show kill session images tag ls cat cp cd env file shell build auth server task project completion mcp agent skill'

@@ -92,6 +92,8 @@ _contree_child() {
       REPLY='contree session prune' ;;
     'contree session/delete'|'contree session/rm'|'contree session/del')
       REPLY='contree session delete' ;;
+    'contree session/help')
+      REPLY='contree session help' ;;
     'contree images/list'|'contree images/ls')
       REPLY='contree images list' ;;
     'contree images/import')
@@ -112,6 +114,8 @@ _contree_child() {
       REPLY='contree auth use' ;;
     'contree auth/remove'|'contree auth/rm'|'contree auth/del')
       REPLY='contree auth remove' ;;
+    'contree auth/help')
+      REPLY='contree auth help' ;;
     'contree server/start')
       REPLY='contree server start' ;;
     'contree server/stop')
@@ -176,27 +180,27 @@ _contree_child() {
 _contree_commands() {
   case "$1" in
     'contree')
-      reply=('use:set the session image (UUID, tag:NAME or NAME) and print `export CONTREE_SESSION=…`; without IMAGE, show the session' 'ci:set the session image (UUID, tag:NAME or NAME) and print `export CONTREE_SESSION=…`; without IMAGE, show the session' 'run:run a command in a sandbox from the session image; output streams live' 'r:run a command in a sandbox from the session image; output streams live' 'operation:manage operations: list, show, wait, cancel, events' 'op:manage operations: list, show, wait, cancel, events' 'ps:list operations (default: EXECUTING only)' 'show:show one or more operation results' 'kill:cancel one or more operations (or --all active ones)' 'session:sessions: history, branches, rollback; without a subcommand, the current one' 's:sessions: history, branches, rollback; without a subcommand, the current one' 'images:list images (default) and import them from registries' 'i:list images (default) and import them from registries' 'img:list images (default) and import them from registries' 'tag:tag an image (default: the session'\''s current image), or remove a tag with -U' 't:tag an image (default: the session'\''s current image), or remove a tag with -U' 'ls:list a directory of the image (default: the session cwd)' 'cat:write a file of the image to stdout' 'cp:copy a file or a directory of the image to a local path' 'cd:change the session'\''s working directory (checked in the image); no PATH prints it' 'env:show, set (K=V …) or unset (-U K …) the session'\''s environment variables' 'file:stage files for the next run (edit, cp) and list uploaded files (ls)' 'f:stage files for the next run (edit, cp) and list uploaded files (ls)' 'shell:an interactive shell on the session: bare lines run in the sandbox, `contree …` runs commands' 'sh:an interactive shell on the session: bare lines run in the sandbox, `contree …` runs commands' 'build:build an image from a Dockerfile: FROM/RUN/COPY/ADD/ENV/ARG/WORKDIR/USER/SHELL, multi-stage, cached steps; RUN output streams live' 'bd:build an image from a Dockerfile: FROM/RUN/COPY/ADD/ENV/ARG/WORKDIR/USER/SHELL, multi-stage, cached steps; RUN output streams live' 'auth:register or update a profile (verifies the token with GET /v1/whoami)' 'server:the local ConTree server on podman: the ConTree API on 127.0.0.1, offline' 'task:long-lived podman task containers with persistent workspaces' 'project:projects for task containers (project.yml under $CONTREE_HOME/projects)' 'completion:print a shell completion script (commands, aliases, options, choices)' 'mcp:serve the Model Context Protocol (stdio, or --http on 127.0.0.1) for agent hosts' 'agent:the manual for coding agents (workflow, sessions, safety, all commands)' 'man:the manual for coding agents (workflow, sessions, safety, all commands)' 'skill:install the contree skill for agent tools (Codex, Claude Code, OpenCode, …)' 'help:display help for command') ;;
+      reply=('use:set the session image (UUID, tag:NAME or NAME) and print `export CONTREE_SESSION=…`; without IMAGE, show the session' 'ci:set the session image (UUID, tag:NAME or NAME) and print `export CONTREE_SESSION=…`; without IMAGE, show the session' 'run:run a command in a sandbox from the session image; output streams live' 'r:run a command in a sandbox from the session image; output streams live' 'operation:manage operations: list, show, wait, cancel, events' 'op:manage operations: list, show, wait, cancel, events' 'ps:list operations (default: EXECUTING only)' 'show:show one or more operation results' 'kill:cancel one or more operations (or --all active ones)' 'session:sessions: history, branches, rollback; without a subcommand, the current one' 's:sessions: history, branches, rollback; without a subcommand, the current one' 'images:list images (default) and import them from registries' 'i:list images (default) and import them from registries' 'img:list images (default) and import them from registries' 'tag:tag an image (default: the session'\''s current image), or remove a tag with -U' 't:tag an image (default: the session'\''s current image), or remove a tag with -U' 'ls:list a directory of the image (default: the session cwd)' 'cat:write a file of the image to stdout' 'cp:copy a file or a directory of the image to a local path' 'cd:change the session'\''s working directory (checked in the image); no PATH prints it' 'env:show, set (K=V …) or unset (-U K …) the session'\''s environment variables' 'file:stage files for the next run (edit, cp) and list uploaded files (ls)' 'f:stage files for the next run (edit, cp) and list uploaded files (ls)' 'shell:an interactive shell on the session: bare lines run in the sandbox, `contree …` runs commands' 'sh:an interactive shell on the session: bare lines run in the sandbox, `contree …` runs commands' 'build:build an image from a Dockerfile: FROM/RUN/COPY/ADD/ENV/ARG/WORKDIR/USER/SHELL, multi-stage, cached steps; RUN output streams live' 'bd:build an image from a Dockerfile: FROM/RUN/COPY/ADD/ENV/ARG/WORKDIR/USER/SHELL, multi-stage, cached steps; RUN output streams live' 'auth:register or update a profile (verifies the token with GET /v1/whoami)' 'server:the local ConTree server on podman: the ConTree API on 127.0.0.1, offline' 'task:long-lived podman task containers with persistent workspaces' 'project:projects for task containers (project.yml under $CONTREE_HOME/projects)' 'completion:print a shell completion script (commands, aliases, options, choices)' 'mcp:serve the Model Context Protocol (stdio, or --http on 127.0.0.1) for agent hosts' 'agent:the manual for coding agents (workflow, sessions, safety, all commands)' 'man:the manual for coding agents (workflow, sessions, safety, all commands)' 'skill:install the contree skill for agent tools (Codex, Claude Code, OpenCode, …)' 'help:show help for a command (`help task run`)') ;;
     'contree operation')
-      reply=('list:list operations (default: EXECUTING only)' 'ls:list operations (default: EXECUTING only)' 'show:show one or more operation results' 'sh:show one or more operation results' 'wait:wait until operations reach a terminal status (all at once)' 'w:wait until operations reach a terminal status (all at once)' 'cancel:cancel one or more operations (or --all active ones)' 'kill:cancel one or more operations (or --all active ones)' 'k:cancel one or more operations (or --all active ones)' 'events:print each operation'\''s whole event log, one row per event' 'ev:print each operation'\''s whole event log, one row per event' 'help:display help for command') ;;
+      reply=('list:list operations (default: EXECUTING only)' 'ls:list operations (default: EXECUTING only)' 'show:show one or more operation results' 'sh:show one or more operation results' 'wait:wait until operations reach a terminal status (all at once)' 'w:wait until operations reach a terminal status (all at once)' 'cancel:cancel one or more operations (or --all active ones)' 'kill:cancel one or more operations (or --all active ones)' 'k:cancel one or more operations (or --all active ones)' 'events:print each operation'\''s whole event log, one row per event' 'ev:print each operation'\''s whole event log, one row per event' 'help:show help for a command') ;;
     'contree session')
-      reply=('list:list sessions, most recently updated first' 'ls:list sessions, most recently updated first' 'use:continue this session from another session'\''s current image' 'branch:list branches; create NAME (without switching); --delete NAME; --prune' 'br:list branches; create NAME (without switching); --delete NAME; --prune' 'checkout:switch the active branch' 'co:switch the active branch' 'rollback:move the active branch: -N back N (default -1), N to history entry N, +N forward N, or a reference such as HEAD~2' 'rb:move the active branch: -N back N (default -1), N to history entry N, +N forward N, or a reference such as HEAD~2' 'forward:move the active branch forward N entries (newest child each time)' 'fw:move the active branch forward N entries (newest child each time)' 'show:history of this session (or NAME), oldest first; the last 20 unless --all' 'history:history of this session (or NAME), oldest first; the last 20 unless --all' 'wait:wait for operations (no timeout); without arguments, for this session'\''s detached runs, advancing the session on success' 'prune:delete the detached-* and disposable-* branches (same as branch --prune)' 'delete:delete sessions and their history' 'rm:delete sessions and their history' 'del:delete sessions and their history') ;;
+      reply=('list:list sessions, most recently updated first' 'ls:list sessions, most recently updated first' 'use:continue this session from another session'\''s current image' 'branch:list branches; create NAME (without switching); --delete NAME; --prune' 'br:list branches; create NAME (without switching); --delete NAME; --prune' 'checkout:switch the active branch' 'co:switch the active branch' 'rollback:move the active branch: -N back N (default -1), N to history entry N, +N forward N, or a reference such as HEAD~2' 'rb:move the active branch: -N back N (default -1), N to history entry N, +N forward N, or a reference such as HEAD~2' 'forward:move the active branch forward N entries (newest child each time)' 'fw:move the active branch forward N entries (newest child each time)' 'show:history of this session (or NAME), oldest first; the last 20 unless --all' 'history:history of this session (or NAME), oldest first; the last 20 unless --all' 'wait:wait for operations (no timeout); without arguments, for this session'\''s detached runs, advancing the session on success' 'prune:delete the detached-* and disposable-* branches (same as branch --prune)' 'delete:delete sessions and their history' 'rm:delete sessions and their history' 'del:delete sessions and their history' 'help:show help for a command') ;;
     'contree images')
-      reply=('list:list images (tagged only unless --all)' 'ls:list images (tagged only unless --all)' 'import:import images from a registry: NAME[:TAG], REGISTRY/PATH[:TAG], docker://…, brace groups (ubuntu:{22.04,24.04}) and ?tag=TAG to choose the tag' 'help:display help for command') ;;
+      reply=('list:list images (tagged only unless --all)' 'ls:list images (tagged only unless --all)' 'import:import images from a registry: NAME[:TAG], REGISTRY/PATH[:TAG], docker://…, brace groups (ubuntu:{22.04,24.04}) and ?tag=TAG to choose the tag' 'help:show help for a command') ;;
     'contree file')
-      reply=('edit:edit a file of the session image locally and stage the result' 'e:edit a file of the session image locally and stage the result' 'cp:upload a host file and stage it at DEST for the next run' 'ls:list files uploaded to the server (with their local source, when known)' 'list:list files uploaded to the server (with their local source, when known)' 'help:display help for command') ;;
+      reply=('edit:edit a file of the session image locally and stage the result' 'e:edit a file of the session image locally and stage the result' 'cp:upload a host file and stage it at DEST for the next run' 'ls:list files uploaded to the server (with their local source, when known)' 'list:list files uploaded to the server (with their local source, when known)' 'help:show help for a command') ;;
     'contree auth')
-      reply=('list:list profiles and check which ones work (2 s probe each, in parallel)' 'ls:list profiles and check which ones work (2 s probe each, in parallel)' 'profiles:list profiles and check which ones work (2 s probe each, in parallel)' 'use:make a profile the active one' 'switch:make a profile the active one' 'remove:remove a profile and its session database' 'rm:remove a profile and its session database' 'del:remove a profile and its session database') ;;
+      reply=('list:list profiles and check which ones work (2 s probe each, in parallel)' 'ls:list profiles and check which ones work (2 s probe each, in parallel)' 'profiles:list profiles and check which ones work (2 s probe each, in parallel)' 'use:make a profile the active one' 'switch:make a profile the active one' 'remove:remove a profile and its session database' 'rm:remove a profile and its session database' 'del:remove a profile and its session database' 'help:show help for a command') ;;
     'contree server')
-      reply=('start:start the server (foreground; -d to detach) and register the '\''local'\'' profile' 'stop:stop the server started for this home (SIGTERM, then wait)' 'status:show whether the server runs, where, and its operation counts (exit 1: stopped)' 'help:display help for command') ;;
+      reply=('start:start the server (foreground; -d to detach) and register the '\''local'\'' profile' 'stop:stop the server started for this home (SIGTERM, then wait)' 'status:show whether the server runs, where, and its operation counts (exit 1: stopped)' 'help:show help for a command') ;;
     'contree task')
-      reply=('new:create a task (workspace and metadata; no container yet)' 'run:start a task'\''s container (a new task when none is given)' 'list:list a project'\''s tasks with their live status' 'ls:list a project'\''s tasks with their live status' 'status:show a task'\''s live status' 'rename:rename a task' 'stop:stop a task'\''s container (kept for `task run` to start again)' 'login:open a shell in a running task (tmux session '\''main'\'' when the image has tmux)' 'logs:capture the container'\''s logs to logs/container.log and print them' 'wait:wait for a task'\''s container to exit; record and exit with its code' 'delete:archive a task'\''s metadata and logs, remove its containers, workspace, metadata' 'rm:archive a task'\''s metadata and logs, remove its containers, workspace, metadata' 'archive:what deleted tasks left behind' 'help:display help for command') ;;
+      reply=('new:create a task (workspace and metadata; no container yet)' 'run:start a task'\''s container (a new task when none is given)' 'list:list a project'\''s tasks with their live status' 'ls:list a project'\''s tasks with their live status' 'status:show a task'\''s live status' 'rename:rename a task' 'stop:stop a task'\''s container (kept for `task run` to start again)' 'login:open a shell in a running task (tmux session '\''main'\'' when the image has tmux)' 'logs:capture the container'\''s logs to logs/container.log and print them' 'wait:wait for a task'\''s container to exit; record and exit with its code' 'delete:archive a task'\''s metadata and logs, remove its containers, workspace, metadata' 'rm:archive a task'\''s metadata and logs, remove its containers, workspace, metadata' 'archive:what deleted tasks left behind' 'help:show help for a command') ;;
     'contree task archive')
-      reply=('list:list archived tasks, newest first' 'ls:list archived tasks, newest first' 'logs:print the logs of the newest archive whose name or task ID starts with PREFIX' 'help:display help for command') ;;
+      reply=('list:list archived tasks, newest first' 'ls:list archived tasks, newest first' 'logs:print the logs of the newest archive whose name or task ID starts with PREFIX' 'help:show help for a command') ;;
     'contree project')
-      reply=('new:create a project (writes <config root>/projects/NAME/project.yml)' 'init:create a project (writes <config root>/projects/NAME/project.yml)' 'list:list projects' 'ls:list projects' 'show:show a project'\''s settings and paths' 'help:display help for command') ;;
+      reply=('new:create a project (writes <config root>/projects/NAME/project.yml)' 'init:create a project (writes <config root>/projects/NAME/project.yml)' 'list:list projects' 'ls:list projects' 'show:show a project'\''s settings and paths' 'help:show help for a command') ;;
     'contree skill')
-      reply=('list:remembered installs, their version and whether they are current' 'ls:remembered installs, their version and whether they are current' 'install:write the skill files (no SPEC: every tool whose home directory exists)' 'i:write the skill files (no SPEC: every tool whose home directory exists)' 'remove:delete the files an install wrote (no SPEC: every remembered install)' 'r:delete the files an install wrote (no SPEC: every remembered install)' 'rm:delete the files an install wrote (no SPEC: every remembered install)' 'del:delete the files an install wrote (no SPEC: every remembered install)' 'upgrade:rewrite installs with this version (no SPEC: every remembered install)' 'u:rewrite installs with this version (no SPEC: every remembered install)' 'update:rewrite installs with this version (no SPEC: every remembered install)' 'help:display help for command') ;;
+      reply=('list:remembered installs, their version and whether they are current' 'ls:remembered installs, their version and whether they are current' 'install:write the skill files (no SPEC: every tool whose home directory exists)' 'i:write the skill files (no SPEC: every tool whose home directory exists)' 'remove:delete the files an install wrote (no SPEC: every remembered install)' 'r:delete the files an install wrote (no SPEC: every remembered install)' 'rm:delete the files an install wrote (no SPEC: every remembered install)' 'del:delete the files an install wrote (no SPEC: every remembered install)' 'upgrade:rewrite installs with this version (no SPEC: every remembered install)' 'u:rewrite installs with this version (no SPEC: every remembered install)' 'update:rewrite installs with this version (no SPEC: every remembered install)' 'help:show help for a command') ;;
     *) return 1 ;;
   esac
 }
@@ -213,21 +217,23 @@ _contree_options() {
     'contree operation')
       reply=('-h:show help' '--help:show help') ;;
     'contree operation list')
-      reply=('-q:only print UUIDs, one per line' '--quiet:only print UUIDs, one per line' '-a:all operations (default: active only)' '--all:all operations (default: active only)' '--status:filter by status (letters expand)' '-k:filter by kind' '--kind:filter by kind' '--since:only after: an ISO date/time or a relative interval (15m, 2h, 3d)' '--until:only before: an ISO date/time or a relative interval' '-M:show at most N operations' '--show-max:show at most N operations' '-h:display help for command' '--help:display help for command') ;;
+      reply=('-q:only print UUIDs, one per line' '--quiet:only print UUIDs, one per line' '-a:all operations (default: active only)' '--all:all operations (default: active only)' '--status:filter by status (letters expand)' '-k:filter by kind' '--kind:filter by kind' '--since:only after: an ISO date/time or a relative interval (15m, 2h, 3d)' '--until:only before: an ISO date/time or a relative interval' '-M:show at most N operations' '--show-max:show at most N operations' '-h:show help' '--help:show help') ;;
     'contree operation show')
-      reply=('--raw:print each operation'\''s full server payload as JSONL, verbatim' '-h:display help for command' '--help:display help for command') ;;
+      reply=('--raw:print each operation'\''s full server payload as JSONL, verbatim' '-h:show help' '--help:show help') ;;
     'contree operation wait')
-      reply=('-a:wait for every active operation' '--all:wait for every active operation' '-t:give up after this long (exit 1)' '--timeout:give up after this long (exit 1)' '-h:display help for command' '--help:display help for command') ;;
+      reply=('-a:wait for every active operation' '--all:wait for every active operation' '-t:give up after this long (exit 1)' '--timeout:give up after this long (exit 1)' '-h:show help' '--help:show help') ;;
     'contree operation cancel')
-      reply=('-a:cancel every active operation' '--all:cancel every active operation' '-h:display help for command' '--help:display help for command') ;;
+      reply=('-a:cancel every active operation' '--all:cancel every active operation' '-h:show help' '--help:show help') ;;
     'contree operation events')
-      reply=('-h:display help for command' '--help:display help for command') ;;
+      reply=('-h:show help' '--help:show help') ;;
+    'contree operation help')
+      reply=('-h:show help' '--help:show help') ;;
     'contree ps')
-      reply=('-q:only print UUIDs, one per line' '--quiet:only print UUIDs, one per line' '-a:all operations (default: active only)' '--all:all operations (default: active only)' '--status:filter by status (letters expand)' '-k:filter by kind' '--kind:filter by kind' '--since:only after: an ISO date/time or a relative interval (15m, 2h, 3d)' '--until:only before: an ISO date/time or a relative interval' '-M:show at most N operations' '--show-max:show at most N operations' '-h:display help for command' '--help:display help for command') ;;
+      reply=('-q:only print UUIDs, one per line' '--quiet:only print UUIDs, one per line' '-a:all operations (default: active only)' '--all:all operations (default: active only)' '--status:filter by status (letters expand)' '-k:filter by kind' '--kind:filter by kind' '--since:only after: an ISO date/time or a relative interval (15m, 2h, 3d)' '--until:only before: an ISO date/time or a relative interval' '-M:show at most N operations' '--show-max:show at most N operations' '-h:show help' '--help:show help') ;;
     'contree show')
-      reply=('--raw:print each operation'\''s full server payload as JSONL, verbatim' '-h:display help for command' '--help:display help for command') ;;
+      reply=('--raw:print each operation'\''s full server payload as JSONL, verbatim' '-h:show help' '--help:show help') ;;
     'contree kill')
-      reply=('-a:cancel every active operation' '--all:cancel every active operation' '-h:display help for command' '--help:display help for command') ;;
+      reply=('-a:cancel every active operation' '--all:cancel every active operation' '-h:show help' '--help:show help') ;;
     'contree session')
       reply=('-h:show help' '--help:show help') ;;
     'contree session list')
@@ -250,12 +256,16 @@ _contree_options() {
       reply=('-h:show help' '--help:show help') ;;
     'contree session delete')
       reply=('-y:do not ask for confirmation' '--force:do not ask for confirmation' '-h:show help' '--help:show help') ;;
+    'contree session help')
+      reply=('-h:show help' '--help:show help') ;;
     'contree images')
       reply=('--prefix:only images whose tag starts with PREFIX' '-i:only the image with this UUID' '--uuid:only the image with this UUID' '-a:untagged images too (default: tagged only)' '--all:untagged images too (default: tagged only)' '--since:created after: a date, HH:MM, or an interval ago (1h30m, 2d)' '--until:created before (same syntax as --since)' '--limit:show at most N images' '-h:show help' '--help:show help') ;;
     'contree images list')
-      reply=('--prefix:only images whose tag starts with PREFIX' '-i:only the image with this UUID' '--uuid:only the image with this UUID' '-a:untagged images too (default: tagged only)' '--all:untagged images too (default: tagged only)' '--since:created after: a date, HH:MM, or an interval ago (1h30m, 2d)' '--until:created before (same syntax as --since)' '--limit:show at most N images' '-h:display help for command' '--help:display help for command') ;;
+      reply=('--prefix:only images whose tag starts with PREFIX' '-i:only the image with this UUID' '--uuid:only the image with this UUID' '-a:untagged images too (default: tagged only)' '--all:untagged images too (default: tagged only)' '--since:created after: a date, HH:MM, or an interval ago (1h30m, 2d)' '--until:created before (same syntax as --since)' '--limit:show at most N images' '-h:show help' '--help:show help') ;;
     'contree images import')
-      reply=('--username:registry user (the password is asked when not given)' '--password:registry password' '-t:server-side import timeout' '--timeout:server-side import timeout' '-h:display help for command' '--help:display help for command') ;;
+      reply=('--username:registry user (the password is asked when not given)' '--password:registry password' '-t:server-side import timeout' '--timeout:server-side import timeout' '-h:show help' '--help:show help') ;;
+    'contree images help')
+      reply=('-h:show help' '--help:show help') ;;
     'contree tag')
       reply=('-U:remove the tag instead of setting it' '--delete:remove the tag instead of setting it' '--rm:same as --delete' '-h:show help' '--help:show help') ;;
     'contree ls')
@@ -276,6 +286,8 @@ _contree_options() {
       reply=('-h:show help' '--help:show help') ;;
     'contree file ls')
       reply=('--since:uploaded after: a date, HH:MM, or an interval ago (1h30m, 2d)' '--until:uploaded before (same syntax as --since)' '--limit:show at most N files' '-q:only uuid, sha256 and source' '--quiet:only uuid, sha256 and source' '-h:show help' '--help:show help') ;;
+    'contree file help')
+      reply=('-h:show help' '--help:show help') ;;
     'contree shell')
       reply=('-h:show help' '--help:show help') ;;
     'contree build')
@@ -288,6 +300,8 @@ _contree_options() {
       reply=('-h:show help' '--help:show help') ;;
     'contree auth remove')
       reply=('-y:do not ask for confirmation' '--force:do not ask for confirmation' '-h:show help' '--help:show help') ;;
+    'contree auth help')
+      reply=('-h:show help' '--help:show help') ;;
     'contree server')
       reply=('-h:show help' '--help:show help') ;;
     'contree server start')
@@ -296,6 +310,8 @@ _contree_options() {
       reply=('--home:server home (default: $CONTREE_SERVER_HOME, else $CONTREE_HOME/server)' '-h:show help' '--help:show help') ;;
     'contree server status')
       reply=('--home:server home (default: $CONTREE_SERVER_HOME, else $CONTREE_HOME/server)' '-h:show help' '--help:show help') ;;
+    'contree server help')
+      reply=('-h:show help' '--help:show help') ;;
     'contree task')
       reply=('-h:show help' '--help:show help') ;;
     'contree task new')
@@ -315,7 +331,7 @@ _contree_options() {
     'contree task logs')
       reply=('-f:keep printing new output' '--follow:keep printing new output' '--tail:only the last N lines' '-t:keep podman'\''s timestamps' '--timestamps:keep podman'\''s timestamps' '-h:show help' '--help:show help') ;;
     'contree task wait')
-      reply=('--timeout:give up after N seconds (exit 1, nothing recorded; default 7200)' '-h:show help' '--help:show help') ;;
+      reply=('--timeout:give up after N seconds (exit 1, nothing recorded)' '-h:show help' '--help:show help') ;;
     'contree task delete')
       reply=('-h:show help' '--help:show help') ;;
     'contree task archive')
@@ -324,6 +340,10 @@ _contree_options() {
       reply=('-h:show help' '--help:show help') ;;
     'contree task archive logs')
       reply=('-h:show help' '--help:show help') ;;
+    'contree task archive help')
+      reply=('-h:show help' '--help:show help') ;;
+    'contree task help')
+      reply=('-h:show help' '--help:show help') ;;
     'contree project')
       reply=('-h:show help' '--help:show help') ;;
     'contree project new')
@@ -331,6 +351,8 @@ _contree_options() {
     'contree project list')
       reply=('-h:show help' '--help:show help') ;;
     'contree project show')
+      reply=('-h:show help' '--help:show help') ;;
+    'contree project help')
       reply=('-h:show help' '--help:show help') ;;
     'contree completion')
       reply=('-h:show help' '--help:show help') ;;
@@ -347,6 +369,10 @@ _contree_options() {
     'contree skill remove')
       reply=('-y:do not ask for confirmation' '--force:do not ask for confirmation' '-h:show help' '--help:show help') ;;
     'contree skill upgrade')
+      reply=('-h:show help' '--help:show help') ;;
+    'contree skill help')
+      reply=('-h:show help' '--help:show help') ;;
+    'contree help')
       reply=('-h:show help' '--help:show help') ;;
     *) return 1 ;;
   esac
@@ -450,27 +476,31 @@ _contree_option_choices() {
 _contree_argument_choices() {
   case "$1" in
     'contree operation help')
-      if (( $2 == 0 )); then REPLY='list show wait cancel events'; else return 1; fi ;;
+      if (( $2 >= 0 )); then REPLY='list show wait cancel events'; else return 1; fi ;;
+    'contree session help')
+      if (( $2 >= 0 )); then REPLY='list use branch checkout rollback forward show wait prune delete'; else return 1; fi ;;
     'contree images help')
-      if (( $2 == 0 )); then REPLY='list import'; else return 1; fi ;;
+      if (( $2 >= 0 )); then REPLY='list import'; else return 1; fi ;;
     'contree file help')
-      if (( $2 == 0 )); then REPLY='edit cp ls'; else return 1; fi ;;
+      if (( $2 >= 0 )); then REPLY='edit cp ls'; else return 1; fi ;;
+    'contree auth help')
+      if (( $2 >= 0 )); then REPLY='list use remove'; else return 1; fi ;;
     'contree server help')
-      if (( $2 == 0 )); then REPLY='start stop status'; else return 1; fi ;;
+      if (( $2 >= 0 )); then REPLY='start stop status'; else return 1; fi ;;
     'contree task archive help')
-      if (( $2 == 0 )); then REPLY='list logs'; else return 1; fi ;;
+      if (( $2 >= 0 )); then REPLY='list logs'; else return 1; fi ;;
     'contree task help')
-      if (( $2 == 0 )); then REPLY='new run list status rename stop login logs wait delete archive'; else return 1; fi ;;
+      if (( $2 >= 0 )); then REPLY='new run list status rename stop login logs wait delete archive'; else return 1; fi ;;
     'contree project help')
-      if (( $2 == 0 )); then REPLY='new list show'; else return 1; fi ;;
+      if (( $2 >= 0 )); then REPLY='new list show'; else return 1; fi ;;
     'contree completion')
       if (( $2 == 0 )); then REPLY='bash zsh fish'; else return 1; fi ;;
     'contree agent')
       if (( $2 == 0 )); then REPLY='all core_workflow core sessions images_and_tags images files_and_directories files execution_modes execution command_safety command output_formats output profiles interactive_shell interactive agent_tools agent mcp_server mcp all_commands'; else return 1; fi ;;
     'contree skill help')
-      if (( $2 == 0 )); then REPLY='list install remove upgrade'; else return 1; fi ;;
+      if (( $2 >= 0 )); then REPLY='list install remove upgrade'; else return 1; fi ;;
     'contree help')
-      if (( $2 == 0 )); then REPLY='use run operation ps show kill session images tag ls cat cp cd env file shell build auth server task project completion mcp agent skill'; else return 1; fi ;;
+      if (( $2 >= 0 )); then REPLY='use run operation ps show kill session images tag ls cat cp cd env file shell build auth server task project completion mcp agent skill'; else return 1; fi ;;
     *) return 1 ;;
   esac
 }

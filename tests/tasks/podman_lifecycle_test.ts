@@ -1,7 +1,7 @@
 // The whole task lifecycle through the real CLI and real podman (busybox image, the repo's
 // containers.conf). Each test uses its own project name and removes its containers.
 
-import { assert, assertEquals, assertMatch, assertStringIncludes } from "../support/assert.ts";
+import { assertEquals, assertMatch, assertStringIncludes } from "../support/assert.ts";
 import { runCli } from "../support/cli.ts";
 import { ensureBusyboxImage, podmanEnv, podmanTest, testPodman } from "../support/podman.ts";
 

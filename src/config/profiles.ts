@@ -163,11 +163,13 @@ export class ProfileStore {
   get(name: string): Profile | undefined {
     if (!this.has(name)) return undefined;
     const section = PROFILE_PREFIX + name;
-    // Explicit keys only: configparser's DEFAULT fallback would leak `profile` into profiles.
+    // As configparser reads both files: the section's keys, then `[DEFAULT]`'s (a hand-written
+    // `[DEFAULT] url = …` serves every profile).
     return profileFrom(
       name,
       (key) =>
-        this.auth.sections.get(section)?.get(key) ?? this.cli.sections.get(section)?.get(key),
+        this.auth.sections.get(section)?.get(key) ?? this.cli.sections.get(section)?.get(key) ??
+          this.auth.defaults.get(key) ?? this.cli.defaults.get(key),
     );
   }
 

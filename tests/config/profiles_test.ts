@@ -109,6 +109,24 @@ Deno.test("profiles: auth.ini overlays cli.ini; types, default URLs, active prof
   }
 });
 
+Deno.test("profiles: [DEFAULT] keys serve every profile, as configparser reads them", async () => {
+  const home = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${home}/auth.ini`,
+      "[DEFAULT]\nprofile = loc\nurl = http://127.0.0.1:7680\ntype = jwt\n\n" +
+        "[profile:loc]\ntoken = t1\n\n[profile:other]\ntoken = t2\nurl = https://own\n",
+    );
+    const store = await ProfileStore.load(configPaths(envFromRecord({ CONTREE_HOME: home }), home));
+    // Was "No URL configured for JWT profile 'loc'": only the section's own keys were read.
+    assertEquals(store.get("loc")?.url, "http://127.0.0.1:7680");
+    assertEquals(store.get("other")?.url, "https://own");
+    assertEquals(store.names(), ["loc", "other"]);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
 Deno.test("profiles: saving writes auth.ini with mode 0600 and keeps unknown sections", async () => {
   const home = await Deno.makeTempDir();
   try {

@@ -139,4 +139,5 @@ if (import.meta.main) {
   banner(
     `Done. The session is ${SESSION}; roll back with: contree -p local -S ${SESSION} session rollback`,
   );
+  banner("The local server keeps running for the next commands; stop it with: contree server stop");
 }

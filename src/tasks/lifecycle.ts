@@ -308,7 +308,7 @@ export async function taskStop(
     `Start it with: contree task run ${project.name} ${taskId}`,
   );
   const name = taskContainerName(project.name, mode, taskId);
-  const state = await probeState(ctx.podman, name);
+  const state = await probeState(ctx.podman, name, true);
   if (state === null) throw new ContreeError(`Task ${taskId} container does not exist`);
   if (state !== "running" && state !== "paused") {
     throw new ContreeError(`Task ${taskId} container is not stoppable (state: ${state})`);
@@ -353,7 +353,7 @@ export async function loginCommand(
   const runHint = `contree task run ${project.name} ${taskId}`;
   const mode = recordedMode(taskId, meta, `Start it with: ${runHint}`);
   const name = taskContainerName(project.name, mode, taskId);
-  const state = await probeState(ctx.podman, name);
+  const state = await probeState(ctx.podman, name, true);
   if (state === null) {
     throw new ContreeError(`Container ${name} does not exist. Run '${runHint}' first.`);
   }

@@ -44,7 +44,12 @@ export function describePodmanFailure(args: string[], result: PodmanResult): str
 }
 
 /** The state probe: `podman inspect -f {{.State.Status}}`; null when there is no container. */
-export async function probeState(podman: PodmanRunner, name: string): Promise<string | null> {
+export async function probeState(
+  podman: PodmanRunner,
+  name: string,
+  /** For a command that acts on the container: podman missing or stuck is said, not "absent". */
+  strict = false,
+): Promise<string | null> {
   try {
     const result = await podman.run([
       "inspect",
@@ -61,7 +66,7 @@ export async function probeState(podman: PodmanRunner, name: string): Promise<st
   } catch (error) {
     // A probe that cannot answer means "no container" (spec §2.0); the runner already said why
     // podman is unusable when it matters (batch queries, mutations).
-    if (error instanceof PodmanNotFound || error instanceof PodmanTimeout) return null;
+    if (!strict && (error instanceof PodmanNotFound || error instanceof PodmanTimeout)) return null;
     throw error;
   }
 }

@@ -320,6 +320,19 @@ Deno.test("stop: timeout from the project, overridable; errors for every bad sta
   });
 });
 
+Deno.test("stop and login with podman missing say so (was: the container does not exist)", async () => {
+  await withBench(async ({ ctx, project, podman }) => {
+    const { taskId } = await taskNew(ctx, project);
+    await taskRun(ctx, project, taskId, {});
+    podman.override(() => new PodmanNotFound("podman"));
+    for (
+      const act of [() => taskStop(ctx, project, taskId), () => loginCommand(ctx, project, taskId)]
+    ) {
+      await assertRejects(act, PodmanNotFound, "podman not found");
+    }
+  });
+});
+
 Deno.test("login: tmux, else bash, else the shell; errors before that", async () => {
   await withBench(async ({ ctx, project, podman }) => {
     const { taskId } = await taskNew(ctx, project);

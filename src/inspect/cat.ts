@@ -10,6 +10,7 @@ import { ContreeError } from "../errors.ts";
 import { CoalescingWriter } from "../io.ts";
 import type { InspectDeps } from "./deps.ts";
 import { bodyChunks } from "./download.ts";
+import { requireWholeDownload } from "./ls.ts";
 
 /** Files up to this size are cached. */
 export const CAT_CACHE_LIMIT = 1 << 20;
@@ -128,6 +129,8 @@ export async function catCommand(deps: InspectDeps, options: CatOptions): Promis
     await writer.write(chunk);
   }
   await writer.end();
+  // Before the copy is cached: a cut one would be served from the cache from then on.
+  await requireWholeDownload(deps, response, image, path, size);
   if (kept) cache.set(image, kind, bytesToBase64(concat(kept, size)));
   return 0;
 }

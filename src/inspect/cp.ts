@@ -16,7 +16,7 @@ import { streamMode } from "../style.ts";
 import type { InspectDeps } from "./deps.ts";
 import { bodyChunks, countedStream, declaredSize, inflateIfGzip } from "./download.ts";
 import { archiveStrip, extractTar } from "./extract.ts";
-import { directoryListing } from "./ls.ts";
+import { listedSize, requireWholeDownload } from "./ls.ts";
 import { TransferProgress } from "./progress.ts";
 
 export interface CpOptions {
@@ -79,10 +79,8 @@ class Copier {
    * that are large and whose headers do not tell it. Aborted when the download ends first.
    */
   sizeHint(path: string, signal: AbortSignal): void {
-    const name = basename(path);
-    directoryListing(this.deps, this.image, dirname(path), { signal }).then((listing) => {
-      const size = listing.files?.find((file) => file.path === name)?.size;
-      if (!signal.aborted && typeof size === "number") this.progress.total = size;
+    listedSize(this.deps, this.image, path, { signal }).then((size) => {
+      if (!signal.aborted && size !== undefined) this.progress.total = size;
     }).catch(() => {});
   }
 
@@ -126,7 +124,9 @@ class Copier {
         throw error;
       }
       clearInterval(ticker);
-      this.progress.update((await Deno.stat(temp)).size);
+      const size = (await Deno.stat(temp)).size;
+      this.progress.update(size);
+      await requireWholeDownload(this.deps, response, this.image, path, size);
       await Deno.rename(temp, target);
       done = true;
     } finally {

@@ -3,6 +3,7 @@
 // (image, `list:<path>`) since images never change.
 
 import type { RequestOptions } from "../api/client.ts";
+import { NetworkError } from "../api/errors.ts";
 import type { DirectoryList, FileItem } from "../api/models.ts";
 import type { Row } from "../output/formatter.ts";
 import type { InspectDeps } from "./deps.ts";
@@ -44,6 +45,40 @@ export async function directoryListing(
   const listing = await deps.client.listDirectory(image, path, options);
   cache.set(image, kind, listing);
   return listing;
+}
+
+/** A file's size from its directory's listing; undefined when the listing does not say. */
+export async function listedSize(
+  deps: Pick<InspectDeps, "client" | "cache">,
+  image: string,
+  path: string,
+  options: RequestOptions = {},
+): Promise<number | undefined> {
+  const at = path.lastIndexOf("/");
+  const listing = await directoryListing(deps, image, path.slice(0, at) || "/", options);
+  const size = listing.files?.find((file) => file.path === path.slice(at + 1))?.size;
+  return typeof size === "number" ? size : undefined;
+}
+
+/**
+ * A download whose end nothing checked — no Content-Length, no gzip trailer: a body that ends
+ * when the connection closes (an HTTP/1.0 proxy) — is held against the listed size.
+ */
+export async function requireWholeDownload(
+  deps: Pick<InspectDeps, "client" | "cache">,
+  response: Response,
+  image: string,
+  path: string,
+  received: number,
+): Promise<void> {
+  const framed = response.headers.has("content-length") ||
+    (response.headers.get("content-encoding") ?? "identity") !== "identity";
+  if (framed) return;
+  // Without a listing there is nothing to hold it against: as before, it is taken as it came.
+  const size = await listedSize(deps, image, path).catch(() => undefined);
+  if (size !== undefined && size !== received) {
+    throw new NetworkError(`the download broke: ${received} of ${size} bytes of ${path} arrived`);
+  }
 }
 
 export async function lsCommand(deps: InspectDeps, options: LsOptions): Promise<number> {

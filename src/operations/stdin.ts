@@ -159,6 +159,7 @@ export interface StdinWriter {
     body: ClosableStreamRepr,
     options?: { signal?: AbortSignal; maxRetries?: number },
   ): Promise<void>;
+  cancelOperation(uuid: string): Promise<void>;
 }
 
 /**
@@ -166,8 +167,10 @@ export interface StdinWriter {
  * piece. While the operation is queued the server answers 425 (429 when busy): the write waits
  * (Retry-After, else 1 s) and tries again.
  * It stops (and stops reading) when the process no longer takes stdin (409: it ended, or closed
- * it), when `signal` aborts (the run is over), or after a write failed for another reason
- * (said once on stderr: the process then gets no more input).
+ * it), when `signal` aborts (the run is over), or after a write failed for another reason: then
+ * the operation is cancelled, said once on stderr. Its process would wait for the rest of its
+ * input until its timeout, or work on a part of it (half a SQL dump); a write is not retried,
+ * since one the server applied before its answer was lost would be sent twice.
  */
 export async function forwardStdin(
   api: StdinWriter,
@@ -198,7 +201,10 @@ export async function forwardStdin(
         } else {
           ctx.log.warning(
             `Could not write stdin of operation ${uuid}: ${(error as Error).message}; ` +
-              "the rest of stdin is not sent",
+              "cancelling it, as its input would be incomplete",
+          );
+          await api.cancelOperation(uuid).catch((cancel) =>
+            ctx.log.warning(`Could not cancel operation ${uuid}: ${(cancel as Error).message}`)
           );
         }
         return false;

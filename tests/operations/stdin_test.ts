@@ -118,6 +118,7 @@ Deno.test("stdin forwarder: waits through 425, closes with the last piece; 409 s
       writes.push({ body });
       return Promise.resolve();
     },
+    cancelOperation: () => Promise.reject(new Error("not to be cancelled")),
   };
   const forwarding = forwardStdin(api, "op", piped, ctx, new AbortController().signal);
   input.write("second");
@@ -137,6 +138,7 @@ Deno.test("stdin forwarder: waits through 425, closes with the last piece; 409 s
       calls++;
       return Promise.reject(new ApiError(409, "Conflict", "process has exited"));
     },
+    cancelOperation: () => Promise.reject(new Error("not to be cancelled")),
   };
   const stopped = forwardStdin(ended, "op", second, ctx, new AbortController().signal);
   more.write("y");
@@ -151,8 +153,37 @@ Deno.test("stdin forwarder: the run's end stops a read waiting on a quiet pipe",
   input.write("only");
   const piped = (await PipedStdin.open(input.source, { quietMs: 5 }))!;
   const done = new AbortController();
-  const api = { writeStdin: () => Promise.resolve() };
+  const api = { writeStdin: () => Promise.resolve(), cancelOperation: () => Promise.resolve() };
   const forwarding = forwardStdin(api, "op", piped, ctx, done.signal);
   done.abort();
   await forwarding; // resolves although the pipe never ends
+});
+
+Deno.test("stdin forwarder: a write that fails cancels the operation (its input is incomplete)", async () => {
+  const ctx = testContext();
+  const input = pipe();
+  input.write("first");
+  const piped = (await PipedStdin.open(input.source, { quietMs: 5 }))!;
+  const cancelled: string[] = [];
+  let writes = 0;
+  const api = {
+    writeStdin() {
+      writes++;
+      return Promise.reject(new ApiError(503, "Service Unavailable", "busy"));
+    },
+    cancelOperation(uuid: string) {
+      cancelled.push(uuid);
+      return Promise.resolve();
+    },
+  };
+  const forwarding = forwardStdin(api, "op", piped, ctx, new AbortController().signal);
+  input.write("second");
+  await forwarding; // the pipe never ends: the failed write stopped the reading
+  // Was: a warning, and the process waited for the rest of its stdin until its timeout.
+  assertEquals([writes, cancelled], [1, ["op"]]);
+  assertEquals(
+    ctx.stderr.text().trim().split("\n").at(-1),
+    "[WARNING] Could not write stdin of operation op: API 503 Service Unavailable: busy; " +
+      "cancelling it, as its input would be incomplete",
+  );
 });

@@ -42,6 +42,8 @@ import { timerDelay } from "../timer.ts";
 
 /** Minimum wait before reconnecting after a cycle that delivered nothing new. */
 export const TIGHT_LOOP_FLOOR_MS = 500;
+/** During a long wait before reconnecting, the operation is probed this often. */
+const PROBE_WHILE_WAITING_MS = 4_000;
 /** Drain passes in a row without a new event before the record stands in for the log. */
 const DRAIN_IDLE_PASSES = 3;
 /** Re-reads of a record that is not terminal yet although the log completed. */
@@ -458,8 +460,25 @@ class Follower {
       }
       const delay = Math.max(TIGHT_LOOP_FLOOR_MS, retryAfterMs ?? ladderDelayMs(retry));
       retry++;
-      await this.sleep(delay);
+      const ended = await this.sleepProbing(delay);
+      if (ended) return await this.finish(ended);
     }
+  }
+
+  /**
+   * Sleeps `ms` before the next connection, probing the operation every few seconds of a long
+   * wait (a `Retry-After: 40` on the events route): a run that ends meanwhile is finished at
+   * once, and a server that answers the probes is never reported as lost.
+   */
+  async sleepProbing(ms: number): Promise<Operation | undefined> {
+    for (let left = ms; left > 0; left -= PROBE_WHILE_WAITING_MS) {
+      await this.sleep(Math.min(left, PROBE_WHILE_WAITING_MS));
+      if (left > PROBE_WHILE_WAITING_MS) {
+        const operation = await this.probe();
+        if (operation) return operation;
+      }
+    }
+    return undefined;
   }
 }
 

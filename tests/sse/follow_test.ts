@@ -147,6 +147,30 @@ Deno.test("follow: 425 then 410 with Retry-After, then the stream", () =>
     assertEquals(clock.sleeps, [500, 2000]);
   }));
 
+Deno.test("follow: a long Retry-After is waited probing the operation: no lost contact, no wait past its end", () =>
+  withFake(async (fake) => {
+    const events = runEvents([{ stream: "stdout", bytes: "hi\n" }]);
+    let probes = 0;
+    installEventLog(fake, OP, events);
+    fake.on("GET", `/v1/operations/${OP}`, () => ({
+      json: { uuid: OP, kind: "instance", status: ++probes < 3 ? "EXECUTING" : "SUCCESS" },
+    }));
+    fake.script("GET", `/v1/operations/${OP}/events`, {
+      status: 503,
+      headers: { "retry-after": "40" },
+      json: { error: "busy", status: 503 },
+    });
+    const clock = new FakeClock();
+    const log = new MemorySink();
+    const { result } = await collect(clientFor(fake, clock, log));
+    assertEquals(result.operation?.status, "SUCCESS");
+    // Was: one 40 s sleep (the run's output held back, and its end unnoticed), warning of lost
+    // contact with a server that answered every probe.
+    const slept = clock.sleeps.reduce((sum, ms) => sum + ms, 0);
+    assert(slept < 40_000, `slept ${clock.sleeps}`);
+    assertEquals(log.text().includes("Lost contact"), false, log.text());
+  }));
+
 Deno.test("follow: events route 404 → polls the operation and synthesises the completion", () =>
   withFake(async (fake) => {
     let polls = 0;

@@ -11,6 +11,7 @@ import type { ContreeClient } from "../api/client.ts";
 import type { FileSpec, InstanceSpawnRequest, Operation } from "../api/models.ts";
 import type { Context } from "../context.ts";
 import { ContreeError, Exit, ExitCode, Interrupted } from "../errors.ts";
+import { NetworkError } from "../api/errors.ts";
 import { type FormatName, type Formatter, LongText, type Row } from "../output/formatter.ts";
 import { ByteSpool } from "../spool.ts";
 import { expandFileSpecs, type MappedFile } from "./file_spec.ts";
@@ -169,6 +170,15 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
     spawned = await client.spawn(request);
   } catch (error) {
     await stdin?.cancel();
+    // The answer was lost, not necessarily the request (it is not retried: it would start a
+    // second run): the operation may be running.
+    if (error instanceof NetworkError && !/connection refused|ECONNREFUSED/i.test(error.message)) {
+      throw new NetworkError(
+        `${error.message.replace(/^Network error: /, "")}; the run may have started on the ` +
+          "server all the same: see `contree ps`",
+        { cause: error },
+      );
+    }
     throw error;
   }
   const uuid = spawned.uuid;

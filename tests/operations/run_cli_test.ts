@@ -155,6 +155,25 @@ Deno.test("run -f json: one JSONL row with the exit code passed through", () =>
     assertEquals(result.stderr, "");
   }));
 
+Deno.test("run: a spawn whose answer is lost says the run may have started; a refused one does not", () =>
+  withApi(async ({ fake, env }) => {
+    // Not retried (it could start a second run); the user is told where to look.
+    fake.on("POST", "/v1/instances", () => ({
+      status: 201,
+      json: { uuid: OP, status: "PENDING" },
+      dropBody: true,
+    }));
+    const lost = await runCli(["run", "--", "true"], { env });
+    assertEquals(lost.code, 1);
+    assertStringIncludes(lost.stderr, "the run may have started on the server all the same");
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const closed = `http://127.0.0.1:${listener.addr.port}`;
+    listener.close();
+    const refused = await runCli(["run", "--", "true"], { env: { ...env, CONTREE_URL: closed } });
+    assertEquals(refused.code, 1);
+    assertEquals(refused.stderr.includes("may have started"), false, refused.stderr);
+  }));
+
 Deno.test("run: a SUCCESS operation whose process timed out (exit code −1) exits 255, not 0", () =>
   withApi(async ({ fake, env }) => {
     installEventLog(

@@ -166,6 +166,19 @@ export function redactEnv(env: Record<string, string>): Record<string, string> {
   );
 }
 
+/** Names `podman commit --change "ENV NAME="` takes as they are. */
+const PLAIN_ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+/**
+ * `podman commit` keeps the container's environment in the image's config, so a run's values
+ * (a token among them) were stored in clear in the image and every image after it, although
+ * they are not kept without `preserve_env`: the commit blanks them (later runs unset them).
+ */
+function unkeptEnvChanges(env: Record<string, string> | null): string[] {
+  return Object.keys(env ?? {}).filter((name) => PLAIN_ENV_NAME.test(name))
+    .flatMap((name) => ["--change", `ENV ${name}=`]);
+}
+
 /** `podman run`/`create` options of a run (everything but the image and the command). */
 function containerOptions(
   serverId: string,
@@ -663,7 +676,14 @@ export class InstanceExecutor {
       // A cancel (or shutdown) stops the commit too.
       await runChecked(
         podman,
-        ["commit", "--quiet", ...images.labelChanges(newImage), run.name, images.podmanName(uuid)],
+        [
+          "commit",
+          "--quiet",
+          ...images.labelChanges(newImage),
+          ...(spec.preserve_env ? [] : unkeptEnvChanges(run.env)),
+          run.name,
+          images.podmanName(uuid),
+        ],
         { timeoutMs: 600_000, signal: ctx.signal },
       );
       const env = spec.preserve_env ? { ...image.env, ...run.env } : image.env;

@@ -130,6 +130,25 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
         image: plain.result_image_uuid!,
       });
       assertEquals(output(after), "unset\n");
+      // Nor stored: not in the new image's config (podman commit kept it there, in clear, for
+      // this image and every one after it), nor in its row.
+      for (const uuid of [plain.result_image_uuid!, after.result_image_uuid!]) {
+        const inspected = await new Deno.Command("podman", {
+          args: [
+            "image",
+            "inspect",
+            "--format",
+            "{{json .Config.Env}}",
+            `localhost/contree/${uuid}`,
+          ],
+          stdout: "piped",
+        }).output();
+        const config = new TextDecoder().decode(inspected.stdout);
+        assert(config.includes("API_TOKEN=") && !config.includes("API_TOKEN=t"), config);
+        assert(!config.includes("LEAK=1"), config);
+        const row = s.server.store.image(uuid)!;
+        assert(!JSON.stringify(row).includes("LEAK=1"), JSON.stringify(row.config_env));
+      }
       // Secret-looking values are stored masked, but runs (and preserved envs) get them clear.
       const kept = await run(s, {
         command: 'test "$API_TOKEN" = s3cret && echo seen',

@@ -101,6 +101,9 @@ export interface StoreOptions {
 
 type Row = Record<string, SQLInputValue>;
 
+/** The entries that start a `detached-*` or `disposable-*` branch. */
+const SIDE_BRANCH_KINDS = ["run-detached", "run-disposable"];
+
 const ENTRY_COLUMNS =
   "id, session_key, image_uuid, parent_id, kind, title, operation_uuid, created_at";
 
@@ -358,14 +361,20 @@ export class SessionStore {
     return this.tip(key)?.image || undefined;
   }
 
-  /** The newest child of `entry` within its session (forward navigation picks it). */
+  /**
+   * The newest child of `entry` within its session that is not a side branch's mark (forward
+   * navigation picks it): a disposable or detached run made since a rollback is no step of the
+   * branch, and taking it lost the run a `rollback` then `+1` should come back to.
+   */
   latestChild(entry: HistoryEntry): HistoryEntry | undefined {
     const row = this.#get(
       `SELECT ${ENTRY_COLUMNS} FROM session_history WHERE parent_id = ? AND session_key = ? ` +
-        "AND id > ? ORDER BY id DESC LIMIT 1",
+        `AND id > ? AND kind NOT IN (${SIDE_BRANCH_KINDS.map(() => "?").join(", ")}) ` +
+        "ORDER BY id DESC LIMIT 1",
       entry.id,
       entry.sessionKey,
       entry.id,
+      ...SIDE_BRANCH_KINDS,
     );
     return row ? toEntry(row) : undefined;
   }

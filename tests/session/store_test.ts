@@ -139,6 +139,19 @@ Deno.test("store: navigate forward picks the newest child", () =>
     );
   }));
 
+Deno.test("store: forward after a rollback skips the marks of disposable and detached runs", () =>
+  withStore((store) => {
+    store.setImage(K, { image: IMG[0], kind: "use" });
+    const work = store.setImage(K, { image: IMG[1], kind: "run" });
+    const base = store.navigate(K, -1);
+    // A disposable and a detached run since the rollback: children of the tip, newer than work.
+    store.createDisposableBranch(K, "op-d", "cat /root/m.txt");
+    store.createDetachedBranch(K, "op-x", "sleep 60");
+    assertEquals(store.tip(K)?.id, base.id, "side branches do not move the active one");
+    // Was the disposable run's entry, which holds the old image: the work was lost to `+1`.
+    assertEquals(store.navigateForward(K, 1).id, work.id);
+  }));
+
 Deno.test("store: create, switch, delete and prune branches", () =>
   withStore((store) => {
     assertThrows(() => store.createBranch(K, "x"), SessionError, "No active session");

@@ -17,6 +17,18 @@ export type ImageLookup =
   & Pick<ContreeClient, "listImages">
   & Partial<Pick<ContreeClient, "lookupTag">>;
 
+/**
+ * ConTree's tag rule (CLI spec §8.6): `a-z 0-9 _ -` in parts joined by `:`, `/` or `.`, at most
+ * 256 characters. The local server and `build -t` hold tags to it, so that a tag made locally is
+ * one the cloud takes.
+ */
+const TAG_PATTERN = /^[a-z0-9_-]+(?:[:/.][a-z0-9_-]+)*$/;
+export const TAG_RULE = "a-z 0-9 _ - in parts joined by : / . (at most 256 characters)";
+
+export function isValidTag(tag: unknown): tag is string {
+  return typeof tag === "string" && tag.length <= 256 && TAG_PATTERN.test(tag);
+}
+
 /** Statuses of the inspect redirect that mean "no such tag" (or a server without the route). */
 const REDIRECT_MISS = new Set([400, 404, 405]);
 

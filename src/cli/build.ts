@@ -19,7 +19,7 @@ export function registerBuild(program: RootCommand, run: Runner): void {
     .addOption(aliasOption("--dockerfile <path>", "--file"))
     .option(
       "-t, --tag <name[:tag]>",
-      "tag the result (repeatable; `name` means name:latest)",
+      "tag the result (once: an image has one tag; `name` means name:latest)",
       collect,
       [],
     )

@@ -9,7 +9,7 @@
 
 import type { ContreeClient } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";
-import { lookupImageTag, resolveImageRef } from "../api/image_ref.ts";
+import { isValidTag, lookupImageTag, resolveImageRef, TAG_RULE } from "../api/image_ref.ts";
 import type { FileSpec, InstanceSpawnRequest } from "../api/models.ts";
 import { bytesToBase64 } from "../api/stream_repr.ts";
 import { absoluteHostPath } from "../api/upload.ts";
@@ -761,7 +761,6 @@ export function normaliseTag(tag: string): string {
 }
 
 /** What a tag may be (the API's rule; a trailing `:` is refused by the real API, §8.5). */
-const TAG_TEXT = /^[A-Za-z0-9][A-Za-z0-9._\-/:@+]{0,254}$/;
 
 /**
  * The `-t` tags, normalised, checked before the build runs (a bad one failed only after every
@@ -777,10 +776,8 @@ function checkedTags(given: readonly string[]): string[] {
     );
   }
   for (const tag of tags) {
-    if (!TAG_TEXT.test(tag) || tag.endsWith(":")) {
-      throw new UsageError(
-        `-t ${JSON.stringify(tag)}: not a tag (NAME[:TAG] of letters, digits and . _ - / : @ +)`,
-      );
+    if (!isValidTag(tag)) {
+      throw new UsageError(`-t ${JSON.stringify(tag)}: not a tag (${TAG_RULE})`);
     }
   }
   return tags;

@@ -16,11 +16,6 @@ export const LABEL_TAG = "contree.tag";
 
 /** Attempts of `podman image inspect` on a new image (see `#inspectNew`). */
 const INSPECT_ATTEMPTS = 6;
-const TAG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._\-/:@+]{0,254}$/;
-
-export function validTag(tag: unknown): tag is string {
-  return typeof tag === "string" && TAG_PATTERN.test(tag);
-}
 
 /** The API shape of an image. */
 export function imageJson(row: ImageRow): Image {

@@ -12,7 +12,8 @@ import type { ImageImportRequest } from "../api/models.ts";
 import { PodmanFailed, type PodmanRunner, runChecked } from "../podman.ts";
 import { badRequest } from "./errors.ts";
 import { refuseNulBytes } from "./spawn.ts";
-import { type ImageCatalog, LABEL_OPERATION, LABEL_SERVER, validTag } from "./images.ts";
+import { isValidTag, TAG_RULE } from "../api/image_ref.ts";
+import { type ImageCatalog, LABEL_OPERATION, LABEL_SERVER } from "./images.ts";
 import {
   type OperationRunner,
   type Outcome,
@@ -42,7 +43,9 @@ export function parseImportRequest(body: unknown): { spec: ImportJob; metadata: 
   refuseNulBytes(request, "the request");
   parseSource(registry.url);
   const tag = request.tag ?? null;
-  if (tag !== null && !validTag(tag)) throw badRequest(`invalid tag: ${JSON.stringify(tag)}`);
+  if (tag !== null && !isValidTag(tag)) {
+    throw badRequest(`invalid tag: ${JSON.stringify(tag)} (${TAG_RULE})`);
+  }
   const timeout = request.timeout ?? IMPORT_DEFAULT_TIMEOUT;
   if (!Number.isInteger(timeout) || timeout < 1 || timeout > IMPORT_MAX_TIMEOUT) {
     throw badRequest(`timeout must be between 1 and ${IMPORT_MAX_TIMEOUT}`);

@@ -193,6 +193,14 @@ Deno.test("api: tags are unique and move; untag; filters; the inspect tag redire
     const again = await s.fetch(`/images/${other}/tag?tag=base:1`, { method: "DELETE" });
     assertEquals(again.status, 404);
     await assertRejects(() => s.client.tagImage(other, "bad tag!"), ApiError, "invalid tag");
+    // ConTree's rule (CLI spec §8.6), so that a tag made here is one the cloud takes: these were
+    // accepted.
+    for (const tag of ["BadTag", "a@sha256", "v1+build", "a:", ":a", "a..b", "x".repeat(257)]) {
+      await assertRejects(() => s.client.tagImage(other, tag), ApiError, `invalid tag: "${tag}`);
+    }
+    for (const tag of ["registry.local/team/app:1.2.3", "my_app-v2", "x".repeat(256)]) {
+      assertEquals((await s.client.tagImage(other, tag)).tag, tag);
+    }
   });
 });
 

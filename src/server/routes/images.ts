@@ -2,7 +2,8 @@
 
 import { badRequest, notFound } from "../errors.ts";
 import type { Router } from "../http.ts";
-import { imageJson, validTag } from "../images.ts";
+import { isValidTag, TAG_RULE } from "../../api/image_ref.ts";
+import { imageJson } from "../images.ts";
 import { parseImportRequest } from "../importer.ts";
 import { parseFlag, parsePage, parseTimeRange } from "../params.ts";
 import { type ApiDeps, created, jsonBody, type Resources } from "./common.ts";
@@ -31,7 +32,9 @@ export function imageRoutes(router: Router, deps: ApiDeps, resources: Resources)
   router.on("PATCH", "/v1/images/:uuid/tag", async (req) => {
     const row = resources.image(req.params[0]);
     const body = await jsonBody(req, deps.maxRequestBody) as { tag?: unknown } | null;
-    if (!validTag(body?.tag)) throw badRequest(`invalid tag: ${JSON.stringify(body?.tag)}`);
+    if (!isValidTag(body?.tag)) {
+      throw badRequest(`invalid tag: ${JSON.stringify(body?.tag)} (${TAG_RULE})`);
+    }
     deps.store.setTag(row.uuid, body.tag);
     return { json: imageJson({ ...row, tag: body.tag }) };
   });

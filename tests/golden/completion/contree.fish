@@ -578,7 +578,7 @@ complete -c contree -n '__contree_is \'contree shell\'' -s 'h' -l 'help' -d 'sho
 # contree build
 complete -c contree -n '__contree_is \'contree build\'' -s 'f' -l 'file' -r -d 'the Dockerfile (default: CONTEXT/Dockerfile or Containerfile)'
 complete -c contree -n '__contree_is \'contree build\'' -l 'dockerfile' -r -d 'same as --file'
-complete -c contree -n '__contree_is \'contree build\'' -s 't' -l 'tag' -r -d 'tag the result (repeatable; `name` means name:latest)'
+complete -c contree -n '__contree_is \'contree build\'' -s 't' -l 'tag' -r -d 'tag the result (once: an image has one tag; `name` means name:latest)'
 complete -c contree -n '__contree_is \'contree build\'' -l 'build-arg' -r -d 'value of an ARG (repeatable; KEY alone takes $KEY)'
 complete -c contree -n '__contree_is \'contree build\'' -l 'no-cache' -d 'run every step again (the step cache is still rewritten)'
 complete -c contree -n '__contree_is \'contree build\'' -l 'target' -r -d 'build up to this stage (`FROM … AS stage`)'

@@ -38,7 +38,7 @@ Rules:
 - A run survives network faults on its own: output is never lost or doubled. "[WARNING] Lost
   contact" means the server has not answered for 10 s; after CONTREE_FOLLOW_TIMEOUT seconds
   (default 900) contree exits 1 and the operation keeps running: pick it up with
-  contree op wait UUID (then contree show UUID for its output).
+  contree op wait -t 3600 UUID (it waits 60 s by default; then contree show UUID for output).
 - Parse -f json output, never tables.`,
   },
   {
@@ -54,7 +54,7 @@ database per profile ($CONTREE_HOME/cli/sessions/PROFILE.db); the server knows n
   contree session list [--filter T]  # all sessions, newest first
   contree session show [-a] [-k KIND] [-l N] [--since W] [--until W]
   contree session rollback [TARGET]  # -N back N (default -1), N = entry id, +N forward
-  contree session rollback -- -3     # negative targets need --
+  contree session rollback -3        # three steps back (-- -3 works too)
   contree session forward [N]
   contree session branch [NAME] [--from BRANCH] | -U NAME | --prune
   contree session checkout BRANCH
@@ -140,8 +140,8 @@ sandboxes: long-lived containers with a persistent workspace on this machine.`,
   (cancels a running operation), tag (moves a tag other people may use), task delete (removes
   the workspace; metadata and logs are archived), and anything a sandbox does to the outside
   world over the network.
-- Confirmation prompts read the terminal; -y/--force skips them. Pass -y only for the exact
-  objects you mean.
+- Confirmation prompts read stdin (a piped "y" answers them); -y/--force skips them. Pass -y
+  only for the exact objects you mean.
 - contree run ... | head cancels the operation when head exits (exit 141) and contree next
   writes. Past -T (64 KiB by default) nothing more is written, so that is noticed only when the
   command ends: give it -t, or raise -T. Redirect to a file when you need the whole output, or
@@ -187,7 +187,7 @@ no files.
 
 The local server: contree server start runs a ConTree-compatible API on 127.0.0.1 backed by
 podman on this machine: the same commands work offline, without an account. See
-contree server --help for its port, its data directory and the profile that points at it.`,
+contree server start --help for its port, its data directory and the profile that points at it.`,
   },
   {
     title: "Interactive shell",

@@ -22,7 +22,7 @@ function listCommand(name: string, run: Runner) {
   return new Command(name)
     .description("list operations (default: EXECUTING only)")
     .option("-q, --quiet", "only print UUIDs, one per line")
-    .option("-a, --all", "all operations (default: active only)")
+    .option("-a, --all", "all operations (default: EXECUTING only)")
     .addOption(
       new Option("--status <status>", "filter by status (letters expand)").choices(STATUS_CHOICES),
     )

@@ -375,7 +375,7 @@ complete -c contree -n '__contree_is \'contree operation\'' -s 'h' -l 'help' -d 
 
 # contree operation list
 complete -c contree -n '__contree_is \'contree operation list\'' -s 'q' -l 'quiet' -d 'only print UUIDs, one per line'
-complete -c contree -n '__contree_is \'contree operation list\'' -s 'a' -l 'all' -d 'all operations (default: active only)'
+complete -c contree -n '__contree_is \'contree operation list\'' -s 'a' -l 'all' -d 'all operations (default: EXECUTING only)'
 complete -c contree -n '__contree_is \'contree operation list\'' -l 'status' -x -a 'P PENDING A ASSIGNED E EXECUTING S SUCCESS F FAILED C CANCELLED' -d 'filter by status (letters expand)'
 complete -c contree -n '__contree_is \'contree operation list\'' -s 'k' -l 'kind' -x -a 'image_import instance' -d 'filter by kind'
 complete -c contree -n '__contree_is \'contree operation list\'' -l 'since' -r -d 'only after: an ISO date/time or a relative interval (15m, 2h, 3d)'
@@ -405,7 +405,7 @@ complete -c contree -f -n '__contree_is \'contree operation help\'' -a 'list sho
 
 # contree ps
 complete -c contree -n '__contree_is \'contree ps\'' -s 'q' -l 'quiet' -d 'only print UUIDs, one per line'
-complete -c contree -n '__contree_is \'contree ps\'' -s 'a' -l 'all' -d 'all operations (default: active only)'
+complete -c contree -n '__contree_is \'contree ps\'' -s 'a' -l 'all' -d 'all operations (default: EXECUTING only)'
 complete -c contree -n '__contree_is \'contree ps\'' -l 'status' -x -a 'P PENDING A ASSIGNED E EXECUTING S SUCCESS F FAILED C CANCELLED' -d 'filter by status (letters expand)'
 complete -c contree -n '__contree_is \'contree ps\'' -s 'k' -l 'kind' -x -a 'image_import instance' -d 'filter by kind'
 complete -c contree -n '__contree_is \'contree ps\'' -l 'since' -r -d 'only after: an ISO date/time or a relative interval (15m, 2h, 3d)'

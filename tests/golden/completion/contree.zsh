@@ -217,7 +217,7 @@ _contree_options() {
     'contree operation')
       reply=('-h:show help' '--help:show help') ;;
     'contree operation list')
-      reply=('-q:only print UUIDs, one per line' '--quiet:only print UUIDs, one per line' '-a:all operations (default: active only)' '--all:all operations (default: active only)' '--status:filter by status (letters expand)' '-k:filter by kind' '--kind:filter by kind' '--since:only after: an ISO date/time or a relative interval (15m, 2h, 3d)' '--until:only before: an ISO date/time or a relative interval' '-M:show at most N operations' '--show-max:show at most N operations' '-h:show help' '--help:show help') ;;
+      reply=('-q:only print UUIDs, one per line' '--quiet:only print UUIDs, one per line' '-a:all operations (default: EXECUTING only)' '--all:all operations (default: EXECUTING only)' '--status:filter by status (letters expand)' '-k:filter by kind' '--kind:filter by kind' '--since:only after: an ISO date/time or a relative interval (15m, 2h, 3d)' '--until:only before: an ISO date/time or a relative interval' '-M:show at most N operations' '--show-max:show at most N operations' '-h:show help' '--help:show help') ;;
     'contree operation show')
       reply=('--raw:print each operation'\''s full server payload as JSONL, verbatim' '-h:show help' '--help:show help') ;;
     'contree operation wait')
@@ -229,7 +229,7 @@ _contree_options() {
     'contree operation help')
       reply=('-h:show help' '--help:show help') ;;
     'contree ps')
-      reply=('-q:only print UUIDs, one per line' '--quiet:only print UUIDs, one per line' '-a:all operations (default: active only)' '--all:all operations (default: active only)' '--status:filter by status (letters expand)' '-k:filter by kind' '--kind:filter by kind' '--since:only after: an ISO date/time or a relative interval (15m, 2h, 3d)' '--until:only before: an ISO date/time or a relative interval' '-M:show at most N operations' '--show-max:show at most N operations' '-h:show help' '--help:show help') ;;
+      reply=('-q:only print UUIDs, one per line' '--quiet:only print UUIDs, one per line' '-a:all operations (default: EXECUTING only)' '--all:all operations (default: EXECUTING only)' '--status:filter by status (letters expand)' '-k:filter by kind' '--kind:filter by kind' '--since:only after: an ISO date/time or a relative interval (15m, 2h, 3d)' '--until:only before: an ISO date/time or a relative interval' '-M:show at most N operations' '--show-max:show at most N operations' '-h:show help' '--help:show help') ;;
     'contree show')
       reply=('--raw:print each operation'\''s full server payload as JSONL, verbatim' '-h:show help' '--help:show help') ;;
     'contree kill')

@@ -231,6 +231,15 @@ export class ContreeClient {
     return this.deps.signal;
   }
 
+  /**
+   * The same client, whose every request, retry wait and follow also stops when `signal`
+   * aborts (one MCP tool call cancelled while the server goes on).
+   */
+  withSignal(signal: AbortSignal): ContreeClient {
+    const signals = this.deps.signal ? [this.deps.signal, signal] : [signal];
+    return new ContreeClient(this.credentials, { ...this.deps, signal: AbortSignal.any(signals) });
+  }
+
   /** Absolute URL of an API path such as `/operations`. */
   url(path: string, query?: Query): string {
     const qs = encodeQuery(query);

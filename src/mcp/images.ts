@@ -76,6 +76,7 @@ export interface ImportImageArgs {
 export async function importImageTool(
   state: McpState,
   args: ImportImageArgs,
+  signal?: AbortSignal,
 ): Promise<ToolOutput> {
   const client = state.client();
   const request: ImageImportRequest = {
@@ -88,7 +89,8 @@ export async function importImageTool(
   const { uuid } = await client.importImage(request);
   state.ctx.log.debug(`import_image: ${request.registry.url} is operation ${uuid}`);
   if (!args.wait) return { operation_id: uuid, registry_url: request.registry.url };
-  const operation = await followImport(client, uuid);
+  // The call cancelled stops the waiting; the import goes on (get_operation finds it).
+  const operation = await followImport(signal ? client.withSignal(signal) : client, uuid);
   const output = operationOutput(operation);
   output.result_image = importedImage(operation) ?? null;
   output.result_tag = operation.result?.tag ?? request.tag ?? null;

@@ -109,11 +109,15 @@ export async function waitOperationsTool(
   state: McpState,
   args: WaitArgs,
   progress?: ProgressReport,
+  signal?: AbortSignal,
 ): Promise<ToolOutput> {
   const ids = [...new Set(args.operation_ids)];
   if (ids.length === 0) throw new ContreeError("operation_ids must name at least one operation");
-  const client = state.client();
+  // The call cancelled (or the host gone) stops the waiting, not the operations.
+  const client = signal ? state.client().withSignal(signal) : state.client();
   const results: Record<string, ToolOutput> = {};
+  /** Operations that could not be waited for (unknown, or the server refused): by id. */
+  const errors: Record<string, string> = {};
   const completed: string[] = [];
   const pending = new Set(ids);
   let firstDone: (() => void) | undefined;
@@ -126,8 +130,12 @@ export async function waitOperationsTool(
       output = operationOutput(finished);
     } catch (error) {
       if (error instanceof DeadlineError) return; // still pending at the deadline
+      if (signal?.aborted) throw signal.reason;
       if (!(error instanceof ContreeError)) throw error;
-      output = { operation_id: uuid, uuid, status: "FAILED", error: error.message };
+      // No operation that finished: it is not counted as the first of mode any (which would
+      // cancel the others because of a mistyped id).
+      if (pending.delete(uuid)) errors[uuid] = error.message;
+      return;
     }
     if (!pending.delete(uuid)) return; // answered already (mode any)
     results[uuid] = output;
@@ -158,6 +166,7 @@ export async function waitOperationsTool(
     cancelled,
     pending: stillPending,
     timed_out: stillPending.length > 0,
+    ...(Object.keys(errors).length > 0 ? { errors } : {}),
   };
 }
 

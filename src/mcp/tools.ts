@@ -197,7 +197,7 @@ export function registerTools(server: McpServer, sdk: McpServerSdk, state: McpSt
           "the import is anonymous either way",
       ),
     },
-  }, (args) => importImageTool(state, args));
+  }, (args, extra) => importImageTool(state, args, extra.signal));
 
   tool("registry_token_obtain", {
     title: "Where to create a registry token",
@@ -355,7 +355,7 @@ export function registerTools(server: McpServer, sdk: McpServerSdk, state: McpSt
       timeout: z.number().positive().default(300).describe("seconds to wait at most"),
       mode: z.enum(["all", "any"]).default("all").describe("wait for all, or for the first"),
     },
-  }, (args, extra) => waitOperationsTool(state, args, progressOf(state, extra)));
+  }, (args, extra) => waitOperationsTool(state, args, progressOf(state, extra), extra.signal));
 
   tool("cancel_operation", {
     title: "Cancel an operation",

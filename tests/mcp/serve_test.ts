@@ -275,6 +275,28 @@ async function stdioSteps(t: Deno.TestContext, server: TestServer, env: Record<s
       assertEquals((await waitOperation(server.client, slow.operation_id)).status, "CANCELLED");
     });
 
+    await t.step("wait_operations: an id that names no operation cancels nothing", async () => {
+      const slow = await ok(client, "run", {
+        command: "sleep 60",
+        image: server.busybox,
+        timeout: 120,
+        wait: false,
+      });
+      const typo = `${slow.operation_id.slice(0, -1)}${slow.operation_id.endsWith("0") ? 1 : 0}`;
+      // Was: the typo "completed" as FAILED at once, and mode any cancelled the real run.
+      const waited = await ok(client, "wait_operations", {
+        operation_ids: [slow.operation_id, typo],
+        mode: "any",
+        timeout: 1,
+      });
+      assertEquals([waited.completed, waited.cancelled], [[], []]);
+      assertEquals(waited.pending, [slow.operation_id]);
+      assertStringIncludes(waited.errors[typo], "404");
+      const status = (await server.client.getOperation(slow.operation_id)).status;
+      assert(["PENDING", "ASSIGNED", "EXECUTING"].includes(status), `still running: ${status}`);
+      await server.client.cancelOperation(slow.operation_id);
+    });
+
     await t.step("cancel_operation of a sleep 60 ends CANCELLED", async () => {
       const started = await ok(client, "run", {
         command: "sleep 60",

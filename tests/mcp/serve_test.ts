@@ -293,7 +293,10 @@ async function stdioSteps(t: Deno.TestContext, server: TestServer, env: Record<s
       assertEquals(waited.pending, [slow.operation_id]);
       assertStringIncludes(waited.errors[typo], "404");
       const status = (await server.client.getOperation(slow.operation_id)).status;
-      assert(["PENDING", "ASSIGNED", "EXECUTING"].includes(status ?? ""), `still running: ${status}`);
+      assert(
+        ["PENDING", "ASSIGNED", "EXECUTING"].includes(status ?? ""),
+        `still running: ${status}`,
+      );
       await server.client.cancelOperation(slow.operation_id);
     });
 

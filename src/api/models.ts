@@ -66,7 +66,8 @@ export interface InstanceSpawnRequest {
   image: string;
   shell?: boolean;
   args?: string[];
-  env?: Record<string, string> | null;
+  /** A null value unsets the variable (API spec §3.4). */
+  env?: Record<string, string | null> | null;
   preserve_env?: boolean;
   cwd?: string;
   uid?: number;

@@ -35,7 +35,13 @@ import {
   type RunContext,
   stoppedOutcome,
 } from "./operations.ts";
-import { commandLine, type InstanceSpec, type ProcessSpec } from "./spawn.ts";
+import {
+  commandLine,
+  type InstanceSpec,
+  type ProcessSpec,
+  type RequestEnv,
+  setVariables,
+} from "./spawn.ts";
 import type { ImageRow, Store } from "./store.ts";
 import { iteratorStream, tarChunks, type TarMember } from "../tar/write.ts";
 import type { RunUsage, UsageMeter } from "./usage.ts";
@@ -115,9 +121,10 @@ export function sandboxContainerName(opUuid: string): string {
  */
 export function environmentArgs(
   image: Pick<ImageRow, "env" | "config_env">,
-  requested: Record<string, string> | null,
+  requested: RequestEnv | null,
 ): { args: string[]; effective: Record<string, string> } {
-  const effective = { ...image.env, ...requested };
+  // A null value unsets: the variable is not passed, and unset below when the image has it.
+  const effective = setVariables({ ...image.env, ...requested });
   const args = Object.entries(effective).flatMap(([name, value]) => ["--env", `${name}=${value}`]);
   for (const entry of image.config_env) {
     const split = entry.indexOf("=");
@@ -156,14 +163,16 @@ export function spawnEventData(
  * metadata and the spawn event show secret-looking values masked, see `redactEnv`).
  */
 export interface InstanceInput {
-  env: Record<string, string> | null;
+  env: RequestEnv | null;
 }
 
 /** The environment as stored and shown: values of secret-looking names are `<MASKED>`. */
-export function redactEnv(env: Record<string, string>): Record<string, string> {
+export function redactEnv<T extends string | null>(env: Record<string, T>): Record<string, T> {
   return Object.fromEntries(
-    Object.entries(env).map(([name, value]) => [name, SECRET_NAME.test(name) ? "<MASKED>" : value]),
-  );
+    Object.entries(env).map((
+      [name, value],
+    ) => [name, value !== null && SECRET_NAME.test(name) ? "<MASKED>" : value]),
+  ) as Record<string, T>;
 }
 
 /** Names `podman commit --change "ENV NAME="` takes as they are. */
@@ -174,7 +183,7 @@ const PLAIN_ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
  * (a token among them) were stored in clear in the image and every image after it, although
  * they are not kept without `preserve_env`: the commit blanks them (later runs unset them).
  */
-function unkeptEnvChanges(env: Record<string, string> | null): string[] {
+function unkeptEnvChanges(env: RequestEnv | null): string[] {
   return Object.keys(env ?? {}).filter((name) => PLAIN_ENV_NAME.test(name))
     .flatMap((name) => ["--change", `ENV ${name}=`]);
 }
@@ -650,7 +659,7 @@ export class InstanceExecutor {
       timedOut: boolean;
       stderr: OutputCapture;
       name: string;
-      env: Record<string, string> | null;
+      env: RequestEnv | null;
     },
   ): Promise<Outcome> {
     if (ctx.signal.aborted) return stoppedOutcome(ctx.signal);
@@ -686,7 +695,7 @@ export class InstanceExecutor {
         ],
         { timeoutMs: 600_000, signal: ctx.signal },
       );
-      const env = spec.preserve_env ? { ...image.env, ...run.env } : image.env;
+      const env = spec.preserve_env ? setVariables({ ...image.env, ...run.env }) : image.env;
       const row = await images.register(newImage, env, ctx.signal);
       return { status: "SUCCESS", resultImageUuid: row.uuid, imageSize: row.size };
     } catch (error) {

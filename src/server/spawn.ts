@@ -7,6 +7,16 @@ import { overlongPath } from "../sandbox_path.ts";
 import { shellQuote } from "../shell_words.ts";
 import { badRequest } from "./errors.ts";
 
+/** A request's environment: a null value unsets the variable (API spec §3.4). */
+export type RequestEnv = Record<string, string | null>;
+
+/** The variables `env` sets (its null values unset theirs). */
+export function setVariables(env: RequestEnv | null): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env ?? {}).filter((entry): entry is [string, string] => entry[1] !== null),
+  );
+}
+
 export interface InjectedFile {
   uuid: string;
   uid: number;
@@ -21,7 +31,7 @@ export interface InstanceSpec {
   image: string;
   shell: boolean;
   args: string[];
-  env: Record<string, string> | null;
+  env: RequestEnv | null;
   preserve_env: boolean;
   cwd: string;
   uid: number;
@@ -179,7 +189,7 @@ export interface ProcessSpec {
   command: string;
   shell: boolean;
   args: string[];
-  env: Record<string, string> | null;
+  env: RequestEnv | null;
   cwd: string;
   uid: number;
   gid: number;
@@ -205,8 +215,9 @@ function parseProcess(
   const env = optional(
     body,
     "env",
-    (v): v is Record<string, string> => isObject(v) && Object.values(v).every(isString),
-    "an object of strings",
+    (v): v is RequestEnv =>
+      isObject(v) && Object.values(v).every((value) => isString(value) || value === null),
+    "an object of strings (null: unset)",
   ) ?? null;
   for (const name of Object.keys(env ?? {})) {
     if (name === "" || name.includes("=")) throw badRequest(`invalid environment name: ${name}`);

@@ -17,7 +17,7 @@ import { type PodmanProcess, type PodmanRunner, runChecked } from "../podman.ts"
 import { badRequest, HttpError, notFound } from "./errors.ts";
 import type { EventLog } from "./events.ts";
 import { exitResources, exitStatus, sandboxContainerName, spawnEventData } from "./executor.ts";
-import { commandLine, type InstanceSpec, type ProcessSpec } from "./spawn.ts";
+import { commandLine, type InstanceSpec, type ProcessSpec, setVariables } from "./spawn.ts";
 import type { OperationRow, Store } from "./store.ts";
 
 /** The variable that marks a subprocess (and its children) inside the container. */
@@ -152,13 +152,22 @@ export class Subprocesses {
       "exec",
       ...(spec.stdin ? ["--interactive"] : []),
       ...["--user", `${spec.uid}:${spec.gid}`, "--workdir", spec.cwd],
-      ...Object.entries(spec.env ?? {}).flatMap(([key, value]) => ["--env", `${key}=${value}`]),
+      // podman exec cannot unset: a null value only leaves the container's own.
+      ...Object.entries(setVariables(spec.env)).flatMap(([key, value]) => [
+        "--env",
+        `${key}=${value}`,
+      ]),
       ...["--env", `${SPID_VARIABLE}=${spid}`],
       name,
       ...commandLine(spec),
     ];
     // podman exec gives no pid: -1 (unknown).
-    this.#emit(op.uuid, spid, "spawn", spawnEventData(spec, -1, parent.timeout, spec.env ?? {}));
+    this.#emit(
+      op.uuid,
+      spid,
+      "spawn",
+      spawnEventData(spec, -1, parent.timeout, setVariables(spec.env)),
+    );
     if (initial && initial.length > 0) {
       this.deps.events.appendOutput(op.uuid, spid, "stdin", initial);
     }

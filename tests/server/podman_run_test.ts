@@ -166,6 +166,16 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
         disposable: true,
       });
       assertEquals(output(check), "yes s3cret\n");
+      // A null value unsets (API spec §3.4), a preserved variable too (it was a 400).
+      const unset = await run(s, {
+        command: "echo ${KEPT-unset} ${NEVER-unset}",
+        shell: true,
+        image: kept.result_image_uuid!,
+        env: { KEPT: null, NEVER: null },
+        disposable: true,
+      });
+      assertEquals([unset.status, output(unset)], ["SUCCESS", "unset unset\n"]);
+      assertEquals(unset.metadata?.env, { KEPT: null, NEVER: null });
     });
 
     await t.step("injected files land with their mode and owner", async () => {

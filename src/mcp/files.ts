@@ -237,10 +237,13 @@ export async function readImageFile(
   return { image, path, bytes, truncated };
 }
 
-/** UTF-8 text, or undefined when the bytes are not valid UTF-8. */
-export function utf8(bytes: Uint8Array): string | undefined {
+/**
+ * UTF-8 text, or undefined when the bytes are not valid UTF-8. The beginning of a longer file
+ * (`cut`) may end inside a character: that tail is left out, not taken for binary.
+ */
+export function utf8(bytes: Uint8Array, cut = false): string | undefined {
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes, { stream: cut });
   } catch {
     return undefined;
   }
@@ -251,7 +254,7 @@ export async function readFileTool(
   args: { image: string; path: string },
 ): Promise<ToolOutput> {
   const file = await readImageFile(state, args.image, args.path);
-  const text = utf8(file.bytes);
+  const text = utf8(file.bytes, file.truncated);
   return {
     path: file.path,
     content: text ?? bytesToBase64(file.bytes),

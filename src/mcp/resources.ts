@@ -111,7 +111,7 @@ export function registerResources(server: McpServer, sdk: McpServerSdk, state: M
           variable(variables, "image"),
           pathVariable(variables),
         );
-        const text = utf8(file.bytes);
+        const text = utf8(file.bytes, file.truncated);
         return {
           contents: [
             text === undefined

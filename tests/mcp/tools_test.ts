@@ -4,6 +4,7 @@
 import type { GuideSection } from "../../src/mcp/deps.ts";
 import { operationStatus } from "../../src/mcp/operations.ts";
 import { CapturedStream } from "../../src/mcp/run.ts";
+import { utf8 } from "../../src/mcp/files.ts";
 import { assertEquals, assertStringIncludes, assertThrows } from "../support/assert.ts";
 import { type InProcessMcp, inProcessMcp, ok, toolError } from "../support/mcp.ts";
 
@@ -109,4 +110,14 @@ Deno.test("statuses as agents write them", () => {
   assertEquals(operationStatus("running"), "EXECUTING");
   assertEquals(operationStatus("C"), "CANCELLED");
   assertThrows(() => operationStatus("done"));
+});
+
+Deno.test("read_file: the first MiB of a UTF-8 file stays text when the cut splits a character", () => {
+  const text = "ééé".repeat(10);
+  const bytes = new TextEncoder().encode(text);
+  const cut = bytes.subarray(0, bytes.length - 1); // inside the last é
+  // Was: base64, since the partial character failed the decoding.
+  assertEquals(utf8(cut, true), text.slice(0, -1));
+  assertEquals(utf8(cut), undefined, "a whole file ending inside a character is not text");
+  assertEquals(utf8(new Uint8Array([0xff, 0x41]), true), undefined);
 });

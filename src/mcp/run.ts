@@ -51,6 +51,8 @@ export interface ToolCall {
 
 /** How long past the command's own timeout the follower waits before giving up. */
 const FOLLOW_GRACE_S = 120;
+/** A run that prints nothing for this long still sends a progress notification. */
+const HEARTBEAT_MS = 10_000;
 const HOSTNAME = "linuxkit";
 
 /**
@@ -201,11 +203,22 @@ export async function runTool(state: McpState, args: RunArgs, call: ToolCall): P
   }
 
   let reported = 0;
+  let lastReport = Date.now();
   const report = (prefix: string) => async (text: string, bytes: number) => {
     if (!call.progress || text === "") return;
     reported += bytes;
+    lastReport = Date.now();
     await call.progress(`${prefix}${text}`, bytes);
   };
+  // A quiet run still reports: hosts time a call out (the SDK after 60 s) unless progress
+  // arrives, and a quiet build or install would be cancelled.
+  const started = Date.now();
+  const heartbeat = call.progress === undefined ? undefined : setInterval(() => {
+    if (Date.now() - lastReport < HEARTBEAT_MS) return;
+    lastReport = Date.now();
+    const seconds = Math.round((lastReport - started) / 1000);
+    void call.progress?.(`running, ${seconds} s`, 1).catch(() => {});
+  }, HEARTBEAT_MS);
   const stdout = new CapturedStream(args.truncate_output_at, report(""));
   const stderr = new CapturedStream(args.truncate_output_at, report("[stderr] "));
   const output = new RunOutput(state.ctx, { stdout, stderr });
@@ -227,6 +240,7 @@ export async function runTool(state: McpState, args: RunArgs, call: ToolCall): P
     }
     throw error;
   } finally {
+    clearInterval(heartbeat);
     call.signal.removeEventListener("abort", onCancel);
   }
   state.ctx.log.debug(`run: ${uuid} ended ${followed.operation.status} (${reported} bytes shown)`);

@@ -351,6 +351,29 @@ async function stdioSteps(t: Deno.TestContext, server: TestServer, env: Record<s
       for (let i = 1; i < notes.length; i++) assert(notes[i].progress > notes[i - 1].progress);
     });
 
+    await t.step(
+      "a quiet run still sends progress: a host's request timeout does not cut it",
+      async () => {
+        // The SDK gives up after its timeout unless progress comes (resetTimeoutOnProgress): a run
+        // quiet for longer was cancelled (60 s by default; 12 s here).
+        const notes: ProgressNote[] = [];
+        const result = await client.callTool(
+          { name: "run", arguments: { command: "sleep 14; echo done", image: server.busybox } },
+          undefined,
+          {
+            timeout: 12_000,
+            resetTimeoutOnProgress: true,
+            onprogress: (note: ProgressNote) => notes.push(note),
+          },
+        );
+        assertEquals(JSON.parse(resultText(result as never)).stdout, "done\n");
+        assert(
+          notes.some((note) => /^running, \d+ s$/.test(note.message ?? "")),
+          JSON.stringify(notes),
+        );
+      },
+    );
+
     await t.step("a run the client cancels cancels its operation", async () => {
       const abort = new AbortController();
       const started = Promise.withResolvers<void>();

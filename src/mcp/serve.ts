@@ -69,6 +69,25 @@ function jsonRpcError(status: number, message: string, headers: Record<string, s
 interface HttpSession {
   server: McpServer;
   transport: InstanceType<McpServerSdk["WebStandardStreamableHTTPServerTransport"]>;
+  /** When a request last came for it (ms, monotonic). */
+  lastUsed: number;
+}
+
+/** A session no request came for in this long may make room for a new one. */
+const EVICTABLE_AFTER_MS = 5 * 60_000;
+
+/** The session unused the longest, if no request came for it in EVICTABLE_AFTER_MS. */
+export function evictableSession(
+  sessions: ReadonlyMap<string, { lastUsed: number }>,
+  now: number,
+): string | undefined {
+  let oldest: [string, number] | undefined;
+  for (const [id, { lastUsed }] of sessions) {
+    if (now - lastUsed >= EVICTABLE_AFTER_MS && (!oldest || lastUsed < oldest[1])) {
+      oldest = [id, lastUsed];
+    }
+  }
+  return oldest?.[0];
 }
 
 /**
@@ -96,12 +115,27 @@ async function serveHttp(sdk: McpServerSdk, state: McpState, options: ServeOptio
       onsessionclosed: (id: string) => void sessions.delete(id),
     });
     const server = createMcpServer(sdk, state);
-    const session: HttpSession = { server, transport };
+    const session: HttpSession = { server, transport, lastUsed: performance.now() };
     transport.onclose = () => {
       if (transport.sessionId) sessions.delete(transport.sessionId);
     };
     await server.connect(transport);
     return session;
+  };
+
+  /**
+   * Closes the session unused longest, when no request came for it in EVICTABLE_AFTER_MS: hosts
+   * that quit or crashed never DELETE theirs (the SDK's close() does not), and 64 of them locked
+   * every client out until a restart. Its client, if still there, gets 404 and starts anew.
+   */
+  const evictIdle = async (): Promise<boolean> => {
+    const id = evictableSession(sessions, performance.now());
+    const session = id === undefined ? undefined : sessions.get(id);
+    if (id === undefined || !session) return false;
+    sessions.delete(id);
+    await session.server.close().catch(() => {});
+    ctx.log.debug(`contree mcp: closed session ${id}, unused the longest`);
+    return true;
   };
 
   const handle = async (request: Request): Promise<Response> => {
@@ -117,10 +151,11 @@ async function serveHttp(sdk: McpServerSdk, state: McpState, options: ServeOptio
     if (id !== null) {
       const session = sessions.get(id);
       if (!session) return jsonRpcError(404, "Session not found: initialize a new one");
+      session.lastUsed = performance.now();
       return await session.transport.handleRequest(request);
     }
     if (request.method !== "POST") return jsonRpcError(400, "Mcp-Session-Id header required");
-    if (sessions.size >= MAX_HTTP_SESSIONS) {
+    if (sessions.size >= MAX_HTTP_SESSIONS && !(await evictIdle())) {
       return jsonRpcError(503, "Too many MCP sessions; close one (DELETE) and retry");
     }
     const session = await open();

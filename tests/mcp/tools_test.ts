@@ -5,6 +5,7 @@ import type { GuideSection } from "../../src/mcp/deps.ts";
 import { operationStatus } from "../../src/mcp/operations.ts";
 import { CapturedStream } from "../../src/mcp/run.ts";
 import { utf8 } from "../../src/mcp/files.ts";
+import { evictableSession } from "../../src/mcp/serve.ts";
 import { assertEquals, assertStringIncludes, assertThrows } from "../support/assert.ts";
 import { type InProcessMcp, inProcessMcp, ok, toolError } from "../support/mcp.ts";
 
@@ -120,4 +121,19 @@ Deno.test("read_file: the first MiB of a UTF-8 file stays text when the cut spli
   assertEquals(utf8(cut, true), text.slice(0, -1));
   assertEquals(utf8(cut), undefined, "a whole file ending inside a character is not text");
   assertEquals(utf8(new Uint8Array([0xff, 0x41]), true), undefined);
+});
+
+Deno.test("HTTP sessions: at the limit, the one unused longest (over 5 min) makes room", () => {
+  const minutes = (n: number) => n * 60_000;
+  const now = minutes(60);
+  const sessions = new Map([
+    ["recent", { lastUsed: now - minutes(1) }],
+    ["old", { lastUsed: now - minutes(30) }],
+    ["older", { lastUsed: now - minutes(40) }],
+  ]);
+  // Was: none; 64 hosts that quit without DELETE locked every client out until a restart.
+  assertEquals(evictableSession(sessions, now), "older");
+  sessions.delete("older");
+  sessions.delete("old");
+  assertEquals(evictableSession(sessions, now), undefined, "a session in use is kept");
 });

@@ -7,11 +7,13 @@ import type { Logger } from "../log.ts";
 
 export type ToolOutput = Record<string, unknown>;
 
+/** Past this, the text block is compact JSON: indentation of megabytes only adds to them. */
+const PRETTY_LIMIT = 64 * 1024;
+
 export function toolResult(value: ToolOutput): CallToolResult {
-  return {
-    content: [{ type: "text", text: JSON.stringify(value, null, 2) }],
-    structuredContent: value,
-  };
+  const compact = JSON.stringify(value);
+  const text = compact.length > PRETTY_LIMIT ? compact : JSON.stringify(value, null, 2);
+  return { content: [{ type: "text", text }], structuredContent: value };
 }
 
 /** One line for an error: our typed errors say it themselves; anything else is unexpected. */

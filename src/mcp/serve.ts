@@ -47,6 +47,7 @@ function interrupted(signal: AbortSignal): Promise<void> {
 async function serveStdio(sdk: McpServerSdk, state: McpState): Promise<void> {
   const server = createMcpServer(sdk, state);
   const transport = new sdk.StdioServerTransport();
+  let failure: Error | undefined;
   const closed = new Promise<void>((resolve) => {
     // The SDK's transport does not watch for the end of stdin: the host going away ends us.
     process.stdin.once("end", resolve);
@@ -54,9 +55,23 @@ async function serveStdio(sdk: McpServerSdk, state: McpState): Promise<void> {
     transport.onclose = resolve;
   });
   await server.connect(transport);
+  // After connect, which sets its own: a line that is no JSON-RPC message is said and skipped; a
+  // message over the SDK's 10 MiB ends the connection (it ended it silently, exit 0).
+  const protocolError = transport.onerror;
+  transport.onerror = (error: Error) => {
+    protocolError?.(error);
+    failure = error;
+    state.ctx.log.warning(`contree mcp: ${error.message}`);
+  };
   state.ctx.log.debug("contree mcp: serving MCP on stdio");
   await Promise.race([closed, interrupted(state.ctx.signal)]);
   await server.close().catch(() => {});
+  if (failure && /exceeded maximum size/.test(failure.message)) {
+    throw new ContreeError(
+      `contree mcp: the host sent a message over the 10 MiB stdio limit (${failure.message}); ` +
+        "upload large files by path",
+    );
+  }
 }
 
 function jsonRpcError(status: number, message: string, headers: Record<string, string> = {}) {

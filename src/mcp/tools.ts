@@ -64,6 +64,12 @@ function progressOf(state: McpState, extra: Extra): ProgressReport | undefined {
 }
 
 const FREE = "Free (no VM).";
+/**
+ * The most output a run's answer carries per stream: hosts read messages of at most 10 MiB (the
+ * SDK's stdio limit), and output counts about 2.5 times in one (the text block and the
+ * structured copy, each JSON-escaped) — more for control bytes.
+ */
+const MAX_RUN_OUTPUT = 1 << 20;
 
 export function registerTools(server: McpServer, sdk: McpServerSdk, state: McpState): void {
   const { z } = sdk;
@@ -142,9 +148,11 @@ export function registerTools(server: McpServer, sdk: McpServerSdk, state: McpSt
           'files to attach: {"/sandbox/path": "file-uuid-from-upload"}',
         ),
         wait: z.boolean().default(true).describe("wait for the end (false: return operation_id)"),
-        truncate_output_at: z.number().int().positive().default(8000).describe(
-          "bytes of stdout and of stderr kept",
-        ),
+        truncate_output_at: z.number().int().positive().max(MAX_RUN_OUTPUT).default(8000)
+          .describe(
+            "bytes of stdout and of stderr kept (at most 1 MiB each: an answer must fit a " +
+              "host's 10 MiB message; write more to a file and download it)",
+          ),
         max_layer_bytes: z.number().int().positive().optional().describe(
           "cap on the bytes the command may write to its image layer",
         ),

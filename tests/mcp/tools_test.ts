@@ -88,6 +88,11 @@ Deno.test("bad input is refused before anything is sent or written", async () =>
       await toolError(client, "list_operations", { status: "sleeping" }),
       "Unknown status 'sleeping'",
     );
+    // An answer must fit a host's 10 MiB message: more than 1 MiB per stream is refused.
+    assertStringIncludes(
+      await toolError(client, "run", { command: "true", truncate_output_at: 2_000_000 }),
+      "Invalid arguments for tool run",
+    );
     assertStringIncludes(await toolError(client, "session_show"), "No active session");
     assertStringIncludes(await toolError(client, "run", { command: "ls" }), "call `use`");
   } finally {

@@ -262,8 +262,16 @@ export async function runTool(state: McpState, args: RunArgs, call: ToolCall): P
   if (session && next) {
     if (args.disposable) session.disposableBranch(uuid, title);
     else {
+      // Runs of one session that overlap each start from the image of their start: the last to
+      // finish holds only its own changes. Said, since agents issue tool calls in parallel.
+      const moved = session.currentImage() !== image;
       session.advance(next, title, uuid);
       if (args.preserve_env) session.setPreservedEnv(next, env);
+      if (moved) {
+        result.warning = "another run advanced the session while this one ran; this run " +
+          "started from the image before it, so the session's image now has this run's " +
+          "changes but not the other's: run such work one after another, or disposable";
+      }
     }
     result.session = { session_key: await state.sessionKey(), advanced: !args.disposable };
   }

@@ -424,6 +424,15 @@ async function stdioSteps(t: Deno.TestContext, server: TestServer, env: Record<s
       const now = await ok(client, "session_show");
       assertEquals(now.session.current_image, image);
       assertEquals(now.history.at(-1).operation, detached.operation_id);
+      // Two kept runs at once: the one that ends last says its image lacks the other's work
+      // (both said only advanced: true; an agent lost /a or /b without knowing).
+      const [a, b] = await Promise.all(
+        ["a", "b"].map((name) =>
+          ok(client, "run", { command: `touch /${name}; sleep 1`, disposable: false })
+        ),
+      );
+      assertEquals([a.exit_code, b.exit_code], [0, 0]);
+      assertEquals([a, b].filter((run) => run.warning?.includes("another run")).length, 1);
     });
 
     await t.step("resources: guides, an image's files, an operation's result", async () => {

@@ -210,7 +210,7 @@ export async function grepImage(root: string, request: GrepRequest): Promise<Gre
   const errors = await stderr;
   // 0: matches, 1: none, 2: an error — fatal only when rg never searched (a bad pattern).
   if (!truncated && status.code === 2 && matches.length === 0 && errors.trim()) {
-    throw badRequest(`grep: ${errors.trim().split(root).join("").slice(0, 1000)}`);
+    throw badRequest(`grep: ${oneLine(errors.trim().split(root).join("")).slice(0, 1000)}`);
   }
   return { path: requested[0], patterns: request.patterns, matches, truncated };
 }
@@ -236,4 +236,18 @@ async function* jsonLines(
     }
   }
   if (pending) yield pending;
+}
+
+/**
+ * ripgrep's message as one line: "regex parse error:", the pattern and a caret, then
+ * "error: unclosed group" become "regex parse error: unclosed group (in `(`)".
+ */
+export function oneLine(message: string): string {
+  const lines = message.split("\n").map((line) => line.trim()).filter((line) => line !== "");
+  const reason = lines.findIndex((line) => line.startsWith("error: "));
+  if (lines.length > 1 && lines[0].endsWith(":") && reason > 0) {
+    const shown = lines.slice(1, reason).filter((line) => !/^\^+$/.test(line)).join(" ");
+    return `${lines[0]} ${lines[reason].slice(7)}${shown ? ` (in \`${shown}\`)` : ""}`;
+  }
+  return lines.join("; ");
 }

@@ -26,7 +26,8 @@ async function withApi(fn: (e: Env) => Promise<void>) {
     CONTREE_SESSION: "test-session",
   };
   try {
-    assertEquals((await runCli(["use", IMAGE], { env })).code, 0);
+    const used = await runCli(["use", IMAGE], { env });
+    assertEquals(used.code, 0, used.stderr);
     await fn({ fake, env });
   } finally {
     await fake.close();

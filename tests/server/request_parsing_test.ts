@@ -6,6 +6,7 @@ import { acceptsGzip } from "../../src/server/http.ts";
 import { DEFAULT_PATH, environmentArgs } from "../../src/server/executor.ts";
 import { parseImportRequest, registryHost, validReference } from "../../src/server/importer.ts";
 import { requestComponents } from "../../src/server/inspect.ts";
+import { oneLine } from "../../src/server/grep.ts";
 import { parseInstant, parsePage } from "../../src/server/params.ts";
 import { commandLine, parseMode, parseSpawnRequest } from "../../src/server/spawn.ts";
 import { assertEquals, assertMatch, assertThrows } from "../support/assert.ts";
@@ -188,4 +189,17 @@ Deno.test("Accept-Encoding: gzip when listed or *, unless its q is 0", () => {
     ["x-gzip", true],
   ];
   for (const [value, expected] of cases) assertEquals(accepts(value), expected, String(value));
+});
+
+Deno.test("grep: ripgrep's multi-line message becomes one line", () => {
+  // Was four lines in a tool error or an API error, documented as one.
+  assertEquals(
+    oneLine("regex parse error:\n    (\n    ^\nerror: unclosed group\n"),
+    "regex parse error: unclosed group (in `(`)",
+  );
+  assertEquals(
+    oneLine("Compiled regex exceeds size limit of 104857600 bytes.\n"),
+    "Compiled regex exceeds size limit of 104857600 bytes.",
+  );
+  assertEquals(oneLine("one\n two\n"), "one; two");
 });

@@ -1,6 +1,9 @@
 // POSIX path arithmetic for paths inside a sandbox, an archive or a Dockerfile context: one
 // normaliser for every layer, and one policy for the member names of archives we unpack.
 
+/** The PATH of a sandbox whose environment sets none (Docker's default). */
+export const DEFAULT_SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 /**
  * POSIX normpath (Python's os.path.normpath, Go's filepath.Clean): empty and `.` parts fold,
  * `..` removes the part before it; an absolute path never climbs above `/`, a relative one keeps

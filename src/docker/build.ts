@@ -21,7 +21,7 @@ import { type ContactPolicy, contactPolicyFromEnv } from "../sse/contact.ts";
 import { advancedImage, runExitCode } from "../operations/outcome.ts";
 import { shellQuote } from "../shell_words.ts";
 import type { FormatName, Formatter } from "../output/formatter.ts";
-import { normaliseSandboxPath, resolveSandboxPath } from "../sandbox_path.ts";
+import { DEFAULT_SANDBOX_PATH, normaliseSandboxPath, resolveSandboxPath } from "../sandbox_path.ts";
 import type { ImageCache } from "../cache.ts";
 import type { LayerStore } from "./cache.ts";
 import { buildSessionKey, LayerCache, stepKey } from "./cache.ts";
@@ -97,6 +97,23 @@ interface StageResult {
 /** One file riding along with the next spawn. */
 type Pending = Map<string, FileSpec & { uuid: string }>;
 
+/** The sandbox's platform: the local server runs on this machine's architecture. */
+const ARCH = ({ x86_64: "amd64", aarch64: "arm64" } as Record<string, string>)[Deno.build.arch] ??
+  Deno.build.arch;
+
+/**
+ * BuildKit's automatic platform ARGs (global scope: FROM lines see them; a stage sees one it
+ * declares, `ARG TARGETARCH`). Build and target are the same platform here.
+ */
+const PLATFORM_ARGS: Record<string, string> = Object.fromEntries(
+  ["TARGET", "BUILD"].flatMap((kind) => [
+    [`${kind}PLATFORM`, `linux/${ARCH}`],
+    [`${kind}OS`, "linux"],
+    [`${kind}ARCH`, ARCH],
+    [`${kind}VARIANT`, ""],
+  ]),
+);
+
 class StageState {
   image: string;
   readonly config: Config;
@@ -116,8 +133,13 @@ class StageState {
     };
   }
 
-  /** ENV wins over ARG, as in Docker. */
-  lookup: Lookup = (name) => this.config.env.get(name) ?? this.args.get(name);
+  /**
+   * ENV wins over ARG, as in Docker. `$PATH` not set by an ENV is the PATH runs get (the API
+   * does not give an image's own environment): `ENV PATH=/opt/venv/bin:$PATH` keeps it.
+   */
+  lookup: Lookup = (name) =>
+    this.config.env.get(name) ?? this.args.get(name) ??
+      (name === "PATH" ? DEFAULT_SANDBOX_PATH : undefined);
 
   /** The environment of a RUN: ARG values, then ENV. */
   runEnv(): Record<string, string> {
@@ -290,12 +312,20 @@ class Builder {
 
   /** Global ARGs (before the first FROM): values for FROM lines and re-declarations. */
   declareGlobals(args: ArgInstruction[]): void {
-    const lookup = (name: string) => this.#globalArgs.get(name);
+    const lookup = (name: string) => this.#global(name);
     for (const ins of args) {
       for (const arg of ins.args) {
-        this.#globalArgs.set(arg.name, this.argValue(ins.line, arg, lookup, undefined));
+        this.#globalArgs.set(
+          arg.name,
+          this.argValue(ins.line, arg, lookup, PLATFORM_ARGS[arg.name]),
+        );
       }
     }
+  }
+
+  /** A global ARG's value: declared before the first FROM, else an automatic platform ARG. */
+  #global(name: string): string | undefined {
+    return this.#globalArgs.has(name) ? this.#globalArgs.get(name) : PLATFORM_ARGS[name];
   }
 
   /**
@@ -319,7 +349,7 @@ class Builder {
   fromRef(stage: Stage): string {
     return this.atSync(
       stage.from.line,
-      () => this.expand(stage.from.image, (n) => this.#globalArgs.get(n)),
+      () => this.expand(stage.from.image, (n) => this.#global(n)),
     );
   }
 
@@ -434,7 +464,7 @@ class Builder {
         for (const arg of ins.args) {
           state.args.set(
             arg.name,
-            this.argValue(ins.line, arg, state.lookup, this.#globalArgs.get(arg.name)),
+            this.argValue(ins.line, arg, state.lookup, this.#global(arg.name)),
           );
         }
         return;

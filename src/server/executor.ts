@@ -10,6 +10,7 @@ import type { InstanceResult } from "../api/models.ts";
 import { isPlainAscii } from "../api/plain_ascii.ts";
 import { decodeStreamRepr } from "../api/stream_repr.ts";
 import type { Logger } from "../log.ts";
+import { DEFAULT_SANDBOX_PATH } from "../sandbox_path.ts";
 import {
   parsePodmanMessage,
   type PodmanProcess,
@@ -73,7 +74,7 @@ export interface ExecutorDeps {
 const NO_LIMITS: SandboxLimits = { memoryBytes: 0, cpus: 0, pids: 0 };
 
 /** podman's default PATH, restored when an earlier run's PATH leaked into a committed image. */
-export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+export const DEFAULT_PATH = DEFAULT_SANDBOX_PATH;
 /** Variables podman sets in every container itself. */
 const PODMAN_ENV = new Set(["TERM", "container", "HOSTNAME"]);
 const SECRET_NAME = /(token|secret|password|api_key|credentials|authorization)$/i;

@@ -630,6 +630,39 @@ Deno.test("build: COPY of one file to an existing directory puts it inside, as D
     }
   }));
 
+Deno.test("build: $PATH in ENV extends the sandbox's PATH; the automatic platform ARGs are set", () =>
+  withFake(async ({ fake, build }) => {
+    const dir = await makeContext({
+      "Dockerfile": [
+        "ARG TARGETARCH",
+        "FROM busybox",
+        'ENV PATH="/opt/venv/bin:$PATH"',
+        "ARG TARGETARCH",
+        "ARG TARGETPLATFORM",
+        "RUN echo tool-${TARGETARCH}.tgz $TARGETPLATFORM",
+        "",
+      ].join("\n"),
+    });
+    try {
+      const result = await build(["."], dir);
+      assertEquals(result.code, 0, result.stderr);
+      const arch = { x86_64: "amd64", aarch64: "arm64" }[Deno.build.arch as string] ??
+        Deno.build.arch;
+      // Was PATH=/opt/venv/bin: (every later RUN lost /usr/bin), and empty platform ARGs.
+      assertEquals(
+        fake.spawns[0].env?.PATH,
+        "/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      );
+      // The RUN's shell expands them from its environment, as in Docker.
+      assertEquals(
+        [fake.spawns[0].env?.TARGETARCH, fake.spawns[0].env?.TARGETPLATFORM],
+        [arch, `linux/${arch}`],
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }));
+
 Deno.test("build: ADD extracts a local tar.gz; COPY --from an image; --network none", () =>
   withFake(async ({ fake, build }) => {
     const tar = tarOf([

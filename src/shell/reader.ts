@@ -65,6 +65,10 @@ export function terminalReader(
         options.signal?.addEventListener("abort", stop, { once: true });
         rl.on("line", (line) => finish(line));
         rl.on("SIGINT", () => finish(INTERRUPTED));
+        // Ctrl-Z at the prompt is ignored: readline's own suspend and resume does not recover
+        // under Deno (after `fg` the terminal stayed raw and every key was lost; without job
+        // control it was left cooked, and typed text joined the previous line).
+        rl.on("SIGTSTP", () => {});
         rl.on("close", () => {
           options.signal?.removeEventListener("abort", stop);
           finish(null);

@@ -71,8 +71,8 @@ if (skipTmux && !podmanSkipReason) console.log("SKIP: shell terminal tests: tmux
       assertMatch(screen, image);
 
       // Implicit run with live output: "one" shows while the command still runs. The first
-      // Ctrl-C goes to the sandbox's process (sh as PID 1 ignores it); the second cancels the
-      // line and the shell goes on.
+      // Ctrl-C goes to the sandbox's processes (this line's sh outlives it); the second cancels
+      // the line and the shell goes on.
       await enter(term, "/", "echo one; sleep 120; echo two");
       screen = await term.waitFor(/^one$/m);
       assertEquals(prompts(screen), 1, "the run has not finished");
@@ -163,11 +163,21 @@ if (skipTmux && !podmanSkipReason) console.log("SKIP: shell terminal tests: tmux
         await term.waitForInput("(main) /work $ history echo");
         await term.keys("Up", "Up");
         await term.waitForInput("(main) /work $ cat sub/f.txt");
-        await term.keys("C-u");
+        // Ctrl-Z at the prompt changes nothing: line editing goes on (it left the terminal
+        // cooked, and what was typed next joined the old line).
+        await term.keys("C-z");
+        await term.type("x");
+        await term.keys("C-u"); // readline's kill-line: the whole line goes, as in raw mode
+        await term.waitForInput("(main) /work $ ");
+        await term.type("echo after-z");
+        await term.keys("Enter");
+        const screen = await term.waitFor(/^after-z$/m);
+        assert(!screen.includes("cat sub/f.txtecho"), screen);
+        await term.waitForInput("(main) /work $ ");
         await term.type("exit");
         await term.keys("Enter");
         assertEquals(await term.exited(), 0);
-        assertEquals(shellHistory().slice(-2), ["echo from the reference", "exit"]);
+        assertEquals(shellHistory().slice(-3), ["echo from the reference", "echo after-z", "exit"]);
       },
     );
 

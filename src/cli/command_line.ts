@@ -9,7 +9,7 @@ import { LOG_LEVELS } from "../log.ts";
 import { FORMAT_NAMES } from "../output/formatter.ts";
 import { userAgent } from "../version.ts";
 import type { App, GlobalOptions } from "./app.ts";
-import { buildProgram } from "./program.ts";
+import { buildProgram, commandWord } from "./program.ts";
 import type { Handler, Invoke, RootCommand } from "./root.ts";
 
 type AnyCommand = RootCommand["commands"][number];
@@ -37,6 +37,19 @@ function configureOutput(root: RootCommand, ctx: Context): void {
     for (const child of command.commands) visit(child as AnyCommand);
   };
   visit(root as unknown as AnyCommand);
+}
+
+/**
+ * `contree nosuch --help` printed the root's help and exited 0: the help flag goes, so that the
+ * unknown command is said (with a suggestion) and exits 2, as without it.
+ */
+function withoutHelpOfUnknown(program: RootCommand, argv: string[]): string[] {
+  const word = commandWord(argv);
+  if (typeof word !== "string") return argv;
+  const known = program.commands.some((command) =>
+    command.name() === word || command.aliases().includes(word)
+  );
+  return known ? argv : argv.filter((arg) => arg !== "--help" && arg !== "-h");
 }
 
 /** `[cli]` defaults the parser cannot take are ignored, with a line that says so. */
@@ -111,7 +124,7 @@ export async function runCommandLine(
       void ctx.stdout.write(`${userAgent()}\n`).catch(() => {});
       throw new CommanderError(0, "commander.version", userAgent());
     });
-    await program.parseAsync(argv, { from: "user" });
+    await program.parseAsync(withoutHelpOfUnknown(program, argv), { from: "user" });
   } catch (error) {
     exitCode = reportError(error, ctx);
   }

@@ -79,6 +79,8 @@ Deno.test("help [command]: the help on stdout, exit 0; a group without its subco
         [["help", "bogus"], "error: unknown command 'bogus'"],
         [["help", "task", "bogus"], "error: unknown command 'bogus' for 'task'"],
         [["session", "bogus"], "error: unknown command 'bogus' for 'session'"],
+        // was the root's help, exit 0
+        [["bogus", "--help"], "error: unknown command 'bogus'"],
       ]
     ) {
       const unknown = await runCli(args as string[], { env });

@@ -15,7 +15,10 @@ export function registerBuild(program: RootCommand, run: Runner): void {
         "multi-stage, cached steps; RUN output streams live",
     )
     .argument("[context]", "the build context directory", ".")
-    .option("-f, --file <path>", "the Dockerfile (default: CONTEXT/Dockerfile or Containerfile)")
+    .option(
+      "-f, --file <path>",
+      "the Dockerfile (default: CONTEXT/Dockerfile or Containerfile; - reads it from stdin)",
+    )
     .addOption(aliasOption("--dockerfile <path>", "--file"))
     .option(
       "-t, --tag <name[:tag]>",

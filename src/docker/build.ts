@@ -790,8 +790,6 @@ export function normaliseTag(tag: string): string {
   return last.includes(":") ? tag : `${tag}:latest`;
 }
 
-/** What a tag may be (the API's rule; a trailing `:` is refused by the real API, §8.5). */
-
 /**
  * The `-t` tags, normalised, checked before the build runs (a bad one failed only after every
  * step). An image has one tag in ConTree — each tagging moves it — so one `-t` at most.
@@ -821,10 +819,16 @@ export async function buildCommand(deps: BuildDeps, options: BuildOptions): Prom
   } catch {
     throw new ContreeError(`context ${options.context} is not a directory`);
   }
-  const dockerfilePath = await findDockerfile(ctx, contextDir, options.dockerfile);
+  // `-f -`: the Dockerfile on stdin, as `docker build -f -` (named Dockerfile, in the context).
+  const fromStdin = options.dockerfile === "-";
+  const dockerfilePath = fromStdin
+    ? `${contextDir}/Dockerfile`
+    : await findDockerfile(ctx, contextDir, options.dockerfile);
   let text: string;
   try {
-    text = await Deno.readTextFile(dockerfilePath);
+    text = fromStdin
+      ? await new Response(ctx.stdin.readable()).text()
+      : await Deno.readTextFile(dockerfilePath);
   } catch {
     throw new ContreeError(`Dockerfile ${options.dockerfile ?? dockerfilePath} not found`);
   }

@@ -663,6 +663,23 @@ Deno.test("build: $PATH in ENV extends the sandbox's PATH; the automatic platfor
     }
   }));
 
+Deno.test("build: -f - reads the Dockerfile from stdin, as docker build", () =>
+  withFake(async ({ fake, env }) => {
+    const dir = await makeContext({ "app.sh": "echo app\n" });
+    try {
+      // Was "Dockerfile - not found".
+      const result = await runCli(["build", "-f", "-", "."], {
+        env,
+        cwd: dir,
+        stdin: "FROM busybox\nCOPY app.sh /app.sh\nRUN sh /app.sh\n",
+      });
+      assertEquals(result.code, 0, result.stderr);
+      assertEquals(Object.keys(fake.spawns[0].files ?? {}), ["/app.sh"]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }));
+
 Deno.test("build: ADD extracts a local tar.gz; COPY --from an image; --network none", () =>
   withFake(async ({ fake, build }) => {
     const tar = tarOf([

@@ -576,7 +576,7 @@ complete -c contree -f -n '__contree_is \'contree file help\'' -a 'edit cp ls'
 complete -c contree -n '__contree_is \'contree shell\'' -s 'h' -l 'help' -d 'show help'
 
 # contree build
-complete -c contree -n '__contree_is \'contree build\'' -s 'f' -l 'file' -r -d 'the Dockerfile (default: CONTEXT/Dockerfile or Containerfile)'
+complete -c contree -n '__contree_is \'contree build\'' -s 'f' -l 'file' -r -d 'the Dockerfile (default: CONTEXT/Dockerfile or Containerfile; - reads it from stdin)'
 complete -c contree -n '__contree_is \'contree build\'' -l 'dockerfile' -r -d 'same as --file'
 complete -c contree -n '__contree_is \'contree build\'' -s 't' -l 'tag' -r -d 'tag the result (once: an image has one tag; `name` means name:latest)'
 complete -c contree -n '__contree_is \'contree build\'' -l 'build-arg' -r -d 'value of an ARG (repeatable; KEY alone takes $KEY)'

@@ -236,14 +236,28 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
       );
     }
 
+    // The session first: a result row too large to print must not lose the run it records.
+    recordRun(session, options, uuid, title, env, operation);
     if (spools) {
       // Everything reached the spools: the log's output, then what only the record held.
       const spooled = (spool: ByteSpool) => new LongText(spool.size, () => spool.chunks());
       const out = deps.output();
-      await out.write(runResultRow(operation, spooled(spools.stdout), spooled(spools.stderr)));
-      await out.flush();
+      try {
+        await out.write(runResultRow(operation, spooled(spools.stdout), spooled(spools.stderr)));
+        await out.flush();
+      } catch (error) {
+        // The text formats hold a cell whole: past V8's longest string it cannot be made.
+        if (!(error instanceof RangeError)) throw error;
+        throw new ContreeError(
+          `The output of operation ${uuid} (${spools.stdout.size + spools.stderr.size} bytes) ` +
+            `is too large for -f ${deps.format}; -f json and the default format stream it ` +
+            "(the run is recorded in the session)",
+        );
+      }
     }
-    return finishRun(session, options, uuid, title, env, operation);
+    const code = runExitCode(operation);
+    if (code !== ExitCode.OK) throw new Exit(code);
+    return code;
   } finally {
     await spools?.stdout.close();
     await spools?.stderr.close();
@@ -278,15 +292,15 @@ function interruptTheProcess(
   return scope;
 }
 
-/** Moves the session on (or records a disposable branch) and maps the exit code. */
-function finishRun(
+/** Moves the session on (or records a disposable branch). */
+function recordRun(
   session: RunSession,
   options: RunOptions,
   uuid: string,
   title: string,
   env: Record<string, string>,
   operation: Operation,
-): number {
+): void {
   const next = advancedImage(operation);
   if (next) {
     if (options.disposable) session.disposableBranch(uuid, title);
@@ -295,7 +309,4 @@ function finishRun(
       if (options.preserveEnv) session.setPreservedEnv(next, env);
     }
   }
-  const code = runExitCode(operation);
-  if (code !== ExitCode.OK) throw new Exit(code);
-  return code;
 }

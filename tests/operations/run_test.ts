@@ -1,8 +1,9 @@
 import { ContreeClient } from "../../src/api/client.ts";
 import type { FileSpec, InstanceSpawnRequest } from "../../src/api/models.ts";
-import { BrokenPipe, Exit, Interrupted } from "../../src/errors.ts";
+import { BrokenPipe, ContreeError, Exit, Interrupted } from "../../src/errors.ts";
 import { pyJsonString } from "../../src/output/pyjson.ts";
 import { createFormatter, type FormatName } from "../../src/output/mod.ts";
+import type { Formatter } from "../../src/output/formatter.ts";
 import { SPOOL_MEMORY_BYTES } from "../../src/spool.ts";
 import { programOutput } from "../output/json_text_test.ts";
 import { runCommand, type RunOptions, type RunSession } from "../../src/operations/run.ts";
@@ -80,7 +81,11 @@ interface Harness {
   fake: FakeApi;
   ctx: TestContext;
   session: FakeSession;
-  run(opts?: Partial<RunOptions>, format?: FormatName): Promise<number>;
+  run(
+    opts?: Partial<RunOptions>,
+    format?: FormatName,
+    wrap?: (formatter: Formatter) => Formatter,
+  ): Promise<number>;
   spawned(): InstanceSpawnRequest[];
 }
 
@@ -104,7 +109,7 @@ async function withRun(
     fake,
     ctx,
     session,
-    async run(opts = {}, format = "default") {
+    async run(opts = {}, format = "default", wrap = (formatter: Formatter) => formatter) {
       const formatter = createFormatter(format, {
         stdout: ctx.stdout,
         log: ctx.log,
@@ -119,7 +124,7 @@ async function withRun(
             client,
             session,
             format,
-            output: () => formatter,
+            output: () => wrap(formatter),
             resolveImage: (ref) => Promise.resolve(ref === "tag:base" ? IMAGE : ref),
             uploadFiles: (files) =>
               Promise.resolve(new Map(files.map((f) => [f.hostPath, `uuid-of-${f.hostPath}`]))),
@@ -335,4 +340,18 @@ Deno.test("run: an operation that FAILED exits non-zero even when the process ex
       `[CRITICAL] Operation ${OP} ended with status FAILED: snapshot failed`,
     );
     assertEquals(session.log, [], "a failed operation never advances the session");
+  }));
+
+Deno.test("run -f table: a result row too large to print still records the run in the session", () =>
+  withRun(async ({ fake, ctx, session, run }) => {
+    installEventLog(fake, OP, success(0));
+    // What V8 throws when a text format builds a cell past its longest string.
+    const failing = (formatter: Formatter): Formatter => ({
+      ...formatter,
+      write: () => Promise.reject(new RangeError("Invalid string length")),
+    });
+    await assertRejects(() => run({}, "table", failing), ContreeError, "too large for -f table");
+    // Was: "Unexpected error: Invalid string length", and the session never advanced.
+    assertEquals(session.log, [`advance ${RESULT} sh -c echo hi ${OP}`]);
+    assertEquals(ctx.stdout.text(), "");
   }));

@@ -6,6 +6,7 @@ import { apiEnv, spawnCli, tempHome } from "../support/cli.ts";
 import {
   callTool,
   CONTREE_MCP_TOOLS,
+  initializeRequest,
   type McpClient,
   mcpSdk,
   newClient,
@@ -515,16 +516,7 @@ async function httpSteps(t: Deno.TestContext, server: TestServer, env: Record<st
       const info = await Deno.stat(`${env.CONTREE_HOME}/mcp/token`);
       assertEquals(info.mode! & 0o777, 0o600);
       assertEquals((await Deno.readTextFile(`${env.CONTREE_HOME}/mcp/token`)).trim(), token);
-      const initialize = JSON.stringify({
-        jsonrpc: "2.0",
-        id: 1,
-        method: "initialize",
-        params: {
-          protocolVersion: "2025-06-18",
-          capabilities: {},
-          clientInfo: { name: "raw", version: "1" },
-        },
-      });
+      const initialize = initializeRequest("raw");
       const headers = {
         "content-type": "application/json",
         accept: "application/json, text/event-stream",

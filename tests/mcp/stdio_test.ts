@@ -3,20 +3,12 @@
 
 import { assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { spawnCli, tempHome } from "../support/cli.ts";
+import { initializeRequest } from "../support/mcp.ts";
 
 Deno.test("mcp stdio: a message over 10 MiB ends the session with a clear line and exit 1", async () => {
   const { home, cleanup } = await tempHome();
   try {
-    const initialize = JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: {
-        protocolVersion: "2025-06-18",
-        capabilities: {},
-        clientInfo: { name: "test", version: "1" },
-      },
-    });
+    const initialize = initializeRequest();
     const huge = JSON.stringify({
       jsonrpc: "2.0",
       id: 2,

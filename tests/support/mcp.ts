@@ -190,3 +190,17 @@ export async function toolError(
   if (!result.isError) throw new Error(`${name} succeeded: ${resultText(result)}`);
   return resultText(result);
 }
+
+/** A raw JSON-RPC `initialize` request (id 1), for tests that speak the protocol by hand. */
+export function initializeRequest(client = "test"): string {
+  return JSON.stringify({
+    jsonrpc: "2.0",
+    id: 1,
+    method: "initialize",
+    params: {
+      protocolVersion: "2025-06-18",
+      capabilities: {},
+      clientInfo: { name: client, version: "1" },
+    },
+  });
+}

@@ -9,6 +9,7 @@ import { LOG_LEVELS } from "../log.ts";
 import { FORMAT_NAMES } from "../output/formatter.ts";
 import { userAgent } from "../version.ts";
 import type { App, GlobalOptions } from "./app.ts";
+import { subcommand } from "./help.ts";
 import { buildProgram, commandWord } from "./program.ts";
 import type { Handler, Invoke, RootCommand } from "./root.ts";
 
@@ -46,10 +47,7 @@ function configureOutput(root: RootCommand, ctx: Context): void {
 function withoutHelpOfUnknown(program: RootCommand, argv: string[]): string[] {
   const word = commandWord(argv);
   if (typeof word !== "string") return argv;
-  const known = program.commands.some((command) =>
-    command.name() === word || command.aliases().includes(word)
-  );
-  return known ? argv : argv.filter((arg) => arg !== "--help" && arg !== "-h");
+  return subcommand(program, word) ? argv : argv.filter((arg) => arg !== "--help" && arg !== "-h");
 }
 
 /** `[cli]` defaults the parser cannot take are ignored, with a line that says so. */

@@ -76,3 +76,11 @@ export function configureHelp(root: RootCommand): void {
   };
   visit(root as unknown as AnyCommand);
 }
+
+/** The subcommand of `parent` that `word` names (its name or an alias). */
+export function subcommand<T extends Pick<AnyCommand, "commands">>(
+  parent: T,
+  word: string,
+): T["commands"][number] | undefined {
+  return parent.commands.find((child) => child.name() === word || child.aliases().includes(word));
+}

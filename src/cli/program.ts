@@ -16,7 +16,7 @@ import { registerCd } from "./cd.ts";
 import { registerCompletion } from "./completion.ts";
 import { registerEnv } from "./env.ts";
 import { registerFile } from "./file.ts";
-import { configureHelp } from "./help.ts";
+import { configureHelp, subcommand } from "./help.ts";
 import { registerImages } from "./images.ts";
 import { registerInspect } from "./inspect.ts";
 import { registerMcp } from "./mcp.ts";
@@ -183,9 +183,7 @@ type HelpTarget = RootCommand["commands"][number];
 function showHelp(group: HelpTarget, words: readonly string[]): void {
   let command = group;
   for (const word of words) {
-    const next = command.commands.find((child) =>
-      child.name() === word || child.aliases().includes(word)
-    );
+    const next = subcommand(command, word);
     if (!next) unknownCommand(command, word);
     command = next;
   }

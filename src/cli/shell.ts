@@ -11,6 +11,7 @@ import type { CompletionPort } from "../shell/complete.ts";
 import type { ShellSession } from "../shell/repl.ts";
 import { streamMode, Styler } from "../style.ts";
 import type { App } from "./app.ts";
+import { subcommand } from "./help.ts";
 import type { Invoke, RootCommand, Runner } from "./root.ts";
 
 /** The global options every line runs with: the shell's own, fixed for its lifetime. */
@@ -118,10 +119,7 @@ async function startShell(app: App, program: RootCommand, invoke: Invoke): Promi
         scope?.close();
       }
     },
-    commandOf: (word) =>
-      program.commands.find((command) =>
-        command.name() === word || command.aliases().includes(word)
-      )?.name(),
+    commandOf: (word) => subcommand(program, word)?.name(),
     formats: FORMAT_NAMES,
     format: app.globals.format,
     styles: {

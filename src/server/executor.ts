@@ -73,8 +73,6 @@ export interface ExecutorDeps {
 
 const NO_LIMITS: SandboxLimits = { memoryBytes: 0, cpus: 0, pids: 0 };
 
-/** podman's default PATH, restored when an earlier run's PATH leaked into a committed image. */
-export const DEFAULT_PATH = DEFAULT_SANDBOX_PATH;
 /** Variables podman sets in every container itself. */
 const PODMAN_ENV = new Set(["TERM", "container", "HOSTNAME"]);
 const SECRET_NAME = /(token|secret|password|api_key|credentials|authorization)$/i;
@@ -132,7 +130,10 @@ export function environmentArgs(
     const name = split < 0 ? entry : entry.slice(0, split);
     if (name in effective || PODMAN_ENV.has(name)) continue;
     if (name === "PATH") {
-      if (entry.slice(split + 1) !== DEFAULT_PATH) args.push("--env", `PATH=${DEFAULT_PATH}`);
+      // The default PATH, restored when an earlier run's PATH leaked into a committed image.
+      if (entry.slice(split + 1) !== DEFAULT_SANDBOX_PATH) {
+        args.push("--env", `PATH=${DEFAULT_SANDBOX_PATH}`);
+      }
     } else args.push("--unsetenv", name);
   }
   return { args, effective };

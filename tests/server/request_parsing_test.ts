@@ -3,7 +3,8 @@
 
 import { HttpError } from "../../src/server/errors.ts";
 import { acceptsGzip } from "../../src/server/http.ts";
-import { DEFAULT_PATH, environmentArgs } from "../../src/server/executor.ts";
+import { environmentArgs } from "../../src/server/executor.ts";
+import { DEFAULT_SANDBOX_PATH } from "../../src/sandbox_path.ts";
 import { parseImportRequest, registryHost, validReference } from "../../src/server/importer.ts";
 import { requestComponents } from "../../src/server/inspect.ts";
 import { oneLine } from "../../src/server/grep.ts";
@@ -101,9 +102,12 @@ Deno.test("environment: earlier runs' variables are unset, the preserved env is 
     "--unsetenv",
     "LEAK",
     "--env",
-    `PATH=${DEFAULT_PATH}`,
+    `PATH=${DEFAULT_SANDBOX_PATH}`,
   ]);
-  assertEquals(environmentArgs({ env: {}, config_env: [`PATH=${DEFAULT_PATH}`] }, null).args, []);
+  assertEquals(
+    environmentArgs({ env: {}, config_env: [`PATH=${DEFAULT_SANDBOX_PATH}`] }, null).args,
+    [],
+  );
 });
 
 Deno.test("import: registry hosts, masked credentials, URL forms", () => {

@@ -32,6 +32,11 @@ export async function loadStringWidth(): Promise<typeof import("npm:string-width
   return await import("npm:string-width@8.3.0");
 }
 
+/** `strip-ansi`: the escape-sequence stripping string-width does (the version it depends on). */
+export async function loadStripAnsi(): Promise<typeof import("npm:strip-ansi@7.2.0")> {
+  return await import("npm:strip-ansi@7.2.0");
+}
+
 /** dockerfile-ast: the Dockerfile parser of the VS Code Docker language server (`build`). */
 export async function loadDockerfileAst(): Promise<typeof import("npm:dockerfile-ast@0.7.1")> {
   return await import("npm:dockerfile-ast@0.7.1");

@@ -7,7 +7,10 @@ const encoder = new TextEncoder();
 
 /** Where bytes go. Writes are serialised in call order; each resolves once fully written. */
 export interface Sink {
-  /** Writes every byte, or rejects (Deno.errors.BrokenPipe when the reader went away). */
+  /**
+   * Writes every byte, or rejects (Deno.errors.BrokenPipe when the reader went away). The
+   * caller may reuse `data` once the write has settled: a sink that keeps bytes copies them.
+   */
   write(data: Uint8Array | string): Promise<void>;
   /** Resolves once every write issued so far has settled. Never rejects. */
   drain(): Promise<void>;
@@ -132,6 +135,39 @@ export class CoalescingWriter {
 
   #throwIfFailed(): void {
     if (this.#failure) throw this.#failure.error;
+  }
+}
+
+/** Text gathered before it is handed on: many small pieces make one write of their UTF-8. */
+const GATHERED_UNITS = 64 * 1024;
+
+/**
+ * Output made of many small texts (a formatter's rows and cells): gathered as one string until
+ * 64 Ki code units, then handed to a CoalescingWriter. `flush` writes everything out.
+ */
+export class GatheredWriter {
+  #pending = "";
+  readonly #out: CoalescingWriter;
+
+  constructor(sink: Sink) {
+    this.#out = new CoalescingWriter(sink);
+  }
+
+  async add(text: string): Promise<void> {
+    this.#pending += text;
+    if (this.#pending.length >= GATHERED_UNITS) await this.#handOn();
+  }
+
+  /** Resolves once everything added is written; throws a write's failure. */
+  async flush(): Promise<void> {
+    await this.#handOn();
+    await this.#out.drain();
+  }
+
+  async #handOn(): Promise<void> {
+    const text = this.#pending;
+    this.#pending = "";
+    if (text) await this.#out.write(text);
   }
 }
 

@@ -236,24 +236,14 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
       );
     }
 
-    // The session first: a result row too large to print must not lose the run it records.
+    // The session first: a result row that cannot be printed must not lose the run it records.
     recordRun(session, options, uuid, title, env, operation);
     if (spools) {
       // Everything reached the spools: the log's output, then what only the record held.
       const spooled = (spool: ByteSpool) => new LongText(spool.size, () => spool.chunks());
       const out = deps.output();
-      try {
-        await out.write(runResultRow(operation, spooled(spools.stdout), spooled(spools.stderr)));
-        await out.flush();
-      } catch (error) {
-        // The text formats hold a cell whole: past V8's longest string it cannot be made.
-        if (!(error instanceof RangeError)) throw error;
-        throw new ContreeError(
-          `The output of operation ${uuid} (${spools.stdout.size + spools.stderr.size} bytes) ` +
-            `is too large for -f ${deps.format}; -f json and the default format stream it ` +
-            "(the run is recorded in the session)",
-        );
-      }
+      await out.write(runResultRow(operation, spooled(spools.stdout), spooled(spools.stderr)));
+      await out.flush();
     }
     const code = runExitCode(operation);
     if (code !== ExitCode.OK) throw new Exit(code);

@@ -9,28 +9,36 @@ import {
   Nested,
   type Row,
 } from "./formatter.ts";
+import { GatheredWriter } from "../io.ts";
 import { ColumnOrderer, type NormalRow } from "./normalise.ts";
 import { pyJsonDump } from "./pyjson.ts";
+
+/** From this size on a LongText reaches `emit` as it is, to be written in pieces. */
+export const LONG_TEXT_BYTES = 256 * 1024;
 
 export abstract class RowFormatter implements Formatter {
   readonly #orderer = new ColumnOrderer();
   #closing?: Promise<void>;
 
-  constructor(readonly name: FormatName, protected readonly deps: FormatterDeps) {}
+  /** Where `emit` writes: flush it before returning. */
+  protected readonly out: GatheredWriter;
+
+  constructor(readonly name: FormatName, protected readonly deps: FormatterDeps) {
+    this.out = new GatheredWriter(deps.stdout);
+  }
 
   columns(order: ColumnOrder): void {
     this.#orderer.setOrder(order);
   }
 
-  /** Whether `emit` writes LongText values itself (in pieces); else they arrive as strings. */
-  protected readonly streamsLongText: boolean = false;
   /** Whether `emit` writes Nested values as JSON; else they arrive as their compact JSON text. */
   protected readonly embedsNested: boolean = false;
 
   async write(row: Row): Promise<void> {
     if (this.#closing) throw new Error("formatter: write after close");
+    // A short LongText is handled as its string: only long ones are written in pieces.
     const asText = (value: unknown) =>
-      (value instanceof LongText && !this.streamsLongText) ||
+      (value instanceof LongText && value.byteLength < LONG_TEXT_BYTES) ||
       (value instanceof Nested && !this.embedsNested);
     if (Object.values(row).some(asText)) {
       row = { ...row };

@@ -63,10 +63,13 @@ export class Nested {
   constructor(readonly value: unknown) {}
 }
 
+/** Bytes decoded per piece of a LongText: each piece, escaped, stays a small string. */
+const LONG_TEXT_PIECE_BYTES = 16 * 1024;
+
 /**
  * A text value too long to hold as one string (a run's whole output): its UTF-8 bytes, read in
- * pieces (a piece may be reused for the next one: use it before asking for more). The JSON
- * formats stream it; the others decode it whole.
+ * pieces (a piece may be reused for the next one: use it before asking for more). Every
+ * formatter writes a long one in pieces; a short one is handled as the string it decodes to.
  */
 export class LongText {
   constructor(
@@ -74,11 +77,30 @@ export class LongText {
     readonly chunks: () => AsyncIterable<Uint8Array>,
   ) {}
 
-  /** The whole text (invalid UTF-8 becomes U+FFFD, as `new TextDecoder()` decodes it). */
-  async text(): Promise<string> {
+  /**
+   * The text in pieces of at most 16 KiB of UTF-8, never empty, decoded as one `TextDecoder`
+   * decodes the whole (invalid UTF-8 becomes U+FFFD). The pieces stay far below V8's 128 KiB
+   * regular-object limit (larger strings live in the large-object space, which only a full GC
+   * frees).
+   */
+  async *pieces(): AsyncGenerator<string> {
     const decoder = new TextDecoder();
+    for await (const chunk of this.chunks()) {
+      for (let at = 0; at < chunk.length; at += LONG_TEXT_PIECE_BYTES) {
+        const piece = decoder.decode(chunk.subarray(at, at + LONG_TEXT_PIECE_BYTES), {
+          stream: true,
+        });
+        if (piece) yield piece;
+      }
+    }
+    const rest = decoder.decode();
+    if (rest) yield rest;
+  }
+
+  /** The whole text. */
+  async text(): Promise<string> {
     let text = "";
-    for await (const chunk of this.chunks()) text += decoder.decode(chunk, { stream: true });
-    return text + decoder.decode();
+    for await (const piece of this.pieces()) text += piece;
+    return text;
   }
 }

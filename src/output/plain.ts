@@ -1,7 +1,8 @@
 // `plain`: one `key: value` line per field, rows separated by `---`.
 
 import { RowFormatter } from "./base.ts";
-import type { FormatterDeps } from "./formatter.ts";
+import { type FormatterDeps, LongText } from "./formatter.ts";
+import { LineReader } from "./long_text.ts";
 import type { NormalRow } from "./normalise.ts";
 import { humanText, LocalTime, textLines } from "./render.ts";
 import { textWidthFor } from "./width.ts";
@@ -20,12 +21,24 @@ export class PlainFormatter extends RowFormatter {
     const text = await textWidthFor(row.map(([key]) => key));
     const labelWidth = Math.max(...row.map(([key]) => text.width(key))) + 2;
     const indent = " ".repeat(labelWidth);
-    let out = this.#rows++ === 0 ? "" : "---\n";
+    if (this.#rows++ > 0) await this.out.add("---\n");
     for (const [key, value] of row) {
-      const [first, ...rest] = textLines(humanText(value, this.#localTime));
-      out += `${text.padEnd(`${key}:`, labelWidth)}${first}\n`;
-      for (const line of rest) out += line === "" ? "\n" : `${indent}${line}\n`;
+      await this.out.add(text.padEnd(`${key}:`, labelWidth));
+      if (!(value instanceof LongText)) {
+        const [first, ...rest] = textLines(humanText(value, this.#localTime));
+        await this.out.add(`${first}\n`);
+        for (const line of rest) await this.out.add(line === "" ? "\n" : `${indent}${line}\n`);
+        continue;
+      }
+      // The same lines, read in segments: a line after the first is indented unless empty.
+      const lines = new LineReader(value);
+      for (let first = true; await lines.nextLine(); first = false) {
+        for (let segment, start = true; (segment = await lines.segment()); start = false) {
+          await this.out.add(start && !first ? indent + segment : segment);
+        }
+        await this.out.add("\n");
+      }
     }
-    await this.deps.stdout.write(out);
+    await this.out.flush();
   }
 }

@@ -8,10 +8,11 @@
 
 import { type StyleName, Styler } from "../style.ts";
 import { RowFormatter } from "./base.ts";
-import type { FormatterDeps } from "./formatter.ts";
+import { type FormatterDeps, LongText } from "./formatter.ts";
+import { LineReader } from "./long_text.ts";
 import type { NormalRow } from "./normalise.ts";
 import { humanText, LocalTime, textLines } from "./render.ts";
-import { type TextWidth, textWidthFor } from "./width.ts";
+import { loadTextWidth, type TextWidth, textWidthFor } from "./width.ts";
 
 const COLUMN_GAP = 2;
 const MIN_FITTED_WIDTH = 3;
@@ -91,61 +92,131 @@ export class TableFormatter extends RowFormatter {
     const keys = this.#layout?.keys ?? rows[0].map(([key]) => key);
     const cells = rows.map((row) => {
       const values = new Map(row);
-      return keys.map((key) => {
+      return keys.map((key): Cell => {
         const value = values.get(key);
-        return value === undefined ? "" : humanText(value, this.#localTime);
+        if (value === undefined) return "";
+        return value instanceof LongText ? value : humanText(value, this.#localTime);
       });
     });
     const header = keys.map((key) => key.toUpperCase());
-    const text = await textWidthFor([...(this.#layout ? [] : header), ...cells.flat()]);
-    let out = "";
+    // A long text is measured with the Unicode-aware functions, which agree with the ASCII ones
+    // on printable ASCII: the result is the same, only slower.
+    const text = cells.some((row) => row.some((cell) => cell instanceof LongText))
+      ? await loadTextWidth()
+      : await textWidthFor([...(this.#layout ? [] : header), ...cells.flat() as string[]]);
     if (!this.#layout) {
-      this.#layout = { keys, widths: this.#widths(text, header, cells) };
-      out += this.#line(text, header.map((title) => [title, ["bold"]]));
+      this.#layout = { keys, widths: await this.#widths(text, header, cells) };
+      await this.out.add(this.#line(text, header.map((title) => [title, ["bold"]])));
     }
-    for (const row of cells) out += this.#rowLines(text, row);
+    for (const row of cells) await this.#writeRow(text, row);
     if (!this.#warned && this.#truncated) {
       this.#warned = true;
       this.deps.log.warning(TRUNCATION_WARNING);
     }
-    await this.deps.stdout.write(out);
+    await this.out.flush();
   }
 
   /** A row's physical lines: multi-line cells stack, shorter cells are blank below. */
-  #rowLines(text: TextWidth, row: string[]): string {
-    const lines = row.map(textLines);
-    const height = Math.max(...lines.map((cell) => cell.length));
-    let out = "";
-    for (let i = 0; i < height; i++) {
-      out += this.#line(text, row.map((value, c) => [lines[c][i] ?? "", wordStyles(value)]));
+  async #writeRow(text: TextWidth, row: Cell[]): Promise<void> {
+    const widths = this.#layout!.widths;
+    const styles = row.map((cell) => typeof cell === "string" ? wordStyles(cell) : []);
+    // Line by line: a long text is read once, alongside the other cells.
+    const lines = row.map((cell) =>
+      typeof cell === "string" ? textLines(cell) : new LineReader(cell)
+    );
+    const gap = " ".repeat(COLUMN_GAP);
+    for (let i = 0;; i++) {
+      const present: boolean[] = [];
+      for (const cell of lines) {
+        present.push(Array.isArray(cell) ? i < cell.length : await cell.nextLine());
+      }
+      if (!present.includes(true)) return;
+      for (const [c, cell] of lines.entries()) {
+        if (c > 0) await this.out.add(gap);
+        if (!present[c]) await this.out.add(" ".repeat(widths[c]));
+        else if (Array.isArray(cell)) await this.out.add(this.#cell(text, cell[i], styles[c], c));
+        else await this.#writeLongCell(text, cell, c);
+      }
+      await this.out.add("\n");
     }
-    return out;
   }
 
-  #widths(text: TextWidth, header: string[], cells: string[][]): number[] {
+  /** The current line of a long text as a cell: written in segments, cut only on a TTY. */
+  async #writeLongCell(text: TextWidth, line: LineReader, c: number): Promise<void> {
+    const width = this.#layout!.widths[c];
+    let used = 0;
+    if (!this.deps.tty) {
+      for (let segment; (segment = await line.segment());) {
+        await this.out.add(segment);
+        used += text.width(segment);
+      }
+    } else {
+      // Only as much of the line as decides the cut; the rest is skipped with the line.
+      let head = "";
+      for (let segment; used <= width && (segment = await line.segment());) {
+        head += segment;
+        used += text.width(segment);
+      }
+      if (used > width) {
+        head = text.truncate(head, width);
+        used = text.width(head);
+        this.#truncated = true;
+      }
+      await this.out.add(head);
+    }
+    await this.out.add(" ".repeat(Math.max(0, width - used)));
+  }
+
+  async #widths(text: TextWidth, header: string[], cells: Cell[][]): Promise<number[]> {
     const natural = header.map((title) => text.width(title));
     for (const row of cells) {
-      row.forEach((cell, c) => {
-        for (const line of textLines(cell)) natural[c] = Math.max(natural[c], text.width(line));
-      });
+      for (const [c, cell] of row.entries()) {
+        natural[c] = Math.max(
+          natural[c],
+          typeof cell === "string"
+            ? Math.max(...textLines(cell).map((line) => text.width(line)))
+            : await widestLine(text, cell),
+        );
+      }
     }
     if (!this.deps.tty) return natural;
     const columns = this.deps.columns();
     return fitWidths(natural, columns && columns > 0 ? columns : FALLBACK_TERMINAL_WIDTH);
   }
 
-  /** One physical line: cells padded to their column width, cut only on a TTY. */
+  /** One physical line of short cells. */
   #line(text: TextWidth, cells: [string, StyleName[]][]): string {
-    const widths = this.#layout!.widths;
-    const parts = cells.map(([cell, styles], c) => {
-      let shown = cell;
-      if (this.deps.tty && text.width(cell) > widths[c]) {
-        shown = text.truncate(cell, widths[c]);
-        this.#truncated = true;
-      }
-      const padding = " ".repeat(Math.max(0, widths[c] - text.width(shown)));
-      return (shown === "" ? shown : this.#styler.apply(shown, ...styles)) + padding;
-    });
-    return `${parts.join(" ".repeat(COLUMN_GAP))}\n`;
+    return `${
+      cells.map(([cell, styles], c) => this.#cell(text, cell, styles, c)).join(
+        " ".repeat(COLUMN_GAP),
+      )
+    }\n`;
   }
+
+  /** One cell's text in a line: padded to its column width, cut only on a TTY. */
+  #cell(text: TextWidth, cell: string, styles: StyleName[], c: number): string {
+    const width = this.#layout!.widths[c];
+    let shown = cell;
+    if (this.deps.tty && text.width(cell) > width) {
+      shown = text.truncate(cell, width);
+      this.#truncated = true;
+    }
+    const padding = " ".repeat(Math.max(0, width - text.width(shown)));
+    return (shown === "" ? shown : this.#styler.apply(shown, ...styles)) + padding;
+  }
+}
+
+/** A table cell: its text, or a long text read line by line. */
+type Cell = string | LongText;
+
+/** The display width of a long text's widest line (a line measured segment by segment). */
+async function widestLine(text: TextWidth, long: LongText): Promise<number> {
+  const lines = new LineReader(long);
+  let widest = 0;
+  while (await lines.nextLine()) {
+    let width = 0;
+    for (let segment; (segment = await lines.segment());) width += text.width(segment);
+    widest = Math.max(widest, width);
+  }
+  return widest;
 }

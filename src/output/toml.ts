@@ -1,7 +1,7 @@
 // `toml`: each row is a `[[results]]` table of scalar keys.
 
 import { RowFormatter } from "./base.ts";
-import { Duration } from "./formatter.ts";
+import { Duration, LongText } from "./formatter.ts";
 import { pyFloatRepr } from "./pyjson.ts";
 import { type NormalRow, type Scalar, UtcDateTime } from "./normalise.ts";
 import { integerText } from "./render.ts";
@@ -16,13 +16,17 @@ const TOML_ESCAPES: Record<string, string> = {
   "\f": "\\f",
 };
 
-/** A TOML basic string (control characters escaped; other characters as UTF-8). */
-export function tomlString(text: string): string {
+/** The inside of a TOML basic string: control characters escaped, the rest as it is. */
+function tomlEscaped(text: string): string {
   // deno-lint-ignore no-control-regex
-  const escaped = text.replace(/["\\\x00-\x1f\x7f]/g, (char) =>
+  return text.replace(/["\\\x00-\x1f\x7f]/g, (char) =>
     TOML_ESCAPES[char] ??
       `\\u${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`);
-  return `"${escaped}"`;
+}
+
+/** A TOML basic string (control characters escaped; other characters as UTF-8). */
+export function tomlString(text: string): string {
+  return `"${tomlEscaped(text)}"`;
 }
 
 function tomlKey(key: string): string {
@@ -35,7 +39,7 @@ function tomlFloat(value: number): string {
   return pyFloatRepr(value);
 }
 
-export function tomlValue(value: Scalar): string {
+export function tomlValue(value: Exclude<Scalar, LongText>): string {
   if (value === null) return '""';
   if (value instanceof UtcDateTime) return value.isoformat();
   if (value instanceof Duration) return tomlFloat(value.seconds);
@@ -50,8 +54,19 @@ export function tomlValue(value: Scalar): string {
 }
 
 export class TomlFormatter extends RowFormatter {
-  protected emit(row: NormalRow): Promise<void> {
-    const lines = row.map(([key, value]) => `${tomlKey(key)} = ${tomlValue(value)}\n`);
-    return this.deps.stdout.write(`[[results]]\n${lines.join("")}\n`);
+  protected async emit(row: NormalRow): Promise<void> {
+    const out = this.out;
+    await out.add("[[results]]\n");
+    for (const [key, value] of row) {
+      if (!(value instanceof LongText)) {
+        await out.add(`${tomlKey(key)} = ${tomlValue(value)}\n`);
+        continue;
+      }
+      await out.add(`${tomlKey(key)} = "`);
+      for await (const piece of value.pieces()) await out.add(tomlEscaped(piece));
+      await out.add('"\n');
+    }
+    await out.add("\n");
+    await out.flush();
   }
 }

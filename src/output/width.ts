@@ -1,7 +1,7 @@
 // Terminal display width: East Asian wide characters and emoji take two columns, ANSI escape
 // sequences none.
 
-import { loadStringWidth } from "../deps.ts";
+import { loadStringWidth, loadStripAnsi } from "../deps.ts";
 
 export interface TextWidth {
   /** Display columns of `text` (ANSI ignored). */
@@ -19,6 +19,9 @@ export const ELLIPSIS = "…";
 const ANSI_TOKEN = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g;
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+const ASCII = /^[^\u0080-\uffff]*$/;
+// deno-lint-ignore no-control-regex
+const ASCII_CONTROLS = /[\x00-\x1f\x7f]/g;
 
 /** Printable ASCII: one column per character. Most tables (UUIDs, dates, statuses) are this. */
 const ASCII_WIDTH: TextWidth = {
@@ -43,13 +46,24 @@ export function textWidthFor(texts: Iterable<string>): Promise<TextWidth> {
 
 /** The Unicode-aware width functions. */
 export function loadTextWidth(): Promise<TextWidth> {
-  loaded ??= loadStringWidth().then((module) => unicodeWidth(module.default));
+  loaded ??= Promise.all([loadStringWidth(), loadStripAnsi()]).then(([width, strip]) =>
+    unicodeWidth(width.default, strip.default)
+  );
   return loaded;
 }
 
-function unicodeWidth(stringWidth: (text: string) => number): TextWidth {
+function unicodeWidth(
+  stringWidth: (text: string) => number,
+  stripAnsi: (text: string) => string,
+): TextWidth {
   const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
-  const width = (text: string) => PRINTABLE_ASCII.test(text) ? text.length : stringWidth(text);
+  // string-width walks every grapheme; on ASCII its answer is the printable characters left
+  // once escapes are stripped (controls, CR LF included, take none), counted here at once.
+  const width = (text: string) => {
+    if (PRINTABLE_ASCII.test(text)) return text.length;
+    if (!ASCII.test(text)) return stringWidth(text);
+    return (text.includes("\x1b") ? stripAnsi(text) : text).replace(ASCII_CONTROLS, "").length;
+  };
 
   const truncate = (text: string, max: number): string => {
     if (width(text) <= max) return text;

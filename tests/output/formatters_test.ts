@@ -19,6 +19,8 @@ import { durationText, fixed2, LocalTime } from "../../src/output/render.ts";
 import { fitWidths, TRUNCATION_WARNING } from "../../src/output/table.ts";
 import { tomlString } from "../../src/output/toml.ts";
 import { loadTextWidth } from "../../src/output/width.ts";
+import { loadStringWidth } from "../../src/deps.ts";
+import { prng } from "../support/prng.ts";
 import { assert, assertEquals, assertRejects } from "../support/assert.ts";
 
 const UPDATE = Deno.env.get("UPDATE_GOLDEN") === "1";
@@ -568,6 +570,21 @@ Deno.test("display width: wide characters count 2, ANSI none; truncation", async
   assertEquals(text.truncate("\u4e2d\u6587\u540d", 4), "\u4e2d\u2026");
   assertEquals(text.truncate("\x1b[31mabcdefg\x1b[39m", 4), "\x1b[31mabc\x1b[0m\u2026");
   assertEquals(text.padEnd("\u4e2d", 4), "\u4e2d  ");
+});
+
+Deno.test("display width: ASCII with controls and escapes measures as string-width does", async () => {
+  const text = await loadTextWidth();
+  const stringWidth = (await loadStringWidth()).default;
+  const random = prng(21);
+  const parts = ["a", "Z", " ", "~", "\t", "\r", "\n", "\r\n", "\x00", "\x07", "\x7f", "\x1b"];
+  parts.push("\x1b[1;31m", "\x1b[0m", "\x1b]8;;http://x\x07link\x1b]8;;\x07", "\x1b[2K", "\x1b[");
+  for (let i = 0; i < 2000; i++) {
+    let sample = "";
+    for (let n = Math.floor(random() * 12); n > 0; n--) {
+      sample += parts[Math.floor(random() * parts.length)];
+    }
+    assertEquals(text.width(sample), stringWidth(sample), JSON.stringify(sample));
+  }
 });
 
 Deno.test("fitWidths: narrow columns keep their width, wide ones share the rest (min 3)", () => {

@@ -293,11 +293,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       now: Date.now,
     });
     const hostname = options.hostname ?? "127.0.0.1";
-    let http: Deno.HttpServer<Deno.NetAddr>;
-    try {
-      http = Deno.serve({
+    const listen = (port: number) =>
+      Deno.serve({
         hostname,
-        port: options.port,
+        port,
         automaticCompression: false,
         onListen: () => {},
         onError: (error) => {
@@ -308,6 +307,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           });
         },
       }, handler);
+    let http: Deno.HttpServer<Deno.NetAddr>;
+    try {
+      http = listen(options.port);
     } catch (error) {
       if (error instanceof Deno.errors.AddrInUse) {
         throw new ContreeError(
@@ -318,6 +320,28 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     const port = http.addr.port;
     let stopping: Promise<void> | undefined;
+    // Deno's accept loop ends on its first failure (EMFILE: too many connections open): the
+    // server listens again on the same port, once the system lets it, and keeps its state.
+    const keepListening = (server: Deno.HttpServer<Deno.NetAddr>) => {
+      server.finished.catch(async (error) => {
+        if (stopping) return;
+        log.warning(
+          `stopped accepting connections (${(error as Error).message}); listening again`,
+        );
+        for (let wait = 50; !stopping; wait = Math.min(wait * 2, 2000)) {
+          await new Promise((resolve) => setTimeout(resolve, wait));
+          if (stopping) return;
+          try {
+            http = listen(port);
+          } catch {
+            continue; // still out of descriptors (or the port is taken meanwhile)
+          }
+          log.info(`accepting connections again on port ${port}`);
+          return keepListening(http);
+        }
+      });
+    };
+    keepListening(http);
     return {
       port,
       url: `http://${hostname}:${port}`,

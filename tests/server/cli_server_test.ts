@@ -196,3 +196,38 @@ podmanTest(
     }
   },
 );
+
+Deno.test("cli server: out of file descriptors, it listens again and keeps serving", async () => {
+  const { home, cleanup } = await tempHome();
+  const server = await startServerProcess({ env: { CONTREE_HOME: home, ...podmanEnv() } });
+  const held: Deno.TcpConn[] = [];
+  try {
+    const limit = await new Deno.Command("prlimit", {
+      args: ["--pid", String(server.pid), "--nofile=128:128"],
+    }).output();
+    assertEquals(limit.code, 0, new TextDecoder().decode(limit.stderr));
+    // Each connection takes a descriptor in the server until its accept fails.
+    const stopped = server.logShows("stopped accepting connections");
+    for (let i = 0; i < 200; i++) {
+      try {
+        held.push(
+          await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(server.url).port) }),
+        );
+      } catch {
+        break; // the listener is gone: refused
+      }
+    }
+    await stopped;
+    const again = server.logShows("accepting connections again");
+    for (const conn of held.splice(0)) conn.close();
+    await again;
+    // Was: an unhandled rejection from Deno's accept loop, and the process exited.
+    assertEquals((await server.client.whoami()).permissions.list, true);
+    assert(!server.log().includes("Uncaught"), server.log());
+    assertEquals(await server.stop(), 0);
+  } finally {
+    for (const conn of held) conn.close();
+    await server.kill();
+    await cleanup();
+  }
+});

@@ -14,8 +14,10 @@ export interface ServerProcess {
   readonly token: string;
   readonly home: string;
   readonly client: ContreeClient;
-  /** What the server wrote to stderr so far. */
+  /** What the server wrote to stderr so far (the last 64 KiB). */
   log(): string;
+  /** Resolves once the server's stderr has shown `text` (rejects if it exits first). */
+  logShows(text: string): Promise<void>;
   /** Raw fetch against `/v1<path>` with the token. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
   /** SIGTERM, then waits for the exit; the exit code. */
@@ -57,11 +59,15 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   let log = "";
   let listening!: (url: string) => void;
   const url = new Promise<string>((resolve) => listening = resolve);
+  const waiters = new Map<string, () => void>();
   const reading = (async () => {
     for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) {
       log = (log + text).slice(-65536);
       const match = /listening on (http:\/\/\S+)/.exec(log);
       if (match) listening(match[1]);
+      for (const [wanted, resolve] of waiters) {
+        if (log.includes(wanted)) resolve();
+      }
     }
   })();
   const exited = child.status.then(async (status) => {
@@ -80,6 +86,12 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     home,
     client: testClient(early, token),
     log: () => log,
+    logShows: (text) =>
+      new Promise<void>((resolve, reject) => {
+        if (log.includes(text)) return resolve();
+        waiters.set(text, resolve);
+        exited.then(() => reject(new Error(`the server exited before logging "${text}":\n${log}`)));
+      }),
     fetch: (path, init = {}) => {
       const headers = new Headers(init.headers);
       headers.set("Authorization", `Bearer ${token}`);

@@ -134,6 +134,9 @@ export function normaliseBaseUrl(raw: string): URL {
   return url;
 }
 
+/** What an HTTP header value cannot hold: line breaks, NUL, anything past Latin-1. */
+const UNSENDABLE_HEADER_TEXT = /[\r\n\0]|[^\0-\xff]/;
+
 function describeNetworkError(error: unknown): string {
   if (error instanceof Error) {
     const cause = error.cause instanceof Error ? error.cause.message : "";
@@ -247,9 +250,19 @@ export class ContreeClient {
   }
 
   private authHeaders(): Record<string, string> {
-    const { token, project, type } = this.credentials;
+    const { project, type } = this.credentials;
+    const token = this.credentials.token?.trim();
     if (!token) {
       throw new ApiError(0, "Unauthorized", "No token configured. Run `contree auth` first.");
+    }
+    // fetch would refuse the header quoting its value: the token would be printed.
+    if (UNSENDABLE_HEADER_TEXT.test(token) || UNSENDABLE_HEADER_TEXT.test(project ?? "")) {
+      throw new ApiError(
+        0,
+        "Bad credentials",
+        "The token or project holds a line break or a character an HTTP header cannot carry; " +
+          "check the profile (`contree auth ls`) or CONTREE_TOKEN",
+      );
     }
     const headers: Record<string, string> = { Authorization: `Bearer ${token}` };
     if (type === "iam") {

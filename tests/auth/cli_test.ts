@@ -87,6 +87,27 @@ Deno.test("--url and --token run a command without any profile; one of them alon
     );
   }));
 
+Deno.test("a token no HTTP header can carry is one error, never printed, never sent", () =>
+  withFake(async (fake, home) => {
+    const env = { CONTREE_HOME: home };
+    const secret = "SECRETabc";
+    for (const bad of [`${secret}\ndef`, `${secret}\rdef`, `${secret}\u2028def`]) {
+      const result = await runCli(["--url", fake.url, "--token", bad, "ps"], { env });
+      // Was: fetch's "Invalid header value" quoting the token, retried for 14 s, on stderr.
+      assertEquals(result.code, 4, result.stderr);
+      assertEquals(result.stdout, "");
+      assertEquals(result.stderr.trim().split("\n").length, 1, result.stderr);
+      assertStringIncludes(result.stderr, "line break or a character an HTTP header cannot carry");
+      assert(!result.stderr.includes(secret), result.stderr);
+    }
+    assertEquals(fake.requests.length, 0);
+    // Spaces around the token (a pasted line) are no part of it.
+    fake.on("GET", "/v1/operations", () => ({ json: [] }));
+    const padded = await runCli(["--url", fake.url, "--token", ` ${fake.token}\n`, "ps"], { env });
+    assertEquals(padded.code, 0, padded.stderr);
+    assertEquals(fake.requests.at(-1)?.headers.get("authorization"), `Bearer ${fake.token}`);
+  }));
+
 Deno.test("auth asks before overwriting; anything but y aborts with exit 1", () =>
   withFake(async (fake, home) => {
     const args = ["auth", "--type", "jwt", "--url", fake.url, "--token", fake.token];

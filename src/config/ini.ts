@@ -3,8 +3,9 @@
 // dots (`[profile:a.b]`) and does not know configparser's DEFAULT section.
 //
 // Dialect: `[section]` headers (case-sensitive), `key = value` or `key: value` (keys are
-// lower-cased, both sides trimmed), full-line comments starting with `#` or `;`, indented
-// continuation lines appended with "\n", and `[DEFAULT]` values visible in every section.
+// lower-cased, both sides trimmed), full-line comments starting with `#` or `;`, continuation
+// lines (indented deeper than the key's line) appended with "\n", and `[DEFAULT]` values
+// visible in every section.
 // Interpolation is not applied (tokens and URLs never contain `%(…)s`).
 
 export class IniFile {
@@ -17,18 +18,26 @@ export class IniFile {
     const ini = new IniFile();
     let current: Map<string, string> | undefined;
     let lastKey: string | undefined;
+    // configparser's rule: a line continues the value above only when it is indented deeper
+    // than the line that started that value (or the section header).
+    let indentLevel = 0;
     const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
     lines.forEach((raw, index) => {
       const trimmed = raw.trim();
-      if (trimmed === "" || trimmed.startsWith("#") || trimmed.startsWith(";")) {
-        if (trimmed === "") lastKey = undefined;
+      if (trimmed.startsWith("#") || trimmed.startsWith(";")) return;
+      if (trimmed === "") {
+        // A blank line inside a value is part of it (trailing ones are dropped at the end).
+        if (current && lastKey !== undefined) current.set(lastKey, `${current.get(lastKey)}\n`);
         return;
       }
-      if (/^\s/.test(raw) && current && lastKey !== undefined) {
+      const indent = raw.length - raw.trimStart().length;
+      if (current && lastKey !== undefined && indent > indentLevel) {
         current.set(lastKey, `${current.get(lastKey)}\n${trimmed}`);
         return;
       }
-      const header = /^\[([^\]]+)\]$/.exec(trimmed);
+      indentLevel = indent;
+      // As configparser's SECTCRE: anything may follow the closing bracket (a comment).
+      const header = /^\[(.+)\]/.exec(trimmed);
       if (header) {
         const name = header[1];
         if (name === "DEFAULT") current = ini.defaults;
@@ -40,13 +49,16 @@ export class IniFile {
         return;
       }
       const delimiter = /[=:]/.exec(trimmed);
-      if (!current || !delimiter) {
+      if (!current || !delimiter || delimiter.index === 0) {
         throw new SyntaxError(`${source}, line ${index + 1}: cannot parse ${JSON.stringify(raw)}`);
       }
       const key = trimmed.slice(0, delimiter.index).trim().toLowerCase();
       current.set(key, trimmed.slice(delimiter.index + 1).trim());
       lastKey = key;
     });
+    for (const section of [ini.defaults, ...ini.sections.values()]) {
+      for (const [key, value] of section) section.set(key, value.trimEnd());
+    }
     return ini;
   }
 

@@ -37,6 +37,62 @@ Deno.test("ini: configparser dialect — DEFAULT inheritance, comments, ':' deli
   assertThrows(() => IniFile.parse("no section = here\n"), SyntaxError);
 });
 
+Deno.test("ini: indentation, blank lines and header comments read as configparser reads them", () => {
+  // Each expectation is what Python 3.11's configparser.ConfigParser() read from the text.
+  const cases: [string, string, Record<string, Record<string, string>>][] = [
+    [
+      "indented keys",
+      "[DEFAULT]\nprofile = refp\n\n[profile:refp]\n  token = T1\n  url = http://h\n  type = jwt\n",
+      { "profile:refp": { "token": "T1", "url": "http://h", "type": "jwt" } },
+    ],
+    [
+      "deeper continuation",
+      "[s]\n  a = one\n    two\n  b = x\n",
+      { "s": { "a": "one\ntwo", "b": "x" } },
+    ],
+    [
+      "header comment ;",
+      "[profile:a] ; comment\ntoken = x\nurl = http://h\n",
+      { "profile:a": { "token": "x", "url": "http://h" } },
+    ],
+    [
+      "header comment #",
+      "[profile:a]   # local server\ntoken = x\n",
+      { "profile:a": { "token": "x" } },
+    ],
+    [
+      "blank inside value",
+      "[s]\na = one\n\n  two\n\nb = y\n",
+      { "s": { "a": "one\n\ntwo", "b": "y" } },
+    ],
+    [
+      "comment inside value",
+      "[s]\na = one\n# c\n  two\n",
+      { "s": { "a": "one\ntwo" } },
+    ],
+    [
+      "trailing blanks",
+      "[s]\na = one\n  two\n\n\n[t]\nb = 1\n",
+      { "s": { "a": "one\ntwo" }, "t": { "b": "1" } },
+    ],
+  ];
+  for (const [name, text, sections] of cases) {
+    const ini = IniFile.parse(text);
+    const read = Object.fromEntries(
+      [...ini.sections].map(([section, keys]) => [section, Object.fromEntries(keys)]),
+    );
+    assertEquals(read, sections, name);
+    // What contree writes back reads the same (it was: indented keys became a continuation).
+    const again = IniFile.parse(ini.toString());
+    assertEquals(
+      Object.fromEntries(again.sections.get(Object.keys(sections)[0])!),
+      Object.values(sections)[0],
+      `${name}, written back`,
+    );
+  }
+  assertEquals(IniFile.parse(cases[0][1]).defaults.get("profile"), "refp");
+});
+
 Deno.test("ini: serialises as configparser.write does", () => {
   const ini = new IniFile();
   ini.defaults.set("profile", "default");

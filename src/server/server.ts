@@ -143,6 +143,7 @@ async function removeLeftovers(
     log.info(`removing ${ids.length} container(s) left by a previous run`);
     await podman.run(["rm", "--force", "--time", "0", ...ids]);
   }
+  await releaseLeftoverMounts(podman, filter, log);
   const labelled = await runChecked(podman, [
     "images",
     "--noheading",
@@ -158,6 +159,34 @@ async function removeLeftovers(
     const left = await images.discard(uuid);
     if (left) log.warning(`could not remove unregistered image ${uuid}: ${left}`);
   }
+}
+
+/**
+ * Image mounts (the inspect routes') outlive a crash: podman counts each, and this run of the
+ * server would only add its own. Those of this server's images are released.
+ */
+async function releaseLeftoverMounts(
+  podman: PodmanRunner,
+  filter: string,
+  log: Logger,
+): Promise<void> {
+  const mounted = await runChecked(podman, ["image", "mount", "--format", "json"]);
+  const mountedIds = new Set((JSON.parse(mounted || "[]") as { id: string }[]).map((m) => m.id));
+  if (mountedIds.size === 0) return;
+  const ours = await runChecked(podman, [
+    "images",
+    "--noheading",
+    "--no-trunc",
+    "--filter",
+    filter,
+    "--format",
+    "{{.ID}}",
+  ]);
+  const leftover = ours.split("\n").map((id) => id.trim().replace(/^sha256:/, ""))
+    .filter((id) => mountedIds.has(id));
+  if (leftover.length === 0) return;
+  log.info(`releasing ${leftover.length} image mount(s) left by a previous run`);
+  await podman.run(["image", "unmount", "--force", ...leftover]);
 }
 
 /**

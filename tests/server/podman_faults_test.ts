@@ -32,6 +32,21 @@ async function leftovers(opUuid: string) {
   return await labelled(`contree.op=${opUuid}`);
 }
 
+/** Whether podman counts a mount of the image (by its ConTree UUID). */
+async function isMounted(imageUuid: string): Promise<boolean> {
+  const id = (await testPodman.run([
+    "images",
+    "--noheading",
+    "--no-trunc",
+    "--filter",
+    `label=contree.uuid=${imageUuid}`,
+    "--format",
+    "{{.ID}}",
+  ])).stdout.trim().replace(/^sha256:/, "");
+  const mounted = (await testPodman.run(["image", "mount", "--format", "json"])).stdout;
+  return (JSON.parse(mounted || "[]") as { id: string }[]).some((image) => image.id === id);
+}
+
 /**
  * Spawn bodies that reach each podman step: files make the server create, copy and start;
  * without them a run is one `podman run` (then commit and image inspect).
@@ -168,6 +183,11 @@ podmanTest(
           .uuid,
       );
       assertEquals(finished.status, "SUCCESS", finished.error ?? "");
+      // Inspecting mounts the image: podman counts that mount past a crash.
+      const download = await server.fetch(`/inspect/${busybox}/download?path=/bin/busybox`);
+      assertEquals(download.status, 200);
+      await download.body?.cancel();
+      assertEquals(await isMounted(busybox), true);
 
       // 1. During a run that writes on and on: it outlives the server, writing into its output
       // file; the restart stops it and trims the file back to what the log refers to.
@@ -175,6 +195,7 @@ podmanTest(
       await waitForEvent(server.client, run.uuid, (event) => event.type === "stdout");
       await server.kill();
       server = await start();
+      assertEquals(await isMounted(busybox), false, "the crashed server's image mount is released");
       const afterRun = await server.client.getOperation(run.uuid);
       assertEquals([afterRun.status, afterRun.error], ["FAILED", RESTARTED_ERROR]);
       assertEquals((await leftovers(run.uuid)).containers, []);

@@ -106,7 +106,37 @@ export function parsePodmanMessage(output: string): string {
     const reasons = lines.slice(at + 1).filter((line) => line.startsWith("* "));
     if (reasons.length > 0) message += ` ${reasons.map((line) => line.slice(2)).join("; ")}`;
   }
-  return message.slice(0, 500);
+  return shortened(withoutGoValues(message), 500);
+}
+
+/**
+ * Go's `%v` dumps of structs (`copier.request{Request:"PUT", Root:"/", …}`, kilobytes of them in
+ * podman cp's errors, before the reason), each cut to its type's name.
+ */
+function withoutGoValues(text: string): string {
+  const start = /\b[a-z_]\w*\.[A-Za-z_]\w*\{/g;
+  let out = "";
+  let copied = 0;
+  for (let match; (match = start.exec(text));) {
+    let depth = 0;
+    let end = match.index + match[0].length - 1;
+    for (; end < text.length; end++) {
+      if (text[end] === "{") depth++;
+      else if (text[end] === "}" && --depth === 0) break;
+    }
+    if (end >= text.length) break; // not closed: left as it is
+    out += `${text.slice(copied, match.index + match[0].length)}…}`;
+    copied = end + 1;
+    start.lastIndex = copied;
+  }
+  return out + text.slice(copied);
+}
+
+/** At most `max` characters: a long text keeps its start and its end (where Go puts reasons). */
+function shortened(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const head = Math.floor(max * 0.4);
+  return `${text.slice(0, head)} … ${text.slice(text.length - (max - head - 3))}`;
 }
 
 /** Runs podman and returns its trimmed stdout; a non-zero exit throws PodmanFailed. */

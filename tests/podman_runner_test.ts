@@ -18,7 +18,7 @@ import {
   describePodmanFailure,
   probeState,
 } from "../src/tasks/podman.ts";
-import { assertEquals, assertRejects, assertThrows } from "./support/assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "./support/assert.ts";
 
 const STUB = `#!/bin/sh
 case "$1" in
@@ -175,6 +175,22 @@ Deno.test("parsePodmanMessage: the last Error line, with the reasons of a list",
     parsePodmanMessage("Error: 2 errors occurred:\n\t* cannot overwrite x\n\t* and y\n\n"),
     "2 errors occurred: cannot overwrite x; and y",
   );
+});
+
+Deno.test("parsePodmanMessage: Go's struct dumps are cut, a long reason keeps its end", () => {
+  // podman cp's real answer for a directory copied onto a dangling symlink (podman 4.3).
+  const copier =
+    'Error: 1 error occurred:\n\t* copying to container: error during bulk transfer for copier.request{Request:"PUT", Root:"/", preservedRoot:"/var/lib/containers/storage/overlay/2ffef454d1c184aa1513f835994d8e066711aeaabe70ed6fe6557c649ac6d0f4/merged", rootPrefix:"/var/lib/containers/storage/overlay/2ffef454d1c184aa1513f835994d8e066711aeaabe70ed6fe6557c649ac6d0f4/merged", Directory:"/root", preservedDirectory:"/var/lib/containers/storage/overlay/2ffef454d1c184aa1513f835994d8e066711aeaabe70ed6fe6557c649ac6d0f4/merged/root", Globs:[]string{}, preservedGlobs:[]string{}, StatOptions:copier.StatOptions{CheckForArchives:false, Excludes:[]string(nil)}, GetOptions:copier.GetOptions{UIDMap:[]idtools.IDMap(nil), GIDMap:[]idtools.IDMap(nil), Excludes:[]string(nil), ExpandArchives:false, ChownDirs:(*idtools.IDPair)(nil), ChmodDirs:(*fs.FileMode)(nil), ChownFiles:(*idtools.IDPair)(nil), ChmodFiles:(*fs.FileMode)(nil), StripSetuidBit:false, StripSetgidBit:false, StripStickyBit:false, StripXattrs:false, KeepDirectoryNames:false, Rename:map[string]string(nil), NoDerefSymlinks:false, IgnoreUnreadable:false, NoCrossDevice:false}, PutOptions:copier.PutOptions{UIDMap:[]idtools.IDMap(nil), GIDMap:[]idtools.IDMap(nil), DefaultDirOwner:(*idtools.IDPair)(nil), DefaultDirMode:(*fs.FileMode)(nil), ChownDirs:(*idtools.IDPair)(0xc0002bfc10), ChmodDirs:(*fs.FileMode)(nil), ChownFiles:(*idtools.IDPair)(0xc0002bfc20), ChmodFiles:(*fs.FileMode)(nil), StripSetuidBit:false, StripSetgidBit:false, StripStickyBit:false, StripXattrs:false, IgnoreXattrErrors:false, IgnoreDevices:false, NoOverwriteDirNonDir:true, NoOverwriteNonDirDir:true, Rename:map[string]string(nil)}, MkdirOptions:copier.MkdirOptions{UIDMap:[]idtools.IDMap(nil), GIDMap:[]idtools.IDMap(nil), ChownNew:(*idtools.IDPair)(nil), ChmodNew:(*fs.FileMode)(nil)}, RemoveOptions:copier.RemoveOptions{All:false}}: copier: put: error creating "/root/newdir": mkdir /root/newdir: file exists\n';
+  assertEquals(
+    parsePodmanMessage(copier),
+    "1 error occurred: copying to container: error during bulk transfer for copier.request{…}: " +
+      'copier: put: error creating "/root/newdir": mkdir /root/newdir: file exists',
+  );
+  const long = parsePodmanMessage(`Error: ${"a".repeat(600)} the reason`);
+  assertEquals(long.length, 500);
+  assert(long.endsWith("a the reason"), long);
+  // An unclosed brace is left as it is.
+  assertEquals(parsePodmanMessage("Error: bad x.y{oops"), "bad x.y{oops");
 });
 
 Deno.test("spawn streams podman's output; stop is SIGTERM, then SIGKILL", async () => {

@@ -23,6 +23,21 @@ export async function writeFileAtomic(
   }
 }
 
+/**
+ * An SQLite database that holds secrets (env values, output): the file 0600, created so when
+ * missing and tightened when it existed with another mode, and its -wal and -shm files too
+ * (SQLite creates them with the database's mode).
+ */
+export async function restrictDatabase(path: string): Promise<void> {
+  (await Deno.open(path, { create: true, write: true, mode: 0o600 })).close();
+  if (Deno.build.os === "windows") return;
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    await Deno.chmod(file, 0o600).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+  }
+}
+
 /** A credentials file: mode 0600 in a directory created 0700, written atomically. */
 export async function writePrivateFile(path: string, text: string): Promise<void> {
   const dir = path.slice(0, Math.max(path.lastIndexOf("/"), 0)) || ".";

@@ -53,6 +53,8 @@ export interface StartOptions {
 
 async function fileLogger(path: string, level: Logger["level"]): Promise<Logger> {
   const file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
+  // One written by an older version may have another mode: the log names operations and errors.
+  if (Deno.build.os !== "windows") await Deno.chmod(path, 0o600);
   return new Logger(new WriterSink(file, false), level);
 }
 
@@ -104,7 +106,7 @@ export async function serverStart(app: App, options: StartOptions): Promise<numb
       started_at: new Date().toISOString(),
       instance: server.instance,
     };
-    await Deno.writeTextFile(paths.pid, `${Deno.pid}\n`);
+    await writePrivateFile(paths.pid, `${Deno.pid}\n`);
     await writePrivateFile(paths.state, `${JSON.stringify(state)}\n`);
     const active = await registerLocalProfile(app, server.url, token);
     log.info(

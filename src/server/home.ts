@@ -71,13 +71,20 @@ export async function readPid(paths: ServerPaths): Promise<number | undefined> {
 
 export const INSTANCE_HEADER = "Contree-Server-Instance";
 
-/** Whether process `pid` exists (SIGCONT is harmless to a running one). */
+/**
+ * Whether process `pid` exists (SIGCONT is harmless to a running one). A zombie does not: it
+ * has exited, only its parent's wait is missing (a detached server waits for a slow init).
+ */
 export function processExists(pid: number): boolean {
   try {
     Deno.kill(pid, "SIGCONT");
-    return true;
   } catch {
     return false;
+  }
+  try {
+    return !/^\d+ \(.*\) [ZX]/s.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
+  } catch {
+    return true; // no /proc (macOS): the signal's answer stands
   }
 }
 

@@ -4,6 +4,7 @@
 // mounts released).
 
 import { ContreeError } from "../errors.ts";
+import { restrictDatabase } from "../files.ts";
 import type { Logger } from "../log.ts";
 import {
   CommandPodmanRunner,
@@ -197,12 +198,7 @@ async function restrictHome(dataDir: string): Promise<string> {
   await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
   await Deno.chmod(dataDir, 0o700);
   const database = `${dataDir}/contree.db`;
-  (await Deno.open(database, { create: true, write: true, mode: 0o600 })).close();
-  for (const path of [database, `${database}-wal`, `${database}-shm`]) {
-    await Deno.chmod(path, 0o600).catch((error) => {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    });
-  }
+  await restrictDatabase(database);
   return database;
 }
 

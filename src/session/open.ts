@@ -2,6 +2,7 @@
 // CONTREE_DB_TIMEOUT, and stamps entries with the context's clock.
 
 import type { Context } from "../context.ts";
+import { restrictDatabase } from "../files.ts";
 import { dbTimeoutMs, SessionDatabaseError, SessionStore } from "./store.ts";
 
 export async function openSessionStore(
@@ -17,6 +18,14 @@ export async function openSessionStore(
         `Cannot create the session directory ${dir}: ${(error as Error).message}`,
       );
     }
+  }
+  try {
+    // Session env values are often tokens: 0600, also in a reference CLI's 0755 directories.
+    await restrictDatabase(path);
+  } catch (error) {
+    throw new SessionDatabaseError(
+      `Cannot open session database ${path}: ${(error as Error).message}`,
+    );
   }
   return SessionStore.open(path, {
     timeoutMs: dbTimeoutMs(ctx.env.get("CONTREE_DB_TIMEOUT")),

@@ -39,7 +39,9 @@ Deno.test("cli server: detach, token 0600, local profile, status, refusal, stop"
     const state = await readState(home);
     const token = await readToken(home);
     assertMatch(token, /^[0-9a-f]{64}$/);
-    assertEquals((await Deno.stat(`${home}/server/token`)).mode! & 0o777, 0o600);
+    for (const file of ["token", "server.pid", "server.log", "contree.db"]) {
+      assertEquals((await Deno.stat(`${home}/server/${file}`)).mode! & 0o777, 0o600, file);
+    }
     assert(!started.stderr.includes(token), "the token is never printed");
 
     const auth = IniFile.parse(await Deno.readTextFile(`${home}/auth.ini`));
@@ -228,6 +230,37 @@ Deno.test("cli server: out of file descriptors, it listens again and keeps servi
   } finally {
     for (const conn of held) conn.close();
     await server.kill();
+    await cleanup();
+  }
+});
+
+Deno.test("cli server: a pid file naming a zombie (exited, not yet reaped) is a stopped server", async () => {
+  const { home, cleanup } = await tempHome();
+  const env = { CONTREE_HOME: home, ...podmanEnv() };
+  // `true` exits at once; its parent, exec'd into sleep, never waits for it: a zombie.
+  const parent = new Deno.Command("sh", {
+    args: ["-c", "true & echo $!; exec sleep 600"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  try {
+    const reader = parent.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const zombie = Number((await reader.read()).value!.trim());
+    reader.releaseLock();
+    // The child's exit is the parent's SIGCHLD; /proc shows it within moments.
+    const state = () =>
+      /^\d+ \(.*\) (\S)/s.exec(Deno.readTextFileSync(`/proc/${zombie}/stat`))?.[1];
+    for (let i = 0; i < 200 && state() !== "Z"; i++) await new Promise((r) => setTimeout(r, 10));
+    assertEquals(state(), "Z");
+    await Deno.mkdir(`${home}/server`, { recursive: true });
+    await Deno.writeTextFile(`${home}/server/server.pid`, `${zombie}\n`);
+    const status = await runCli(["-f", "json", "server", "status"], { env });
+    // Was: "alive but does not answer as this home's server", and start refused.
+    assertEquals([status.code, JSON.parse(status.stdout).status], [1, "stopped"], status.stderr);
+  } finally {
+    parent.kill("SIGKILL");
+    await parent.status;
     await cleanup();
   }
 });

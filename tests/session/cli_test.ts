@@ -284,6 +284,18 @@ Deno.test("cli env: set, list, unset, errors", () =>
     assertEquals(jsonRows(left.stdout), [{ key: "B", value: "2" }], "C=3 was not set");
   }));
 
+Deno.test("cli env: the session database is 0600, also in a reference CLI's 0755 directories", () =>
+  withCli(async ({ cli, home, dbPath }) => {
+    // What Python's mkdir gives the reference's directories; its database was 0644.
+    await Deno.mkdir(`${home}/cli/sessions`, { recursive: true });
+    for (const dir of [home, `${home}/cli`, `${home}/cli/sessions`]) await Deno.chmod(dir, 0o755);
+    assertEquals((await cli(["-S", "e", "env", "TOKEN=secret"])).code, 0);
+    assertEquals((await Deno.stat(dbPath)).mode! & 0o777, 0o600);
+    await Deno.chmod(dbPath, 0o644);
+    assertEquals((await cli(["-S", "e", "env"])).code, 0);
+    assertEquals((await Deno.stat(dbPath)).mode! & 0o777, 0o600, "an existing one is tightened");
+  }));
+
 Deno.test("cli cd: checked against the image, relative paths, history entries", () =>
   withCli(async ({ fake, cli }) => {
     serveDirectories(fake, ["/srv", "/srv/app", "/"]);

@@ -237,21 +237,27 @@ Deno.test("cli server: out of file descriptors, it listens again and keeps servi
 Deno.test("cli server: a pid file naming a zombie (exited, not yet reaped) is a stopped server", async () => {
   const { home, cleanup } = await tempHome();
   const env = { CONTREE_HOME: home, ...podmanEnv() };
-  // `true` exits at once; its parent, exec'd into sleep, never waits for it: a zombie.
+  // The child exits once it reads a byte; its parent, exec'd into sleep by then, never waits
+  // for it: a zombie.
   const parent = new Deno.Command("sh", {
-    args: ["-c", "true & echo $!; exec sleep 600"],
-    stdin: "null",
+    args: ["-c", "exec 3<&0; head -c 1 <&3 >/dev/null & echo $!; exec sleep 600"],
+    stdin: "piped",
     stdout: "piped",
     stderr: "null",
   }).spawn();
+  const stdin = parent.stdin.getWriter();
   try {
     const reader = parent.stdout.pipeThrough(new TextDecoderStream()).getReader();
     const zombie = Number((await reader.read()).value!.trim());
     reader.releaseLock();
-    // The child's exit is the parent's SIGCHLD; /proc shows it within moments.
+    const until = async (done: () => boolean) => {
+      for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    await until(() => Deno.readTextFileSync(`/proc/${parent.pid}/comm`) === "sleep\n");
+    await stdin.write(new Uint8Array([1]));
     const state = () =>
       /^\d+ \(.*\) (\S)/s.exec(Deno.readTextFileSync(`/proc/${zombie}/stat`))?.[1];
-    for (let i = 0; i < 200 && state() !== "Z"; i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => state() === "Z");
     assertEquals(state(), "Z");
     await Deno.mkdir(`${home}/server`, { recursive: true });
     await Deno.writeTextFile(`${home}/server/server.pid`, `${zombie}\n`);
@@ -259,6 +265,7 @@ Deno.test("cli server: a pid file naming a zombie (exited, not yet reaped) is a 
     // Was: "alive but does not answer as this home's server", and start refused.
     assertEquals([status.code, JSON.parse(status.stdout).status], [1, "stopped"], status.stderr);
   } finally {
+    await stdin.close().catch(() => {});
     parent.kill("SIGKILL");
     await parent.status;
     await cleanup();

@@ -163,6 +163,17 @@ function configureGroups(command: HelpTarget): void {
     const extra = group.args[group.registeredArguments.length];
     if (actionCommand === group && extra !== undefined) unknownCommand(group, extra);
   });
+  // An unknown command lists the group's commands and aliases, as the reference's argparse
+  // does (commander's own message, and ours above, say only the word and a suggestion).
+  const error = command.error.bind(command);
+  command.error = (message, options) => {
+    if (options?.code !== "commander.unknownCommand") return error(message, options);
+    const choices = command.createHelp().visibleCommands(command)
+      .flatMap((child) => [child.name(), ...child.aliases()])
+      .map((name) => `'${name}'`).join(", ");
+    const [first, ...rest] = message.split("\n");
+    return error([`${first} (choose from ${choices})`, ...rest].join("\n"), options);
+  };
 }
 
 function unknownCommand(group: HelpTarget, word: string): never {

@@ -82,7 +82,8 @@ function readTtyName(): string | undefined {
 
 /**
  * The real context. Signal listeners turn SIGINT/SIGTERM into an abort of `signal`; a second
- * SIGINT while the first is being handled exits at once (the user insists). Inside an interrupt
+ * SIGINT while the first is being handled exits at once (the user insists), a second SIGTERM
+ * changes nothing. Inside an interrupt
  * scope SIGINT aborts only the innermost scope, and never exits.
  */
 export function createProcessContext(): Context {
@@ -99,7 +100,12 @@ export function createProcessContext(): Context {
       if (!scope.signal.aborted) scope.abort(new Interrupted(signal));
       return;
     }
-    if (controller.signal.aborted) Deno.exit(signal === "SIGINT" ? 130 : 143);
+    if (controller.signal.aborted) {
+      // A second Ctrl-C insists; a second SIGTERM only asks again (two `server stop`s) and
+      // must not cut short the clean stop the first one started.
+      if (signal === "SIGINT") Deno.exit(130);
+      return;
+    }
     for (const open of scopes) open.abort(new Interrupted(signal));
     controller.abort(new Interrupted(signal));
   };

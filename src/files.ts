@@ -38,6 +38,20 @@ export async function restrictDatabase(path: string): Promise<void> {
   }
 }
 
+/**
+ * Runs `fn` holding an exclusive flock on `path` (created 0600): one process at a time, across
+ * processes; the kernel releases it when a holder dies.
+ */
+export async function withFileLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  using file = await Deno.open(path, { create: true, write: true, mode: 0o600 });
+  await file.lock(true);
+  try {
+    return await fn();
+  } finally {
+    await file.unlock();
+  }
+}
+
 /** A credentials file: mode 0600 in a directory created 0700, written atomically. */
 export async function writePrivateFile(path: string, text: string): Promise<void> {
   const dir = path.slice(0, Math.max(path.lastIndexOf("/"), 0)) || ".";

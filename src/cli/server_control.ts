@@ -4,7 +4,7 @@
 
 import { ProfileStore } from "../config/profiles.ts";
 import { ContreeError } from "../errors.ts";
-import { writePrivateFile } from "../files.ts";
+import { withFileLock, writePrivateFile } from "../files.ts";
 import { WriterSink } from "../io.ts";
 import { Logger } from "../log.ts";
 import { DEFAULT_KEEPALIVE_MS } from "../server/defaults.ts";
@@ -80,34 +80,48 @@ export async function serverStart(app: App, options: StartOptions): Promise<numb
   await Deno.mkdir(paths.dir, { recursive: true, mode: 0o700 });
   const log = options.logFile ? await fileLogger(options.logFile, app.log.level) : app.log;
   const token = await ensureToken(paths);
-  let server: RunningServer;
+  // One server per home: the check and the claim (the pid and state files) are one step under
+  // the home's start lock, so that starts at the same moment cannot both pass the check (each
+  // would then take the other's podman objects for a crash's leftovers).
+  let started: { server: RunningServer; state: ServerState };
   try {
-    server = await startServer({
-      dataDir: paths.dir,
-      token,
-      port: options.port,
-      concurrency: options.concurrency,
-      keepaliveMs: options.keepaliveSeconds === undefined
-        ? DEFAULT_KEEPALIVE_MS
-        : options.keepaliveSeconds * 1000,
-      limits: options.limits,
-      maxOutput: options.maxOutput,
-      log,
+    started = await withFileLock(paths.startLock, async () => {
+      await refuseIfRunning(paths);
+      const server = await startServer({
+        dataDir: paths.dir,
+        token,
+        port: options.port,
+        concurrency: options.concurrency,
+        keepaliveMs: options.keepaliveSeconds === undefined
+          ? DEFAULT_KEEPALIVE_MS
+          : options.keepaliveSeconds * 1000,
+        limits: options.limits,
+        maxOutput: options.maxOutput,
+        log,
+      });
+      const state: ServerState = {
+        pid: Deno.pid,
+        port: server.port,
+        url: server.url,
+        started_at: new Date().toISOString(),
+        instance: server.instance,
+      };
+      try {
+        await writePrivateFile(paths.pid, `${Deno.pid}\n`);
+        await writePrivateFile(paths.state, `${JSON.stringify(state)}\n`);
+      } catch (error) {
+        await server.shutdown();
+        throw error;
+      }
+      return { server, state };
     });
   } catch (error) {
-    log.error((error as Error).message);
+    // A detached server's stderr goes nowhere: the parent shows its log's last lines.
+    if (options.logFile) log.error((error as Error).message);
     throw error;
   }
+  const { server, state } = started;
   try {
-    const state: ServerState = {
-      pid: Deno.pid,
-      port: server.port,
-      url: server.url,
-      started_at: new Date().toISOString(),
-      instance: server.instance,
-    };
-    await writePrivateFile(paths.pid, `${Deno.pid}\n`);
-    await writePrivateFile(paths.state, `${JSON.stringify(state)}\n`);
     const active = await registerLocalProfile(app, server.url, token);
     log.info(
       `contree server listening on ${server.url} (home ${paths.dir}; profile '${LOCAL_PROFILE}'${
@@ -119,6 +133,8 @@ export async function serverStart(app: App, options: StartOptions): Promise<numb
       await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
     }
     log.info("stopping the server");
+    // A `server stop` that finds it no longer answering knows it is on its way out.
+    await writePrivateFile(paths.state, `${JSON.stringify({ ...state, stopping: true })}\n`);
   } finally {
     await server.shutdown();
     await removeIfOwned(paths, Deno.pid);
@@ -180,6 +196,12 @@ async function startDetached(app: App, paths: ServerPaths, options: StartOptions
     }
     await app.ctx.clock.sleep(100, app.ctx.signal);
   }
+  // Not left running behind an error: a server the user was told did not start.
+  try {
+    child.kill("SIGTERM");
+  } catch {
+    // exited meanwhile
+  }
   throw new ContreeError(
     `The server did not answer within ${START_TIMEOUT_MS / 1000}s; see ${paths.log}`,
   );
@@ -223,17 +245,27 @@ export async function serverStop(app: App, options: { home?: string }): Promise<
     app.log.info(`No contree server is running for ${paths.dir}`);
     return 0;
   }
-  if (recorded.status === "unproven") {
+  const written = recorded.status === "unproven" ? await readState(paths) : undefined;
+  const stopping = recorded.status === "unproven" && written?.pid === recorded.pid &&
+    written.stopping === true;
+  if (recorded.status === "unproven" && !stopping) {
     // A hung server, or another program under a reused pid: never signalled on a guess.
     throw new ContreeError(
       `Not stopping pid ${recorded.pid}: it does not answer as the server of ${paths.dir} (a stale ${paths.pid} names it?). If no server runs there, remove ${paths.pid}.`,
     );
   }
-  const { pid } = recorded.state;
-  Deno.kill(pid, "SIGTERM");
+  // Stopping already (another `server stop`): only its exit is waited for.
+  const pid = recorded.status === "running" ? recorded.state.pid : recorded.pid;
+  if (!stopping) Deno.kill(pid, "SIGTERM");
   const deadline = app.ctx.clock.monotonic() + STOP_TIMEOUT_MS;
   while (processExists(pid) && app.ctx.clock.monotonic() < deadline) {
     await app.ctx.clock.sleep(100, app.ctx.signal);
+  }
+  if (processExists(pid) && stopping) {
+    // Not proven to be the server (it no longer answers): never killed on the state file's word.
+    throw new ContreeError(
+      `The server (pid ${pid}) is still stopping after ${STOP_TIMEOUT_MS / 1000}s`,
+    );
   }
   if (processExists(pid)) {
     app.log.warning(

@@ -19,6 +19,8 @@ export interface ServerPaths {
   pid: string;
   state: string;
   log: string;
+  /** Held by a starting server from its check to its claim (see `serverStart`). */
+  startLock: string;
 }
 
 export interface ServerState {
@@ -32,6 +34,8 @@ export interface ServerState {
    * pid is the server that wrote this file (a reused pid belongs to a program that cannot).
    */
   instance?: string;
+  /** Set once the server has begun to stop: it may no longer answer, and is on its way out. */
+  stopping?: boolean;
 }
 
 export function serverPaths(env: Env, home: string | undefined, override?: string): ServerPaths {
@@ -43,6 +47,7 @@ export function serverPaths(env: Env, home: string | undefined, override?: strin
     pid: `${dir}/server.pid`,
     state: `${dir}/server.json`,
     log: `${dir}/server.log`,
+    startLock: `${dir}/server.lock`,
   };
 }
 

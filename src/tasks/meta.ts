@@ -7,7 +7,7 @@
 import { loadYaml } from "../deps.ts";
 import { ContreeError } from "../errors.ts";
 import { assertPathSafe } from "./paths.ts";
-import { writeFileAtomic } from "../files.ts";
+import { withFileLock, writeFileAtomic } from "../files.ts";
 
 export type MetaDict = Record<string, unknown>;
 
@@ -155,13 +155,7 @@ export async function taskExists(metaDir: string, taskId: string): Promise<boole
  */
 export async function withTaskLock<T>(metaDir: string, fn: () => Promise<T>): Promise<T> {
   await Deno.mkdir(metaDir, { recursive: true });
-  using file = await Deno.open(`${metaDir}/.lock`, { create: true, write: true, mode: 0o600 });
-  await file.lock(true);
-  try {
-    return await fn();
-  } finally {
-    await file.unlock();
-  }
+  return await withFileLock(`${metaDir}/.lock`, fn);
 }
 
 /**

@@ -271,3 +271,51 @@ Deno.test("cli server: a pid file naming a zombie (exited, not yet reaped) is a 
     await cleanup();
   }
 });
+
+/** Pids of the processes whose command line names `text` (a server's home). */
+function processesNaming(text: string): number[] {
+  const pids: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    try {
+      if (Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).includes(text)) {
+        pids.push(Number(entry.name));
+      }
+    } catch {
+      // not a process, or gone
+    }
+  }
+  return pids;
+}
+
+Deno.test("cli server: starts at the same moment on one home make one server; stops at once end it cleanly", async () => {
+  const { home, cleanup } = await tempHome();
+  const env = { CONTREE_HOME: home, ...podmanEnv() };
+  try {
+    const starts = await Promise.all(
+      [1, 2, 3].map(() => runCli(["server", "start", "--detach", "--port", "0"], { env })),
+    );
+    // Was: two or three servers on one home, each sweeping the other's podman objects away.
+    assertEquals(
+      starts.map((start) => start.code).sort(),
+      [0, 1, 1],
+      starts.map((s) => s.stderr).join("\n"),
+    );
+    for (const lost of starts.filter((start) => start.code === 1)) {
+      assertStringIncludes(lost.stderr, "already running");
+    }
+    const state = await readState(home);
+    assertEquals(processesNaming(`${home}/server`), [state.pid], "one server process");
+
+    const stops = await Promise.all([1, 2].map(() => runCli(["server", "stop"], { env })));
+    // Was: the second SIGTERM exited the server at once, leaving its files and operations.
+    assertEquals(stops.map((stop) => stop.code), [0, 0], stops.map((s) => s.stderr).join("\n"));
+    assertEquals(processesNaming(`${home}/server`), []);
+    assertStringIncludes(await Deno.readTextFile(`${home}/server/server.log`), "server stopped");
+    assert(!await exists(`${home}/server/server.pid`));
+    assert(!await exists(`${home}/server/server.json`));
+  } finally {
+    await runCli(["server", "stop"], { env });
+    for (const pid of processesNaming(`${home}/server`)) Deno.kill(pid, "SIGKILL");
+    await cleanup();
+  }
+});

@@ -5,7 +5,7 @@ import type { AuthType } from "../api/client.ts";
 import type { Env } from "../env.ts";
 import { ContreeError, UsageError } from "../errors.ts";
 import { IniFile } from "./ini.ts";
-import { writePrivateFile } from "../files.ts";
+import { withFileLock, writePrivateFile } from "../files.ts";
 
 export const DEFAULT_IAM_URL = "https://api.tokenfactory.nebius.com/sandboxes";
 export const PROFILE_PREFIX = "profile:";
@@ -128,11 +128,17 @@ function profileFrom(name: string, values: (key: string) => string | undefined):
   };
 }
 
-/** auth.ini overlaid on cli.ini, plus the editable auth.ini itself. */
+/**
+ * auth.ini overlaid on cli.ini, plus the editable auth.ini itself. Edits apply at once here and
+ * are replayed onto the file as it is when saved, so that commands saving at the same moment
+ * (`auth` of two profiles, `server start` registering `local`) all keep theirs.
+ */
 export class ProfileStore {
+  readonly #edits: ((store: ProfileStore) => void)[] = [];
+
   private constructor(
     readonly paths: ConfigPaths,
-    private readonly auth: IniFile,
+    private auth: IniFile,
     private readonly cli: IniFile,
   ) {}
 
@@ -189,28 +195,53 @@ export class ProfileStore {
 
   set(profile: Profile): void {
     checkProfileName(profile.name);
-    const section = this.auth.section(PROFILE_PREFIX + profile.name);
-    section.clear();
-    if (profile.token) section.set("token", profile.token);
-    section.set("url", profile.url.replace(/\/+$/, ""));
-    section.set("type", profile.type);
-    if (profile.project) section.set("project", profile.project);
+    this.#edit((store) => {
+      const section = store.auth.section(PROFILE_PREFIX + profile.name);
+      section.clear();
+      if (profile.token) section.set("token", profile.token);
+      section.set("url", profile.url.replace(/\/+$/, ""));
+      section.set("type", profile.type);
+      if (profile.project) section.set("project", profile.project);
+    });
   }
 
   setActive(name: string): void {
-    this.auth.defaults.set("profile", name);
+    this.#edit((store) => store.auth.defaults.set("profile", name));
   }
 
   /** Removes the profile; when it was active, the first remaining one (or "default") is. */
   remove(name: string): void {
-    this.auth.sections.delete(PROFILE_PREFIX + name);
-    this.cli.sections.delete(PROFILE_PREFIX + name);
-    if (this.activeName() === name) this.setActive(this.names()[0] ?? "default");
+    this.#edit((store) => {
+      store.auth.sections.delete(PROFILE_PREFIX + name);
+      store.cli.sections.delete(PROFILE_PREFIX + name);
+      if (store.activeName() === name) {
+        store.auth.defaults.set("profile", store.names()[0] ?? "default");
+      }
+    });
   }
 
-  /** Writes auth.ini atomically with mode 0600 (cli.ini is never written). */
+  #edit(change: (store: ProfileStore) => void): void {
+    change(this);
+    this.#edits.push(change);
+  }
+
+  /**
+   * Writes auth.ini atomically with mode 0600 (cli.ini is never written): this store's edits
+   * applied to the file as it is now, read and written under its lock.
+   */
   async save(): Promise<void> {
-    await writePrivateFile(this.paths.authFile, this.auth.toString());
+    const path = this.paths.authFile;
+    await Deno.mkdir(path.slice(0, Math.max(path.lastIndexOf("/"), 0)) || ".", {
+      recursive: true,
+      mode: 0o700,
+    });
+    await withFileLock(`${path}.lock`, async () => {
+      const latest = new ProfileStore(this.paths, await readIni(path) ?? new IniFile(), this.cli);
+      for (const change of this.#edits) change(latest);
+      await writePrivateFile(path, latest.auth.toString());
+      this.auth = latest.auth;
+      this.#edits.length = 0;
+    });
   }
 }
 

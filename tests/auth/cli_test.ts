@@ -108,6 +108,36 @@ Deno.test("a token no HTTP header can carry is one error, never printed, never s
     assertEquals(fake.requests.at(-1)?.headers.get("authorization"), `Bearer ${fake.token}`);
   }));
 
+Deno.test("auth of many profiles at the same moment keeps every one", () =>
+  withFake(async (fake, home) => {
+    const env = { CONTREE_HOME: home };
+    const names = Array.from({ length: 8 }, (_, i) => `p${i}`);
+    const results = await Promise.all(
+      names.map((name) =>
+        runCli([
+          "auth",
+          "-p",
+          name,
+          "--type",
+          "jwt",
+          "--url",
+          fake.url,
+          "--token",
+          fake.token,
+          "-y",
+        ], {
+          env,
+        })
+      ),
+    );
+    for (const result of results) assertEquals(result.code, 0, result.stderr);
+    // Was: each read auth.ini, added its profile and wrote it back: the last writer won.
+    const listed = await runCli(["-f", "json", "auth", "ls", "-O"], { env });
+    assertEquals(listed.code, 0, listed.stderr);
+    const saved = listed.stdout.trim().split("\n").map((line) => JSON.parse(line).name).sort();
+    assertEquals(saved, names);
+  }));
+
 Deno.test("auth asks before overwriting; anything but y aborts with exit 1", () =>
   withFake(async (fake, home) => {
     const args = ["auth", "--type", "jwt", "--url", fake.url, "--token", fake.token];

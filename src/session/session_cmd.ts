@@ -242,12 +242,13 @@ export function settlePendingOp(
 ): void {
   if (isTerminalStatus(op.status)) store.cacheSet(op.uuid ?? item.op, "operation", op);
   const image = advancedImage(op);
-  if (image && item.disposable) {
-    store.createDisposableBranch(key, item.op, item.title);
-  } else if (image) {
-    store.setImage(key, { image, kind: "run", title: item.title, operation: item.op });
-  }
-  store.removePendingOp(key, item.op);
+  store.settlePendingOp(key, item.op, () => {
+    if (image && item.disposable) {
+      store.createDisposableBranch(key, item.op, item.title);
+    } else if (image) {
+      store.setImage(key, { image, kind: "run", title: item.title, operation: item.op });
+    }
+  });
 }
 
 /**

@@ -943,6 +943,20 @@ export class SessionStore {
     this.#write(() => this.cacheSet("", `ops:${key}`, [...this.pendingOps(key), op]));
   }
 
+  /**
+   * Runs `settle` (what the finished op does to the session) and forgets the op, in one
+   * transaction, when it is still pending: two `session wait`s settle each op once. Whether it
+   * was pending.
+   */
+  settlePendingOp(key: string, uuid: string, settle: () => void): boolean {
+    return this.#write(() => {
+      if (!this.pendingOps(key).some((pending) => pending.op === uuid)) return false;
+      settle();
+      this.removePendingOp(key, uuid);
+      return true;
+    });
+  }
+
   /** Forgets a pending op; the cache key goes away with the last one. */
   removePendingOp(key: string, uuid: string): void {
     this.#write(() => {

@@ -384,6 +384,29 @@ Deno.test("store: pending ops — legacy strings, append, remove deletes the key
     assertEquals(store.cacheEntries("", "ops:"), []);
   }));
 
+Deno.test("store: a pending op is settled once, also by two waiters on one database", async () => {
+  const { path, cleanup } = await tempDb();
+  const first = SessionStore.open(path, { timeoutMs: 200 });
+  const second = SessionStore.open(path, { timeoutMs: 200 });
+  try {
+    first.setImage(K, { image: IMG[0], kind: "use" });
+    first.addPendingOp(K, { op: OP[0], title: "t", disposable: false, branch: "main" });
+    // Both `session wait`s listed the op before either finished waiting for it.
+    const settle = (store: SessionStore) =>
+      store.settlePendingOp(K, OP[0], () => {
+        store.setImage(K, { image: IMG[1], kind: "run", title: "t", operation: OP[0] });
+      });
+    assertEquals([settle(first), settle(second)], [true, false]);
+    // Was: one `run` entry per waiter.
+    assertEquals(second.history(K).map((entry) => entry.kind), ["use", "run"]);
+    assertEquals(second.pendingOps(K), []);
+  } finally {
+    first.close();
+    second.close();
+    await cleanup();
+  }
+});
+
 Deno.test("store: two stores on one database interleave writes without locking", async () => {
   const { path, cleanup } = await tempDb();
   const first = SessionStore.open(path, { timeoutMs: 200 });

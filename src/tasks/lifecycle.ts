@@ -123,7 +123,8 @@ export async function taskRename(
   const name = validTaskName(newName);
   // Under the lock, and only while the task exists: a delete meanwhile must not be undone.
   const metas = metaDir(ctx.roots, project.name);
-  await withTaskLock(metas, () => updateTaskMeta(metas, taskId, { name }));
+  const renamed = await withTaskLock(metas, () => updateTaskMeta(metas, taskId, { name }));
+  if (renamed === null) throw new ContreeError(`Unknown task ${taskId}`); // deleted meanwhile
   return name;
 }
 

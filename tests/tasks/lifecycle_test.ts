@@ -15,7 +15,7 @@ import {
   taskWait,
   WaitTimeout,
 } from "../../src/tasks/lifecycle.ts";
-import { listTaskIds, readTaskMeta } from "../../src/tasks/meta.ts";
+import { listTaskIds, readTaskMeta, withTaskLock } from "../../src/tasks/meta.ts";
 import { metaDir } from "../../src/tasks/paths.ts";
 import { PodmanNotFound, PodmanTimeout } from "../../src/podman.ts";
 import { getTask, getTasks, listTasks } from "../../src/tasks/query.ts";
@@ -24,6 +24,16 @@ import { type TaskBench, withBench } from "../support/tasks.ts";
 
 async function meta(bench: TaskBench, id: string) {
   return await readTaskMeta(metaDir(bench.roots, bench.project.name), id);
+}
+
+/** Resolves once some flock waits for the lock file at `path` (a `->` line in /proc/locks). */
+async function blockedOnLock(path: string): Promise<void> {
+  const inode = `:${(await Deno.stat(path)).ino} `;
+  const waiting = () =>
+    Deno.readTextFileSync("/proc/locks").split("\n")
+      .some((line) => line.includes(" -> ") && line.includes(inode));
+  for (let i = 0; i < 500 && !waiting(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert(waiting(), "the rename waits for the lock");
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -116,6 +126,26 @@ Deno.test("rename: sanitised and persisted; invalid and unknown refused", async 
       "Unknown task g0000",
     );
     assertEquals((await meta(bench, taskId))?.name, "ship-it");
+  });
+});
+
+Deno.test("rename: a task deleted while the rename waited for the lock is unknown", async () => {
+  await withBench(async (bench) => {
+    const { ctx, project } = bench;
+    const { taskId } = await taskNew(ctx, project, { name: "one" });
+    const metas = metaDir(bench.roots, project.name);
+    let renaming!: Promise<string>;
+    // A delete holds the lock; the rename finds the task, then waits for the lock.
+    await withTaskLock(metas, async () => {
+      renaming = taskRename(ctx, project, taskId, "two");
+      await blockedOnLock(`${metas}/.lock`);
+      for (const file of [`${taskId}_meta.yml`, `${taskId}_dossier.json`]) {
+        await Deno.remove(`${metas}/${file}`);
+      }
+    });
+    // Was: "Renamed task … to two", exit 0, for a task that was gone.
+    await assertRejects(() => renaming, ContreeError, `Unknown task ${taskId}`);
+    assertEquals(await meta(bench, taskId), null);
   });
 });
 

@@ -10,18 +10,21 @@ import type { SessionStore } from "./store.ts";
 
 /** `run`'s view of session `key`. */
 export function runSession(store: SessionStore, key: string): RunSession {
+  /** The staged files the run sent (their history ids): what its entry consumes. */
+  let sent = new Set<number>();
   return {
     useImage: (image, title) => void store.setImage(key, { image, kind: "use", title }),
     currentImage: () => store.requireTip(key).image,
     cwd: () => store.recordedCwd(key),
     env: () => store.env(key),
-    pendingFiles: () =>
-      Object.fromEntries(
-        store.pendingFiles(key).map((file) => [
-          file.path,
-          { uuid: file.fileUuid, uid: file.uid, gid: file.gid, mode: file.mode },
-        ]),
-      ),
+    pendingFiles: () => {
+      const files = store.pendingFiles(key);
+      sent = new Set(files.map((file) => file.historyId));
+      return Object.fromEntries(files.map((file) => [
+        file.path,
+        { uuid: file.fileUuid, uid: file.uid, gid: file.gid, mode: file.mode },
+      ]));
+    },
     preservedEnv: (image) => {
       const env = store.cacheGet<unknown>(image, "preserved_env");
       if (!env || typeof env !== "object" || Array.isArray(env)) return undefined;
@@ -29,7 +32,7 @@ export function runSession(store: SessionStore, key: string): RunSession {
     },
     setPreservedEnv: (image, env) => store.cacheSet(image, "preserved_env", env),
     advance: (image, title, operation) =>
-      void store.setImage(key, { image, kind: "run", title, operation }),
+      void store.recordRun(key, { image, kind: "run", title, operation }, sent),
     disposableBranch: (operation, title) =>
       void store.createDisposableBranch(key, operation, title),
     detachedBranch: (operation, title) => void store.createDetachedBranch(key, operation, title),

@@ -577,6 +577,20 @@ export class SessionStore {
     return this.#write(() => this.setImageOnBranch(key, this.activeBranch(key), entry));
   }
 
+  /**
+   * A finished run moves the active branch to its image. Files staged while it ran (pending now,
+   * not among the `sent` history ids) were not in it: they are staged again above its entry, in
+   * their order, for the next run.
+   */
+  recordRun(key: string, entry: NewEntry, sent: ReadonlySet<number>): HistoryEntry {
+    return this.#write(() => {
+      const late = this.pendingFiles(key).filter((file) => !sent.has(file.historyId));
+      const recorded = this.setImage(key, entry);
+      for (const file of late.reverse()) this.stageFile(key, file);
+      return recorded;
+    });
+  }
+
   /** Appends an entry to `branch` (created when absent); the active branch is unchanged. */
   setImageOnBranch(key: string, branch: string, entry: NewEntry): HistoryEntry {
     return this.#write(() => {

@@ -54,3 +54,21 @@ Deno.test("adapters: reference resolver for the operation namespace", () =>
     assertEquals(resolve(["@", OP[1]]), [OP[0], OP[1]]);
     assertThrows(() => resolve(["@-1", "x"]), InvalidReferenceError, "references: @-1: ");
   }));
+
+Deno.test("adapters: a file staged while a run ran stays staged for the next run", () =>
+  withStore((store) => {
+    store.setImage("r", { image: IMG[0], kind: "use" });
+    store.stageFile("r", { path: "/a", fileUuid: "fa" });
+    const session = runSession(store, "r");
+    assertEquals(Object.keys(session.pendingFiles()), ["/a"], "what the run sends");
+    // Another process stages files while the run goes on: a new path, and /a again.
+    store.stageFile("r", { path: "/late", fileUuid: "fl", mode: "0600" });
+    store.stageFile("r", { path: "/a", fileUuid: "fa2" });
+    session.advance(IMG[1], "make", OP[0]);
+    // Was: the run's entry above them marked them consumed, and no run ever got them.
+    assertEquals(runSession(store, "r").pendingFiles(), {
+      "/late": { uuid: "fl", uid: 0, gid: 0, mode: "0600" },
+      "/a": { uuid: "fa2", uid: 0, gid: 0, mode: "0644" },
+    });
+    assertEquals(store.tip("r")!.image, IMG[1], "the run's image is the session's");
+  }));

@@ -27,6 +27,8 @@ export interface PodmanRunOptions {
    * leaving the result's stdout and stderr empty.
    */
   stdout?: "piped" | { file: string };
+  /** Added to podman's environment for this call (piped output only). */
+  env?: Record<string, string>;
 }
 
 export interface PodmanSpawnOptions {
@@ -186,7 +188,12 @@ export class CommandPodmanRunner implements PodmanRunner {
     if (typeof options.stdout === "object") {
       return await this.#runToFile(args, options.stdout.file, options);
     }
-    const child = this.#start(args, options.stdin === undefined ? "null" : "piped", "piped");
+    const child = this.#start(
+      args,
+      options.stdin === undefined ? "null" : "piped",
+      "piped",
+      options.env,
+    );
     const guard = this.#guard(args, child.status, killer(child), options);
     try {
       const [output] = await Promise.all([
@@ -237,12 +244,16 @@ export class CommandPodmanRunner implements PodmanRunner {
     args: string[],
     stdin: "piped" | "null" | "inherit",
     output: "piped" | "inherit",
+    extraEnv?: Record<string, string>,
   ): Deno.ChildProcess {
+    const env = extraEnv
+      ? { ...this.options.env ?? Deno.env.toObject(), ...extraEnv }
+      : this.options.env;
     try {
       return new Deno.Command(this.binary, {
         args: [...this.options.globalArgs ?? [], ...args],
-        env: this.options.env,
-        clearEnv: this.options.env !== undefined,
+        env,
+        clearEnv: env !== undefined,
         stdin,
         stdout: output,
         stderr: output,

@@ -53,6 +53,11 @@ export interface ExecutorDeps {
   blobs: BlobStore;
   /** Where podman writes the output of runs. */
   outputs: OutputFiles;
+  /**
+   * A directory of the server's own for podman's temporary files: `podman cp -` (4.3) leaves
+   * a copy of its input in TMPDIR after every call (containers/podman#19496).
+   */
+  scratch: string;
   images: ImageCatalog;
   mounts: ImageMounts;
   log: Logger;
@@ -535,11 +540,17 @@ export class InstanceExecutor {
         await runChecked(podman, ["create", ...options, image.podman_id, ...argv], {
           signal: ctx.signal,
         });
-        await runChecked(podman, ["cp", "--archive=false", "-", `${name}:/`], {
-          stdin: iteratorStream(tarChunks(members)),
-          timeoutMs: 600_000,
-          signal: ctx.signal,
-        });
+        const scratch = await Deno.makeTempDir({ dir: this.deps.scratch, prefix: "cp-" });
+        try {
+          await runChecked(podman, ["cp", "--archive=false", "-", `${name}:/`], {
+            stdin: iteratorStream(tarChunks(members)),
+            timeoutMs: 600_000,
+            signal: ctx.signal,
+            env: { TMPDIR: scratch },
+          });
+        } finally {
+          await Deno.remove(scratch, { recursive: true }).catch(() => {});
+        }
       }
       if (ctx.signal.aborted) throw ctx.signal.reason;
       ctx.executing();

@@ -240,11 +240,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       meter?.sweep();
       return meter;
     });
+    // Emptied at start: a crash leaves what podman was writing there.
+    const scratch = `${options.dataDir}/tmp`;
+    await Deno.remove(scratch, { recursive: true }).catch(() => {});
+    await Deno.mkdir(scratch, { recursive: true, mode: 0o700 });
     const executor = new InstanceExecutor({
       podman,
       store,
       blobs,
       outputs,
+      scratch,
       images,
       mounts,
       log,

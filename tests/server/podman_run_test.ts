@@ -434,3 +434,28 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
     await s.cleanup();
   }
 });
+
+podmanTest("server on podman: files put into a run leave nothing in podman's TMPDIR", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "contree-podman-tmp-" });
+  const s = await startTestServer({ busybox: true, podmanEnv: { TMPDIR: tmp } });
+  try {
+    const file = await s.client.uploadFile(new TextEncoder().encode("injected\n"));
+    const op = await waitOperation(
+      s.client,
+      (await s.client.spawn({
+        image: s.busybox,
+        command: "cat",
+        args: ["/root/f"],
+        files: { "/root/f": { uuid: file.uuid } },
+        disposable: true,
+      })).uuid,
+    );
+    assertEquals(op.metadata?.result?.stdout?.value, "injected\n", op.error ?? "");
+    // Was: podman cp - (4.3) left a copy of its input there after every run with files.
+    assertEquals([...Deno.readDirSync(tmp)], []);
+    assertEquals([...Deno.readDirSync(`${s.dataDir}/tmp`)], []);
+  } finally {
+    await s.cleanup();
+    await Deno.remove(tmp, { recursive: true });
+  }
+});

@@ -41,6 +41,8 @@ export interface TestServerOptions {
   limits?: SandboxLimits;
   /** Another executable as podman (tests/support/podman_wrapper.ts). */
   podmanBinary?: string;
+  /** More of podman's environment. */
+  podmanEnv?: Record<string, string>;
   maxRequestBody?: number;
   maxOutput?: number;
 }
@@ -100,7 +102,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     limits: options.limits,
     maxRequestBody: options.maxRequestBody,
     maxOutput: options.maxOutput,
-    podman: { ...TEST_PODMAN_OPTIONS, binary: options.podmanBinary },
+    podman: {
+      env: { ...TEST_PODMAN_OPTIONS.env, ...options.podmanEnv },
+      binary: options.podmanBinary,
+    },
     log: new Logger(log, "warning"),
   });
   const client = testClient(server.url, token);

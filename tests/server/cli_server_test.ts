@@ -103,9 +103,10 @@ Deno.test("cli server: the local profile does not replace an existing active pro
 Deno.test("cli server: stop signals only its own server, never what a stale pid file names", async () => {
   const { home, cleanup } = await tempHome();
   const env = { CONTREE_HOME: home, ...podmanEnv() };
-  // Another program whose command line contains "server", alive under the stale pid.
-  const victim = new Deno.Command("sh", {
-    args: ["-c", "sleep 600; :", "server"],
+  // Another program whose command line contains "server", alive under the stale pid (one
+  // process: a shell's sleep outlived the kill of the shell).
+  const victim = new Deno.Command(Deno.execPath(), {
+    args: ["eval", "setTimeout(() => {}, 600_000)", "server"],
     stdin: "null",
     stdout: "null",
     stderr: "null",

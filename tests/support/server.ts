@@ -8,6 +8,7 @@ import type { Operation, OperationEvent } from "../../src/api/models.ts";
 import { systemClock } from "../../src/context.ts";
 import { MemorySink } from "../../src/io.ts";
 import { Logger } from "../../src/log.ts";
+import { runChecked } from "../../src/podman.ts";
 import { LABEL_SERVER } from "../../src/server/images.ts";
 import type { SandboxLimits } from "../../src/server/limits.ts";
 import { type RunningServer, startServer } from "../../src/server/server.ts";
@@ -76,17 +77,16 @@ export function testClient(url: string, token: string): ContreeClient {
   });
 }
 
-async function podman(args: string[]): Promise<string> {
-  return (await testPodman.run(args)).stdout;
-}
-
 /** Removes the containers and images labelled with a server id. */
 export async function removePodmanObjects(serverId: string): Promise<void> {
   const filter = `label=${LABEL_SERVER}=${serverId}`;
-  const containers = (await podman(["ps", "-aq", "--filter", filter])).split("\n").filter(Boolean);
-  if (containers.length) await podman(["rm", "-f", "-t", "0", ...containers]);
-  const images = (await podman(["images", "-q", "--filter", filter])).split("\n").filter(Boolean);
-  if (images.length) await podman(["rmi", "-f", ...new Set(images)]);
+  // Checked: a podman that fails here must say so, not leave the objects silently.
+  const list = async (args: string[]) =>
+    (await runChecked(testPodman, [...args, "--filter", filter])).split("\n").filter(Boolean);
+  const containers = await list(["ps", "-aq"]);
+  if (containers.length) await runChecked(testPodman, ["rm", "-f", "-t", "0", ...containers]);
+  const images = await list(["images", "-q"]);
+  if (images.length) await runChecked(testPodman, ["rmi", "-f", ...new Set(images)]);
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -125,9 +125,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
     stop: () => server.shutdown(),
     cleanup: async () => {
-      await server.shutdown();
-      await removePodmanObjects(server.serverId);
-      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+      try {
+        await server.shutdown();
+        await removePodmanObjects(server.serverId);
+      } finally {
+        await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+      }
     },
   };
   if (options.busybox) {

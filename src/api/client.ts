@@ -118,6 +118,10 @@ export function redactHeaders(headers: Headers | Record<string, string>): string
 /** Validates and normalises a base URL: http(s) only, bare hosts become https. */
 export function normaliseBaseUrl(raw: string): URL {
   let text = raw.trim();
+  // A scheme and nothing else (`http://`, whose slashes a profile loses as trailing ones).
+  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:\/*$/.test(text)) {
+    throw new ContreeError(`Invalid URL '${raw}': expected http(s)://host[:port][/prefix]`);
+  }
   if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(text)) text = `https://${text}`;
   let url: URL;
   try {
@@ -161,6 +165,7 @@ const PERMANENT_NETWORK_ERROR = new RegExp(
     "wrong version number", // OpenSSL: the same
     "invalid peer certificate",
     "certificate", // node:https: self-signed, expired, unknown issuer, wrong name
+    "are blocked", // fetch's bad ports (1, 7, 9, …): never allowed
   ].join("|"),
   "i",
 );

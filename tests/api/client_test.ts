@@ -104,6 +104,11 @@ Deno.test("base URL: path prefix kept, bare host means https, other schemes refu
   assertEquals(normaliseBaseUrl("api.example.com").href, "https://api.example.com/");
   assertEquals(normaliseBaseUrl("http://127.0.0.1:8080").origin, "http://127.0.0.1:8080");
   assertThrows(() => normaliseBaseUrl("ftp://x"), Error, "only http:// and https://");
+  // A scheme alone (a profile strips trailing slashes: `http://` became `http:`, then the host
+  // `http` of https://http/).
+  for (const bare of ["http://", "http:", "https:/"]) {
+    assertThrows(() => normaliseBaseUrl(bare), Error, "expected http(s)://host");
+  }
   const client = new ContreeClient(
     { url: "https://h.example/sandboxes/", token: "t", type: "jwt" },
     {
@@ -291,7 +296,11 @@ Deno.test("DecompressionStream inflates a raw .tar.gz payload that fetch leaves 
 
 Deno.test("a network error on POST is not retried; on GET it is", async () => {
   const clock = new FakeClock();
-  const client = new ContreeClient({ url: "http://127.0.0.1:9", token: "t", type: "jwt" }, {
+  // A port nothing listens on (port 9 is one fetch refuses outright: that is never retried).
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  const client = new ContreeClient({ url: `http://127.0.0.1:${port}`, token: "t", type: "jwt" }, {
     fetch,
     clock,
     log: new Logger(new MemorySink()),
@@ -336,6 +345,13 @@ Deno.test("network errors no retry mends fail at once: a name that does not reso
       { fetch, clock, log: new Logger(logs), userAgent: "ua" },
     );
     await assertRejects(() => client.whoami(), NetworkError);
+    assertEquals([clock.sleeps, logs.text()], [[], ""]);
+    // The real thing again: fetch never connects to a "bad port" (was retried for 14 s).
+    const blocked = new ContreeClient(
+      { url: "http://127.0.0.1:1", token: "t", type: "jwt" },
+      { fetch, clock, log: new Logger(logs), userAgent: "ua" },
+    );
+    await assertRejects(() => blocked.whoami(), NetworkError, "are blocked");
     assertEquals([clock.sleeps, logs.text()], [[], ""]);
     // A temporary DNS failure is retried.
     const retried = new FakeClock();

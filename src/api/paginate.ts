@@ -19,7 +19,9 @@ export function pagePlan(options: PaginateOptions): { pageSize: number; maxPages
   const cap = Math.min(options.pageSize ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE);
   if (options.limit === undefined) return { pageSize: cap, maxPages: UNBOUNDED_MAX_PAGES };
   const pageSize = Math.max(1, Math.min(cap, options.limit + 1));
-  return { pageSize, maxPages: Math.floor((options.limit + pageSize) / pageSize) + 1 };
+  // The pages that hold limit + 1 records (the reference's `(limit + size) // size + 1` asks
+  // for one or two more, which the caller never reads).
+  return { pageSize, maxPages: Math.ceil((options.limit + 1) / pageSize) };
 }
 
 /**

@@ -214,9 +214,11 @@ Deno.test("profiles: saving writes auth.ini with mode 0600 and keeps unknown sec
 });
 
 Deno.test("pagination: limit+1 page size, first page alone, stops at the first short page", async () => {
-  assertEquals(pagePlan({ limit: 5 }), { pageSize: 6, maxPages: 2 });
+  assertEquals(pagePlan({ limit: 5 }), { pageSize: 6, maxPages: 1 });
   assertEquals(pagePlan({}), { pageSize: 1000, maxPages: 1000 });
-  assertEquals(pagePlan({ limit: 3000 }), { pageSize: 1000, maxPages: 5 });
+  assertEquals(pagePlan({ limit: 3000 }), { pageSize: 1000, maxPages: 4 });
+  // `ps -M 1000`: 1001 records, two pages (was a third, never read).
+  assertEquals(pagePlan({ limit: 1000 }), { pageSize: 1000, maxPages: 2 });
 
   const rows = Array.from({ length: 25 }, (_, i) => i);
   const requested: number[] = [];

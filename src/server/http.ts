@@ -189,10 +189,17 @@ export async function toResponse(reply: Reply, gzip: boolean, method: string): P
     body = gzipBytes(body);
   }
   if (method === "HEAD") {
-    if (body instanceof ReadableStream) void body.cancel().catch(() => {});
-    else headers.set("content-length", String(body.length));
     headers.delete("content-encoding");
-    return new Response(null, { status, headers });
+    if (body instanceof Uint8Array) {
+      headers.set("content-length", String(body.length));
+      return new Response(null, { status, headers });
+    }
+    void body.cancel().catch(() => {});
+    // A streamed GET's length is unknown: no Content-Length, as the GET has none (Deno writes
+    // `content-length: 0` for a null body, an empty stream it leaves alone) — unless the
+    // handler set one, as downloads do.
+    if (headers.has("content-length")) return new Response(null, { status, headers });
+    return new Response(new ReadableStream({ start: (c) => c.close() }), { status, headers });
   }
   return new Response(body as BodyInit, { status, headers });
 }

@@ -50,10 +50,21 @@ export function parseImportRequest(body: unknown): { spec: ImportJob; metadata: 
   if (!Number.isInteger(timeout) || timeout < 1 || timeout > IMPORT_MAX_TIMEOUT) {
     throw badRequest(`timeout must be between 1 and ${IMPORT_MAX_TIMEOUT}`);
   }
-  const credentials = registry.credentials ?? undefined;
-  if (credentials !== undefined && (typeof credentials !== "object" || credentials === null)) {
-    throw badRequest("registry.credentials must be an object");
+  const given = registry.credentials ?? undefined;
+  const field = (value: unknown) =>
+    value === undefined || value === null || typeof value === "string";
+  if (
+    given !== undefined &&
+    (typeof given !== "object" || given === null || Array.isArray(given) ||
+      !field(given.username) || !field(given.password))
+  ) {
+    throw badRequest("registry.credentials must be an object of username and password strings");
   }
+  // Only what the spec names is kept (stored in the record, written to podman's login).
+  const credentials = given && {
+    ...(typeof given.username === "string" ? { username: given.username } : {}),
+    ...(typeof given.password === "string" ? { password: given.password } : {}),
+  };
   const spec: ImportJob = { registry: { url: registry.url, credentials }, tag, timeout };
   const masked: ImportJob = {
     ...spec,

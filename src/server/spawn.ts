@@ -3,6 +3,7 @@
 // executor runs.
 
 import type { ClosableStreamRepr } from "../api/models.ts";
+import { base64ToBytes } from "../api/stream_repr.ts";
 import { overlongPath } from "../sandbox_path.ts";
 import { shellQuote } from "../shell_words.ts";
 import { badRequest } from "./errors.ts";
@@ -122,6 +123,14 @@ function parseStdin(value: unknown): ClosableStreamRepr | undefined {
   if (encoding !== "ascii" && encoding !== "base64") {
     throw badRequest("stdin.encoding must be ascii or base64");
   }
+  if (encoding === "base64") {
+    try {
+      base64ToBytes(value.value);
+    } catch {
+      // It was accepted and dropped: the process read an empty stdin.
+      throw badRequest("stdin.value is not valid base64");
+    }
+  }
   return { value: value.value, encoding, close: value.close !== false };
 }
 
@@ -162,14 +171,32 @@ export interface SpawnContext {
  * path cannot hold one); `name` is where `value` sits in the request, named in the message.
  */
 export function refuseNulBytes(value: unknown, name: string): void {
-  if (typeof value === "string") {
-    if (value.includes("\0")) throw badRequest(`${name} must not contain a NUL byte`);
-  } else if (Array.isArray(value)) {
-    value.forEach((item, index) => refuseNulBytes(item, `${name}[${index}]`));
-  } else if (isObject(value)) {
-    for (const [key, item] of Object.entries(value)) {
-      refuseNulBytes(key, `${name} key`);
-      refuseNulBytes(item, `${name}.${key}`);
+  // A walk with a stack of its own, each node's name made only for the message: a body nested
+  // thousands deep is bad input (a 400 from the checks that follow), not a stack overflow.
+  interface Node {
+    item: unknown;
+    segment: string;
+    parent?: Node;
+  }
+  const nameOf = (node: Node): string => {
+    const segments: string[] = [];
+    for (let at: Node | undefined = node; at; at = at.parent) segments.push(at.segment);
+    return segments.reverse().join("");
+  };
+  const pending: Node[] = [{ item: value, segment: name }];
+  for (let node; (node = pending.pop());) {
+    const { item } = node;
+    if (typeof item === "string") {
+      if (item.includes("\0")) throw badRequest(`${nameOf(node)} must not contain a NUL byte`);
+    } else if (Array.isArray(item)) {
+      for (let index = item.length - 1; index >= 0; index--) {
+        pending.push({ item: item[index], segment: `[${index}]`, parent: node });
+      }
+    } else if (isObject(item)) {
+      for (const [key, member] of Object.entries(item).reverse()) {
+        if (key.includes("\0")) throw badRequest(`${nameOf(node)} key must not contain a NUL byte`);
+        pending.push({ item: member, segment: `.${key}`, parent: node });
+      }
     }
   }
 }

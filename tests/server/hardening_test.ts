@@ -136,6 +136,34 @@ Deno.test("hardening: NUL bytes in command, args, env, cwd and paths are refused
   });
 });
 
+Deno.test("hardening: bodies nested thousands deep and stdin that is not base64 are a 400", async () => {
+  await withServer({}, async (s) => {
+    const image = addImageRow(s);
+    const deep = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
+    const requests: [string, string][] = [
+      ["/instances", `{"command": "true", "image": "${image}", "args": ${deep(50_000)}}`],
+      ["/instances", `{"command": "true", "image": "${image}", "env": {"A": ${deep(20_000)}}}`],
+      ["/images/import", `{"registry": {"url": "docker://x/y", "credentials": ${deep(20_000)}}}`],
+      [
+        "/images/import",
+        `{"registry": {"url": "docker://x/y", "credentials": {"username": ${deep(20_000)}}}}`,
+      ],
+      // Was accepted (201) and dropped: the process read an empty stdin.
+      [
+        "/instances",
+        `{"command": "cat", "image": "${image}", "stdin": {"value": "!!!", "encoding": "base64"}}`,
+      ],
+    ];
+    for (const [path, body] of requests) {
+      const response = await s.fetch(path, { method: "POST", body });
+      const answer = await response.json();
+      // Was a 500: the NUL check's recursion overflowed the stack.
+      assertEquals(response.status, 400, `${path}: ${answer.error}`);
+    }
+    assertEquals(s.server.store.operationCounts(), {});
+  });
+});
+
 Deno.test("hardening: a name no Linux path can have is a 400, before podman or a mount sees it", async () => {
   await withServer({}, async (s) => {
     const image = addImageRow(s);

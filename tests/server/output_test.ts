@@ -218,6 +218,10 @@ Deno.test("output: the record reads its output from the files, streamed when it 
     assertEquals(op.metadata.result.stdout.value, decoder.decode(text));
     assertEquals(op.metadata.result.stderr.encoding, "base64");
     assertEquals(decodeStreamRepr(op.metadata.result.stderr), binary);
+    // HEAD says what the GET says: no length (it was `content-length: 0`, "empty").
+    const head = await s.fetch(`/operations/${uuid}`, { method: "HEAD" });
+    assertEquals([head.status, head.headers.get("content-length")], [200, null]);
+    assertEquals(head.headers.get("content-type"), "application/json");
   } finally {
     await s.cleanup();
   }

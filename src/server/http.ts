@@ -102,6 +102,8 @@ export function acceptsGzip(request: Request): boolean {
   return star;
 }
 
+const MAX_ERROR_CHARS = 1000;
+
 /**
  * The error body of a failed request. Only HttpErrors say what went wrong in their own words
  * (and storage failures, in fixed words); anything else is a bare 500, its details in the log,
@@ -110,9 +112,13 @@ export function acceptsGzip(request: Request): boolean {
 export function errorReply(error: unknown): Reply {
   error = storageError(error) ?? error;
   if (error instanceof HttpError) {
+    // Messages quote the bad value: one of megabytes is not sent back whole.
+    const message = error.message.length > MAX_ERROR_CHARS
+      ? `${error.message.slice(0, MAX_ERROR_CHARS)}…`
+      : error.message;
     return {
       status: error.status,
-      json: { error: error.message, status: error.status },
+      json: { error: message, status: error.status },
       headers: error.headers,
     };
   }

@@ -161,6 +161,14 @@ Deno.test("hardening: bodies nested thousands deep and stdin that is not base64 
       assertEquals(response.status, 400, `${path}: ${answer.error}`);
     }
     assertEquals(s.server.store.operationCounts(), {});
+    // A message quoting a huge bad value is cut (it echoed the whole value).
+    const tagged = await s.fetch(`/images/${image}/tag`, {
+      method: "PATCH",
+      body: JSON.stringify({ tag: "x".repeat(100_000) }),
+    });
+    const answer = await tagged.json();
+    assertEquals(tagged.status, 400);
+    assert(answer.error.length <= 1001, `${answer.error.length} characters`);
   });
 });
 

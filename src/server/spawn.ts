@@ -134,6 +134,13 @@ function parseStdin(value: unknown): ClosableStreamRepr | undefined {
   return { value: value.value, encoding, close: value.close !== false };
 }
 
+/** `networking.enabled` ("yes" was taken for false). */
+function networkingEnabled(networking: Body): boolean {
+  const enabled = networking.enabled ?? false;
+  if (typeof enabled !== "boolean") throw badRequest("networking.enabled must be a boolean");
+  return enabled;
+}
+
 function parseFiles(value: unknown, fileExists: (uuid: string) => boolean) {
   const files: Record<string, InjectedFile> = {};
   if (value === undefined || value === null) return files;
@@ -307,7 +314,7 @@ export function parseSpawnRequest(body: unknown, context: SpawnContext): Instanc
     truncate_output_at: process.truncate_output_at,
     disposable: optional(body, "disposable", isBoolean, "a boolean") ?? false,
     files: parseFiles(body.files, context.fileExists),
-    networking: { enabled: networking.enabled === true },
+    networking: { enabled: networkingEnabled(networking) },
   };
   if (stdin) spec.stdin = stdin;
   if (resourcesLimits) spec.resources_limits = resourcesLimits;

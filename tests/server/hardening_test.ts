@@ -136,7 +136,7 @@ Deno.test("hardening: NUL bytes in command, args, env, cwd and paths are refused
   });
 });
 
-Deno.test("hardening: bodies nested thousands deep and stdin that is not base64 are a 400", async () => {
+Deno.test("hardening: bodies nested thousands deep, stdin that is not base64, a non-boolean networking are a 400", async () => {
   await withServer({}, async (s) => {
     const image = addImageRow(s);
     const deep = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
@@ -148,6 +148,8 @@ Deno.test("hardening: bodies nested thousands deep and stdin that is not base64 
         "/images/import",
         `{"registry": {"url": "docker://x/y", "credentials": {"username": ${deep(20_000)}}}}`,
       ],
+      // Was taken for false.
+      ["/instances", `{"command": "true", "image": "${image}", "networking": {"enabled": "yes"}}`],
       // Was accepted (201) and dropped: the process read an empty stdin.
       [
         "/instances",

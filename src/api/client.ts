@@ -630,15 +630,19 @@ export class ContreeClient {
   }
 
   /**
-   * Whether the image has a directory at `path` (absolute), from its parent's listing. A missing
-   * parent, or one that is not a directory, means no.
+   * Whether the image has a directory at `path` (absolute), from its parent's listing; a link
+   * to a directory is one. A missing parent, or one that is not a directory, means no.
    */
   async isDirectory(imageUuid: string, path: string): Promise<boolean> {
     if (path === "/") return true;
     const at = path.lastIndexOf("/");
     try {
       const listing = await this.listDirectory(imageUuid, path.slice(0, at) || "/");
-      return listing.files.some((entry) => entry.path === path.slice(at + 1) && entry.is_dir);
+      const entry = listing.files.find((file) => file.path === path.slice(at + 1));
+      if (!entry?.is_symlink) return entry?.is_dir ?? false;
+      // A link (`/bin -> usr/bin`): what it leads to, resolved by the server inside the image.
+      await this.listDirectory(imageUuid, path);
+      return true;
     } catch (error) {
       if (error instanceof ApiError && (error.status === 404 || error.status === 422)) return false;
       throw error;

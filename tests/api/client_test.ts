@@ -497,3 +497,40 @@ Deno.test("a 2xx answer of the wrong shape is one clear error, never an empty su
       "smart",
     ]);
   }));
+
+Deno.test("isDirectory: a link to a directory is one; a link to a file or nowhere is not", () =>
+  withHarness(async ({ fake, client }) => {
+    const entry = (path: string, kind: "dir" | "link" | "file") => ({
+      path,
+      size: 0,
+      owner: "root",
+      group: "root",
+      mode: 0o755,
+      mtime: 0,
+      is_dir: kind === "dir",
+      is_regular: kind === "file",
+      is_symlink: kind === "link",
+      is_socket: false,
+      is_fifo: false,
+      symlink_to: kind === "link" ? "elsewhere" : "",
+    });
+    // The server resolves links inside the image: listing a link to a directory lists it.
+    const listings: Record<string, unknown> = {
+      "/t": {
+        path: "/t",
+        files: [entry("dir", "dir"), entry("ln_dir", "link"), entry("ln_file", "link")],
+      },
+      "/t/ln_dir": { path: "/t/ln_dir", files: [] },
+    };
+    fake.on("GET", "/v1/inspect/img/list", (request) => {
+      const listing = listings[request.query.get("path")!];
+      return listing
+        ? { json: listing }
+        : { status: 422, json: { error: "not a directory", status: 422 } };
+    });
+    // Was false for the link (`COPY x /bin` on a merged-/usr image: "the image has a directory").
+    assertEquals(await client.isDirectory("img", "/t/ln_dir"), true);
+    assertEquals(await client.isDirectory("img", "/t/dir"), true);
+    assertEquals(await client.isDirectory("img", "/t/ln_file"), false);
+    assertEquals(await client.isDirectory("img", "/t/missing"), false);
+  }));

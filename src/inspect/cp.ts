@@ -220,8 +220,13 @@ export async function copyFromImage(deps: InspectDeps, options: CpOptions): Prom
     try {
       response = await deps.client.download(image, path);
     } catch (error) {
-      // 422: the path is not a file (a directory): copy it through the archive endpoint.
+      // 422: the path is not a regular file. A directory is copied through the archive
+      // endpoint; anything else (a fifo, a device) is an error, as `cat` says (it became an
+      // empty directory, exit 0).
       if (!(error instanceof ApiError && error.status === 422)) throw error;
+      if (!await deps.client.isDirectory(image, path)) {
+        throw new ContreeError(`cp: ${error.detail || `not a regular file: ${path}`}`);
+      }
     }
   }
   let written: string;

@@ -251,6 +251,26 @@ Deno.test("cp file: into a directory or to a name; progress; no partial file aft
     assertEquals(await listTree(`${home}/out`), ["hosts", "kept", "renamed", "tty"]);
   }));
 
+Deno.test("cp of a fifo or device: one error, exit 1, nothing written", () =>
+  withCli(async ({ fake, cli, home }) => {
+    fake.on("GET", `/v1/inspect/${IMAGE}/list`, () => ({
+      json: { path: "/dev", files: [file("fifo", { is_fifo: true, is_regular: false })] },
+    }));
+    fake.on("GET", `/v1/inspect/${IMAGE}/download`, () => ({
+      status: 422,
+      json: { error: "not a regular file: /dev/fifo", status: 422 },
+    }));
+    const result = await cli(["cp", "--image", IMAGE, "/dev/fifo", "ff"]);
+    // Was: "Skipped 1 special file(s)", an empty 0700 directory `ff`, exit 0.
+    assertEquals([result.code, result.stdout], [1, ""]);
+    assertEquals(result.stderr, "[ERROR] cp: not a regular file: /dev/fifo\n");
+    assertEquals(fake.calls("GET", `/v1/inspect/${IMAGE}/archive`).length, 0);
+    await Deno.stat(`${home}/ff`).then(
+      () => assert(false, "nothing is written"),
+      (error) => assert(error instanceof Deno.errors.NotFound),
+    );
+  }));
+
 Deno.test("cp directory: the archive is extracted; DEST new or existing; links kept inside", () =>
   withCli(async ({ fake, cli, home }) => {
     serveInspect(fake);

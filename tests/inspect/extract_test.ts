@@ -4,6 +4,7 @@
 import { archiveStrip, extractTar, UnsafeArchiveError } from "../../src/inspect/extract.ts";
 import { readTar, TarFormatError } from "../../src/tar/read.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
+import { directoriesListing } from "../support/fake_api.ts";
 import { IMAGE, listTree, tarBytes, type TarMember, withCli } from "../support/images.ts";
 
 function streamOf(bytes: Uint8Array, chunk = 777): ReadableStream<Uint8Array> {
@@ -327,6 +328,7 @@ Deno.test("cp: a malicious archive fails with one clear error; no copy, nothing 
       json: { error: "not a file", status: 422 },
     }));
     fake.on("GET", `/v1/inspect/${IMAGE}/archive`, () => ({ bytes: tarBytes(members) }));
+    fake.on("GET", `/v1/inspect/${IMAGE}/list`, () => directoriesListing("/", ["etc"]));
     for (const test of MALICIOUS) {
       members = [
         { name: "etc/", type: "dir" },

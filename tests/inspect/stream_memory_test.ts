@@ -5,7 +5,7 @@
 
 import { assert, assertEquals } from "../support/assert.ts";
 import { spawnCli } from "../support/cli.ts";
-import type { FakeApi } from "../support/fake_api.ts";
+import { directoriesListing, type FakeApi } from "../support/fake_api.ts";
 import { bigTarStream, IMAGE, patternStream, peakRss, withCli } from "../support/images.ts";
 
 const BIG = 200 * 1024 * 1024;
@@ -78,6 +78,7 @@ Deno.test("200 MB through cat, cp of a file and cp of a directory: peak memory s
       status: 422,
       json: { error: "not a file", status: 422 },
     }));
+    fake.on("GET", `/v1/inspect/${IMAGE}/list`, () => directoriesListing("/", ["data"]));
     const dir = await measure(
       fake,
       env,

@@ -338,3 +338,25 @@ export class FakeApi {
     });
   }
 }
+
+/** A listing (`GET /inspect/{image}/list`) whose entries are directories named `names`. */
+export function directoriesListing(path: string, names: string[]): Reply {
+  const files = names.map((name) => ({
+    path: name,
+    size: 4096,
+    owner: "root",
+    group: "root",
+    uid: 0,
+    gid: 0,
+    mode: 0o40755,
+    mtime: 1_700_000_000,
+    nlink: 2,
+    is_dir: true,
+    is_regular: false,
+    is_symlink: false,
+    is_socket: false,
+    is_fifo: false,
+    symlink_to: "",
+  }));
+  return { json: { path, files } };
+}

@@ -52,7 +52,11 @@ function compile(cleaned: string): (path: string) => boolean {
     } else if (REGEX_SPECIAL.has(ch)) {
       regex += `\\${ch}`;
     } else if (ch === "\\") {
-      regex += at < chars.length ? `\\${chars[at++]}` : "\\\\";
+      // As moby's patternmatcher: an escape makes a regexp pattern (`\#x` matches `#x`).
+      if (at < chars.length) {
+        regex += `\\${chars[at++]}`;
+        type = "regexp";
+      } else regex += "\\\\";
     } else if (ch === "[" || ch === "]") {
       regex += ch;
       type = "regexp";

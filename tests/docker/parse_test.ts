@@ -239,6 +239,8 @@ Deno.test("ignore: Docker's pattern rules", () => {
     ["./x/../y\n  # comment\n\n", { "y": true, "x": false }],
     ["!a\na", { "a": true }],
     ["a\n!a\na", { "a": true }],
+    // Escapes (moby: a regexp match; they never matched): `#`, `!` and `*` as themselves.
+    ["\\#hash\n\\!bang\na\\*b", { "#hash": true, "!bang": true, "a*b": true, "axb": false }],
   ];
   for (const [text, paths] of cases) {
     const matcher = IgnoreMatcher.parse(text);

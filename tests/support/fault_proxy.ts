@@ -401,6 +401,9 @@ export class FaultProxy {
         for await (const bytes of compressor.readable) await writeAll(client, chunk(bytes));
       })()
       : Promise.resolve();
+    // A client gone (BrokenPipe) ends the pump: the writes waiting on it fail too, instead of
+    // the pump's rejection dangling (an uncaught error that failed the whole test module).
+    pump.catch((error) => writer?.abort(error).catch(() => {}));
     const send = async (text: string) => {
       const bytes = encoder.encode(text);
       if (writer) await writer.write(bytes);

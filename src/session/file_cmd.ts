@@ -46,10 +46,31 @@ export async function fileCopy(deps: SessionDeps, source: string, dest: string):
     ? `${resolved.replace(/\/+$/, "")}/${name}`
     : resolved;
   refuseOverlongDest(path);
+  await refuseFileInTheWay(deps, tip.image, path);
   const file = await ensureFile(deps.client(), imageCache(store), source, { cwd: deps.ctx.cwd });
   store.stageFile(key, { path, fileUuid: file.uuid });
   deps.ctx.log.info(`Staged ${source} -> ${path} (file ${file.uuid}) for the next run`);
   return 0;
+}
+
+/**
+ * Refuses a DEST below something of the image that is not a directory (`/etc/hosts/x`): every
+ * later run would fail at podman's copy. Ancestors that do not exist yet are made by the run.
+ */
+async function refuseFileInTheWay(deps: SessionDeps, image: string, path: string) {
+  for (let at = path.lastIndexOf("/"); at > 0; at = path.lastIndexOf("/", at - 1)) {
+    const parent = path.slice(0, at);
+    try {
+      await deps.client().listDirectory(image, parent);
+      return; // a directory (or a link to one)
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      if (error.status === 422) {
+        throw new ContreeError(`file cp: ${parent} is not a directory in the image`);
+      }
+      if (error.status !== 404) throw error;
+    }
+  }
 }
 
 function onPath(name: string, pathVariable: string | undefined): boolean {

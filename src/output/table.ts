@@ -174,7 +174,7 @@ export class TableFormatter extends RowFormatter {
         natural[c] = Math.max(
           natural[c],
           typeof cell === "string"
-            ? Math.max(...textLines(cell).map((line) => text.width(line)))
+            ? textLines(cell).reduce((widest, line) => Math.max(widest, text.width(line)), 0)
             : await widestLine(text, cell),
         );
       }

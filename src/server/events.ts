@@ -37,7 +37,10 @@ export interface EventLogOptions {
   now?: () => number;
   /** Where output events keep their bytes (without it, output is stored inline as JSON). */
   outputs?: OutputFiles;
-  /** Output bytes one operation's log keeps at most, all streams together. */
+  /**
+   * Output bytes one operation's log keeps at most, all streams together; stdin at most a
+   * quarter of them, so that a large input never leaves the process's output no room.
+   */
   maxOutputBytes?: number;
   /** Memory for shared segments (frames and their gzip), all operations together. */
   cacheBytes?: number;
@@ -126,6 +129,8 @@ export interface StoredOutput {
 export class EventLog {
   readonly #nextId = new Map<string, number>();
   readonly #outputBytes = new Map<string, number>();
+  /** The stdin bytes among them. */
+  readonly #stdinBytes = new Map<string, number>();
   readonly #waiters = new Map<string, Set<Wake>>();
   readonly #cache: SegmentCache;
   readonly #now: () => number;
@@ -170,13 +175,13 @@ export class EventLog {
     stream: OutputStream,
     bytes: Uint8Array,
   ): StoredOutput {
-    const kept = bytes.subarray(0, this.#room(opUuid, bytes.length));
+    const kept = bytes.subarray(0, this.#room(opUuid, stream, bytes.length));
     if (kept.length === 0) return { kept: 0, ascii: true };
     const ascii = isPlainAscii(kept);
     const outputs = this.options.outputs;
     if (!outputs) {
       this.append(opUuid, spid, stream, { ...encodeStreamRepr(kept) });
-      this.#use(opUuid, kept.length);
+      this.#use(opUuid, stream, kept.length);
     } else {
       const offset = outputs.append(opUuid, spid, stream, kept);
       this.appendStored(opUuid, spid, stream, { offset, length: kept.length, ascii });
@@ -195,7 +200,7 @@ export class EventLog {
     stream: OutputStream,
     range: { offset: number; length: number; ascii: boolean },
   ): number {
-    const length = this.#room(opUuid, range.length);
+    const length = this.#room(opUuid, stream, range.length);
     if (length === 0) return 0;
     const id = this.#takeId(opUuid, stream);
     const ts = new Date(this.#now()).toISOString();
@@ -206,19 +211,24 @@ export class EventLog {
       json: `{"id":${id},"ts":"${ts}","spid":${spid},"type":"${stream}","data":`,
       output: { offset: range.offset, length, ascii: range.ascii },
     });
-    this.#use(opUuid, length);
+    this.#use(opUuid, stream, length);
     this.#wake(opUuid);
     return length;
   }
 
-  /** How many of `wanted` output bytes the operation's log still takes. */
-  #room(opUuid: string, wanted: number): number {
-    const used = this.#outputBytes.get(opUuid) ?? 0;
-    return Math.min(wanted, Math.max(0, (this.options.maxOutputBytes ?? Infinity) - used));
+  /** How many of `wanted` bytes of `stream` the operation's log still takes. */
+  #room(opUuid: string, stream: OutputStream, wanted: number): number {
+    const max = this.options.maxOutputBytes ?? Infinity;
+    let room = max - (this.#outputBytes.get(opUuid) ?? 0);
+    if (stream === "stdin") room = Math.min(room, max / 4 - (this.#stdinBytes.get(opUuid) ?? 0));
+    return Math.min(wanted, Math.max(0, Math.floor(room)));
   }
 
-  #use(opUuid: string, bytes: number): void {
+  #use(opUuid: string, stream: OutputStream, bytes: number): void {
     this.#outputBytes.set(opUuid, (this.#outputBytes.get(opUuid) ?? 0) + bytes);
+    if (stream === "stdin") {
+      this.#stdinBytes.set(opUuid, (this.#stdinBytes.get(opUuid) ?? 0) + bytes);
+    }
   }
 
   /** Whether the operation's log has started (its first event was appended). */
@@ -244,6 +254,7 @@ export class EventLog {
     if (type === "completion") {
       this.#nextId.delete(opUuid);
       this.#outputBytes.delete(opUuid);
+      this.#stdinBytes.delete(opUuid);
     } else this.#nextId.set(opUuid, id + 1);
     return id;
   }

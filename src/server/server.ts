@@ -230,7 +230,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const outputs = new OutputFiles(`${options.dataDir}/outputs`);
     await outputs.init();
     const maxOutput = options.maxOutput ?? DEFAULT_MAX_OUTPUT;
-    // stdout and stderr at the cap each, and as much again for stdin and other processes.
+    // stdout and stderr at the cap each, and as much again for stdin (a quarter at most, see
+    // EventLog) and other processes.
     const maxLogOutput = 4 * maxOutput;
     const events = new EventLog(store, { outputs, maxOutputBytes: maxLogOutput });
     const limits = options.limits ?? DEFAULT_LIMITS;

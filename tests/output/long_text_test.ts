@@ -117,3 +117,10 @@ Deno.test("LineReader: nextLine skips what is left of a line", async () => {
   assertEquals(line, "second");
   assertEquals(await reader.nextLine(), false);
 });
+
+Deno.test("table: a short value of very many lines (was a stack overflow)", async () => {
+  // 130 KB: under LONG_TEXT_BYTES, so handled as one string, 130,001 lines.
+  const lines = "\n".repeat(130_000) + "x";
+  const table = await renderRows("table", [runRow(lines)]);
+  assertEquals(table.split("\n").length, 130_000 + 3);
+});

@@ -88,6 +88,13 @@ Deno.test("output: one operation's log keeps at most its bound of output", async
     assertEquals(log.appendOutput(op, 1, "stderr", new Uint8Array(60).fill(0x62)).kept, 40);
     assertEquals(log.appendOutput(op, 2, "stdout", new Uint8Array(10).fill(0x63)).kept, 0);
     assertEquals(store.events(op, -1, 10).length, 3);
+    // stdin is kept up to a quarter: a large input leaves the output its room (piping 70 MB
+    // into a run used to leave its stdout nothing, "truncated").
+    const fed = crypto.randomUUID();
+    log.append(fed, 0, "init", {});
+    assertEquals(log.appendOutput(fed, 1, "stdin", new Uint8Array(60).fill(0x61)).kept, 25);
+    assertEquals(log.appendOutput(fed, 1, "stdin", new Uint8Array(10).fill(0x61)).kept, 0);
+    assertEquals(log.appendOutput(fed, 1, "stdout", new Uint8Array(100).fill(0x62)).kept, 75);
   } finally {
     await close();
   }

@@ -5,7 +5,7 @@
 // `yes | contree run -- head -1` ends when head does, and a stdin of any size is held one piece
 // at a time. An idle, never-closed pipe (agents, CI jobs) is not waited for: it counts as no stdin.
 
-import { ApiError } from "../api/errors.ts";
+import { ApiError, NetworkError } from "../api/errors.ts";
 import type { ClosableStreamRepr } from "../api/models.ts";
 import { bytesToBase64 } from "../api/stream_repr.ts";
 import { concatBytes } from "../bytes.ts";
@@ -157,9 +157,17 @@ export interface StdinWriter {
     uuid: string,
     spid: number,
     body: ClosableStreamRepr,
-    options?: { signal?: AbortSignal; maxRetries?: number },
+    options?: { signal?: AbortSignal; maxRetries?: number; timeoutMs?: number },
   ): Promise<void>;
   cancelOperation(uuid: string): Promise<void>;
+}
+
+const STDIN_WRITE_TIMEOUT_MS = 60_000;
+/** Refused connections (a server restarting) tried again, a second apart. */
+const REFUSED_RETRIES = 30;
+
+function isRefused(error: unknown): boolean {
+  return error instanceof NetworkError && /connection refused|ECONNREFUSED/i.test(error.message);
 }
 
 /**
@@ -185,15 +193,26 @@ export async function forwardStdin(
       encoding: "base64",
       close: piece.ended,
     };
-    for (;;) {
+    for (let refused = 0;;) {
       try {
-        // Retried here, quietly: 425 is the expected answer while the operation is queued.
-        await api.writeStdin(uuid, 1, body, { signal, maxRetries: 0 });
+        // Retried here, quietly: 425 is the expected answer while the operation is queued. A
+        // write unanswered for a minute (the connection stalled) fails: waiting on would hold
+        // the process until its timeout.
+        await api.writeStdin(uuid, 1, body, {
+          signal,
+          maxRetries: 0,
+          timeoutMs: STDIN_WRITE_TIMEOUT_MS,
+        });
         return true;
       } catch (error) {
         if (signal.aborted) return false;
         if (error instanceof ApiError && (error.status === 425 || error.status === 429)) {
           await ctx.clock.sleep((error.retryAfter ?? 1) * 1000, signal).catch(() => {});
+          continue;
+        }
+        // A refused connection sent nothing: trying again cannot send the piece twice.
+        if (isRefused(error) && refused++ < REFUSED_RETRIES) {
+          await ctx.clock.sleep(1000, signal).catch(() => {});
           continue;
         }
         if (error instanceof ApiError && error.status === 409) {

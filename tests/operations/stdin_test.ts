@@ -2,7 +2,7 @@
 // idle pipe is no stdin, a quick one goes whole in the spawn request, a slow or large one is
 // split and forwarded, and the forwarder waits through 425, stops at 409 and at the run's end.
 
-import { ApiError } from "../../src/api/errors.ts";
+import { ApiError, NetworkError } from "../../src/api/errors.ts";
 import type { ClosableStreamRepr } from "../../src/api/models.ts";
 import { base64ToBytes } from "../../src/api/stream_repr.ts";
 import type { Source } from "../../src/io.ts";
@@ -186,4 +186,36 @@ Deno.test("stdin forwarder: a write that fails cancels the operation (its input 
     "[WARNING] Could not write stdin of operation op: API 503 Service Unavailable: busy; " +
       "cancelling it, as its input would be incomplete",
   );
+});
+
+Deno.test("stdin forwarder: a refused connection is tried again; every write has a deadline", async () => {
+  const ctx = testContext();
+  const input = pipe();
+  input.write("first");
+  const piped = (await PipedStdin.open(input.source, { quietMs: 5 }))!;
+  const timeouts: (number | undefined)[] = [];
+  const cancelled: string[] = [];
+  const api = {
+    writeStdin(_uuid: string, _spid: number, _body: ClosableStreamRepr, options?: {
+      timeoutMs?: number;
+    }) {
+      timeouts.push(options?.timeoutMs);
+      // Nothing was sent: the server was restarting (was: the run cancelled at once).
+      if (timeouts.length === 1) {
+        return Promise.reject(new NetworkError("connect: Connection refused (os error 111)"));
+      }
+      return Promise.resolve();
+    },
+    cancelOperation(uuid: string) {
+      cancelled.push(uuid);
+      return Promise.resolve();
+    },
+  };
+  const forwarding = forwardStdin(api, "op", piped, ctx, new AbortController().signal);
+  input.write("second");
+  input.close();
+  await forwarding;
+  assertEquals(cancelled, []);
+  // A stalled connection ends the write (was: no deadline, the run held until its timeout).
+  assert(timeouts.length >= 2 && timeouts.every((ms) => ms === 60_000), String(timeouts));
 });

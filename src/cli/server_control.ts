@@ -11,6 +11,7 @@ import { DEFAULT_KEEPALIVE_MS } from "../server/defaults.ts";
 import {
   ensureToken,
   processExists,
+  readPid,
   readState,
   recordedServer,
   removeIfOwned,
@@ -51,11 +52,22 @@ export interface StartOptions {
   logFile?: string;
 }
 
-async function fileLogger(path: string, level: Logger["level"]): Promise<Logger> {
+/** A logger appending to `path`; `close` waits for its last lines (the process exits next). */
+async function fileLogger(
+  path: string,
+  level: Logger["level"],
+): Promise<{ log: Logger; close(): Promise<void> }> {
   const file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
   // One written by an older version may have another mode: the log names operations and errors.
   if (Deno.build.os !== "windows") await Deno.chmod(path, 0o600);
-  return new Logger(new WriterSink(file, false), level);
+  const sink = new WriterSink(file, false);
+  return {
+    log: new Logger(sink, level),
+    close: async () => {
+      await sink.drain();
+      file.close();
+    },
+  };
 }
 
 async function refuseIfRunning(paths: ServerPaths): Promise<void> {
@@ -78,7 +90,8 @@ export async function serverStart(app: App, options: StartOptions): Promise<numb
   if (options.detach) return await startDetached(app, paths, options);
 
   await Deno.mkdir(paths.dir, { recursive: true, mode: 0o700 });
-  const log = options.logFile ? await fileLogger(options.logFile, app.log.level) : app.log;
+  const logFile = options.logFile ? await fileLogger(options.logFile, app.log.level) : undefined;
+  const log = logFile?.log ?? app.log;
   const token = await ensureToken(paths);
   // One server per home: the check and the claim (the pid and state files) are one step under
   // the home's start lock, so that starts at the same moment cannot both pass the check (each
@@ -117,7 +130,10 @@ export async function serverStart(app: App, options: StartOptions): Promise<numb
     });
   } catch (error) {
     // A detached server's stderr goes nowhere: the parent shows its log's last lines.
-    if (options.logFile) log.error((error as Error).message);
+    if (logFile) {
+      log.error((error as Error).message);
+      await logFile.close();
+    }
     throw error;
   }
   const { server, state } = started;
@@ -140,6 +156,7 @@ export async function serverStart(app: App, options: StartOptions): Promise<numb
     await removeIfOwned(paths, Deno.pid);
   }
   log.info("server stopped");
+  await logFile?.close();
   return 0;
 }
 
@@ -245,23 +262,25 @@ export async function serverStop(app: App, options: { home?: string }): Promise<
     app.log.info(`No contree server is running for ${paths.dir}`);
     return 0;
   }
+  // Another `stop` got there first: the server marked itself stopping, or it removed its pid
+  // file on the way out. Its exit is only waited for, never signalled or forced.
   const written = recorded.status === "unproven" ? await readState(paths) : undefined;
-  const stopping = recorded.status === "unproven" && written?.pid === recorded.pid &&
-    written.stopping === true;
-  if (recorded.status === "unproven" && !stopping) {
+  const stopping = recorded.status === "unproven" &&
+    ((written?.pid === recorded.pid && written.stopping === true) ||
+      (await readPid(paths)) !== recorded.pid);
+  if (recorded.status === "unproven" && !stopping && processExists(recorded.pid)) {
     // A hung server, or another program under a reused pid: never signalled on a guess.
     throw new ContreeError(
       `Not stopping pid ${recorded.pid}: it does not answer as the server of ${paths.dir} (a stale ${paths.pid} names it?). If no server runs there, remove ${paths.pid}.`,
     );
   }
-  // Stopping already (another `server stop`): only its exit is waited for.
   const pid = recorded.status === "running" ? recorded.state.pid : recorded.pid;
-  if (!stopping) Deno.kill(pid, "SIGTERM");
+  if (recorded.status === "running") Deno.kill(pid, "SIGTERM");
   const deadline = app.ctx.clock.monotonic() + STOP_TIMEOUT_MS;
   while (processExists(pid) && app.ctx.clock.monotonic() < deadline) {
     await app.ctx.clock.sleep(100, app.ctx.signal);
   }
-  if (processExists(pid) && stopping) {
+  if (processExists(pid) && recorded.status === "unproven") {
     // Not proven to be the server (it no longer answers): never killed on the state file's word.
     throw new ContreeError(
       `The server (pid ${pid}) is still stopping after ${STOP_TIMEOUT_MS / 1000}s`,

@@ -96,7 +96,7 @@ export async function serverStart(app: App, options: StartOptions): Promise<numb
   // One server per home: the check and the claim (the pid and state files) are one step under
   // the home's start lock, so that starts at the same moment cannot both pass the check (each
   // would then take the other's podman objects for a crash's leftovers).
-  let started: { server: RunningServer; state: ServerState };
+  let started: { server: RunningServer; state: ServerState; active: boolean };
   try {
     started = await withFileLock(paths.startLock, async () => {
       await refuseIfRunning(paths);
@@ -120,13 +120,16 @@ export async function serverStart(app: App, options: StartOptions): Promise<numb
         instance: server.instance,
       };
       try {
+        // The profile first: a detached start returns once the state file is there, and its
+        // caller may use the `local` profile at once.
+        const active = await registerLocalProfile(app, server.url, token);
         await writePrivateFile(paths.pid, `${Deno.pid}\n`);
         await writePrivateFile(paths.state, `${JSON.stringify(state)}\n`);
+        return { server, state, active };
       } catch (error) {
         await server.shutdown();
         throw error;
       }
-      return { server, state };
     });
   } catch (error) {
     // A detached server's stderr goes nowhere: the parent shows its log's last lines.
@@ -136,9 +139,8 @@ export async function serverStart(app: App, options: StartOptions): Promise<numb
     }
     throw error;
   }
-  const { server, state } = started;
+  const { server, state, active } = started;
   try {
-    const active = await registerLocalProfile(app, server.url, token);
     log.info(
       `contree server listening on ${server.url} (home ${paths.dir}; profile '${LOCAL_PROFILE}'${
         active ? ", active" : ""

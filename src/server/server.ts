@@ -144,16 +144,19 @@ async function removeLeftovers(
     log.info(`removing ${ids.length} container(s) left by a previous run`);
     await podman.run(["rm", "--force", "--time", "0", ...ids]);
   }
-  await releaseLeftoverMounts(podman, filter, log);
-  const labelled = await runChecked(podman, [
+  // One listing serves both: podman ids for the mounts, ConTree UUIDs for the orphans.
+  const labelled = (await runChecked(podman, [
     "images",
     "--noheading",
+    "--no-trunc",
     "--filter",
     filter,
     "--format",
-    `{{index .Labels "${LABEL_UUID}"}}`,
-  ]);
-  const orphans = [...new Set(labelled.split("\n").map((line) => line.trim()))]
+    `{{.ID}} {{index .Labels "${LABEL_UUID}"}}`,
+  ])).split("\n").map((line) => line.trim().split(" ")).filter(([id]) => id);
+  const podmanIds = new Set(labelled.map(([id]) => id.replace(/^sha256:/, "")));
+  await releaseLeftoverMounts(podman, [...podmanIds], log);
+  const orphans = [...new Set(labelled.map(([, uuid]) => uuid ?? ""))]
     .filter((uuid) => uuid && !store.image(uuid));
   if (orphans.length > 0) log.info(`removing ${orphans.length} unregistered image(s)`);
   for (const uuid of orphans) {
@@ -164,27 +167,17 @@ async function removeLeftovers(
 
 /**
  * Image mounts (the inspect routes') outlive a crash: podman counts each, and this run of the
- * server would only add its own. Those of this server's images are released.
+ * server would only add its own. Those of this server's images (`ours`, podman ids) are
+ * released.
  */
 async function releaseLeftoverMounts(
   podman: PodmanRunner,
-  filter: string,
+  ours: string[],
   log: Logger,
 ): Promise<void> {
   const mounted = await runChecked(podman, ["image", "mount", "--format", "json"]);
   const mountedIds = new Set((JSON.parse(mounted || "[]") as { id: string }[]).map((m) => m.id));
-  if (mountedIds.size === 0) return;
-  const ours = await runChecked(podman, [
-    "images",
-    "--noheading",
-    "--no-trunc",
-    "--filter",
-    filter,
-    "--format",
-    "{{.ID}}",
-  ]);
-  const leftover = ours.split("\n").map((id) => id.trim().replace(/^sha256:/, ""))
-    .filter((id) => mountedIds.has(id));
+  const leftover = ours.filter((id) => mountedIds.has(id));
   if (leftover.length === 0) return;
   log.info(`releasing ${leftover.length} image mount(s) left by a previous run`);
   await podman.run(["image", "unmount", "--force", ...leftover]);

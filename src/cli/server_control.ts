@@ -86,8 +86,11 @@ async function refuseIfRunning(paths: ServerPaths): Promise<void> {
 
 export async function serverStart(app: App, options: StartOptions): Promise<number> {
   const paths = serverPaths(app.ctx.env, app.ctx.home, options.home);
-  await refuseIfRunning(paths);
-  if (options.detach) return await startDetached(app, paths, options);
+  if (options.detach) {
+    // At once, in this process: the detached child's own check (below) answers only in its log.
+    await refuseIfRunning(paths);
+    return await startDetached(app, paths, options);
+  }
 
   await Deno.mkdir(paths.dir, { recursive: true, mode: 0o700 });
   const logFile = options.logFile ? await fileLogger(options.logFile, app.log.level) : undefined;
@@ -256,6 +259,16 @@ async function answers(url: string, token: string): Promise<boolean> {
   }
 }
 
+/**
+ * Whether a server that no longer answers is stopping for another `stop`: it marked itself
+ * stopping, it removed its pid file on the way out, or it is gone.
+ */
+async function stoppingAlready(paths: ServerPaths, pid: number): Promise<boolean> {
+  const state = await readState(paths);
+  return (state?.pid === pid && state.stopping === true) || (await readPid(paths)) !== pid ||
+    !processExists(pid);
+}
+
 export async function serverStop(app: App, options: { home?: string }): Promise<number> {
   const paths = serverPaths(app.ctx.env, app.ctx.home, options.home);
   const recorded = await recordedServer(paths);
@@ -264,18 +277,14 @@ export async function serverStop(app: App, options: { home?: string }): Promise<
     app.log.info(`No contree server is running for ${paths.dir}`);
     return 0;
   }
-  // Another `stop` got there first: the server marked itself stopping, or it removed its pid
-  // file on the way out. Its exit is only waited for, never signalled or forced.
-  const written = recorded.status === "unproven" ? await readState(paths) : undefined;
-  const stopping = recorded.status === "unproven" &&
-    ((written?.pid === recorded.pid && written.stopping === true) ||
-      (await readPid(paths)) !== recorded.pid);
-  if (recorded.status === "unproven" && !stopping && processExists(recorded.pid)) {
+  if (recorded.status === "unproven" && !(await stoppingAlready(paths, recorded.pid))) {
     // A hung server, or another program under a reused pid: never signalled on a guess.
     throw new ContreeError(
       `Not stopping pid ${recorded.pid}: it does not answer as the server of ${paths.dir} (a stale ${paths.pid} names it?). If no server runs there, remove ${paths.pid}.`,
     );
   }
+  // A server that no longer answers is on its way out: its exit is only waited for, never
+  // signalled or forced.
   const pid = recorded.status === "running" ? recorded.state.pid : recorded.pid;
   if (recorded.status === "running") Deno.kill(pid, "SIGTERM");
   const deadline = app.ctx.clock.monotonic() + STOP_TIMEOUT_MS;

@@ -52,10 +52,15 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>): Promi
   }
 }
 
-/** A credentials file: mode 0600 in a directory created 0700, written atomically. */
-export async function writePrivateFile(path: string, text: string): Promise<void> {
+/** The directory of `path`, created 0700 when missing (with its parents). */
+export async function makePrivateParent(path: string): Promise<void> {
   const dir = path.slice(0, Math.max(path.lastIndexOf("/"), 0)) || ".";
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+}
+
+/** A credentials file: mode 0600 in a directory created 0700, written atomically. */
+export async function writePrivateFile(path: string, text: string): Promise<void> {
+  await makePrivateParent(path);
   await writeFileAtomic(path, text, { mode: 0o600 });
 }
 

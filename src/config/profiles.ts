@@ -5,7 +5,7 @@ import type { AuthType } from "../api/client.ts";
 import type { Env } from "../env.ts";
 import { ContreeError, UsageError } from "../errors.ts";
 import { IniFile } from "./ini.ts";
-import { withFileLock, writePrivateFile } from "../files.ts";
+import { makePrivateParent, withFileLock, writePrivateFile } from "../files.ts";
 
 export const DEFAULT_IAM_URL = "https://api.tokenfactory.nebius.com/sandboxes";
 export const PROFILE_PREFIX = "profile:";
@@ -231,10 +231,7 @@ export class ProfileStore {
    */
   async save(): Promise<void> {
     const path = this.paths.authFile;
-    await Deno.mkdir(path.slice(0, Math.max(path.lastIndexOf("/"), 0)) || ".", {
-      recursive: true,
-      mode: 0o700,
-    });
+    await makePrivateParent(path); // for the lock beside it
     await withFileLock(`${path}.lock`, async () => {
       const latest = new ProfileStore(this.paths, await readIni(path) ?? new IniFile(), this.cli);
       for (const change of this.#edits) change(latest);

@@ -42,11 +42,14 @@ export async function fileCopy(deps: SessionDeps, source: string, dest: string):
   const resolved = store.resolvePath(key, dest);
   refuseOverlongDest(resolved);
   const name = source.slice(source.lastIndexOf("/") + 1);
-  const path = dest.endsWith("/") || await deps.client().isDirectory(tip.image, resolved)
+  const intoDirectory = !dest.endsWith("/") &&
+    await deps.client().isDirectory(tip.image, resolved);
+  const path = dest.endsWith("/") || intoDirectory
     ? `${resolved.replace(/\/+$/, "")}/${name}`
     : resolved;
   refuseOverlongDest(path);
-  await refuseFileInTheWay(deps, tip.image, path);
+  // Inside a directory of the image it has a place; elsewhere no ancestor may be a file.
+  if (!intoDirectory) await refuseFileInTheWay(deps, tip.image, path);
   const file = await ensureFile(deps.client(), imageCache(store), source, { cwd: deps.ctx.cwd });
   store.stageFile(key, { path, fileUuid: file.uuid });
   deps.ctx.log.info(`Staged ${source} -> ${path} (file ${file.uuid}) for the next run`);

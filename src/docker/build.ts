@@ -212,8 +212,16 @@ export function planStages(
       if ((ins.kind !== "COPY" && ins.kind !== "ADD") || ins.from === undefined) continue;
       if (ins.from.includes("$")) deps.push(...stages.slice(0, stage.index));
       else if (/^\d+$/.test(ins.from)) {
+        // A number always means a stage (as in Docker), never an image called "5".
         const index = Number(ins.from);
-        if (index < stage.index) deps.push(stages[index]);
+        if (index >= stage.index) {
+          throw new DockerfileError(
+            dockerfile.file,
+            ins.line,
+            `--from=${ins.from} refers to this or a later stage`,
+          );
+        }
+        deps.push(stages[index]);
       } else {
         const named = byName.get(ins.from.toLowerCase());
         if (named && named.index < stage.index) deps.push(named);

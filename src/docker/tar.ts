@@ -25,9 +25,13 @@ export interface UnpackedMember {
   linkname?: string;
 }
 
-/** A member name relative to the archive root (the policy of src/sandbox_path.ts); undefined when refused. */
+/**
+ * A member name relative to the archive root (the policy of src/sandbox_path.ts); undefined when
+ * refused. A leading `/` is dropped first, as Docker's ADD and GNU tar do: `/opt/x` lands at
+ * `DEST/opt/x`, which cannot escape (`cp` refuses such names: no server archive has them).
+ */
 function memberName(name: string): string | undefined {
-  const parts = archiveMemberParts(name);
+  const parts = archiveMemberParts(name.replace(/^\/+/, ""));
   return typeof parts === "string" ? undefined : parts.join("/");
 }
 

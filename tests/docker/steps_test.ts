@@ -120,6 +120,17 @@ Deno.test("plan: the target's stages only; build args and tags", async () => {
     ContreeError,
     "target stage 'zzz'",
   );
+  // A number is a stage, as in Docker: one that is not earlier is an error before any step runs.
+  for (const from of ["1", "5"]) {
+    const numbered = await parseDockerfile(
+      `FROM busybox\nFROM busybox\nCOPY --from=${from} /y /y\n`,
+    );
+    await assertRejects(
+      () => Promise.resolve().then(() => planStages(numbered, ["busybox", "busybox"])),
+      ContreeError,
+      `Dockerfile:3: --from=${from} refers to this or a later stage`,
+    );
+  }
   const env = { get: (name: string) => (name === "FROM_ENV" ? "e" : undefined) };
   assertEquals(
     [...parseBuildArgs(["A=1", "B=x=y", "C=", "FROM_ENV", "UNSET"], env)],
@@ -223,6 +234,11 @@ Deno.test("tar: members extracted to numbered files; escaping names refused; arc
       assertEquals(source.files.map((f) => f.rel), rel === "etc" ? ["hosts"] : [""]);
       assertEquals(source.isDir, rel === "etc");
     }
+
+    // Absolute names are taken from the archive root, as Docker's ADD and GNU tar take them.
+    const absolute = tarOf([{ name: "/opt/app/run.sh", content: "#!/bin/sh\n", mode: 0o755 }]);
+    const rooted = await unpackArchive(new Blob([absolute as BlobPart]).stream(), dir, "abs.tar");
+    assertEquals(rooted.map((m) => [m.name, m.type, m.mode]), [["opt/app/run.sh", "file", 0o755]]);
 
     const evil = tarOf([{ name: "../../etc/passwd", content: "x" }]);
     await assertRejects(

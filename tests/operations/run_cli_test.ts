@@ -150,7 +150,7 @@ Deno.test("run -f json: one JSONL row with the exit code passed through", () =>
     const result = await runCli(["-f", "json", "run", "--", "sh", "-c", "echo hi; exit 7"], {
       env,
     });
-    assertEquals(result.code, 7);
+    assertEquals(result.code, 7, result.stderr);
     const row = JSON.parse(result.stdout);
     assertEquals([row.uuid, row.exit_code, row.stdout, row.image], [OP, 7, "hi\n", RESULT]);
     assertEquals(result.stderr, "");

@@ -7,6 +7,7 @@
 // of none (§12.34); with a pipe on stdin there are no banner, status lines or prompts, lines are
 // not added to the history, and commands do not read the rest of the script as their stdin.
 
+import { ContreeError, Exit } from "../errors.ts";
 import type { Sink } from "../io.ts";
 import { resolveSandboxPath } from "../sandbox_path.ts";
 import type { Styler } from "../style.ts";
@@ -128,9 +129,24 @@ is downloaded, opened here, and the result is staged for the next run.`;
 class Shell {
   format: string;
   previousCwd = "/";
+  /** A line's command ended by the process's signal has already said so (e.g. "Terminated"). */
+  #signalReported = false;
 
   constructor(private readonly deps: ShellDeps) {
     this.format = deps.format;
+  }
+
+  async invoke(args: string[], format = this.format): Promise<void> {
+    const code = await this.deps.invoke(args, format);
+    const reason = this.deps.signal?.aborted ? this.deps.signal.reason : undefined;
+    if (reason instanceof ContreeError && code === reason.exitCode) this.#signalReported = true;
+  }
+
+  /** What ends the shell once the process's signal aborted: quietly when a line reported it. */
+  ended(reason: unknown): unknown {
+    return this.#signalReported && reason instanceof ContreeError
+      ? new Exit(reason.exitCode)
+      : reason;
   }
 
   async say(text: string): Promise<void> {
@@ -211,7 +227,7 @@ class Shell {
       case "ls":
       case "cat":
         if (this.inspectable(command, args)) {
-          await this.deps.invoke([command, ...args.map((arg) => this.resolve(arg))], this.format);
+          await this.invoke([command, ...args.map((arg) => this.resolve(arg))]);
           return;
         }
         return await this.run(line);
@@ -237,12 +253,12 @@ class Shell {
   /** The implicit run: the whole line as one shell expression, in the shell's cwd. */
   async run(line: string, timeout?: number): Promise<void> {
     const limit = timeout === undefined ? [] : ["-t", String(timeout)];
-    await this.deps.invoke(["run", "-s", ...limit, "-C", this.cwd(), "--", line], this.format);
+    await this.invoke(["run", "-s", ...limit, "-C", this.cwd(), "--", line]);
   }
 
   async edit(editor: string, path: string | undefined): Promise<void> {
     if (!path) return await this.complain(`Usage: ${editor} <path>`);
-    await this.deps.invoke(["file", "edit", "--editor", editor, this.resolve(path)], this.format);
+    await this.invoke(["file", "edit", "--editor", editor, this.resolve(path)]);
   }
 
   async contree(words: string[]): Promise<void> {
@@ -251,7 +267,7 @@ class Shell {
     for (; i < words.length && words[i].startsWith("-") && words[i] !== "-"; i++) {
       const word = words[i];
       if (word === "-h" || word === "--help") {
-        await this.deps.invoke(["--help"], this.format);
+        await this.invoke(["--help"]);
         return;
       }
       if (word === "-f" || word === "--format") {
@@ -274,7 +290,7 @@ class Shell {
     if (this.deps.commandOf(rest[0]) === "shell") {
       return await this.complain("contree shell cannot be run inside the shell");
     }
-    await this.deps.invoke(rest, format ?? this.format);
+    await this.invoke(rest, format ?? this.format);
   }
 
   async unknownFormat(name: string): Promise<void> {
@@ -325,7 +341,7 @@ class Shell {
       );
     }
     if (name in BUILTIN_HELP) return await this.say(BUILTIN_HELP[name]);
-    await this.deps.invoke([name, "--help"], this.format);
+    await this.invoke([name, "--help"]);
   }
 }
 
@@ -342,7 +358,7 @@ export async function runShell(deps: ShellDeps): Promise<number> {
       await Promise.all([deps.stdout.drain(), deps.stderr.drain()]);
     }
     const read = await reader.read(reader.interactive ? shell.prompt() : "", history);
-    if (deps.signal?.aborted) throw deps.signal.reason;
+    if (deps.signal?.aborted) throw shell.ended(deps.signal.reason);
     if (read === null) {
       if (reader.interactive) await deps.stdout.write("\n");
       break;
@@ -360,7 +376,7 @@ export async function runShell(deps: ShellDeps): Promise<number> {
       history.unshift(line);
     }
     deps.afterLine?.();
-    if (deps.signal?.aborted) throw deps.signal.reason;
+    if (deps.signal?.aborted) throw shell.ended(deps.signal.reason);
     if (outcome === "exit") break;
   }
   await Promise.all([deps.stdout.drain(), deps.stderr.drain()]);

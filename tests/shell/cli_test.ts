@@ -5,6 +5,7 @@
 import { assertEquals, assertMatch } from "../support/assert.ts";
 import { runCli, spawnCli, tempHome } from "../support/cli.ts";
 import { FakeApi } from "../support/fake_api.ts";
+import { runEvents } from "../support/fake_events.ts";
 import { IMG } from "../support/sessions.ts";
 
 Deno.test("contree shell on a pipe: the session is pinned, use prints no export line", async () => {
@@ -69,6 +70,43 @@ Deno.test("contree shell: SIGTERM while it waits for a line ends it with 143", a
     await reader.cancel();
     await child.stderr.cancel();
     assertEquals(status.code, 143);
+  } finally {
+    await fake.close();
+    await cleanup();
+  }
+});
+
+Deno.test("contree shell: SIGTERM while a line runs cancels it and says Terminated once", async () => {
+  const { home, cleanup } = await tempHome();
+  const fake = FakeApi.start();
+  const OP = "87654321-9abc-baba-deda-0123456789ab";
+  try {
+    const env = { CONTREE_HOME: home, CONTREE_URL: fake.url, CONTREE_TOKEN: fake.token };
+    assertEquals((await runCli(["-S", "term", "use", IMG[0]], { env })).code, 0);
+    fake.on(
+      "POST",
+      "/v1/instances",
+      () => ({ status: 201, json: { uuid: OP, status: "PENDING" } }),
+    );
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    fake.on("GET", `/v1/operations/${OP}/events`, () => ({
+      events: [{ frame: runEvents([])[0] }, { signal: started }, { delayMs: 30_000 }],
+    }));
+    fake.on("DELETE", `/v1/operations/${OP}`, () => ({ status: 202 }));
+    const child = spawnCli(["-S", "term", "shell"], { env, stdin: "" });
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode("sleep 20\n"));
+    await running;
+    child.kill("SIGTERM");
+    const [status, stderr] = await Promise.all([
+      child.status,
+      new Response(child.stderr).text(),
+      child.stdout.cancel(),
+    ]);
+    await writer.close().catch(() => {});
+    assertEquals(status.code, 143, stderr);
+    assertEquals(stderr.match(/\[ERROR\] Terminated/g)?.length, 1, stderr);
   } finally {
     await fake.close();
     await cleanup();

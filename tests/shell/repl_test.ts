@@ -2,6 +2,7 @@
 // lines become which contree commands, the builtins' output, the prompt and the status line,
 // continuation, Ctrl-C and the end of input (CLI spec §10).
 
+import { Exit, Interrupted } from "../../src/errors.ts";
 import { MemorySink } from "../../src/io.ts";
 import { INTERRUPTED, type LineReader } from "../../src/shell/reader.ts";
 import { BANNER, runShell, type ShellDeps, type ShellSession } from "../../src/shell/repl.ts";
@@ -314,4 +315,29 @@ Deno.test("shell: once the process's signal aborts (SIGTERM), the shell ends wit
     signal: controller.signal,
   }).then(() => undefined, (e) => e);
   assertEquals([error, reads], [reason, 1]);
+});
+
+Deno.test("shell: a line that reported the signal itself ends the shell quietly, with its code", async () => {
+  // The line's command prints "Terminated" and exits 143; the shell must not say it again.
+  for (const [lineCode, expected] of [[143, "quiet"], [0, "reason"]] as const) {
+    const controller = new AbortController();
+    const reason = new Interrupted("SIGTERM");
+    const error = await runShell({
+      stdout: new MemorySink(),
+      stderr: new MemorySink(),
+      reader: { interactive: false, read: () => Promise.resolve("sleep 20") },
+      session: new FakeSession(),
+      invoke: () => {
+        controller.abort(reason);
+        return Promise.resolve(lineCode);
+      },
+      commandOf: () => undefined,
+      formats: ["default"],
+      format: "default",
+      styles: { stdout: new Styler(false), stderr: new Styler(false) },
+      signal: controller.signal,
+    }).then(() => undefined, (e) => e);
+    if (expected === "reason") assertEquals(error, reason);
+    else assert(error instanceof Exit && error.exitCode === 143, String(error));
+  }
 });

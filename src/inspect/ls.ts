@@ -81,10 +81,17 @@ export async function requireWholeDownload(
   }
 }
 
+/** C0 controls but tab and newline, DEL and C1 controls: what can drive a terminal. */
+// deno-lint-ignore no-control-regex
+const TERMINAL_CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+
 export async function lsCommand(deps: InspectDeps, options: LsOptions): Promise<number> {
   const { image, path } = await deps.locate(options.path, options.image);
   if (deps.format === "default") {
-    const text = await deps.client.listDirectoryText(image, path);
+    let text = await deps.client.listDirectoryText(image, path);
+    // A file name must not drive the terminal (retitle it, move the cursor, hide lines): there
+    // each control character prints as `?`, as GNU ls -q does. A pipe gets the names as they are.
+    if (deps.ctx.stdout.isTerminal) text = text.replace(TERMINAL_CONTROLS, "?");
     await deps.ctx.stdout.write(text === "" || text.endsWith("\n") ? text : `${text}\n`);
     return 0;
   }

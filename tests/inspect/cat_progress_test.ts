@@ -8,6 +8,7 @@ import { maskSecret } from "../../src/images/import_cmd.ts";
 import { BINARY_MESSAGE, catCommand } from "../../src/inspect/cat.ts";
 import type { ImageCache } from "../../src/cache.ts";
 import type { InspectDeps } from "../../src/inspect/deps.ts";
+import { lsCommand } from "../../src/inspect/ls.ts";
 import { formatEta, formatSize, TransferProgress } from "../../src/inspect/progress.ts";
 import { MemorySink } from "../../src/io.ts";
 import { Logger } from "../../src/log.ts";
@@ -84,6 +85,20 @@ Deno.test("cat on a terminal: text is written; binary is refused before anything
     await assertRejects(() => catCommand(deps, { path: "/binary" }), ContreeError, BINARY_MESSAGE);
     assertEquals(ctx.stdout.bytes().length, 0);
   }));
+
+Deno.test("ls on a terminal: control characters in names print as ?; a pipe gets them as they are", async () => {
+  const listing = "-rw-r--r-- 1 root root 0 Dec  1 00:00 \x1b]0;owned\x07\x1b[2Jx\tné\u009b\n";
+  for (const tty of [true, false]) {
+    await withInspect(tty, async ({ fake, deps, ctx }) => {
+      fake.on("GET", `/v1/inspect/${IMAGE}/list`, () => ({ text: listing }));
+      await lsCommand(deps, { path: "/" });
+      assertEquals(
+        ctx.stdout.text(),
+        tty ? "-rw-r--r-- 1 root root 0 Dec  1 00:00 ?]0;owned??[2Jx\tné?\n" : listing,
+      );
+    });
+  }
+});
 
 Deno.test("cat to a pipe: binary bytes pass unchanged", () =>
   withInspect(false, async ({ fake, deps, ctx }) => {

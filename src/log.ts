@@ -24,14 +24,18 @@ const LABEL_STYLE: Record<LogLevel, StyleName[]> = {
 /** Control characters other than line breaks and tabs: C0, DEL and C1 (ESC starts them all). */
 // deno-lint-ignore no-control-regex -- matching control characters is the point
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+/** Every control character, line breaks and tabs too: for a value shown within one line. */
+// deno-lint-ignore no-control-regex -- matching control characters is the point
+const CONTROL_IN_LINE = /[\x00-\x1f\x7f-\x9f]/g;
 
 /**
  * A message with its control characters shown as `\xNN`: messages quote paths, names and server
- * texts, and raw ones could retitle, recolour or rewrite the user's terminal.
+ * texts, and raw ones could retitle, recolour or rewrite the user's terminal. `inLine`: line
+ * breaks and tabs too, for a value that must stay within its line (a row cannot be forged).
  */
-export function visibleText(message: string): string {
+export function visibleText(message: string, { inLine = false } = {}): string {
   return message.replace(
-    CONTROL,
+    inLine ? CONTROL_IN_LINE : CONTROL,
     (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, "0")}`,
   );
 }

@@ -47,6 +47,8 @@ export interface WorkStatus {
 }
 
 const NO_WORK_STATUS: WorkStatus = { status: null, message: null };
+/** A status and its message are shown within one line of a row or a block: no line can be forged. */
+const IN_LINE = { inLine: true };
 
 /** More than a status line needs; a larger file is not read. */
 const MAX_WORK_STATUS_BYTES = 64 * 1024;
@@ -99,7 +101,7 @@ export async function readWorkStatus(taskDirectory: string): Promise<WorkStatus>
   if (typeof parsed === "string") {
     return parsed.trim() === ""
       ? NO_WORK_STATUS
-      : { status: visibleText(parsed.trim()), message: null };
+      : { status: visibleText(parsed.trim(), IN_LINE), message: null };
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return NO_WORK_STATUS;
   const { status, message } = parsed as Record<string, unknown>;
@@ -108,8 +110,8 @@ export async function readWorkStatus(taskDirectory: string): Promise<WorkStatus>
     return NO_WORK_STATUS;
   }
   return {
-    status: visibleText(status.trim()),
-    message: typeof message === "string" ? visibleText(message) : null,
+    status: visibleText(status.trim(), IN_LINE),
+    message: typeof message === "string" ? visibleText(message, IN_LINE) : null,
   };
 }
 

@@ -583,6 +583,15 @@ Deno.test("status: the task writes work-status.yml, so only a small regular file
       'status: "coding\\e]0;PWNED\\a\\e[31mRED"\nmessage: "hi\\e[2J"\n',
     );
     assertEquals(await status(), ["coding\\x1b]0;PWNED\\x07\\x1b[31mRED", "hi\\x1b[2J"]);
+    // Nor can a line break or a tab forge a row of `task list` or a line of `task status`.
+    await Deno.writeTextFile(
+      file,
+      'status: "coding]\\n- h9999: prod 🟢 running [mode=cli"\nmessage: "ok\\n  Exit code:\\t0"\n',
+    );
+    assertEquals(await status(), [
+      "coding]\\x0a- h9999: prod 🟢 running [mode=cli",
+      "ok\\x0a  Exit code:\\x090",
+    ]);
     // A symlink is not followed: not to a secret of the host, not to an endless device.
     const secret = `${dir}/token`;
     await Deno.writeTextFile(secret, "status: s3cret-token\n");

@@ -8,7 +8,8 @@ import type { ColumnOrder, FormatName, Formatter } from "../output/formatter.ts"
 import type { PodmanRunner } from "../podman.ts";
 import { findArchive, listArchives } from "./archive.ts";
 import { type TaskContext, taskContextFrom } from "./context.ts";
-import { type DisplayOptions, renderListLine, renderLog, renderStatusBlock } from "./display.ts";
+import { type DisplayOptions, renderListLine, renderStatusBlock } from "./display.ts";
+import { printLog } from "./log_file.ts";
 import { resolveTaskId } from "./identity.ts";
 import {
   loginCommand,
@@ -313,10 +314,7 @@ export async function cmdLogs(
   if (options.follow) {
     deps.ctx.log.info(`Container ${logs.container} is gone; showing the last capture`);
   }
-  const text = await Deno.readTextFile(logs.path);
-  await deps.ctx.stdout.write(
-    renderLog(text, { tail: options.tail, timestamps: options.timestamps }),
-  );
+  await printLog(logs.path, deps.ctx.stdout, options);
   return 0;
 }
 
@@ -383,14 +381,13 @@ export async function cmdArchiveList(deps: TaskCommandDeps, projectName: string)
 export async function cmdArchiveLogs(deps: TaskCommandDeps, projectName: string, prefix: string) {
   const { ctx, project } = await openProject(deps, projectName);
   const entry = await findArchive(ctx.roots, project.name, prefix);
-  const text = entry
-    ? await Deno.readTextFile(`${entry.path}/logs/container.log`).catch(() => undefined)
-    : undefined;
-  if (text === undefined) {
+  const path = entry && `${entry.path}/logs/container.log`;
+  if (!path || !(await Deno.stat(path).then((info) => info.isFile, () => false))) {
     throw new ContreeError(
       `No archived logs found for prefix '${prefix}'. Use 'contree task archive list ${project.name}' to see available archives.`,
     );
   }
-  await deps.ctx.stdout.write(text);
+  // As it was captured: podman's timestamps kept.
+  await printLog(path, deps.ctx.stdout, { timestamps: true });
   return 0;
 }

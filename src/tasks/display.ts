@@ -123,17 +123,3 @@ export function renderListLine(task: TaskView, options: DisplayOptions): string 
     styler.apply(status.label, status.color ?? "yellow")
   }${extras.length > 0 ? ` [${extras.join("; ")}]` : ""}`;
 }
-
-const LOG_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}) /;
-
-/**
- * A captured container.log for printing: the last `tail` lines (all when undefined), with
- * podman's timestamp prefixes removed unless `timestamps`.
- */
-export function renderLog(text: string, options: { tail?: number; timestamps?: boolean }): string {
-  if (text === "") return "";
-  let lines = text.endsWith("\n") ? text.slice(0, -1).split("\n") : text.split("\n");
-  if (options.tail !== undefined) lines = options.tail === 0 ? [] : lines.slice(-options.tail);
-  if (!options.timestamps) lines = lines.map((line) => line.replace(LOG_TIMESTAMP, ""));
-  return lines.length === 0 ? "" : lines.join("\n") + "\n";
-}

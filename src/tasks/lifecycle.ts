@@ -5,6 +5,7 @@
 
 import { ContreeError, Interrupted } from "../errors.ts";
 import { archiveTask } from "./archive.ts";
+import { joinLogRecords } from "./log_file.ts";
 import type { TaskContext } from "./context.ts";
 import { generateTaskId } from "./identity.ts";
 import {
@@ -376,9 +377,23 @@ export async function loginCommand(
   return ["exec", "-it", name, project.shell];
 }
 
+/** The container's k8s-file log, when podman logs it to one (its default without journald). */
+async function k8sLogPath(ctx: TaskContext, name: string): Promise<string | undefined> {
+  const result = await ctx.podman.run(
+    ["inspect", "--type", "container", "-f", K8S_LOG_FORMAT, name],
+    { timeoutMs: PODMAN_TIMEOUTS.probeMs },
+  );
+  const [type, path] = result.stdout.trim().split("\t");
+  return result.code === 0 && type === "k8s-file" && path?.startsWith("/") ? path : undefined;
+}
+
+const K8S_LOG_FORMAT = "{{.HostConfig.LogConfig.Type}}\t{{.HostConfig.LogConfig.Path}}";
+
 /**
- * Snapshots `podman logs --timestamps` (stdout and stderr merged, in order) into
- * `<task dir>/logs/container.log`, replacing the previous snapshot only on success.
+ * Snapshots the container's log (stdout and stderr merged, in order) into
+ * `<task dir>/logs/container.log` as `podman logs --timestamps` prints it, replacing the
+ * previous snapshot only on success. From podman's k8s-file, lines are whole (log_file.ts);
+ * other log drivers go through `podman logs --timestamps`.
  */
 export async function captureTaskLogs(
   ctx: TaskContext,
@@ -394,6 +409,12 @@ export async function captureTaskLogs(
   const partial = `${target}.${Deno.pid}.tmp`;
   const args = ["logs", "--timestamps", name];
   try {
+    const k8sLog = await k8sLogPath(ctx, name);
+    if (k8sLog) {
+      await joinLogRecords(k8sLog, partial);
+      await Deno.rename(partial, target);
+      return target;
+    }
     const result = await ctx.podman.run(args, {
       timeoutMs: PODMAN_TIMEOUTS.logsMs,
       stdout: { file: partial },

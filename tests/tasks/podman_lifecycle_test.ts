@@ -140,6 +140,40 @@ podmanTest(
       const logs = await bench.cli(["task", "logs", project, id]);
       assertEquals(logs.stdout, "out\nerr\n");
 
+      // conmon logs what it read at once: a line cut by a read is several records, each with
+      // its timestamp. The log shows the lines whole, exactly as the container wrote them.
+      const line = "abcdefghijklmnopqrstuvwxyz0123456789\n";
+      const many = await bench.cli([
+        "-f",
+        "json",
+        "task",
+        "run",
+        project,
+        "--mode",
+        "run",
+        "--name",
+        "long-lines",
+        "--command",
+        `yes ${line.trim()} | head -c 3000000; head -c 300000 /dev/zero | tr '\\0' x; echo; echo last`,
+      ]);
+      assertEquals(many.code, 0, many.stderr);
+      const manyId = JSON.parse(many.stdout).id;
+      assertEquals((await bench.cli(["task", "wait", project, manyId])).code, 0);
+      const expected = line.repeat(Math.ceil(3_000_000 / line.length)).slice(0, 3_000_000) +
+        "x".repeat(300_000) + "\nlast\n";
+      const whole = await bench.cli(["task", "logs", project, manyId]);
+      assertEquals(whole.code, 0, whole.stderr);
+      assertEquals(whole.stdout.length, expected.length);
+      assertEquals(whole.stdout === expected, true, "the log is what the container wrote");
+      const tail = await bench.cli(["task", "logs", project, manyId, "--tail", "2"]);
+      assertEquals(
+        tail.stdout,
+        expected.slice(expected.lastIndexOf("\n", expected.length - 7) + 1),
+      );
+      const stamped = await bench.cli(["task", "logs", project, manyId, "-t", "--tail", "1"]);
+      assertMatch(stamped.stdout, /^\d{4}-\d\d-\d\dT[\d:.]+Z last\n$/);
+      assertEquals((await bench.cli(["task", "delete", project, manyId])).code, 0);
+
       // A container that keeps running outlives a 1 s watcher: exit 1, nothing recorded.
       const idle = await bench.cli(["-f", "json", "task", "run", project, "--name", "idle"]);
       const idleId = JSON.parse(idle.stdout).id;

@@ -3,7 +3,6 @@ import {
   modeDisplay,
   NO_MODE_DISPLAY,
   renderListLine,
-  renderLog,
   renderStatusBlock,
   STATUS_DISPLAY,
   statusDisplay,
@@ -164,13 +163,4 @@ Deno.test("list lines", () => {
     ),
     "- k3v8h: fix-bug \u274C failed [mode=cli; exit=124; work=done]",
   );
-});
-
-Deno.test("log rendering: timestamps stripped unless asked, tail", () => {
-  const log = "2026-06-08T20:00:00.1Z one\n2026-06-08T20:00:01+02:00 two\nthree\n";
-  assertEquals(renderLog(log, {}), "one\ntwo\nthree\n");
-  assertEquals(renderLog(log, { timestamps: true, tail: 1 }), "three\n");
-  assertEquals(renderLog(log, { tail: 2 }), "two\nthree\n");
-  assertEquals(renderLog(log, { tail: 0 }), "");
-  assertEquals(renderLog("", {}), "");
 });

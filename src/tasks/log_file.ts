@@ -1,0 +1,208 @@
+// A task's log snapshot (`logs/container.log`, task-lifecycle spec §2.3): made from podman's own
+// k8s-file log with each line whole, and printed from the file in bounded memory, any size.
+//
+// `podman logs --timestamps` stamps every record, and a record is whatever conmon read at once:
+// a line cut by a read boundary is two records, so its second half began with a timestamp in
+// the middle of the line, where no printer can tell it from the program's own text. The
+// k8s-file says which records are pieces (`P`) and which end a line (`F`).
+
+import { concatBytes, writeAll } from "../bytes.ts";
+import type { Sink } from "../io.ts";
+
+const NEWLINE = 0x0a;
+const SPACE = 0x20;
+/** k8s-file flags: `F` ends a line, `P` is a piece of one that goes on in the next record. */
+const FULL = 0x46;
+const PIECE = 0x50;
+const READ_BYTES = 64 * 1024;
+/** A timestamp with its space is at most this long (`2026-12-02T00:57:00.346391752+00:00 `). */
+const STAMP_MAX = 40;
+/** podman's prefix on each line of `podman logs --timestamps`, and of our snapshot. */
+export const LOG_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}) /;
+
+const ascii = new TextDecoder("latin1");
+const encoder = new TextEncoder();
+
+/** Writes gathered pieces to a file in large writes. */
+class FileOutput {
+  #parts: Uint8Array[] = [];
+  #size = 0;
+
+  constructor(private readonly file: Deno.FsFile) {}
+
+  async push(bytes: Uint8Array): Promise<void> {
+    this.#parts.push(bytes.slice());
+    this.#size += bytes.length;
+    if (this.#size >= READ_BYTES) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    for (const part of this.#parts) await writeAll(this.file, part);
+    this.#parts = [];
+    this.#size = 0;
+  }
+}
+
+/** The lines of a byte stream, without their `\n`; `whole` is false for a last one without. */
+async function* lines(
+  stream: ReadableStream<Uint8Array>,
+): AsyncGenerator<{ line: Uint8Array; whole: boolean }> {
+  let carry = new Uint8Array(0);
+  for await (const chunk of stream) {
+    let bytes = chunk;
+    if (carry.length > 0) {
+      bytes = new Uint8Array(carry.length + chunk.length);
+      bytes.set(carry);
+      bytes.set(chunk, carry.length);
+    }
+    let start = 0;
+    for (let nl = bytes.indexOf(NEWLINE); nl !== -1; nl = bytes.indexOf(NEWLINE, start)) {
+      yield { line: bytes.subarray(start, nl), whole: true };
+      start = nl + 1;
+    }
+    carry = bytes.slice(start);
+  }
+  if (carry.length > 0) yield { line: carry, whole: false };
+}
+
+/**
+ * The k8s-file log at `source` (`TIMESTAMP STREAM P|F CONTENT` per record) written to `target`
+ * as `podman logs --timestamps` prints it, but one timestamp per line: the pieces of a line are
+ * joined under the first one's. stdout and stderr stay in the order they were logged.
+ */
+export async function joinLogRecords(source: string, target: string): Promise<void> {
+  const input = await Deno.open(source, { read: true });
+  const file = await Deno.open(target, { write: true, create: true, truncate: true, mode: 0o600 });
+  const output = new FileOutput(file);
+  try {
+    let inLine = false;
+    for await (const { line } of lines(input.readable)) {
+      const stampEnd = line.indexOf(SPACE);
+      const streamEnd = stampEnd === -1 ? -1 : line.indexOf(SPACE, stampEnd + 1);
+      const flag = streamEnd === -1 ? undefined : line[streamEnd + 1];
+      const contentAt = streamEnd + 3;
+      const separated = line.length <= contentAt - 1 || line[contentAt - 1] === SPACE;
+      if ((flag !== FULL && flag !== PIECE) || !separated) {
+        // Not a record (a log rotated mid-line): kept as it is, a line of its own.
+        await output.push(line);
+        await output.push(encoder.encode("\n"));
+        inLine = false;
+        continue;
+      }
+      if (!inLine) {
+        // podman shows UTC as `Z`; the file has `+00:00`.
+        const stamp = ascii.decode(line.subarray(0, stampEnd)).replace(/\+00:00$/, "Z");
+        await output.push(encoder.encode(`${stamp} `));
+      }
+      await output.push(line.subarray(Math.min(contentAt, line.length)));
+      inLine = flag === PIECE;
+      if (!inLine) await output.push(encoder.encode("\n"));
+    }
+    await output.flush();
+  } finally {
+    file.close();
+    // The input's readable closes it once read; close it here when reading stopped early.
+    try {
+      input.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/** Where the last `count` lines of the file begin (0 when it has fewer). */
+async function tailOffset(file: Deno.FsFile, count: number): Promise<number> {
+  const size = (await file.stat()).size;
+  const block = new Uint8Array(READ_BYTES);
+  // A final newline ends the last line; it does not begin another one.
+  let end = size;
+  let seen = 0;
+  let skipFinal = true;
+  while (end > 0) {
+    const start = Math.max(0, end - block.length);
+    await file.seek(start, Deno.SeekMode.Start);
+    const view = block.subarray(0, end - start);
+    let filled = 0;
+    while (filled < view.length) {
+      const read = await file.read(view.subarray(filled));
+      if (read === null) break;
+      filled += read;
+    }
+    for (let i = filled - 1; i >= 0; i--) {
+      if (view[i] !== NEWLINE) continue;
+      if (skipFinal && start + i === size - 1) continue;
+      if (++seen === count) return start + i + 1;
+    }
+    skipFinal = false;
+    end = start;
+  }
+  return 0;
+}
+
+/** How long the timestamp at the start of `bytes` is (with its space); 0 when there is none. */
+function stampLength(bytes: Uint8Array): number {
+  return LOG_TIMESTAMP.exec(ascii.decode(bytes.subarray(0, STAMP_MAX)))?.[0].length ?? 0;
+}
+
+/**
+ * Prints the snapshot at `path`: its last `tail` lines (all when undefined), each line's
+ * timestamp removed unless `timestamps`, and a final newline when the log lacks one. Reads
+ * the file in pieces: memory does not grow with the log or with a line.
+ */
+export async function printLog(
+  path: string,
+  sink: Sink,
+  options: { tail?: number; timestamps?: boolean },
+): Promise<void> {
+  if (options.tail === 0) return;
+  const file = await Deno.open(path, { read: true });
+  try {
+    if (options.tail !== undefined) {
+      await file.seek(await tailOffset(file, options.tail), Deno.SeekMode.Start);
+    }
+    let atLineStart = true;
+    let head = new Uint8Array(0);
+    let last = NEWLINE;
+    const chunk = new Uint8Array(READ_BYTES);
+    for (;;) {
+      const read = await file.read(chunk);
+      const done = read === null;
+      let bytes = done ? head : chunk.subarray(0, read);
+      if (!done && head.length > 0) {
+        const joined = new Uint8Array(head.length + bytes.length);
+        joined.set(head);
+        joined.set(bytes, head.length);
+        bytes = joined;
+      }
+      head = new Uint8Array(0);
+      const out: Uint8Array[] = [];
+      let i = 0;
+      while (i < bytes.length) {
+        if (atLineStart && !options.timestamps) {
+          const nl = bytes.indexOf(NEWLINE, i);
+          const lineEnd = nl === -1 ? bytes.length : nl;
+          if (!done && nl === -1 && lineEnd - i < STAMP_MAX) {
+            // Too little of the line to know whether it starts with a timestamp: read on.
+            head = bytes.slice(i);
+            break;
+          }
+          i += stampLength(bytes.subarray(i, lineEnd));
+        }
+        const nl = bytes.indexOf(NEWLINE, i);
+        const end = nl === -1 ? bytes.length : nl + 1;
+        out.push(bytes.subarray(i, end));
+        atLineStart = nl !== -1;
+        i = end;
+      }
+      const printed = concatBytes(out);
+      if (printed.length > 0) {
+        last = printed[printed.length - 1];
+        await sink.write(printed);
+      }
+      if (done) break;
+    }
+    if (last !== NEWLINE) await sink.write("\n");
+  } finally {
+    file.close();
+  }
+}

@@ -252,6 +252,10 @@ async function runLocked(
     );
   }
   const directory = taskDirectoryOf(project, taskId, meta);
+  // A task made with --command keeps it: a container removed behind our back is made again
+  // with the task's own command, not the project's.
+  const command = options.command ??
+    (typeof meta.run_command === "string" ? meta.run_command : undefined);
   // Built before anything is written, so a project without a run command changes nothing.
   const args = before === null
     ? containerRunArgs(
@@ -260,20 +264,29 @@ async function runLocked(
       taskId,
       directory,
       mode,
-      mode === "run"
-        ? runModeCommand(project, options.command)
-        : [project.shell, "-c", IDLE_SCRIPT],
+      mode === "run" ? runModeCommand(project, command) : [project.shell, "-c", IDLE_SCRIPT],
     )
     : ["start", name];
-  await writeTaskMeta(dossierPath(metas, taskId), { ...meta, mode, exit_code: null });
+  const started: MetaDict = { ...meta, mode, exit_code: null };
+  if (options.command !== undefined) started.run_command = options.command;
+  await writeTaskMeta(dossierPath(metas, taskId), started);
   if (before === null) {
     await Deno.mkdir(`${directory}/${WORKSPACE_DIR}`, { recursive: true, mode: 0o700 });
     await Deno.mkdir(`${directory}/${AGENT_CONFIG_DIR}`, { recursive: true });
   }
+  // A start that failed ran nothing: the last run's exit code still stands.
+  const unstarted = () =>
+    writeTaskMeta(dossierPath(metas, taskId), { ...started, exit_code: meta.exit_code ?? null });
   const result = await ctx.podman.run(args, {
     timeoutMs: before === null ? PODMAN_TIMEOUTS.createMs : PODMAN_TIMEOUTS.startMs,
+  }).catch(async (error) => {
+    await unstarted();
+    throw error;
   });
-  if (result.code !== 0) throw podmanError(`Cannot start task ${taskId}`, args, result);
+  if (result.code !== 0) {
+    await unstarted();
+    throw podmanError(`Cannot start task ${taskId}`, args, result);
+  }
 
   const state = await probeState(ctx.podman, name) ?? "not found";
   if (state !== "running" && !(mode === "run" && FINISHED_STATES.has(state))) {
@@ -312,7 +325,8 @@ export async function taskStop(
   const name = taskContainerName(project.name, mode, taskId);
   const state = await probeState(ctx.podman, name, true);
   if (state === null) throw new ContreeError(`Task ${taskId} container does not exist`);
-  if (state !== "running" && state !== "paused") {
+  // `stopping` is a stop cut short (Ctrl-C killed its podman): only another stop ends it.
+  if (state !== "running" && state !== "paused" && state !== "stopping") {
     throw new ContreeError(`Task ${taskId} container is not stoppable (state: ${state})`);
   }
   // podman refuses to stop a paused container ("running or paused, refusing to clean up").

@@ -172,7 +172,7 @@ export class FakePodman implements PodmanRunner {
         if (!container) return noSuchContainer(last);
         // podman 4.3's answer
         if (container.state === "paused") return failed("running or paused, refusing to clean up");
-        if (container.state === "running") {
+        if (container.state === "running" || container.state === "stopping") {
           container.state = "exited";
           container.exitCode = 0;
         }

@@ -301,6 +301,28 @@ Deno.test("run again: the existing container is started, the exit code cleared",
       ContreeError,
       "applies to a new container only",
     );
+    // A start that fails runs nothing: the exit code recorded last stays.
+    await taskWait(ctx, project, taskId);
+    assertEquals((await meta(bench, taskId))?.exit_code, 3);
+    podman.override((args) =>
+      args[0] === "start" ? { code: 125, stdout: "", stderr: "Error: simulated\n" } : undefined
+    );
+    await assertRejects(() => taskRun(ctx, project, taskId, {}), ContreeError, "simulated");
+    assertEquals((await meta(bench, taskId))?.exit_code, 3);
+  });
+});
+
+Deno.test("run again: a container removed behind our back is made again with the task's --command", async () => {
+  await withBench(async (bench) => {
+    const { ctx, project, podman } = bench;
+    const { taskId } = await taskNew(ctx, project);
+    await taskRun(ctx, project, taskId, { mode: "run", command: "echo custom" });
+    podman.containers.delete(`proj-run-${taskId}`);
+    await taskRun(ctx, project, taskId, {});
+    assertEquals(podman.argvOf("run").map((argv) => argv.slice(-3)), [
+      ["/bin/sh", "-c", "echo custom"],
+      ["/bin/sh", "-c", "echo custom"],
+    ]);
   });
 });
 
@@ -331,7 +353,11 @@ Deno.test("stop: timeout from the project, overridable; errors for every bad sta
     podman.containers.get(name)!.state = "paused";
     await taskStop(ctx, { ...project, shutdownTimeout: 3 }, taskId, 0);
     assertEquals(podman.argvOf("unpause"), [["unpause", name]]);
-    assertEquals(podman.argvOf("stop").map((a) => a[2]), ["10", "3", "0"]);
+    // A stop cut short (Ctrl-C killed podman) leaves the container `stopping`: stopped again.
+    podman.containers.get(name)!.state = "stopping";
+    await taskStop(ctx, project, taskId, 1);
+    assertEquals(podman.containers.get(name)!.state, "exited");
+    assertEquals(podman.argvOf("stop").map((a) => a[2]), ["10", "3", "0", "1"]);
     podman.containers.get(name)!.state = "running";
     podman.override((args) =>
       args[0] === "stop" ? { code: 125, stdout: "", stderr: "Error: boom\n" } : undefined

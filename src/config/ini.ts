@@ -6,7 +6,9 @@
 // lower-cased, both sides trimmed), full-line comments starting with `#` or `;`, continuation
 // lines (indented deeper than the key's line) appended with "\n", and `[DEFAULT]` values
 // visible in every section.
-// Interpolation is not applied (tokens and URLs never contain `%(…)s`).
+// Values are read through configparser's BasicInterpolation, as the reference reads them (`%%`
+// is `%`, `%(key)s` the key's value in its section or `[DEFAULT]`) and written with every `%`
+// doubled, so a token holding `%` reads back the same in both programs.
 
 export class IniFile {
   /** Keys of `[DEFAULT]`, inherited by every section. */
@@ -59,6 +61,13 @@ export class IniFile {
     for (const section of [ini.defaults, ...ini.sections.values()]) {
       for (const [key, value] of section) section.set(key, value.trimEnd());
     }
+    const raw = (section: Map<string, string>) => new Map(section);
+    const rawDefaults = raw(ini.defaults);
+    for (const section of [ini.defaults, ...ini.sections.values()]) {
+      const own = raw(section);
+      const lookup = (key: string) => own.get(key) ?? rawDefaults.get(key);
+      for (const [key, value] of own) section.set(key, interpolate(value, lookup));
+    }
     return ini;
   }
 
@@ -82,7 +91,7 @@ export class IniFile {
     const emit = (name: string, entries: Map<string, string>) => {
       parts.push(`[${name}]\n`);
       for (const [key, value] of entries) {
-        parts.push(`${key} = ${value.replaceAll("\n", "\n\t")}\n`);
+        parts.push(`${key} = ${value.replaceAll("%", "%%").replaceAll("\n", "\n\t")}\n`);
       }
       parts.push("\n");
     };
@@ -90,4 +99,24 @@ export class IniFile {
     for (const [name, entries] of this.sections) emit(name, entries);
     return parts.join("");
   }
+}
+
+/** configparser's limit on `%(key)s` within `%(key)s`. */
+const MAX_INTERPOLATION_DEPTH = 10;
+
+/**
+ * A raw value as configparser's BasicInterpolation reads it. What configparser would refuse (a
+ * lone `%`, an unknown or too deep `%(key)s`) is kept as written rather than failing the file.
+ */
+function interpolate(
+  value: string,
+  lookup: (key: string) => string | undefined,
+  depth = 0,
+): string {
+  return value.replace(/%%|%\(([^)]+)\)s/g, (match, key: string | undefined) => {
+    if (key === undefined) return "%";
+    const referenced = lookup(key.toLowerCase());
+    if (referenced === undefined || depth >= MAX_INTERPOLATION_DEPTH) return match;
+    return interpolate(referenced, lookup, depth + 1);
+  });
 }

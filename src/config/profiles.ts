@@ -251,7 +251,9 @@ const UNSAFE_PROFILE_NAME = /[/\\[\]\x00-\x1f\x7f]/;
  * control character — `../../x` would have named a database anywhere on the machine.
  */
 export function isProfileName(name: string): boolean {
-  return name !== "" && name !== "." && name !== ".." && !UNSAFE_PROFILE_NAME.test(name);
+  // configparser trims the `profile = NAME` value but not the header: edge spaces never match.
+  return name !== "" && name !== "." && name !== ".." && name === name.trim() &&
+    !UNSAFE_PROFILE_NAME.test(name);
 }
 
 /** `name`, or a usage error (exit 2) when it cannot be a profile. */
@@ -259,7 +261,7 @@ export function checkProfileName(name: string): string {
   if (!isProfileName(name)) {
     throw new UsageError(
       `Invalid profile name ${JSON.stringify(name)}: no '/', '\\', '[', ']', control ` +
-        "characters, '.' or '..'",
+        "characters, spaces at either end, '.' or '..'",
     );
   }
   return name;

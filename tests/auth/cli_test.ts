@@ -274,7 +274,7 @@ Deno.test("profile names that would be paths are refused; a hand-written one rem
       // `cli/sessions/<name>.db` climbed out of the home: `use` created, `auth rm` deleted.
       const levels = `${home}/cli/sessions`.split("/").length - 1;
       const climbing = `${"../".repeat(levels)}${outside.slice(1)}/victim`;
-      for (const name of [climbing, "x]y", "a/b", "..", "tab\there"]) {
+      for (const name of [climbing, "x]y", "a/b", "..", "tab\there", "dev ", " lead"]) {
         const saved = await runCli(
           ["-p", name, "auth", "--type", "jwt", "--url", fake.url, "--token", fake.token],
           { env },

@@ -93,6 +93,30 @@ Deno.test("ini: indentation, blank lines and header comments read as configparse
   assertEquals(IniFile.parse(cases[0][1]).defaults.get("profile"), "refp");
 });
 
+Deno.test("ini: values read through configparser's interpolation; % doubled when written", () => {
+  // What Python 3.11's configparser.ConfigParser().get returned for this text.
+  const ini = IniFile.parse(
+    "[DEFAULT]\nbase = http://h\n\n[s]\ntoken = a%%b%%%%c\nurl = %(base)s/v1\ndeep = %(URL)s?x\n",
+  );
+  assertEquals(Object.fromEntries(ini.sections.get("s")!), {
+    token: "a%b%%c",
+    url: "http://h/v1",
+    deep: "http://h/v1?x",
+  });
+  // Where configparser would raise, the value is kept as written.
+  const lenient = IniFile.parse("[s]\nlone = 50% off\nmissing = %(nope)s\nloop = %(loop)s\n");
+  assertEquals(Object.fromEntries(lenient.sections.get("s")!), {
+    lone: "50% off",
+    missing: "%(nope)s",
+    loop: "%(loop)s",
+  });
+  // A token with `%` is written as configparser.set would need it, and reads back the same.
+  const written = new IniFile();
+  written.section("profile:p").set("token", "x%y%(z)s");
+  assertEquals(written.toString(), "[profile:p]\ntoken = x%%y%%(z)s\n\n");
+  assertEquals(IniFile.parse(written.toString()).get("profile:p", "token"), "x%y%(z)s");
+});
+
 Deno.test("ini: serialises as configparser.write does", () => {
   const ini = new IniFile();
   ini.defaults.set("profile", "default");

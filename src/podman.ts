@@ -92,6 +92,14 @@ export class PodmanFailed extends ContreeError {
   }
 }
 
+/** podman failed because the image it was given is not in its storage. */
+export function isUnknownImage(error: unknown): boolean {
+  return error instanceof PodmanFailed &&
+    /image not known|no such image|repository name must have at least one/i.test(
+      error.podmanMessage,
+    );
+}
+
 function formatSeconds(ms: number): string {
   return `${Number.isInteger(ms / 1000) ? ms / 1000 : (ms / 1000).toFixed(1)}s`;
 }

@@ -5,7 +5,7 @@
 // unmounted) and all are unmounted on shutdown.
 
 import type { DirectoryList, FileItem } from "../api/models.ts";
-import { type PodmanRunner, runChecked } from "../podman.ts";
+import { isUnknownImage, type PodmanRunner, runChecked } from "../podman.ts";
 import { HttpError } from "./errors.ts";
 import { overlongPath, sandboxPathParts } from "../sandbox_path.ts";
 import { iteratorStream, tarChunks, type TarEntry, type TarMember } from "../tar/write.ts";
@@ -49,6 +49,14 @@ export class ImageMounts {
       root = await mount.root;
     } catch (error) {
       mount.users--;
+      // Removed behind the server's back (`podman rmi`, `podman system prune -a`): no retry
+      // brings it back.
+      if (isUnknownImage(error)) {
+        throw new HttpError(
+          404,
+          "the image is gone from podman's storage (removed outside contree)",
+        );
+      }
       // podman's message may name host paths: it goes to the log, not to the client.
       throw new HttpError(500, "cannot mount the image", {}, error);
     }

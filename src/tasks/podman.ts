@@ -3,6 +3,7 @@
 
 import { ContreeError } from "../errors.ts";
 import {
+  isUnknownImage,
   PodmanFailed,
   PodmanNotFound,
   type PodmanResult,
@@ -33,11 +34,7 @@ export function describePodmanFailure(args: string[], result: PodmanResult): str
   if (/no such container|no container with name or ID/i.test(failure.podmanMessage)) {
     return "no such container";
   }
-  if (
-    /image not known|no such image|repository name must have at least one/i.test(
-      failure.podmanMessage,
-    )
-  ) {
+  if (isUnknownImage(failure)) {
     return `image not found locally (${failure.podmanMessage}); pull or build it first`;
   }
   return failure.message;

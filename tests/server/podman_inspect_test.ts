@@ -2,7 +2,7 @@
 // storage (offline).
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../support/assert.ts";
-import { ensureBusyboxImage, podmanTest } from "../support/podman.ts";
+import { ensureBusyboxImage, podmanTest, testPodman } from "../support/podman.ts";
 import { startTestServer, waitOperation } from "../support/server.ts";
 
 const BUSYBOX_PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n";
@@ -116,6 +116,19 @@ podmanTest("server on podman: inspect and docker:// import", async (t) => {
       assertEquals((await get("archive", "/nope", { method: "HEAD" })).status, 404);
       assertEquals((await get("archive", "/nope")).status, 404);
     });
+
+    await t.step(
+      "an image removed behind the server's back is a 404 at once, not a 500",
+      async () => {
+        const { uuid } = await s.client.spawn({ image: s.busybox, command: "true" });
+        const gone = (await waitOperation(s.client, uuid)).result_image_uuid!;
+        const removed = await testPodman.run(["rmi", "-f", `localhost/contree/${gone}`]);
+        assertEquals(removed.code, 0, removed.stderr);
+        const listed = await s.fetch(`/inspect/${gone}/list?path=/`);
+        assertEquals(listed.status, 404);
+        assertStringIncludes((await listed.json()).error, "gone from podman's storage");
+      },
+    );
 
     await t.step("docker:// imports a reference from local podman storage", async () => {
       const reference = await ensureBusyboxImage();

@@ -81,6 +81,8 @@ export async function sessionBranch(deps: SessionDeps, options: BranchOptions): 
     for (const name of pruned) await confirmation(deps.ctx, `Pruned branch '${name}'`);
     return 0;
   }
+  // An empty NAME (`branch ""`, a variable that was not set) is a mistake, not a listing.
+  if (options.name === "") throw new SessionError("Branch NAME must not be empty");
   if (options.name) {
     store.createBranch(key, options.name, options.from);
     await confirmation(deps.ctx, `Created branch '${options.name}'`);

@@ -172,6 +172,12 @@ Deno.test("cli session: branches, checkout, rollback/forward, show, list, use, d
       "",
       "Branch 'feature' already exists\n",
     ]);
+    const empty = await s(["session", "branch", ""]);
+    assertEquals([empty.code, empty.stdout, empty.stderr], [
+      1,
+      "",
+      "Branch NAME must not be empty\n",
+    ]);
     const listed = await s(["-f", "json", "session", "br"]);
     assertEquals(jsonRows(listed.stdout), [
       { branch: "feature", active: false },

@@ -237,7 +237,19 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
     }
 
     // The session first: a result row that cannot be printed must not lose the run it records.
-    recordRun(session, options, uuid, title, env, operation);
+    // A session that cannot be written (its database locked too long) must not lose the row.
+    let unrecorded: ContreeError | undefined;
+    try {
+      recordRun(session, options, uuid, title, env, operation);
+    } catch (error) {
+      if (!(error instanceof ContreeError)) throw error;
+      const next = advancedImage(operation);
+      unrecorded = new ContreeError(
+        `${error.message}; the run (operation ${uuid}) is not in the session` +
+          (next ? `: \`contree use ${next}\` continues from its image` : ""),
+        error.exitCode,
+      );
+    }
     if (spools) {
       // Everything reached the spools: the log's output, then what only the record held.
       const spooled = (spool: ByteSpool) => new LongText(spool.size, () => spool.chunks());
@@ -245,6 +257,7 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
       await out.write(runResultRow(operation, spooled(spools.stdout), spooled(spools.stderr)));
       await out.flush();
     }
+    if (unrecorded) throw unrecorded;
     const code = runExitCode(operation);
     if (code !== ExitCode.OK) throw new Exit(code);
     return code;

@@ -1,6 +1,6 @@
 import { ContreeClient } from "../../src/api/client.ts";
 import type { FileSpec, InstanceSpawnRequest } from "../../src/api/models.ts";
-import { BrokenPipe, Exit, Interrupted } from "../../src/errors.ts";
+import { BrokenPipe, ContreeError, Exit, Interrupted } from "../../src/errors.ts";
 import { pyJsonString } from "../../src/output/pyjson.ts";
 import { createFormatter, type FormatName } from "../../src/output/mod.ts";
 import type { Formatter } from "../../src/output/formatter.ts";
@@ -160,6 +160,22 @@ const success = (code = 0) =>
   ).map((e) =>
     e.type === "completion" ? { ...e, data: { ...e.data, result_image_uuid: RESULT } } : e
   );
+
+Deno.test("run: a session that cannot be written still gets the row, and the error says how to go on", () =>
+  withRun(async ({ fake, ctx, session, run }) => {
+    installEventLog(fake, OP, success(0));
+    session.advance = () => {
+      throw new ContreeError("Session database local.db: database is locked");
+    };
+    const error = await run({}, "json").then(() => undefined, (e) => e);
+    assert(error instanceof ContreeError, String(error));
+    assertEquals(
+      error.message,
+      `Session database local.db: database is locked; the run (operation ${OP}) is not in the ` +
+        `session: \`contree use ${RESULT}\` continues from its image`,
+    );
+    assertEquals(JSON.parse(ctx.stdout.text()).image, RESULT, "the row was printed first");
+  }));
 
 Deno.test("run streams raw output live, advances the session and passes the exit code through", () =>
   withRun(async ({ fake, ctx, session, run, spawned }) => {

@@ -19,7 +19,6 @@
 
 import { ContreeError } from "../errors.ts";
 import { readTar, type TarHeader } from "../tar/read.ts";
-import { writeAll } from "../bytes.ts";
 import { archiveMemberParts, relativeLinkTarget } from "../sandbox_path.ts";
 
 export class UnsafeArchiveError extends ContreeError {
@@ -59,9 +58,13 @@ export function memberParts(name: string): string[] {
   return parts;
 }
 
-async function lstat(path: string): Promise<Deno.FileInfo | undefined> {
+/**
+ * The extractor's file calls are synchronous: an asynchronous one costs ~50 µs of thread
+ * hand-over, some 20 times the call, and a small file takes six (20,000 files: ~7 s of it).
+ */
+function lstat(path: string): Deno.FileInfo | undefined {
   try {
-    return await Deno.lstat(path);
+    return Deno.lstatSync(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;
@@ -90,7 +93,7 @@ class Extractor {
   }
 
   /** Makes sure every parent of `parts` is a real directory, creating missing ones. */
-  async #parents(member: string, parts: string[]): Promise<void> {
+  #parents(member: string, parts: string[]): void {
     for (let i = 1; i < parts.length; i++) {
       const rel = parts.slice(0, i).join("/");
       if (this.#refusedLinks.has(rel)) {
@@ -101,8 +104,8 @@ class Extractor {
       }
       if (this.#dirs.has(rel)) continue;
       const path = this.#path(parts.slice(0, i));
-      const info = await lstat(path);
-      if (!info) await Deno.mkdir(path);
+      const info = lstat(path);
+      if (!info) Deno.mkdirSync(path);
       else if (info.isSymlink) {
         throw new UnsafeArchiveError(
           member,
@@ -119,24 +122,24 @@ class Extractor {
    * Clears the member's own path. Returns false when there is nothing left to do (the same
    * symbolic link, or a directory to merge into).
    */
-  async #clear(
+  #clear(
     member: string,
     entry: TarHeader,
     parts: string[],
     linkTarget: string,
-  ): Promise<boolean> {
+  ): boolean {
     const path = this.#path(parts);
-    const info = await lstat(path);
+    const info = lstat(path);
     if (!info) return true;
     if (info.isDirectory) {
       if (entry.type === "directory") return false;
       throw new UnsafeArchiveError(member, "it would replace a directory");
     }
     if (info.isSymlink) {
-      if (entry.type === "symlink" && (await Deno.readLink(path)) === linkTarget) return false;
+      if (entry.type === "symlink" && Deno.readLinkSync(path) === linkTarget) return false;
       throw new UnsafeArchiveError(member, "it would replace a symbolic link");
     }
-    await Deno.remove(path);
+    Deno.removeSync(path);
     return true;
   }
 
@@ -145,7 +148,7 @@ class Extractor {
    * disk are followed; `..` may only leave a directory that exists (a name that does not exist
    * yet could later become a link and move the target).
    */
-  async #inside(parent: string[], target: string): Promise<boolean> {
+  #inside(parent: string[], target: string): boolean {
     if (target.startsWith("/")) return false;
     const stack = [...parent];
     const queue = target.split("/");
@@ -155,16 +158,16 @@ class Extractor {
       if (part === "" || part === ".") continue;
       if (part === "..") {
         if (stack.length === 0) return false;
-        const info = await lstat(this.#path(stack));
+        const info = lstat(this.#path(stack));
         if (!info?.isDirectory) return false;
         stack.pop();
         continue;
       }
       stack.push(part);
-      const info = await lstat(this.#path(stack));
+      const info = lstat(this.#path(stack));
       if (info?.isSymlink) {
         if (++hops > MAX_LINK_HOPS) return false;
-        const next = await Deno.readLink(this.#path(stack));
+        const next = Deno.readLinkSync(this.#path(stack));
         if (next.startsWith("/")) return false;
         stack.pop();
         queue.unshift(...next.split("/"));
@@ -183,21 +186,28 @@ class Extractor {
 
   async #file(entry: TarHeader, parts: string[], data: AsyncIterable<Uint8Array>): Promise<void> {
     const path = this.#path(parts);
-    const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+    const file = Deno.openSync(path, { write: true, createNew: true, mode: 0o600 });
     try {
       for await (const chunk of data) {
-        await writeAll(file, chunk);
+        for (let written = 0; written < chunk.length;) {
+          written += file.writeSync(chunk.subarray(written));
+        }
       }
     } finally {
       file.close();
     }
-    await Deno.chmod(path, entry.mode & 0o777);
-    await this.#touch(path, entry.mtime);
+    Deno.chmodSync(path, entry.mode & 0o777);
+    this.#touch(path, entry.mtime);
     this.result.files++;
   }
 
-  async #touch(path: string, mtime: number): Promise<void> {
-    if (Number.isFinite(mtime) && mtime > 0) await Deno.utime(path, mtime, mtime).catch(() => {});
+  #touch(path: string, mtime: number): void {
+    if (!Number.isFinite(mtime) || mtime <= 0) return;
+    try {
+      Deno.utimeSync(path, mtime, mtime);
+    } catch {
+      // a time that cannot be set is not worth failing the copy for
+    }
   }
 
   async entry(entry: TarHeader, data: AsyncIterable<Uint8Array>): Promise<void> {
@@ -216,20 +226,20 @@ class Extractor {
       }
       return;
     }
-    await this.#parents(member, parts);
+    this.#parents(member, parts);
     const rel = parts.join("/");
     let linkTarget = entry.linkname;
     if (entry.type === "symlink") {
       linkTarget = this.#relativeTarget(parts, linkTarget);
-      if (!(await this.#inside(parts.slice(0, -1), linkTarget))) {
+      if (!(this.#inside(parts.slice(0, -1), linkTarget))) {
         this.#refusedLinks.add(rel);
         this.result.skippedLinks.push(`${member} -> ${entry.linkname}`);
         return;
       }
     }
     let linkSource: string | undefined;
-    if (entry.type === "hardlink") linkSource = await this.#hardlinkSource(entry);
-    if (!(await this.#clear(member, entry, parts, linkTarget))) {
+    if (entry.type === "hardlink") linkSource = this.#hardlinkSource(entry);
+    if (!(this.#clear(member, entry, parts, linkTarget))) {
       if (entry.type === "directory") {
         this.#dirs.add(rel);
         this.#dirModes.push([rel, entry.mode, entry.mtime]);
@@ -238,17 +248,17 @@ class Extractor {
     }
     switch (entry.type) {
       case "directory":
-        await Deno.mkdir(this.#path(parts));
+        Deno.mkdirSync(this.#path(parts));
         this.#dirs.add(rel);
         this.#dirModes.push([rel, entry.mode, entry.mtime]);
         this.result.directories++;
         return;
       case "symlink":
-        await Deno.symlink(linkTarget, this.#path(parts));
+        Deno.symlinkSync(linkTarget, this.#path(parts));
         this.result.links++;
         return;
       case "hardlink":
-        await Deno.link(linkSource!, this.#path(parts));
+        Deno.linkSync(linkSource!, this.#path(parts));
         this.result.links++;
         return;
       case "file":
@@ -258,7 +268,7 @@ class Extractor {
   }
 
   /** The host path a hard link points at: a regular file extracted inside the root. */
-  async #hardlinkSource(entry: TarHeader): Promise<string> {
+  #hardlinkSource(entry: TarHeader): string {
     const unsafe = (why: string) =>
       new UnsafeArchiveError(entry.name, `its hard link target '${entry.linkname}' ${why}`);
     let raw: string[];
@@ -270,20 +280,24 @@ class Extractor {
     const parts = this.options.strip ? this.options.strip(raw) : raw;
     if (!parts || parts.length === 0) throw unsafe("is not a file of the archive");
     for (let i = 1; i < parts.length; i++) {
-      const info = await lstat(this.#path(parts.slice(0, i)));
+      const info = lstat(this.#path(parts.slice(0, i)));
       if (!info?.isDirectory) throw unsafe("is not a file extracted inside the target directory");
     }
-    const info = await lstat(this.#path(parts));
+    const info = lstat(this.#path(parts));
     if (!info?.isFile) throw unsafe("is not a file extracted inside the target directory");
     return this.#path(parts);
   }
 
-  async finish(): Promise<void> {
+  finish(): void {
     // Deepest first, so a read-only parent does not block its children's updates.
     for (const [rel, mode, mtime] of this.#dirModes.reverse()) {
       const path = rel === "" ? this.root : `${this.root}/${rel}`;
-      await Deno.chmod(path, (mode & 0o777) | 0o700).catch(() => {});
-      await this.#touch(path, mtime);
+      try {
+        Deno.chmodSync(path, (mode & 0o777) | 0o700);
+      } catch {
+        // as for times: the files are there
+      }
+      this.#touch(path, mtime);
     }
   }
 }
@@ -298,7 +312,7 @@ export async function extractTar(
   for await (const { entry, data } of readTar(stream)) {
     await extractor.entry(entry, data);
   }
-  await extractor.finish();
+  extractor.finish();
   return extractor.result;
 }
 

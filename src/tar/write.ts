@@ -130,8 +130,22 @@ export interface TarMember {
 
 const CHUNK = 64 * 1024;
 
-/** Exactly `size` bytes of a host file (zero-filled if it shrank, cut if it grew). */
+/**
+ * Exactly `size` bytes of a host file (zero-filled if it shrank, cut if it grew). A small one
+ * is read at once and synchronously: each asynchronous file operation costs ~50 µs of thread
+ * hand-over, some 20 times the read of a small file, and an archive may hold thousands.
+ */
 export async function* fileContent(path: string, size: number): AsyncGenerator<Uint8Array> {
+  if (size <= CHUNK) {
+    const data = Deno.readFileSync(path);
+    if (data.length >= size) yield data.subarray(0, size);
+    else {
+      const padded = new Uint8Array(size);
+      padded.set(data);
+      yield padded;
+    }
+    return;
+  }
   using file = await Deno.open(path);
   let remaining = size;
   const buffer = new Uint8Array(CHUNK);
@@ -144,8 +158,29 @@ export async function* fileContent(path: string, size: number): AsyncGenerator<U
   if (remaining > 0) yield new Uint8Array(remaining);
 }
 
-/** The bytes of a whole archive, member by member, ending with TAR_END. */
+/**
+ * The bytes of a whole archive, member by member, ending with TAR_END, in chunks of about 64
+ * KiB: a small file is three pieces (header, bytes, padding), and each piece sent on its own
+ * went through gzip and the socket on its own (20,000 small files: 4.8 s, 8.5 s gzip'd).
+ */
 export async function* tarChunks(
+  members: AsyncIterable<TarMember> | Iterable<TarMember>,
+): AsyncGenerator<Uint8Array> {
+  let parts: Uint8Array[] = [];
+  let gathered = 0;
+  for await (const piece of tarPieces(members)) {
+    if (gathered + piece.length > CHUNK && gathered > 0) {
+      yield concatBytes(parts);
+      parts = [];
+      gathered = 0;
+    }
+    parts.push(piece);
+    gathered += piece.length;
+  }
+  if (gathered > 0) yield concatBytes(parts);
+}
+
+async function* tarPieces(
   members: AsyncIterable<TarMember> | Iterable<TarMember>,
 ): AsyncGenerator<Uint8Array> {
   for await (const { entry, source } of members) {

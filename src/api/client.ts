@@ -150,6 +150,9 @@ function describeNetworkError(error: unknown): string {
   return String(error);
 }
 
+/** Longer URLs are refused before they are sent (servers answer 414 past 8–16 KiB). */
+const MAX_URL_LENGTH = 32 * 1024;
+
 /**
  * Network errors no retry mends: a name that does not resolve, and TLS that cannot be agreed (a
  * plain-http server at an https URL, a certificate this machine does not trust). A refused or
@@ -331,6 +334,14 @@ export class ContreeClient {
     consume?: (response: Response) => Promise<T>,
   ): Promise<T> {
     const url = this.url(path, options.query);
+    if (url.length > MAX_URL_LENGTH) {
+      // fetch refuses it as an "Invalid URL", which read as a network fault, was retried for
+      // 14 s and quoted all of it. No path (4095 bytes, encoded) or reference is this long.
+      throw new ContreeError(
+        `${method} ${path.slice(0, 48)}…: the request is too long to send (a URL of ` +
+          `${url.length} characters); a path or reference this long cannot be right`,
+      );
+    }
     const maxRetries = options.maxRetries ?? this.deps.maxRetries ?? DEFAULT_MAX_RETRIES;
     const { log, clock } = this.deps;
     for (let retry = 0;; retry++) {

@@ -3,6 +3,7 @@ import { ApiError, DeadlineError, NetworkError, ResponseShapeError } from "../..
 import { encodeQuery } from "../../src/api/query.ts";
 import { ladderDelayMs, parseRetryAfter } from "../../src/api/retry.ts";
 import { MemorySink } from "../../src/io.ts";
+import { ContreeError } from "../../src/errors.ts";
 import { Logger } from "../../src/log.ts";
 import {
   assert,
@@ -196,6 +197,19 @@ Deno.test("410 with Retry-After sleeps exactly the server's delay; HTTP-date too
     assertEquals(op.status, "SUCCESS");
     // The second Retry-After is an absolute date 7 s after the first sleep ended.
     assertEquals(clock.sleeps, [3000, 7000]);
+  }));
+
+Deno.test("a URL too long to send fails at once, without quoting it and without retries", () =>
+  withHarness(async ({ fake, client, clock, logs }) => {
+    const long = "y".repeat(100_000);
+    const error = await assertRejects(() => client.lookupTag(long), ContreeError);
+    assertStringIncludes(error.message, "the request is too long to send");
+    assert(error.message.length < 200, error.message);
+    assertEquals([clock.sleeps, fake.requests.length, logs.text()], [[], 0, ""]);
+    // A long path that fits is sent as usual.
+    fake.script("GET", "/v1/images", { json: { images: [] } });
+    await client.lookupTag("y".repeat(4000)).catch(() => {});
+    assertEquals(fake.requests.length, 1);
   }));
 
 Deno.test("other 4xx fail at once with the server's error text", () =>

@@ -49,6 +49,8 @@ export interface LocalFileRecord {
   uploaded_at: number;
   local_path?: string;
   url?: string;
+  /** Ours (the reference writes no such key): a cached answer can still say what it holds. */
+  sha256?: string;
 }
 
 /** The image_cache kind of a host file's fingerprint. */
@@ -139,7 +141,8 @@ export async function ensureFile(
       now - cached.uploaded_at * 1000 < LOCAL_FILE_TTL_MS
     ) {
       client.log.debug(`File cached: ${path} -> ${cached.uuid}`);
-      return { path, absolutePath, uuid: cached.uuid, outcome: "cached" };
+      const sha256 = typeof cached.sha256 === "string" ? cached.sha256 : undefined;
+      return { path, absolutePath, uuid: cached.uuid, sha256, outcome: "cached" };
     }
   }
   const sha256 = await sha256File(absolutePath);
@@ -156,7 +159,12 @@ export async function ensureFile(
     client.log.debug(`File uploaded: ${path} -> ${uuid}`);
   }
   if (useCache) {
-    const record: LocalFileRecord = { uuid, uploaded_at: now / 1000, local_path: absolutePath };
+    const record: LocalFileRecord = {
+      uuid,
+      uploaded_at: now / 1000,
+      local_path: absolutePath,
+      sha256,
+    };
     cache.set("", cacheKind, record);
   }
   return { path, absolutePath, uuid, sha256, outcome };

@@ -3,7 +3,7 @@
 
 import { ApiError } from "../api/errors.ts";
 import { base64ToBytes, bytesToBase64 } from "../api/stream_repr.ts";
-import { ensureBytes, ensureFile, ensureFiles } from "../api/upload.ts";
+import { ensureBytes, ensureFile, ensureFiles, sha256File } from "../api/upload.ts";
 import type { FileItem, FileSpec } from "../api/models.ts";
 import { concatBytes } from "../bytes.ts";
 import { ContreeError } from "../errors.ts";
@@ -68,7 +68,9 @@ export async function uploadTool(state: McpState, args: UploadArgs): Promise<Too
     const path = hostPath(state, args.path, "path");
     const ensured = await ensureFile(client, await state.imageCache(), path);
     const size = (await Deno.stat(ensured.absolutePath)).size;
-    return { uuid: ensured.uuid, sha256: ensured.sha256 ?? null, size, outcome: ensured.outcome };
+    // A cache entry written by the reference CLI does not say; the file does.
+    const sha256 = ensured.sha256 ?? await sha256File(ensured.absolutePath);
+    return { uuid: ensured.uuid, sha256, size, outcome: ensured.outcome };
   }
   let bytes: Uint8Array;
   if (args.content_base64 !== undefined) {

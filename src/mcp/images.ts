@@ -4,6 +4,7 @@ import type { Image, ImageImportRequest } from "../api/models.ts";
 import { paginate } from "../api/paginate.ts";
 import { serverTagPrefix } from "../images/list.ts";
 import { followImport, importedImage, normaliseRegistryUrl } from "../images/registry.ts";
+import { ContreeError } from "../errors.ts";
 import { checkRegistryToken, registryHost, TOKEN_PAGES } from "../images/registry_auth.ts";
 import { formatApiTime, parseTimeFilter } from "../time_filter.ts";
 import { imageOutput, operationOutput } from "./outputs.ts";
@@ -179,8 +180,12 @@ export async function setTagTool(
   args: { image_uuid: string; tag?: string },
 ): Promise<ToolOutput> {
   const client = state.client();
+  // As `contree tag`: an empty tag is a mistake; removing the tag is leaving `tag` out.
+  if (args.tag !== undefined && args.tag.trim() === "") {
+    throw new ContreeError("The tag must not be empty (leave 'tag' out to remove the image's tag)");
+  }
   const uuid = await state.resolveImage(args.image_uuid);
-  if (args.tag) {
+  if (args.tag !== undefined) {
     const tagged = await client.tagImage(uuid, args.tag);
     return imageOutput({ ...tagged, uuid: tagged?.uuid ?? uuid, tag: tagged?.tag ?? args.tag });
   }

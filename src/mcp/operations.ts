@@ -181,5 +181,8 @@ export async function cancelOperationTool(state: McpState, uuid: string): Promis
     };
   }
   await client.cancelOperation(uuid);
-  return { cancelled: true, operation_id: uuid, status: "CANCELLED" };
+  // The cancel is accepted (202), not done: the status is the server's, which may still be
+  // EXECUTING for a moment (wait_operations sees it end).
+  const after = await client.getOperation(uuid).catch(() => undefined);
+  return { cancelled: true, operation_id: uuid, status: after?.status ?? current.status };
 }

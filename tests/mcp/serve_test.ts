@@ -138,6 +138,15 @@ async function stdioSteps(t: Deno.TestContext, server: TestServer, env: Record<s
       assertEquals(imported.result_tag, "mcp/imported:1");
       const found = await ok(client, "get_image", { image: "tag:mcp/imported:1" });
       assertEquals(found.uuid, imported.result_image);
+      // An empty tag is a mistake, not a removal (it removed the tag).
+      assertStringIncludes(
+        await toolError(client, "set_tag", { image_uuid: imported.result_image, tag: "" }),
+        "The tag must not be empty",
+      );
+      assertEquals(
+        (await ok(client, "get_image", { image: "tag:mcp/imported:1" })).uuid,
+        found.uuid,
+      );
       const untagged = await ok(client, "set_tag", { image_uuid: imported.result_image });
       assertEquals(untagged.tag, null);
       assertStringIncludes(
@@ -153,6 +162,18 @@ async function stdioSteps(t: Deno.TestContext, server: TestServer, env: Record<s
     });
 
     await t.step("an uploaded file is read back in a run", async () => {
+      // A host file uploaded twice: the second answer comes from the local cache, sha256 too.
+      const dir = await Deno.makeTempDir({ prefix: "contree-mcp-upload-" });
+      try {
+        await Deno.writeTextFile(`${dir}/u.txt`, "host file\n");
+        const first = await ok(client, "upload", { path: `${dir}/u.txt` });
+        const second = await ok(client, "upload", { path: `${dir}/u.txt` });
+        assertEquals([first.outcome, second.outcome], ["uploaded", "cached"]);
+        assertEquals([second.uuid, second.sha256], [first.uuid, first.sha256]);
+        assertEquals(typeof first.sha256, "string");
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
       const uploaded = await ok(client, "upload", { content: "uploaded text\n" });
       assert(uploaded.uuid, JSON.stringify(uploaded));
       const again = await ok(client, "upload", { content_base64: btoa("uploaded text\n") });

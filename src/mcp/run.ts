@@ -16,6 +16,14 @@ import type { RunSession } from "../operations/run.ts";
 import { normaliseSandboxPath } from "../sandbox_path.ts";
 import { runSession } from "../session/adapters.ts";
 import { splitShellWords } from "../shell_words.ts";
+import type { Env } from "../env.ts";
+import {
+  type Contact,
+  type ContactPolicy,
+  contactPolicyFromEnv,
+  DEFAULT_CONTACT_POLICY,
+  FOLLOW_TIMEOUT_VARIABLE,
+} from "../sse/contact.ts";
 import { operationOutput } from "./outputs.ts";
 import type { ToolOutput } from "./result.ts";
 import type { McpState } from "./state.ts";
@@ -177,6 +185,17 @@ function spawnRequest(
   return { request, env };
 }
 
+/**
+ * An agent waiting on a server that went away is better told soon: without
+ * CONTREE_FOLLOW_TIMEOUT, a run gives up after 2 minutes without contact (the CLI: 15).
+ */
+export function mcpContactPolicy(env: Env): ContactPolicy {
+  if (env.get(FOLLOW_TIMEOUT_VARIABLE)?.trim()) return contactPolicyFromEnv(env);
+  return { ...DEFAULT_CONTACT_POLICY, giveUpAfterMs: MCP_GIVE_UP_MS };
+}
+
+const MCP_GIVE_UP_MS = 120_000;
+
 export async function runTool(state: McpState, args: RunArgs, call: ToolCall): Promise<ToolOutput> {
   if (args.command.trim() === "") throw new ContreeError("command must not be empty");
   const inSession = !args.image;
@@ -213,11 +232,16 @@ export async function runTool(state: McpState, args: RunArgs, call: ToolCall): P
   // A quiet run still reports: hosts time a call out (the SDK after 60 s) unless progress
   // arrives, and a quiet build or install would be cancelled.
   const started = Date.now();
+  let contact: Contact | undefined;
   const heartbeat = call.progress === undefined ? undefined : setInterval(() => {
     if (Date.now() - lastReport < HEARTBEAT_MS) return;
     lastReport = Date.now();
-    const seconds = Math.round((lastReport - started) / 1000);
-    void call.progress?.(`running, ${seconds} s`, 1).catch(() => {});
+    // A server that stopped answering is not a run that goes on: the host is told which.
+    const silent = contact?.silentMs() ?? 0;
+    const note = contact && silent >= contact.policy.lostAfterMs
+      ? `no contact with the server for ${Math.round(silent / 1000)} s`
+      : `running, ${Math.round((lastReport - started) / 1000)} s`;
+    void call.progress?.(note, 1).catch(() => {});
   }, HEARTBEAT_MS);
   const stdout = new CapturedStream(args.truncate_output_at, report(""));
   const stderr = new CapturedStream(args.truncate_output_at, report("[stderr] "));
@@ -228,6 +252,8 @@ export async function runTool(state: McpState, args: RunArgs, call: ToolCall): P
   try {
     followed = await followRun(state.ctx, client, uuid, output, {
       timeoutMs: (args.timeout + FOLLOW_GRACE_S) * 1000,
+      contact: mcpContactPolicy(state.ctx.env),
+      onContact: (watch) => (contact = watch),
       // contree-mcp's answer is the whole record (created_at, image_uuid, consumed_cpu, …).
       record: true,
     });

@@ -188,7 +188,7 @@ export async function followRun(
   client: ContreeClient,
   uuid: string,
   output: OutputSink,
-  options: Pick<FollowOptions, "timeoutMs" | "contact" | "record"> = {},
+  options: Pick<FollowOptions, "timeoutMs" | "contact" | "record" | "onContact"> = {},
 ): Promise<FollowedRun> {
   let result: FollowResult;
   try {

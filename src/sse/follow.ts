@@ -99,6 +99,8 @@ export interface FollowOptions {
   onEvent?: (event: OperationEvent) => void | Promise<void>;
   /** Lost-contact thresholds; DEFAULT_CONTACT_POLICY when undefined. */
   contact?: ContactPolicy;
+  /** Given the follow's contact watch once it exists (a caller's progress says contact too). */
+  onContact?: (contact: Contact) => void;
   /** The frame source; the HTTP events route when undefined. */
   openStream?: EventStreamOpener;
   /**
@@ -171,6 +173,7 @@ class Follower {
     }
     const policy = options.contact ?? DEFAULT_CONTACT_POLICY;
     this.contact = new Contact(client.clock, client.log, displayUrl(client), uuid, policy);
+    options.onContact?.(this.contact);
     this.#open = options.openStream ?? httpEventStream(client);
     // Long enough for any answer; short enough that a dead connection is replaced.
     this.#requestTimeoutMs = 3 * policy.lostAfterMs;

@@ -3,7 +3,8 @@
 
 import type { GuideSection } from "../../src/mcp/deps.ts";
 import { operationStatus } from "../../src/mcp/operations.ts";
-import { CapturedStream } from "../../src/mcp/run.ts";
+import { CapturedStream, mcpContactPolicy } from "../../src/mcp/run.ts";
+import { envFromRecord } from "../../src/env.ts";
 import { utf8 } from "../../src/mcp/files.ts";
 import { evictableSession } from "../../src/mcp/serve.ts";
 import { assertEquals, assertStringIncludes, assertThrows } from "../support/assert.ts";
@@ -141,4 +142,12 @@ Deno.test("HTTP sessions: at the limit, the one unused longest (over 5 min) make
   sessions.delete("older");
   sessions.delete("old");
   assertEquals(evictableSession(sessions, now), undefined, "a session in use is kept");
+});
+
+Deno.test("run waits 2 minutes without contact unless CONTREE_FOLLOW_TIMEOUT says otherwise", () => {
+  const env = envFromRecord;
+  assertEquals(mcpContactPolicy(env({})).giveUpAfterMs, 120_000);
+  assertEquals(mcpContactPolicy(env({ CONTREE_FOLLOW_TIMEOUT: " " })).giveUpAfterMs, 120_000);
+  assertEquals(mcpContactPolicy(env({ CONTREE_FOLLOW_TIMEOUT: "0" })).giveUpAfterMs, 0);
+  assertEquals(mcpContactPolicy(env({ CONTREE_FOLLOW_TIMEOUT: "900" })).giveUpAfterMs, 900_000);
 });

@@ -1,6 +1,7 @@
 // The resources, as URI templates (contree-mcp's URIs): the guides, an image's directory
 // listings and files, an operation's result. Reading one never starts a VM.
 
+import { ApiError } from "../api/errors.ts";
 import { bytesToBase64 } from "../api/stream_repr.ts";
 import type { McpServer, McpServerSdk, ReadResourceResult } from "../deps.ts";
 import { ContreeError } from "../errors.ts";
@@ -30,7 +31,19 @@ function pathVariable(variables: Variables): string {
   return normaliseSandboxPath(path === "." || path === "" ? "/" : path);
 }
 
-/** Runs a read; a failure is one readable line (the SDK turns it into a JSON-RPC error). */
+/** MCP's code for a resource that does not exist; JSON-RPC's for bad parameters. */
+const RESOURCE_NOT_FOUND = -32002;
+const INVALID_PARAMS = -32602;
+
+/** A resource that is not there (the SDK answers with the error's `code`). */
+class ResourceNotFound extends ContreeError {
+  readonly code = RESOURCE_NOT_FOUND;
+}
+
+/**
+ * Runs a read; a failure is one readable line, which the SDK turns into a JSON-RPC error: a 404
+ * is "resource not found", another refusal "invalid params", and the rest an internal error.
+ */
 async function reading(
   state: McpState,
   uri: URL,
@@ -40,7 +53,13 @@ async function reading(
     return await body();
   } catch (error) {
     state.ctx.log.debug(`reading ${uri.href} failed: ${(error as Error)?.stack ?? error}`);
-    throw new Error(errorText(error));
+    const failure: Error & { code?: number } = new Error(errorText(error));
+    if (error instanceof ResourceNotFound || (error instanceof ApiError && error.status === 404)) {
+      failure.code = RESOURCE_NOT_FOUND;
+    } else if (error instanceof ApiError && error.status >= 400 && error.status < 500) {
+      failure.code = INVALID_PARAMS;
+    }
+    throw failure;
   }
 }
 
@@ -68,7 +87,12 @@ export function registerResources(server: McpServer, sdk: McpServerSdk, state: M
     },
     (uri: URL, variables: Variables) =>
       reading(state, uri, () => {
-        const guide = findGuide(guides, variable(variables, "section"));
+        let guide;
+        try {
+          guide = findGuide(guides, variable(variables, "section"));
+        } catch (error) {
+          throw new ResourceNotFound((error as Error).message);
+        }
         return Promise.resolve({
           contents: [{ uri: uri.href, mimeType: "text/markdown", text: guideText(guide) }],
         });
@@ -142,7 +166,7 @@ export function registerResources(server: McpServer, sdk: McpServerSdk, state: M
           const uuid = variable(variables, "operation_id");
           const operation = await state.client().getOperation(uuid);
           if ((operation.kind ?? "instance") !== kind) {
-            throw new ContreeError(
+            throw new ResourceNotFound(
               `Operation ${uuid} is not ${
                 name === "instance" ? "an instance" : "an import"
               } operation (kind ${operation.kind})`,

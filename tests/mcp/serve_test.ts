@@ -481,6 +481,13 @@ async function stdioSteps(t: Deno.TestContext, server: TestServer, env: Record<s
       assertEquals(file.contents[0].text, "hello\n");
       const ls = await client.readResource({ uri: `contree://image/${kept}/ls/.` });
       assertStringIncludes(String(ls.contents[0].text), "made-by-mcp");
+      // What is not there is "resource not found" (-32002); a path refused, bad params.
+      const code = (uri: string) =>
+        client.readResource({ uri }).then(() => "read", (e: { code?: number }) => e.code);
+      assertEquals(await code(`contree://image/${kept}/read/no-such-file`), -32002);
+      assertEquals(await code("contree://image/tag:no-such-tag/ls/etc"), -32002);
+      assertEquals(await code("contree://guide/no-such-section"), -32002);
+      assertEquals(await code(`contree://image/${kept}/read/${"a".repeat(300)}`), -32602);
       const started = await ok(client, "run", {
         command: "echo for-resource",
         image: server.busybox,

@@ -37,6 +37,20 @@ async function withProject(fn: (bench: Bench) => Promise<void>, extra: string[] 
   }
 }
 
+/** A new task of `bench`'s project running `command` in run mode; its ID. */
+async function runModeTask(bench: Bench, name: string, command: string): Promise<string> {
+  const run = await bench.cli([
+    ..."-f json task run".split(" "),
+    bench.project,
+    ..."--mode run --name".split(" "),
+    name,
+    "--command",
+    command,
+  ]);
+  assertEquals(run.code, 0, run.stderr);
+  return JSON.parse(run.stdout).id;
+}
+
 async function status(bench: Bench, id: string): Promise<Record<string, unknown>> {
   const result = await bench.cli(["-f", "json", "task", "status", bench.project, id]);
   assertEquals(result.code, 0, result.stderr);
@@ -118,21 +132,7 @@ podmanTest(
   async () => {
     await withProject(async (bench) => {
       const { project } = bench;
-      const run = await bench.cli([
-        "-f",
-        "json",
-        "task",
-        "run",
-        project,
-        "--mode",
-        "run",
-        "--name",
-        "times-out",
-        "--command",
-        "echo out; echo err >&2; exit 124",
-      ]);
-      assertEquals(run.code, 0, run.stderr);
-      const id = JSON.parse(run.stdout).id;
+      const id = await runModeTask(bench, "times-out", "echo out; echo err >&2; exit 124");
       const waited = await bench.cli(["task", "wait", project, id]);
       assertEquals([waited.code, waited.stdout], [124, `Task ${id} exited with code 124\n`]);
       const recorded = await status(bench, id);
@@ -143,21 +143,11 @@ podmanTest(
       // conmon logs what it read at once: a line cut by a read is several records, each with
       // its timestamp. The log shows the lines whole, exactly as the container wrote them.
       const line = "abcdefghijklmnopqrstuvwxyz0123456789\n";
-      const many = await bench.cli([
-        "-f",
-        "json",
-        "task",
-        "run",
-        project,
-        "--mode",
-        "run",
-        "--name",
+      const manyId = await runModeTask(
+        bench,
         "long-lines",
-        "--command",
         `yes ${line.trim()} | head -c 3000000; head -c 300000 /dev/zero | tr '\\0' x; echo; echo last`,
-      ]);
-      assertEquals(many.code, 0, many.stderr);
-      const manyId = JSON.parse(many.stdout).id;
+      );
       assertEquals((await bench.cli(["task", "wait", project, manyId])).code, 0);
       const expected = line.repeat(Math.ceil(3_000_000 / line.length)).slice(0, 3_000_000) +
         "x".repeat(300_000) + "\nlast\n";

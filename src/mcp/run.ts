@@ -23,6 +23,7 @@ import {
   contactPolicyFromEnv,
   DEFAULT_CONTACT_POLICY,
   FOLLOW_TIMEOUT_VARIABLE,
+  LostContact,
 } from "../sse/contact.ts";
 import { operationOutput } from "./outputs.ts";
 import type { ToolOutput } from "./result.ts";
@@ -248,16 +249,25 @@ export async function runTool(state: McpState, args: RunArgs, call: ToolCall): P
   const output = new RunOutput(state.ctx, { stdout, stderr });
   const onCancel = () => void cancelQuietly(state.ctx, client, uuid);
   call.signal.addEventListener("abort", onCancel, { once: true });
+  const policy = mcpContactPolicy(state.ctx.env);
   let followed;
   try {
     followed = await followRun(state.ctx, client, uuid, output, {
       timeoutMs: (args.timeout + FOLLOW_GRACE_S) * 1000,
-      contact: mcpContactPolicy(state.ctx.env),
+      contact: policy,
       onContact: (watch) => (contact = watch),
       // contree-mcp's answer is the whole record (created_at, image_uuid, consumed_cpu, …).
       record: true,
     });
   } catch (error) {
+    if (error instanceof LostContact) {
+      // The CLI's hint (`contree op wait`) is not the agent's way back.
+      throw new ContreeError(
+        `No contact with the server for ${
+          Math.round(policy.giveUpAfterMs / 1000)
+        }s; operation ${uuid} was left running there: wait_operations or get_operation picks it up`,
+      );
+    }
     if (error instanceof DeadlineError) {
       throw new ContreeError(
         `Operation ${uuid} has not finished ${args.timeout + FOLLOW_GRACE_S}s after it started; ` +

@@ -584,12 +584,14 @@ async function deleteLocked(
   const metas = metaDir(ctx.roots, project.name);
   const result: DeleteResult = { taskId, warnings };
 
-  let meta: MetaDict = {};
+  let meta: MetaDict | null = {};
   try {
-    meta = await readTaskMeta(metas, taskId) ?? {};
+    meta = await readTaskMeta(metas, taskId);
   } catch (error) {
     warnings.push(`Metadata unreadable, deleting without an archive: ${stepFailure(error)}`);
   }
+  // Another delete finished while this one waited for the lock: as for a task never made.
+  if (meta === null) throw new ContreeError(`Unknown task ${taskId}`);
   const known = Object.keys(meta).length > 0;
   if (known) {
     // A delete that dies midway then shows as `deleting` rather than as a healthy task.

@@ -675,18 +675,29 @@ Deno.test("delete: a never-run task is archived without logs and still swept", a
     assertEquals(podman.argvOf("rm").length, 2);
     assertEquals(await exists(`${result.archive}/logs`), false);
     assert(await exists(`${result.archive}/task.json`));
-    // Unknown at the library level: quiet, nothing archived.
-    const unknown = await taskDelete(ctx, project, "g0000");
-    assertEquals(unknown, { taskId: "g0000", warnings: [] });
+    // Unknown (or deleted meanwhile): an error, nothing swept.
+    const calls = podman.calls.length;
+    await assertRejects(
+      () => taskDelete(ctx, project, "g0000"),
+      ContreeError,
+      "Unknown task g0000",
+    );
+    assertEquals(podman.calls.length, calls);
   });
 });
 
-Deno.test("delete: three at once archive the task once; the others find nothing left", async () => {
+Deno.test("delete: three at once archive the task once; for the others it is an unknown task", async () => {
   await withBench(async (bench) => {
     const { ctx, project } = bench;
     const { taskId } = await taskNew(ctx, project, { name: "raced" });
-    const results = await Promise.all([1, 2, 3].map(() => taskDelete(ctx, project, taskId)));
-    assertEquals(results.filter((r) => r.archive !== undefined).length, 1);
+    const results = await Promise.allSettled(
+      [1, 2, 3].map(() => taskDelete(ctx, project, taskId)),
+    );
+    // One deletes it; for the others it is gone, as for a later delete.
+    const done = results.filter((r) => r.status === "fulfilled");
+    assertEquals(done.map((r) => r.value.archive !== undefined), [true]);
+    const gone = results.filter((r) => r.status === "rejected").map((r) => r.reason.message);
+    assertEquals(gone, [`Unknown task ${taskId}`, `Unknown task ${taskId}`]);
     const archived = [...Deno.readDirSync(`${bench.roots.stateRoot}/archive/proj/tasks`)];
     assertEquals(archived.length, 1);
   });

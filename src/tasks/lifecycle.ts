@@ -231,6 +231,13 @@ async function runLocked(
   metas: string,
 ): Promise<RunResult> {
   const meta = await requireTaskMeta(ctx, project, taskId);
+  if (meta.deleting === true) {
+    // Its archive may be written already: a run now would be lost with it.
+    throw new ContreeError(
+      `Task ${taskId} is being deleted (a delete did not finish); finish it with: ` +
+        `contree task delete ${project.name} ${taskId}`,
+    );
+  }
   const recorded = meta.mode ?? null;
   const mode = options.mode ?? (isMode(recorded) ? recorded : "cli");
   if (recorded !== null && recorded !== mode) {

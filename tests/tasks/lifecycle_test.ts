@@ -754,6 +754,12 @@ Deno.test("delete: Ctrl-C is not a failed step: it stops, the task stays for ano
     assertEquals((await meta(bench, taskId))?.deleting, true);
     assert(await exists(taskDir), "the workspace is kept");
     assertEquals((await getTask(ctx, project, taskId)).status, "deleting");
+    // Not runnable meanwhile: its archive is written, a run would be lost with it.
+    await assertRejects(
+      () => taskRun(ctx, project, taskId, {}),
+      ContreeError,
+      `finish it with: contree task delete proj ${taskId}`,
+    );
     interrupt = false;
     const again = await taskDelete(ctx, project, taskId);
     assertEquals(again.warnings, []);

@@ -43,10 +43,8 @@ class FileOutput {
   }
 }
 
-/** The lines of a byte stream, without their `\n`; `whole` is false for a last one without. */
-async function* lines(
-  stream: ReadableStream<Uint8Array>,
-): AsyncGenerator<{ line: Uint8Array; whole: boolean }> {
+/** The lines of a byte stream, without their `\n` (the last one may have had none). */
+async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
   let carry = new Uint8Array(0);
   for await (const chunk of stream) {
     let bytes = chunk;
@@ -57,12 +55,12 @@ async function* lines(
     }
     let start = 0;
     for (let nl = bytes.indexOf(NEWLINE); nl !== -1; nl = bytes.indexOf(NEWLINE, start)) {
-      yield { line: bytes.subarray(start, nl), whole: true };
+      yield bytes.subarray(start, nl);
       start = nl + 1;
     }
     carry = bytes.slice(start);
   }
-  if (carry.length > 0) yield { line: carry, whole: false };
+  if (carry.length > 0) yield carry;
 }
 
 /**
@@ -76,7 +74,7 @@ export async function joinLogRecords(source: string, target: string): Promise<vo
   const output = new FileOutput(file);
   try {
     let inLine = false;
-    for await (const { line } of lines(input.readable)) {
+    for await (const line of lines(input.readable)) {
       const stampEnd = line.indexOf(SPACE);
       const streamEnd = stampEnd === -1 ? -1 : line.indexOf(SPACE, stampEnd + 1);
       const flag = streamEnd === -1 ? undefined : line[streamEnd + 1];
@@ -84,6 +82,7 @@ export async function joinLogRecords(source: string, target: string): Promise<vo
       const separated = line.length <= contentAt - 1 || line[contentAt - 1] === SPACE;
       if ((flag !== FULL && flag !== PIECE) || !separated) {
         // Not a record (a log rotated mid-line): kept as it is, a line of its own.
+        if (inLine) await output.push(encoder.encode("\n"));
         await output.push(line);
         await output.push(encoder.encode("\n"));
         inLine = false;

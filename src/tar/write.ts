@@ -168,16 +168,18 @@ export async function* tarChunks(
 ): AsyncGenerator<Uint8Array> {
   let parts: Uint8Array[] = [];
   let gathered = 0;
+  // A large file's 64 KiB pieces pass as they are (one part is not copied).
+  const joined = () => parts.length === 1 ? parts[0] : concatBytes(parts);
   for await (const piece of tarPieces(members)) {
     if (gathered + piece.length > CHUNK && gathered > 0) {
-      yield concatBytes(parts);
+      yield joined();
       parts = [];
       gathered = 0;
     }
     parts.push(piece);
     gathered += piece.length;
   }
-  if (gathered > 0) yield concatBytes(parts);
+  if (gathered > 0) yield joined();
 }
 
 async function* tarPieces(

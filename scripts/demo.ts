@@ -6,12 +6,15 @@
 // 3. `use` it in a fresh session, `run` a command whose output streams over a few seconds,
 //    run a second step on the resulting image, show the session history and the operations.
 //
-// Every step is a real `contree` invocation, printed before it runs. On podman hosts that need
-// special settings (this repository's CI machines), CONTAINERS_CONF defaults to
-// tests/podman/containers.conf when it is not set.
+// Every step is a real `contree` invocation, printed before it runs (shell-quoted, so it can be
+// pasted). On podman hosts that need special settings (this repository's CI machines),
+// CONTAINERS_CONF defaults to tests/podman/containers.conf when it is not set.
+//
+// `deno task demo --port N` starts the server on port N (0: any free one) instead of 7680.
 
-import { busyboxRootfsTar } from "./busybox_rootfs.ts";
+import { busyboxPath, busyboxRootfsTar } from "./busybox_rootfs.ts";
 import { COMPILE_PERMISSIONS } from "./permissions.ts";
+import { shellQuote } from "../src/shell_words.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const MAIN = new URL("main.ts", ROOT).pathname;
@@ -32,7 +35,7 @@ function banner(text: string): void {
 
 /** Runs `contree …` with inherited stdio (live output) and returns its exit code. */
 async function contree(args: string[], options: { quiet?: boolean } = {}): Promise<number> {
-  if (!options.quiet) banner(`$ contree ${args.join(" ")}`);
+  if (!options.quiet) banner(`$ contree ${args.map(shellQuote).join(" ")}`);
   const { code } = await new Deno.Command(Deno.execPath(), {
     args: ["run", ...COMPILE_PERMISSIONS, "--quiet", MAIN, ...args],
     env,
@@ -56,19 +59,34 @@ async function capture(args: string[], quiet = false): Promise<{ code: number; s
 }
 
 function check(code: number, what: string): void {
-  if (code !== 0) {
-    console.error(`demo: ${what} failed (exit ${code})`);
-    Deno.exit(code);
-  }
+  if (code !== 0) fail(`${what} failed (exit ${code})`, code);
 }
 
-async function ensureServer(): Promise<void> {
+function fail(message: string, code = 1): never {
+  console.error(`demo: ${message}`);
+  Deno.exit(code);
+}
+
+/** `--port N` of the command line; undefined when not given. */
+function portArgument(args: string[]): string | undefined {
+  const at = args.findIndex((arg) => arg === "--port" || arg.startsWith("--port="));
+  if (at === -1) {
+    if (args.length > 0) fail(`unknown arguments: ${args.join(" ")} (only --port N is taken)`, 2);
+    return undefined;
+  }
+  const port = args[at].startsWith("--port=") ? args[at].slice("--port=".length) : args[at + 1];
+  if (port === undefined || !/^\d+$/.test(port)) fail("--port needs a port number (0: any)", 2);
+  return port;
+}
+
+async function ensureServer(port: string | undefined): Promise<void> {
   if (await contree(["server", "status"], { quiet: true }) === 0) {
     banner("The local ConTree server is already running:");
     await contree(["server", "status"], { quiet: false });
     return;
   }
-  check(await contree(["server", "start", "--detach"]), "starting the server");
+  const portArgs = port === undefined ? [] : ["--port", port];
+  check(await contree(["server", "start", "--detach", ...portArgs]), "starting the server");
 }
 
 async function hasBaseImage(): Promise<boolean> {
@@ -106,6 +124,9 @@ async function ensureBaseImage(): Promise<void> {
     return;
   }
   banner("No registry reachable: building a rootfs from the host's busybox-static instead.");
+  if (!busyboxPath()) {
+    fail("busybox-static is not installed (Debian/Ubuntu: apt-get install busybox-static)");
+  }
   const tar = await Deno.makeTempFile({ prefix: "contree-demo-rootfs-", suffix: ".tar" });
   try {
     await Deno.writeFile(tar, await busyboxRootfsTar());
@@ -119,7 +140,7 @@ async function ensureBaseImage(): Promise<void> {
 }
 
 if (import.meta.main) {
-  await ensureServer();
+  await ensureServer(portArgument(Deno.args));
   await ensureBaseImage();
   const s = ["-p", "local", "-S", SESSION];
   check(await contree([...s, "use", `tag:${BASE_TAG}`]), "use");
@@ -139,5 +160,8 @@ if (import.meta.main) {
   banner(
     `Done. The session is ${SESSION}; roll back with: contree -p local -S ${SESSION} session rollback`,
   );
-  banner("The local server keeps running for the next commands; stop it with: contree server stop");
+  banner(
+    "The local server keeps running for the next commands (`contree server status` says where); " +
+      "stop it with: contree server stop",
+  );
 }

@@ -121,6 +121,7 @@ export async function serverStart(app: App, options: StartOptions): Promise<numb
         url: server.url,
         started_at: new Date().toISOString(),
         instance: server.instance,
+        server_id: server.serverId,
       };
       try {
         // The profile first: a detached start returns once the state file is there, and its
@@ -333,15 +334,18 @@ export async function serverStatus(app: App, options: { home?: string }): Promis
   const active = counts
     ? (counts.PENDING ?? 0) + (counts.ASSIGNED ?? 0) + (counts.EXECUTING ?? 0)
     : undefined;
+  // What is not known is null, so that each field keeps one type (`jq .port`).
   const out = app.output();
   await out.write({
     status,
-    url: alive ? state?.url ?? "" : "",
-    port: alive ? state?.port ?? "" : "",
-    pid: alive ? pid : "",
+    url: alive ? state?.url ?? null : null,
+    port: alive ? state?.port ?? null : null,
+    pid: alive ? pid ?? null : null,
     home: paths.dir,
-    operations: counts ? Object.values(counts).reduce((sum, n) => sum + n, 0) : "",
-    active: active ?? "",
+    operations: counts ? Object.values(counts).reduce((sum, n) => sum + n, 0) : null,
+    active: active ?? null,
+    // The label of its podman images and containers (SERVER.md, "Removing a server's images").
+    server_id: state?.server_id ?? null,
   });
   await out.flush();
   return status === "running" ? 0 : 1;

@@ -34,6 +34,8 @@ export interface ServerState {
    * pid is the server that wrote this file (a reused pid belongs to a program that cannot).
    */
   instance?: string;
+  /** The `contree.server` label of this home's podman objects (the same across restarts). */
+  server_id?: string;
   /** Set once the server has begun to stop: it may no longer answer, and is on its way out. */
   stopping?: boolean;
 }

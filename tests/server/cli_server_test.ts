@@ -59,6 +59,8 @@ Deno.test("cli server: detach, token 0600, local profile, status, refusal, stop"
       state.pid,
       0,
     ]);
+    // The label of its podman objects.
+    assertMatch(row.server_id, /^[0-9a-f-]{36}$/);
 
     assertEquals((await fetch(`${state.url}/v1/whoami`)).status, 401);
     assertEquals((await testClient(state.url, token).whoami()).permissions.list, true);
@@ -73,7 +75,17 @@ Deno.test("cli server: detach, token 0600, local profile, status, refusal, stop"
     assert(!await exists(`${home}/server/server.pid`));
     assert(!await exists(`${home}/server/server.json`));
     const after = await runCli(["-f", "json", "server", "status"], { env });
-    assertEquals([after.code, JSON.parse(after.stdout).status], [1, "stopped"]);
+    // Every field keeps its type: what is not known is null (was: "" for numbers).
+    assertEquals([after.code, JSON.parse(after.stdout)], [1, {
+      status: "stopped",
+      url: null,
+      port: null,
+      pid: null,
+      home: `${home}/server`,
+      operations: null,
+      active: null,
+      server_id: null,
+    }]);
     assertEquals((await runCli(["server", "stop"], { env })).code, 0);
   } finally {
     await runCli(["server", "stop"], { env });

@@ -31,13 +31,30 @@ function configureOutput(root: RootCommand, ctx: Context): void {
       writeOut: (text) => void ctx.stdout.write(text).catch(() => {}),
       writeErr: (text) => void ctx.stderr.write(text).catch(() => {}),
       outputError: (text, write) =>
-        write(`Usage: ${commandPath(command)} ${command.usage()}\n${text}`),
+        write(
+          `Usage: ${commandPath(command)} ${command.usage()}\n${text}` +
+            globalOptionHint(root, command, text),
+        ),
       getOutHelpWidth: () => ctx.stdout.columns() ?? 80,
       getErrHelpWidth: () => ctx.stderr.columns() ?? 80,
     });
     for (const child of command.commands) visit(child as AnyCommand);
   };
   visit(root as unknown as AnyCommand);
+}
+
+/**
+ * `contree ps -f json`: an option of contree itself given after the command is unknown there, as
+ * in the reference; the error says where it goes.
+ */
+function globalOptionHint(root: RootCommand, command: AnyCommand, text: string): string {
+  const flag = /unknown option '([^'=]+)/.exec(text)?.[1];
+  if (!flag || command === (root as unknown as AnyCommand)) return "";
+  const global = root.options.find((option) => option.short === flag || option.long === flag);
+  if (!global) return "";
+  const path = commandPath(command).split(" ").slice(1).join(" ");
+  return `(${flag} is an option of contree itself: put it before the command, as in ` +
+    `contree ${flag}${global.required || global.optional ? " …" : ""} ${path} …)\n`;
 }
 
 /**

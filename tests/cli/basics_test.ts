@@ -108,6 +108,24 @@ Deno.test("unknown command: usage and a suggestion on stderr, exit 2", async () 
   }
 });
 
+Deno.test("a global option after the command: exit 2, saying it goes before the command", async () => {
+  const { home, cleanup } = await tempHome();
+  try {
+    const result = await runCli(["ps", "-f", "json"], { env: { CONTREE_HOME: home } });
+    assertEquals([result.code, result.stdout], [2, ""]);
+    assertEquals(
+      result.stderr,
+      "Usage: contree ps [options]\nerror: unknown option '-f'\n" +
+        "(-f is an option of contree itself: put it before the command, as in contree -f … ps …)\n",
+    );
+    // An option nobody has gets no such line.
+    const other = await runCli(["ps", "--bogus"], { env: { CONTREE_HOME: home } });
+    assertEquals(other.stderr, "Usage: contree ps [options]\nerror: unknown option '--bogus'\n");
+  } finally {
+    await cleanup();
+  }
+});
+
 Deno.test("bad option value: exit 2 with the allowed choices", async () => {
   const { home, cleanup } = await tempHome();
   try {

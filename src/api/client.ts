@@ -68,6 +68,11 @@ export interface ClientDeps {
   timeoutMs?: number;
   /** Retries after the first attempt; DEFAULT_MAX_RETRIES when undefined. */
   maxRetries?: number;
+  /**
+   * What a refused connection means, when it means one thing (the `local` profile: its server
+   * is not running): said at once instead of retried. Refusals are retried otherwise.
+   */
+  refusedMeans?: string;
 }
 
 export type BodySource = BodyInit | (() => BodyInit | Promise<BodyInit>);
@@ -172,6 +177,11 @@ const PERMANENT_NETWORK_ERROR = new RegExp(
   ].join("|"),
   "i",
 );
+
+/** Nothing listens there: fetch's "Connection refused", node:http's ECONNREFUSED. */
+export function isRefusedConnection(error: unknown): boolean {
+  return /Connection refused|ECONNREFUSED/.test(describeNetworkError(error));
+}
 
 export function isPermanentNetworkError(error: unknown): boolean {
   return PERMANENT_NETWORK_ERROR.test(describeNetworkError(error));
@@ -387,6 +397,12 @@ export class ContreeClient {
         const interrupted = this.abortReason(options);
         if (interrupted !== undefined) throw interrupted;
         if (attempt.timedOut()) throw new DeadlineError(`Request timed out: ${method} ${path}`);
+        if (this.deps.refusedMeans && isRefusedConnection(error)) {
+          throw new NetworkError(
+            `${this.base.origin} refused the connection: ${this.deps.refusedMeans}`,
+            { cause: error },
+          );
+        }
         if (!canRetry("network") || isPermanentNetworkError(error)) {
           throw new NetworkError(describeNetworkError(error), { cause: error });
         }

@@ -10,6 +10,7 @@ import {
   checkProfileName,
   ConfigPaths,
   configPaths,
+  LOCAL_PROFILE,
   type Profile,
   profileFromEnv,
   ProfileStore,
@@ -130,6 +131,10 @@ export class App {
       log: this.ctx.log,
       userAgent: userAgent(),
       signal: this.ctx.signal,
+      // The profile `contree server start` writes: refused, its server is simply not running.
+      ...(profile.name === LOCAL_PROFILE && isLoopback(base)
+        ? { refusedMeans: "the local server is not running (start it with: contree server start)" }
+        : {}),
       ...options,
     });
   }
@@ -215,4 +220,9 @@ export class App {
       for (const closer of this.#closers.reverse()) await closer();
     }
   }
+}
+
+/** A URL of this machine's loopback interface. */
+function isLoopback(url: URL): boolean {
+  return ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
 }

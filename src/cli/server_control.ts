@@ -2,7 +2,7 @@
 // it, report on it, and register the `local` profile. The server itself is src/server/; its
 // home, token and pid/state files are src/server/home.ts.
 
-import { ProfileStore } from "../config/profiles.ts";
+import { LOCAL_PROFILE, ProfileStore } from "../config/profiles.ts";
 import { ContreeError } from "../errors.ts";
 import { withFileLock, writePrivateFile } from "../files.ts";
 import { WriterSink } from "../io.ts";
@@ -23,7 +23,6 @@ import type { SandboxLimits } from "../server/limits.ts";
 import { type RunningServer, startServer } from "../server/server.ts";
 import type { App } from "./app.ts";
 
-export const LOCAL_PROFILE = "local";
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 30_000;
 

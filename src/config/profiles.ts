@@ -9,6 +9,8 @@ import { makePrivateParent, withFileLock, writePrivateFile } from "../files.ts";
 
 export const DEFAULT_IAM_URL = "https://api.tokenfactory.nebius.com/sandboxes";
 export const PROFILE_PREFIX = "profile:";
+/** The profile `contree server start` writes for the local server. */
+export const LOCAL_PROFILE = "local";
 
 export interface Profile {
   name: string;

@@ -212,6 +212,27 @@ Deno.test("a URL too long to send fails at once, without quoting it and without 
     assertEquals(fake.requests.length, 1);
   }));
 
+Deno.test("refusedMeans: a refused connection is said at once with its meaning, not retried", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const url = `http://127.0.0.1:${listener.addr.port}`;
+  listener.close(); // nothing listens there now
+  const clock = new FakeClock();
+  const logs = new MemorySink();
+  const client = new ContreeClient({ url, token: "t", type: "jwt" }, {
+    fetch: globalThis.fetch.bind(globalThis),
+    clock,
+    log: new Logger(logs),
+    userAgent: "test",
+    refusedMeans: "the local server is not running",
+  });
+  const error = await assertRejects(() => client.whoami(), NetworkError);
+  assertEquals(
+    error.message,
+    `Network error: ${url} refused the connection: the local server is not running`,
+  );
+  assertEquals([clock.sleeps, logs.text()], [[], ""]);
+});
+
 Deno.test("other 4xx fail at once with the server's error text", () =>
   withHarness(async ({ fake, client, clock }) => {
     fake.script("GET", "/v1/operations/nope", {

@@ -87,6 +87,14 @@ Deno.test("cli server: detach, token 0600, local profile, status, refusal, stop"
       server_id: null,
     }]);
     assertEquals((await runCli(["server", "stop"], { env })).code, 0);
+    // With the server stopped, the `local` profile says so at once (was: 14 s of retries).
+    const ps = await runCli(["ps"], { env });
+    assertEquals([ps.code, ps.stdout], [1, ""]);
+    assertEquals(
+      ps.stderr,
+      `[ERROR] Network error: ${state.url} refused the connection: the local server is not ` +
+        "running (start it with: contree server start)\n",
+    );
   } finally {
     await runCli(["server", "stop"], { env });
     await cleanup();

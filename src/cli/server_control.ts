@@ -91,7 +91,7 @@ export async function serverStart(app: App, options: StartOptions): Promise<numb
     return await startDetached(app, paths, options);
   }
 
-  await Deno.mkdir(paths.dir, { recursive: true, mode: 0o700 });
+  await makeHome(paths);
   const logFile = options.logFile ? await fileLogger(options.logFile, app.log.level) : undefined;
   const log = logFile?.log ?? app.log;
   const token = await ensureToken(paths);
@@ -170,8 +170,23 @@ function selfCommand(): string[] {
   return Deno.build.standalone ? [] : ["run", "--allow-all", "--no-prompt", Deno.mainModule];
 }
 
+/** The server home, made when missing; a path that cannot be one is one clear error. */
+async function makeHome(paths: ServerPaths): Promise<void> {
+  try {
+    await Deno.mkdir(paths.dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists || error instanceof Deno.errors.NotADirectory) {
+      throw new ContreeError(`Cannot use ${paths.dir} as the server home: it is not a directory`);
+    }
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw new ContreeError(`Cannot make the server home ${paths.dir}: permission denied`);
+    }
+    throw error;
+  }
+}
+
 async function startDetached(app: App, paths: ServerPaths, options: StartOptions) {
-  await Deno.mkdir(paths.dir, { recursive: true, mode: 0o700 });
+  await makeHome(paths);
   const args = [
     ...selfCommand(),
     ...(app.globals.config ? ["--config", app.globals.config] : []),

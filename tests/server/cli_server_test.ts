@@ -120,6 +120,25 @@ Deno.test("cli server: the local profile does not replace an existing active pro
   }
 });
 
+Deno.test("cli server: a home that cannot be a directory is one clear line, foreground or detached", async () => {
+  const { home, cleanup } = await tempHome();
+  try {
+    await Deno.writeTextFile(`${home}/file`, "");
+    for (const [dir, detach] of [[`${home}/file`, []], [`${home}/file/below`, ["-d"]]] as const) {
+      const started = await runCli(["server", "start", "--port", "0", "--home", dir, ...detach], {
+        env: { CONTREE_HOME: home },
+      });
+      assertEquals([started.code, started.stdout], [1, ""]);
+      assertEquals(
+        started.stderr,
+        `[ERROR] Cannot use ${dir} as the server home: it is not a directory\n`,
+      );
+    }
+  } finally {
+    await cleanup();
+  }
+});
+
 Deno.test("cli server: stop signals only its own server, never what a stale pid file names", async () => {
   const { home, cleanup } = await tempHome();
   const env = { CONTREE_HOME: home, ...podmanEnv() };

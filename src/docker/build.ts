@@ -677,7 +677,7 @@ class Builder {
     await this.spawnStep(
       state,
       0,
-      script === ":" ? ": (staged files)" : script,
+      script === ":" ? `land ${state.pending.size} staged file(s)` : script,
       { command: script, shell: true },
       { flush: script },
       true,

@@ -212,6 +212,24 @@ Deno.test("build: a changed context file misses the cache from the step that use
     }
   }));
 
+Deno.test("build: files staged at the end land in a step titled by what it lands", () =>
+  withFake(async ({ build }) => {
+    const dir = await makeContext({
+      "Dockerfile": "FROM busybox\nCOPY a.txt b.txt /srv/\n",
+      "a.txt": "a\n",
+      "b.txt": "b\n",
+    });
+    try {
+      assertEquals((await build(["."], dir)).code, 0);
+      const again = await build(["."], dir);
+      assertEquals(again.code, 0, again.stderr);
+      // Was: "CACHED: : (staged files) -> …", the no-op's `:` in the history too.
+      assertStringIncludes(again.stderr, `CACHED: land 2 staged file(s) -> ${resultUuid(0)}`);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }));
+
 Deno.test("build: RUN output reaches stdout while the server still holds the next frame", () =>
   withFake(async ({ fake, spawnBuild }) => {
     const dir = await makeContext({

@@ -145,6 +145,8 @@ export function completionFromOperation(operation: Operation, id: number): Compl
 
 /** Why a heartbeat stopped a stream: the operation is already terminal. */
 const TERMINAL_SEEN = Symbol("terminal seen");
+/** Why a drain was stopped: the stored log stopped coming (a silent connection). */
+const DRAIN_STALLED = Symbol("drain stalled");
 
 class Follower {
   cursor: number;
@@ -275,6 +277,16 @@ class Follower {
     }
   }
 
+  /**
+   * While a drain is quiet: the operation is over and its log is stored, so a connection that
+   * has brought nothing for the contact threshold is stuck, not waiting. It is dropped, and
+   * the drain goes on with a new one (or, after a few idle passes, from the record).
+   */
+  stalled(stop: (reason: unknown) => void): Promise<void> {
+    if (this.contact.silentMs() >= this.contact.policy.lostAfterMs) stop(DRAIN_STALLED);
+    return Promise.resolve();
+  }
+
   /** One connection to the events route; a broken connection ends the cycle quietly. */
   async cycle(follow: boolean): Promise<CompletionEvent | undefined> {
     this.connections++;
@@ -289,11 +301,11 @@ class Follower {
         });
         this.contact.reached();
         return await this.consume(items);
-      }, follow ? (stop, signal) => this.heartbeat(stop, signal) : undefined);
+      }, follow ? (stop, signal) => this.heartbeat(stop, signal) : (stop) => this.stalled(stop));
     } catch (error) {
       this.rethrowFatal(error);
       this.checkDeadline();
-      if (this.#terminalSeen) return undefined;
+      if (this.#terminalSeen || error === DRAIN_STALLED) return undefined;
       if (error instanceof ApiError) {
         this.contact.failed(error);
         throw error;

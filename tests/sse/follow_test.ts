@@ -469,6 +469,34 @@ Deno.test("follow: a quiet live stream gets heartbeats; a terminal one ends it a
     assertEquals(sink.text(), "", "the server answered every heartbeat: no warning");
   }));
 
+Deno.test("follow: a drain whose connection goes silent is dropped and drained anew (real time)", () =>
+  withFake(async (fake) => {
+    const events = runEvents(CHUNKS, { code: 7 });
+    let connection = 0;
+    fake.on("GET", `/v1/operations/${OP}/events`, (request) => {
+      const after = Number(request.headers.get("last-event-id") ?? -1);
+      const rest = events.filter((e) => e.id > after).map((frame) => ({ frame }));
+      // The live stream closes early; the first drain sends two events and then nothing, ever.
+      connection++;
+      if (connection === 1) return { events: rest.slice(0, 2) };
+      if (connection === 2) {
+        return { events: [...rest.slice(0, 2), { waitFor: new Promise(() => {}) }] };
+      }
+      return { events: rest };
+    });
+    fake.on("GET", `/v1/operations/${OP}`, () => ({ json: { uuid: OP, status: "SUCCESS" } }));
+    const sink = new MemorySink();
+    const client = clientFor(fake, systemClock, sink);
+    const ids: number[] = [];
+    const result = await followOperation(client, OP, {
+      // Was: the silent drain held until the give-up, then LostContact ("left running").
+      contact: { lostAfterMs: 150, warnEveryMs: 60_000, giveUpAfterMs: 5_000 },
+      onEvent: (event) => void ids.push(event.id),
+    });
+    assertEquals(ids, events.map((e) => e.id), "every event once");
+    assertEquals([result.completionFrom, result.exit?.data.code, connection], ["log", 7, 3]);
+  }));
+
 Deno.test("poll: an operation the server does not know fails at once (no endless polling)", () =>
   withFake(async (fake) => {
     fake.on("GET", `/v1/operations/${OP}`, () => ({ status: 404, json: { error: "not found" } }));

@@ -6,8 +6,9 @@
 //   (an existing one, or a path ending in `/`): the file keeps its name inside it.
 // - A directory (the download answers 422, or PATH is `/`) comes through the archive endpoint
 //   and is extracted safely (extract.ts) as it streams. DEST an existing directory → DEST/<name>;
-//   otherwise DEST is the copy. A new copy is assembled in a temporary directory and renamed into
-//   place, so a refused or interrupted archive leaves nothing behind.
+//   otherwise DEST is the copy. The copy is assembled in a temporary directory next to it, then
+//   renamed into place (or merged into a directory already there, file by file with renames),
+//   so a refused or interrupted archive leaves nothing behind.
 // - Missing parent directories of the destination are created.
 
 import { ApiError, NetworkError } from "../api/errors.ts";
@@ -15,7 +16,7 @@ import { ContreeError } from "../errors.ts";
 import { streamMode } from "../style.ts";
 import type { InspectDeps } from "./deps.ts";
 import { bodyChunks, countedStream, declaredSize, inflateIfGzip } from "./download.ts";
-import { archiveStrip, extractTar } from "./extract.ts";
+import { archiveStrip, extractTar, mergeExtracted } from "./extract.ts";
 import { listedSize, requireWholeDownload } from "./ls.ts";
 import { TransferProgress } from "./progress.ts";
 
@@ -156,15 +157,14 @@ class Copier {
       await response.body?.cancel();
       throw new ContreeError(`cp: '${display}' exists and is not a directory`);
     }
-    let root = target;
-    if (!existing) {
-      await Deno.mkdir(dirname(target), { recursive: true });
-      root = await Deno.makeTempDir({
-        dir: dirname(target),
-        prefix: `.${basename(target)}.contree-`,
-        suffix: ".part",
-      });
-    }
+    // Assembled apart, then renamed into place (new) or merged into it (existing): a refused or
+    // broken archive leaves nothing at DEST — no half-written file over one of the user's.
+    if (!existing) await Deno.mkdir(dirname(target), { recursive: true });
+    const root = await Deno.makeTempDir({
+      dir: dirname(target),
+      prefix: `.${basename(target)}.contree-`,
+      suffix: ".part",
+    });
     this.progress.total = declaredSize(response);
     let done = false;
     try {
@@ -177,7 +177,8 @@ class Copier {
         ownsRoot: !existing,
         sandboxRoot: path,
       });
-      if (root !== target) await Deno.rename(root, target);
+      if (existing) mergeExtracted(root, target);
+      else await Deno.rename(root, target);
       done = true;
       this.progress.clear();
       const warnSkipped = (list: string[], what: string) => {
@@ -192,7 +193,7 @@ class Copier {
     } finally {
       if (!done) {
         this.progress.clear();
-        if (root !== target) await Deno.remove(root, { recursive: true }).catch(() => {});
+        await Deno.remove(root, { recursive: true }).catch(() => {});
       }
     }
     return display;

@@ -302,6 +302,52 @@ class Extractor {
   }
 }
 
+/**
+ * Moves the tree extracted at `source` into the existing directory `target`, as extracting
+ * there would have left it: files and links replace files, directories merge, and what the
+ * extractor refuses (writing through a symbolic link, replacing a directory or a different
+ * link) is refused before anything moves. Each file arrives by a rename, so an archive that
+ * broke off never got here and leaves no part of a file in `target`. `source` is consumed.
+ */
+export function mergeExtracted(source: string, target: string): void {
+  const walk = (from: string, to: string, rel: string, move: boolean) => {
+    for (const entry of [...Deno.readDirSync(from)].sort((a, b) => a.name < b.name ? -1 : 1)) {
+      const member = rel ? `${rel}/${entry.name}` : entry.name;
+      const src = `${from}/${entry.name}`;
+      const dst = `${to}/${entry.name}`;
+      const there = lstat(dst);
+      const here = Deno.lstatSync(src);
+      if (there?.isSymlink) {
+        const same = here.isSymlink && Deno.readLinkSync(src) === Deno.readLinkSync(dst);
+        if (same) continue;
+        throw new UnsafeArchiveError(
+          member,
+          here.isDirectory
+            ? `it would be written through the symbolic link '${member}'`
+            : "it would replace a symbolic link",
+        );
+      }
+      if (there?.isDirectory && !here.isDirectory) {
+        throw new UnsafeArchiveError(member, "it would replace a directory");
+      }
+      if (there?.isDirectory) {
+        walk(src, dst, member, move);
+        if (move) {
+          Deno.chmodSync(dst, here.mode! & 0o777);
+          if (here.mtime) Deno.utimeSync(dst, here.mtime, here.mtime);
+        }
+        continue;
+      }
+      if (!move) continue;
+      if (there && here.isDirectory) Deno.removeSync(dst); // a file where the archive has a directory
+      Deno.renameSync(src, dst);
+    }
+  };
+  walk(source, target, "", false);
+  walk(source, target, "", true);
+  Deno.removeSync(source, { recursive: true });
+}
+
 /** Extracts the tar `stream` into the existing directory `root`. */
 export async function extractTar(
   stream: ReadableStream<Uint8Array>,

@@ -13,6 +13,7 @@ import {
   patternStream,
   serveImages,
   tarBytes,
+  type TarMember,
   withCli,
 } from "../support/images.ts";
 
@@ -324,6 +325,65 @@ Deno.test("cp directory: the archive is extracted; DEST new or existing; links k
     const missing = await cli(["cp", "/nope/", "x"]);
     assertEquals(missing.code, 1);
     assertEquals(await listTree(home).then((t) => t.filter((p) => p.startsWith("x"))), []);
+  }));
+
+Deno.test("cp directory into one that exists: merged only once whole; a broken or refused one moves nothing", () =>
+  withCli(async ({ fake, cli, home }) => {
+    serveInspect(fake);
+    let members: TarMember[] = [];
+    let cutAt: number | undefined;
+    fake.on("GET", `/v1/inspect/${IMAGE}/archive`, () => {
+      const bytes = tarBytes(members);
+      return { bytes: cutAt === undefined ? bytes : bytes.slice(0, cutAt) };
+    });
+    assertEquals((await cli(["use", IMAGE])).code, 0);
+    await Deno.mkdir(`${home}/into/etc/sub`, { recursive: true });
+    await Deno.writeTextFile(`${home}/into/etc/hosts`, "precious\n");
+    await Deno.writeTextFile(`${home}/into/etc/sub/mine`, "mine\n");
+    const big = "x".repeat(60_000);
+    members = [
+      { name: "etc/", type: "dir" },
+      { name: "etc/added", data: "new\n" },
+      { name: "etc/hosts", data: big },
+      { name: "etc/sub/", type: "dir" },
+      { name: "etc/sub/theirs", data: "theirs\n" },
+    ];
+    const leftovers = async () =>
+      (await listTree(`${home}/into`)).filter((p) => p.includes(".part"));
+
+    // The archive breaks off in the middle of etc/hosts: the user's files are as they were.
+    cutAt = 512 * 6 + 20_000;
+    const broken = await cli(["cp", "/etc", "into"]);
+    assertEquals(broken.code, 1, broken.stderr);
+    assertEquals(await Deno.readTextFile(`${home}/into/etc/hosts`), "precious\n");
+    assertEquals(await listTree(`${home}/into`), ["etc/", "etc/hosts", "etc/sub/", "etc/sub/mine"]);
+
+    // Whole: merged, as extracting there would (hosts replaced, the user's other files kept).
+    cutAt = undefined;
+    const whole = await cli(["cp", "/etc", "into"]);
+    assertEquals(whole.code, 0, whole.stderr);
+    assertEquals(await Deno.readTextFile(`${home}/into/etc/hosts`), big);
+    assertEquals(await listTree(`${home}/into`), [
+      "etc/",
+      "etc/added",
+      "etc/hosts",
+      "etc/sub/",
+      "etc/sub/mine",
+      "etc/sub/theirs",
+    ]);
+
+    // A link planted where the archive has a directory: refused before anything moves.
+    const outside = `${home}/outside`;
+    await Deno.mkdir(outside);
+    await Deno.remove(`${home}/into/etc/sub`, { recursive: true });
+    await Deno.symlink(outside, `${home}/into/etc/sub`);
+    await Deno.writeTextFile(`${home}/into/etc/hosts`, "precious again\n");
+    const refused = await cli(["cp", "/etc", "into"]);
+    assertEquals(refused.code, 1);
+    assertStringIncludes(refused.stderr, "written through the symbolic link 'sub'");
+    assertEquals(await Deno.readTextFile(`${home}/into/etc/hosts`), "precious again\n");
+    assertEquals(await listTree(outside), []);
+    assertEquals(await leftovers(), []);
   }));
 
 Deno.test("cp interrupted (SIGINT): exit 130, no partial file; cat into a closed pipe: exit 141", () =>

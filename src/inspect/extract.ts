@@ -331,11 +331,8 @@ export function mergeExtracted(source: string, target: string): void {
         throw new UnsafeArchiveError(member, "it would replace a directory");
       }
       if (there?.isDirectory) {
+        // The user's directory keeps its mode: a 0700 one is not opened up to the archive's.
         walk(src, dst, member, move);
-        if (move) {
-          Deno.chmodSync(dst, here.mode! & 0o777);
-          if (here.mtime) Deno.utimeSync(dst, here.mtime, here.mtime);
-        }
         continue;
       }
       if (!move) continue;

@@ -112,10 +112,20 @@ Deno.test("run: the first SIGINT goes to the process, the second cancels (130); 
         return { status: 204 };
       });
       const child = spawnCli(["run", "--", "sleep", "100"], { env });
-      await firstSent; // the operation runs and its stream is open
+      // A CLI that ends first fails the test with what it said (it hung: see the -f json test).
+      const orExit = <T>(event: Promise<T>) =>
+        Promise.race([
+          event,
+          child.status.then(async (status) => {
+            // Read only when nothing else reads it (after the race, `output()` does).
+            const said = child.stderr.locked ? "" : await new Response(child.stderr).text();
+            throw new Error(`exited ${status.code} first: ${said}`);
+          }),
+        ]);
+      await orExit(firstSent); // the operation runs and its stream is open
       child.kill(signals[0]);
       if (signals.length === 2) {
-        await processSignalled; // the sandbox's process got SIGINT; the run goes on
+        await orExit(processSignalled); // the sandbox's process got SIGINT; the run goes on
         assertEquals(fake.calls("DELETE", `/v1/operations/${OP}`).length, 0);
         child.kill(signals[1]);
       }

@@ -20,6 +20,7 @@ const ROOT = new URL("../", import.meta.url);
 const MAIN = new URL("main.ts", ROOT).pathname;
 const SESSION = `demo-${crypto.randomUUID().slice(0, 8)}`;
 const BASE_TAG = "busybox:latest";
+const STARTED = new Date().toISOString();
 
 const env: Record<string, string> = {
   CONTAINERS_CONF: Deno.env.get("CONTAINERS_CONF") ??
@@ -156,7 +157,11 @@ if (import.meta.main) {
   );
   check(await contree([...s, "run", "--", "cat", "/greeting.txt"]), "the second run");
   check(await contree([...s, "session", "show"]), "session show");
-  check(await contree(["-p", "local", "ps", "--all", "--show-max", "5"]), "ps");
+  // This demo's two runs (not its base image's imports: offline, the registry attempt failed).
+  check(
+    await contree(["-p", "local", "ps", "--all", "--kind", "instance", "--since", STARTED]),
+    "ps",
+  );
   banner(
     `Done. The session is ${SESSION}; roll back with: contree -p local -S ${SESSION} session rollback`,
   );

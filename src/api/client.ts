@@ -178,9 +178,15 @@ const PERMANENT_NETWORK_ERROR = new RegExp(
   "i",
 );
 
-/** Nothing listens there: fetch's "Connection refused", node:http's ECONNREFUSED. */
+/**
+ * Nothing listens there: fetch's "Connection refused", node:http's ECONNREFUSED, anywhere in the
+ * chain of causes (a NetworkError keeps the transport's error as its cause).
+ */
 export function isRefusedConnection(error: unknown): boolean {
-  return /Connection refused|ECONNREFUSED/.test(describeNetworkError(error));
+  for (let at = error; at instanceof Error; at = at.cause) {
+    if (/connection refused|ECONNREFUSED/i.test(at.message)) return true;
+  }
+  return false;
 }
 
 export function isPermanentNetworkError(error: unknown): boolean {

@@ -7,7 +7,7 @@
 // print the result row; Ctrl-C exits 130 (SIGTERM 143) after cancelling the operation; a
 // synthesised operation is not cached.
 
-import type { ContreeClient } from "../api/client.ts";
+import { type ContreeClient, isRefusedConnection } from "../api/client.ts";
 import type { FileSpec, InstanceSpawnRequest, Operation } from "../api/models.ts";
 import type { Context } from "../context.ts";
 import { ContreeError, Exit, ExitCode, Interrupted } from "../errors.ts";
@@ -172,7 +172,7 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
     await stdin?.cancel();
     // The answer was lost, not necessarily the request (it is not retried: it would start a
     // second run): the operation may be running.
-    if (error instanceof NetworkError && !/connection refused|ECONNREFUSED/i.test(error.message)) {
+    if (error instanceof NetworkError && !isRefusedConnection(error)) {
       throw new NetworkError(
         `${error.message.replace(/^Network error: /, "")}; the run may have started on the ` +
           "server all the same: see `contree ps`",

@@ -5,7 +5,8 @@
 // `yes | contree run -- head -1` ends when head does, and a stdin of any size is held one piece
 // at a time. An idle, never-closed pipe (agents, CI jobs) is not waited for: it counts as no stdin.
 
-import { ApiError, NetworkError } from "../api/errors.ts";
+import { isRefusedConnection } from "../api/client.ts";
+import { ApiError } from "../api/errors.ts";
 import type { ClosableStreamRepr } from "../api/models.ts";
 import { bytesToBase64 } from "../api/stream_repr.ts";
 import { concatBytes } from "../bytes.ts";
@@ -166,10 +167,6 @@ const STDIN_WRITE_TIMEOUT_MS = 60_000;
 /** Refused connections (a server restarting) tried again, a second apart. */
 const REFUSED_RETRIES = 30;
 
-function isRefused(error: unknown): boolean {
-  return error instanceof NetworkError && /connection refused|ECONNREFUSED/i.test(error.message);
-}
-
 /**
  * Sends the rest of `piped` to the main process of `uuid`, closing its stdin with the last
  * piece. While the operation is queued the server answers 425 (429 when busy): the write waits
@@ -211,7 +208,7 @@ export async function forwardStdin(
           continue;
         }
         // A refused connection sent nothing: trying again cannot send the piece twice.
-        if (isRefused(error) && refused++ < REFUSED_RETRIES) {
+        if (isRefusedConnection(error) && refused++ < REFUSED_RETRIES) {
           await ctx.clock.sleep(1000, signal).catch(() => {});
           continue;
         }

@@ -193,6 +193,13 @@ Deno.test("run: a spawn whose answer is lost says the run may have started; a re
     const refused = await runCli(["run", "--", "true"], { env: { ...env, CONTREE_URL: closed } });
     assertEquals(refused.code, 1);
     assertEquals(refused.stderr.includes("may have started"), false, refused.stderr);
+    // The `local` profile says what a refusal means at once; still not "may have started".
+    const local = await runCli(["-p", "local", "run", "--use", IMAGE, "--", "true"], {
+      env: { ...env, CONTREE_URL: closed },
+    });
+    assertEquals(local.code, 1);
+    assertStringIncludes(local.stderr, "the local server is not running");
+    assertEquals(local.stderr.includes("may have started"), false, local.stderr);
   }));
 
 Deno.test("run: a SUCCESS operation whose process timed out (exit code −1) exits 255, not 0", () =>

@@ -47,12 +47,7 @@ class FileOutput {
 async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
   let carry = new Uint8Array(0);
   for await (const chunk of stream) {
-    let bytes = chunk;
-    if (carry.length > 0) {
-      bytes = new Uint8Array(carry.length + chunk.length);
-      bytes.set(carry);
-      bytes.set(chunk, carry.length);
-    }
+    const bytes = carry.length > 0 ? concatBytes([carry, chunk]) : chunk;
     let start = 0;
     for (let nl = bytes.indexOf(NEWLINE); nl !== -1; nl = bytes.indexOf(NEWLINE, start)) {
       yield bytes.subarray(start, nl);
@@ -166,13 +161,8 @@ export async function printLog(
     for (;;) {
       const read = await file.read(chunk);
       const done = read === null;
-      let bytes = done ? head : chunk.subarray(0, read);
-      if (!done && head.length > 0) {
-        const joined = new Uint8Array(head.length + bytes.length);
-        joined.set(head);
-        joined.set(bytes, head.length);
-        bytes = joined;
-      }
+      const fresh = done ? head : chunk.subarray(0, read);
+      const bytes = !done && head.length > 0 ? concatBytes([head, fresh]) : fresh;
       head = new Uint8Array(0);
       const out: Uint8Array[] = [];
       let i = 0;

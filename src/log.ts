@@ -21,9 +21,12 @@ const LABEL_STYLE: Record<LogLevel, StyleName[]> = {
   critical: ["red", "bold"],
 };
 
-/** Control characters other than line breaks and tabs: C0, DEL and C1 (ESC starts them all). */
+/**
+ * Control characters other than line breaks and tabs: C0, DEL and C1 (ESC starts them all) —
+ * what can drive a terminal.
+ */
 // deno-lint-ignore no-control-regex -- matching control characters is the point
-const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+export const TERMINAL_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 /** Every control character, line breaks and tabs too: for a value shown within one line. */
 // deno-lint-ignore no-control-regex -- matching control characters is the point
 const CONTROL_IN_LINE = /[\x00-\x1f\x7f-\x9f]/g;
@@ -35,7 +38,7 @@ const CONTROL_IN_LINE = /[\x00-\x1f\x7f-\x9f]/g;
  */
 export function visibleText(message: string, { inLine = false } = {}): string {
   return message.replace(
-    inLine ? CONTROL_IN_LINE : CONTROL,
+    inLine ? CONTROL_IN_LINE : TERMINAL_CONTROL,
     (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, "0")}`,
   );
 }

@@ -6,6 +6,7 @@ import type { RequestOptions } from "../api/client.ts";
 import { NetworkError } from "../api/errors.ts";
 import type { DirectoryList, FileItem } from "../api/models.ts";
 import type { Row } from "../output/formatter.ts";
+import { TERMINAL_CONTROL } from "../log.ts";
 import type { InspectDeps } from "./deps.ts";
 
 export interface LsOptions {
@@ -81,17 +82,13 @@ export async function requireWholeDownload(
   }
 }
 
-/** C0 controls but tab and newline, DEL and C1 controls: what can drive a terminal. */
-// deno-lint-ignore no-control-regex
-const TERMINAL_CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
-
 export async function lsCommand(deps: InspectDeps, options: LsOptions): Promise<number> {
   const { image, path } = await deps.locate(options.path, options.image);
   if (deps.format === "default") {
     let text = await deps.client.listDirectoryText(image, path);
     // A file name must not drive the terminal (retitle it, move the cursor, hide lines): there
     // each control character prints as `?`, as GNU ls -q does. A pipe gets the names as they are.
-    if (deps.ctx.stdout.isTerminal) text = text.replace(TERMINAL_CONTROLS, "?");
+    if (deps.ctx.stdout.isTerminal) text = text.replace(TERMINAL_CONTROL, "?");
     await deps.ctx.stdout.write(text === "" || text.endsWith("\n") ? text : `${text}\n`);
     return 0;
   }

@@ -18,7 +18,7 @@ import {
   runChecked,
 } from "../podman.ts";
 import type { BlobStore } from "./blobs.ts";
-import { storageError } from "./errors.ts";
+import { HttpError, storageError } from "./errors.ts";
 import { type ImageCatalog, LABEL_OPERATION, LABEL_SERVER } from "./images.ts";
 import { type ImageMounts, resolveInImage } from "./inspect.ts";
 import type { OutputFiles, OutputRef } from "./outputs.ts";
@@ -441,12 +441,13 @@ export class InstanceExecutor {
   /**
    * What the image holds where the run needs something: whether its cwd is missing (it is
    * created), and which file targets are directories there (podman cp would fail on them
-   * with a message that says nothing of the path).
+   * with a message that says nothing of the path). Undefined when the image is gone from
+   * podman's storage.
    */
   async #lookInImage(
     image: ImageRow,
     spec: InstanceSpec,
-  ): Promise<{ cwdMissing: boolean; directoryTargets: string[] }> {
+  ): Promise<{ cwdMissing: boolean; directoryTargets: string[] } | undefined> {
     try {
       return await this.deps.mounts.use(image.podman_id, async (lease) => {
         const directoryTargets: string[] = [];
@@ -458,7 +459,9 @@ export class InstanceExecutor {
         const cwdMissing = (await resolveInImage(lease.root, spec.cwd)) === undefined;
         return { cwdMissing, directoryTargets };
       });
-    } catch {
+    } catch (error) {
+      // Removed behind the server's back: podman run would fail as if it were the process (125).
+      if (error instanceof HttpError && error.status === 404) return undefined;
       // Cannot look (e.g. rootless podman): podman reports what is wrong.
       return { cwdMissing: false, directoryTargets: [] };
     }
@@ -506,7 +509,14 @@ export class InstanceExecutor {
     const name = sandboxContainerName(ctx.op.uuid);
     const requestedEnv = (ctx.transient as InstanceInput | undefined)?.env ?? spec.env;
     const environment = environmentArgs(image, requestedEnv);
-    const { cwdMissing, directoryTargets } = await this.#lookInImage(image, spec);
+    const looked = await this.#lookInImage(image, spec);
+    if (!looked) {
+      return {
+        status: "FAILED",
+        error: `image ${image.uuid} is gone from podman's storage (removed outside contree)`,
+      };
+    }
+    const { cwdMissing, directoryTargets } = looked;
     if (directoryTargets.length > 0) {
       return {
         status: "FAILED",

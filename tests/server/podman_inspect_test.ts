@@ -127,6 +127,14 @@ podmanTest("server on podman: inspect and docker:// import", async (t) => {
         const listed = await s.fetch(`/inspect/${gone}/list?path=/`);
         assertEquals(listed.status, 404);
         assertStringIncludes((await listed.json()).error, "gone from podman's storage");
+        // A run from it fails saying so, not as a process that exited 125 with podman's words.
+        const run = await waitOperation(
+          s.client,
+          (await s.client.spawn({ image: gone, command: "true" })).uuid,
+        );
+        assertEquals(run.status, "FAILED");
+        assertStringIncludes(run.error ?? "", `image ${gone} is gone from podman's storage`);
+        assertEquals(run.metadata?.result, undefined, "no process ran");
       },
     );
 

@@ -13,7 +13,7 @@ import type { SessionDeps } from "./deps.ts";
 import { SessionError } from "./errors.ts";
 import type { HistoryEntry, PendingOp, SessionStore } from "./store.ts";
 import { type OperationWaiter, pollOperation } from "./wait.ts";
-import { contactPolicyFromEnv } from "../sse/contact.ts";
+import { contactPolicyFromEnv, LostContact } from "../sse/contact.ts";
 import { advancedImage, composeExitStatus, operationExitCode } from "../operations/outcome.ts";
 
 /** `session list`: every session of the profile, most recently updated first. */
@@ -296,8 +296,15 @@ export async function sessionWait(
   const out = deps.output({ tail: ["error"] });
   deps.ctx.log.info(`Waiting for ${items.length} operations...`);
   const finished: Operation[] = [];
-  for (const item of items) {
-    const op = await waiter(client, item.op, contact);
+  for (const [index, item] of items.entries()) {
+    let op: Operation;
+    try {
+      op = await waiter(client, item.op, contact);
+    } catch (error) {
+      // Every operation not yet seen finished is left running, not only the one polled.
+      if (error instanceof LostContact) throw error.naming(items.slice(index).map((i) => i.op));
+      throw error;
+    }
     finished.push(op);
     if (item.pending) settlePendingOp(await deps.store(), key, item, op);
     await out.write(waitRow(op, item.title || (typeof op.title === "string" ? op.title : "")));

@@ -44,12 +44,21 @@ export function contactPolicyFromEnv(env: Env): ContactPolicy {
 
 /** No request reached the server for the whole CONTREE_FOLLOW_TIMEOUT: exit 1, op left running. */
 export class LostContact extends ContreeError {
-  constructor(readonly url: string, readonly uuid: string, seconds: number) {
+  /** @param uuid the operation, or operations space-separated */
+  constructor(readonly url: string, readonly uuid: string, readonly seconds: number) {
+    const plural = uuid.includes(" ");
     super(
-      `No contact with ${url} for ${seconds}s; operation ${uuid} was left running on the ` +
-        `server. Pick it up later with: contree op wait ${uuid}`,
+      `No contact with ${url} for ${seconds}s; ${plural ? "operations" : "operation"} ${uuid} ` +
+        `${plural ? "were" : "was"} left running on the server. Pick ${
+          plural ? "them" : "it"
+        } up later with: contree op wait ${uuid}`,
       ExitCode.ERROR,
     );
+  }
+
+  /** The same loss, naming `uuids` (all that are left unfinished). */
+  naming(uuids: readonly string[]): LostContact {
+    return new LostContact(this.url, uuids.join(" "), this.seconds);
   }
 }
 

@@ -7,7 +7,8 @@ import { configPaths, ProfileStore } from "../../src/config/profiles.ts";
 import { sessionShow, sessionWait } from "../../src/session/session_cmd.ts";
 import { useCommand } from "../../src/session/use_cmd.ts";
 import type { Operation } from "../../src/api/models.ts";
-import { assertEquals, assertStringIncludes } from "../support/assert.ts";
+import { assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
+import { LostContact } from "../../src/sse/contact.ts";
 import { FakeClock, type TestContext, testContext } from "../support/context.ts";
 import { IMG, OP } from "../support/sessions.ts";
 
@@ -129,4 +130,29 @@ Deno.test("session wait: a disposable detached run gets its branch back, not the
       [OP[0], "SUCCESS", "pytest"],
       [OP[1], "FAILED", "build"],
     ]);
+  }));
+
+Deno.test("session wait: lost contact names every operation not seen finished", () =>
+  withApp({ env: { CONTREE_URL: "http://127.0.0.1:9", CONTREE_TOKEN: "t" } }, async (deps) => {
+    const store = await deps.store();
+    store.setImage("k", { image: IMG[0], kind: "use" });
+    for (const op of OP.slice(0, 3)) {
+      store.addPendingOp("k", { op, title: "", disposable: false, branch: "" });
+    }
+    const error = (await assertRejects(
+      () =>
+        sessionWait(
+          deps,
+          [],
+          (_client, uuid) =>
+            uuid === OP[0]
+              ? Promise.resolve({ uuid, kind: "instance", status: "SUCCESS" })
+              : Promise.reject(new LostContact("http://h", uuid, 900)),
+        ),
+      LostContact,
+    )) as LostContact;
+    assertEquals(error.uuid, `${OP[1]} ${OP[2]}`);
+    assertStringIncludes(error.message, `operations ${OP[1]} ${OP[2]} were left running`);
+    assertStringIncludes(error.message, `contree op wait ${OP[1]} ${OP[2]}`);
+    assertEquals(store.pendingOps("k").map((p) => p.op), [OP[1], OP[2]], "still pending");
   }));

@@ -3,7 +3,7 @@
 // errors; nothing here prints. Delete is best-effort: it completes and returns warnings, unless
 // it is interrupted.
 
-import { ContreeError, Interrupted } from "../errors.ts";
+import { ContreeError, Interrupted, UsageError } from "../errors.ts";
 import { archiveTask } from "./archive.ts";
 import { joinLogRecords } from "./log_file.ts";
 import type { TaskContext } from "./context.ts";
@@ -89,6 +89,12 @@ export async function taskNew(
   const name = options.name !== undefined
     ? validTaskName(options.name)
     : generateTaskName(ctx.randomInt, project.name, project.nameCategories);
+  if (project.tasksRoot.includes(":")) {
+    // `podman run -v HOST:CONTAINER` splits at the colon: the start would fail after the create.
+    throw new UsageError(
+      `tasks.root ${project.tasksRoot} cannot be mounted into a container: it contains ':'`,
+    );
+  }
   const metas = metaDir(ctx.roots, project.name);
   for (const [what, path] of [["tasks.root", project.tasksRoot], ["state", metas]]) {
     await Deno.mkdir(path, { recursive: true }).catch((error) => {

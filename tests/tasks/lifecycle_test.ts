@@ -108,6 +108,19 @@ Deno.test("new: a tasks.root that cannot be made is one clear error", async () =
   });
 });
 
+Deno.test("new: a tasks.root podman cannot bind-mount (a ':' in it) fails before anything is made", async () => {
+  await withBench(async (bench) => {
+    const tasksRoot = `${bench.project.tasksRoot}/a:b`;
+    await assertRejects(
+      () => taskNew(bench.ctx, { ...bench.project, tasksRoot }),
+      UsageError,
+      "':'",
+    );
+    assertEquals(await exists(bench.project.tasksRoot), false);
+    assertEquals(await listTaskIds(metaDir(bench.roots, "proj")), undefined);
+  });
+});
+
 Deno.test("rename: sanitised and persisted; invalid and unknown refused", async () => {
   await withBench(async (bench) => {
     const { ctx, project } = bench;

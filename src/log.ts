@@ -31,6 +31,9 @@ export const TERMINAL_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 // deno-lint-ignore no-control-regex -- matching control characters is the point
 const CONTROL_IN_LINE = /[\x00-\x1f\x7f-\x9f]/g;
 
+/** visibleText's option for a value shown within a line of a listing. */
+export const IN_LINE = { inLine: true } as const;
+
 /**
  * A message with its control characters shown as `\xNN`: messages quote paths, names and server
  * texts, and raw ones could retitle, recolour or rewrite the user's terminal. `inLine`: line

@@ -25,7 +25,9 @@ import {
 import { metaDir } from "./paths.ts";
 import { loadProject, type ProjectConfig } from "./project.ts";
 import { getTask, listTasks, type TaskView } from "./query.ts";
-import type { Mode } from "./state.ts";
+import { isMode, type Mode } from "./state.ts";
+import { metaString } from "./meta.ts";
+import { IN_LINE, visibleText } from "../log.ts";
 
 /** What the task commands need from the invocation (built from the App in src/cli/wiring.ts). */
 export interface TaskCommandDeps {
@@ -351,26 +353,29 @@ export async function cmdArchiveList(deps: TaskCommandDeps, projectName: string)
     return 0;
   }
   for (const entry of entries) {
-    const meta = entry.meta;
+    // task.json may have been edited by hand: only values of the recorded types are shown.
+    const { meta } = entry;
+    const id = metaString(meta.task_id) ?? entry.entry.split("_")[1] ?? null;
+    const name = metaString(meta.name);
+    const mode = isMode(meta.mode) ? meta.mode : null;
+    const exitCode = typeof meta.exit_code === "number" ? meta.exit_code : null;
     if (human(deps)) {
       const extras: string[] = [];
-      if (meta.mode) extras.push(`mode=${meta.mode}`);
-      if (meta.exit_code !== undefined && meta.exit_code !== null) {
-        extras.push(`exit=${meta.exit_code}`);
-      }
+      if (mode) extras.push(`mode=${mode}`);
+      if (exitCode !== null) extras.push(`exit=${exitCode}`);
       await say(
         deps,
-        `- ${entry.archivedAt} #${meta.task_id ?? "?"}: ${meta.name ?? ""}${
-          extras.length > 0 ? ` [${extras.join("; ")}]` : ""
-        }`,
+        `- ${entry.archivedAt} #${visibleText(id ?? "?", IN_LINE)}: ${
+          visibleText(name ?? "", IN_LINE)
+        }${extras.length > 0 ? ` [${extras.join("; ")}]` : ""}`,
       );
     } else {
       await deps.output().write({
         archived_at: entry.archivedAt,
-        id: meta.task_id ?? null,
-        name: meta.name ?? null,
-        mode: meta.mode ?? null,
-        exit_code: meta.exit_code ?? null,
+        id,
+        name,
+        mode,
+        exit_code: exitCode,
         path: entry.path,
       });
     }

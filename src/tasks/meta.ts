@@ -11,6 +11,11 @@ import { withFileLock, writeFileAtomic } from "../files.ts";
 
 export type MetaDict = Record<string, unknown>;
 
+/** A recorded string value; null for anything else (the files may be edited by hand). */
+export function metaString(value: unknown): string | null {
+  return typeof value === "string" && value !== "" ? value : null;
+}
+
 const DOSSIER_SUFFIX = "_dossier.json";
 const META_SUFFIX = "_meta.yml";
 /** Internal key → key in the dossier JSON. */

@@ -3,10 +3,10 @@
 
 import { ContreeError } from "../errors.ts";
 import { loadYaml } from "../deps.ts";
-import { visibleText } from "../log.ts";
+import { IN_LINE, visibleText } from "../log.ts";
 import type { TaskContext } from "./context.ts";
 import { isTaskId } from "./identity.ts";
-import { listTaskIds, type MetaDict, readTaskMeta } from "./meta.ts";
+import { listTaskIds, type MetaDict, metaString, readTaskMeta } from "./meta.ts";
 import { AGENT_CONFIG_DIR, metaDir, taskDir, WORKSPACE_DIR } from "./paths.ts";
 import { batchStates, probeState } from "./podman.ts";
 import type { ProjectConfig } from "./project.ts";
@@ -48,7 +48,6 @@ export interface WorkStatus {
 
 const NO_WORK_STATUS: WorkStatus = { status: null, message: null };
 /** A status and its message are shown within one line of a row or a block: no line can be forged. */
-const IN_LINE = { inLine: true };
 
 /** More than a status line needs; a larger file is not read. */
 const MAX_WORK_STATUS_BYTES = 64 * 1024;
@@ -115,10 +114,6 @@ export async function readWorkStatus(taskDirectory: string): Promise<WorkStatus>
   };
 }
 
-function stringOrNull(value: unknown): string | null {
-  return typeof value === "string" && value !== "" ? value : null;
-}
-
 /**
  * The task directory: the recorded `workspace` when it is shaped like one (ends in `/<id>`;
  * it survives a later change of `tasks.root`), else `<tasks root>/<id>`. Delete removes this
@@ -149,15 +144,15 @@ export async function taskView(
     : null;
   const work = await readWorkStatus(directory);
   return withContainerState({
-    taskId: stringOrNull(meta.task_id) ?? taskId,
-    projectName: stringOrNull(meta.project_name) ?? project.name,
+    taskId: metaString(meta.task_id) ?? taskId,
+    projectName: metaString(meta.project_name) ?? project.name,
     // The name lives in the dossier; a half-deleted task may have lost it.
     name: typeof meta.name === "string" ? meta.name : "",
     mode,
     taskDir: directory,
     workspace: `${directory}/${WORKSPACE_DIR}`,
-    createdAt: stringOrNull(meta.created_at),
-    readyAt: stringOrNull(meta.ready_at),
+    createdAt: metaString(meta.created_at),
+    readyAt: metaString(meta.ready_at),
     exitCode,
     deleting: meta.deleting === true,
     container: mode ? taskContainerName(project.name, mode, taskId) : null,

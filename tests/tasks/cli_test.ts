@@ -160,6 +160,21 @@ Deno.test("delete completes with warnings when podman is missing; the archive li
 
     const archived = await runCli(["task", "archive", "list", "demo"], { env });
     assertMatch(archived.stdout, new RegExp(`^- \\d{8}T\\d{12}Z #${id}: ship-it\\n$`));
+    // A hand-edited task.json: values of other types are not shown as `[object Object]`.
+    const entry = [...Deno.readDirSync(`${dir}/state/archive/demo/tasks`)][0].name;
+    const taskJson = `${dir}/state/archive/demo/tasks/${entry}/task.json`;
+    Deno.writeTextFileSync(
+      taskJson,
+      JSON.stringify({ task_id: { a: 1 }, name: "two\nlines", mode: ["x"], exit_code: "3" }),
+    );
+    const edited = await runCli(["task", "archive", "list", "demo"], { env });
+    assertMatch(edited.stdout, new RegExp(`^- \\d{8}T\\d{12}Z #${id}: two\\\\x0alines\\n$`));
+    const editedJson = JSON.parse(
+      (await runCli(["-f", "json", "task", "archive", "list", "demo"], {
+        env,
+      })).stdout,
+    );
+    assertEquals([editedJson.id, editedJson.mode, editedJson.exit_code], [id, null, null]);
     const logs = await runCli(["task", "archive", "logs", "demo", id], { env });
     assertEquals(logs.code, 1);
     assertStringIncludes(logs.stderr, `No archived logs found for prefix '${id}'`);

@@ -120,6 +120,11 @@ class StageState {
   /** ARGs declared in this stage, with their values (undefined = declared without a value). */
   readonly args = new Map<string, string | undefined>();
   readonly pending: Pending = new Map();
+  /**
+   * Directories the pending files create, with the owner their `COPY --chown` names: podman
+   * makes them root's, BuildKit gives them the owner (existing directories keep theirs).
+   */
+  readonly ownedDirs = new Map<string, Identity>();
   /** WORKDIR changed since the last spawn that used it. */
   workdirDirty = false;
 
@@ -598,6 +603,7 @@ class Builder {
     keyParts: Record<string, unknown>,
     asRoot = false,
   ): Promise<void> {
+    if (state.ownedDirs.size > 0) await this.ownDirectories(state, line);
     const files = Object.fromEntries(
       [...state.pending.entries()].sort(([a], [b]) => (a < b ? -1 : 1)),
     );
@@ -659,9 +665,36 @@ class Builder {
     this.landed(state, image);
   }
 
+  /** Lands the pending files in a root step that gives their new directories their owners. */
+  async ownDirectories(state: StageState, line: number): Promise<void> {
+    const byOwner = new Map<string, string[]>();
+    for (const [dir, { uid, gid }] of state.ownedDirs) {
+      const owner = `${uid}:${gid}`;
+      byOwner.set(owner, [...byOwner.get(owner) ?? [], dir]);
+    }
+    const count = state.ownedDirs.size;
+    state.ownedDirs.clear();
+    const script = [...byOwner].map(([owner, dirs]) =>
+      `chown ${owner} -- ${dirs.map(shellQuote).join(" ")}`
+    ).join(" && ");
+    this.log.info(`Giving ${count} created director(ies) the owner COPY --chown named`);
+    await this.spawnStep(
+      state,
+      line,
+      `chown ${count} created director(ies)`,
+      {
+        command: script,
+        shell: true,
+      },
+      { chown: script },
+      true,
+    );
+  }
+
   landed(state: StageState, image: string): void {
     state.image = image;
     state.pending.clear();
+    state.ownedDirs.clear();
     state.workdirDirty = false;
   }
 
@@ -745,8 +778,35 @@ class Builder {
         );
       }
       const staged = await this.#copies.stage(groups, dest, destIsDir, owner, chmod);
+      if (owner && (owner.uid !== 0 || owner.gid !== 0)) {
+        for (const dir of await this.createdDirectories(state, [...staged.keys()])) {
+          state.ownedDirs.set(dir, owner);
+        }
+      }
       for (const [path, spec] of staged) state.pending.set(path, spec);
     });
+  }
+
+  /**
+   * The directories that landing `paths` creates: their ancestors that neither the image nor
+   * an earlier staged file has (parents first; under a missing one nothing is looked up).
+   */
+  async createdDirectories(state: StageState, paths: string[]): Promise<string[]> {
+    const ancestors = new Set<string>();
+    for (const path of paths) {
+      for (let at = path.lastIndexOf("/"); at > 0; at = path.lastIndexOf("/", at - 1)) {
+        ancestors.add(path.slice(0, at));
+      }
+    }
+    const created = new Set<string>();
+    for (const dir of [...ancestors].sort((a, b) => a.length - b.length)) {
+      if (
+        created.has(dir.slice(0, dir.lastIndexOf("/"))) || !(await this.isDirectoryAt(state, dir))
+      ) {
+        created.add(dir);
+      }
+    }
+    return [...created];
   }
 
   /** Whether the stage has a directory at `path`: files staged under it, or one in its image. */

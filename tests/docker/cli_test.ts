@@ -557,19 +557,28 @@ Deno.test("build: USER names come from the image's passwd; RUN heredocs run as s
     try {
       const result = await build(["."], dir);
       assertEquals(result.code, 0, result.stderr);
-      const [first, second] = fake.spawns;
-      assertEquals([first.command, first.shell, first.uid, first.gid], [
-        "echo one\necho two\n",
-        true,
-        1001,
-        1002,
+      const [owning, first, second] = fake.spawns;
+      // The directories the COPY creates are the --chown owner's (as BuildKit), set as root
+      // in the step that lands the file.
+      assertEquals([owning.command, owning.uid, owning.cwd, owning.env], [
+        "chown 1001:50 -- /home /home/app",
+        undefined,
+        "/",
+        undefined,
       ]);
-      assertEquals(first.files?.["/home/app/f.txt"], {
+      assertEquals(owning.files?.["/home/app/f.txt"], {
         uuid: fileUuid(sha256("f\n")),
         uid: 1001,
         gid: 50,
         mode: "0600",
       });
+      assertEquals([first.command, first.shell, first.uid, first.gid, first.files], [
+        "echo one\necho two\n",
+        true,
+        1001,
+        1002,
+        undefined,
+      ]);
       assertEquals([second.command, second.args, second.shell], [
         "/usr/bin/env",
         ["python3"],

@@ -269,3 +269,50 @@ podmanTest("CLI against the local server: a Dockerfile build whose files cat sho
     await server.cleanup();
   }
 });
+
+podmanTest(
+  "CLI against the local server: COPY --chown gives the directories it creates to the owner",
+  async () => {
+    const server = await startTestServer({ busybox: true });
+    const { home, cleanup } = await tempHome();
+    const context = await Deno.makeTempDir({ prefix: "contree-build-context-" });
+    const env = { CONTREE_HOME: home, CONTREE_URL: server.url, CONTREE_TOKEN: server.token };
+    try {
+      await Deno.mkdir(`${context}/src/sub`, { recursive: true });
+      await Deno.writeTextFile(`${context}/src/a`, "a\n");
+      await Deno.writeTextFile(`${context}/src/sub/b`, "b\n");
+      await Deno.writeTextFile(
+        `${context}/Dockerfile`,
+        [
+          "FROM busybox:test",
+          "RUN echo app:x:1234:1234::/app:/bin/sh >> /etc/passwd && echo app:x:1234: >> /etc/group" +
+          " && mkdir /srv && chown 7:7 /srv",
+          "COPY --chown=app:app src/ /app/",
+          "COPY --chown=app src/a /srv/deep/a",
+          "COPY src/sub/b /srv/deep/plain/b",
+          "USER app",
+          // The usual pattern: the app user writes into what it was given.
+          "RUN touch /app/new /app/sub/new && stat -c '%n %u:%g' /app /app/sub /app/a /srv " +
+          "/srv/deep /srv/deep/plain",
+        ].join("\n") + "\n",
+      );
+      const build = await runCli(["build", context], { env });
+      assertEquals(build.code, 0, build.stderr);
+      assertEquals(
+        build.stdout.split("\n").filter((line) => line.startsWith("/")),
+        [
+          "/app 1234:1234",
+          "/app/sub 1234:1234",
+          "/app/a 1234:1234",
+          "/srv 7:7", // existed: keeps its owner
+          "/srv/deep 1234:1234",
+          "/srv/deep/plain 0:0", // made by a COPY without --chown
+        ],
+      );
+    } finally {
+      await Deno.remove(context, { recursive: true });
+      await cleanup();
+      await server.cleanup();
+    }
+  },
+);

@@ -29,6 +29,8 @@ const AGENT_DESCRIPTION = "Use proactively when the user needs sandboxed executi
   "ConTree: sessions, images, run, rollback, tagging.";
 
 const ALLOWED_TOOLS = "Bash(contree:*)";
+/** The tools of the Claude Code agents (subagent files). */
+const AGENT_TOOLS = "Bash, Read, Grep";
 
 /** A double-quoted YAML scalar. */
 function quoted(text: string): string {
@@ -86,11 +88,13 @@ export function mainFile(install: Install, manual: Manual, version: string): str
         version,
       );
     case "subagent":
+      // Its own name: Claude Code tells agents apart by it, and the `agent` file is `contree`.
+      // Subagents name their tools in `tools` (`allowed-tools` is a skill's field).
       return skillMarkdown(
         [
-          `name: ${SKILL_NAME}`,
-          `description: ${DESCRIPTION}`,
-          `allowed-tools: ${ALLOWED_TOOLS}`,
+          `name: ${quoted(`${SKILL_NAME}-subagent`)}`,
+          `description: ${quoted(DESCRIPTION)}`,
+          `tools: ${AGENT_TOOLS}`,
         ],
         `A Claude Code subagent installed by \`contree skill install\` (contree ${version}). ` +
           "It runs the `contree` CLI from PATH.",
@@ -103,7 +107,7 @@ export function mainFile(install: Install, manual: Manual, version: string): str
         `name: ${SKILL_NAME}`,
         "description: >-",
         `  ${AGENT_DESCRIPTION}`,
-        "tools: Bash, Read, Grep",
+        `tools: ${AGENT_TOOLS}`,
         "skills:",
         `  - ${SKILL_NAME}`,
         "---",

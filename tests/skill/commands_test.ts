@@ -1,6 +1,7 @@
 // `contree skill list|install|remove|upgrade`: every verb and SPEC form in a temporary home and
 // project, through the command bodies with a hand-built port (real files, a real skills.db).
 
+import { loadYaml } from "../../src/deps.ts";
 import { DatabaseSync } from "node:sqlite";
 import { ContreeError, Exit, UsageError } from "../../src/errors.ts";
 import { createFormatter } from "../../src/output/mod.ts";
@@ -222,6 +223,21 @@ Deno.test("skill install: the files of each kind, stamped, remembered in skills.
     const agent = await Deno.readTextFile(`${w.project}/.claude/agents/contree.md`);
     assertMatch(agent, /^---\nname: contree\n[\s\S]*skills:\n {2}- contree\n---\n/);
     assertEquals(stampedVersion(agent), "1.2.3");
+    // Every frontmatter is YAML its tool can load; the two Claude agents have their own names.
+    const { parse } = await loadYaml();
+    const frontmatter = (path: string): Record<string, unknown> =>
+      parse(Deno.readTextFileSync(`${w.project}/${path}`).split("---\n")[1]);
+    for (const path of w.files(w.project).filter((p) => p.endsWith(".md"))) {
+      const fields = frontmatter(path);
+      assertEquals(typeof fields.name, "string", path);
+      assertEquals(typeof fields.description, "string", path);
+    }
+    const subagent = frontmatter(".claude/agents/contree-subagent.md");
+    assertEquals([subagent.name, subagent.tools, subagent["allowed-tools"]], [
+      "contree-subagent",
+      "Bash, Read, Grep",
+      undefined,
+    ]);
 
     assertEquals(w.rows().map((r) => [r.action, r.kind]), KINDS.map((k) => ["install", k.name]));
     assertEquals(

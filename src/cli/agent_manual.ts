@@ -101,6 +101,7 @@ Getting files in:
   dist, build, dot files and caches are skipped (add patterns with --file-excludes)
   contree file cp HOST DEST          # stage a file; it rides along with every run ...
   contree file edit PATH             # ... until a successful run bakes it into the image
+  contree file edit -E 'sed -i s/a/b/' PATH   # without a terminal, name the editing command
   contree file ls                    # files uploaded to the server
 
 Uploads are deduplicated by SHA-256. Piped stdin is passed to the sandbox command
@@ -158,7 +159,8 @@ sandboxes: long-lived containers with a persistent workspace on this machine.`,
 -f/--format (before the command): default, table, plain, json, json-pretty, csv, tsv, toml.
 
 - json: one object per line; json-pretty: one array. Timestamps are ISO 8601 with +00:00,
-  durations float seconds. Nested values are left out of rows (show --raw has everything).
+  durations float seconds. Rows leave nested values out (show --raw has everything), except
+  op events, whose rows keep each event's data object.
 - contree -f json run -- CMD prints one row with exit_code, stdout, stderr and the result image
   instead of streaming.
 - ps -q prints operation UUIDs only, one per line.

@@ -89,10 +89,19 @@ function onPath(name: string, pathVariable: string | undefined): boolean {
   return false;
 }
 
-/** The editor: --editor > $EDITOR > `[cli] editor` > vim > nano (on PATH) > vi. */
+/**
+ * The editor: --editor > $EDITOR > `[cli] editor` > vim > nano (on PATH) > vi. Those three need
+ * a terminal: without one (an agent, a script) they would hang or print screen codes.
+ */
 export function editorCommand(deps: SessionDeps, explicit?: string): string {
   const configured = explicit || deps.ctx.env.get("EDITOR") || deps.configuredEditor;
   if (configured?.trim()) return configured;
+  if (!deps.ctx.stdin.isTerminal || !deps.ctx.stdout.isTerminal) {
+    throw new UsageError(
+      "file edit: no terminal for an interactive editor; name a command that edits the file " +
+        "(its path is the last argument) with -E/--editor or EDITOR, e.g. -E 'sed -i s/a/b/'",
+    );
+  }
   const path = deps.ctx.env.get("PATH");
   for (const candidate of ["vim", "nano"]) if (onPath(candidate, path)) return candidate;
   return "vi";
@@ -124,8 +133,8 @@ export async function fileEdit(deps: SessionDeps, path: string, editor?: string)
   const key = await deps.sessionKey();
   const tip = store.requireTip(key);
   const target = store.resolvePath(key, path);
-  const before = await download(deps, tip.image, target);
   const editorLine = editorCommand(deps, editor);
+  const before = await download(deps, tip.image, target);
   const dir = await Deno.makeTempDir({ prefix: "contree-edit-" });
   try {
     const local = `${dir}/${target.slice(target.lastIndexOf("/") + 1) || "file"}`;

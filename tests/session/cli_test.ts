@@ -385,6 +385,11 @@ Deno.test("cli file: cp stages with dedup and local cache, edit, ls", () =>
     const missing = await s(["file", "cp", "nope.txt", "/x"]);
     assertEquals([missing.code, missing.stderr], [1, "[ERROR] File not found: nope.txt\n"]);
 
+    // No editor named and no terminal (an agent, a script): refused, not vi waiting on a pipe.
+    const noTerminal = await s(["file", "edit", "/etc/app.conf"]);
+    assertEquals(noTerminal.code, 2);
+    assertStringIncludes(noTerminal.stderr, "no terminal for an interactive editor");
+    assertEquals(noTerminal.stderr.split("\n").length, 2, "one line");
     // The editor appends a line; the result is uploaded and staged.
     const editor = { EDITOR: `sh -c 'printf "debug=1\\n" >> "$0"'` };
     const edited = await s(["file", "edit", "/etc/app.conf"], editor);

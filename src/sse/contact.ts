@@ -78,9 +78,14 @@ export function isServerAnswer(error: unknown): boolean {
 /** Ticks of the watchdog never come closer together than this. */
 const MIN_TICK_MS = 20;
 
+/** A watchdog tick this much later than asked: this process did not run (stopped, suspended). */
+const SUSPENDED_MS = 1_000;
+
 export class Contact {
   #last: number;
   #warnedAt?: number;
+  /** Callers in `busy`: while any is, the server's silence is not being measured. */
+  #busy = 0;
 
   /**
    * @param uuid the operation (or operations, space-separated) waited for: LostContact names it
@@ -97,9 +102,23 @@ export class Contact {
     this.#last = clock.monotonic();
   }
 
-  /** Milliseconds since a request last reached the server. */
+  /** Milliseconds since a request last reached the server (0 while this side is `busy`). */
   silentMs(): number {
-    return this.clock.monotonic() - this.#last;
+    return this.#busy > 0 ? 0 : this.clock.monotonic() - this.#last;
+  }
+
+  /**
+   * Runs `fn`, this side's handling of what arrived (a write to a stdout nobody reads yet),
+   * with the silence clock stopped: the stream is quiet because it is not being read, and a
+   * heartbeat then would fetch the whole record for nothing.
+   */
+  async busy<T>(fn: () => Promise<T>): Promise<T> {
+    this.#busy++;
+    try {
+      return await fn();
+    } finally {
+      if (--this.#busy === 0) this.#last = this.clock.monotonic();
+    }
   }
 
   /** A request reached the server (any answer, or a frame of a stream). */
@@ -166,11 +185,17 @@ export class Contact {
     // While quiet, a heartbeat at most every quietMs (never a tight loop on a dead server).
     const heartbeatDueMs = () =>
       Math.max(quietMs - this.silentMs(), heartbeatAt + quietMs - this.clock.monotonic());
+    let tickAt = 0;
     const schedule = () => {
       const due = onSilent ? Math.min(this.nextDueMs(), heartbeatDueMs()) : this.nextDueMs();
-      timer = setTimeout(tick, Math.max(MIN_TICK_MS, due));
+      const delay = Math.max(MIN_TICK_MS, due);
+      tickAt = performance.now() + delay;
+      timer = setTimeout(tick, delay);
     };
     const tick = () => {
+      // Real time, whatever the clock: a process stopped (Ctrl-Z, SIGSTOP) heard nothing
+      // because it did not listen. The silence is measured afresh from its resumption.
+      if (performance.now() - tickAt > SUSPENDED_MS) this.#last = this.clock.monotonic();
       try {
         this.check();
       } catch (error) {

@@ -262,7 +262,8 @@ class Follower {
       const event = item.event;
       if (event.type === "exit" && event.spid === 1) this.exit = event as ExitEvent;
       if (event.type === "stdout" || event.type === "stderr") this.#outputEvents++;
-      await this.options.onEvent?.(event);
+      const onEvent = this.options.onEvent;
+      if (onEvent) await this.contact.busy(() => Promise.resolve(onEvent(event)));
       if (event.type === "completion") return event as CompletionEvent;
     }
     return undefined;

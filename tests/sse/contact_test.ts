@@ -11,6 +11,7 @@ import {
 } from "../../src/sse/contact.ts";
 import { assertEquals, assertThrows } from "../support/assert.ts";
 import { FakeClock } from "../support/context.ts";
+import { systemClock } from "../../src/context.ts";
 
 Deno.test("contact: CONTREE_FOLLOW_TIMEOUT in seconds, 0 waits forever, garbage is a usage error", () => {
   const policy = (value?: string) =>
@@ -88,4 +89,41 @@ Deno.test("contact: past the limit, LostContact (exit 1) names the operation and
     "No contact with http://h for 20s; operation op-1 was left running on the server. " +
       "Pick it up later with: contree op wait op-1",
   );
+});
+
+Deno.test("contact: time this process did not run (stopped, Ctrl-Z) is not the server's silence", async () => {
+  const sink = new MemorySink();
+  const contact = new Contact(systemClock, new Logger(sink, "info"), "http://h", "op-1", {
+    lostAfterMs: 200,
+    warnEveryMs: 60_000,
+    giveUpAfterMs: 400,
+  });
+  const result = await contact.watch(async () => {
+    // The process stops for five times the give-up time: no timer of it runs meanwhile.
+    const until = performance.now() + 2_000;
+    while (performance.now() < until) {
+      // stopped
+    }
+    // Resumed: the overdue watchdog tick runs before anything is read.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    contact.reached();
+    return "done";
+  });
+  // Was LostContact ("No contact … for 0s") at the first tick after the stop.
+  assertEquals(result, "done");
+  assertEquals(sink.text(), "");
+});
+
+Deno.test("contact: while this side is busy, the silence clock stands still", async () => {
+  const clock = new FakeClock();
+  const contact = new Contact(clock, new Logger(new MemorySink(), "info"), "http://h", "op");
+  clock.advance(3_000);
+  await contact.busy(() => {
+    clock.advance(60_000);
+    assertEquals(contact.silentMs(), 0);
+    return Promise.resolve();
+  });
+  assertEquals(contact.silentMs(), 0, "measured again from the end of the busy time");
+  clock.advance(5);
+  assertEquals(contact.silentMs(), 5);
 });

@@ -469,6 +469,35 @@ Deno.test("follow: a quiet live stream gets heartbeats; a terminal one ends it a
     assertEquals(sink.text(), "", "the server answered every heartbeat: no warning");
   }));
 
+Deno.test("follow: while the consumer holds an event (a stdout nobody reads), no heartbeat fetches the record", () =>
+  withFake(async (fake) => {
+    const events = runEvents(CHUNKS, { code: 0 });
+    fake.on("GET", `/v1/operations/${OP}/events`, () => ({
+      events: events.map((frame) => ({ frame })),
+    }));
+    let records = 0;
+    fake.on("GET", `/v1/operations/${OP}`, () => {
+      records++;
+      return { json: { uuid: OP, status: "SUCCESS" } };
+    });
+    const sink = new MemorySink();
+    const client = clientFor(fake, systemClock, sink);
+    let held = false;
+    const result = await followOperation(client, OP, {
+      contact: SHORT,
+      onEvent: async (event) => {
+        if (event.type !== "stdout" || held) return;
+        held = true;
+        // A reader that takes its time: four times the contact threshold.
+        await new Promise((resolve) => setTimeout(resolve, 4 * SHORT.lostAfterMs));
+      },
+    });
+    assertEquals([held, result.exit?.data.code], [true, 0]);
+    // Was one GET of the whole record (all of its output) every half threshold.
+    assertEquals(records, 0, "no heartbeat while this side was busy");
+    assertEquals(sink.text(), "", "and no lost-contact warning");
+  }));
+
 Deno.test("follow: a drain whose connection goes silent is dropped and drained anew (real time)", () =>
   withFake(async (fake) => {
     const events = runEvents(CHUNKS, { code: 7 });

@@ -20,6 +20,14 @@ export class ContreeError extends Error {
   }
 }
 
+/**
+ * Rethrows a failure that would be every item's, not one item's (the server refused the token):
+ * for the per-item error handling of commands that go on to the next item (exit 4, at once).
+ */
+export function rethrowNotAuthenticated(error: unknown): void {
+  if (error instanceof ContreeError && error.exitCode === ExitCode.NOT_AUTHENTICATED) throw error;
+}
+
 /** Bad command-line input: exit 2. */
 export class UsageError extends ContreeError {
   constructor(message: string, options?: ErrorOptions) {

@@ -5,7 +5,7 @@
 
 import { DeadlineError } from "../api/errors.ts";
 import type { Operation } from "../api/models.ts";
-import { ContreeError, Exit, Interrupted, UsageError } from "../errors.ts";
+import { ContreeError, Exit, Interrupted, rethrowNotAuthenticated, UsageError } from "../errors.ts";
 import { formatEta, StatusLine } from "../inspect/progress.ts";
 import type { Row } from "../output/formatter.ts";
 import { streamMode } from "../style.ts";
@@ -128,6 +128,7 @@ export async function importImages(deps: ImportDeps, options: ImportOptions): Pr
       operation = await followImport(client, item.uuid, { timeoutMs });
     } catch (error) {
       if (ctx.signal.aborted) throw ctx.signal.reason;
+      rethrowNotAuthenticated(error);
       if (error instanceof Interrupted || !(error instanceof ContreeError)) throw error;
       const message = error instanceof DeadlineError
         ? `still not finished after ${timeoutMs / 1000}s (see \`contree show ${item.uuid}\`)`
@@ -146,6 +147,7 @@ export async function importImages(deps: ImportDeps, options: ImportOptions): Pr
         running.set(uuid, { spec, uuid, started: clock.monotonic() });
         log.debug(`Import of ${url} is operation ${uuid}`);
       } catch (error) {
+        rethrowNotAuthenticated(error);
         if (error instanceof Interrupted || !(error instanceof ContreeError)) throw error;
         failed++;
         log.error(`Import of ${url} failed: ${error.message}`);

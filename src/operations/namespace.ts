@@ -2,14 +2,15 @@
 // top-level `ps`, `show`, `kill`.
 
 import type { ContreeClient, RequestOptions } from "../api/client.ts";
-import { ApiError } from "../api/errors.ts";
+import { ApiError, NetworkError } from "../api/errors.ts";
 import { ACTIVE_STATUSES, isTerminalStatus, type Operation } from "../api/models.ts";
 import { MAX_PAGE_SIZE, paginate } from "../api/paginate.ts";
 import { decodeStreamRepr } from "../api/stream_repr.ts";
 import type { Context } from "../context.ts";
-import { ContreeError, Exit } from "../errors.ts";
+import { ContreeError, Exit, rethrowNotAuthenticated } from "../errors.ts";
 import { mapLimit } from "../parallel.ts";
 import { Contact, DEFAULT_CONTACT_POLICY, displayUrl } from "../sse/contact.ts";
+import { retryableStatus } from "../sse/follow.ts";
 import { readSseItems } from "../sse/frames.ts";
 import { CompletionWatch } from "./completion_watch.ts";
 import { composeExitStatus, operationExitCode } from "./outcome.ts";
@@ -158,6 +159,7 @@ export async function showOperations(
     try {
       operation = await fetchOperation(deps, uuid);
     } catch (error) {
+      rethrowNotAuthenticated(error);
       if (!(error instanceof ContreeError)) throw error;
       deps.ctx.log.error(`Failed to fetch ${uuid}: ${error.message}`);
       failed = true;
@@ -246,6 +248,7 @@ export async function cancelOperations(
       await deps.client.cancelOperation(uuid);
       deps.ctx.log.info(`Cancelled operation ${uuid}`);
     } catch (error) {
+      rethrowNotAuthenticated(error);
       if (!(error instanceof ContreeError)) throw error;
       deps.ctx.log.error(`Failed to cancel ${uuid}: ${error.message}`);
       failed = true;
@@ -332,15 +335,18 @@ export async function waitOperations(
       contact.reached();
       lastFailure.delete(uuid);
     } catch (error) {
+      // Only the server's transient faults are polled again: a refused token, or a failure of
+      // this side (not the network), would fail the same way until the --timeout.
+      rethrowNotAuthenticated(error);
+      if (!(error instanceof ApiError || error instanceof NetworkError)) throw error;
       contact.failed(error);
-      lastFailure.set(uuid, error instanceof Error ? error.message : String(error));
-      if (error instanceof ApiError && error.status === 404) {
+      lastFailure.set(uuid, error.message);
+      if (error instanceof ApiError && !retryableStatus(error.status)) {
         pending.delete(uuid);
         deps.ctx.log.error(`Failed to fetch ${uuid}: ${error.message}`);
         finished.push({ uuid, status: "FAILED", error: error.message });
         return;
       }
-      if (!(error instanceof ContreeError)) throw error;
       deps.ctx.log.debug(`Polling ${uuid} failed: ${error.message}`);
       return;
     }
@@ -492,6 +498,7 @@ export async function printOperationEvents(
         }
       }
     } catch (error) {
+      rethrowNotAuthenticated(error);
       let message: string;
       if (error instanceof ContreeError) message = error.message;
       // A body cut off mid-stream fails its read with a TypeError (the fetch contract).

@@ -52,8 +52,8 @@ const RECORD_LAG_RETRIES = 5;
 const POLLING_STATUSES = new Set([400, 404, 405, 406]);
 const AUTH_STATUSES = new Set([401, 403]);
 
-/** 410/425/429/5xx on the events route: not now, reconnect (API spec §5.7). */
-function retryableStatus(status: number): boolean {
+/** 410/425/429/5xx: not now, ask again (API spec §5.7 for the events route). */
+export function retryableStatus(status: number): boolean {
   return status === 410 || status === 425 || status === 429 || status >= 500;
 }
 

@@ -6,3 +6,6 @@ export interface ImageCache {
   get<T = unknown>(image: string, kind: string): T | undefined;
   set(image: string, kind: string, value: unknown): void;
 }
+
+/** For a command that runs without the session store: nothing kept, nothing found. */
+export const NO_CACHE: ImageCache = { get: () => undefined, set: () => {} };

@@ -207,6 +207,21 @@ export class App {
     return this.#store;
   }
 
+  /**
+   * The session store for commands that only cache in it (operation records, listings, small
+   * files): undefined, said at debug level, when it cannot be opened (a home that cannot be
+   * written or located), so that they still work from the environment alone.
+   */
+  async optionalStore(): Promise<SessionStore | undefined> {
+    try {
+      return await this.store();
+    } catch (error) {
+      if (!(error instanceof ContreeError)) throw error;
+      this.ctx.log.debug(`Working without the session cache: ${error.message}`);
+      return undefined;
+    }
+  }
+
   /** Registers cleanup run by `close` (last registered, first run). */
   onClose(closer: () => void | Promise<void>): void {
     this.#closers.push(closer);

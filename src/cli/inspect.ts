@@ -4,6 +4,8 @@
 
 import { resolveImageRef } from "../api/image_ref.ts";
 import type { InspectDeps } from "../inspect/deps.ts";
+import { NO_CACHE } from "../cache.ts";
+import { resolveSandboxPath } from "../sandbox_path.ts";
 import { imageCache } from "../session/adapters.ts";
 import { withSessionErrors } from "../session/report.ts";
 import type { App } from "./app.ts";
@@ -17,8 +19,18 @@ export function inspectDeps(app: App): InspectDeps {
     client: app.client(),
     format: app.globals.format,
     output: (order) => app.output(order),
-    cache: async () => imageCache(await app.store()),
+    cache: async () => {
+      const store = await app.optionalStore();
+      return store ? imageCache(store) : NO_CACHE;
+    },
     locate: async (path, image) => {
+      // An absolute path in a named image needs no session (and no session store).
+      if (image !== undefined && path?.startsWith("/")) {
+        return {
+          image: await resolveImageRef(app.client(), image),
+          path: resolveSandboxPath("/", path),
+        };
+      }
       const store = await app.store();
       const key = await app.sessionKey();
       const uuid = image === undefined

@@ -48,7 +48,10 @@ export function namespaceDeps(app: App): NamespaceDeps {
     client: app.client(),
     format: app.globals.format,
     output: (order) => app.output(order),
-    cache: () => cache ??= app.store().then(operationCache),
+    cache: () =>
+      cache ??= app.optionalStore().then((store) =>
+        store ? operationCache(store) : { get: () => undefined, set: () => {} }
+      ),
     resolveRefs: async (tokens) =>
       resolveOperationRefsLazily(() => app.store(), await app.sessionKey(), tokens),
     concurrency: app.concurrency(),

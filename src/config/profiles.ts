@@ -107,7 +107,10 @@ async function readIni(path: string): Promise<IniFile | undefined> {
   try {
     text = await Deno.readTextFile(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
+    // A home below a file holds no config either.
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return undefined;
+    }
     throw new ContreeError(`Cannot read ${path}: ${(error as Error).message}`);
   }
   try {

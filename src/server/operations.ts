@@ -11,7 +11,7 @@ import {
   type TerminalStatus,
 } from "../api/models.ts";
 import type { Logger } from "../log.ts";
-import type { HostPaths } from "./errors.ts";
+import { type HostPaths, storageError } from "./errors.ts";
 import type { EventLog, StoredOutput } from "./events.ts";
 import type { OutputRef, OutputStream } from "./outputs.ts";
 import type { OperationRow, Store } from "./store.ts";
@@ -218,9 +218,9 @@ export class OperationManager {
         this.options.log.error(`operation ${op.uuid} failed: ${(error as Error).message}`);
         outcome = controller.signal.aborted
           ? stoppedOutcome(controller.signal)
-          : { status: "FAILED", error: (error as Error).message };
+          : { status: "FAILED", error: (storageError(error) ?? error as Error).message };
       }
-      this.#finish(op, outcome);
+      await this.#record(op, outcome);
     })().catch((error) => {
       // Only when the store went away under a run that outlived the shutdown grace period.
       this.options.log.error(`operation ${op.uuid} not recorded: ${(error as Error).message}`);
@@ -229,6 +229,28 @@ export class OperationManager {
       this.#pump();
     });
     this.#running.set(op.uuid, { controller, done });
+  }
+
+  /**
+   * Records the outcome. When the store cannot take it (a full disk) it is tried again every
+   * few seconds until it can, or until the server stops (the next start fails the operation):
+   * an operation whose completion was lost stayed EXECUTING, its followers waiting for ever.
+   */
+  async #record(op: OperationRow, outcome: Outcome): Promise<void> {
+    for (let attempt = 0;; attempt++) {
+      try {
+        this.#finish(op, outcome);
+        if (attempt > 0) this.options.log.info(`operation ${op.uuid} recorded at last`);
+        return;
+      } catch (error) {
+        const reason = (error as Error).message;
+        if (this.#closing) throw error;
+        if (attempt === 0) {
+          this.options.log.error(`operation ${op.uuid} not recorded yet (${reason}); retrying`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 250 * 2 ** attempt)));
+      }
+    }
   }
 
   #finish(op: OperationRow, result: Outcome): void {
@@ -240,11 +262,6 @@ export class OperationManager {
     // One that never started (cancelled in the queue, or at shutdown) ran for no time.
     const durationMs = op.started_at ? Math.max(0, now - Date.parse(op.started_at)) : 0;
     const metadata = outcome.result ? { ...op.metadata, result: outcome.result } : op.metadata;
-    this.options.log.info(
-      `operation ${op.uuid} (${op.kind}) ${outcome.status}${
-        outcome.error ? `: ${outcome.error}` : ""
-      } in ${(durationMs / 1000).toFixed(3)}s`,
-    );
     this.store.transaction(() => {
       this.store.updateOperation(op.uuid, {
         status: outcome.status,
@@ -265,5 +282,10 @@ export class OperationManager {
         image_size_bytes: outcome.imageSize ?? 0,
       });
     });
+    this.options.log.info(
+      `operation ${op.uuid} (${op.kind}) ${outcome.status}${
+        outcome.error ? `: ${outcome.error}` : ""
+      } in ${(durationMs / 1000).toFixed(3)}s`,
+    );
   }
 }

@@ -3,7 +3,9 @@
 // the server runs. Both need `mount` (root; nothing in /etc is changed); where it is not allowed
 // the tests are ignored with a SKIP line.
 
+import { isTerminalStatus } from "../../src/api/models.ts";
 import { assert, assertEquals } from "../support/assert.ts";
+import { podmanSkipReason } from "../support/podman.ts";
 import { startTestServer } from "../support/server.ts";
 
 async function mount(args: string[]): Promise<void> {
@@ -99,3 +101,54 @@ storageTest(
     }
   },
 );
+
+Deno.test({
+  name: "storage: a run whose completion meets a full disk is recorded once space is back",
+  ignore: skipReason !== undefined || podmanSkipReason !== undefined,
+  fn: async () => {
+    const dataDir = await Deno.makeTempDir({ prefix: "contree-full-finish-" });
+    await mount(["-t", "tmpfs", "-o", "size=24m", "tmpfs", dataDir]);
+    try {
+      const s = await startTestServer({ dataDir, busybox: true });
+      try {
+        // What is left after the filler: less than the run prints.
+        const free = Number(
+          new TextDecoder().decode(
+            (await new Deno.Command("df", { args: ["--output=avail", "-B1", dataDir] }).output())
+              .stdout,
+          ).trim().split("\n").at(-1),
+        );
+        const filler = `${dataDir}/filler`;
+        await Deno.writeFile(filler, new Uint8Array(free - (6 << 20)));
+        const { uuid } = await s.client.spawn({
+          image: s.busybox,
+          command: "head -c 10000000 /dev/zero; echo done >&2",
+          shell: true,
+          disposable: true,
+          truncate_output_at: 16_000_000,
+        });
+        // The run ends; its completion cannot be written while the disk is full.
+        const metFullDisk = () =>
+          s.log.text().includes(`operation ${uuid}`) && s.log.text().includes("disk is full");
+        for (let i = 0; !metFullDisk(); i++) {
+          assert(i < 600, `the completion never met the full disk: ${s.log.text()}`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        await Deno.remove(filler);
+        // Was: EXECUTING for good (until a restart), not cancellable, followers waiting.
+        let operation = await s.client.getOperation(uuid);
+        for (let i = 0; !isTerminalStatus(operation.status); i++) {
+          assert(i < 300, `still ${operation.status} with space back`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          operation = await s.client.getOperation(uuid);
+        }
+        assertEquals((await s.client.whoami()).permissions.list, true, "still serving");
+      } finally {
+        await s.stop();
+      }
+    } finally {
+      await umount(dataDir);
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    }
+  },
+});

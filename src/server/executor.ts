@@ -447,7 +447,9 @@ export class InstanceExecutor {
   async #lookInImage(
     image: ImageRow,
     spec: InstanceSpec,
-  ): Promise<{ cwdMissing: boolean; directoryTargets: string[] } | undefined> {
+  ): Promise<
+    { cwdMissing: boolean; cwdNotDirectory: boolean; directoryTargets: string[] } | undefined
+  > {
     try {
       return await this.deps.mounts.use(image.podman_id, async (lease) => {
         const directoryTargets: string[] = [];
@@ -456,14 +458,18 @@ export class InstanceExecutor {
             directoryTargets.push(path);
           }
         }
-        const cwdMissing = (await resolveInImage(lease.root, spec.cwd)) === undefined;
-        return { cwdMissing, directoryTargets };
+        const cwd = await resolveInImage(lease.root, spec.cwd);
+        return {
+          cwdMissing: cwd === undefined,
+          cwdNotDirectory: cwd !== undefined && !cwd.info.isDirectory,
+          directoryTargets,
+        };
       });
     } catch (error) {
       // Removed behind the server's back: podman run would fail as if it were the process (125).
       if (error instanceof HttpError && error.status === 404) return undefined;
       // Cannot look (e.g. rootless podman): podman reports what is wrong.
-      return { cwdMissing: false, directoryTargets: [] };
+      return { cwdMissing: false, cwdNotDirectory: false, directoryTargets: [] };
     }
   }
 
@@ -516,7 +522,11 @@ export class InstanceExecutor {
         error: `image ${image.uuid} is gone from podman's storage (removed outside contree)`,
       };
     }
-    const { cwdMissing, directoryTargets } = looked;
+    const { cwdMissing, cwdNotDirectory, directoryTargets } = looked;
+    // podman would exit 126 with its message as the process's stderr, and the run "succeed".
+    if (cwdNotDirectory) {
+      return { status: "FAILED", error: `the working directory ${spec.cwd} is not a directory` };
+    }
     if (directoryTargets.length > 0) {
       return {
         status: "FAILED",

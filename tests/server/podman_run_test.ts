@@ -120,6 +120,16 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
       });
     });
 
+    await t.step("a cwd that is a file: FAILED saying so, no process, no image", async () => {
+      const op = await run(s, { command: "pwd", shell: true, cwd: "/etc/passwd" });
+      // Was SUCCESS with exit 126, podman's words as the process's stderr, and a new image.
+      assertEquals([op.status, op.error], [
+        "FAILED",
+        "the working directory /etc/passwd is not a directory",
+      ]);
+      assertEquals([op.result_image_uuid ?? null, op.metadata?.result], [null, undefined]);
+    });
+
     await t.step("the environment of a run is not kept unless preserve_env", async () => {
       const plain = await run(s, { command: "true", env: { LEAK: "1", API_TOKEN: "t" } });
       const spawn = (await eventLog(s, plain.uuid)).find((e) => e.type === "spawn")!;

@@ -67,9 +67,20 @@ export class PodmanNotFound extends ContreeError {
   }
 }
 
+/** podman's commands that take a subcommand (`image inspect`): both words name what ran. */
+const COMMAND_GROUPS = new Set(["container", "image", "network", "pod", "system", "volume"]);
+
+/** The podman command `args` run, as messages name it: `rm`, `image inspect`. */
+function commandName(args: string[]): string {
+  const [first = "", second] = args;
+  return COMMAND_GROUPS.has(first) && second && !second.startsWith("-")
+    ? `${first} ${second}`
+    : first;
+}
+
 export class PodmanTimeout extends ContreeError {
   constructor(args: string[], readonly timeoutMs: number) {
-    super(`podman ${args[0] ?? ""} timed out after ${formatSeconds(timeoutMs)}`);
+    super(`podman ${commandName(args)} timed out after ${formatSeconds(timeoutMs)}`);
   }
 }
 
@@ -82,7 +93,7 @@ export class PodmanFailed extends ContreeError {
   constructor(readonly args: string[], result: PodmanResult) {
     const podmanMessage = parsePodmanMessage(`${result.stderr}\n${result.stdout}`);
     super(
-      `podman ${args[0] ?? ""} failed (exit ${result.code})${
+      `podman ${commandName(args)} failed (exit ${result.code})${
         podmanMessage ? `: ${podmanMessage}` : ""
       }`,
     );

@@ -67,6 +67,15 @@ Deno.test("argv reaches podman verbatim, with stdin and the given env", async ()
       describePodmanFailure(["fail"], failed),
       "podman fail failed (exit 125): it broke",
     );
+    // A command of a group is named by both words (was "podman image failed").
+    assertEquals(
+      describePodmanFailure(["image", "inspect", "x"], failed),
+      "podman image inspect failed (exit 125): it broke",
+    );
+    assertEquals(
+      describePodmanFailure(["image", "--help"], failed),
+      "podman image failed (exit 125): it broke",
+    );
   });
 });
 

@@ -6,14 +6,13 @@ import { ContreeClient, normaliseBaseUrl } from "../api/client.ts";
 import { concurrencyFrom, DEFAULT_CONCURRENCY } from "../api/paginate.ts";
 import { requestTransportFor, streamTransportFor } from "../api/transport.ts";
 import {
-  adHocProfile,
   checkProfileName,
   ConfigPaths,
   configPaths,
   LOCAL_PROFILE,
   type Profile,
-  profileFromEnv,
   ProfileStore,
+  unconfiguredProfile,
 } from "../config/profiles.ts";
 import type { Context } from "../context.ts";
 import { AuthError, ContreeError } from "../errors.ts";
@@ -85,14 +84,13 @@ export class App {
 
   /**
    * The profile this invocation talks to, with --token/--url/--project applied. A profile
-   * that is not configured falls back to CONTREE_URL + CONTREE_TOKEN (+ CONTREE_PROJECT) from
-   * the environment, so the binary works as a container entrypoint without `contree auth`, and
-   * then to --url + --token themselves (the reference refused them, CLI spec §12.22).
+   * that is not configured is made from those flags and CONTREE_URL + CONTREE_TOKEN (+
+   * CONTREE_PROJECT), each flag before its variable, so the binary works as a container
+   * entrypoint without `contree auth` (the reference refused the flags, CLI spec §12.22).
    */
   profile(): Profile {
     const name = this.profileName();
-    const base = this.config.get(name) ?? profileFromEnv(name, this.ctx.env) ??
-      adHocProfile(name, this.globals);
+    const base = this.config.get(name) ?? unconfiguredProfile(name, this.ctx.env, this.globals);
     if (!base) {
       throw new AuthError(
         `Profile '${name}' does not exist. Run \`contree auth\` first (or \`contree server start\` for a local server).`,

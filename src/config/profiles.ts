@@ -272,23 +272,20 @@ export function checkProfileName(name: string): string {
   return name;
 }
 
-/** A profile named `name` made of a URL and a token (+ a project: IAM), when both are given. */
-export function adHocProfile(
+/**
+ * A profile that is not configured, made of a URL and a token (+ a project: IAM) when both are
+ * known: --url/--token/--project, each falling back to its variable (CONTREE_URL,
+ * CONTREE_TOKEN, CONTREE_PROJECT), so a CI job may hold the token as a secret variable and give
+ * the URL on the command line.
+ */
+export function unconfiguredProfile(
   name: string,
-  given: { url?: string; token?: string; project?: string },
+  env: Env,
+  given: { url?: string; token?: string; project?: string } = {},
 ): Profile | undefined {
-  const url = nonEmpty(given.url);
-  const token = nonEmpty(given.token);
+  const url = nonEmpty(given.url) ?? nonEmpty(env.get("CONTREE_URL"));
+  const token = nonEmpty(given.token) ?? nonEmpty(env.get("CONTREE_TOKEN"));
   if (!url || !token) return undefined;
-  const project = nonEmpty(given.project);
+  const project = nonEmpty(given.project) ?? nonEmpty(env.get("CONTREE_PROJECT"));
   return { name, type: project ? "iam" : "jwt", url: url.replace(/\/+$/, ""), token, project };
-}
-
-/** Credentials from the environment (CONTREE_URL + CONTREE_TOKEN [+ CONTREE_PROJECT]). */
-export function profileFromEnv(name: string, env: Env): Profile | undefined {
-  return adHocProfile(name, {
-    url: env.get("CONTREE_URL"),
-    token: env.get("CONTREE_TOKEN"),
-    project: env.get("CONTREE_PROJECT"),
-  });
 }

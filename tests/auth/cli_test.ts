@@ -69,7 +69,7 @@ Deno.test("auth takes the token and URL from the environment, CONTREE_TOKEN befo
     assertEquals(fake.requests[0].headers.get("authorization"), `Bearer ${fake.token}`);
   }));
 
-Deno.test("--url and --token run a command without any profile; one of them alone does not", () =>
+Deno.test("--url and --token run a command without any profile, also with one from the environment; one alone does not", () =>
   withFake(async (fake, home) => {
     const env = { CONTREE_HOME: home };
     fake.on("GET", "/v1/operations", () => ({ json: [] }));
@@ -81,6 +81,15 @@ Deno.test("--url and --token run a command without any profile; one of them alon
     const urlOnly = await runCli(["--url", fake.url, "ps"], { env });
     assertEquals(urlOnly.code, 4);
     assertStringIncludes(urlOnly.stderr, "Profile 'default' does not exist");
+    // A flag with the other half from the environment (a CI secret): was the same refusal.
+    const withTokenVariable = await runCli(["--url", fake.url, "ps"], {
+      env: { ...env, CONTREE_TOKEN: fake.token },
+    });
+    assertEquals([withTokenVariable.code, withTokenVariable.stderr], [0, ""]);
+    const withUrlVariable = await runCli(["--token", fake.token, "ps"], {
+      env: { ...env, CONTREE_URL: fake.url },
+    });
+    assertEquals([withUrlVariable.code, withUrlVariable.stderr], [0, ""]);
     await Deno.stat(`${home}/auth.ini`).then(
       () => assert(false, "auth.ini must not be written"),
       (error) => assert(error instanceof Deno.errors.NotFound),

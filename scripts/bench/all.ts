@@ -79,11 +79,29 @@ function summary(reports: BenchReport[]): string {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: { only: { type: "string" }, runs: { type: "string" }, out: { type: "string" } },
-    strict: true,
-  });
+  const usage = `usage: deno task bench [--only ${
+    BENCHES.map((b) => b.name).join(",")
+  }] [--runs N] [--out FILE]`;
+  let values: { only?: string; runs?: string; out?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: Deno.args,
+      options: {
+        only: { type: "string" },
+        runs: { type: "string" },
+        out: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${usage}`);
+    Deno.exit(2);
+  }
+  if (values.help) {
+    console.log(usage);
+    Deno.exit(0);
+  }
   const only = values.only?.split(",").map((name) => name.trim());
   const unknown = only?.filter((name) => !BENCHES.some((bench) => bench.name === name)) ?? [];
   if (unknown.length > 0) {

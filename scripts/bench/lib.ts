@@ -339,7 +339,26 @@ export function benchFlags<T extends Record<string, number | string | boolean>>(
   for (const [name, value] of Object.entries(defaults)) {
     options[name] = { type: typeof value === "boolean" ? "boolean" : "string" };
   }
-  const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
+  const usage = `flags: ${
+    Object.entries(defaults).map(([name, value]) => `--${name} (default ${value})`).join(", ")
+  }`;
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { ...options, help: { type: "boolean", short: "h" } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${usage}`);
+    Deno.exit(2);
+  }
+  if (values.help) {
+    console.log(usage);
+    Deno.exit(0);
+  }
+  delete values.help;
   const result: Record<string, number | string | boolean> = { ...defaults };
   for (const [name, value] of Object.entries(values)) {
     const fallback = defaults[name];

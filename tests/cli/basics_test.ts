@@ -37,6 +37,24 @@ Deno.test("-v prints contree/<version> Deno/<version> <os>-<arch>", async () => 
   }
 });
 
+Deno.test("run without -A: one line saying so, exit 2 (was Deno's NotCapable stack trace)", async () => {
+  const main = new URL("../../main.ts", import.meta.url).pathname;
+  for (const flags of [[], ["--allow-env", "--allow-read"]]) {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--quiet", ...flags, main, "ps"],
+      stdin: "null",
+    }).output();
+    const stderr = new TextDecoder().decode(output.stderr);
+    assertEquals(output.code, 2, stderr);
+    assertEquals(output.stdout.length, 0);
+    assertMatch(
+      stderr,
+      /^\[ERROR\] contree needs all permissions \(missing: [a-z, ]+\): run it with -A/,
+    );
+    assertEquals(stderr.split("\n").length, 2, stderr);
+  }
+});
+
 Deno.test("-v and --help into a reader that went away (`| true`): exit 0, nothing on stderr", async () => {
   const { home, cleanup } = await tempHome();
   try {

@@ -7,7 +7,7 @@ import type { RunDeps } from "../operations/run.ts";
 import type { AuthDeps } from "../auth/commands.ts";
 import type { GuideSection, McpDeps } from "../mcp/deps.ts";
 import { RegistryCredentials } from "../images/registry_auth.ts";
-import { imageCache, operationCache, runSession } from "../session/adapters.ts";
+import { imageCache, NO_OPERATION_CACHE, operationCache, runSession } from "../session/adapters.ts";
 import type { SessionDeps } from "../session/deps.ts";
 import { resolveOperationRefsLazily } from "../session/refs.ts";
 import { withSessionErrors } from "../session/report.ts";
@@ -50,7 +50,7 @@ export function namespaceDeps(app: App): NamespaceDeps {
     output: (order) => app.output(order),
     cache: () =>
       cache ??= app.optionalStore().then((store) =>
-        store ? operationCache(store) : { get: () => undefined, set: () => {} }
+        store ? operationCache(store) : NO_OPERATION_CACHE
       ),
     resolveRefs: async (tokens) =>
       resolveOperationRefsLazily(() => app.store(), await app.sessionKey(), tokens),

@@ -2,7 +2,7 @@
 // top-level `ps`, `show`, `kill`.
 
 import type { ContreeClient, RequestOptions } from "../api/client.ts";
-import { ApiError, NetworkError } from "../api/errors.ts";
+import { ApiError, DeadlineError, NetworkError } from "../api/errors.ts";
 import { ACTIVE_STATUSES, isTerminalStatus, type Operation } from "../api/models.ts";
 import { MAX_PAGE_SIZE, paginate } from "../api/paginate.ts";
 import { decodeStreamRepr } from "../api/stream_repr.ts";
@@ -338,7 +338,9 @@ export async function waitOperations(
       // Only the server's transient faults are polled again: a refused token, or a failure of
       // this side (not the network), would fail the same way until the --timeout.
       rethrowNotAuthenticated(error);
-      if (!(error instanceof ApiError || error instanceof NetworkError)) throw error;
+      const transient = error instanceof ApiError || error instanceof NetworkError ||
+        error instanceof DeadlineError; // a request that timed out
+      if (!transient) throw error;
       contact.failed(error);
       lastFailure.set(uuid, error.message);
       if (error instanceof ApiError && !retryableStatus(error.status)) {

@@ -48,6 +48,9 @@ export function imageCache(store: SessionStore): ImageCache {
   };
 }
 
+/** For a command that runs without the session store: nothing kept, nothing found. */
+export const NO_OPERATION_CACHE: OperationCache = { get: () => undefined, set: () => {} };
+
 /** Terminal operations cached under `(uuid, "operation")`. */
 export function operationCache(store: SessionStore): OperationCache {
   return {

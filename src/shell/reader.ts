@@ -4,7 +4,9 @@
 // The terminal reader opens a readline interface per line and closes it when the line is read:
 // while a line runs, the terminal is back in its normal mode, so Ctrl-C is a real SIGINT (the
 // running line is cancelled) and an editor or a prompt of the running command owns the
-// keyboard; readline holds no pending read of stdin meanwhile.
+// keyboard; readline holds no pending read of stdin meanwhile. What came in with the line (a
+// paste, lines typed ahead while the last one ran) is kept: the interface closes once the
+// chunk it read is processed, the complete lines queued, the rest typed into the next prompt.
 
 import process from "node:process";
 import { createInterface } from "node:readline";
@@ -31,18 +33,26 @@ export interface ReaderOptions {
   signal?: AbortSignal;
 }
 
+type ReadResult = string | null | typeof INTERRUPTED;
+
 export function terminalReader(
   options: ReaderOptions & { completer?: Completer; toStderr?: boolean },
 ): LineReader {
+  /** What arrived after the line a read returned: lines, Ctrl-C, the end (Ctrl-D). */
+  const queued: ReadResult[] = [];
+  /** Text typed after the last complete line: the start of the next one. */
+  let carried = "";
   return {
     interactive: true,
     read(prompt, history) {
       return new Promise((resolve) => {
+        if (queued.length > 0) return resolve(queued.shift()!); // already echoed
         if (options.signal?.aborted) return resolve(null);
         const completer = options.completer;
+        const output = options.toStderr ? process.stderr : process.stdout;
         const rl = createInterface({
           input: process.stdin,
-          output: options.toStderr ? process.stderr : process.stdout,
+          output,
           terminal: true,
           history: [...history],
           historySize: HISTORY_LIMIT,
@@ -55,13 +65,30 @@ export function terminalReader(
             }),
         });
         let settled = false;
-        const finish = (value: string | null | typeof INTERRUPTED) => {
-          if (settled) return;
-          settled = true;
-          rl.close();
-          resolve(value);
-        };
+        let settledWith: ReadResult = null;
+        let closing = false;
         const stop = () => finish(null);
+        const close = () => {
+          closing = true;
+          // Only what follows a complete line is carried: Ctrl-C or Ctrl-D abandons the text.
+          carried = typeof (queued.at(-1) ?? settledWith) === "string" ? rl.line : "";
+          // It is typed into the next prompt: off this row, where output is about to go.
+          if (carried) output.write("\r\x1b[K");
+          options.signal?.removeEventListener("abort", stop);
+          rl.close();
+        };
+        function finish(value: ReadResult) {
+          if (closing) return;
+          if (settled) {
+            queued.push(value);
+            return;
+          }
+          settled = true;
+          settledWith = value;
+          // The rest of the chunk readline is processing comes first (it runs synchronously).
+          queueMicrotask(close);
+          resolve(value);
+        }
         options.signal?.addEventListener("abort", stop, { once: true });
         rl.on("line", (line) => finish(line));
         rl.on("SIGINT", () => finish(INTERRUPTED));
@@ -69,12 +96,13 @@ export function terminalReader(
         // under Deno (after `fg` the terminal stayed raw and every key was lost; without job
         // control it was left cooked, and typed text joined the previous line).
         rl.on("SIGTSTP", () => {});
-        rl.on("close", () => {
-          options.signal?.removeEventListener("abort", stop);
-          finish(null);
-        });
+        rl.on("close", () => finish(null));
         rl.setPrompt(prompt);
         rl.prompt();
+        if (carried) {
+          rl.write(carried);
+          carried = "";
+        }
       });
     },
   };

@@ -181,6 +181,35 @@ if (skipTmux && !podmanSkipReason) console.log("SKIP: shell terminal tests: tmux
       },
     );
 
+    await t.step(
+      "a paste of several lines runs each once, in order; the rest is typed",
+      async () => {
+        const term = await open();
+        await term.waitForInput("(main) /work $ ");
+        // Was: the first line ran and the others were lost with the interface it closed.
+        await term.paste(
+          "echo pasted-1\ncd /tmp\npwd\necho 'two\nlines'\ncd /work\necho unfinished",
+        );
+        const screen = await term.waitForInput("(main) /work $ echo unfinished");
+        const output = screen.split("\n").filter((line) =>
+          ["pasted-1", "/tmp", "two", "lines"].includes(line)
+        );
+        assertEquals(output, ["pasted-1", "/tmp", "two", "lines"], screen);
+        assert(!screen.includes("unfinishedpasted-1"), screen);
+        await term.keys("C-u");
+        await term.waitForInput("(main) /work $ ");
+        await term.keys("C-d");
+        assertEquals(await term.exited(), 0);
+        assertEquals(shellHistory().slice(-5), [
+          "echo pasted-1",
+          "cd /tmp",
+          "pwd",
+          "echo 'two\nlines'",
+          "cd /work",
+        ]);
+      },
+    );
+
     await t.step("a script on a pipe: the lines run, errors are told, no prompts", async () => {
       const result = await runCli(["shell"], {
         env,

@@ -70,6 +70,18 @@ export class Terminal {
     await tmux(this.socket, ["send-keys", "-t", "test", "-l", text]);
   }
 
+  /** `text` as a paste: all of it at once, its newlines sent as Enter (tmux's paste-buffer). */
+  async paste(text: string): Promise<void> {
+    const file = await Deno.makeTempFile({ prefix: "contree-paste-" });
+    try {
+      await Deno.writeTextFile(file, text);
+      await tmux(this.socket, ["load-buffer", "-b", "paste", file]);
+      await tmux(this.socket, ["paste-buffer", "-d", "-b", "paste", "-t", "test"]);
+    } finally {
+      await Deno.remove(file);
+    }
+  }
+
   /** The screen and the scrollback, wrapped lines joined, trailing blank lines dropped. */
   async screen(): Promise<string> {
     const text = await tmux(this.socket, ["capture-pane", "-p", "-J", "-S", "-", "-t", "test"]);

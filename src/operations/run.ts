@@ -288,7 +288,8 @@ function interruptTheProcess(
     ctx.log.info(
       `Sent SIGINT to operation ${uuid}; waiting for it to exit (Ctrl-C again to force-cancel)`,
     );
-    client.signalProcess(uuid, 1, "INT", { maxRetries: 1, timeoutMs: 10_000 }).catch((error) =>
+    // A run still starting answers 425 (Retry-After: 1 s): asked again a few times.
+    client.signalProcess(uuid, 1, "INT", { maxRetries: 3, timeoutMs: 10_000 }).catch((error) =>
       ctx.log.warning(`Could not send SIGINT to operation ${uuid}: ${(error as Error).message}`)
     );
   }, { once: true });

@@ -207,13 +207,14 @@ export class Subprocesses {
       // (`sh -c 'sleep 30; …'` stops at once). The container's PID 1 is podman's init
       // (catatonit), which would forward a signal to the main process alone.
       const pid = await this.#mainPid(name);
-      if (pid !== undefined) {
-        try {
-          Deno.kill(-pid, `SIG${signal.name}` as Deno.Signal);
-          return;
-        } catch {
-          // not ours to signal (rootless podman): podman kill below
-        }
+      // Not up yet (just EXECUTING, podman still starting it): later, not to the init, which
+      // would pass it to `sh` alone and leave the rest of the line running.
+      if (pid === undefined) throw starting();
+      try {
+        Deno.kill(-pid, `SIG${signal.name}` as Deno.Signal);
+        return;
+      } catch {
+        // not ours to signal (rootless podman): podman kill below
       }
       await runChecked(this.deps.podman, ["kill", "--signal", signal.name, name]).catch(() => {
         throw starting();

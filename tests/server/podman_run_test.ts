@@ -243,6 +243,33 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
     );
 
     await t.step(
+      "a signal sent as the run starts waits for its process (425), then reaches the whole job",
+      async () => {
+        const { uuid } = await s.client.spawn({
+          image: s.busybox,
+          command: "sleep 30; echo not-reached",
+          shell: true,
+          disposable: true,
+        });
+        await waitForEvent(s.client, uuid, (e) => e.type === "spawn");
+        let sent: Response;
+        do {
+          // At once: podman may still be starting the container. It was sent to the init
+          // then, which passed it to `sh` alone: `sleep 30` ran on, and so did the run.
+          sent = await s.fetch(`/operations/${uuid}/subprocesses/1?signal=INT`, {
+            method: "DELETE",
+          });
+          await sent.body?.cancel();
+        } while (sent.status === 425);
+        assertEquals(sent.status, 204);
+        const ended = await waitOperation(s.client, uuid);
+        const exit = (await eventLog(s, uuid)).find((e) => e.type === "exit" && e.spid === 1)!;
+        assert(Number(exit.data.duration_ms) < 20_000, `ran ${exit.data.duration_ms} ms`);
+        assertEquals(output(ended), "");
+      },
+    );
+
+    await t.step(
       "a command without signal handlers stops on TERM and INT: it is not PID 1",
       async () => {
         // `sleep` was the container's PID 1, which the kernel shields from every signal it has

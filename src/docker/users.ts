@@ -3,7 +3,8 @@
 // `uid`/`gid` and files are injected with them, so no `su` is needed in the image.
 //
 // Docker's rules: `USER name` runs with the user's primary group; `USER 1000` without a passwd
-// entry runs with group 0. `--chown=user` without a group uses the uid as the gid.
+// entry runs with group 0. `--chown=1000` without a group uses the uid as the gid, and
+// `--chown=name` the user's primary group (BuildKit's readUser).
 
 import { ContreeError } from "../errors.ts";
 
@@ -46,8 +47,8 @@ export function needsTables(spec: string, forChown: boolean): boolean {
 }
 
 /**
- * `user[:group]` → numeric ids. `forChown` selects the `--chown` rule for a missing group (the
- * uid) instead of USER's (the passwd primary group, else 0).
+ * `user[:group]` → numeric ids. `forChown` selects the `--chown` rule for a missing group after
+ * a numeric user (the uid) instead of USER's (the passwd primary group, else 0).
  */
 export function resolveIdentity(spec: string, tables: IdTables, forChown: boolean): Identity {
   const at = spec.indexOf(":");
@@ -74,7 +75,7 @@ export function resolveIdentity(spec: string, tables: IdTables, forChown: boolea
       }
       gid = found;
     }
-  } else if (forChown) {
+  } else if (forChown && NUMERIC.test(user)) {
     gid = uid;
   } else {
     gid = primary ?? 0;

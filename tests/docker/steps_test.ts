@@ -89,7 +89,10 @@ Deno.test("users: passwd/group lookups with Docker's group rules", () => {
   assertEquals(resolveIdentity("app:staff", tables, false), { uid: 1001, gid: 50 });
   assertEquals(resolveIdentity("7:8", tables, true), { uid: 7, gid: 8 });
   assertEquals(resolveIdentity("7", tables, true), { uid: 7, gid: 7 });
-  assertEquals(resolveIdentity("app", tables, true), { uid: 1001, gid: 1001 });
+  // --chown: a number without a group takes its own value as the gid, a name its passwd
+  // group (BuildKit's readUser; it was the uid for names too).
+  assertEquals(resolveIdentity("1001", tables, true), { uid: 1001, gid: 1001 });
+  assertEquals(resolveIdentity("app", tables, true), { uid: 1001, gid: 1002 });
   for (const bad of ["nobody", "app:nogroup", ":5"]) {
     let threw = false;
     try {

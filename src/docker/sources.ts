@@ -192,7 +192,7 @@ export class ContextReader {
     return out;
   }
 
-  /** The sources of one COPY/ADD (wildcards expanded, in order). */
+  /** The sources of one COPY/ADD (wildcards expanded, in order; one may match nothing). */
   async resolve(sources: readonly string[]): Promise<ResolvedSource[]> {
     const resolved: ResolvedSource[] = [];
     let everything: string[] | undefined;
@@ -204,9 +204,11 @@ export class ContextReader {
       }
       everything ??= await this.all();
       const regex = globRegex(rel);
-      const matches = everything.filter((path) => regex.test(path));
-      if (matches.length === 0) throw new ContreeError(`no source files match '${source}'`);
-      for (const match of matches) resolved.push(await this.resolvePath(match, match));
+      // A pattern that matches nothing copies nothing, as in BuildKit (`COPY package.json
+      // yarn.loc[k] ./` copies the lock file only when there is one).
+      for (const match of everything.filter((path) => regex.test(path))) {
+        resolved.push(await this.resolvePath(match, match));
+      }
     }
     return resolved;
   }

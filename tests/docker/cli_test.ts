@@ -417,8 +417,9 @@ Deno.test("build: .dockerignore rules decide what COPY . sends", () =>
         "FROM busybox\nCOPY b.md *.txt /x/\nRUN true\n",
       );
       const container = await build(["."], dir);
-      assertEquals(container.code, 1);
-      assertStringIncludes(container.stderr, "no source files match '*.txt'");
+      assertEquals(container.code, 0, container.stderr);
+      // *.txt matches nothing left (a pattern may match nothing, as in BuildKit).
+      assertEquals(Object.keys(fake.spawns.at(-1)?.files ?? {}), ["/x/b.md"]);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

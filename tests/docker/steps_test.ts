@@ -193,7 +193,7 @@ Deno.test("sources: wildcards, directories, symlinks inside and outside the cont
     await assertRejects(() => reader.resolve(["../x"]), ContreeError, "outside the build context");
     await assertRejects(() => reader.resolve(["b.txt"]), ContreeError, "not found");
     await assertRejects(() => reader.resolve(["top-out"]), ContreeError, "leading outside");
-    await assertRejects(() => reader.resolve(["*.none"]), ContreeError, "no source files match");
+    assertEquals(await reader.resolve(["*.none"]), [], "a pattern may match nothing (BuildKit)");
     assert(globRegex("a/[bc]?.t*").test("a/bx.txt"));
     assert(!globRegex("*.txt").test("d/a.txt"));
   } finally {

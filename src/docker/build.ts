@@ -121,8 +121,9 @@ class StageState {
   readonly args = new Map<string, string | undefined>();
   readonly pending: Pending = new Map();
   /**
-   * Directories the pending files create, with the owner their `COPY --chown` names: podman
-   * makes them root's, BuildKit gives them the owner (existing directories keep theirs).
+   * Directories to make with an owner: those the pending files create, with the owner their
+   * `COPY --chown` names (podman makes them root's), and those a WORKDIR creates under a USER,
+   * as BuildKit makes them; existing directories keep theirs.
    */
   readonly ownedDirs = new Map<string, Identity>();
   /** WORKDIR changed since the last spawn that used it. */
@@ -494,7 +495,15 @@ class Builder {
         const path = this.atSync(ins.line, () => this.expand(ins.path, state.lookup));
         state.config.workdir = resolveSandboxPath(state.config.workdir, path);
         state.workdirDirty = true;
-        return;
+        // BuildKit makes it, and its missing parents, as the USER in effect (Mkdir WithUser).
+        if (state.config.user === "") return;
+        return await this.at(ins.line, async () => {
+          const owner = await this.identity(state.image, state.config.user, false);
+          if (owner.uid === 0 && owner.gid === 0) return;
+          for (const dir of await this.createdDirectories(state, [`${state.config.workdir}/.`])) {
+            state.ownedDirs.set(dir, owner);
+          }
+        });
       }
       case "USER":
         state.config.user = this.atSync(ins.line, () => this.expand(ins.user, state.lookup));
@@ -665,7 +674,7 @@ class Builder {
     this.landed(state, image);
   }
 
-  /** Lands the pending files in a root step that gives their new directories their owners. */
+  /** Lands the pending files in a root step that makes the owned directories, with owners. */
   async ownDirectories(state: StageState, line: number): Promise<void> {
     const byOwner = new Map<string, string[]>();
     for (const [dir, { uid, gid }] of state.ownedDirs) {
@@ -674,14 +683,15 @@ class Builder {
     }
     const count = state.ownedDirs.size;
     state.ownedDirs.clear();
-    const script = [...byOwner].map(([owner, dirs]) =>
-      `chown ${owner} -- ${dirs.map(shellQuote).join(" ")}`
-    ).join(" && ");
-    this.log.info(`Giving ${count} created director(ies) the owner COPY --chown named`);
+    const script = [...byOwner].map(([owner, dirs]) => {
+      const quoted = dirs.map(shellQuote).join(" ");
+      return `mkdir -p -- ${quoted} && chown ${owner} -- ${quoted}`;
+    }).join(" && ");
+    this.log.info(`Making ${count} director(ies) with the owner COPY --chown or USER names`);
     await this.spawnStep(
       state,
       line,
-      `chown ${count} created director(ies)`,
+      `make ${count} owned director(ies)`,
       {
         command: script,
         shell: true,
@@ -811,6 +821,7 @@ class Builder {
 
   /** Whether the stage has a directory at `path`: files staged under it, or one in its image. */
   async isDirectoryAt(state: StageState, path: string): Promise<boolean> {
+    if (state.ownedDirs.has(path)) return true;
     for (const staged of state.pending.keys()) if (staged.startsWith(`${path}/`)) return true;
     return await this.deps.client.isDirectory(state.image, path);
   }

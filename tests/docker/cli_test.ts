@@ -562,7 +562,7 @@ Deno.test("build: USER names come from the image's passwd; RUN heredocs run as s
       // The directories the COPY creates are the --chown owner's (as BuildKit), set as root
       // in the step that lands the file.
       assertEquals([owning.command, owning.uid, owning.cwd, owning.env], [
-        "chown 1001:50 -- /home /home/app",
+        "mkdir -p -- /home /home/app && chown 1001:50 -- /home /home/app",
         undefined,
         "/",
         undefined,

@@ -271,7 +271,7 @@ podmanTest("CLI against the local server: a Dockerfile build whose files cat sho
 });
 
 podmanTest(
-  "CLI against the local server: COPY --chown gives the directories it creates to the owner",
+  "CLI against the local server: COPY --chown and WORKDIR under a USER give the directories they create to their owner",
   async () => {
     const server = await startTestServer({ busybox: true });
     const { home, cleanup } = await tempHome();
@@ -291,9 +291,13 @@ podmanTest(
           "COPY --chown=app src/a /srv/deep/a",
           "COPY src/sub/b /srv/deep/plain/b",
           "USER app",
+          // Made as the USER in effect, as BuildKit's WORKDIR does (was root's once the
+          // landing step made it).
+          "WORKDIR /srv/work/here",
+          "COPY src/a ./",
           // The usual pattern: the app user writes into what it was given.
-          "RUN touch /app/new /app/sub/new && stat -c '%n %u:%g' /app /app/sub /app/a /srv " +
-          "/srv/deep /srv/deep/plain",
+          "RUN touch /app/new /app/sub/new . && stat -c '%n %u:%g' /app /app/sub /app/a /srv " +
+          "/srv/deep /srv/deep/plain /srv/work /srv/work/here",
         ].join("\n") + "\n",
       );
       const build = await runCli(["build", context], { env });
@@ -307,6 +311,8 @@ podmanTest(
           "/srv 7:7", // existed: keeps its owner
           "/srv/deep 1234:1234",
           "/srv/deep/plain 0:0", // made by a COPY without --chown
+          "/srv/work 1234:1234",
+          "/srv/work/here 1234:1234",
         ],
       );
     } finally {

@@ -20,6 +20,41 @@ export interface Sink {
   columns(): number | undefined;
 }
 
+/**
+ * A sink that knows whether the bytes it was last given ended a line: a log written after a
+ * command's output must not join its last, unterminated line.
+ */
+export class LineEndSink implements Sink {
+  #atLineStart = true;
+
+  constructor(private readonly inner: Sink) {}
+
+  get isTerminal(): boolean {
+    return this.inner.isTerminal;
+  }
+
+  columns(): number | undefined {
+    return this.inner.columns();
+  }
+
+  write(data: Uint8Array | string): Promise<void> {
+    if (data.length > 0) {
+      const last = typeof data === "string" ? data.charCodeAt(data.length - 1) : data.at(-1);
+      this.#atLineStart = last === 10;
+    }
+    return this.inner.write(data);
+  }
+
+  drain(): Promise<void> {
+    return this.inner.drain();
+  }
+
+  /** Ends the line the last write left open, if it did. */
+  async endLine(): Promise<void> {
+    if (!this.#atLineStart) await this.write("\n");
+  }
+}
+
 /** Where stdin bytes come from. */
 export interface Source {
   readonly isTerminal: boolean;

@@ -16,7 +16,8 @@ import { absoluteHostPath } from "../api/upload.ts";
 import type { Context } from "../context.ts";
 import { ContreeError, UsageError } from "../errors.ts";
 import { awaitImport, deriveTag, importSpecs } from "../images/registry.ts";
-import { followRun, OutputSink, type OutputTargets } from "../operations/live_output.ts";
+import { followRun, OutputSink } from "../operations/live_output.ts";
+import { LineEndSink } from "../io.ts";
 import { type ContactPolicy, contactPolicyFromEnv } from "../sse/contact.ts";
 import { advancedImage, runExitCode } from "../operations/outcome.ts";
 import { shellQuote } from "../shell_words.ts";
@@ -251,7 +252,7 @@ class Builder {
   readonly #usedArgs = new Set<string>();
   readonly #globalArgs = new Map<string, string | undefined>();
   readonly #layers: LayerCache;
-  readonly #targets: OutputTargets;
+  readonly #targets: { stdout: LineEndSink; stderr: LineEndSink };
   readonly #copies: CopySources;
   /** Lost-contact rules of every RUN's follower (CONTREE_FOLLOW_TIMEOUT, read up front). */
   readonly #contact: ContactPolicy;
@@ -276,9 +277,10 @@ class Builder {
       options.noCache,
     );
     // RUN output is the build's log: with a data format on stdout it goes to stderr instead.
+    const stderr = new LineEndSink(deps.ctx.stderr);
     this.#targets = deps.format === "default"
-      ? { stdout: deps.ctx.stdout, stderr: deps.ctx.stderr }
-      : { stdout: deps.ctx.stderr, stderr: deps.ctx.stderr };
+      ? { stdout: new LineEndSink(deps.ctx.stdout), stderr }
+      : { stdout: stderr, stderr };
   }
 
   get log() {
@@ -655,6 +657,9 @@ class Builder {
     const followed = await followRun(ctx, client, spawned.uuid, output, {
       contact: this.#contact,
     });
+    // What comes next (the next step's header, the result row) starts on a line of its own.
+    await this.#targets.stdout.endLine();
+    await this.#targets.stderr.endLine();
     const operation = followed.operation;
     const code = runExitCode(operation);
     if (operation.metadata?.result?.state?.timed_out) {

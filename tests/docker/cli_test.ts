@@ -596,6 +596,29 @@ Deno.test("build: USER names come from the image's passwd; RUN heredocs run as s
     }
   }));
 
+Deno.test("build: output without a final newline is ended before the next line", () =>
+  withFake(async ({ fake, build }) => {
+    const dir = await makeContext({
+      "Dockerfile": "FROM busybox\nRUN printf a\nRUN printf b >&2\n",
+    });
+    fake.onSpawn = (request) => ({
+      chunks: [{
+        stream: request.command.includes(">&2") ? "stderr" : "stdout",
+        bytes: request.command.includes(">&2") ? "b" : "a",
+      }],
+    });
+    try {
+      const result = await build(["."], dir);
+      assertEquals(result.code, 0, result.stderr);
+      // Was "aIMAGE  TAG …" and "b[INFO] …": the table and the log joined the output's line.
+      assertEquals(result.stdout.split("\n")[0], "a");
+      assert(/^IMAGE +TAG/.test(result.stdout.split("\n")[1]), result.stdout);
+      assertEquals(result.stderr.split("\n").includes("b"), true, result.stderr);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }));
+
 Deno.test("build: files staged after the last RUN are landed by a final spawn", () =>
   withFake(async ({ fake, build }) => {
     const dir = await makeContext({

@@ -11,6 +11,17 @@ import { resolveSandboxPath } from "../sandbox_path.ts";
 import { SPEC_FORMS } from "../skill/layout.ts";
 import { scanWords } from "./words.ts";
 
+/**
+ * A candidate as typed at a shell prompt: each character the shell would read apart escaped
+ * with a backslash. The space that ends a complete word stays a separator.
+ */
+export function escapeWord(candidate: string): string {
+  const complete = candidate.endsWith(" ");
+  const word = complete ? candidate.slice(0, -1) : candidate;
+  return word.replace(/[\s'"\\$`!&;|<>()*?[\]{}#]/g, (char) => `\\${char}`) +
+    (complete ? " " : "");
+}
+
 export interface CompletionPort {
   /** `GET /v1/images?limit=100`. */
   images(): Promise<{ uuid: string; tag?: string | null }[]>;
@@ -164,15 +175,22 @@ export class ShellCompleter {
     this.#operations.clear();
   }
 
-  /** readline's answer for the text before the cursor: candidates and the word they replace. */
+  /**
+   * readline's answer for the text before the cursor: candidates and the word they replace (as
+   * typed). Candidates come backslash-escaped, so a name with a space or a quote stays one word;
+   * a word typed with backslashes completes too, one inside quotes does not.
+   */
   async complete(line: string): Promise<[string[], string]> {
     const scan = scanWords(line);
-    if (scan.open === "'" || scan.open === '"' || scan.partial?.quoted) return [[], ""];
+    if (scan.open === "'" || scan.open === '"' || /['"]/.test(scan.partial?.raw ?? "")) {
+      return [[], ""];
+    }
     const text = scan.partial?.value ?? "";
+    const raw = scan.partial?.raw ?? "";
     try {
-      return [await this.candidates(scan.words, text), text];
+      return [(await this.candidates(scan.words, text)).map(escapeWord), raw];
     } catch {
-      return [[], text]; // a source failed (no session, the API unreachable): nothing to offer
+      return [[], raw]; // a source failed (no session, the API unreachable): nothing to offer
     }
   }
 

@@ -41,6 +41,11 @@ const TREE: Record<string, { path: string; is_dir: boolean }[]> = {
     { path: "/etc/ssl", is_dir: true },
   ],
   "/work/": [{ path: "/work/notes.txt", is_dir: false }, { path: "/work/src", is_dir: true }],
+  "/dd/": [
+    { path: "/dd/a b.txt", is_dir: false },
+    { path: "/dd/it's", is_dir: false },
+    { path: "/dd/漢字", is_dir: true },
+  ],
 };
 
 function fake(options: { cwd?: string; image?: string; hostCwd?: string } = {}): Fake {
@@ -205,6 +210,16 @@ Deno.test("shell completion: host paths for host arguments", async () => {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("shell completion: names the shell would split come escaped; an escaped word completes", async () => {
+  const f = fake();
+  // Were inserted raw: `cat /dd/a b.txt` read two words, `it's` opened a quote.
+  assertEquals(await complete(f, "cat /dd/a"), ["/dd/a\\ b.txt "]);
+  assertEquals(await complete(f, "cat /dd/i"), ["/dd/it\\'s "]);
+  assertEquals(await complete(f, "cd /dd/漢"), ["/dd/漢字/"]);
+  // What was typed with a backslash is replaced as typed (it offered nothing).
+  assertEquals(await complete(f, "cat /dd/a\\ "), ["/dd/a\\ b.txt "]);
 });
 
 Deno.test("shell completion: a failing source or a quoted word offers nothing", async () => {

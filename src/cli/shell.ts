@@ -3,7 +3,7 @@
 // shell's session, the API for completion, and `invoke`, which runs each `contree …` line
 // (and each implicit run) through a fresh command tree in this process.
 
-import { MemorySource } from "../io.ts";
+import { LineEndSink, MemorySource } from "../io.ts";
 import type { Context } from "../context.ts";
 import { ContreeError } from "../errors.ts";
 import { FORMAT_NAMES } from "../output/formatter.ts";
@@ -107,8 +107,12 @@ async function startShell(app: App, program: RootCommand, invoke: Invoke): Promi
     async invoke(args, format) {
       // Ctrl-C while a line runs cancels that line only; the shell goes on.
       const scope = ctx.interruptScope?.();
+      // At the terminal, output that does not end its line is ended before the status line.
+      const stdout = new LineEndSink(ctx.stdout);
+      const stderr = new LineEndSink(ctx.stderr);
       const lineCtx: Context = {
         ...ctx,
+        ...(interactive ? { stdout, stderr } : {}),
         signal: scope?.signal ?? ctx.signal,
         stdin: lineStdin,
         inShell: true,
@@ -117,6 +121,8 @@ async function startShell(app: App, program: RootCommand, invoke: Invoke): Promi
         return await invoke([...globals, "-f", format, ...args], lineCtx);
       } finally {
         scope?.close();
+        await stdout.endLine();
+        await stderr.endLine();
       }
     },
     commandOf: (word) => subcommand(program, word)?.name(),

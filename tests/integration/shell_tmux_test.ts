@@ -188,23 +188,26 @@ if (skipTmux && !podmanSkipReason) console.log("SKIP: shell terminal tests: tmux
         await term.waitForInput("(main) /work $ ");
         // Was: the first line ran and the others were lost with the interface it closed.
         await term.paste(
-          "echo pasted-1\ncd /tmp\npwd\necho 'two\nlines'\ncd /work\necho unfinished",
+          "echo pasted-1\ncd /tmp\npwd\necho 'two\nlines'\nprintf no-newline\ncd /work\n" +
+            "echo unfinished",
         );
         const screen = await term.waitForInput("(main) /work $ echo unfinished");
         const output = screen.split("\n").filter((line) =>
-          ["pasted-1", "/tmp", "two", "lines"].includes(line)
+          ["pasted-1", "/tmp", "two", "lines", "no-newline"].includes(line)
         );
-        assertEquals(output, ["pasted-1", "/tmp", "two", "lines"], screen);
+        // Output that does not end its line is ended before the status line (it was joined).
+        assertEquals(output, ["pasted-1", "/tmp", "two", "lines", "no-newline"], screen);
         assert(!screen.includes("unfinishedpasted-1"), screen);
         await term.keys("C-u");
         await term.waitForInput("(main) /work $ ");
         await term.keys("C-d");
         assertEquals(await term.exited(), 0);
-        assertEquals(shellHistory().slice(-5), [
+        assertEquals(shellHistory().slice(-6), [
           "echo pasted-1",
           "cd /tmp",
           "pwd",
           "echo 'two\nlines'",
+          "printf no-newline",
           "cd /work",
         ]);
       },

@@ -358,7 +358,11 @@ export async function runShell(deps: ShellDeps): Promise<number> {
       await Promise.all([deps.stdout.drain(), deps.stderr.drain()]);
     }
     const read = await reader.read(reader.interactive ? shell.prompt() : "", history);
-    if (deps.signal?.aborted) throw shell.ended(deps.signal.reason);
+    if (deps.signal?.aborted) {
+      // Off the prompt's line: the reason is printed next.
+      if (reader.interactive) await deps.stdout.write("\n");
+      throw shell.ended(deps.signal.reason);
+    }
     if (read === null) {
       if (reader.interactive) await deps.stdout.write("\n");
       break;

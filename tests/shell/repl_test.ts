@@ -337,3 +337,29 @@ Deno.test("shell: a line that reported the signal itself ends the shell quietly,
   // A line that ended on its own before the signal said nothing: the shell says it.
   assertEquals((await signalledShell(reason, 0)).error, reason);
 });
+
+Deno.test("shell: SIGTERM at the prompt leaves the prompt's line before its reason is printed", async () => {
+  const controller = new AbortController();
+  const stdout = new MemorySink();
+  const error = await runShell({
+    stdout,
+    stderr: new MemorySink(),
+    reader: {
+      interactive: true,
+      read: () => {
+        controller.abort(new Interrupted("SIGTERM"));
+        return Promise.resolve(null);
+      },
+    },
+    session: new FakeSession(),
+    invoke: () => Promise.resolve(0),
+    commandOf: () => undefined,
+    formats: ["default"],
+    format: "default",
+    styles: { stdout: new Styler(false), stderr: new Styler(false) },
+    signal: controller.signal,
+  }).then(() => undefined, (e) => e);
+  assert(error instanceof Interrupted);
+  // Was "(main) / $ [ERROR] Terminated": the prompt's line, then the reason.
+  assertEquals(stdout.text(), `${BANNER}\n\n`);
+});

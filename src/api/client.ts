@@ -665,12 +665,23 @@ export class ContreeClient {
   /**
    * Whether the image has a directory at `path` (absolute), from its parent's listing; a link
    * to a directory is one. A missing parent, or one that is not a directory, means no.
+   * `listings` keeps the listings fetched, for a caller that asks about many siblings.
    */
-  async isDirectory(imageUuid: string, path: string): Promise<boolean> {
+  async isDirectory(
+    imageUuid: string,
+    path: string,
+    listings?: Map<string, Promise<DirectoryList>>,
+  ): Promise<boolean> {
     if (path === "/") return true;
     const at = path.lastIndexOf("/");
+    const parent = path.slice(0, at) || "/";
     try {
-      const listing = await this.listDirectory(imageUuid, path.slice(0, at) || "/");
+      let listed = listings?.get(parent);
+      if (!listed) {
+        listed = this.listDirectory(imageUuid, parent);
+        listings?.set(parent, listed);
+      }
+      const listing = await listed;
       const entry = listing.files.find((file) => file.path === path.slice(at + 1));
       if (!entry?.is_symlink) return entry?.is_dir ?? false;
       // A link (`/bin -> usr/bin`): what it leads to, resolved by the server inside the image.

@@ -10,7 +10,7 @@
 import type { ContreeClient } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";
 import { isValidTag, lookupImageTag, resolveImageRef, TAG_RULE } from "../api/image_ref.ts";
-import type { FileSpec, InstanceSpawnRequest } from "../api/models.ts";
+import type { DirectoryList, FileSpec, InstanceSpawnRequest } from "../api/models.ts";
 import { bytesToBase64 } from "../api/stream_repr.ts";
 import { absoluteHostPath } from "../api/upload.ts";
 import type { Context } from "../context.ts";
@@ -38,7 +38,7 @@ import {
   type RunInstruction,
   type Stage,
 } from "./parse.ts";
-import { CopySources, Scratch } from "./copy.ts";
+import { CopySources, joinPath, Scratch } from "./copy.ts";
 import { ContextReader, type ResolvedSource } from "./sources.ts";
 import { isRemoteUrl } from "./url.ts";
 import {
@@ -115,6 +115,16 @@ const PLATFORM_ARGS: Record<string, string> = Object.fromEntries(
   ]),
 );
 
+/** A directory to make: its owner and permission bits. */
+interface MadeDir extends Identity {
+  mode: number;
+}
+
+/** What podman makes a directory a copied file needs: root's, 0755. */
+function isDefaultDir(dir: MadeDir): boolean {
+  return dir.uid === 0 && dir.gid === 0 && dir.mode === 0o755;
+}
+
 class StageState {
   image: string;
   readonly config: Config;
@@ -122,11 +132,12 @@ class StageState {
   readonly args = new Map<string, string | undefined>();
   readonly pending: Pending = new Map();
   /**
-   * Directories to make with an owner: those the pending files create, with the owner their
-   * `COPY --chown` names (podman makes them root's), and those a WORKDIR creates under a USER,
-   * as BuildKit makes them; existing directories keep theirs.
+   * Directories to make with an owner and mode other than podman's (root's, 0755), as BuildKit
+   * makes them: those the pending files create, with the owner their `COPY --chown` names, or
+   * the mode (and, from an image or a tar, the owner) of the source directory they copy; and
+   * those a WORKDIR creates under a USER. Existing directories keep theirs.
    */
-  readonly ownedDirs = new Map<string, Identity>();
+  readonly madeDirs = new Map<string, MadeDir>();
   /** WORKDIR changed since the last spawn that used it. */
   workdirDirty = false;
 
@@ -501,9 +512,10 @@ class Builder {
         if (state.config.user === "") return;
         return await this.at(ins.line, async () => {
           const owner = await this.identity(state.image, state.config.user, false);
-          if (owner.uid === 0 && owner.gid === 0) return;
+          const meta = { ...owner, mode: 0o755 };
+          if (isDefaultDir(meta)) return;
           for (const dir of await this.createdDirectories(state, [`${state.config.workdir}/.`])) {
-            state.ownedDirs.set(dir, owner);
+            state.madeDirs.set(dir, meta);
           }
         });
       }
@@ -614,7 +626,7 @@ class Builder {
     keyParts: Record<string, unknown>,
     asRoot = false,
   ): Promise<void> {
-    if (state.ownedDirs.size > 0) await this.ownDirectories(state, line);
+    if (state.madeDirs.size > 0) await this.makeDirectories(state, line);
     const files = Object.fromEntries(
       [...state.pending.entries()].sort(([a], [b]) => (a < b ? -1 : 1)),
     );
@@ -679,24 +691,30 @@ class Builder {
     this.landed(state, image);
   }
 
-  /** Lands the pending files in a root step that makes the owned directories, with owners. */
-  async ownDirectories(state: StageState, line: number): Promise<void> {
-    const byOwner = new Map<string, string[]>();
-    for (const [dir, { uid, gid }] of state.ownedDirs) {
-      const owner = `${uid}:${gid}`;
-      byOwner.set(owner, [...byOwner.get(owner) ?? [], dir]);
+  /** Lands the pending files in a root step that makes `madeDirs` with their owners and modes. */
+  async makeDirectories(state: StageState, line: number): Promise<void> {
+    const byMeta = new Map<string, { meta: MadeDir; dirs: string[] }>();
+    for (const [dir, meta] of state.madeDirs) {
+      const key = `${meta.uid}:${meta.gid}:${meta.mode}`;
+      const group = byMeta.get(key) ?? { meta, dirs: [] };
+      group.dirs.push(dir);
+      byMeta.set(key, group);
     }
-    const count = state.ownedDirs.size;
-    state.ownedDirs.clear();
-    const script = [...byOwner].map(([owner, dirs]) => {
+    const count = state.madeDirs.size;
+    state.madeDirs.clear();
+    const script = [...byMeta.values()].map(({ meta, dirs }) => {
       const quoted = dirs.map(shellQuote).join(" ");
-      return `mkdir -p -- ${quoted} && chown ${owner} -- ${quoted}`;
+      return [
+        `mkdir -p -- ${quoted}`,
+        ...(meta.uid !== 0 || meta.gid !== 0 ? [`chown ${meta.uid}:${meta.gid} -- ${quoted}`] : []),
+        ...(meta.mode !== 0o755 ? [`chmod ${meta.mode.toString(8)} -- ${quoted}`] : []),
+      ].join(" && ");
     }).join(" && ");
-    this.log.info(`Making ${count} director(ies) with the owner COPY --chown or USER names`);
+    this.log.info(`Making ${count} director(ies) with the owner or mode they copy or are given`);
     await this.spawnStep(
       state,
       line,
-      `make ${count} owned director(ies)`,
+      `make ${count} director(ies)`,
       {
         command: script,
         shell: true,
@@ -709,7 +727,7 @@ class Builder {
   landed(state: StageState, image: string): void {
     state.image = image;
     state.pending.clear();
-    state.ownedDirs.clear();
+    state.madeDirs.clear();
     state.workdirDirty = false;
   }
 
@@ -793,13 +811,42 @@ class Builder {
         );
       }
       const staged = await this.#copies.stage(groups, dest, destIsDir, owner, chmod);
-      if (owner && (owner.uid !== 0 || owner.gid !== 0)) {
-        for (const dir of await this.createdDirectories(state, [...staged.keys()])) {
-          state.ownedDirs.set(dir, owner);
-        }
-      }
+      const made = await this.madeByCopy(state, groups, dest, [...staged.keys()], owner);
+      for (const [dir, meta] of made) state.madeDirs.set(dir, meta);
       for (const [path, spec] of staged) state.pending.set(path, spec);
     });
+  }
+
+  /**
+   * The directories a COPY creates that are not podman's default: with --chown, its owner; below
+   * a source directory, that directory's mode and (from an image or a tar) owner. The image is
+   * looked up only when one of them would differ.
+   */
+  async madeByCopy(
+    state: StageState,
+    groups: ResolvedSource[],
+    dest: string,
+    paths: string[],
+    owner: Identity | undefined,
+  ): Promise<Map<string, MadeDir>> {
+    const copied = new Map<string, MadeDir>();
+    for (const group of groups.filter((g) => g.isDir)) {
+      for (const dir of group.dirs ?? []) {
+        copied.set(joinPath(dest, dir.rel), {
+          uid: owner?.uid ?? dir.uid ?? 0,
+          gid: owner?.gid ?? dir.gid ?? 0,
+          mode: dir.mode,
+        });
+      }
+    }
+    const fallback: MadeDir = { uid: owner?.uid ?? 0, gid: owner?.gid ?? 0, mode: 0o755 };
+    const made = new Map<string, MadeDir>();
+    if (isDefaultDir(fallback) && [...copied.values()].every(isDefaultDir)) return made;
+    for (const dir of await this.createdDirectories(state, paths)) {
+      const meta = copied.get(dir) ?? fallback;
+      if (!isDefaultDir(meta)) made.set(dir, meta);
+    }
+    return made;
   }
 
   /**
@@ -814,9 +861,12 @@ class Builder {
       }
     }
     const created = new Set<string>();
+    // Each directory of the image listed once, however many of its entries are asked about.
+    const listings = new Map<string, Promise<DirectoryList>>();
     for (const dir of [...ancestors].sort((a, b) => a.length - b.length)) {
       if (
-        created.has(dir.slice(0, dir.lastIndexOf("/"))) || !(await this.isDirectoryAt(state, dir))
+        created.has(dir.slice(0, dir.lastIndexOf("/"))) ||
+        !(await this.isDirectoryAt(state, dir, listings))
       ) {
         created.add(dir);
       }
@@ -825,10 +875,14 @@ class Builder {
   }
 
   /** Whether the stage has a directory at `path`: files staged under it, or one in its image. */
-  async isDirectoryAt(state: StageState, path: string): Promise<boolean> {
-    if (state.ownedDirs.has(path)) return true;
+  async isDirectoryAt(
+    state: StageState,
+    path: string,
+    listings?: Map<string, Promise<DirectoryList>>,
+  ): Promise<boolean> {
+    if (state.madeDirs.has(path)) return true;
     for (const staged of state.pending.keys()) if (staged.startsWith(`${path}/`)) return true;
-    return await this.deps.client.isDirectory(state.image, path);
+    return await this.deps.client.isDirectory(state.image, path, listings);
   }
 
   // ---- COPY --from ----

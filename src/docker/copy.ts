@@ -14,7 +14,7 @@ import { octalMode } from "../operations/payload.ts";
 import { normaliseSandboxPath } from "../sandbox_path.ts";
 import { expandWord, type Lookup } from "./expand.ts";
 import type { CopyInstruction } from "./parse.ts";
-import type { ResolvedSource, SourceFile } from "./sources.ts";
+import type { ResolvedSource, SourceDir, SourceFile } from "./sources.ts";
 import { archiveStream, sniffArchive, unpackArchive, type UnpackedMember } from "./tar.ts";
 import { ensureUrlFile } from "./url.ts";
 import type { Identity } from "./users.ts";
@@ -47,7 +47,8 @@ function basename(path: string): string {
   return trimmed.slice(trimmed.lastIndexOf("/") + 1);
 }
 
-function joinPath(dir: string, name: string): string {
+/** `name` below the sandbox directory `dir` ("" is `dir` itself). */
+export function joinPath(dir: string, name: string): string {
   return normaliseSandboxPath(name === "" ? dir : `${dir}/${name}`);
 }
 
@@ -139,10 +140,16 @@ export class CopySources {
     const cacheKind = `build-archive:${path}`;
     const cached = cache.get<ArchiveRecord>(image, cacheKind);
     if (
-      cached && Array.isArray(cached.files) &&
+      cached && Array.isArray(cached.files) && Array.isArray(cached.dirs) &&
       client.clock.now() - cached.fetched_at * 1000 < LOCAL_FILE_TTL_MS
     ) {
-      return { path, isDir: cached.isDir, files: cached.files, skipped: cached.skipped ?? [] };
+      return {
+        path,
+        isDir: cached.isDir,
+        files: cached.files,
+        dirs: cached.dirs,
+        skipped: cached.skipped ?? [],
+      };
     }
     let response: Response;
     try {
@@ -178,10 +185,11 @@ export class CopySources {
       fetched_at: client.clock.now() / 1000,
       isDir: source.isDir,
       files,
+      dirs: source.dirs,
       skipped: source.skipped,
     };
     cache.set(image, cacheKind, record);
-    return { path, isDir: source.isDir, files, skipped: source.skipped };
+    return { path, isDir: source.isDir, files, dirs: source.dirs, skipped: source.skipped };
   }
   /**
    * Uploads what has no file UUID yet and returns every file by its path in the sandbox, ready
@@ -245,6 +253,8 @@ interface ArchiveRecord {
   fetched_at: number;
   isDir: boolean;
   files: SourceFile[];
+  /** Absent in records written before directories were kept: those are fetched again. */
+  dirs?: SourceDir[];
   skipped?: string[];
 }
 
@@ -267,11 +277,14 @@ export function membersToSource(
     return name;
   };
   const files: SourceFile[] = [];
+  const dirs: SourceDir[] = [];
   const skipped: string[] = [];
   let rootIsFile = false;
   for (const member of members) {
     const rel = relOf(member.name);
-    if (member.type === "file" && member.hostPath) {
+    if (member.type === "directory" && rel !== "") {
+      dirs.push({ rel, mode: member.mode, uid: member.uid, gid: member.gid });
+    } else if (member.type === "file" && member.hostPath) {
       if (rel === "") rootIsFile = true;
       files.push({
         hostPath: member.hostPath,
@@ -283,5 +296,5 @@ export function membersToSource(
     } else if (member.type === "symlink") skipped.push(`${member.name} (symlink)`);
     else if (member.type === "other") skipped.push(`${member.name} (special file)`);
   }
-  return { path: shown, isDir: !(rootIsFile && files.length === 1), files, skipped };
+  return { path: shown, isDir: !(rootIsFile && files.length === 1), files, dirs, skipped };
 }

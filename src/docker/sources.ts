@@ -22,11 +22,22 @@ export interface SourceFile {
   gid?: number;
 }
 
+/** A directory below a source directory, with what it keeps: its mode, and from an image or a
+ * tar its owner (context directories belong to root). */
+export interface SourceDir {
+  rel: string;
+  mode: number;
+  uid?: number;
+  gid?: number;
+}
+
 export interface ResolvedSource {
   /** The source path relative to the context root. */
   path: string;
   isDir: boolean;
   files: SourceFile[];
+  /** The directories below a source directory that hold files. */
+  dirs?: SourceDir[];
   /** Entries left out: symlinks leading nowhere usable, empty directories. */
   skipped: string[];
 }
@@ -119,6 +130,9 @@ export class ContextReader {
         if (excluded && !this.ignore.hasExceptions) continue;
         const inner = await this.walk(child, below, out);
         if (inner === 0 && !excluded) out.skipped.push(`${child}/ (empty directory)`);
+        else if (inner > 0) {
+          (out.dirs ??= []).push({ rel: below, mode: (info.mode ?? 0o755) & 0o7777 });
+        }
         count += inner;
         continue;
       }

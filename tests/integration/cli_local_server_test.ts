@@ -271,6 +271,59 @@ podmanTest("CLI against the local server: a Dockerfile build whose files cat sho
 });
 
 podmanTest(
+  "CLI against the local server: a build keeps the modes and owners of the directories it copies",
+  async () => {
+    const server = await startTestServer({ busybox: true });
+    const { home, cleanup } = await tempHome();
+    const context = await Deno.makeTempDir({ prefix: "contree-build-context-" });
+    const env = { CONTREE_HOME: home, CONTREE_URL: server.url, CONTREE_TOKEN: server.token };
+    try {
+      await Deno.mkdir(`${context}/ctx/d700/sub750`, { recursive: true });
+      await Deno.writeTextFile(`${context}/ctx/d700/sub750/f`, "f\n");
+      await Deno.chmod(`${context}/ctx/d700`, 0o700);
+      await Deno.chmod(`${context}/ctx/d700/sub750`, 0o750);
+      // A tar whose directory belongs to 1234:4321, mode 0700.
+      const tar = await Deno.makeTempDir({ prefix: "contree-build-tar-" });
+      await Deno.mkdir(`${tar}/inner`, { mode: 0o700 });
+      await Deno.writeTextFile(`${tar}/inner/x`, "x\n");
+      const packed = await new Deno.Command("tar", {
+        args: ["--owner=1234", "--group=4321", "-cf", `${context}/owned.tar`, "-C", tar, "inner"],
+      }).output();
+      await Deno.remove(tar, { recursive: true });
+      assertEquals(packed.code, 0);
+      await Deno.writeTextFile(
+        `${context}/Dockerfile`,
+        [
+          "FROM busybox:test AS builder",
+          "RUN mkdir -p /out/private /out/shared && echo t > /out/shared/t && echo s > /out/private/s" +
+          " && chown -R 1000:1001 /out/shared && chmod 700 /out/private",
+          "FROM busybox:test",
+          "COPY ctx/ /fromctx/",
+          "COPY --from=builder /out /fromstage",
+          "ADD owned.tar /o/",
+          "RUN stat -c '%n %u:%g %a' /fromctx/d700 /fromctx/d700/sub750 /fromstage/private " +
+          "/fromstage/shared /o/inner",
+        ].join("\n") + "\n",
+      );
+      const build = await runCli(["build", context], { env });
+      assertEquals(build.code, 0, build.stderr);
+      // Were all root's, 0755: podman makes the directories of the files it injects.
+      assertEquals(build.stdout.split("\n").filter((line) => line.startsWith("/")), [
+        "/fromctx/d700 0:0 700",
+        "/fromctx/d700/sub750 0:0 750",
+        "/fromstage/private 0:0 700",
+        "/fromstage/shared 1000:1001 755",
+        "/o/inner 1234:4321 700",
+      ]);
+    } finally {
+      await Deno.remove(context, { recursive: true });
+      await cleanup();
+      await server.cleanup();
+    }
+  },
+);
+
+podmanTest(
   "CLI against the local server: COPY --chown and WORKDIR under a USER give the directories they create to their owner",
   async () => {
     const server = await startTestServer({ busybox: true });

@@ -9,7 +9,7 @@ export interface Scan {
   /** What leaves the line open: a quote, or a trailing backslash; undefined when complete. */
   open?: "'" | '"' | "\\";
   /** The last word when the text does not end in whitespace (the word being typed). */
-  partial?: { value: string; raw: string; quoted: boolean };
+  partial?: { value: string; raw: string };
 }
 
 /**
@@ -22,17 +22,14 @@ export function scanShellWords(text: string, escapable: string): Scan {
   let word = "";
   let inWord = false;
   let start = 0;
-  let quoted = false;
   let open: Scan["open"];
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (!inWord && !/\s/.test(c)) {
       inWord = true;
       start = i;
-      quoted = false;
     }
     if (c === "'") {
-      quoted = true;
       const end = text.indexOf("'", i + 1);
       if (end < 0) {
         word += text.slice(i + 1);
@@ -42,7 +39,6 @@ export function scanShellWords(text: string, escapable: string): Scan {
       word += text.slice(i + 1, end);
       i = end;
     } else if (c === '"') {
-      quoted = true;
       let j = i + 1;
       for (; j < text.length && text[j] !== '"'; j++) {
         if (text[j] === "\\" && j + 1 < text.length && escapable.includes(text[j + 1])) j++;
@@ -54,7 +50,6 @@ export function scanShellWords(text: string, escapable: string): Scan {
       }
       i = j;
     } else if (c === "\\") {
-      quoted = true;
       if (i + 1 >= text.length) {
         open = "\\";
         break;
@@ -69,7 +64,7 @@ export function scanShellWords(text: string, escapable: string): Scan {
     }
   }
   if (!inWord) return { words, open };
-  return { words, open, partial: { value: word, raw: text.slice(start), quoted } };
+  return { words, open, partial: { value: word, raw: text.slice(start) } };
 }
 
 /** All the words of a scan, the one at the end included. */

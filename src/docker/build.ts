@@ -719,7 +719,7 @@ class Builder {
         command: script,
         shell: true,
       },
-      { chown: script },
+      { makeDirectories: script },
       true,
     );
   }

@@ -34,11 +34,11 @@ Deno.test("shell words: an open quote or a trailing backslash continues the line
 });
 
 Deno.test("shell words: the word being typed, for completion", () => {
-  assertEquals(scanWords("contree ses").partial, { value: "ses", raw: "ses", quoted: false });
+  assertEquals(scanWords("contree ses").partial, { value: "ses", raw: "ses" });
   assertEquals(scanWords("contree ses").words, ["contree"]);
   assertEquals(scanWords("contree ").partial, undefined);
   assertEquals(scanWords("cat 'a b").open, "'");
-  assertEquals(scanWords("cat a\\ b").partial?.quoted, true);
+  assertEquals(scanWords("cat a\\ b").partial, { value: "a b", raw: "a\\ b" });
 });
 
 Deno.test("shell timeout: N, Ns, Nm, Nh, Nd, decimals; anything else runs verbatim", () => {

@@ -384,10 +384,31 @@ class Builder {
     this.log.info(`Step ${++this.#step}/${this.#steps}: ${text}`);
   }
 
+  /**
+   * Every context source of the stages to build is there, before any step runs: a typo in the
+   * last COPY fails at once, not after the RUNs before it (sources with variables, heredocs and
+   * URLs are checked when their step comes).
+   */
+  async checkSources(stages: readonly Stage[]): Promise<void> {
+    for (const stage of stages) {
+      for (const ins of stage.instructions) {
+        if ((ins.kind !== "COPY" && ins.kind !== "ADD") || ins.from !== undefined) continue;
+        for (const source of ins.sources) {
+          if (source.startsWith("<<") || source.includes("$")) continue;
+          if (ins.kind === "ADD" && (isRemoteUrl(source) || /^git@|\.git(#.*)?$/.test(source))) {
+            continue;
+          }
+          await this.at(ins.line, () => this.context.check(source));
+        }
+      }
+    }
+  }
+
   async run(): Promise<string> {
     this.declareGlobals(this.dockerfile.globalArgs);
     const fromRefs = this.dockerfile.stages.map((stage) => this.fromRef(stage));
     const plan = planStages(this.dockerfile, fromRefs, this.options.target);
+    await this.checkSources(plan.order);
     this.#steps = plan.order.reduce((n, s) => n + 1 + s.instructions.length, 0);
     for (const stage of this.dockerfile.stages) {
       if (stage.index > plan.target.index) break;

@@ -160,8 +160,32 @@ export class ContextReader {
     return target.isFile ? { hostPath: real, mode: (target.mode ?? 0o644) & 0o7777 } : undefined;
   }
 
+  /**
+   * Fails as `resolve` would for a source that is not there (missing, outside, excluded, a
+   * link leading out), without reading a directory: a build checks every COPY up front rather
+   * than after the steps before it ran. Wildcards may match nothing, so they pass.
+   */
+  async check(source: string): Promise<void> {
+    const rel = this.relative(source);
+    if (!GLOB.test(rel)) await this.locate(source, rel);
+  }
+
   /** One path source (no wildcard). */
   async resolvePath(source: string, rel: string): Promise<ResolvedSource> {
+    const info = await this.locate(source, rel);
+    const out: ResolvedSource = { path: rel, isDir: info.isDirectory, files: [], skipped: [] };
+    if (info.isDirectory) {
+      await this.walk(rel, "", out);
+      return out;
+    }
+    const file = await this.file(rel, await Deno.lstat(this.host(rel)));
+    if (!file) throw new ContreeError(`'${source}' is not a regular file`);
+    out.files.push({ ...file, rel: "" });
+    return out;
+  }
+
+  /** What a path source is (a symlink's target); the errors of one that cannot be copied. */
+  async locate(source: string, rel: string): Promise<Deno.FileInfo> {
     const notFound = () =>
       new ContreeError(
         `'${source}' not found in the build context${
@@ -195,15 +219,7 @@ export class ContextReader {
       if (error instanceof ContreeError) throw error;
       throw notFound();
     }
-    const out: ResolvedSource = { path: rel, isDir: info.isDirectory, files: [], skipped: [] };
-    if (info.isDirectory) {
-      await this.walk(rel, "", out);
-      return out;
-    }
-    const file = await this.file(rel, await Deno.lstat(this.host(rel)));
-    if (!file) throw new ContreeError(`'${source}' is not a regular file`);
-    out.files.push({ ...file, rel: "" });
-    return out;
+    return info;
   }
 
   /** The sources of one COPY/ADD (wildcards expanded, in order; one may match nothing). */

@@ -596,6 +596,27 @@ Deno.test("build: USER names come from the image's passwd; RUN heredocs run as s
     }
   }));
 
+Deno.test("build: a COPY source that is not there fails the build before any step runs", () =>
+  withFake(async ({ fake, build }) => {
+    const dir = await makeContext({
+      "Dockerfile": "FROM busybox\nRUN echo slow\nCOPY a.txt mising.txt /x/\nCOPY $NAME /y\n",
+      "a.txt": "a\n",
+    });
+    try {
+      const result = await build(["."], dir);
+      assertEquals(result.code, 1);
+      assertStringIncludes(
+        result.stderr,
+        "Dockerfile:3: 'mising.txt' not found in the build context",
+      );
+      // Was: after the RUN before it (a slow one costs its time for nothing).
+      assertEquals(fake.spawns.length, 0);
+      assertEquals(result.stderr.includes("Step 1/"), false, result.stderr);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }));
+
 Deno.test("build: output without a final newline is ended before the next line", () =>
   withFake(async ({ fake, build }) => {
     const dir = await makeContext({

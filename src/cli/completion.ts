@@ -26,10 +26,11 @@ export function registerCompletion(program: RootCommand, run: Runner): void {
       "after",
       `
 Install:
-  bash  contree completion bash > ~/.local/share/bash-completion/completions/contree
-  zsh   contree completion zsh > "\${fpath[1]}/_contree"   (then start a new zsh)
-  fish  contree completion fish > ~/.config/fish/completions/contree.fish
-Or load it in the shell's rc file: source <(contree completion bash)`,
+  bash  in ~/.bashrc: source <(contree completion bash)
+        (or a file in ~/.local/share/bash-completion/completions/, with bash-completion)
+  zsh   contree completion zsh > ~/.zfunc/_contree, with fpath=(~/.zfunc $fpath) before
+        compinit in ~/.zshrc (or, after compinit: source <(contree completion zsh))
+  fish  contree completion fish > ~/.config/fish/completions/contree.fish`,
     )
     .action((shell) =>
       run(async (app) => {

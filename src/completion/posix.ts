@@ -119,15 +119,29 @@ const WALK = `
 function bashMain(): string[] {
   return `_contree() {
   local cur=\${COMP_WORDS[COMP_CWORD]} cmdpath=${PROGRAM} word option candidates="" REPLY
-  local -i i positional=0 expect=0 dashdash=0
+  local -i i positional=0 expect=0 dashdash=0 join=0 cword=0
+  local -a words=()
   COMPREPLY=()
-  for (( i = 1; i < COMP_CWORD; i++ )); do
-    word=\${COMP_WORDS[i]}${WALK}
+  # bash splits words at ':' too (a URL is five words): the pieces are joined again. Readline
+  # completes the text after a '=' or ':' the cursor follows, so that is the word (empty).
+  for (( i = 0; i <= COMP_CWORD; i++ )); do
+    word=\${COMP_WORDS[i]}
+    if (( i > 0 )) && [[ $word == ":" ]] || (( join )); then
+      words[\${#words[@]}-1]+=$word
+      [[ $word == ":" ]] && join=1 || join=0
+    else
+      words+=("$word")
+    fi
+  done
+  cword=\${#words[@]}-1
+  [[ $cur == "=" || $cur == ":" ]] && cur=""
+  for (( i = 1; i < cword; i++ )); do
+    word=\${words[i]}${WALK}
   done
   (( dashdash )) && return 0 # the sandbox command: files
   if (( expect )); then
-    option=\${COMP_WORDS[COMP_CWORD-1]}
-    [[ $option == "=" ]] && option=\${COMP_WORDS[COMP_CWORD-2]}
+    option=\${words[cword-1]}
+    [[ $option == "=" ]] && option=\${words[cword-2]}
     _contree_option_choices "$cmdpath" "$option" && COMPREPLY=($(compgen -W "$REPLY" -- "$cur"))
     return 0
   fi
@@ -189,8 +203,9 @@ fi
 export function bashScript(root: CommandSpec): string {
   return [
     ...header("bash", [
-      `Install: ${PROGRAM} completion bash > ~/.local/share/bash-completion/completions/${PROGRAM}`,
-      `     or: source <(${PROGRAM} completion bash)   # in ~/.bashrc`,
+      `Install: source <(${PROGRAM} completion bash)   # in ~/.bashrc`,
+      `     or: ${PROGRAM} completion bash > ~/.local/share/bash-completion/completions/${PROGRAM}` +
+      "   # read where the bash-completion package is installed",
     ]),
     ...helpers("bash", root),
     ...bashMain(),
@@ -201,7 +216,7 @@ export function zshScript(root: CommandSpec): string {
   return [
     `#compdef ${PROGRAM}`,
     ...header("zsh", [
-      `Install: ${PROGRAM} completion zsh > "\${fpath[1]}/_${PROGRAM}"   # then start a new zsh`,
+      `Install: ${PROGRAM} completion zsh > ~/.zfunc/_${PROGRAM}   # fpath=(~/.zfunc $fpath), then compinit`,
       `     or: source <(${PROGRAM} completion zsh)   # in ~/.zshrc, after compinit`,
     ]),
     ...helpers("zsh", root),

@@ -169,6 +169,36 @@ Deno.test("completion bash: sources cleanly, registers, and completes the tree",
   });
 });
 
+Deno.test("completion bash: words bash splits at ':' and '=' are read as typed", async () => {
+  await withScriptFile("bash", async (path) => {
+    // COMP_WORDS as bash makes them (COMP_WORDBREAKS holds ':' and '=').
+    const lines: { words: string[]; expect: string[] }[] = [
+      // Was: the URL's pieces counted as arguments, and `session` was not seen as the command.
+      {
+        words: ["contree", "-u", "http", ":", "//127.0.0.1", ":", "8080", "session", "br"],
+        expect: ["br", "branch"],
+      },
+      { words: ["contree", "-S", "a", ":", "b", "session", "br"], expect: ["br", "branch"] },
+      // Was: files (the word under the cursor is "=", which no choice starts with).
+      {
+        words: ["contree", "--format", "="],
+        expect: ["csv", "default", "json", "json-pretty", "plain", "table", "toml", "tsv"],
+      },
+      { words: ["contree", "--format", "=", "js"], expect: ["json", "json-pretty"] },
+    ];
+    const calls = lines.map(({ words }) =>
+      `COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length - 1}; ` +
+      `_contree; printf '%s\\n' "\${COMPREPLY[*]}"`
+    );
+    const run = await shellOutput(["bash", "-c", [`source '${path}'`, ...calls].join("\n")]);
+    assertEquals([run.code, run.err], [0, ""]);
+    const out = run.out.split("\n");
+    lines.forEach(({ words, expect }, i) =>
+      assertEquals(out[i].split(" ").filter(Boolean).sort(), expect, words.join(" "))
+    );
+  });
+});
+
 Deno.test({
   name: "completion zsh: valid syntax, and the dispatcher offers the tree",
   ignore: !installed("zsh"),

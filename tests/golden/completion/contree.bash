@@ -1,8 +1,8 @@
 # bash completion for contree, generated from its command tree by
 # `contree completion bash`. Regenerate it after upgrading contree.
 #
-# Install: contree completion bash > ~/.local/share/bash-completion/completions/contree
-#      or: source <(contree completion bash)   # in ~/.bashrc
+# Install: source <(contree completion bash)   # in ~/.bashrc
+#      or: contree completion bash > ~/.local/share/bash-completion/completions/contree   # read where the bash-completion package is installed
 
 # _contree_child PATH WORD: the path of PATH's subcommand WORD (aliases included).
 _contree_child() {
@@ -506,10 +506,24 @@ _contree_argument_choices() {
 
 _contree() {
   local cur=${COMP_WORDS[COMP_CWORD]} cmdpath=contree word option candidates="" REPLY
-  local -i i positional=0 expect=0 dashdash=0
+  local -i i positional=0 expect=0 dashdash=0 join=0 cword=0
+  local -a words=()
   COMPREPLY=()
-  for (( i = 1; i < COMP_CWORD; i++ )); do
+  # bash splits words at ':' too (a URL is five words): the pieces are joined again. Readline
+  # completes the text after a '=' or ':' the cursor follows, so that is the word (empty).
+  for (( i = 0; i <= COMP_CWORD; i++ )); do
     word=${COMP_WORDS[i]}
+    if (( i > 0 )) && [[ $word == ":" ]] || (( join )); then
+      words[${#words[@]}-1]+=$word
+      [[ $word == ":" ]] && join=1 || join=0
+    else
+      words+=("$word")
+    fi
+  done
+  cword=${#words[@]}-1
+  [[ $cur == "=" || $cur == ":" ]] && cur=""
+  for (( i = 1; i < cword; i++ )); do
+    word=${words[i]}
     if (( dashdash )); then (( positional += 1 )); continue; fi
     if (( expect )); then
       [[ $word == "=" ]] || expect=0 # bash splits --opt=value into --opt, =, value
@@ -530,8 +544,8 @@ _contree() {
   done
   (( dashdash )) && return 0 # the sandbox command: files
   if (( expect )); then
-    option=${COMP_WORDS[COMP_CWORD-1]}
-    [[ $option == "=" ]] && option=${COMP_WORDS[COMP_CWORD-2]}
+    option=${words[cword-1]}
+    [[ $option == "=" ]] && option=${words[cword-2]}
     _contree_option_choices "$cmdpath" "$option" && COMPREPLY=($(compgen -W "$REPLY" -- "$cur"))
     return 0
   fi

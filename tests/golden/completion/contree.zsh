@@ -2,7 +2,7 @@
 # zsh completion for contree, generated from its command tree by
 # `contree completion zsh`. Regenerate it after upgrading contree.
 #
-# Install: contree completion zsh > "${fpath[1]}/_contree"   # then start a new zsh
+# Install: contree completion zsh > ~/.zfunc/_contree   # fpath=(~/.zfunc $fpath), then compinit
 #      or: source <(contree completion zsh)   # in ~/.zshrc, after compinit
 
 # _contree_child PATH WORD: the path of PATH's subcommand WORD (aliases included).

@@ -527,8 +527,18 @@ class Builder {
       }
       case "WORKDIR": {
         const path = this.atSync(ins.line, () => this.expand(ins.path, state.lookup));
+        const unused = state.workdirDirty ? state.config.workdir : undefined;
         state.config.workdir = resolveSandboxPath(state.config.workdir, path);
         state.workdirDirty = true;
+        // Docker makes every WORKDIR, used or not: one no RUN went to, and that the new one
+        // does not lie under, is made with the next step (as root's, unless a USER made it).
+        if (unused && !`${state.config.workdir}/`.startsWith(`${unused}/`)) {
+          await this.at(ins.line, async () => {
+            for (const dir of await this.createdDirectories(state, [`${unused}/.`])) {
+              state.madeDirs.set(dir, { uid: 0, gid: 0, mode: 0o755 });
+            }
+          });
+        }
         // BuildKit makes it, and its missing parents, as the USER in effect (Mkdir WithUser).
         if (state.config.user === "") return;
         return await this.at(ins.line, async () => {

@@ -617,6 +617,24 @@ Deno.test("build: a COPY source that is not there fails the build before any ste
     }
   }));
 
+Deno.test("build: a WORKDIR no RUN used is made all the same, as Docker makes it", () =>
+  withFake(async ({ fake, build }) => {
+    const dir = await makeContext({
+      "Dockerfile": "FROM busybox\nWORKDIR /r0\nWORKDIR /r0/in\nWORKDIR /r1\nRUN true\n",
+    });
+    try {
+      const result = await build(["."], dir);
+      assertEquals(result.code, 0, result.stderr);
+      // Was: only /r1 (the RUN's cwd) existed. /r0 is made by making /r0/in.
+      assertEquals(fake.spawns.map((s) => [s.command, s.cwd]), [
+        ["mkdir -p -- /r0 /r0/in", "/"],
+        ["true", "/r1"],
+      ]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }));
+
 Deno.test("build: output without a final newline is ended before the next line", () =>
   withFake(async ({ fake, build }) => {
     const dir = await makeContext({

@@ -6,7 +6,7 @@
 // A candidate replaces the word being typed; a complete word ends with a space, a directory
 // with a slash.
 
-import type { CommandSpec, OptionSpec } from "../completion/model.ts";
+import { type CommandSpec, type OptionSpec, takesCommandLine } from "../completion/model.ts";
 import { resolveSandboxPath } from "../sandbox_path.ts";
 import { SPEC_FORMS } from "../skill/layout.ts";
 import { scanWords } from "./words.ts";
@@ -182,7 +182,10 @@ export class ShellCompleter {
    */
   async complete(line: string): Promise<[string[], string]> {
     const scan = scanWords(line);
-    if (scan.open === "'" || scan.open === '"' || /['"]/.test(scan.partial?.raw ?? "")) {
+    // A quote (not one escaped with a backslash) in the word: left alone.
+    if (
+      scan.open === "'" || scan.open === '"' || /(^|[^\\])(\\\\)*['"]/.test(scan.partial?.raw ?? "")
+    ) {
       return [[], ""];
     }
     const text = scan.partial?.value ?? "";
@@ -257,7 +260,7 @@ export class ShellCompleter {
       }
       positional++;
       // Everything after run's first word belongs to the sandbox command.
-      if (command.path.join(" ") === "run") operands = true;
+      if (takesCommandLine(command)) operands = true;
     }
     const path = command.path.join(" ");
     if (pending) return await this.value(path, pending.long ?? "", pending.choices, text);

@@ -220,6 +220,7 @@ Deno.test("shell completion: names the shell would split come escaped; an escape
   assertEquals(await complete(f, "cd /dd/漢"), ["/dd/漢字/"]);
   // What was typed with a backslash is replaced as typed (it offered nothing).
   assertEquals(await complete(f, "cat /dd/a\\ "), ["/dd/a\\ b.txt "]);
+  assertEquals(await complete(f, "cat /dd/it\\'"), ["/dd/it\\'s "]);
 });
 
 Deno.test("shell completion: a failing source or a quoted word offers nothing", async () => {

@@ -56,31 +56,49 @@ function __contree_path
                     set cmdpath $child
                 else
                     set positional (math $positional + 1)
+                    if __contree_takes_command_line $cmdpath ''
+                        set cmdpath "$cmdpath --" # run's sandbox command: not contree's words
+                        break
+                    end
                 end
         end
     end
     echo $cmdpath
+    echo $positional
 end
 
-# __contree_is PATH: whether the cursor is in PATH (computed once per command line).
+# __contree_is PATH [FROM [TO]]: whether the cursor is in PATH, after FROM to TO positional
+# arguments (computed once per command line).
 function __contree_is
     set -l line (commandline -pc)
     if test "$line" != "$__contree_cached_line"
         set -g __contree_cached_line "$line"
-        set -g __contree_cached_path (__contree_path)
+        set -l walked (__contree_path)
+        set -g __contree_cached_path $walked[1]
+        set -g __contree_cached_positional $walked[2]
     end
-    test "$__contree_cached_path" = "$argv[1]"
+    test "$__contree_cached_path" = "$argv[1]"; or return 1
+    if set -q argv[2]; and test $__contree_cached_positional -lt $argv[2]
+        return 1
+    end
+    if set -q argv[3]; and test $__contree_cached_positional -gt $argv[3]
+        return 1
+    end
 end
 `;
 
 function rules(root: CommandSpec): string[] {
   const lines: string[] = [];
   for (const command of allCommands(root)) {
-    const when = `-n ${q(`__contree_is ${q(key(command))}`)}`;
+    const at = (range = "") => `-n ${q(`__contree_is ${q(key(command))}${range}`)}`;
+    const when = at();
     const rulesOf: string[] = [];
+    // Subcommands only where no argument came yet.
     for (const child of command.commands) {
       for (const word of [child.name, ...child.aliases]) {
-        rulesOf.push(`complete -c ${PROGRAM} -f ${when} -a ${q(word)} -d ${q(child.description)}`);
+        rulesOf.push(
+          `complete -c ${PROGRAM} -f ${at(" 0 0")} -a ${q(word)} -d ${q(child.description)}`,
+        );
       }
     }
     for (const option of command.options.filter((o) => !o.hidden)) {
@@ -100,10 +118,14 @@ function rules(root: CommandSpec): string[] {
         `complete -c ${PROGRAM} ${when} ${flags.join(" ")}${value} -d ${q(option.description)}`,
       );
     }
-    const choices = command.arguments.flatMap((argument) => argument.choices ?? []);
-    if (choices.length) {
-      rulesOf.push(`complete -c ${PROGRAM} -f ${when} -a ${q(choices.join(" "))}`);
-    }
+    command.arguments.forEach((argument, index) => {
+      if (!argument.choices?.length) return;
+      // At its own position only (a variadic one: there and after).
+      const range = argument.variadic ? ` ${index}` : ` ${index} ${index}`;
+      rulesOf.push(
+        `complete -c ${PROGRAM} -f ${at(range)} -a ${q(argument.choices.join(" "))}`,
+      );
+    });
     if (rulesOf.length) lines.push(`# ${key(command)}`, ...rulesOf, "");
   }
   return lines;
@@ -125,6 +147,15 @@ export function fishScript(root: CommandSpec): string {
       "__contree_takes_value",
       "__contree_takes_value PATH OPTION: whether OPTION of PATH takes a value.",
       tables.valueOptions,
+      () => "return 0",
+    ),
+    ...switchFunction(
+      "__contree_takes_command_line",
+      "__contree_takes_command_line PATH '': whether PATH's words after its first argument are a command.",
+      tables.commandLines.map((entry) => ({
+        ...entry,
+        patterns: entry.patterns.map((p) => `${p}/`),
+      })),
       () => "return 0",
     ),
     WALK,

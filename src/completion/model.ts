@@ -112,6 +112,14 @@ export function commandModel(root: CommandLike): CommandSpec {
   return helpTopics(build(root, []));
 }
 
+/**
+ * Whether the words after the command's first argument are another command's (`run`'s
+ * sandbox command): no options or subcommands of contree are completed there.
+ */
+export function takesCommandLine(command: CommandSpec): boolean {
+  return command.path.join(" ") === "run";
+}
+
 /** Every command of the model, root first, depth first. */
 export function allCommands(root: CommandSpec): CommandSpec[] {
   return [root, ...root.commands.flatMap(allCommands)];

@@ -84,6 +84,13 @@ function helpers(shell: Shell, root: CommandSpec): string[] {
       words,
     ),
     ...caseFunction(
+      "_contree_takes_command_line",
+      "_contree_takes_command_line PATH: whether PATH's words after its first argument are a command.",
+      "$1",
+      tables.commandLines,
+      () => "return 0",
+    ),
+    ...caseFunction(
       "_contree_argument_choices",
       "_contree_argument_choices PATH N: the values the Nth argument (from 0) of PATH accepts.",
       "$1",
@@ -95,8 +102,8 @@ function helpers(shell: Shell, root: CommandSpec): string[] {
 
 // Walks the words before the cursor: options (and the values of those that take one) are
 // skipped, subcommand names move the path, other words are positional arguments; after `--`
-// everything is. Leaves $cmdpath, $positional, $expect (the word is an option's value) and
-// $dashdash set.
+// everything is, and so is after the first argument of a command that takes a command line (run).
+// Leaves $cmdpath, $positional, $expect (the word is an option's value) and $dashdash set.
 const WALK = `
     if (( dashdash )); then (( positional += 1 )); continue; fi
     if (( expect )); then
@@ -112,6 +119,8 @@ const WALK = `
           cmdpath=$REPLY
         else
           (( positional += 1 ))
+          # run's sandbox command: its words are not contree's (as after --)
+          _contree_takes_command_line "$cmdpath" && dashdash=1
         fi
         ;;
     esac`;

@@ -1,7 +1,7 @@
 // The lookup tables every shell script is built from, as (patterns, value) pairs keyed by a
 // command's path ("contree", "contree auth list") and a word typed on the command line.
 
-import { allCommands, type CommandSpec, optionWords } from "./model.ts";
+import { allCommands, type CommandSpec, optionWords, takesCommandLine } from "./model.ts";
 
 export const PROGRAM = "contree";
 
@@ -28,6 +28,8 @@ export interface Tables {
   optionChoices: Entry<readonly string[]>[];
   /** path → choices of positional arguments: from index `first` (to `last`, unless variadic). */
   argumentChoices: Entry<{ first: number; last?: number; choices: readonly string[] }[]>[];
+  /** The paths whose words after the first argument are a command line (takesCommandLine). */
+  commandLines: Entry<true>[];
 }
 
 export function completionTables(root: CommandSpec): Tables {
@@ -38,9 +40,11 @@ export function completionTables(root: CommandSpec): Tables {
     valueOptions: [],
     optionChoices: [],
     argumentChoices: [],
+    commandLines: [],
   };
   for (const command of allCommands(root)) {
     const path = key(command);
+    if (takesCommandLine(command)) tables.commandLines.push({ patterns: [path], value: true });
     for (const child of command.commands) {
       tables.child.push({
         patterns: [child.name, ...child.aliases].map((word) => `${path}/${word}`),

@@ -137,6 +137,11 @@ const CASES: { line: string[]; expect: string[]; exact?: boolean }[] = [
   { line: ["contree", "session", "help", "b"], expect: ["branch"], exact: true },
   // After `--` the words belong to the sandbox command: no contree options.
   { line: ["contree", "auth", "--", "-"], expect: [], exact: true },
+  // So do run's words after its first (they were offered run's options).
+  { line: ["contree", "run", "ls", "--"], expect: [], exact: true },
+  { line: ["contree", "run", "--"], expect: ["--detach", "--cwd"] },
+  // Subcommands only where no argument came yet (fish offered them after any word).
+  { line: ["contree", "bogus", "ru"], expect: [], exact: true },
 ];
 
 function matches(candidates: string[], line: string[]): string[] {

@@ -241,6 +241,16 @@ function __contree_takes_value --argument-names cmdpath word
     end
 end
 
+# __contree_takes_command_line PATH '': whether PATH's words after its first argument are a command.
+function __contree_takes_command_line --argument-names cmdpath word
+    switch "$cmdpath/$word"
+        case 'contree run/'
+            return 0
+        case '*'
+            return 1
+    end
+end
+
 # The path of the (sub)command being completed: options and their values are skipped,
 # subcommand names move the path, anything else is a positional argument.
 function __contree_path
@@ -270,62 +280,76 @@ function __contree_path
                     set cmdpath $child
                 else
                     set positional (math $positional + 1)
+                    if __contree_takes_command_line $cmdpath ''
+                        set cmdpath "$cmdpath --" # run's sandbox command: not contree's words
+                        break
+                    end
                 end
         end
     end
     echo $cmdpath
+    echo $positional
 end
 
-# __contree_is PATH: whether the cursor is in PATH (computed once per command line).
+# __contree_is PATH [FROM [TO]]: whether the cursor is in PATH, after FROM to TO positional
+# arguments (computed once per command line).
 function __contree_is
     set -l line (commandline -pc)
     if test "$line" != "$__contree_cached_line"
         set -g __contree_cached_line "$line"
-        set -g __contree_cached_path (__contree_path)
+        set -l walked (__contree_path)
+        set -g __contree_cached_path $walked[1]
+        set -g __contree_cached_positional $walked[2]
     end
-    test "$__contree_cached_path" = "$argv[1]"
+    test "$__contree_cached_path" = "$argv[1]"; or return 1
+    if set -q argv[2]; and test $__contree_cached_positional -lt $argv[2]
+        return 1
+    end
+    if set -q argv[3]; and test $__contree_cached_positional -gt $argv[3]
+        return 1
+    end
 end
 
 complete -c contree -e
 
 # contree
-complete -c contree -f -n '__contree_is \'contree\'' -a 'use' -d 'set the session image (UUID, tag:NAME or NAME) and print `export CONTREE_SESSION=…`; without IMAGE, show the session'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'ci' -d 'set the session image (UUID, tag:NAME or NAME) and print `export CONTREE_SESSION=…`; without IMAGE, show the session'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'run' -d 'run a command in a sandbox from the session image; output streams live'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'r' -d 'run a command in a sandbox from the session image; output streams live'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'operation' -d 'manage operations: list, show, wait, cancel, events'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'op' -d 'manage operations: list, show, wait, cancel, events'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'ps' -d 'list operations (default: EXECUTING only)'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'show' -d 'show one or more operation results'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'kill' -d 'cancel one or more operations (or --all active ones)'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'session' -d 'sessions: history, branches, rollback; without a subcommand, the current one'
-complete -c contree -f -n '__contree_is \'contree\'' -a 's' -d 'sessions: history, branches, rollback; without a subcommand, the current one'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'images' -d 'list images (default) and import them from registries'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'i' -d 'list images (default) and import them from registries'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'img' -d 'list images (default) and import them from registries'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'tag' -d 'tag an image (default: the session\'s current image), or remove a tag with -U'
-complete -c contree -f -n '__contree_is \'contree\'' -a 't' -d 'tag an image (default: the session\'s current image), or remove a tag with -U'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'ls' -d 'list a directory of the image (default: the session cwd)'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'cat' -d 'write a file of the image to stdout'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'cp' -d 'copy a file or a directory of the image to a local path'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'cd' -d 'change the session\'s working directory (checked in the image); no PATH prints it'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'env' -d 'show, set (K=V …) or unset (-U K …) the session\'s environment variables'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'file' -d 'stage files for the next run (edit, cp) and list uploaded files (ls)'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'f' -d 'stage files for the next run (edit, cp) and list uploaded files (ls)'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'shell' -d 'an interactive shell on the session: bare lines run in the sandbox, `contree …` runs commands'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'sh' -d 'an interactive shell on the session: bare lines run in the sandbox, `contree …` runs commands'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'build' -d 'build an image from a Dockerfile: FROM/RUN/COPY/ADD/ENV/ARG/WORKDIR/USER/SHELL, multi-stage, cached steps; RUN output streams live'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'bd' -d 'build an image from a Dockerfile: FROM/RUN/COPY/ADD/ENV/ARG/WORKDIR/USER/SHELL, multi-stage, cached steps; RUN output streams live'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'auth' -d 'register or update a profile (verifies the token with GET /v1/whoami)'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'server' -d 'the local ConTree server on podman: the ConTree API on 127.0.0.1, offline'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'task' -d 'long-lived podman task containers with persistent workspaces'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'project' -d 'projects for task containers (project.yml under $CONTREE_HOME/projects)'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'completion' -d 'print a shell completion script (commands, aliases, options, choices)'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'mcp' -d 'serve the Model Context Protocol (stdio, or --http on 127.0.0.1) for agent hosts'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'agent' -d 'the manual for coding agents (workflow, sessions, safety, all commands)'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'man' -d 'the manual for coding agents (workflow, sessions, safety, all commands)'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'skill' -d 'install the contree skill for agent tools (Codex, Claude Code, OpenCode, …)'
-complete -c contree -f -n '__contree_is \'contree\'' -a 'help' -d 'show help for a command (`help task run`)'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'use' -d 'set the session image (UUID, tag:NAME or NAME) and print `export CONTREE_SESSION=…`; without IMAGE, show the session'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'ci' -d 'set the session image (UUID, tag:NAME or NAME) and print `export CONTREE_SESSION=…`; without IMAGE, show the session'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'run' -d 'run a command in a sandbox from the session image; output streams live'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'r' -d 'run a command in a sandbox from the session image; output streams live'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'operation' -d 'manage operations: list, show, wait, cancel, events'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'op' -d 'manage operations: list, show, wait, cancel, events'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'ps' -d 'list operations (default: EXECUTING only)'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'show' -d 'show one or more operation results'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'kill' -d 'cancel one or more operations (or --all active ones)'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'session' -d 'sessions: history, branches, rollback; without a subcommand, the current one'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 's' -d 'sessions: history, branches, rollback; without a subcommand, the current one'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'images' -d 'list images (default) and import them from registries'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'i' -d 'list images (default) and import them from registries'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'img' -d 'list images (default) and import them from registries'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'tag' -d 'tag an image (default: the session\'s current image), or remove a tag with -U'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 't' -d 'tag an image (default: the session\'s current image), or remove a tag with -U'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'ls' -d 'list a directory of the image (default: the session cwd)'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'cat' -d 'write a file of the image to stdout'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'cp' -d 'copy a file or a directory of the image to a local path'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'cd' -d 'change the session\'s working directory (checked in the image); no PATH prints it'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'env' -d 'show, set (K=V …) or unset (-U K …) the session\'s environment variables'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'file' -d 'stage files for the next run (edit, cp) and list uploaded files (ls)'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'f' -d 'stage files for the next run (edit, cp) and list uploaded files (ls)'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'shell' -d 'an interactive shell on the session: bare lines run in the sandbox, `contree …` runs commands'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'sh' -d 'an interactive shell on the session: bare lines run in the sandbox, `contree …` runs commands'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'build' -d 'build an image from a Dockerfile: FROM/RUN/COPY/ADD/ENV/ARG/WORKDIR/USER/SHELL, multi-stage, cached steps; RUN output streams live'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'bd' -d 'build an image from a Dockerfile: FROM/RUN/COPY/ADD/ENV/ARG/WORKDIR/USER/SHELL, multi-stage, cached steps; RUN output streams live'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'auth' -d 'register or update a profile (verifies the token with GET /v1/whoami)'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'server' -d 'the local ConTree server on podman: the ConTree API on 127.0.0.1, offline'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'task' -d 'long-lived podman task containers with persistent workspaces'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'project' -d 'projects for task containers (project.yml under $CONTREE_HOME/projects)'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'completion' -d 'print a shell completion script (commands, aliases, options, choices)'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'mcp' -d 'serve the Model Context Protocol (stdio, or --http on 127.0.0.1) for agent hosts'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'agent' -d 'the manual for coding agents (workflow, sessions, safety, all commands)'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'man' -d 'the manual for coding agents (workflow, sessions, safety, all commands)'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'skill' -d 'install the contree skill for agent tools (Codex, Claude Code, OpenCode, …)'
+complete -c contree -f -n '__contree_is \'contree\' 0 0' -a 'help' -d 'show help for a command (`help task run`)'
 complete -c contree -n '__contree_is \'contree\'' -s 'p' -l 'profile' -r -d 'profile for this invocation (default: $CONTREE_PROFILE, then the active one)'
 complete -c contree -n '__contree_is \'contree\'' -l 'token' -r -d 'token for this invocation'
 complete -c contree -n '__contree_is \'contree\'' -s 'u' -l 'url' -r -d 'API base URL for this invocation'
@@ -359,18 +383,18 @@ complete -c contree -n '__contree_is \'contree run\'' -l 'use' -r -d 'start from
 complete -c contree -n '__contree_is \'contree run\'' -s 'h' -l 'help' -d 'show help'
 
 # contree operation
-complete -c contree -f -n '__contree_is \'contree operation\'' -a 'list' -d 'list operations (default: EXECUTING only)'
-complete -c contree -f -n '__contree_is \'contree operation\'' -a 'ls' -d 'list operations (default: EXECUTING only)'
-complete -c contree -f -n '__contree_is \'contree operation\'' -a 'show' -d 'show one or more operation results'
-complete -c contree -f -n '__contree_is \'contree operation\'' -a 'sh' -d 'show one or more operation results'
-complete -c contree -f -n '__contree_is \'contree operation\'' -a 'wait' -d 'wait until operations reach a terminal status (all at once)'
-complete -c contree -f -n '__contree_is \'contree operation\'' -a 'w' -d 'wait until operations reach a terminal status (all at once)'
-complete -c contree -f -n '__contree_is \'contree operation\'' -a 'cancel' -d 'cancel one or more operations (or --all active ones)'
-complete -c contree -f -n '__contree_is \'contree operation\'' -a 'kill' -d 'cancel one or more operations (or --all active ones)'
-complete -c contree -f -n '__contree_is \'contree operation\'' -a 'k' -d 'cancel one or more operations (or --all active ones)'
-complete -c contree -f -n '__contree_is \'contree operation\'' -a 'events' -d 'print each operation\'s whole event log, one row per event'
-complete -c contree -f -n '__contree_is \'contree operation\'' -a 'ev' -d 'print each operation\'s whole event log, one row per event'
-complete -c contree -f -n '__contree_is \'contree operation\'' -a 'help' -d 'show help for a command'
+complete -c contree -f -n '__contree_is \'contree operation\' 0 0' -a 'list' -d 'list operations (default: EXECUTING only)'
+complete -c contree -f -n '__contree_is \'contree operation\' 0 0' -a 'ls' -d 'list operations (default: EXECUTING only)'
+complete -c contree -f -n '__contree_is \'contree operation\' 0 0' -a 'show' -d 'show one or more operation results'
+complete -c contree -f -n '__contree_is \'contree operation\' 0 0' -a 'sh' -d 'show one or more operation results'
+complete -c contree -f -n '__contree_is \'contree operation\' 0 0' -a 'wait' -d 'wait until operations reach a terminal status (all at once)'
+complete -c contree -f -n '__contree_is \'contree operation\' 0 0' -a 'w' -d 'wait until operations reach a terminal status (all at once)'
+complete -c contree -f -n '__contree_is \'contree operation\' 0 0' -a 'cancel' -d 'cancel one or more operations (or --all active ones)'
+complete -c contree -f -n '__contree_is \'contree operation\' 0 0' -a 'kill' -d 'cancel one or more operations (or --all active ones)'
+complete -c contree -f -n '__contree_is \'contree operation\' 0 0' -a 'k' -d 'cancel one or more operations (or --all active ones)'
+complete -c contree -f -n '__contree_is \'contree operation\' 0 0' -a 'events' -d 'print each operation\'s whole event log, one row per event'
+complete -c contree -f -n '__contree_is \'contree operation\' 0 0' -a 'ev' -d 'print each operation\'s whole event log, one row per event'
+complete -c contree -f -n '__contree_is \'contree operation\' 0 0' -a 'help' -d 'show help for a command'
 complete -c contree -n '__contree_is \'contree operation\'' -s 'h' -l 'help' -d 'show help'
 
 # contree operation list
@@ -401,7 +425,7 @@ complete -c contree -n '__contree_is \'contree operation events\'' -s 'h' -l 'he
 
 # contree operation help
 complete -c contree -n '__contree_is \'contree operation help\'' -s 'h' -l 'help' -d 'show help'
-complete -c contree -f -n '__contree_is \'contree operation help\'' -a 'list show wait cancel events'
+complete -c contree -f -n '__contree_is \'contree operation help\' 0' -a 'list show wait cancel events'
 
 # contree ps
 complete -c contree -n '__contree_is \'contree ps\'' -s 'q' -l 'quiet' -d 'only print UUIDs, one per line'
@@ -422,25 +446,25 @@ complete -c contree -n '__contree_is \'contree kill\'' -s 'a' -l 'all' -d 'cance
 complete -c contree -n '__contree_is \'contree kill\'' -s 'h' -l 'help' -d 'show help'
 
 # contree session
-complete -c contree -f -n '__contree_is \'contree session\'' -a 'list' -d 'list sessions, most recently updated first'
-complete -c contree -f -n '__contree_is \'contree session\'' -a 'ls' -d 'list sessions, most recently updated first'
-complete -c contree -f -n '__contree_is \'contree session\'' -a 'use' -d 'continue this session from another session\'s current image'
-complete -c contree -f -n '__contree_is \'contree session\'' -a 'branch' -d 'list branches; create NAME (without switching); --delete NAME; --prune'
-complete -c contree -f -n '__contree_is \'contree session\'' -a 'br' -d 'list branches; create NAME (without switching); --delete NAME; --prune'
-complete -c contree -f -n '__contree_is \'contree session\'' -a 'checkout' -d 'switch the active branch'
-complete -c contree -f -n '__contree_is \'contree session\'' -a 'co' -d 'switch the active branch'
-complete -c contree -f -n '__contree_is \'contree session\'' -a 'rollback' -d 'move the active branch: -N back N (default -1), N to history entry N, +N forward N, or a reference such as HEAD~2'
-complete -c contree -f -n '__contree_is \'contree session\'' -a 'rb' -d 'move the active branch: -N back N (default -1), N to history entry N, +N forward N, or a reference such as HEAD~2'
-complete -c contree -f -n '__contree_is \'contree session\'' -a 'forward' -d 'move the active branch forward N entries (newest child each time)'
-complete -c contree -f -n '__contree_is \'contree session\'' -a 'fw' -d 'move the active branch forward N entries (newest child each time)'
-complete -c contree -f -n '__contree_is \'contree session\'' -a 'show' -d 'history of this session (or NAME), oldest first; the last 20 unless --all'
-complete -c contree -f -n '__contree_is \'contree session\'' -a 'history' -d 'history of this session (or NAME), oldest first; the last 20 unless --all'
-complete -c contree -f -n '__contree_is \'contree session\'' -a 'wait' -d 'wait for operations (no timeout); without arguments, for this session\'s detached runs, advancing the session on success'
-complete -c contree -f -n '__contree_is \'contree session\'' -a 'prune' -d 'delete the detached-* and disposable-* branches (same as branch --prune)'
-complete -c contree -f -n '__contree_is \'contree session\'' -a 'delete' -d 'delete sessions and their history'
-complete -c contree -f -n '__contree_is \'contree session\'' -a 'rm' -d 'delete sessions and their history'
-complete -c contree -f -n '__contree_is \'contree session\'' -a 'del' -d 'delete sessions and their history'
-complete -c contree -f -n '__contree_is \'contree session\'' -a 'help' -d 'show help for a command'
+complete -c contree -f -n '__contree_is \'contree session\' 0 0' -a 'list' -d 'list sessions, most recently updated first'
+complete -c contree -f -n '__contree_is \'contree session\' 0 0' -a 'ls' -d 'list sessions, most recently updated first'
+complete -c contree -f -n '__contree_is \'contree session\' 0 0' -a 'use' -d 'continue this session from another session\'s current image'
+complete -c contree -f -n '__contree_is \'contree session\' 0 0' -a 'branch' -d 'list branches; create NAME (without switching); --delete NAME; --prune'
+complete -c contree -f -n '__contree_is \'contree session\' 0 0' -a 'br' -d 'list branches; create NAME (without switching); --delete NAME; --prune'
+complete -c contree -f -n '__contree_is \'contree session\' 0 0' -a 'checkout' -d 'switch the active branch'
+complete -c contree -f -n '__contree_is \'contree session\' 0 0' -a 'co' -d 'switch the active branch'
+complete -c contree -f -n '__contree_is \'contree session\' 0 0' -a 'rollback' -d 'move the active branch: -N back N (default -1), N to history entry N, +N forward N, or a reference such as HEAD~2'
+complete -c contree -f -n '__contree_is \'contree session\' 0 0' -a 'rb' -d 'move the active branch: -N back N (default -1), N to history entry N, +N forward N, or a reference such as HEAD~2'
+complete -c contree -f -n '__contree_is \'contree session\' 0 0' -a 'forward' -d 'move the active branch forward N entries (newest child each time)'
+complete -c contree -f -n '__contree_is \'contree session\' 0 0' -a 'fw' -d 'move the active branch forward N entries (newest child each time)'
+complete -c contree -f -n '__contree_is \'contree session\' 0 0' -a 'show' -d 'history of this session (or NAME), oldest first; the last 20 unless --all'
+complete -c contree -f -n '__contree_is \'contree session\' 0 0' -a 'history' -d 'history of this session (or NAME), oldest first; the last 20 unless --all'
+complete -c contree -f -n '__contree_is \'contree session\' 0 0' -a 'wait' -d 'wait for operations (no timeout); without arguments, for this session\'s detached runs, advancing the session on success'
+complete -c contree -f -n '__contree_is \'contree session\' 0 0' -a 'prune' -d 'delete the detached-* and disposable-* branches (same as branch --prune)'
+complete -c contree -f -n '__contree_is \'contree session\' 0 0' -a 'delete' -d 'delete sessions and their history'
+complete -c contree -f -n '__contree_is \'contree session\' 0 0' -a 'rm' -d 'delete sessions and their history'
+complete -c contree -f -n '__contree_is \'contree session\' 0 0' -a 'del' -d 'delete sessions and their history'
+complete -c contree -f -n '__contree_is \'contree session\' 0 0' -a 'help' -d 'show help for a command'
 complete -c contree -n '__contree_is \'contree session\'' -s 'h' -l 'help' -d 'show help'
 
 # contree session list
@@ -486,13 +510,13 @@ complete -c contree -n '__contree_is \'contree session delete\'' -s 'h' -l 'help
 
 # contree session help
 complete -c contree -n '__contree_is \'contree session help\'' -s 'h' -l 'help' -d 'show help'
-complete -c contree -f -n '__contree_is \'contree session help\'' -a 'list use branch checkout rollback forward show wait prune delete'
+complete -c contree -f -n '__contree_is \'contree session help\' 0' -a 'list use branch checkout rollback forward show wait prune delete'
 
 # contree images
-complete -c contree -f -n '__contree_is \'contree images\'' -a 'list' -d 'list images (tagged only unless --all)'
-complete -c contree -f -n '__contree_is \'contree images\'' -a 'ls' -d 'list images (tagged only unless --all)'
-complete -c contree -f -n '__contree_is \'contree images\'' -a 'import' -d 'import images from a registry: NAME[:TAG], REGISTRY/PATH[:TAG], docker://…, brace groups (ubuntu:{22.04,24.04}) and ?tag=TAG to choose the tag'
-complete -c contree -f -n '__contree_is \'contree images\'' -a 'help' -d 'show help for a command'
+complete -c contree -f -n '__contree_is \'contree images\' 0 0' -a 'list' -d 'list images (tagged only unless --all)'
+complete -c contree -f -n '__contree_is \'contree images\' 0 0' -a 'ls' -d 'list images (tagged only unless --all)'
+complete -c contree -f -n '__contree_is \'contree images\' 0 0' -a 'import' -d 'import images from a registry: NAME[:TAG], REGISTRY/PATH[:TAG], docker://…, brace groups (ubuntu:{22.04,24.04}) and ?tag=TAG to choose the tag'
+complete -c contree -f -n '__contree_is \'contree images\' 0 0' -a 'help' -d 'show help for a command'
 complete -c contree -n '__contree_is \'contree images\'' -l 'prefix' -r -d 'only images whose tag starts with PREFIX'
 complete -c contree -n '__contree_is \'contree images\'' -s 'i' -l 'uuid' -r -d 'only the image with this UUID'
 complete -c contree -n '__contree_is \'contree images\'' -s 'a' -l 'all' -d 'untagged images too (default: tagged only)'
@@ -518,7 +542,7 @@ complete -c contree -n '__contree_is \'contree images import\'' -s 'h' -l 'help'
 
 # contree images help
 complete -c contree -n '__contree_is \'contree images help\'' -s 'h' -l 'help' -d 'show help'
-complete -c contree -f -n '__contree_is \'contree images help\'' -a 'list import'
+complete -c contree -f -n '__contree_is \'contree images help\' 0' -a 'list import'
 
 # contree tag
 complete -c contree -n '__contree_is \'contree tag\'' -s 'U' -l 'delete' -d 'remove the tag instead of setting it'
@@ -546,12 +570,12 @@ complete -c contree -n '__contree_is \'contree env\'' -l 'rm' -d 'same as --dele
 complete -c contree -n '__contree_is \'contree env\'' -s 'h' -l 'help' -d 'show help'
 
 # contree file
-complete -c contree -f -n '__contree_is \'contree file\'' -a 'edit' -d 'edit a file of the session image locally and stage the result'
-complete -c contree -f -n '__contree_is \'contree file\'' -a 'e' -d 'edit a file of the session image locally and stage the result'
-complete -c contree -f -n '__contree_is \'contree file\'' -a 'cp' -d 'upload a host file and stage it at DEST for the next run'
-complete -c contree -f -n '__contree_is \'contree file\'' -a 'ls' -d 'list files uploaded to the server (with their local source, when known)'
-complete -c contree -f -n '__contree_is \'contree file\'' -a 'list' -d 'list files uploaded to the server (with their local source, when known)'
-complete -c contree -f -n '__contree_is \'contree file\'' -a 'help' -d 'show help for a command'
+complete -c contree -f -n '__contree_is \'contree file\' 0 0' -a 'edit' -d 'edit a file of the session image locally and stage the result'
+complete -c contree -f -n '__contree_is \'contree file\' 0 0' -a 'e' -d 'edit a file of the session image locally and stage the result'
+complete -c contree -f -n '__contree_is \'contree file\' 0 0' -a 'cp' -d 'upload a host file and stage it at DEST for the next run'
+complete -c contree -f -n '__contree_is \'contree file\' 0 0' -a 'ls' -d 'list files uploaded to the server (with their local source, when known)'
+complete -c contree -f -n '__contree_is \'contree file\' 0 0' -a 'list' -d 'list files uploaded to the server (with their local source, when known)'
+complete -c contree -f -n '__contree_is \'contree file\' 0 0' -a 'help' -d 'show help for a command'
 complete -c contree -n '__contree_is \'contree file\'' -s 'h' -l 'help' -d 'show help'
 
 # contree file edit
@@ -570,7 +594,7 @@ complete -c contree -n '__contree_is \'contree file ls\'' -s 'h' -l 'help' -d 's
 
 # contree file help
 complete -c contree -n '__contree_is \'contree file help\'' -s 'h' -l 'help' -d 'show help'
-complete -c contree -f -n '__contree_is \'contree file help\'' -a 'edit cp ls'
+complete -c contree -f -n '__contree_is \'contree file help\' 0' -a 'edit cp ls'
 
 # contree shell
 complete -c contree -n '__contree_is \'contree shell\'' -s 'h' -l 'help' -d 'show help'
@@ -587,15 +611,15 @@ complete -c contree -n '__contree_is \'contree build\'' -l 'network' -x -a 'defa
 complete -c contree -n '__contree_is \'contree build\'' -s 'h' -l 'help' -d 'show help'
 
 # contree auth
-complete -c contree -f -n '__contree_is \'contree auth\'' -a 'list' -d 'list profiles and check which ones work (2 s probe each, in parallel)'
-complete -c contree -f -n '__contree_is \'contree auth\'' -a 'ls' -d 'list profiles and check which ones work (2 s probe each, in parallel)'
-complete -c contree -f -n '__contree_is \'contree auth\'' -a 'profiles' -d 'list profiles and check which ones work (2 s probe each, in parallel)'
-complete -c contree -f -n '__contree_is \'contree auth\'' -a 'use' -d 'make a profile the active one'
-complete -c contree -f -n '__contree_is \'contree auth\'' -a 'switch' -d 'make a profile the active one'
-complete -c contree -f -n '__contree_is \'contree auth\'' -a 'remove' -d 'remove a profile and its session database'
-complete -c contree -f -n '__contree_is \'contree auth\'' -a 'rm' -d 'remove a profile and its session database'
-complete -c contree -f -n '__contree_is \'contree auth\'' -a 'del' -d 'remove a profile and its session database'
-complete -c contree -f -n '__contree_is \'contree auth\'' -a 'help' -d 'show help for a command'
+complete -c contree -f -n '__contree_is \'contree auth\' 0 0' -a 'list' -d 'list profiles and check which ones work (2 s probe each, in parallel)'
+complete -c contree -f -n '__contree_is \'contree auth\' 0 0' -a 'ls' -d 'list profiles and check which ones work (2 s probe each, in parallel)'
+complete -c contree -f -n '__contree_is \'contree auth\' 0 0' -a 'profiles' -d 'list profiles and check which ones work (2 s probe each, in parallel)'
+complete -c contree -f -n '__contree_is \'contree auth\' 0 0' -a 'use' -d 'make a profile the active one'
+complete -c contree -f -n '__contree_is \'contree auth\' 0 0' -a 'switch' -d 'make a profile the active one'
+complete -c contree -f -n '__contree_is \'contree auth\' 0 0' -a 'remove' -d 'remove a profile and its session database'
+complete -c contree -f -n '__contree_is \'contree auth\' 0 0' -a 'rm' -d 'remove a profile and its session database'
+complete -c contree -f -n '__contree_is \'contree auth\' 0 0' -a 'del' -d 'remove a profile and its session database'
+complete -c contree -f -n '__contree_is \'contree auth\' 0 0' -a 'help' -d 'show help for a command'
 complete -c contree -n '__contree_is \'contree auth\'' -l 'token' -r -d 'API token (default: $CONTREE_TOKEN, $NEBIUS_API_KEY, or a prompt)'
 complete -c contree -n '__contree_is \'contree auth\'' -s 'u' -l 'url' -r -d 'API base URL (default: $CONTREE_URL)'
 complete -c contree -n '__contree_is \'contree auth\'' -l 'type' -x -a 'iam jwt' -d 'token type'
@@ -617,13 +641,13 @@ complete -c contree -n '__contree_is \'contree auth remove\'' -s 'h' -l 'help' -
 
 # contree auth help
 complete -c contree -n '__contree_is \'contree auth help\'' -s 'h' -l 'help' -d 'show help'
-complete -c contree -f -n '__contree_is \'contree auth help\'' -a 'list use remove'
+complete -c contree -f -n '__contree_is \'contree auth help\' 0' -a 'list use remove'
 
 # contree server
-complete -c contree -f -n '__contree_is \'contree server\'' -a 'start' -d 'start the server (foreground; -d to detach) and register the \'local\' profile'
-complete -c contree -f -n '__contree_is \'contree server\'' -a 'stop' -d 'stop the server started for this home (SIGTERM, then wait)'
-complete -c contree -f -n '__contree_is \'contree server\'' -a 'status' -d 'show whether the server runs, where, and its operation counts (exit 1: stopped)'
-complete -c contree -f -n '__contree_is \'contree server\'' -a 'help' -d 'show help for a command'
+complete -c contree -f -n '__contree_is \'contree server\' 0 0' -a 'start' -d 'start the server (foreground; -d to detach) and register the \'local\' profile'
+complete -c contree -f -n '__contree_is \'contree server\' 0 0' -a 'stop' -d 'stop the server started for this home (SIGTERM, then wait)'
+complete -c contree -f -n '__contree_is \'contree server\' 0 0' -a 'status' -d 'show whether the server runs, where, and its operation counts (exit 1: stopped)'
+complete -c contree -f -n '__contree_is \'contree server\' 0 0' -a 'help' -d 'show help for a command'
 complete -c contree -n '__contree_is \'contree server\'' -s 'h' -l 'help' -d 'show help'
 
 # contree server start
@@ -649,23 +673,23 @@ complete -c contree -n '__contree_is \'contree server status\'' -s 'h' -l 'help'
 
 # contree server help
 complete -c contree -n '__contree_is \'contree server help\'' -s 'h' -l 'help' -d 'show help'
-complete -c contree -f -n '__contree_is \'contree server help\'' -a 'start stop status'
+complete -c contree -f -n '__contree_is \'contree server help\' 0' -a 'start stop status'
 
 # contree task
-complete -c contree -f -n '__contree_is \'contree task\'' -a 'new' -d 'create a task (workspace and metadata; no container yet)'
-complete -c contree -f -n '__contree_is \'contree task\'' -a 'run' -d 'start a task\'s container (a new task when none is given)'
-complete -c contree -f -n '__contree_is \'contree task\'' -a 'list' -d 'list a project\'s tasks with their live status'
-complete -c contree -f -n '__contree_is \'contree task\'' -a 'ls' -d 'list a project\'s tasks with their live status'
-complete -c contree -f -n '__contree_is \'contree task\'' -a 'status' -d 'show a task\'s live status'
-complete -c contree -f -n '__contree_is \'contree task\'' -a 'rename' -d 'rename a task'
-complete -c contree -f -n '__contree_is \'contree task\'' -a 'stop' -d 'stop a task\'s container (kept for `task run` to start again)'
-complete -c contree -f -n '__contree_is \'contree task\'' -a 'login' -d 'open a shell in a running task (tmux session \'main\' when the image has tmux)'
-complete -c contree -f -n '__contree_is \'contree task\'' -a 'logs' -d 'capture the container\'s logs to logs/container.log and print them'
-complete -c contree -f -n '__contree_is \'contree task\'' -a 'wait' -d 'wait for a task\'s container to exit; record and exit with its code'
-complete -c contree -f -n '__contree_is \'contree task\'' -a 'delete' -d 'archive a task\'s metadata and logs, remove its containers, workspace, metadata'
-complete -c contree -f -n '__contree_is \'contree task\'' -a 'rm' -d 'archive a task\'s metadata and logs, remove its containers, workspace, metadata'
-complete -c contree -f -n '__contree_is \'contree task\'' -a 'archive' -d 'what deleted tasks left behind'
-complete -c contree -f -n '__contree_is \'contree task\'' -a 'help' -d 'show help for a command'
+complete -c contree -f -n '__contree_is \'contree task\' 0 0' -a 'new' -d 'create a task (workspace and metadata; no container yet)'
+complete -c contree -f -n '__contree_is \'contree task\' 0 0' -a 'run' -d 'start a task\'s container (a new task when none is given)'
+complete -c contree -f -n '__contree_is \'contree task\' 0 0' -a 'list' -d 'list a project\'s tasks with their live status'
+complete -c contree -f -n '__contree_is \'contree task\' 0 0' -a 'ls' -d 'list a project\'s tasks with their live status'
+complete -c contree -f -n '__contree_is \'contree task\' 0 0' -a 'status' -d 'show a task\'s live status'
+complete -c contree -f -n '__contree_is \'contree task\' 0 0' -a 'rename' -d 'rename a task'
+complete -c contree -f -n '__contree_is \'contree task\' 0 0' -a 'stop' -d 'stop a task\'s container (kept for `task run` to start again)'
+complete -c contree -f -n '__contree_is \'contree task\' 0 0' -a 'login' -d 'open a shell in a running task (tmux session \'main\' when the image has tmux)'
+complete -c contree -f -n '__contree_is \'contree task\' 0 0' -a 'logs' -d 'capture the container\'s logs to logs/container.log and print them'
+complete -c contree -f -n '__contree_is \'contree task\' 0 0' -a 'wait' -d 'wait for a task\'s container to exit; record and exit with its code'
+complete -c contree -f -n '__contree_is \'contree task\' 0 0' -a 'delete' -d 'archive a task\'s metadata and logs, remove its containers, workspace, metadata'
+complete -c contree -f -n '__contree_is \'contree task\' 0 0' -a 'rm' -d 'archive a task\'s metadata and logs, remove its containers, workspace, metadata'
+complete -c contree -f -n '__contree_is \'contree task\' 0 0' -a 'archive' -d 'what deleted tasks left behind'
+complete -c contree -f -n '__contree_is \'contree task\' 0 0' -a 'help' -d 'show help for a command'
 complete -c contree -n '__contree_is \'contree task\'' -s 'h' -l 'help' -d 'show help'
 
 # contree task new
@@ -713,10 +737,10 @@ complete -c contree -n '__contree_is \'contree task wait\'' -s 'h' -l 'help' -d 
 complete -c contree -n '__contree_is \'contree task delete\'' -s 'h' -l 'help' -d 'show help'
 
 # contree task archive
-complete -c contree -f -n '__contree_is \'contree task archive\'' -a 'list' -d 'list archived tasks, newest first'
-complete -c contree -f -n '__contree_is \'contree task archive\'' -a 'ls' -d 'list archived tasks, newest first'
-complete -c contree -f -n '__contree_is \'contree task archive\'' -a 'logs' -d 'print the logs of the newest archive whose name or task ID starts with PREFIX'
-complete -c contree -f -n '__contree_is \'contree task archive\'' -a 'help' -d 'show help for a command'
+complete -c contree -f -n '__contree_is \'contree task archive\' 0 0' -a 'list' -d 'list archived tasks, newest first'
+complete -c contree -f -n '__contree_is \'contree task archive\' 0 0' -a 'ls' -d 'list archived tasks, newest first'
+complete -c contree -f -n '__contree_is \'contree task archive\' 0 0' -a 'logs' -d 'print the logs of the newest archive whose name or task ID starts with PREFIX'
+complete -c contree -f -n '__contree_is \'contree task archive\' 0 0' -a 'help' -d 'show help for a command'
 complete -c contree -n '__contree_is \'contree task archive\'' -s 'h' -l 'help' -d 'show help'
 
 # contree task archive list
@@ -727,19 +751,19 @@ complete -c contree -n '__contree_is \'contree task archive logs\'' -s 'h' -l 'h
 
 # contree task archive help
 complete -c contree -n '__contree_is \'contree task archive help\'' -s 'h' -l 'help' -d 'show help'
-complete -c contree -f -n '__contree_is \'contree task archive help\'' -a 'list logs'
+complete -c contree -f -n '__contree_is \'contree task archive help\' 0' -a 'list logs'
 
 # contree task help
 complete -c contree -n '__contree_is \'contree task help\'' -s 'h' -l 'help' -d 'show help'
-complete -c contree -f -n '__contree_is \'contree task help\'' -a 'new run list status rename stop login logs wait delete archive'
+complete -c contree -f -n '__contree_is \'contree task help\' 0' -a 'new run list status rename stop login logs wait delete archive'
 
 # contree project
-complete -c contree -f -n '__contree_is \'contree project\'' -a 'new' -d 'create a project (writes <config root>/projects/NAME/project.yml)'
-complete -c contree -f -n '__contree_is \'contree project\'' -a 'init' -d 'create a project (writes <config root>/projects/NAME/project.yml)'
-complete -c contree -f -n '__contree_is \'contree project\'' -a 'list' -d 'list projects'
-complete -c contree -f -n '__contree_is \'contree project\'' -a 'ls' -d 'list projects'
-complete -c contree -f -n '__contree_is \'contree project\'' -a 'show' -d 'show a project\'s settings and paths'
-complete -c contree -f -n '__contree_is \'contree project\'' -a 'help' -d 'show help for a command'
+complete -c contree -f -n '__contree_is \'contree project\' 0 0' -a 'new' -d 'create a project (writes <config root>/projects/NAME/project.yml)'
+complete -c contree -f -n '__contree_is \'contree project\' 0 0' -a 'init' -d 'create a project (writes <config root>/projects/NAME/project.yml)'
+complete -c contree -f -n '__contree_is \'contree project\' 0 0' -a 'list' -d 'list projects'
+complete -c contree -f -n '__contree_is \'contree project\' 0 0' -a 'ls' -d 'list projects'
+complete -c contree -f -n '__contree_is \'contree project\' 0 0' -a 'show' -d 'show a project\'s settings and paths'
+complete -c contree -f -n '__contree_is \'contree project\' 0 0' -a 'help' -d 'show help for a command'
 complete -c contree -n '__contree_is \'contree project\'' -s 'h' -l 'help' -d 'show help'
 
 # contree project new
@@ -761,11 +785,11 @@ complete -c contree -n '__contree_is \'contree project show\'' -s 'h' -l 'help' 
 
 # contree project help
 complete -c contree -n '__contree_is \'contree project help\'' -s 'h' -l 'help' -d 'show help'
-complete -c contree -f -n '__contree_is \'contree project help\'' -a 'new list show'
+complete -c contree -f -n '__contree_is \'contree project help\' 0' -a 'new list show'
 
 # contree completion
 complete -c contree -n '__contree_is \'contree completion\'' -s 'h' -l 'help' -d 'show help'
-complete -c contree -f -n '__contree_is \'contree completion\'' -a 'bash zsh fish'
+complete -c contree -f -n '__contree_is \'contree completion\' 0 0' -a 'bash zsh fish'
 
 # contree mcp
 complete -c contree -n '__contree_is \'contree mcp\'' -l 'http' -d 'serve Streamable HTTP on 127.0.0.1 (bearer token) instead of stdio'
@@ -774,21 +798,21 @@ complete -c contree -n '__contree_is \'contree mcp\'' -s 'h' -l 'help' -d 'show 
 
 # contree agent
 complete -c contree -n '__contree_is \'contree agent\'' -s 'h' -l 'help' -d 'show help'
-complete -c contree -f -n '__contree_is \'contree agent\'' -a 'all core_workflow core sessions images_and_tags images files_and_directories files execution_modes execution command_safety command output_formats output profiles interactive_shell interactive agent_tools agent mcp_server mcp all_commands'
+complete -c contree -f -n '__contree_is \'contree agent\' 0 0' -a 'all core_workflow core sessions images_and_tags images files_and_directories files execution_modes execution command_safety command output_formats output profiles interactive_shell interactive agent_tools agent mcp_server mcp all_commands'
 
 # contree skill
-complete -c contree -f -n '__contree_is \'contree skill\'' -a 'list' -d 'remembered installs, their version and whether they are current'
-complete -c contree -f -n '__contree_is \'contree skill\'' -a 'ls' -d 'remembered installs, their version and whether they are current'
-complete -c contree -f -n '__contree_is \'contree skill\'' -a 'install' -d 'write the skill files (no SPEC: every tool whose home directory exists)'
-complete -c contree -f -n '__contree_is \'contree skill\'' -a 'i' -d 'write the skill files (no SPEC: every tool whose home directory exists)'
-complete -c contree -f -n '__contree_is \'contree skill\'' -a 'remove' -d 'delete the files an install wrote (no SPEC: every remembered install)'
-complete -c contree -f -n '__contree_is \'contree skill\'' -a 'r' -d 'delete the files an install wrote (no SPEC: every remembered install)'
-complete -c contree -f -n '__contree_is \'contree skill\'' -a 'rm' -d 'delete the files an install wrote (no SPEC: every remembered install)'
-complete -c contree -f -n '__contree_is \'contree skill\'' -a 'del' -d 'delete the files an install wrote (no SPEC: every remembered install)'
-complete -c contree -f -n '__contree_is \'contree skill\'' -a 'upgrade' -d 'rewrite installs with this version (no SPEC: every remembered install)'
-complete -c contree -f -n '__contree_is \'contree skill\'' -a 'u' -d 'rewrite installs with this version (no SPEC: every remembered install)'
-complete -c contree -f -n '__contree_is \'contree skill\'' -a 'update' -d 'rewrite installs with this version (no SPEC: every remembered install)'
-complete -c contree -f -n '__contree_is \'contree skill\'' -a 'help' -d 'show help for a command'
+complete -c contree -f -n '__contree_is \'contree skill\' 0 0' -a 'list' -d 'remembered installs, their version and whether they are current'
+complete -c contree -f -n '__contree_is \'contree skill\' 0 0' -a 'ls' -d 'remembered installs, their version and whether they are current'
+complete -c contree -f -n '__contree_is \'contree skill\' 0 0' -a 'install' -d 'write the skill files (no SPEC: every tool whose home directory exists)'
+complete -c contree -f -n '__contree_is \'contree skill\' 0 0' -a 'i' -d 'write the skill files (no SPEC: every tool whose home directory exists)'
+complete -c contree -f -n '__contree_is \'contree skill\' 0 0' -a 'remove' -d 'delete the files an install wrote (no SPEC: every remembered install)'
+complete -c contree -f -n '__contree_is \'contree skill\' 0 0' -a 'r' -d 'delete the files an install wrote (no SPEC: every remembered install)'
+complete -c contree -f -n '__contree_is \'contree skill\' 0 0' -a 'rm' -d 'delete the files an install wrote (no SPEC: every remembered install)'
+complete -c contree -f -n '__contree_is \'contree skill\' 0 0' -a 'del' -d 'delete the files an install wrote (no SPEC: every remembered install)'
+complete -c contree -f -n '__contree_is \'contree skill\' 0 0' -a 'upgrade' -d 'rewrite installs with this version (no SPEC: every remembered install)'
+complete -c contree -f -n '__contree_is \'contree skill\' 0 0' -a 'u' -d 'rewrite installs with this version (no SPEC: every remembered install)'
+complete -c contree -f -n '__contree_is \'contree skill\' 0 0' -a 'update' -d 'rewrite installs with this version (no SPEC: every remembered install)'
+complete -c contree -f -n '__contree_is \'contree skill\' 0 0' -a 'help' -d 'show help for a command'
 complete -c contree -n '__contree_is \'contree skill\'' -s 'h' -l 'help' -d 'show help'
 
 # contree skill list
@@ -807,8 +831,8 @@ complete -c contree -n '__contree_is \'contree skill upgrade\'' -s 'h' -l 'help'
 
 # contree skill help
 complete -c contree -n '__contree_is \'contree skill help\'' -s 'h' -l 'help' -d 'show help'
-complete -c contree -f -n '__contree_is \'contree skill help\'' -a 'list install remove upgrade'
+complete -c contree -f -n '__contree_is \'contree skill help\' 0' -a 'list install remove upgrade'
 
 # contree help
 complete -c contree -n '__contree_is \'contree help\'' -s 'h' -l 'help' -d 'show help'
-complete -c contree -f -n '__contree_is \'contree help\'' -a 'use run operation ps show kill session images tag ls cat cp cd env file shell build auth server task project completion mcp agent skill'
+complete -c contree -f -n '__contree_is \'contree help\' 0' -a 'use run operation ps show kill session images tag ls cat cp cd env file shell build auth server task project completion mcp agent skill'

@@ -472,6 +472,15 @@ _contree_option_choices() {
   esac
 }
 
+# _contree_takes_command_line PATH: whether PATH's words after its first argument are a command.
+_contree_takes_command_line() {
+  case "$1" in
+    'contree run')
+      return 0 ;;
+    *) return 1 ;;
+  esac
+}
+
 # _contree_argument_choices PATH N: the values the Nth argument (from 0) of PATH accepts.
 _contree_argument_choices() {
   case "$1" in
@@ -525,6 +534,8 @@ _contree() {
           cmdpath=$REPLY
         else
           (( positional += 1 ))
+          # run's sandbox command: its words are not contree's (as after --)
+          _contree_takes_command_line "$cmdpath" && dashdash=1
         fi
         ;;
     esac

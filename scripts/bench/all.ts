@@ -3,13 +3,19 @@
 // its default, moderate size; run a single bench's own script for bigger runs) and prints one
 // markdown report: machine facts, every bench's table, and a summary of the goals.
 
-import { parseArgs } from "node:util";
 import { CAT_DEFAULTS, catBench } from "./cat.ts";
 import { CAT_SERVER_DEFAULTS, catServerBench } from "./cat_server.ts";
 import { FOLLOWERS_DEFAULTS, followersBench } from "./followers.ts";
 import { ISOLATION_DEFAULTS, isolationBench } from "./isolation.ts";
 import { JSON_RUN_DEFAULTS, jsonRunBench } from "./json_run.ts";
-import { type BenchReport, machineFacts, renderFacts, renderReport, round } from "./lib.ts";
+import {
+  benchFlags,
+  type BenchReport,
+  machineFacts,
+  renderFacts,
+  renderReport,
+  round,
+} from "./lib.ts";
 import { OUTPUT_DEFAULTS, outputBench } from "./output.ts";
 import { SPAWN_DEFAULTS, spawnBench } from "./spawn.ts";
 import { SSE_DEFAULTS, sseBench } from "./sse.ts";
@@ -82,26 +88,12 @@ if (import.meta.main) {
   const usage = `usage: deno task bench [--only ${
     BENCHES.map((b) => b.name).join(",")
   }] [--runs N] [--out FILE]`;
-  let values: { only?: string; runs?: string; out?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: Deno.args,
-      options: {
-        only: { type: "string" },
-        runs: { type: "string" },
-        out: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${usage}`);
-    Deno.exit(2);
-  }
-  if (values.help) {
-    console.log(usage);
-    Deno.exit(0);
-  }
+  const flags = benchFlags(Deno.args, { only: "", runs: "", out: "" }, usage);
+  const values = {
+    only: flags.only || undefined,
+    runs: flags.runs || undefined,
+    out: flags.out || undefined,
+  };
   const only = values.only?.split(",").map((name) => name.trim());
   const unknown = only?.filter((name) => !BENCHES.some((bench) => bench.name === name)) ?? [];
   if (unknown.length > 0) {

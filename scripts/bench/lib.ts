@@ -330,18 +330,18 @@ export function renderReport(report: BenchReport): string {
 
 // ---- flags ----
 
-/** Parses `--name value` flags of a bench; unknown flags are an error. */
+/** Parses `--name value` flags of a bench: `--help` prints `usage`, an unknown flag is exit 2. */
 export function benchFlags<T extends Record<string, number | string | boolean>>(
   args: string[],
   defaults: T,
+  usage = `flags: ${
+    Object.entries(defaults).map(([name, value]) => `--${name} (default ${value})`).join(", ")
+  }`,
 ): T {
   const options: Record<string, { type: "string" | "boolean" }> = {};
   for (const [name, value] of Object.entries(defaults)) {
     options[name] = { type: typeof value === "boolean" ? "boolean" : "string" };
   }
-  const usage = `flags: ${
-    Object.entries(defaults).map(([name, value]) => `--${name} (default ${value})`).join(", ")
-  }`;
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({

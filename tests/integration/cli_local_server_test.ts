@@ -270,14 +270,29 @@ podmanTest("CLI against the local server: a Dockerfile build whose files cat sho
   }
 });
 
+/** A local server with the busybox image, a home, and an empty build context for `fn`. */
+async function withBuildContext(
+  fn: (h: { context: string; env: Record<string, string> }) => Promise<void>,
+): Promise<void> {
+  const server = await startTestServer({ busybox: true });
+  const { home, cleanup } = await tempHome();
+  const context = await Deno.makeTempDir({ prefix: "contree-build-context-" });
+  try {
+    await fn({
+      context,
+      env: { CONTREE_HOME: home, CONTREE_URL: server.url, CONTREE_TOKEN: server.token },
+    });
+  } finally {
+    await Deno.remove(context, { recursive: true });
+    await cleanup();
+    await server.cleanup();
+  }
+}
+
 podmanTest(
   "CLI against the local server: a build keeps the modes and owners of the directories it copies",
-  async () => {
-    const server = await startTestServer({ busybox: true });
-    const { home, cleanup } = await tempHome();
-    const context = await Deno.makeTempDir({ prefix: "contree-build-context-" });
-    const env = { CONTREE_HOME: home, CONTREE_URL: server.url, CONTREE_TOKEN: server.token };
-    try {
+  () =>
+    withBuildContext(async ({ context, env }) => {
       await Deno.mkdir(`${context}/ctx/d700/sub750`, { recursive: true });
       await Deno.writeTextFile(`${context}/ctx/d700/sub750/f`, "f\n");
       await Deno.chmod(`${context}/ctx/d700`, 0o700);
@@ -315,22 +330,13 @@ podmanTest(
         "/fromstage/shared 1000:1001 755",
         "/o/inner 1234:4321 700",
       ]);
-    } finally {
-      await Deno.remove(context, { recursive: true });
-      await cleanup();
-      await server.cleanup();
-    }
-  },
+    }),
 );
 
 podmanTest(
   "CLI against the local server: COPY --chown and WORKDIR under a USER give the directories they create to their owner",
-  async () => {
-    const server = await startTestServer({ busybox: true });
-    const { home, cleanup } = await tempHome();
-    const context = await Deno.makeTempDir({ prefix: "contree-build-context-" });
-    const env = { CONTREE_HOME: home, CONTREE_URL: server.url, CONTREE_TOKEN: server.token };
-    try {
+  () =>
+    withBuildContext(async ({ context, env }) => {
       await Deno.mkdir(`${context}/src/sub`, { recursive: true });
       await Deno.writeTextFile(`${context}/src/a`, "a\n");
       await Deno.writeTextFile(`${context}/src/sub/b`, "b\n");
@@ -368,10 +374,5 @@ podmanTest(
           "/srv/work/here 1234:1234",
         ],
       );
-    } finally {
-      await Deno.remove(context, { recursive: true });
-      await cleanup();
-      await server.cleanup();
-    }
-  },
+    }),
 );

@@ -27,6 +27,17 @@ function spawnShell(s: TestServer, command: string): Promise<Operation> {
   return s.client.spawn({ image: s.busybox, command, shell: true, disposable: true });
 }
 
+/** Signals the main process of `uuid`, again while the answer is 425 (not running yet). */
+async function signalOnceStarted(s: TestServer, uuid: string, signal: string): Promise<number> {
+  for (;;) {
+    const sent = await s.fetch(`/operations/${uuid}/subprocesses/1?signal=${signal}`, {
+      method: "DELETE",
+    });
+    await sent.body?.cancel();
+    if (sent.status !== 425) return sent.status;
+  }
+}
+
 function output(op: Operation, stream: "stdout" | "stderr" = "stdout"): string {
   return decoder.decode(decodeStreamRepr(op.metadata?.result?.[stream]));
 }
@@ -252,16 +263,9 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
           disposable: true,
         });
         await waitForEvent(s.client, uuid, (e) => e.type === "spawn");
-        let sent: Response;
-        do {
-          // At once: podman may still be starting the container. It was sent to the init
-          // then, which passed it to `sh` alone: `sleep 30` ran on, and so did the run.
-          sent = await s.fetch(`/operations/${uuid}/subprocesses/1?signal=INT`, {
-            method: "DELETE",
-          });
-          await sent.body?.cancel();
-        } while (sent.status === 425);
-        assertEquals(sent.status, 204);
+        // At once: podman may still be starting the container. It was sent to the init then,
+        // which passed it to `sh` alone: `sleep 30` ran on, and so did the run.
+        assertEquals(await signalOnceStarted(s, uuid, "INT"), 204);
         const ended = await waitOperation(s.client, uuid);
         const exit = (await eventLog(s, uuid)).find((e) => e.type === "exit" && e.spid === 1)!;
         assert(Number(exit.data.duration_ms) < 20_000, `ran ${exit.data.duration_ms} ms`);
@@ -282,15 +286,7 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
             disposable: true,
           });
           await waitForEvent(s.client, uuid, (e) => e.type === "spawn");
-          let sent: Response;
-          do {
-            // 425 until the process runs
-            sent = await s.fetch(`/operations/${uuid}/subprocesses/1?signal=${name}`, {
-              method: "DELETE",
-            });
-            await sent.body?.cancel();
-          } while (sent.status === 425);
-          assertEquals(sent.status, 204);
+          assertEquals(await signalOnceStarted(s, uuid, name), 204);
           const ended = await waitOperation(s.client, uuid);
           const exit = (await eventLog(s, uuid)).find((e) => e.type === "exit" && e.spid === 1)!;
           assertEquals([exit.data.code, exit.data.signal], [-1, number], name);

@@ -302,25 +302,36 @@ async function signalledShell(
 ): Promise<{ error: unknown; reads: number }> {
   const controller = new AbortController();
   let reads = 0;
-  const error = await runShell({
-    stdout: new MemorySink(),
-    stderr: new MemorySink(),
+  const error = await endedShell(controller, {
     reader: {
       interactive: false,
       read: () => Promise.resolve(++reads === 1 ? "echo a" : "echo b"),
     },
-    session: new FakeSession(),
     invoke: () => {
       controller.abort(reason);
       return Promise.resolve(lineCode);
     },
+  });
+  return { error, reads };
+}
+
+/** What a shell with `parts` and `controller`'s signal ended with (undefined when it returned). */
+function endedShell(
+  controller: AbortController,
+  parts: Pick<ShellDeps, "reader" | "invoke"> & { stdout?: MemorySink },
+): Promise<unknown> {
+  return runShell({
+    stdout: parts.stdout ?? new MemorySink(),
+    stderr: new MemorySink(),
+    reader: parts.reader,
+    session: new FakeSession(),
+    invoke: parts.invoke,
     commandOf: () => undefined,
     formats: ["default"],
     format: "default",
     styles: { stdout: new Styler(false), stderr: new Styler(false) },
     signal: controller.signal,
   }).then(() => undefined, (e) => e);
-  return { error, reads };
 }
 
 Deno.test("shell: once the process's signal aborts (SIGTERM), the shell ends with its reason", async () => {
@@ -341,9 +352,8 @@ Deno.test("shell: a line that reported the signal itself ends the shell quietly,
 Deno.test("shell: SIGTERM at the prompt leaves the prompt's line before its reason is printed", async () => {
   const controller = new AbortController();
   const stdout = new MemorySink();
-  const error = await runShell({
+  const error = await endedShell(controller, {
     stdout,
-    stderr: new MemorySink(),
     reader: {
       interactive: true,
       read: () => {
@@ -351,14 +361,8 @@ Deno.test("shell: SIGTERM at the prompt leaves the prompt's line before its reas
         return Promise.resolve(null);
       },
     },
-    session: new FakeSession(),
     invoke: () => Promise.resolve(0),
-    commandOf: () => undefined,
-    formats: ["default"],
-    format: "default",
-    styles: { stdout: new Styler(false), stderr: new Styler(false) },
-    signal: controller.signal,
-  }).then(() => undefined, (e) => e);
+  });
   assert(error instanceof Interrupted);
   // Was "(main) / $ [ERROR] Terminated": the prompt's line, then the reason.
   assertEquals(stdout.text(), `${BANNER}\n\n`);

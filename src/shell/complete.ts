@@ -22,6 +22,12 @@ export function escapeWord(candidate: string): string {
     (complete ? " " : "");
 }
 
+function commonPrefix(words: string[]): string {
+  let prefix = words[0] ?? "";
+  for (const word of words) while (!word.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  return prefix;
+}
+
 export interface CompletionPort {
   /** `GET /v1/images?limit=100`. */
   images(): Promise<{ uuid: string; tag?: string | null }[]>;
@@ -191,7 +197,15 @@ export class ShellCompleter {
     const text = scan.partial?.value ?? "";
     const raw = scan.partial?.raw ?? "";
     try {
-      return [(await this.candidates(scan.words, text)).map(escapeWord), raw];
+      const candidates = (await this.candidates(scan.words, text)).map(escapeWord);
+      // readline inserts the candidates' common prefix: one that ends inside an escape (`a\`
+      // of `a\ b` and `a\'q`) would leave a backslash that joins the next line. The word so
+      // far, a candidate too, holds it back.
+      const common = commonPrefix(candidates);
+      if (candidates.length > 1 && /(^|[^\\])(\\\\)*\\$/.test(common)) {
+        candidates.push(common.slice(0, -1));
+      }
+      return [candidates, raw];
     } catch {
       return [[], raw]; // a source failed (no session, the API unreachable): nothing to offer
     }

@@ -221,6 +221,11 @@ Deno.test("shell completion: names the shell would split come escaped; an escape
   // What was typed with a backslash is replaced as typed (it offered nothing).
   assertEquals(await complete(f, "cat /dd/a\\ "), ["/dd/a\\ b.txt "]);
   assertEquals(await complete(f, "cat /dd/it\\'"), ["/dd/it\\'s "]);
+  // Two names that part at an escaped character: their common prefix would end in a lone
+  // backslash (it was inserted); the word without it holds readline's insertion back there.
+  f.port.listSandbox = () =>
+    Promise.resolve([{ path: "/ee/a b", is_dir: false }, { path: "/ee/a'q", is_dir: false }]);
+  assertEquals(await complete(f, "cat /ee/a"), ["/ee/a\\ b ", "/ee/a\\'q ", "/ee/a"]);
 });
 
 Deno.test("shell completion: a failing source or a quoted word offers nothing", async () => {

@@ -4,6 +4,7 @@
 
 import { createHash } from "node:crypto";
 import { writeAll } from "../bytes.ts";
+import { cutOffBody } from "./errors.ts";
 
 export class BlobStore {
   constructor(readonly dir: string) {}
@@ -35,7 +36,13 @@ export class BlobStore {
     try {
       file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
       for (;;) {
-        const { value, done } = await reader?.read() ?? { done: true, value: undefined };
+        let read: ReadableStreamReadResult<Uint8Array>;
+        try {
+          read = reader ? await reader.read() : { done: true, value: undefined };
+        } catch (error) {
+          throw cutOffBody(error); // the client's fault: not a 500
+        }
+        const { value, done } = read;
         if (done) break;
         hash.update(value);
         size += value.length;

@@ -16,6 +16,10 @@ export class HttpError extends Error {
 }
 
 export const badRequest = (message: string) => new HttpError(400, message);
+
+/** 400: the client's body stopped short of its Content-Length or chunked framing. */
+export const cutOffBody = (cause: unknown) =>
+  new HttpError(400, "the request body ended before it was complete", {}, cause);
 export const notFound = (message: string) => new HttpError(404, message);
 
 /** 413: a request body over the server's limit. */

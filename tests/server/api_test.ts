@@ -193,6 +193,14 @@ Deno.test("api: tags are unique and move; untag; filters; the inspect tag redire
     const again = await s.fetch(`/images/${other}/tag?tag=base:1`, { method: "DELETE" });
     assertEquals(again.status, 404);
     await assertRejects(() => s.client.tagImage(other, "bad tag!"), ApiError, "invalid tag");
+    // No tag at all: said so (was "invalid tag: undefined").
+    for (const body of ["{}", '{"tag": null}']) {
+      const missing = await s.fetch(`/images/${other}/tag`, { method: "PATCH", body });
+      assertEquals([missing.status, (await missing.json()).error], [
+        400,
+        "tag is required (DELETE removes a tag)",
+      ]);
+    }
     // ConTree's rule (CLI spec §8.6), so that a tag made here is one the cloud takes: these were
     // accepted.
     for (const tag of ["BadTag", "a@sha256", "v1+build", "a:", ":a", "a..b", "x".repeat(257)]) {

@@ -282,3 +282,51 @@ Deno.test("hardening: an operation's error never shows the server's home", async
     assert(!log.includes(s.dataDir), log);
   });
 });
+
+/** POSTs `body` with a Content-Length of `declared`, then ends its side: the answer's status. */
+async function postShort(
+  s: TestServer,
+  path: string,
+  declared: number,
+  body: string,
+): Promise<{ status: string; text: string }> {
+  const { hostname, port } = new URL(s.url);
+  const connection = await Deno.connect({ hostname, port: Number(port) });
+  try {
+    await connection.write(
+      new TextEncoder().encode(
+        [
+          `POST ${path} HTTP/1.1`,
+          `Host: ${hostname}:${port}`,
+          `Authorization: Bearer ${s.token}`,
+          "Content-Type: application/octet-stream",
+          `Content-Length: ${declared}`,
+          "",
+          body,
+        ].join("\r\n"),
+      ),
+    );
+    await connection.closeWrite();
+    const text = new TextDecoder().decode(await new Response(connection.readable).arrayBuffer());
+    return { status: text.split("\r\n")[0], text };
+  } finally {
+    try {
+      connection.close();
+    } catch {
+      // closed with its readable
+    }
+  }
+}
+
+Deno.test("hardening: a body that ends before its Content-Length is a 400, not a 500", () =>
+  withServer({}, async (s) => {
+    for (
+      const [path, body] of [["/v1/files", "partial"], ["/v1/instances", '{"command":"true",']]
+    ) {
+      const answer = await postShort(s, path, 100_000, body);
+      // Was `500 internal error`, and a stack trace in the server log.
+      assertMatch(answer.status, /^HTTP\/1\.1 400/, `${path}: ${answer.text}`);
+      assertMatch(answer.text, /the request body ended before it was complete/);
+    }
+    assertEquals((await s.client.listFiles({})).length, 0, "nothing stored");
+  }));

@@ -5,7 +5,7 @@ import type { Logger } from "../../log.ts";
 import { isUuid } from "../../uuid.ts";
 import type { BlobStore } from "../blobs.ts";
 import { concatBytes } from "../../bytes.ts";
-import { badRequest, HttpError, notFound, tooLarge } from "../errors.ts";
+import { badRequest, cutOffBody, HttpError, notFound, tooLarge } from "../errors.ts";
 import type { EventLog } from "../events.ts";
 import type { Reply, RequestContext } from "../http.ts";
 import type { ImageCatalog } from "../images.ts";
@@ -83,10 +83,15 @@ export async function jsonBody(req: RequestContext, limit: number): Promise<unkn
   const chunks: Uint8Array[] = [];
   let size = 0;
   if (req.request.body) {
-    for await (const chunk of req.request.body) {
-      size += chunk.length;
-      if (size > limit) throw tooBig(); // leaving the loop cancels the body
-      chunks.push(chunk);
+    try {
+      for await (const chunk of req.request.body) {
+        size += chunk.length;
+        if (size > limit) throw tooBig(); // leaving the loop cancels the body
+        chunks.push(chunk);
+      }
+    } catch (error) {
+      if (error instanceof HttpError) throw error;
+      throw cutOffBody(error); // it was a 500, as if the server had failed
     }
   }
   try {

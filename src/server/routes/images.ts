@@ -32,8 +32,11 @@ export function imageRoutes(router: Router, deps: ApiDeps, resources: Resources)
   router.on("PATCH", "/v1/images/:uuid/tag", async (req) => {
     const row = resources.image(req.params[0]);
     const body = await jsonBody(req, deps.maxRequestBody) as { tag?: unknown } | null;
-    if (!isValidTag(body?.tag)) {
-      throw badRequest(`invalid tag: ${JSON.stringify(body?.tag)} (${TAG_RULE})`);
+    if (body?.tag === undefined || body.tag === null) {
+      throw badRequest("tag is required (DELETE removes a tag)");
+    }
+    if (!isValidTag(body.tag)) {
+      throw badRequest(`invalid tag: ${JSON.stringify(body.tag)} (${TAG_RULE})`);
     }
     deps.store.setTag(row.uuid, body.tag);
     return { json: imageJson({ ...row, tag: body.tag }) };

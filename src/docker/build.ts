@@ -121,8 +121,11 @@ interface MadeDir extends Identity {
 }
 
 /** What podman makes a directory a copied file needs: root's, 0755. */
+const DEFAULT_DIR: MadeDir = { uid: 0, gid: 0, mode: 0o755 };
+
 function isDefaultDir(dir: MadeDir): boolean {
-  return dir.uid === 0 && dir.gid === 0 && dir.mode === 0o755;
+  return dir.uid === DEFAULT_DIR.uid && dir.gid === DEFAULT_DIR.gid &&
+    dir.mode === DEFAULT_DIR.mode;
 }
 
 class StageState {
@@ -535,7 +538,7 @@ class Builder {
         if (unused && !`${state.config.workdir}/`.startsWith(`${unused}/`)) {
           await this.at(ins.line, async () => {
             for (const dir of await this.createdDirectories(state, [`${unused}/.`])) {
-              state.madeDirs.set(dir, { uid: 0, gid: 0, mode: 0o755 });
+              state.madeDirs.set(dir, DEFAULT_DIR);
             }
           });
         }
@@ -543,7 +546,7 @@ class Builder {
         if (state.config.user === "") return;
         return await this.at(ins.line, async () => {
           const owner = await this.identity(state.image, state.config.user, false);
-          const meta = { ...owner, mode: 0o755 };
+          const meta = { ...DEFAULT_DIR, ...owner };
           if (isDefaultDir(meta)) return;
           for (const dir of await this.createdDirectories(state, [`${state.config.workdir}/.`])) {
             state.madeDirs.set(dir, meta);
@@ -758,7 +761,6 @@ class Builder {
   landed(state: StageState, image: string): void {
     state.image = image;
     state.pending.clear();
-    state.madeDirs.clear();
     state.workdirDirty = false;
   }
 
@@ -870,7 +872,7 @@ class Builder {
         });
       }
     }
-    const fallback: MadeDir = { uid: owner?.uid ?? 0, gid: owner?.gid ?? 0, mode: 0o755 };
+    const fallback: MadeDir = { ...DEFAULT_DIR, ...owner };
     const made = new Map<string, MadeDir>();
     if (isDefaultDir(fallback) && [...copied.values()].every(isDefaultDir)) return made;
     for (const dir of await this.createdDirectories(state, paths)) {

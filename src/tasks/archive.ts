@@ -5,7 +5,7 @@
 // The timestamp leads because IDs and names are reused after deletion; a clash gets `_1`, `_2`, …
 
 import { ContreeError } from "../errors.ts";
-import type { MetaDict } from "./meta.ts";
+import { type MetaDict, metaString } from "./meta.ts";
 import { archiveRoot, assertPathSafe, type TaskRoots } from "./paths.ts";
 
 /** `20260305T143000123000Z`: UTC with six fractional digits (milliseconds, padded). */
@@ -52,9 +52,8 @@ export async function archiveTask(
   taskDirectory: string,
   epochMs: number,
 ): Promise<string> {
-  const name = typeof meta.name === "string" && meta.name !== "" && isPathSafe(meta.name)
-    ? meta.name
-    : undefined;
+  const recorded = metaString(meta.name);
+  const name = recorded && isPathSafe(recorded) ? recorded : undefined;
   const base = `${archiveTimestamp(epochMs)}_${assertPathSafe("task_id", taskId)}${
     name ? `_${name}` : ""
   }`;

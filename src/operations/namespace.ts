@@ -5,12 +5,12 @@ import type { ContreeClient, RequestOptions } from "../api/client.ts";
 import { ApiError, DeadlineError, NetworkError } from "../api/errors.ts";
 import { ACTIVE_STATUSES, isTerminalStatus, type Operation } from "../api/models.ts";
 import { MAX_PAGE_SIZE, paginate } from "../api/paginate.ts";
+import { isRetryableStatus } from "../api/retry.ts";
 import { decodeStreamRepr } from "../api/stream_repr.ts";
 import type { Context } from "../context.ts";
 import { ContreeError, Exit, rethrowNotAuthenticated } from "../errors.ts";
 import { mapLimit } from "../parallel.ts";
 import { Contact, DEFAULT_CONTACT_POLICY, displayUrl } from "../sse/contact.ts";
-import { retryableStatus } from "../sse/follow.ts";
 import { readSseItems } from "../sse/frames.ts";
 import { CompletionWatch } from "./completion_watch.ts";
 import { composeExitStatus, operationExitCode } from "./outcome.ts";
@@ -343,7 +343,7 @@ export async function waitOperations(
       if (!transient) throw error;
       contact.failed(error);
       lastFailure.set(uuid, error.message);
-      if (error instanceof ApiError && !retryableStatus(error.status)) {
+      if (error instanceof ApiError && !isRetryableStatus(error.status, "GET")) {
         pending.delete(uuid);
         deps.ctx.log.error(`Failed to fetch ${uuid}: ${error.message}`);
         finished.push({ uuid, status: "FAILED", error: error.message });

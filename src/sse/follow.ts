@@ -29,7 +29,7 @@ import {
   type Operation,
   type OperationEvent,
 } from "../api/models.ts";
-import { ladderDelayMs } from "../api/retry.ts";
+import { isRetryableStatus, ladderDelayMs } from "../api/retry.ts";
 import {
   Contact,
   type ContactPolicy,
@@ -52,10 +52,8 @@ const RECORD_LAG_RETRIES = 5;
 const POLLING_STATUSES = new Set([400, 404, 405, 406]);
 const AUTH_STATUSES = new Set([401, 403]);
 
-/** 410/425/429/5xx: not now, ask again (API spec §5.7 for the events route). */
-export function retryableStatus(status: number): boolean {
-  return status === 410 || status === 425 || status === 429 || status >= 500;
-}
+/** 410/425/429/5xx on a GET: not now, ask again (API spec §5.7 for the events route). */
+const retryableStatus = (status: number) => isRetryableStatus(status, "GET");
 
 /** What one connection to the events route asks for. */
 export interface EventStreamRequest {

@@ -185,19 +185,19 @@ Deno.test("run: a spawn whose answer is lost says the run may have started; a re
       dropBody: true,
     }));
     const lost = await runCli(["run", "--", "true"], { env });
-    assertEquals(lost.code, 1);
+    assertEquals(lost.code, 1, lost.stderr);
     assertStringIncludes(lost.stderr, "the run may have started on the server all the same");
     const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const closed = `http://127.0.0.1:${listener.addr.port}`;
     listener.close();
     const refused = await runCli(["run", "--", "true"], { env: { ...env, CONTREE_URL: closed } });
-    assertEquals(refused.code, 1);
+    assertEquals(refused.code, 1, refused.stderr);
     assertEquals(refused.stderr.includes("may have started"), false, refused.stderr);
     // The `local` profile says what a refusal means at once; still not "may have started".
     const local = await runCli(["-p", "local", "run", "--use", IMAGE, "--", "true"], {
       env: { ...env, CONTREE_URL: closed },
     });
-    assertEquals(local.code, 1);
+    assertEquals(local.code, 1, local.stderr);
     assertStringIncludes(local.stderr, "the local server is not running");
     assertEquals(local.stderr.includes("may have started"), false, local.stderr);
   }));
@@ -213,7 +213,7 @@ Deno.test("run: a SUCCESS operation whose process timed out (exit code −1) exi
       })),
     );
     const result = await runCli(["run", "-t", "5", "--", "sleep", "100"], { env });
-    assertEquals(result.code, 255);
+    assertEquals(result.code, 255, result.stderr);
     assertEquals(result.stdout, "started\n");
     assertStringIncludes(result.stderr, "timed out after 5s");
   }));
@@ -230,7 +230,7 @@ Deno.test("run without a session: the two-line notice, exit 1", async () => {
         CONTREE_SESSION: "none",
       },
     });
-    assertEquals(result.code, 1);
+    assertEquals(result.code, 1, result.stderr);
     assertStringIncludes(result.stderr, "No active session. Run `contree use IMAGE` to start one.");
     assertEquals(fake.calls("POST", "/v1/instances").length, 0);
   } finally {
@@ -249,15 +249,15 @@ Deno.test("op wait: exit status composition; show --raw is valid JSONL; refs res
     ]);
     assertEquals((await runCli(["op", "wait", A], { env })).code, 0);
     const both = await runCli(["-f", "json", "op", "w", A, B], { env });
-    assertEquals(both.code, 3);
+    assertEquals(both.code, 3, both.stderr);
     assertEquals(both.stdout.trim().split("\n").map((l) => JSON.parse(l).exit_code).sort(), [0, 3]);
 
     const raw = await runCli(["show", "--raw", `${A} ${B}`], { env });
-    assertEquals(raw.code, 0);
+    assertEquals(raw.code, 0, raw.stderr);
     assertEquals(raw.stdout.trim().split("\n").map((l) => JSON.parse(l).uuid), [A, B]);
 
     const bad = await runCli(["op", "show", "@0", "garbage"], { env });
-    assertEquals(bad.code, 1);
+    assertEquals(bad.code, 1, bad.stderr);
     assertStringIncludes(
       bad.stderr,
       "Invalid operation references: @0: History reference must be a non-zero number garbage",
@@ -273,7 +273,7 @@ Deno.test("ps: rows through the formatter; -q prints UUIDs only", () =>
     assertStringIncludes(table.stdout, "UUID");
     assertStringIncludes(table.stdout, "EXECUTING");
     const since = await runCli(["ps", "--since", "1h"], { env });
-    assertEquals(since.code, 0);
+    assertEquals(since.code, 0, since.stderr);
     assert(fake.requests.at(-1)!.query.get("since")!.endsWith("Z"));
   }));
 

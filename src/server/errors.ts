@@ -1,6 +1,8 @@
 // Errors that carry an HTTP status. Library code of the server throws them; the HTTP layer turns
 // them into the API's JSON error body `{"error", "status"}` (API spec §1.7).
 
+import { isDiskFull, isReadOnlyStorage } from "../storage_errors.ts";
+
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -30,14 +32,8 @@ export const tooLarge = (message: string) => new HttpError(413, message);
  * written (503) — never with the path; undefined for any other error.
  */
 export function storageError(error: unknown): HttpError | undefined {
-  const { code, errcode } = (error ?? {}) as { code?: unknown; errcode?: unknown };
-  // SQLite's own codes (node:sqlite): 13 SQLITE_FULL, 8 SQLITE_READONLY.
-  if (code === "ENOSPC" || code === "EDQUOT" || errcode === 13) {
-    return new HttpError(507, "no space left on the server's disk");
-  }
-  if (code === "EROFS" || code === "EACCES" || code === "EPERM" || errcode === 8) {
-    return new HttpError(503, "the server's storage is not writable");
-  }
+  if (isDiskFull(error)) return new HttpError(507, "no space left on the server's disk");
+  if (isReadOnlyStorage(error)) return new HttpError(503, "the server's storage is not writable");
   return undefined;
 }
 

@@ -12,6 +12,7 @@
 
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { ContreeError } from "../errors.ts";
+import { isDiskFull } from "../storage_errors.ts";
 import { decodeCacheValue, encodeCacheValue } from "./cache.ts";
 import {
   NO_SESSION_MESSAGE,
@@ -143,6 +144,7 @@ function sleepSync(ms: number): void {
 }
 
 function describe(error: unknown): string {
+  if (isDiskFull(error)) return "no space left on the disk";
   const errstr = (error as { errstr?: unknown })?.errstr;
   if (typeof errstr === "string" && errstr) return errstr;
   return error instanceof Error ? error.message : String(error);

@@ -7,33 +7,19 @@ import { isTerminalStatus } from "../../src/api/models.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import { podmanSkipReason } from "../support/podman.ts";
 import { startTestServer } from "../support/server.ts";
+import {
+  fillDisk,
+  mountTmpfs,
+  remountReadOnly,
+  tmpfsSkipReason,
+  unmount,
+  withTmpfs,
+} from "../support/tmpfs.ts";
 
-async function mount(args: string[]): Promise<void> {
-  const out = await new Deno.Command("mount", { args, stderr: "piped", stdout: "null" }).output();
-  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr).trim());
-}
-
-async function umount(path: string): Promise<void> {
-  await new Deno.Command("umount", { args: [path], stderr: "null", stdout: "null" }).output();
-}
-
-/** Probed once: can this process mount a tmpfs? */
-const skipReason = await (async () => {
-  const dir = await Deno.makeTempDir({ prefix: "contree-tmpfs-probe-" });
-  try {
-    await mount(["-t", "tmpfs", "-o", "size=1m", "tmpfs", dir]);
-    await umount(dir);
-    return undefined;
-  } catch (error) {
-    return `cannot mount a tmpfs here: ${(error as Error).message}`;
-  } finally {
-    await Deno.remove(dir).catch(() => {});
-  }
-})();
-if (skipReason) console.log(`SKIP: storage fault tests: ${skipReason}`);
+if (tmpfsSkipReason) console.log(`SKIP: storage fault tests: ${tmpfsSkipReason}`);
 
 function storageTest(name: string, fn: () => Promise<void>): void {
-  Deno.test({ name, ignore: skipReason !== undefined, fn });
+  Deno.test({ name, ignore: tmpfsSkipReason !== undefined, fn });
 }
 
 /** Sends a body with Content-Length and returns the status and JSON answer. */
@@ -48,10 +34,8 @@ async function upload(url: string, token: string, bytes: Uint8Array) {
 
 storageTest(
   "storage: a full disk answers 507, removes the partial blob and keeps serving",
-  async () => {
-    const dataDir = await Deno.makeTempDir({ prefix: "contree-full-disk-" });
-    await mount(["-t", "tmpfs", "-o", "size=24m", "tmpfs", dataDir]);
-    try {
+  () =>
+    withTmpfs("contree-full-disk-", 24, async (dataDir) => {
       const s = await startTestServer({ dataDir });
       try {
         const full = await upload(s.url, s.token, new Uint8Array(48 << 20).fill(1));
@@ -67,11 +51,7 @@ storageTest(
       } finally {
         await s.stop();
       }
-    } finally {
-      await umount(dataDir);
-      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
-    }
-  },
+    }),
 );
 
 storageTest(
@@ -80,12 +60,12 @@ storageTest(
     const dataDir = await Deno.makeTempDir({ prefix: "contree-ro-blobs-" });
     const blobs = `${dataDir}/blobs`;
     await Deno.mkdir(blobs);
-    await mount(["-t", "tmpfs", "-o", "size=8m", "tmpfs", blobs]);
+    await mountTmpfs(blobs, 8);
     try {
       const s = await startTestServer({ dataDir });
       try {
         const stored = await s.client.uploadFile(new TextEncoder().encode("before"));
-        await mount(["-o", "remount,ro", blobs]);
+        await remountReadOnly(blobs);
         const refused = await upload(s.url, s.token, new TextEncoder().encode("after"));
         assertEquals(refused.status, 503, refused.text);
         assertEquals(JSON.parse(refused.text).error, "the server's storage is not writable");
@@ -96,7 +76,7 @@ storageTest(
         await s.stop();
       }
     } finally {
-      await umount(blobs);
+      await unmount(blobs);
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     }
   },
@@ -104,22 +84,13 @@ storageTest(
 
 Deno.test({
   name: "storage: a run whose completion meets a full disk is recorded once space is back",
-  ignore: skipReason !== undefined || podmanSkipReason !== undefined,
-  fn: async () => {
-    const dataDir = await Deno.makeTempDir({ prefix: "contree-full-finish-" });
-    await mount(["-t", "tmpfs", "-o", "size=24m", "tmpfs", dataDir]);
-    try {
+  ignore: tmpfsSkipReason !== undefined || podmanSkipReason !== undefined,
+  fn: () =>
+    withTmpfs("contree-full-finish-", 24, async (dataDir) => {
       const s = await startTestServer({ dataDir, busybox: true });
       try {
         // What is left after the filler: less than the run prints.
-        const free = Number(
-          new TextDecoder().decode(
-            (await new Deno.Command("df", { args: ["--output=avail", "-B1", dataDir] }).output())
-              .stdout,
-          ).trim().split("\n").at(-1),
-        );
-        const filler = `${dataDir}/filler`;
-        await Deno.writeFile(filler, new Uint8Array(free - (6 << 20)));
+        const filler = await fillDisk(dataDir, 6 << 20);
         const { uuid } = await s.client.spawn({
           image: s.busybox,
           command: "head -c 10000000 /dev/zero; echo done >&2",
@@ -146,9 +117,5 @@ Deno.test({
       } finally {
         await s.stop();
       }
-    } finally {
-      await umount(dataDir);
-      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
-    }
-  },
+    }),
 });

@@ -24,7 +24,17 @@ export class ByteSpool implements Sink {
   #path?: string;
   #tail: Promise<void> = Promise.resolve();
 
-  constructor(private readonly memoryBytes = SPOOL_MEMORY_BYTES) {}
+  readonly #memoryBytes: number;
+  readonly #dir: string | undefined;
+
+  /**
+   * `dir` is the directory of the temporary file: the caller's TMPDIR, passed in because the
+   * process environment is not the command's (tests, the MCP server); the system's by default.
+   */
+  constructor(options: { memoryBytes?: number; dir?: string } = {}) {
+    this.#memoryBytes = options.memoryBytes ?? SPOOL_MEMORY_BYTES;
+    this.#dir = options.dir || undefined;
+  }
 
   get size(): number {
     return this.#size;
@@ -47,7 +57,7 @@ export class ByteSpool implements Sink {
 
   async #append(bytes: Uint8Array): Promise<void> {
     if (bytes.length === 0) return;
-    if (!this.#file && this.#size + bytes.length <= this.memoryBytes) {
+    if (!this.#file && this.#size + bytes.length <= this.#memoryBytes) {
       this.#memory.push(bytes.slice());
       this.#size += bytes.length;
       return;
@@ -63,7 +73,7 @@ export class ByteSpool implements Sink {
 
   async #spill(): Promise<Deno.FsFile> {
     try {
-      const path = await Deno.makeTempFile({ prefix: "contree-output-" });
+      const path = await Deno.makeTempFile({ dir: this.#dir, prefix: "contree-output-" });
       const file = await Deno.open(path, { read: true, write: true });
       this.#file = file;
       if (Deno.build.os !== "windows") await Deno.chmod(path, 0o600);

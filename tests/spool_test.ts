@@ -9,34 +9,35 @@ async function readAll(spool: ByteSpool): Promise<Uint8Array> {
 }
 
 /** The spool's temporary file, found through the process's open descriptors (Linux). */
-function openSpoolFiles(): string[] {
+/** This process's open spool files in `dir` (other test modules share the process). */
+function openSpoolFiles(dir: string): string[] {
   const found: string[] = [];
   for (const entry of Deno.readDirSync("/proc/self/fd")) {
     try {
       const target = Deno.readLinkSync(`/proc/self/fd/${entry.name}`);
-      if (target.includes("contree-output-")) found.push(`/proc/self/fd/${entry.name}`);
+      if (target.startsWith(`${dir}/contree-output-`)) found.push(`/proc/self/fd/${entry.name}`);
     } catch { /* closed meanwhile */ }
   }
   return found;
 }
 
 Deno.test("spool: small output stays in memory, in order", async () => {
-  const spool = new ByteSpool(100);
+  const tmp = await Deno.makeTempDir();
+  const spool = new ByteSpool({ memoryBytes: 100, dir: tmp });
   const reused = new Uint8Array([1, 2, 3]);
   await spool.write(reused);
   reused[0] = 9; // the caller may reuse its buffer once the write resolved
   await spool.write("ab");
   assertEquals(await readAll(spool), new Uint8Array([1, 2, 3, 97, 98]));
   assertEquals(spool.size, 5);
-  assertEquals(openSpoolFiles(), []);
+  assertEquals(openSpoolFiles(tmp), []);
   await spool.close();
+  await Deno.remove(tmp);
 });
 
 Deno.test("spool: past the limit it moves to an unlinked 0600 file, read back in order", async () => {
   const tmp = await Deno.makeTempDir();
-  const before = Deno.env.get("TMPDIR");
-  Deno.env.set("TMPDIR", tmp);
-  const spool = new ByteSpool(10);
+  const spool = new ByteSpool({ memoryBytes: 10, dir: tmp });
   try {
     const expected: Uint8Array[] = [];
     for (let i = 0; i < 50; i++) {
@@ -46,7 +47,7 @@ Deno.test("spool: past the limit it moves to an unlinked 0600 file, read back in
     }
     const named = [...Deno.readDirSync(tmp)].filter((e) => e.name.startsWith("contree-output-"));
     assertEquals(named, [], "the name is gone at once");
-    const [file] = openSpoolFiles();
+    const [file] = openSpoolFiles(tmp);
     assertEquals(Deno.statSync(file).mode! & 0o777, 0o600);
     assertEquals(await readAll(spool), concatBytes(expected));
     // Reading it twice, and writing after a read, keep every byte in order.
@@ -54,17 +55,13 @@ Deno.test("spool: past the limit it moves to an unlinked 0600 file, read back in
     assertEquals(await readAll(spool), concatBytes([...expected, new Uint8Array([7])]));
   } finally {
     await spool.close();
-    if (before === undefined) Deno.env.delete("TMPDIR");
-    else Deno.env.set("TMPDIR", before);
     await Deno.remove(tmp, { recursive: true });
   }
-  assertEquals(openSpoolFiles(), [], "close releases the file");
+  assertEquals(openSpoolFiles(tmp), [], "close releases the file");
 });
 
 Deno.test("spool: an unusable temporary directory is one clear error without the path", async () => {
-  const before = Deno.env.get("TMPDIR");
-  Deno.env.set("TMPDIR", "/nonexistent-contree-tmp");
-  const spool = new ByteSpool(1);
+  const spool = new ByteSpool({ memoryBytes: 1, dir: "/nonexistent-contree-tmp" });
   try {
     const error = await spool.write("abc").then(() => undefined, (e) => e as Error);
     assertEquals(
@@ -72,8 +69,6 @@ Deno.test("spool: an unusable temporary directory is one clear error without the
       "Cannot keep the output in a temporary file (NotFound); set TMPDIR to a writable directory",
     );
   } finally {
-    if (before === undefined) Deno.env.delete("TMPDIR");
-    else Deno.env.set("TMPDIR", before);
     await spool.close();
   }
 });

@@ -207,9 +207,10 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
 
   // A result row is written after the end: its output is kept in spools meanwhile, so output
   // of any size is written in pieces, never held as one string.
+  const dir = ctx.env.get("TMPDIR");
   const spools = deps.format === "default"
     ? undefined
-    : { stdout: new ByteSpool(), stderr: new ByteSpool() };
+    : { stdout: new ByteSpool({ dir }), stderr: new ByteSpool({ dir }) };
   try {
     const output = new OutputSink(
       ctx,

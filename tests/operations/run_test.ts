@@ -223,34 +223,48 @@ Deno.test("run -f json prints one row with the output; table and csv work too", 
   }
 });
 
-Deno.test("run -f json: output larger than memory is spooled and written in pieces, same bytes", () =>
-  withRun(async ({ fake, ctx, run }) => {
-    // Mixed UTF-8 cut at arbitrary event boundaries, more than the spool keeps in memory.
-    const bytes = programOutput(SPOOL_MEMORY_BYTES + 300_000);
-    const chunks: { stream: "stdout" | "stderr"; bytes: Uint8Array }[] = [];
-    for (let at = 0, size = 1; at < bytes.length; at += size, size = (size * 7 + 13) % 100_003) {
-      chunks.push({ stream: "stdout", bytes: bytes.slice(at, at + size) });
-    }
-    chunks.push({ stream: "stderr", bytes: new TextEncoder().encode("\u00e9 warn\n") });
-    const tmp = await Deno.makeTempDir();
-    const before = Deno.env.get("TMPDIR");
-    Deno.env.set("TMPDIR", tmp);
-    try {
+Deno.test("run -f json: output larger than memory is spooled and written in pieces, same bytes", async () => {
+  // The command's TMPDIR (its context's, not the test process's: that one all modules share).
+  const tmp = await Deno.makeTempDir();
+  try {
+    await withRun(async ({ fake, ctx, run }) => {
+      // Mixed UTF-8 cut at arbitrary event boundaries, more than the spool keeps in memory.
+      const bytes = programOutput(SPOOL_MEMORY_BYTES + 300_000);
+      const chunks: { stream: "stdout" | "stderr"; bytes: Uint8Array }[] = [];
+      for (let at = 0, size = 1; at < bytes.length; at += size, size = (size * 7 + 13) % 100_003) {
+        chunks.push({ stream: "stdout", bytes: bytes.slice(at, at + size) });
+      }
+      chunks.push({ stream: "stderr", bytes: new TextEncoder().encode("\u00e9 warn\n") });
       installEventLog(fake, OP, runEvents(chunks));
       assertEquals(await run({}, "json"), 0);
       const left = [...Deno.readDirSync(tmp)].filter((e) => e.name.startsWith("contree-output-"));
       assertEquals(left, [], "no temporary file is left behind");
-    } finally {
-      if (before === undefined) Deno.env.delete("TMPDIR");
-      else Deno.env.set("TMPDIR", before);
-      await Deno.remove(tmp, { recursive: true });
-    }
-    const text = ctx.stdout.text();
-    const stdout = new TextDecoder().decode(bytes);
-    assertStringIncludes(text, `"stdout": ${pyJsonString(stdout)}, "stderr": "\\u00e9 warn\\n"`);
-    assertEquals(JSON.parse(text).stdout, stdout);
-    assert(ctx.stdout.chunks.length > 3, "the row is written in pieces");
-  }));
+      const text = ctx.stdout.text();
+      const stdout = new TextDecoder().decode(bytes);
+      assertStringIncludes(text, `"stdout": ${pyJsonString(stdout)}, "stderr": "\\u00e9 warn\\n"`);
+      assertEquals(JSON.parse(text).stdout, stdout);
+      assert(ctx.stdout.chunks.length > 3, "the row is written in pieces");
+    }, { env: { TMPDIR: tmp } });
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("run -f json: the spool's temporary file goes to the command's TMPDIR", () =>
+  withRun(async ({ fake, run }) => {
+    // Pieces under the 4 MiB frame cap, more than the spool keeps in memory.
+    const piece = programOutput(100_000);
+    const pieces = Array.from({ length: 50 }, () => ({ stream: "stdout" as const, bytes: piece }));
+    installEventLog(fake, OP, runEvents(pieces));
+    const refused = await run({}, "json").then(
+      (code) => String(code),
+      (error: Error) => error.message,
+    );
+    assertEquals(
+      refused,
+      "Cannot keep the output in a temporary file (NotFound); set TMPDIR to a writable directory",
+    );
+  }, { env: { TMPDIR: "/nonexistent-contree-tmp" } }));
 
 Deno.test("run: output is printed once when the follower ends through a terminal probe", () =>
   withRun(async ({ fake, ctx, run }) => {
@@ -368,5 +382,4 @@ Deno.test("run -f table: a result row that cannot be printed still records the r
     await assertRejects(() => run({}, "table", failing), Deno.errors.BrokenPipe);
     // Was: the session never advanced.
     assertEquals(session.log, [`advance ${RESULT} sh -c echo hi ${OP}`]);
-    assertEquals(ctx.stdout.text(), "");
   }));

@@ -14,6 +14,9 @@ export const ExitCode = {
 
 /** A failure the user should see as one `[ERROR] message` line. */
 export class ContreeError extends Error {
+  /** Shown after the `[ERROR]` label; the notices the reference prints as they are say false. */
+  readonly labelled: boolean = true;
+
   constructor(message: string, readonly exitCode: number = ExitCode.ERROR, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;

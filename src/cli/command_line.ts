@@ -93,7 +93,8 @@ export function reportError(error: unknown, ctx: Context): number {
   if (error instanceof Exit) return error.exitCode;
   if (isBrokenPipe(error)) return ExitCode.BROKEN_PIPE;
   if (error instanceof ContreeError) {
-    ctx.log.error(error.message);
+    if (error.labelled) ctx.log.error(error.message);
+    else void ctx.stderr.write(`${error.message}\n`).catch(() => {});
     if (error.cause && ctx.log.enabled("debug")) {
       ctx.log.debug(String((error.cause as Error).stack ?? error.cause));
     }

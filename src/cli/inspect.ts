@@ -7,7 +7,6 @@ import type { InspectDeps } from "../inspect/deps.ts";
 import { NO_CACHE } from "../cache.ts";
 import { resolveSandboxPath } from "../sandbox_path.ts";
 import { imageCache } from "../session/adapters.ts";
-import { withSessionErrors } from "../session/report.ts";
 import type { App } from "./app.ts";
 import type { RootCommand, Runner } from "./root.ts";
 
@@ -50,10 +49,7 @@ export function registerInspect(program: RootCommand, run: Runner): void {
     .action((path, flags) =>
       run(async (app) => {
         const { lsCommand } = await import("../inspect/ls.ts");
-        return await withSessionErrors(
-          app.ctx,
-          () => lsCommand(inspectDeps(app), { path, image: flags.image }),
-        );
+        return await lsCommand(inspectDeps(app), { path, image: flags.image });
       })
     );
 
@@ -65,10 +61,7 @@ export function registerInspect(program: RootCommand, run: Runner): void {
     .action((path, flags) =>
       run(async (app) => {
         const { catCommand } = await import("../inspect/cat.ts");
-        return await withSessionErrors(
-          app.ctx,
-          () => catCommand(inspectDeps(app), { path, image: flags.image }),
-        );
+        return await catCommand(inspectDeps(app), { path, image: flags.image });
       })
     );
 
@@ -81,10 +74,7 @@ export function registerInspect(program: RootCommand, run: Runner): void {
     .action((path, dest, flags) =>
       run(async (app) => {
         const { cpCommand } = await import("../inspect/cp.ts");
-        return await withSessionErrors(
-          app.ctx,
-          () => cpCommand(inspectDeps(app), { path, dest, image: flags.image }),
-        );
+        return await cpCommand(inspectDeps(app), { path, dest, image: flags.image });
       })
     );
 }

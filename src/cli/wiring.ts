@@ -10,7 +10,6 @@ import { RegistryCredentials } from "../images/registry_auth.ts";
 import { imageCache, NO_OPERATION_CACHE, operationCache, runSession } from "../session/adapters.ts";
 import type { SessionDeps } from "../session/deps.ts";
 import { resolveOperationRefsLazily } from "../session/refs.ts";
-import { withSessionErrors } from "../session/report.ts";
 import type { TaskCommandDeps } from "../tasks/commands.ts";
 import type { ProjectCommandDeps } from "../tasks/project_commands.ts";
 import type { App } from "./app.ts";
@@ -71,9 +70,9 @@ export function sessionDeps(app: App): SessionDeps {
   };
 }
 
-/** A session command body with its port; store refusals are reported as the reference does. */
+/** A session command body with its port. */
 export function sessionHandler(body: (deps: SessionDeps) => Promise<number | void>): Handler {
-  return (app) => withSessionErrors(app.ctx, () => body(sessionDeps(app)));
+  return (app) => body(sessionDeps(app));
 }
 
 export function authDeps(app: App): AuthDeps {

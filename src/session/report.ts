@@ -1,26 +1,11 @@
-// How session commands report store refusals: the message alone on stderr and exit 1, as the
-// reference prints them (e.g. `Cannot delete the active branch`, the two-line "No active
-// session" notice). Other errors keep the usual `[ERROR] …` path through main.
+// What session commands print besides their rows: notices, confirmations and the rows of
+// summaries and history entries. Store refusals (SessionError) are printed by main without the
+// `[ERROR]` label, as the reference prints them.
 
 import type { Context } from "../context.ts";
-import { Exit } from "../errors.ts";
 import type { Row } from "../output/formatter.ts";
 import { storeTimeToIso } from "./timestamps.ts";
-import { SessionError } from "./errors.ts";
 import type { HistoryEntry, SessionSummary } from "./store.ts";
-
-export async function withSessionErrors(
-  ctx: Pick<Context, "stderr">,
-  fn: () => Promise<number | void>,
-): Promise<number | void> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (!(error instanceof SessionError)) throw error;
-    await ctx.stderr.write(`${error.message}\n`);
-    throw new Exit(1);
-  }
-}
 
 /** A notice that is not an error (e.g. `No history.`), on stderr. */
 export async function notice(ctx: Pick<Context, "stderr">, text: string): Promise<void> {

@@ -1,4 +1,5 @@
 import type { OperationEvent } from "../../src/api/models.ts";
+import { NO_SESSION_MESSAGE } from "../../src/session/errors.ts";
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { readUntil, runCli, spawnCli, tempHome } from "../support/cli.ts";
 import { FakeApi } from "../support/fake_api.ts";
@@ -231,7 +232,8 @@ Deno.test("run without a session: the two-line notice, exit 1", async () => {
       },
     });
     assertEquals(result.code, 1, result.stderr);
-    assertStringIncludes(result.stderr, "No active session. Run `contree use IMAGE` to start one.");
+    // As `ls` and the session commands print it, and as the reference does: no `[ERROR]` label.
+    assertEquals(result.stderr, `${NO_SESSION_MESSAGE}\n`);
     assertEquals(fake.calls("POST", "/v1/instances").length, 0);
   } finally {
     await fake.close();

@@ -382,4 +382,5 @@ Deno.test("run -f table: a result row that cannot be printed still records the r
     await assertRejects(() => run({}, "table", failing), Deno.errors.BrokenPipe);
     // Was: the session never advanced.
     assertEquals(session.log, [`advance ${RESULT} sh -c echo hi ${OP}`]);
+    assertEquals(ctx.stdout.text(), "");
   }));

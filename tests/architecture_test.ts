@@ -211,3 +211,23 @@ Deno.test("architecture: cycle: a type-only cycle counts, and names its type-onl
     ],
   );
 });
+
+Deno.test("architecture: no test module changes what the test process shares", async () => {
+  // `deno test --parallel` runs modules as workers of one process: an environment variable,
+  // the cwd or the umask set by one module is every module's (a TMPDIR set this way once put
+  // other modules' homes in a directory that was then removed under them).
+  const shared = new RegExp(String.raw`Deno\.(env\.(set|delete)|chdir|umask)\(`);
+  const found: string[] = [];
+  const walk = async (dir: string) => {
+    for await (const entry of Deno.readDir(`${ROOT}/${dir}`)) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory) await walk(path);
+      else if (path.endsWith(".ts")) {
+        const lines = (await Deno.readTextFile(`${ROOT}/${path}`)).split("\n");
+        lines.forEach((line, i) => shared.test(line) && found.push(`${path}:${i + 1}`));
+      }
+    }
+  };
+  await walk("tests");
+  assertEquals(found, [], "set it in the subprocess's env or the context's instead");
+});

@@ -161,6 +161,8 @@ class Follower {
   #skipped = false;
   /** A terminal record a heartbeat found while a stream was open. */
   #terminalSeen?: Operation;
+  /** Why the last frame could not be read (over the 4 MiB cap, not JSON): said if it stays. */
+  #unreadable?: string;
 
   constructor(
     private readonly client: ContreeClient,
@@ -247,10 +249,12 @@ class Follower {
       this.contact.reached();
       this.checkDeadline();
       if (item.kind === "error" || item.kind === "invalid") {
+        if (item.kind === "invalid") this.#unreadable = item.reason;
         const what = item.kind === "error" ? `stream error: ${item.message}` : item.reason;
         this.client.log.debug(`events of ${this.uuid} (last_id=${this.cursor}): ${what}`);
         return undefined;
       }
+      this.#unreadable = undefined;
       const id = item.kind === "id" ? item.id : item.event.id;
       // Never deliver an event twice, whatever the server replays.
       if (id <= this.cursor) continue;
@@ -420,6 +424,13 @@ class Follower {
 
   /** The completion synthesised from a terminal record (not an event of the log). */
   fromRecord(operation: Operation): FollowResult {
+    if (this.#unreadable) {
+      // A log that cannot be read past a frame is a fault of the server's, not a lost contact.
+      this.client.log.warning(
+        `The event log of ${this.uuid} cannot be read past event ${this.cursor} ` +
+          `(${this.#unreadable}): the rest comes from the operation's record`,
+      );
+    }
     const completion = completionFromOperation(operation, this.cursor + 1);
     this.cursor = completion.id;
     return this.result(completion, "record", operation);

@@ -53,6 +53,8 @@ export async function* readSseItems(body: ReadableStream<Uint8Array>): AsyncGene
     if (id !== undefined) pending.push({ kind: "id", id });
     pendingId = undefined;
   };
+  // The parser refuses any feed after a frame over the cap: the stream ends at that frame.
+  let overCap = false;
   const parser = createParser({
     maxBufferSize: MAX_FRAME_BYTES,
     onId(id) {
@@ -67,6 +69,7 @@ export async function* readSseItems(body: ReadableStream<Uint8Array>): AsyncGene
     },
     onError(error) {
       if (error.type === "max-buffer-size-exceeded") {
+        overCap = true;
         pending.push({
           kind: "invalid",
           reason: `event frame larger than ${MAX_FRAME_BYTES} bytes`,
@@ -82,7 +85,7 @@ export async function* readSseItems(body: ReadableStream<Uint8Array>): AsyncGene
       if (!chunk) break;
       // Strings past ~128 KiB are born in V8's large-object space, which only a full GC
       // frees: decoding large chunks whole makes a long stream's memory balloon.
-      for (let at = 0; at < chunk.length; at += DECODE_PIECE_BYTES) {
+      for (let at = 0; at < chunk.length && !overCap; at += DECODE_PIECE_BYTES) {
         parser.feed(decoder.decode(chunk.subarray(at, at + DECODE_PIECE_BYTES), { stream: true }));
       }
       flushIdOnly();

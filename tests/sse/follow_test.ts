@@ -547,3 +547,21 @@ Deno.test("poll (session wait): the server gone → the warning, then LostContac
     );
     assertStringIncludes(sink.text(), `[WARNING] Lost contact with ${url}`);
   }));
+
+Deno.test("follow: a frame over the 4 MiB cap ends with the record and a warning naming it", () =>
+  withFake(async (fake) => {
+    const events = runEvents([
+      { stream: "stdout", bytes: "before\n" },
+      { stream: "stdout", bytes: "x".repeat(5 * 1024 * 1024) },
+    ]);
+    installEventLog(fake, OP, events);
+    const sink = new MemorySink();
+    const { result, stdout } = await collect(clientFor(fake, new FakeClock(), sink));
+    assertEquals(new TextDecoder().decode(stdout), "before\n");
+    assertEquals(result.completionFrom, "record");
+    const warnings = sink.text().split("\n").filter((line) => line.startsWith("[WARNING]"));
+    assertEquals(warnings, [
+      `[WARNING] The event log of ${OP} cannot be read past event 2 (event frame larger than ` +
+      `4194304 bytes): the rest comes from the operation's record`,
+    ]);
+  }));

@@ -119,7 +119,11 @@ export class OperationManager {
    */
   recover(): OperationRow[] {
     const stale = this.store.operationsWithStatus(ACTIVE_STATUSES);
-    for (const op of stale) this.#finish(op, { status: "FAILED", error: RESTARTED_ERROR });
+    for (const op of stale) {
+      // The output its log holds stays in its record, as a clean stop keeps it.
+      const outputs = op.kind === "instance" ? this.store.loggedOutputs(op.uuid) : undefined;
+      this.#finish(op, { status: "FAILED", error: RESTARTED_ERROR, outputs });
+    }
     return stale;
   }
 

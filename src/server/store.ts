@@ -525,6 +525,36 @@ export class Store {
     }));
   }
 
+  /**
+   * The main process's output as its log refers to it: the record of a run the server did not
+   * live to finish (a crash) is given what its events had stored.
+   */
+  loggedOutputs(opUuid: string): Partial<Record<"stdout" | "stderr", OutputRef>> {
+    const refs: Partial<Record<"stdout" | "stderr", OutputRef>> = {};
+    const rows = this.#sql(
+      `SELECT type, max(out_offset + out_length) AS end, min(out_ascii) AS ascii FROM events
+       WHERE op_uuid = ? AND spid = 1 AND type IN ('stdout', 'stderr') AND out_offset IS NOT NULL
+       GROUP BY type`,
+    ).all(opUuid);
+    const truncated = new Set(
+      this.#sql(
+        `SELECT json_extract(json, '$.data.stream') AS stream FROM events
+         WHERE op_uuid = ? AND spid = 1 AND type = 'truncated'`,
+      ).all(opUuid).map((row) => row.stream),
+    );
+    for (const row of rows) {
+      const stream = row.type as "stdout" | "stderr";
+      refs[stream] = {
+        spid: 1,
+        stream,
+        bytes: Number(row.end),
+        ascii: row.ascii === 1,
+        truncated: truncated.has(stream),
+      };
+    }
+    return refs;
+  }
+
   /** The highest event id of an operation, or -1 when its log is empty. */
   lastEventId(opUuid: string): number {
     const row = this.#sql("SELECT max(id) AS id FROM events WHERE op_uuid = ?").get(opUuid);

@@ -1,6 +1,7 @@
 // `contree server start|status|stop` as real subprocesses: the token file, the `local` profile,
 // detaching, refusing a second server, clean stops on SIGTERM, and recovery after a crash.
 
+import { decodeStreamRepr } from "../../src/api/stream_repr.ts";
 import { IniFile } from "../../src/config/ini.ts";
 import { RESTARTED_ERROR, STOPPED_ERROR } from "../../src/server/operations.ts";
 import { Store } from "../../src/server/store.ts";
@@ -209,10 +210,10 @@ podmanTest(
       assertEquals([afterStop.status, afterStop.error], ["FAILED", STOPPED_ERROR]);
       const crashed = await client.spawn({
         image: "tag:busybox:cli",
-        command: "sleep",
-        args: ["30"],
+        command: "echo begin; exec sleep 30",
+        shell: true,
       });
-      await waitForEvent(client, crashed.uuid, (e) => e.type === "spawn");
+      await waitForEvent(client, crashed.uuid, (e) => e.type === "stdout");
       await second.kill();
 
       // 3. After the crash: FAILED with a clear error, log completed, container removed.
@@ -221,6 +222,9 @@ podmanTest(
       client = testClient((await readState(home)).url, token);
       const op = await client.getOperation(crashed.uuid);
       assertEquals([op.status, op.error], ["FAILED", RESTARTED_ERROR]);
+      // What its log holds stays in its record (it was "", the log's "begin" in the events only).
+      const kept = op.metadata?.result?.stdout;
+      assertEquals(kept && new TextDecoder().decode(decodeStreamRepr(kept)), "begin\n");
       const log = await (await client.openEvents(crashed.uuid, { follow: true })).text();
       assertStringIncludes(log.trim().split("\n").at(-1)!, '"type":"completion"');
       assertEquals(await client.lookupTag("busybox:cli"), image);

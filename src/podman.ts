@@ -376,7 +376,14 @@ export class CommandPodmanRunner implements PodmanRunner {
     ) {
       return new PodmanNotFound(this.binary);
     }
-    return new ContreeError(`Cannot run ${this.binary}: ${(error as Error).message}`);
+    const message = (error as Error).message;
+    if ((error as { code?: string })?.code === "E2BIG" || /Argument list too long/.test(message)) {
+      // Deno's message quotes the binary's path.
+      return new ContreeError(
+        "Cannot run podman: its command line is longer than the kernel takes",
+      );
+    }
+    return new ContreeError(`Cannot run ${this.binary}: ${message}`);
   }
 
   /**

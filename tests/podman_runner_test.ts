@@ -264,6 +264,25 @@ Deno.test("a missing binary is one clear error", async () => {
   await assertRejects(() => batchStates(runner, "l=v"), ContainerQueryFailed, "podman not found");
 });
 
+Deno.test("a command line the kernel refuses is one clear error without the binary's path", async () => {
+  await withStub(async (binary, dir) => {
+    const runner = new CommandPodmanRunner({ binary });
+    const long = ["args", "x".repeat(200_000)];
+    for (
+      const attempt of [
+        () => runner.run(long, { timeoutMs: 1000 }),
+        () => runner.run(long, { timeoutMs: 1000, stdout: { file: `${dir}/out` } }),
+      ]
+    ) {
+      const error = await attempt().then(() => undefined, (e: Error) => e);
+      assertEquals(
+        error?.message,
+        "Cannot run podman: its command line is longer than the kernel takes",
+      );
+    }
+  });
+});
+
 Deno.test("probe and batch parsing: lowercased states, names from Names[0]", async () => {
   await withStub(async (binary) => {
     const runner = new CommandPodmanRunner({ binary });

@@ -270,9 +270,56 @@ function parseProcess(
       maxOutput,
     ),
   };
+  refuseOverlongCommandLine(process);
   const stdin = parseStdin(body.stdin);
   if (stdin) process.stdin = stdin;
   return process;
+}
+
+/** Linux's MAX_ARG_STRLEN (32 pages) less the NUL: the longest one argument or variable can be. */
+export const MAX_ARGUMENT_BYTES = 32 * 4096 - 1;
+/** All of them together: half of this machine's usual ARG_MAX, leaving podman's options room. */
+export const MAX_COMMAND_LINE_BYTES = 1 << 20;
+
+/**
+ * A command line the kernel cannot exec (podman's, then the sandbox's) is a 400 at the request,
+ * not a run that fails with "Argument list too long" after it was accepted.
+ */
+function refuseOverlongCommandLine(
+  process: Pick<ProcessSpec, "shell" | "command" | "args" | "env">,
+) {
+  const encoder = new TextEncoder();
+  const hint = "put a long script in one of the run's files, or give it on stdin";
+  let total = 0;
+  // A shell command goes to `sh -c` as one argument, its args quoted into it.
+  const words: [string, string][] = process.shell ? [["command", commandLine(process)[2]]] : [
+    ["command", process.command],
+    ...process.args.map((arg, i) => [`args[${i}]`, arg] as [string, string]),
+  ];
+  for (const [what, word] of words) {
+    const bytes = encoder.encode(word).length;
+    total += bytes;
+    if (bytes > MAX_ARGUMENT_BYTES) {
+      throw badRequest(
+        `${what} is ${bytes} bytes: one argument can be at most ${MAX_ARGUMENT_BYTES} (${hint})`,
+      );
+    }
+  }
+  for (const [name, value] of Object.entries(setVariables(process.env))) {
+    const bytes = encoder.encode(`${name}=${value}`).length;
+    total += bytes;
+    if (bytes > MAX_ARGUMENT_BYTES) {
+      throw badRequest(
+        `env ${name.length > 40 ? `${name.slice(0, 40)}…` : name} is ${bytes} bytes: ` +
+          `one variable can be at most ${MAX_ARGUMENT_BYTES}`,
+      );
+    }
+  }
+  if (total > MAX_COMMAND_LINE_BYTES) {
+    throw badRequest(
+      `command, args and env take ${total} bytes: at most ${MAX_COMMAND_LINE_BYTES} (${hint})`,
+    );
+  }
 }
 
 export function parseSpawnRequest(body: unknown, context: SpawnContext): InstanceSpec {

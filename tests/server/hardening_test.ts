@@ -4,6 +4,7 @@
 
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { addImageRow, startTestServer, type TestServer, waitOperation } from "../support/server.ts";
+import { MAX_ARGUMENT_BYTES } from "../../src/server/spawn.ts";
 
 async function withServer(
   options: Parameters<typeof startTestServer>[0],
@@ -89,6 +90,40 @@ Deno.test("hardening: a JSON body over the limit gets 413 before it is read; upl
     const file = await s.client.uploadFile(upload);
     assertEquals(file.size, upload.length);
     assertEquals((await s.client.whoami()).limits?.request_max_body, 1 << 20);
+  });
+});
+
+Deno.test("hardening: a command line longer than the kernel execs is a 400 at the request", async () => {
+  await withServer({}, async (s) => {
+    const image = addImageRow(s);
+    const long = "y".repeat(MAX_ARGUMENT_BYTES + 1);
+    const refused: [Record<string, unknown>, RegExp][] = [
+      [{ command: `printf %s ${long}`, shell: true }, /^command is 131082 bytes: one argument/],
+      // A shell's args are quoted into its one `sh -c` argument.
+      [{ command: "printf %s", args: [long.slice(5)], shell: true }, /^command is 131077 bytes/],
+      [{ command: "printf", args: ["%s", long] }, /^args\[1\] is 131072 bytes: one argument/],
+      [{ command: "env", env: { BIG: long } }, /^env BIG is 131076 bytes: one variable/],
+      [
+        { command: "true", args: Array.from({ length: 9 }, () => long.slice(1)) },
+        /^command, args and env take 1179643 bytes: at most 1048576/,
+      ],
+    ];
+    for (const [body, message] of refused) {
+      const response = await s.fetch("/instances", {
+        method: "POST",
+        body: JSON.stringify({ image, ...body }),
+      });
+      const answer = await response.json();
+      assertEquals(response.status, 400, JSON.stringify(answer));
+      assertMatch(answer.error, message);
+    }
+    // At the limit it is accepted.
+    const response = await s.fetch("/instances", {
+      method: "POST",
+      body: JSON.stringify({ image, command: "printf", args: [long.slice(1)] }),
+    });
+    assertEquals(response.status, 201);
+    await response.body?.cancel();
   });
 });
 

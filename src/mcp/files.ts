@@ -95,18 +95,21 @@ export interface RsyncArgs {
  */
 export async function rsyncTool(state: McpState, args: RsyncArgs): Promise<ToolOutput> {
   const source = hostPath(state, args.source, "source").replace(/\/+$/, "") || "/";
-  if (source.includes(":")) throw new ContreeError("source must not contain ':'");
   if (!args.destination.startsWith("/")) {
     throw new ContreeError("destination must be an absolute path in the sandbox");
   }
   const destination = normaliseSandboxPath(args.destination);
+  let info: Deno.FileInfo;
   try {
-    await Deno.stat(source);
+    info = await Deno.stat(source);
   } catch {
     throw new ContreeError(`source ${args.source} does not exist`);
   }
+  // The destination is a directory: a file lands in it, under its own name.
+  const name = source.slice(source.lastIndexOf("/") + 1);
+  const instancePath = info.isFile ? `${destination.replace(/\/$/, "")}/${name}` : destination;
   // Owned by root in the sandbox, as contree-mcp does; the modes are the host's.
-  const mapped = await expandFileSpecs([`${source}:${destination}:u0:g0`], {
+  const mapped = await expandFileSpecs([{ host: source, instancePath, owner: "0", group: "0" }], {
     cwd: "/",
     hostCwd: state.ctx.cwd,
     excludes: args.exclude,

@@ -320,7 +320,9 @@ export function registerTools(server: McpServer, sdk: McpServerSdk, state: McpSt
       "build, and the exclude patterns.",
     annotations: { idempotentHint: true },
     input: {
-      source: z.string().min(1).describe("absolute path of a directory on this machine"),
+      source: z.string().min(1).describe(
+        "absolute path of a directory (or one file) on this machine",
+      ),
       destination: z.string().min(1).describe("absolute directory in the sandbox, e.g. /app"),
       exclude: z.array(z.string()).default([]).describe("glob patterns to skip (*.log, tmp)"),
     },

@@ -134,9 +134,9 @@ export interface ExpandOptions {
   links?: "follow" | "skip";
 }
 
-/** Expands specs into the files to inject. */
+/** Expands specs into the files to inject: `--file` strings, or their parts (no `:` grammar). */
 export async function expandFileSpecs(
-  specs: readonly string[],
+  specs: readonly (string | FileSpecParts)[],
   options: ExpandOptions,
 ): Promise<MappedFile[]> {
   const patterns = [...DEFAULT_EXCLUDES, ...(options.excludes ?? [])];
@@ -157,8 +157,9 @@ export async function expandFileSpecs(
   };
 
   const files: MappedFile[] = [];
-  for (const spec of specs) {
-    const parts = parseFileSpec(spec);
+  for (const given of specs) {
+    const parts = typeof given === "string" ? parseFileSpec(given) : given;
+    const spec = typeof given === "string" ? given : given.host;
     const hostPath = parts.host.startsWith("/") ? parts.host : `${options.hostCwd}/${parts.host}`;
     let stat: Deno.FileInfo;
     try {

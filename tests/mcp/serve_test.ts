@@ -213,6 +213,13 @@ async function stdioSteps(t: Deno.TestContext, server: TestServer, env: Record<s
           exclude: ["*.log"],
         });
         assertEquals([resynced.uploaded, resynced.cached], [0, 2]);
+        // A file lands in the destination directory; a ':' is a name, not --file's grammar.
+        await Deno.mkdir(`${dir}/a:b`);
+        await Deno.writeTextFile(`${dir}/a:b/c.txt`, "colon\n");
+        const one = await ok(client, "rsync", { source: `${dir}/a.txt`, destination: "/app" });
+        assertEquals(Object.keys(one.files), ["/app/a.txt"]);
+        const colon = await ok(client, "rsync", { source: `${dir}/a:b`, destination: "/x:y" });
+        assertEquals(Object.keys(colon.files), ["/x:y/c.txt"]);
       } finally {
         await Deno.remove(dir, { recursive: true });
       }

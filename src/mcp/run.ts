@@ -62,6 +62,8 @@ export interface ToolCall {
 const FOLLOW_GRACE_S = 120;
 /** A run that prints nothing for this long still sends a progress notification. */
 const HEARTBEAT_MS = 10_000;
+/** How often the quiet is measured: a note comes at most this late. */
+const HEARTBEAT_CHECK_MS = 1_000;
 const HOSTNAME = "linuxkit";
 
 /**
@@ -243,7 +245,7 @@ export async function runTool(state: McpState, args: RunArgs, call: ToolCall): P
       ? `no contact with the server for ${Math.round(silent / 1000)} s`
       : `running, ${Math.round((lastReport - started) / 1000)} s`;
     void call.progress?.(note, 1).catch(() => {});
-  }, HEARTBEAT_MS);
+  }, HEARTBEAT_CHECK_MS);
   const stdout = new CapturedStream(args.truncate_output_at, report(""));
   const stderr = new CapturedStream(args.truncate_output_at, report("[stderr] "));
   const output = new RunOutput(state.ctx, { stdout, stderr });

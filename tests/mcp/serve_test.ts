@@ -384,10 +384,14 @@ async function stdioSteps(t: Deno.TestContext, server: TestServer, env: Record<s
       "a quiet run still sends progress: a host's request timeout does not cut it",
       async () => {
         // The SDK gives up after its timeout unless progress comes (resetTimeoutOnProgress): a run
-        // quiet for longer was cancelled (60 s by default; 12 s here).
+        // quiet for longer was cancelled (60 s by default; 12 s here). Quiet from its first line:
+        // the heartbeat counts from the last report, not from a 10 s tick (a 20 s gap).
         const notes: ProgressNote[] = [];
         const result = await client.callTool(
-          { name: "run", arguments: { command: "sleep 14; echo done", image: server.busybox } },
+          {
+            name: "run",
+            arguments: { command: "echo start; sleep 14; echo done", image: server.busybox },
+          },
           undefined,
           {
             timeout: 12_000,
@@ -395,7 +399,7 @@ async function stdioSteps(t: Deno.TestContext, server: TestServer, env: Record<s
             onprogress: (note: ProgressNote) => notes.push(note),
           },
         );
-        assertEquals(JSON.parse(resultText(result as never)).stdout, "done\n");
+        assertEquals(JSON.parse(resultText(result as never)).stdout, "start\ndone\n");
         assert(
           notes.some((note) => /^running, \d+ s$/.test(note.message ?? "")),
           JSON.stringify(notes),

@@ -201,6 +201,9 @@ export interface ImageFile {
 }
 
 /** The first READ_LIMIT bytes of a file in an image (whole small files are cached, as `cat`). */
+/** A read of a directory (or a device, …): the caller's mistake. */
+export class NotARegularFile extends ContreeError {}
+
 export async function readImageFile(
   state: McpState,
   ref: string,
@@ -219,7 +222,7 @@ export async function readImageFile(
     response = await state.client().download(image, path);
   } catch (error) {
     if (error instanceof ApiError && error.status === 422) {
-      throw new ContreeError(`${path}: not a regular file (list directories with list_files)`);
+      throw new NotARegularFile(`${path}: not a regular file (list directories with list_files)`);
     }
     throw error;
   }

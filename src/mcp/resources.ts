@@ -6,7 +6,7 @@ import { bytesToBase64 } from "../api/stream_repr.ts";
 import type { McpServer, McpServerSdk, ReadResourceResult } from "../deps.ts";
 import { ContreeError } from "../errors.ts";
 import { normaliseSandboxPath } from "../sandbox_path.ts";
-import { readImageFile, utf8 } from "./files.ts";
+import { NotARegularFile, readImageFile, utf8 } from "./files.ts";
 import { findGuide, guideText } from "./guide.ts";
 import { operationOutput } from "./outputs.ts";
 import { errorText } from "./result.ts";
@@ -56,7 +56,10 @@ async function reading(
     const failure: Error & { code?: number } = new Error(errorText(error));
     if (error instanceof ResourceNotFound || (error instanceof ApiError && error.status === 404)) {
       failure.code = RESOURCE_NOT_FOUND;
-    } else if (error instanceof ApiError && error.status >= 400 && error.status < 500) {
+    } else if (
+      error instanceof NotARegularFile ||
+      (error instanceof ApiError && error.status >= 400 && error.status < 500)
+    ) {
       failure.code = INVALID_PARAMS;
     }
     throw failure;
@@ -78,7 +81,10 @@ export function registerResources(server: McpServer, sdk: McpServerSdk, state: M
           mimeType: "text/markdown",
         })),
       }),
-      complete: { section: () => guides.map((guide) => guide.name) },
+      complete: {
+        section: (typed: string) =>
+          guides.map((guide) => guide.name).filter((name) => name.startsWith(typed ?? "")),
+      },
     }),
     {
       title: "Contree guide",

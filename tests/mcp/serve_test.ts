@@ -499,6 +499,13 @@ async function stdioSteps(t: Deno.TestContext, server: TestServer, env: Record<s
       assertEquals(await code("contree://image/tag:no-such-tag/ls/etc"), -32002);
       assertEquals(await code("contree://guide/no-such-section"), -32002);
       assertEquals(await code(`contree://image/${kept}/read/${"a".repeat(300)}`), -32602);
+      assertEquals(await code(`contree://image/${kept}/read/etc`), -32602, "a directory");
+      // Completion suggests what starts with the typed part.
+      const completed = await client.complete({
+        ref: { type: "ref/resource", uri: "contree://guide/{section}" },
+        argument: { name: "section", value: "se" },
+      });
+      assertEquals(completed.completion.values, ["sessions"]);
       const started = await ok(client, "run", {
         command: "echo for-resource",
         image: server.busybox,

@@ -106,8 +106,9 @@ export class CapturedStream implements Sink {
     return this.#clipped;
   }
 
-  text(): string {
-    return new TextDecoder().decode(concatBytes(this.#chunks));
+  /** The kept output; `cut` (it was truncated) drops a character the cut split, not a U+FFFD. */
+  text(cut = false): string {
+    return new TextDecoder().decode(concatBytes(this.#chunks), { stream: cut });
   }
 }
 
@@ -287,13 +288,13 @@ export async function runTool(state: McpState, args: RunArgs, call: ToolCall): P
   const record = followed.operation.metadata?.result;
   // The follower wrote everything through the sink: the log's output, then what only the
   // record held.
-  result.stdout = stdout.text();
-  result.stderr = stderr.text();
   const truncated = [...output.truncated];
   if (record?.stdout?.truncated && !truncated.includes("stdout")) truncated.push("stdout");
   if (record?.stderr?.truncated && !truncated.includes("stderr")) truncated.push("stderr");
   if (stdout.clipped && !truncated.includes("stdout")) truncated.push("stdout");
   if (stderr.clipped && !truncated.includes("stderr")) truncated.push("stderr");
+  result.stdout = stdout.text(truncated.includes("stdout"));
+  result.stderr = stderr.text(truncated.includes("stderr"));
   result.truncated = truncated;
 
   const next = advancedImage(followed.operation);

@@ -53,6 +53,27 @@ async function stat(path: string): Promise<Deno.FileInfo | undefined> {
   }
 }
 
+/**
+ * Where a file copied to `path` goes: the path itself, or, through a symbolic link, the file it
+ * points at (as cp(1) writes through one; renaming over it would replace the link). A dangling
+ * link and a directory are refused.
+ */
+async function writableTarget(path: string, display: string): Promise<string> {
+  let target = path;
+  const link = await Deno.lstat(path).catch(() => undefined);
+  if (link?.isSymlink) {
+    try {
+      target = await Deno.realPath(path);
+    } catch {
+      throw new ContreeError(`cp: not writing through dangling symlink '${display}'`);
+    }
+  }
+  if ((await stat(target))?.isDirectory) {
+    throw new ContreeError(`cp: cannot overwrite directory '${display}' with a file`);
+  }
+  return target;
+}
+
 function randomSuffix(): string {
   return crypto.randomUUID().slice(0, 8);
 }
@@ -88,10 +109,19 @@ class Copier {
   async file(response: Response, path: string, dest: string): Promise<string> {
     const destInfo = await stat(this.absolute(dest));
     const display = dest.endsWith("/") || destInfo?.isDirectory ? join(dest, basename(path)) : dest;
-    const target = this.absolute(display);
-    if ((await stat(target))?.isDirectory) {
+    let target: string;
+    try {
+      target = await writableTarget(this.absolute(display), display);
+    } catch (error) {
       await response.body?.cancel();
-      throw new ContreeError(`cp: cannot overwrite directory '${display}' with a file`);
+      throw error;
+    }
+    const info = await stat(target);
+    if (info && !info.isFile) {
+      // A device or a FIFO is written into, as cp(1) does: renaming a file over it would
+      // replace /dev/null for the whole system.
+      await this.intoSpecial(response, path, target);
+      return display;
     }
     const dir = dirname(target);
     await Deno.mkdir(dir, { recursive: true });
@@ -139,6 +169,28 @@ class Copier {
       }
     }
     return display;
+  }
+
+  /** Streams the download into an existing device or FIFO (no temporary file, no rename). */
+  async intoSpecial(response: Response, path: string, target: string): Promise<void> {
+    this.progress.total = declaredSize(response);
+    let size = 0;
+    try {
+      const file = await Deno.open(target, { write: true });
+      const body = countedStream(bodyChunks(response, this.deps.ctx.signal), (bytes) => {
+        size += bytes;
+        this.progress.update(size);
+      });
+      await body.pipeTo(file.writable);
+    } catch (error) {
+      this.progress.clear();
+      if (this.deps.ctx.signal.aborted) throw this.deps.ctx.signal.reason;
+      if (error instanceof TypeError) {
+        throw new NetworkError(`the download broke: ${error.message}`, { cause: error });
+      }
+      throw error;
+    }
+    await requireWholeDownload(this.deps, response, this.image, path, size);
   }
 
   async directory(path: string, dest: string): Promise<string> {

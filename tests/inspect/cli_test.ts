@@ -252,6 +252,36 @@ Deno.test("cp file: into a directory or to a name; progress; no partial file aft
     assertEquals(await listTree(`${home}/out`), ["hosts", "kept", "renamed", "tty"]);
   }));
 
+Deno.test("cp file onto a FIFO, a link or a dangling link: written into, through, or refused", () =>
+  withCli(async ({ fake, cli, home }) => {
+    serveInspect(fake);
+    assertEquals((await cli(["use", IMAGE])).code, 0);
+    // A FIFO (like /dev/null, a node that is not a file): written into, never renamed over.
+    const fifo = `${home}/fifo`;
+    assertEquals((await new Deno.Command("mkfifo", { args: [fifo] }).output()).code, 0);
+    const reader = new Deno.Command("cat", { args: [fifo], stdout: "piped" }).spawn();
+    const intoFifo = await cli(["cp", "/etc/hosts", "fifo"]);
+    const stillFifo = (await Deno.lstat(fifo)).isFifo;
+    if (!stillFifo) reader.kill(); // it would wait for a writer for ever
+    const read = new TextDecoder().decode((await reader.output()).stdout);
+    assert(stillFifo, "still a FIFO (was: replaced by a regular file)");
+    assertEquals(intoFifo.code, 0, intoFifo.stderr);
+    assertEquals(read, "127.0.0.1 localhost\n");
+    // Through a link to a file: the file is written, the link stays.
+    await Deno.writeTextFile(`${home}/real`, "old");
+    await Deno.symlink(`${home}/real`, `${home}/link`);
+    const throughLink = await cli(["cp", "/etc/hosts", "link"]);
+    assertEquals(throughLink.code, 0, throughLink.stderr);
+    assert((await Deno.lstat(`${home}/link`)).isSymlink);
+    assertEquals(await Deno.readTextFile(`${home}/real`), "127.0.0.1 localhost\n");
+    // A dangling link: refused, as cp(1) refuses it.
+    await Deno.symlink(`${home}/nowhere`, `${home}/dangling`);
+    const dangling = await cli(["cp", "/etc/hosts", "dangling"]);
+    assertEquals(dangling.code, 1);
+    assertEquals(dangling.stderr, "[ERROR] cp: not writing through dangling symlink 'dangling'\n");
+    assert((await Deno.lstat(`${home}/dangling`)).isSymlink);
+  }));
+
 Deno.test("cp of a fifo or device: one error, exit 1, nothing written", () =>
   withCli(async ({ fake, cli, home }) => {
     fake.on("GET", `/v1/inspect/${IMAGE}/list`, () => ({

@@ -204,6 +204,14 @@ export class ContextReader {
     }
     let info: Deno.FileInfo;
     try {
+      // lstat follows links in the directories above the last name: they must stay inside too.
+      const slash = rel.lastIndexOf("/");
+      if (slash > 0 && !await this.inside(this.host(rel.slice(0, slash)))) {
+        await Deno.stat(this.host(rel.slice(0, slash))); // a missing directory: not found
+        throw new ContreeError(
+          `'${source}' is reached through a symlink leading outside the build context`,
+        );
+      }
       info = await Deno.lstat(this.host(rel));
       if (info.isSymlink) {
         const real = await this.inside(this.host(rel));

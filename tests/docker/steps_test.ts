@@ -193,6 +193,22 @@ Deno.test("sources: wildcards, directories, symlinks inside and outside the cont
     await assertRejects(() => reader.resolve(["../x"]), ContreeError, "outside the build context");
     await assertRejects(() => reader.resolve(["b.txt"]), ContreeError, "not found");
     await assertRejects(() => reader.resolve(["top-out"]), ContreeError, "leading outside");
+    // Through a linked directory: inside the context it is followed, outside refused (it read
+    // any host file: `rootlink/etc/shadow`).
+    await Deno.mkdir(`${outside}/sub`);
+    await Deno.writeTextFile(`${outside}/sub/s.txt`, "s");
+    await Deno.symlink(outside, `${root}/dir-out`);
+    await Deno.symlink(`${root}/dir`, `${root}/dir-in`);
+    for (const source of ["dir-out/secret", "dir-out/sub", "dir-out/sub/s.txt"]) {
+      await assertRejects(
+        () => reader.resolve([source]),
+        ContreeError,
+        `'${source}' is reached through a symlink leading outside the build context`,
+      );
+    }
+    await assertRejects(() => reader.resolve(["dir-out/nothing/x"]), ContreeError, "not found");
+    const [viaLink] = await reader.resolve(["dir-in/sub/c.sh"]);
+    assertEquals(viaLink.files.map((f) => f.mode), [0o750]);
     assertEquals(await reader.resolve(["*.none"]), [], "a pattern may match nothing (BuildKit)");
     assert(globRegex("a/[bc]?.t*").test("a/bx.txt"));
     assert(!globRegex("*.txt").test("d/a.txt"));

@@ -82,6 +82,16 @@ export function splitShellWords(text: string): string[] {
 }
 
 /** `word` quoted for a POSIX shell as Python's shlex.quote does (unchanged when it is safe). */
+/**
+ * A word for fish, which reads `\\` and `\'` inside single quotes as escapes (POSIX quoting
+ * of a word with a backslash before a quote ran what followed it).
+ */
+export function fishQuote(word: string): string {
+  if (word === "") return "''";
+  if (/^[\w@%+=:,./-]+$/.test(word)) return word;
+  return `'${word.replace(/[\\']/g, "\\$&")}'`;
+}
+
 export function shellQuote(word: string): string {
   if (word === "") return "''";
   if (/^[\w@%+=:,./-]+$/.test(word)) return word;

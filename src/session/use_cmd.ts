@@ -2,7 +2,7 @@
 // print the line that exports its key; without IMAGE, show the session.
 
 import { resolveImageRef } from "../api/image_ref.ts";
-import { shellQuote } from "../shell_words.ts";
+import { fishQuote, shellQuote } from "../shell_words.ts";
 import { newSessionKey } from "./key.ts";
 import { summaryRow } from "./report.ts";
 import { NoActiveSession } from "./errors.ts";
@@ -23,7 +23,7 @@ function isFish(deps: SessionDeps): boolean {
 /** `export CONTREE_SESSION=<key>`, or the fish form. */
 export function exportLine(key: string, fish: boolean): string {
   return fish
-    ? `set -gx CONTREE_SESSION ${shellQuote(key)}`
+    ? `set -gx CONTREE_SESSION ${fishQuote(key)}`
     : `export CONTREE_SESSION=${shellQuote(key)}`;
 }
 

@@ -10,6 +10,7 @@ import { storeTimeToIso } from "../../src/session/timestamps.ts";
 import { dbTimeoutMs } from "../../src/session/store.ts";
 import { POLL_DELAYS_MS, pollOperation } from "../../src/session/wait.ts";
 import { shellQuote, splitShellWords } from "../../src/shell_words.ts";
+import { exportLine } from "../../src/session/use_cmd.ts";
 import { NAMESPACE_OID, NAMESPACE_URL, parseUuid, uuidv5 } from "../../src/uuid.ts";
 import { UsageError } from "../../src/errors.ts";
 import { assert, assertEquals, assertMatch, assertThrows } from "../support/assert.ts";
@@ -132,6 +133,25 @@ Deno.test("shell words: quotes and escapes; quoting only when needed", () => {
   assertEquals(shellQuote("proj+1a2b3c4d"), "proj+1a2b3c4d");
   assertEquals(shellQuote("my dir+1a2b"), "'my dir+1a2b'");
   assertEquals(shellQuote("it's"), `'it'"'"'s'`, "one quoting rule: Python's shlex.quote");
+});
+
+// A session key from a directory name a hostile repository chose: POSIX quoting let fish run it.
+const HOSTILE_KEY = `a\\'"; touch PWNED #+d8f2e59d`;
+
+Deno.test("use: the fish line quotes a key with a backslash and a quote for fish", async () => {
+  const line = exportLine(HOSTILE_KEY, true);
+  assertEquals(line, `set -gx CONTREE_SESSION 'a\\\\\\'"; touch PWNED #+d8f2e59d'`);
+  const fish = await new Deno.Command("fish", {
+    args: ["-c", `${line}; printf %s "$CONTREE_SESSION"`],
+    stdout: "piped",
+    stderr: "piped",
+  }).output().catch(() => undefined);
+  if (!fish) return console.log("SKIP: fish is not installed; the line is checked as text only");
+  assertEquals(
+    new TextDecoder().decode(fish.stdout),
+    HOSTILE_KEY,
+    new TextDecoder().decode(fish.stderr),
+  );
 });
 
 Deno.test("paths: sandbox path resolution and stored timestamps", () => {

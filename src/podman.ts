@@ -27,7 +27,7 @@ export interface PodmanRunOptions {
    * leaving the result's stdout and stderr empty.
    */
   stdout?: "piped" | { file: string };
-  /** Added to podman's environment for this call (piped output only). */
+  /** Added to podman's environment for this call. */
   env?: Record<string, string>;
 }
 
@@ -40,6 +40,8 @@ export interface PodmanSpawnOptions {
    * instead of pipes; the process's `stdout`/`stderr` streams are then empty.
    */
   files?: { stdout: string; stderr: string };
+  /** Added to podman's environment for this call. */
+  env?: Record<string, string>;
 }
 
 /** A podman started by `spawn`: its output as it arrives. */
@@ -233,7 +235,12 @@ export class CommandPodmanRunner implements PodmanRunner {
 
   spawn(args: string[], options: PodmanSpawnOptions = {}): PodmanProcess {
     if (options.files) return this.#spawnToFiles(args, options.files, options);
-    const child = this.#start(args, options.stdin === undefined ? "null" : "piped", "piped");
+    const child = this.#start(
+      args,
+      options.stdin === undefined ? "null" : "piped",
+      "piped",
+      options.env,
+    );
     const guard = this.#guard(args, child.status, killer(child), {
       signal: options.signal,
       timeoutMs: Infinity,
@@ -327,7 +334,12 @@ export class CommandPodmanRunner implements PodmanRunner {
   async #startToFiles(
     args: string[],
     files: { stdout: string; stderr?: string },
-    call: { stdin?: PodmanInput; signal?: AbortSignal; timeoutMs?: number },
+    call: {
+      stdin?: PodmanInput;
+      signal?: AbortSignal;
+      timeoutMs?: number;
+      env?: Record<string, string>;
+    },
   ) {
     // Loaded here: only file output needs node's process API, and startup stays lean.
     const [{ spawn }, { closeSync, openSync }, { Writable }] = await Promise.all([
@@ -345,7 +357,7 @@ export class CommandPodmanRunner implements PodmanRunner {
     try {
       child = spawn(this.binary, [...this.options.globalArgs ?? [], ...args], {
         stdio: [call.stdin === undefined ? "ignore" : "pipe", out, err],
-        env: this.options.env ?? Deno.env.toObject(),
+        env: { ...this.options.env ?? Deno.env.toObject(), ...call.env },
       });
     } catch (error) {
       close();

@@ -81,6 +81,28 @@ const NO_LIMITS: SandboxLimits = { memoryBytes: 0, cpus: 0, pids: 0 };
 /** Variables podman sets in every container itself. */
 const PODMAN_ENV = new Set(["TERM", "container", "HOSTNAME"]);
 const SECRET_NAME = /(token|secret|password|api_key|credentials|authorization)$/i;
+/** Variables podman itself reads (or its libraries): never handed to it in its environment. */
+const PODMAN_READS =
+  /^(PATH|HOME|TMPDIR|USER|SHELL|LANG|LC_\w*|LD_\w*|XDG_\w*|GO\w*|(CONTAINERS|REGISTRY|PODMAN|BUILDAH|STORAGE|DOCKER)_\w*)$/;
+
+/**
+ * `--env` flags for `variables`. A secret-looking value goes to podman in its own environment
+ * (`--env NAME`, podman takes the value from there), never on its command line, which any
+ * local user reads (`ps`); `passed` is what podman's environment gets for them.
+ */
+export function envFlags(
+  variables: Record<string, string>,
+): { args: string[]; passed: Record<string, string> } {
+  const args: string[] = [];
+  const passed: Record<string, string> = {};
+  for (const [name, value] of Object.entries(variables)) {
+    if (SECRET_NAME.test(name) && !PODMAN_READS.test(name)) {
+      args.push("--env", name);
+      passed[name] = value;
+    } else args.push("--env", `${name}=${value}`);
+  }
+  return { args, passed };
+}
 export const RESOURCE_KEYS = [
   "user_time_us",
   "sys_time_us",
@@ -126,10 +148,10 @@ export function sandboxContainerName(opUuid: string): string {
 export function environmentArgs(
   image: Pick<ImageRow, "env" | "config_env">,
   requested: RequestEnv | null,
-): { args: string[]; effective: Record<string, string> } {
+): { args: string[]; effective: Record<string, string>; passed: Record<string, string> } {
   // A null value unsets: the variable is not passed, and unset below when the image has it.
   const effective = setVariables({ ...image.env, ...requested });
-  const args = Object.entries(effective).flatMap(([name, value]) => ["--env", `${name}=${value}`]);
+  const { args, passed } = envFlags(effective);
   for (const entry of image.config_env) {
     const split = entry.indexOf("=");
     const name = split < 0 ? entry : entry.slice(0, split);
@@ -141,7 +163,7 @@ export function environmentArgs(
       }
     } else args.push("--unsetenv", name);
   }
-  return { args, effective };
+  return { args, effective, passed };
 }
 
 /** The data of a process's `spawn` event (API spec §5.3); secret-looking env values masked. */
@@ -559,6 +581,7 @@ export class InstanceExecutor {
       if (created) {
         await runChecked(podman, ["create", ...options, image.podman_id, ...argv], {
           signal: ctx.signal,
+          env: environment.passed,
         });
         const scratch = await Deno.makeTempDir({ dir: this.deps.scratch, prefix: "cp-" });
         try {
@@ -587,6 +610,7 @@ export class InstanceExecutor {
         {
           stdin: stdinPipe?.readable ?? stdin,
           files: { stdout: stdout.path, stderr: stderr.path },
+          env: environment.passed,
         },
       );
       if (stdinPipe && subprocesses) {

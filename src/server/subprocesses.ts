@@ -16,7 +16,13 @@ import type { Logger } from "../log.ts";
 import { type PodmanProcess, type PodmanRunner, runChecked } from "../podman.ts";
 import { badRequest, HttpError, notFound } from "./errors.ts";
 import type { EventLog } from "./events.ts";
-import { exitResources, exitStatus, sandboxContainerName, spawnEventData } from "./executor.ts";
+import {
+  envFlags,
+  exitResources,
+  exitStatus,
+  sandboxContainerName,
+  spawnEventData,
+} from "./executor.ts";
 import { commandLine, type InstanceSpec, type ProcessSpec, setVariables } from "./spawn.ts";
 import type { OperationRow, Store } from "./store.ts";
 
@@ -148,15 +154,13 @@ export class Subprocesses {
     const initial = spec.stdin ? decodeStreamRepr(spec.stdin) : undefined;
     const keepOpen = spec.stdin !== undefined && spec.stdin.close === false;
     const pipe = keepOpen ? new TransformStream<Uint8Array, Uint8Array>() : undefined;
+    const environment = envFlags(setVariables(spec.env));
     const args = [
       "exec",
       ...(spec.stdin ? ["--interactive"] : []),
       ...["--user", `${spec.uid}:${spec.gid}`, "--workdir", spec.cwd],
       // podman exec cannot unset: a null value only leaves the container's own.
-      ...Object.entries(setVariables(spec.env)).flatMap(([key, value]) => [
-        "--env",
-        `${key}=${value}`,
-      ]),
+      ...environment.args,
       ...["--env", `${SPID_VARIABLE}=${spid}`],
       name,
       ...commandLine(spec),
@@ -171,7 +175,10 @@ export class Subprocesses {
     if (initial && initial.length > 0) {
       this.deps.events.appendOutput(op.uuid, spid, "stdin", initial);
     }
-    const process = this.deps.podman.spawn(args, { stdin: pipe ? pipe.readable : initial });
+    const process = this.deps.podman.spawn(args, {
+      stdin: pipe ? pipe.readable : initial,
+      env: environment.passed,
+    });
     const session: Session = { process, exited: false, done: Promise.resolve() };
     if (pipe) {
       session.stdin = pipe.writable.getWriter();

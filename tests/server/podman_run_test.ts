@@ -492,3 +492,68 @@ podmanTest("server on podman: files put into a run leave nothing in podman's TMP
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+podmanTest(
+  "server on podman: secret-looking env values never reach podman's command line",
+  async () => {
+    // podman's argv is every local user's to read (ps): a wrapper logs each argument it is given.
+    const dir = await Deno.makeTempDir({ prefix: "contree-podman-argv-" });
+    const real = new TextDecoder().decode(
+      (await new Deno.Command("sh", { args: ["-c", "command -v podman"], stdout: "piped" })
+        .output())
+        .stdout,
+    ).trim();
+    await Deno.writeTextFile(
+      `${dir}/podman`,
+      `#!/bin/sh\nprintf '%s\\n' "$@" >> "${dir}/argv"\nexec ${real} "$@"\n`,
+      { mode: 0o755 },
+    );
+    const s = await startTestServer({ busybox: true, podmanBinary: `${dir}/podman` });
+    const secret = "s3cret value\nwith a newline";
+    try {
+      // Created and started (with a file), and run at once (without): both get the value.
+      const file = await s.client.uploadFile(new TextEncoder().encode("f"));
+      for (const files of [{ "/root/f": { uuid: file.uuid } }, undefined]) {
+        const op = await run(s, {
+          command: 'printf %s "$API_TOKEN"',
+          shell: true,
+          env: { API_TOKEN: secret, PLAIN: "shown" },
+          disposable: true,
+          ...(files ? { files } : {}),
+        });
+        assertEquals(output(op), secret, JSON.stringify(op.metadata?.result));
+      }
+      // A subprocess (podman exec) too.
+      const { uuid } = await spawnShell(s, "echo up; exec sleep 30");
+      await waitForEvent(s.client, uuid, (e) => e.type === "stdout" && e.spid === 1);
+      const sub = await s.fetch(`/operations/${uuid}/subprocesses`, {
+        method: "POST",
+        body: JSON.stringify({
+          command: 'printf %s "$DB_PASSWORD"',
+          shell: true,
+          env: { DB_PASSWORD: secret },
+        }),
+      });
+      const answer = await sub.json();
+      assertEquals(sub.status, 201, JSON.stringify(answer));
+      const { spid } = answer;
+      const said = await waitForEvent(
+        s.client,
+        uuid,
+        (e) => e.type === "stdout" && e.spid === spid,
+      );
+      assertEquals(decoder.decode(decodeStreamRepr(said.data as never)), secret);
+      await s.client.cancelOperation(uuid);
+      const argv = await Deno.readTextFile(`${dir}/argv`);
+      assert(
+        !argv.includes("s3cret"),
+        argv.split("\n").filter((l) => l.includes("s3cret")).join("|"),
+      );
+      assert(argv.includes("--env\nAPI_TOKEN\n") && argv.includes("--env\nDB_PASSWORD\n"), argv);
+      assert(argv.includes("--env\nPLAIN=shown\n"), "other values stay flags");
+    } finally {
+      await s.cleanup();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

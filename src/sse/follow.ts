@@ -161,7 +161,10 @@ class Follower {
   #skipped = false;
   /** A terminal record a heartbeat found while a stream was open. */
   #terminalSeen?: Operation;
-  /** Why the last frame could not be read (over the 4 MiB cap, not JSON): said if it stays. */
+  /**
+   * The last frame was over the 4 MiB cap: a server's fault that every reconnect meets again
+   * (junk between good frames is a passing fault, recovered quietly). Said if it stays.
+   */
   #unreadable?: string;
 
   constructor(
@@ -249,7 +252,7 @@ class Follower {
       this.contact.reached();
       this.checkDeadline();
       if (item.kind === "error" || item.kind === "invalid") {
-        if (item.kind === "invalid") this.#unreadable = item.reason;
+        if (item.kind === "invalid" && item.overCap) this.#unreadable = item.reason;
         const what = item.kind === "error" ? `stream error: ${item.message}` : item.reason;
         this.client.log.debug(`events of ${this.uuid} (last_id=${this.cursor}): ${what}`);
         return undefined;

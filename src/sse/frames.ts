@@ -13,7 +13,7 @@ export type SseItem =
   | { kind: "event"; event: OperationEvent }
   | { kind: "id"; id: number }
   | { kind: "error"; message: string }
-  | { kind: "invalid"; reason: string };
+  | { kind: "invalid"; reason: string; overCap?: boolean };
 
 function parseId(text: string | undefined): number | undefined {
   if (text === undefined || !/^\d+$/.test(text.trim())) return undefined;
@@ -73,6 +73,7 @@ export async function* readSseItems(body: ReadableStream<Uint8Array>): AsyncGene
         pending.push({
           kind: "invalid",
           reason: `event frame larger than ${MAX_FRAME_BYTES} bytes`,
+          overCap: true,
         });
       }
     },

@@ -30,6 +30,7 @@ import {
 } from "./paths.ts";
 import { type PodmanResult, PodmanTimeout } from "../podman.ts";
 import {
+  containerTask,
   DEFAULT_WAIT_TIMEOUT_SECONDS,
   describePodmanFailure,
   PODMAN_TIMEOUTS,
@@ -250,10 +251,17 @@ async function runLocked(
     throw new ContreeError(`Task already ran in mode '${recorded}', cannot run in '${mode}'`);
   }
   if (options.command !== undefined && mode !== "run") {
-    throw new ContreeError("--command applies to --mode run only");
+    throw new UsageError("--command applies to --mode run only");
   }
   const name = taskContainerName(project.name, mode, taskId);
   const before = await probeState(ctx.podman, name);
+  if (before !== null && await containerTask(ctx.podman, name) !== `${project.name}/${taskId}`) {
+    // A container of that name that this task did not make (spec §5: refused), not "restarted".
+    throw new ContreeError(
+      `Container ${name} already exists and is not task ${taskId}'s; remove or rename it ` +
+        `(podman rm ${name}) and run the task again`,
+    );
+  }
   if (before === "running" || before === "paused") {
     throw new ContreeError(
       `Task ${taskId} is already running (container ${name}, ${before})${pausedHint(before, name)}`,

@@ -10,6 +10,7 @@ import {
   type PodmanRunner,
   PodmanTimeout,
 } from "../podman.ts";
+import { LABEL_PROJECT, LABEL_TASK } from "./state.ts";
 
 /** Timeouts of the calls the lifecycle makes (task-lifecycle spec §2.0). */
 export const PODMAN_TIMEOUTS = {
@@ -38,6 +39,16 @@ export function describePodmanFailure(args: string[], result: PodmanResult): str
     return `image not found locally (${failure.podmanMessage}); pull or build it first`;
   }
   return failure.message;
+}
+
+/** The task a container was made for, from its labels: `project/task` ("/" without them). */
+export async function containerTask(podman: PodmanRunner, name: string): Promise<string> {
+  const label = (key: string) => `{{index .Config.Labels "${key}"}}`;
+  const result = await podman.run(
+    ["inspect", "--type", "container", "-f", `${label(LABEL_PROJECT)}/${label(LABEL_TASK)}`, name],
+    { timeoutMs: PODMAN_TIMEOUTS.probeMs },
+  );
+  return result.code === 0 ? result.stdout.trim() : "/";
 }
 
 /** The state probe: `podman inspect -f {{.State.Status}}`; null when there is no container. */

@@ -139,9 +139,19 @@ export class FakePodman implements PodmanRunner {
     switch (verb) {
       case "inspect": {
         const container = this.containers.get(last);
-        return container
-          ? ok(`${container.state}\n`)
-          : { code: 125, stdout: "", stderr: `Error: no such object: "${last}"\n` };
+        if (!container) {
+          return { code: 125, stdout: "", stderr: `Error: no such object: "${last}"\n` };
+        }
+        // The format names what is asked: {{.State.Status}}, or labels ({{index .Config.Labels "k"}}).
+        const format = rest[rest.indexOf("-f") + 1] ?? "";
+        if (!format.includes(".Config.Labels")) return ok(`${container.state}\n`);
+        return ok(
+          format.replace(
+            /\{\{index \.Config\.Labels "([^"]+)"\}\}/g,
+            (_, key) => container.labels[key] ?? "",
+          ) +
+            "\n",
+        );
       }
       case "ps": {
         const filter = rest[rest.indexOf("--filter") + 1] ?? "";

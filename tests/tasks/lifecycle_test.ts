@@ -325,6 +325,35 @@ Deno.test("run again: the existing container is started, the exit code cleared",
   });
 });
 
+Deno.test("run: a container of the task's name that another made is refused, not restarted", async () => {
+  await withBench(async (bench) => {
+    const { ctx, project, podman } = bench;
+    const { taskId } = await taskNew(ctx, project);
+    // `podman create --name proj-cli-<id>` by someone else: no labels of this task.
+    await podman.run(["run", "-d", "--name", `proj-cli-${taskId}`, "busybox", "sleep", "1000"]);
+    podman.containers.get(`proj-cli-${taskId}`)!.state = "exited";
+    await assertRejects(
+      () => taskRun(ctx, project, taskId, {}),
+      ContreeError,
+      `Container proj-cli-${taskId} already exists and is not task ${taskId}'s`,
+    );
+    assertEquals(podman.argvOf("start"), []);
+    assertEquals((await meta(bench, taskId))?.mode ?? null, null, "nothing recorded");
+  });
+});
+
+Deno.test("run: --command with --mode cli is bad input (exit 2) also for an existing task", async () => {
+  await withBench(async (bench) => {
+    const { ctx, project } = bench;
+    const { taskId } = await taskNew(ctx, project);
+    await assertRejects(
+      () => taskRun(ctx, project, taskId, { mode: "cli", command: "x" }),
+      UsageError,
+      "--command applies to --mode run only",
+    );
+  });
+});
+
 Deno.test("run again: a container removed behind our back is made again with the task's --command", async () => {
   await withBench(async (bench) => {
     const { ctx, project, podman } = bench;

@@ -101,7 +101,10 @@ export function reportError(error: unknown, ctx: Context): number {
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
-  ctx.log.error(`Unexpected error: ${message}`);
+  // The system refused (a read-only disk, no permission): said as it is, not as a bug of ours.
+  const code = (error as { code?: unknown })?.code;
+  const system = error instanceof Error && typeof code === "string" && /^E[A-Z0-9]+$/.test(code);
+  ctx.log.error(system ? message : `Unexpected error: ${message}`);
   if (error instanceof Error && ctx.log.enabled("debug")) ctx.log.debug(error.stack ?? "");
   return ExitCode.ERROR;
 }

@@ -3,6 +3,7 @@
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../support/assert.ts";
 import { runCli } from "../support/cli.ts";
+import { remountReadOnly, tmpfsSkipReason, withTmpfs } from "../support/tmpfs.ts";
 
 async function withRoots(fn: (env: Record<string, string>, dir: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "contree-task-cli-" });
@@ -192,3 +193,24 @@ async function assertGone(path: string) {
   }
   throw new Error(`${path} still exists`);
 }
+
+Deno.test({
+  name: "task rename on a read-only tasks root: the system's words, exit 1, not 'Unexpected error'",
+  ignore: tmpfsSkipReason !== undefined,
+  fn: () =>
+    withTmpfs("contree-task-ro-", 4, async (dir) => {
+      const env = {
+        CONTREE_HOME: `${dir}/home`,
+        CONTREE_TASKS_ROOT: `${dir}/state`,
+        CONTREE_PODMAN: `${dir}/no-such-podman`,
+      };
+      await runCli(["project", "new", "demo", "--image", "localhost/img:1"], { env });
+      const created = await runCli(["-f", "json", "task", "new", "demo"], { env });
+      assertEquals(created.code, 0, created.stderr);
+      const { id } = JSON.parse(created.stdout);
+      await remountReadOnly(dir);
+      const renamed = await runCli(["task", "rename", "demo", id, "other"], { env });
+      assertEquals([renamed.code, renamed.stdout], [1, ""]);
+      assertMatch(renamed.stderr, /^\[ERROR\] Read-only file system \(os error 30\): open '.*'\n$/);
+    }),
+});

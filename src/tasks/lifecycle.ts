@@ -485,11 +485,18 @@ export async function taskLogs(
   const name = taskContainerName(project.name, mode, taskId);
   const directory = taskDirectoryOf(project, taskId, meta);
   if (await probeState(ctx.podman, name) !== null) {
-    return {
-      path: await captureTaskLogs(ctx, project, taskId, mode, directory),
-      container: name,
-      live: true,
-    };
+    // Not under the task lock (a large log takes seconds to capture): a delete may run
+    // meanwhile, and then leaves no logs directory behind.
+    const captured = await captureTaskLogs(ctx, project, taskId, mode, directory).then(
+      (path) => ({ path }),
+      (error: unknown) => ({ error }),
+    );
+    if (await dropLogsOfDeleted(ctx, project, taskId, directory)) {
+      throw new ContreeError(`Task ${taskId} was deleted while its logs were read`);
+    }
+    if ("error" in captured) throw captured.error;
+    const { path } = captured;
+    return { path, container: name, live: true };
   }
   const path = `${directory}/logs/container.log`;
   try {
@@ -500,6 +507,23 @@ export async function taskLogs(
     );
   }
   return { path, container: name, live: false };
+}
+
+/** When the task is gone (deleted meanwhile), removes the logs directory a capture made. */
+async function dropLogsOfDeleted(
+  ctx: TaskContext,
+  project: ProjectConfig,
+  taskId: string,
+  directory: string,
+): Promise<boolean> {
+  const metas = metaDir(ctx.roots, project.name);
+  if (await readTaskMeta(metas, taskId) !== null) return false; // the usual case: no lock
+  return await withTaskLock(metas, async () => {
+    if (await readTaskMeta(metas, taskId) !== null) return false;
+    await Deno.remove(`${directory}/logs`, { recursive: true }).catch(() => {});
+    await Deno.remove(directory).catch(() => {}); // only when nothing else is left
+    return true;
+  });
 }
 
 /** The watcher gave up: nothing was recorded (distinct from a container exiting 124). */

@@ -680,6 +680,35 @@ Deno.test("status: the task writes work-status.yml, so only a small regular file
   });
 });
 
+Deno.test("logs: a delete while the logs are read leaves no logs directory behind", async () => {
+  await withBench(async ({ ctx, project, podman, roots }) => {
+    const { taskId, taskDir } = await taskNew(ctx, project);
+    await taskRun(ctx, project, taskId, {});
+    const name = `proj-cli-${taskId}`;
+    // `task delete` runs between the probe and the capture (it holds the lock; logs does not).
+    podman.override((args) => {
+      if (args[0] !== "logs") return undefined;
+      podman.containers.delete(name);
+      Deno.removeSync(taskDir, { recursive: true });
+      for (const file of Deno.readDirSync(metaDir(roots, project.name))) {
+        if (file.name.startsWith(taskId)) {
+          Deno.removeSync(`${metaDir(roots, project.name)}/${file.name}`);
+        }
+      }
+      return { code: 125, stdout: "", stderr: `Error: no container with name or ID "${name}"\n` };
+    });
+    await assertRejects(
+      () => taskLogs(ctx, project, taskId),
+      ContreeError,
+      `Task ${taskId} was deleted while its logs were read`,
+    );
+    await Deno.stat(taskDir).then(
+      () => assert(false, "the task directory came back (logs/ made by the capture)"),
+      (error) => assert(error instanceof Deno.errors.NotFound),
+    );
+  });
+});
+
 Deno.test("delete: archive with metadata and logs, containers, workspace and metadata gone", async () => {
   await withBench(async (bench) => {
     const { ctx, project, podman } = bench;

@@ -268,7 +268,12 @@ export async function cmdStop(
   const { ctx, project, taskId } = await resolveTarget(deps, target, "stop");
   const stopped = await taskStop(ctx, project, taskId, options.timeout);
   await say(deps, `Stopped task ${taskId}: ${stopped.name}`);
-  deps.ctx.log.info(`Start it again with: contree task run ${project.name} ${taskId}`);
+  // A task a delete did not finish refuses to run: what is left is finishing the delete.
+  deps.ctx.log.info(
+    stopped.deleting
+      ? `Finish its delete with: contree task delete ${project.name} ${taskId}`
+      : `Start it again with: contree task run ${project.name} ${taskId}`,
+  );
   return 0;
 }
 

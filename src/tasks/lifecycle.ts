@@ -335,7 +335,7 @@ export async function taskStop(
   project: ProjectConfig,
   taskId: string,
   timeoutSeconds?: number,
-): Promise<{ container: string; name: string }> {
+): Promise<{ container: string; name: string; deleting: boolean }> {
   const timeout = timeoutSeconds ?? project.shutdownTimeout;
   const meta = await requireTaskMeta(ctx, project, taskId);
   const mode = recordedMode(
@@ -369,7 +369,7 @@ export async function taskStop(
     throw error;
   }
   if (result.code !== 0) throw podmanError("Failed to stop container", args, result);
-  return { container: name, name: String(meta.name ?? "") };
+  return { container: name, name: String(meta.name ?? ""), deleting: meta.deleting === true };
 }
 
 /** How a paused container goes on (contree never pauses one: someone ran podman pause). */

@@ -15,7 +15,7 @@ import {
   taskWait,
   WaitTimeout,
 } from "../../src/tasks/lifecycle.ts";
-import { listTaskIds, readTaskMeta, withTaskLock } from "../../src/tasks/meta.ts";
+import { listTaskIds, readTaskMeta, updateTaskMeta, withTaskLock } from "../../src/tasks/meta.ts";
 import { metaDir } from "../../src/tasks/paths.ts";
 import { PodmanNotFound, PodmanTimeout } from "../../src/podman.ts";
 import { getTask, getTasks, listTasks } from "../../src/tasks/query.ts";
@@ -380,7 +380,11 @@ Deno.test("stop: timeout from the project, overridable; errors for every bad sta
     );
     await taskRun(ctx, project, taskId, {});
     const name = `proj-cli-${taskId}`;
-    assertEquals(await taskStop(ctx, project, taskId), { container: name, name: "s" });
+    assertEquals(await taskStop(ctx, project, taskId), {
+      container: name,
+      name: "s",
+      deleting: false,
+    });
     const stop = podman.calls.find((c) => c.args[0] === "stop")!;
     assertEquals(stop.args, ["stop", "--time", "10", name]);
     assertEquals(stop.options?.timeoutMs, 85_000);
@@ -400,6 +404,11 @@ Deno.test("stop: timeout from the project, overridable; errors for every bad sta
     await taskStop(ctx, project, taskId, 1);
     assertEquals(podman.containers.get(name)!.state, "exited");
     assertEquals(podman.argvOf("stop").map((a) => a[2]), ["10", "3", "0", "1"]);
+    // A delete that did not finish: the stop says so (its hint is then the delete, not a run).
+    await updateTaskMeta(metaDir(bench.roots, project.name), taskId, { deleting: true });
+    podman.containers.get(name)!.state = "running";
+    assertEquals((await taskStop(ctx, project, taskId)).deleting, true);
+    await updateTaskMeta(metaDir(bench.roots, project.name), taskId, { deleting: false });
     podman.containers.get(name)!.state = "running";
     podman.override((args) =>
       args[0] === "stop" ? { code: 125, stdout: "", stderr: "Error: boom\n" } : undefined

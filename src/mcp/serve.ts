@@ -61,7 +61,10 @@ async function serveStdio(sdk: McpServerSdk, state: McpState): Promise<void> {
   transport.onerror = (error: Error) => {
     protocolError?.(error);
     failure = error;
-    state.ctx.log.warning(`contree mcp: ${error.message}`);
+    // The size limit ends the session with its own error line below: said once.
+    if (!/exceeded maximum size/.test(error.message)) {
+      state.ctx.log.warning(`contree mcp: ${error.message}`);
+    }
   };
   state.ctx.log.debug("contree mcp: serving MCP on stdio");
   await Promise.race([closed, interrupted(state.ctx.signal)]);

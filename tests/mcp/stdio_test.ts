@@ -31,6 +31,7 @@ Deno.test("mcp stdio: a message over 10 MiB ends the session with a clear line a
     };
     assertEquals(result.code, 1, result.stderr);
     assertStringIncludes(result.stderr, "the host sent a message over the 10 MiB stdio limit");
+    assertEquals(result.stderr.trim().split("\n").length, 1, `one line: ${result.stderr}`);
     // The initialize was answered: stdout holds JSON-RPC only.
     const lines = result.stdout.trim().split("\n");
     assertEquals(JSON.parse(lines[0]).id, 1);

@@ -50,6 +50,8 @@ export interface Context {
 export interface InterruptScope {
   signal: AbortSignal;
   close(): void;
+  /** Closes the scope and passes the Ctrl-C on, as a second one would be (to the scope outside). */
+  escalate(): void;
 }
 
 export const systemClock: Clock = {
@@ -113,11 +115,16 @@ export function createProcessContext(): Context {
     const scope = new AbortController();
     if (controller.signal.aborted) scope.abort(controller.signal.reason);
     scopes.push(scope);
+    const close = () => {
+      const index = scopes.indexOf(scope);
+      if (index >= 0) scopes.splice(index, 1);
+    };
     return {
       signal: scope.signal,
-      close: () => {
-        const index = scopes.indexOf(scope);
-        if (index >= 0) scopes.splice(index, 1);
+      close,
+      escalate: () => {
+        close();
+        onSignal("SIGINT")();
       },
     };
   };

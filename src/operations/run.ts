@@ -274,6 +274,9 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
  * output still streams); the next one cancels the operation. Without interrupt scopes (tests'
  * contexts) Ctrl-C cancels at once.
  */
+/** Statuses of a run whose process has not started. */
+const QUEUED_STATUSES = new Set(["PENDING", "ASSIGNED"]);
+
 function interruptTheProcess(
   ctx: Context,
   client: ContreeClient,
@@ -286,13 +289,25 @@ function interruptTheProcess(
     // SIGTERM aborts every scope on its way to cancelling the run: that is no Ctrl-C.
     const reason = scope.signal.reason;
     if (reason instanceof Interrupted && reason.signal === "SIGTERM") return;
-    ctx.log.info(
-      `Sent SIGINT to operation ${uuid}; waiting for it to exit (Ctrl-C again to force-cancel)`,
-    );
-    // A run still starting answers 425 (Retry-After: 1 s): asked again a few times.
-    client.signalProcess(uuid, 1, "INT", { maxRetries: 3, timeoutMs: 10_000 }).catch((error) =>
-      ctx.log.warning(`Could not send SIGINT to operation ${uuid}: ${(error as Error).message}`)
-    );
+    void (async () => {
+      // A run still queued has no process to interrupt: Ctrl-C cancels it, as a second would.
+      const operation = await client.getOperation(uuid, { maxRetries: 0, timeoutMs: 5_000 })
+        .catch(() => undefined);
+      if (operation && QUEUED_STATUSES.has(operation.status ?? "")) {
+        ctx.log.info(`Operation ${uuid} has not started (${operation.status}): cancelling it`);
+        scope.escalate();
+        return;
+      }
+      ctx.log.info(
+        `Sent SIGINT to operation ${uuid}; waiting for it to exit (Ctrl-C again to force-cancel)`,
+      );
+      // A run still starting answers 425 (Retry-After: 1 s): asked again a few times.
+      await client.signalProcess(uuid, 1, "INT", { maxRetries: 3, timeoutMs: 10_000 }).catch((
+        error,
+      ) =>
+        ctx.log.warning(`Could not send SIGINT to operation ${uuid}: ${(error as Error).message}`)
+      );
+    })();
   }, { once: true });
   return scope;
 }

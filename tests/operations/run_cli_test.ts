@@ -151,6 +151,32 @@ Deno.test("run: the first SIGINT goes to the process, the second cancels (130); 
   }
 });
 
+Deno.test("run: Ctrl-C on a run still queued cancels it at once (130); no SIGINT is sent", () =>
+  withApi(async ({ fake, env }) => {
+    let sent!: () => void;
+    const following = new Promise<void>((resolve) => (sent = resolve));
+    fake.on("GET", `/v1/operations/${OP}/events`, () => ({
+      events: [{ signal: sent }, { delayMs: 30_000 }],
+    }));
+    fake.on("GET", `/v1/operations/${OP}`, () => ({
+      json: { uuid: OP, kind: "instance", status: "PENDING" },
+    }));
+    const child = spawnCli(["run", "--", "sleep", "100"], { env });
+    await following;
+    child.kill("SIGINT");
+    // The old CLI waited for the queue: a failure, not a hung test.
+    const guard = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    const output = await child.output();
+    clearTimeout(guard);
+    const stderr = new TextDecoder().decode(output.stderr);
+    // Was: SIGINT to a process not up (425 four times), a warning, and a run waiting in the queue.
+    assertEquals(output.code, 130, stderr);
+    assertEquals(fake.calls("DELETE", `/v1/operations/${OP}`).length, 1);
+    assertEquals(fake.calls("DELETE", `/v1/operations/${OP}/subprocesses/1`).length, 0);
+    assertStringIncludes(stderr, `[INFO] Operation ${OP} has not started (PENDING): cancelling it`);
+    assertStringIncludes(stderr, `[INFO] Cancelled operation ${OP}`);
+  }));
+
 Deno.test("run -f json: one JSONL row with the exit code passed through", () =>
   withApi(async ({ fake, env }) => {
     installEventLog(

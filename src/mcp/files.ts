@@ -200,10 +200,10 @@ export interface ImageFile {
   truncated: boolean;
 }
 
-/** The first READ_LIMIT bytes of a file in an image (whole small files are cached, as `cat`). */
 /** A read of a directory (or a device, …): the caller's mistake. */
 export class NotARegularFile extends ContreeError {}
 
+/** The first READ_LIMIT bytes of a file in an image (whole small files are cached, as `cat`). */
 export async function readImageFile(
   state: McpState,
   ref: string,

@@ -268,15 +268,15 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
   }
 }
 
+/** Statuses of a run whose process has not started. */
+const QUEUED_STATUSES = new Set(["PENDING", "ASSIGNED"]);
+
 /**
  * The first Ctrl-C while a run is followed goes to the sandbox's process (SIGINT, as the
  * reference does: it can finish, print what it prints and exit with its own code, and the
  * output still streams); the next one cancels the operation. Without interrupt scopes (tests'
  * contexts) Ctrl-C cancels at once.
  */
-/** Statuses of a run whose process has not started. */
-const QUEUED_STATUSES = new Set(["PENDING", "ASSIGNED"]);
-
 function interruptTheProcess(
   ctx: Context,
   client: ContreeClient,

@@ -103,6 +103,7 @@ export function envFlags(
   }
   return { args, passed };
 }
+
 export const RESOURCE_KEYS = [
   "user_time_us",
   "sys_time_us",

@@ -274,8 +274,8 @@ const QUEUED_STATUSES = new Set(["PENDING", "ASSIGNED"]);
 /**
  * The first Ctrl-C while a run is followed goes to the sandbox's process (SIGINT, as the
  * reference does: it can finish, print what it prints and exit with its own code, and the
- * output still streams); the next one cancels the operation. Without interrupt scopes (tests'
- * contexts) Ctrl-C cancels at once.
+ * output still streams); the next one cancels the operation, as the first does for a run still
+ * queued. Without interrupt scopes (tests' contexts) Ctrl-C cancels at once.
  */
 function interruptTheProcess(
   ctx: Context,

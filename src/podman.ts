@@ -182,6 +182,11 @@ export interface CommandPodmanRunnerOptions {
   globalArgs?: string[];
   /** Aborting stops every podman this runner started; their calls reject with its reason. */
   signal?: AbortSignal;
+  /**
+   * podman's working directory (default: this process's). conmon leaves an `oom` file there
+   * when a container is killed for memory.
+   */
+  cwd?: string;
 }
 
 /** The runner settings of this environment: `$CONTREE_PODMAN` (else podman) and its variables. */
@@ -280,6 +285,7 @@ export class CommandPodmanRunner implements PodmanRunner {
         args: [...this.options.globalArgs ?? [], ...args],
         env,
         clearEnv: env !== undefined,
+        cwd: this.options.cwd,
         stdin,
         stdout: output,
         stderr: output,
@@ -358,6 +364,7 @@ export class CommandPodmanRunner implements PodmanRunner {
       child = spawn(this.binary, [...this.options.globalArgs ?? [], ...args], {
         stdio: [call.stdin === undefined ? "ignore" : "pipe", out, err],
         env: { ...this.options.env ?? Deno.env.toObject(), ...call.env },
+        cwd: this.options.cwd,
       });
     } catch (error) {
       close();

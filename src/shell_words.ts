@@ -81,7 +81,6 @@ export function splitShellWords(text: string): string[] {
   return scannedWords(scan);
 }
 
-/** `word` quoted for a POSIX shell as Python's shlex.quote does (unchanged when it is safe). */
 /**
  * A word for fish, which reads `\\` and `\'` inside single quotes as escapes (POSIX quoting
  * of a word with a backslash before a quote ran what followed it).
@@ -92,6 +91,7 @@ export function fishQuote(word: string): string {
   return `'${word.replace(/[\\']/g, "\\$&")}'`;
 }
 
+/** `word` quoted for a POSIX shell as Python's shlex.quote does (unchanged when it is safe). */
 export function shellQuote(word: string): string {
   if (word === "") return "''";
   if (/^[\w@%+=:,./-]+$/.test(word)) return word;

@@ -217,6 +217,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const podman = new CommandPodmanRunner({
       ...options.podman ?? podmanOptionsFrom(Deno.env),
       globalArgs: ["--log-level=error"],
+      // Not the cwd the server was started in: conmon writes an `oom` file there.
+      cwd: options.dataDir,
     });
     const images = new ImageCatalog(podman, store, serverId);
     const mounts = new ImageMounts(podman);

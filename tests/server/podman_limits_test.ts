@@ -5,7 +5,7 @@
 
 import type { InstanceSpawnRequest, Operation, OperationEvent } from "../../src/api/models.ts";
 import { decodeStreamRepr } from "../../src/api/stream_repr.ts";
-import { assertEquals, assertMatch } from "../support/assert.ts";
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { podmanTest } from "../support/podman.ts";
 import { parseEvents, startTestServer, type TestServer, waitOperation } from "../support/server.ts";
 
@@ -71,6 +71,9 @@ podmanTest(
         assertEquals([exit.data.code, exit.data.signal], [-1, 9]); // signalled (API spec §3.6)
         const completion = (await eventLog(s, killed.uuid)).at(-1)!;
         assertEquals([completion.data.status, completion.data.error], ["FAILED", killed.error]);
+        // conmon notes the kill in an `oom` file in podman's cwd: the server's home, not the
+        // directory the server was started in (it appeared at the repository's root).
+        assert((await Deno.stat(`${s.dataDir}/oom`)).isFile);
         // The same allocation fits under the limit when it is small enough.
         const fits = await run(s, {
           command: "head -c 8388608 /dev/zero | tail -c 1 | wc -c",

@@ -103,7 +103,9 @@ export function reportError(error: unknown, ctx: Context): number {
   const message = error instanceof Error ? error.message : String(error);
   // The system refused (a read-only disk, no permission): said as it is, not as a bug of ours.
   const code = (error as { code?: unknown })?.code;
-  const system = error instanceof Error && typeof code === "string" && /^E[A-Z0-9]+$/.test(code);
+  // Deno leaves some without a code (ENXIO): its message then ends "(os error N): …".
+  const system = error instanceof Error &&
+    ((typeof code === "string" && /^E[A-Z0-9]+$/.test(code)) || /\(os error \d+\)/.test(message));
   ctx.log.error(system ? message : `Unexpected error: ${message}`);
   if (error instanceof Error && ctx.log.enabled("debug")) ctx.log.debug(error.stack ?? "");
   return ExitCode.ERROR;

@@ -12,6 +12,7 @@
 // - Missing parent directories of the destination are created.
 
 import { ApiError, NetworkError } from "../api/errors.ts";
+import { writeAll } from "../bytes.ts";
 import { ContreeError } from "../errors.ts";
 import { streamMode } from "../style.ts";
 import type { InspectDeps } from "./deps.ts";
@@ -54,24 +55,26 @@ async function stat(path: string): Promise<Deno.FileInfo | undefined> {
 }
 
 /**
- * Where a file copied to `path` goes: the path itself, or, through a symbolic link, the file it
- * points at (as cp(1) writes through one; renaming over it would replace the link). A dangling
- * link and a directory are refused.
+ * Where a file copied to `path` goes, as cp(1) puts it: a new or regular file is replaced
+ * (through a symbolic link, the file it points at, and the link stays); a device, a FIFO or a
+ * stream of this process (`/dev/stdout`, `/dev/fd/N`) is written into (`into`), never renamed
+ * over. A dangling link, a directory and a socket are refused.
  */
-async function writableTarget(path: string, display: string): Promise<string> {
-  let target = path;
+async function writableTarget(
+  path: string,
+  display: string,
+): Promise<{ target: string; into: boolean }> {
   const link = await Deno.lstat(path).catch(() => undefined);
-  if (link?.isSymlink) {
-    try {
-      target = await Deno.realPath(path);
-    } catch {
-      throw new ContreeError(`cp: not writing through dangling symlink '${display}'`);
-    }
+  const info = await stat(path);
+  if (link?.isSymlink && !info) {
+    throw new ContreeError(`cp: not writing through dangling symlink '${display}'`);
   }
-  if ((await stat(target))?.isDirectory) {
+  if (info?.isDirectory) {
     throw new ContreeError(`cp: cannot overwrite directory '${display}' with a file`);
   }
-  return target;
+  if (info?.isSocket) throw new ContreeError(`cp: cannot write into socket '${display}'`);
+  if (info && (!info.isFile || /^\/(dev|proc)\//.test(path))) return { target: path, into: true };
+  return { target: link?.isSymlink ? await Deno.realPath(path) : path, into: false };
 }
 
 function randomSuffix(): string {
@@ -111,17 +114,16 @@ class Copier {
     const display = dest.endsWith("/") || destInfo?.isDirectory ? join(dest, basename(path)) : dest;
     let target: string;
     try {
-      target = await writableTarget(this.absolute(display), display);
+      const where = await writableTarget(this.absolute(display), display);
+      if (where.into) {
+        // Renaming a file over a device would replace /dev/null for the whole system.
+        await this.intoSpecial(response, path, where.target);
+        return display;
+      }
+      target = where.target;
     } catch (error) {
-      await response.body?.cancel();
+      await response.body?.cancel().catch(() => {});
       throw error;
-    }
-    const info = await stat(target);
-    if (info && !info.isFile) {
-      // A device or a FIFO is written into, as cp(1) does: renaming a file over it would
-      // replace /dev/null for the whole system.
-      await this.intoSpecial(response, path, target);
-      return display;
     }
     const dir = dirname(target);
     await Deno.mkdir(dir, { recursive: true });
@@ -171,17 +173,18 @@ class Copier {
     return display;
   }
 
-  /** Streams the download into an existing device or FIFO (no temporary file, no rename). */
+  /** Writes the download into an existing device or FIFO (no temporary file, no rename). */
   async intoSpecial(response: Response, path: string, target: string): Promise<void> {
     this.progress.total = declaredSize(response);
     let size = 0;
     try {
-      const file = await Deno.open(target, { write: true });
-      const body = countedStream(bodyChunks(response, this.deps.ctx.signal), (bytes) => {
-        size += bytes;
+      // Write by write: a stream's writable loses the error of a small write (ENOSPC).
+      using file = await Deno.open(target, { write: true });
+      for await (const chunk of bodyChunks(response, this.deps.ctx.signal)) {
+        await writeAll(file, chunk);
+        size += chunk.length;
         this.progress.update(size);
-      });
-      await body.pipeTo(file.writable);
+      }
     } catch (error) {
       this.progress.clear();
       if (this.deps.ctx.signal.aborted) throw this.deps.ctx.signal.reason;

@@ -252,7 +252,7 @@ Deno.test("cp file: into a directory or to a name; progress; no partial file aft
     assertEquals(await listTree(`${home}/out`), ["hosts", "kept", "renamed", "tty"]);
   }));
 
-Deno.test("cp file onto a FIFO, a link or a dangling link: written into, through, or refused", () =>
+Deno.test("cp file onto a FIFO, a device, stdout, a link, a socket: written into, through, or refused", () =>
   withCli(async ({ fake, cli, home }) => {
     serveInspect(fake);
     assertEquals((await cli(["use", IMAGE])).code, 0);
@@ -274,6 +274,25 @@ Deno.test("cp file onto a FIFO, a link or a dangling link: written into, through
     assertEquals(throughLink.code, 0, throughLink.stderr);
     assert((await Deno.lstat(`${home}/link`)).isSymlink);
     assertEquals(await Deno.readTextFile(`${home}/real`), "127.0.0.1 localhost\n");
+    // Its own stdout, a pipe here (/dev/stdout links to pipe:[…], which has no real path).
+    const toStdout = await cli(["cp", "/etc/hosts", "/dev/stdout"]);
+    assertEquals([toStdout.code, toStdout.stdout], [0, "127.0.0.1 localhost\n"], toStdout.stderr);
+    // A device that refuses the write (as /dev/full does): the system's error, exit 1.
+    const full = `${home}/full`;
+    if ((await new Deno.Command("mknod", { args: [full, "c", "1", "7"] }).output()).success) {
+      const refused = await cli(["cp", "/etc/hosts", "full"]);
+      assertEquals(refused.code, 1, "a small write's ENOSPC was lost: exit 0, 'Written'");
+      assertStringIncludes(refused.stderr, "No space left on device");
+      assert((await Deno.lstat(full)).isCharDevice);
+    } else console.log("SKIP: mknod is not allowed here; the /dev/full case is not checked");
+    // A socket cannot be written into.
+    const listener = Deno.listen({ transport: "unix", path: `${home}/sock` });
+    const socket = await cli(["cp", "/etc/hosts", "sock"]);
+    listener.close();
+    assertEquals([socket.code, socket.stderr], [
+      1,
+      "[ERROR] cp: cannot write into socket 'sock'\n",
+    ]);
     // A dangling link: refused, as cp(1) refuses it.
     await Deno.symlink(`${home}/nowhere`, `${home}/dangling`);
     const dangling = await cli(["cp", "/etc/hosts", "dangling"]);

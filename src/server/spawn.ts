@@ -280,6 +280,10 @@ function parseProcess(
 export const MAX_ARGUMENT_BYTES = 32 * 4096 - 1;
 /** All of them together: half of this machine's usual ARG_MAX, leaving podman's options room. */
 export const MAX_COMMAND_LINE_BYTES = 1 << 20;
+/** What each string costs besides its bytes: its NUL and its pointer in argv or envp. */
+const ENTRY_OVERHEAD_BYTES = 9;
+/** The spawn event carries them as JSON: it must fit the clients' 4 MiB frame (API spec §5.2). */
+export const MAX_SPAWN_JSON_BYTES = 3 << 20;
 
 /**
  * A command line the kernel cannot exec (podman's, then the sandbox's) is a 400 at the request,
@@ -298,7 +302,7 @@ function refuseOverlongCommandLine(
   ];
   for (const [what, word] of words) {
     const bytes = encoder.encode(word).length;
-    total += bytes;
+    total += bytes + ENTRY_OVERHEAD_BYTES;
     if (bytes > MAX_ARGUMENT_BYTES) {
       throw badRequest(
         `${what} is ${bytes} bytes: one argument can be at most ${MAX_ARGUMENT_BYTES} (${hint})`,
@@ -307,7 +311,7 @@ function refuseOverlongCommandLine(
   }
   for (const [name, value] of Object.entries(setVariables(process.env))) {
     const bytes = encoder.encode(`${name}=${value}`).length;
-    total += bytes;
+    total += bytes + ENTRY_OVERHEAD_BYTES;
     if (bytes > MAX_ARGUMENT_BYTES) {
       throw badRequest(
         `env ${name.length > 40 ? `${name.slice(0, 40)}…` : name} is ${bytes} bytes: ` +
@@ -318,6 +322,16 @@ function refuseOverlongCommandLine(
   if (total > MAX_COMMAND_LINE_BYTES) {
     throw badRequest(
       `command, args and env take ${total} bytes: at most ${MAX_COMMAND_LINE_BYTES} (${hint})`,
+    );
+  }
+  // Control characters grow sixfold as JSON (\u0001).
+  const json = encoder.encode(
+    JSON.stringify({ command: process.command, args: process.args, env: process.env }),
+  ).length;
+  if (json > MAX_SPAWN_JSON_BYTES) {
+    throw badRequest(
+      `command, args and env take ${json} bytes as JSON: at most ${MAX_SPAWN_JSON_BYTES} ` +
+        `(the spawn event must fit the clients' 4 MiB frame; ${hint})`,
     );
   }
 }

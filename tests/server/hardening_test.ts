@@ -105,9 +105,20 @@ Deno.test("hardening: a command line longer than the kernel execs is a 400 at th
       [{ command: "env", env: { BIG: long } }, /^env BIG is 131076 bytes: one variable/],
       [
         { command: "true", args: Array.from({ length: 9 }, () => long.slice(1)) },
-        /^command, args and env take 1179643 bytes: at most 1048576/,
+        /^command, args and env take 1179733 bytes: at most 1048576/,
       ],
     ];
+    // Each string costs its NUL and pointer too: 300,000 one-byte args take 3 MB of argv.
+    refused.push([
+      { command: "true", args: Array.from({ length: 300_000 }, () => "a") },
+      /^command, args and env take 3000013 bytes/,
+    ]);
+    // Control characters grow sixfold in the spawn event's JSON (past the 4 MiB frame).
+    const controls = "\x01".repeat(130_000);
+    refused.push([
+      { command: "true", env: Object.fromEntries([..."ABCDEFG"].map((n) => [n, controls])) },
+      /^command, args and env take \d+ bytes as JSON: at most 3145728 \(the spawn event/,
+    ]);
     for (const [body, message] of refused) {
       const response = await s.fetch("/instances", {
         method: "POST",

@@ -48,9 +48,15 @@ export function visibleText(message: string, { inLine = false } = {}): string {
 
 export class Logger {
   readonly #styler: Styler;
+  #beforeLine?: () => void;
 
   constructor(private readonly sink: Sink, public level: LogLevel = "info", color = false) {
     this.#styler = new Styler(color);
+  }
+
+  /** Runs `clear` before each line is written (a live status line on the same terminal). */
+  beforeLine(clear: (() => void) | undefined): void {
+    this.#beforeLine = clear;
   }
 
   enabled(level: LogLevel): boolean {
@@ -79,6 +85,7 @@ export class Logger {
     let text = visibleText(message);
     if (level === "debug") text = this.#styler.apply(text, "gray");
     if (level === "critical") text = this.#styler.apply(text, "red");
+    this.#beforeLine?.();
     // Logging never fails the command: a closed stderr is ignored.
     this.sink.write(`${label} ${text}\n`).catch(() => {});
   }

@@ -92,7 +92,7 @@ export async function importImages(deps: ImportDeps, options: ImportOptions): Pr
 
   const running = new Map<string, Running>();
   const status = streamMode(ctx.stderr.isTerminal, ctx.env).tty
-    ? new StatusLine(ctx.stderr)
+    ? new StatusLine(ctx.stderr, log)
     : undefined;
   const began = clock.monotonic();
   const showStatus = () =>
@@ -160,6 +160,8 @@ export async function importImages(deps: ImportDeps, options: ImportOptions): Pr
     }
     await Promise.all([...running.values()].map(follow));
   } catch (error) {
+    // No redraw while the cancels are sent: their lines would be glued to it.
+    clearInterval(ticker);
     status?.clear();
     if (error instanceof Interrupted && running.size > 0) {
       await Promise.all([...running.keys()].map(async (uuid) => {

@@ -31,15 +31,25 @@ export function formatEta(seconds: number): string {
   return `${h}h${pad(m)}m${pad(s)}s`;
 }
 
-/** One line on a terminal that is rewritten in place; cleared before other output. */
+/**
+ * One line on a terminal that is rewritten in place: cut to the terminal's width (a line that
+ * wraps leaves its first row behind at every redraw), and cleared before each log line.
+ */
 export class StatusLine {
   #shown = false;
 
-  constructor(private readonly sink: Sink) {}
+  constructor(private readonly sink: Sink, log?: Logger) {
+    log?.beforeLine(() => this.clear());
+  }
 
   show(text: string): void {
     this.#shown = true;
-    this.sink.write(`\r\x1b[2K${text}`).catch(() => {});
+    const columns = this.sink.columns();
+    const chars = Array.from(text);
+    const fitted = columns !== undefined && chars.length >= columns
+      ? chars.slice(0, Math.max(0, columns - 1)).join("")
+      : text;
+    this.sink.write(`\r\x1b[2K${fitted}`).catch(() => {});
   }
 
   clear(): void {
@@ -77,7 +87,7 @@ export class TransferProgress {
   constructor(private readonly deps: ProgressDeps, public total?: number) {
     this.#started = deps.clock.monotonic();
     this.#lastLog = this.#started;
-    this.#line = new StatusLine(deps.stderr);
+    this.#line = new StatusLine(deps.stderr, deps.log);
   }
 
   /** Bytes per second so far. */

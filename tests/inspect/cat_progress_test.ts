@@ -153,6 +153,20 @@ Deno.test("progress: sizes, ETAs, periodic lines off a terminal, the live line o
   );
   live.finish("x");
   assertEquals(ttySink.text().endsWith("\r\x1b[2K[INFO] Written 1.0 KiB to x (1.0 KiB/s)\n"), true);
+
+  // A narrow terminal: the line is cut to fit (a wrapped one left a row behind per redraw), and a
+  // log line while it shows clears it first (it was glued to the line).
+  const narrow = new MemorySink(true, 40);
+  const narrowLog = new Logger(narrow);
+  const cut = new TransferProgress({ stderr: narrow, log: narrowLog, clock, tty: true }, 4096);
+  clock.advance(1000);
+  cut.add(1024);
+  assertEquals(narrow.text(), "\r\x1b[2K1.0 KiB / 4.0 KiB [######--------------");
+  narrowLog.warning("Lost contact");
+  assert(
+    narrow.text().endsWith("\r\x1b[2K[WARNING] Lost contact\n"),
+    JSON.stringify(narrow.text()),
+  );
 });
 
 Deno.test("image references: listing first, then the inspect redirect; misses are 404", async () => {

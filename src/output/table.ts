@@ -6,6 +6,7 @@
 // status words are coloured. Off a TTY nothing is ever cut: a value wider than its column is
 // printed whole (the reference cut those too — CLI spec §12.18, see docs/DEVIATIONS.md).
 
+import { IN_LINE, visibleText } from "../log.ts";
 import { type StyleName, Styler } from "../style.ts";
 import { RowFormatter } from "./base.ts";
 import { type FormatterDeps, LongText } from "./formatter.ts";
@@ -95,7 +96,9 @@ export class TableFormatter extends RowFormatter {
       return keys.map((key): Cell => {
         const value = values.get(key);
         if (value === undefined) return "";
-        return value instanceof LongText ? value : humanText(value, this.#localTime);
+        if (value instanceof LongText) return value;
+        const shown = humanText(value, this.#localTime);
+        return this.deps.tty ? textLines(shown).map(onTerminal).join("\n") : shown;
       });
     });
     const header = keys.map((key) => key.toUpperCase());
@@ -154,6 +157,7 @@ export class TableFormatter extends RowFormatter {
       // Only as much of the line as decides the cut; the rest is skipped with the line.
       let head = "";
       for (let segment; used <= width && (segment = await line.segment());) {
+        segment = onTerminal(segment);
         head += segment;
         used += text.width(segment);
       }
@@ -175,7 +179,7 @@ export class TableFormatter extends RowFormatter {
           natural[c],
           typeof cell === "string"
             ? textLines(cell).reduce((widest, line) => Math.max(widest, text.width(line)), 0)
-            : await widestLine(text, cell),
+            : await widestLine(text, cell, this.deps.tty),
         );
       }
     }
@@ -206,16 +210,26 @@ export class TableFormatter extends RowFormatter {
   }
 }
 
+/**
+ * A line of a cell on a terminal: a name cannot drive it (ESC) or break the columns (a tab, a
+ * carriage return), its control characters show as \xNN.
+ */
+function onTerminal(line: string): string {
+  return visibleText(line, IN_LINE);
+}
+
 /** A table cell: its text, or a long text read line by line. */
 type Cell = string | LongText;
 
 /** The display width of a long text's widest line (a line measured segment by segment). */
-async function widestLine(text: TextWidth, long: LongText): Promise<number> {
+async function widestLine(text: TextWidth, long: LongText, tty: boolean): Promise<number> {
   const lines = new LineReader(long);
   let widest = 0;
   while (await lines.nextLine()) {
     let width = 0;
-    for (let segment; (segment = await lines.segment());) width += text.width(segment);
+    for (let segment; (segment = await lines.segment());) {
+      width += text.width(tty ? onTerminal(segment) : segment);
+    }
     widest = Math.max(widest, width);
   }
   return widest;

@@ -341,6 +341,15 @@ Deno.test("table: FORCE_COLOR without a known width fits 80 columns", async () =
   assertEquals(stdout, `WIDE${" ".repeat(76)}\n${"x".repeat(79)}\u2026\n`);
 });
 
+Deno.test("table on a terminal: control characters in a cell show as \\xNN; piped, raw", async () => {
+  const rows = [[{ name: "a\x1b[2Jb", title: "x\ty\nline two" }]];
+  const { stdout } = await render("table", rows, { ...TTY_WIDE, color: false });
+  // Was: the screen cleared mid-table, and the tab broke the columns.
+  assertEquals(stdout, "NAME       TITLE   \na\\x1b[2Jb  x\\x09y  \n           line two\n");
+  const piped = await render("table", rows);
+  assert(piped.stdout.includes("a\x1b[2Jb"), "raw off a terminal");
+});
+
 // --- json-pretty, close ----------------------------------------------------------------------
 
 Deno.test("json-pretty: one valid array across flushes; nothing for no rows", async () => {

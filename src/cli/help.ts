@@ -35,6 +35,9 @@ function aliasHelp(): Partial<Help> {
   // Filled by visibleOptions (always called before the option terms of the same command).
   const aliasFlags = new WeakMap<object, string[]>();
   return {
+    // Commander wraps descriptions only in a column of 40 or more: at 60 columns the terminal
+    // broke them mid-word. 20 keeps a column that still reads.
+    minWidthToWrap: 20,
     visibleOptions(command) {
       const options = Help.prototype.visibleOptions.call(this, command) as AnyOption[];
       const aliases = options.filter((option) => primaryOf.has(option));

@@ -90,3 +90,20 @@ Deno.test("help: the aliases show through the CLI, and each one works", async ()
     await cleanup();
   }
 });
+
+Deno.test("help: at 60 columns descriptions wrap at words, within the width", async () => {
+  const { home, cleanup } = await tempHome();
+  try {
+    const help = await runCli(["run", "--help"], { env: { CONTREE_HOME: home, COLUMNS: "60" } });
+    assertEquals(help.code, 0, help.stderr);
+    // Over 60 only what cannot break: one long word (the --file grammar), and the epilog line.
+    const long = help.stdout.split("\n").filter((line) =>
+      line.length > 60 && line.trim().includes(" ") && !line.startsWith("Agents:")
+    );
+    // Was: commander wrapped nothing under a 40-column description, the terminal cut mid-word.
+    assertEquals(long, []);
+    assertMatch(help.stdout, /working directory \(default:\n\s+the session cwd/);
+  } finally {
+    await cleanup();
+  }
+});

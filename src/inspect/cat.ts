@@ -7,7 +7,7 @@
 import { ApiError } from "../api/errors.ts";
 import { base64ToBytes, bytesToBase64 } from "../api/stream_repr.ts";
 import { ContreeError } from "../errors.ts";
-import { CoalescingWriter } from "../io.ts";
+import { CoalescingWriter, LineEndSink } from "../io.ts";
 import type { InspectDeps } from "./deps.ts";
 import { bodyChunks } from "./download.ts";
 import { requireWholeDownload } from "./ls.ts";
@@ -55,20 +55,36 @@ function concat(chunks: Uint8Array[], size: number): Uint8Array {
 class CatWriter {
   readonly #guard?: TextGuard;
   readonly #out: CoalescingWriter;
+  /** On a terminal: text shown before the refusal gets its line ended first. */
+  readonly #lines?: LineEndSink;
   #held: Uint8Array[] = [];
   #heldSize = 0;
   #decided: boolean;
 
   constructor(private readonly deps: InspectDeps) {
     const terminal = deps.ctx.stdout.isTerminal;
-    if (terminal) this.#guard = new TextGuard();
+    if (terminal) {
+      this.#guard = new TextGuard();
+      this.#lines = new LineEndSink(deps.ctx.stdout);
+    }
     this.#decided = !terminal;
-    this.#out = new CoalescingWriter(deps.ctx.stdout);
+    this.#out = new CoalescingWriter(this.#lines ?? deps.ctx.stdout);
+  }
+
+  /** The guard's check; a refusal after text was shown starts on a line of its own. */
+  async #check(bytes: Uint8Array, final: boolean): Promise<void> {
+    try {
+      this.#guard?.check(bytes, final);
+    } catch (error) {
+      await this.#out.drain();
+      await this.#lines?.endLine();
+      throw error;
+    }
   }
 
   async write(chunk: Uint8Array): Promise<void> {
     if (this.#decided) {
-      this.#guard?.check(chunk, false);
+      await this.#check(chunk, false);
       await this.#out.write(chunk);
       return;
     }
@@ -82,13 +98,13 @@ class CatWriter {
     this.#held = [];
     this.#heldSize = 0;
     this.#decided = true;
-    this.#guard?.check(held, final);
+    await this.#check(held, final);
     if (held.length > 0) await this.#out.write(held);
   }
 
   async end(): Promise<void> {
     if (!this.#decided) await this.#release(true);
-    else this.#guard?.check(new Uint8Array(0), true);
+    else await this.#check(new Uint8Array(0), true);
     await this.#out.drain();
   }
 }

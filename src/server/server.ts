@@ -202,7 +202,12 @@ export const DEFAULT_LIMITS: SandboxLimits = {
   userns: DEFAULT_USERNS,
 };
 
-export async function startServer(options: ServerOptions): Promise<RunningServer> {
+export async function startServer(given: ServerOptions): Promise<RunningServer> {
+  // Absolute from here on: podman runs in the home, so a relative path would name a place in it.
+  const options = {
+    ...given,
+    dataDir: given.dataDir.startsWith("/") ? given.dataDir : `${Deno.cwd()}/${given.dataDir}`,
+  };
   const { log } = options;
   const store = Store.open(await restrictHome(options.dataDir));
   try {

@@ -363,3 +363,43 @@ Deno.test("cli server: starts at the same moment on one home make one server; st
     await cleanup();
   }
 });
+
+podmanTest(
+  "cli server: a home given as a relative path (CONTREE_HOME=rel) runs with files",
+  async () => {
+    const { home: dir, cleanup } = await tempHome();
+    const env = { CONTREE_HOME: "rel", ...podmanEnv() };
+    let serverId: string | undefined;
+    try {
+      const started = await runCli(["server", "start", "--port", "0", "--detach"], {
+        env,
+        cwd: dir,
+      });
+      assertEquals(started.code, 0, started.stderr);
+      const client = testClient((await readState(`${dir}/rel`)).url, await readToken(`${dir}/rel`));
+      const image = await importBusybox(client, "busybox:rel");
+      const file = await client.uploadFile(new TextEncoder().encode("injected\n"));
+      const { uuid } = await client.spawn({
+        image,
+        command: "cat",
+        args: ["/root/f"],
+        files: { "/root/f": { uuid: file.uuid } },
+        disposable: true,
+      });
+      let op = await client.getOperation(uuid);
+      while (!["SUCCESS", "FAILED", "CANCELLED"].includes(op.status ?? "")) {
+        await waitForEvent(client, uuid, (e) => e.type === "completion");
+        op = await client.getOperation(uuid);
+      }
+      // Was FAILED: podman runs in the home, and `podman cp` read its relative TMPDIR in there.
+      assertEquals(op.status, "SUCCESS", op.error ?? "");
+    } finally {
+      await runCli(["server", "stop"], { env, cwd: dir });
+      const store = Store.open(`${dir}/rel/server/contree.db`);
+      serverId = store.meta("server_id");
+      store.close();
+      if (serverId) await removePodmanObjects(serverId);
+      await cleanup();
+    }
+  },
+);

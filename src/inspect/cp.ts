@@ -63,7 +63,7 @@ async function stat(path: string): Promise<Deno.FileInfo | undefined> {
 async function writableTarget(
   path: string,
   display: string,
-): Promise<{ target: string; into: boolean }> {
+): Promise<{ target: string; into: boolean; truncate?: boolean }> {
   const link = await Deno.lstat(path).catch(() => undefined);
   const info = await stat(path);
   if (link?.isSymlink && !info) {
@@ -73,7 +73,10 @@ async function writableTarget(
     throw new ContreeError(`cp: cannot overwrite directory '${display}' with a file`);
   }
   if (info?.isSocket) throw new ContreeError(`cp: cannot write into socket '${display}'`);
-  if (info && (!info.isFile || /^\/(dev|proc)\//.test(path))) return { target: path, into: true };
+  // A file behind /dev/stdout (`> log`, `>> log`) is replaced in place: truncated, as cp(1) does.
+  if (info && (!info.isFile || /^\/(dev|proc)\//.test(path))) {
+    return { target: path, into: true, truncate: info.isFile };
+  }
   return { target: link?.isSymlink ? await Deno.realPath(path) : path, into: false };
 }
 
@@ -117,7 +120,7 @@ class Copier {
       const where = await writableTarget(this.absolute(display), display);
       if (where.into) {
         // Renaming a file over a device would replace /dev/null for the whole system.
-        await this.intoSpecial(response, path, where.target);
+        await this.intoSpecial(response, path, where.target, where.truncate);
         return display;
       }
       target = where.target;
@@ -174,12 +177,17 @@ class Copier {
   }
 
   /** Writes the download into an existing device or FIFO (no temporary file, no rename). */
-  async intoSpecial(response: Response, path: string, target: string): Promise<void> {
+  async intoSpecial(
+    response: Response,
+    path: string,
+    target: string,
+    truncate = false,
+  ): Promise<void> {
     this.progress.total = declaredSize(response);
     let size = 0;
     try {
       // Write by write: a stream's writable loses the error of a small write (ENOSPC).
-      using file = await Deno.open(target, { write: true });
+      using file = await Deno.open(target, { write: true, truncate });
       for await (const chunk of bodyChunks(response, this.deps.ctx.signal)) {
         await writeAll(file, chunk);
         size += chunk.length;

@@ -277,6 +277,17 @@ Deno.test("cp file onto a FIFO, a device, stdout, a link, a socket: written into
     // Its own stdout, a pipe here (/dev/stdout links to pipe:[…], which has no real path).
     const toStdout = await cli(["cp", "/etc/hosts", "/dev/stdout"]);
     assertEquals([toStdout.code, toStdout.stdout], [0, "127.0.0.1 localhost\n"], toStdout.stderr);
+    // A regular file under /dev (as behind `/dev/stdout >> log`) is replaced whole: truncated.
+    const shm = `/dev/shm/contree-cp-test-${crypto.randomUUID()}`;
+    if (await Deno.writeTextFile(shm, "x".repeat(5000)).then(() => true, () => false)) {
+      try {
+        const overwritten = await cli(["cp", "/etc/hosts", shm]);
+        assertEquals(overwritten.code, 0, overwritten.stderr);
+        assertEquals(await Deno.readTextFile(shm), "127.0.0.1 localhost\n");
+      } finally {
+        await Deno.remove(shm);
+      }
+    }
     // A device that refuses the write (as /dev/full does): the system's error, exit 1.
     const full = `${home}/full`;
     if ((await new Deno.Command("mknod", { args: [full, "c", "1", "7"] }).output()).success) {

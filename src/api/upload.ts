@@ -39,6 +39,8 @@ export interface EnsureOptions {
   cwd?: string;
   /** Consult and record the local upload cache (default true; off for temp files). */
   localCache?: boolean;
+  /** Ask the server again whatever the cache says, and record its answer. */
+  refresh?: boolean;
   /** Log reuses at debug level (the caller reports a summary). */
   quiet?: boolean;
 }
@@ -134,7 +136,7 @@ export async function ensureFile(
   const useCache = (options.localCache ?? true) && cache !== undefined;
   const cacheKind = await localFileCacheKind(absolutePath, stat);
   const now = client.clock.now();
-  if (useCache) {
+  if (useCache && !options.refresh) {
     const cached = cache.get<LocalFileRecord>("", cacheKind);
     if (
       cached && typeof cached.uuid === "string" && typeof cached.uploaded_at === "number" &&

@@ -27,12 +27,13 @@ export async function runDeps(app: App): Promise<RunDeps> {
     format: app.globals.format,
     output: () => app.output(),
     resolveImage: (ref) => resolveImageRef(client, ref),
-    async uploadFiles(files) {
+    async uploadFiles(files, refresh) {
       const paths = files.map((file) => file.hostPath);
       const { ensureFiles } = await import("../api/upload.ts");
       const ensured = await ensureFiles(client, imageCache(store), paths, {
         concurrency: app.concurrency(),
         cwd: app.ctx.cwd,
+        refresh,
       });
       return new Map(ensured.map((file, i) => [paths[i], file.uuid]));
     },

@@ -11,7 +11,7 @@ import { type ContreeClient, isRefusedConnection } from "../api/client.ts";
 import type { FileSpec, InstanceSpawnRequest, Operation } from "../api/models.ts";
 import type { Context } from "../context.ts";
 import { ContreeError, Exit, ExitCode, Interrupted } from "../errors.ts";
-import { NetworkError } from "../api/errors.ts";
+import { ApiError, NetworkError } from "../api/errors.ts";
 import { type FormatName, type Formatter, LongText, type Row } from "../output/formatter.ts";
 import { ByteSpool } from "../spool.ts";
 import { expandFileSpecs, type MappedFile } from "./file_spec.ts";
@@ -67,8 +67,11 @@ export interface RunDeps {
   format: FormatName;
   output(): Formatter;
   resolveImage(ref: string): Promise<string>;
-  /** Uploads (deduplicated) and returns the file UUID of each host path. */
-  uploadFiles(files: MappedFile[]): Promise<Map<string, string>>;
+  /**
+   * Uploads (deduplicated) and returns the file UUID of each host path; `refresh` asks the
+   * server again instead of trusting the local upload cache.
+   */
+  uploadFiles(files: MappedFile[], refresh?: boolean): Promise<Map<string, string>>;
 }
 
 async function readScript(ctx: Context, path: string | undefined): Promise<Uint8Array> {
@@ -82,7 +85,11 @@ async function readScript(ctx: Context, path: string | undefined): Promise<Uint8
 }
 
 /** The files of the request: `-F` first, then staged files for paths not already present. */
-async function requestFiles(deps: RunDeps, options: RunOptions): Promise<Record<string, FileSpec>> {
+async function requestFiles(
+  deps: RunDeps,
+  options: RunOptions,
+  refresh = false,
+): Promise<Record<string, FileSpec>> {
   const files: Record<string, FileSpec> = {};
   if (options.files.length > 0) {
     const mapped = await expandFileSpecs(options.files, {
@@ -91,7 +98,7 @@ async function requestFiles(deps: RunDeps, options: RunOptions): Promise<Record<
       excludes: options.fileExcludes,
       log: deps.ctx.log,
     });
-    const uuids = await deps.uploadFiles(mapped);
+    const uuids = await deps.uploadFiles(mapped, refresh);
     for (const file of mapped) {
       files[file.instancePath] = {
         uuid: uuids.get(file.hostPath),
@@ -167,7 +174,14 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
   const contact = options.detach ? undefined : contactPolicyFromEnv(ctx.env);
   let spawned: Operation;
   try {
-    spawned = await client.spawn(request);
+    spawned = await client.spawn(request).catch(async (error) => {
+      // A file uploaded earlier may be gone from the server (a new local server under the same
+      // profile): once, the upload cache is passed by and the server asked again.
+      if (!isStaleFile(error) || options.files.length === 0) throw error;
+      ctx.log.debug(`Uploading again, the server lost a cached file: ${error.message}`);
+      request.files = { ...request.files, ...await requestFiles(deps, options, true) };
+      return await client.spawn(request);
+    });
   } catch (error) {
     await stdin?.cancel();
     // The answer was lost, not necessarily the request (it is not retried: it would start a
@@ -266,6 +280,11 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
     await spools?.stdout.close();
     await spools?.stderr.close();
   }
+}
+
+/** The server does not know a file of the request (API spec §3.4: 400 `file not found`). */
+function isStaleFile(error: unknown): error is ApiError {
+  return error instanceof ApiError && error.status === 400 && /file not found/i.test(error.message);
 }
 
 /** Statuses of a run whose process has not started. */

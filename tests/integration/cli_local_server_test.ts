@@ -376,3 +376,38 @@ podmanTest(
       );
     }),
 );
+
+podmanTest(
+  "CLI: a file uploaded to a server that is gone is uploaded again to the next one",
+  async () => {
+    const { home, cleanup } = await tempHome();
+    const file = `${home}/payload.txt`;
+    await Deno.writeTextFile(file, "payload\n");
+    const first = await startTestServer({ busybox: true });
+    let second: Awaited<ReturnType<typeof startTestServer>> | undefined;
+    try {
+      const runFile = async (server: typeof first) => {
+        const env = apiEnv(server, home, "again");
+        assertEquals((await runCli(["use", server.busybox], { env })).code, 0);
+        return await runCli(
+          ["run", "-D", "-F", `${file}:/root/p.txt`, "--", "cat", "/root/p.txt"],
+          {
+            env,
+          },
+        );
+      };
+      const once = await runFile(first);
+      assertEquals([once.code, once.stdout], [0, "payload\n"], once.stderr);
+      await first.cleanup();
+      // A new server under the same profile (a reset local server): the cached upload is unknown.
+      second = await startTestServer({ busybox: true });
+      const again = await runFile(second);
+      // Was: exit 1, `API 400 Bad Request: file not found: <uuid>` until the file was touched.
+      assertEquals([again.code, again.stdout], [0, "payload\n"], again.stderr);
+    } finally {
+      await first.cleanup().catch(() => {});
+      await second?.cleanup();
+      await cleanup();
+    }
+  },
+);

@@ -16,13 +16,15 @@ export type Invoke = (args: string[], ctx: Context) => Promise<number>;
 export const EXIT_CODES_HELP = `
 Exit codes:
   0    success
-  1    error (API error, network error, invalid reference, failed operation, no contact with
-       the server for $CONTREE_FOLLOW_TIMEOUT seconds, default 900: the operation keeps running)
+  1    error (API error, network error, invalid reference, failed operation, no
+       contact with the server for $CONTREE_FOLLOW_TIMEOUT seconds, default 900:
+       the operation keeps running)
   2    usage error (unknown command, bad option, empty reference)
   4    not authenticated (no profile, no token, or the server answered 401)
   130  interrupted (SIGINT); 143 terminated (SIGTERM)
   141  broken pipe while streaming output (e.g. \`contree run … | head\`)
-  N    a sandbox's own exit code, where a command passes it through (run, op wait)
+  N    a sandbox's own exit code, where a command passes it through
+       (run, op wait)
 `;
 
 export type RootCommand = ReturnType<typeof createRoot>;

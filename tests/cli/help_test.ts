@@ -103,6 +103,12 @@ Deno.test("help: at 60 columns descriptions wrap at words, within the width", as
     // Was: commander wrapped nothing under a 40-column description, the terminal cut mid-word.
     assertEquals(long, []);
     assertMatch(help.stdout, /working directory \(default:\n\s+the session cwd/);
+    // The root's exit codes are text of ours: within 80 columns too (two lines were 93 and 83).
+    const root = await runCli(["--help"], { env: { CONTREE_HOME: home, COLUMNS: "80" } });
+    const wide = root.stdout.split("\n").filter((line) =>
+      [...line].length > 80 && line.trim().includes(" ")
+    );
+    assertEquals(wide, []);
   } finally {
     await cleanup();
   }

@@ -119,13 +119,14 @@ function formatSeconds(ms: number): string {
 
 /**
  * podman's own error text: its last `Error:` line without the prefix, else its last line. A
- * list (`Error: 1 error occurred:` and `* reason` lines, podman cp's way) brings its reasons.
+ * list (`… 1 error occurred:` and `* reason` lines, podman cp's and rm's way) brings its reasons.
  */
 export function parsePodmanMessage(output: string): string {
   const lines = output.split("\n").map((line) => line.trim()).filter(Boolean);
   const at = lines.findLastIndex((line) => /^Error:/i.test(line));
   let message = at >= 0 ? lines[at].replace(/^Error:\s*/i, "") : lines.at(-1) ?? "";
-  if (at >= 0 && /^\d+ errors? occurred:$/.test(message)) {
+  // The list may follow words of podman's own: `removing container X root filesystem: 1 error …`.
+  if (at >= 0 && /(^|: )\d+ errors? occurred:$/.test(message)) {
     const reasons = lines.slice(at + 1).filter((line) => line.startsWith("* "));
     if (reasons.length > 0) message += ` ${reasons.map((line) => line.slice(2)).join("; ")}`;
   }

@@ -184,6 +184,13 @@ Deno.test("parsePodmanMessage: the last Error line, with the reasons of a list",
     parsePodmanMessage("Error: 2 errors occurred:\n\t* cannot overwrite x\n\t* and y\n\n"),
     "2 errors occurred: cannot overwrite x; and y",
   );
+  // After words of podman's own (podman rm): the reason was dropped.
+  assertEquals(
+    parsePodmanMessage(
+      "Error: removing container abc root filesystem: 1 error occurred:\n\t* unlinkat x: busy\n",
+    ),
+    "removing container abc root filesystem: 1 error occurred: unlinkat x: busy",
+  );
 });
 
 Deno.test("parsePodmanMessage: Go's struct dumps are cut, a long reason keeps its end", () => {

@@ -7,7 +7,7 @@ import { DeadlineError } from "../api/errors.ts";
 import type { Operation } from "../api/models.ts";
 import { ContreeError, Exit, Interrupted, rethrowNotAuthenticated, UsageError } from "../errors.ts";
 import { formatEta, StatusLine } from "../inspect/progress.ts";
-import type { Row } from "../output/formatter.ts";
+import { type Row, rowPrinter } from "../output/formatter.ts";
 import { streamMode } from "../style.ts";
 import type { ImagesDeps } from "./deps.ts";
 import { followImport, importedImage, type ImportSpec, importSpecs } from "./registry.ts";
@@ -80,15 +80,7 @@ export async function importImages(deps: ImportDeps, options: ImportOptions): Pr
   const timeoutMs = ((options.timeout ?? SERVER_DEFAULT_TIMEOUT_S) + FOLLOW_GRACE_S) * 1000;
 
   const out = deps.output({ tail: ["error"] });
-  let chain = Promise.resolve();
-  const emit = (row: Row): Promise<void> => {
-    const next = chain.then(async () => {
-      await out.write(row);
-      await out.flush();
-    });
-    chain = next.catch(() => {});
-    return next;
-  };
+  const emit = rowPrinter(out);
 
   const running = new Map<string, Running>();
   const status = streamMode(ctx.stderr.isTerminal, ctx.env).tty

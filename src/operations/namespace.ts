@@ -22,6 +22,7 @@ import {
   type Formatter,
   Nested,
   type Row,
+  rowPrinter,
 } from "../output/formatter.ts";
 import { parseIsoDateTime } from "../output/normalise.ts";
 import { pyJsonDump } from "../output/pyjson.ts";
@@ -327,6 +328,8 @@ export async function waitOperations(
     "the operations keep running on the server",
   );
 
+  // Rows of operations checked at once are printed one by one.
+  const print = rowPrinter(out);
   const check = async (uuid: string) => {
     let operation: Operation;
     try {
@@ -356,8 +359,7 @@ export async function waitOperations(
     if (!isTerminalStatus(operation.status) || !pending.has(uuid)) return;
     pending.delete(uuid);
     finished.push(operation);
-    await out.write(waitRow(operation, false));
-    await out.flush();
+    await print(waitRow(operation, false));
   };
 
   // Completions pushed by the watch are checked at once, between the polling rounds. It starts

@@ -44,10 +44,26 @@ export interface Formatter {
   columns(order: ColumnOrder): void;
   /** Emits one row (buffered by `table`/`default` until `flush`). */
   write(row: Row): Promise<void>;
-  /** Writes buffered rows (commands flush after each page). */
+  /** Writes buffered rows (commands flush after each page). Not to be overlapped with itself. */
   flush(): Promise<void>;
   /** Flushes and writes any trailer (`]` of json-pretty). Idempotent. */
   close(): Promise<void>;
+}
+
+/**
+ * Prints each row at once (write, then flush), one after another whoever calls: for rows that
+ * come from concurrent work (a table's flushes that overlapped mixed their cells).
+ */
+export function rowPrinter(out: Formatter): (row: Row) => Promise<void> {
+  let turn = Promise.resolve();
+  return (row) => {
+    const printed = turn.then(async () => {
+      await out.write(row);
+      await out.flush();
+    });
+    turn = printed.catch(() => {});
+    return printed;
+  };
 }
 
 /** A duration in seconds, rendered `Ns` / `MmSs` / `HhMm` and emitted as float seconds in JSON. */

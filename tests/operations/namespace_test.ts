@@ -397,6 +397,30 @@ Deno.test("wait on many operations uses one active listing per round, not a GET 
   });
 });
 
+Deno.test("wait -f table/csv: rows of operations checked at once are printed whole", () => {
+  const many = Array.from(
+    { length: 12 },
+    (_, i) =>
+      finishedOperation(`cccccccc-0000-0000-0000-${String(i).padStart(12, "0")}`, "SUCCESS", 0),
+  );
+  return withOps(many, async (h) => {
+    for (const format of ["table", "csv"] as const) {
+      h.ctx.stdout.chunks.length = 0;
+      const code = await h.code(() =>
+        waitOperations(h.deps(format), many.map((o) => o.uuid), false, { timeoutSeconds: 60 })
+      );
+      assertEquals(code, 0);
+      // Was: four checks at a time, their flushes overlapping, cells of rows mixed together.
+      const lines = h.ctx.stdout.text().trim().split("\n");
+      assertEquals(lines.length, 13, h.ctx.stdout.text());
+      const cells = (line: string) =>
+        format === "csv" ? line.split(",").length : line.trim().split(/\s+/).length;
+      assertEquals(new Set(lines.map(cells)).size, 1, h.ctx.stdout.text());
+      assertEquals(lines.filter((line) => line.includes("cccccccc-")).length, 12);
+    }
+  });
+});
+
 Deno.test("wait: a pushed completion ends the wait at once, without another polling round", () => {
   const clock = new BlockingClock();
   return withOps([executing(A)], async (h) => {

@@ -29,6 +29,8 @@ export interface PodmanRunOptions {
   stdout?: "piped" | { file: string };
   /** Added to podman's environment for this call. */
   env?: Record<string, string>;
+  /** podman's working directory for this call (conmon leaves an `oom` file there). */
+  cwd?: string;
 }
 
 export interface PodmanSpawnOptions {
@@ -220,6 +222,7 @@ export class CommandPodmanRunner implements PodmanRunner {
       options.stdin === undefined ? "null" : "piped",
       "piped",
       options.env,
+      options.cwd,
     );
     const guard = this.#guard(args, child.status, killer(child), options);
     try {
@@ -277,6 +280,7 @@ export class CommandPodmanRunner implements PodmanRunner {
     stdin: "piped" | "null" | "inherit",
     output: "piped" | "inherit",
     extraEnv?: Record<string, string>,
+    cwd = this.options.cwd,
   ): Deno.ChildProcess {
     const env = extraEnv
       ? { ...this.options.env ?? Deno.env.toObject(), ...extraEnv }
@@ -286,7 +290,7 @@ export class CommandPodmanRunner implements PodmanRunner {
         args: [...this.options.globalArgs ?? [], ...args],
         env,
         clearEnv: env !== undefined,
-        cwd: this.options.cwd,
+        cwd,
         stdin,
         stdout: output,
         stderr: output,
@@ -346,6 +350,7 @@ export class CommandPodmanRunner implements PodmanRunner {
       signal?: AbortSignal;
       timeoutMs?: number;
       env?: Record<string, string>;
+      cwd?: string;
     },
   ) {
     // Loaded here: only file output needs node's process API, and startup stays lean.
@@ -365,7 +370,7 @@ export class CommandPodmanRunner implements PodmanRunner {
       child = spawn(this.binary, [...this.options.globalArgs ?? [], ...args], {
         stdio: [call.stdin === undefined ? "ignore" : "pipe", out, err],
         env: { ...this.options.env ?? Deno.env.toObject(), ...call.env },
-        cwd: this.options.cwd,
+        cwd: call.cwd ?? this.options.cwd,
       });
     } catch (error) {
       close();

@@ -31,6 +31,7 @@ case "$1" in
   stubborn) trap '' TERM; echo ready; while :; do sleep 0.2; done ;;
   --global) printf 'global %s, then %s\n' "$1" "$2" ;;
   inspect) echo "Running" ;;
+  pwd) pwd ;;
   ps) if [ "$STUB_PS" = bad ]; then echo 'not json'; elif [ "$STUB_PS" = empty ]; then :; else
         echo '[{"Names":["p-cli-k3v8h"],"State":"Exited"},{"Names":["p-run-k3v8h"],"State":"running"}]'
       fi ;;
@@ -287,6 +288,22 @@ Deno.test("a command line the kernel refuses is one clear error without the bina
         "Cannot run podman: its command line is longer than the kernel takes",
       );
     }
+  });
+});
+
+Deno.test("podman's working directory: the runner's, or the call's (conmon writes oom there)", async () => {
+  await withStub(async (binary, dir) => {
+    await Deno.mkdir(`${dir}/server`);
+    await Deno.mkdir(`${dir}/task`);
+    const runner = new CommandPodmanRunner({ binary, cwd: `${dir}/server` });
+    const real = (path: string) => Deno.realPathSync(path);
+    assertEquals((await runner.run(["pwd"])).stdout.trim(), real(`${dir}/server`));
+    assertEquals(
+      (await runner.run(["pwd"], { cwd: `${dir}/task` })).stdout.trim(),
+      real(`${dir}/task`),
+    );
+    await runner.run(["pwd"], { cwd: `${dir}/task`, stdout: { file: `${dir}/out` } });
+    assertEquals((await Deno.readTextFile(`${dir}/out`)).trim(), real(`${dir}/task`));
   });
 });
 

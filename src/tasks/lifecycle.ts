@@ -300,6 +300,9 @@ async function runLocked(
     writeTaskMeta(dossierPath(metas, taskId), { ...started, exit_code: meta.exit_code ?? null });
   const result = await ctx.podman.run(args, {
     timeoutMs: before === null ? PODMAN_TIMEOUTS.createMs : PODMAN_TIMEOUTS.startMs,
+    // The container's conmon lives on in podman's cwd and leaves an `oom` file there when the
+    // task is killed for memory: the task's directory, not wherever `task run` was typed.
+    cwd: directory,
   }).catch(async (error) => {
     await unstarted();
     throw error;

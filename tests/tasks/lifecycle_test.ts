@@ -172,6 +172,8 @@ Deno.test("run cli: container argv, mode and ready_at recorded, status running",
     assertEquals(result, { container: name, mode: "cli", state: "running", restarted: false });
     const [argv] = podman.argvOf("run");
     assertEquals(argv.slice(0, 6), ["run", "-d", "--name", name, "--hostname", name]);
+    // podman (and the container's conmon, which leaves `oom` there) runs in the task's directory.
+    assertEquals(podman.calls.find((c) => c.args[0] === "run")?.options?.cwd, taskDir);
     for (
       const pair of [
         ["--label", "contree.project=proj"],

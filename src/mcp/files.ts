@@ -66,7 +66,8 @@ export async function uploadTool(state: McpState, args: UploadArgs): Promise<Too
   const client = state.client();
   if (args.path !== undefined) {
     const path = hostPath(state, args.path, "path");
-    const ensured = await ensureFile(client, await state.imageCache(), path);
+    // The server is asked, whatever the upload cache says: the UUID is the agent's to use later.
+    const ensured = await ensureFile(client, await state.imageCache(), path, { refresh: true });
     const size = (await Deno.stat(ensured.absolutePath)).size;
     // A cache entry written by the reference CLI does not say; the file does.
     const sha256 = ensured.sha256 ?? await sha256File(ensured.absolutePath);

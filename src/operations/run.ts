@@ -177,10 +177,24 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
     spawned = await client.spawn(request).catch(async (error) => {
       // A file uploaded earlier may be gone from the server (a new local server under the same
       // profile): once, the upload cache is passed by and the server asked again.
-      if (!isStaleFile(error) || options.files.length === 0) throw error;
-      ctx.log.debug(`Uploading again, the server lost a cached file: ${error.message}`);
-      request.files = { ...request.files, ...await requestFiles(deps, options, true) };
-      return await client.spawn(request);
+      if (!isStaleFile(error)) throw error;
+      if (options.files.length > 0) {
+        ctx.log.debug(`Uploading again, the server lost a cached file: ${error.message}`);
+        request.files = { ...request.files, ...await requestFiles(deps, options, true) };
+        try {
+          return await client.spawn(request);
+        } catch (again) {
+          if (!isStaleFile(again)) throw again;
+          error = again;
+        }
+      }
+      // What is left is a file staged earlier (`file cp`): only its UUID was kept.
+      throw new ContreeError(
+        `${error.message}: a file staged with \`contree file cp\` is not on this server ` +
+          "(a new server?); stage it again",
+        ExitCode.ERROR,
+        { cause: error },
+      );
     });
   } catch (error) {
     await stdin?.cancel();

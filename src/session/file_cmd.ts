@@ -50,7 +50,12 @@ export async function fileCopy(deps: SessionDeps, source: string, dest: string):
   refuseOverlongDest(path);
   // Inside a directory of the image it has a place; elsewhere no ancestor may be a file.
   if (!intoDirectory) await refuseFileInTheWay(deps, tip.image, path);
-  const file = await ensureFile(deps.client(), imageCache(store), source, { cwd: deps.ctx.cwd });
+  // The server is asked, whatever the upload cache says: a staged UUID must hold until the run
+  // (a cached one from a server that was replaced failed every run of the session).
+  const file = await ensureFile(deps.client(), imageCache(store), source, {
+    cwd: deps.ctx.cwd,
+    refresh: true,
+  });
   store.stageFile(key, { path, fileUuid: file.uuid });
   deps.ctx.log.info(`Staged ${source} -> ${path} (file ${file.uuid}) for the next run`);
   return 0;

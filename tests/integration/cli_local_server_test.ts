@@ -383,20 +383,27 @@ podmanTest(
     const { home, cleanup } = await tempHome();
     const file = `${home}/payload.txt`;
     await Deno.writeTextFile(file, "payload\n");
+    const other = `${home}/other.txt`;
+    await Deno.writeTextFile(other, "other\n");
     const first = await startTestServer({ busybox: true });
     let second: Awaited<ReturnType<typeof startTestServer>> | undefined;
     try {
-      const runFile = async (server: typeof first) => {
+      const runFile = async (server: typeof first, ...more: string[]) => {
         const env = apiEnv(server, home, "again");
         assertEquals((await runCli(["use", server.busybox], { env })).code, 0);
-        return await runCli(
-          ["run", "-D", "-F", `${file}:/root/p.txt`, "--", "cat", "/root/p.txt"],
-          {
-            env,
-          },
-        );
+        const args = [
+          "run",
+          "-D",
+          "-F",
+          `${file}:/root/p.txt`,
+          ...more,
+          "--",
+          "cat",
+          "/root/p.txt",
+        ];
+        return await runCli(args, { env });
       };
-      const once = await runFile(first);
+      const once = await runFile(first, "-F", `${other}:/root/o.txt`);
       assertEquals([once.code, once.stdout], [0, "payload\n"], once.stderr);
       await first.cleanup();
       // A new server under the same profile (a reset local server): the cached upload is unknown.
@@ -404,6 +411,12 @@ podmanTest(
       const again = await runFile(second);
       // Was: exit 1, `API 400 Bad Request: file not found: <uuid>` until the file was touched.
       assertEquals([again.code, again.stdout], [0, "payload\n"], again.stderr);
+      // Staged with `file cp`: the server is asked (it recorded the cached, unknown UUID).
+      const env = apiEnv(second, home, "again");
+      const staged = await runCli(["file", "cp", other, "/root/staged.txt"], { env });
+      assertEquals(staged.code, 0, staged.stderr);
+      const catStaged = await runCli(["run", "-D", "--", "cat", "/root/staged.txt"], { env });
+      assertEquals([catStaged.code, catStaged.stdout], [0, "other\n"], catStaged.stderr);
     } finally {
       await first.cleanup().catch(() => {});
       await second?.cleanup();

@@ -71,6 +71,14 @@ export class PodmanNotFound extends ContreeError {
   }
 }
 
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
 /** podman's commands that take a subcommand (`image inspect`): both words name what ran. */
 const COMMAND_GROUPS = new Set(["container", "image", "network", "pod", "system", "volume"]);
 
@@ -296,7 +304,7 @@ export class CommandPodmanRunner implements PodmanRunner {
         stderr: output,
       }).spawn();
     } catch (error) {
-      throw this.#spawnError(error);
+      throw this.#spawnError(error, cwd);
     }
   }
 
@@ -374,10 +382,10 @@ export class CommandPodmanRunner implements PodmanRunner {
       });
     } catch (error) {
       close();
-      throw this.#spawnError(error);
+      throw this.#spawnError(error, call.cwd ?? this.options.cwd);
     }
     const exited = new Promise<number>((resolve, reject) => {
-      child.once("error", (error) => reject(this.#spawnError(error)));
+      child.once("error", (error) => reject(this.#spawnError(error, call.cwd ?? this.options.cwd)));
       // A signal that ended podman reads as a shell would report it; `check` tells timeouts.
       child.once(
         "close",
@@ -394,11 +402,15 @@ export class CommandPodmanRunner implements PodmanRunner {
     return { exited, guard };
   }
 
-  #spawnError(error: unknown): Error {
+  #spawnError(error: unknown, cwd?: string): Error {
     if (
       error instanceof Deno.errors.NotFound ||
       (error as { code?: string })?.code === "ENOENT"
     ) {
+      // The spawn also fails so when the directory it was to run in is gone.
+      if (cwd !== undefined && !isDirectory(cwd)) {
+        return new ContreeError(`Cannot run podman in ${cwd}: the directory does not exist`);
+      }
       return new PodmanNotFound(this.binary);
     }
     const message = (error as Error).message;

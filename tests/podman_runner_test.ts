@@ -3,7 +3,7 @@
 // SIGTERM-then-SIGKILL, a missing binary, aborts; and the task layer's probes and failure texts
 // on top of it.
 
-import { Interrupted } from "../src/errors.ts";
+import { ContreeError, Interrupted } from "../src/errors.ts";
 import {
   CommandPodmanRunner,
   parsePodmanMessage,
@@ -304,6 +304,14 @@ Deno.test("podman's working directory: the runner's, or the call's (conmon write
     );
     await runner.run(["pwd"], { cwd: `${dir}/task`, stdout: { file: `${dir}/out` } });
     assertEquals((await Deno.readTextFile(`${dir}/out`)).trim(), real(`${dir}/task`));
+    // A directory that is gone is said, not "podman not found" (the spawn fails with ENOENT).
+    for (const stdout of ["piped", { file: `${dir}/out` }] as const) {
+      await assertRejects(
+        () => runner.run(["pwd"], { cwd: `${dir}/gone`, stdout }),
+        ContreeError,
+        `Cannot run podman in ${dir}/gone: the directory does not exist`,
+      );
+    }
   });
 });
 

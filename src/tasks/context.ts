@@ -31,7 +31,7 @@ export function cryptoRandomInt(n: number): number {
 /** The task context of a contree invocation, driving `podman`. */
 export function taskContextFrom(ctx: Context, podman: PodmanRunner): TaskContext {
   return {
-    roots: resolveTaskRoots(ctx.env, ctx.home),
+    roots: resolveTaskRoots(ctx.env, ctx.home, ctx.cwd),
     clock: ctx.clock,
     podman,
     log: ctx.log,

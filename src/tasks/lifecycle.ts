@@ -273,6 +273,14 @@ async function runLocked(
     );
   }
   const directory = taskDirectoryOf(project, taskId, meta);
+  if (
+    before !== null && !await Deno.stat(directory).then((info) => info.isDirectory, () => false)
+  ) {
+    throw new ContreeError(
+      `Task ${taskId}'s directory ${directory} is gone (its workspace with it); delete the task ` +
+        `with: contree task delete ${project.name} ${taskId}`,
+    );
+  }
   // A task made with --command keeps it: a container removed behind our back is made again
   // with the task's own command, not the project's.
   const command = options.command ??

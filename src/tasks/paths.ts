@@ -28,8 +28,17 @@ export function expandHome(path: string, home: string | undefined): string {
   return path;
 }
 
-/** The roots for this invocation, from the environment (see the header of this file). */
-export function resolveTaskRoots(env: Env, home: string | undefined): TaskRoots {
+/**
+ * The roots for this invocation, from the environment (see the header of this file), made
+ * absolute against `cwd`: podman reads a relative bind source as a volume name, and runs in a
+ * task's directory.
+ */
+export function resolveTaskRoots(env: Env, home: string | undefined, cwd = "/"): TaskRoots {
+  const absolute = (path: string) => {
+    if (path.startsWith("/")) return path;
+    const rest = path.replace(/^(\.\/)+/, "").replace(/^\.$/, "");
+    return rest ? `${cwd.replace(/\/$/, "")}/${rest}` : cwd;
+  };
   const config = nonEmpty(env.get("CONTREE_TASKS_CONFIG_DIR"));
   const configRoot = config ? expandHome(config, home) : contreeHome(env, home);
   const explicit = nonEmpty(env.get("CONTREE_TASKS_ROOT"));
@@ -43,7 +52,7 @@ export function resolveTaskRoots(env: Env, home: string | undefined): TaskRoots 
       "Cannot locate the task state directory: set CONTREE_TASKS_ROOT, XDG_DATA_HOME or HOME",
     );
   }
-  return { configRoot, stateRoot };
+  return { configRoot: absolute(configRoot), stateRoot: absolute(stateRoot) };
 }
 
 /**

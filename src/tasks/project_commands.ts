@@ -14,7 +14,7 @@ export interface ProjectCommandDeps {
 }
 
 function rootsOf(deps: ProjectCommandDeps): TaskRoots {
-  return resolveTaskRoots(deps.ctx.env, deps.ctx.home);
+  return resolveTaskRoots(deps.ctx.env, deps.ctx.home, deps.ctx.cwd);
 }
 
 function projectRow(deps: ProjectCommandDeps, config: ProjectConfig): Record<string, unknown> {

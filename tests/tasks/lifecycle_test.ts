@@ -344,6 +344,23 @@ Deno.test("run: a container of the task's name that another made is refused, not
   });
 });
 
+Deno.test("run again with the task's directory gone: said, with the way out", async () => {
+  await withBench(async (bench) => {
+    const { ctx, project, podman } = bench;
+    const { taskId, taskDir } = await taskNew(ctx, project);
+    await taskRun(ctx, project, taskId, {});
+    podman.containers.get(`proj-cli-${taskId}`)!.state = "exited";
+    await Deno.remove(taskDir, { recursive: true });
+    // Was "podman not found; please install podman": podman's cwd is that directory.
+    await assertRejects(
+      () => taskRun(ctx, project, taskId, {}),
+      ContreeError,
+      `Task ${taskId}'s directory ${taskDir} is gone (its workspace with it); delete the task ` +
+        `with: contree task delete proj ${taskId}`,
+    );
+  });
+});
+
 Deno.test("run: --command with --mode cli is bad input (exit 2) also for an existing task", async () => {
   await withBench(async (bench) => {
     const { ctx, project } = bench;

@@ -165,4 +165,10 @@ Deno.test("roots: env overrides, XDG, HOME", () => {
     resolveTaskRoots(env({ XDG_DATA_HOME: "/x", XDG_CONFIG_HOME: "/xc" }), "/home/u"),
     { configRoot: "/xc/contree", stateRoot: "/x/contree" },
   );
+  // Relative: against the cwd (podman read `relstate/…` as a volume name, `./x` from inside
+  // the task's directory).
+  assertEquals(
+    resolveTaskRoots(env({ CONTREE_HOME: "h2", CONTREE_TASKS_ROOT: "./st" }), "/home/u", "/w/d"),
+    { configRoot: "/w/d/h2", stateRoot: "/w/d/st" },
+  );
 });

@@ -57,6 +57,23 @@ export function importRow(operation: Operation, spec: ImportSpec): Row {
   return row;
 }
 
+/**
+ * The operation of an import the server refused at once: the fields of a followed one, empty,
+ * so that a refusal printed first does not narrow every row's columns.
+ */
+function refusedImport(error: string): Operation {
+  return {
+    uuid: "",
+    kind: "image_import",
+    status: "FAILED",
+    error,
+    created_at: null,
+    duration: null,
+    image_size: null,
+    result_image_uuid: null,
+  } as unknown as Operation;
+}
+
 interface Running {
   spec: ImportSpec;
   uuid: string;
@@ -143,7 +160,7 @@ export async function importImages(deps: ImportDeps, options: ImportOptions): Pr
         if (error instanceof Interrupted || !(error instanceof ContreeError)) throw error;
         failed++;
         log.error(`Import of ${url} failed: ${error.message}`);
-        await emit(importRow({ uuid: "", status: "FAILED", error: error.message }, spec));
+        await emit(importRow(refusedImport(error.message), spec));
       }
     }
     if (status && running.size > 0) {

@@ -219,6 +219,13 @@ Deno.test("images import: credentials are sent, logged masked; a prompted passwo
     const rejected = rows.find((r) => r.registry_url === "docker://docker.io/invalid/x:latest")!;
     assertEquals(rejected.error, "API 400 Bad Request: bad registry url");
     assertStringIncludes(mixed.stderr, "[ERROR] Import of docker://docker.io/bad/image:latest");
+    // A refusal printed first does not narrow the columns of the rows after it (csv, table).
+    const csv = await cli(["-f", "csv", "images", "import", "invalid/y", "alpine"]);
+    assertEquals(csv.code, 1);
+    const [header, ...csvRows] = csv.stdout.trim().split(/\r?\n/);
+    assertStringIncludes(header, "kind");
+    assertEquals(csvRows.length, 2);
+    assert(csvRows[1].includes("image_import"), csv.stdout);
 
     const noUser = await cli(["images", "import", "busybox", "--password", "x"]);
     assertEquals(noUser.code, 2);

@@ -162,13 +162,14 @@ async function stdioSteps(t: Deno.TestContext, server: TestServer, env: Record<s
     });
 
     await t.step("an uploaded file is read back in a run", async () => {
-      // A host file uploaded twice: the second answer comes from the local cache, sha256 too.
+      // A host file uploaded twice: the second time the server is asked (not the local cache,
+      // which may name a file of a server since replaced), and has it.
       const dir = await Deno.makeTempDir({ prefix: "contree-mcp-upload-" });
       try {
         await Deno.writeTextFile(`${dir}/u.txt`, "host file\n");
         const first = await ok(client, "upload", { path: `${dir}/u.txt` });
         const second = await ok(client, "upload", { path: `${dir}/u.txt` });
-        assertEquals([first.outcome, second.outcome], ["uploaded", "cached"]);
+        assertEquals([first.outcome, second.outcome], ["uploaded", "reused"]);
         assertEquals([second.uuid, second.sha256], [first.uuid, first.sha256]);
         assertEquals(typeof first.sha256, "string");
       } finally {

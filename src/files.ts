@@ -1,7 +1,23 @@
-// Whole-file writes that a crash can never leave half done.
+// Host files: whole-file writes that a crash can never leave half done, private files and locks,
+// and the plain questions about paths.
 
 import { hex } from "./bytes.ts";
 import { ContreeError } from "./errors.ts";
+import { normaliseSandboxPath } from "./sandbox_path.ts";
+
+/** `path` made absolute against `cwd` and normalised (like Python's os.path.abspath). */
+export function absoluteHostPath(cwd: string, path: string): string {
+  return normaliseSandboxPath(path.startsWith("/") ? path : `${cwd}/${path}`);
+}
+
+/** Whether `path` is a directory (following links); false when it is missing or unreadable. */
+export function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
 
 /** Writes `text` to a temp file beside `path` (with `mode`, when given), then renames it over `path`. */
 export async function writeFileAtomic(

@@ -5,6 +5,7 @@
 
 import { ContreeError } from "./errors.ts";
 import { timerDelay } from "./timer.ts";
+import { isDirectory } from "./files.ts";
 
 export interface PodmanResult {
   code: number;
@@ -68,14 +69,6 @@ export interface PodmanRunner {
 export class PodmanNotFound extends ContreeError {
   constructor(binary: string) {
     super(`${binary} not found; please install podman (or point CONTREE_PODMAN at it)`);
-  }
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
   }
 }
 

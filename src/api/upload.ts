@@ -8,7 +8,7 @@
 //  3. Else `POST /files` with the file streamed from disk (a fresh stream per attempt).
 
 import { ContreeError } from "../errors.ts";
-import { normaliseSandboxPath } from "../sandbox_path.ts";
+import { absoluteHostPath } from "../files.ts";
 import type { ImageCache } from "../cache.ts";
 import { NAMESPACE_URL, uuidv5 } from "../uuid.ts";
 import type { ContreeClient } from "./client.ts";
@@ -117,11 +117,6 @@ export async function uploadVerified(
     );
   }
   return uploaded.uuid;
-}
-
-/** `path` made absolute against `cwd` and normalised (like Python's os.path.abspath). */
-export function absoluteHostPath(cwd: string, path: string): string {
-  return normaliseSandboxPath(path.startsWith("/") ? path : `${cwd}/${path}`);
 }
 
 /** Makes one host file available on the server; returns its file UUID. */

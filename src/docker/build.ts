@@ -12,7 +12,7 @@ import { ApiError } from "../api/errors.ts";
 import { isValidTag, lookupImageTag, resolveImageRef, TAG_RULE } from "../api/image_ref.ts";
 import type { DirectoryList, FileSpec, InstanceSpawnRequest } from "../api/models.ts";
 import { bytesToBase64 } from "../api/stream_repr.ts";
-import { absoluteHostPath } from "../api/upload.ts";
+import { absoluteHostPath } from "../files.ts";
 import type { Context } from "../context.ts";
 import { ContreeError, UsageError } from "../errors.ts";
 import { awaitImport, deriveTag, importSpecs } from "../images/registry.ts";

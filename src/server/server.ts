@@ -4,7 +4,7 @@
 // mounts released).
 
 import { ContreeError } from "../errors.ts";
-import { restrictDatabase } from "../files.ts";
+import { absoluteHostPath, restrictDatabase } from "../files.ts";
 import type { Logger } from "../log.ts";
 import {
   CommandPodmanRunner,
@@ -206,7 +206,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
   // Absolute from here on: podman runs in the home, so a relative path would name a place in it.
   const options = {
     ...given,
-    dataDir: given.dataDir.startsWith("/") ? given.dataDir : `${Deno.cwd()}/${given.dataDir}`,
+    dataDir: absoluteHostPath(Deno.cwd(), given.dataDir),
   };
   const { log } = options;
   const store = Store.open(await restrictHome(options.dataDir));

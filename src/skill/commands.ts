@@ -8,7 +8,7 @@
 
 import type { Context } from "../context.ts";
 import { ContreeError, Exit } from "../errors.ts";
-import { writeFileAtomic } from "../files.ts";
+import { isDirectory, writeFileAtomic } from "../files.ts";
 import type { ColumnOrder, Formatter } from "../output/formatter.ts";
 import { confirm } from "../prompt.ts";
 import { CODEX_RULES, mainFile, type Manual, openaiYaml, stampedVersion } from "./files.ts";
@@ -49,14 +49,6 @@ function textOrUndefined(path: string): string | undefined {
 function isFile(path: string): boolean {
   try {
     return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
   } catch {
     return false;
   }

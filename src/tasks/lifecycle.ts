@@ -4,6 +4,7 @@
 // it is interrupted.
 
 import { ContreeError, Interrupted, UsageError } from "../errors.ts";
+import { isDirectory } from "../files.ts";
 import { archiveTask } from "./archive.ts";
 import { joinLogRecords } from "./log_file.ts";
 import type { TaskContext } from "./context.ts";
@@ -273,9 +274,7 @@ async function runLocked(
     );
   }
   const directory = taskDirectoryOf(project, taskId, meta);
-  if (
-    before !== null && !await Deno.stat(directory).then((info) => info.isDirectory, () => false)
-  ) {
+  if (before !== null && !isDirectory(directory)) {
     throw new ContreeError(
       `Task ${taskId}'s directory ${directory} is gone (its workspace with it); delete the task ` +
         `with: contree task delete ${project.name} ${taskId}`,

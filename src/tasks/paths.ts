@@ -7,6 +7,7 @@
 //                ├─ sandbox-live/tasks/<project>/<id>/                  (default tasks root)
 //                └─ archive/<project>/tasks/<UTC stamp>_<id>_<name>/    (written by delete)
 
+import { absoluteHostPath } from "../files.ts";
 import { contreeHome } from "../config/profiles.ts";
 import type { Env } from "../env.ts";
 import { ContreeError, UsageError } from "../errors.ts";
@@ -34,11 +35,6 @@ export function expandHome(path: string, home: string | undefined): string {
  * task's directory.
  */
 export function resolveTaskRoots(env: Env, home: string | undefined, cwd = "/"): TaskRoots {
-  const absolute = (path: string) => {
-    if (path.startsWith("/")) return path;
-    const rest = path.replace(/^(\.\/)+/, "").replace(/^\.$/, "");
-    return rest ? `${cwd.replace(/\/$/, "")}/${rest}` : cwd;
-  };
   const config = nonEmpty(env.get("CONTREE_TASKS_CONFIG_DIR"));
   const configRoot = config ? expandHome(config, home) : contreeHome(env, home);
   const explicit = nonEmpty(env.get("CONTREE_TASKS_ROOT"));
@@ -52,7 +48,10 @@ export function resolveTaskRoots(env: Env, home: string | undefined, cwd = "/"):
       "Cannot locate the task state directory: set CONTREE_TASKS_ROOT, XDG_DATA_HOME or HOME",
     );
   }
-  return { configRoot: absolute(configRoot), stateRoot: absolute(stateRoot) };
+  return {
+    configRoot: absoluteHostPath(cwd, configRoot),
+    stateRoot: absoluteHostPath(cwd, stateRoot),
+  };
 }
 
 /**

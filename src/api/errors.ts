@@ -46,6 +46,11 @@ export class ApiError extends ContreeError {
   }
 }
 
+/** The server does not know a file of the request (API spec §3.4: 400 `file not found`). */
+export function isStaleFile(error: unknown): error is ApiError {
+  return error instanceof ApiError && error.status === 400 && /file not found/i.test(error.message);
+}
+
 /** The request never got an HTTP answer (refused, reset, DNS, TLS, broken stream). */
 export class NetworkError extends ContreeError {
   constructor(detail: string, options?: ErrorOptions) {

@@ -124,22 +124,43 @@ export async function rsyncTool(state: McpState, args: RsyncArgs): Promise<ToolO
     { concurrency: state.deps.concurrency, quiet: true },
   );
   const files: Record<string, FileSpec> = {};
+  const hostPaths: Record<string, string> = {};
   const listed: Record<string, string> = {};
   const outcomes = { uploaded: 0, reused: 0, cached: 0 };
   mapped.forEach((file, i) => {
     const uuid = ensured[i].uuid;
     files[file.instancePath] = { uuid, uid: file.uid, gid: file.gid, mode: octalMode(file.mode) };
+    hostPaths[file.instancePath] = file.hostPath;
     if (i < LISTED_FILES) listed[file.instancePath] = uuid;
     outcomes[ensured[i].outcome]++;
   });
   return {
-    directory_state_id: state.addDirectoryState(files),
+    directory_state_id: state.addDirectoryState({ files, hostPaths }),
     destination,
     file_count: mapped.length,
     ...outcomes,
     files: listed,
     files_listed: Math.min(mapped.length, LISTED_FILES),
   };
+}
+
+/**
+ * Asks the server again for every file of a directory state, past the upload cache, and uploads
+ * what it lacks: the state's UUIDs were those of an earlier server (one replaced since, under the
+ * same profile) when a run of it is refused with "file not found".
+ */
+export async function refreshDirectoryState(state: McpState, id: number): Promise<void> {
+  const directory = state.directoryState(id);
+  const paths = Object.keys(directory.hostPaths);
+  const ensured = await ensureFiles(
+    state.client(),
+    await state.imageCache(),
+    paths.map((path) => directory.hostPaths[path]),
+    { concurrency: state.deps.concurrency, quiet: true, refresh: true },
+  );
+  paths.forEach((path, i) =>
+    directory.files[path] = { ...directory.files[path], uuid: ensured[i].uuid }
+  );
 }
 
 export interface DownloadArgs {

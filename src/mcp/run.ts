@@ -4,7 +4,7 @@
 // semantics); without one it runs in the session like `contree run`: from the session's image,
 // with its env, cwd and staged files, and a kept result moves the session forward.
 
-import { DeadlineError } from "../api/errors.ts";
+import { DeadlineError, isStaleFile } from "../api/errors.ts";
 import { concatBytes } from "../bytes.ts";
 import type { FileSpec, InstanceSpawnRequest, OperationEvent } from "../api/models.ts";
 import { ContreeError } from "../errors.ts";
@@ -25,6 +25,7 @@ import {
   FOLLOW_TIMEOUT_VARIABLE,
   LostContact,
 } from "../sse/contact.ts";
+import { refreshDirectoryState } from "./files.ts";
 import { operationOutput } from "./outputs.ts";
 import type { ToolOutput } from "./result.ts";
 import type { McpState } from "./state.ts";
@@ -132,7 +133,7 @@ function requestFiles(
 ): Record<string, FileSpec> {
   const files: Record<string, FileSpec> = {};
   if (args.directory_state_id !== undefined) {
-    Object.assign(files, state.directoryState(args.directory_state_id));
+    Object.assign(files, state.directoryState(args.directory_state_id).files);
   }
   for (const [path, uuid] of Object.entries(args.files ?? {})) {
     if (!path.startsWith("/")) {
@@ -209,10 +210,18 @@ export async function runTool(state: McpState, args: RunArgs, call: ToolCall): P
   const image = session
     ? await state.withSession(() => session.currentImage())
     : await state.resolveImage(args.image!);
-  const { request, env } = spawnRequest(state, args, image, session);
+  let { request, env } = spawnRequest(state, args, image, session);
   const client = state.client();
   const title = args.command;
-  const { uuid, status } = await client.spawn(request);
+  const { uuid, status } = await client.spawn(request).catch(async (error) => {
+    // The directory state's files may be an earlier server's (one replaced under the same
+    // profile): once, they are asked for again past the upload cache.
+    if (!isStaleFile(error) || args.directory_state_id === undefined) throw error;
+    state.ctx.log.debug(`run: uploading the directory state again: ${error.message}`);
+    await refreshDirectoryState(state, args.directory_state_id);
+    ({ request, env } = spawnRequest(state, args, image, session));
+    return await client.spawn(request);
+  });
   state.ctx.log.debug(`run: spawned operation ${uuid}`);
 
   if (!args.wait) {

@@ -16,9 +16,17 @@ import type { McpDeps } from "./deps.ts";
 export const NO_SESSION_TOOL_MESSAGE =
   "No active session: call `use` with an image first, or pass `image` to `run`.";
 
+/** What an `rsync` leaves for later runs: the request's files, and the host file of each. */
+export interface DirectoryState {
+  /** Sandbox path → file spec, as a run request carries them. */
+  files: Record<string, FileSpec>;
+  /** Sandbox path → the host file it was uploaded from (to upload it again). */
+  hostPaths: Record<string, string>;
+}
+
 export class McpState {
   #sessionKey?: Promise<string>;
-  readonly #directoryStates = new Map<number, Record<string, FileSpec>>();
+  readonly #directoryStates = new Map<number, DirectoryState>();
   readonly #inFlight = new Set<Promise<unknown>>();
 
   constructor(readonly deps: McpDeps) {}
@@ -88,13 +96,13 @@ export class McpState {
   }
 
   /** Keeps the files of an `rsync` for later runs; returns their directory_state_id. */
-  addDirectoryState(files: Record<string, FileSpec>): number {
+  addDirectoryState(state: DirectoryState): number {
     const id = this.#directoryStates.size + 1;
-    this.#directoryStates.set(id, files);
+    this.#directoryStates.set(id, state);
     return id;
   }
 
-  directoryState(id: number): Record<string, FileSpec> {
+  directoryState(id: number): DirectoryState {
     const files = this.#directoryStates.get(id);
     if (!files) {
       throw new ContreeError(

@@ -11,7 +11,7 @@ import { type ContreeClient, isRefusedConnection } from "../api/client.ts";
 import type { FileSpec, InstanceSpawnRequest, Operation } from "../api/models.ts";
 import type { Context } from "../context.ts";
 import { ContreeError, Exit, ExitCode, Interrupted } from "../errors.ts";
-import { ApiError, NetworkError } from "../api/errors.ts";
+import { isStaleFile, NetworkError } from "../api/errors.ts";
 import { type FormatName, type Formatter, LongText, type Row } from "../output/formatter.ts";
 import { ByteSpool } from "../spool.ts";
 import { expandFileSpecs, type MappedFile } from "./file_spec.ts";
@@ -294,11 +294,6 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
     await spools?.stdout.close();
     await spools?.stderr.close();
   }
-}
-
-/** The server does not know a file of the request (API spec §3.4: 400 `file not found`). */
-function isStaleFile(error: unknown): error is ApiError {
-  return error instanceof ApiError && error.status === 400 && /file not found/i.test(error.message);
 }
 
 /** Statuses of a run whose process has not started. */

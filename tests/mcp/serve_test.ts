@@ -629,3 +629,45 @@ podmanTest("contree mcp: the SDK client over stdio and Streamable HTTP", async (
     await cleanup();
   }
 });
+
+podmanTest(
+  "contree mcp: an rsync'd directory still runs after the server was replaced",
+  async () => {
+    const { home, cleanup } = await tempHome();
+    const dir = `${home}/project`;
+    await Deno.mkdir(dir);
+    await Deno.writeTextFile(`${dir}/a.txt`, "alpha\n");
+    const first = await startTestServer({ busybox: true });
+    let second: TestServer | undefined;
+    try {
+      const before = await stdioClient(apiEnv(first, home, "mcp-replaced"));
+      try {
+        const synced = await ok(before, "rsync", { source: dir, destination: "/app" });
+        assertEquals(synced.uploaded, 1);
+      } finally {
+        await before.close();
+      }
+      await first.cleanup();
+      // A new server under the same profile: the upload cache names the old server's file.
+      second = await startTestServer({ busybox: true });
+      const after = await stdioClient(apiEnv(second, home, "mcp-replaced"));
+      try {
+        const synced = await ok(after, "rsync", { source: dir, destination: "/app" });
+        assertEquals(synced.cached, 1);
+        // Was: a tool error, `API 400 Bad Request: file not found: <uuid>`.
+        const run = await ok(after, "run", {
+          command: "cat /app/a.txt",
+          image: second.busybox,
+          directory_state_id: synced.directory_state_id,
+        });
+        assertEquals([run.exit_code, run.stdout], [0, "alpha\n"], JSON.stringify(run));
+      } finally {
+        await after.close();
+      }
+    } finally {
+      await first.cleanup().catch(() => {});
+      await second?.cleanup();
+      await cleanup();
+    }
+  },
+);

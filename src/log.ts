@@ -23,26 +23,30 @@ const LABEL_STYLE: Record<LogLevel, StyleName[]> = {
 
 /**
  * Control characters other than line breaks and tabs: C0, DEL and C1 (ESC starts them all) —
- * what can drive a terminal.
+ * what can drive a terminal — and the bidirectional embeddings, overrides and isolates (U+202A–E,
+ * U+2066–9), which reorder what follows them on the line (a name could reverse the columns after it).
  */
 // deno-lint-ignore no-control-regex -- matching control characters is the point
-export const TERMINAL_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+export const TERMINAL_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
 /** Every control character, line breaks and tabs too: for a value shown within one line. */
 // deno-lint-ignore no-control-regex -- matching control characters is the point
-const CONTROL_IN_LINE = /[\x00-\x1f\x7f-\x9f]/g;
+const CONTROL_IN_LINE = /[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
 
 /** visibleText's option for a value shown within a line of a listing. */
 export const IN_LINE = { inLine: true } as const;
 
 /**
- * A message with its control characters shown as `\xNN`: messages quote paths, names and server
+ * A message with its control characters shown as `\xNN` (`\uNNNN` for the bidi ones): messages quote paths, names and server
  * texts, and raw ones could retitle, recolour or rewrite the user's terminal. `inLine`: line
  * breaks and tabs too, for a value that must stay within its line (a row cannot be forged).
  */
 export function visibleText(message: string, { inLine = false } = {}): string {
   return message.replace(
     inLine ? CONTROL_IN_LINE : TERMINAL_CONTROL,
-    (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, "0")}`,
+    (char) => {
+      const code = char.charCodeAt(0);
+      return code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, "0")}`;
+    },
   );
 }
 

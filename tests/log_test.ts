@@ -13,4 +13,9 @@ Deno.test("log lines show control characters as \\xNN: a quoted name cannot driv
   );
   // Line breaks, tabs and other text are kept.
   assertEquals(visibleText("a\tb\nc é ✓ \u00a0"), "a\tb\nc é ✓ \u00a0");
+  // A bidi override or isolate would reorder the rest of the line: shown, not obeyed.
+  assertEquals(
+    visibleText("evil\u202egnp.exe \u2066x\u2069"),
+    "evil\\u202egnp.exe \\u2066x\\u2069",
+  );
 });

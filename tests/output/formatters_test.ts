@@ -348,6 +348,12 @@ Deno.test("table on a terminal: control characters in a cell show as \\xNN; pipe
   assertEquals(stdout, "NAME       TITLE   \na\\x1b[2Jb  x\\x09y  \n           line two\n");
   const piped = await render("table", rows);
   assert(piped.stdout.includes("a\x1b[2Jb"), "raw off a terminal");
+  // A right-to-left override in a name would show the columns after it reversed.
+  const bidi = await render("table", [[{ tag: "a\u202eb", size: 1 }]], {
+    ...TTY_WIDE,
+    color: false,
+  });
+  assertEquals(bidi.stdout, "TAG       SIZE\na\\u202eb  1   \n");
 });
 
 // --- json-pretty, close ----------------------------------------------------------------------

@@ -115,9 +115,11 @@ export function registerAgent(program: RootCommand, run: Runner): void {
 
   // Every other command's help ends with the note (one place, whatever is registered later).
   // The root's help already ends with a blank line (after the exit codes).
-  program.addHelpText(
-    "afterAll",
-    ({ command }) =>
-      command.name() === "agent" ? "" : command.parent ? `\n${AGENT_NOTE}` : AGENT_NOTE,
-  );
+  program.addHelpText("afterAll", ({ command }) => {
+    if (command.name() === "agent") return "";
+    // Wrapped as the rest of the help is, to the terminal's width.
+    const width = command.configureOutput().getOutHelpWidth?.() ?? 80;
+    const note = command.createHelp().boxWrap(AGENT_NOTE, width);
+    return command.parent ? `\n${note}` : note;
+  });
 }

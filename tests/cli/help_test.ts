@@ -96,13 +96,15 @@ Deno.test("help: at 60 columns descriptions wrap at words, within the width", as
   try {
     const help = await runCli(["run", "--help"], { env: { CONTREE_HOME: home, COLUMNS: "60" } });
     assertEquals(help.code, 0, help.stderr);
-    // Over 60 only what cannot break: one long word (the --file grammar), and the epilog line.
+    // Over 60 only what cannot break: one long word (the --file grammar).
     const long = help.stdout.split("\n").filter((line) =>
-      line.length > 60 && line.trim().includes(" ") && !line.startsWith("Agents:")
+      line.length > 60 && line.trim().includes(" ")
     );
     // Was: commander wrapped nothing under a 40-column description, the terminal cut mid-word.
     assertEquals(long, []);
     assertMatch(help.stdout, /working directory \(default:\n\s+the session cwd/);
+    // The agents' note is wrapped too (it was one 80-column line).
+    assertMatch(help.stdout, /\nAgents: read `contree agent` first \(workflow, sessions,\nsafety/);
     // The root's exit codes are text of ours: within 80 columns too (two lines were 93 and 83).
     const root = await runCli(["--help"], { env: { CONTREE_HOME: home, COLUMNS: "80" } });
     const wide = root.stdout.split("\n").filter((line) =>

@@ -817,13 +817,21 @@ export class InstanceExecutor {
     child.stop();
   }
 
-  /** Removes a run's container; a failure is logged (the start-up sweep removes it then). */
+  /**
+   * Removes a run's container; a failure is logged (the start-up sweep removes it then). Just
+   * after the process exits, conmon's own cleanup of the container may still hold its shm mount:
+   * podman rm then fails with "device or resource busy" (under load, for a run in three) though
+   * the container is gone all the same, record and files. Only one still there is worth a warning.
+   */
   async #remove(name: string): Promise<void> {
-    const result = await this.deps.podman.run(["rm", "--force", "--time", "0", name], {
-      timeoutMs: 60_000,
-    }).catch((error: Error) => ({ code: -1, stdout: "", stderr: error.message }));
-    if (result.code !== 0) {
-      this.deps.log.warning(`could not remove ${name}: ${parsePodmanMessage(result.stderr)}`);
-    }
+    const { podman, log } = this.deps;
+    const result = await podman.run(["rm", "--force", "--time", "0", name], { timeoutMs: 60_000 })
+      .catch((error: Error) => ({ code: -1, stdout: "", stderr: error.message }));
+    if (result.code === 0) return;
+    const message = parsePodmanMessage(result.stderr);
+    const exists = await podman.run(["container", "exists", name], { timeoutMs: 60_000 })
+      .catch(() => ({ code: -1 }));
+    if (exists.code === 1) log.debug(`${name} removed, though podman rm said: ${message}`);
+    else log.warning(`could not remove ${name}: ${message}`);
   }
 }

@@ -95,6 +95,24 @@ podmanTest(
       await s.server.settle();
       // rm fails after the outcome is recorded: the run and its snapshot stand; the container
       // is removed by the next start-up (docs/SERVER.md).
+      // rm says the shm mount was busy but removed the container (conmon's cleanup raced it):
+      // nothing is left, so nothing to warn of.
+      await wrapper.fault("busy rm");
+      const raced = await waitOperation(
+        s.client,
+        (await s.client.spawn({
+          image: s.busybox,
+          command: "true",
+          disposable: true,
+          ...cases[0][1],
+        }))
+          .uuid,
+      );
+      assertEquals(raced.status, "SUCCESS", raced.error ?? "");
+      await s.server.settle();
+      assertEquals(await leftovers(raced.uuid), { containers: [], images: [] });
+      // Was: "could not remove contree-op-…: … device or resource busy" for a run in three.
+      assertEquals(s.log.text().match(/could not remove.*/g), null);
       await wrapper.fault("fail rm");
       const kept = await waitOperation(
         s.client,
@@ -102,6 +120,7 @@ podmanTest(
       );
       assertEquals(kept.status, "SUCCESS", kept.error ?? "");
       await s.stop(); // waits for the container removals
+      assertStringIncludes(s.log.text(), "could not remove");
       assertEquals((await leftovers(kept.uuid)).containers.length, 1, "rm failed: it is left");
       for (const { verb, op } of ops) {
         assertEquals(await leftovers(op.uuid), { containers: [], images: [] }, verb);

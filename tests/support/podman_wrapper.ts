@@ -5,6 +5,8 @@
 //   fail <verb>    print "Error: injected failure at <verb>" on stderr and exit 125
 //   oci <verb>     fail as podman does when the OCI runtime cannot start the container (exit 126)
 //   stall <verb>   touch `stalled`, sleep, then run podman and touch `done` (a slow step)
+//   busy <verb>    run podman, then fail as podman rm does when it removed the container but
+//                  could not unmount its shm (conmon's cleanup still held it)
 //
 // <verb> is podman's subcommand ("create", "start", "cp", "commit", "rm", "run") or its two
 // words for "image inspect", "image mount" and the like. Global options before it are skipped.
@@ -27,6 +29,11 @@ case "$fault" in
   "oci $verb")
     echo "Error: runc: runc create failed: unable to start container process: error during container init: injected failure at $verb: OCI permission denied" >&2
     exit 126;;
+  "busy $verb")
+    "$dir/podman.real" "$@" >/dev/null 2>&1
+    echo "Error: removing container 0123 root filesystem: 1 error occurred:" >&2
+    echo "	* unlinkat /var/lib/containers/storage/overlay-containers/0123/userdata/shm: device or resource busy" >&2
+    exit 125;;
   "stall $verb")
     touch "$dir/stalled"
     # Its own fds: a stall cut short must not keep the caller's pipes open.

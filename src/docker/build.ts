@@ -9,7 +9,13 @@
 
 import type { ContreeClient } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";
-import { isValidTag, lookupImageTag, resolveImageRef, TAG_RULE } from "../api/image_ref.ts";
+import {
+  imageRefTag,
+  isValidTag,
+  lookupImageTag,
+  resolveImageRef,
+  TAG_RULE,
+} from "../api/image_ref.ts";
 import type { DirectoryList, FileSpec, InstanceSpawnRequest } from "../api/models.ts";
 import { bytesToBase64 } from "../api/stream_repr.ts";
 import { absoluteHostPath } from "../files.ts";
@@ -264,6 +270,8 @@ class Builder {
   readonly #results = new Map<number, StageResult>();
   readonly #idTables = new Map<string, Promise<IdTables>>();
   readonly #usedArgs = new Set<string>();
+  /** Images a step of this build made (or found in its cache), as against FROM images. */
+  readonly #made = new Set<string>();
   readonly #globalArgs = new Map<string, string | undefined>();
   readonly #layers: LayerCache;
   readonly #targets: { stdout: LineEndSink; stderr: LineEndSink };
@@ -425,7 +433,25 @@ class Builder {
     if (unused.length > 0) {
       this.log.warning(`build-args not consumed by any ARG: ${unused.join(", ")}`);
     }
-    const { image, config } = this.#results.get(plan.target.index)!;
+    const target = this.#results.get(plan.target.index)!;
+    const { config } = target;
+    let { image } = target;
+    if (this.options.tags.length > 0 && !this.#made.has(image)) {
+      // No step made an image (only ENV, LABEL, CMD, …): tagging the FROM image would move its
+      // tag off it (one tag per image), and a later FROM of that tag would miss. Docker makes a
+      // new image; so does this, with a step that changes nothing.
+      this.log.info("No step changed the image: making a new one for the tag");
+      const state = new StageState(image, config);
+      await this.spawnStep(
+        state,
+        plan.target.from.line,
+        "new image for the tag",
+        { command: ":", shell: true },
+        { newImage: ":" },
+        true,
+      );
+      image = state.image;
+    }
     const notCarried = [
       config.env.size > 0 ? "ENV" : "",
       config.workdir !== "/" ? "WORKDIR" : "",
@@ -488,6 +514,17 @@ class Builder {
       throw new ContreeError("FROM scratch is not supported: ConTree has no empty image");
     }
     const { client } = this.deps;
+    if (imageRefTag(ref) === undefined) {
+      // A UUID: looked up here, or an unknown one would fail the first RUN (or the tagging).
+      const image = ref.toLowerCase();
+      await client.inspectImage(image).catch((error) => {
+        if (error instanceof ApiError && error.status === 404) {
+          throw new ContreeError(`image not found: ${image}`);
+        }
+        throw error;
+      });
+      return image;
+    }
     try {
       return await resolveImageRef(client, ref);
     } catch (error) {
@@ -553,9 +590,26 @@ class Builder {
           }
         });
       }
-      case "USER":
-        state.config.user = this.atSync(ins.line, () => this.expand(ins.user, state.lookup));
+      case "USER": {
+        const user = this.atSync(ins.line, () => this.expand(ins.user, state.lookup));
+        if (state.workdirDirty && user !== state.config.user) {
+          // The next step makes the WORKDIR as its cwd, and the server makes a missing cwd as
+          // the run's user: made first, as the USER in effect at the WORKDIR (BuildKit's way).
+          await this.at(ins.line, async () => {
+            // Staged files do not make it first: the server makes the cwd before it lands them.
+            const dirs = await this.createdDirectories(state, [`${state.config.workdir}/.`], {
+              staged: false,
+            });
+            if (dirs.length === 0) return;
+            const owner = state.config.user === ""
+              ? DEFAULT_DIR
+              : { ...DEFAULT_DIR, ...await this.identity(state.image, state.config.user, false) };
+            for (const dir of dirs) state.madeDirs.set(dir, owner);
+          });
+        }
+        state.config.user = user;
         return;
+      }
       case "SHELL":
         state.config.shell = ins.argv;
         return;
@@ -759,6 +813,7 @@ class Builder {
   }
 
   landed(state: StageState, image: string): void {
+    this.#made.add(image);
     state.image = image;
     state.pending.clear();
     state.workdirDirty = false;
@@ -828,7 +883,10 @@ class Builder {
       }
       // One source to a directory that exists (in the image, or staged): into it, as Docker.
       if (groups.length === 1 && !destIsDir) {
-        destIsDir = await this.isDirectoryAt(state, dest);
+        // A WORKDIR no step has made yet is a directory too (its parents as well): the file
+        // goes in it, not in its place.
+        destIsDir = (state.workdirDirty && `${state.config.workdir}/`.startsWith(`${dest}/`)) ||
+          await this.isDirectoryAt(state, dest);
       }
       if (groups.length > 1 && !destIsDir) {
         throw new ContreeError(
@@ -885,8 +943,13 @@ class Builder {
   /**
    * The directories that landing `paths` creates: their ancestors that neither the image nor
    * an earlier staged file has (parents first; under a missing one nothing is looked up).
+   * `staged: false`: those the image lacks, whether or not staged files will make them.
    */
-  async createdDirectories(state: StageState, paths: string[]): Promise<string[]> {
+  async createdDirectories(
+    state: StageState,
+    paths: string[],
+    { staged = true } = {},
+  ): Promise<string[]> {
     const ancestors = new Set<string>();
     for (const path of paths) {
       for (let at = path.lastIndexOf("/"); at > 0; at = path.lastIndexOf("/", at - 1)) {
@@ -899,7 +962,7 @@ class Builder {
     for (const dir of [...ancestors].sort((a, b) => a.length - b.length)) {
       if (
         created.has(dir.slice(0, dir.lastIndexOf("/"))) ||
-        !(await this.isDirectoryAt(state, dir, listings))
+        !(await this.isDirectoryAt(state, dir, listings, staged))
       ) {
         created.add(dir);
       }
@@ -907,14 +970,20 @@ class Builder {
     return [...created];
   }
 
-  /** Whether the stage has a directory at `path`: files staged under it, or one in its image. */
+  /**
+   * Whether the stage has a directory at `path`: one to be made, files staged under it (unless
+   * not `staged`), or one in its image.
+   */
   async isDirectoryAt(
     state: StageState,
     path: string,
     listings?: Map<string, Promise<DirectoryList>>,
+    staged = true,
   ): Promise<boolean> {
     if (state.madeDirs.has(path)) return true;
-    for (const staged of state.pending.keys()) if (staged.startsWith(`${path}/`)) return true;
+    if (staged && [...state.pending.keys()].some((file) => file.startsWith(`${path}/`))) {
+      return true;
+    }
     return await this.deps.client.isDirectory(state.image, path, listings);
   }
 

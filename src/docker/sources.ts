@@ -175,7 +175,9 @@ export class ContextReader {
     const info = await this.locate(source, rel);
     const out: ResolvedSource = { path: rel, isDir: info.isDirectory, files: [], skipped: [] };
     if (info.isDirectory) {
-      await this.walk(rel, "", out);
+      const count = await this.walk(rel, "", out);
+      // An excluded directory is there only for the files an exception brings back below it.
+      if (count === 0 && rel !== "." && this.ignore.excludes(rel)) throw this.notFound(source);
       return out;
     }
     const file = await this.file(rel, await Deno.lstat(this.host(rel)));
@@ -184,14 +186,17 @@ export class ContextReader {
     return out;
   }
 
+  notFound(source: string): ContreeError {
+    return new ContreeError(
+      `'${source}' not found in the build context${
+        this.ignore.empty ? "" : " (or excluded by the ignore file)"
+      }`,
+    );
+  }
+
   /** What a path source is (a symlink's target); the errors of one that cannot be copied. */
   async locate(source: string, rel: string): Promise<Deno.FileInfo> {
-    const notFound = () =>
-      new ContreeError(
-        `'${source}' not found in the build context${
-          this.ignore.empty ? "" : " (or excluded by the ignore file)"
-        }`,
-      );
+    const notFound = () => this.notFound(source);
     if (rel !== "." && this.ignore.excludes(rel)) {
       // An excluded directory may still hold re-included files.
       let info: Deno.FileInfo | undefined;

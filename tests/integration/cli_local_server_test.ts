@@ -378,6 +378,77 @@ podmanTest(
 );
 
 podmanTest(
+  "CLI against the local server: WORKDIRs as Docker makes them, and a tag never taken from the base",
+  () =>
+    withBuildContext(async ({ context, env }) => {
+      await Deno.writeTextFile(`${context}/f`, "f\n");
+      await Deno.mkdir(`${context}/x`);
+      await Deno.writeTextFile(`${context}/x/y`, "y\n");
+      await Deno.mkdir(`${context}/a`);
+      await Deno.writeTextFile(`${context}/a/keep`, "k\n");
+      const build = async (name: string, lines: string[], ...more: string[]) => {
+        await Deno.writeTextFile(`${context}/${name}`, lines.join("\n") + "\n");
+        return await runCli(["build", "-f", `${context}/${name}`, ...more, context], { env });
+      };
+      const paths = (stdout: string) => stdout.split("\n").filter((line) => line.startsWith("/"));
+      // A file to a WORKDIR no step has made yet goes in it. Was: podman cp "file exists".
+      const into = await build("D1", [
+        "FROM busybox:test",
+        "WORKDIR /app",
+        "COPY f /app",
+        "RUN find /app",
+      ]);
+      assertEquals([into.code, paths(into.stdout)], [0, ["/app", "/app/f"]], into.stderr);
+      // The same where only the stage's last landing makes it. Was: "D2:0: RUN failed".
+      const landed = await build("D2", ["FROM busybox:test", "WORKDIR /w", "COPY f /w"]);
+      assertEquals(landed.code, 0, landed.stderr);
+      // A WORKDIR made as root stays root's when a USER follows. Were all 65534's.
+      const owned = await build("D3", [
+        "FROM busybox:test",
+        "WORKDIR /data",
+        "USER nobody",
+        "RUN stat -c '%n %u' /data; touch /data/x 2>/dev/null || echo /refused",
+        "USER root",
+        "WORKDIR /app",
+        "COPY f .",
+        "USER nobody",
+        "WORKDIR /app/n",
+        "RUN stat -c '%n %u' /app /app/f /app/n",
+      ]);
+      assertEquals(owned.code, 0, owned.stderr);
+      assertEquals(paths(owned.stdout), [
+        "/data 0",
+        "/refused",
+        "/app 0",
+        "/app/f 0",
+        "/app/n 65534",
+      ]);
+      // An excluded directory that no exception brings back is not there. Was: 0 files copied.
+      await Deno.writeTextFile(`${context}/.dockerignore`, "x\n!a/keep\n");
+      const ignored = await build("D4", ["FROM busybox:test", "COPY x /c/", "RUN find /c"]);
+      assertEquals(ignored.code, 1, ignored.stderr);
+      assertStringIncludes(ignored.stderr, "D4:2: 'x' not found in the build context");
+      await Deno.remove(`${context}/.dockerignore`);
+      // No step makes an image: the tag goes to a new one, the base keeps its own.
+      const config = await build("D5", ["FROM busybox:test", 'CMD ["sh"]'], "-t", "cfg");
+      assertEquals(config.code, 0, config.stderr);
+      const images = await runCli(["-f", "json", "images"], { env });
+      const tags = images.stdout.trim().split("\n").map((line) => JSON.parse(line).tag);
+      assert(tags.includes("busybox:test") && tags.includes("cfg:latest"), images.stdout);
+      // An unknown image UUID is the FROM line's error (was the first RUN's, or none).
+      const unknown = await build("D6", [
+        "FROM 00000000-0000-4000-8000-000000000000",
+        "RUN true",
+      ]);
+      assertEquals(unknown.code, 1);
+      assertStringIncludes(
+        unknown.stderr,
+        "D6:1: image not found: 00000000-0000-4000-8000-000000000000",
+      );
+    }),
+);
+
+podmanTest(
   "CLI: a file uploaded to a server that is gone is uploaded again to the next one",
   async () => {
     const { home, cleanup } = await tempHome();

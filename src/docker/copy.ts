@@ -296,5 +296,14 @@ export function membersToSource(
     } else if (member.type === "symlink") skipped.push(`${member.name} (symlink)`);
     else if (member.type === "other") skipped.push(`${member.name} (special file)`);
   }
+  // Only files are injected, and they make their directories: one with none below it is not
+  // copied, and said so, as for the build context.
+  for (const member of members) {
+    if (member.type !== "directory") continue;
+    const rel = relOf(member.name);
+    if (!files.some((file) => rel === "" || file.rel.startsWith(`${rel}/`))) {
+      skipped.push(`${member.name.replace(/\/+$/, "")}/ (empty directory)`);
+    }
+  }
   return { path: shown, isDir: !(rootIsFile && files.length === 1), files, dirs, skipped };
 }

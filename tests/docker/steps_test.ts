@@ -254,6 +254,27 @@ Deno.test("tar: members extracted to numbered files; escaping names refused; arc
       assertEquals(source.isDir, rel === "etc");
     }
 
+    // A directory with no file below it is not copied, and said so (was dropped silently).
+    const member = (name: string, type: "file" | "directory") => ({
+      name,
+      type,
+      mode: 0o755,
+      uid: 0,
+      gid: 0,
+      size: 0,
+      hostPath: type === "file" ? `/scratch/${name}` : undefined,
+    });
+    const withEmpty = membersToSource("/s", [
+      member("s", "directory"),
+      member("s/empty", "directory"),
+      member("s/full", "directory"),
+      member("s/full/y", "file"),
+    ], "s");
+    assertEquals(withEmpty.files.map((f) => f.rel), ["full/y"]);
+    assertEquals(withEmpty.skipped, ["s/empty/ (empty directory)"]);
+    const empty = membersToSource("/e", [member("e/", "directory")], "e");
+    assertEquals([empty.files, empty.skipped], [[], ["e/ (empty directory)"]]);
+
     // Absolute names are taken from the archive root, as Docker's ADD and GNU tar take them.
     const absolute = tarOf([{ name: "/opt/app/run.sh", content: "#!/bin/sh\n", mode: 0o755 }]);
     const rooted = await unpackArchive(new Blob([absolute as BlobPart]).stream(), dir, "abs.tar");

@@ -562,8 +562,8 @@ export class ContreeClient {
     return objectOf(answer, "POST /instances", "uuid");
   }
 
-  async listOperations(query: Query): Promise<Operation[]> {
-    const answer = await this.json("GET", "/operations", { query });
+  async listOperations(query: Query, options: RequestOptions = {}): Promise<Operation[]> {
+    const answer = await this.json("GET", "/operations", { ...options, query });
     return listOf(answer, "operations", "GET /operations");
   }
 

@@ -198,12 +198,15 @@ export async function showOperations(
 // ---- cancel ----
 
 /** Every active operation (PENDING, ASSIGNED, EXECUTING), paging 100 at a time. */
-export async function activeOperations(deps: NamespaceDeps): Promise<string[]> {
+export async function activeOperations(
+  deps: NamespaceDeps,
+  options: RequestOptions = {},
+): Promise<string[]> {
   const uuids: string[] = [];
   for (const status of ACTIVE_STATUSES) {
     for await (
       const page of paginate(
-        (offset, limit) => deps.client.listOperations({ status, offset, limit }),
+        (offset, limit) => deps.client.listOperations({ status, offset, limit }, options),
         { pageSize: 100, concurrency: 1 },
       )
     ) {
@@ -271,6 +274,8 @@ export const WAIT_HEAD = ["uuid", "status", "exit_code", "timed_out", "duration"
 const WAIT_MIN_DELAY_MS = 500;
 const WAIT_MAX_DELAY_MS = 2000;
 const WAIT_DELAY_FRACTION = 0.1;
+/** What a request may take past the `op wait` deadline (the last check of what is left). */
+const LATE_CHECK_MS = 1000;
 /** With more pending operations than this, one listing of active ops replaces per-op GETs. */
 const PER_OPERATION_LIMIT = 8;
 
@@ -328,13 +333,19 @@ export async function waitOperations(
     "the operations keep running on the server",
   );
 
+  // A server that takes the connection but never answers must not outlast the --timeout: each
+  // request ends with the wait (and the check after it gets a second).
+  const requestOptions = (): RequestOptions => ({
+    maxRetries: 0,
+    timeoutMs: Math.max(LATE_CHECK_MS, deadline - clock.monotonic()),
+  });
   // Rows of operations checked at once are printed one by one.
   const print = rowPrinter(out);
   const check = async (uuid: string) => {
     let operation: Operation;
     try {
       // One attempt per round: the loop is the retry (a 5xx is polled again, silently).
-      operation = await fetchOperation(deps, uuid, { maxRetries: 0 });
+      operation = await fetchOperation(deps, uuid, requestOptions());
       contact.reached();
       lastFailure.delete(uuid);
     } catch (error) {
@@ -376,19 +387,22 @@ export async function waitOperations(
         await mapLimit(ready, deps.concurrency, check);
       } else {
         pushed.clear();
-        let candidates = [...pending];
-        if (candidates.length > PER_OPERATION_LIMIT) {
-          try {
-            const active = new Set(await activeOperations(deps));
-            contact.reached();
-            candidates = candidates.filter((uuid) => !active.has(uuid));
-          } catch (error) {
-            contact.failed(error);
-            if (!(error instanceof ContreeError)) throw error;
-            deps.ctx.log.debug(`Listing active operations failed: ${error.message}`);
+        // Under the watchdog: the lost-contact warning comes on time while a request hangs.
+        await contact.watch(async () => {
+          let candidates = [...pending];
+          if (candidates.length > PER_OPERATION_LIMIT) {
+            try {
+              const active = new Set(await activeOperations(deps, requestOptions()));
+              contact.reached();
+              candidates = candidates.filter((uuid) => !active.has(uuid));
+            } catch (error) {
+              contact.failed(error);
+              if (!(error instanceof ContreeError)) throw error;
+              deps.ctx.log.debug(`Listing active operations failed: ${error.message}`);
+            }
           }
-        }
-        await mapLimit(candidates, deps.concurrency, check);
+          await mapLimit(candidates, deps.concurrency, check);
+        });
         contact.check();
         const paced = Math.round((clock.monotonic() - started) * WAIT_DELAY_FRACTION);
         nextRound = clock.monotonic() +

@@ -9,7 +9,7 @@
 
 import { RESTARTED_ERROR } from "../../src/server/operations.ts";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import { tempHome, watchCli } from "../support/cli.ts";
+import { runCli, tempHome, watchCli } from "../support/cli.ts";
 import { FakeApi } from "../support/fake_api.ts";
 import { FakeSandbox, type Program, textChunks } from "../support/fake_sandbox.ts";
 import { FaultProxy } from "../support/fault_proxy.ts";
@@ -99,6 +99,41 @@ Deno.test({
       assertEquals(result.code, 1);
       assertEquals(sandbox.cancelled, [], "lost contact never cancels the operation");
       assertMatch(uuid, /^[0-9a-f-]{36}$/);
+      assert(!sandbox.ops.get(uuid)!.done, "the operation is still running");
+    }),
+});
+
+Deno.test({
+  name: "server loss (fake): op wait on a server that takes requests but never answers " +
+    "warns on time and ends at its --timeout",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () =>
+    withFake(async ({ sandbox, proxy, env }) => {
+      const spawned = await runCli([
+        "-f",
+        "json",
+        ...runArgs.slice(0, 1),
+        "-d",
+        ...runArgs.slice(1),
+      ], {
+        env,
+      });
+      assertEquals(spawned.code, 0, spawned.stderr);
+      const uuid = JSON.parse(spawned.stdout).uuid;
+      proxy.plan = () => ({ hang: true });
+      // Over 10 s: the lost-contact warning must come while the first request still hangs.
+      const waited = await runCli(["op", "wait", "-t", "12", uuid], { env, killAfterMs: 60_000 });
+      // Was: no warning, and no end (the first GET had no deadline).
+      assertEquals(waited.code, 1, waited.stderr);
+      assertEquals(waited.stderr.split("\n"), [
+        `[WARNING] Lost contact with ${proxy.url}; retrying (the operations keep running on the ` +
+        "server)",
+        `[ERROR] Could not check 1 operation(s): Request timed out: GET /operations/${uuid}`,
+        "[WARNING] Timeout: 1 operation(s) did not finish in 12s",
+        "",
+      ]);
+      assertMatch(waited.stdout, new RegExp(`${uuid}\\s+UNKNOWN`));
       assert(!sandbox.ops.get(uuid)!.done, "the operation is still running");
     }),
 });

@@ -19,6 +19,8 @@ export interface CliOptions {
   cwd?: string;
   /** "null" for a long-running child whose stdout nobody reads (servers); default "piped". */
   stdout?: "piped" | "null";
+  /** A guard for a regression that would hang: SIGKILL after this long (the code is then 137). */
+  killAfterMs?: number;
 }
 
 /** A temporary CONTREE_HOME, removed by `cleanup()`. */
@@ -96,7 +98,10 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
     );
     await writer.close();
   }
-  const output = await child.output();
+  const guard = options.killAfterMs === undefined
+    ? undefined
+    : setTimeout(() => child.kill("SIGKILL"), options.killAfterMs);
+  const output = await child.output().finally(() => clearTimeout(guard));
   const decoder = new TextDecoder();
   return {
     code: output.code,

@@ -60,6 +60,10 @@ export class FakeSandbox {
       this.#start(uuid, spawn, program);
       return { status: 201, json: { uuid, status: "PENDING" } };
     });
+    // Any image runs here: each one a build's FROM asks about exists.
+    fake.on("GET", "/v1/inspect/:uuid/", (_request, params) => ({
+      json: { uuid: params.uuid, tag: null, created_at: "2026-01-01T00:00:00Z" },
+    }));
     fake.on("GET", "/v1/operations/:uuid", (_request, params) => {
       const op = this.ops.get(params.uuid);
       return op

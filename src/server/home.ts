@@ -9,6 +9,7 @@
 //   server.json            {pid, port, url, started_at} of the running server
 //   server.log             the log of a detached server
 
+import process from "node:process";
 import { contreeHome } from "../config/profiles.ts";
 import { ensureTokenFile } from "../files.ts";
 import type { Env } from "../env.ts";
@@ -79,19 +80,24 @@ export async function readPid(paths: ServerPaths): Promise<number | undefined> {
 export const INSTANCE_HEADER = "Contree-Server-Instance";
 
 /**
- * Whether process `pid` exists (SIGCONT is harmless to a running one). A zombie does not: it
- * has exited, only its parent's wait is missing (a detached server waits for a slow init).
+ * Whether process `pid` exists, sending it nothing: it may be another program under a reused
+ * pid, or a server someone stopped (SIGCONT, used here once, resumed either). A zombie does not
+ * exist: it has exited, only its parent's wait is missing (a detached server waits for a slow
+ * init).
  */
 export function processExists(pid: number): boolean {
+  let stat: string | undefined;
   try {
-    Deno.kill(pid, "SIGCONT");
+    stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound && Deno.build.os === "linux") return false;
+  }
+  if (stat !== undefined) return !/^\d+ \(.*\) [ZX]/s.test(stat);
+  try {
+    // No /proc (macOS), or one that hides other users' pids: signal 0 only asks whether it exists.
+    return process.kill(pid, 0);
   } catch {
     return false;
-  }
-  try {
-    return !/^\d+ \(.*\) [ZX]/s.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
-  } catch {
-    return true; // no /proc (macOS): the signal's answer stands
   }
 }
 

@@ -166,14 +166,22 @@ Deno.test("cli server: stop signals only its own server, never what a stale pid 
         instance: crypto.randomUUID(),
       }),
     );
+    // Stopped by its owner: it stays so (was resumed: existence was asked with SIGCONT).
+    Deno.kill(victim.pid, "SIGSTOP");
+    const state = async () =>
+      (await Deno.readTextFile(`/proc/${victim.pid}/stat`)).replace(/^\d+ \(.*\) /s, "")[0];
+    assertEquals(await state(), "T");
     const stopped = await runCli(["server", "stop"], { env });
     assertEquals(stopped.code, 1, stopped.stderr);
     assertStringIncludes(stopped.stderr, `Not stopping pid ${victim.pid}`);
+    const shown = await runCli(["server", "status"], { env });
+    assertEquals(shown.code, 1, shown.stderr);
+    assertStringIncludes(shown.stdout, "not responding");
     const again = await runCli(["server", "start", "--port", "0"], { env });
     assertEquals(again.code, 1);
     assertStringIncludes(again.stderr, "does not answer as this home's server");
     assert(!exited, "the other program was signalled");
-    assert(await exists(`/proc/${victim.pid}`));
+    assertEquals(await state(), "T", "the other program was resumed");
   } finally {
     if (!exited) victim.kill("SIGKILL");
     await status;

@@ -272,6 +272,12 @@ export async function runTool(state: McpState, args: RunArgs, call: ToolCall): P
       record: true,
     });
   } catch (error) {
+    if (session && (error instanceof LostContact || error instanceof DeadlineError)) {
+      // Left running: pending as a run without wait is, so that wait_operations (or
+      // get_operation) records its result in the session where this run would have.
+      const branch = `${args.disposable ? "disposable" : "detached"}-${uuid}`;
+      session.addPendingOperation({ op: uuid, title, disposable: args.disposable, branch });
+    }
     if (error instanceof LostContact) {
       // The CLI's hint (`contree op wait`) is not the agent's way back.
       throw new ContreeError(

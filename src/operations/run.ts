@@ -15,7 +15,7 @@ import { isStaleFile, NetworkError } from "../api/errors.ts";
 import { type FormatName, type Formatter, LongText, type Row } from "../output/formatter.ts";
 import { ByteSpool } from "../spool.ts";
 import { expandFileSpecs, type MappedFile } from "./file_spec.ts";
-import { contactPolicyFromEnv } from "../sse/contact.ts";
+import { contactPolicyFromEnv, LostContact } from "../sse/contact.ts";
 import { followRun, OutputSink } from "./live_output.ts";
 import { advancedImage, runExitCode } from "./outcome.ts";
 import { buildSpawnRequest, octalMode, parseEnvPairs } from "./payload.ts";
@@ -249,6 +249,13 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
     const firstInterrupt = interruptTheProcess(ctx, client, uuid);
     try {
       followed = await followRun(ctx, client, uuid, output, { contact });
+    } catch (error) {
+      if (!(error instanceof LostContact)) throw error;
+      // Left running: pending in the session as a detached run is, so that `session wait`
+      // records its result where this run would have (`op wait` only looks).
+      const branch = `${options.disposable ? "disposable" : "detached"}-${uuid}`;
+      session.addPendingOperation({ op: uuid, title, disposable: options.disposable, branch });
+      throw error.pickedUpBy("contree session wait");
     } finally {
       firstInterrupt.close();
       stdinDone.abort();

@@ -302,7 +302,11 @@ export async function sessionWait(
       op = await waiter(client, item.op, contact);
     } catch (error) {
       // Every operation not yet seen finished is left running, not only the one polled.
-      if (error instanceof LostContact) throw error.naming(items.slice(index).map((i) => i.op));
+      if (error instanceof LostContact) {
+        const left = error.naming(items.slice(index).map((i) => i.op));
+        // The session's own operations stay pending: waiting again records them.
+        throw refs.length === 0 ? left.pickedUpBy("contree session wait") : left;
+      }
       throw error;
     }
     finished.push(op);

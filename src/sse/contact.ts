@@ -44,14 +44,22 @@ export function contactPolicyFromEnv(env: Env): ContactPolicy {
 
 /** No request reached the server for the whole CONTREE_FOLLOW_TIMEOUT: exit 1, op left running. */
 export class LostContact extends ContreeError {
-  /** @param uuid the operation, or operations space-separated */
-  constructor(readonly url: string, readonly uuid: string, readonly seconds: number) {
+  /**
+   * @param uuid the operation, or operations space-separated
+   * @param pickUp the command that picks them up (default `contree op wait UUID…`)
+   */
+  constructor(
+    readonly url: string,
+    readonly uuid: string,
+    readonly seconds: number,
+    readonly pickUp = `contree op wait ${uuid}`,
+  ) {
     const plural = uuid.includes(" ");
     super(
       `No contact with ${url} for ${seconds}s; ${plural ? "operations" : "operation"} ${uuid} ` +
         `${plural ? "were" : "was"} left running on the server. Pick ${
           plural ? "them" : "it"
-        } up later with: contree op wait ${uuid}`,
+        } up later with: ${pickUp}`,
       ExitCode.ERROR,
     );
   }
@@ -59,6 +67,11 @@ export class LostContact extends ContreeError {
   /** The same loss, naming `uuids` (all that are left unfinished). */
   naming(uuids: readonly string[]): LostContact {
     return new LostContact(this.url, uuids.join(" "), this.seconds);
+  }
+
+  /** The same loss, picked up by `command`. */
+  pickedUpBy(command: string): LostContact {
+    return new LostContact(this.url, this.uuid, this.seconds, command);
   }
 }
 

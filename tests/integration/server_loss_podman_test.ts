@@ -107,7 +107,7 @@ async function goneForGood(): Promise<void> {
       `[WARNING] Lost contact with ${proxy.url}; retrying (operation ${op.uuid} keeps running; ` +
       "Ctrl-C cancels it)",
       `[ERROR] No contact with ${proxy.url} for 20s; operation ${op.uuid} was left running on ` +
-      `the server. Pick it up later with: contree op wait ${op.uuid}`,
+      "the server. Pick it up later with: contree session wait",
       "",
     ]);
     assertEquals(result.code, 1);

@@ -16,6 +16,7 @@ import {
   stdioClient,
   toolError,
 } from "../support/mcp.ts";
+import { FaultProxy } from "../support/fault_proxy.ts";
 import { podmanTest, testPodman } from "../support/podman.ts";
 import { UsageMeter } from "../../src/server/usage.ts";
 import {
@@ -667,6 +668,47 @@ podmanTest(
     } finally {
       await first.cleanup().catch(() => {});
       await second?.cleanup();
+      await cleanup();
+    }
+  },
+);
+
+podmanTest(
+  "contree mcp: a session run given up for lost contact is recorded by wait_operations",
+  async () => {
+    const { home, cleanup } = await tempHome();
+    const server = await startTestServer({ busybox: true });
+    const proxy = new FaultProxy({ hostname: "127.0.0.1", port: server.server.port });
+    const client = await stdioClient({
+      ...apiEnv(server, home, "mcp-lost"),
+      CONTREE_URL: proxy.url,
+      CONTREE_FOLLOW_TIMEOUT: "12",
+    });
+    try {
+      await ok(client, "use", { image: server.busybox });
+      const started = Promise.withResolvers<void>();
+      const given = callTool(
+        client,
+        "run",
+        { command: "echo started; sleep 20; echo work > /work", disposable: false, timeout: 120 },
+        () => started.resolve(),
+      );
+      await started.promise;
+      proxy.down();
+      const answer = await given;
+      assert(answer.isError, resultText(answer));
+      const uuid = /operation ([0-9a-f-]{36}) was left running/.exec(resultText(answer))?.[1];
+      assert(uuid, resultText(answer));
+      await proxy.up();
+      const waited = await ok(client, "wait_operations", { operation_ids: [uuid], timeout: 60 });
+      assertEquals(waited.results[uuid].status, "SUCCESS", JSON.stringify(waited));
+      // Was: the session stayed where it was, and the agent's next run lost the work.
+      const next = await ok(client, "run", { command: "cat /work" });
+      assertEquals(next.stdout, "work\n", JSON.stringify(next));
+    } finally {
+      await client.close();
+      await proxy.close();
+      await server.cleanup();
       await cleanup();
     }
   },

@@ -80,7 +80,9 @@ Deno.test({
   sanitizeResources: false,
   fn: () =>
     withFake(async ({ sandbox, proxy, env }) => {
-      const cli = watchCli(runArgs, { env: { ...env, CONTREE_FOLLOW_TIMEOUT: "15" } });
+      // A run that is kept (not -D): its result belongs in the session.
+      const kept = runArgs.filter((arg) => arg !== "-D");
+      const cli = watchCli(kept, { env: { ...env, CONTREE_FOLLOW_TIMEOUT: "15" } });
       await cli.shows("stdout", "before\n");
       await cli.shows("stderr", "before-err\n");
       proxy.down();
@@ -93,13 +95,23 @@ Deno.test({
         `[WARNING] Lost contact with ${proxy.url}; retrying (operation ${uuid} keeps running; ` +
         "Ctrl-C cancels it)",
         `[ERROR] No contact with ${proxy.url} for 15s; operation ${uuid} was left running on ` +
-        `the server. Pick it up later with: contree op wait ${uuid}`,
+        "the server. Pick it up later with: contree session wait",
         "",
       ]);
       assertEquals(result.code, 1);
       assertEquals(sandbox.cancelled, [], "lost contact never cancels the operation");
       assertMatch(uuid, /^[0-9a-f-]{36}$/);
       assert(!sandbox.ops.get(uuid)!.done, "the operation is still running");
+      // Back, and finished: the hint records it in the session as the run would have. Was: the
+      // hint was `op wait`, which only looks, and the session's next run lost its work.
+      await proxy.up();
+      sandbox.release();
+      const waited = await runCli(["session", "wait"], { env, killAfterMs: 60_000 });
+      assertEquals(waited.code, 0, waited.stderr);
+      const history = await runCli(["-f", "json", "session", "show"], { env });
+      const last = JSON.parse(history.stdout.trim().split("\n").at(-1)!);
+      assertEquals([last.kind, last.operation], ["run", uuid], history.stdout);
+      assertEquals(last.image, sandbox.ops.get(uuid)!.record.result_image_uuid);
     }),
 });
 

@@ -422,7 +422,10 @@ class Builder {
     await this.checkSources(plan.order);
     this.#steps = plan.order.reduce((n, s) => n + 1 + s.instructions.length, 0);
     for (const stage of this.dockerfile.stages) {
-      if (stage.index > plan.target.index) break;
+      if (stage.index > plan.target.index) {
+        this.log.info(`Skipping stage ${stage.name ?? stage.index}: after the target`);
+        continue;
+      }
       if (!plan.order.includes(stage)) {
         this.log.info(`Skipping stage ${stage.name ?? stage.index}: not needed for the target`);
         continue;

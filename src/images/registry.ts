@@ -49,7 +49,7 @@ export function normaliseRegistryUrl(ref: string): string {
 export function deriveTag(ref: string): string {
   if (SCHEME.test(ref) && !ref.startsWith("docker://")) {
     // file:///images/busybox.tar.gz → busybox:latest
-    const base = ref.split("/").pop()!.replace(/(\.tar)?(\.(gz|tgz|xz|zst))?$/, "");
+    const base = ref.split("/").pop()!.replace(/(\.tar)?(\.(gz|tgz|xz|bz2|zst))?$/, "");
     return `${base || "image"}:latest`;
   }
   let path = ref.replace(/^docker:\/\//, "");

@@ -524,6 +524,8 @@ Deno.test("build: --target builds only the stages it needs; FROM imports a missi
         [resultUuid(0), "echo final $VERSION", { VERSION: "2" }],
       ]);
       assertStringIncludes(result.stderr, "Skipping stage unused: not needed for the target");
+      // Stages after the target get the note too (they were passed over in silence).
+      assertStringIncludes(result.stderr, "Skipping stage after: after the target");
       assertStringIncludes(result.stdout, resultUuid(1));
       assertEquals(fake.api.calls("DELETE", `/v1/operations/${opUuid(0)}`).length, 0);
     } finally {

@@ -33,6 +33,12 @@ Deno.test("registry refs: derived tags, brace expansion, ?tag= suffix", () => {
     "file:///images/busybox.tar.gz",
   );
   assertEquals(deriveTag("file:///images/busybox.tar.gz"), "busybox:latest");
+  // Every archive the local server imports loses its extension (.bz2 was kept).
+  for (const name of ["r.tar", "r.tgz", "r.tar.xz", "r.tar.bz2", "r.tar.zst"]) {
+    assertEquals(deriveTag(`file:///images/${name}`), "r:latest", name);
+  }
+  // As the reference: only a first segment with a dot is a registry host.
+  assertEquals(deriveTag("docker://localhost/probe:busybox"), "localhost/probe:busybox");
   assertEquals(expandBraces("ubuntu:{latest,noble}"), ["ubuntu:latest", "ubuntu:noble"]);
   assertEquals(expandBraces("plain"), ["plain"]);
   assertEquals(splitTagSuffix("busybox?tag=bb:1"), { ref: "busybox", tag: "bb:1" });

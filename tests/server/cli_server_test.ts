@@ -170,6 +170,10 @@ Deno.test("cli server: stop signals only its own server, never what a stale pid 
     Deno.kill(victim.pid, "SIGSTOP");
     const state = async () =>
       (await Deno.readTextFile(`/proc/${victim.pid}/stat`)).replace(/^\d+ \(.*\) /s, "")[0];
+    // The stop lands asynchronously, and nothing signals it: /proc is read until it shows.
+    for (let i = 0; i < 500 && await state() !== "T"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     assertEquals(await state(), "T");
     const stopped = await runCli(["server", "stop"], { env });
     assertEquals(stopped.code, 1, stopped.stderr);

@@ -393,10 +393,19 @@ class Parser {
 export async function parseDockerfile(text: string, file = "Dockerfile"): Promise<Dockerfile> {
   const ast = await loadDockerfileAst();
   const document = ast.DockerfileParser.parse(text);
+  const seen = new Set<string>();
   for (const directive of document.getDirectives()) {
-    if (
-      directive.getName().toLowerCase() === "escape" && !["\\", "`"].includes(directive.getValue())
-    ) {
+    const name = directive.getName().toLowerCase();
+    // BuildKit refuses a directive given twice (a second `escape` was silently not applied).
+    if (seen.has(name)) {
+      throw new DockerfileError(
+        file,
+        directive.getRange().start.line + 1,
+        `only one ${name} parser directive can be used`,
+      );
+    }
+    seen.add(name);
+    if (name === "escape" && !["\\", "`"].includes(directive.getValue())) {
       throw new DockerfileError(
         file,
         directive.getRange().start.line + 1,

@@ -160,6 +160,8 @@ Deno.test("parse: errors name the file and the line", async () => {
     ["FROM a\nRUN []\n", "Dockerfile:2: RUN requires at least one argument"],
     ["FROM a\nADD --checksum=md5:x http://h/f /f\n", "Dockerfile:2: --checksum must be sha256:"],
     ["ENV A=1\nFROM a\n", "Dockerfile:1: ENV before the first FROM"],
+    // Was: the second one silently not applied.
+    ["# escape=`\n# escape=\\\nFROM a\n", "Dockerfile:2: only one escape parser directive"],
   ];
   for (const [text, message] of cases) {
     const error = await assertRejects(() => parseDockerfile(text, "Dockerfile"));

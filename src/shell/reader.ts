@@ -25,6 +25,9 @@ export interface LineReader {
   read(prompt: string, history: readonly string[]): Promise<string | null | typeof INTERRUPTED>;
 }
 
+/** A Tab completion that takes longer (a server that does not answer) offers nothing. */
+export const COMPLETION_TIMEOUT_MS = 2_000;
+
 /** Lines per session the shell keeps (CLI spec §3.3); readline recalls as many. */
 export const HISTORY_LIMIT = 10_000;
 
@@ -38,18 +41,26 @@ type ReadResult = string | null | typeof INTERRUPTED;
 export function terminalReader(
   options: ReaderOptions & { completer?: Completer; toStderr?: boolean },
 ): LineReader {
-  /** What arrived after the line a read returned: lines, Ctrl-C, the end (Ctrl-D). */
-  const queued: ReadResult[] = [];
+  /**
+   * What arrived after the line a read returned: lines, Ctrl-C, the end (Ctrl-D). A line typed
+   * after a Ctrl-C of the same read was echoed onto the abandoned one: it is shown again, on a
+   * prompt of its own, before it runs (`echo`).
+   */
+  const queued: { value: ReadResult; echo?: string }[] = [];
   /** Text typed after the last complete line: the start of the next one. */
   let carried = "";
   return {
     interactive: true,
     read(prompt, history) {
       return new Promise((resolve) => {
-        if (queued.length > 0) return resolve(queued.shift()!); // already echoed
+        const output = options.toStderr ? process.stderr : process.stdout;
+        if (queued.length > 0) {
+          const { value, echo } = queued.shift()!; // echoed as it was typed
+          if (echo !== undefined && typeof value === "string") output.write(`${echo}${value}\n`);
+          return resolve(value);
+        }
         if (options.signal?.aborted) return resolve(null);
         const completer = options.completer;
-        const output = options.toStderr ? process.stderr : process.stdout;
         const rl = createInterface({
           input: process.stdin,
           output,
@@ -58,20 +69,29 @@ export function terminalReader(
           historySize: HISTORY_LIMIT,
           completer: completer &&
             ((line: string, done: (error: null, result: [string[], string]) => void) => {
-              completer(line).then(
-                (result) => done(null, result),
-                () => done(null, [[], line]),
-              );
+              // readline drops every key while a completion is pending: one that waits on a
+              // server that does not answer must not take the keyboard (Ctrl-C too) with it.
+              let answered = false;
+              const answer = (result: [string[], string]) => {
+                if (answered) return;
+                answered = true;
+                clearTimeout(timer);
+                done(null, result);
+              };
+              const timer = setTimeout(() => answer([[], line]), COMPLETION_TIMEOUT_MS);
+              completer(line).then(answer, () => answer([[], line]));
             }),
         });
         let settled = false;
-        let settledWith: ReadResult = null;
         let closing = false;
+        /** A Ctrl-C came in this read: what follows it was echoed onto the abandoned line. */
+        let interrupted = false;
         const stop = () => finish(null);
         const close = () => {
           closing = true;
-          // Only what follows a complete line is carried: Ctrl-C or Ctrl-D abandons the text.
-          carried = typeof (queued.at(-1) ?? settledWith) === "string" ? rl.line : "";
+          // What was typed after the last line (or Ctrl-C) is carried: Ctrl-C or Ctrl-D
+          // abandons the text before it (SIGINT below empties the line).
+          carried = rl.line;
           // It is typed into the next prompt: off this row, where output is about to go.
           if (carried) output.write("\r\x1b[K");
           options.signal?.removeEventListener("abort", stop);
@@ -80,18 +100,27 @@ export function terminalReader(
         function finish(value: ReadResult) {
           if (closing) return;
           if (settled) {
-            queued.push(value);
+            queued.push(
+              typeof value === "string" && interrupted ? { value, echo: prompt } : { value },
+            );
             return;
           }
           settled = true;
-          settledWith = value;
           // The rest of the chunk readline is processing comes first (it runs synchronously).
           queueMicrotask(close);
           resolve(value);
         }
         options.signal?.addEventListener("abort", stop, { once: true });
         rl.on("line", (line) => finish(line));
-        rl.on("SIGINT", () => finish(INTERRUPTED));
+        rl.on("SIGINT", () => {
+          // The abandoned text goes: keys that came in the same read as the Ctrl-C start a new
+          // line (readline keeps its line for a SIGINT listener, and they were typed onto it).
+          const editor = rl as unknown as { line: string; cursor: number };
+          editor.line = "";
+          editor.cursor = 0;
+          finish(INTERRUPTED);
+          interrupted = true;
+        });
         // Ctrl-Z at the prompt is ignored: readline's own suspend and resume does not recover
         // under Deno (after `fg` the terminal stayed raw and every key was lost; without job
         // control it was left cooked, and typed text joined the previous line).

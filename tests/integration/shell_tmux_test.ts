@@ -8,6 +8,7 @@ import { DatabaseSync } from "node:sqlite";
 import { COMPILE_PERMISSIONS } from "../../scripts/permissions.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../support/assert.ts";
 import { apiEnv, isolatedEnv, MAIN, runCli, tempHome } from "../support/cli.ts";
+import { FaultProxy, PASS } from "../support/fault_proxy.ts";
 import { podmanSkipReason, podmanTest } from "../support/podman.ts";
 import { startTestServer } from "../support/server.ts";
 import { Terminal, tmuxInstalled } from "../support/tmux.ts";
@@ -210,6 +211,54 @@ if (skipTmux && !podmanSkipReason) console.log("SKIP: shell terminal tests: tmux
           "printf no-newline",
           "cd /work",
         ]);
+      },
+    );
+
+    await t.step(
+      "Ctrl-C abandons the line whatever comes with it; a completion that hangs lets go",
+      async () => {
+        // Completion asks a server that never answers its listings.
+        let listingAsked: () => void;
+        const asked = new Promise<void>((resolve) => (listingAsked = resolve));
+        const proxy = new FaultProxy({ hostname: "127.0.0.1", port: server.server.port }, (r) => {
+          if (!r.path.includes("/inspect/")) return PASS;
+          listingAsked();
+          return { hang: true };
+        });
+        try {
+          const term = await Terminal.start(
+            SHELL,
+            isolatedEnv({ ...env, CONTREE_URL: proxy.url, TERM: "xterm-256color" }),
+          );
+          terminals.push(term);
+          await term.waitForInput("(main) /work $ ");
+          // Ctrl-C and the next keys in one read (a laggy link, keys held back). Was: they
+          // were typed onto the abandoned line, and `echo abandonedecho kept` ran.
+          await term.type("echo abandoned");
+          await term.keys("C-c", "e", "c", "h", "o", "Space", "k", "e", "p", "t", "Enter");
+          let screen = await term.waitFor(/^kept$/m);
+          // What runs is shown on a prompt of its own before it runs.
+          assertMatch(screen, /^\(main\) \/work \$ echo kept\nkept$/m);
+          await term.waitForInput("(main) /work $ ");
+          await term.type("cat /u");
+          await term.keys("Tab");
+          await asked;
+          // Keys are dropped while a completion is pending: one appears once it lets go. Was:
+          // the shell kept the keyboard for as long as the server kept the request.
+          await term.waitFor(async () => {
+            await term.type("x");
+            return (await term.beforeCursor()).endsWith("x");
+          }, "the keyboard back");
+          await term.keys("C-u");
+          await term.type("echo alive");
+          await term.keys("Enter");
+          screen = await term.waitFor(/^alive$/m);
+          await term.waitForInput("(main) /work $ ");
+          await term.keys("C-d");
+          assertEquals(await term.exited(), 0);
+        } finally {
+          await proxy.close();
+        }
       },
     );
 

@@ -57,6 +57,8 @@ export const BANNER = "contree interactive shell (type 'help' for commands, Ctrl
 
 const EDITORS = ["vim", "vi", "nvim", "nano"];
 const GLOB = /[*?[]/;
+/** What sh would read otherwise than as a path: operators, expansions, `~` (only it runs them). */
+const SHELL_SYNTAX = /[|&;<>()$`\\]|^~/;
 
 const SHELL_HELP = `contree interactive shell
 
@@ -81,7 +83,8 @@ Aliases:
   vim|vi|nvim|nano PATH   contree file edit with that editor
 
   ls and cat run in the sandbox instead when files are staged, or when they get options,
-  globs, or more paths. Bypass the aliases with: contree run -- ls -la
+  globs, pipes, redirections, \$ or ~, or more paths. Bypass the aliases with:
+  contree run -- ls -la
 
 A trailing \\ or an open quote continues the line on a \`> \` prompt. Tab completes
 commands, options, their values, images, branches, sessions and paths. Ctrl-C sends SIGINT
@@ -244,7 +247,9 @@ class Shell {
 
   /** `ls`/`cat` through the inspection commands, unless they need the sandbox. */
   inspectable(command: string, args: string[]): boolean {
-    if (args.some((arg) => arg.startsWith("-") || GLOB.test(arg))) return false;
+    if (args.some((arg) => arg.startsWith("-") || GLOB.test(arg) || SHELL_SYNTAX.test(arg))) {
+      return false;
+    }
     if (command === "cat" ? args.length !== 1 : args.length > 1) return false;
     // Staged files are not in the image yet: only the sandbox sees them.
     return !this.deps.session.hasPendingFiles();

@@ -147,6 +147,21 @@ Deno.test("shell: ls and cat through the inspection commands, unless the sandbox
     ["run", "-s", "-C", "/work", "--", "cat *.txt"],
     ["run", "-s", "-C", "/work", "--", "cat a b"],
   ]);
+  // sh's syntax is for sh: a pipe or redirection on the word, $ and ~ (were paths to contree cat).
+  const syntax = [
+    "cat /etc/passwd>/tmp/x",
+    "cat /etc/hostname|wc",
+    "ls /bin>o",
+    "cat <f",
+    "cat $HOME/f",
+    "cat ~/f",
+    "ls `pwd`",
+  ];
+  const sandboxed = await shell(syntax, { session });
+  assertEquals(
+    sandboxed.invoked.map((i) => i.args),
+    syntax.map((line) => ["run", "-s", "-C", "/work", "--", line]),
+  );
   session.pending = true;
   const staged = await shell(["cat f"], { session });
   assertEquals(staged.invoked.map((i) => i.args), [["run", "-s", "-C", "/work", "--", "cat f"]]);

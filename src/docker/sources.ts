@@ -176,8 +176,11 @@ export class ContextReader {
     const out: ResolvedSource = { path: rel, isDir: info.isDirectory, files: [], skipped: [] };
     if (info.isDirectory) {
       const count = await this.walk(rel, "", out);
-      // An excluded directory is there only for the files an exception brings back below it.
-      if (count === 0 && rel !== "." && this.ignore.excludes(rel)) throw this.notFound(source);
+      // An excluded directory is there only for what an exception brings back below it (files,
+      // or an empty directory or link, which the warning then names).
+      if (count === 0 && out.skipped.length === 0 && rel !== "." && this.ignore.excludes(rel)) {
+        throw this.notFound(source);
+      }
       return out;
     }
     const file = await this.file(rel, await Deno.lstat(this.host(rel)));

@@ -428,6 +428,12 @@ podmanTest(
       const ignored = await build("D4", ["FROM busybox:test", "COPY x /c/", "RUN find /c"]);
       assertEquals(ignored.code, 1, ignored.stderr);
       assertStringIncludes(ignored.stderr, "D4:2: 'x' not found in the build context");
+      // An exception that brings back only an empty directory: it is there, and not copied.
+      await Deno.mkdir(`${context}/d5/keepdir`, { recursive: true });
+      await Deno.writeTextFile(`${context}/.dockerignore`, "d5\n!d5/keepdir\n");
+      const kept = await build("D4b", ["FROM busybox:test", "COPY d5 /d5/", "RUN true"]);
+      assertEquals(kept.code, 0, kept.stderr);
+      assertStringIncludes(kept.stderr, "d5/keepdir/ (empty directory)");
       await Deno.remove(`${context}/.dockerignore`);
       // No step makes an image: the tag goes to a new one, the base keeps its own.
       const config = await build("D5", ["FROM busybox:test", 'CMD ["sh"]'], "-t", "cfg");

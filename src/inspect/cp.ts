@@ -204,8 +204,11 @@ class Copier {
     await requireWholeDownload(this.deps, response, this.image, path, size);
   }
 
-  async directory(path: string, dest: string): Promise<string> {
+  async directory(path: string, given: string): Promise<string> {
     const response = await this.deps.client.archive(this.image, path);
+    // `new/` that does not exist yet is the copy, as `cp -r` makes it: the slash only says
+    // "a directory", and a name ending in one has no basename to rename to.
+    const dest = given.length > 1 ? given.replace(/(?<=.)\/+$/, "") : given;
     const destInfo = await stat(this.absolute(dest));
     const display = destInfo?.isDirectory && basename(path) !== ""
       ? join(dest, basename(path))

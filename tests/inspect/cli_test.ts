@@ -368,6 +368,21 @@ Deno.test("cp directory: the archive is extracted; DEST new or existing; links k
     assertStringIncludes(fresh.stderr, "etc/initctl");
     assertStringIncludes(fresh.stderr, "to copy (");
 
+    // A new DEST written with a trailing slash is the copy too, as `cp -r` makes it (it failed
+    // with the rename's own error and left an empty directory).
+    for (const dest of ["slashed/", "new/parent/"]) {
+      const slashed = await cli(["cp", "/etc", dest]);
+      assertEquals(slashed.code, 0, slashed.stderr);
+      assertEquals(await listTree(`${home}/${dest}`), [
+        "cert@",
+        "hosts",
+        "hosts.bak",
+        "ssl/",
+        "ssl/cert.pem",
+      ]);
+      assertStringIncludes(slashed.stderr, `to ${dest.slice(0, -1)}`);
+    }
+
     // An existing directory receives etc/ inside it; a second copy merges into it.
     await Deno.mkdir(`${home}/into`);
     for (let i = 0; i < 2; i++) {

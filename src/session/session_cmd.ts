@@ -1,6 +1,7 @@
 // `contree session …` (CLI spec §8.4): list, switch between and delete sessions; branches,
 // checkout, rollback/forward, history, and waiting for detached runs.
 
+import { ApiError } from "../api/errors.ts";
 import { ACTIVE_STATUSES, isTerminalStatus, type Operation } from "../api/models.ts";
 import { confirm } from "../prompt.ts";
 import { timeRange } from "../time_filter.ts";
@@ -296,11 +297,22 @@ export async function sessionWait(
   const out = deps.output({ tail: ["error"] });
   deps.ctx.log.info(`Waiting for ${items.length} operations...`);
   const finished: Operation[] = [];
+  let dropped = false;
   for (const [index, item] of items.entries()) {
     let op: Operation;
     try {
       op = await waiter(client, item.op, contact);
     } catch (error) {
+      // A pending run the server has forgotten (its data reset, another server) would stop
+      // every wait at it, for good: said once, then no longer pending.
+      if (item.pending && error instanceof ApiError && error.status === 404) {
+        deps.ctx.log.error(
+          `Operation ${item.op} is not on the server any more; dropped from this session's pending runs`,
+        );
+        (await deps.store()).removePendingOp(key, item.op);
+        dropped = true;
+        continue;
+      }
       // Every operation not yet seen finished is left running, not only the one polled.
       if (error instanceof LostContact) {
         const left = error.naming(items.slice(index).map((i) => i.op));
@@ -314,7 +326,7 @@ export async function sessionWait(
     await out.write(waitRow(op, item.title || (typeof op.title === "string" ? op.title : "")));
     await out.flush();
   }
-  return composeExitStatus(finished);
+  return Math.max(composeExitStatus(finished), dropped ? 1 : 0);
 }
 
 /** `session delete KEY…`: asks per session unless `force`; exit 1 when any was not deleted. */

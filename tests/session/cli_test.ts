@@ -499,6 +499,28 @@ Deno.test("cli session wait: detached runs advance the session; exit codes compo
       badRefs.stderr,
       "[ERROR] Invalid operation references: @-9: Cannot go back 9 steps: only 2 ancestors available junk\n",
     );
+
+    // A pending run the server no longer knows (404) is reported once and dropped, and the
+    // others are still waited for (it stopped every wait before them, on every try).
+    const gone = await store();
+    gone.addPendingOp("w", { op: OP[3], title: "lost", disposable: false, branch: "" });
+    gone.addPendingOp("w", { op: OP[0], title: "again", disposable: false, branch: "" });
+    gone.close();
+    const dropped = await s(["-f", "json", "session", "wait"]);
+    assertEquals(dropped.code, 1, dropped.stderr);
+    assertEquals(jsonRows(dropped.stdout).map((r) => r.uuid), [OP[0]]);
+    assertStringIncludes(
+      dropped.stderr,
+      `[ERROR] Operation ${
+        OP[3]
+      } is not on the server any more; dropped from this session's pending runs\n`,
+    );
+    const after = await store();
+    try {
+      assertEquals(after.pendingOps("w"), []);
+    } finally {
+      after.close();
+    }
   }));
 
 Deno.test("cli: a corrupt database fails with its path and is left untouched", () =>

@@ -274,8 +274,12 @@ export const WAIT_HEAD = ["uuid", "status", "exit_code", "timed_out", "duration"
 const WAIT_MIN_DELAY_MS = 500;
 const WAIT_MAX_DELAY_MS = 2000;
 const WAIT_DELAY_FRACTION = 0.1;
-/** What a request may take past the `op wait` deadline (the last check of what is left). */
+/**
+ * What requests may take past the `op wait` deadline, all of them together (the last check of
+ * what is left); a request is not started with less than MIN_REQUEST_MS left.
+ */
 const LATE_CHECK_MS = 1000;
+const MIN_REQUEST_MS = 50;
 /** With more pending operations than this, one listing of active ops replaces per-op GETs. */
 const PER_OPERATION_LIMIT = 8;
 
@@ -333,15 +337,23 @@ export async function waitOperations(
     "the operations keep running on the server",
   );
 
-  // A server that takes the connection but never answers must not outlast the --timeout: each
-  // request ends with the wait (and the check after it gets a second).
-  const requestOptions = (): RequestOptions => ({
-    maxRetries: 0,
-    timeoutMs: Math.max(LATE_CHECK_MS, deadline - clock.monotonic()),
-  });
+  // A server that takes the connection but never answers must not outlast the --timeout: every
+  // request ends by the deadline plus one second, shared by all of them (a second each, 8 at a
+  // time, kept 500 operations waiting for a minute).
+  const hardEnd = deadline + LATE_CHECK_MS;
+  const timeLeft = () => hardEnd - clock.monotonic();
+  const requestOptions = (): RequestOptions => ({ maxRetries: 0, timeoutMs: timeLeft() });
+  /** Why the latest listing of active operations failed, for operations it left unchecked. */
+  let listingFailure: string | undefined;
   // Rows of operations checked at once are printed one by one.
   const print = rowPrinter(out);
   const check = async (uuid: string) => {
+    if (timeLeft() < MIN_REQUEST_MS) {
+      if (!lastSeen.has(uuid) && !lastFailure.has(uuid)) {
+        lastFailure.set(uuid, listingFailure ?? "the --timeout ran out before it was checked");
+      }
+      return;
+    }
     let operation: Operation;
     try {
       // One attempt per round: the loop is the retry (a 5xx is polled again, silently).
@@ -390,14 +402,16 @@ export async function waitOperations(
         // Under the watchdog: the lost-contact warning comes on time while a request hangs.
         await contact.watch(async () => {
           let candidates = [...pending];
-          if (candidates.length > PER_OPERATION_LIMIT) {
+          if (candidates.length > PER_OPERATION_LIMIT && timeLeft() >= MIN_REQUEST_MS) {
             try {
               const active = new Set(await activeOperations(deps, requestOptions()));
               contact.reached();
+              listingFailure = undefined;
               candidates = candidates.filter((uuid) => !active.has(uuid));
             } catch (error) {
               contact.failed(error);
               if (!(error instanceof ContreeError)) throw error;
+              listingFailure = error.message;
               deps.ctx.log.debug(`Listing active operations failed: ${error.message}`);
             }
           }

@@ -149,3 +149,30 @@ Deno.test({
       assert(!sandbox.ops.get(uuid)!.done, "the operation is still running");
     }),
 });
+
+Deno.test({
+  name: "server loss (fake): op wait on many operations and a server that never answers " +
+    "spends one shared second past its --timeout, not a second per operation",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () =>
+    withFake(async ({ proxy, env }) => {
+      proxy.plan = () => ({ hang: true });
+      // More than op wait checks one GET each: one listing of active operations per round.
+      const uuids = Array.from({ length: 12 }, () => crypto.randomUUID());
+      const waited = await runCli(["op", "wait", "-t", "2", ...uuids], {
+        env,
+        killAfterMs: 60_000,
+      });
+      assertEquals(waited.code, 1, waited.stderr);
+      assertEquals(waited.stderr.split("\n").slice(-3), [
+        "[ERROR] Could not check 12 operation(s): Request timed out: GET /operations",
+        "[WARNING] Timeout: 12 operation(s) did not finish in 2s",
+        "",
+      ]);
+      assertEquals(waited.stdout.trim().split("\n").length, 1 + uuids.length, waited.stdout);
+      // Was: the listing hung to the deadline, then every operation got a GET of at least a
+      // second in the round and again in the last check, 8 at a time (25 requests, ~6 s).
+      assertEquals(proxy.requests.map((r) => `${r.method} ${r.path}`), ["GET /v1/operations"]);
+    }),
+});

@@ -92,7 +92,11 @@ export class ContextReader {
     }
   }
 
-  /** Every non-excluded path of the context (files and directories), for wildcards. */
+  /**
+   * Every path of the context a wildcard can match (files and directories): the non-excluded
+   * ones, and an excluded directory that an exception brings something back to, as a path
+   * source names it (`resolvePath`).
+   */
   async all(dir = "."): Promise<string[]> {
     const found: string[] = [];
     const names: string[] = [];
@@ -103,10 +107,11 @@ export class ContextReader {
       const info = await lstatNamed(this.host(rel), name);
       if (!info) continue;
       const excluded = this.ignore.excludes(rel);
-      if (!excluded) found.push(rel);
-      if (info.isDirectory && (!excluded || this.ignore.hasExceptions)) {
-        found.push(...await this.all(rel));
-      }
+      const below = info.isDirectory && (!excluded || this.ignore.hasExceptions)
+        ? await this.all(rel)
+        : [];
+      if (!excluded || below.length > 0) found.push(rel);
+      found.push(...below);
     }
     return found;
   }

@@ -410,6 +410,12 @@ Deno.test("build: .dockerignore rules decide what COPY . sends", () =>
         excluded.stderr,
         "Dockerfile:2: 'b.md' not found in the build context (or excluded by the ignore file)",
       );
+      // A wildcard matches an excluded directory that an exception brings files back to, as
+      // the same path written out does (it matched nothing: the excluded name was not listed).
+      await Deno.writeTextFile(`${dir}/Dockerfile`, "FROM busybox\nCOPY do* /w/\nRUN true\n");
+      const wildcard = await build(["."], dir);
+      assertEquals(wildcard.code, 0, wildcard.stderr);
+      assertEquals(Object.keys(fake.spawns.at(-1)?.files ?? {}), ["/w/keep.md"]);
       // .containerignore wins over .dockerignore.
       await Deno.writeTextFile(`${dir}/.containerignore`, "a.txt\n");
       await Deno.writeTextFile(

@@ -1,5 +1,6 @@
 // `plain`: one `key: value` line per field, rows separated by `---`.
 
+import { visibleText } from "../log.ts";
 import { RowFormatter } from "./base.ts";
 import { type FormatterDeps, LongText } from "./formatter.ts";
 import { LineReader } from "./long_text.ts";
@@ -21,11 +22,13 @@ export class PlainFormatter extends RowFormatter {
     const text = await textWidthFor(row.map(([key]) => key));
     const labelWidth = Math.max(...row.map(([key]) => text.width(key))) + 2;
     const indent = " ".repeat(labelWidth);
+    // On a terminal a value cannot drive it (ESC) or reorder the line (bidi controls).
+    const shown = (value: string) => this.deps.tty ? visibleText(value) : value;
     if (this.#rows++ > 0) await this.out.add("---\n");
     for (const [key, value] of row) {
       await this.out.add(text.padEnd(`${key}:`, labelWidth));
       if (!(value instanceof LongText)) {
-        const [first, ...rest] = textLines(humanText(value, this.#localTime));
+        const [first, ...rest] = textLines(humanText(value, this.#localTime)).map(shown);
         await this.out.add(`${first}\n`);
         for (const line of rest) await this.out.add(line === "" ? "\n" : `${indent}${line}\n`);
         continue;
@@ -34,7 +37,7 @@ export class PlainFormatter extends RowFormatter {
       const lines = new LineReader(value);
       for (let first = true; await lines.nextLine(); first = false) {
         for (let segment, start = true; (segment = await lines.segment()); start = false) {
-          await this.out.add(start && !first ? indent + segment : segment);
+          await this.out.add(start && !first ? indent + shown(segment) : shown(segment));
         }
         await this.out.add("\n");
       }

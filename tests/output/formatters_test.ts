@@ -17,6 +17,7 @@ import {
 import { ColumnOrderer, parseIsoDateTime, UtcDateTime } from "../../src/output/normalise.ts";
 import { durationText, fixed2, LocalTime } from "../../src/output/render.ts";
 import { fitWidths, TRUNCATION_WARNING } from "../../src/output/table.ts";
+import { LongText } from "../../src/output/formatter.ts";
 import { tomlString } from "../../src/output/toml.ts";
 import { loadTextWidth } from "../../src/output/width.ts";
 import { loadStringWidth } from "../../src/deps.ts";
@@ -354,6 +355,28 @@ Deno.test("table on a terminal: control characters in a cell show as \\xNN; pipe
     color: false,
   });
   assertEquals(bidi.stdout, "TAG       SIZE\na\\u202eb  1   \n");
+});
+
+Deno.test("plain on a terminal: control characters and bidi controls show as \\xNN; piped, raw", async () => {
+  const rows = [[{ name: "a\x1b]0;owned\x07b\rc", title: "x\ty\nline \u202etwo" }]];
+  const { stdout } = await render("plain", rows, { ...TTY_WIDE, color: false });
+  // Was: written raw, so a value could retitle or rewrite the terminal. Tabs and line breaks
+  // stay: a value has its lines to itself.
+  assertEquals(
+    stdout,
+    "name:  a\\x1b]0;owned\\x07b\n       c\ntitle: x\ty\n       line \\u202etwo\n",
+  );
+  assertEquals((await render("plain", rows)).stdout.includes("a\x1b]0;owned\x07b\n"), true);
+  const text = new TextEncoder().encode("one\x1b[2J\ntwo");
+  const out = new LongText(text.length, async function* () {
+    yield text.subarray(0, 5);
+    yield text.subarray(5);
+  });
+  const long = await render("plain", [[{ out }]], {
+    ...TTY_WIDE,
+    color: false,
+  });
+  assertEquals(long.stdout, "out: one\\x1b[2J\n     two\n");
 });
 
 // --- json-pretty, close ----------------------------------------------------------------------

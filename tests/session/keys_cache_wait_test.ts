@@ -141,11 +141,13 @@ const HOSTILE_KEY = `a\\'"; touch PWNED #+d8f2e59d`;
 Deno.test("use: the fish line quotes a key with a backslash and a quote for fish", async () => {
   const line = exportLine(HOSTILE_KEY, true);
   assertEquals(line, `set -gx CONTREE_SESSION 'a\\\\\\'"; touch PWNED #+d8f2e59d'`);
-  const fish = await new Deno.Command("fish", {
-    args: ["-c", `${line}; printf %s "$CONTREE_SESSION"`],
-    stdout: "piped",
-    stderr: "piped",
-  }).output().catch(() => undefined);
+  // A missing program fails the spawn at once (a throw, not a rejected promise).
+  const fish = await (async () =>
+    await new Deno.Command("fish", {
+      args: ["-c", `${line}; printf %s "$CONTREE_SESSION"`],
+      stdout: "piped",
+      stderr: "piped",
+    }).output())().catch(() => undefined);
   if (!fish) return console.log("SKIP: fish is not installed; the line is checked as text only");
   assertEquals(
     new TextDecoder().decode(fish.stdout),

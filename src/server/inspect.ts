@@ -154,6 +154,10 @@ export async function resolveInImage(
   followFinal = true,
 ): Promise<ResolvedPath | undefined> {
   const pending = requestComponents(path);
+  // `name/` (or `name/.`) names a directory, as in POSIX: a link there is followed, and a file
+  // is not found (it was read as the file).
+  const directoryOnly = pending.length > 0 && /\/\.?$/.test(path);
+  if (directoryOnly) followFinal = true;
   const current: string[] = [];
   let info: Deno.FileInfo | undefined;
   let links = 0;
@@ -178,6 +182,7 @@ export async function resolveInImage(
     current.push(part);
     info = next;
   }
+  if (directoryOnly && !info?.isDirectory) return undefined;
   return {
     host: [root, ...current].join("/"),
     path: `/${current.join("/")}`,

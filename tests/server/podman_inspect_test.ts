@@ -83,6 +83,13 @@ podmanTest("server on podman: inspect and docker:// import", async (t) => {
       );
       assertEquals((await get("download", "/data")).status, 422);
       assertEquals((await get("download", "/data/missing")).status, 404);
+      // `file/` names a directory, as in POSIX: not the file (it was read as the file).
+      for (const what of ["download", "list", "archive"]) {
+        assertEquals((await get(what, "/data/file.txt/")).status, 404, what);
+        assertEquals((await get(what, "/data/abs-link/.")).status, 404, what);
+      }
+      assertEquals((await get("download", "/data/dirlink/")).status, 422);
+      assertEquals((await s.client.listDirectory(image, "/data/dirlink/")).path, "/data/sub");
       assertEquals((await get("download", "/../etc/passwd")).status, 400);
       const head = await get("download", "/data/file.txt", { method: "HEAD" });
       assertEquals([head.status, await head.text()], [200, ""]);

@@ -672,7 +672,20 @@ export class ContreeClient {
     path: string,
     listings?: Map<string, Promise<DirectoryList>>,
   ): Promise<boolean> {
-    if (path === "/") return true;
+    return (await this.directoryPath(imageUuid, path, listings)) !== undefined;
+  }
+
+  /**
+   * The directory at `path` as the image has it: `path` itself, or for a link to a directory
+   * the path it leads to (resolved by the server inside the image); undefined when `path` is
+   * not a directory (`isDirectory`).
+   */
+  async directoryPath(
+    imageUuid: string,
+    path: string,
+    listings?: Map<string, Promise<DirectoryList>>,
+  ): Promise<string | undefined> {
+    if (path === "/") return path;
     const at = path.lastIndexOf("/");
     const parent = path.slice(0, at) || "/";
     try {
@@ -683,12 +696,13 @@ export class ContreeClient {
       }
       const listing = await listed;
       const entry = listing.files.find((file) => file.path === path.slice(at + 1));
-      if (!entry?.is_symlink) return entry?.is_dir ?? false;
+      if (!entry?.is_symlink) return entry?.is_dir ? path : undefined;
       // A link (`/bin -> usr/bin`): what it leads to, resolved by the server inside the image.
-      await this.listDirectory(imageUuid, path);
-      return true;
+      return (await this.listDirectory(imageUuid, path)).path || path;
     } catch (error) {
-      if (error instanceof ApiError && (error.status === 404 || error.status === 422)) return false;
+      if (error instanceof ApiError && (error.status === 404 || error.status === 422)) {
+        return undefined;
+      }
       throw error;
     }
   }

@@ -204,7 +204,8 @@ class Copier {
     await requireWholeDownload(this.deps, response, this.image, path, size);
   }
 
-  async directory(path: string, given: string): Promise<string> {
+  /** `resolved`: the directory `path` is (a link's target), which links inside it point into. */
+  async directory(path: string, given: string, resolved: string): Promise<string> {
     const response = await this.deps.client.archive(this.image, path);
     // `new/` that does not exist yet is the copy, as `cp -r` makes it: the slash only says
     // "a directory", and a name ending in one has no basename to rename to.
@@ -241,7 +242,7 @@ class Copier {
       const result = await extractTar(await inflateIfGzip(counted), root, {
         strip: archiveStrip(path),
         ownsRoot: !existing,
-        sandboxRoot: path,
+        sandboxRoot: resolved,
       });
       if (existing) mergeExtracted(root, target);
       else await Deno.rename(root, target);
@@ -283,6 +284,8 @@ export async function copyFromImage(deps: InspectDeps, options: CpOptions): Prom
   const { image, path } = await deps.locate(options.path, options.image);
   const copier = new Copier(deps, image);
   let response: Response | undefined;
+  /** The directory as the image has it (where a link to one leads), when PATH is one. */
+  let directory: string | undefined = path === "/" ? path : undefined;
   if (path !== "/") {
     try {
       response = await deps.client.download(image, path);
@@ -291,7 +294,8 @@ export async function copyFromImage(deps: InspectDeps, options: CpOptions): Prom
       // endpoint; anything else (a fifo, a device) is an error, as `cat` says (it became an
       // empty directory, exit 0).
       if (!(error instanceof ApiError && error.status === 422)) throw error;
-      if (!await deps.client.isDirectory(image, path)) {
+      directory = await deps.client.directoryPath(image, path);
+      if (directory === undefined) {
         throw new ContreeError(`cp: ${error.detail || `not a regular file: ${path}`}`);
       }
     }
@@ -300,7 +304,7 @@ export async function copyFromImage(deps: InspectDeps, options: CpOptions): Prom
   try {
     written = response
       ? await copier.file(response, path, dest)
-      : await copier.directory(path, dest);
+      : await copier.directory(path, dest, directory ?? path);
   } catch (error) {
     // Local file system failures (permissions, a full disk) are one line, like other errors.
     if (isLocalFsError(error)) throw new ContreeError(`cp: ${(error as Error).message}`);

@@ -182,7 +182,8 @@ podmanTest("CLI against the local server: the everyday workflow", async (t) => {
         "run",
         "-s",
         "--",
-        "mkdir -p /d/sub && echo x > /d/sub/f && chmod 755 /d/sub && ln -s sub /d/dirlink",
+        "mkdir -p /d/sub && echo x > /d/sub/f && chmod 755 /d/sub && ln -s sub /d/dirlink" +
+        " && ln -s /d/sub/f /d/sub/abs",
       ]);
       assertEquals(made.code, 0, made.stderr);
       for (const source of ["/d/dirlink", "/d/dirlink/"]) {
@@ -192,6 +193,10 @@ podmanTest("CLI against the local server: the everyday workflow", async (t) => {
         // Was target/sub/f under a 0700 top directory.
         assertEquals(await Deno.readTextFile(`${target}/f`), "x\n", source);
         assertEquals((await Deno.stat(target)).mode! & 0o777, 0o755, source);
+        // An absolute link inside the directory stays, made relative (was: skipped as leading
+        // outside the copy, which was measured from the link's path).
+        assertEquals(await Deno.readLink(`${target}/abs`), "f", source);
+        assert(!copied.stderr.includes("Skipped"), copied.stderr);
       }
       const root = `${home}/whole-root`;
       assertEquals((await cli(["cp", "/", root])).code, 0);

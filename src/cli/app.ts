@@ -108,6 +108,14 @@ export class App {
     return profile;
   }
 
+  /**
+   * The profile as the config files have it now, for a command that outlives changes to them
+   * (the shell's completion: `server start` on another port, `auth` run from the shell).
+   */
+  async currentProfile(): Promise<Profile> {
+    return (await App.create(this.ctx, this.globals)).profile();
+  }
+
   /** The API client for the active profile (created once). */
   client(): ContreeClient {
     this.#client ??= this.clientFor(this.profile());

@@ -62,17 +62,30 @@ async function startShell(app: App, program: RootCommand, invoke: Invoke): Promi
     addHistory: (line) => store.addShellHistory(key, line),
   };
 
+  // Each line reads the config afresh, so completion asks the server the lines talk to: after a
+  // local server restarted on another port, or `auth` in the shell, the new one.
+  const startProfile = app.profile();
+  let completion = { server: `${startProfile.url}\0${startProfile.token}`, client: app.client() };
+  const client = async () => {
+    const profile = await app.currentProfile();
+    const server = `${profile.url}\0${profile.token}`;
+    if (server !== completion.server) {
+      completion = { server, client: app.clientFor(profile) };
+      completer.invalidate();
+    }
+    return completion.client;
+  };
   const port: CompletionPort = {
     images: async () =>
-      (await app.client().listImages({ limit: 100 })).map((image) => ({
+      (await (await client()).listImages({ limit: 100 })).map((image) => ({
         uuid: image.uuid,
         tag: image.tag,
       })),
     operations: async () =>
-      (await app.client().listOperations({ limit: 100 })).map((operation) => operation.uuid),
+      (await (await client()).listOperations({ limit: 100 })).map((operation) => operation.uuid),
     image: () => store.tip(key)?.image,
     listSandbox: async (image, dir) =>
-      (await app.client().listDirectory(image, dir, { maxRetries: 0 })).files ?? [],
+      (await (await client()).listDirectory(image, dir, { maxRetries: 0 })).files ?? [],
     cwd: session.cwd,
     branches: () => store.branches(key).map((branch) => branch.name),
     sessions: () => store.sessions().map((summary) => summary.sessionKey),
@@ -136,6 +149,8 @@ async function startShell(app: App, program: RootCommand, invoke: Invoke): Promi
       const now = snapshot();
       if (now !== seen) completer.invalidate();
       seen = now;
+      // A line may have changed the profile (`auth`): cached completions of another server go.
+      client().catch(() => {});
     },
   });
 }

@@ -2,7 +2,7 @@
 // fetch and the interrupt signal. `main` builds the real one; tests build fakes.
 
 import type { Env } from "./env.ts";
-import { Interrupted } from "./errors.ts";
+import { Interrupted, type InterruptSignal } from "./errors.ts";
 import { processStdio, type Sink, type Source } from "./io.ts";
 import { Logger } from "./log.ts";
 import { streamMode } from "./style.ts";
@@ -83,7 +83,7 @@ function readTtyName(): string | undefined {
 }
 
 /**
- * The real context. Signal listeners turn SIGINT/SIGTERM into an abort of `signal`; a second
+ * The real context. Signal listeners turn SIGINT/SIGTERM/SIGHUP into an abort of `signal`; a second
  * SIGINT while the first is being handled exits at once (the user insists), a second SIGTERM
  * changes nothing. Inside an interrupt
  * scope SIGINT aborts only the innermost scope, and never exits.
@@ -96,15 +96,15 @@ export function createProcessContext(): Context {
   };
   const controller = new AbortController();
   const scopes: AbortController[] = [];
-  const onSignal = (signal: "SIGINT" | "SIGTERM") => () => {
+  const onSignal = (signal: InterruptSignal) => () => {
     const scope = scopes.at(-1);
     if (scope && signal === "SIGINT") {
       if (!scope.signal.aborted) scope.abort(new Interrupted(signal));
       return;
     }
     if (controller.signal.aborted) {
-      // A second Ctrl-C insists; a second SIGTERM only asks again (two `server stop`s) and
-      // must not cut short the clean stop the first one started.
+      // A second Ctrl-C insists; a second SIGTERM (or SIGHUP) only asks again (two `server
+      // stop`s) and must not cut short the clean stop the first one started.
       if (signal === "SIGINT") Deno.exit(130);
       return;
     }
@@ -128,7 +128,7 @@ export function createProcessContext(): Context {
       },
     };
   };
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     try {
       Deno.addSignalListener(signal, onSignal(signal));
     } catch {

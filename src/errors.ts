@@ -7,6 +7,7 @@ export const ExitCode = {
   ERROR: 1,
   USAGE: 2,
   NOT_AUTHENTICATED: 4,
+  HUNG_UP: 129,
   INTERRUPTED: 130,
   BROKEN_PIPE: 141,
   TERMINATED: 143,
@@ -56,12 +57,18 @@ export class Exit extends ContreeError {
 }
 
 /** SIGINT (130) or SIGTERM (143) arrived. */
+export type InterruptSignal = "SIGINT" | "SIGTERM" | "SIGHUP";
+
+const INTERRUPTIONS: Record<InterruptSignal, [string, number]> = {
+  SIGINT: ["User interrupted", ExitCode.INTERRUPTED],
+  SIGTERM: ["Terminated", ExitCode.TERMINATED],
+  // The terminal went away (closed, or its ssh connection dropped): an end as SIGTERM is.
+  SIGHUP: ["Hung up", ExitCode.HUNG_UP],
+};
+
 export class Interrupted extends ContreeError {
-  constructor(readonly signal: "SIGINT" | "SIGTERM" = "SIGINT") {
-    super(
-      signal === "SIGINT" ? "User interrupted" : "Terminated",
-      signal === "SIGINT" ? ExitCode.INTERRUPTED : ExitCode.TERMINATED,
-    );
+  constructor(readonly signal: InterruptSignal = "SIGINT") {
+    super(...INTERRUPTIONS[signal]);
   }
 }
 

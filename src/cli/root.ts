@@ -21,7 +21,7 @@ Exit codes:
        the operation keeps running)
   2    usage error (unknown command, bad option, empty reference)
   4    not authenticated (no profile, no token, or the server answered 401)
-  130  interrupted (SIGINT); 143 terminated (SIGTERM)
+  130  interrupted (SIGINT); 143 terminated (SIGTERM); 129 hung up (SIGHUP)
   141  broken pipe while streaming output (e.g. \`contree run … | head\`)
   N    a sandbox's own exit code, where a command passes it through
        (run, op wait)

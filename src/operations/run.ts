@@ -321,9 +321,9 @@ function interruptTheProcess(
   if (!scope) return { close: () => {} };
   scope.signal.addEventListener("abort", () => {
     scope.close(); // the next Ctrl-C reaches the run itself
-    // SIGTERM aborts every scope on its way to cancelling the run: that is no Ctrl-C.
+    // SIGTERM (SIGHUP) aborts every scope on its way to cancelling the run: that is no Ctrl-C.
     const reason = scope.signal.reason;
-    if (reason instanceof Interrupted && reason.signal === "SIGTERM") return;
+    if (reason instanceof Interrupted && reason.signal !== "SIGINT") return;
     void (async () => {
       // A run still queued has no process to interrupt: Ctrl-C cancels it, as a second would.
       const operation = await client.getOperation(uuid, { maxRetries: 0, timeoutMs: 5_000 })

@@ -301,9 +301,15 @@ export function membersToSource(
   for (const member of members) {
     if (member.type !== "directory") continue;
     const rel = relOf(member.name);
+    const name = member.name.replace(/\/+$/, "").replace(/^\.$/, "");
+    // The archive's own root (`./`) is named by the source, after what is below it.
+    if (name === "") continue;
     if (!files.some((file) => rel === "" || file.rel.startsWith(`${rel}/`))) {
-      skipped.push(`${member.name.replace(/\/+$/, "")}/ (empty directory)`);
+      skipped.push(`${name}/ (empty directory)`);
     }
+  }
+  if (files.length === 0 && skipped.length === 0 && members.length > 0) {
+    skipped.push(`${shown} (no files in it)`);
   }
   return { path: shown, isDir: !(rootIsFile && files.length === 1), files, dirs, skipped };
 }

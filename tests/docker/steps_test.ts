@@ -274,6 +274,16 @@ Deno.test("tar: members extracted to numbered files; escaping names refused; arc
     assertEquals(withEmpty.skipped, ["s/empty/ (empty directory)"]);
     const empty = membersToSource("/e", [member("e/", "directory")], "e");
     assertEquals([empty.files, empty.skipped], [[], ["e/ (empty directory)"]]);
+    // A tar of `./` and empty directories: those are named, not `/` (its root was "/ (empty
+    // directory)"); one of `./` alone is named by its source.
+    const dotted = membersToSource(
+      "t.tar",
+      [member("", "directory"), member("a", "directory")],
+      "",
+    );
+    assertEquals(dotted.skipped, ["a/ (empty directory)"]);
+    const bare = membersToSource("t.tar", [member(".", "directory")], "");
+    assertEquals(bare.skipped, ["t.tar (no files in it)"]);
 
     // Absolute names are taken from the archive root, as Docker's ADD and GNU tar take them.
     const absolute = tarOf([{ name: "/opt/app/run.sh", content: "#!/bin/sh\n", mode: 0o755 }]);

@@ -129,6 +129,8 @@ export async function catCommand(deps: InspectDeps, options: CatOptions): Promis
     response = await deps.client.download(image, path, { stream: true });
   } catch (error) {
     if (error instanceof ApiError && error.status === 422) {
+      // A link loop is no directory: the server's words (`too many levels of symbolic links`).
+      if (/symbolic link/i.test(error.detail ?? "")) throw new ContreeError(`cat: ${error.detail}`);
       throw new ContreeError(
         `cat: ${path}: not a regular file (list directories with \`contree ls\`, copy them with \`contree cp\`)`,
       );

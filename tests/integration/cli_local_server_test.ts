@@ -183,9 +183,15 @@ podmanTest("CLI against the local server: the everyday workflow", async (t) => {
         "-s",
         "--",
         "mkdir -p /d/sub && echo x > /d/sub/f && chmod 755 /d/sub && ln -s sub /d/dirlink" +
-        " && ln -s /d/sub/f /d/sub/abs",
+        " && ln -s /d/sub/f /d/sub/abs && ln -s loop /d/loop",
       ]);
       assertEquals(made.code, 0, made.stderr);
+      // A link loop is said as one (was: "not a regular file", pointing to ls and cp).
+      const loop = await cli(["cat", "/d/loop"]);
+      assertEquals(
+        [loop.code, loop.stderr],
+        [1, "[ERROR] cat: too many levels of symbolic links: /d/loop\n"],
+      );
       for (const source of ["/d/dirlink", "/d/dirlink/"]) {
         const target = `${home}/via-link-${source.length}`;
         const copied = await cli(["cp", source, target]);

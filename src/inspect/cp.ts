@@ -185,11 +185,19 @@ class Copier {
   ): Promise<void> {
     this.progress.total = declaredSize(response);
     let size = 0;
+    const { signal } = this.deps.ctx;
+    // Opening a FIFO waits for its reader, and writing to a full one for room: neither hears
+    // an interrupt, so each is raced against it (the first Ctrl-C was lost).
+    const interrupted = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+    interrupted.catch(() => {});
     try {
       // Write by write: a stream's writable loses the error of a small write (ENOSPC).
-      using file = await Deno.open(target, { write: true, truncate });
-      for await (const chunk of bodyChunks(response, this.deps.ctx.signal)) {
-        await writeAll(file, chunk);
+      using file = await Promise.race([Deno.open(target, { write: true, truncate }), interrupted]);
+      for await (const chunk of bodyChunks(response, signal)) {
+        await Promise.race([writeAll(file, chunk), interrupted]);
         size += chunk.length;
         this.progress.update(size);
       }

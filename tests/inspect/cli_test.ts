@@ -461,6 +461,18 @@ Deno.test("cp directory into one that exists: merged only once whole; a broken o
     assertEquals(await leftovers(), []);
   }));
 
+/** Until a thread of process `pid` waits in open(2) for a FIFO's reader (Linux's wchan). */
+async function openingFifo(pid: number): Promise<void> {
+  for (let tries = 0; tries < 600; tries++) {
+    for await (const task of Deno.readDir(`/proc/${pid}/task`)) {
+      const wchan = await Deno.readTextFile(`/proc/${pid}/task/${task.name}/wchan`).catch(() => "");
+      if (wchan === "wait_for_partner") return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`process ${pid} never opened the FIFO`);
+}
+
 Deno.test("cp interrupted (SIGINT): exit 130, no partial file; cat into a closed pipe: exit 141", () =>
   withCli(async ({ fake, cli, env, home }) => {
     assertEquals((await cli(["use", IMAGE])).code, 0);
@@ -483,6 +495,25 @@ Deno.test("cp interrupted (SIGINT): exit 130, no partial file; cat into a closed
     const copied = await copy.output();
     assertEquals(copied.code, 130);
     assertEquals((await listTree(home)).filter((p) => !p.startsWith("cli/")), []);
+
+    // Into a FIFO nobody reads: opening it waits for a reader, and the first Ctrl-C still ends
+    // the copy (was: ignored until the second, which exits without a word).
+    assertEquals((await new Deno.Command("mkfifo", { args: [`${home}/unread`] }).output()).code, 0);
+    let asked!: () => void;
+    const downloadAsked = new Promise<void>((resolve) => (asked = resolve));
+    fake.on("GET", `/v1/inspect/${IMAGE}/download`, () => {
+      asked();
+      return { bytes: new Uint8Array(1024).fill(67) };
+    });
+    const blocked = spawnCli(["cp", "/big", "unread"], { env, cwd: home });
+    const guard = setTimeout(() => blocked.kill("SIGKILL"), 30_000);
+    await downloadAsked;
+    await openingFifo(blocked.pid);
+    blocked.kill("SIGINT");
+    const unread = await blocked.output().finally(() => clearTimeout(guard));
+    assertEquals(unread.code, 130, new TextDecoder().decode(unread.stderr));
+    assertStringIncludes(new TextDecoder().decode(unread.stderr), "[ERROR] User interrupted\n");
+    await Deno.remove(`${home}/unread`);
 
     fake.on(
       "GET",

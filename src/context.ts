@@ -35,7 +35,7 @@ export interface Context {
   home: string | undefined;
   process: ProcessInfo;
   fetch: typeof fetch;
-  /** Aborted with an `Interrupted` reason on SIGINT/SIGTERM. */
+  /** Aborted with an `Interrupted` reason on SIGINT, SIGTERM or SIGHUP. */
   signal: AbortSignal;
   /**
    * Opens a nested interrupt scope, in which the interactive shell runs each line: until it is
@@ -83,10 +83,10 @@ function readTtyName(): string | undefined {
 }
 
 /**
- * The real context. Signal listeners turn SIGINT/SIGTERM/SIGHUP into an abort of `signal`; a second
- * SIGINT while the first is being handled exits at once (the user insists), a second SIGTERM
- * changes nothing. Inside an interrupt
- * scope SIGINT aborts only the innermost scope, and never exits.
+ * The real context. Signal listeners turn SIGINT, SIGTERM and SIGHUP into an abort of `signal`;
+ * a second SIGINT while the first is being handled exits at once (the user insists), a second
+ * SIGTERM or SIGHUP changes nothing. Inside an interrupt scope SIGINT aborts only the innermost
+ * scope, and never exits.
  */
 export function createProcessContext(): Context {
   const stdio = processStdio();

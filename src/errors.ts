@@ -56,7 +56,6 @@ export class Exit extends ContreeError {
   }
 }
 
-/** SIGINT (130) or SIGTERM (143) arrived. */
 export type InterruptSignal = "SIGINT" | "SIGTERM" | "SIGHUP";
 
 const INTERRUPTIONS: Record<InterruptSignal, [string, number]> = {
@@ -66,6 +65,7 @@ const INTERRUPTIONS: Record<InterruptSignal, [string, number]> = {
   SIGHUP: ["Hung up", ExitCode.HUNG_UP],
 };
 
+/** SIGINT (130), SIGTERM (143) or SIGHUP (129) arrived. */
 export class Interrupted extends ContreeError {
   constructor(readonly signal: InterruptSignal = "SIGINT") {
     super(...INTERRUPTIONS[signal]);

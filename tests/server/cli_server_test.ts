@@ -194,13 +194,14 @@ Deno.test("cli server: stop signals only its own server, never what a stale pid 
 });
 
 podmanTest(
-  "cli server: SIGTERM fails running operations cleanly; a crash is recovered",
+  "cli server: SIGTERM (SIGHUP: its terminal closed) fails running operations cleanly; a crash is recovered",
   async () => {
     const { home, cleanup } = await tempHome();
     const env = { CONTREE_HOME: home, ...podmanEnv() };
     let serverId: string | undefined;
     try {
-      // 1. A foreground server stops on SIGTERM; its running operation ends FAILED.
+      // 1. A foreground server stops on SIGHUP as on SIGTERM (the second SIGTERM test is below);
+      // its running operation ends FAILED. Was: SIGHUP killed it, as a crash.
       const first = await startServerProcess({ env });
       const token = await readToken(home);
       let client = testClient((await readState(home)).url, token);
@@ -211,7 +212,7 @@ podmanTest(
         args: ["30"],
       });
       await waitForEvent(client, stopped.uuid, (e) => e.type === "spawn");
-      assertEquals(await first.stop(), 0);
+      assertEquals(await first.stop("SIGHUP"), 0);
       assertStringIncludes(first.log(), "server stopped");
       assert(!await exists(`${home}/server/server.pid`));
 

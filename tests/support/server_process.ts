@@ -20,8 +20,8 @@ export interface ServerProcess {
   logShows(text: string): Promise<void>;
   /** Raw fetch against `/v1<path>` with the token. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
-  /** SIGTERM, then waits for the exit; the exit code. */
-  stop(): Promise<number>;
+  /** SIGTERM (or `signal`), then waits for the exit; the exit code. */
+  stop(signal?: "SIGTERM" | "SIGHUP"): Promise<number>;
   /** SIGKILL (a crash), then waits for the exit. */
   kill(): Promise<void>;
 }
@@ -97,9 +97,9 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
       headers.set("Authorization", `Bearer ${token}`);
       return fetch(`${early}/v1${path}`, { ...init, headers });
     },
-    stop: async () => {
+    stop: async (signal = "SIGTERM") => {
       try {
-        child.kill("SIGTERM");
+        child.kill(signal);
       } catch {
         // already gone
       }

@@ -23,11 +23,17 @@ export const TOKEN_PAGES: Readonly<Record<string, string>> = {
 /** Registries whose API is served from another host. */
 const API_HOSTS: Readonly<Record<string, string>> = { "docker.io": "registry-1.docker.io" };
 
+/** A host with a dot (or `localhost`) and maybe a port, and nothing after it. */
+const BARE_HOST = /^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)+|localhost)(?::\d+)?$/i;
+
 /**
  * The registry host (with its port) of a reference: `docker://ghcr.io/o/i:t` → `ghcr.io`,
  * `oci://localhost:5000/i` → `localhost:5000`, `alpine` → `docker.io`.
  */
 export function registryHost(ref: string): string {
+  // A registry named alone (`ghcr.io`, `localhost:5000`): a host, where as an image reference
+  // (`ubuntu:22.04`) a first name is one only before a `/`.
+  if (BARE_HOST.test(ref)) return ref.toLowerCase();
   const url = normaliseRegistryUrl(ref.replace(/^oci:\/\//, "docker://"));
   if (!url.startsWith("docker://")) {
     throw new ContreeError(`'${ref}' does not name a registry (docker://HOST/IMAGE or a name)`);

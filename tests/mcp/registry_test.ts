@@ -97,6 +97,16 @@ Deno.test("mcp registry_token_obtain: the token page of a known registry; an unk
     assertStringIncludes(String(known.agent_instruction), "STOP HERE");
     const hub = await call("registry_token_obtain", { registry_url: "python:3.12" });
     assertEquals(hub.registry, "docker.io");
+    // A registry named alone, as the tool's description offers (was: read as a Docker Hub
+    // image, so a GitHub token went to docker.io).
+    for (const name of ["ghcr.io", "registry.gitlab.com", "localhost:5000", "reg.example:5000"]) {
+      const bare = await call("registry_token_obtain", { registry_url: name });
+      assertEquals(bare.registry, name);
+    }
+    assertEquals(
+      (await call("registry_token_obtain", { registry_url: "ubuntu:22.04" })).registry,
+      "docker.io",
+    );
     const unknown = await call("registry_token_obtain", {
       registry_url: "oci://localhost:5000/team/app",
     });

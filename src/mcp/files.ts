@@ -190,9 +190,17 @@ export async function downloadTool(state: McpState, args: DownloadArgs): Promise
   };
 }
 
+/** S_IFMT bits of a device's mode. */
+const CHARACTER_DEVICE = 0o020000;
+const BLOCK_DEVICE = 0o060000;
+
 function fileType(file: Partial<FileItem>): string {
   if (file.is_symlink) return "symlink";
   if (file.is_dir) return "directory";
+  if (file.is_fifo) return "fifo";
+  if (file.is_socket) return "socket";
+  const format = (file.mode ?? 0) & 0o170000;
+  if (format === CHARACTER_DEVICE || format === BLOCK_DEVICE) return "device";
   return "file";
 }
 
@@ -203,15 +211,17 @@ export async function listFilesTool(
   const image = await state.resolveImage(args.image);
   const path = normaliseSandboxPath(args.path);
   const listing = await directoryListing(inspectDeps(state), image, path);
+  // Under the directory the server listed (a link's target), as the listing's own path says.
+  const base = listing.path ?? path;
   const files = (listing.files ?? []).map((file) => ({
     name: file.path.slice(file.path.lastIndexOf("/") + 1),
-    path: path === "/" ? `/${file.path}` : `${path}/${file.path}`,
+    path: base === "/" ? `/${file.path}` : `${base}/${file.path}`,
     type: fileType(file),
     size: file.size,
     mode: typeof file.mode === "number" ? `0o${file.mode.toString(8)}` : null,
     target: file.is_symlink && file.symlink_to ? file.symlink_to : null,
   }));
-  return { path: listing.path ?? path, count: files.length, files };
+  return { path: base, count: files.length, files };
 }
 
 export interface ImageFile {

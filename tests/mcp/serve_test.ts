@@ -71,7 +71,8 @@ async function stdioSteps(t: Deno.TestContext, server: TestServer, env: Record<s
     let kept = "";
     await t.step("a file made by a kept run is seen by the next run", async () => {
       const first = await ok(client, "run", {
-        command: "echo hello > /made-by-mcp && echo made",
+        command:
+          "echo hello > /made-by-mcp && mkfifo /mcp-fifo && ln -s /etc /mcp-etc && echo made",
         image: server.busybox,
         disposable: false,
       });
@@ -103,6 +104,13 @@ async function stdioSteps(t: Deno.TestContext, server: TestServer, env: Record<s
       const listing = await ok(client, "list_files", { image: kept, path: "/" });
       const entry = listing.files.find((f: { name: string }) => f.name === "made-by-mcp");
       assertEquals([entry?.path, entry?.type, entry?.size], ["/made-by-mcp", "file", 6]);
+      // A FIFO is no file to read (was: "file", and read_file then refused it).
+      const fifo = listing.files.find((f: { name: string }) => f.name === "mcp-fifo");
+      assertEquals([fifo?.type, fifo?.path], ["fifo", "/mcp-fifo"]);
+      // Through a linked directory: the entries are under the path the listing says.
+      const linked = await ok(client, "list_files", { image: kept, path: "/mcp-etc" });
+      const passwd = linked.files.find((f: { name: string }) => f.name === "passwd");
+      assertEquals([linked.path, passwd?.path], ["/etc", "/etc/passwd"]);
       const image = await ok(client, "get_image", { image: "tag:busybox:test" });
       assertEquals(image.uuid, server.busybox);
       const tagged = await ok(client, "set_tag", { image_uuid: kept, tag: "mcp/kept:1" });

@@ -277,6 +277,8 @@ export async function runTool(state: McpState, args: RunArgs, call: ToolCall): P
       // get_operation) records its result in the session where this run would have.
       const branch = `${args.disposable ? "disposable" : "detached"}-${uuid}`;
       session.addPendingOperation({ op: uuid, title, disposable: args.disposable, branch });
+      // A disposable run's branch starts at the image it ran on, as with wait=false.
+      if (args.disposable) session.disposableBranch(uuid, title);
     }
     if (error instanceof LostContact) {
       // The CLI's hint (`contree op wait`) is not the agent's way back.

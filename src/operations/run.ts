@@ -255,6 +255,8 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
       // records its result where this run would have (`op wait` only looks).
       const branch = `${options.disposable ? "disposable" : "detached"}-${uuid}`;
       session.addPendingOperation({ op: uuid, title, disposable: options.disposable, branch });
+      // A disposable run's branch starts at the image it ran on, as `run -d -D` makes it.
+      if (options.disposable) session.disposableBranch(uuid, title);
       throw error.pickedUpBy("contree session wait");
     } finally {
       firstInterrupt.close();

@@ -247,7 +247,11 @@ export function settlePendingOp(
   const image = advancedImage(op);
   store.settlePendingOp(key, item.op, () => {
     if (image && item.disposable) {
-      store.createDisposableBranch(key, item.op, item.title);
+      // `run -d -D` made its branch when it spawned, at the image it ran on: the tip now may be
+      // another one. A run left pending without one (lost contact) gets it now.
+      if (!store.branchTip(key, `disposable-${item.op}`)) {
+        store.createDisposableBranch(key, item.op, item.title);
+      }
     } else if (image) {
       store.setImage(key, { image, kind: "run", title: item.title, operation: item.op });
     }

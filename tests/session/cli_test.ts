@@ -521,6 +521,34 @@ Deno.test("cli session wait: detached runs advance the session; exit codes compo
     } finally {
       after.close();
     }
+
+    // A detached disposable run (`run -d -D`) keeps the branch its spawn made, at the image it
+    // ran on; the session moving on meanwhile does not move it (it was made again at the tip
+    // of the wait, with that image).
+    const scratch = finishedOperation(OP[2], "SUCCESS", 0);
+    scratch.result = { image: IMG[4], tag: null };
+    ops.add(scratch);
+    const side = await store();
+    side.addPendingOp("w", {
+      op: OP[2],
+      title: "scratch",
+      disposable: true,
+      branch: `disposable-${OP[2]}`,
+    });
+    const spawnedAt = side.createDisposableBranch("w", OP[2], "scratch");
+    side.setImage("w", { image: IMG[3], kind: "run", title: "moved on", operation: OP[3] });
+    side.close();
+    const disposable = await s(["session", "wait"]);
+    assertEquals(disposable.code, 0, disposable.stderr);
+    const settled = await store();
+    try {
+      const branchTip = settled.branchTip("w", `disposable-${OP[2]}`)!;
+      assertEquals([branchTip.id, branchTip.image], [spawnedAt.id, spawnedAt.image]);
+      assertEquals(settled.tip("w")!.image, IMG[3], "a disposable run does not move the session");
+      assertEquals(settled.pendingOps("w"), []);
+    } finally {
+      settled.close();
+    }
   }));
 
 Deno.test("cli: a corrupt database fails with its path and is left untouched", () =>

@@ -75,7 +75,7 @@ Builtins:
   clear               clear the screen
   -f, --format [NAME] show or change the output format of later lines
   timeout DURATION CMD…   run CMD with the operation timeout DURATION (30, 90s, 5m, 2h, 1d)
-  exit, quit          leave (also Ctrl-D)
+  exit [N], quit      leave (also Ctrl-D): with N, else the last line's exit status
 
 Aliases:
   ls [PATH]           contree ls (no VM); relative to the working directory
@@ -114,7 +114,10 @@ Run COMMAND in the sandbox with the operation timeout DURATION, enforced by the 
 number of seconds, or a number with s, m, h or d (30, 1.5m, 2h). When DURATION is not one of
 these (timeout --help, timeout -k 5 30 cmd), the line runs in the sandbox unchanged, so the
 image's own timeout program handles it.`,
-  exit: "Usage: exit | quit\n\nLeave the shell (Ctrl-D too).",
+  exit: `Usage: exit [N] | quit [N]
+
+Leave the shell (Ctrl-D too) with exit status N (0-255), else the last line's, as sh does:
+a script on a pipe fails as its last line did.`,
   vim: editorHelp("vim"),
   nvim: editorHelp("nvim"),
   nano: editorHelp("nano"),
@@ -132,6 +135,8 @@ is downloaded, opened here, and the result is staged for the next run.`;
 class Shell {
   format: string;
   previousCwd = "/";
+  /** The exit status of the last line (sh's `$?`): the shell's own when it ends. */
+  status = 0;
   /** A line's command ended by the process's signal has already said so (e.g. "Terminated"). */
   #signalReported = false;
 
@@ -141,6 +146,7 @@ class Shell {
 
   async invoke(args: string[], format = this.format): Promise<void> {
     const code = await this.deps.invoke(args, format);
+    this.status = code;
     const reason = this.deps.signal?.aborted ? this.deps.signal.reason : undefined;
     if (reason instanceof ContreeError && code === reason.exitCode) this.#signalReported = true;
   }
@@ -156,7 +162,9 @@ class Shell {
     await this.deps.stdout.write(`${text}\n`);
   }
 
-  async complain(text: string): Promise<void> {
+  /** A builtin's refusal: said on stderr, and the line's status is 1. */
+  async complain(text: string, status = 1): Promise<void> {
+    this.status = status;
     await this.deps.stderr.write(`${text}\n`);
   }
 
@@ -199,13 +207,15 @@ class Shell {
     return joinContinued(lines);
   }
 
-  /** Runs one line; "exit" to leave. */
-  async execute(line: string): Promise<"exit" | void> {
+  /** Runs one line; `{ exit }` to leave with that status. */
+  async execute(line: string): Promise<{ exit: number } | void> {
+    const previous = this.status;
+    this.status = 0;
     let words: string[];
     try {
       words = lineWords(line);
     } catch (error) {
-      await this.complain(`Parse error: ${(error as Error).message}`);
+      await this.complain(`Parse error: ${(error as Error).message}`, 2);
       return;
     }
     if (words.length === 0) return;
@@ -213,7 +223,7 @@ class Shell {
     switch (command) {
       case "exit":
       case "quit":
-        return "exit";
+        return this.exitStatus(args[0], previous);
       case "help":
         return await this.help(args[0]);
       case "clear":
@@ -243,6 +253,14 @@ class Shell {
     }
     if (EDITORS.includes(command)) return await this.edit(command, args[0]);
     await this.run(line);
+  }
+
+  /** `exit [N]`: N, or the status of the line before; a word that is no number is 2, as in sh. */
+  async exitStatus(word: string | undefined, previous: number): Promise<{ exit: number }> {
+    if (word === undefined) return { exit: previous };
+    if (/^\d+$/.test(word)) return { exit: Number(word) % 256 };
+    await this.complain(`exit: ${word}: numeric argument required`, 2);
+    return { exit: 2 };
   }
 
   /** `ls`/`cat` through the inspection commands, unless they need the sandbox. */
@@ -350,7 +368,10 @@ class Shell {
   }
 }
 
-/** The shell's loop until Ctrl-D, `exit` or the end of the piped input; exit code 0. */
+/**
+ * The shell's loop until Ctrl-D, `exit` or the end of the piped input; its exit status is the
+ * last line's (or `exit N`'s), as sh's.
+ */
 export async function runShell(deps: ShellDeps): Promise<number> {
   const shell = new Shell(deps);
   const { reader } = deps;
@@ -386,8 +407,11 @@ export async function runShell(deps: ShellDeps): Promise<number> {
     }
     deps.afterLine?.();
     if (deps.signal?.aborted) throw shell.ended(deps.signal.reason);
-    if (outcome === "exit") break;
+    if (outcome) {
+      await Promise.all([deps.stdout.drain(), deps.stderr.drain()]);
+      return outcome.exit;
+    }
   }
   await Promise.all([deps.stdout.drain(), deps.stderr.drain()]);
-  return 0;
+  return shell.status;
 }

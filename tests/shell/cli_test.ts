@@ -35,6 +35,11 @@ Deno.test("contree shell on a pipe: the session is pinned, use prints no export 
     assertEquals(lines.slice(4), ["(no history)"], "no export line; a pipe adds no history");
     assertMatch(result.stderr, /^--new requires an IMAGE argument\.$/m);
     assertMatch(result.stderr, /unknown command 'bogus'/);
+    // A script fails as its last line did, and `exit N` leaves with N (both exited 0).
+    const failed = await runCli(["-S", "pinned", "shell"], { env, stdin: "pwd\ncontree bogus\n" });
+    assertEquals([failed.code, failed.stdout], [2, "/srv\n"], failed.stderr);
+    const exited = await runCli(["-S", "pinned", "shell"], { env, stdin: "exit 7\npwd\n" });
+    assertEquals([exited.code, exited.stdout], [7, ""], exited.stderr);
   } finally {
     await fake.close();
     await cleanup();

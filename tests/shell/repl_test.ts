@@ -12,6 +12,8 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "../supp
 type Input = string | null | typeof INTERRUPTED;
 
 interface Run {
+  /** What runShell returned: the shell's exit status. */
+  code: number;
   stdout: string;
   stderr: string;
   invoked: { args: string[]; format: string }[];
@@ -55,7 +57,13 @@ class FakeSession implements ShellSession {
 
 async function shell(
   inputs: Input[],
-  options: { interactive?: boolean; session?: FakeSession; color?: boolean } = {},
+  options: {
+    interactive?: boolean;
+    session?: FakeSession;
+    color?: boolean;
+    /** The exit code of an invoked command line (0 when absent). */
+    codeOf?: (args: string[]) => number;
+  } = {},
 ): Promise<Run> {
   const stdout = new MemorySink();
   const stderr = new MemorySink();
@@ -79,7 +87,7 @@ async function shell(
     session,
     invoke: (args, format) => {
       invoked.push({ args, format });
-      return Promise.resolve(0);
+      return Promise.resolve(options.codeOf?.(args) ?? 0);
     },
     commandOf: (word) =>
       ({ sh: "shell", shell: "shell", s: "session", session: "session", ps: "ps" })[word],
@@ -90,8 +98,8 @@ async function shell(
       stderr: new Styler(options.color ?? false),
     },
   };
-  assertEquals(await runShell(deps), 0);
-  return { stdout: stdout.text(), stderr: stderr.text(), invoked, prompts, session };
+  const code = await runShell(deps);
+  return { code, stdout: stdout.text(), stderr: stderr.text(), invoked, prompts, session };
 }
 
 Deno.test("shell: banner, a status line before every prompt, the prompt with branch and cwd", async () => {
@@ -301,7 +309,7 @@ Deno.test("shell help: builtins here, anything else from contree TOPIC --help", 
   const run = await shell(["help", "help cd", "help quit", "help -f", "help vi", "help run"]);
   assertMatch(run.stdout, /^Builtins:$/m);
   assertMatch(run.stdout, /^Usage: cd \[PATH\]$/m);
-  assertMatch(run.stdout, /^Usage: exit \| quit$/m);
+  assertMatch(run.stdout, /^Usage: exit \[N\] \| quit \[N\]$/m);
   assertMatch(run.stdout, /^Formats: default, json, table$/m);
   assertMatch(run.stdout, /^Usage: vim PATH$/m);
   assertEquals(run.invoked.map((i) => i.args), [["run", "--help"]]);
@@ -381,4 +389,23 @@ Deno.test("shell: SIGTERM at the prompt leaves the prompt's line before its reas
   assert(error instanceof Interrupted);
   // Was "(main) / $ [ERROR] Terminated": the prompt's line, then the reason.
   assertEquals(stdout.text(), `${BANNER}\n\n`);
+});
+
+Deno.test("shell exit status: the last line's, or exit N's, as sh (a piped script that failed exited 0)", async () => {
+  const failing = (args: string[]) => (args.at(-1) === "false" ? 1 : args.at(-1) === "die" ? 5 : 0);
+  const piped = (inputs: Input[]) => shell(inputs, { interactive: false, codeOf: failing });
+  assertEquals((await piped(["echo ok"])).code, 0);
+  assertEquals((await piped(["echo ok", "false"])).code, 1);
+  assertEquals((await piped(["false", "echo ok"])).code, 0, "the last line's, not the worst");
+  assertEquals((await piped(["die", "exit"])).code, 5, "exit alone keeps the last status");
+  assertEquals((await piped(["exit 3", "die"])).code, 3, "the lines after exit do not run");
+  assertEquals((await piped(["exit 300"])).code, 44);
+  const word = await piped(["exit soon"]);
+  assertEquals([word.code, word.stderr], [2, "exit: soon: numeric argument required\n"]);
+  assertEquals((await piped(['echo "open'])).code, 2, "a parse error, as sh's syntax error");
+  assertEquals((await piped(["vim"])).code, 1, "a builtin's refusal");
+  assertEquals((await piped(["false", "pwd"])).code, 0, "a builtin that works is 0");
+  // At the terminal too: Ctrl-D leaves with the last line's status.
+  assertEquals((await shell(["false", null], { codeOf: failing })).code, 1);
+  assertEquals((await shell(["false", "quit 0"], { codeOf: failing })).code, 0);
 });

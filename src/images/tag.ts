@@ -1,6 +1,7 @@
 // `contree tag [IMAGE] TAG [-U]` (CLI spec §8.6): set or remove a tag. With one argument the
 // session's current image is tagged (as is, no lookup); with two, IMAGE is a reference.
 
+import { imageRefTag } from "../api/image_ref.ts";
 import { ContreeError } from "../errors.ts";
 import type { ImagesDeps } from "./deps.ts";
 
@@ -34,7 +35,13 @@ export async function tagCommand(deps: TagDeps, options: TagOptions): Promise<nu
     deps.ctx.log.info(`Removed tag '${options.tag}' from image ${image}`);
   } else {
     await deps.client.tagImage(image, options.tag);
-    deps.ctx.log.info(`Tagged image ${image} as ${options.tag}`);
+    // An image has one tag: the one IMAGE was named by is gone now, which a Docker user would
+    // not expect (`tag app:dev app:alias` adds no name).
+    const before = options.image === undefined ? undefined : imageRefTag(options.image);
+    const replaced = before && before !== options.tag && `${before}:latest` !== options.tag
+      ? ` (no longer ${before}: an image has one tag)`
+      : "";
+    deps.ctx.log.info(`Tagged image ${image} as ${options.tag}${replaced}`);
   }
   return 0;
 }

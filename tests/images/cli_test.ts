@@ -283,6 +283,18 @@ Deno.test("tag: set and remove with the tag encoded; one-arg form needs a sessio
     const patch = fake.calls("PATCH", `/v1/images/${IMAGE}/tag`)[0];
     assertEquals(JSON.parse(new TextDecoder().decode(patch.body)), { tag });
 
+    // An image named by its tag and tagged anew loses that tag, which is said (it went silently:
+    // `tag app:dev app:alias` read as adding a name, as in Docker).
+    fake.on("GET", "/v1/images", () => ({
+      json: { images: [{ uuid: IMAGE, tag: "app:dev", created_at: "2026-12-01T10:00:00Z" }] },
+    }));
+    const moved = await cli(["tag", "app:dev", "app:alias"]);
+    assertEquals(moved.code, 0, moved.stderr);
+    assertEquals(
+      moved.stderr,
+      `[INFO] Tagged image ${IMAGE} as app:alias (no longer app:dev: an image has one tag)\n`,
+    );
+
     for (const flag of ["-U", "--delete", "--rm"]) {
       const removed = await cli(["t", flag, IMAGE, tag]);
       assertEquals(removed.code, 0, removed.stderr);

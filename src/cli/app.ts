@@ -92,8 +92,20 @@ export class App {
     const name = this.profileName();
     const base = this.config.get(name) ?? unconfiguredProfile(name, this.ctx.env, this.globals);
     if (!base) {
+      // Half of the pair that configures a server without a profile: say which half is missing.
+      const url = this.globals.url || this.ctx.env.get("CONTREE_URL");
+      const token = this.globals.token || this.ctx.env.get("CONTREE_TOKEN");
+      const half = url && !token
+        ? ` (${
+          this.globals.url ? "--url" : "CONTREE_URL"
+        } is set: give the token too, with --token or CONTREE_TOKEN)`
+        : token && !url
+        ? ` (${
+          this.globals.token ? "--token" : "CONTREE_TOKEN"
+        } is set: give the server too, with --url or CONTREE_URL)`
+        : "";
       throw new AuthError(
-        `Profile '${name}' does not exist. Run \`contree auth\` first (or \`contree server start\` for a local server).`,
+        `Profile '${name}' does not exist${half}. Run \`contree auth\` first (or \`contree server start\` for a local server).`,
       );
     }
     const profile: Profile = { ...base };

@@ -81,6 +81,11 @@ Deno.test("--url and --token run a command without any profile, also with one fr
     const urlOnly = await runCli(["--url", fake.url, "ps"], { env });
     assertEquals(urlOnly.code, 4);
     assertStringIncludes(urlOnly.stderr, "Profile 'default' does not exist");
+    // The missing half is named (it said only that no profile exists).
+    assertStringIncludes(urlOnly.stderr, "(--url is set: give the token too");
+    const variableOnly = await runCli(["ps"], { env: { ...env, CONTREE_URL: fake.url } });
+    assertEquals(variableOnly.code, 4);
+    assertStringIncludes(variableOnly.stderr, "(CONTREE_URL is set: give the token too");
     // A flag with the other half from the environment (a CI secret): was the same refusal.
     const withTokenVariable = await runCli(["--url", fake.url, "ps"], {
       env: { ...env, CONTREE_TOKEN: fake.token },

@@ -163,6 +163,15 @@ function configureGroups(command: HelpTarget): void {
     const extra = group.args[group.registeredArguments.length];
     if (actionCommand === group && extra !== undefined) unknownCommand(group, extra);
   });
+  // A group's default command (`images` lists) took a mistyped subcommand for its argument:
+  // "too many arguments for 'list'" (`images imprt x`). Said as the unknown command it is.
+  command.hook("preSubcommand", (group, sub) => {
+    const word = group.args[0];
+    if (word === undefined || word.startsWith("-")) return;
+    if (word !== sub.name() && !sub.aliases().includes(word) && !subcommand(group, word)) {
+      unknownCommand(group, word);
+    }
+  });
   // An unknown command lists the group's commands and aliases, as the reference's argparse
   // does (commander's own message, and ours above, say only the word and a suggestion).
   const error = command.error.bind(command);
@@ -178,10 +187,51 @@ function configureGroups(command: HelpTarget): void {
 
 function unknownCommand(group: HelpTarget, word: string): never {
   const where = group.parent ? ` for '${group.name()}'` : "";
-  group.error(`error: unknown command '${word}'${where}`, {
+  const names = group.createHelp().visibleCommands(group)
+    .flatMap((child) => [child.name(), ...child.aliases()]);
+  group.error(`error: unknown command '${word}'${where}${similarWords(word, names)}`, {
     exitCode: ExitCode.USAGE,
     code: "commander.unknownCommand",
   });
+}
+
+/**
+ * `(Did you mean …?)` as commander words it for the groups it handles itself: the names at the
+ * fewest edits (at most 3, and fewer than 60% of the longer word), transpositions counting one.
+ */
+function similarWords(word: string, names: string[]): string {
+  const distance = (a: string, b: string): number => {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+    for (let j = 1; j <= b.length; j++) d[0][j] = j;
+    for (let i = 1; i <= a.length; i++) {
+      for (let j = 1; j <= b.length; j++) {
+        d[i][j] = Math.min(
+          d[i - 1][j] + 1,
+          d[i][j - 1] + 1,
+          d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+        );
+        if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+          d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+      }
+    }
+    return d[a.length][b.length];
+  };
+  let best = 3;
+  let similar: string[] = [];
+  for (const name of new Set(names)) {
+    if (name.length <= 1) continue;
+    const edits = distance(word, name);
+    const length = Math.max(word.length, name.length);
+    if ((length - edits) / length <= 0.4 || edits > best) continue;
+    similar = edits < best ? [name] : [...similar, name];
+    best = edits;
+  }
+  similar.sort((a, b) => a.localeCompare(b));
+  if (similar.length === 0) return "";
+  return similar.length === 1
+    ? `\n(Did you mean ${similar[0]}?)`
+    : `\n(Did you mean one of ${similar.join(", ")}?)`;
 }
 
 type HelpTarget = RootCommand["commands"][number];

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertMatch } from "../support/assert.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../support/assert.ts";
 import { apiEnv, runCli, spawnCli, tempHome } from "../support/cli.ts";
 import { FakeApi } from "../support/fake_api.ts";
 
@@ -97,6 +97,8 @@ Deno.test("help [command]: the help on stdout, exit 0; a group without its subco
         [["help", "bogus"], "error: unknown command 'bogus'"],
         [["help", "task", "bogus"], "error: unknown command 'bogus' for 'task'"],
         [["session", "bogus"], "error: unknown command 'bogus' for 'session'"],
+        // was "too many arguments for 'list'" (`images` lists by default)
+        [["images", "imprt", "busybox"], "error: unknown command 'imprt' for 'images'"],
         // was the root's help, exit 0
         [["bogus", "--help"], "error: unknown command 'bogus'"],
       ]
@@ -106,6 +108,12 @@ Deno.test("help [command]: the help on stdout, exit 0; a group without its subco
       // The reference's argparse lists the choices (commands and aliases).
       const said = unknown.stderr.split("\n").find((text) => text.startsWith("error:"));
       assert(said?.startsWith(`${line} (choose from '`), `${args}: ${unknown.stderr}`);
+    }
+    // A near miss gets commander's suggestion in those groups too (they had none).
+    for (const [args, guess] of [[["session", "shwo"], "show"], [["images", "imprt"], "import"]]) {
+      const near = await runCli(args as string[], { env });
+      assertEquals(near.code, 2);
+      assertStringIncludes(near.stderr, `\n(Did you mean ${guess}?)\n`);
     }
   } finally {
     await cleanup();

@@ -12,7 +12,10 @@ export function registerRun(program: RootCommand, run: Runner): void {
     .description("run a command in a sandbox from the session image; output streams live")
     .usage("[options] [--] COMMAND [ARGS...]")
     .option("-t, --timeout <seconds>", "time limit of the command", intAtLeast(1), 120)
-    .option("-C, --cwd <path>", "working directory (default: the session cwd, else the image's)")
+    .option(
+      "-C, --cwd <path>",
+      "working directory (default: the session cwd (`contree cd`), else the server's: /root)",
+    )
     .option("-e, --env <KEY=VALUE>", "environment variable, one per flag (repeatable)", collect, [])
     .option("-H, --hostname <name>", "hostname of the sandbox", "linuxkit")
     .option("-D, --disposable", "do not keep the result image; the session does not advance")

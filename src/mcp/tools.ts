@@ -132,7 +132,7 @@ export function registerTools(server: McpServer, sdk: McpServerSdk, state: McpSt
           "keep env in the result image for later runs (PATH after installing a toolchain)",
         ),
         cwd: z.string().default("").describe(
-          "working directory; empty: the session's, else the image's default",
+          "working directory; empty: the session's, else the server's default (/root)",
         ),
         uid: z.number().int().nonnegative().optional().describe("user id to run as (default 0)"),
         gid: z.number().int().nonnegative().optional().describe("group id to run as (default 0)"),

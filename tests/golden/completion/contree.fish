@@ -367,7 +367,7 @@ complete -c contree -n '__contree_is \'contree use\'' -s 'h' -l 'help' -d 'show 
 
 # contree run
 complete -c contree -n '__contree_is \'contree run\'' -s 't' -l 'timeout' -r -d 'time limit of the command'
-complete -c contree -n '__contree_is \'contree run\'' -s 'C' -l 'cwd' -r -d 'working directory (default: the session cwd, else the image\'s)'
+complete -c contree -n '__contree_is \'contree run\'' -s 'C' -l 'cwd' -r -d 'working directory (default: the session cwd (`contree cd`), else the server\'s: /root)'
 complete -c contree -n '__contree_is \'contree run\'' -s 'e' -l 'env' -r -d 'environment variable, one per flag (repeatable)'
 complete -c contree -n '__contree_is \'contree run\'' -s 'H' -l 'hostname' -r -d 'hostname of the sandbox'
 complete -c contree -n '__contree_is \'contree run\'' -s 'D' -l 'disposable' -d 'do not keep the result image; the session does not advance'

@@ -111,7 +111,7 @@ export async function startupBench(options: StartupOptions): Promise<BenchReport
       "Reference CLI (Python `contree`): not measured — it is not installed and PyPI is unreachable here.",
       "`ps` runs against the local server in the bench process (port 0, temporary home, no operations); the other commands make no request.",
       "Loaded from npm, commander starts Deno's Node compatibility layer (its CommonJS loader, node:events, node:process, node:fs, node:child_process): the parser-only row, the floor of every invocation.",
-      "`ps` without the command tree runs the same App and body with no parser at all: the path to `ps` reaches the Node layer anyway (node:http/https/zlib for the stream transport, node:sqlite, node:fs), so a parser that cost nothing would not bring `ps` under its goal.",
+      "`ps` without the command tree runs the same App and body with no parser at all: the path to `ps` reaches the Node layer anyway (node:sqlite and node:buffer are static imports on it; the stream transport's node:http/https/zlib are in its graph), so a parser that cost nothing would not bring `ps` under its goal.",
     );
   } finally {
     await dist.remove();

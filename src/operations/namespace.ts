@@ -200,20 +200,21 @@ export async function showOperations(
 /** Every active operation (PENDING, ASSIGNED, EXECUTING), paging 100 at a time. */
 export async function activeOperations(
   deps: NamespaceDeps,
-  options: RequestOptions = {},
-): Promise<string[]> {
-  const uuids: string[] = [];
+  options: () => RequestOptions = () => ({}),
+): Promise<Operation[]> {
+  const found = new Map<string, Operation>();
   for (const status of ACTIVE_STATUSES) {
     for await (
       const page of paginate(
-        (offset, limit) => deps.client.listOperations({ status, offset, limit }, options),
+        // Asked per request: a deadline shared by the listing's requests shrinks as they go.
+        (offset, limit) => deps.client.listOperations({ status, offset, limit }, options()),
         { pageSize: 100, concurrency: 1 },
       )
     ) {
-      for (const op of page) if (!uuids.includes(op.uuid)) uuids.push(op.uuid);
+      for (const op of page) if (!found.has(op.uuid)) found.set(op.uuid, op);
     }
   }
-  return uuids;
+  return [...found.values()];
 }
 
 /**
@@ -230,7 +231,7 @@ async function selectOperations(
   const explicit = refs.length > 0 ? await deps.resolveRefs(refs) : undefined;
   if (all) {
     if (explicit) deps.ctx.log.warning(`--all overrides explicit UUIDs; ${verb} all active`);
-    return await activeOperations(deps);
+    return (await activeOperations(deps)).map((op) => op.uuid);
   }
   return explicit;
 }
@@ -342,7 +343,10 @@ export async function waitOperations(
   // time, kept 500 operations waiting for a minute).
   const hardEnd = deadline + LATE_CHECK_MS;
   const timeLeft = () => hardEnd - clock.monotonic();
-  const requestOptions = (): RequestOptions => ({ maxRetries: 0, timeoutMs: timeLeft() });
+  const requestOptions = (): RequestOptions => ({
+    maxRetries: 0,
+    timeoutMs: Math.max(1, timeLeft()),
+  });
   /** Why the latest listing of active operations failed, for operations it left unchecked. */
   let listingFailure: string | undefined;
   // Rows of operations checked at once are printed one by one.
@@ -404,7 +408,12 @@ export async function waitOperations(
           let candidates = [...pending];
           if (candidates.length > PER_OPERATION_LIMIT && timeLeft() >= MIN_REQUEST_MS) {
             try {
-              const active = new Set(await activeOperations(deps, requestOptions()));
+              const active = new Set<string>();
+              for (const op of await activeOperations(deps, requestOptions)) {
+                active.add(op.uuid);
+                // What the listing says is what was seen of it (a row if the wait ends now).
+                if (pending.has(op.uuid)) lastSeen.set(op.uuid, op);
+              }
               contact.reached();
               listingFailure = undefined;
               candidates = candidates.filter((uuid) => !active.has(uuid));

@@ -8,7 +8,7 @@
 //   before the give-up error proves it came within 15 s of the loss, without a timed assertion.
 
 import { RESTARTED_ERROR } from "../../src/server/operations.ts";
-import { assert, assertEquals, assertMatch } from "../support/assert.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../support/assert.ts";
 import { runCli, tempHome, watchCli } from "../support/cli.ts";
 import { FakeApi } from "../support/fake_api.ts";
 import { FakeSandbox, type Program, textChunks } from "../support/fake_sandbox.ts";
@@ -174,5 +174,38 @@ Deno.test({
       // Was: the listing hung to the deadline, then every operation got a GET of at least a
       // second in the round and again in the last check, 8 at a time (25 requests, ~6 s).
       assertEquals(proxy.requests.map((r) => `${r.method} ${r.path}`), ["GET /v1/operations"]);
+    }),
+});
+
+Deno.test({
+  name: "server loss (fake): op wait on many operations and a slow server: the listing's " +
+    "requests share the second past --timeout too",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () =>
+    withFake(async ({ fake, env }) => {
+      const uuids = Array.from({ length: 12 }, () => crypto.randomUUID());
+      // Each listing (one per active status) answers after 1.5 s: the first ends 0.5 s before
+      // the shared end (-t 1, plus a second), the second cannot finish in what is left.
+      fake.on("GET", "/v1/operations", async (request) => {
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        const executing = request.query.get("status") === "EXECUTING";
+        return {
+          json: executing ? uuids.map((uuid) => ({ uuid, status: "EXECUTING" })) : [],
+        };
+      });
+      const waited = await runCli(["op", "wait", "-t", "1", ...uuids], {
+        env,
+        killAfterMs: 60_000,
+      });
+      assertEquals(waited.code, 1, waited.stderr);
+      // Was: each listing request got the whole time left when the listing began, one after
+      // another (PENDING, ASSIGNED, EXECUTING: 4.5 s for a 1 s timeout).
+      const statuses = fake.calls("GET", "/v1/operations").map((r) => r.query.get("status"));
+      assertEquals(statuses, ["PENDING", "ASSIGNED"]);
+      assertStringIncludes(
+        waited.stderr,
+        "[WARNING] Timeout: 12 operation(s) did not finish in 1s",
+      );
     }),
 });

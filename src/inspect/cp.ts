@@ -250,7 +250,8 @@ class Copier {
       const result = await extractTar(await inflateIfGzip(counted), root, {
         strip: archiveStrip(path),
         ownsRoot: !existing,
-        sandboxRoot: resolved,
+        // A link inside may name the directory either way (`/lib/x` and `/usr/lib/x`).
+        sandboxRoots: resolved === path ? [path] : [resolved, path],
       });
       if (existing) mergeExtracted(root, target);
       else await Deno.rename(root, target);

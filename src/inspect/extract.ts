@@ -7,7 +7,7 @@
 // - it would replace a directory, or replace a symbolic link with something else;
 // - it would be written through a symbolic link that was not extracted (below);
 // - it is a hard link whose target is not a regular file already extracted inside the root.
-// An absolute link into the copied directory (`sandboxRoot`) is made relative, so the copy keeps
+// An absolute link into the copied directory (`sandboxRoots`) is made relative, so the copy keeps
 // working where it lands. A symbolic link whose target is still absolute or resolves outside the
 // root (resolution follows links already on disk; `..` may only step out of directories that
 // exist) is not created: it is listed in `skippedLinks` and extraction goes on. Images are full
@@ -33,10 +33,11 @@ export interface ExtractOptions {
   /** The root was created for this extraction: the archived directory's mode applies to it. */
   ownsRoot?: boolean;
   /**
-   * The archived directory's absolute path in the sandbox (the root's path there): absolute
-   * link targets inside it are made relative. Without it every absolute link is skipped.
+   * The archived directory's absolute paths in the sandbox (the root's path there: the path
+   * asked for, and where it leads when it is a link): absolute link targets inside one of them
+   * are made relative. Without them every absolute link is skipped.
    */
-  sandboxRoot?: string;
+  sandboxRoots?: readonly string[];
 }
 
 export interface ExtractResult {
@@ -176,12 +177,15 @@ class Extractor {
     return true;
   }
 
-  /** An absolute target inside the sandbox root, relative to the link; else unchanged. */
+  /** An absolute target inside a sandbox root, relative to the link; else unchanged. */
   #relativeTarget(parts: string[], target: string): string {
-    const root = this.options.sandboxRoot;
-    if (!target.startsWith("/") || root === undefined) return target;
-    const linkDir = [root, ...parts.slice(0, -1)].join("/");
-    return relativeLinkTarget(linkDir, target, root) ?? target;
+    if (!target.startsWith("/")) return target;
+    for (const root of this.options.sandboxRoots ?? []) {
+      const linkDir = [root, ...parts.slice(0, -1)].join("/");
+      const relative = relativeLinkTarget(linkDir, target, root);
+      if (relative !== undefined) return relative;
+    }
+    return target;
   }
 
   async #file(entry: TarHeader, parts: string[], data: AsyncIterable<Uint8Array>): Promise<void> {

@@ -268,7 +268,7 @@ Deno.test("tar: absolute links into the copied directory become relative; the ot
         { name: "current", type: "symlink", linkname: "/app/releases/3" },
       ])),
       root,
-      { sandboxRoot: "/app" },
+      { sandboxRoots: ["/app"] },
     );
     assertEquals(await Deno.readLink(`${root}/current`), "releases/3");
     assertEquals(await Deno.readLink(`${root}/bin/tool`), "../releases/3/tool");
@@ -293,7 +293,7 @@ Deno.test("tar: absolute links into the copied directory become relative; the ot
         { name: "usr/share/zoneinfo/UTC", data: "TZif" },
       ])),
       whole,
-      { sandboxRoot: "/" },
+      { sandboxRoots: ["/"] },
     );
     assertEquals(again.skippedLinks, []);
     assertEquals(await Deno.readLink(`${whole}/etc/localtime`), "../usr/share/zoneinfo/UTC");

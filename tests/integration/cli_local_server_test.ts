@@ -183,7 +183,7 @@ podmanTest("CLI against the local server: the everyday workflow", async (t) => {
         "-s",
         "--",
         "mkdir -p /d/sub && echo x > /d/sub/f && chmod 755 /d/sub && ln -s sub /d/dirlink" +
-        " && ln -s /d/sub/f /d/sub/abs && ln -s loop /d/loop",
+        " && ln -s /d/sub/f /d/sub/abs && ln -s /d/dirlink/f /d/sub/vialink && ln -s loop /d/loop",
       ]);
       assertEquals(made.code, 0, made.stderr);
       // A link loop is said as one (was: "not a regular file", pointing to ls and cp).
@@ -202,6 +202,9 @@ podmanTest("CLI against the local server: the everyday workflow", async (t) => {
         // An absolute link inside the directory stays, made relative (was: skipped as leading
         // outside the copy, which was measured from the link's path).
         assertEquals(await Deno.readLink(`${target}/abs`), "f", source);
+        // One that names the directory through the link is kept as well (was: skipped, once the
+        // copy's root had become the link's target).
+        assertEquals(await Deno.readLink(`${target}/vialink`), "f", source);
         assert(!copied.stderr.includes("Skipped"), copied.stderr);
       }
       const root = `${home}/whole-root`;

@@ -2,6 +2,7 @@
 // auth, task and mcp commands) from the App: the only place besides the registrars that knows it.
 
 import { resolveImageRef } from "../api/image_ref.ts";
+import { displayUrl } from "../sse/contact.ts";
 import type { NamespaceDeps, OperationCache } from "../operations/namespace.ts";
 import type { RunDeps } from "../operations/run.ts";
 import type { AuthDeps } from "../auth/commands.ts";
@@ -23,7 +24,7 @@ export async function runDeps(app: App): Promise<RunDeps> {
   return {
     ctx: app.ctx,
     client,
-    session: runSession(store, await app.sessionKey()),
+    session: runSession(store, await app.sessionKey(), displayUrl(client)),
     format: app.globals.format,
     output: () => app.output(),
     resolveImage: (ref) => resolveImageRef(client, ref),

@@ -22,6 +22,7 @@ import {
   type ContactPolicy,
   contactPolicyFromEnv,
   DEFAULT_CONTACT_POLICY,
+  displayUrl,
   FOLLOW_TIMEOUT_VARIABLE,
   LostContact,
 } from "../sse/contact.ts";
@@ -205,7 +206,7 @@ export async function runTool(state: McpState, args: RunArgs, call: ToolCall): P
   if (args.command.trim() === "") throw new ContreeError("command must not be empty");
   const inSession = !args.image;
   const session = inSession
-    ? await state.withSession((store, key) => runSession(store, key))
+    ? await state.withSession((store, key) => runSession(store, key, displayUrl(state.client())))
     : undefined;
   const image = session
     ? await state.withSession(() => session.currentImage())

@@ -8,8 +8,8 @@ import type { RunSession } from "../operations/run.ts";
 import { resolveOperationRefs } from "./refs.ts";
 import type { SessionStore } from "./store.ts";
 
-/** `run`'s view of session `key`. */
-export function runSession(store: SessionStore, key: string): RunSession {
+/** `run`'s view of session `key`; `server` (its URL) goes with the runs it leaves pending. */
+export function runSession(store: SessionStore, key: string, server?: string): RunSession {
   /** The staged files the run sent (their history ids): what its entry consumes. */
   let sent = new Set<number>();
   return {
@@ -36,7 +36,7 @@ export function runSession(store: SessionStore, key: string): RunSession {
     disposableBranch: (operation, title) =>
       void store.createDisposableBranch(key, operation, title),
     detachedBranch: (operation, title) => void store.createDetachedBranch(key, operation, title),
-    addPendingOperation: (entry) => store.addPendingOp(key, entry),
+    addPendingOperation: (entry) => store.addPendingOp(key, server ? { ...entry, server } : entry),
   };
 }
 

@@ -14,7 +14,7 @@ import type { SessionDeps } from "./deps.ts";
 import { SessionError } from "./errors.ts";
 import type { HistoryEntry, PendingOp, SessionStore } from "./store.ts";
 import { type OperationWaiter, pollOperation } from "./wait.ts";
-import { contactPolicyFromEnv, LostContact } from "../sse/contact.ts";
+import { contactPolicyFromEnv, displayUrl, LostContact } from "../sse/contact.ts";
 import { advancedImage, composeExitStatus, operationExitCode } from "../operations/outcome.ts";
 
 /** `session list`: every session of the profile, most recently updated first. */
@@ -218,6 +218,8 @@ interface WaitItem {
   title: string;
   disposable: boolean;
   pending: boolean;
+  /** Where a pending run was started, when its record says. */
+  server?: string;
 }
 
 /**
@@ -307,13 +309,23 @@ export async function sessionWait(
     try {
       op = await waiter(client, item.op, contact);
     } catch (error) {
-      // A pending run the server has forgotten (its data reset, another server) would stop
-      // every wait at it, for good: said once, then no longer pending.
+      // A pending run this server does not know stopped every wait at it, for good. Started
+      // here and forgotten (its data reset): said once, and no longer pending. Started on
+      // another server, or nobody knows where: said, and left for a wait there.
       if (item.pending && error instanceof ApiError && error.status === 404) {
-        deps.ctx.log.error(
-          `Operation ${item.op} is not on the server any more; dropped from this session's pending runs`,
-        );
-        (await deps.store()).removePendingOp(key, item.op);
+        const here = displayUrl(client);
+        if (item.server === here) {
+          deps.ctx.log.error(
+            `Operation ${item.op} is not on the server any more; dropped from this session's pending runs`,
+          );
+          (await deps.store()).removePendingOp(key, item.op);
+        } else {
+          deps.ctx.log.error(
+            `Operation ${item.op} is not on ${here}` +
+              (item.server ? `; it was started on ${item.server}` : "") +
+              ": left pending for a wait on the server it runs on",
+          );
+        }
         dropped = true;
         continue;
       }

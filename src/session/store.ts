@@ -91,6 +91,8 @@ export interface PendingOp {
   title: string;
   disposable: boolean;
   branch: string;
+  /** The server it was started on (its URL), when known: a 404 elsewhere is not its end. */
+  server?: string;
 }
 
 export interface StoreOptions {
@@ -951,6 +953,7 @@ export class SessionStore {
         title: text(record.title),
         disposable: record.disposable === true,
         branch: text(record.branch),
+        ...(typeof record.server === "string" ? { server: record.server } : {}),
       }];
     });
   }

@@ -26,6 +26,11 @@ Deno.test("adapters: run's view of a session", () =>
     session.disposableBranch(OP[1], "test");
     session.addPendingOperation({ op: OP[0], title: "sleep", disposable: false, branch: "b" });
     assertEquals(store.pendingOps("r").map((p) => p.op), [OP[0]]);
+    // With its server, where run knows it: a 404 elsewhere then does not drop it.
+    runSession(store, "r", "http://127.0.0.1:7680")
+      .addPendingOperation({ op: OP[3], title: "t", disposable: false, branch: "" });
+    assertEquals(store.pendingOps("r").map((p) => p.server), [undefined, "http://127.0.0.1:7680"]);
+    store.removePendingOp("r", OP[3]);
     session.advance(IMG[1], "make", OP[2]);
     const tip = store.tip("r")!;
     assertEquals([tip.image, tip.kind, tip.title, tip.operation], [IMG[1], "run", "make", OP[2]]);

@@ -500,24 +500,37 @@ Deno.test("cli session wait: detached runs advance the session; exit codes compo
       "[ERROR] Invalid operation references: @-9: Cannot go back 9 steps: only 2 ancestors available junk\n",
     );
 
-    // A pending run the server no longer knows (404) is reported once and dropped, and the
-    // others are still waited for (it stopped every wait before them, on every try).
+    // A pending run the server no longer knows (404) stopped every wait at it, on every try.
+    // Started on this server: reported once and dropped. Started on another one, or nobody
+    // knows where (a record without its server): reported and left for a wait there. The
+    // others are waited for all the same.
     const gone = await store();
-    gone.addPendingOp("w", { op: OP[3], title: "lost", disposable: false, branch: "" });
+    const elsewhere = "http://127.0.0.1:9/elsewhere";
+    const lost = { op: OP[3], title: "lost", disposable: false, branch: "", server: fake.url };
+    gone.addPendingOp("w", lost);
+    gone.addPendingOp("w", { ...lost, op: OP[4], server: elsewhere });
+    gone.addPendingOp("w", { op: OP[5], title: "legacy", disposable: false, branch: "" });
     gone.addPendingOp("w", { op: OP[0], title: "again", disposable: false, branch: "" });
     gone.close();
     const dropped = await s(["-f", "json", "session", "wait"]);
     assertEquals(dropped.code, 1, dropped.stderr);
     assertEquals(jsonRows(dropped.stdout).map((r) => r.uuid), [OP[0]]);
-    assertStringIncludes(
-      dropped.stderr,
+    assertEquals(dropped.stderr.split("\n").filter((line) => line.startsWith("[ERROR]")), [
       `[ERROR] Operation ${
         OP[3]
-      } is not on the server any more; dropped from this session's pending runs\n`,
-    );
+      } is not on the server any more; dropped from this session's pending runs`,
+      `[ERROR] Operation ${
+        OP[4]
+      } is not on ${fake.url}; it was started on ${elsewhere}: left pending for a wait on the server it runs on`,
+      `[ERROR] Operation ${
+        OP[5]
+      } is not on ${fake.url}: left pending for a wait on the server it runs on`,
+    ]);
     const after = await store();
     try {
-      assertEquals(after.pendingOps("w"), []);
+      assertEquals(after.pendingOps("w").map((p) => p.op), [OP[4], OP[5]]);
+      after.removePendingOp("w", OP[4]);
+      after.removePendingOp("w", OP[5]);
     } finally {
       after.close();
     }

@@ -14,6 +14,8 @@ export const OP = [
   "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb",
   "cccccccc-cccc-4ccc-8ccc-cccccccccccc",
   "dddddddd-dddd-4ddd-8ddd-dddddddddddd",
+  "eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee",
+  "ffffffff-ffff-4fff-8fff-ffffffffffff",
 ];
 
 /** A temp directory with a database path inside; `cleanup()` removes both. */

@@ -51,6 +51,15 @@ export function isStaleFile(error: unknown): error is ApiError {
   return error instanceof ApiError && error.status === 400 && /file not found/i.test(error.message);
 }
 
+/**
+ * A path that is a loop of symbolic links (422 `too many levels of symbolic links: PATH`, the
+ * local server's words, as ELOOP's): no directory, whatever else a 422 of a download means.
+ */
+export function isLinkLoop(error: unknown): error is ApiError {
+  return error instanceof ApiError && error.status === 422 &&
+    /^too many levels of symbolic links/i.test(error.detail);
+}
+
 /** The request never got an HTTP answer (refused, reset, DNS, TLS, broken stream). */
 export class NetworkError extends ContreeError {
   constructor(detail: string, options?: ErrorOptions) {

@@ -4,7 +4,7 @@
 // the cache. On a terminal, content that is not valid UTF-8 is refused: the first 8 KiB decide
 // before anything is written; a later invalid sequence stops the output with the same error.
 
-import { ApiError } from "../api/errors.ts";
+import { ApiError, isLinkLoop } from "../api/errors.ts";
 import { base64ToBytes, bytesToBase64 } from "../api/stream_repr.ts";
 import { ContreeError } from "../errors.ts";
 import { CoalescingWriter, LineEndSink } from "../io.ts";
@@ -129,8 +129,8 @@ export async function catCommand(deps: InspectDeps, options: CatOptions): Promis
     response = await deps.client.download(image, path, { stream: true });
   } catch (error) {
     if (error instanceof ApiError && error.status === 422) {
-      // A link loop is no directory: the server's words (`too many levels of symbolic links`).
-      if (/symbolic link/i.test(error.detail ?? "")) throw new ContreeError(`cat: ${error.detail}`);
+      // A link loop is no directory: the server's words.
+      if (isLinkLoop(error)) throw new ContreeError(`cat: ${error.detail}`);
       throw new ContreeError(
         `cat: ${path}: not a regular file (list directories with \`contree ls\`, copy them with \`contree cp\`)`,
       );

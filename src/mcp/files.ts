@@ -1,7 +1,7 @@
 // The file tools: upload and rsync (host → server, deduplicated), download (image → host, the
 // same safe copy as `contree cp`), list_files, read_file and grep (reading an image without a VM).
 
-import { ApiError } from "../api/errors.ts";
+import { ApiError, isLinkLoop } from "../api/errors.ts";
 import { base64ToBytes, bytesToBase64 } from "../api/stream_repr.ts";
 import { ensureBytes, ensureFile, ensureFiles, sha256File } from "../api/upload.ts";
 import type { FileItem, FileSpec } from "../api/models.ts";
@@ -254,6 +254,7 @@ export async function readImageFile(
     response = await state.client().download(image, path);
   } catch (error) {
     if (error instanceof ApiError && error.status === 422) {
+      if (isLinkLoop(error)) throw new NotARegularFile(error.detail);
       throw new NotARegularFile(`${path}: not a regular file (list directories with list_files)`);
     }
     throw error;

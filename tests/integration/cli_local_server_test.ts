@@ -183,7 +183,8 @@ podmanTest("CLI against the local server: the everyday workflow", async (t) => {
         "-s",
         "--",
         "mkdir -p /d/sub && echo x > /d/sub/f && chmod 755 /d/sub && ln -s sub /d/dirlink" +
-        " && ln -s /d/sub/f /d/sub/abs && ln -s /d/dirlink/f /d/sub/vialink && ln -s loop /d/loop",
+        " && ln -s /d/sub/f /d/sub/abs && ln -s /d/dirlink/f /d/sub/vialink && ln -s loop /d/loop" +
+        " && mkdir '/d/symbolic link notes'",
       ]);
       assertEquals(made.code, 0, made.stderr);
       // A link loop is said as one (was: "not a regular file", pointing to ls and cp).
@@ -192,6 +193,9 @@ podmanTest("CLI against the local server: the everyday workflow", async (t) => {
         [loop.code, loop.stderr],
         [1, "[ERROR] cat: too many levels of symbolic links: /d/loop\n"],
       );
+      // A directory whose name holds the words is a directory still.
+      const named = await cli(["cat", "/d/symbolic link notes"]);
+      assertStringIncludes(named.stderr, "not a regular file (list directories with `contree ls`");
       for (const source of ["/d/dirlink", "/d/dirlink/"]) {
         const target = `${home}/via-link-${source.length}`;
         const copied = await cli(["cp", source, target]);

@@ -71,8 +71,8 @@ async function stdioSteps(t: Deno.TestContext, server: TestServer, env: Record<s
     let kept = "";
     await t.step("a file made by a kept run is seen by the next run", async () => {
       const first = await ok(client, "run", {
-        command:
-          "echo hello > /made-by-mcp && mkfifo /mcp-fifo && ln -s /etc /mcp-etc && echo made",
+        command: "echo hello > /made-by-mcp && mkfifo /mcp-fifo && ln -s /etc /mcp-etc" +
+          " && ln -s mcp-loop /mcp-loop && echo made",
         image: server.busybox,
         disposable: false,
       });
@@ -107,6 +107,12 @@ async function stdioSteps(t: Deno.TestContext, server: TestServer, env: Record<s
       // A FIFO is no file to read (was: "file", and read_file then refused it).
       const fifo = listing.files.find((f: { name: string }) => f.name === "mcp-fifo");
       assertEquals([fifo?.type, fifo?.path], ["fifo", "/mcp-fifo"]);
+      // A link loop is said as one (was: "not a regular file", pointing to list_files).
+      const loop = await callTool(client, "read_file", { image: kept, path: "/mcp-loop" });
+      assertEquals(
+        [loop.isError, resultText(loop)],
+        [true, "too many levels of symbolic links: /mcp-loop"],
+      );
       // Through a linked directory: the entries are under the path the listing says.
       const linked = await ok(client, "list_files", { image: kept, path: "/mcp-etc" });
       const passwd = linked.files.find((f: { name: string }) => f.name === "passwd");

@@ -7,7 +7,7 @@
 // of none (§12.34); with a pipe on stdin there are no banner, status lines or prompts, lines are
 // not added to the history, and commands do not read the rest of the script as their stdin.
 
-import { ContreeError, Exit } from "../errors.ts";
+import { ContreeError, Exit, Interrupted } from "../errors.ts";
 import type { Sink } from "../io.ts";
 import { resolveSandboxPath } from "../sandbox_path.ts";
 import type { Styler } from "../style.ts";
@@ -194,6 +194,7 @@ class Shell {
 
   /** The whole line, reading continuation lines while it is open; undefined when abandoned. */
   async complete(first: string, history: readonly string[]): Promise<string | undefined> {
+    if (first.startsWith("#")) return first; // a quote in a comment opens nothing
     const lines = [first];
     while (isOpen(joinContinued(lines))) {
       const next = await this.deps.reader.read(this.deps.reader.interactive ? "> " : "", history);
@@ -209,6 +210,8 @@ class Shell {
 
   /** Runs one line; `{ exit }` to leave with that status. */
   async execute(line: string): Promise<{ exit: number } | void> {
+    // A comment, as in sh: nothing runs (it was sent to the sandbox), and `$?` stays.
+    if (line.startsWith("#")) return;
     const previous = this.status;
     this.status = 0;
     let words: string[];
@@ -368,6 +371,12 @@ class Shell {
   }
 }
 
+/** A read of a terminal that is gone: EIO (the tty hung up). */
+function isHangUp(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === "EIO" || (error instanceof Error && /\(os error 5\)/.test(error.message));
+}
+
 /**
  * The shell's loop until Ctrl-D, `exit` or the end of the piped input; its exit status is the
  * last line's (or `exit N`'s), as sh's.
@@ -383,7 +392,15 @@ export async function runShell(deps: ShellDeps): Promise<number> {
       await deps.stderr.write(`${shell.statusLine()}\n`);
       await Promise.all([deps.stdout.drain(), deps.stderr.drain()]);
     }
-    const read = await reader.read(reader.interactive ? shell.prompt() : "", history);
+    let read;
+    try {
+      read = await reader.read(reader.interactive ? shell.prompt() : "", history);
+    } catch (error) {
+      // The terminal went away under the prompt (closed, its ssh connection dropped): the read
+      // fails before SIGHUP arrives. The end is the hang-up's (129), not an I/O error (1).
+      if (reader.interactive && isHangUp(error)) throw shell.ended(new Interrupted("SIGHUP"));
+      throw error;
+    }
     if (deps.signal?.aborted) {
       // Off the prompt's line: the reason is printed next.
       if (reader.interactive) await deps.stdout.write("\n");

@@ -405,7 +405,38 @@ Deno.test("shell exit status: the last line's, or exit N's, as sh (a piped scrip
   assertEquals((await piped(['echo "open'])).code, 2, "a parse error, as sh's syntax error");
   assertEquals((await piped(["vim"])).code, 1, "a builtin's refusal");
   assertEquals((await piped(["false", "pwd"])).code, 0, "a builtin that works is 0");
+  // A comment runs nothing and keeps the status, as in sh (it was a run in the sandbox, which
+  // reset it to 0); a quote in it opens no continuation.
+  const commented = await piped(["false", "# it's a comment"]);
+  assertEquals([commented.code, commented.invoked.length], [1, 1]);
   // At the terminal too: Ctrl-D leaves with the last line's status.
   assertEquals((await shell(["false", null], { codeOf: failing })).code, 1);
   assertEquals((await shell(["false", "quit 0"], { codeOf: failing })).code, 0);
+});
+
+Deno.test("shell: a terminal gone under the prompt (EIO) ends as a hang-up, 129, not an I/O error", async () => {
+  const stdout = new MemorySink();
+  const stderr = new MemorySink();
+  const eio = Object.assign(new Error("Input/output error (os error 5)"), { code: "EIO" });
+  const deps: ShellDeps = {
+    stdout,
+    stderr,
+    reader: { interactive: true, read: () => Promise.reject(eio) },
+    session: new FakeSession(),
+    invoke: () => Promise.resolve(0),
+    commandOf: () => undefined,
+    formats: ["default"],
+    format: "default",
+    styles: { stdout: new Styler(false), stderr: new Styler(false) },
+  };
+  const error = await runShell(deps).then(() => undefined, (caught) => caught);
+  assert(error instanceof Interrupted, String(error));
+  assertEquals([error.signal, error.exitCode], ["SIGHUP", 129]);
+  // A piped script's read error is its own.
+  const piped = await runShell({
+    ...deps,
+    reader: { interactive: false, read: () => Promise.reject(eio) },
+  })
+    .then(() => undefined, (caught) => caught);
+  assertEquals(piped, eio);
 });

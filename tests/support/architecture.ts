@@ -57,9 +57,15 @@ export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   "src/sse": ["src/api"],
 };
 
-/** src/cli is the program's shell: only main.ts (the entry) and src/cli itself import it. */
+/**
+ * src/cli is the program's shell: only the entries (main.ts, and the startup bench's `ps` wired
+ * by hand without the parser, which measures the same path) and src/cli itself import it.
+ */
 export const CLI = "src/cli";
-export const CLI_IMPORTERS: readonly string[] = ["main.ts"];
+export const CLI_IMPORTERS: readonly string[] = [
+  "main.ts",
+  "scripts/bench/fixtures/ps_without_parser.ts",
+];
 
 /** The one file that runs podman. */
 export const PODMAN_RUNNER = "src/podman.ts";

@@ -115,7 +115,8 @@ Deno.test({
         }
         assertEquals((await s.client.whoami()).permissions.list, true, "still serving");
       } finally {
-        await s.stop();
+        // cleanup, not stop: its podman objects go too (the busybox image was left behind).
+        await s.cleanup();
       }
     }),
 });

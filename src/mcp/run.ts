@@ -12,7 +12,7 @@ import { type Sink, toBytes } from "../io.ts";
 import { cancelQuietly, followRun, OutputSink } from "../operations/live_output.ts";
 import { advancedImage } from "../operations/outcome.ts";
 import { buildSpawnRequest } from "../operations/payload.ts";
-import type { RunSession } from "../operations/run.ts";
+import { leaveRunPending, type RunSession } from "../operations/run.ts";
 import { normaliseSandboxPath } from "../sandbox_path.ts";
 import { runSession } from "../session/adapters.ts";
 import { splitShellWords } from "../shell_words.ts";
@@ -227,10 +227,7 @@ export async function runTool(state: McpState, args: RunArgs, call: ToolCall): P
 
   if (!args.wait) {
     if (session) {
-      const branch = `${args.disposable ? "disposable" : "detached"}-${uuid}`;
-      session.addPendingOperation({ op: uuid, title, disposable: args.disposable, branch });
-      if (args.disposable) session.disposableBranch(uuid, title);
-      else session.detachedBranch(uuid, title);
+      leaveRunPending(session, { uuid, title, disposable: args.disposable, detached: true });
     }
     return { operation_id: uuid, status: typeof status === "string" ? status : "PENDING" };
   }
@@ -276,10 +273,7 @@ export async function runTool(state: McpState, args: RunArgs, call: ToolCall): P
     if (session && (error instanceof LostContact || error instanceof DeadlineError)) {
       // Left running: pending as a run without wait is, so that wait_operations (or
       // get_operation) records its result in the session where this run would have.
-      const branch = `${args.disposable ? "disposable" : "detached"}-${uuid}`;
-      session.addPendingOperation({ op: uuid, title, disposable: args.disposable, branch });
-      // A disposable run's branch starts at the image it ran on, as with wait=false.
-      if (args.disposable) session.disposableBranch(uuid, title);
+      leaveRunPending(session, { uuid, title, disposable: args.disposable, detached: false });
     }
     if (error instanceof LostContact) {
       // The CLI's hint (`contree op wait`) is not the agent's way back.

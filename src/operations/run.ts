@@ -220,10 +220,7 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
   if (options.detach) {
     // As the reference: return once stdin is sent (to its end, or until the process ends it).
     await forwarding;
-    const branch = `${options.disposable ? "disposable" : "detached"}-${uuid}`;
-    session.addPendingOperation({ op: uuid, title, disposable: options.disposable, branch });
-    if (options.disposable) session.disposableBranch(uuid, title);
-    else session.detachedBranch(uuid, title);
+    leaveRunPending(session, { uuid, title, disposable: options.disposable, detached: true });
     const out = deps.output();
     await out.write({
       uuid,
@@ -253,10 +250,7 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
       if (!(error instanceof LostContact)) throw error;
       // Left running: pending in the session as a detached run is, so that `session wait`
       // records its result where this run would have (`op wait` only looks).
-      const branch = `${options.disposable ? "disposable" : "detached"}-${uuid}`;
-      session.addPendingOperation({ op: uuid, title, disposable: options.disposable, branch });
-      // A disposable run's branch starts at the image it ran on, as `run -d -D` makes it.
-      if (options.disposable) session.disposableBranch(uuid, title);
+      leaveRunPending(session, { uuid, title, disposable: options.disposable, detached: false });
       throw error.pickedUpBy("contree session wait");
     } finally {
       firstInterrupt.close();
@@ -303,6 +297,23 @@ export async function runCommand(deps: RunDeps, options: RunOptions): Promise<nu
     await spools?.stdout.close();
     await spools?.stderr.close();
   }
+}
+
+/**
+ * A run left running on the server, pending in its session so that `session wait` (MCP:
+ * `wait_operations`) records its result where the run would have. A disposable run has its
+ * `disposable-<op>` branch at once, at the image it ran on; a detached one (`run -d`) its
+ * `detached-<op>` branch; a kept run left by lost contact advances the session when recorded.
+ */
+export function leaveRunPending(
+  session: RunSession,
+  run: { uuid: string; title: string; disposable: boolean; detached: boolean },
+): void {
+  const { uuid, title, disposable } = run;
+  const branch = `${disposable ? "disposable" : "detached"}-${uuid}`;
+  session.addPendingOperation({ op: uuid, title, disposable, branch });
+  if (disposable) session.disposableBranch(uuid, title);
+  else if (run.detached) session.detachedBranch(uuid, title);
 }
 
 /** Statuses of a run whose process has not started. */

@@ -303,7 +303,8 @@ export async function sessionWait(
   const out = deps.output({ tail: ["error"] });
   deps.ctx.log.info(`Waiting for ${items.length} operations...`);
   const finished: Operation[] = [];
-  let dropped = false;
+  /** A pending run this server does not have (dropped or left pending): exit 1. */
+  let missing = false;
   for (const [index, item] of items.entries()) {
     let op: Operation;
     try {
@@ -326,7 +327,7 @@ export async function sessionWait(
               ": left pending for a wait on the server it runs on",
           );
         }
-        dropped = true;
+        missing = true;
         continue;
       }
       // Every operation not yet seen finished is left running, not only the one polled.
@@ -342,7 +343,7 @@ export async function sessionWait(
     await out.write(waitRow(op, item.title || (typeof op.title === "string" ? op.title : "")));
     await out.flush();
   }
-  return Math.max(composeExitStatus(finished), dropped ? 1 : 0);
+  return Math.max(composeExitStatus(finished), missing ? 1 : 0);
 }
 
 /** `session delete KEY…`: asks per session unless `force`; exit 1 when any was not deleted. */

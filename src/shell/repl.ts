@@ -386,6 +386,8 @@ export async function runShell(deps: ShellDeps): Promise<number> {
   const { reader } = deps;
   // Newest first, as readline recalls them.
   const history = reader.interactive ? deps.session.history().reverse() : [];
+  /** The status `exit` leaves with; without one, the last line's. */
+  let exit: number | undefined;
   if (reader.interactive) await shell.say(BANNER);
   for (;;) {
     if (reader.interactive) {
@@ -425,10 +427,10 @@ export async function runShell(deps: ShellDeps): Promise<number> {
     deps.afterLine?.();
     if (deps.signal?.aborted) throw shell.ended(deps.signal.reason);
     if (outcome) {
-      await Promise.all([deps.stdout.drain(), deps.stderr.drain()]);
-      return outcome.exit;
+      exit = outcome.exit;
+      break;
     }
   }
   await Promise.all([deps.stdout.drain(), deps.stderr.drain()]);
-  return shell.status;
+  return exit ?? shell.status;
 }

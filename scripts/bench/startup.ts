@@ -1,7 +1,8 @@
 // Startup: `contree -v`, `contree --help` and `contree ps` against the local server, from source
 // (`deno run` with the compiled binary's permissions) and compiled when a runtime for
-// `deno compile` is at hand (DENORT_BIN), next to two floors: Deno loading nothing, and Deno
-// loading only the command-line parser.
+// `deno compile` is at hand (DENORT_BIN), next to five floors: Deno loading nothing, Deno loading
+// one npm package that imports nothing, Deno loading the Node built-ins commander imports, Deno
+// loading only the command-line parser, and `ps` with no parser at all.
 
 import { startTestServer } from "../../tests/support/server.ts";
 import { compile, hostTarget } from "../compile.ts";
@@ -31,8 +32,42 @@ const GOALS_MS: Record<string, number> = {
 
 const FIXTURES = new URL("fixtures/", import.meta.url).pathname;
 
-function floorArgv(file: string): string[] {
-  return [Deno.execPath(), "run", ...COMPILE_PERMISSIONS, "--quiet", `${FIXTURES}${file}`];
+function floorArgv(file: string, fixtures = FIXTURES): string[] {
+  return [Deno.execPath(), "run", ...COMPILE_PERMISSIONS, "--quiet", `${fixtures}${file}`];
+}
+
+const CHECKOUT = new URL("../../", import.meta.url).pathname;
+
+/** The parser's exports, as `src/deps.ts` has them. */
+const PARSER_EXPORT = /export \{[^}]*\} from "npm:@commander-js\/extra-typings@[^"]+";/;
+
+/**
+ * A copy of the checkout's `src/` (with deno.json and deno.lock, so that npm resolution is the
+ * same) whose `src/deps.ts` exports empty stand-ins for the parser's classes. Every module that
+ * imports deps.ts for anything (the output's width, say) would otherwise evaluate commander, and
+ * with it Deno's Node layer: the fixture run from here is `ps` with a parser that costs nothing.
+ * Returns the copy's fixtures folder.
+ */
+async function checkoutWithoutParser(dir: string): Promise<string> {
+  await new Deno.Command("cp", {
+    args: ["-r", `${CHECKOUT}src`, `${CHECKOUT}deno.json`, `${CHECKOUT}deno.lock`, dir],
+  }).output();
+  const deps = `${dir}/src/deps.ts`;
+  const text = await Deno.readTextFile(deps);
+  if (!PARSER_EXPORT.test(text)) throw new Error("src/deps.ts: the parser's export was not found");
+  const standIns = ["Argument", "Command", "Help", "Option"].map((name) =>
+    `export class ${name} {}`
+  )
+    .concat(
+      ["CommanderError", "InvalidArgumentError"].map((name) =>
+        `export class ${name} extends Error {}`
+      ),
+    );
+  await Deno.writeTextFile(deps, text.replace(PARSER_EXPORT, standIns.join("\n")));
+  const fixtures = `${dir}/scripts/bench/fixtures/`;
+  await Deno.mkdir(fixtures, { recursive: true });
+  await Deno.copyFile(`${FIXTURES}ps_without_parser.ts`, `${fixtures}ps_without_parser.ts`);
+  return fixtures;
 }
 
 /** A compiled contree, or why there is none. */
@@ -51,6 +86,7 @@ export async function startupBench(options: StartupOptions): Promise<BenchReport
   const server = await startTestServer();
   const home = await tempDir("contree-bench-home-");
   const dist = await tempDir("contree-bench-dist-");
+  const unparsed = await tempDir("contree-bench-no-parser-");
   const rows: Row[] = [];
   const commands: string[] = [];
   const notes: string[] = [];
@@ -78,6 +114,16 @@ export async function startupBench(options: StartupOptions): Promise<BenchReport
       shellLine(["deno", "run", "--quiet", "scripts/bench/fixtures/empty.ts"]),
     );
     await add(
+      "deno + the lightest npm package (eventsource-parser)",
+      floorArgv("npm_floor.ts"),
+      shellLine(["deno", "run", "--quiet", "scripts/bench/fixtures/npm_floor.ts"]),
+    );
+    await add(
+      "deno + the Node built-ins commander imports",
+      floorArgv("commander_node_imports.ts"),
+      shellLine(["deno", "run", "--quiet", "scripts/bench/fixtures/commander_node_imports.ts"]),
+    );
+    await add(
       "deno + command-line parser only",
       floorArgv("parser_only.ts"),
       shellLine(["deno", "run", "--quiet", "scripts/bench/fixtures/parser_only.ts"]),
@@ -92,8 +138,9 @@ export async function startupBench(options: StartupOptions): Promise<BenchReport
     }
     await add(
       "ps without the command tree (same body, no parser)",
-      floorArgv("ps_without_parser.ts"),
-      shellLine(["deno", "run", "--quiet", "scripts/bench/fixtures/ps_without_parser.ts"]),
+      floorArgv("ps_without_parser.ts", await checkoutWithoutParser(unparsed.path)),
+      shellLine(["deno", "run", "--quiet", "scripts/bench/fixtures/ps_without_parser.ts"]) +
+        "   # in a copy whose src/deps.ts has stand-ins for commander",
     );
     const compiled = await compiledBinary(dist.path);
     if (compiled.path) {
@@ -110,11 +157,13 @@ export async function startupBench(options: StartupOptions): Promise<BenchReport
     notes.push(
       "Reference CLI (Python `contree`): not measured — it is not installed and PyPI is unreachable here.",
       "`ps` runs against the local server in the bench process (port 0, temporary home, no operations); the other commands make no request.",
-      "Loaded from npm, commander starts Deno's Node compatibility layer (its CommonJS loader, node:events, node:process, node:fs, node:child_process): the parser-only row, the floor of every invocation.",
-      "`ps` without the command tree runs the same App and body with no parser at all: the path to `ps` reaches the Node layer anyway (node:sqlite and node:buffer are static imports on it; the stream transport's node:http/https/zlib are in its graph), so a parser that cost nothing would not bring `ps` under its goal.",
+      "An npm package costs little by itself: the lightest-package row (ESM, no Node imports) is within 2 ms of Deno alone.",
+      "What the parser costs is Deno's Node layer: commander's six Node built-ins (node:events, node:child_process, node:path, node:fs, node:process, node:util) without commander come within 2–4 ms of the parser-only row; node:fs and node:process start most of the layer.",
+      "`ps` without the command tree runs the same App and body with no parser at all, from a copy of `src/` whose deps.ts has empty stand-ins for commander's classes (in the checkout, any module that imports deps.ts, the output's width for one, evaluates commander): what `ps` would cost with a parser that cost nothing. Its gap to `contree ps` is the parser's whole cost, the Node layer included; node:sqlite and node:buffer on the path cost 1–4 ms and do not start that layer.",
     );
   } finally {
     await dist.remove();
+    await unparsed.remove();
     await home.remove();
     await server.cleanup();
   }

@@ -1,5 +1,5 @@
 // `deno task bench [--only startup,sse,json-run,cat,transport,wait,spawn,isolation,followers,
-// output,cat-server] [--runs N] [--out FILE]`: runs the benchmarks one after the other (each with
+// output,cat-server,upload] [--runs N] [--out FILE]`: runs the benchmarks one after the other (each with
 // its default, moderate size; run a single bench's own script for bigger runs) and prints one
 // markdown report: machine facts, every bench's table, and a summary of the goals.
 
@@ -21,6 +21,7 @@ import { SPAWN_DEFAULTS, spawnBench } from "./spawn.ts";
 import { SSE_DEFAULTS, sseBench } from "./sse.ts";
 import { STARTUP_DEFAULTS, startupBench } from "./startup.ts";
 import { TRANSPORT_DEFAULTS, transportBench } from "./transport.ts";
+import { UPLOAD_DEFAULTS, uploadBench } from "./upload.ts";
 import { WAIT_DEFAULTS, waitBench } from "./wait.ts";
 
 interface Bench {
@@ -67,6 +68,10 @@ const BENCHES: Bench[] = [
     name: "cat-server",
     run: (runs) =>
       catServerBench({ ...CAT_SERVER_DEFAULTS, runs: runs ?? CAT_SERVER_DEFAULTS.runs }),
+  },
+  {
+    name: "upload",
+    run: (runs) => uploadBench({ ...UPLOAD_DEFAULTS, runs: runs ?? UPLOAD_DEFAULTS.runs }),
   },
 ];
 

@@ -3,8 +3,17 @@
 // always complete and named by its own digest.
 
 import { createHash } from "node:crypto";
-import { writeAll } from "../bytes.ts";
 import { cutOffBody } from "./errors.ts";
+
+/**
+ * An upload is gathered into pieces of this size and each piece written with a synchronous
+ * write. A request body comes in pieces of a few bytes to 64 KiB, and while an asynchronous
+ * file write is pending Deno's request body slows to a crawl: a 200 MB upload from a streaming
+ * client took 15–20 s with a write per piece and 4 s with an awaited write per MiB, against
+ * 0.4–1.2 s with synchronous ones (scripts/bench/upload.ts). A 1 MiB write into the page cache
+ * holds the event loop for about a millisecond.
+ */
+const WRITE_BYTES = 1024 * 1024;
 
 export class BlobStore {
   constructor(readonly dir: string) {}
@@ -35,6 +44,8 @@ export class BlobStore {
     let file: Deno.FsFile | undefined;
     try {
       file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
+      const gathered = new Uint8Array(WRITE_BYTES);
+      let filled = 0;
       for (;;) {
         let read: ReadableStreamReadResult<Uint8Array>;
         try {
@@ -46,8 +57,15 @@ export class BlobStore {
         if (done) break;
         hash.update(value);
         size += value.length;
-        await writeAll(file, value);
+        for (let offset = 0; offset < value.length;) {
+          const taken = Math.min(WRITE_BYTES - filled, value.length - offset);
+          gathered.set(value.subarray(offset, offset + taken), filled);
+          filled += taken;
+          offset += taken;
+          if (filled === WRITE_BYTES) filled = writeAllSync(file, gathered, filled);
+        }
       }
+      writeAllSync(file, gathered, filled);
       await file.sync();
     } catch (error) {
       file?.close();
@@ -63,6 +81,12 @@ export class BlobStore {
     await Deno.rename(temp, target);
     return { sha256, size };
   }
+}
+
+/** Writes the first `length` bytes of `bytes`; returns 0, the length left to write. */
+function writeAllSync(file: Deno.FsFile, bytes: Uint8Array, length: number): number {
+  for (let offset = 0; offset < length;) offset += file.writeSync(bytes.subarray(offset, length));
+  return 0;
 }
 
 /** Reads a body to its end, dropping it (a broken body ends the draining, silently). */

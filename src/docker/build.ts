@@ -272,6 +272,8 @@ class Builder {
   readonly #usedArgs = new Set<string>();
   /** Images a step of this build made (or found in its cache), as against FROM images. */
   readonly #made = new Set<string>();
+  /** Images of #made that an earlier build made (step cache hits): they may carry a tag. */
+  readonly #fromCache = new Set<string>();
   readonly #globalArgs = new Map<string, string | undefined>();
   readonly #layers: LayerCache;
   readonly #targets: { stdout: LineEndSink; stderr: LineEndSink };
@@ -439,11 +441,19 @@ class Builder {
     const target = this.#results.get(plan.target.index)!;
     const { config } = target;
     let { image } = target;
-    if (this.options.tags.length > 0 && !this.#made.has(image)) {
-      // No step made an image (only ENV, LABEL, CMD, …): tagging the FROM image would move its
-      // tag off it (one tag per image), and a later FROM of that tag would miss. Docker makes a
-      // new image; so does this, with a step that changes nothing.
-      this.log.info("No step changed the image: making a new one for the tag");
+    const otherTag = this.options.tags.length > 0 && this.#fromCache.has(image)
+      ? await this.otherTag(image)
+      : undefined;
+    if (this.options.tags.length > 0 && (!this.#made.has(image) || otherTag)) {
+      // No step made an image (only ENV, LABEL, CMD, …), or every step came from the cache and
+      // the image carries another build's tag: tagging it would move that tag off it (one tag
+      // per image), and a later FROM or --use of that tag would miss. Docker keeps both names;
+      // this makes a new image, with a step that changes nothing.
+      this.log.info(
+        otherTag
+          ? `The image is tagged ${otherTag} (every step was cached): making a new one for the tag`
+          : "No step changed the image: making a new one for the tag",
+      );
       const state = new StageState(image, config);
       await this.spawnStep(
         state,
@@ -731,6 +741,7 @@ class Builder {
       const cached = this.#layers.lookup(key);
       if (cached) {
         this.log.info(`CACHED: ${title} -> ${cached}`);
+        this.#fromCache.add(cached);
         this.landed(state, cached);
         return;
       }
@@ -813,6 +824,12 @@ class Builder {
       { makeDirectories: script },
       true,
     );
+  }
+
+  /** The tag `image` carries now, when it is not one this build gives. */
+  async otherTag(image: string): Promise<string | undefined> {
+    const { tag } = await this.deps.client.inspectImage(image);
+    return tag && !this.options.tags.includes(tag) ? tag : undefined;
   }
 
   landed(state: StageState, image: string): void {

@@ -278,9 +278,25 @@ podmanTest("CLI against the local server: a Dockerfile build whose files cat sho
       "ignored.log left out",
     );
 
-    const again = await runCli(["build", "-t", "built:test", context], { env });
+    const again = await runCli(["-f", "json", "build", "-t", "built:test", context], { env });
     assertEquals(again.code, 0, again.stderr);
     assertStringIncludes(again.stderr, "CACHED");
+    assertEquals(JSON.parse(again.stdout).image, row.image, "the same tag: the same image");
+
+    // Every step cached, another tag: the image carries built:test, and tagging it would take
+    // that tag away (an image has one tag). Both names must keep working, as with docker build.
+    const other = await runCli(["-f", "json", "build", "-t", "built:other", context], { env });
+    assertEquals(other.code, 0, other.stderr);
+    assertStringIncludes(
+      other.stderr,
+      "The image is tagged built:test (every step was cached): making a new one for the tag",
+    );
+    assert(JSON.parse(other.stdout).image !== row.image, other.stdout);
+    assertEquals((await cat("/built.txt")).stdout, "built\n", "built:test still names an image");
+    const otherCat = await runCli(["cat", "--image", "tag:built:other", "/app/listing.txt"], {
+      env,
+    });
+    assertEquals(otherCat.stdout, "Dockerfile\nhello.txt\nlisting.txt\n", otherCat.stderr);
   } finally {
     await Deno.remove(context, { recursive: true });
     await cleanup();

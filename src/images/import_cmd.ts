@@ -3,7 +3,8 @@
 // Progress goes to stderr (an elapsed-time line on a terminal). Exit 1 when any import failed.
 // Ctrl-C cancels the imports still running, then exits 130.
 
-import { DeadlineError } from "../api/errors.ts";
+import { isRefusedConnection } from "../api/client.ts";
+import { DeadlineError, NetworkError } from "../api/errors.ts";
 import type { Operation } from "../api/models.ts";
 import { ContreeError, Exit, Interrupted, rethrowNotAuthenticated, UsageError } from "../errors.ts";
 import { formatEta, StatusLine } from "../inspect/progress.ts";
@@ -58,14 +59,15 @@ export function importRow(operation: Operation, spec: ImportSpec): Row {
 }
 
 /**
- * The operation of an import the server refused at once: the fields of a followed one, empty,
- * so that a refusal printed first does not narrow every row's columns.
+ * The operation of an import the server refused at once (or whose answer was lost: UNKNOWN): the
+ * fields of a followed one, empty, so that a refusal printed first does not narrow every row's
+ * columns.
  */
-function refusedImport(error: string): Operation {
+function refusedImport(error: string, status = "FAILED"): Operation {
   return {
     uuid: "",
     kind: "image_import",
-    status: "FAILED",
+    status,
     error,
     created_at: null,
     duration: null,
@@ -159,6 +161,15 @@ export async function importImages(deps: ImportDeps, options: ImportOptions): Pr
         rethrowNotAuthenticated(error);
         if (error instanceof Interrupted || !(error instanceof ContreeError)) throw error;
         failed++;
+        if (error instanceof NetworkError && !isRefusedConnection(error)) {
+          // The answer was lost, not necessarily the request (not retried: it would start a
+          // second import): the server may be importing it, so the outcome is not known.
+          const message = `${error.message.replace(/^Network error: /, "")}; the import may ` +
+            "have started on the server all the same: see `contree op list -k image_import`";
+          log.error(`Import of ${url}: ${message}`);
+          await emit(importRow(refusedImport(message, "UNKNOWN"), spec));
+          continue;
+        }
         log.error(`Import of ${url} failed: ${error.message}`);
         await emit(importRow(refusedImport(error.message), spec));
       }

@@ -232,6 +232,30 @@ Deno.test("images import: credentials are sent, logged masked; a prompted passwo
     assertStringIncludes(noUser.stderr, "--password needs --username");
   }));
 
+Deno.test("images import: an import whose answer is lost is UNKNOWN and may have started", () =>
+  withCli(async ({ fake, cli }) => {
+    // Not retried (it could start a second import); the row must not say the import failed.
+    fake.on("POST", "/v1/images/import", () => ({
+      status: 201,
+      json: { uuid: "0b0b0b0b-0000-4000-8000-000000000001", status: "PENDING" },
+      dropBody: true,
+    }));
+    const lost = await cli(["-f", "json", "images", "import", "busybox"]);
+    assertEquals(lost.code, 1, lost.stderr);
+    const [row] = jsonRows(lost.stdout);
+    assertEquals([row.uuid, row.status], ["", "UNKNOWN"]);
+    assertStringIncludes(
+      String(row.error),
+      "the import may have started on the server all the same",
+    );
+    assertStringIncludes(
+      lost.stderr,
+      "[ERROR] Import of docker://docker.io/library/busybox:latest: ",
+    );
+    assertStringIncludes(lost.stderr, "see `contree op list -k image_import`");
+    assertEquals(lost.stderr.includes("failed"), false, lost.stderr);
+  }));
+
 Deno.test("images import: SIGINT cancels every running import and exits 130", () =>
   withCli(async ({ fake, env }) => {
     const ops = new FakeOperations(fake);

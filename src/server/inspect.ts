@@ -12,6 +12,8 @@ import { iteratorStream, tarChunks, type TarEntry, type TarMember } from "../tar
 
 interface Mount {
   root: Promise<string>;
+  /** The mount point, once podman has printed it. */
+  mounted?: string;
   users: number;
   lastUsed: number;
   names?: Promise<IdNames>;
@@ -33,14 +35,22 @@ export class ImageMounts {
   /** Mounts the image (or reuses its mount); call `release` when done. */
   async acquire(podmanId: string): Promise<MountLease> {
     let mount = this.#mounts.get(podmanId);
+    if (mount?.mounted !== undefined && !(await isMountPoint(mount.mounted))) {
+      // Unmounted behind the server's back (`podman image unmount`, another tool's clean-up):
+      // reading the empty directory would answer 404s and 500s until the server restarts.
+      if (this.#mounts.get(podmanId) === mount) this.#mounts.delete(podmanId);
+      mount = this.#mounts.get(podmanId);
+    }
     if (!mount) {
-      const root = runChecked(this.podman, ["image", "mount", podmanId]).then((path) => {
+      const entry: Mount = { root: Promise.resolve(""), users: 0, lastUsed: 0 };
+      entry.root = runChecked(this.podman, ["image", "mount", podmanId]).then((path) => {
         if (!path) throw new Error("podman printed no mount point");
+        entry.mounted = path;
         return path;
       });
-      mount = { root, users: 0, lastUsed: 0 };
+      mount = entry;
       this.#mounts.set(podmanId, mount);
-      root.catch(() => this.#mounts.delete(podmanId));
+      entry.root.catch(() => this.#mounts.delete(podmanId));
     }
     mount.users++;
     mount.lastUsed = ++this.#clock;
@@ -104,6 +114,21 @@ export class ImageMounts {
 
   async #unmount(podmanId: string): Promise<void> {
     await this.podman.run(["image", "unmount", podmanId]).catch(() => {});
+  }
+}
+
+/**
+ * Whether `root` still holds the image: a mount point (another device than its parent, as an
+ * overlay mount is) or, for a storage driver that mounts nothing (vfs), a directory with entries.
+ */
+async function isMountPoint(root: string): Promise<boolean> {
+  try {
+    const [inner, outer] = await Promise.all([Deno.stat(root), Deno.stat(`${root}/..`)]);
+    if (inner.dev !== outer.dev) return true;
+    for await (const _ of Deno.readDir(root)) return true;
+    return false;
+  } catch {
+    return false; // gone: podman removes the merged directory when it unmounts
   }
 }
 

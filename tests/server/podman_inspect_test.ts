@@ -124,6 +124,16 @@ podmanTest("server on podman: inspect and docker:// import", async (t) => {
       assertEquals((await get("archive", "/nope")).status, 404);
     });
 
+    await t.step("an image unmounted behind the server's back is mounted again", async () => {
+      assertEquals((await s.client.listDirectory(image, "/data")).files.length, 6);
+      // Another podman user's clean-up (or `podman image unmount`) takes the server's mount.
+      const unmounted = await testPodman.run(["image", "unmount", `localhost/contree/${image}`]);
+      assertEquals(unmounted.code, 0, unmounted.stderr);
+      const again = await s.client.listDirectory(image, "/data");
+      assertEquals(again.files.map((f) => f.path).includes("file.txt"), true);
+      assertEquals(await (await get("download", "/data/file.txt")).text(), "hello\n");
+    });
+
     await t.step(
       "an image removed behind the server's back is a 404 at once, not a 500",
       async () => {

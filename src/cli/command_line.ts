@@ -58,13 +58,25 @@ function globalOptionHint(root: RootCommand, command: AnyCommand, text: string):
 }
 
 /**
- * `contree nosuch --help` printed the root's help and exited 0: the help flag goes, so that the
- * unknown command is said (with a suggestion) and exits 2, as without it.
+ * `contree nosuch --help` printed the root's help and exited 0, and `contree images delete
+ * --help` the help of `images`, as if there were such a command: the help flag goes, so that the
+ * unknown command is said (with a suggestion) and exits 2, as without it. The words right after
+ * the command word are followed down the groups; a word that may be a group's own argument is
+ * left to it.
  */
 function withoutHelpOfUnknown(program: RootCommand, argv: string[]): string[] {
+  const withoutHelp = () => argv.filter((arg) => arg !== "--help" && arg !== "-h");
   const word = commandWord(argv);
   if (typeof word !== "string") return argv;
-  return subcommand(program, word) ? argv : argv.filter((arg) => arg !== "--help" && arg !== "-h");
+  let command: AnyCommand | undefined = subcommand(program, word);
+  if (!command) return withoutHelp();
+  for (let i = argv.indexOf(word) + 1; i < argv.length && !argv[i].startsWith("-"); i++) {
+    if (command.commands.length === 0) break;
+    const next: AnyCommand | undefined = subcommand(command, argv[i]);
+    if (!next) return command.registeredArguments.length > 0 ? argv : withoutHelp();
+    command = next;
+  }
+  return argv;
 }
 
 /** `[cli]` defaults the parser cannot take are ignored, with a line that says so. */

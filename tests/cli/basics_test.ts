@@ -101,6 +101,10 @@ Deno.test("help [command]: the help on stdout, exit 0; a group without its subco
         [["images", "imprt", "busybox"], "error: unknown command 'imprt' for 'images'"],
         // was the root's help, exit 0
         [["bogus", "--help"], "error: unknown command 'bogus'"],
+        // was the group's help, exit 0, as if there were such a command
+        [["images", "delete", "--help"], "error: unknown command 'delete' for 'images'"],
+        [["session", "bogus", "-h"], "error: unknown command 'bogus' for 'session'"],
+        [["task", "archive", "bogus", "--help"], "error: unknown command 'bogus'"],
       ]
     ) {
       const unknown = await runCli(args as string[], { env });
@@ -108,6 +112,12 @@ Deno.test("help [command]: the help on stdout, exit 0; a group without its subco
       // The reference's argparse lists the choices (commands and aliases).
       const said = unknown.stderr.split("\n").find((text) => text.startsWith("error:"));
       assert(said?.startsWith(`${line} (choose from '`), `${args}: ${unknown.stderr}`);
+    }
+    // Help of a command that is there still is help (exit 0), at every depth.
+    for (const args of [["images", "list", "--help"], ["task", "archive", "list", "-h"]]) {
+      const help = await runCli(args, { env });
+      assertEquals([help.code, help.stderr], [0, ""], String(args));
+      assertMatch(help.stdout, new RegExp(`^Usage: contree ${args.slice(0, -1).join(" ")}`));
     }
     // A near miss gets commander's suggestion in those groups too (they had none).
     for (const [args, guess] of [[["session", "shwo"], "show"], [["images", "imprt"], "import"]]) {

@@ -321,7 +321,7 @@ export async function cmdLogs(
   if (options.follow) {
     deps.ctx.log.info(`Container ${logs.container} is gone; showing the last capture`);
   }
-  await printLog(logs.path, deps.ctx.stdout, options);
+  await printLog(logs.path, deps.ctx.stdout, { ...options, signal: deps.ctx.signal });
   return 0;
 }
 
@@ -332,8 +332,13 @@ export async function cmdWait(
 ) {
   const target = parseTarget(positionals);
   const { ctx, project, taskId } = await resolveTarget(deps, target, "wait");
-  const { exitCode } = await taskWait(ctx, project, taskId, options.timeout);
+  const { exitCode, restarted } = await taskWait(ctx, project, taskId, options.timeout);
   await say(deps, `Task ${taskId} exited with code ${exitCode}`);
+  if (restarted) {
+    deps.ctx.log.warning(
+      `Task ${taskId} was started again meanwhile: the exit code of the run before was not recorded`,
+    );
+  }
   return exitCode;
 }
 
@@ -398,6 +403,6 @@ export async function cmdArchiveLogs(deps: TaskCommandDeps, projectName: string,
     );
   }
   // As it was captured: podman's timestamps kept.
-  await printLog(path, deps.ctx.stdout, { timestamps: true });
+  await printLog(path, deps.ctx.stdout, { timestamps: true, signal: deps.ctx.signal });
   return 0;
 }

@@ -13,6 +13,8 @@ export interface TaskContext {
   log: Logger;
   /** A uniformly random integer in [0, n). */
   randomInt(n: number): number;
+  /** Ctrl-C / SIGTERM: work done in-process (a log capture) stops when it aborts. */
+  signal?: AbortSignal;
   /** Deno.remove, replaceable so tests can make cleanup steps fail. */
   remove?(path: string, options?: Deno.RemoveOptions): Promise<void>;
 }
@@ -36,5 +38,6 @@ export function taskContextFrom(ctx: Context, podman: PodmanRunner): TaskContext
     podman,
     log: ctx.log,
     randomInt: cryptoRandomInt,
+    signal: ctx.signal,
   };
 }

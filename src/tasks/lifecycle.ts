@@ -212,8 +212,28 @@ function podmanError(prefix: string, args: string[], result: PodmanResult): Cont
   return new ContreeError(`${prefix}: ${describePodmanFailure(args, result)}`);
 }
 
-/** States of a container whose process has already ended (podman says `stopped` until cleanup). */
-const FINISHED_STATES = new Set(["exited", "stopped", "stopping"]);
+/** States of a container that may never have run its process. */
+const NOT_STARTED_STATES = new Set(["created", "configured", "initialized"]);
+
+/** podman never started the container (its start time is unset). */
+async function neverStarted(ctx: TaskContext, name: string): Promise<boolean> {
+  const result = await ctx.podman.run(
+    ["inspect", "--type", "container", "-f", "{{.State.StartedAt.IsZero}}", name],
+    { timeoutMs: PODMAN_TIMEOUTS.probeMs },
+  );
+  return result.code === 0 && result.stdout.trim() === "true";
+}
+
+/**
+ * States of a container whose process has already ended (podman says `stopped` until cleanup).
+ * Not `stopping`: that is a `podman stop` under way or cut short, the process may well live.
+ */
+const FINISHED_STATES = new Set(["exited", "stopped"]);
+
+/** A `stopping` container is a stop cut short (Ctrl-C killed its podman): only a stop ends it. */
+function stoppingHint(project: ProjectConfig, taskId: string): string {
+  return `a stop was cut short; end it with: contree task stop ${project.name} ${taskId}`;
+}
 
 /**
  * Starts a task's container in `mode`: records the mode first (so an interrupted launch is
@@ -248,14 +268,24 @@ async function runLocked(
   }
   const recorded = meta.mode ?? null;
   const mode = options.mode ?? (isMode(recorded) ? recorded : "cli");
-  if (recorded !== null && recorded !== mode) {
-    throw new ContreeError(`Task already ran in mode '${recorded}', cannot run in '${mode}'`);
+  if (isMode(recorded) && recorded !== mode) {
+    // The mode is recorded before the launch; a launch that made no container (its image
+    // missing) ran nothing, and leaves the task free to run in the other mode.
+    const other = taskContainerName(project.name, recorded, taskId);
+    if (meta.ready_at != null) {
+      throw new ContreeError(`Task already ran in mode '${recorded}', cannot run in '${mode}'`);
+    }
+    if (await probeState(ctx.podman, other, true) !== null) {
+      throw new ContreeError(
+        `Task ${taskId} has a container in mode '${recorded}' (${other}), cannot run in '${mode}'`,
+      );
+    }
   }
   if (options.command !== undefined && mode !== "run") {
     throw new UsageError("--command applies to --mode run only");
   }
   const name = taskContainerName(project.name, mode, taskId);
-  const before = await probeState(ctx.podman, name);
+  let before = await probeState(ctx.podman, name);
   if (before !== null && await containerTask(ctx.podman, name) !== `${project.name}/${taskId}`) {
     // A container of that name that this task did not make (spec §5: refused), not "restarted".
     throw new ContreeError(
@@ -263,10 +293,30 @@ async function runLocked(
         `(podman rm ${name}) and run the task again`,
     );
   }
+  if (before === "stopping") {
+    throw new ContreeError(
+      `Task ${taskId}'s container ${name} is stopping (${stoppingHint(project, taskId)})`,
+    );
+  }
+  if (before === "running" && meta.ready_at == null && options.command === undefined) {
+    // A `task run` cut short after podman started the container, before it recorded the
+    // readiness (status `init` for good): what was left of it is done now.
+    await updateTaskMeta(metas, taskId, { ready_at: isoUtc(ctx.clock.now()) });
+    return { container: name, mode, state: before, restarted: true };
+  }
   if (before === "running" || before === "paused") {
     throw new ContreeError(
       `Task ${taskId} is already running (container ${name}, ${before})${pausedHint(before, name)}`,
     );
+  }
+  if (before !== null && NOT_STARTED_STATES.has(before) && await neverStarted(ctx, name)) {
+    // Its command could not start (a bad run.command), or a `task run` was cut short: such a
+    // container holds no state of its own, and `podman start` would fail the same way again.
+    // It is made anew, with the command as it is now (spec §5: a failed start is recreated).
+    const rm = ["rm", "-f", "--time", "0", name];
+    const removed = await ctx.podman.run(rm, { timeoutMs: PODMAN_TIMEOUTS.removeMs });
+    if (removed.code !== 0) throw podmanError(`Cannot remove container ${name}`, rm, removed);
+    before = null;
   }
   if (before !== null && options.command !== undefined) {
     throw new ContreeError(
@@ -356,7 +406,7 @@ export async function taskStop(
   const name = taskContainerName(project.name, mode, taskId);
   const state = await probeState(ctx.podman, name, true);
   if (state === null) throw new ContreeError(`Task ${taskId} container does not exist`);
-  // `stopping` is a stop cut short (Ctrl-C killed its podman): only another stop ends it.
+  // `stopping`: see stoppingHint.
   if (state !== "running" && state !== "paused" && state !== "stopping") {
     throw new ContreeError(`Task ${taskId} container is not stoppable (state: ${state})`);
   }
@@ -407,6 +457,11 @@ export async function loginCommand(
   if (state === "paused") {
     throw new ContreeError(`Container ${name} is paused${pausedHint(state, name)}`);
   }
+  if (state === "stopping") {
+    throw new ContreeError(
+      `Container ${name} is not running (state: stopping: ${stoppingHint(project, taskId)})`,
+    );
+  }
   if (state !== "running") {
     throw new ContreeError(
       `Container ${name} is not running (state: ${state}). Run '${runHint}' first.`,
@@ -456,7 +511,7 @@ export async function captureTaskLogs(
   try {
     const k8sLog = await k8sLogPath(ctx, name);
     if (k8sLog) {
-      await joinLogRecords(k8sLog, partial);
+      await joinLogRecords(k8sLog, partial, ctx.signal);
       await Deno.rename(partial, target);
       return target;
     }
@@ -545,17 +600,37 @@ export class WaitTimeout extends ContreeError {
   }
 }
 
+/** Which run of a container this is: its ID and start time (null when there is no container). */
+async function runIdentity(ctx: TaskContext, name: string): Promise<string | null> {
+  const result = await ctx.podman.run(
+    ["inspect", "--type", "container", "-f", "{{.Id}} {{.State.StartedAt}}", name],
+    { timeoutMs: PODMAN_TIMEOUTS.probeMs },
+  );
+  return result.code === 0 ? result.stdout.trim() : null;
+}
+
+export interface WaitResult {
+  exitCode: number;
+  container: string;
+  /**
+   * The task was started again (or its container made anew) while this waited: the exit code
+   * is the run before's and was not recorded onto the new run.
+   */
+  restarted: boolean;
+}
+
 /**
  * Waits for the task's container to exit and records its exit code — the container's real
- * code, 124 included. A watcher timeout throws WaitTimeout and records nothing; so does any
- * podman failure (a failed `podman wait` is never passed off as an exit code).
+ * code, 124 included — unless the container was started again meanwhile. A watcher timeout
+ * throws WaitTimeout and records nothing; so does any podman failure (a failed `podman wait`
+ * is never passed off as an exit code).
  */
 export async function taskWait(
   ctx: TaskContext,
   project: ProjectConfig,
   taskId: string,
   timeoutSeconds = DEFAULT_WAIT_TIMEOUT_SECONDS,
-): Promise<{ exitCode: number; container: string }> {
+): Promise<WaitResult> {
   const meta = await requireTaskMeta(ctx, project, taskId);
   const mode = recordedMode(
     taskId,
@@ -563,6 +638,7 @@ export async function taskWait(
     `Start it with: contree task run ${project.name} ${taskId}`,
   );
   const name = taskContainerName(project.name, mode, taskId);
+  const waitedFor = await runIdentity(ctx, name);
   const args = ["wait", name];
   let result: PodmanResult;
   try {
@@ -589,10 +665,17 @@ export async function taskWait(
     );
   }
   // Under the lock, and only while the task exists: the container often ends because a delete
-  // removed it, whose metadata this would have written back.
+  // removed it, whose metadata this would have written back. `task run` starts a container
+  // under the same lock, so a run begun since the wait did is seen here, and keeps its
+  // cleared exit code.
   const metas = metaDir(ctx.roots, project.name);
-  await withTaskLock(metas, () => updateTaskMeta(metas, taskId, { exit_code: exitCode }));
-  return { exitCode, container: name };
+  const restarted = await withTaskLock(metas, async () => {
+    const now = await runIdentity(ctx, name);
+    if (now !== null && now !== waitedFor) return true;
+    await updateTaskMeta(metas, taskId, { exit_code: exitCode });
+    return false;
+  });
+  return { exitCode, container: name, restarted };
 }
 
 export interface DeleteResult {

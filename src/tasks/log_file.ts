@@ -21,87 +21,124 @@ const STAMP_MAX = 40;
 export const LOG_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}) /;
 
 const ascii = new TextDecoder("latin1");
-const encoder = new TextEncoder();
+/** How much of the k8s-file is read, joined and written at once. */
+const JOIN_BYTES = 1024 * 1024;
+/** podman shows UTC as `Z`; the k8s-file has `+00:00`. */
+const UTC_OFFSET = new TextEncoder().encode("+00:00");
+const UTC_Z = new TextEncoder().encode("Z ");
 
-/** Writes gathered pieces to a file in large writes. */
-class FileOutput {
-  #parts: Uint8Array[] = [];
+/**
+ * Bytes gathered for one write: a 50 MB log is a few dozen writes, not one (or three) per line
+ * (a syscall each made a capture twenty times slower than `podman logs`).
+ */
+class Gathered {
+  #buffer = new Uint8Array(2 * JOIN_BYTES);
   #size = 0;
 
-  constructor(private readonly file: Deno.FsFile) {}
-
-  async push(bytes: Uint8Array): Promise<void> {
-    this.#parts.push(bytes.slice());
+  add(bytes: Uint8Array): void {
+    this.#reserve(bytes.length);
+    this.#buffer.set(bytes, this.#size);
     this.#size += bytes.length;
-    if (this.#size >= READ_BYTES) await this.flush();
   }
 
-  async flush(): Promise<void> {
-    for (const part of this.#parts) await writeAll(this.file, part);
-    this.#parts = [];
+  addByte(byte: number): void {
+    this.#reserve(1);
+    this.#buffer[this.#size++] = byte;
+  }
+
+  #reserve(length: number): void {
+    if (this.#size + length <= this.#buffer.length) return;
+    const grown = new Uint8Array(Math.max(2 * this.#buffer.length, this.#size + length));
+    grown.set(this.#buffer.subarray(0, this.#size));
+    this.#buffer = grown;
+  }
+
+  async writeTo(file: { write(p: Uint8Array): Promise<number> }): Promise<void> {
+    await writeAll(file, this.#buffer.subarray(0, this.#size));
     this.#size = 0;
   }
 }
 
-/** The lines of a byte stream, without their `\n` (the last one may have had none). */
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
-  let carry = new Uint8Array(0);
-  for await (const chunk of stream) {
-    const bytes = carry.length > 0 ? concatBytes([carry, chunk]) : chunk;
-    let start = 0;
-    for (let nl = bytes.indexOf(NEWLINE); nl !== -1; nl = bytes.indexOf(NEWLINE, start)) {
-      yield bytes.subarray(start, nl);
-      start = nl + 1;
-    }
-    carry = bytes.slice(start);
-  }
-  if (carry.length > 0) yield carry;
+function endsWith(bytes: Uint8Array, suffix: Uint8Array): boolean {
+  if (bytes.length < suffix.length) return false;
+  const at = bytes.length - suffix.length;
+  return suffix.every((byte, i) => bytes[at + i] === byte);
 }
 
 /**
- * The k8s-file log at `source` (`TIMESTAMP STREAM P|F CONTENT` per record) written to `target`
- * as `podman logs --timestamps` prints it, but one timestamp per line: the pieces of a line are
- * joined under the first one's. stdout and stderr stay in the order they were logged.
+ * One k8s-file record (`TIMESTAMP STREAM P|F CONTENT`, without its newline) added to `out`;
+ * `inLine` says a piece of the line is already out. Returns whether the line goes on.
  */
-export async function joinLogRecords(source: string, target: string): Promise<void> {
-  const input = await Deno.open(source, { read: true });
-  const file = await Deno.open(target, { write: true, create: true, truncate: true, mode: 0o600 });
-  const output = new FileOutput(file);
-  try {
-    let inLine = false;
-    for await (const line of lines(input.readable)) {
-      const stampEnd = line.indexOf(SPACE);
-      const streamEnd = stampEnd === -1 ? -1 : line.indexOf(SPACE, stampEnd + 1);
-      const flag = streamEnd === -1 ? undefined : line[streamEnd + 1];
-      const contentAt = streamEnd + 3;
-      const separated = line.length <= contentAt - 1 || line[contentAt - 1] === SPACE;
-      if ((flag !== FULL && flag !== PIECE) || !separated) {
-        // Not a record (a log rotated mid-line): kept as it is, a line of its own.
-        if (inLine) await output.push(encoder.encode("\n"));
-        await output.push(line);
-        await output.push(encoder.encode("\n"));
-        inLine = false;
-        continue;
-      }
-      if (!inLine) {
-        // podman shows UTC as `Z`; the file has `+00:00`.
-        const stamp = ascii.decode(line.subarray(0, stampEnd)).replace(/\+00:00$/, "Z");
-        await output.push(encoder.encode(`${stamp} `));
-      }
-      await output.push(line.subarray(Math.min(contentAt, line.length)));
-      inLine = flag === PIECE;
-      if (!inLine) await output.push(encoder.encode("\n"));
-    }
-    await output.flush();
-  } finally {
-    file.close();
-    // The input's readable closes it once read; close it here when reading stopped early.
-    try {
-      input.close();
-    } catch {
-      // already closed
-    }
+function joinRecord(line: Uint8Array, inLine: boolean, out: Gathered): boolean {
+  const stampEnd = line.indexOf(SPACE);
+  const streamEnd = stampEnd === -1 ? -1 : line.indexOf(SPACE, stampEnd + 1);
+  const flag = streamEnd === -1 ? undefined : line[streamEnd + 1];
+  const contentAt = streamEnd + 3;
+  const separated = line.length <= contentAt - 1 || line[contentAt - 1] === SPACE;
+  if ((flag !== FULL && flag !== PIECE) || !separated) {
+    // Not a record (a log rotated mid-line): kept as it is, a line of its own.
+    if (inLine) out.addByte(NEWLINE);
+    out.add(line);
+    out.addByte(NEWLINE);
+    return false;
   }
+  if (!inLine) {
+    const stamp = line.subarray(0, stampEnd);
+    if (endsWith(stamp, UTC_OFFSET)) {
+      out.add(stamp.subarray(0, stamp.length - UTC_OFFSET.length));
+      out.add(UTC_Z);
+    } else out.add(line.subarray(0, stampEnd + 1));
+  }
+  out.add(line.subarray(Math.min(contentAt, line.length)));
+  if (flag === PIECE) return true;
+  out.addByte(NEWLINE);
+  return false;
+}
+
+/**
+ * The k8s-file log at `source` written to `target` as `podman logs --timestamps` prints it, but
+ * one timestamp per line: the pieces of a line are joined under the first one's. stdout and
+ * stderr stay in the order they were logged. Read and written 1 MiB at a time; `signal`
+ * (Ctrl-C) stops it between two of them, with its reason.
+ */
+export async function joinLogRecords(
+  source: string,
+  target: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  signal?.throwIfAborted();
+  using input = await Deno.open(source, { read: true });
+  using file = await Deno.open(target, { write: true, create: true, truncate: true, mode: 0o600 });
+  await joinRecordsInto(input, file, signal);
+}
+
+/** joinLogRecords from an open log into a writer (with partial-write semantics). */
+export async function joinRecordsInto(
+  input: { read(p: Uint8Array): Promise<number | null> },
+  file: { write(p: Uint8Array): Promise<number> },
+  signal?: AbortSignal,
+): Promise<void> {
+  const out = new Gathered();
+  const chunk = new Uint8Array(JOIN_BYTES);
+  let carry = new Uint8Array(0);
+  let inLine = false;
+  for (;;) {
+    signal?.throwIfAborted();
+    const read = await input.read(chunk);
+    if (read === null) break;
+    const bytes = carry.length > 0
+      ? concatBytes([carry, chunk.subarray(0, read)])
+      : chunk.subarray(0, read);
+    let start = 0;
+    for (let nl = bytes.indexOf(NEWLINE, start); nl !== -1; nl = bytes.indexOf(NEWLINE, start)) {
+      inLine = joinRecord(bytes.subarray(start, nl), inLine, out);
+      start = nl + 1;
+    }
+    carry = bytes.slice(start); // `chunk` is read into again
+    await out.writeTo(file);
+  }
+  if (carry.length > 0) joinRecord(carry, inLine, out);
+  await out.writeTo(file);
 }
 
 /** Where the last `count` lines of the file begin (0 when it has fewer). */
@@ -141,12 +178,13 @@ function stampLength(bytes: Uint8Array): number {
 /**
  * Prints the snapshot at `path`: its last `tail` lines (all when undefined), each line's
  * timestamp removed unless `timestamps`, and a final newline when the log lacks one. Reads
- * the file in pieces: memory does not grow with the log or with a line.
+ * the file in pieces: memory does not grow with the log or with a line; `signal` stops it
+ * between two pieces.
  */
 export async function printLog(
   path: string,
   sink: Sink,
-  options: { tail?: number; timestamps?: boolean },
+  options: { tail?: number; timestamps?: boolean; signal?: AbortSignal },
 ): Promise<void> {
   if (options.tail === 0) return;
   const file = await Deno.open(path, { read: true });
@@ -159,6 +197,7 @@ export async function printLog(
     let last = NEWLINE;
     const chunk = new Uint8Array(READ_BYTES);
     for (;;) {
+      options.signal?.throwIfAborted();
       const read = await file.read(chunk);
       const done = read === null;
       const fresh = done ? head : chunk.subarray(0, read);

@@ -21,6 +21,7 @@ import { PodmanNotFound, PodmanTimeout } from "../../src/podman.ts";
 import { getTask, getTasks, listTasks } from "../../src/tasks/query.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "../support/assert.ts";
 import { type TaskBench, withBench } from "../support/tasks.ts";
+import type { TaskContext } from "../../src/tasks/context.ts";
 
 async function meta(bench: TaskBench, id: string) {
   return await readTaskMeta(metaDir(bench.roots, bench.project.name), id);
@@ -234,6 +235,47 @@ Deno.test("run: two at once in two modes make one container; the other is refuse
     const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
     assertMatch(refused.reason.message, /Task already ran in mode/);
     assertEquals(podman.argvOf("run").length, 1, "one container");
+  });
+});
+
+Deno.test("run: a first launch that made no container leaves the mode free", async () => {
+  await withBench(async (bench) => {
+    const { ctx, project, podman } = bench;
+    const { taskId } = await taskNew(ctx, project);
+    let imageMissing = true;
+    podman.override((args) =>
+      imageMissing && args[0] === "run"
+        ? { code: 125, stdout: "", stderr: "Error: localhost/test:latest: image not known\n" }
+        : undefined
+    );
+    await assertRejects(() => taskRun(ctx, project, taskId, {}), ContreeError, "image not found");
+    assertEquals((await meta(bench, taskId))?.mode, "cli");
+    imageMissing = false;
+    const run = await taskRun(ctx, project, taskId, { mode: "run", command: "true" });
+    assertEquals([run.mode, run.container], ["run", `proj-run-${taskId}`]);
+    // Once it ran, its mode is its own.
+    await assertRejects(
+      () => taskRun(ctx, project, taskId, { mode: "cli" }),
+      ContreeError,
+      "Task already ran in mode 'run', cannot run in 'cli'",
+    );
+  });
+});
+
+Deno.test("run: a run cut short before it recorded readiness (init) is finished by the next", async () => {
+  await withBench(async (bench) => {
+    const { ctx, project, podman } = bench;
+    const { taskId } = await taskNew(ctx, project);
+    await taskRun(ctx, project, taskId, {});
+    const metas = metaDir(bench.roots, project.name);
+    await updateTaskMeta(metas, taskId, { ready_at: null }); // as the cut-short run left it
+    assertEquals((await getTask(ctx, project, taskId)).status, "init");
+    const again = await taskRun(ctx, project, taskId, {});
+    assertEquals([again.state, again.restarted], ["running", true]);
+    assertEquals((await getTask(ctx, project, taskId)).status, "running");
+    assertEquals(podman.argvOf("start"), [], "the running container is left as it is");
+    // A task that is ready refuses as before.
+    await assertRejects(() => taskRun(ctx, project, taskId, {}), ContreeError, "already running");
   });
 });
 
@@ -459,6 +501,24 @@ Deno.test("stop and login with podman missing say so (was: the container does no
   });
 });
 
+Deno.test("a stop cut short (stopping): login and run point to task stop, run starts nothing", async () => {
+  await withBench(async ({ ctx, project, podman }) => {
+    const { taskId } = await taskNew(ctx, project);
+    await taskRun(ctx, project, taskId, {});
+    const name = `proj-cli-${taskId}`;
+    podman.containers.get(name)!.state = "stopping";
+    const hint = `a stop was cut short; end it with: contree task stop proj ${taskId}`;
+    const login = await assertRejects(() => loginCommand(ctx, project, taskId), ContreeError);
+    assertEquals(login.message, `Container ${name} is not running (state: stopping: ${hint})`);
+    const run = await assertRejects(() => taskRun(ctx, project, taskId, {}), ContreeError);
+    assertEquals(run.message, `Task ${taskId}'s container ${name} is stopping (${hint})`);
+    assertEquals(podman.argvOf("start"), []);
+    // What the hint says works.
+    await taskStop(ctx, project, taskId);
+    assertEquals((await taskRun(ctx, project, taskId, {})).restarted, true);
+  });
+});
+
 Deno.test("login: tmux, else bash, else the shell; errors before that", async () => {
   await withBench(async ({ ctx, project, podman }) => {
     const { taskId } = await taskNew(ctx, project);
@@ -562,8 +622,12 @@ Deno.test("wait: the real exit code (124 too) is recorded; timeouts and failures
     const container = podman.containers.get(name)!;
     container.state = "exited";
     container.exitCode = 124;
-    assertEquals(await taskWait(ctx, project, taskId, 5), { exitCode: 124, container: name });
-    assertEquals(podman.calls.at(-1)?.options?.timeoutMs, 5000);
+    assertEquals(await taskWait(ctx, project, taskId, 5), {
+      exitCode: 124,
+      container: name,
+      restarted: false,
+    });
+    assertEquals(podman.calls.findLast((c) => c.args[0] === "wait")?.options?.timeoutMs, 5000);
     assertEquals((await meta(bench, taskId))?.exit_code, 124);
     assertEquals((await getTask(ctx, project, taskId)).status, "failed");
 
@@ -600,6 +664,58 @@ Deno.test("wait: the real exit code (124 too) is recorded; timeouts and failures
     await assertRejects(() => taskWait(ctx, project, taskId), ContreeError, "never started");
     assertEquals((await meta(bench, taskId))?.exit_code, null);
     assertEquals((await getTask(ctx, project, taskId)).status === "completed", false);
+  });
+});
+
+Deno.test("wait: a run started while the waiter was on its way is not given the old exit code", async () => {
+  await withBench(async (bench) => {
+    const { ctx, project, podman } = bench;
+    const { taskId } = await taskNew(ctx, project);
+    await taskRun(ctx, project, taskId, { mode: "run" });
+    const name = `proj-run-${taskId}`;
+    // Each start of the container is a run of its own, as podman's State.StartedAt says.
+    let starts = 1;
+    podman.override((args) => {
+      if (args[0] === "start") starts++;
+      return args[0] === "inspect" && args.includes("{{.Id}} {{.State.StartedAt}}")
+        ? { code: 0, stdout: `${"f".repeat(64)} start-${starts}\n`, stderr: "" }
+        : undefined;
+    });
+    // The waiter's `podman wait` has answered, but the waiter goes on only once let.
+    const answered = Promise.withResolvers<void>();
+    const go = Promise.withResolvers<void>();
+    const waiter: TaskContext = {
+      ...ctx,
+      podman: {
+        spawn: (args, options) => podman.spawn(args, options),
+        interactive: (args) => podman.interactive(args),
+        run: async (args, options) => {
+          const result = await podman.run(args, options);
+          if (args[0] === "wait") {
+            answered.resolve();
+            await go.promise;
+          }
+          return result;
+        },
+      },
+    };
+    const container = podman.containers.get(name)!;
+    container.state = "exited";
+    container.exitCode = 3;
+    const waiting = taskWait(waiter, project, taskId);
+    await answered.promise;
+    const again = await taskRun(ctx, project, taskId, {});
+    assertEquals([again.restarted, again.state], [true, "running"]);
+    go.resolve();
+    const waited = await waiting;
+    assertEquals((await meta(bench, taskId))?.exit_code, null);
+    assertEquals(waited, { exitCode: 3, container: name, restarted: true });
+    assertEquals((await getTask(ctx, project, taskId)).status, "running");
+
+    // No start in between: the code is recorded.
+    container.state = "exited";
+    assertEquals((await taskWait(ctx, project, taskId)).restarted, false);
+    assertEquals((await meta(bench, taskId))?.exit_code, 3);
   });
 });
 

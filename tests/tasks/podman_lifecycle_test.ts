@@ -2,7 +2,7 @@
 // containers.conf). Each test uses its own project name and removes its containers.
 
 import { assertEquals, assertMatch, assertStringIncludes } from "../support/assert.ts";
-import { runCli } from "../support/cli.ts";
+import { runCli, spawnCli } from "../support/cli.ts";
 import { ensureBusyboxImage, podmanEnv, podmanTest, testPodman } from "../support/podman.ts";
 
 const podman = (args: string[]) => testPodman.run(args);
@@ -181,3 +181,116 @@ podmanTest(
     }, ["--shutdown-timeout", "2"]);
   },
 );
+
+podmanTest(
+  "log capture: Ctrl-C stops task logs (130), SIGTERM stops task delete (143) at once",
+  async () => {
+    await withProject(async (bench) => {
+      const { project } = bench;
+      const id = await runModeTask(bench, "interrupted", "echo hi");
+      assertEquals((await bench.cli(["task", "wait", project, id])).code, 0);
+      // podman as it is, except that the container's k8s-file is a FIFO this test feeds: the
+      // capture is under way for as long as the test wants, however fast it is.
+      const fifo = `${bench.dir}/ctr.log`;
+      assertEquals((await new Deno.Command("mkfifo", { args: [fifo] }).output()).code, 0);
+      const wrapper = `${bench.dir}/podman`;
+      await Deno.writeTextFile(
+        wrapper,
+        `#!/bin/sh\ncase "$*" in *LogConfig*) printf 'k8s-file\\t%s\\n' '${fifo}'; exit 0;; esac\n` +
+          `exec podman "$@"\n`,
+      );
+      await Deno.chmod(wrapper, 0o755);
+      const env = { ...bench.env, CONTREE_PODMAN: wrapper };
+      const taskDir = `${bench.dir}/state/sandbox-live/tasks/${project}/${id}`;
+
+      const interrupted = async (args: string[], signal: Deno.Signal) => {
+        const child = spawnCli(args, { env });
+        const output = child.output();
+        // Opening the FIFO's other end waits for the capture to open it.
+        const feed = await Deno.open(fifo, { write: true });
+        child.kill(signal);
+        // Records until the capture stops reading (64 MiB: a capture that goes on ends too).
+        const records = new TextEncoder().encode(
+          `2026-12-02T00:57:00.000000001+00:00 stdout F ${"x".repeat(1000)}\n`.repeat(64),
+        );
+        try {
+          for (let sent = 0; sent < 64 << 20; sent += records.length) await feed.write(records);
+        } catch (error) {
+          if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+        } finally {
+          feed.close();
+        }
+        const { code, stdout, stderr } = await output;
+        const decoder = new TextDecoder();
+        return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+      };
+
+      const logs = await interrupted(["task", "logs", project, id], "SIGINT");
+      assertEquals([logs.code, logs.stderr], [130, "[ERROR] User interrupted\n"]);
+      assertEquals(logs.stdout.length, 0);
+      // The capture was stopped: no snapshot was made.
+      assertEquals(await Deno.stat(`${taskDir}/logs/container.log`).catch(() => null), null);
+
+      const deleted = await interrupted(["task", "delete", project, id], "SIGTERM");
+      assertEquals([deleted.code, deleted.stderr], [143, "[ERROR] Terminated\n"]);
+      assertEquals(deleted.stdout.length, 0);
+      // Stopped at the capture: no archive, the container and the task there for another delete.
+      assertEquals((await status(bench, id)).status, "deleting");
+      assertEquals((await bench.cli(["task", "archive", "list", project])).stdout, "");
+      const again = await bench.cli(["task", "delete", project, id]);
+      assertEquals([again.code, again.stderr], [0, ""]);
+      assertStringIncludes(
+        await Deno.readTextFile(
+          `${again.stdout.match(/Archive: (.*)\n$/)?.[1]}/logs/container.log`,
+        ),
+        " hi\n",
+      );
+    });
+  },
+);
+
+podmanTest("run again: a container whose command never started is made anew", async () => {
+  await withProject(async (bench) => {
+    const { project } = bench;
+    const file = `${bench.dir}/home/projects/${project}/project.yml`;
+    const yml = await Deno.readTextFile(file);
+    await Deno.writeTextFile(file, `${yml}  command: ["/nonexistent-bin", "x"]\n`);
+    const failed = await bench.cli(["-f", "json", "task", "run", project, "--mode", "run"]);
+    assertEquals(failed.code, 1);
+    assertStringIncludes(failed.stderr, "Cannot start task");
+    const id = failed.stderr.match(/Created task (\w+)/)?.[1] ?? "";
+    const container = `${project}-run-${id}`;
+    const left = await podman(["inspect", "-f", "{{.State.Status}}", container]);
+    assertEquals(left.stdout, "created\n");
+
+    // The command fixed, the same task runs it: podman start alone would fail again.
+    await Deno.writeTextFile(file, `${yml}  command: ["echo", "fixed"]\n`);
+    const again = await bench.cli(["task", "run", project, id]);
+    assertEquals([again.code, again.stdout], [
+      0,
+      `Started task ${id} (${
+        (await status(bench, id)).name
+      }) in mode run: container ${container}\n`,
+    ]);
+    assertEquals((await bench.cli(["task", "wait", project, id])).code, 0);
+    assertEquals((await bench.cli(["task", "logs", project, id])).stdout, "fixed\n");
+
+    // --command applies to it as to a new container.
+    await podman(["rm", "-f", container]);
+    await podman([
+      "create",
+      "--name",
+      container,
+      "--label",
+      `contree.project=${project}`,
+      "--label",
+      `contree.task=${id}`,
+      "localhost/contree-test-busybox:latest",
+      "/nonexistent",
+    ]);
+    const command = await bench.cli(["task", "run", project, id, "--command", "echo other"]);
+    assertEquals(command.code, 0, command.stderr);
+    assertEquals((await bench.cli(["task", "wait", project, id])).code, 0);
+    assertEquals((await bench.cli(["task", "logs", project, id])).stdout, "other\n");
+  });
+});

@@ -75,7 +75,7 @@ export function registerTask(program: RootCommand, run: Runner): void {
     .command("rename")
     .description("rename a task")
     .argument("<project>", targetHelp)
-    .argument("<task>", `${taskHelp} (or the new name with <project>/<task>)`)
+    .argument("[task]", `${taskHelp} (or the new name with <project>/<task>)`)
     .argument("[name]", "new name")
     .action((project, taskArg, name) =>
       runTask((commands, deps) => commands.cmdRename(deps, [project, taskArg, name]))

@@ -87,6 +87,16 @@ Deno.test("task new, list, rename, status without a container", async () => {
 
     const renamed = await runCli(["task", "rename", `demo/${id.slice(0, 2)}`, "Ship It"], { env });
     assertEquals([renamed.code, renamed.stdout], [0, `Renamed task ${id} to ship-it\n`]);
+    // The slash form without the new name says what is missing (it said "missing required
+    // argument 'task'", which was given).
+    for (const args of [[`demo/${id.slice(0, 2)}`], ["demo", id.slice(0, 2)]]) {
+      const nameless = await runCli(["task", "rename", ...args], { env });
+      assertEquals([nameless.code, nameless.stdout], [2, ""], String(args));
+      assertEquals(
+        nameless.stderr,
+        "[ERROR] Missing the new name: task rename <project> <task> <name>\n",
+      );
+    }
 
     const status = await runCli(["task", "status", "demo", id.toUpperCase(), "--no-emoji"], {
       env,

@@ -135,9 +135,60 @@ function parseSource(url: string): Source {
     if ((parsed.host !== "" && parsed.host !== "localhost") || parsed.pathname === "/") {
       throw badRequest(`invalid file URL ${JSON.stringify(url)}: ${ACCEPTED_FORMS}`);
     }
-    return { kind: "file", path: decodeURIComponent(parsed.pathname) };
+    let path: string;
+    try {
+      path = decodeURIComponent(parsed.pathname);
+    } catch {
+      // A `%` that is not an escape (`50%off.tar`): the file's name must be written `%25`.
+      throw badRequest(
+        `invalid file URL ${JSON.stringify(url)}: a % must start an escape (%25 for a % itself)`,
+      );
+    }
+    if (path.includes("\0")) throw badRequest("invalid file URL: a NUL byte in its path");
+    return { kind: "file", path };
   }
   throw badRequest(`unsupported registry URL ${JSON.stringify(url)}: ${ACCEPTED_FORMS}`);
+}
+
+/** The first bytes of the compressed archives podman imports; a tar has `ustar` at 257. */
+const COMPRESSED_MAGIC: Record<string, number[]> = {
+  gzip: [0x1f, 0x8b],
+  bzip2: [0x42, 0x5a, 0x68],
+  xz: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00],
+  zstd: [0x28, 0xb5, 0x2f, 0xfd],
+};
+const TAR_MAGIC = new TextEncoder().encode("ustar");
+const TAR_MAGIC_AT = 257;
+
+/**
+ * A file:// import takes a root filesystem tarball, plain or compressed, and nothing else: podman
+ * would read a device (`/dev/zero`: a CPU for the whole timeout) or a FIFO until it ends, and
+ * its error about any other file quotes the file's sha256.
+ */
+async function checkTarball(path: string): Promise<void> {
+  const info = await Deno.stat(path).catch(() => {
+    throw new Error(`no such file on the server: ${path}`);
+  });
+  if (!info.isFile) {
+    throw new Error("not a regular file (a file:// import takes a tarball)");
+  }
+  using file = await Deno.open(path, { read: true });
+  const head = new Uint8Array(TAR_MAGIC_AT + TAR_MAGIC.length);
+  let length = 0;
+  for (let read: number | null = 0; read !== null && length < head.length;) {
+    read = await file.read(head.subarray(length));
+    length += read ?? 0;
+  }
+  const startsWith = (magic: ArrayLike<number>, at = 0) =>
+    length >= at + magic.length && Array.from(magic).every((byte, i) => head[at + i] === byte);
+  if (
+    !Object.values(COMPRESSED_MAGIC).some((magic) => startsWith(magic)) &&
+    !startsWith(TAR_MAGIC, TAR_MAGIC_AT)
+  ) {
+    throw new Error(
+      "not a tar archive (a file:// import takes a root filesystem tarball)",
+    );
+  }
 }
 
 /** Runs imports. The registry credentials arrive as the operation's transient input: they are
@@ -163,9 +214,7 @@ export class Importer {
     try {
       const source = parseSource(spec.registry.url);
       if (source.kind === "file") {
-        await Deno.stat(source.path).catch(() => {
-          throw new Error(`no such file on the server: ${source.path}`);
-        });
+        await checkTarball(source.path);
         await runChecked(this.podman, ["import", "--quiet", ...labels, source.path, target], {
           timeoutMs: spec.timeout * 1000,
           signal,

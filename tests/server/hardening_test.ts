@@ -317,6 +317,39 @@ async function* walk(dir: string): AsyncGenerator<string> {
   }
 }
 
+Deno.test("hardening: a file:// import takes tarballs only; a bad escape or a NUL is a 400", async () => {
+  await withServer({}, async (s) => {
+    const post = (url: string) =>
+      s.fetch("/images/import", { method: "POST", body: JSON.stringify({ registry: { url } }) });
+    // Was a 500 (an unguarded URIError) for a file named 50%off.tar.
+    for (
+      const [url, said] of [["file:///tmp/50%off.tar", /a % must start an escape/], [
+        "file:///etc/passwd%00",
+        /NUL byte/,
+      ]] as const
+    ) {
+      const response = await post(url);
+      assertEquals(response.status, 400, url);
+      assertMatch((await response.json()).error, said);
+    }
+    // A device kept podman reading for the whole timeout; any other file failed with podman's
+    // words, which quote the file's sha256 (of /etc/shadow, say).
+    const text = `${s.dataDir}/notes.txt`;
+    await Deno.writeTextFile(text, "not a tarball\n".repeat(100));
+    for (
+      const [url, said] of [
+        ["file:///dev/zero", "not a regular file (a file:// import takes a tarball)"],
+        [`file://${text}`, "not a tar archive (a file:// import takes a root filesystem tarball)"],
+      ]
+    ) {
+      const response = await post(url);
+      assertEquals(response.status, 201, url);
+      const op = await waitOperation(s.client, (await response.json()).uuid);
+      assertEquals([op.status, op.error], ["FAILED", said], url);
+    }
+  });
+});
+
 Deno.test("hardening: an operation's error never shows the server's home", async () => {
   await withServer({}, async (s) => {
     // A directory, not a tarball: podman's error quotes its path, which lies in the server home.

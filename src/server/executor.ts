@@ -218,6 +218,20 @@ function unkeptEnvChanges(env: RequestEnv | null): string[] {
     .flatMap((name) => ["--change", `ENV ${name}=`]);
 }
 
+/** What the image holds where a run needs something (see `#lookInImage`). */
+interface InImage {
+  /** The cwd is not there: it is made. */
+  cwdMissing: boolean;
+  /** Why the cwd cannot be the run's working directory, if it cannot. */
+  cwdProblem?: string;
+  /** The cwd with its links resolved inside the image, when it is there. */
+  resolvedCwd?: string;
+  /** File targets that are directories in the image. */
+  directoryTargets: string[];
+}
+
+const NOTHING_SEEN: InImage = { cwdMissing: false, directoryTargets: [] };
+
 /** `podman run`/`create` options of a run (everything but the image and the command). */
 function containerOptions(
   serverId: string,
@@ -470,9 +484,7 @@ export class InstanceExecutor {
   async #lookInImage(
     image: ImageRow,
     spec: InstanceSpec,
-  ): Promise<
-    { cwdMissing: boolean; cwdNotDirectory: boolean; directoryTargets: string[] } | undefined
-  > {
+  ): Promise<InImage | undefined> {
     try {
       return await this.deps.mounts.use(image.podman_id, async (lease) => {
         const directoryTargets: string[] = [];
@@ -481,10 +493,22 @@ export class InstanceExecutor {
             directoryTargets.push(path);
           }
         }
-        const cwd = await resolveInImage(lease.root, spec.cwd);
+        let cwd: Awaited<ReturnType<typeof resolveInImage>>;
+        try {
+          cwd = await resolveInImage(lease.root, spec.cwd);
+        } catch (error) {
+          // A link loop: podman would exit 126, its message (with a host path) the "output".
+          if (error instanceof HttpError && error.status === 422) {
+            return { ...NOTHING_SEEN, cwdProblem: "has too many levels of symbolic links" };
+          }
+          throw error;
+        }
         return {
           cwdMissing: cwd === undefined,
-          cwdNotDirectory: cwd !== undefined && !cwd.info.isDirectory,
+          cwdProblem: cwd !== undefined && !cwd.info.isDirectory ? "is not a directory" : undefined,
+          // Links resolved inside the image: podman follows an absolute one on the host's side
+          // (`/d/self -> /d` made `--workdir /d/self` "not exist").
+          resolvedCwd: cwd?.path,
           directoryTargets,
         };
       });
@@ -492,7 +516,7 @@ export class InstanceExecutor {
       // Removed behind the server's back: podman run would fail as if it were the process (125).
       if (error instanceof HttpError && error.status === 404) return undefined;
       // Cannot look (e.g. rootless podman): podman reports what is wrong.
-      return { cwdMissing: false, cwdNotDirectory: false, directoryTargets: [] };
+      return NOTHING_SEEN;
     }
   }
 
@@ -545,10 +569,10 @@ export class InstanceExecutor {
         error: `image ${image.uuid} is gone from podman's storage (removed outside contree)`,
       };
     }
-    const { cwdMissing, cwdNotDirectory, directoryTargets } = looked;
+    const { cwdMissing, cwdProblem, resolvedCwd, directoryTargets } = looked;
     // podman would exit 126 with its message as the process's stderr, and the run "succeed".
-    if (cwdNotDirectory) {
-      return { status: "FAILED", error: `the working directory ${spec.cwd} is not a directory` };
+    if (cwdProblem) {
+      return { status: "FAILED", error: `the working directory ${spec.cwd} ${cwdProblem}` };
     }
     if (directoryTargets.length > 0) {
       return {
@@ -568,7 +592,12 @@ export class InstanceExecutor {
     const argv = commandLine(spec);
     if (ctx.signal.aborted) return stoppedOutcome(ctx.signal);
     const options = [
-      ...containerOptions(images.serverId, ctx.op.uuid, spec, environment.args),
+      ...containerOptions(
+        images.serverId,
+        ctx.op.uuid,
+        resolvedCwd ? { ...spec, cwd: resolvedCwd } : spec,
+        environment.args,
+      ),
       ...isolationArgs(this.#limits, spec),
       ...meter?.cgroupArgs(ctx.op.uuid) ?? [], // from here the run holds a cgroup: released below
     ];

@@ -141,6 +141,30 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
       assertEquals([op.result_image_uuid ?? null, op.metadata?.result], [null, undefined]);
     });
 
+    await t.step("a cwd through links: resolved inside the image; a link loop FAILED", async () => {
+      const links = await run(s, {
+        command: "mkdir -p /d/e && ln -s /d /d/self && ln -s loop2 /loop1 && ln -s loop1 /loop2",
+        shell: true,
+      });
+      assertEquals(links.status, "SUCCESS", links.error ?? "");
+      const image = links.result_image_uuid!;
+      // An absolute link: podman followed it on the host's side ("workdir /d/self/e does not
+      // exist on container"), exit 126 as the run's, SUCCESS.
+      const through = await run(s, { command: "pwd -P", shell: true, cwd: "/d/self/e", image });
+      assertEquals(
+        [through.status, output(through)],
+        ["SUCCESS", "/d/e\n"],
+        output(through, "stderr"),
+      );
+      // A loop: was SUCCESS with exit 126 and podman's words, a host path in them, as stderr.
+      const loop = await run(s, { command: "pwd", shell: true, cwd: "/loop1", image });
+      assertEquals([loop.status, loop.error], [
+        "FAILED",
+        "the working directory /loop1 has too many levels of symbolic links",
+      ]);
+      assertEquals(loop.metadata?.result, undefined, "no process ran");
+    });
+
     await t.step("the environment of a run is not kept unless preserve_env", async () => {
       const plain = await run(s, { command: "true", env: { LEAK: "1", API_TOKEN: "t" } });
       const spawn = (await eventLog(s, plain.uuid)).find((e) => e.type === "spawn")!;

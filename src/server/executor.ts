@@ -205,17 +205,16 @@ export function redactEnv<T extends string | null>(env: Record<string, T>): Reco
   ) as Record<string, T>;
 }
 
-/** Names `podman commit --change "ENV NAME="` takes as they are. */
-const PLAIN_ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
-
 /**
  * `podman commit` keeps the container's environment in the image's config, so a run's values
  * (a token among them) were stored in clear in the image and every image after it, although
  * they are not kept without `preserve_env`: the commit blanks them (later runs unset them).
+ * Every name a spawn takes can be said so (spawn.ts refuses the others): in double quotes when
+ * it has a space.
  */
 function unkeptEnvChanges(env: RequestEnv | null): string[] {
-  return Object.keys(env ?? {}).filter((name) => PLAIN_ENV_NAME.test(name))
-    .flatMap((name) => ["--change", `ENV ${name}=`]);
+  return Object.keys(env ?? {})
+    .flatMap((name) => ["--change", `ENV ${/\s/.test(name) ? `"${name}"` : name}=`]);
 }
 
 /** What the image holds where a run needs something (see `#lookInImage`). */

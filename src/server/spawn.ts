@@ -8,6 +8,13 @@ import { overlongPath } from "../sandbox_path.ts";
 import { shellQuote } from "../shell_words.ts";
 import { badRequest } from "./errors.ts";
 
+/**
+ * Environment names a run takes: anything but `=`, and but what `podman commit --change "ENV
+ * NAME="` cannot say (quotes, `$`, backslashes, control characters), which the commit needs to
+ * keep a run's values out of the image it makes (executor.ts, `unkeptEnvChanges`).
+ */
+const ENV_NAME = /^[^="'$\\\x00-\x1f\x7f]+$/;
+
 /** A request's environment: a null value unsets the variable (API spec §3.4). */
 export type RequestEnv = Record<string, string | null>;
 
@@ -254,7 +261,12 @@ function parseProcess(
     "an object of strings (null: unset)",
   ) ?? null;
   for (const name of Object.keys(env ?? {})) {
-    if (name === "" || name.includes("=")) throw badRequest(`invalid environment name: ${name}`);
+    if (!ENV_NAME.test(name)) {
+      throw badRequest(
+        `invalid environment name: ${JSON.stringify(name)} (not empty; no "=", quotes, "$", ` +
+          "backslashes or control characters)",
+      );
+    }
   }
   const process: ProcessSpec = {
     command,

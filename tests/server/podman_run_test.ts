@@ -166,9 +166,28 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
     });
 
     await t.step("the environment of a run is not kept unless preserve_env", async () => {
-      const plain = await run(s, { command: "true", env: { LEAK: "1", API_TOKEN: "t" } });
+      // Names a shell would not take were left in the image's config in clear.
+      const odd = { "1_TOKEN": "digit-first", "A B_SECRET": "with-a-space" };
+      const plain = await run(s, {
+        command: "true",
+        env: { LEAK: "1", API_TOKEN: "t", ...odd },
+      });
       const spawn = (await eventLog(s, plain.uuid)).find((e) => e.type === "spawn")!;
-      assertEquals(spawn.data.env, { LEAK: "1", API_TOKEN: "<MASKED>" });
+      assertEquals(spawn.data.env, {
+        LEAK: "1",
+        API_TOKEN: "<MASKED>",
+        "1_TOKEN": "<MASKED>",
+        "A B_SECRET": "<MASKED>",
+      });
+      // A name the commit could not blank is refused at the request.
+      for (const name of ["X$Y", 'Q"R', "a\nb", "back\\slash"]) {
+        const refused = await s.fetch("/instances", {
+          method: "POST",
+          body: JSON.stringify({ image: s.busybox, command: "true", env: { [name]: "v" } }),
+        });
+        assertEquals(refused.status, 400, name);
+        assertMatch((await refused.json()).error, /^invalid environment name: /);
+      }
       const after = await run(s, {
         command: "echo ${LEAK-unset}",
         shell: true,
@@ -191,6 +210,7 @@ podmanTest("server on podman: runs, snapshots, limits, cancellation, streaming",
         const config = new TextDecoder().decode(inspected.stdout);
         assert(config.includes("API_TOKEN=") && !config.includes("API_TOKEN=t"), config);
         assert(!config.includes("LEAK=1"), config);
+        for (const value of Object.values(odd)) assert(!config.includes(value), config);
         const row = s.server.store.image(uuid)!;
         assert(!JSON.stringify(row).includes("LEAK=1"), JSON.stringify(row.config_env));
       }

@@ -190,6 +190,7 @@ export async function resolveInImage(
     const part = pending.shift()!;
     if (part === "..") {
       current.pop();
+      info = undefined; // the one popped: the parent's is read at the end
       continue;
     }
     const next = lstatOrUndefined(`${root}/${[...current, part].join("/")}`);
@@ -207,12 +208,11 @@ export async function resolveInImage(
     current.push(part);
     info = next;
   }
-  if (directoryOnly && !info?.isDirectory) return undefined;
-  return {
-    host: [root, ...current].join("/"),
-    path: `/${current.join("/")}`,
-    info: current.length === 0 || !info ? await Deno.stat(root) : info,
-  };
+  const host = [root, ...current].join("/");
+  // Ended at the root (`link-to-root/`) or after a `..`: no part's info is the final one.
+  if (current.length === 0 || !info) info = await Deno.stat(host);
+  if (directoryOnly && !info.isDirectory) return undefined;
+  return { host, path: `/${current.join("/")}`, info };
 }
 
 // ---- owners ----

@@ -33,6 +33,7 @@ podmanTest("server on podman: inspect and docker:// import", async (t) => {
         "ln -s ../../../../../../etc/group /data/rel-link",
         "ln -s /data/sub /data/dirlink",
         "mkfifo /data/fifo",
+        "ln -s / /rootlink",
       ].join(" && "),
     });
     const made = await waitOperation(s.client, uuid);
@@ -122,6 +123,16 @@ podmanTest("server on podman: inspect and docker:// import", async (t) => {
       assertEquals((await get("archive", "/data", { method: "HEAD" })).status, 200);
       assertEquals((await get("archive", "/nope", { method: "HEAD" })).status, 404);
       assertEquals((await get("archive", "/nope")).status, 404);
+    });
+
+    await t.step("a link to the root, named as a directory (`link/`), is the root", async () => {
+      // Was 404: the resolution ended at the root with no part's information to go by.
+      for (const path of ["/rootlink/", "/rootlink/.", "/data/sub/../../rootlink/"]) {
+        const list = await s.client.listDirectory(image, path);
+        assert(list.files.some((f) => f.path === "etc"), `${path}: ${JSON.stringify(list)}`);
+        assertEquals((await get("archive", path, { method: "HEAD" })).status, 200, path);
+      }
+      assertEquals((await s.client.listDirectory(image, "/data/sub/..")).files.length, 6);
     });
 
     await t.step("an image unmounted behind the server's back is mounted again", async () => {

@@ -13,6 +13,7 @@ import { badRequest } from "./errors.ts";
  * NAME="` cannot say (quotes, `$`, backslashes, control characters), which the commit needs to
  * keep a run's values out of the image it makes (executor.ts, `unkeptEnvChanges`).
  */
+// deno-lint-ignore no-control-regex -- control characters are what it refuses
 const ENV_NAME = /^[^="'$\\\x00-\x1f\x7f]+$/;
 
 /** A request's environment: a null value unsets the variable (API spec §3.4). */

@@ -321,7 +321,11 @@ export function formatListing(list: DirectoryList): string {
     new Date(item.mtime * 1000).toISOString().slice(0, 16).replace("T", " "),
     item.symlink_to ? `${item.path} -> ${item.symlink_to}` : item.path,
   ]);
-  const widths = [0, 1, 2, 3, 4].map((i) => Math.max(0, ...rows.map((row) => row[i].length)));
+  // A loop, not Math.max(...lengths): spread arguments overflow the stack past ~125,000 entries.
+  const widths = [0, 0, 0, 0, 0];
+  for (const row of rows) {
+    for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i], row[i].length);
+  }
   return rows.map((row) =>
     [
       row[0],

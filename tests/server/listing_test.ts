@@ -1,0 +1,39 @@
+// The text listing (`list?text=1`, what `contree ls` prints): `ls -l` columns, whatever the size.
+
+import { assertEquals } from "../support/assert.ts";
+import type { FileItem } from "../../src/api/models.ts";
+import { formatListing } from "../../src/server/inspect.ts";
+
+function item(path: string, size: number): FileItem {
+  return {
+    path,
+    size,
+    owner: 0,
+    group: 0,
+    nlink: 1,
+    mode: 0o100644,
+    mtime: 0,
+    is_dir: false,
+    is_regular: true,
+    is_symlink: false,
+    is_socket: false,
+    is_fifo: false,
+    symlink_to: "",
+  } as unknown as FileItem;
+}
+
+Deno.test("listing: columns are as wide as their widest cell", () => {
+  const text = formatListing({ path: "/", files: [item("a", 5), item("b", 12345)] } as never);
+  assertEquals(text.split("\n").slice(0, 2).map((line) => line.split(" 1970")[0]), [
+    "-rw-r--r-- 1 0 0     5",
+    "-rw-r--r-- 1 0 0 12345",
+  ]);
+});
+
+Deno.test("listing: a directory of 300,000 entries (was a 500: the stack overflowed)", () => {
+  const files = Array.from({ length: 300_000 }, (_, i) => item(`file_${i}`, i));
+  const text = formatListing({ path: "/e", files } as never);
+  const lines = text.split("\n");
+  assertEquals(lines.length, 300_001);
+  assertEquals(lines[299_999].endsWith(" file_299999"), true, lines[299_999]);
+});

@@ -111,7 +111,7 @@ export class ContextReader {
         ? await this.all(rel)
         : [];
       if (!excluded || below.length > 0) found.push(rel);
-      found.push(...below);
+      for (const path of below) found.push(path); // not push(...below): the stack overflows past ~125,000
     }
     return found;
   }

@@ -395,3 +395,20 @@ Deno.test("url: cache by validators, 304 reuse, checksum, and the server's sha25
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("context: a directory of 130,000 files below another is listed whole (the stack overflowed)", async () => {
+  const root = await Deno.makeTempDir({ prefix: "contree-context-" });
+  try {
+    await Deno.mkdir(`${root}/outer/many`, { recursive: true });
+    // Made by one process: 130,000 files from Deno one by one take longer than the listing.
+    const made = await new Deno.Command("sh", {
+      args: ["-c", 'cd "$1" && seq 1 130000 | xargs touch', "sh", `${root}/outer/many`],
+    }).output();
+    assert(made.success, new TextDecoder().decode(made.stderr));
+    const found = await new ContextReader(root, IgnoreMatcher.parse("")).all();
+    assertEquals(found.length, 130_002);
+    assertEquals(found.slice(0, 2), ["outer", "outer/many"]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

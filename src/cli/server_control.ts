@@ -23,7 +23,14 @@ import type { SandboxLimits } from "../server/limits.ts";
 import { type RunningServer, startServer } from "../server/server.ts";
 import type { App } from "./app.ts";
 
-const START_TIMEOUT_MS = 30_000;
+/**
+ * How long `start -d` waits for its server to answer. Start-up clears what the last run of the
+ * home left in podman, and podman lists images slowly: with 2,000 of them one listing took 19 s,
+ * so a fixed 30 s killed servers that were about to answer. Past `START_NOTICE_MS` a line says
+ * what is going on; Ctrl-C stops the wait (and the server).
+ */
+const START_TIMEOUT_MS = 600_000;
+const START_NOTICE_MS = 10_000;
 const STOP_TIMEOUT_MS = 30_000;
 
 /** Writes the `local` profile; it becomes active only when no other profile exists. */
@@ -215,8 +222,17 @@ async function startDetached(app: App, paths: ServerPaths, options: StartOptions
   child.unref();
   let exited: Deno.CommandStatus | undefined;
   child.status.then((status) => exited = status);
-  const deadline = app.ctx.clock.monotonic() + START_TIMEOUT_MS;
+  const began = app.ctx.clock.monotonic();
+  const deadline = began + START_TIMEOUT_MS;
+  let noticed = false;
   while (app.ctx.clock.monotonic() < deadline) {
+    if (!noticed && app.ctx.clock.monotonic() - began >= START_NOTICE_MS) {
+      noticed = true;
+      app.log.info(
+        `The server is still starting (it clears what the home's last run left in podman, which ` +
+          `takes longer with many images); waiting, Ctrl-C to stop. Log: ${paths.log}`,
+      );
+    }
     if (exited) {
       throw new ContreeError(
         `The server exited during start-up (code ${exited.code}). Last lines of ${paths.log}:\n${await logTail(
@@ -231,7 +247,17 @@ async function startDetached(app: App, paths: ServerPaths, options: StartOptions
       );
       return 0;
     }
-    await app.ctx.clock.sleep(100, app.ctx.signal);
+    try {
+      await app.ctx.clock.sleep(100, app.ctx.signal);
+    } catch (error) {
+      // Ctrl-C: the server is not left starting behind the user's back.
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // exited meanwhile
+      }
+      throw error;
+    }
   }
   // Not left running behind an error: a server the user was told did not start.
   try {

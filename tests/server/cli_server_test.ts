@@ -102,6 +102,29 @@ Deno.test("cli server: detach, token 0600, local profile, status, refusal, stop"
   }
 });
 
+Deno.test("cli server: start -d waits for a start-up that takes its time, and says so", async () => {
+  // podman lists images slowly when there are thousands: start-up took 19 s with 2,000, and a
+  // fixed 30 s wait killed servers about to answer. Here `podman images` takes 11 s.
+  const { home, cleanup } = await tempHome();
+  const wrapper = `${home}/slow-podman`;
+  await Deno.writeTextFile(
+    wrapper,
+    '#!/bin/sh\nfor a; do [ "$a" = images ] && sleep 11 && break; done\nexec podman "$@"\n',
+    { mode: 0o755 },
+  );
+  const env = { CONTREE_HOME: home, CONTREE_PODMAN: wrapper, ...podmanEnv() };
+  try {
+    const started = await runCli(["server", "start", "--port", "0", "--detach"], { env });
+    assertEquals(started.code, 0, started.stderr);
+    assertStringIncludes(started.stderr, "[INFO] The server is still starting");
+    assertStringIncludes(started.stderr, "started in the background");
+    const stopped = await runCli(["server", "stop"], { env });
+    assertEquals(stopped.code, 0, stopped.stderr);
+  } finally {
+    await cleanup();
+  }
+});
+
 Deno.test("cli server: the local profile does not replace an existing active profile", async () => {
   const { home, cleanup } = await tempHome();
   const env = { CONTREE_HOME: home, ...podmanEnv() };

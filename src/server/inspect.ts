@@ -405,29 +405,35 @@ export function archiveStream(
         source: type === "file" ? host : undefined,
       } satisfies TarMember;
     };
-    const stack: { host: string; name: string; info: Deno.FileInfo }[] = [];
+    // What is still to be archived: a name and its directory's (shared) strings, no more. The
+    // entries' information is read as each is reached: a FileInfo per child of a directory of
+    // 300,000 entries held 480 MB.
+    const stack: { dir: string; prefix: string; child: string }[] = [];
     // Synchronous metadata calls (see lstatOrUndefined): a walk of 20,000 small files took 4–5
     // s (0.1 s like this); each pull of the stream blocks for the few dozen files of one chunk.
-    const pushChildren = (host: string, name: string) => {
+    const pushChildren = (dir: string, prefix: string) => {
       const children: string[] = [];
-      for (const entry of Deno.readDirSync(host)) children.push(entry.name);
+      for (const entry of Deno.readDirSync(dir)) children.push(entry.name);
       children.sort().reverse();
-      for (const child of children) {
-        const info = lstatOrUndefined(`${host}/${child}`);
-        if (info) {
-          stack.push({ host: `${host}/${child}`, name: name ? `${name}/${child}` : child, info });
-        }
-      }
+      for (const child of children) stack.push({ dir, prefix, child });
     };
-    if (base) stack.push({ host: resolved.host, name: base, info: resolved.info });
-    else {
+    if (base) {
+      const first = member(resolved.host, base, resolved.info);
+      if (first) {
+        yield first;
+        if (first.entry.type === "directory") pushChildren(resolved.host, base);
+      }
+    } else {
       // The root itself first, so that its mode and owner reach the copy's top directory.
       yield member(resolved.host, "./", resolved.info)!;
       pushChildren(resolved.host, "");
     }
     while (stack.length > 0) {
-      const { host, name, info } = stack.pop()!;
-      const next = member(host, name, info);
+      const { dir, prefix, child } = stack.pop()!;
+      const host = `${dir}/${child}`;
+      const name = prefix ? `${prefix}/${child}` : child;
+      const info = lstatOrUndefined(host);
+      const next = info && member(host, name, info);
       if (!next) continue;
       yield next;
       if (next.entry.type === "directory") pushChildren(host, name);

@@ -6,6 +6,7 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "../supp
 import type { FakeApi } from "../support/fake_api.ts";
 import { spawnCli } from "../support/cli.ts";
 import {
+  fileItem as file,
   IMAGE,
   jsonRows,
   listTree,
@@ -16,27 +17,6 @@ import {
   type TarMember,
   withCli,
 } from "../support/images.ts";
-
-function file(path: string, extra: Partial<FileItem> = {}): FileItem {
-  return {
-    size: 5,
-    path,
-    owner: "root",
-    group: "root",
-    uid: 0,
-    gid: 0,
-    mode: 0o100644,
-    mtime: 1_700_000_000,
-    nlink: 1,
-    is_dir: false,
-    is_regular: true,
-    is_symlink: false,
-    is_socket: false,
-    is_fifo: false,
-    symlink_to: "",
-    ...extra,
-  };
-}
 
 const LISTINGS: Record<string, FileItem[]> = {
   "/": [file("etc", { is_dir: true, is_regular: false, mode: 0o40755 })],

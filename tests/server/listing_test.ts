@@ -2,31 +2,18 @@
 
 import { assertEquals } from "../support/assert.ts";
 import type { FileItem } from "../../src/api/models.ts";
+import { fileItem } from "../support/images.ts";
 import { formatListing } from "../../src/server/inspect.ts";
 
 function item(path: string, size: number): FileItem {
-  return {
-    path,
-    size,
-    owner: 0,
-    group: 0,
-    nlink: 1,
-    mode: 0o100644,
-    mtime: 0,
-    is_dir: false,
-    is_regular: true,
-    is_symlink: false,
-    is_socket: false,
-    is_fifo: false,
-    symlink_to: "",
-  } as unknown as FileItem;
+  return fileItem(path, { size });
 }
 
 Deno.test("listing: columns are as wide as their widest cell", () => {
   const text = formatListing({ path: "/", files: [item("a", 5), item("b", 12345)] } as never);
-  assertEquals(text.split("\n").slice(0, 2).map((line) => line.split(" 1970")[0]), [
-    "-rw-r--r-- 1 0 0     5",
-    "-rw-r--r-- 1 0 0 12345",
+  assertEquals(text.split("\n").slice(0, 2).map((line) => line.split(" 2023")[0]), [
+    "-rw-r--r-- 1 root root     5",
+    "-rw-r--r-- 1 root root 12345",
   ]);
 });
 

@@ -2,7 +2,7 @@
 // collection, a tar writer (including archives no honest tool would write), streamed bodies, and
 // the peak memory of a child process.
 
-import type { Image } from "../../src/api/models.ts";
+import type { FileItem, Image } from "../../src/api/models.ts";
 import { apiEnv, type CliResult, runCli, tempHome } from "./cli.ts";
 import { FakeApi } from "./fake_api.ts";
 
@@ -233,4 +233,26 @@ export async function peakRss(pid: number): Promise<number> {
   const match = /^VmHWM:\s+(\d+) kB$/m.exec(status);
   if (!match) throw new Error(`no VmHWM for ${pid}`);
   return Number(match[1]) * 1024;
+}
+
+/** A FileItem as the API lists it: a root-owned 5-byte file unless `extra` says otherwise. */
+export function fileItem(path: string, extra: Partial<FileItem> = {}): FileItem {
+  return {
+    size: 5,
+    path,
+    owner: "root",
+    group: "root",
+    uid: 0,
+    gid: 0,
+    mode: 0o100644,
+    mtime: 1_700_000_000,
+    nlink: 1,
+    is_dir: false,
+    is_regular: true,
+    is_symlink: false,
+    is_socket: false,
+    is_fifo: false,
+    symlink_to: "",
+    ...extra,
+  };
 }

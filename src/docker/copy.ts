@@ -15,7 +15,8 @@ import { normaliseSandboxPath } from "../sandbox_path.ts";
 import { expandWord, type Lookup } from "./expand.ts";
 import type { CopyInstruction } from "./parse.ts";
 import type { ResolvedSource, SourceDir, SourceFile } from "./sources.ts";
-import { archiveStream, sniffArchive, unpackArchive, type UnpackedMember } from "./tar.ts";
+import { sniffArchive } from "../tar/sniff.ts";
+import { archiveStream, unpackArchive, type UnpackedMember } from "./tar.ts";
 import { ensureUrlFile } from "./url.ts";
 import type { Identity } from "./users.ts";
 

@@ -13,6 +13,7 @@ import { PodmanFailed, type PodmanRunner, runChecked } from "../podman.ts";
 import { badRequest } from "./errors.ts";
 import { refuseNulBytes } from "./spawn.ts";
 import { isValidTag, TAG_RULE } from "../api/image_ref.ts";
+import { sniffArchive } from "../tar/sniff.ts";
 import { type ImageCatalog, LABEL_OPERATION, LABEL_SERVER } from "./images.ts";
 import {
   type OperationRunner,
@@ -150,16 +151,6 @@ function parseSource(url: string): Source {
   throw badRequest(`unsupported registry URL ${JSON.stringify(url)}: ${ACCEPTED_FORMS}`);
 }
 
-/** The first bytes of the compressed archives podman imports; a tar has `ustar` at 257. */
-const COMPRESSED_MAGIC: Record<string, number[]> = {
-  gzip: [0x1f, 0x8b],
-  bzip2: [0x42, 0x5a, 0x68],
-  xz: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00],
-  zstd: [0x28, 0xb5, 0x2f, 0xfd],
-};
-const TAR_MAGIC = new TextEncoder().encode("ustar");
-const TAR_MAGIC_AT = 257;
-
 /**
  * A file:// import takes a root filesystem tarball, plain or compressed, and nothing else: podman
  * would read a device (`/dev/zero`: a CPU for the whole timeout) or a FIFO until it ends, and
@@ -172,19 +163,7 @@ async function checkTarball(path: string): Promise<void> {
   if (!info.isFile) {
     throw new Error("not a regular file (a file:// import takes a tarball)");
   }
-  using file = await Deno.open(path, { read: true });
-  const head = new Uint8Array(TAR_MAGIC_AT + TAR_MAGIC.length);
-  let length = 0;
-  for (let read: number | null = 0; read !== null && length < head.length;) {
-    read = await file.read(head.subarray(length));
-    length += read ?? 0;
-  }
-  const startsWith = (magic: ArrayLike<number>, at = 0) =>
-    length >= at + magic.length && Array.from(magic).every((byte, i) => head[at + i] === byte);
-  if (
-    !Object.values(COMPRESSED_MAGIC).some((magic) => startsWith(magic)) &&
-    !startsWith(TAR_MAGIC, TAR_MAGIC_AT)
-  ) {
+  if (await sniffArchive(path) === "none") {
     throw new Error(
       "not a tar archive (a file:// import takes a root filesystem tarball)",
     );

@@ -9,7 +9,8 @@ import { buildSessionKey, canonicalJson, LayerCache, stepKey } from "../../src/d
 import { IgnoreMatcher } from "../../src/docker/ignore.ts";
 import { parseDockerfile } from "../../src/docker/parse.ts";
 import { ContextReader, globRegex } from "../../src/docker/sources.ts";
-import { sniffArchive, unpackArchive } from "../../src/docker/tar.ts";
+import { unpackArchive } from "../../src/docker/tar.ts";
+import { sniffArchive } from "../../src/tar/sniff.ts";
 import { archiveMemberParts } from "../../src/sandbox_path.ts";
 import { ensureUrlFile, urlFilename } from "../../src/docker/url.ts";
 import { parseIdTables, resolveIdentity } from "../../src/docker/users.ts";

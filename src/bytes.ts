@@ -30,3 +30,12 @@ export async function writeAll(
   let offset = 0;
   while (offset < bytes.length) offset += await writer.write(bytes.subarray(offset));
 }
+
+/** writeAll's synchronous twin (files written without yielding to the event loop). */
+export function writeAllSync(
+  writer: { writeSync(p: Uint8Array): number },
+  bytes: Uint8Array,
+): void {
+  let offset = 0;
+  while (offset < bytes.length) offset += writer.writeSync(bytes.subarray(offset));
+}

@@ -17,6 +17,7 @@
 // path is never followed. Devices, fifos and other special members are skipped. Modes keep the
 // permission bits only (no setuid/setgid/sticky); ownership is not restored.
 
+import { writeAllSync } from "../bytes.ts";
 import { ContreeError } from "../errors.ts";
 import { readTar, type TarHeader } from "../tar/read.ts";
 import { archiveMemberParts, relativeLinkTarget } from "../sandbox_path.ts";
@@ -192,11 +193,7 @@ class Extractor {
     const path = this.#path(parts);
     const file = Deno.openSync(path, { write: true, createNew: true, mode: 0o600 });
     try {
-      for await (const chunk of data) {
-        for (let written = 0; written < chunk.length;) {
-          written += file.writeSync(chunk.subarray(written));
-        }
-      }
+      for await (const chunk of data) writeAllSync(file, chunk);
     } finally {
       file.close();
     }

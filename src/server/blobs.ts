@@ -3,6 +3,7 @@
 // always complete and named by its own digest.
 
 import { createHash } from "node:crypto";
+import { writeAllSync } from "../bytes.ts";
 import { cutOffBody } from "./errors.ts";
 
 /**
@@ -62,10 +63,13 @@ export class BlobStore {
           gathered.set(value.subarray(offset, offset + taken), filled);
           filled += taken;
           offset += taken;
-          if (filled === WRITE_BYTES) filled = writeAllSync(file, gathered, filled);
+          if (filled === WRITE_BYTES) {
+            writeAllSync(file, gathered);
+            filled = 0;
+          }
         }
       }
-      writeAllSync(file, gathered, filled);
+      writeAllSync(file, gathered.subarray(0, filled));
       await file.sync();
     } catch (error) {
       file?.close();
@@ -81,12 +85,6 @@ export class BlobStore {
     await Deno.rename(temp, target);
     return { sha256, size };
   }
-}
-
-/** Writes the first `length` bytes of `bytes`; returns 0, the length left to write. */
-function writeAllSync(file: Deno.FsFile, bytes: Uint8Array, length: number): number {
-  for (let offset = 0; offset < length;) offset += file.writeSync(bytes.subarray(offset, length));
-  return 0;
 }
 
 /** Reads a body to its end, dropping it (a broken body ends the draining, silently). */

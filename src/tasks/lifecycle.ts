@@ -34,6 +34,7 @@ import {
   containerTask,
   DEFAULT_WAIT_TIMEOUT_SECONDS,
   describePodmanFailure,
+  inspectContainer,
   PODMAN_TIMEOUTS,
   probeState,
 } from "./podman.ts";
@@ -217,11 +218,7 @@ const NOT_STARTED_STATES = new Set(["created", "configured", "initialized"]);
 
 /** podman never started the container (its start time is unset). */
 async function neverStarted(ctx: TaskContext, name: string): Promise<boolean> {
-  const result = await ctx.podman.run(
-    ["inspect", "--type", "container", "-f", "{{.State.StartedAt.IsZero}}", name],
-    { timeoutMs: PODMAN_TIMEOUTS.probeMs },
-  );
-  return result.code === 0 && result.stdout.trim() === "true";
+  return await inspectContainer(ctx.podman, name, "{{.State.StartedAt.IsZero}}") === "true";
 }
 
 /**
@@ -479,12 +476,9 @@ export async function loginCommand(
 
 /** The container's k8s-file log, when podman logs it to one (its default without journald). */
 async function k8sLogPath(ctx: TaskContext, name: string): Promise<string | undefined> {
-  const result = await ctx.podman.run(
-    ["inspect", "--type", "container", "-f", K8S_LOG_FORMAT, name],
-    { timeoutMs: PODMAN_TIMEOUTS.probeMs },
-  );
-  const [type, path] = result.stdout.trim().split("\t");
-  return result.code === 0 && type === "k8s-file" && path?.startsWith("/") ? path : undefined;
+  const config = await inspectContainer(ctx.podman, name, K8S_LOG_FORMAT);
+  const [type, path] = config?.split("\t") ?? [];
+  return type === "k8s-file" && path?.startsWith("/") ? path : undefined;
 }
 
 const K8S_LOG_FORMAT = "{{.HostConfig.LogConfig.Type}}\t{{.HostConfig.LogConfig.Path}}";
@@ -600,13 +594,9 @@ export class WaitTimeout extends ContreeError {
   }
 }
 
-/** Which run of a container this is: its ID and start time (null when there is no container). */
-async function runIdentity(ctx: TaskContext, name: string): Promise<string | null> {
-  const result = await ctx.podman.run(
-    ["inspect", "--type", "container", "-f", "{{.Id}} {{.State.StartedAt}}", name],
-    { timeoutMs: PODMAN_TIMEOUTS.probeMs },
-  );
-  return result.code === 0 ? result.stdout.trim() : null;
+/** Which run of a container this is: its ID and start time (undefined: no container). */
+async function runIdentity(ctx: TaskContext, name: string): Promise<string | undefined> {
+  return await inspectContainer(ctx.podman, name, "{{.Id}} {{.State.StartedAt}}");
 }
 
 export interface WaitResult {
@@ -671,7 +661,7 @@ export async function taskWait(
   const metas = metaDir(ctx.roots, project.name);
   const restarted = await withTaskLock(metas, async () => {
     const now = await runIdentity(ctx, name);
-    if (now !== null && now !== waitedFor) return true;
+    if (now !== undefined && now !== waitedFor) return true;
     await updateTaskMeta(metas, taskId, { exit_code: exitCode });
     return false;
   });

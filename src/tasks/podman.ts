@@ -41,14 +41,23 @@ export function describePodmanFailure(args: string[], result: PodmanResult): str
   return failure.message;
 }
 
+/** `podman inspect -f FORMAT` of a container, trimmed; undefined when podman says no. */
+export async function inspectContainer(
+  podman: PodmanRunner,
+  name: string,
+  format: string,
+): Promise<string | undefined> {
+  const result = await podman.run(["inspect", "--type", "container", "-f", format, name], {
+    timeoutMs: PODMAN_TIMEOUTS.probeMs,
+  });
+  return result.code === 0 ? result.stdout.trim() : undefined;
+}
+
 /** The task a container was made for, from its labels: `project/task` ("/" without them). */
 export async function containerTask(podman: PodmanRunner, name: string): Promise<string> {
   const label = (key: string) => `{{index .Config.Labels "${key}"}}`;
-  const result = await podman.run(
-    ["inspect", "--type", "container", "-f", `${label(LABEL_PROJECT)}/${label(LABEL_TASK)}`, name],
-    { timeoutMs: PODMAN_TIMEOUTS.probeMs },
-  );
-  return result.code === 0 ? result.stdout.trim() : "/";
+  const format = `${label(LABEL_PROJECT)}/${label(LABEL_TASK)}`;
+  return await inspectContainer(podman, name, format) ?? "/";
 }
 
 /** The state probe: `podman inspect -f {{.State.Status}}`; null when there is no container. */

@@ -4,6 +4,10 @@
 // Only the command-line parser is loaded eagerly (every invocation needs it). Libraries that
 // a few commands need are loaded on first use, which keeps `contree -v` and `contree ps` fast.
 
+// The parser is commander 15.1.0, copied from npm with its node: imports taken out
+// (src/vendor/commander/node.ts says why; scripts/vendor_commander.ts makes the copy, a test keeps
+// it the package's). Its types are the package's typings, for the same version.
+// @ts-types="npm:@commander-js/extra-typings@15.1.0"
 export {
   Argument,
   Command,
@@ -11,7 +15,7 @@ export {
   Help,
   InvalidArgumentError,
   Option,
-} from "npm:@commander-js/extra-typings@15.1.0";
+} from "./vendor/commander/index.js";
 
 export type { EventSourceMessage } from "npm:eventsource-parser@4.1.3";
 

@@ -5,6 +5,8 @@
 //   layer         src/*.ts (the leaves), src/tar, src/output, src/api, src/sse import only their
 //                 own folder, the leaves, node:, npm: and the folders ALLOWED_IMPORTS lists
 //   podman-spawn  no src file but src/podman.ts starts podman
+//   vendored      only src/deps.ts imports src/vendor/, which imports nothing of ours outside its
+//                 own folder (its inner cycles are its authors' and not checked)
 //   cycle         no import cycle among project files, type-only imports included; "(type-only)"
 //                 marks a step whose import is type-only
 
@@ -183,6 +185,28 @@ Deno.test("architecture: podman-spawn: a src/server file spawning podman", () =>
   assertEquals(spawnSites(sources["src/server/control.ts"]), [
     { line: 2, command: "Deno.execPath()" },
   ]);
+});
+
+Deno.test("architecture: vendored: only src/deps.ts imports src/vendor, which imports only itself", () => {
+  assertEquals(
+    report(graph({
+      "src/deps.ts": ["src/vendor/commander/index.js"],
+      "src/vendor/commander/index.js": ["src/vendor/commander/lib/command.js"],
+      "src/vendor/commander/lib/command.js": [
+        "src/vendor/commander/lib/help.js",
+        "src/vendor/commander/node.ts",
+      ],
+      "src/vendor/commander/lib/help.js": ["type src/vendor/commander/lib/command.js"],
+      "src/cli/root.ts": ["src/deps.ts", "src/vendor/commander/lib/option.js"],
+      "src/api/client.ts": ["src/vendor/commander/index.js"],
+      "src/vendor/commander/node.ts": ["src/errors.ts", "node:process"],
+    })),
+    [
+      "vendored: src/cli/root.ts -> src/vendor/commander/lib/option.js",
+      "vendored: src/api/client.ts -> src/vendor/commander/index.js",
+      "vendored: src/vendor/commander/node.ts -> src/errors.ts",
+    ],
+  );
 });
 
 Deno.test("architecture: cycle: two files importing each other", () => {

@@ -1,8 +1,9 @@
 // Startup: `contree -v`, `contree --help` and `contree ps` against the local server, from source
 // (`deno run` with the compiled binary's permissions) and compiled when a runtime for
-// `deno compile` is at hand (DENORT_BIN), next to five floors: Deno loading nothing, Deno loading
+// `deno compile` is at hand (DENORT_BIN), next to six floors: Deno loading nothing, Deno loading
 // one npm package that imports nothing, Deno loading the Node built-ins commander imports, Deno
-// loading only the command-line parser, and `ps` with no parser at all.
+// loading only the command-line parser (commander from npm, and contree's vendored copy), and
+// `ps` with no parser at all.
 
 import { startTestServer } from "../../tests/support/server.ts";
 import { compile, hostTarget } from "../compile.ts";
@@ -39,7 +40,8 @@ function floorArgv(file: string, fixtures = FIXTURES): string[] {
 const CHECKOUT = new URL("../../", import.meta.url).pathname;
 
 /** The parser's exports, as `src/deps.ts` has them. */
-const PARSER_EXPORT = /export \{[^}]*\} from "npm:@commander-js\/extra-typings@[^"]+";/;
+const PARSER_EXPORT =
+  /(\/\/ @ts-types="[^"]+"\n)?export \{[^}]*\} from "\.\/vendor\/commander\/index\.js";/;
 
 /**
  * A copy of the checkout's `src/` (with deno.json and deno.lock, so that npm resolution is the
@@ -124,7 +126,12 @@ export async function startupBench(options: StartupOptions): Promise<BenchReport
       shellLine(["deno", "run", "--quiet", "scripts/bench/fixtures/commander_node_imports.ts"]),
     );
     await add(
-      "deno + command-line parser only",
+      "deno + command-line parser only (commander from npm)",
+      floorArgv("parser_from_npm.ts"),
+      shellLine(["deno", "run", "--quiet", "scripts/bench/fixtures/parser_from_npm.ts"]),
+    );
+    await add(
+      "deno + command-line parser only (vendored, as contree loads it)",
       floorArgv("parser_only.ts"),
       shellLine(["deno", "run", "--quiet", "scripts/bench/fixtures/parser_only.ts"]),
     );
@@ -158,8 +165,8 @@ export async function startupBench(options: StartupOptions): Promise<BenchReport
       "Reference CLI (Python `contree`): not measured — it is not installed and PyPI is unreachable here.",
       "`ps` runs against the local server in the bench process (port 0, temporary home, no operations); the other commands make no request.",
       "An npm package costs little by itself: the lightest-package row (ESM, no Node imports) is within 2 ms of Deno alone.",
-      "What the parser costs is Deno's Node layer: commander's six Node built-ins (node:events, node:child_process, node:path, node:fs, node:process, node:util) without commander come within 2–4 ms of the parser-only row; node:fs and node:process start most of the layer.",
-      "`ps` without the command tree runs the same App and body with no parser at all, from a copy of `src/` whose deps.ts has empty stand-ins for commander's classes (in the checkout, any module that imports deps.ts, the output's width for one, evaluates commander): what `ps` would cost with a parser that cost nothing. Its gap to `contree ps` is the parser's whole cost, the Node layer included; node:sqlite and node:buffer on the path cost 1–4 ms and do not start that layer.",
+      "What commander from npm costs is Deno's Node layer: its six Node built-ins (node:events, node:child_process, node:path, node:fs, node:process, node:util) alone cost about what the whole package does. contree's vendored copy (src/vendor/commander) imports stand-ins on Deno's APIs instead: compare the two parser rows.",
+      "`ps` without the command tree runs the same App and body with no parser at all, from a copy of `src/` whose deps.ts has empty stand-ins for commander's classes: what `ps` would cost with a parser that cost nothing. Its gap to `contree ps` is the parser's whole cost: loading it, building the noun's commands and parsing.",
     );
   } finally {
     await dist.remove();

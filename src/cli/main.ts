@@ -1,6 +1,6 @@
 // The CLI's entry: `contree -v` is answered at once; every other command line goes through the
-// command tree, whose parser (commander: ~28 ms of Deno's Node layer to load) is imported only
-// then. Nothing below this function prints errors or exits.
+// command tree, whose modules (the parser and every noun's registrar, ~10 ms to evaluate) are
+// imported only then. Nothing below this function prints errors or exits.
 
 import type { Context } from "../context.ts";
 import { ExitCode } from "../errors.ts";

@@ -27,7 +27,7 @@ export interface Graph {
 }
 
 export interface Violation {
-  rule: "cli-private" | "layer" | "podman-spawn" | "cycle";
+  rule: "cli-private" | "layer" | "podman-spawn" | "cycle" | "vendored";
   from: string;
   to: string;
 }
@@ -67,6 +67,18 @@ export const CLI_IMPORTERS: readonly string[] = [
   "scripts/bench/fixtures/ps_without_parser.ts",
 ];
 
+/**
+ * Third-party code kept in the tree (src/vendor/commander: docs/ARCHITECTURE.md, rule 5). Like an
+ * npm: package it is reached only through src/deps.ts, imports nothing of ours but its own
+ * folder, and its inner structure is its authors' (not checked for cycles).
+ */
+export const VENDOR = "src/vendor";
+export const DEPS = "src/deps.ts";
+
+export function isVendored(path: string): boolean {
+  return path.startsWith(`${VENDOR}/`);
+}
+
 /** The one file that runs podman. */
 export const PODMAN_RUNNER = "src/podman.ts";
 
@@ -88,6 +100,7 @@ export function checkLayers(graph: Graph): Violation[] {
     ...checkCliPrivate(graph),
     ...checkAllowedImports(graph),
     ...checkPodmanSpawns(graph),
+    ...checkVendored(graph),
     ...checkCycles(graph),
   ];
 }
@@ -110,13 +123,24 @@ export function checkCliPrivate(graph: Graph): Violation[] {
     .map((e) => ({ rule: "cli-private", from: e.from, to: e.to }));
 }
 
+/** src/vendor imported from anywhere but src/deps.ts, or importing a project file outside itself. */
+export function checkVendored(graph: Graph): Violation[] {
+  const folderOf = (path: string) => path.split("/").slice(0, 3).join("/");
+  return uniqueEdges(graph).filter((e) =>
+    isVendored(e.from)
+      ? isProjectPath(e.to) && folderOf(e.to) !== folderOf(e.from)
+      : isVendored(e.to) && e.from !== DEPS
+  ).map((e) => ({ rule: "vendored", from: e.from, to: e.to }));
+}
+
 /** A constrained layer importing anything but itself, its allowed folders, leaves, node:, npm:. */
 export function checkAllowedImports(graph: Graph): Violation[] {
   const violations: Violation[] = [];
   for (const e of uniqueEdges(graph)) {
     const layer = layerOf(e.from);
     if (layer === undefined || !(layer in ALLOWED_IMPORTS)) continue;
-    if (e.to.startsWith("node:") || e.to.startsWith("npm:")) continue;
+    // Vendored code counts as an npm: package here; checkVendored says who may import it.
+    if (e.to.startsWith("node:") || e.to.startsWith("npm:") || isVendored(e.to)) continue;
     if (isProjectPath(e.to)) {
       const target = layerOf(e.to);
       if (target === "src" || target === layer) continue;
@@ -281,7 +305,8 @@ function cycleThrough(start: string, members: Set<string>, graph: Graph): string
 export function checkCycles(graph: Graph): Violation[] {
   const violations: Violation[] = [];
   const selfLoops = new Set(graph.edges.filter((e) => e.from === e.to).map((e) => e.from));
-  for (const component of stronglyConnected(graph)) {
+  const ours = { ...graph, edges: graph.edges.filter((e) => !isVendored(e.from)) };
+  for (const component of stronglyConnected(ours)) {
     if (component.length === 1 && !selfLoops.has(component[0])) continue;
     const path = cycleThrough(component[0], new Set(component), graph);
     const steps = path.slice(1).map((to, i) => {

@@ -3,9 +3,10 @@
 // every byte of output). The module is assembled below from named instructions, so it reads as
 // what it does; where WebAssembly SIMD is missing, one regex over a latin1 view does the same.
 
-import { Buffer } from "node:buffer";
-
 const NOT_PLAIN = /[^\t\n\r\x20-\x7e]/;
+// The fallback's view of the bytes: WHATWG "latin1" is windows-1252, which maps 0x80–0x9F to
+// other characters, all outside the plain class as well, so the verdict is the same.
+const latin1 = new TextDecoder("latin1");
 /** Bytes examined per call of the module (its memory holds one window, padded). */
 const WINDOW = 256 * 1024;
 const PAGES = Math.ceil((WINDOW + 16) / 65536);
@@ -163,9 +164,7 @@ const checker = instantiate();
 /** Whether every byte is printable ASCII (0x20–0x7E) or TAB, LF, CR. */
 export function isPlainAscii(bytes: Uint8Array): boolean {
   if (!checker) {
-    return !NOT_PLAIN.test(
-      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1"),
-    );
+    return !NOT_PLAIN.test(latin1.decode(bytes));
   }
   for (let at = 0; at < bytes.length; at += WINDOW) {
     const window = bytes.subarray(at, at + WINDOW);

@@ -1,19 +1,23 @@
 // The ascii/base64 rule for binary-safe text (API spec §1.5), shared by client and server.
 
-import { Buffer } from "node:buffer";
 import type { StreamRepr } from "./models.ts";
 import { isPlainAscii } from "./plain_ascii.ts";
 
 const encoder = new TextEncoder();
+const utf8 = new TextDecoder();
 
 /** The bytes as a string when every one is printable ASCII or TAB/LF/CR, else undefined. */
 export function plainAsciiText(bytes: Uint8Array): string | undefined {
   return isPlainAscii(bytes) ? latin1Text(bytes) : undefined;
 }
 
-/** Each byte as the character of that code (ISO 8859-1): the text of known plain ASCII. */
+/**
+ * The text of bytes known to be plain ASCII (each byte the character of that code). UTF-8 decodes
+ * ASCII to the same text, natively and as fast as node:buffer's latin1, which would start Deno's
+ * Node layer in every CLI process (~5 ms; docs/BENCHMARKS.md, "Fourteenth pass").
+ */
 export function latin1Text(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+  return utf8.decode(bytes);
 }
 
 /** Encodes bytes: as-is with "ascii" when every byte is printable ASCII or TAB/LF/CR, else base64. */

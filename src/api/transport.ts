@@ -87,6 +87,12 @@ function networkError(error: unknown): TypeError {
   return new TypeError(`error reading a response body: ${message}`, { cause: error });
 }
 
+/** A URL of this machine's loopback interface (127.0.0.0/8, ::1, localhost). */
+export function isLoopback(url: URL): boolean {
+  return url.hostname === "localhost" || url.hostname === "[::1]" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(url.hostname);
+}
+
 /** The fetch for ordinary requests to `base`, and what releases it. */
 export function requestTransportFor(
   base: URL,

@@ -4,7 +4,7 @@
 
 import { ContreeClient, normaliseBaseUrl } from "../api/client.ts";
 import { concurrencyFrom, DEFAULT_CONCURRENCY } from "../api/paginate.ts";
-import { requestTransportFor, streamTransportFor } from "../api/transport.ts";
+import { isLoopback, requestTransportFor, streamTransportFor } from "../api/transport.ts";
 import {
   checkProfileName,
   ConfigPaths,
@@ -253,9 +253,4 @@ export class App {
       for (const closer of this.#closers.reverse()) await closer();
     }
   }
-}
-
-/** A URL of this machine's loopback interface. */
-function isLoopback(url: URL): boolean {
-  return ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
 }

@@ -175,28 +175,50 @@ Deno.test("stream transport: refused connections reject with TypeError; aborts w
   });
 });
 
-Deno.test("client: stream requests go through streamFetch, logged with credentials redacted", () =>
+/** A client whose transports record what they carried ("stream|fetch path accept-encoding"). */
+function recordingClient(url: string, used: string[], stderr = new MemorySink(), token = "t0ken") {
+  const record = (name: string, send: typeof fetch): typeof fetch => (input, init) => {
+    const encoding = new Headers(init?.headers).get("accept-encoding");
+    used.push(`${name} ${new URL(String(input)).pathname} ${encoding}`);
+    return send(input, init);
+  };
+  const canned: typeof fetch = () =>
+    Promise.resolve(new Response(JSON.stringify({}), { status: 200 }));
+  const remote = !url.startsWith("http://127.0.0.1");
+  return new ContreeClient({ url, token, type: "jwt" }, {
+    fetch: record("fetch", remote ? canned : fetch),
+    streamFetch: record("stream", remote ? canned : nodeStreamFetch),
+    clock: new FakeClock(),
+    log: new Logger(stderr, "debug"),
+    userAgent: "test",
+  });
+}
+
+Deno.test("client: stream requests go through streamFetch, gzip'd, from a server elsewhere", async () => {
+  const used: string[] = [];
+  const client = recordingClient("https://api.example.test", used);
+  await (await client.download("img", "/etc/f", { stream: true })).text();
+  await (await client.download("img", "/etc/f")).text();
+  await client.whoami();
+  assertEquals(used, [
+    "stream /v1/inspect/img/download gzip",
+    "fetch /v1/inspect/img/download gzip",
+    "fetch /v1/whoami gzip",
+  ]);
+});
+
+Deno.test("client: a file from a server on loopback comes uncompressed through fetch, logs redacted", () =>
   withFake(async (fake) => {
-    fake.on("GET", "/v1/inspect/:uuid/download", () => ({ text: "file bytes" }));
+    fake.on("GET", "/v1/inspect/:uuid/download", (request) => ({
+      text: `file bytes, asked as ${request.headers.get("accept-encoding")}`,
+    }));
     const stderr = new MemorySink();
     const used: string[] = [];
-    const client = new ContreeClient({ url: fake.url, token: fake.token, type: "jwt" }, {
-      fetch: (input, init) => {
-        used.push(`fetch ${new URL(String(input)).pathname}`);
-        return fetch(input, init);
-      },
-      streamFetch: (input, init) => {
-        used.push(`stream ${new URL(String(input)).pathname}`);
-        return nodeStreamFetch(input, init);
-      },
-      clock: new FakeClock(),
-      log: new Logger(stderr, "debug"),
-      userAgent: "test",
-    });
+    const client = recordingClient(fake.url, used, stderr, fake.token);
     const response = await client.download("img", "/etc/f", { stream: true });
-    assertEquals(await response.text(), "file bytes");
+    assertEquals(await response.text(), "file bytes, asked as identity");
     await client.whoami();
-    assertEquals(used, ["stream /v1/inspect/img/download", "fetch /v1/whoami"]);
+    assertEquals(used, ["fetch /v1/inspect/img/download identity", "fetch /v1/whoami gzip"]);
     assertStringIncludes(stderr.text(), "Authorization: <redacted>");
     assert(!stderr.text().includes(fake.token), "the token never reaches a log");
   }));

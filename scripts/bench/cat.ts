@@ -1,8 +1,7 @@
 // `contree cat` of a 50 MB file (log-like text, and random bytes) vs `curl --compressed` on the
-// same download route, run after run: from a server on loopback, and from the same server at the
-// machine's network address (the path a remote server's download takes: contree asks a loopback
-// server for the bytes uncompressed and reads them with fetch, any other one for gzip through
-// node:http; src/api/client.ts, `#fileBody`).
+// same download route, run after run: as from any server (gzip, read through node:http), and on
+// the `local` profile, which asks the local server for the bytes uncompressed and reads them with
+// fetch (src/api/client.ts, `ClientDeps.local`).
 //
 // The server answers `GET /v1/inspect/{uuid}/download` as the local server does (the file in
 // 64 KiB reads through `toResponse`: gzip'd, when asked for, if the first chunk shrinks, else as
@@ -17,6 +16,7 @@ import {
   contreeArgv,
   contreeLine,
   type Goal,
+  LOCAL_PROFILE_ENV,
   type Measured,
   round,
   type Row,
@@ -54,13 +54,7 @@ function fileBytes(kind: "text" | "random", size: number): Uint8Array {
   return out;
 }
 
-/** This machine's first non-loopback IPv4 address, if it has one. */
-function networkAddress(): string | undefined {
-  return Deno.networkInterfaces().find((i) => i.family === "IPv4" && !i.address.startsWith("127."))
-    ?.address;
-}
-
-async function startDownloadServer(bytes: Uint8Array, hostname: string) {
+async function startDownloadServer(bytes: Uint8Array) {
   const token = `bench-${crypto.randomUUID()}`;
   const image = crypto.randomUUID();
   const file = new ReadableStream<Uint8Array>({
@@ -80,7 +74,7 @@ async function startDownloadServer(bytes: Uint8Array, hostname: string) {
   // As the local server answers: gzip only when the body shrinks (random bytes go as they are).
   const encoding = compressed.headers.get("content-encoding");
   const server = Deno.serve(
-    { hostname, port: 0, onListen: () => {}, automaticCompression: false },
+    { hostname: "127.0.0.1", port: 0, onListen: () => {}, automaticCompression: false },
     async (request) => {
       const url = new URL(request.url);
       await request.body?.cancel();
@@ -105,7 +99,7 @@ async function startDownloadServer(bytes: Uint8Array, hostname: string) {
     },
   );
   return {
-    url: `http://${hostname}:${server.addr.port}`,
+    url: `http://127.0.0.1:${server.addr.port}`,
     token,
     image,
     gzipBytes: gzipChunks.reduce((n, c) => n + c.length, 0),
@@ -113,12 +107,15 @@ async function startDownloadServer(bytes: Uint8Array, hostname: string) {
   };
 }
 
-async function kindBench(options: CatOptions, kind: "text" | "random", hostname: string) {
+async function kindBench(options: CatOptions, kind: "text" | "random", local: boolean) {
   const bytes = fileBytes(kind, Math.round(options.mb * 1_000_000));
-  const server = await startDownloadServer(bytes, hostname);
+  const server = await startDownloadServer(bytes);
   const home = await tempDir("contree-bench-home-");
   try {
-    const env = serverEnv(home.path, server, "bench-cat");
+    const env = {
+      ...serverEnv(home.path, server, "bench-cat"),
+      ...(local ? LOCAL_PROFILE_ENV : {}),
+    };
     const args = ["cat", "--image", server.image, "/data/file"];
     const url = `${server.url}/v1/inspect/${server.image}/download?path=%2Fdata%2Ffile`;
     const curl = [
@@ -155,13 +152,9 @@ export async function catBench(options: CatOptions): Promise<BenchReport> {
   const goals: Goal[] = [];
   const commands: string[] = [];
   const notes: string[] = [];
-  const network = networkAddress();
-  const places = [["loopback", "127.0.0.1"]];
-  if (network) places.push(["network address", network]);
-  else notes.push("This machine has no network address besides loopback: only the loopback case.");
-  for (const [place, hostname] of places) {
+  for (const place of ["any server", "local profile"]) {
     for (const kind of ["text", "random"] as const) {
-      const result = await kindBench(options, kind, hostname);
+      const result = await kindBench(options, kind, place === "local profile");
       const what = `${kind}, ${place}`;
       const contreeWall = stats(result.contree.map((m) => m.wallMs / 1000));
       const curlWall = stats(result.peer.map((m) => m.wallMs / 1000));
@@ -196,7 +189,7 @@ export async function catBench(options: CatOptions): Promise<BenchReport> {
           ),
         );
       }
-      if (place === "loopback") {
+      if (place === "any server") {
         notes.push(
           `${kind}: ${
             round(result.gzipBytes / 1e6, 1)
@@ -212,7 +205,7 @@ export async function catBench(options: CatOptions): Promise<BenchReport> {
     rows,
     goals,
     notes: [
-      "Server: `GET /v1/inspect/{uuid}/download` answered as the local server does (64 KiB reads gzip'd by `toResponse` when the client asks for gzip), compressed once and replayed. The bytes contree writes were checked once against the file. curl asks for gzip everywhere; contree asks a loopback server for the bytes as they are.",
+      "Server: `GET /v1/inspect/{uuid}/download` answered as the local server does (64 KiB reads gzip'd by `toResponse` when the client asks for gzip), compressed once and replayed. The bytes contree writes were checked once against the file. curl asks for gzip everywhere; contree on the `local` profile asks for the bytes as they are.",
       ...notes,
     ],
   };

@@ -10,6 +10,7 @@ import {
   contreeArgv,
   contreeEnv,
   contreeLine,
+  LOCAL_PROFILE_ENV,
   type Measured,
   round,
   stats,
@@ -48,6 +49,7 @@ export async function catServerBench(options: CatServerOptions): Promise<BenchRe
       CONTREE_URL: server.url,
       CONTREE_TOKEN: server.token,
       CONTREE_SESSION: "bench-cat",
+      ...LOCAL_PROFILE_ENV,
     });
     const catArgs = ["cat", "--image", image, PATH];
     const url = `${server.url}/v1/inspect/${image}/download?path=${PATH}`;

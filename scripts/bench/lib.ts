@@ -176,6 +176,14 @@ export function contreeEnv(extra: Record<string, string> = {}): Record<string, s
   return { ...env, ...extra };
 }
 
+/**
+ * How the local server's users reach it: the `local` profile, which `contree server start`
+ * writes (the client then asks it for long bodies uncompressed: src/api/client.ts, `local`).
+ * Benches of the local server add it to their environment; benches of the client against a
+ * replay server do not, and measure the path a remote server's bodies take.
+ */
+export const LOCAL_PROFILE_ENV = { CONTREE_PROFILE: "local" } as const;
+
 /** contree's environment against a bench server: its own home, and a session key. */
 export function serverEnv(
   home: string,

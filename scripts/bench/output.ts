@@ -20,6 +20,7 @@ import {
   contreeArgv,
   contreeEnv,
   contreeLine,
+  LOCAL_PROFILE_ENV,
   mb,
   type Measured,
   round,
@@ -82,6 +83,7 @@ export async function outputBench(options: OutputOptions): Promise<BenchReport> 
       CONTREE_URL: server.url,
       CONTREE_TOKEN: server.token,
       CONTREE_SESSION: "bench-output",
+      ...LOCAL_PROFILE_ENV,
     });
     await checked("contree use", contreeArgv(["use", image]), { env });
     const script = `yes 'the quick brown fox jumps over the lazy dog' | head -c ${bytes}`;

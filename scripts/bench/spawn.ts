@@ -12,6 +12,7 @@ import {
   contreeArgv,
   contreeEnv,
   contreeLine,
+  LOCAL_PROFILE_ENV,
   type Measured,
   round,
   serverEnv,
@@ -65,7 +66,7 @@ export async function spawnBench(options: SpawnOptions): Promise<BenchReport> {
   const home = await tempDir("contree-bench-home-");
   try {
     const image = server.server.store.image(server.busybox)!.podman_id;
-    const env = serverEnv(home.path, server, "bench-spawn");
+    const env = { ...serverEnv(home.path, server, "bench-spawn"), ...LOCAL_PROFILE_ENV };
     const podmanEnv = { ...contreeEnv(), CONTAINERS_CONF };
     await checked("contree use", contreeArgv(["use", server.busybox]), { env });
     const runArgs = ["run", "--disposable", "--", "true"];

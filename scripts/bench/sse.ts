@@ -19,6 +19,7 @@ import {
   contreeArgv,
   contreeLine,
   type Goal,
+  LOCAL_PROFILE_ENV,
   mb,
   measure,
   type Measured,
@@ -231,7 +232,7 @@ async function endToEndBench(
   const server = await startTestServer({ busybox: true, maxOutput: totalBytes });
   const home = await tempDir("contree-bench-home-");
   try {
-    const env = serverEnv(home.path, server, "bench-sse-e2e");
+    const env = { ...serverEnv(home.path, server, "bench-sse-e2e"), ...LOCAL_PROFILE_ENV };
     await checked("contree use", contreeArgv(["use", server.busybox]), { env });
     const runArgs = ["run", "-D", "-T", String(totalBytes), "-t", "600", "--", "sh", "-c", script];
     const spawnBody = JSON.stringify({

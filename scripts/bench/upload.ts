@@ -12,6 +12,7 @@ import {
   contreeArgv,
   contreeEnv,
   contreeLine,
+  LOCAL_PROFILE_ENV,
   type Measured,
   round,
   stats,
@@ -47,6 +48,7 @@ export async function uploadBench(options: UploadOptions): Promise<BenchReport> 
       CONTREE_URL: server.url,
       CONTREE_TOKEN: server.token,
       CONTREE_SESSION: "bench-upload",
+      ...LOCAL_PROFILE_ENV,
     });
     const runArgs = ["run", "-D", "--use", server.busybox, "-F", `${file}:/r`, "--", "true"];
     const curlArgv = [

@@ -32,7 +32,6 @@ import type {
   WhoAmI,
 } from "./models.ts";
 import { encodeQuery, pathSegment, type Query } from "./query.ts";
-import { isLoopback } from "./transport.ts";
 import {
   DEFAULT_MAX_RETRIES,
   isIdempotent,
@@ -74,6 +73,15 @@ export interface ClientDeps {
    * is not running): said at once instead of retried. Refusals are retried otherwise.
    */
   refusedMeans?: string;
+  /**
+   * The server is the local one, on this machine (the `local` profile on a loopback address).
+   * Long bodies from it (`stream`, `bulk`) come uncompressed, through fetch: compression buys
+   * nothing without a network and costs CPU at both ends, and fetch reads an uncompressed body
+   * in large pieces, where the stream transport (node:http, for gzip'd bodies) starts Deno's Node
+   * layer in the process (docs/BENCHMARKS.md, "Fourteenth pass": 200 MB of events 1.25 → 0.77
+   * s). Not inferred from the address alone: a loopback port may be a tunnel to a remote server.
+   */
+  local?: boolean;
 }
 
 export type BodySource = BodyInit | (() => BodyInit | Promise<BodyInit>);
@@ -95,6 +103,8 @@ export interface RequestOptions {
   accept?: readonly number[];
   /** A long body the caller reads (event stream, download): sent through `streamFetch`. */
   stream?: boolean;
+  /** A long body, read or piped (a file, an archive): see `ClientDeps.local`. */
+  bulk?: boolean;
   /**
    * Not aborted by SIGINT/SIGTERM: for the cleanup a command does after an interrupt (cancelling
    * the operation it started). Pair it with a timeout.
@@ -240,10 +250,13 @@ export class ContreeClient {
   readonly base: URL;
   /** `origin + path prefix` without a trailing slash; API paths are appended as `/v1/…`. */
   readonly #root: string;
+  /** The local server (`ClientDeps.local`). */
+  readonly local: boolean;
 
   constructor(readonly credentials: Credentials, private readonly deps: ClientDeps) {
     this.base = normaliseBaseUrl(credentials.url);
     this.#root = this.base.origin + this.base.pathname.replace(/\/+$/, "");
+    this.local = deps.local ?? false;
   }
 
   get log(): Logger {
@@ -361,10 +374,11 @@ export class ContreeClient {
     }
     const maxRetries = options.maxRetries ?? this.deps.maxRetries ?? DEFAULT_MAX_RETRIES;
     const { log, clock } = this.deps;
+    const uncompressed = this.local && (options.stream || options.bulk);
     for (let retry = 0;; retry++) {
       const headers: Record<string, string> = {
         "User-Agent": this.deps.userAgent,
-        "Accept-Encoding": "gzip",
+        "Accept-Encoding": uncompressed ? "identity" : "gzip",
         ...this.authHeaders(),
         ...options.headers,
       };
@@ -387,7 +401,7 @@ export class ContreeClient {
       if (log.enabled("debug")) log.debug(`→ ${method} ${url} [${redactHeaders(headers)}]`);
       const attempt = this.startAttempt(options);
       const started = clock.monotonic();
-      const transport = options.stream && body === undefined && this.deps.streamFetch
+      const transport = options.stream && !this.local && body === undefined && this.deps.streamFetch
         ? this.deps.streamFetch
         : this.deps.fetch;
       let response: Response;
@@ -724,30 +738,16 @@ export class ContreeClient {
    */
   download(imageUuid: string, path: string, options: RequestOptions = {}): Promise<Response> {
     return this.send("GET", `/inspect/${pathSegment(imageUuid)}/download`, {
-      ...this.#fileBody(options),
+      bulk: true,
+      ...options,
       query: { path },
     });
-  }
-
-  /**
-   * How a file's bytes travel from a server on this machine: uncompressed, through fetch.
-   * Compression buys nothing over loopback and costs CPU at both ends, and fetch reads an
-   * uncompressed body in large pieces, where the stream transport (node:http) starts Deno's Node
-   * layer and copies every 16 KiB (50 MB: ~0.07 s against ~0.17 s; docs/BENCHMARKS.md,
-   * "Fourteenth pass"). Elsewhere the body is gzip'd and `stream` is the caller's.
-   */
-  #fileBody(options: RequestOptions): RequestOptions {
-    if (!isLoopback(this.base)) return options;
-    return {
-      ...options,
-      stream: false,
-      headers: { ...options.headers, "Accept-Encoding": "identity" },
-    };
   }
 
   /** A tar of a subtree as a stream (the body is returned unread). */
   archive(imageUuid: string, path: string, options: RequestOptions = {}): Promise<Response> {
     return this.send("GET", `/inspect/${pathSegment(imageUuid)}/archive`, {
+      bulk: true,
       ...options,
       query: { path },
     });

@@ -151,7 +151,10 @@ export class App {
       signal: this.ctx.signal,
       // The profile `contree server start` writes: refused, its server is simply not running.
       ...(profile.name === LOCAL_PROFILE && isLoopback(base)
-        ? { refusedMeans: "the local server is not running (start it with: contree server start)" }
+        ? {
+          refusedMeans: "the local server is not running (start it with: contree server start)",
+          local: true,
+        }
         : {}),
       ...options,
     });

@@ -176,7 +176,11 @@ Deno.test("stream transport: refused connections reject with TypeError; aborts w
 });
 
 /** A client whose transports record what they carried ("stream|fetch path accept-encoding"). */
-function recordingClient(url: string, used: string[], stderr = new MemorySink(), token = "t0ken") {
+function recordingClient(
+  url: string,
+  used: string[],
+  { stderr = new MemorySink(), token = "t0ken", local = false } = {},
+) {
   const record = (name: string, send: typeof fetch): typeof fetch => (input, init) => {
     const encoding = new Headers(init?.headers).get("accept-encoding");
     used.push(`${name} ${new URL(String(input)).pathname} ${encoding}`);
@@ -188,39 +192,73 @@ function recordingClient(url: string, used: string[], stderr = new MemorySink(),
   return new ContreeClient({ url, token, type: "jwt" }, {
     fetch: record("fetch", remote ? canned : fetch),
     streamFetch: record("stream", remote ? canned : nodeStreamFetch),
+    local,
     clock: new FakeClock(),
     log: new Logger(stderr, "debug"),
     userAgent: "test",
   });
 }
 
-Deno.test("client: stream requests go through streamFetch, gzip'd, from a server elsewhere", async () => {
+Deno.test("client: long bodies from a server elsewhere are gzip'd; those read in JavaScript stream", async () => {
   const used: string[] = [];
   const client = recordingClient("https://api.example.test", used);
   await (await client.download("img", "/etc/f", { stream: true })).text();
   await (await client.download("img", "/etc/f")).text();
+  await (await client.archive("img", "/etc")).text();
+  await (await client.openEvents("op")).text();
   await client.whoami();
   assertEquals(used, [
     "stream /v1/inspect/img/download gzip",
     "fetch /v1/inspect/img/download gzip",
+    "fetch /v1/inspect/img/archive gzip",
+    "stream /v1/operations/op/events gzip",
     "fetch /v1/whoami gzip",
   ]);
 });
 
-Deno.test("client: a file from a server on loopback comes uncompressed through fetch, logs redacted", () =>
+Deno.test("client: long bodies from the local server come uncompressed through fetch; logs redacted", () =>
   withFake(async (fake) => {
-    fake.on("GET", "/v1/inspect/:uuid/download", (request) => ({
-      text: `file bytes, asked as ${request.headers.get("accept-encoding")}`,
-    }));
+    const asked = (request: { headers: Headers }) =>
+      `asked as ${request.headers.get("accept-encoding")}`;
+    fake.on(
+      "GET",
+      "/v1/inspect/:uuid/download",
+      (request) => ({ text: `file, ${asked(request)}` }),
+    );
+    fake.on("GET", "/v1/inspect/:uuid/archive", (request) => ({ text: `tar, ${asked(request)}` }));
+    fake.on(
+      "GET",
+      "/v1/operations/:uuid/events",
+      (request) => ({ text: `events, ${asked(request)}` }),
+    );
     const stderr = new MemorySink();
     const used: string[] = [];
-    const client = recordingClient(fake.url, used, stderr, fake.token);
-    const response = await client.download("img", "/etc/f", { stream: true });
-    assertEquals(await response.text(), "file bytes, asked as identity");
+    const client = recordingClient(fake.url, used, { stderr, token: fake.token, local: true });
+    const texts = [
+      await (await client.download("img", "/etc/f", { stream: true })).text(),
+      await (await client.archive("img", "/etc")).text(),
+      await (await client.openEvents("op")).text(),
+    ];
+    assertEquals(texts, [
+      "file, asked as identity",
+      "tar, asked as identity",
+      "events, asked as identity",
+    ]);
     await client.whoami();
-    assertEquals(used, ["fetch /v1/inspect/img/download identity", "fetch /v1/whoami gzip"]);
+    assertEquals(used, [
+      "fetch /v1/inspect/img/download identity",
+      "fetch /v1/inspect/img/archive identity",
+      "fetch /v1/operations/op/events identity",
+      "fetch /v1/whoami gzip",
+    ]);
     assertStringIncludes(stderr.text(), "Authorization: <redacted>");
     assert(!stderr.text().includes(fake.token), "the token never reaches a log");
+
+    // The same loopback address as another profile (a tunnel, say): gzip, the stream transport.
+    used.length = 0;
+    const other = recordingClient(fake.url, used, { token: fake.token });
+    assertEquals(await (await other.openEvents("op")).text(), "events, asked as gzip");
+    assertEquals(used, ["stream /v1/operations/op/events gzip"]);
   }));
 
 /** Runs `code` in a fresh Deno with `extra` in its environment; returns its stdout. */

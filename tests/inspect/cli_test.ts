@@ -153,6 +153,29 @@ Deno.test("cat: a file over 1 MiB streams and is not cached", () =>
     assertEquals(fake.calls("GET", `/v1/inspect/${IMAGE}/download`).length, 2);
   }));
 
+Deno.test("cat and cp on the local profile: the bytes come uncompressed; elsewhere gzip'd", () =>
+  withCli(async ({ fake, cli }) => {
+    const big = new Uint8Array(1_500_000).map((_, i) => 97 + (i % 26));
+    fake.on("GET", `/v1/inspect/${IMAGE}/download`, () => ({ bytes: big }));
+    const out = await Deno.makeTempDir({ prefix: "contree-cp-local-" });
+    try {
+      // CONTREE_URL is the fake on 127.0.0.1: as `-p local`, the profile `contree server start` writes.
+      const local = await cli(["-p", "local", "cat", "--image", IMAGE, "/big"]);
+      assertEquals(local.code, 0, local.stderr);
+      assertEquals(local.stdoutBytes, big);
+      const copied = await cli(["-p", "local", "cp", "--image", IMAGE, "/big", `${out}/big`]);
+      assertEquals(copied.code, 0, copied.stderr);
+      assertEquals(await Deno.readFile(`${out}/big`), big);
+      const elsewhere = await cli(["cat", "--image", IMAGE, "/big"]);
+      assertEquals(elsewhere.stdoutBytes, big);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+    const asked = fake.calls("GET", `/v1/inspect/${IMAGE}/download`)
+      .map((request) => request.headers.get("accept-encoding"));
+    assertEquals(asked, ["identity", "identity", "gzip"]);
+  }));
+
 Deno.test("cat through HTTP_PROXY: the download goes through the proxy (fetch carries it)", () =>
   withCli(async ({ fake, cli }) => {
     const big = new Uint8Array(300_000).map((_, i) => 97 + (i % 26));

@@ -77,6 +77,51 @@ Deno.test("run: output reaches stdout while the server still holds the next fram
     assertEquals(rows.at(-1).kind, "run");
   }));
 
+Deno.test("run on the local profile: the event stream comes uncompressed, as live; elsewhere gzip'd", () =>
+  withApi(async ({ fake, env }) => {
+    const events = withResult(
+      runEvents([{ stream: "stdout", bytes: "first\n" }, { stream: "stdout", bytes: "second\n" }], {
+        code: 0,
+      }),
+    );
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    fake.on("GET", `/v1/operations/${OP}/events`, () => ({
+      events: [
+        ...events.slice(0, 3).map((frame) => ({ frame })),
+        { waitFor: released },
+        ...events.slice(3).map((frame) => ({ frame })),
+      ],
+    }));
+    // CONTREE_URL is the fake on 127.0.0.1: as `-p local`, the profile `contree server start` writes.
+    const child = spawnCli([
+      "-p",
+      "local",
+      "run",
+      "--use",
+      IMAGE,
+      "--",
+      "sh",
+      "-c",
+      "echo first; echo second",
+    ], {
+      env,
+    });
+    const reader = child.stdout.getReader();
+    assertEquals(await readUntil(reader, "first\n"), "first\n");
+    release();
+    assertEquals(await readUntil(reader, "second\n"), "second\n");
+    reader.releaseLock();
+    assertEquals((await child.status).code, 0);
+    await child.stderr.cancel();
+
+    const plain = await runCli(["run", "--", "true"], { env });
+    assertEquals(plain.code, 0, plain.stderr);
+    const asked = fake.calls("GET", `/v1/operations/${OP}/events`)
+      .map((request) => request.headers.get("accept-encoding"));
+    assertEquals(asked, ["identity", "gzip"]);
+  }));
+
 Deno.test("run | head -c 10: the broken pipe cancels the operation and exits 141", () =>
   withApi(async ({ fake, env }) => {
     const big = "x".repeat(64 * 1024) + "\n";

@@ -75,6 +75,32 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "server loss (fake), local profile: the uncompressed stream ends the same way after a restart",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () =>
+    withFake(async ({ sandbox, proxy, env }) => {
+      // The proxy is on 127.0.0.1: as the profile `contree server start` writes (the events
+      // come uncompressed, through fetch).
+      const cli = watchCli(runArgs, { env: { ...env, CONTREE_PROFILE: "local" } });
+      await cli.shows("stderr", "before-err\n");
+      await cli.shows("stdout", "before\n");
+      proxy.down();
+      sandbox.crash();
+      await proxy.up();
+      const result = await cli.finished;
+      const [uuid] = [...sandbox.ops.keys()];
+      assertEquals(result.stdout, "before\n");
+      assertEquals(
+        result.stderr,
+        `before-err\n[CRITICAL] Operation ${uuid} ended with status FAILED: ${RESTARTED_ERROR}\n`,
+      );
+      assertEquals(result.code, 1);
+    }),
+});
+
+Deno.test({
   name: "server loss (fake): gone for good → the warning, then exit 1 with the op wait hint",
   sanitizeOps: false,
   sanitizeResources: false,

@@ -42,28 +42,37 @@ function withResult(events: OperationEvent[]): OperationEvent[] {
   );
 }
 
+/**
+ * Serves a run that prints "first" and "second", holding the second line until `release()`;
+ * `secondSent()` says whether it has gone out.
+ */
+function holdSecondLine(fake: FakeApi): { release(): void; secondSent(): boolean } {
+  const events = withResult(
+    runEvents([{ stream: "stdout", bytes: "first\n" }, { stream: "stdout", bytes: "second\n" }], {
+      code: 0,
+    }),
+  );
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let sent = false;
+  fake.on("GET", `/v1/operations/${OP}/events`, () => ({
+    events: [
+      ...events.slice(0, 3).map((frame) => ({ frame })),
+      { waitFor: released },
+      { signal: () => (sent = true) },
+      ...events.slice(3).map((frame) => ({ frame })),
+    ],
+  }));
+  return { release, secondSent: () => sent };
+}
+
 Deno.test("run: output reaches stdout while the server still holds the next frame", () =>
   withApi(async ({ fake, env }) => {
-    const events = withResult(
-      runEvents([{ stream: "stdout", bytes: "first\n" }, { stream: "stdout", bytes: "second\n" }], {
-        code: 0,
-      }),
-    );
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let secondSent = false;
-    fake.on("GET", `/v1/operations/${OP}/events`, () => ({
-      events: [
-        ...events.slice(0, 3).map((frame) => ({ frame })),
-        { waitFor: released },
-        { signal: () => (secondSent = true) },
-        ...events.slice(3).map((frame) => ({ frame })),
-      ],
-    }));
+    const { release, secondSent: sent } = holdSecondLine(fake);
     const child = spawnCli(["run", "--", "sh", "-c", "echo first; sleep 1; echo second"], { env });
     const reader = child.stdout.getReader();
     assertEquals(await readUntil(reader, "first\n"), "first\n");
-    assert(!secondSent, "the first line was printed before the server sent the second");
+    assert(!sent(), "the first line was printed before the server sent the second");
     release();
     assertEquals(await readUntil(reader, "second\n"), "second\n");
     reader.releaseLock();
@@ -79,20 +88,7 @@ Deno.test("run: output reaches stdout while the server still holds the next fram
 
 Deno.test("run on the local profile: the event stream comes uncompressed, as live; elsewhere gzip'd", () =>
   withApi(async ({ fake, env }) => {
-    const events = withResult(
-      runEvents([{ stream: "stdout", bytes: "first\n" }, { stream: "stdout", bytes: "second\n" }], {
-        code: 0,
-      }),
-    );
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    fake.on("GET", `/v1/operations/${OP}/events`, () => ({
-      events: [
-        ...events.slice(0, 3).map((frame) => ({ frame })),
-        { waitFor: released },
-        ...events.slice(3).map((frame) => ({ frame })),
-      ],
-    }));
+    const { release, secondSent } = holdSecondLine(fake);
     // CONTREE_URL is the fake on 127.0.0.1: as `-p local`, the profile `contree server start` writes.
     const child = spawnCli([
       "-p",
@@ -109,6 +105,7 @@ Deno.test("run on the local profile: the event stream comes uncompressed, as liv
     });
     const reader = child.stdout.getReader();
     assertEquals(await readUntil(reader, "first\n"), "first\n");
+    assert(!secondSent(), "the first line was printed before the server sent the second");
     release();
     assertEquals(await readUntil(reader, "second\n"), "second\n");
     reader.releaseLock();

@@ -50,28 +50,32 @@ async function withFake(
 
 const runArgs = ["run", "-D", "--use", IMAGE, "--", "sh", "-c", HELD.script];
 
+/** A run whose server is killed and restarted mid-run: FAILED with the server's reason, exit 1. */
+async function restartedMidRun(
+  { sandbox, proxy, env }: { sandbox: FakeSandbox; proxy: FaultProxy; env: Record<string, string> },
+): Promise<void> {
+  const cli = watchCli(runArgs, { env });
+  await cli.shows("stderr", "before-err\n");
+  await cli.shows("stdout", "before\n");
+  proxy.down();
+  sandbox.crash();
+  await proxy.up();
+  const result = await cli.finished;
+  const [uuid] = [...sandbox.ops.keys()];
+  assertEquals(result.stdout, "before\n");
+  assertEquals(
+    result.stderr,
+    `before-err\n[CRITICAL] Operation ${uuid} ended with status FAILED: ${RESTARTED_ERROR}\n`,
+  );
+  assertEquals(result.code, 1);
+}
+
 Deno.test({
   name:
     "server loss (fake): killed and restarted mid-run → FAILED with the server's reason, exit 1",
   sanitizeOps: false,
   sanitizeResources: false,
-  fn: () =>
-    withFake(async ({ sandbox, proxy, env }) => {
-      const cli = watchCli(runArgs, { env });
-      await cli.shows("stderr", "before-err\n");
-      await cli.shows("stdout", "before\n");
-      proxy.down();
-      sandbox.crash();
-      await proxy.up();
-      const result = await cli.finished;
-      const [uuid] = [...sandbox.ops.keys()];
-      assertEquals(result.stdout, "before\n");
-      assertEquals(
-        result.stderr,
-        `before-err\n[CRITICAL] Operation ${uuid} ended with status FAILED: ${RESTARTED_ERROR}\n`,
-      );
-      assertEquals(result.code, 1);
-    }),
+  fn: () => withFake(restartedMidRun),
 });
 
 Deno.test({
@@ -79,25 +83,10 @@ Deno.test({
     "server loss (fake), local profile: the uncompressed stream ends the same way after a restart",
   sanitizeOps: false,
   sanitizeResources: false,
+  // The proxy is on 127.0.0.1: as the profile `contree server start` writes (the events come
+  // uncompressed, through fetch).
   fn: () =>
-    withFake(async ({ sandbox, proxy, env }) => {
-      // The proxy is on 127.0.0.1: as the profile `contree server start` writes (the events
-      // come uncompressed, through fetch).
-      const cli = watchCli(runArgs, { env: { ...env, CONTREE_PROFILE: "local" } });
-      await cli.shows("stderr", "before-err\n");
-      await cli.shows("stdout", "before\n");
-      proxy.down();
-      sandbox.crash();
-      await proxy.up();
-      const result = await cli.finished;
-      const [uuid] = [...sandbox.ops.keys()];
-      assertEquals(result.stdout, "before\n");
-      assertEquals(
-        result.stderr,
-        `before-err\n[CRITICAL] Operation ${uuid} ended with status FAILED: ${RESTARTED_ERROR}\n`,
-      );
-      assertEquals(result.code, 1);
-    }),
+    withFake((ctx) => restartedMidRun({ ...ctx, env: { ...ctx.env, CONTREE_PROFILE: "local" } })),
 });
 
 Deno.test({

@@ -4,7 +4,7 @@
 // leave the image root. Mounts are reused (least recently used ones beyond `maxMounts` are
 // unmounted) and all are unmounted on shutdown.
 
-import type { DirectoryList, FileItem } from "../api/models.ts";
+import type { FileItem } from "../api/models.ts";
 import { isUnknownImage, type PodmanRunner, runChecked } from "../podman.ts";
 import { HttpError } from "./errors.ts";
 import { overlongPath, sandboxPathParts } from "../sandbox_path.ts";
@@ -272,23 +272,69 @@ function fileItem(name: string, info: Deno.FileInfo, names: IdNames, target: str
   };
 }
 
-/** The entries of a directory inside the image, sorted by name. */
-export async function listDirectory(lease: MountLease, path: string): Promise<DirectoryList> {
+/** A directory inside the image, opened for listing: its entries' names, sorted. */
+export interface Listing {
+  /** The path inside the image, as the listing reports it. */
+  path: string;
+  host: string;
+  names: string[];
+  ids: IdNames;
+}
+
+/** Opens a directory for listing (404 when missing, 422 when not a directory). */
+export async function openListing(lease: MountLease, path: string): Promise<Listing> {
   const resolved = await resolveInImage(lease.root, path);
   if (!resolved) throw new HttpError(404, `no such file or directory: ${path}`);
   if (!resolved.info.isDirectory) throw new HttpError(422, `not a directory: ${path}`);
-  const names = await lease.names();
-  const entries: string[] = [];
-  for (const entry of Deno.readDirSync(resolved.host)) entries.push(entry.name);
-  entries.sort();
-  const files: FileItem[] = [];
-  for (const name of entries) {
-    const host = `${resolved.host}/${name}`;
+  const ids = await lease.names();
+  const names: string[] = [];
+  for (const entry of Deno.readDirSync(resolved.host)) names.push(entry.name);
+  names.sort();
+  return { path: resolved.path, host: resolved.host, names, ids };
+}
+
+/** The listing's items, one at a time (an entry gone meanwhile is skipped). */
+function* listingItems(listing: Listing): Generator<FileItem> {
+  for (const name of listing.names) {
+    const host = `${listing.host}/${name}`;
     const info = lstatOrUndefined(host);
     if (!info) continue;
-    files.push(fileItem(name, info, names, info.isSymlink ? Deno.readLinkSync(host) : ""));
+    yield fileItem(name, info, listing.ids, info.isSymlink ? Deno.readLinkSync(host) : "");
   }
-  return { path: resolved.path, files };
+}
+
+/** Items per piece of a streamed listing. */
+const LISTING_PIECE_ITEMS = 512;
+
+/** Text in pieces of `LISTING_PIECE_ITEMS` lines, each encoded once. */
+function* linePieces(lines: Iterable<string>): Generator<Uint8Array> {
+  const encoder = new TextEncoder();
+  let piece: string[] = [];
+  for (const line of lines) {
+    piece.push(line);
+    if (piece.length === LISTING_PIECE_ITEMS) {
+      yield encoder.encode(piece.join(""));
+      piece = [];
+    }
+  }
+  if (piece.length > 0) yield encoder.encode(piece.join(""));
+}
+
+/**
+ * The listing as JSON in pieces: the bytes of `JSON.stringify({ path, files })`, without holding
+ * every item (a directory of 300,000 entries took the server to ~600 MB as one document).
+ */
+export async function* listingJson(listing: Listing): AsyncGenerator<Uint8Array> {
+  function* parts(): Generator<string> {
+    yield `{"path":${JSON.stringify(listing.path)},"files":[`;
+    let first = true;
+    for (const item of listingItems(listing)) {
+      yield (first ? "" : ",") + JSON.stringify(item);
+      first = false;
+    }
+    yield "]}";
+  }
+  yield* linePieces(parts());
 }
 
 function modeString(item: FileItem): string {
@@ -310,9 +356,8 @@ function modeString(item: FileItem): string {
   return type + bits.join("");
 }
 
-/** An `ls -l`-like listing: mode, links, owner, group, size, mtime (UTC), name[ -> target]. */
-export function formatListing(list: DirectoryList): string {
-  const rows = list.files.map((item) => [
+function listingRow(item: FileItem): string[] {
+  return [
     modeString(item),
     String(item.nlink),
     String(item.owner),
@@ -320,14 +365,23 @@ export function formatListing(list: DirectoryList): string {
     String(item.size),
     new Date(item.mtime * 1000).toISOString().slice(0, 16).replace("T", " "),
     item.symlink_to ? `${item.path} -> ${item.symlink_to}` : item.path,
-  ]);
-  // A loop, not Math.max(...lengths): spread arguments overflow the stack past ~125,000 entries.
+  ];
+}
+
+/**
+ * An `ls -l`-like listing of `items`: mode, links, owner, group, size, mtime (UTC),
+ * name[ -> target], one line each. Columns are as wide as their widest cell, so `items` is
+ * iterated twice: once for the widths, once for the lines.
+ */
+export function* listingLines(items: () => Iterable<FileItem>): Generator<string> {
   const widths = [0, 0, 0, 0, 0];
-  for (const row of rows) {
+  for (const item of items()) {
+    const row = listingRow(item);
     for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i], row[i].length);
   }
-  return rows.map((row) =>
-    [
+  for (const item of items()) {
+    const row = listingRow(item);
+    yield [
       row[0],
       row[1].padStart(widths[1]),
       row[2].padEnd(widths[2]),
@@ -335,8 +389,13 @@ export function formatListing(list: DirectoryList): string {
       row[4].padStart(widths[4]),
       row[5],
       row[6],
-    ].join(" ") + "\n"
-  ).join("");
+    ].join(" ") + "\n";
+  }
+}
+
+/** The text listing (`list?text=1`, what `contree ls` prints) in pieces. */
+export async function* listingText(listing: Listing): AsyncGenerator<Uint8Array> {
+  yield* linePieces(listingLines(() => listingItems(listing)));
 }
 
 // ---- download ----

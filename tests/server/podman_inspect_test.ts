@@ -73,6 +73,37 @@ podmanTest("server on podman: inspect and docker:// import", async (t) => {
       assertEquals((await get("list", "/nope")).status, 404);
     });
 
+    await t.step(
+      "list: a directory of 20,000 entries streams, as one JSON document would be",
+      async () => {
+        const { uuid } = await s.client.spawn({
+          image,
+          shell: true,
+          command: "mkdir /many && cd /many && seq -w 1 20000 | xargs touch",
+        });
+        const made = await waitOperation(s.client, uuid);
+        assertEquals(made.status, "SUCCESS", made.error ?? "");
+        const many = made.result_image_uuid!;
+        const body = await (await s.fetch(`/inspect/${many}/list?path=/many`)).text();
+        const list = JSON.parse(body);
+        // The bytes JSON.stringify gives the same document: the pieces join up exactly.
+        assertEquals(body, JSON.stringify(list));
+        assertEquals(list.path, "/many");
+        assertEquals(list.files.length, 20_000);
+        assertEquals([list.files[0].path, list.files.at(-1).path], ["00001", "20000"]);
+        const text = await s.client.listDirectoryText(many, "/many");
+        const lines = text.split("\n");
+        assertEquals(lines.length, 20_001);
+        assertMatch(lines[19_999], /^-rw-r--r-- 1 root root 0 \d{4}-\d\d-\d\d \d\d:\d\d 20000$/);
+        assertEquals(
+          await (await s.fetch(`/inspect/${many}/list?path=/`)).json().then((l) =>
+            l.files.some((f: { path: string }) => f.path === "many")
+          ),
+          true,
+        );
+      },
+    );
+
     await t.step("download: bytes, symlinks resolved inside the image, 404/422, HEAD", async () => {
       const file = await s.client.download(image, "/data/file.txt");
       assertEquals(await file.text(), "hello\n");

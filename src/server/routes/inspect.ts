@@ -7,8 +7,9 @@ import { grepImage, parseGrepQuery } from "../grep.ts";
 import { imageJson } from "../images.ts";
 import {
   archiveStream,
-  formatListing,
-  listDirectory,
+  listingJson,
+  listingText,
+  openListing,
   regularFile,
   requestComponents,
   resolveInImage,
@@ -50,8 +51,23 @@ export function inspectRoutes(router: Router, deps: ApiDeps, resources: Resource
   router.on("GET", "/v1/inspect/:uuid/list", async ({ params, query }) => {
     const row = resources.image(params[0]);
     const path = inspectPath(query);
-    const list = await deps.mounts.use(row.podman_id, (lease) => listDirectory(lease, path));
-    return parseFlag(query, "text") ? { text: formatListing(list) } : { json: list };
+    const lease = await deps.mounts.acquire(row.podman_id);
+    try {
+      const listing = await openListing(lease, path);
+      const text = parseFlag(query, "text");
+      // Streamed, item by item, with the mount leased until the last one has been read.
+      return {
+        headers: { "content-type": text ? "text/plain; charset=utf-8" : "application/json" },
+        body: iteratorStream(
+          text ? listingText(listing) : listingJson(listing),
+          () => lease.release(),
+        ),
+        alwaysGzip: true,
+      };
+    } catch (error) {
+      lease.release();
+      throw error;
+    }
   });
 
   router.on("GET", "/v1/inspect/:uuid/download", async ({ params, query }) => {

@@ -250,13 +250,10 @@ export class ContreeClient {
   readonly base: URL;
   /** `origin + path prefix` without a trailing slash; API paths are appended as `/v1/…`. */
   readonly #root: string;
-  /** The local server (`ClientDeps.local`). */
-  readonly local: boolean;
 
   constructor(readonly credentials: Credentials, private readonly deps: ClientDeps) {
     this.base = normaliseBaseUrl(credentials.url);
     this.#root = this.base.origin + this.base.pathname.replace(/\/+$/, "");
-    this.local = deps.local ?? false;
   }
 
   get log(): Logger {
@@ -374,7 +371,8 @@ export class ContreeClient {
     }
     const maxRetries = options.maxRetries ?? this.deps.maxRetries ?? DEFAULT_MAX_RETRIES;
     const { log, clock } = this.deps;
-    const uncompressed = this.local && (options.stream || options.bulk);
+    // From the local server a long body comes uncompressed, through fetch (`ClientDeps.local`).
+    const uncompressed = this.deps.local === true && (options.stream || options.bulk);
     for (let retry = 0;; retry++) {
       const headers: Record<string, string> = {
         "User-Agent": this.deps.userAgent,
@@ -401,9 +399,10 @@ export class ContreeClient {
       if (log.enabled("debug")) log.debug(`→ ${method} ${url} [${redactHeaders(headers)}]`);
       const attempt = this.startAttempt(options);
       const started = clock.monotonic();
-      const transport = options.stream && !this.local && body === undefined && this.deps.streamFetch
-        ? this.deps.streamFetch
-        : this.deps.fetch;
+      const transport =
+        options.stream && !uncompressed && body === undefined && this.deps.streamFetch
+          ? this.deps.streamFetch
+          : this.deps.fetch;
       let response: Response;
       try {
         response = await transport(url, {

@@ -306,12 +306,12 @@ function* listingItems(listing: Listing): Generator<FileItem> {
 /** Items per piece of a streamed listing. */
 const LISTING_PIECE_ITEMS = 512;
 
-/** Text in pieces of `LISTING_PIECE_ITEMS` lines, each encoded once. */
-function* linePieces(lines: Iterable<string>): Generator<Uint8Array> {
+/** Strings joined `LISTING_PIECE_ITEMS` at a time, each piece encoded once. */
+function* encodedPieces(parts: Iterable<string>): Generator<Uint8Array> {
   const encoder = new TextEncoder();
   let piece: string[] = [];
-  for (const line of lines) {
-    piece.push(line);
+  for (const part of parts) {
+    piece.push(part);
     if (piece.length === LISTING_PIECE_ITEMS) {
       yield encoder.encode(piece.join(""));
       piece = [];
@@ -334,7 +334,7 @@ export async function* listingJson(listing: Listing): AsyncGenerator<Uint8Array>
     }
     yield "]}";
   }
-  yield* linePieces(parts());
+  yield* encodedPieces(parts());
 }
 
 function modeString(item: FileItem): string {
@@ -395,7 +395,7 @@ export function* listingLines(items: () => Iterable<FileItem>): Generator<string
 
 /** The text listing (`list?text=1`, what `contree ls` prints) in pieces. */
 export async function* listingText(listing: Listing): AsyncGenerator<Uint8Array> {
-  yield* linePieces(listingLines(() => listingItems(listing)));
+  yield* encodedPieces(listingLines(() => listingItems(listing)));
 }
 
 // ---- download ----

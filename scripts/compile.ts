@@ -1,9 +1,10 @@
 // `deno task compile [--target TRIPLE|host …] [--out DIR]`: one executable per target in dist/,
 // with the release version embedded, only the permissions contree needs, and a SHA256SUMS file.
 //
-// The sources are staged in a temporary directory and src/build_info.ts is rewritten there, so
-// the working tree is never modified (an interrupted build or a test running alongside never
-// sees a release build_info.ts). The lockfile is frozen: a release uses the locked versions.
+// The sources are staged in a temporary directory and src/build_info.ts and deno.json are
+// rewritten there, so the working tree is never modified (an interrupted build or a test running
+// alongside never sees a release build_info.ts). The lockfile is frozen: a release uses the
+// locked versions.
 //
 // `deno compile` downloads its runtime (denort) per target from dl.deno.land. Where that is
 // impossible, set DENORT_BIN to a local denort binary (from denort-<target>.zip of the same
@@ -58,6 +59,22 @@ export function releaseBuildInfo(original: string, version: string): string {
   return rewritten;
 }
 
+/** deno.json's unstable feature that keeps `import()` targets out of the start-up graph. */
+export const LAZY_IMPORTS = "lazy-dynamic-imports";
+
+/**
+ * The release deno.json: without the lazy imports, which `deno compile` honours too, and would
+ * then embed only the modules reachable by static imports (a binary that answers `-v` and
+ * nothing else).
+ */
+export function releaseConfig(original: string): string {
+  const config = JSON.parse(original);
+  const unstable = (config.unstable ?? []).filter((name: string) => name !== LAZY_IMPORTS);
+  if (unstable.length > 0) config.unstable = unstable;
+  else delete config.unstable;
+  return `${JSON.stringify(config, null, 2)}\n`;
+}
+
 /** Runs `body` with a temporary copy of the sources that describes a release build. */
 async function withStagedRelease<T>(
   version: string,
@@ -73,6 +90,8 @@ async function withStagedRelease<T>(
       buildInfo,
       releaseBuildInfo(await Deno.readTextFile(buildInfo), version),
     );
+    const config = `${stage}/deno.json`;
+    await Deno.writeTextFile(config, releaseConfig(await Deno.readTextFile(config)));
     return await body(stage);
   } finally {
     await Deno.remove(stage, { recursive: true }).catch(() => {});
@@ -115,11 +134,15 @@ export interface CompileResult {
   error?: string;
 }
 
-/** Compiles `targets` into `outDir`; returns one result per target (never throws per target). */
+/**
+ * Compiles `targets` into `outDir`; returns one result per target (never throws per target).
+ * `runtime` is the base binary for this build (DENORT_BIN otherwise, or the download).
+ */
 export async function compile(
   targets: readonly string[],
   outDir: string,
   version: string = RELEASE_VERSION,
+  runtime?: string,
 ): Promise<CompileResult[]> {
   await Deno.mkdir(outDir, { recursive: true });
   const out = await Deno.realPath(outDir);
@@ -140,6 +163,7 @@ export async function compile(
           "main.ts",
         ],
         cwd: stage,
+        env: runtime ? { DENORT_BIN: runtime } : undefined,
         stdout: "inherit",
         stderr: "piped",
       });

@@ -12,7 +12,9 @@ import {
   executableName,
   hostTarget,
   isRuntimeDownloadFailure,
+  LAZY_IMPORTS,
   releaseBuildInfo,
+  releaseConfig,
   summariseError,
   TARGETS,
   writeChecksums,
@@ -129,6 +131,31 @@ Deno.test({
       await Deno.remove(out, { recursive: true });
     }
   },
+});
+
+Deno.test("compile: the executable embeds what commands import lazily, npm packages included", async () => {
+  // deno.json keeps `import()` targets out of Deno's start-up graph, and `deno compile` would
+  // then leave them out of the executable. Built on the deno CLI instead of denort, the
+  // executable cannot run as contree, but what it embeds can be read.
+  const config = JSON.parse(await Deno.readTextFile(`${REPO}/deno.json`));
+  assert(config.unstable.includes(LAZY_IMPORTS), "deno.json no longer loads imports lazily");
+  assertEquals(JSON.parse(releaseConfig(JSON.stringify(config))).unstable, undefined);
+  const both = { ...config, unstable: ["kv", LAZY_IMPORTS] };
+  assertEquals(JSON.parse(releaseConfig(JSON.stringify(both))).unstable, ["kv"]);
+
+  // Each marker is in a module or package that only an `import()` reaches.
+  const importCmd = "Waiting for ${running.size} import";
+  assert((await Deno.readTextFile(`${REPO}/src/images/import_cmd.ts`)).includes(importCmd));
+  const markers = [importCmd, "dockerfile-ast", "eventsource-parser", "ZodError"];
+  const out = await Deno.makeTempDir({ prefix: "contree-dist-" });
+  try {
+    const [result] = await compile([TARGET], out, RELEASE_VERSION, Deno.execPath());
+    assertEquals(result.error, undefined);
+    const embedded = new TextDecoder("latin1").decode(await Deno.readFile(result.path!));
+    assertEquals(markers.filter((marker) => !embedded.includes(marker)), []);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
 });
 
 Deno.test("compile: a failed build reports why, writes no checksums, leaves the tree as it was", async () => {

@@ -139,7 +139,7 @@ export async function runCommandLine(
     warnIgnoredDefaults(config.cliDefaults(), ctx);
     // No arguments at all: the top-level help on stdout, exit 0 (as the reference).
     const argv = args.length === 0 ? ["--help"] : args;
-    const program: RootCommand = buildProgram(
+    const program: RootCommand = await buildProgram(
       config,
       async (handler: Handler) => {
         const globals = program.opts() as GlobalOptions;

@@ -5,31 +5,13 @@
 // and fails exactly as the whole tree does for that command. Anything else — no command word,
 // help at the root, an unknown word, `completion` and `agent` (they describe the whole tree), an
 // argument the pre-scan does not understand — registers every noun. Building the whole tree
-// costs ~4 ms of commander work per invocation (docs/BENCHMARKS.md, Startup).
+// costs ~4 ms of commander work per invocation (docs/BENCHMARKS.md, Startup). Each registrar is
+// imported when its noun is registered: with deno.json's lazy-dynamic-imports Deno reads an
+// `import()` target only when it runs, so `ps` reads its noun's modules and not the other 19.
 
 import type { ProfileStore } from "../config/profiles.ts";
 import { createRoot, type Invoke, type RootCommand, type Runner } from "./root.ts";
-import { registerAgent } from "./agent.ts";
-import { registerAuth } from "./auth.ts";
-import { registerBuild } from "./build.ts";
-import { registerCd } from "./cd.ts";
-import { registerCompletion } from "./completion.ts";
-import { registerEnv } from "./env.ts";
-import { registerFile } from "./file.ts";
 import { configureHelp, subcommand } from "./help.ts";
-import { registerImages } from "./images.ts";
-import { registerInspect } from "./inspect.ts";
-import { registerMcp } from "./mcp.ts";
-import { registerOperations } from "./operation.ts";
-import { registerProject } from "./project.ts";
-import { registerRun } from "./run.ts";
-import { registerServer } from "./server.ts";
-import { registerSession } from "./session.ts";
-import { registerShell } from "./shell.ts";
-import { registerSkill } from "./skill.ts";
-import { registerTag } from "./tag.ts";
-import { registerTask } from "./task.ts";
-import { registerUse } from "./use.ts";
 import { VERSION_FLAGS } from "../version.ts";
 import { ExitCode } from "../errors.ts";
 
@@ -38,31 +20,41 @@ type Registrar = (program: RootCommand, run: Runner, invoke?: Invoke) => void;
 export interface Noun {
   /** The top-level command names and aliases the registrar adds. */
   names: readonly string[];
-  register: Registrar;
+  /** The registrar, from a module of its own: a command loads only its noun's modules. */
+  load: () => Promise<Registrar>;
 }
 
 /** Every noun in registration (and help) order: the everyday commands, then local tooling. */
 export const NOUNS: readonly Noun[] = [
-  { names: ["use", "ci"], register: registerUse },
-  { names: ["run", "r"], register: registerRun },
-  { names: ["operation", "op", "ps", "show", "kill"], register: registerOperations },
-  { names: ["session", "s"], register: registerSession },
-  { names: ["images", "i", "img"], register: registerImages },
-  { names: ["tag", "t"], register: registerTag },
-  { names: ["ls", "cat", "cp"], register: registerInspect },
-  { names: ["cd"], register: registerCd },
-  { names: ["env"], register: registerEnv },
-  { names: ["file", "f"], register: registerFile },
-  { names: ["shell", "sh"], register: registerShell },
-  { names: ["build", "bd"], register: registerBuild },
-  { names: ["auth"], register: registerAuth },
-  { names: ["server"], register: registerServer },
-  { names: ["task"], register: registerTask },
-  { names: ["project"], register: registerProject },
-  { names: ["completion"], register: registerCompletion },
-  { names: ["mcp"], register: registerMcp },
-  { names: ["agent", "man"], register: registerAgent },
-  { names: ["skill"], register: registerSkill },
+  { names: ["use", "ci"], load: () => import("./use.ts").then((m) => m.registerUse) },
+  { names: ["run", "r"], load: () => import("./run.ts").then((m) => m.registerRun) },
+  {
+    names: ["operation", "op", "ps", "show", "kill"],
+    load: () => import("./operation.ts").then((m) => m.registerOperations),
+  },
+  { names: ["session", "s"], load: () => import("./session.ts").then((m) => m.registerSession) },
+  {
+    names: ["images", "i", "img"],
+    load: () => import("./images.ts").then((m) => m.registerImages),
+  },
+  { names: ["tag", "t"], load: () => import("./tag.ts").then((m) => m.registerTag) },
+  { names: ["ls", "cat", "cp"], load: () => import("./inspect.ts").then((m) => m.registerInspect) },
+  { names: ["cd"], load: () => import("./cd.ts").then((m) => m.registerCd) },
+  { names: ["env"], load: () => import("./env.ts").then((m) => m.registerEnv) },
+  { names: ["file", "f"], load: () => import("./file.ts").then((m) => m.registerFile) },
+  { names: ["shell", "sh"], load: () => import("./shell.ts").then((m) => m.registerShell) },
+  { names: ["build", "bd"], load: () => import("./build.ts").then((m) => m.registerBuild) },
+  { names: ["auth"], load: () => import("./auth.ts").then((m) => m.registerAuth) },
+  { names: ["server"], load: () => import("./server.ts").then((m) => m.registerServer) },
+  { names: ["task"], load: () => import("./task.ts").then((m) => m.registerTask) },
+  { names: ["project"], load: () => import("./project.ts").then((m) => m.registerProject) },
+  {
+    names: ["completion"],
+    load: () => import("./completion.ts").then((m) => m.registerCompletion),
+  },
+  { names: ["mcp"], load: () => import("./mcp.ts").then((m) => m.registerMcp) },
+  { names: ["agent", "man"], load: () => import("./agent.ts").then((m) => m.registerAgent) },
+  { names: ["skill"], load: () => import("./skill.ts").then((m) => m.registerSkill) },
 ];
 
 /**
@@ -130,16 +122,17 @@ export function nounsFor(args: readonly string[]): readonly Noun[] {
  * defaults of the global options; `invoke` (main) lets `contree shell` run its lines through a
  * fresh tree.
  */
-export function buildProgram(
+export async function buildProgram(
   config: ProfileStore,
   run: Runner,
   args?: readonly string[],
   invoke?: Invoke,
-): RootCommand {
+): Promise<RootCommand> {
+  const nouns = args === undefined ? NOUNS : nounsFor(args);
+  if (nouns === NOUNS) await import("./every_noun.ts");
+  const registrars = await Promise.all(nouns.map((noun) => noun.load()));
   const program = createRoot(config.cliDefaults());
-  for (const noun of args === undefined ? NOUNS : nounsFor(args)) {
-    noun.register(program, run, invoke);
-  }
+  for (const register of registrars) register(program, run, invoke);
   configureGroups(program as unknown as HelpTarget);
   configureHelp(program);
   return program;

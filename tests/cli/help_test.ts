@@ -12,7 +12,7 @@ type AnyCommand = RootCommand["commands"][number];
 
 async function tree(): Promise<RootCommand> {
   const config = await ProfileStore.load(configPaths(envFromRecord({}), undefined));
-  return buildProgram(config, () => Promise.resolve());
+  return await buildProgram(config, () => Promise.resolve());
 }
 
 function everyCommand(root: RootCommand): AnyCommand[] {

@@ -25,16 +25,28 @@ function names(program: RootCommand): string[] {
   return program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
 }
 
-Deno.test("each noun names exactly the top-level commands its registrar adds", () => {
+Deno.test("each noun names exactly the top-level commands its registrar adds", async () => {
   for (const noun of NOUNS) {
     const program = createRoot(new Map());
-    noun.register(program, noop);
+    (await noun.load())(program, noop);
     assertEquals(names(program), [...noun.names], noun.names[0]);
   }
 });
 
+Deno.test("every_noun.ts imports exactly the modules the nouns load", async () => {
+  const read = (name: string) =>
+    Deno.readTextFile(new URL(`../../src/cli/${name}`, import.meta.url));
+  const loaded = [...(await read("program.ts")).matchAll(/import\("(\.\/\w+\.ts)"\)/g)];
+  const imported = [...(await read("every_noun.ts")).matchAll(/^import "(\.\/\w+\.ts)";$/gm)];
+  assertEquals(loaded.length, NOUNS.length + 1); // and every_noun.ts itself
+  assertEquals(
+    imported.map((match) => match[1]).sort(),
+    loaded.map((match) => match[1]).filter((path) => path !== "./every_noun.ts").sort(),
+  );
+});
+
 Deno.test("the whole tree is every noun, in order", async () => {
-  const whole = buildProgram(await config(), noop);
+  const whole = await buildProgram(await config(), noop);
   assertEquals(names(whole), [...NOUNS.flatMap((noun) => noun.names), "help"]);
 });
 
@@ -89,9 +101,9 @@ function helps(program: RootCommand, under: string): Map<string, string> {
 
 Deno.test("a tree of one noun prints every help of that noun as the whole tree does", async () => {
   const settings = await config();
-  const whole = buildProgram(settings, noop);
+  const whole = await buildProgram(settings, noop);
   for (const noun of NOUNS) {
-    const partial = buildProgram(settings, noop, [noun.names[0], "--help"]);
+    const partial = await buildProgram(settings, noop, [noun.names[0], "--help"]);
     for (const name of noun.names) {
       const command = whole.commands.find((c) => c.name() === name);
       if (!command) continue; // an alias

@@ -20,7 +20,7 @@ const UPDATE = Deno.env.get("UPDATE_GOLDEN") === "1";
 
 async function currentTree() {
   const config = await ProfileStore.load(configPaths(envFromRecord({}), undefined));
-  return buildProgram(config, () => Promise.resolve());
+  return await buildProgram(config, () => Promise.resolve());
 }
 
 async function script(shell: Shell): Promise<string> {

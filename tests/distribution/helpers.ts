@@ -10,7 +10,7 @@ export const REPO = new URL("../../", import.meta.url).pathname.replace(/\/$/, "
 /** The top-level command names and aliases of the current tree. */
 export async function topLevelCommands(): Promise<Set<string>> {
   const config = await ProfileStore.load(configPaths(envFromRecord({}), undefined));
-  const program = buildProgram(config, () => Promise.resolve());
+  const program = await buildProgram(config, () => Promise.resolve());
   return new Set(program.commands.flatMap((c) => [c.name(), ...c.aliases()]));
 }
 

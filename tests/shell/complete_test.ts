@@ -16,7 +16,7 @@ import {
 import { assert, assertEquals } from "../support/assert.ts";
 
 const model = commandModel(
-  buildProgram(
+  await buildProgram(
     await ProfileStore.load(configPaths(envFromRecord({}), undefined)),
     () => Promise.resolve(),
   ),

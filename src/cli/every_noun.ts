@@ -1,7 +1,7 @@
 // Every noun's registrar module, imported by one `import()` when the whole tree is built (help,
-// completion, the manual): Deno then reads them as one graph, where 20 separate `import()`s cost
-// ~10 ms more (docs/BENCHMARKS.md, sixteenth pass). tests/cli/program_test.ts keeps this list
-// the modules NOUNS loads.
+// completion, the manual): Deno then reads them as one graph, where 20 separate `import()`s made
+// `--help` ~14 ms slower (docs/BENCHMARKS.md, sixteenth pass). tests/cli/program_test.ts keeps
+// this list the modules NOUNS loads.
 
 import "./use.ts";
 import "./run.ts";

@@ -7,7 +7,7 @@ import { ContreeError } from "../errors.ts";
 import { withFileLock, writePrivateFile } from "../files.ts";
 import { WriterSink } from "../io.ts";
 import { Logger } from "../log.ts";
-import { DEFAULT_KEEPALIVE_MS } from "../server/defaults.ts";
+import { DEFAULT_KEEPALIVE_MS, serverProcessEnv } from "../server/defaults.ts";
 import {
   ensureToken,
   processExists,
@@ -214,6 +214,7 @@ async function startDetached(app: App, paths: ServerPaths, options: StartOptions
   ];
   const child = new Deno.Command(Deno.execPath(), {
     args,
+    env: serverProcessEnv(app.ctx.env),
     stdin: "null",
     stdout: "null",
     stderr: "null",

@@ -29,3 +29,29 @@ export const DEFAULT_CPUS = 2;
 export const DEFAULT_PIDS = 1024;
 /** Host ids of the user namespace of runs that are not committed: 1000000000 + 65536 ids. */
 export const DEFAULT_USERNS = { hostStart: 1_000_000_000, size: 65536 };
+/**
+ * The runtime settings of a server that `server start --detach` starts, read by Deno and glibc
+ * when a process starts (a running server cannot change them; a foreground one has what its
+ * environment gives it). Streaming output makes garbage at the output's rate: the frames' text
+ * (young strings) and 1 MiB byte buffers (outside V8's heap). With the defaults, V8's young
+ * generation grows to tens of MB, and glibc keeps the freed buffers in its heap, whose pages stay
+ * resident. A 1 MB semi-space and buffers of 128 KiB and more mapped on their own (returned when
+ * freed) took the server's peak RSS while streaming 200 MB from 244–250 to 168–182 MB at the same
+ * speed (docs/BENCHMARKS.md, seventeenth pass).
+ */
+export const SERVER_V8_FLAGS = ["--max-semi-space-size=1"];
+export const SERVER_MALLOC_MMAP_THRESHOLD = "131072";
+
+/**
+ * The environment variables a detached server is started with: the user's own V8 flags after
+ * ours (V8 takes the last), their own glibc setting instead of ours.
+ */
+export function serverProcessEnv(
+  env: { get(name: string): string | undefined },
+): Record<string, string> {
+  const inherited = env.get("DENO_V8_FLAGS");
+  return {
+    DENO_V8_FLAGS: [...SERVER_V8_FLAGS, ...(inherited ? [inherited] : [])].join(","),
+    MALLOC_MMAP_THRESHOLD_: env.get("MALLOC_MMAP_THRESHOLD_") || SERVER_MALLOC_MMAP_THRESHOLD,
+  };
+}

@@ -3,6 +3,7 @@
 
 import { decodeStreamRepr } from "../../src/api/stream_repr.ts";
 import { IniFile } from "../../src/config/ini.ts";
+import { serverProcessEnv } from "../../src/server/defaults.ts";
 import { RESTARTED_ERROR, STOPPED_ERROR } from "../../src/server/operations.ts";
 import { Store } from "../../src/server/store.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../support/assert.ts";
@@ -44,6 +45,11 @@ Deno.test("cli server: detach, token 0600, local profile, status, refusal, stop"
       assertEquals((await Deno.stat(`${home}/server/${file}`)).mode! & 0o777, 0o600, file);
     }
     assert(!started.stderr.includes(token), "the token is never printed");
+    // Its runtime settings (less memory while output streams), from a clean environment.
+    const environ = (await Deno.readTextFile(`/proc/${state.pid}/environ`)).split("\0");
+    for (const [name, value] of Object.entries(serverProcessEnv({ get: () => undefined }))) {
+      assert(environ.includes(`${name}=${value}`), `${name}: ${environ.join(" ")}`);
+    }
 
     const auth = IniFile.parse(await Deno.readTextFile(`${home}/auth.ini`));
     assertEquals(auth.defaults.get("profile"), "local");

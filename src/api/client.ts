@@ -722,12 +722,18 @@ export class ContreeClient {
   }
 
   async listDirectoryText(imageUuid: string, path: string): Promise<string> {
-    return await this.send(
-      "GET",
-      `/inspect/${pathSegment(imageUuid)}/list`,
-      { query: { path, text: true } },
-      (response) => response.text(),
-    );
+    return await (await this.listDirectoryTextBody(imageUuid, path)).text();
+  }
+
+  /**
+   * The same text as a stream (the body is returned unread): a directory of any size is printed
+   * as it arrives.
+   */
+  listDirectoryTextBody(imageUuid: string, path: string): Promise<Response> {
+    return this.send("GET", `/inspect/${pathSegment(imageUuid)}/list`, {
+      bulk: true,
+      query: { path, text: true },
+    });
   }
 
   /**

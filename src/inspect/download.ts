@@ -14,13 +14,14 @@ const CHUNK_BYTES = 1 << 20;
 export async function* bodyChunks(
   response: Response,
   signal: AbortSignal,
+  what = "download",
 ): AsyncGenerator<Uint8Array> {
   if (!response.body) return;
   const byob = byobReader(response.body);
   const plain = byob ? undefined : response.body.getReader();
   const broke = (error: unknown) => {
     if (signal.aborted) return signal.reason;
-    return new NetworkError(`the download broke: ${(error as Error).message}`, { cause: error });
+    return new NetworkError(`the ${what} broke: ${(error as Error).message}`, { cause: error });
   };
   // One buffer serves every read (a BYOB read hands its memory back in the result); the
   // consumer gets a copy of what arrived, which it may keep. A fresh 1 MiB buffer per read cost

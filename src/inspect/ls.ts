@@ -8,6 +8,7 @@ import type { DirectoryList, FileItem } from "../api/models.ts";
 import type { Row } from "../output/formatter.ts";
 import { TERMINAL_CONTROL } from "../log.ts";
 import type { InspectDeps } from "./deps.ts";
+import { bodyChunks } from "./download.ts";
 
 export interface LsOptions {
   path?: string;
@@ -82,14 +83,31 @@ export async function requireWholeDownload(
   }
 }
 
+/**
+ * The server's listing text as it arrives. A file name must not drive the terminal (retitle it,
+ * move the cursor, hide lines): there each control character prints as `?`, as GNU ls -q does.
+ * A pipe gets the names' bytes as they are. The last line is ended if the server did not.
+ */
+async function printListingText(deps: InspectDeps, response: Response): Promise<void> {
+  const { stdout } = deps.ctx;
+  const decoder = stdout.isTerminal ? new TextDecoder() : undefined;
+  let last: number | undefined;
+  for await (const chunk of bodyChunks(response, deps.ctx.signal, "listing")) {
+    if (chunk.length === 0) continue;
+    last = chunk[chunk.length - 1];
+    await stdout.write(
+      decoder ? decoder.decode(chunk, { stream: true }).replace(TERMINAL_CONTROL, "?") : chunk,
+    );
+  }
+  const rest = decoder?.decode() ?? "";
+  if (rest) await stdout.write(rest.replace(TERMINAL_CONTROL, "?"));
+  if (last !== undefined && last !== 0x0a) await stdout.write("\n");
+}
+
 export async function lsCommand(deps: InspectDeps, options: LsOptions): Promise<number> {
   const { image, path } = await deps.locate(options.path, options.image);
   if (deps.format === "default") {
-    let text = await deps.client.listDirectoryText(image, path);
-    // A file name must not drive the terminal (retitle it, move the cursor, hide lines): there
-    // each control character prints as `?`, as GNU ls -q does. A pipe gets the names as they are.
-    if (deps.ctx.stdout.isTerminal) text = text.replace(TERMINAL_CONTROL, "?");
-    await deps.ctx.stdout.write(text === "" || text.endsWith("\n") ? text : `${text}\n`);
+    await printListingText(deps, await deps.client.listDirectoryTextBody(image, path));
     return 0;
   }
   const listing = await directoryListing(deps, image, path);

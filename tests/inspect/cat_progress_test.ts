@@ -102,6 +102,41 @@ Deno.test("ls on a terminal: control characters in names print as ?; a pipe gets
   }
 });
 
+Deno.test("ls prints the listing as it arrives: its first lines before the rest is sent", () =>
+  withInspect(false, async ({ fake, deps, ctx }) => {
+    const encoder = new TextEncoder();
+    const first = "-rw-r--r-- 1 root root 0 Dec  1 00:00 a\n".repeat(2000);
+    const rest = "-rw-r--r-- 1 root root 0 Dec  1 00:00 b\n".repeat(2000) + "last";
+    let printed!: () => void;
+    const firstPrinted = new Promise<void>((resolve) => printed = resolve);
+    const write = ctx.stdout.write.bind(ctx.stdout);
+    ctx.stdout.write = async (data) => {
+      await write(data);
+      if (ctx.stdout.text().endsWith(first)) printed();
+    };
+    let order = "";
+    fake.on("GET", `/v1/inspect/${IMAGE}/list`, () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          async start(controller) {
+            controller.enqueue(encoder.encode(first));
+            // A client that held the whole text back would print nothing before the end.
+            let timer: ReturnType<typeof setTimeout> | undefined;
+            const held = new Promise<string>((resolve) =>
+              timer = setTimeout(() => resolve("held back"), 10_000)
+            );
+            order = await Promise.race([firstPrinted.then(() => "printed first"), held]);
+            clearTimeout(timer);
+            controller.enqueue(encoder.encode(rest));
+            controller.close();
+          },
+        }),
+      ));
+    await lsCommand(deps, { path: "/" });
+    assertEquals(order, "printed first");
+    assertEquals(ctx.stdout.text(), `${first}${rest}\n`, "the last line is ended");
+  }));
+
 Deno.test("cat to a pipe: binary bytes pass unchanged", () =>
   withInspect(false, async ({ fake, deps, ctx }) => {
     const bytes = new Uint8Array(256).map((_, i) => i);

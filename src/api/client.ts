@@ -722,11 +722,16 @@ export class ContreeClient {
   }
 
   async listDirectoryText(imageUuid: string, path: string): Promise<string> {
-    return await (await this.listDirectoryTextBody(imageUuid, path)).text();
+    return await this.send(
+      "GET",
+      `/inspect/${pathSegment(imageUuid)}/list`,
+      { query: { path, text: true } },
+      (response) => response.text(),
+    );
   }
 
   /**
-   * The same text as a stream (the body is returned unread): a directory of any size is printed
+   * The same text as a stream (the body is returned unread): `ls` prints a directory of any size
    * as it arrives.
    */
   listDirectoryTextBody(imageUuid: string, path: string): Promise<Response> {

@@ -2,7 +2,7 @@
 // secret masking.
 
 import { ContreeClient } from "../../src/api/client.ts";
-import { ApiError } from "../../src/api/errors.ts";
+import { ApiError, NetworkError } from "../../src/api/errors.ts";
 import { resolveImageRef } from "../../src/api/image_ref.ts";
 import { maskSecret } from "../../src/images/import_cmd.ts";
 import { BINARY_MESSAGE, catCommand } from "../../src/inspect/cat.ts";
@@ -135,6 +135,14 @@ Deno.test("ls prints the listing as it arrives: its first lines before the rest 
     await lsCommand(deps, { path: "/" });
     assertEquals(order, "printed first");
     assertEquals(ctx.stdout.text(), `${first}${rest}\n`, "the last line is ended");
+  }));
+
+Deno.test("ls: a listing cut short is an error that says so, after the lines that came", () =>
+  withInspect(false, async ({ fake, deps, ctx }) => {
+    const listing = "-rw-r--r-- 1 root root 0 Dec  1 00:00 a\n".repeat(4000);
+    fake.on("GET", `/v1/inspect/${IMAGE}/list`, () => ({ text: listing, dropBody: true }));
+    await assertRejects(() => lsCommand(deps, { path: "/" }), NetworkError, "the listing broke");
+    assert(listing.startsWith(ctx.stdout.text()), "what was printed is the listing's start");
   }));
 
 Deno.test("cat to a pipe: binary bytes pass unchanged", () =>

@@ -26,6 +26,13 @@ export async function loadEventSourceParser(): Promise<
   return await import("npm:eventsource-parser@4.1.3");
 }
 
+/** @streamparser/json: JSON parsed as it arrives (`ls` of a directory too large to hold). */
+export async function loadJsonStreamParser(): Promise<
+  typeof import("npm:@streamparser/json@0.0.26")
+> {
+  return await import("npm:@streamparser/json@0.0.26");
+}
+
 /** The `yaml` package. */
 export async function loadYaml(): Promise<typeof import("npm:yaml@2.9.1")> {
   return await import("npm:yaml@2.9.1");

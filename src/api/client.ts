@@ -676,6 +676,14 @@ export class ContreeClient {
     });
   }
 
+  /** The JSON listing as a stream (the body is returned unread): `ls` of any size. */
+  listDirectoryBody(imageUuid: string, path: string): Promise<Response> {
+    return this.send("GET", `/inspect/${pathSegment(imageUuid)}/list`, {
+      bulk: true,
+      query: { path },
+    });
+  }
+
   /**
    * Whether the image has a directory at `path` (absolute), from its parent's listing; a link
    * to a directory is one. A missing parent, or one that is not a directory, means no.

@@ -9,6 +9,9 @@ import type { Row } from "../output/formatter.ts";
 import { TERMINAL_CONTROL } from "../log.ts";
 import type { InspectDeps } from "./deps.ts";
 import { bodyChunks } from "./download.ts";
+import { concatBytes } from "../bytes.ts";
+import { ContreeError } from "../errors.ts";
+import { loadJsonStreamParser } from "../deps.ts";
 
 export interface LsOptions {
   path?: string;
@@ -110,9 +113,92 @@ export async function lsCommand(deps: InspectDeps, options: LsOptions): Promise<
     await printListingText(deps, await deps.client.listDirectoryTextBody(image, path));
     return 0;
   }
-  const listing = await directoryListing(deps, image, path);
   const out = deps.output({ tail: ["type"] });
-  for (const file of listing.files ?? []) await out.write(fileRow(file));
-  await out.flush();
+  for await (const files of listingPages(deps, image, path)) {
+    for (const file of files) await out.write(fileRow(file));
+    await out.flush();
+  }
   return 0;
+}
+
+/** JSON of a listing parsed whole and cached; past it, parsed as it arrives and not kept. */
+const WHOLE_LISTING_BYTES = 16 << 20;
+/** Entries per page of a listing parsed as it arrives (a table's widths come from the first). */
+const LISTING_PAGE = 1000;
+
+/**
+ * The entries of a directory in pages: from the cache, or from the server — a listing of up to
+ * 16 MiB of JSON (some 90,000 entries) parsed whole and cached, as `directoryListing` does; a
+ * larger one parsed as it arrives (a tenth of JSON.parse's speed, in bounded memory).
+ */
+async function* listingPages(
+  deps: Pick<InspectDeps, "client" | "cache" | "ctx">,
+  image: string,
+  path: string,
+): AsyncGenerator<Partial<FileItem>[]> {
+  const cache = await deps.cache();
+  const kind = `list:${path}`;
+  const cached = cache.get<DirectoryList>(image, kind);
+  if (cached && Array.isArray(cached.files)) {
+    yield cached.files;
+    return;
+  }
+  const response = await deps.client.listDirectoryBody(image, path);
+  const chunks = bodyChunks(response, deps.ctx.signal, "listing");
+  const held: Uint8Array[] = [];
+  let size = 0;
+  let next = await chunks.next();
+  for (; !next.done && size <= WHOLE_LISTING_BYTES; next = await chunks.next()) {
+    held.push(next.value);
+    size += next.value.length;
+  }
+  if (next.done) {
+    const listing = parseListing(new TextDecoder().decode(concatBytes(held)), path);
+    if (size <= WHOLE_LISTING_BYTES) cache.set(image, kind, listing);
+    yield listing.files;
+    return;
+  }
+  const { JSONParser } = await loadJsonStreamParser();
+  const parser = new JSONParser({ paths: ["$.files.*"], keepStack: false });
+  let page: Partial<FileItem>[] = [];
+  parser.onValue = ({ value }) => void page.push(value as Partial<FileItem>);
+  const parse = (step: () => void) => {
+    try {
+      step();
+    } catch (error) {
+      throw notAListing(path, error);
+    }
+  };
+  async function* fed(chunk: Uint8Array): AsyncGenerator<Partial<FileItem>[]> {
+    parse(() => parser.write(chunk));
+    if (page.length >= LISTING_PAGE) {
+      yield page;
+      page = [];
+    }
+  }
+  try {
+    for (const chunk of [...held.splice(0), next.value]) yield* fed(chunk);
+    for await (const chunk of chunks) yield* fed(chunk);
+    if (!parser.isEnded) parse(() => parser.end());
+  } finally {
+    await chunks.return(undefined);
+  }
+  if (page.length > 0) yield page;
+}
+
+function notAListing(path: string, error: unknown): ContreeError {
+  return new ContreeError(
+    `ls: the server's listing of ${path} is not valid JSON (${(error as Error).message})`,
+  );
+}
+
+/** A listing parsed whole: an object whose `files` is an array (else the listing is empty). */
+function parseListing(text: string, path: string): DirectoryList {
+  let listing: Partial<DirectoryList>;
+  try {
+    listing = JSON.parse(text);
+  } catch (error) {
+    throw notAListing(path, error);
+  }
+  return { path: listing?.path ?? path, files: Array.isArray(listing?.files) ? listing.files : [] };
 }

@@ -9,6 +9,7 @@ import { BINARY_MESSAGE, catCommand } from "../../src/inspect/cat.ts";
 import type { ImageCache } from "../../src/cache.ts";
 import type { InspectDeps } from "../../src/inspect/deps.ts";
 import { lsCommand } from "../../src/inspect/ls.ts";
+import { createFormatter } from "../../src/output/mod.ts";
 import { formatEta, formatSize, TransferProgress } from "../../src/inspect/progress.ts";
 import { MemorySink } from "../../src/io.ts";
 import { Logger } from "../../src/log.ts";
@@ -143,6 +144,75 @@ Deno.test("ls: a listing cut short is an error that says so, after the lines tha
     fake.on("GET", `/v1/inspect/${IMAGE}/list`, () => ({ text: listing, dropBody: true }));
     await assertRejects(() => lsCommand(deps, { path: "/" }), NetworkError, "the listing broke");
     assert(listing.startsWith(ctx.stdout.text()), "what was printed is the listing's start");
+  }));
+
+Deno.test("ls -f json: a small listing is cached; a large one is printed as it arrives, not kept", () =>
+  withInspect(false, async ({ fake, deps, ctx }) => {
+    const encoder = new TextEncoder();
+    const entry = (i: number) => ({ path: `file-${i}.txt`, size: i, mode: 33188, is_dir: false });
+    const listingJson = (count: number) =>
+      JSON.stringify({ path: "/d", files: Array.from({ length: count }, (_, i) => entry(i)) });
+    const json = createFormatter("json", {
+      stdout: ctx.stdout,
+      log: ctx.log,
+      tty: false,
+      color: false,
+      columns: () => undefined,
+    });
+    const rows = () =>
+      ctx.stdout.text().split("\n").filter(Boolean).map((line) => JSON.parse(line));
+    deps = {
+      ...deps,
+      format: "json",
+      output: (order) => {
+        json.columns(order ?? {});
+        return json;
+      },
+    };
+    const cached = async (path: string) =>
+      ((await deps.cache()) as ReturnType<typeof memoryCache>).entries.has(`${IMAGE} list:${path}`);
+
+    fake.on("GET", `/v1/inspect/${IMAGE}/list`, () => ({ text: listingJson(3) }));
+    await lsCommand(deps, { path: "/small" });
+    assertEquals(rows().map((row) => row.path), ["file-0.txt", "file-1.txt", "file-2.txt"]);
+    assert(await cached("/small"), "a small listing is cached");
+
+    // 21 MB of JSON (over 16 MiB): its first rows are out before the server sends the rest.
+    ctx.stdout.chunks.length = 0;
+    const whole = encoder.encode(listingJson(300_000));
+    const cut = whole.length - 1000;
+    let printed!: () => void;
+    const firstPrinted = new Promise<void>((resolve) => printed = resolve);
+    const write = ctx.stdout.write.bind(ctx.stdout);
+    ctx.stdout.write = async (data) => {
+      await write(data);
+      printed();
+    };
+    let order = "";
+    fake.on("GET", `/v1/inspect/${IMAGE}/list`, () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          async start(controller) {
+            for (let at = 0; at < cut; at += 1 << 20) {
+              controller.enqueue(whole.slice(at, Math.min(at + (1 << 20), cut)));
+            }
+            let timer: ReturnType<typeof setTimeout> | undefined;
+            const held = new Promise<string>((resolve) =>
+              timer = setTimeout(() => resolve("held back"), 30_000)
+            );
+            order = await Promise.race([firstPrinted.then(() => "printed first"), held]);
+            clearTimeout(timer);
+            controller.enqueue(whole.slice(cut));
+            controller.close();
+          },
+        }),
+      ));
+    await lsCommand(deps, { path: "/large" });
+    assertEquals(order, "printed first");
+    const large = rows();
+    assertEquals(large.length, 300_000);
+    assertEquals([large[299_999].path, large[299_999].size], ["file-299999.txt", 299_999]);
+    assert(!await cached("/large"), "a large listing is not kept");
   }));
 
 Deno.test("cat to a pipe: binary bytes pass unchanged", () =>

@@ -115,7 +115,7 @@ export async function lsCommand(deps: InspectDeps, options: LsOptions): Promise<
   }
   const out = deps.output({ tail: ["type"] });
   for await (const files of listingPages(deps, image, path)) {
-    for (const file of files) await out.write(fileRow(file));
+    await out.writeRows(files.map(fileRow));
     await out.flush();
   }
   return 0;

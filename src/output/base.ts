@@ -19,6 +19,8 @@ export const LONG_TEXT_BYTES = 256 * 1024;
 export abstract class RowFormatter implements Formatter {
   readonly #orderer = new ColumnOrderer();
   #closing?: Promise<void>;
+  /** Inside `writeRows`: a row's end does not wait for its write. */
+  #batch = false;
 
   /** Where `emit` writes: flush it before returning. */
   protected readonly out: GatheredWriter;
@@ -50,6 +52,21 @@ export abstract class RowFormatter implements Formatter {
       }
     }
     return await this.emit(this.#orderer.normalise(row));
+  }
+
+  async writeRows(rows: Iterable<Row>): Promise<void> {
+    this.#batch = true;
+    try {
+      for (const row of rows) await this.write(row);
+    } finally {
+      this.#batch = false;
+    }
+    await this.out.flush();
+  }
+
+  /** Ends a row that is written at once: out now, unless more rows of a batch follow. */
+  protected rowEnd(): Promise<void> {
+    return this.#batch ? Promise.resolve() : this.out.flush();
   }
 
   flush(): Promise<void> {

@@ -62,6 +62,6 @@ export class DelimitedFormatter extends RowFormatter {
       return value instanceof LongText ? value : humanText(value, this.#localTime);
     });
     await writeRecord(fields, this.#delimiter, this.out);
-    await this.out.flush();
+    await this.rowEnd();
   }
 }

@@ -44,6 +44,11 @@ export interface Formatter {
   columns(order: ColumnOrder): void;
   /** Emits one row (buffered by `table`/`default` until `flush`). */
   write(row: Row): Promise<void>;
+  /**
+   * Emits rows that go out together (a page, a listing): the streaming formats write them in
+   * few writes, where `write` waits for each row's own write (it must be out at once).
+   */
+  writeRows(rows: Iterable<Row>): Promise<void>;
   /** Writes buffered rows (commands flush after each page). Not to be overlapped with itself. */
   flush(): Promise<void>;
   /** Flushes and writes any trailer (`]` of json-pretty). Idempotent. */

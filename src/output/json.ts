@@ -55,15 +55,15 @@ async function writeParts(parts: (string | LongText)[], out: GatheredWriter): Pr
     if (typeof part === "string") await out.add(part);
     else await writeLongText(part, out);
   }
-  await out.flush();
 }
 
 /** One object per line, written at once. */
 export class JsonLinesFormatter extends RowFormatter {
   protected override readonly embedsNested = true;
 
-  protected emit(row: NormalRow): Promise<void> {
-    return writeParts(jsonParts(row, undefined, "", "\n"), this.out);
+  protected async emit(row: NormalRow): Promise<void> {
+    await writeParts(jsonParts(row, undefined, "", "\n"), this.out);
+    await this.rowEnd();
   }
 }
 
@@ -76,9 +76,10 @@ export class JsonPrettyFormatter extends RowFormatter {
   protected override readonly embedsNested = true;
   #rows = 0;
 
-  protected emit(row: NormalRow): Promise<void> {
+  protected async emit(row: NormalRow): Promise<void> {
     const lead = this.#rows++ === 0 ? "[\n" : ",\n";
-    return writeParts(jsonParts(row, 0, lead), this.out);
+    await writeParts(jsonParts(row, 0, lead), this.out);
+    await this.rowEnd();
   }
 
   protected override finish(): Promise<void> {

@@ -42,6 +42,6 @@ export class PlainFormatter extends RowFormatter {
         await this.out.add("\n");
       }
     }
-    await this.out.flush();
+    await this.rowEnd();
   }
 }

@@ -67,6 +67,6 @@ export class TomlFormatter extends RowFormatter {
       await out.add('"\n');
     }
     await out.add("\n");
-    await out.flush();
+    await this.rowEnd();
   }
 }

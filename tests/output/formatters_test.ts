@@ -632,3 +632,34 @@ Deno.test("fitWidths: narrow columns keep their width, wide ones share the rest 
   assertEquals(fitWidths([10, 2, 10, 10], 20), [4, 2, 4, 4]);
   assertEquals(fitWidths([10, 10, 10, 10], 12), [3, 3, 3, 3]);
 });
+
+Deno.test("writeRows: the same bytes as one write per row, in every format; a few writes, not one per row", async () => {
+  const rows: Row[] = Array.from({ length: 2000 }, (_, i) => ({
+    path: `file-${i}.txt`,
+    size: i,
+    note: i % 7 === 0 ? 'tab\there, "quoted", ünï' : null,
+  }));
+  for (const format of FORMAT_NAMES) {
+    const run = async (batched: boolean) => {
+      const stdout = new MemorySink(false);
+      const formatter = createFormatter(format, {
+        stdout,
+        log: new Logger(new MemorySink()),
+        tty: false,
+        color: false,
+        columns: () => undefined,
+        timeZone: "UTC",
+      });
+      formatter.columns({ tail: ["note"] });
+      if (batched) await formatter.writeRows(rows);
+      else for (const row of rows) await formatter.write(row);
+      await formatter.flush();
+      await formatter.close();
+      return { text: stdout.text(), writes: stdout.chunks.length };
+    };
+    const single = await run(false);
+    const batched = await run(true);
+    assertEquals(batched.text, single.text, format);
+    assert(batched.writes <= 10, `${format}: ${batched.writes} writes for 2000 rows`);
+  }
+});

@@ -1,5 +1,5 @@
 // `deno task bench [--only startup,sse,json-run,cat,transport,wait,spawn,isolation,followers,
-// output,cat-server,upload] [--runs N] [--out FILE]`: runs the benchmarks one after the other (each with
+// output,cat-server,upload,ls] [--runs N] [--out FILE]`: runs the benchmarks one after the other (each with
 // its default, moderate size; run a single bench's own script for bigger runs) and prints one
 // markdown report: machine facts, every bench's table, and a summary of the goals.
 
@@ -8,6 +8,7 @@ import { CAT_SERVER_DEFAULTS, catServerBench } from "./cat_server.ts";
 import { FOLLOWERS_DEFAULTS, followersBench } from "./followers.ts";
 import { ISOLATION_DEFAULTS, isolationBench } from "./isolation.ts";
 import { JSON_RUN_DEFAULTS, jsonRunBench } from "./json_run.ts";
+import { LS_DEFAULTS, lsBench } from "./ls.ts";
 import {
   benchFlags,
   type BenchReport,
@@ -73,6 +74,7 @@ const BENCHES: Bench[] = [
     name: "upload",
     run: (runs) => uploadBench({ ...UPLOAD_DEFAULTS, runs: runs ?? UPLOAD_DEFAULTS.runs }),
   },
+  { name: "ls", run: (runs) => lsBench({ ...LS_DEFAULTS, runs: runs ?? LS_DEFAULTS.runs }) },
 ];
 
 function summary(reports: BenchReport[]): string {

@@ -22,7 +22,7 @@ export abstract class RowFormatter implements Formatter {
   /** Inside `writeRows`: a row's end does not wait for its write. */
   #batch = false;
 
-  /** Where `emit` writes: flush it before returning. */
+  /** Where `emit` writes; a row written at once ends with `rowEnd`. */
   protected readonly out: GatheredWriter;
 
   constructor(readonly name: FormatName, protected readonly deps: FormatterDeps) {
@@ -69,8 +69,9 @@ export abstract class RowFormatter implements Formatter {
     return this.#batch ? Promise.resolve() : this.out.flush();
   }
 
+  /** What a streaming format still holds (a batch cut short by an error) goes out. */
   flush(): Promise<void> {
-    return Promise.resolve();
+    return this.out.flush();
   }
 
   close(): Promise<void> {

@@ -15,6 +15,7 @@ import {
   checked,
   contreeArgv,
   contreeLine,
+  curlDownload,
   type Goal,
   LOCAL_PROFILE_ENV,
   type Measured,
@@ -116,17 +117,7 @@ async function kindBench(options: CatOptions, kind: "text" | "random", local: bo
     };
     const args = ["cat", "--image", server.image, "/data/file"];
     const url = `${server.url}/v1/inspect/${server.image}/download?path=%2Fdata%2Ffile`;
-    const curl = [
-      "curl",
-      "--compressed",
-      "-s",
-      "-f",
-      "-o",
-      "/dev/null",
-      "-H",
-      `Authorization: Bearer ${server.token}`,
-      url,
-    ];
+    const curl = curlDownload(url, server.token);
     const check = await checked("contree cat", contreeArgv(args), { env, stdout: "piped" });
     if (check.stdout.length !== bytes.length || !check.stdout.every((b, i) => b === bytes[i])) {
       throw new Error("contree cat wrote other bytes than the file's");

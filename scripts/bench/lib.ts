@@ -199,6 +199,22 @@ export function serverEnv(
   return contreeEnv(env);
 }
 
+/** curl taking a body with gzip, as quietly as it goes, to /dev/null (`extra` after --compressed). */
+export function curlDownload(url: string, token: string, extra: string[] = []): string[] {
+  return [
+    "curl",
+    "--compressed",
+    ...extra,
+    "-s",
+    "-f",
+    "-o",
+    "/dev/null",
+    "-H",
+    `Authorization: Bearer ${token}`,
+    url,
+  ];
+}
+
 /** A command line as one would type it (for the report). */
 export function shellLine(argv: readonly string[]): string {
   return argv.map((arg) => {

@@ -6,12 +6,14 @@
 // (every field of its entries), gzip'd once and replayed, so the clients' own cost is measured.
 
 import { acceptsGzip, bearerMatches, toResponse } from "../../src/server/http.ts";
+import { fileItem } from "../../tests/support/images.ts";
 import {
   benchMain,
   type BenchReport,
   checked,
   contreeArgv,
   contreeLine,
+  curlDownload,
   type Goal,
   type Measured,
   round,
@@ -24,25 +26,12 @@ import {
 export const LS_DEFAULTS = { runs: 3, small: 20_000, large: 400_000 };
 export type LsOptions = typeof LS_DEFAULTS;
 
-/** The listing as the local server writes it (field order and all). */
+/** The listing as the local server writes it (every field, in its order). */
 function listingJson(entries: number): Uint8Array {
-  const files = Array.from({ length: entries }, (_, i) => ({
-    size: i % 4096,
-    path: `file-${String(i).padStart(7, "0")}.txt`,
-    owner: "root",
-    group: "root",
-    uid: 0,
-    gid: 0,
-    mode: 33188,
-    mtime: 1796415249,
-    nlink: 1,
-    is_dir: false,
-    is_regular: true,
-    is_symlink: false,
-    is_socket: false,
-    is_fifo: false,
-    symlink_to: "",
-  }));
+  const files = Array.from(
+    { length: entries },
+    (_, i) => fileItem(`file-${String(i).padStart(7, "0")}.txt`, { size: i % 4096 }),
+  );
   return new TextEncoder().encode(JSON.stringify({ path: "/d", files }));
 }
 
@@ -101,17 +90,10 @@ async function sizeBench(options: LsOptions, entries: number) {
   const server = await startListingServer(bytes);
   try {
     const args = ["-f", "json", "ls", "--image", server.image, "/d"];
-    const curl = [
-      "curl",
-      "--compressed",
-      "-s",
-      "-f",
-      "-o",
-      "/dev/null",
-      "-H",
-      `Authorization: Bearer ${server.token}`,
+    const curl = curlDownload(
       `${server.url}/v1/inspect/${server.image}/list?path=%2Fd`,
-    ];
+      server.token,
+    );
     // A fresh home for every run: a listing small enough to be cached is asked for each time.
     const inFreshHome = async <T>(fn: (env: Record<string, string>) => Promise<T>) => {
       const home = await tempDir("contree-bench-ls-");

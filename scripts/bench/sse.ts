@@ -18,6 +18,7 @@ import {
   checked,
   contreeArgv,
   contreeLine,
+  curlDownload,
   type Goal,
   LOCAL_PROFILE_ENV,
   mb,
@@ -61,18 +62,7 @@ interface Pair {
 }
 
 function curlArgv(url: string, token: string): string[] {
-  return [
-    "curl",
-    "--compressed",
-    "-N",
-    "-s",
-    "-f",
-    "-o",
-    "/dev/null",
-    "-H",
-    `Authorization: Bearer ${token}`,
-    url,
-  ];
+  return curlDownload(url, token, ["-N"]);
 }
 
 /** Alternates contree and curl so load changes hit both alike. */

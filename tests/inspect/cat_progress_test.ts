@@ -28,6 +28,41 @@ function memoryCache(): ImageCache & { entries: Map<string, unknown> } {
   };
 }
 
+/**
+ * A body that sends `first`, then holds `rest` back until `printed` settles (or `ms` pass); its
+ * `order()` then says whether the client printed before the end or held everything back.
+ */
+function heldBackBody(first: Uint8Array[], rest: Uint8Array, printed: Promise<void>, ms: number) {
+  let order = "";
+  const response = new Response(
+    new ReadableStream<Uint8Array>({
+      async start(controller) {
+        for (const chunk of first) controller.enqueue(chunk);
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const held = new Promise<string>((resolve) =>
+          timer = setTimeout(() => resolve("held back"), ms)
+        );
+        order = await Promise.race([printed.then(() => "printed first"), held]);
+        clearTimeout(timer);
+        controller.enqueue(rest);
+        controller.close();
+      },
+    }),
+  );
+  return { response, order: () => order };
+}
+
+/** Settles at the first write to stdout after which `done()` holds. */
+function printedWhen(stdout: MemorySink, done: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const write = stdout.write.bind(stdout);
+    stdout.write = async (data) => {
+      await write(data);
+      if (done()) resolve();
+    };
+  });
+}
+
 async function withInspect(
   stdoutTty: boolean,
   fn: (h: { fake: FakeApi; deps: InspectDeps; ctx: ReturnType<typeof testContext> }) => Promise<
@@ -108,33 +143,15 @@ Deno.test("ls prints the listing as it arrives: its first lines before the rest 
     const encoder = new TextEncoder();
     const first = "-rw-r--r-- 1 root root 0 Dec  1 00:00 a\n".repeat(2000);
     const rest = "-rw-r--r-- 1 root root 0 Dec  1 00:00 b\n".repeat(2000) + "last";
-    let printed!: () => void;
-    const firstPrinted = new Promise<void>((resolve) => printed = resolve);
-    const write = ctx.stdout.write.bind(ctx.stdout);
-    ctx.stdout.write = async (data) => {
-      await write(data);
-      if (ctx.stdout.text().endsWith(first)) printed();
-    };
-    let order = "";
-    fake.on("GET", `/v1/inspect/${IMAGE}/list`, () =>
-      new Response(
-        new ReadableStream<Uint8Array>({
-          async start(controller) {
-            controller.enqueue(encoder.encode(first));
-            // A client that held the whole text back would print nothing before the end.
-            let timer: ReturnType<typeof setTimeout> | undefined;
-            const held = new Promise<string>((resolve) =>
-              timer = setTimeout(() => resolve("held back"), 10_000)
-            );
-            order = await Promise.race([firstPrinted.then(() => "printed first"), held]);
-            clearTimeout(timer);
-            controller.enqueue(encoder.encode(rest));
-            controller.close();
-          },
-        }),
-      ));
+    const body = heldBackBody(
+      [encoder.encode(first)],
+      encoder.encode(rest),
+      printedWhen(ctx.stdout, () => ctx.stdout.text().endsWith(first)),
+      10_000,
+    );
+    fake.on("GET", `/v1/inspect/${IMAGE}/list`, () => body.response);
     await lsCommand(deps, { path: "/" });
-    assertEquals(order, "printed first");
+    assertEquals(body.order(), "printed first");
     assertEquals(ctx.stdout.text(), `${first}${rest}\n`, "the last line is ended");
   }));
 
@@ -181,34 +198,19 @@ Deno.test("ls -f json: a small listing is cached; a large one is printed as it a
     ctx.stdout.chunks.length = 0;
     const whole = encoder.encode(listingJson(300_000));
     const cut = whole.length - 1000;
-    let printed!: () => void;
-    const firstPrinted = new Promise<void>((resolve) => printed = resolve);
-    const write = ctx.stdout.write.bind(ctx.stdout);
-    ctx.stdout.write = async (data) => {
-      await write(data);
-      printed();
-    };
-    let order = "";
-    fake.on("GET", `/v1/inspect/${IMAGE}/list`, () =>
-      new Response(
-        new ReadableStream<Uint8Array>({
-          async start(controller) {
-            for (let at = 0; at < cut; at += 1 << 20) {
-              controller.enqueue(whole.slice(at, Math.min(at + (1 << 20), cut)));
-            }
-            let timer: ReturnType<typeof setTimeout> | undefined;
-            const held = new Promise<string>((resolve) =>
-              timer = setTimeout(() => resolve("held back"), 30_000)
-            );
-            order = await Promise.race([firstPrinted.then(() => "printed first"), held]);
-            clearTimeout(timer);
-            controller.enqueue(whole.slice(cut));
-            controller.close();
-          },
-        }),
-      ));
+    const chunks: Uint8Array[] = [];
+    for (let at = 0; at < cut; at += 1 << 20) {
+      chunks.push(whole.slice(at, Math.min(at + (1 << 20), cut)));
+    }
+    const body = heldBackBody(
+      chunks,
+      whole.slice(cut),
+      printedWhen(ctx.stdout, () => true),
+      30_000,
+    );
+    fake.on("GET", `/v1/inspect/${IMAGE}/list`, () => body.response);
     await lsCommand(deps, { path: "/large" });
-    assertEquals(order, "printed first");
+    assertEquals(body.order(), "printed first");
     const large = rows();
     assertEquals(large.length, 300_000);
     assertEquals([large[299_999].path, large[299_999].size], ["file-299999.txt", 299_999]);

@@ -80,20 +80,54 @@ export async function writePrivateFile(path: string, text: string): Promise<void
   await writeFileAtomic(path, text, { mode: 0o600 });
 }
 
-/** A bearer token kept in `path` (32 random bytes, hex, mode 0600), created on first use. */
+/**
+ * A bearer token kept in `path` (32 random bytes, hex, mode 0600), created on first use. Callers
+ * at the same moment (`server start -d` run three times at once) agree on one token: the file
+ * appears once and whole (a hard link to a written file), and whoever finds it made meanwhile
+ * takes it. Each used to write its own, and a server could be left answering a token no longer
+ * in the file.
+ */
 export async function ensureTokenFile(path: string): Promise<string> {
-  try {
-    const token = (await Deno.readTextFile(path)).trim();
-    if (token) {
-      if (Deno.build.os !== "windows") await Deno.chmod(path, 0o600);
-      return token;
-    }
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) {
-      throw new ContreeError(`Cannot read ${path}: ${(error as Error).message}`);
-    }
-  }
+  const existing = await readTokenFile(path);
+  if (existing) return existing;
   const token = hex(crypto.getRandomValues(new Uint8Array(32)));
+  if (existing === undefined && await createWhole(path, `${token}\n`)) return token;
+  const theirs = await readTokenFile(path);
+  if (theirs) return theirs;
+  // An empty file, or no hard links here: written over, as it always was.
   await writePrivateFile(path, `${token}\n`);
   return token;
+}
+
+/** The token in `path`, "" for an empty file, undefined for none. */
+async function readTokenFile(path: string): Promise<string | undefined> {
+  try {
+    const token = (await Deno.readTextFile(path)).trim();
+    if (token && Deno.build.os !== "windows") await Deno.chmod(path, 0o600);
+    return token;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw new ContreeError(`Cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Creates `path` holding `text` (mode 0600) if nothing is there, never visible half-written;
+ * false when a file appeared first, or the filesystem has no hard links.
+ */
+async function createWhole(path: string, text: string): Promise<boolean> {
+  await makePrivateParent(path);
+  const temp = `${path}.${crypto.randomUUID()}.tmp`;
+  try {
+    await Deno.writeTextFile(temp, text, { mode: 0o600 });
+    if (Deno.build.os !== "windows") await Deno.chmod(temp, 0o600);
+    await Deno.link(temp, path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) return false;
+    if (await Deno.stat(temp).then(() => true, () => false)) return false; // no links: fall back
+    throw new ContreeError(`Cannot write ${path}: ${(error as Error).message}`);
+  } finally {
+    await Deno.remove(temp).catch(() => {});
+  }
 }

@@ -19,23 +19,36 @@ export function isDirectory(path: string): boolean {
   }
 }
 
-/** Writes `text` to a temp file beside `path` (with `mode`, when given), then renames it over `path`. */
+/**
+ * Writes `text` to a temp file beside `path` (with `mode`, when given), then puts it in place
+ * whole: renamed over `path`; or, with `onlyIfMissing`, linked as `path`, which resolves false
+ * when a file was there first (or the filesystem has no hard links) and changes nothing.
+ */
 export async function writeFileAtomic(
   path: string,
   text: string,
-  options: { mode?: number } = {},
-): Promise<void> {
-  const temp = `${path}.${Deno.pid}.tmp`;
+  options: { mode?: number; onlyIfMissing?: boolean } = {},
+): Promise<boolean> {
+  // Unique per call: writes of one path at the same moment, in one process too, each have theirs.
+  const temp = `${path}.${crypto.randomUUID()}.tmp`;
   try {
     await Deno.writeTextFile(temp, text, options.mode === undefined ? {} : { mode: options.mode });
     // The mode given at creation is filtered by the umask; credentials need it exact.
     if (options.mode !== undefined && Deno.build.os !== "windows") {
       await Deno.chmod(temp, options.mode);
     }
-    await Deno.rename(temp, path);
+    if (options.onlyIfMissing) {
+      try {
+        await Deno.link(temp, path);
+      } catch {
+        return false;
+      }
+    } else await Deno.rename(temp, path);
+    return true;
   } catch (error) {
-    await Deno.remove(temp).catch(() => {});
     throw new ContreeError(`Cannot write ${path}: ${(error as Error).message}`);
+  } finally {
+    await Deno.remove(temp).catch(() => {}); // gone after a rename
   }
 }
 
@@ -91,7 +104,12 @@ export async function ensureTokenFile(path: string): Promise<string> {
   const existing = await readTokenFile(path);
   if (existing) return existing;
   const token = hex(crypto.getRandomValues(new Uint8Array(32)));
-  if (existing === undefined && await createWhole(path, `${token}\n`)) return token;
+  if (existing === undefined) {
+    await makePrivateParent(path);
+    if (await writeFileAtomic(path, `${token}\n`, { mode: 0o600, onlyIfMissing: true })) {
+      return token;
+    }
+  }
   const theirs = await readTokenFile(path);
   if (theirs) return theirs;
   // An empty file, or no hard links here: written over, as it always was.
@@ -108,26 +126,5 @@ async function readTokenFile(path: string): Promise<string | undefined> {
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw new ContreeError(`Cannot read ${path}: ${(error as Error).message}`);
-  }
-}
-
-/**
- * Creates `path` holding `text` (mode 0600) if nothing is there, never visible half-written;
- * false when a file appeared first, or the filesystem has no hard links.
- */
-async function createWhole(path: string, text: string): Promise<boolean> {
-  await makePrivateParent(path);
-  const temp = `${path}.${crypto.randomUUID()}.tmp`;
-  try {
-    await Deno.writeTextFile(temp, text, { mode: 0o600 });
-    if (Deno.build.os !== "windows") await Deno.chmod(temp, 0o600);
-    await Deno.link(temp, path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.AlreadyExists) return false;
-    if (await Deno.stat(temp).then(() => true, () => false)) return false; // no links: fall back
-    throw new ContreeError(`Cannot write ${path}: ${(error as Error).message}`);
-  } finally {
-    await Deno.remove(temp).catch(() => {});
   }
 }

@@ -676,14 +676,6 @@ export class ContreeClient {
     });
   }
 
-  /** The JSON listing as a stream (the body is returned unread): `ls` of any size. */
-  listDirectoryBody(imageUuid: string, path: string): Promise<Response> {
-    return this.send("GET", `/inspect/${pathSegment(imageUuid)}/list`, {
-      bulk: true,
-      query: { path },
-    });
-  }
-
   /**
    * Whether the image has a directory at `path` (absolute), from its parent's listing; a link
    * to a directory is one. A missing parent, or one that is not a directory, means no.
@@ -739,13 +731,13 @@ export class ContreeClient {
   }
 
   /**
-   * The same text as a stream (the body is returned unread): `ls` prints a directory of any size
-   * as it arrives.
+   * A directory's listing as a stream, its JSON or (`text`) its `ls -l`-like text; the body is
+   * returned unread: `ls` prints a directory of any size as it arrives.
    */
-  listDirectoryTextBody(imageUuid: string, path: string): Promise<Response> {
+  listDirectoryBody(imageUuid: string, path: string, text = false): Promise<Response> {
     return this.send("GET", `/inspect/${pathSegment(imageUuid)}/list`, {
       bulk: true,
-      query: { path, text: true },
+      query: text ? { path, text: true } : { path },
     });
   }
 

@@ -8,6 +8,7 @@ import type { DirectoryList, FileItem } from "../api/models.ts";
 import type { Row } from "../output/formatter.ts";
 import { TERMINAL_CONTROL } from "../log.ts";
 import type { InspectDeps } from "./deps.ts";
+import type { ImageCache } from "../cache.ts";
 import { bodyChunks } from "./download.ts";
 import { concatBytes } from "../bytes.ts";
 import { ContreeError } from "../errors.ts";
@@ -36,6 +37,17 @@ export function fileRow(file: Partial<FileItem>): Row {
   return row;
 }
 
+/** The cache entry of a directory's JSON listing (images never change). */
+function listingKind(path: string): string {
+  return `list:${path}`;
+}
+
+/** A directory's listing from the cache, if it holds one. */
+function cachedListing(cache: ImageCache, image: string, path: string): DirectoryList | undefined {
+  const cached = cache.get<DirectoryList>(image, listingKind(path));
+  return cached && Array.isArray(cached.files) ? cached : undefined;
+}
+
 /** The JSON listing of a directory, from the cache or the server (then cached). */
 export async function directoryListing(
   deps: Pick<InspectDeps, "client" | "cache">,
@@ -44,11 +56,10 @@ export async function directoryListing(
   options: RequestOptions = {},
 ): Promise<DirectoryList> {
   const cache = await deps.cache();
-  const kind = `list:${path}`;
-  const cached = cache.get<DirectoryList>(image, kind);
-  if (cached && Array.isArray(cached.files)) return cached;
+  const cached = cachedListing(cache, image, path);
+  if (cached) return cached;
   const listing = await deps.client.listDirectory(image, path, options);
-  cache.set(image, kind, listing);
+  cache.set(image, listingKind(path), listing);
   return listing;
 }
 
@@ -110,7 +121,7 @@ async function printListingText(deps: InspectDeps, response: Response): Promise<
 export async function lsCommand(deps: InspectDeps, options: LsOptions): Promise<number> {
   const { image, path } = await deps.locate(options.path, options.image);
   if (deps.format === "default") {
-    await printListingText(deps, await deps.client.listDirectoryTextBody(image, path));
+    await printListingText(deps, await deps.client.listDirectoryBody(image, path, true));
     return 0;
   }
   const out = deps.output({ tail: ["type"] });
@@ -137,9 +148,8 @@ async function* listingPages(
   path: string,
 ): AsyncGenerator<Partial<FileItem>[]> {
   const cache = await deps.cache();
-  const kind = `list:${path}`;
-  const cached = cache.get<DirectoryList>(image, kind);
-  if (cached && Array.isArray(cached.files)) {
+  const cached = cachedListing(cache, image, path);
+  if (cached) {
     yield cached.files;
     return;
   }
@@ -154,7 +164,7 @@ async function* listingPages(
   }
   if (next.done) {
     const listing = parseListing(new TextDecoder().decode(concatBytes(held)), path);
-    if (size <= WHOLE_LISTING_BYTES) cache.set(image, kind, listing);
+    if (size <= WHOLE_LISTING_BYTES) cache.set(image, listingKind(path), listing);
     yield listing.files;
     return;
   }

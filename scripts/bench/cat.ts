@@ -3,11 +3,10 @@
 // the `local` profile, which asks the local server for the bytes uncompressed and reads them with
 // fetch (src/api/client.ts, `ClientDeps.local`).
 //
-// The server answers `GET /v1/inspect/{uuid}/download` as the local server does (the file in
-// 64 KiB reads through `toResponse`: gzip'd, when asked for, if the first chunk shrinks, else as
-// it is), but compressed once and replayed, so both clients' own cost is what is measured.
+// The server answers `GET /v1/inspect/{uuid}/download` as the local server does, compressed once
+// and replayed (inspect_replay.ts), so both clients' own cost is what is measured.
 
-import { acceptsGzip, bearerMatches, toResponse } from "../../src/server/http.ts";
+import { startInspectReplay } from "./inspect_replay.ts";
 import { prng } from "../../tests/support/prng.ts";
 import {
   benchMain,
@@ -31,7 +30,6 @@ export const CAT_DEFAULTS = { runs: 7, mb: 50 };
 export type CatOptions = typeof CAT_DEFAULTS;
 
 const GOAL = 1.5;
-const CHUNK = 64 * 1024;
 
 function fileBytes(kind: "text" | "random", size: number): Uint8Array {
   const random = prng(kind === "text" ? 11 : 12);
@@ -55,60 +53,9 @@ function fileBytes(kind: "text" | "random", size: number): Uint8Array {
   return out;
 }
 
-async function startDownloadServer(bytes: Uint8Array) {
-  const token = `bench-${crypto.randomUUID()}`;
-  const image = crypto.randomUUID();
-  // Both replies made beforehand, in pieces of their own: the file's 64 KiB reads, and gzip's.
-  const plainChunks: Uint8Array[] = [];
-  for (let at = 0; at < bytes.length; at += CHUNK) plainChunks.push(bytes.slice(at, at + CHUNK));
-  const file = new ReadableStream<Uint8Array>({
-    start(controller) {
-      for (const chunk of plainChunks) controller.enqueue(chunk);
-      controller.close();
-    },
-  });
-  const gzipChunks: Uint8Array[] = [];
-  const compressed = await toResponse({ body: file }, true, "GET");
-  for await (const chunk of compressed.body!) gzipChunks.push(chunk);
-  // As the local server answers: gzip only when the body shrinks (random bytes go as they are).
-  const encoding = compressed.headers.get("content-encoding");
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: () => {}, automaticCompression: false },
-    async (request) => {
-      const url = new URL(request.url);
-      await request.body?.cancel();
-      if (!bearerMatches(request.headers.get("authorization"), token)) {
-        return toResponse({ status: 401, json: { error: "bad token", status: 401 } }, false, "GET");
-      }
-      if (url.pathname === `/v1/inspect/${image}/download`) {
-        const gzip = acceptsGzip(request);
-        const chunks = gzip ? gzipChunks : plainChunks;
-        let next = 0;
-        const body = new ReadableStream<Uint8Array>({
-          pull(controller) {
-            if (next < chunks.length) controller.enqueue(chunks[next++]);
-            else controller.close();
-          },
-        });
-        const headers: Record<string, string> = { "content-type": "application/octet-stream" };
-        if (gzip && encoding) headers["content-encoding"] = encoding;
-        return new Response(body, { headers });
-      }
-      return toResponse({ status: 404, json: { error: "no route", status: 404 } }, false, "GET");
-    },
-  );
-  return {
-    url: `http://127.0.0.1:${server.addr.port}`,
-    token,
-    image,
-    gzipBytes: gzipChunks.reduce((n, c) => n + c.length, 0),
-    close: () => server.shutdown(),
-  };
-}
-
 async function kindBench(options: CatOptions, kind: "text" | "random", local: boolean) {
   const bytes = fileBytes(kind, Math.round(options.mb * 1_000_000));
-  const server = await startDownloadServer(bytes);
+  const server = await startInspectReplay("download", bytes, "application/octet-stream");
   const home = await tempDir("contree-bench-home-");
   try {
     const env = {

@@ -3,9 +3,10 @@
 // pages (src/inspect/ls.ts), so its peak RSS should not grow with the directory.
 //
 // The server answers `GET /v1/inspect/{uuid}/list` with a listing shaped as the local server's
-// (every field of its entries), gzip'd once and replayed, so the clients' own cost is measured.
+// (every field of its entries), gzip'd once and replayed (inspect_replay.ts), so the clients'
+// own cost is measured.
 
-import { acceptsGzip, bearerMatches, toResponse } from "../../src/server/http.ts";
+import { startInspectReplay } from "./inspect_replay.ts";
 import { fileItem } from "../../tests/support/images.ts";
 import {
   benchMain,
@@ -35,59 +36,9 @@ function listingJson(entries: number): Uint8Array {
   return new TextEncoder().encode(JSON.stringify({ path: "/d", files }));
 }
 
-async function startListingServer(bytes: Uint8Array) {
-  const token = `bench-${crypto.randomUUID()}`;
-  const image = crypto.randomUUID();
-  const chunks: Uint8Array[] = [];
-  const compressed = await toResponse(
-    {
-      body: new ReadableStream<Uint8Array>({
-        start(controller) {
-          for (let at = 0; at < bytes.length; at += 64 * 1024) {
-            controller.enqueue(bytes.slice(at, at + 64 * 1024));
-          }
-          controller.close();
-        },
-      }),
-    },
-    true,
-    "GET",
-  );
-  for await (const chunk of compressed.body!) chunks.push(chunk);
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: () => {}, automaticCompression: false },
-    async (request) => {
-      await request.body?.cancel();
-      const url = new URL(request.url);
-      if (!bearerMatches(request.headers.get("authorization"), token)) {
-        return toResponse({ status: 401, json: { error: "bad token", status: 401 } }, false, "GET");
-      }
-      if (url.pathname !== `/v1/inspect/${image}/list` || !acceptsGzip(request)) {
-        return toResponse({ status: 404, json: { error: "no route", status: 404 } }, false, "GET");
-      }
-      let next = 0;
-      return new Response(
-        new ReadableStream<Uint8Array>({
-          pull(controller) {
-            if (next < chunks.length) controller.enqueue(chunks[next++]);
-            else controller.close();
-          },
-        }),
-        { headers: { "content-type": "application/json", "content-encoding": "gzip" } },
-      );
-    },
-  );
-  return {
-    url: `http://127.0.0.1:${server.addr.port}`,
-    token,
-    image,
-    close: () => server.shutdown(),
-  };
-}
-
 async function sizeBench(options: LsOptions, entries: number) {
   const bytes = listingJson(entries);
-  const server = await startListingServer(bytes);
+  const server = await startInspectReplay("list", bytes, "application/json");
   try {
     const args = ["-f", "json", "ls", "--image", server.image, "/d"];
     const curl = curlDownload(

@@ -3,7 +3,7 @@
 // §4 (tests/support/api_schemas.ts, zod), with the status codes and the Location/Retry-After
 // headers of §3. Operations are validated in every state, driven deterministically: a queue held
 // by a running instance (concurrency 1) gives PENDING, a process that has written gives
-// EXECUTING, an import reading a FIFO nobody writes stays EXECUTING, and cancel, a layer cap and
+// EXECUTING, an import pulling from a registry that never answers stays EXECUTING, and cancel, a layer cap and
 // a missing file give the terminal states.
 
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
@@ -29,6 +29,7 @@ import {
   type z,
 } from "../support/api_schemas.ts";
 import { podmanTest } from "../support/podman.ts";
+import { startStalledRegistry } from "../support/stalled_registry.ts";
 import {
   startTestServer,
   type TestServer,
@@ -169,9 +170,13 @@ class Conformance {
 podmanTest(
   "conformance: every endpoint's responses match the API schemas, in every state",
   async (t) => {
-    const s = await startTestServer({ busybox: true, concurrency: 1 });
+    const registry = await startStalledRegistry();
+    const s = await startTestServer({
+      busybox: true,
+      concurrency: 1,
+      podmanEnv: registry.podmanEnv,
+    });
     const api = new Conformance(s);
-    const scratch = await Deno.makeTempDir({ prefix: "contree-conformance-" });
     try {
       await t.step("the schemas reject what typed clients reject", () => {
         const bad = [
@@ -384,12 +389,10 @@ podmanTest(
         await api.operation(holder, "EXECUTING");
         const queued = await spawn({ command: "true" });
         await api.operation(queued, "PENDING");
-        const fifo = `${scratch}/rootfs.tar`;
-        const mkfifo = await new Deno.Command("mkfifo", { args: [fifo] }).output();
-        assert(mkfifo.success, "mkfifo");
-        const queuedImport = await importing(`file://${fifo}`);
+        const stalled = `docker://${registry.reference}`;
+        const queuedImport = await importing(stalled);
         await api.operation(queuedImport, "PENDING");
-        const cancelledImport = await importing(`file://${fifo}`);
+        const cancelledImport = await importing(stalled);
         await api.operation(cancelledImport, "PENDING");
         await api.call("DELETE /operations/{operationId}", `/operations/${cancelledImport}`, {
           status: 202,
@@ -485,13 +488,13 @@ podmanTest(
         );
         await api.operation(holder, "EXECUTING");
 
-        // Cancel the holder: the import reading the FIFO starts and stays EXECUTING.
+        // Cancel the holder: the import starts, its pull waits on the registry: EXECUTING.
         await api.call("DELETE /operations/{operationId}", `/operations/${holder}`, {
           status: 202,
         });
         await waitOperation(s.client, holder);
         await api.operation(holder, "CANCELLED");
-        await waitForEvent(s.client, queuedImport, (e) => e.type === "init");
+        await registry.reached;
         await api.operation(queuedImport, "EXECUTING");
         await api.call("DELETE /operations/{operationId}", `/operations/${queuedImport}`, {
           status: 202,
@@ -560,8 +563,8 @@ podmanTest(
         assertEquals(ENDPOINTS.filter((endpoint) => !api.covered.has(endpoint)), []);
       });
     } finally {
-      await Deno.remove(scratch, { recursive: true }).catch(() => {});
       await s.cleanup();
+      await registry.close();
     }
   },
 );

@@ -10,10 +10,11 @@ export const TRANSPORT_DEFAULTS = { runs: 5, mb: 209.7152 };
 export type TransportOptions = typeof TRANSPORT_DEFAULTS;
 
 const FIXTURE = new URL("fixtures/read_body.ts", import.meta.url).pathname;
-const MODES = ["fetch-byob", "node", "node-events", "fresh-buffers"] as const;
+const MODES = ["fetch-byob", "node", "socket", "node-events", "fresh-buffers"] as const;
 const LABELS: Record<typeof MODES[number], string> = {
   "fetch-byob": "fetch, BYOB reads (the body only)",
   "node": "node:http + node:zlib (the body only)",
+  "socket": "probe: HTTP read by hand on a socket + node:zlib (the body only)",
   "node-events": "node:http + node:zlib + SSE frames + JSON.parse",
   "fresh-buffers": "no network: 200 MiB of fresh 64 KiB buffers",
 };

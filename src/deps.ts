@@ -5,8 +5,8 @@
 // a few commands need are loaded on first use, which keeps `contree -v` and `contree ps` fast.
 
 // The parser is commander 15.1.0, copied from npm with its node: imports taken out
-// (src/vendor/commander/node.ts says why; scripts/vendor_commander.ts makes the copy, a test keeps
-// it the package's). Its types are the package's typings, for the same version.
+// (src/vendor/commander/node.ts says why; scripts/vendor.ts makes the copy, a test keeps it the
+// package's). Its types are the package's typings, for the same version.
 // @ts-types="npm:@commander-js/extra-typings@15.1.0"
 export {
   Argument,
@@ -31,6 +31,17 @@ export async function loadJsonStreamParser(): Promise<
   typeof import("npm:@streamparser/json@0.0.26")
 > {
   return await import("npm:@streamparser/json@0.0.26");
+}
+
+/**
+ * fflate's gzip in plain JavaScript, copied from npm as commander is (scripts/vendor.ts): an npm:
+ * import, like node:zlib, would start Deno's Node layer (~20 ms) for a cached value.
+ */
+export async function loadFflate(): Promise<typeof import("npm:fflate@0.8.2")> {
+  // The copy's types are the package's, for the same version (checkJs would infer others).
+  return await import(
+    "./vendor/fflate/esm/browser.js"
+  ) as unknown as typeof import("npm:fflate@0.8.2");
 }
 
 /** The `yaml` package. */

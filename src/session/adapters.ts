@@ -5,6 +5,7 @@ import { isTerminalStatus, type Operation } from "../api/models.ts";
 import type { ImageCache } from "../cache.ts";
 import type { OperationCache } from "../operations/namespace.ts";
 import type { RunSession } from "../operations/run.ts";
+import { loadCacheCodec } from "./cache.ts";
 import { resolveOperationRefs } from "./refs.ts";
 import type { SessionStore } from "./store.ts";
 
@@ -40,8 +41,9 @@ export function runSession(store: SessionStore, key: string, server?: string): R
   };
 }
 
-/** The store's `image_cache` table. */
-export function imageCache(store: SessionStore): ImageCache {
+/** The store's `image_cache` table (its codec loaded: cache.ts). */
+export async function imageCache(store: SessionStore): Promise<ImageCache> {
+  await loadCacheCodec();
   return {
     get: (image, kind) => store.cacheGet(image, kind),
     set: (image, kind, value) => store.cacheSet(image, kind, value),
@@ -51,8 +53,9 @@ export function imageCache(store: SessionStore): ImageCache {
 /** For a command that runs without the session store: nothing kept, nothing found. */
 export const NO_OPERATION_CACHE: OperationCache = { get: () => undefined, set: () => {} };
 
-/** Terminal operations cached under `(uuid, "operation")`. */
-export function operationCache(store: SessionStore): OperationCache {
+/** Terminal operations cached under `(uuid, "operation")` (the codec loaded: cache.ts). */
+export async function operationCache(store: SessionStore): Promise<OperationCache> {
+  await loadCacheCodec();
   return {
     get: (uuid) => {
       const operation = store.cacheGet<Operation>(uuid, "operation");

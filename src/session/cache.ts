@@ -4,14 +4,30 @@
 
 import type * as Zlib from "node:zlib";
 import { base64ToBytes, bytesToBase64 } from "../api/stream_repr.ts";
+import { loadFflate } from "../deps.ts";
 
 export const INLINE_JSON_LIMIT = 1024;
 
 /**
- * node:zlib, loaded when a value is long enough to be gzip'd: importing it starts Deno's Node
- * compatibility layer (~25 ms), and every command opens this store (docs/BENCHMARKS.md,
- * "Fourteenth pass"). The codec must stay synchronous, as the store is.
+ * Up to this many bytes of JSON, gzip in JavaScript (fflate) is the faster way to a cached value:
+ * node:zlib starts Deno's Node compatibility layer first (~10–20 ms; a command that reads its
+ * answer from the cache otherwise never starts it). Past it node:zlib's native speed wins (gzip
+ * of 7.4 MB: 22 ms against fflate's 166): docs/BENCHMARKS.md, "Eighteenth pass".
  */
+export const JAVASCRIPT_GZIP_LIMIT = 2 * 1024 * 1024;
+
+let fflate: Awaited<ReturnType<typeof loadFflate>> | undefined;
+
+/**
+ * Loads the JavaScript gzip. The codec must stay synchronous, as the store is, so a command
+ * that reads or writes the cache awaits this first (the cache adapters do); until then values
+ * go through node:zlib.
+ */
+export async function loadCacheCodec(): Promise<void> {
+  fflate ??= await loadFflate();
+}
+
+/** node:zlib, loaded when a value needs it (importing it starts the Node layer). */
 function zlib(): typeof Zlib {
   const { process } = globalThis as unknown as {
     process: { getBuiltinModule(id: "node:zlib"): typeof Zlib };
@@ -19,17 +35,31 @@ function zlib(): typeof Zlib {
   return process.getBuiltinModule("node:zlib");
 }
 
+/** The size gzip's trailer gives for what `bytes` inflate to (modulo 2^32). */
+function inflatedSize(bytes: Uint8Array): number {
+  if (bytes.length < 18) return 0;
+  return new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 4, 4).getUint32(0, true);
+}
+
 export function encodeCacheValue(value: unknown): string {
   const json = JSON.stringify(value);
   if (json.length <= INLINE_JSON_LIMIT) return `json:${json}`;
-  return `gzip:${bytesToBase64(zlib().gzipSync(new TextEncoder().encode(json)))}`;
+  const bytes = new TextEncoder().encode(json);
+  const gzipped = fflate && bytes.length <= JAVASCRIPT_GZIP_LIMIT
+    ? fflate.gzipSync(bytes)
+    : zlib().gzipSync(bytes);
+  return `gzip:${bytesToBase64(gzipped)}`;
 }
 
 /** Decodes a stored value; throws on text that is not a valid encoding. */
 export function decodeCacheValue(text: string): unknown {
   if (text.startsWith("json:")) return JSON.parse(text.slice(5));
   if (text.startsWith("gzip:")) {
-    return JSON.parse(new TextDecoder().decode(zlib().gunzipSync(base64ToBytes(text.slice(5)))));
+    const gzipped = base64ToBytes(text.slice(5));
+    const bytes = fflate && inflatedSize(gzipped) <= JAVASCRIPT_GZIP_LIMIT
+      ? fflate.gunzipSync(gzipped)
+      : zlib().gunzipSync(gzipped);
+    return JSON.parse(new TextDecoder().decode(bytes));
   }
   return JSON.parse(text);
 }

@@ -43,8 +43,8 @@ Deno.test("adapters: run's view of a session", () =>
   }));
 
 Deno.test("adapters: the operation cache returns terminal operations only", () =>
-  withStore((store) => {
-    const cache = operationCache(store);
+  withStore(async (store) => {
+    const cache = await operationCache(store);
     cache.set({ uuid: OP[0], status: "SUCCESS" });
     cache.set({ uuid: OP[1], status: "EXECUTING" });
     assertEquals(cache.get(OP[0])?.status, "SUCCESS");

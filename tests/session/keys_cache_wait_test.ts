@@ -3,7 +3,14 @@
 
 import { formatApiTime, parseTimeFilter, timeRange } from "../../src/time_filter.ts";
 import type { Operation } from "../../src/api/models.ts";
-import { decodeCacheValue, encodeCacheValue } from "../../src/session/cache.ts";
+import {
+  decodeCacheValue,
+  encodeCacheValue,
+  JAVASCRIPT_GZIP_LIMIT,
+  loadCacheCodec,
+} from "../../src/session/cache.ts";
+import { base64ToBytes, bytesToBase64 } from "../../src/api/stream_repr.ts";
+import { gzipSync } from "node:zlib";
 import { deriveSessionKey, newSessionKey, sessionKeyFrom } from "../../src/session/key.ts";
 import { resolveSandboxPath } from "../../src/sandbox_path.ts";
 import { storeTimeToIso } from "../../src/session/timestamps.ts";
@@ -123,6 +130,26 @@ Deno.test("cache encoding: json: up to 1024 characters, gzip: beyond, legacy pla
     assertEquals(decodeCacheValue(encodeCacheValue(value)), value);
   }
   assertEquals(decodeCacheValue('{"legacy": true}'), { legacy: true });
+});
+
+Deno.test("cache encoding: gzip in JavaScript up to its limit once loaded, node:zlib past it", async () => {
+  await loadCacheCodec();
+  // node:zlib leaves gzip's MTIME field 0; fflate writes the time: which codec made a value.
+  const mtime = (encoded: string) =>
+    new DataView(base64ToBytes(encoded.slice(5)).buffer).getUint32(4, true);
+  const small = { files: Array.from({ length: 2000 }, (_, i) => ({ path: `é-${i}`, size: i })) };
+  const large = { a: "x".repeat(JAVASCRIPT_GZIP_LIMIT) };
+  const smallEncoded = encodeCacheValue(small);
+  const largeEncoded = encodeCacheValue(large);
+  assert(mtime(smallEncoded) > 0, "a small value: fflate");
+  assertEquals(mtime(largeEncoded), 0, "a large one: node:zlib");
+  assertEquals(decodeCacheValue(smallEncoded), small);
+  assertEquals(decodeCacheValue(largeEncoded), large);
+  // What node:zlib (and the reference CLI) stored reads back through fflate, and a cut one fails.
+  const json = new TextEncoder().encode(JSON.stringify(small));
+  const byZlib = `gzip:${bytesToBase64(gzipSync(json))}`;
+  assertEquals(decodeCacheValue(byZlib), small);
+  assertThrows(() => decodeCacheValue(byZlib.slice(0, 400)));
 });
 
 Deno.test("shell words: quotes and escapes; quoting only when needed", () => {

@@ -68,7 +68,7 @@ export const CLI_IMPORTERS: readonly string[] = [
 ];
 
 /**
- * Third-party code kept in the tree (src/vendor/commander: docs/ARCHITECTURE.md, rule 5). Like an
+ * Third-party code kept in the tree (src/vendor/*: docs/ARCHITECTURE.md, rule 5). Like an
  * npm: package it is reached only through src/deps.ts, imports nothing of ours but its own
  * folder, and its inner structure is its authors' (not checked for cycles).
  */

@@ -5,7 +5,7 @@
 // compatibility layer, ~20 ms on every invocation (docs/BENCHMARKS.md, "Fourteenth pass") — more
 // than all of commander's own work. contree uses none of what they serve: executable subcommands,
 // its default output, exit and argv (`src/cli/command_line.ts` passes its own). So the vendored
-// copy (scripts/vendor_commander.ts) imports them from here instead: an event emitter, Node's
+// copy (scripts/vendor.ts) imports them from here instead: an event emitter, Node's
 // escape-sequence pattern, and the process facts commander reads, each backed by `Deno`.
 
 type Listener = (...args: unknown[]) => void;

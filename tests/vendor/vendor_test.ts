@@ -1,22 +1,27 @@
-// The vendored parser (src/vendor/commander): it is the npm package's code, and the stand-ins it
-// imports instead of node: modules behave as Node's do where commander relies on them.
+// The vendored packages (src/vendor: scripts/vendor.ts): each is its npm package's code; the
+// stand-ins commander imports instead of node: modules behave as Node's do where it relies on
+// them; fflate's gzip and node:zlib's read each other's.
 
 import * as nodePath from "node:path";
 import { EventEmitter as NodeEventEmitter } from "node:events";
+import { Buffer } from "node:buffer";
+import * as zlib from "node:zlib";
 import { stripVTControlCharacters as nodeStrip } from "node:util";
-import { differences } from "../../scripts/vendor_commander.ts";
+import { COMMANDER, differences, FFLATE, vendorDirectory } from "../../scripts/vendor.ts";
 import {
   EventEmitter,
   path,
   process,
   stripVTControlCharacters,
 } from "../../src/vendor/commander/node.ts";
+import { loadFflate } from "../../src/deps.ts";
 import { assert, assertEquals, assertThrows } from "../support/assert.ts";
 
-const VENDOR = new URL("../../src/vendor/commander/", import.meta.url);
+const VENDOR = vendorDirectory(COMMANDER);
 
-Deno.test("vendored commander: the copy is the package's, and an edited copy is told apart", async () => {
-  assertEquals(await differences(), []);
+Deno.test("vendored packages: each copy is the package's, and an edited copy is told apart", async () => {
+  assertEquals(await differences(COMMANDER), []);
+  assertEquals(await differences(FFLATE), []);
 
   const copy = await Deno.makeTempDir({ prefix: "contree-vendor-" });
   try {
@@ -35,17 +40,36 @@ Deno.test("vendored commander: the copy is the package's, and an edited copy is 
     const help = `${copy}/lib/help.js`;
     await Deno.writeTextFile(help, (await Deno.readTextFile(help)).replace("Usage:", "Use:"));
     await Deno.remove(`${copy}/lib/error.js`);
-    assertEquals(await differences(new URL(`file://${copy}/`)), ["lib/error.js", "lib/help.js"]);
+    assertEquals(await differences(COMMANDER, new URL(`file://${copy}/`)), [
+      "lib/error.js",
+      "lib/help.js",
+    ]);
   } finally {
     await Deno.remove(copy, { recursive: true });
   }
 });
 
-Deno.test("vendored commander: no file of the copy imports a node: module", async () => {
-  for await (const entry of Deno.readDir(new URL("lib/", VENDOR))) {
-    const text = await Deno.readTextFile(new URL(`lib/${entry.name}`, VENDOR));
-    assert(!/from ['"]node:/.test(text), `${entry.name} imports from node:`);
+Deno.test("vendored packages: no file of a copy imports a node: module", async () => {
+  for (const pkg of [COMMANDER, FFLATE]) {
+    for (const file of pkg.files.filter((name) => name.endsWith(".js"))) {
+      const text = await Deno.readTextFile(new URL(file, vendorDirectory(pkg)));
+      assert(!/from ['"]node:|import\(['"]node:|require\(/.test(text), `${file} reaches Node`);
+    }
   }
+});
+
+Deno.test("vendored fflate: its gzip and node:zlib's read each other's, byte for byte", async () => {
+  const { gzipSync, gunzipSync } = await loadFflate();
+  const random = new Uint8Array(200_000);
+  for (let at = 0; at < random.length; at += 65536) {
+    crypto.getRandomValues(random.subarray(at, at + 65536));
+  }
+  const text = new TextEncoder().encode("ä line of a listing, 🙂\n".repeat(50_000));
+  for (const bytes of [new Uint8Array(0), text, random]) {
+    assertEquals(zlib.gunzipSync(gzipSync(bytes)), Buffer.from(bytes));
+    assertEquals(gunzipSync(zlib.gzipSync(bytes)), bytes);
+  }
+  assertThrows(() => gunzipSync(zlib.gzipSync(text).subarray(0, 1000)));
 });
 
 Deno.test("vendored commander: the event emitter calls listeners as Node's does", () => {

@@ -3,9 +3,12 @@
 // stale; values that belong to no image use the image "" (e.g. the upload cache).
 
 export interface ImageCache {
-  get<T = unknown>(image: string, kind: string): T | undefined;
-  set(image: string, kind: string, value: unknown): void;
+  get<T = unknown>(image: string, kind: string): Promise<T | undefined>;
+  set(image: string, kind: string, value: unknown): Promise<void>;
 }
 
 /** For a command that runs without the session store: nothing kept, nothing found. */
-export const NO_CACHE: ImageCache = { get: () => undefined, set: () => {} };
+export const NO_CACHE: ImageCache = {
+  get: () => Promise.resolve(undefined),
+  set: () => Promise.resolve(),
+};

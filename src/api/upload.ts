@@ -132,7 +132,7 @@ export async function ensureFile(
   const cacheKind = await localFileCacheKind(absolutePath, stat);
   const now = client.clock.now();
   if (useCache && !options.refresh) {
-    const cached = cache.get<LocalFileRecord>("", cacheKind);
+    const cached = await cache.get<LocalFileRecord>("", cacheKind);
     if (
       cached && typeof cached.uuid === "string" && typeof cached.uploaded_at === "number" &&
       now - cached.uploaded_at * 1000 < LOCAL_FILE_TTL_MS
@@ -162,7 +162,7 @@ export async function ensureFile(
       local_path: absolutePath,
       sha256,
     };
-    cache.set("", cacheKind, record);
+    await cache.set("", cacheKind, record);
   }
   return { path, absolutePath, uuid, sha256, outcome };
 }

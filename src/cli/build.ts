@@ -51,7 +51,7 @@ export function registerBuild(program: RootCommand, run: Runner): void {
           ctx: app.ctx,
           client: app.client(),
           layers: store,
-          cache: await imageCache(store),
+          cache: imageCache(store),
           format: app.globals.format,
           output: () => app.output({ head: ["image", "tag", "session"] }),
           concurrency: app.concurrency(),

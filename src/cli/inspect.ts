@@ -20,7 +20,7 @@ export function inspectDeps(app: App): InspectDeps {
     output: (order) => app.output(order),
     cache: async () => {
       const store = await app.optionalStore();
-      return store ? await imageCache(store) : NO_CACHE;
+      return store ? imageCache(store) : NO_CACHE;
     },
     locate: async (path, image) => {
       // An absolute path in a named image needs no session (and no session store).

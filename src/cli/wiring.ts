@@ -31,7 +31,7 @@ export async function runDeps(app: App): Promise<RunDeps> {
     async uploadFiles(files, refresh) {
       const paths = files.map((file) => file.hostPath);
       const { ensureFiles } = await import("../api/upload.ts");
-      const ensured = await ensureFiles(client, await imageCache(store), paths, {
+      const ensured = await ensureFiles(client, imageCache(store), paths, {
         concurrency: app.concurrency(),
         cwd: app.ctx.cwd,
         refresh,

@@ -139,7 +139,7 @@ export class CopySources {
   async archived(image: string, path: string, from: string): Promise<ResolvedSource> {
     const { client, cache } = this.deps;
     const cacheKind = `build-archive:${path}`;
-    const cached = cache.get<ArchiveRecord>(image, cacheKind);
+    const cached = await cache.get<ArchiveRecord>(image, cacheKind);
     if (
       cached && Array.isArray(cached.files) && Array.isArray(cached.dirs) &&
       client.clock.now() - cached.fetched_at * 1000 < LOCAL_FILE_TTL_MS
@@ -189,7 +189,7 @@ export class CopySources {
       dirs: source.dirs,
       skipped: source.skipped,
     };
-    cache.set(image, cacheKind, record);
+    await cache.set(image, cacheKind, record);
     return { path, isDir: source.isDir, files, dirs: source.dirs, skipped: source.skipped };
   }
   /**

@@ -181,19 +181,19 @@ class UrlFetcher {
     return { sha256, size };
   }
 
-  save(record: Omit<UrlRecord, "url" | "fetched_at">): void {
+  async save(record: Omit<UrlRecord, "url" | "fetched_at">): Promise<void> {
     const value: UrlRecord = {
       ...record,
       url: this.url,
       fetched_at: this.deps.client.clock.now() / 1000,
     };
-    this.deps.cache?.set("", `${URL_CACHE_PREFIX}${this.url}`, value);
+    await this.deps.cache?.set("", `${URL_CACHE_PREFIX}${this.url}`, value);
   }
 
   async run(): Promise<UrlFile> {
     const { log } = this.deps;
     const filename = urlFilename(this.url);
-    const stored = this.deps.cache?.get<unknown>("", `${URL_CACHE_PREFIX}${this.url}`);
+    const stored = await this.deps.cache?.get<unknown>("", `${URL_CACHE_PREFIX}${this.url}`);
     let cached = !this.options.noCache && isRecord(stored) ? stored : undefined;
     if (cached && this.options.checksum && cached.sha256 !== this.options.checksum) {
       cached = undefined;
@@ -228,7 +228,7 @@ class UrlFetcher {
         const uuid = await this.existing(cached.sha256);
         if (!uuid) continue;
         log.info(`CACHED: ADD ${this.url} (GET 304 Not Modified)`);
-        this.save({ ...cached, uuid });
+        await this.save({ ...cached, uuid });
         return { ...cached, uuid, filename, outcome: "not-modified" };
       }
       if (!response.ok) {
@@ -244,7 +244,12 @@ class UrlFetcher {
           outcome = "uploaded";
         }
         log.info(`Downloaded ${this.url}: ${body.size} bytes, sha256 ${body.sha256}`);
-        this.save({ uuid, sha256: body.sha256, size: body.size, ...validators(response.headers) });
+        await this.save({
+          uuid,
+          sha256: body.sha256,
+          size: body.size,
+          ...validators(response.headers),
+        });
         return { uuid, sha256: body.sha256, size: body.size, filename, outcome };
       } finally {
         await Deno.remove(body.path).catch(() => {});

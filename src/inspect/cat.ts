@@ -117,7 +117,7 @@ export async function catCommand(deps: InspectDeps, options: CatOptions): Promis
   const cache = await deps.cache();
   const kind = `download:${path}`;
   const writer = new CatWriter(deps);
-  const cached = cache.get<string>(image, kind);
+  const cached = await cache.get<string>(image, kind);
   if (typeof cached === "string") {
     await writer.write(base64ToBytes(cached));
     await writer.end();
@@ -149,6 +149,6 @@ export async function catCommand(deps: InspectDeps, options: CatOptions): Promis
   await writer.end();
   // Before the copy is cached: a cut one would be served from the cache from then on.
   await requireWholeDownload(deps, response, image, path, size);
-  if (kept) cache.set(image, kind, bytesToBase64(concat(kept, size)));
+  if (kept) await cache.set(image, kind, bytesToBase64(concat(kept, size)));
   return 0;
 }

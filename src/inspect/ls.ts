@@ -43,8 +43,12 @@ function listingKind(path: string): string {
 }
 
 /** A directory's listing from the cache, if it holds one. */
-function cachedListing(cache: ImageCache, image: string, path: string): DirectoryList | undefined {
-  const cached = cache.get<DirectoryList>(image, listingKind(path));
+async function cachedListing(
+  cache: ImageCache,
+  image: string,
+  path: string,
+): Promise<DirectoryList | undefined> {
+  const cached = await cache.get<DirectoryList>(image, listingKind(path));
   return cached && Array.isArray(cached.files) ? cached : undefined;
 }
 
@@ -56,10 +60,10 @@ export async function directoryListing(
   options: RequestOptions = {},
 ): Promise<DirectoryList> {
   const cache = await deps.cache();
-  const cached = cachedListing(cache, image, path);
+  const cached = await cachedListing(cache, image, path);
   if (cached) return cached;
   const listing = await deps.client.listDirectory(image, path, options);
-  cache.set(image, listingKind(path), listing);
+  await cache.set(image, listingKind(path), listing);
   return listing;
 }
 
@@ -148,7 +152,7 @@ async function* listingPages(
   path: string,
 ): AsyncGenerator<Partial<FileItem>[]> {
   const cache = await deps.cache();
-  const cached = cachedListing(cache, image, path);
+  const cached = await cachedListing(cache, image, path);
   if (cached) {
     yield cached.files;
     return;
@@ -164,7 +168,7 @@ async function* listingPages(
   }
   if (next.done) {
     const listing = parseListing(new TextDecoder().decode(concatBytes(held)), path);
-    if (size <= WHOLE_LISTING_BYTES) cache.set(image, listingKind(path), listing);
+    if (size <= WHOLE_LISTING_BYTES) await cache.set(image, listingKind(path), listing);
     yield listing.files;
     return;
   }

@@ -245,7 +245,7 @@ export async function readImageFile(
   const path = normaliseSandboxPath(file);
   const cache = await state.imageCache();
   const kind = `download:${path}`;
-  const cached = cache.get<string>(image, kind);
+  const cached = await cache.get<string>(image, kind);
   if (typeof cached === "string") {
     return { image, path, bytes: base64ToBytes(cached), truncated: false };
   }
@@ -274,7 +274,7 @@ export async function readImageFile(
     size += chunk.length;
   }
   const bytes = concatBytes(chunks);
-  if (!truncated) cache.set(image, kind, bytesToBase64(bytes));
+  if (!truncated) await cache.set(image, kind, bytesToBase64(bytes));
   return { image, path, bytes, truncated };
 }
 

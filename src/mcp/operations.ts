@@ -49,7 +49,7 @@ async function settle(state: McpState, operation: Operation): Promise<void> {
 async function operation(state: McpState, uuid: string): Promise<Operation> {
   const found = await fetchOperation({
     client: state.client(),
-    cache: async () => await operationCache(await state.store()),
+    cache: async () => operationCache(await state.store()),
   }, uuid);
   await settle(state, found);
   return found;

@@ -54,7 +54,7 @@ export class McpState {
   }
 
   async imageCache(): Promise<ImageCache> {
-    return await imageCache(await this.store());
+    return imageCache(await this.store());
   }
 
   /** An image UUID for a UUID, `tag:NAME` or a bare tag. */

@@ -30,8 +30,8 @@ import { pyJsonDump } from "../output/pyjson.ts";
 /** Terminal operations cached in the session store (`(uuid, "operation")`). */
 export interface OperationCache {
   /** A cached operation; only terminal ones are ever returned. */
-  get(uuid: string): Operation | undefined;
-  set(operation: Operation): void;
+  get(uuid: string): Promise<Operation | undefined>;
+  set(operation: Operation): Promise<void>;
 }
 
 export interface NamespaceDeps {
@@ -127,10 +127,10 @@ export async function fetchOperation(
   options: RequestOptions = {},
 ): Promise<Operation> {
   const cache = await deps.cache();
-  const cached = cache.get(uuid);
+  const cached = await cache.get(uuid);
   if (cached && isTerminalStatus(cached.status)) return cached;
   const operation = await deps.client.getOperation(uuid, options);
-  if (isTerminalStatus(operation.status)) cache.set(operation);
+  if (isTerminalStatus(operation.status)) await cache.set(operation);
   return operation;
 }
 

@@ -5,7 +5,6 @@ import { isTerminalStatus, type Operation } from "../api/models.ts";
 import type { ImageCache } from "../cache.ts";
 import type { OperationCache } from "../operations/namespace.ts";
 import type { RunSession } from "../operations/run.ts";
-import { loadCacheCodec } from "./cache.ts";
 import { resolveOperationRefs } from "./refs.ts";
 import type { SessionStore } from "./store.ts";
 
@@ -41,27 +40,28 @@ export function runSession(store: SessionStore, key: string, server?: string): R
   };
 }
 
-/** The store's `image_cache` table (its codec loaded: cache.ts). */
-export async function imageCache(store: SessionStore): Promise<ImageCache> {
-  await loadCacheCodec();
+/** The store's `image_cache` table. */
+export function imageCache(store: SessionStore): ImageCache {
   return {
-    get: (image, kind) => store.cacheGet(image, kind),
-    set: (image, kind, value) => store.cacheSet(image, kind, value),
+    get: (image, kind) => store.cacheRead(image, kind),
+    set: (image, kind, value) => store.cacheWrite(image, kind, value),
   };
 }
 
 /** For a command that runs without the session store: nothing kept, nothing found. */
-export const NO_OPERATION_CACHE: OperationCache = { get: () => undefined, set: () => {} };
+export const NO_OPERATION_CACHE: OperationCache = {
+  get: () => Promise.resolve(undefined),
+  set: () => Promise.resolve(),
+};
 
-/** Terminal operations cached under `(uuid, "operation")` (the codec loaded: cache.ts). */
-export async function operationCache(store: SessionStore): Promise<OperationCache> {
-  await loadCacheCodec();
+/** Terminal operations cached under `(uuid, "operation")`. */
+export function operationCache(store: SessionStore): OperationCache {
   return {
-    get: (uuid) => {
-      const operation = store.cacheGet<Operation>(uuid, "operation");
+    get: async (uuid) => {
+      const operation = await store.cacheRead<Operation>(uuid, "operation");
       return operation && isTerminalStatus(operation.status) ? operation : undefined;
     },
-    set: (operation) => store.cacheSet(operation.uuid, "operation", operation),
+    set: (operation) => store.cacheWrite(operation.uuid, "operation", operation),
   };
 }
 

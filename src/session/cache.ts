@@ -19,9 +19,9 @@ export const JAVASCRIPT_GZIP_LIMIT = 2 * 1024 * 1024;
 let fflate: Awaited<ReturnType<typeof loadFflate>> | undefined;
 
 /**
- * Loads the JavaScript gzip. The codec must stay synchronous, as the store is, so a command
- * that reads or writes the cache awaits this first (the cache adapters do); until then values
- * go through node:zlib.
+ * Loads the JavaScript gzip. The codec must stay synchronous, as the store is (its transactions
+ * use it), so what reads or writes the cache for a command loads it first when a value needs gzip
+ * (`SessionStore.cacheRead`/`cacheWrite`, behind the cache adapters); until then, node:zlib.
  */
 export async function loadCacheCodec(): Promise<void> {
   fflate ??= await loadFflate();
@@ -41,9 +41,23 @@ function inflatedSize(bytes: Uint8Array): number {
   return new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 4, 4).getUint32(0, true);
 }
 
+/** Whether JSON text is stored as it is (`json:`), without gzip. */
+export function fitsInline(json: string): boolean {
+  return json.length <= INLINE_JSON_LIMIT;
+}
+
+/** Whether a stored value is gzip'd. */
+export function isGzipped(stored: string): boolean {
+  return stored.startsWith("gzip:");
+}
+
 export function encodeCacheValue(value: unknown): string {
-  const json = JSON.stringify(value);
-  if (json.length <= INLINE_JSON_LIMIT) return `json:${json}`;
+  return encodeCacheJson(JSON.stringify(value));
+}
+
+/** The stored form of a value's JSON text. */
+export function encodeCacheJson(json: string): string {
+  if (fitsInline(json)) return `json:${json}`;
   const bytes = new TextEncoder().encode(json);
   const gzipped = fflate && bytes.length <= JAVASCRIPT_GZIP_LIMIT
     ? fflate.gzipSync(bytes)
@@ -54,7 +68,7 @@ export function encodeCacheValue(value: unknown): string {
 /** Decodes a stored value; throws on text that is not a valid encoding. */
 export function decodeCacheValue(text: string): unknown {
   if (text.startsWith("json:")) return JSON.parse(text.slice(5));
-  if (text.startsWith("gzip:")) {
+  if (isGzipped(text)) {
     const gzipped = base64ToBytes(text.slice(5));
     const bytes = fflate && inflatedSize(gzipped) <= JAVASCRIPT_GZIP_LIMIT
       ? fflate.gunzipSync(gzipped)

@@ -52,7 +52,7 @@ export async function fileCopy(deps: SessionDeps, source: string, dest: string):
   if (!intoDirectory) await refuseFileInTheWay(deps, tip.image, path);
   // The server is asked, whatever the upload cache says: a staged UUID must hold until the run
   // (a cached one from a server that was replaced failed every run of the session).
-  const file = await ensureFile(deps.client(), await imageCache(store), source, {
+  const file = await ensureFile(deps.client(), imageCache(store), source, {
     cwd: deps.ctx.cwd,
     refresh: true,
   });
@@ -162,7 +162,7 @@ export async function fileEdit(deps: SessionDeps, path: string, editor?: string)
       deps.ctx.log.info("No changes detected, skipping upload");
       return 0;
     }
-    const file = await ensureFile(deps.client(), await imageCache(store), local, {
+    const file = await ensureFile(deps.client(), imageCache(store), local, {
       localCache: false,
     });
     store.stageFile(key, { path: target, fileUuid: file.uuid });

@@ -13,7 +13,13 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { ContreeError } from "../errors.ts";
 import { isDiskFull } from "../storage_errors.ts";
-import { decodeCacheValue, encodeCacheValue } from "./cache.ts";
+import {
+  decodeCacheValue,
+  encodeCacheJson,
+  fitsInline,
+  isGzipped,
+  loadCacheCodec,
+} from "./cache.ts";
 import {
   NO_SESSION_MESSAGE,
   NoActiveSession,
@@ -888,21 +894,40 @@ export class SessionStore {
 
   /** The cached value, or undefined when absent or undecodable. */
   cacheGet<T = unknown>(image: string, kind: string): T | undefined {
+    const stored = this.#cacheText(image, kind);
+    return stored === undefined ? undefined : decodedOrUndefined<T>(stored);
+  }
+
+  /** `cacheGet` for the commands that read the cache: the gzip codec loaded when a value needs it
+   * (src/session/cache.ts says why). */
+  async cacheRead<T = unknown>(image: string, kind: string): Promise<T | undefined> {
+    const stored = this.#cacheText(image, kind);
+    if (stored === undefined) return undefined;
+    if (isGzipped(stored)) await loadCacheCodec();
+    return decodedOrUndefined<T>(stored);
+  }
+
+  #cacheText(image: string, kind: string): string | undefined {
     const row = this.#get(
       "SELECT value FROM image_cache WHERE image_uuid = ? AND kind = ?",
       image,
       kind,
     );
-    if (!row || row.value === null) return undefined;
-    try {
-      return decodeCacheValue(text(row.value)) as T;
-    } catch {
-      return undefined;
-    }
+    return !row || row.value === null ? undefined : text(row.value);
   }
 
   cacheSet(image: string, kind: string, value: unknown): void {
-    const encoded = encodeCacheValue(value);
+    this.#cacheStore(image, kind, encodeCacheJson(JSON.stringify(value)));
+  }
+
+  /** `cacheSet` with the gzip codec loaded when the value needs it (as `cacheRead`). */
+  async cacheWrite(image: string, kind: string, value: unknown): Promise<void> {
+    const json = JSON.stringify(value);
+    if (!fitsInline(json)) await loadCacheCodec();
+    this.#cacheStore(image, kind, encodeCacheJson(json));
+  }
+
+  #cacheStore(image: string, kind: string, encoded: string): void {
     this.#write(() =>
       this.#run(
         "INSERT OR REPLACE INTO image_cache (image_uuid, kind, value) VALUES (?, ?, ?)",
@@ -995,5 +1020,14 @@ function retryBusy<T>(fn: () => T): T {
       if (!isBusy(error) || attempt >= BUSY_RETRIES) throw error;
       sleepSync(25 * 2 ** attempt + Math.random() * 25);
     }
+  }
+}
+
+/** A stored cache value decoded; undefined when it does not decode. */
+function decodedOrUndefined<T>(stored: string): T | undefined {
+  try {
+    return decodeCacheValue(stored) as T;
+  } catch {
+    return undefined;
   }
 }

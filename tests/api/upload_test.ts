@@ -73,7 +73,7 @@ Deno.test("upload: sha dedup, streamed upload, local cache, invalidation and exp
   const fake = FakeApi.start();
   const { dir, path, cleanup } = await tempDb();
   const store = SessionStore.open(path);
-  const cache = await imageCache(store);
+  const cache = imageCache(store);
   try {
     const server = fileServer(fake);
     const { client, stderr, clock } = clientFor(fake);

@@ -349,7 +349,7 @@ Deno.test("url: cache by validators, 304 reuse, checksum, and the server's sha25
   const log = new Logger(new MemorySink(), "error");
   const client = testClient(fake.api.url, fake.api.token);
   const url = `http://127.0.0.1:${server.addr.port}/dist/tool-1.0.tar.gz?x=1`;
-  const deps = { fetch, client, cache: await imageCache(store), log, scratchDir: dir };
+  const deps = { fetch, client, cache: imageCache(store), log, scratchDir: dir };
   try {
     assertEquals(urlFilename(url), "tool-1.0.tar.gz");
     assertEquals(urlFilename("http://h/"), "downloaded");

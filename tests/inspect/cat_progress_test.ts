@@ -23,8 +23,12 @@ function memoryCache(): ImageCache & { entries: Map<string, unknown> } {
   const entries = new Map<string, unknown>();
   return {
     entries,
-    get: <T>(image: string, kind: string) => entries.get(`${image} ${kind}`) as T | undefined,
-    set: (image, kind, value) => void entries.set(`${image} ${kind}`, value),
+    get: <T>(image: string, kind: string) =>
+      Promise.resolve(entries.get(`${image} ${kind}`) as T | undefined),
+    set: (image, kind, value) => {
+      entries.set(`${image} ${kind}`, value);
+      return Promise.resolve();
+    },
   };
 }
 

@@ -25,10 +25,11 @@ const C = "cccccccc-0000-0000-0000-000000000003";
 class MapCache implements OperationCache {
   readonly map = new Map<string, Operation>();
   get(uuid: string) {
-    return this.map.get(uuid);
+    return Promise.resolve(this.map.get(uuid));
   }
   set(op: Operation) {
     this.map.set(op.uuid, op);
+    return Promise.resolve();
   }
 }
 

@@ -44,12 +44,12 @@ Deno.test("adapters: run's view of a session", () =>
 
 Deno.test("adapters: the operation cache returns terminal operations only", () =>
   withStore(async (store) => {
-    const cache = await operationCache(store);
-    cache.set({ uuid: OP[0], status: "SUCCESS" });
-    cache.set({ uuid: OP[1], status: "EXECUTING" });
-    assertEquals(cache.get(OP[0])?.status, "SUCCESS");
-    assertEquals(cache.get(OP[1]), undefined);
-    assertEquals(cache.get(OP[2]), undefined);
+    const cache = operationCache(store);
+    await cache.set({ uuid: OP[0], status: "SUCCESS" });
+    await cache.set({ uuid: OP[1], status: "EXECUTING" });
+    assertEquals((await cache.get(OP[0]))?.status, "SUCCESS");
+    assertEquals(await cache.get(OP[1]), undefined);
+    assertEquals(await cache.get(OP[2]), undefined);
   }));
 
 Deno.test("adapters: reference resolver for the operation namespace", () =>

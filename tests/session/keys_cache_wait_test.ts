@@ -152,6 +152,43 @@ Deno.test("cache encoding: gzip in JavaScript up to its limit once loaded, node:
   assertThrows(() => decodeCacheValue(byZlib.slice(0, 400)));
 });
 
+Deno.test("cache: cacheWrite loads the JavaScript gzip itself for a value that needs gzip", async () => {
+  // Its own process: the codec, once loaded, is loaded for the whole process.
+  const dir = await Deno.makeTempDir({ prefix: "contree-cache-codec-" });
+  try {
+    const script = `
+      import { SessionStore } from ${
+      JSON.stringify(new URL("../../src/session/store.ts", import.meta.url).href)
+    };
+      const store = SessionStore.open(${JSON.stringify(`${dir}/s.db`)});
+      await store.cacheWrite("i", "small", { a: 1 });
+      await store.cacheWrite("i", "large", { a: "é".repeat(3000) });
+      const row = new (await import("node:sqlite")).DatabaseSync(${JSON.stringify(`${dir}/s.db`)})
+        .prepare("SELECT kind, value FROM image_cache ORDER BY kind").all();
+      const mtime = (v) => new DataView(Uint8Array.from(atob(v.slice(5)), (c) => c.charCodeAt(0)).buffer).getUint32(4, true);
+      console.log(JSON.stringify({
+        kinds: row.map((r) => [r.kind, r.value.slice(0, 5)]),
+        fflate: mtime(row[0].value) > 0,
+        back: (await store.cacheRead("i", "large")).a.length,
+      }));
+      store.close();
+    `;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--quiet", script],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assertEquals(new TextDecoder().decode(out.stderr), "");
+    assertEquals(JSON.parse(new TextDecoder().decode(out.stdout)), {
+      kinds: [["large", "gzip:"], ["small", "json:"]],
+      fflate: true,
+      back: 3000,
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("shell words: quotes and escapes; quoting only when needed", () => {
   assertEquals(splitShellWords("code --wait"), ["code", "--wait"]);
   assertEquals(splitShellWords(`sh -c 'printf x >> "$0"' `), ["sh", "-c", `printf x >> "$0"`]);

@@ -16,6 +16,7 @@ import { isDiskFull } from "../storage_errors.ts";
 import {
   decodeCacheValue,
   encodeCacheJson,
+  encodeCacheValue,
   fitsInline,
   isGzipped,
   loadCacheCodec,
@@ -917,7 +918,7 @@ export class SessionStore {
   }
 
   cacheSet(image: string, kind: string, value: unknown): void {
-    this.#cacheStore(image, kind, encodeCacheJson(JSON.stringify(value)));
+    this.#cacheStore(image, kind, encodeCacheValue(value));
   }
 
   /** `cacheSet` with the gzip codec loaded when the value needs it (as `cacheRead`). */
@@ -954,11 +955,9 @@ export class SessionStore {
       kindPrefix,
     );
     for (const row of rows) {
-      try {
-        out.push({ kind: text(row.kind), value: decodeCacheValue(text(row.value)) });
-      } catch {
-        // an undecodable entry is skipped, never deleted
-      }
+      // An undecodable entry is skipped, never deleted.
+      const value = decodedOrUndefined(text(row.value));
+      if (value !== undefined) out.push({ kind: text(row.kind), value });
     }
     return out;
   }

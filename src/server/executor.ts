@@ -18,6 +18,7 @@ import {
   runChecked,
 } from "../podman.ts";
 import type { BlobStore } from "./blobs.ts";
+import type { ContainerExit, ContainerExits } from "./container_exits.ts";
 import { HttpError, storageError } from "./errors.ts";
 import { type ImageCatalog, LABEL_OPERATION, LABEL_SERVER } from "./images.ts";
 import { type ImageMounts, resolveInImage } from "./inspect.ts";
@@ -73,6 +74,8 @@ export interface ExecutorDeps {
     openMainStdin(opUuid: string, stdin: WritableStreamDefaultWriter<Uint8Array>): void;
     end(opUuid: string): Promise<void>;
   };
+  /** conmon's exit files: a disposable run ends when its process does (container_exits.ts). */
+  exits?: ContainerExits;
   now?: () => number;
 }
 
@@ -603,6 +606,11 @@ export class InstanceExecutor {
     if (stdin) options.push("--interactive");
 
     const created = members.length > 0;
+    // Only a disposable `podman run --rm` may end before podman does: nothing follows its exit.
+    const cidFile = spec.disposable && !created && this.deps.exits
+      ? `${this.deps.scratch}/${ctx.op.uuid}.cid`
+      : undefined;
+    let exitFile: ContainerExit | undefined;
     let child: PodmanProcess;
     let stdout: OutputCapture;
     let stderr: OutputCapture;
@@ -632,15 +640,25 @@ export class InstanceExecutor {
       }
       stdout = new OutputCapture("stdout", spec.truncate_output_at, ctx, this.deps.outputs);
       stderr = new OutputCapture("stderr", spec.truncate_output_at, ctx, this.deps.outputs);
+      if (cidFile) exitFile = this.deps.exits?.watch(cidFile);
       child = podman.spawn(
-        created
-          ? ["start", "--attach", ...(stdin ? ["--interactive"] : []), name]
-          : ["run", ...(spec.disposable ? ["--rm"] : []), ...options, image.podman_id, ...argv],
+        created ? ["start", "--attach", ...(stdin ? ["--interactive"] : []), name] : [
+          "run",
+          ...(spec.disposable ? ["--rm"] : []),
+          ...(cidFile ? ["--cidfile", cidFile] : []),
+          ...options,
+          image.podman_id,
+          ...argv,
+        ],
         {
           stdin: stdinPipe?.readable ?? stdin,
           files: { stdout: stdout.path, stderr: stderr.path },
           env: environment.passed,
         },
+      );
+      // podman may outlive the operation (see #exited); shutdown waits for it all the same.
+      this.#background(
+        child.exitCode.finally(() => cidFile && Deno.remove(cidFile).catch(() => {})),
       );
       if (stdinPipe && subprocesses) {
         const writer = stdinPipe.writable.getWriter();
@@ -648,6 +666,7 @@ export class InstanceExecutor {
         subprocesses.openMainStdin(ctx.op.uuid, writer);
       }
     } catch (error) {
+      exitFile?.close();
       if (created) this.#background(this.#remove(name));
       meter?.release(ctx.op.uuid);
       if (ctx.signal.aborted) return stoppedOutcome(ctx.signal);
@@ -669,7 +688,7 @@ export class InstanceExecutor {
     if (ctx.signal.aborted) void stop();
     let exitCode: number;
     try {
-      exitCode = await child.exitCode;
+      exitCode = await this.#exited(child, exitFile, () => stopping !== undefined);
     } finally {
       clearTimeout(timer);
       ctx.signal.removeEventListener("abort", stop);
@@ -790,6 +809,29 @@ export class InstanceExecutor {
       if (left) this.deps.log.warning(`could not remove unregistered image ${uuid}: ${left}`);
       if (ctx.signal.aborted) return stoppedOutcome(ctx.signal);
       return { status: "FAILED", error: `snapshot failed: ${(error as Error).message}` };
+    }
+  }
+
+  /**
+   * The main process's exit code: podman's, or conmon's record of it where that comes first
+   * (~50 ms before podman returns, see container_exits.ts). podman has the word on its own
+   * failures (125–127, with a message to read on stderr) and on a run being stopped.
+   */
+  async #exited(
+    child: PodmanProcess,
+    exitFile: ContainerExit | undefined,
+    stopped: () => boolean,
+  ): Promise<number> {
+    if (!exitFile) return await child.exitCode;
+    try {
+      const first = await Promise.race([
+        child.exitCode.then((code) => ({ code, from: "podman" })),
+        exitFile.code.then((code) => ({ code, from: "conmon" })),
+      ]);
+      if (first.from === "podman" || (first.code < 125 && !stopped())) return first.code;
+      return await child.exitCode;
+    } finally {
+      exitFile.close();
     }
   }
 

@@ -27,6 +27,7 @@ import {
 } from "./defaults.ts";
 import { BlobStore } from "./blobs.ts";
 import { EventLog } from "./events.ts";
+import { ContainerExits, defaultExitDirectory } from "./container_exits.ts";
 import { InstanceExecutor } from "./executor.ts";
 import { ImageCatalog, LABEL_SERVER, LABEL_UUID } from "./images.ts";
 import { Importer } from "./importer.ts";
@@ -245,6 +246,8 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     const scratch = `${options.dataDir}/tmp`;
     await Deno.remove(scratch, { recursive: true }).catch(() => {});
     await Deno.mkdir(scratch, { recursive: true, mode: 0o700 });
+    const exitDirectory = defaultExitDirectory();
+    const exits = exitDirectory ? new ContainerExits(exitDirectory) : undefined;
     const executor = new InstanceExecutor({
       podman,
       store,
@@ -257,6 +260,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
       limits,
       usage,
       subprocesses,
+      exits,
     });
     const importer = new Importer(podman, images);
     const bootId = readBootId();
@@ -384,6 +388,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
         stopping ??= (async () => {
           await manager.shutdown();
           await executor.settle();
+          exits?.close();
           (await usage)?.sweep();
           events.close();
           let timer: ReturnType<typeof setTimeout> | undefined;

@@ -20,6 +20,8 @@ import {
 } from "../support/server.ts";
 import { startServerProcess } from "../support/server_process.ts";
 
+const enc = (text: string) => new TextEncoder().encode(text);
+
 /** IDs of the containers and images podman has with `label`. */
 async function labelled(label: string): Promise<{ containers: string[]; images: string[] }> {
   const list = async (args: string[]) =>
@@ -170,6 +172,73 @@ podmanTest("faults: a cancel in any phase ends CANCELLED and leaves nothing", as
       assertEquals(await leftovers(op.uuid), { containers: [], images: [] }, verb);
     }
   } finally {
+    await s.cleanup();
+    await wrapper.remove();
+  }
+});
+
+/** `promise`, or a failure saying `what` once `ms` have passed without it (a hang, not a time). */
+async function before<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hang = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(what)), ms);
+  });
+  try {
+    return await Promise.race([promise, hang]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+podmanTest("a disposable run ends with its process, before podman returns", async () => {
+  const wrapper = await podmanWrapper();
+  const s = await startTestServer({ busybox: true, podmanBinary: wrapper.binary });
+  const exists = (name: string) =>
+    Deno.stat(`${wrapper.dir}/${name}`).then(() => true, () => false);
+  try {
+    // podman returns only when released: its cleanup after the exit (~50 ms) stands there.
+    await wrapper.fault("linger run");
+    const disposable = await s.client.spawn({
+      image: s.busybox,
+      command: "echo out; echo err >&2; exit 3",
+      shell: true,
+      disposable: true,
+    });
+    const ended = await before(
+      waitOperation(s.client, disposable.uuid),
+      60_000,
+      "the disposable run waited for podman to return",
+    );
+    assertEquals(ended.status, "SUCCESS", ended.error ?? "");
+    assertEquals(ended.metadata?.result?.state?.exit_code, 3);
+    assertEquals(decodeStreamRepr(ended.metadata?.result?.stdout), enc("out\n"));
+    assertEquals(decodeStreamRepr(ended.metadata?.result?.stderr), enc("err\n"));
+    assertEquals(await exists("done"), false, "podman has not returned yet");
+    await wrapper.release();
+    await s.server.settle(); // waits for that podman
+    assertEquals(await exists("done"), true);
+    assertEquals(await leftovers(disposable.uuid), { containers: [], images: [] });
+
+    // Where podman has the word, the run waits for it: a run to commit (its container must
+    // have stopped in podman's records), and exit codes of 125 and up (podman's own failures
+    // and signals, read with its messages).
+    for (
+      const [label, body] of [
+        ["committed", { command: "exit 0" }],
+        ["exit 126", { command: "exit 126", disposable: true }],
+      ] as const
+    ) {
+      await wrapper.fault("linger run");
+      const { uuid } = await s.client.spawn({ image: s.busybox, shell: true, ...body });
+      await wrapper.appears("stalled");
+      assertEquals((await s.client.getOperation(uuid)).status, "EXECUTING", label);
+      await wrapper.release();
+      const op = await waitOperation(s.client, uuid);
+      assertEquals(op.status, "SUCCESS", `${label}: ${op.error}`);
+      assertEquals(op.metadata?.result?.state?.exit_code, label === "exit 126" ? 126 : 0, label);
+    }
+  } finally {
+    await wrapper.release();
     await s.cleanup();
     await wrapper.remove();
   }

@@ -7,6 +7,8 @@
 //   stall <verb>   touch `stalled`, sleep, then run podman and touch `done` (a slow step)
 //   busy <verb>    run podman, then fail as podman rm does when it removed the container but
 //                  could not unmount its shm (conmon's cleanup still held it)
+//   linger <verb>  run podman, touch `stalled`, and exit with its code only once `release`
+//                  exists (a podman slow to return after its work is done)
 //
 // <verb> is podman's subcommand ("create", "start", "cp", "commit", "rm", "run") or its two
 // words for "image inspect", "image mount" and the like. Global options before it are skipped.
@@ -34,6 +36,13 @@ case "$fault" in
     echo "Error: removing container 0123 root filesystem: 1 error occurred:" >&2
     echo "	* unlinkat /var/lib/containers/storage/overlay-containers/0123/userdata/shm: device or resource busy" >&2
     exit 125;;
+  "linger $verb")
+    "$dir/podman.real" "$@"
+    code=$?
+    touch "$dir/stalled"
+    while [ ! -e "$dir/release" ]; do sleep 0.05; done
+    touch "$dir/done"
+    exit $code;;
   "stall $verb")
     touch "$dir/stalled"
     # Its own fds: a stall cut short must not keep the caller's pipes open.
@@ -54,6 +63,8 @@ export interface PodmanWrapper {
   fault(fault: string | undefined, stallSeconds?: number): Promise<void>;
   /** Resolves once the file `name` (`stalled`, `done`) exists in the wrapper's directory. */
   appears(name: "stalled" | "done"): Promise<void>;
+  /** Lets a lingering podman exit. */
+  release(): Promise<void>;
   remove(): Promise<void>;
 }
 
@@ -77,7 +88,7 @@ export async function podmanWrapper(): Promise<PodmanWrapper> {
     binary,
     dir,
     fault: async (fault, stallSeconds) => {
-      for (const marker of ["stalled", "done"]) {
+      for (const marker of ["stalled", "done", "release"]) {
         await Deno.remove(`${dir}/${marker}`).catch(() => {});
       }
       if (stallSeconds !== undefined) {
@@ -98,6 +109,7 @@ export async function podmanWrapper(): Promise<PodmanWrapper> {
         watcher.close();
       }
     },
+    release: () => Deno.writeTextFile(`${dir}/release`, ""),
     remove: () => Deno.remove(dir, { recursive: true }).catch(() => {}),
   };
 }

@@ -140,7 +140,8 @@ export async function catCommand(deps: InspectDeps, options: CatOptions): Promis
   // Small files are kept for the cache; past the limit the copy is dropped.
   let kept: Uint8Array[] | undefined = [];
   let size = 0;
-  for await (const chunk of bodyChunks(response, deps.ctx.signal)) {
+  // Borrowed chunks: the writer copies what it gathers or holds, and so does `kept`.
+  for await (const chunk of bodyChunks(response, deps.ctx.signal, "download", { borrowed: true })) {
     size += chunk.length;
     if (kept && size <= CAT_CACHE_LIMIT) kept.push(chunk.slice());
     else kept = undefined;

@@ -196,7 +196,8 @@ class Copier {
     try {
       // Write by write: a stream's writable loses the error of a small write (ENOSPC).
       using file = await Promise.race([Deno.open(target, { write: true, truncate }), interrupted]);
-      for await (const chunk of bodyChunks(response, signal)) {
+      // Borrowed chunks: each is written before the next is read.
+      for await (const chunk of bodyChunks(response, signal, "download", { borrowed: true })) {
         await Promise.race([writeAll(file, chunk), interrupted]);
         size += chunk.length;
         this.progress.update(size);

@@ -262,7 +262,9 @@ export async function readImageFile(
   const chunks: Uint8Array[] = [];
   let size = 0;
   let truncated = false;
-  for await (const chunk of bodyChunks(response, state.ctx.signal)) {
+  for await (
+    const chunk of bodyChunks(response, state.ctx.signal, "download", { borrowed: true })
+  ) {
     const room = READ_LIMIT - size;
     if (chunk.length > room) {
       chunks.push(chunk.slice(0, room));

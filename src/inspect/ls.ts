@@ -53,7 +53,7 @@ async function cachedListing(
 }
 
 /** The JSON listing of a directory, from the cache or the server (then cached). */
-export async function directoryListing(
+async function directoryListing(
   deps: Pick<InspectDeps, "client" | "cache">,
   image: string,
   path: string,
@@ -145,15 +145,18 @@ const LISTING_PAGE = 1000;
  * The entries of a directory in pages: from the cache, or from the server — a listing of up to
  * 16 MiB of JSON (some 90,000 entries) parsed whole and cached, as `directoryListing` does; a
  * larger one parsed as it arrives (a tenth of JSON.parse's speed, in bounded memory).
+ * `onPath` hears the directory the listing says it lists (a link's target), when it says so.
  */
-async function* listingPages(
+export async function* listingPages(
   deps: Pick<InspectDeps, "client" | "cache" | "ctx">,
   image: string,
   path: string,
+  onPath: (listed: string) => void = () => {},
 ): AsyncGenerator<Partial<FileItem>[]> {
   const cache = await deps.cache();
   const cached = await cachedListing(cache, image, path);
   if (cached) {
+    if (cached.path) onPath(cached.path);
     yield cached.files;
     return;
   }
@@ -169,13 +172,17 @@ async function* listingPages(
   if (next.done) {
     const listing = parseListing(new TextDecoder().decode(concatBytes(held)), path);
     if (size <= WHOLE_LISTING_BYTES) await cache.set(image, listingKind(path), listing);
+    onPath(listing.path);
     yield listing.files;
     return;
   }
   const { JSONParser } = await loadJsonStreamParser();
-  const parser = new JSONParser({ paths: ["$.files.*"], keepStack: false });
+  const parser = new JSONParser({ paths: ["$.path", "$.files.*"], keepStack: false });
   let page: Partial<FileItem>[] = [];
-  parser.onValue = ({ value }) => void page.push(value as Partial<FileItem>);
+  parser.onValue = ({ value, stack }) => {
+    if (stack.length > 1) page.push(value as Partial<FileItem>);
+    else if (typeof value === "string") onPath(value);
+  };
   const parse = (step: () => void) => {
     try {
       step();

@@ -11,7 +11,7 @@ import { CAT_CACHE_LIMIT } from "../inspect/cat.ts";
 import { copyFromImage } from "../inspect/cp.ts";
 import type { InspectDeps } from "../inspect/deps.ts";
 import { bodyChunks } from "../inspect/download.ts";
-import { directoryListing } from "../inspect/ls.ts";
+import { listingPages } from "../inspect/ls.ts";
 import { expandFileSpecs } from "../operations/file_spec.ts";
 import { octalMode } from "../operations/payload.ts";
 import { normaliseSandboxPath } from "../sandbox_path.ts";
@@ -204,16 +204,29 @@ function fileType(file: Partial<FileItem>): string {
   return "file";
 }
 
+/** Entries `list_files` answers with at most (an answer an agent can read); the rest is counted. */
+export const LIST_LIMIT = 10_000;
+
 export async function listFilesTool(
   state: McpState,
   args: { image: string; path: string },
 ): Promise<ToolOutput> {
   const image = await state.resolveImage(args.image);
   const path = normaliseSandboxPath(args.path);
-  const listing = await directoryListing(inspectDeps(state), image, path);
   // Under the directory the server listed (a link's target), as the listing's own path says.
-  const base = listing.path ?? path;
-  const files = (listing.files ?? []).map((file) => ({
+  let base = path;
+  const listed: FileItem[] = [];
+  let count = 0;
+  for await (
+    const page of listingPages(inspectDeps(state), image, path, (listedPath) => base = listedPath)
+  ) {
+    for (const file of page) {
+      if (typeof file.path !== "string") continue; // not an entry
+      count++;
+      if (listed.length < LIST_LIMIT) listed.push(file as FileItem);
+    }
+  }
+  const files = listed.map((file) => ({
     name: file.path.slice(file.path.lastIndexOf("/") + 1),
     path: base === "/" ? `/${file.path}` : `${base}/${file.path}`,
     type: fileType(file),
@@ -221,7 +234,7 @@ export async function listFilesTool(
     mode: typeof file.mode === "number" ? `0o${file.mode.toString(8)}` : null,
     target: file.is_symlink && file.symlink_to ? file.symlink_to : null,
   }));
-  return { path: base, count: files.length, files };
+  return { path: base, count, files, truncated: count > files.length };
 }
 
 export interface ImageFile {

@@ -16,6 +16,7 @@ import { waitOperationsTool } from "./operations.ts";
 import {
   downloadTool,
   grepTool,
+  LIST_LIMIT,
   listFilesTool,
   readFileTool,
   rsyncTool,
@@ -249,7 +250,8 @@ export function registerTools(server: McpServer, sdk: McpServerSdk, state: McpSt
 
   tool("list_files", {
     title: "List a directory of an image",
-    description: `List a directory of an image: name, path, type, size, mode, symlink target. ` +
+    description: `List a directory of an image: name, path, type, size, mode, symlink target ` +
+      `(the first ${LIST_LIMIT.toLocaleString("en")} entries; count says how many there are). ` +
       `${FREE} Prefer it to run("ls").`,
     annotations: { readOnlyHint: true },
     input: { image, path: z.string().default("/").describe("directory in the image") },

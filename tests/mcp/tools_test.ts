@@ -5,9 +5,10 @@ import type { GuideSection } from "../../src/mcp/deps.ts";
 import { operationStatus } from "../../src/mcp/operations.ts";
 import { CapturedStream, mcpContactPolicy } from "../../src/mcp/run.ts";
 import { envFromRecord } from "../../src/env.ts";
-import { utf8 } from "../../src/mcp/files.ts";
+import { LIST_LIMIT, utf8 } from "../../src/mcp/files.ts";
 import { evictableSession } from "../../src/mcp/serve.ts";
 import { assertEquals, assertStringIncludes, assertThrows } from "../support/assert.ts";
+import { directoriesListing, FakeApi } from "../support/fake_api.ts";
 import { type InProcessMcp, inProcessMcp, ok, toolError } from "../support/mcp.ts";
 
 const GUIDES: GuideSection[] = [
@@ -153,4 +154,36 @@ Deno.test("run waits 2 minutes without contact unless CONTREE_FOLLOW_TIMEOUT say
   assertEquals(mcpContactPolicy(env({ CONTREE_FOLLOW_TIMEOUT: " " })).giveUpAfterMs, 120_000);
   assertEquals(mcpContactPolicy(env({ CONTREE_FOLLOW_TIMEOUT: "0" })).giveUpAfterMs, 0);
   assertEquals(mcpContactPolicy(env({ CONTREE_FOLLOW_TIMEOUT: "900" })).giveUpAfterMs, 900_000);
+});
+
+Deno.test("list_files answers with at most LIST_LIMIT entries and counts them all", async () => {
+  const fake = FakeApi.start();
+  const image = "00000000-0000-4000-8000-0000000000aa";
+  const names = (count: number) => Array.from({ length: count }, (_, i) => `d${i}`);
+  // Parsed whole (2 MB of JSON), and parsed as it arrives (over 16 MiB), its `path` last: the
+  // directory a link at /link leads to, which the entries' paths are under.
+  const whole = directoriesListing("/many", names(LIST_LIMIT + 7)).json;
+  const { files } = directoriesListing("/", names(120_000)).json as { files: unknown[] };
+  const streamed = JSON.stringify({ files, path: "/target" });
+  fake.on(
+    "GET",
+    `/v1/inspect/${image}/list`,
+    (request) => request.query.get("path") === "/many" ? { json: whole } : { text: streamed },
+  );
+  const { client, close } = await inProcessMcp({ apiUrl: fake.url, token: fake.token });
+  try {
+    const many = await ok(client, "list_files", { image, path: "/many" });
+    assertEquals([many.count, many.files.length, many.truncated], [
+      LIST_LIMIT + 7,
+      LIST_LIMIT,
+      true,
+    ]);
+    assertEquals(many.files[LIST_LIMIT - 1].path, `/many/d${LIST_LIMIT - 1}`);
+    const linked = await ok(client, "list_files", { image, path: "/link" });
+    assertEquals([linked.path, linked.count, linked.truncated], ["/target", 120_000, true]);
+    assertEquals(linked.files[0].path, "/target/d0");
+  } finally {
+    await close();
+    await fake.close();
+  }
 });

@@ -220,7 +220,10 @@ export class Subprocesses {
       try {
         Deno.kill(-pid, `SIG${signal.name}` as Deno.Signal);
         return;
-      } catch {
+      } catch (error) {
+        // No such group yet: `podman top` caught the init's child between its fork and the
+        // setsid that makes its group (under load, one run in many): later, as above.
+        if (error instanceof Deno.errors.NotFound) throw starting();
         // not ours to signal (rootless podman): podman kill below
       }
       await runChecked(this.deps.podman, ["kill", "--signal", signal.name, name]).catch(() => {

@@ -64,7 +64,7 @@ export class PipedStdin {
       onLate?: () => void;
     } = {},
   ): Promise<PipedStdin | undefined> {
-    if (stdin.isTerminal) return undefined;
+    if (stdin.isTerminal || stdin.knownEmpty?.()) return undefined;
     const piped = new PipedStdin(
       stdin.readable().getReader(),
       options.quietMs ?? STDIN_QUIET_MS,

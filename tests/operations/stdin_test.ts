@@ -5,7 +5,7 @@
 import { ApiError, NetworkError } from "../../src/api/errors.ts";
 import type { ClosableStreamRepr } from "../../src/api/models.ts";
 import { base64ToBytes } from "../../src/api/stream_repr.ts";
-import type { Source } from "../../src/io.ts";
+import { knownEmpty, type Source } from "../../src/io.ts";
 import { forwardStdin, PipedStdin, type StdinPiece } from "../../src/operations/stdin.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import { testContext } from "../support/context.ts";
@@ -41,6 +41,30 @@ Deno.test("stdin: a terminal, an idle pipe and an empty one are no stdin", async
   const empty = pipe();
   empty.close();
   assertEquals(await PipedStdin.open(empty.source), undefined);
+});
+
+Deno.test("stdin: /dev/null and an empty file are known empty, and not read", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "contree-stdin-" });
+  try {
+    await Deno.writeTextFile(`${dir}/empty`, "");
+    await Deno.writeTextFile(`${dir}/full`, "x");
+    assertEquals(
+      ["/dev/null", `${dir}/empty`, `${dir}/full`, "/dev/zero", dir, `${dir}/missing`].map((path) =>
+        knownEmpty(path)
+      ),
+      [true, true, false, false, false, false],
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  const source: Source = {
+    isTerminal: false,
+    knownEmpty: () => true,
+    readable: () => {
+      throw new Error("read");
+    },
+  };
+  assertEquals(await PipedStdin.open(source), undefined);
 });
 
 Deno.test("stdin: a pipe that counted as idle and brings data later is told, not lost silently", async () => {

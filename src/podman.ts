@@ -108,12 +108,13 @@ export class PodmanFailed extends ContreeError {
   }
 }
 
+/** podman's words for an image that is not in its storage. */
+export const UNKNOWN_IMAGE =
+  /image not known|no such image|repository name must have at least one/i;
+
 /** podman failed because the image it was given is not in its storage. */
 export function isUnknownImage(error: unknown): boolean {
-  return error instanceof PodmanFailed &&
-    /image not known|no such image|repository name must have at least one/i.test(
-      error.podmanMessage,
-    );
+  return error instanceof PodmanFailed && UNKNOWN_IMAGE.test(error.podmanMessage);
 }
 
 function formatSeconds(ms: number): string {

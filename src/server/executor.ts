@@ -16,6 +16,7 @@ import {
   type PodmanProcess,
   type PodmanRunner,
   runChecked,
+  UNKNOWN_IMAGE,
 } from "../podman.ts";
 import type { BlobStore } from "./blobs.ts";
 import type { ContainerExit, ContainerExits } from "./container_exits.ts";
@@ -125,6 +126,11 @@ export const RESOURCE_KEYS = [
   "signals_received",
 ];
 const TAIL_BYTES = 4096;
+/** Why a run of `image` failed when podman no longer has it. */
+function gone(image: ImageRow): string {
+  return `image ${image.uuid} is gone from podman's storage (removed outside contree)`;
+}
+
 /** Seconds past its timeout that podman itself gives a run (the server normally ends it). */
 const ORPHAN_GRACE_S = 30;
 
@@ -566,10 +572,7 @@ export class InstanceExecutor {
     const environment = environmentArgs(image, requestedEnv);
     const looked = await this.#lookInImage(image, spec);
     if (!looked) {
-      return {
-        status: "FAILED",
-        error: `image ${image.uuid} is gone from podman's storage (removed outside contree)`,
-      };
+      return { status: "FAILED", error: gone(image) };
     }
     const { cwdMissing, cwdProblem, resolvedCwd, directoryTargets } = looked;
     // podman would exit 126 with its message as the process's stderr, and the run "succeed".
@@ -777,6 +780,10 @@ export class InstanceExecutor {
     const podmanFailed = (run.exitCode === 125 && /(^|\n)Error: /.test(tail)) ||
       (run.exitCode === 126 && /(^|\n)Error: .*error during container init/.test(tail));
     const podmanError = podmanFailed ? parsePodmanMessage(tail) : undefined;
+    // Removed behind the server's back while the server held a mount of it (`podman rmi -f`).
+    if (podmanError && UNKNOWN_IMAGE.test(podmanError)) {
+      return { status: "FAILED", error: gone(image) };
+    }
     if (podmanError) return { status: "FAILED", error: `podman: ${podmanError}` };
     if (spec.disposable) {
       return { status: "SUCCESS", resultImageUuid: image.uuid, imageSize: 0 };

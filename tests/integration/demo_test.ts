@@ -1,6 +1,7 @@
 // `deno task demo`, the README's first command, from a fresh home on a free port: the local
 // server, an offline base image, two runs, the history and the runs' table; then once more on
-// the running server. Its podman images are removed as docs/SERVER.md says.
+// the running server, and once its base image is removed from podman behind its back. Its podman
+// images are removed as docs/SERVER.md says.
 
 import { assertEquals, assertMatch, assertStringIncludes } from "../support/assert.ts";
 import { isolatedEnv, runCli, tempHome } from "../support/cli.ts";
@@ -53,6 +54,27 @@ podmanTest("demo: the main job on the local server, from a fresh home and again"
     assertStringIncludes(again.stderr, "The local ConTree server is already running");
     assertStringIncludes(again.stderr, "Base image busybox:latest is there.");
     assertStringIncludes(again.stdout, "made by the first run\n");
+
+    // The base image removed from podman's storage behind the server's back (docs/SERVER.md):
+    // its tag still lists it, runs of it fail, so the demo imports it anew.
+    const tagged = await runCli(["-p", "local", "-f", "json", "images", "--prefix", "busybox"], {
+      env: { CONTREE_HOME: home },
+    });
+    assertEquals(tagged.code, 0, tagged.stderr);
+    const baseUuid = JSON.parse(tagged.stdout.trim().split("\n")[0]).uuid;
+    const base = await testPodman.run([
+      "images",
+      "-q",
+      "--filter",
+      `label=contree.uuid=${baseUuid}`,
+    ]);
+    const baseIds = base.stdout.split("\n").filter(Boolean);
+    assertEquals(baseIds.length, 1, base.stdout);
+    assertEquals((await testPodman.run(["rmi", "-f", ...baseIds])).code, 0);
+    const gone = await demo(env);
+    assertEquals(gone.code, 0, gone.stderr);
+    assertStringIncludes(gone.stderr, "Base image busybox:latest is gone from podman's storage");
+    assertStringIncludes(gone.stdout, "made by the first run\n");
 
     const bad = await demo(env, ["--bogus"]);
     assertEquals([bad.code, bad.stderr], [

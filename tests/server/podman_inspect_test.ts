@@ -194,6 +194,25 @@ podmanTest("server on podman: inspect and docker:// import", async (t) => {
         assertEquals(run.status, "FAILED");
         assertStringIncludes(run.error ?? "", `image ${gone} is gone from podman's storage`);
         assertEquals(run.metadata?.result, undefined, "no process ran");
+        // Removed while the server holds a mount of it (a listing came first): the mount still
+        // reads, but podman cannot run it, and the run says why in the same words.
+        const held = (await waitOperation(
+          s.client,
+          (await s.client.spawn({ image: s.busybox, command: "true" })).uuid,
+        )).result_image_uuid!;
+        const mounted = await s.fetch(`/inspect/${held}/list?path=/`);
+        assertEquals(mounted.status, 200);
+        await mounted.body?.cancel();
+        assertEquals((await testPodman.run(["rmi", "-f", `localhost/contree/${held}`])).code, 0);
+        const heldRun = await waitOperation(
+          s.client,
+          (await s.client.spawn({ image: held, command: "true" })).uuid,
+        );
+        assertEquals(heldRun.status, "FAILED");
+        assertEquals(
+          heldRun.error,
+          `image ${held} is gone from podman's storage (removed outside contree)`,
+        );
       },
     );
 

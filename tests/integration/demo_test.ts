@@ -24,6 +24,14 @@ async function demo(env: Record<string, string>, args: string[] = []) {
   };
 }
 
+/** Removes podman's images labelled `label`, as docs/SERVER.md says; how many there were. */
+async function removeImages(label: string): Promise<number> {
+  const images = await testPodman.run(["images", "-q", "--filter", `label=${label}`]);
+  const ids = images.stdout.split("\n").filter(Boolean);
+  if (ids.length > 0) assertEquals((await testPodman.run(["rmi", "-f", ...ids])).code, 0);
+  return ids.length;
+}
+
 podmanTest("demo: the main job on the local server, from a fresh home and again", async () => {
   const { home, cleanup } = await tempHome();
   const env = isolatedEnv({ CONTREE_HOME: home, ...podmanEnv() });
@@ -62,15 +70,7 @@ podmanTest("demo: the main job on the local server, from a fresh home and again"
     });
     assertEquals(tagged.code, 0, tagged.stderr);
     const baseUuid = JSON.parse(tagged.stdout.trim().split("\n")[0]).uuid;
-    const base = await testPodman.run([
-      "images",
-      "-q",
-      "--filter",
-      `label=contree.uuid=${baseUuid}`,
-    ]);
-    const baseIds = base.stdout.split("\n").filter(Boolean);
-    assertEquals(baseIds.length, 1, base.stdout);
-    assertEquals((await testPodman.run(["rmi", "-f", ...baseIds])).code, 0);
+    assertEquals(await removeImages(`contree.uuid=${baseUuid}`), 1);
     const gone = await demo(env);
     assertEquals(gone.code, 0, gone.stderr);
     assertStringIncludes(gone.stderr, "Base image busybox:latest is gone from podman's storage");
@@ -83,16 +83,7 @@ podmanTest("demo: the main job on the local server, from a fresh home and again"
     ]);
   } finally {
     await runCli(["server", "stop"], { env: { CONTREE_HOME: home } });
-    if (serverId) {
-      const images = await testPodman.run([
-        "images",
-        "-q",
-        "--filter",
-        `label=contree.server=${serverId}`,
-      ]);
-      const ids = images.stdout.split("\n").filter(Boolean);
-      if (ids.length > 0) await testPodman.run(["rmi", "-f", ...ids]);
-    }
+    if (serverId) await removeImages(`contree.server=${serverId}`);
     await cleanup();
   }
 });

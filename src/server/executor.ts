@@ -126,13 +126,13 @@ export const RESOURCE_KEYS = [
   "signals_received",
 ];
 const TAIL_BYTES = 4096;
+/** Seconds past its timeout that podman itself gives a run (the server normally ends it). */
+const ORPHAN_GRACE_S = 30;
+
 /** Why a run of `image` failed when podman no longer has it. */
 function gone(image: ImageRow): string {
   return `image ${image.uuid} is gone from podman's storage (removed outside contree)`;
 }
-
-/** Seconds past its timeout that podman itself gives a run (the server normally ends it). */
-const ORPHAN_GRACE_S = 30;
 
 /** True when `promise` settles within `ms`. */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
